@@ -1,0 +1,28 @@
+"""The ``orderloop`` command: run, worker, demo, and every Django management command."""
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orderloop.config.settings")
+    from django.core.management import execute_from_command_line
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in {"-h", "--help", "help"}:
+        print(
+            "usage: orderloop COMMAND [options]\n\n"
+            "  run       migrate, load demo data into an empty embedded database, serve on :8000 with the worker\n"
+            "  worker    run the background worker (notifications, deadlines, automatic close)\n"
+            "  demo      load the demo data (--force to load into a non-empty or PostgreSQL database)\n"
+            "  migrate, createsuperuser, shell, …   any Django management command\n"
+        )
+        if not args:
+            return
+    aliases = {"worker": "run_huey"}
+    if args and args[0] in aliases:
+        args[0] = aliases[args[0]]
+    execute_from_command_line(["orderloop", *args])
+
+
+if __name__ == "__main__":
+    main()

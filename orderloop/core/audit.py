@@ -1,0 +1,44 @@
+"""Field-level audit: snapshot the tracked fields before a change, record the
+differences after it, in the same transaction."""
+from datetime import date, datetime
+from decimal import Decimal
+
+from orderloop.core import clock
+from orderloop.core.models import AuditEntry
+
+
+def _plain(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if hasattr(value, "pk"):
+        return value.pk
+    return value
+
+
+def snapshot(obj, fields) -> dict:
+    return {name: _plain(getattr(obj, name if not _is_fk(obj, name) else f"{name}_id")) for name in fields}
+
+
+def _is_fk(obj, name) -> bool:
+    field = obj._meta.get_field(name)
+    return field.is_relation and field.many_to_one
+
+
+def diff(before: dict, after: dict) -> dict:
+    return {key: [before.get(key), after.get(key)] for key in after.keys() | before.keys() if before.get(key) != after.get(key)}
+
+
+def audit_record(*, actor, obj, operation: str, changes: dict, object_type: str | None = None) -> AuditEntry | None:
+    if not changes:
+        return None
+    return AuditEntry.objects.create(
+        occurred_at=clock.now(),
+        actor=actor,
+        object_type=object_type or obj._meta.label_lower,
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:200],
+        operation=operation,
+        changes=changes,
+    )

@@ -1,0 +1,35 @@
+from django.conf import settings
+from django.db import models
+
+
+class AuditEntry(models.Model):
+    """Append-only record of a change to any object: who, when, which fields,
+    old and new values. Written in the transaction of the change."""
+
+    occurred_at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    object_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=40)
+    object_repr = models.CharField(max_length=200, blank=True)
+    operation = models.CharField(max_length=40)
+    changes = models.JSONField(default=dict)
+
+    class Meta:
+        indexes = [models.Index(fields=["object_type", "object_id", "occurred_at"])]
+        ordering = ["occurred_at", "id"]
+        verbose_name = "审计记录"
+        verbose_name_plural = "审计记录"
+
+    def __str__(self):
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.object_type}#{self.object_id} {self.operation}"
+
+
+class OrderNumberCounter(models.Model):
+    """The last serial given out in a month (``YYYYMM``)."""
+
+    month = models.CharField(max_length=6, primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "订单编号计数器"
+        verbose_name_plural = "订单编号计数器"

@@ -1,0 +1,197 @@
+"""Demo data: one user per role (password ``orderloop``), two teams, the seed's
+customers and products, and the seed's example orders in the states their
+history puts them in, each driven there through the real lifecycle."""
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+
+from orderloop.accounts.models import Team, User
+from orderloop.core import clock
+from orderloop.masterdata.models import Contact, Customer, Product, Qualification
+from orderloop.orders.models import SalesOrder
+from orderloop.orders.schemas import OrderCreate
+from orderloop.orders.services import order_receive
+from orderloop.orders.workflow import perform_action
+
+PASSWORD = "orderloop"
+
+USERS = [
+    # username, display name, roles, team
+    ("sales_assistant", "陈*", ["sales_assistant"], "华北销售一组"),
+    ("account_manager", "张*", ["account_manager"], "华北销售一组"),
+    ("sales_manager", "刘*", ["sales_manager"], "华北销售一组"),
+    ("sales_director", "赵*", ["sales_director"], None),
+    ("warehouse", "孙*", ["warehouse"], None),
+    ("production", "周*", ["production"], None),
+    ("logistics", "吴*", ["logistics"], None),
+    ("after_sales", "郑*", ["after_sales"], None),
+    ("admin", "系统管理员", ["admin"], None),
+    ("sales_manager2", "钱*", ["sales_manager"], "华东销售二组"),
+    ("account_manager2", "冯*", ["account_manager"], "华东销售二组"),
+]
+TEAM_MANAGERS = {"华北销售一组": "sales_manager", "华东销售二组": "sales_manager2"}
+
+
+def database_is_empty() -> bool:
+    return not User.objects.exists() and not SalesOrder.objects.exists()
+
+
+def at(day: str, hm: str = "10:00") -> datetime:
+    return timezone.make_aware(datetime.fromisoformat(f"{day} {hm}"))
+
+
+@transaction.atomic
+def load_demo() -> None:
+    users = _users()
+    customers, products = _master_data(users)
+    _seed_orders(users, customers, products)
+    _current_orders(users, customers, products)
+
+
+def _users() -> dict[str, User]:
+    teams = {name: Team.objects.get_or_create(name=name)[0] for name in TEAM_MANAGERS}
+    users = {}
+    for username, display, roles, team in USERS:
+        user, _ = User.objects.get_or_create(username=username, defaults={"display_name": display})
+        user.display_name = display
+        user.team = teams.get(team)
+        user.email = f"{username}@example.com"
+        user.is_staff = "admin" in roles
+        user.is_superuser = "admin" in roles
+        user.set_password(PASSWORD)
+        user.save()
+        user.groups.set(Group.objects.filter(name__in=roles))
+        users[username] = user
+    for name, manager in TEAM_MANAGERS.items():
+        teams[name].manager = users[manager]
+        teams[name].save()
+    return users
+
+
+def _master_data(users):
+    def customer(name, uscc, owner, contact, phone, address, limit):
+        c, _ = Customer.objects.get_or_create(name=name, defaults={
+            "uscc": uscc, "owner": users[owner], "address": address, "qualification": Qualification.QUALIFIED,
+            "credit_record": "信用良好，无逾期记录", "credit_limit": Decimal(limit), "licence_expiry": date(2030, 12, 31),
+        })
+        Contact.objects.get_or_create(customer=c, name=contact, defaults={"phone": phone, "is_primary": True,
+                                                                         "email": "buyer@example.com"})
+        return c
+
+    customers = {
+        "tech": customer("科技有限公司", "91310115MA1FL5C15C", "account_manager", "李*", "13800001111", "北京市海淀区路1号", "500000"),
+        "trade": customer("贸易公司", "92440300L23456783T", "account_manager", "王*", "13900002222", "深圳市南山区路2号", "300000"),
+        "east": customer("华东制造有限公司", "91110000600037341L", "account_manager2", "周*", "13700003333", "上海市浦东新区路3号", "0"),
+    }
+    catalogue = [
+        ("服务器A型", "S-001", "台", "5000.00", "4000.00"),
+        ("服务器B型", "S-002", "台", "8000.00", "6200.00"),
+        ("交换机", "N-100", "台", "1200.00", "800.00"),
+        ("安装调试服务", "SV-01", "次", "500.00", "200.00"),
+    ]
+    products = {}
+    for name, model, unit, price, cost in catalogue:
+        products[model], _ = Product.objects.get_or_create(model=model, defaults={
+            "name": name, "unit": unit, "list_price": Decimal(price), "cost_price": Decimal(cost)})
+    return customers, products
+
+
+def _act(order, action, user, when, **data):
+    with clock.frozen_at(when):
+        event = perform_action(order_id=order.pk, action_name=action, actor=user, data=data)
+    return event.order
+
+
+def _receive(user, when, **data):
+    with clock.frozen_at(when):
+        return order_receive(actor=user, data=OrderCreate(**data))
+
+
+def _seed_orders(u, c, p):
+    # 202405-001: 科技有限公司, 服务器A型 S-001 × 10 @ 5000, delivered, visited and closed.
+    o = _receive(u["sales_assistant"], at("2024-05-10", "09:30"), customer_id=c["tech"].pk, contact_name="李*",
+                 contact_phone="13800001111", order_date="2024-05-10", channel="email", payment_terms="30%预付,余款到付",
+                 delivery_address="北京市海淀区路1号", requested_date="2024-05-25", special_requirements="定制logo",
+                 remarks="需定制logo", lines=[{"product_id": p["S-001"].pk, "quantity": 10, "unit_price": "5000"}])
+    o = _act(o, "review", u["sales_assistant"], at("2024-05-10", "10:30"), verdict="pass", comment="关键信息齐全")
+    o = _act(o, "approve", u["sales_manager"], at("2024-05-10", "14:00"), comment="同意")
+    o = _act(o, "confirm_stock", u["production"], at("2024-05-11", "10:00"), lines=[
+        {"line_id": o.lines.get().pk, "availability": "needs_production", "lead_time_days": 6, "feasible_date": "2024-05-20"}])
+    o = _act(o, "start_fulfillment", u["production"], at("2024-05-13", "09:00"), stages=[
+        {"name": "生产", "owner": "production", "planned_date": "2024-05-20"},
+        {"name": "质检", "owner": "warehouse", "planned_date": "2024-05-20"}])
+    o = _act(o, "track", u["sales_assistant"], at("2024-05-18", "16:00"), stage="生产备货", record="客户希望提前至5月23日交付",
+             problem="交付时效：希望提前至5月23日", measure="协调物流加急，承担额外运费", next_step="客户同意提前交付")
+    o = _act(o, "track", u["production"], at("2024-05-20", "17:00"), stage="生产备货", record="已完成生产,质检合格",
+             problem="无", measure="无", next_step="5月21日安排发货", planned_date="2024-05-20", actual_date="2024-05-20")
+    o = _act(o, "prepare_shipment", u["warehouse"], at("2024-05-20", "17:30"), goods="服务器A型 S-001 × 10",
+             quantity_checked=True, qc_passed=True, qc_report="10台全部质检合格")
+    o = _act(o, "ship", u["logistics"], at("2024-05-21", "09:00"), method="express", carrier="顺丰速运",
+             tracking_number="SF1234567890", eta="2024-05-23")
+    o = _act(o, "accept", u["account_manager"], at("2024-05-23", "15:00"), quantity_ok=True, spec_ok=True,
+             appearance_ok=True, signed_by="李*")
+    o = _act(o, "follow_up", u["account_manager"], at("2024-05-24", "10:00"), channel="phone",
+             record="设备运行正常，客户对加急交付满意", satisfaction=5)
+    _act(o, "close", u["sales_manager"], at("2024-05-24", "11:00"), note="回访完成，无售后问题")
+
+    # 202405-002: the customer adds one unit during fulfilment; now at customer acceptance.
+    o = _receive(u["sales_assistant"], at("2024-05-15", "10:00"), customer_id=c["tech"].pk, contact_name="李*",
+                 contact_phone="13800001111", order_date="2024-05-15", channel="web", payment_terms="30%预付,余款到付",
+                 delivery_address="北京市海淀区路1号", requested_date="2024-05-26",
+                 lines=[{"product_id": p["S-001"].pk, "quantity": 10, "unit_price": "5000"}])
+    o = _act(o, "review", u["sales_assistant"], at("2024-05-15", "11:00"), verdict="pass")
+    o = _act(o, "approve", u["sales_manager"], at("2024-05-15", "15:00"), comment="同意")
+    o = _act(o, "confirm_stock", u["warehouse"], at("2024-05-16", "10:00"), lines=[
+        {"line_id": o.lines.get().pk, "availability": "in_stock", "feasible_date": "2024-05-24"}])
+    o = _act(o, "start_fulfillment", u["warehouse"], at("2024-05-17", "09:00"), stages=[
+        {"name": "备货", "owner": "warehouse", "planned_date": "2024-05-22"},
+        {"name": "质检", "owner": "warehouse", "planned_date": "2024-05-23"}])
+    o = _act(o, "amend", u["sales_assistant"], at("2024-05-22", "11:00"), reason="客户临时要求增加1台",
+             lines=[{"line_id": o.lines.get().pk, "quantity": 11}])
+    o = _act(o, "confirm_stock", u["warehouse"], at("2024-05-22", "15:00"), lines=[
+        {"line_id": o.lines.get().pk, "availability": "in_stock", "feasible_date": "2024-05-25"}])
+    o = _act(o, "start_fulfillment", u["warehouse"], at("2024-05-23", "09:00"), stages=[
+        {"name": "备货", "owner": "warehouse", "planned_date": "2024-05-24"}])
+    o = _act(o, "track", u["sales_assistant"], at("2024-05-24", "16:00"),
+             stage="客户验收", record="已联系客户确认明日送达", problem="客户临时要求增加1台",
+             measure="协调仓库紧急备货,同步更新订单数量", next_step="5月26日现场交付并验收", planned_date="2024-05-26")
+    o = _act(o, "prepare_shipment", u["warehouse"], at("2024-05-24", "17:00"), goods="服务器A型 S-001 × 11",
+             quantity_checked=True, qc_passed=True, qc_report="11台全部质检合格")
+    _act(o, "ship", u["logistics"], at("2024-05-25", "09:00"), method="truckload", carrier="德邦物流",
+         tracking_number="DB20240525001", eta="2024-05-26")
+
+    # 202405-003: 贸易公司, delivered; the customer reported noise from a server (产品质量).
+    o = _receive(u["sales_assistant"], at("2024-05-16", "10:00"), customer_id=c["trade"].pk, contact_name="王*",
+                 contact_phone="13900002222", order_date="2024-05-16", channel="paper", payment_terms="货到付款",
+                 delivery_address="深圳市南山区路2号", requested_date="2024-05-21",
+                 lines=[{"product_id": p["S-002"].pk, "quantity": 2, "unit_price": "8000"}])
+    o = _act(o, "review", u["sales_assistant"], at("2024-05-16", "11:00"), verdict="pass")
+    o = _act(o, "approve", u["sales_manager"], at("2024-05-16", "14:00"), comment="同意")
+    o = _act(o, "confirm_stock", u["warehouse"], at("2024-05-16", "16:00"), lines=[
+        {"line_id": o.lines.get().pk, "availability": "in_stock", "feasible_date": "2024-05-20"}])
+    o = _act(o, "start_fulfillment", u["warehouse"], at("2024-05-17", "09:00"), stages=[
+        {"name": "备货", "owner": "warehouse", "planned_date": "2024-05-18"}])
+    o = _act(o, "prepare_shipment", u["warehouse"], at("2024-05-18", "16:00"), goods="服务器B型 S-002 × 2",
+             quantity_checked=True, qc_passed=True, qc_report="2台质检合格")
+    o = _act(o, "ship", u["logistics"], at("2024-05-19", "09:00"), method="express", carrier="顺丰速运",
+             tracking_number="SF2024051901", eta="2024-05-21")
+    _act(o, "accept", u["logistics"], at("2024-05-21", "11:00"), quantity_ok=True, spec_ok=True, appearance_ok=True,
+         signed_by="王*")
+
+
+def _current_orders(u, c, p):
+    now = clock.now()
+    # A fresh intake waiting for review.
+    _receive(u["sales_assistant"], now - timedelta(hours=1), customer_id=c["tech"].pk, contact_name="李*",
+             contact_phone="13800001111", channel="email", payment_terms="月结30天", delivery_address="北京市海淀区路1号",
+             requested_date=(now + timedelta(days=20)).date().isoformat(),
+             lines=[{"product_id": p["N-100"].pk, "quantity": 20}, {"product_id": p["SV-01"].pk, "quantity": 1}])
+    # A large order: the manager approves, the director must approve too.
+    o = _receive(u["sales_assistant"], now - timedelta(minutes=50), customer_id=c["trade"].pk, contact_name="王*",
+                 contact_phone="13900002222", channel="web", payment_terms="50%预付,余款到付",
+                 delivery_address="深圳市南山区路2号", requested_date=(now + timedelta(days=30)).date().isoformat(),
+                 lines=[{"product_id": p["S-002"].pk, "quantity": 15}])
+    _act(o, "review", u["sales_assistant"], now - timedelta(minutes=40), verdict="pass")

@@ -1,0 +1,66 @@
+from django.shortcuts import get_object_or_404
+from ninja import Router
+
+from orderloop.masterdata.models import Customer, Product
+from orderloop.masterdata.schemas import CustomerIn, CustomerOut, CustomerPatch, ProductIn, ProductOut
+from orderloop.masterdata.services import customer_create, customer_update, product_create
+from orderloop.orders.selectors import sees_cost
+
+customers = Router(tags=["customers"])
+products = Router(tags=["products"])
+
+
+def customer_data(customer: Customer) -> dict:
+    return {
+        "id": customer.pk, "name": customer.name, "uscc": customer.uscc, "address": customer.address,
+        "qualification": customer.qualification, "credit_limit": customer.credit_limit,
+        "owner": customer.owner.username if customer.owner else None,
+        "contacts": [{"id": c.pk, "name": c.name, "phone": c.phone, "email": c.email, "is_primary": c.is_primary}
+                     for c in customer.contacts.all()],
+    }
+
+
+def product_data(product: Product, user) -> dict:
+    return {
+        "id": product.pk, "name": product.name, "model": product.model, "unit": product.unit,
+        "list_price": product.list_price, "cost_price": product.cost_price if sees_cost(user) else None,
+        "is_active": product.is_active,
+    }
+
+
+@customers.get("", response=list[CustomerOut], summary="List customers")
+def customer_list(request, q: str = ""):
+    rows = Customer.objects.select_related("owner").prefetch_related("contacts")
+    if q:
+        rows = rows.filter(name__icontains=q)
+    return [customer_data(c) for c in rows[:500]]
+
+
+@customers.post("", response={201: CustomerOut}, summary="Create a customer")
+def customer_post(request, data: CustomerIn):
+    customer = customer_create(actor=request.auth, data=data)
+    return 201, customer_data(customer)
+
+
+@customers.get("/{int:customer_id}", response=CustomerOut, summary="Get a customer")
+def customer_get(request, customer_id: int):
+    return customer_data(get_object_or_404(Customer.objects.select_related("owner"), pk=customer_id))
+
+
+@customers.patch("/{int:customer_id}", response=CustomerOut, summary="Change a customer")
+def customer_patch(request, customer_id: int, data: CustomerPatch):
+    customer_update(actor=request.auth, customer_id=customer_id, data=data)
+    return customer_data(Customer.objects.select_related("owner").get(pk=customer_id))
+
+
+@products.get("", response=list[ProductOut], summary="List products")
+def product_list(request, q: str = ""):
+    rows = Product.objects.filter(is_active=True)
+    if q:
+        rows = rows.filter(name__icontains=q) | rows.filter(model__icontains=q)
+    return [product_data(p, request.auth) for p in rows[:500]]
+
+
+@products.post("", response={201: ProductOut}, summary="Create a product")
+def product_post(request, data: ProductIn):
+    return 201, product_data(product_create(actor=request.auth, data=data), request.auth)

@@ -1,0 +1,77 @@
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from orderloop.masterdata.models import Qualification
+
+
+class ContactIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: str = Field(min_length=1, max_length=50)
+    phone: str = Field("", max_length=30)
+    email: str = Field("", max_length=254)
+    is_primary: bool = False
+
+
+class CustomerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: str = Field(min_length=1, max_length=200)
+    uscc: str = Field("", max_length=18)
+    address: str = Field("", max_length=300)
+    credit_limit: Decimal = Field(Decimal("0.00"), ge=0, max_digits=14, decimal_places=2)
+    owner: str | None = Field(None, description="Username of the account manager who owns the customer.")
+    qualification: Qualification | None = None
+    credit_record: str = Field("", max_length=4000)
+    contacts: list[ContactIn] = Field(default_factory=list)
+
+
+class CustomerPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: str | None = Field(None, min_length=1, max_length=200)
+    uscc: str | None = Field(None, max_length=18)
+    address: str | None = Field(None, max_length=300)
+    credit_limit: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
+    owner: str | None = None
+    qualification: Qualification | None = None
+    credit_record: str | None = Field(None, max_length=4000)
+    contacts: list[ContactIn] | None = None
+
+
+class ContactOut(BaseModel):
+    id: int
+    name: str
+    phone: str
+    email: str
+    is_primary: bool
+
+
+class CustomerOut(BaseModel):
+    id: int
+    name: str
+    uscc: str
+    address: str
+    qualification: str
+    credit_limit: Decimal
+    owner: str | None
+    contacts: list[ContactOut]
+
+
+class ProductIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: str = Field(min_length=1, max_length=200)
+    model: str = Field(min_length=1, max_length=100)
+    unit: str = Field("台", min_length=1, max_length=20)
+    list_price: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
+    cost_price: Decimal = Field(Decimal("0.00"), ge=0, max_digits=14, decimal_places=2)
+
+
+class ProductOut(BaseModel):
+    id: int
+    name: str
+    model: str
+    unit: str
+    list_price: Decimal
+    cost_price: Decimal | None = Field(None, description="Only for managers, the director and admin.")
+    is_active: bool
+
+

@@ -1,0 +1,302 @@
+"""What each lifecycle action does to an order, one function per action.
+
+Each takes the locked order, the actor and the validated payload, changes the
+order (never its status) and returns ``(target, event_payload)``; the target
+is a state or ``STAY``. ``orders.workflow`` runs them: it checks the move,
+sets the status, writes the event and the audit, all in one transaction.
+"""
+import re
+
+from django.utils.translation import gettext as _
+
+from orderloop.accounts.models import User
+from orderloop.core import clock
+from orderloop.core.exceptions import DomainError, InvalidInput
+from orderloop.core.numbering import next_order_number
+from orderloop.orders import payloads as p
+from orderloop.orders.lines import build_line, line_amount, products_for, recompute_total, replace_lines
+from orderloop.orders.models import OrderStatus as S
+from orderloop.orders.models import Risk
+from orderloop.orders.rules import director_reasons
+
+STAY = "stay"
+
+PHONE = re.compile(r"^(\+?86[- ]?)?(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
+
+
+def key_field_problems(order) -> dict[str, list[str]]:
+    """The seed's key fields (客户名称、联系人及联系方式、产品、数量、单价、总金额、付款方式、交付地址、交付日期)."""
+    problems: dict[str, list[str]] = {}
+    if not order.contact_name.strip():
+        problems["contact_name"] = [_("缺少联系人")]
+    phone = re.sub(r"[\s()]", "", order.contact_phone)
+    if not phone:
+        problems["contact_phone"] = [_("缺少联系方式")]
+    elif not PHONE.match(phone):
+        problems["contact_phone"] = [_("联系方式格式不正确：%(phone)s") % {"phone": order.contact_phone}]
+    if not order.payment_terms.strip():
+        problems["payment_terms"] = [_("缺少付款方式")]
+    if not order.delivery_address.strip():
+        problems["delivery_address"] = [_("缺少交付地址")]
+    if not order.requested_date:
+        problems["requested_date"] = [_("缺少交付日期")]
+    elif order.requested_date < order.order_date:
+        problems["requested_date"] = [_("交付日期早于下单日期")]
+    lines = list(order.lines.all())
+    if not lines:
+        problems["lines"] = [_("订单没有产品行")]
+    if not order.customer.is_qualified:
+        problems["customer_id"] = [_("客户资质未审核通过（新客户需补充营业执照、信用记录等）")]
+    return problems
+
+
+def review(order, actor, payload: p.ReviewPayload):
+    if payload.verdict == "pass":
+        if order.status != S.RECEIVED:
+            raise DomainError(_("只有「已接收」的订单可以审核通过，请先补充信息"))
+        problems = key_field_problems(order)
+        if problems:
+            raise InvalidInput(_("订单关键信息不完整或客户资质未通过，不能审核通过"), errors=problems)
+        order.number, order.number_month, order.number_seq = next_order_number(at=clock.now())
+        return S.PENDING_APPROVAL, {"verdict": "pass", "number": order.number, "comment": payload.comment}
+    if payload.verdict == "needs_info":
+        missing = [item.strip() for item in payload.missing if item.strip()]
+        if not missing:
+            raise InvalidInput(_("请列出需要客户补充或澄清的内容"), errors={"missing": [_("必填")]})
+        if order.status != S.RECEIVED:
+            raise DomainError(_("订单已在待补充状态"))
+        return S.NEEDS_INFO, {"verdict": "needs_info", "missing": missing, "comment": payload.comment}
+    if not payload.reason:
+        raise InvalidInput(_("驳回必须填写原因"), errors={"reason": [_("必填")]})
+    return S.REJECTED, {"verdict": "reject", "reason": payload.reason, "comment": payload.comment}
+
+
+def log_contact(order, actor, payload: p.LogContactPayload):
+    return STAY, payload.model_dump(exclude={"version"})
+
+
+ORDER_FIELDS = ("contact_name", "contact_phone", "payment_terms", "delivery_address", "requested_date",
+                "special_requirements", "special_terms", "remarks")
+
+
+def apply_order_fields(order, fields: p.OrderFields) -> None:
+    for name in ORDER_FIELDS:
+        value = getattr(fields, name)
+        if value is not None:
+            setattr(order, name, value)
+    if fields.lines is not None:
+        replace_lines(order, fields.lines)
+
+
+def supplement(order, actor, payload: p.SupplementPayload):
+    apply_order_fields(order, payload)
+    return S.RECEIVED, {"note": payload.note, "fields": sorted(payload.model_dump(exclude_none=True, exclude={"version", "note"}))}
+
+
+def approve(order, actor, payload: p.ApprovePayload):
+    if order.status == S.PENDING_APPROVAL:
+        reasons = director_reasons(order)
+        order.manager_approved_by = actor
+        if reasons:
+            return S.PENDING_DIRECTOR, {"level": "manager", "comment": payload.comment, "director_reasons": reasons}
+        return S.PENDING_STOCK_CHECK, {"level": "manager", "comment": payload.comment}
+    return S.PENDING_STOCK_CHECK, {"level": "director", "comment": payload.comment}
+
+
+def reject(order, actor, payload: p.RejectPayload):
+    level = "manager" if order.status == S.PENDING_APPROVAL else "director"
+    return S.REJECTED, {"level": level, "reason": payload.reason}
+
+
+def confirm_stock(order, actor, payload: p.ConfirmStockPayload):
+    lines = {line.pk: line for line in order.lines.all()}
+    given = {item.line_id: item for item in payload.lines}
+    errors = {}
+    for index, item in enumerate(payload.lines):
+        if item.line_id not in lines:
+            errors[f"lines.{index}.line_id"] = [_("不是本订单的行")]
+    missing = [line.position for line_id, line in lines.items() if line_id not in given]
+    if missing:
+        errors["lines"] = [_("以下行未确认库存：第 %(rows)s 行") % {"rows": "、".join(map(str, missing))}]
+    if errors:
+        raise InvalidInput(_("库存确认有误"), errors=errors)
+    late = []
+    for line_id, line in lines.items():
+        item = given[line_id]
+        line.availability = item.availability
+        line.lead_time_days = item.lead_time_days
+        line.feasible_date = item.feasible_date
+        wanted = line.requested_date or order.requested_date
+        if wanted and item.feasible_date > wanted:
+            late.append(line.position)
+        else:
+            line.agreed_date = wanted
+        line.save(update_fields=["availability", "lead_time_days", "feasible_date", "agreed_date"])
+    event = {
+        "lines": [{"line_id": item.line_id, "availability": item.availability.value, "lead_time_days": item.lead_time_days,
+                   "feasible_date": item.feasible_date.isoformat()} for item in payload.lines],
+        "note": payload.note,
+    }
+    if late:
+        return S.DATE_NEGOTIATION, {**event, "late_lines": late}
+    order.promised_date = max((line.agreed_date for line in lines.values() if line.agreed_date), default=order.requested_date)
+    return S.CONFIRMED, event
+
+
+def agree_date(order, actor, payload: p.AgreeDatePayload):
+    lines = list(order.lines.all())
+    latest_feasible = max((line.feasible_date for line in lines if line.feasible_date), default=None)
+    if latest_feasible and payload.agreed_date < latest_feasible:
+        raise InvalidInput(
+            _("约定交期不能早于可交付日期 %(date)s") % {"date": latest_feasible.isoformat()},
+            errors={"agreed_date": [_("不能早于 %(date)s") % {"date": latest_feasible.isoformat()}]},
+        )
+    for line in lines:
+        line.agreed_date = payload.agreed_date
+        line.save(update_fields=["agreed_date"])
+    order.promised_date = payload.agreed_date
+    return S.CONFIRMED, {"agreed_date": payload.agreed_date.isoformat(), "talk": payload.talk}
+
+
+def start_fulfillment(order, actor, payload: p.StartFulfillmentPayload):
+    owners = {stage.owner for stage in payload.stages if stage.owner}
+    known = set(User.objects.filter(username__in=owners, is_active=True).values_list("username", flat=True))
+    errors = {f"stages.{i}.owner": [_("用户不存在：%(name)s") % {"name": s.owner}]
+              for i, s in enumerate(payload.stages) if s.owner and s.owner not in known}
+    if errors:
+        raise InvalidInput(_("备货计划有误"), errors=errors)
+    return S.IN_FULFILLMENT, {"stages": [stage.model_dump(mode="json") for stage in payload.stages]}
+
+
+def track(order, actor, payload: p.TrackPayload):
+    return STAY, payload.model_dump(mode="json", exclude={"version"})
+
+
+def raise_risk(order, actor, payload: p.RaiseRiskPayload):
+    risk = Risk.objects.create(order=order, risk_type=payload.risk_type, description=payload.description,
+                               raised_by=actor, raised_at=clock.now())
+    return STAY, {"risk_id": risk.pk, "risk_type": risk.risk_type, "description": risk.description}
+
+
+def resolve_risk(order, actor, payload: p.ResolveRiskPayload):
+    risk = order.risks.filter(pk=payload.risk_id, resolved_at__isnull=True).first()
+    if risk is None:
+        raise InvalidInput(_("没有这个未解决的风险"), errors={"risk_id": [_("风险不存在或已解决")]})
+    risk.mitigation = payload.mitigation
+    risk.resolved_by = actor
+    risk.resolved_at = clock.now()
+    risk.save(update_fields=["mitigation", "resolved_by", "resolved_at"])
+    return STAY, {"risk_id": risk.pk, "risk_type": risk.risk_type, "mitigation": risk.mitigation}
+
+
+def prepare_shipment(order, actor, payload: p.PrepareShipmentPayload):
+    errors = {}
+    if not payload.quantity_checked:
+        errors["quantity_checked"] = [_("发货前须核对产品数量")]
+    if not payload.qc_passed:
+        errors["qc_passed"] = [_("质检未通过，不能准备发货")]
+    if errors:
+        raise InvalidInput(_("发货准备未完成"), errors=errors)
+    return S.READY_TO_SHIP, payload.model_dump(mode="json", exclude={"version"})
+
+
+def ship(order, actor, payload: p.ShipPayload):
+    return S.SHIPPED, payload.model_dump(mode="json", exclude={"version"})
+
+
+def accept(order, actor, payload: p.AcceptPayload):
+    return S.DELIVERED, payload.model_dump(mode="json", exclude={"version"})
+
+
+def follow_up(order, actor, payload: p.FollowUpPayload):
+    return STAY, payload.model_dump(mode="json", exclude={"version"})
+
+
+def close(order, actor, payload: p.ClosePayload):
+    return S.CLOSED, {"note": payload.note}
+
+
+AMENDABLE_FIELDS = ("payment_terms", "special_terms", "delivery_address", "requested_date")
+# How far back an amendment sends the order, by where it stands now.
+LIFECYCLE_POSITION = [S.PENDING_APPROVAL, S.PENDING_DIRECTOR, S.PENDING_STOCK_CHECK, S.DATE_NEGOTIATION,
+                      S.CONFIRMED, S.IN_FULFILLMENT, S.READY_TO_SHIP]
+
+
+def amend(order, actor, payload: p.AmendPayload):
+    changes: list[str] = []
+    reasons_before = set(director_reasons(order))
+    needs_approval = needs_stock_check = False
+    for name in AMENDABLE_FIELDS:
+        value = getattr(payload, name)
+        if value is not None and value != getattr(order, name):
+            changes.append(name)
+            setattr(order, name, value)
+            if name in ("payment_terms", "special_terms"):
+                needs_approval = True
+            if name == "requested_date":
+                needs_stock_check = True
+    if payload.lines is not None:
+        price_changed, quantity_changed = _amend_lines(order, payload.lines)
+        needs_approval |= price_changed
+        needs_stock_check |= quantity_changed
+        if price_changed or quantity_changed:
+            changes.append("lines")
+    if not changes:
+        raise InvalidInput(_("没有任何变更"), errors={"__all__": [_("请修改订单行或条款")]})
+    if not set(director_reasons(order)) <= reasons_before:
+        needs_approval = True
+    event = {"reason": payload.reason, "changed": changes}
+    here = LIFECYCLE_POSITION.index(order.status)
+    if needs_approval:
+        order.manager_approved_by = None
+        return S.PENDING_APPROVAL, {**event, "back_to": S.PENDING_APPROVAL.value}
+    if needs_stock_check and here > LIFECYCLE_POSITION.index(S.PENDING_STOCK_CHECK):
+        return S.PENDING_STOCK_CHECK, {**event, "back_to": S.PENDING_STOCK_CHECK.value}
+    return STAY, event
+
+
+def _amend_lines(order, lines_in) -> tuple[bool, bool]:
+    existing = {line.pk: line for line in order.lines.all()}
+    errors = {}
+    for index, item in enumerate(lines_in):
+        if item.line_id is not None and item.line_id not in existing:
+            errors[f"lines.{index}.line_id"] = [_("不是本订单的行")]
+        if item.line_id is None and item.product_id is None:
+            errors[f"lines.{index}.product_id"] = [_("新增行须选择产品")]
+    if errors:
+        raise InvalidInput(_("订单行有误"), errors=errors)
+    products = products_for(lines_in)
+    price_changed = quantity_changed = False
+    kept = set()
+    next_position = max((line.position for line in existing.values()), default=0) + 1
+    for item in lines_in:
+        if item.line_id is not None:
+            line = existing[item.line_id]
+            kept.add(line.pk)
+            new_price = line.unit_price if item.unit_price is None else item.unit_price
+            if new_price != line.unit_price:
+                price_changed = True
+            if item.quantity != line.quantity:
+                quantity_changed = True
+            if (new_price, item.quantity) != (line.unit_price, line.quantity):
+                line.unit_price, line.quantity = new_price, item.quantity
+                line.amount = line_amount(line.quantity, line.unit_price)
+                line.save(update_fields=["unit_price", "quantity", "amount"])
+        else:
+            build_line(order=order, position=next_position, product=products[item.product_id],
+                       quantity=item.quantity, unit_price=item.unit_price).save()
+            next_position += 1
+            quantity_changed = True
+            price_changed |= item.unit_price is not None and item.unit_price != products[item.product_id].list_price
+    removed = [line for pk, line in existing.items() if pk not in kept]
+    for line in removed:
+        line.delete()
+        quantity_changed = True
+    recompute_total(order)
+    return price_changed, quantity_changed
+
+
+def cancel(order, actor, payload: p.CancelPayload):
+    return S.CANCELLED, {"reason": payload.reason}
+
+

@@ -1,0 +1,161 @@
+"""Web forms for the lifecycle actions, built from the same payload models the
+API uses: a form's fields, its labels in the seed's wording, and the parsing
+of the posted data back into a payload."""
+import types
+import typing
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+
+from django.db.models import TextChoices
+from pydantic import BaseModel
+
+from orderloop.masterdata.models import Product
+from orderloop.orders.labels import CHOICES, LABELS
+from orderloop.orders.workflow import ACTIONS
+
+LONG_TEXT = {"missing", "reason", "comment", "summary", "outcome", "note", "talk", "record", "problem", "measure",
+             "next_step", "description", "mitigation", "goods", "qc_report", "special_requirements", "special_terms", "remarks"}
+WEB_SKIP = {("supplement", "lines")}
+DEFAULT_STAGES = [("备货", "warehouse"), ("生产", "production"), ("包装", "warehouse"), ("质检", "warehouse")]
+
+
+def _unwrap(annotation):
+    """(base type, optional?) of an annotation such as ``date | None``."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return args[0], True
+    return annotation, False
+
+
+def _kind(name: str, annotation) -> tuple[str, dict]:
+    base, _optional = _unwrap(annotation)
+    origin = typing.get_origin(base)
+    if origin is typing.Literal:
+        values = typing.get_args(base)
+        return "select", {v: CHOICES.get(name, {}).get(v, v) for v in values}
+    if isinstance(base, type) and issubclass(base, Enum):
+        labels = dict(base.choices) if issubclass(base, TextChoices) else {m.value: m.value for m in base}
+        return "select", labels
+    if origin is list:
+        (item,) = typing.get_args(base)
+        if isinstance(item, type) and issubclass(item, BaseModel):
+            return "rows", {}
+        return "lines_text", {}
+    if base is bool:
+        return "checkbox", {}
+    if base is date:
+        return "date", {}
+    if base in (int, Decimal):
+        return "number", {}
+    return ("textarea" if name in LONG_TEXT else "text"), {}
+
+
+def _fields(model: type[BaseModel], *, action: str = "", prefix: str = "", values: dict, errors: dict) -> list[dict]:
+    fields = []
+    for name, info in model.model_fields.items():
+        if name == "version" or (action, name) in WEB_SKIP:
+            continue
+        kind, choices = _kind(name, info.annotation)
+        path = f"{prefix}{name}"
+        field = {
+            "name": path, "label": LABELS.get(name, name), "kind": kind, "choices": choices,
+            "required": info.is_required(), "errors": errors.get(path, []), "value": values.get(name, ""),
+        }
+        if kind == "rows":
+            item = typing.get_args(_unwrap(info.annotation)[0])[0]
+            field["columns"] = [LABELS.get(n, n) for n in item.model_fields]
+            rows = values.get(name) or []
+            field["rows"] = [
+                _fields(item, prefix=f"{path}.{i}.", values=row, errors=errors) for i, row in enumerate(rows)
+            ]
+            field["row_errors"] = [msg for key, msgs in errors.items() if key == path for msg in msgs]
+        fields.append(field)
+    return fields
+
+
+def _initial(action: str, order) -> dict:
+    lines = list(order.lines.all())
+    if action == "approve":
+        return {"comment": "同意"}
+    if action == "review":
+        return {"verdict": "pass"}
+    if action == "supplement":
+        return {name: getattr(order, name) or "" for name in ("contact_name", "contact_phone", "payment_terms",
+                                                               "delivery_address", "requested_date")}
+    if action == "confirm_stock":
+        return {"lines": [{"line_id": line.pk, "availability": "in_stock",
+                           "feasible_date": line.requested_date or order.requested_date or ""} for line in lines]}
+    if action == "start_fulfillment":
+        planned = order.promised_date or order.requested_date or ""
+        return {"stages": [{"name": n, "owner": o, "planned_date": planned} for n, o in DEFAULT_STAGES]}
+    if action == "accept":
+        return {"quantity_ok": True, "spec_ok": True, "appearance_ok": True,
+                "issues": [{"issue_type": "", "description": ""}], "signed_by": order.contact_name}
+    if action == "amend":
+        return {"lines": [{"line_id": line.pk, "product_id": line.product_id, "quantity": line.quantity,
+                           "unit_price": line.unit_price} for line in lines]
+                + [{"line_id": "", "product_id": "", "quantity": "", "unit_price": ""}],
+                "payment_terms": order.payment_terms, "delivery_address": order.delivery_address,
+                "requested_date": order.requested_date or "", "special_terms": order.special_terms}
+    if action == "prepare_shipment":
+        return {"goods": "\n".join(f"{line.product_name} {line.model} × {line.quantity.normalize():f}" for line in lines),
+                "quantity_checked": True, "qc_passed": True}
+    if action == "track":
+        return {"stage": "生产备货"}
+    return {}
+
+
+def action_form(action: str, order, *, data: dict | None = None, errors: dict | None = None) -> dict:
+    spec = ACTIONS[action]
+    values = data if data is not None else _initial(action, order)
+    fields = _fields(spec.payload, action=action, values=values, errors=errors or {})
+    extra = {}
+    if action in ("confirm_stock", "amend"):
+        extra["line_labels"] = {line.pk: f"{line.position}. {line.product_name} {line.model}" for line in order.lines.all()}
+    if action == "amend":
+        extra["products"] = {p.pk: f"{p.name} {p.model}" for p in Product.objects.filter(is_active=True)}
+    if action == "resolve_risk":
+        extra["risks"] = {r.pk: str(r) for r in order.risks.all() if r.is_open}
+    return {"name": action, "label": spec.label, "fields": fields, "version": order.version,
+            "form_errors": (errors or {}).get("__all__", []), **extra}
+
+
+def parse_post(action: str, post) -> dict:
+    """Posted form data (flat, dotted names) → the nested dict the payload model reads."""
+    model = ACTIONS[action].payload
+    data: dict = {}
+    for key in post:
+        if key in ("csrfmiddlewaretoken",):
+            continue
+        value = post.get(key)
+        parts = key.split(".")
+        target = data
+        for part in parts[:-1]:
+            target = target.setdefault(part, {})
+        target[parts[-1]] = value
+    return _shape(model, data)
+
+
+def _shape(model: type[BaseModel], data: dict) -> dict:
+    shaped = {}
+    for name, info in model.model_fields.items():
+        kind, _choices = _kind(name, info.annotation)
+        raw = data.get(name)
+        if kind == "checkbox":
+            shaped[name] = raw in ("on", "true", "1", True)
+        elif kind == "lines_text":
+            if raw is not None:
+                shaped[name] = [item.strip() for item in str(raw).splitlines() if item.strip()]
+        elif kind == "rows":
+            if isinstance(raw, dict):
+                item = typing.get_args(_unwrap(info.annotation)[0])[0]
+                rows = [raw[k] for k in sorted(raw, key=lambda k: int(k) if k.isdigit() else 0)]
+                rows = [_shape(item, row) for row in rows if any(str(v).strip() for v in row.values())]
+                shaped[name] = rows
+        elif raw is not None and str(raw).strip() != "":
+            shaped[name] = raw
+        elif raw is not None and kind in ("text", "textarea") and info.is_required():
+            shaped[name] = raw
+    return shaped

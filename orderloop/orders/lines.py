@@ -1,0 +1,65 @@
+"""Order lines and totals: amounts are computed from quantity × price, never typed."""
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils.translation import gettext as _
+
+from orderloop.core.exceptions import InvalidInput
+from orderloop.masterdata.models import Product
+from orderloop.orders.models import OrderLine
+
+CENT = Decimal("0.01")
+
+
+def line_amount(quantity: Decimal, unit_price: Decimal) -> Decimal:
+    return (quantity * unit_price).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def products_for(lines, *, field_prefix: str = "lines") -> dict[int, Product]:
+    """Load the products that ``lines`` name, or raise with the line that names an unknown one."""
+    ids = {line.product_id for line in lines if line.product_id is not None}
+    products = Product.objects.in_bulk(ids)
+    errors = {}
+    for index, line in enumerate(lines):
+        if line.product_id is not None and (line.product_id not in products or not products[line.product_id].is_active):
+            errors[f"{field_prefix}.{index}.product_id"] = [_("产品不存在或已停售：%(id)s") % {"id": line.product_id}]
+    if errors:
+        raise InvalidInput(_("订单行有误"), errors=errors)
+    return products
+
+
+def build_line(*, order, position: int, product: Product, quantity: Decimal, unit_price: Decimal | None, requested_date=None) -> OrderLine:
+    price = product.list_price if unit_price is None else unit_price
+    return OrderLine(
+        order=order, position=position, product=product, product_name=product.name, model=product.model, unit=product.unit,
+        quantity=quantity, unit_price=price, amount=line_amount(quantity, price), cost_price=product.cost_price,
+        requested_date=requested_date,
+    )
+
+
+def replace_lines(order, lines_in) -> None:
+    """Replace all lines of ``order`` with ``lines_in`` (payload LineIn items) and recompute the total."""
+    products = products_for(lines_in)
+    order.lines.all().delete()
+    OrderLine.objects.bulk_create([
+        build_line(order=order, position=index + 1, product=products[line.product_id], quantity=line.quantity,
+                   unit_price=line.unit_price, requested_date=line.requested_date)
+        for index, line in enumerate(lines_in)
+    ])
+    recompute_total(order)
+
+
+def recompute_total(order) -> None:
+    order.total_amount = sum((line.amount for line in order.lines.all()), Decimal("0.00"))
+
+
+def lines_snapshot(order) -> list[dict]:
+    return [
+        {
+            "id": line.pk, "product_id": line.product_id, "model": line.model, "quantity": str(line.quantity),
+            "unit_price": str(line.unit_price), "amount": str(line.amount),
+            "feasible_date": line.feasible_date.isoformat() if line.feasible_date else None,
+            "agreed_date": line.agreed_date.isoformat() if line.agreed_date else None,
+            "availability": line.availability,
+        }
+        for line in order.lines.all()
+    ]

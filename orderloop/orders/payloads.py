@@ -1,0 +1,173 @@
+"""What each lifecycle action takes. Shared by the API (request bodies) and
+the web forms (parsed from POST data), so both validate the same way."""
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from orderloop.orders.models import Availability, RiskType
+
+Text = Field(min_length=1, max_length=2000)
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    version: int | None = Field(None, description="The order version the caller read; a stale one is refused with 409.")
+
+
+class LineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    product_id: int
+    quantity: Decimal = Field(gt=0, max_digits=12, decimal_places=3)
+    unit_price: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2, description="Defaults to the list price.")
+    requested_date: date | None = None
+
+
+class OrderFields(BaseModel):
+    """Order fields a user may correct before approval (PATCH, supplement)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    contact_name: str | None = Field(None, max_length=50)
+    contact_phone: str | None = Field(None, max_length=30)
+    payment_terms: str | None = Field(None, max_length=200)
+    delivery_address: str | None = Field(None, max_length=300)
+    requested_date: date | None = None
+    special_requirements: str | None = Field(None, max_length=2000)
+    special_terms: str | None = Field(None, max_length=2000)
+    remarks: str | None = Field(None, max_length=2000)
+    lines: list[LineIn] | None = Field(None, min_length=1)
+
+
+class ReviewPayload(Payload):
+    verdict: Literal["pass", "needs_info", "reject"]
+    missing: list[str] = Field(default_factory=list, description="What is missing or ambiguous (verdict needs_info).")
+    reason: str = Field("", max_length=2000, description="Why the order is rejected (verdict reject).")
+    comment: str = Field("", max_length=2000)
+
+
+
+class LogContactPayload(Payload):
+    channel: Literal["phone", "wechat", "email", "visit", "other"]
+    summary: str = Text
+    outcome: str = Text
+
+
+class SupplementPayload(Payload, OrderFields):
+    note: str = Field("", max_length=2000)
+
+
+class ApprovePayload(Payload):
+    comment: str = Text
+
+
+class RejectPayload(Payload):
+    reason: str = Text
+
+
+class StockLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    line_id: int
+    availability: Availability
+    lead_time_days: int | None = Field(None, ge=0, le=3650)
+    feasible_date: date
+
+
+class ConfirmStockPayload(Payload):
+    lines: list[StockLine] = Field(min_length=1)
+    note: str = Field("", max_length=2000)
+
+
+class AgreeDatePayload(Payload):
+    agreed_date: date
+    talk: str = Field(min_length=1, max_length=2000, description="The negotiation with the customer, as logged.")
+
+
+class Stage(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: str = Field(min_length=1, max_length=50)
+    owner: str = Field("", max_length=150)
+    planned_date: date
+
+
+class StartFulfillmentPayload(Payload):
+    stages: list[Stage] = Field(min_length=1)
+
+
+class TrackPayload(Payload):
+    stage: str = Field(min_length=1, max_length=50)
+    record: str = Text
+    problem: str = Field("", max_length=2000)
+    measure: str = Field("", max_length=2000)
+    next_step: str = Field("", max_length=2000)
+    planned_date: date | None = None
+    actual_date: date | None = None
+
+
+class RaiseRiskPayload(Payload):
+    risk_type: RiskType
+    description: str = Text
+
+
+class ResolveRiskPayload(Payload):
+    risk_id: int
+    mitigation: str = Text
+
+
+class PrepareShipmentPayload(Payload):
+    goods: str = Field(min_length=1, max_length=4000, description="The goods list.")
+    quantity_checked: bool
+    qc_passed: bool
+    qc_report: str = Text
+
+
+class ShipPayload(Payload):
+    method: Literal["express", "less_than_truckload", "truckload", "pickup", "other"]
+    carrier: str = Field(min_length=1, max_length=100)
+    tracking_number: str = Field(min_length=1, max_length=100)
+    eta: date
+
+
+class AcceptanceIssue(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    issue_type: Literal["damaged", "wrong_model", "wrong_quantity", "other"]
+    description: str = Text
+
+
+class AcceptPayload(Payload):
+    quantity_ok: bool
+    spec_ok: bool
+    appearance_ok: bool
+    issues: list[AcceptanceIssue] = Field(default_factory=list)
+    signed_by: str = Field(min_length=1, max_length=100, description="Who signed the receipt for the customer.")
+
+
+class FollowUpPayload(Payload):
+    channel: Literal["phone", "email", "visit", "wechat"]
+    record: str = Text
+    satisfaction: int = Field(ge=1, le=5)
+
+
+class ClosePayload(Payload):
+    note: str = Field("", max_length=2000)
+
+
+class AmendLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    line_id: int | None = Field(None, description="An existing line; omit to add a line.")
+    product_id: int | None = None
+    quantity: Decimal = Field(gt=0, max_digits=12, decimal_places=3)
+    unit_price: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
+
+
+class AmendPayload(Payload):
+    reason: str = Text
+    lines: list[AmendLine] | None = Field(None, min_length=1, description="The full new set of lines; lines left out are removed.")
+    payment_terms: str | None = Field(None, max_length=200)
+    special_terms: str | None = Field(None, max_length=2000)
+    delivery_address: str | None = Field(None, max_length=300)
+    requested_date: date | None = None
+
+
+class CancelPayload(Payload):
+    reason: str = Text

@@ -1,0 +1,115 @@
+"""API shapes for orders. Field names follow the registers (SPEC section 7)."""
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from orderloop.orders.models import Channel
+from orderloop.orders.payloads import LineIn, OrderFields
+
+
+class OrderCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    customer_id: int
+    contact_name: str = Field("", max_length=50)
+    contact_phone: str = Field("", max_length=30)
+    order_date: date | None = None
+    channel: Channel = Channel.API
+    payment_terms: str = Field("", max_length=200)
+    delivery_address: str = Field("", max_length=300)
+    requested_date: date | None = None
+    special_requirements: str = Field("", max_length=2000)
+    special_terms: str = Field("", max_length=2000)
+    remarks: str = Field("", max_length=2000)
+    lines: list[LineIn] = Field(min_length=1)
+
+
+class OrderPatch(OrderFields):
+    version: int = Field(description="The version the caller read; a stale one is refused with 409.")
+
+
+class LineOut(BaseModel):
+    id: int
+    position: int
+    product_id: int
+    product_name: str
+    model: str
+    unit: str
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Decimal
+    requested_date: date | None
+    availability: str
+    feasible_date: date | None
+    agreed_date: date | None
+
+
+class TimerOut(BaseModel):
+    kind: str
+    due_at: datetime
+    state: str
+
+
+class OrderOut(BaseModel):
+    ref: str
+    number: str | None
+    provisional_ref: str
+    status: str
+    status_label: str
+    customer_id: int
+    customer_name: str
+    contact_name: str
+    contact_phone: str
+    order_date: date
+    channel: str
+    payment_terms: str
+    delivery_address: str
+    requested_date: date | None
+    promised_date: date | None
+    owner: str
+    entered_by: str
+    special_requirements: str
+    special_terms: str
+    remarks: str
+    total_amount: Decimal
+    cost_amount: Decimal | None = Field(None, description="Only for managers, the director and admin.")
+    margin: Decimal | None = Field(None, description="Only for managers, the director and admin.")
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    available_actions: list[str]
+    timers: list[TimerOut]
+    lines: list[LineOut]
+
+
+class OrderSummary(BaseModel):
+    ref: str
+    number: str | None
+    status: str
+    status_label: str
+    customer_id: int
+    customer_name: str
+    order_date: date
+    requested_date: date | None
+    owner: str
+    total_amount: Decimal
+    version: int
+    created_at: datetime
+
+
+class OrderPage(BaseModel):
+    count: int
+    page: int
+    page_size: int
+    items: list[OrderSummary]
+
+
+class EventOut(BaseModel):
+    id: int
+    type: str
+    label: str
+    actor: str | None
+    occurred_at: datetime
+    from_status: str
+    to_status: str
+    payload: dict

@@ -1,0 +1,142 @@
+"""Reads of orders: lists, one order by its reference, its timeline."""
+import re
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from orderloop.accounts.roles import Role
+from orderloop.core.exceptions import NotFound
+from orderloop.orders.access import filter_visible
+from orderloop.orders.models import OrderStatus, SalesOrder
+from orderloop.orders.labels import event_details
+from orderloop.orders.workflow import EVENT_LABELS, available_actions, status_label
+
+SORTS = {
+    "number": ("number_month", "number_seq", "id"),
+    "-number": ("-number_month", "-number_seq", "-id"),
+    "created_at": ("created_at", "id"),
+    "-created_at": ("-created_at", "-id"),
+    "requested_date": ("requested_date", "id"),
+    "-requested_date": ("-requested_date", "-id"),
+    "total_amount": ("total_amount", "id"),
+    "-total_amount": ("-total_amount", "-id"),
+}
+COST_ROLES = {Role.SALES_MANAGER, Role.SALES_DIRECTOR, Role.ADMIN}
+CONTACT_ROLES = {Role.SALES_ASSISTANT, Role.ACCOUNT_MANAGER, Role.SALES_MANAGER, Role.SALES_DIRECTOR,
+                 Role.ADMIN, Role.LOGISTICS, Role.AFTER_SALES}
+
+
+def order_list(*, user, status: list[str] | None = None, owner: str | None = None, customer_id: int | None = None,
+               q: str | None = None, sort: str = "-created_at"):
+    orders = filter_visible(SalesOrder.objects.all(), user).select_related("customer", "owner")
+    if status:
+        orders = orders.filter(status__in=[s for s in status if s in OrderStatus.values])
+    if owner:
+        orders = orders.filter(owner__username=owner)
+    if customer_id:
+        orders = orders.filter(customer_id=customer_id)
+    if q:
+        q = q.strip()
+        orders = orders.filter(
+            Q(number__icontains=q) | Q(provisional_ref__icontains=q) | Q(customer__name__icontains=q)
+            | Q(contact_name__icontains=q) | Q(lines__model__icontains=q) | Q(lines__product_name__icontains=q)
+        ).distinct()
+    return orders.order_by(*SORTS.get(sort, SORTS["-created_at"]))
+
+
+def order_get(*, user, ref: str) -> SalesOrder:
+    """One order by its number or provisional reference, if ``user`` may see it; 404 otherwise."""
+    ref = (ref or "").strip()
+    field = "number" if re.fullmatch(r"\d{6}-\d{3,}", ref) else "provisional_ref"
+    order = (
+        filter_visible(SalesOrder.objects.filter(**{field: ref}), user)
+        .select_related("customer", "owner", "entered_by", "manager_approved_by")
+        .prefetch_related("lines", "risks")
+        .first()
+    )
+    if order is None:
+        raise NotFound(_("订单不存在：%(ref)s") % {"ref": ref})
+    return order
+
+
+def order_timeline(order):
+    return order.events.select_related("actor").order_by("occurred_at", "id")
+
+
+def mask_phone(phone: str) -> str:
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) >= 7:
+        return f"{digits[:3]}****{digits[-4:]}"
+    return "****" if phone else ""
+
+
+def sees_cost(user) -> bool:
+    return bool(user.roles & COST_ROLES)
+
+
+def shown_phone(order, user) -> str:
+    return order.contact_phone if user.roles & CONTACT_ROLES else mask_phone(order.contact_phone)
+
+
+def order_detail(order, user) -> dict:
+    """The order as the API returns it to ``user``."""
+    cost = sees_cost(user)
+    return {
+        "ref": order.ref,
+        "number": order.number,
+        "provisional_ref": order.provisional_ref,
+        "status": order.status,
+        "status_label": order.get_status_display(),
+        "customer_id": order.customer_id,
+        "customer_name": order.customer.name,
+        "contact_name": order.contact_name,
+        "contact_phone": shown_phone(order, user),
+        "order_date": order.order_date,
+        "channel": order.channel,
+        "payment_terms": order.payment_terms,
+        "delivery_address": order.delivery_address,
+        "requested_date": order.requested_date,
+        "promised_date": order.promised_date,
+        "owner": order.owner.username,
+        "entered_by": order.entered_by.username,
+        "special_requirements": order.special_requirements,
+        "special_terms": order.special_terms,
+        "remarks": order.remarks,
+        "total_amount": order.total_amount,
+        "cost_amount": order.cost_amount if cost else None,
+        "margin": order.margin if cost else None,
+        "version": order.version,
+        "created_at": order.created_at,
+        "updated_at": order.updated_at,
+        "available_actions": available_actions(order, user),
+        "timers": [],
+        "lines": [
+            {
+                "id": line.pk, "position": line.position, "product_id": line.product_id, "product_name": line.product_name,
+                "model": line.model, "unit": line.unit, "quantity": line.quantity, "unit_price": line.unit_price,
+                "amount": line.amount, "requested_date": line.requested_date, "availability": line.availability,
+                "feasible_date": line.feasible_date, "agreed_date": line.agreed_date,
+            }
+            for line in order.lines.all()
+        ],
+    }
+
+
+def order_summary(order) -> dict:
+    return {
+        "ref": order.ref, "number": order.number, "status": order.status, "status_label": order.get_status_display(),
+        "customer_id": order.customer_id, "customer_name": order.customer.name, "order_date": order.order_date,
+        "requested_date": order.requested_date, "owner": order.owner.username, "total_amount": order.total_amount,
+        "version": order.version, "created_at": order.created_at,
+    }
+
+
+def event_data(event) -> dict:
+    return {
+        "id": event.pk, "type": event.type, "label": EVENT_LABELS.get(event.type, event.type),
+        "from_label": status_label(event.from_status) if event.from_status else "",
+        "to_label": status_label(event.to_status) if event.to_status else "",
+        "details": event_details(event.payload),
+        "actor": event.actor.username if event.actor else None, "occurred_at": event.occurred_at,
+        "from_status": event.from_status, "to_status": event.to_status, "payload": event.payload,
+    }

@@ -1,0 +1,139 @@
+"""Order use cases outside the lifecycle table: intake and corrections before approval.
+Lifecycle actions go through ``orders.workflow.perform_action``."""
+import secrets
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from orderloop.accounts.roles import Role
+from orderloop.core import clock
+from orderloop.core.audit import audit_record, diff
+from orderloop.core.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound, StaleVersion
+from orderloop.masterdata.models import Customer
+from orderloop.orders.access import order_visible_to
+from orderloop.orders.actions import apply_order_fields
+from orderloop.orders.lines import build_line, products_for
+from orderloop.orders.models import IdempotencyKey, OrderEvent, OrderLine, SalesOrder
+from orderloop.orders.models import OrderStatus as S
+from orderloop.orders.schemas import OrderCreate, OrderPatch
+from orderloop.orders.workflow import order_state
+
+REF_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+INTAKE_ROLES = {Role.SALES_ASSISTANT, Role.ACCOUNT_MANAGER}
+EDITABLE_STATES = {S.RECEIVED, S.NEEDS_INFO}
+
+
+def new_provisional_ref() -> str:
+    return "TMP-" + "".join(secrets.choice(REF_ALPHABET) for _ in range(8))
+
+
+def order_receive(*, actor, data: OrderCreate) -> SalesOrder:
+    """Intake: a new order at 已接收 with a provisional reference."""
+    if not actor.has_role(*INTAKE_ROLES):
+        raise NotAllowed(_("只有销售助理或客户经理可以录入订单"))
+    customer = Customer.objects.filter(pk=data.customer_id).select_related("owner").first()
+    if customer is None:
+        raise InvalidInput(_("客户不存在"), errors={"customer_id": [_("客户不存在：%(id)s") % {"id": data.customer_id}]})
+    products = products_for(data.lines)
+    now = clock.now()
+    with transaction.atomic():
+        order = SalesOrder(
+            provisional_ref=new_provisional_ref(),
+            status=S.RECEIVED,
+            customer=customer,
+            contact_name=data.contact_name,
+            contact_phone=data.contact_phone,
+            order_date=data.order_date or clock.today(),
+            channel=data.channel,
+            payment_terms=data.payment_terms,
+            delivery_address=data.delivery_address,
+            requested_date=data.requested_date,
+            special_requirements=data.special_requirements,
+            special_terms=data.special_terms,
+            remarks=data.remarks,
+            owner=customer.owner or actor,
+            entered_by=actor,
+            created_at=now,
+            updated_at=now,
+        )
+        order.save()
+        lines = OrderLine.objects.bulk_create([
+            build_line(order=order, position=index + 1, product=products[line.product_id], quantity=line.quantity,
+                       unit_price=line.unit_price, requested_date=line.requested_date)
+            for index, line in enumerate(data.lines)
+        ])
+        order.total_amount = sum(line.amount for line in lines)
+        order.save(update_fields=["total_amount"])
+        OrderEvent.objects.create(order=order, type="received", actor=actor, occurred_at=now, to_status=order.status,
+                                  payload={"channel": order.channel, "total_amount": str(order.total_amount)})
+        audit_record(actor=actor, obj=order, operation="received", changes=diff({}, order_state(order)),
+                     object_type="orders.salesorder")
+    return order
+
+
+def order_update(*, order_id: int, actor, data: OrderPatch) -> SalesOrder:
+    """Correct an order before review passes (PATCH). Later changes are amendments."""
+    with transaction.atomic():
+        order = SalesOrder.objects.select_for_update().select_related("customer").filter(pk=order_id).first()
+        if order is None or not order_visible_to(order, actor):
+            raise NotFound(_("订单不存在"))
+        if data.version != order.version:
+            raise StaleVersion(expected=data.version, actual=order.version)
+        if not actor.has_role(*INTAKE_ROLES):
+            raise NotAllowed(_("只有销售助理或客户经理可以修改订单"))
+        if order.status not in EDITABLE_STATES:
+            raise InvalidTransition(_("订单已审核通过，修改须通过「变更订单」"))
+        before = order_state(order)
+        apply_order_fields(order, data)
+        changes = diff(before, order_state(order))
+        if changes:
+            now = clock.now()
+            order.version += 1
+            order.updated_at = now
+            order.save()
+            OrderEvent.objects.create(order=order, type="updated", actor=actor, occurred_at=now, from_status=order.status,
+                                      to_status=order.status, payload={"fields": sorted(changes)})
+            audit_record(actor=actor, obj=order, operation="updated", changes=changes, object_type="orders.salesorder")
+    return order
+
+
+class IdempotencyConflict(InvalidTransition):
+    code = "idempotency_conflict"
+
+
+def order_receive_once(*, actor, data: OrderCreate, key: str, request_hash: str) -> tuple[SalesOrder, bool]:
+    """Intake through the API with an ``Idempotency-Key``: a retried request returns
+    the order the first one created. Returns (order, created)."""
+
+    def earlier():
+        seen = IdempotencyKey.objects.select_related("order").filter(user=actor, key=key).first()
+        if seen and seen.request_hash != request_hash:
+            raise IdempotencyConflict(_("此 Idempotency-Key 已用于内容不同的请求"),
+                                      errors={"Idempotency-Key": [_("已用于另一请求")]})
+        return seen.order if seen else None
+
+    order = earlier()
+    if order:
+        return order, False
+    try:
+        with transaction.atomic():
+            order = order_receive(actor=actor, data=data)
+            IdempotencyKey.objects.create(key=key, user=actor, request_hash=request_hash, order=order, created_at=clock.now())
+        return order, True
+    except IntegrityError:
+        order = earlier()
+        if order is None:
+            raise
+        return order, False
+
+
+def orders_close_completed() -> list[str]:
+    """Close every delivered order whose follow-up is done (the system's ``close``)."""
+    from orderloop.orders.workflow import perform_action, refusal
+
+    closed = []
+    for order in SalesOrder.objects.filter(status=S.DELIVERED, events__type="followed_up").distinct():
+        if refusal(order, None, "close") is None:
+            perform_action(order_id=order.pk, action_name="close", actor=None, data={"note": _("回访完成，系统自动完成订单")})
+            closed.append(order.ref)
+    return closed

@@ -1,0 +1,10 @@
+"""Background work. Tasks load ids and call services; running one twice is harmless."""
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task
+
+from orderloop.orders.services import orders_close_completed
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def close_completed_orders():
+    return orders_close_completed()

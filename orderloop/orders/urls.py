@@ -1,0 +1,12 @@
+from django.urls import path
+
+from orderloop.orders import views
+
+app_name = "orders"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("orders/", views.order_index, name="list"),
+    path("orders/new/", views.order_new, name="new"),
+    path("orders/<str:ref>/", views.order_detail, name="detail"),
+    path("orders/<str:ref>/actions/<str:action>/", views.order_action, name="action"),
+]

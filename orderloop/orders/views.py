@@ -1,0 +1,166 @@
+"""Pages: thin. Parse, call one service, show the result or the errors."""
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+from pydantic import ValidationError
+
+from orderloop.core.exceptions import DomainError, InvalidInput, NotFound
+from orderloop.core.validation import pydantic_errors
+from orderloop.masterdata.models import Customer, Product
+from orderloop.orders import services
+from orderloop.orders.forms import action_form, parse_post
+from orderloop.orders.models import Channel, OrderStatus
+from orderloop.orders.schemas import OrderCreate
+from orderloop.orders.selectors import event_data, order_get, order_list, sees_cost, shown_phone
+from orderloop.orders.workflow import ACTIONS, available_actions, perform_action
+from django.http import Http404
+
+INTAKE_LINE_ROWS = 5
+
+
+@login_required
+def order_index(request):
+    status = [s for s in request.GET.getlist("status") if s]
+    rows = order_list(user=request.user, status=status, owner=request.GET.get("owner") or None,
+                      customer_id=_int(request.GET.get("customer")), q=request.GET.get("q") or None,
+                      sort=request.GET.get("sort") or "-created_at")
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "orders/order_list.html", {
+        "page": page, "statuses": OrderStatus.choices, "selected_status": status,
+        "customers": Customer.objects.only("id", "name"), "query": query.urlencode(),
+        "filters": {"q": request.GET.get("q", ""), "owner": request.GET.get("owner", ""),
+                    "customer": _int(request.GET.get("customer")), "sort": request.GET.get("sort", "-created_at")},
+    })
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _get_order(request, ref):
+    try:
+        return order_get(user=request.user, ref=ref)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+def _detail_context(request, order, *, failed_action=None, data=None, errors=None):
+    actions = available_actions(order, request.user)
+    forms = [
+        action_form(name, order, data=data if name == failed_action else None,
+                    errors=errors if name == failed_action else None)
+        for name in actions
+    ]
+    return {
+        "order": order,
+        "lines": list(order.lines.all()),
+        "phone": shown_phone(order, request.user),
+        "sees_cost": sees_cost(request.user),
+        "events": [event_data(e) for e in order.events.select_related("actor").order_by("occurred_at", "id")],
+        "forms": forms,
+        "open_action": failed_action,
+        "risks": list(order.risks.all()),
+    }
+
+
+@login_required
+def order_detail(request, ref):
+    order = _get_order(request, ref)
+    return render(request, "orders/order_detail.html", _detail_context(request, order))
+
+
+@login_required
+@require_POST
+def order_action(request, ref, action):
+    order = _get_order(request, ref)
+    if action not in ACTIONS:
+        raise Http404(action)
+    data = parse_post(action, request.POST)
+    try:
+        event = perform_action(order_id=order.pk, action_name=action, actor=request.user, data=data)
+    except DomainError as exc:
+        errors = exc.errors if isinstance(exc, InvalidInput) else {"__all__": [exc.message]}
+        if isinstance(exc, InvalidInput) and exc.message and not errors.get("__all__"):
+            errors = {**errors, "__all__": [exc.message]}
+        order = _get_order(request, order.ref)
+        context = _detail_context(request, order, failed_action=action, data=data, errors=errors)
+        if not any(f["name"] == action for f in context["forms"]):
+            messages.error(request, exc.message)
+        return render(request, "orders/order_detail.html", context, status=422 if isinstance(exc, InvalidInput) else 409)
+    messages.success(request, f"{ACTIONS[action].label}：已完成")
+    return redirect("orders:detail", ref=event.order.ref)
+
+
+@login_required
+def order_new(request):
+    products = list(Product.objects.filter(is_active=True))
+    customers = list(Customer.objects.prefetch_related("contacts"))
+    errors: dict = {}
+    values: dict = {"order_date": date.today().isoformat(), "lines": [{} for _ in range(INTAKE_LINE_ROWS)]}
+    if request.method == "POST":
+        values = _intake_values(request.POST)
+        payload, rows = _intake_payload(values)
+        try:
+            data = OrderCreate.model_validate(payload)
+            order = services.order_receive(actor=request.user, data=data)
+        except ValidationError as exc:
+            errors = pydantic_errors(exc)
+        except DomainError as exc:
+            errors = exc.errors or {"__all__": [exc.message]}
+        else:
+            messages.success(request, f"订单已接收，临时编号 {order.ref}")
+            return redirect("orders:detail", ref=order.ref)
+    for key, msgs in errors.items():
+        parts = key.split(".")
+        if parts[0] == "lines" and len(parts) == 3 and int(parts[1]) < len(rows):
+            line = values["lines"][rows[int(parts[1])]]
+            line.setdefault("errors", []).extend(f"{LINE_LABELS.get(parts[2], parts[2])}：{m}" for m in msgs)
+    return render(request, "orders/order_new.html", {
+        "customers": customers, "products": products, "values": values, "errors": errors,
+        "channels": Channel.choices, "status": 422 if errors else 200,
+    }, status=422 if errors else 200)
+
+
+INTAKE_FIELDS = ("customer_id", "contact_name", "contact_phone", "order_date", "channel", "payment_terms",
+                 "delivery_address", "requested_date", "special_requirements", "special_terms", "remarks")
+
+
+def _intake_values(post) -> dict:
+    values = {name: post.get(name, "").strip() for name in INTAKE_FIELDS}
+    values["lines"] = [
+        {key: post.get(f"lines.{i}.{key}", "").strip() for key in ("product_id", "quantity", "unit_price")}
+        for i in range(INTAKE_LINE_ROWS)
+    ]
+    return values
+
+
+LINE_LABELS = {"product_id": "产品", "quantity": "数量", "unit_price": "单价"}
+
+
+def _intake_payload(values: dict) -> tuple[dict, list[int]]:
+    """The payload, and for each of its lines the form row it came from (blank rows are skipped)."""
+    payload = {k: v for k, v in values.items() if k != "lines" and v != ""}
+    lines, rows = [], []
+    for index, line in enumerate(values["lines"]):
+        if not any(line.values()):
+            continue
+        lines.append({k: v for k, v in line.items() if v != ""})
+        rows.append(index)
+    payload["lines"] = lines
+    return payload, rows
+
+
+def home(request):
+    return redirect(reverse("orders:list"))
+
+

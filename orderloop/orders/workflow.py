@@ -1,0 +1,239 @@
+"""The order lifecycle, declared once (SPEC section 2).
+
+``TRANSITIONS`` is the whole state machine: each row is an action, the states
+it starts from, where it may lead, and the roles that may take it. The API's
+actions, the buttons on the order page, the permission checks, the timeline
+and the audit all come from here. ``perform_action`` is the one place that
+changes an order's status.
+"""
+from dataclasses import dataclass, field
+from typing import Callable
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from pydantic import BaseModel, ValidationError
+
+from orderloop.accounts.roles import ALL_ROLES
+from orderloop.accounts.roles import Role as R
+from orderloop.core import clock
+from orderloop.core.audit import audit_record, diff, snapshot
+from orderloop.core.exceptions import DomainError, InvalidInput, InvalidTransition, NotAllowed, NotFound, StaleVersion
+from orderloop.core.validation import pydantic_errors
+from orderloop.orders import actions
+from orderloop.orders import payloads as p
+from orderloop.orders.access import order_visible_to
+from orderloop.orders.lines import lines_snapshot
+from orderloop.orders.models import OrderEvent, OrderStatus, SalesOrder
+from orderloop.orders.models import OrderStatus as S
+from orderloop.orders.rules import approval_conflict
+
+SYSTEM = "system"  # the worker acting on its own (automatic close)
+STAY = actions.STAY
+BEFORE_SHIPMENT = frozenset({
+    S.RECEIVED, S.NEEDS_INFO, S.PENDING_APPROVAL, S.PENDING_DIRECTOR, S.PENDING_STOCK_CHECK,
+    S.DATE_NEGOTIATION, S.CONFIRMED, S.IN_FULFILLMENT, S.READY_TO_SHIP,
+})
+AMENDABLE = frozenset({
+    S.PENDING_APPROVAL, S.PENDING_DIRECTOR, S.PENDING_STOCK_CHECK, S.DATE_NEGOTIATION,
+    S.CONFIRMED, S.IN_FULFILLMENT, S.READY_TO_SHIP,
+})
+TERMINAL = frozenset({S.CLOSED, S.REJECTED, S.CANCELLED})
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    sources: frozenset
+    targets: frozenset  # the states it may lead to; STAY = stays where it is
+    roles: frozenset
+
+
+def row(action, sources, targets, roles) -> Transition:
+    as_set = lambda x: frozenset(x) if isinstance(x, (set, frozenset, list, tuple)) else frozenset({x})  # noqa: E731
+    return Transition(action, as_set(sources), as_set(targets), as_set(roles))
+
+
+SALES = {R.SALES_ASSISTANT, R.ACCOUNT_MANAGER}
+OPERATIONS = {R.WAREHOUSE, R.PRODUCTION}
+
+TRANSITIONS: list[Transition] = [
+    row("review", S.RECEIVED, {S.PENDING_APPROVAL, S.NEEDS_INFO, S.REJECTED}, SALES),
+    row("review", S.NEEDS_INFO, S.REJECTED, SALES),
+    row("log_contact", S.NEEDS_INFO, STAY, SALES),
+    row("supplement", S.NEEDS_INFO, S.RECEIVED, SALES),
+    row("approve", S.PENDING_APPROVAL, {S.PENDING_DIRECTOR, S.PENDING_STOCK_CHECK}, R.SALES_MANAGER),
+    row("approve", S.PENDING_DIRECTOR, S.PENDING_STOCK_CHECK, R.SALES_DIRECTOR),
+    row("reject", S.PENDING_APPROVAL, S.REJECTED, R.SALES_MANAGER),
+    row("reject", S.PENDING_DIRECTOR, S.REJECTED, R.SALES_DIRECTOR),
+    row("confirm_stock", S.PENDING_STOCK_CHECK, {S.CONFIRMED, S.DATE_NEGOTIATION}, OPERATIONS),
+    row("agree_date", S.DATE_NEGOTIATION, S.CONFIRMED, R.ACCOUNT_MANAGER),
+    row("start_fulfillment", S.CONFIRMED, S.IN_FULFILLMENT, OPERATIONS),
+    row("track", S.IN_FULFILLMENT, STAY, {R.SALES_ASSISTANT, R.WAREHOUSE, R.PRODUCTION}),
+    row("raise_risk", {S.CONFIRMED, S.IN_FULFILLMENT}, STAY, ALL_ROLES),
+    row("resolve_risk", {S.CONFIRMED, S.IN_FULFILLMENT}, STAY, ALL_ROLES),
+    row("prepare_shipment", S.IN_FULFILLMENT, S.READY_TO_SHIP, R.WAREHOUSE),
+    row("ship", S.READY_TO_SHIP, S.SHIPPED, R.LOGISTICS),
+    row("accept", S.SHIPPED, S.DELIVERED, {R.ACCOUNT_MANAGER, R.LOGISTICS}),
+    row("follow_up", S.DELIVERED, STAY, R.ACCOUNT_MANAGER),
+    row("close", S.DELIVERED, S.CLOSED, {SYSTEM, R.SALES_MANAGER}),
+    row("amend", AMENDABLE, {STAY, S.PENDING_APPROVAL, S.PENDING_STOCK_CHECK}, R.SALES_ASSISTANT),
+    row("cancel", BEFORE_SHIPMENT, S.CANCELLED, R.SALES_MANAGER),
+]
+
+
+# --- guards: each returns why the action is refused now, or None ----------------
+
+def _approver_guard(order, user):
+    return approval_conflict(order, user)
+
+
+def _open_risk_guard(order, user):
+    return None if order.risks.filter(resolved_at__isnull=True).exists() else _("没有未解决的风险")
+
+
+def _close_guard(order, user):
+    if not order.events.filter(type="followed_up").exists():
+        return _("尚未完成客户回访")
+    return None
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label: str
+    event_type: str
+    payload: type[BaseModel]
+    handler: Callable
+    # Guards about who acts (separation of duties) answer 403, the others 409.
+    duty_guards: tuple = field(default=())
+    guards: tuple = field(default=())
+
+
+ACTIONS: dict[str, Action] = {a.name: a for a in [
+    Action("review", "初步审核", "reviewed", p.ReviewPayload, actions.review),
+    Action("log_contact", "记录沟通", "contact_logged", p.LogContactPayload, actions.log_contact),
+    Action("supplement", "补充信息", "supplemented", p.SupplementPayload, actions.supplement),
+    Action("approve", "审批通过", "approved", p.ApprovePayload, actions.approve, duty_guards=(_approver_guard,)),
+    Action("reject", "审批驳回", "approval_rejected", p.RejectPayload, actions.reject, duty_guards=(_approver_guard,)),
+    Action("confirm_stock", "确认库存", "stock_confirmed", p.ConfirmStockPayload, actions.confirm_stock),
+    Action("agree_date", "确认交期", "date_agreed", p.AgreeDatePayload, actions.agree_date),
+    Action("start_fulfillment", "开始备货/生产", "fulfillment_started", p.StartFulfillmentPayload, actions.start_fulfillment),
+    Action("track", "进度跟进", "progress_tracked", p.TrackPayload, actions.track),
+    Action("raise_risk", "上报风险", "risk_raised", p.RaiseRiskPayload, actions.raise_risk),
+    Action("resolve_risk", "解决风险", "risk_resolved", p.ResolveRiskPayload, actions.resolve_risk, guards=(_open_risk_guard,)),
+    Action("prepare_shipment", "发货准备", "shipment_prepared", p.PrepareShipmentPayload, actions.prepare_shipment),
+    Action("ship", "发货", "shipped", p.ShipPayload, actions.ship),
+    Action("accept", "客户验收", "accepted", p.AcceptPayload, actions.accept),
+    Action("follow_up", "客户回访", "followed_up", p.FollowUpPayload, actions.follow_up),
+    Action("close", "完成订单", "closed", p.ClosePayload, actions.close, guards=(_close_guard,)),
+    Action("amend", "变更订单", "amended", p.AmendPayload, actions.amend),
+    Action("cancel", "取消订单", "cancelled", p.CancelPayload, actions.cancel),
+]}
+
+assert {t.action for t in TRANSITIONS} == set(ACTIONS), "every action has a row and every row an action"
+
+# Event types not caused by an action.
+EVENT_LABELS = {
+    "received": "接收订单",
+    "updated": "修改订单",
+    **{a.event_type: a.label for a in ACTIONS.values()},
+}
+
+
+def _actor_roles(user) -> frozenset:
+    return frozenset({SYSTEM}) if user is None else user.roles
+
+
+def rows_for(action: str, status: str) -> list[Transition]:
+    return [t for t in TRANSITIONS if t.action == action and status in t.sources]
+
+
+def refusal(order, user, action_name: str) -> DomainError | None:
+    """Why ``user`` cannot take ``action_name`` on ``order`` now (payload aside), or None."""
+    action = ACTIONS.get(action_name)
+    if action is None:
+        return NotFound(_("未知操作：%(action)s") % {"action": action_name})
+    rows = rows_for(action_name, order.status)
+    label = _(action.label)
+    if not rows:
+        return InvalidTransition(
+            _("订单当前状态为「%(status)s」，不能执行「%(action)s」") % {"status": order.get_status_display(), "action": label}
+        )
+    roles = _actor_roles(user)
+    if not any(t.roles & roles for t in rows):
+        return NotAllowed(_("您的角色不能在此状态下执行「%(action)s」") % {"action": label})
+    for guard in action.duty_guards:
+        reason = guard(order, user)
+        if reason:
+            return NotAllowed(reason)
+    for guard in action.guards:
+        reason = guard(order, user)
+        if reason:
+            return DomainError(_("不能执行「%(action)s」：%(reason)s") % {"action": label, "reason": reason})
+    return None
+
+
+def available_actions(order, user) -> list[str]:
+    """The actions ``user`` may take on ``order`` now, in table order."""
+    names = dict.fromkeys(t.action for t in TRANSITIONS if order.status in t.sources and t.roles & _actor_roles(user))
+    return [name for name in names if refusal(order, user, name) is None]
+
+
+AUDITED_FIELDS = (
+    "status", "number", "contact_name", "contact_phone", "payment_terms", "delivery_address", "requested_date",
+    "promised_date", "special_requirements", "special_terms", "remarks", "total_amount", "owner", "manager_approved_by",
+)
+
+
+def order_state(order) -> dict:
+    return {**snapshot(order, AUDITED_FIELDS), "lines": lines_snapshot(order)}
+
+
+def parse_payload(action_name: str, data) -> BaseModel:
+    action = ACTIONS.get(action_name)
+    if action is None:
+        raise NotFound(_("未知操作：%(action)s") % {"action": action_name})
+    if isinstance(data, action.payload):
+        return data
+    try:
+        return action.payload.model_validate(data or {})
+    except ValidationError as exc:
+        raise InvalidInput(_("提交的内容有误"), errors=pydantic_errors(exc)) from exc
+
+
+def perform_action(*, order_id: int, action_name: str, actor, data) -> OrderEvent:
+    """Take a lifecycle action: one transaction; refused actions change nothing."""
+    payload = parse_payload(action_name, data)
+    action = ACTIONS[action_name]
+    with transaction.atomic():
+        order = SalesOrder.objects.select_for_update().select_related("customer").filter(pk=order_id).first()
+        if order is None or not order_visible_to(order, actor):
+            raise NotFound(_("订单不存在"))
+        if payload.version is not None and payload.version != order.version:
+            raise StaleVersion(expected=payload.version, actual=order.version)
+        problem = refusal(order, actor, action_name)
+        if problem:
+            raise problem
+        before = order_state(order)
+        source = order.status
+        target, event_payload = action.handler(order, actor, payload)
+        allowed = {t for row_ in rows_for(action_name, source) for t in row_.targets}
+        if target not in allowed:
+            raise RuntimeError(f"{action_name} from {source} led to {target}, not in {sorted(allowed)}")
+        if target != STAY:
+            order.status = target
+        now = clock.now()
+        order.version += 1
+        order.updated_at = now
+        order.save()
+        event = OrderEvent.objects.create(
+            order=order, type=action.event_type, actor=actor, occurred_at=now,
+            from_status=source, to_status=order.status, payload=event_payload,
+        )
+        audit_record(actor=actor, obj=order, operation=action.event_type, changes=diff(before, order_state(order)),
+                     object_type="orders.salesorder")
+    return event
+
+
+def status_label(code: str) -> str:
+    return OrderStatus(code).label if code in OrderStatus.values else code
