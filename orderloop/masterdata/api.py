@@ -1,5 +1,5 @@
 from django.shortcuts import get_object_or_404
-from ninja import Router
+from ninja import Router, Status
 
 from orderloop.masterdata.models import Customer, Product
 from orderloop.masterdata.schemas import CustomerIn, CustomerOut, CustomerPatch, ProductIn, ProductOut
@@ -39,7 +39,7 @@ def customer_list(request, q: str = ""):
 @customers.post("", response={201: CustomerOut}, summary="Create a customer")
 def customer_post(request, data: CustomerIn):
     customer = customer_create(actor=request.auth, data=data)
-    return 201, customer_data(customer)
+    return Status(201, customer_data(customer))
 
 
 @customers.get("/{int:customer_id}", response=CustomerOut, summary="Get a customer")
@@ -63,4 +63,4 @@ def product_list(request, q: str = ""):
 
 @products.post("", response={201: ProductOut}, summary="Create a product")
 def product_post(request, data: ProductIn):
-    return 201, product_data(product_create(actor=request.auth, data=data), request.auth)
+    return Status(201, product_data(product_create(actor=request.auth, data=data), request.auth))

@@ -3,7 +3,7 @@ import hashlib
 import json
 
 from django.http import HttpRequest
-from ninja import Header, Query, Router, Schema
+from ninja import Header, Query, Router, Schema, Status
 
 from orderloop.orders import services
 from orderloop.orders.payloads import Payload
@@ -35,7 +35,7 @@ def order_create(request: HttpRequest, data: OrderCreate, idempotency_key: str |
         order, created = services.order_receive_once(actor=request.auth, data=data, key=idempotency_key, request_hash=body_hash)
     else:
         order, created = services.order_receive(actor=request.auth, data=data), True
-    return (201 if created else 200), _detail(request, order.ref)
+    return Status(201 if created else 200, _detail(request, order.ref))
 
 
 @router.get("", response=OrderPage, summary="List orders (filters, pagination)")

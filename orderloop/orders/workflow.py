@@ -175,6 +175,8 @@ def refusal(order, user, action_name: str) -> DomainError | None:
 
 def available_actions(order, user) -> list[str]:
     """The actions ``user`` may take on ``order`` now, in table order."""
+    if not order_visible_to(order, user):
+        return []
     names = dict.fromkeys(t.action for t in TRANSITIONS if order.status in t.sources and t.roles & _actor_roles(user))
     return [name for name in names if refusal(order, user, name) is None]
 
@@ -203,17 +205,17 @@ def parse_payload(action_name: str, data) -> BaseModel:
 
 def perform_action(*, order_id: int, action_name: str, actor, data) -> OrderEvent:
     """Take a lifecycle action: one transaction; refused actions change nothing."""
-    payload = parse_payload(action_name, data)
-    action = ACTIONS[action_name]
     with transaction.atomic():
         order = SalesOrder.objects.select_for_update().select_related("customer").filter(pk=order_id).first()
         if order is None or not order_visible_to(order, actor):
             raise NotFound(_("订单不存在"))
-        if payload.version is not None and payload.version != order.version:
-            raise StaleVersion(expected=payload.version, actual=order.version)
         problem = refusal(order, actor, action_name)
         if problem:
             raise problem
+        payload = parse_payload(action_name, data)
+        if payload.version is not None and payload.version != order.version:
+            raise StaleVersion(expected=payload.version, actual=order.version)
+        action = ACTIONS[action_name]
         before = order_state(order)
         source = order.status
         target, event_payload = action.handler(order, actor, payload)

@@ -1,0 +1,142 @@
+"""Shared fixtures: users for every role, a qualified customer, products, and
+orders driven through the real lifecycle to any state."""
+import os
+import shutil
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Group
+
+from orderloop.accounts.models import Team, User
+from orderloop.masterdata.models import Contact, Customer, Product, Qualification
+from orderloop.orders.schemas import OrderCreate
+from orderloop.orders.services import order_receive
+from orderloop.orders.workflow import perform_action
+
+ROLES = ["sales_assistant", "account_manager", "sales_manager", "sales_director", "warehouse", "production",
+         "logistics", "after_sales", "admin"]
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def make_user(username, *roles, team=None):
+    user = User.objects.create_user(username=username, password="orderloop", team=team, display_name=username)
+    user.groups.set(Group.objects.filter(name__in=roles or [username]))
+    return User.objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def team(db):
+    return Team.objects.create(name="华北销售一组")
+
+
+@pytest.fixture
+def users(db, team):
+    """One user per role, named by the role code; the sales staff and manager form one team."""
+    result = {}
+    for role in ROLES:
+        result[role] = make_user(role, role, team=team if role in {"sales_assistant", "account_manager", "sales_manager"} else None)
+    team.manager = result["sales_manager"]
+    team.save()
+    return result
+
+
+@pytest.fixture
+def customer(users):
+    c = Customer.objects.create(name="科技有限公司", uscc="91310115MA1FL5C15C", owner=users["account_manager"],
+                                qualification=Qualification.QUALIFIED, address="北京市海淀区路1号")
+    Contact.objects.create(customer=c, name="李*", phone="13800001111", is_primary=True)
+    return c
+
+
+@pytest.fixture
+def product(db):
+    return Product.objects.create(name="服务器A型", model="S-001", unit="台", list_price=Decimal("5000.00"),
+                                  cost_price=Decimal("4000.00"))
+
+
+def order_data(customer, product, **overrides):
+    data = {
+        "customer_id": customer.pk, "contact_name": "李*", "contact_phone": "13800001111", "order_date": "2024-05-10",
+        "channel": "web", "payment_terms": "30%预付,余款到付", "delivery_address": "北京市海淀区路1号",
+        "requested_date": "2030-05-25", "remarks": "需定制logo",
+        "lines": [{"product_id": product.pk, "quantity": "10", "unit_price": "5000"}],
+    }
+    data.update(overrides)
+    return data
+
+
+def act(order, action, user, **data):
+    return perform_action(order_id=order.pk, action_name=action, actor=user, data=data).order
+
+
+# The happy path, one step per state: (state reached, action, role, payload builder)
+def _stock_lines(order, feasible="2030-05-20"):
+    return [{"line_id": line.pk, "availability": "in_stock", "feasible_date": feasible} for line in order.lines.all()]
+
+
+PATH = [
+    ("pending_approval", "review", "sales_assistant", lambda o: {"verdict": "pass"}),
+    ("pending_stock_check", "approve", "sales_manager", lambda o: {"comment": "同意"}),
+    ("confirmed", "confirm_stock", "warehouse", lambda o: {"lines": _stock_lines(o)}),
+    ("in_fulfillment", "start_fulfillment", "production",
+     lambda o: {"stages": [{"name": "生产", "owner": "production", "planned_date": "2030-05-20"}]}),
+    ("ready_to_ship", "prepare_shipment", "warehouse",
+     lambda o: {"goods": "服务器A型 × 10", "quantity_checked": True, "qc_passed": True, "qc_report": "合格"}),
+    ("shipped", "ship", "logistics",
+     lambda o: {"method": "express", "carrier": "顺丰速运", "tracking_number": "SF1", "eta": "2030-05-23"}),
+    ("delivered", "accept", "account_manager",
+     lambda o: {"quantity_ok": True, "spec_ok": True, "appearance_ok": True, "signed_by": "李*"}),
+    ("closed", "close", "sales_manager", lambda o: {"note": ""}),
+]
+
+
+class OrderBuilder:
+    def __init__(self, users, customer, product):
+        self.users, self.customer, self.product = users, customer, product
+
+    def received(self, **overrides):
+        return order_receive(actor=self.users["sales_assistant"], data=OrderCreate(**order_data(self.customer, self.product, **overrides)))
+
+    def at(self, state: str, **overrides):
+        if state == "pending_director" and "lines" not in overrides:  # over the 100,000 threshold
+            overrides["lines"] = [{"product_id": self.product.pk, "quantity": "30", "unit_price": "5000"}]
+        order = self.received(**overrides)
+        special = {
+            "needs_info": [("review", "sales_assistant", {"verdict": "needs_info", "missing": ["交付日期不明确"]})],
+            "rejected": [("review", "sales_assistant", {"verdict": "reject", "reason": "客户资质不符"})],
+            "cancelled": [("review", "sales_assistant", {"verdict": "pass"}), ("cancel", "sales_manager", {"reason": "客户取消"})],
+            "pending_director": [("review", "sales_assistant", {"verdict": "pass"}), ("approve", "sales_manager", {"comment": "同意"})],
+            "date_negotiation": [("review", "sales_assistant", {"verdict": "pass"}), ("approve", "sales_manager", {"comment": "同意"}),
+                                 ("confirm_stock", "warehouse", None)],
+        }
+        if state in special:
+            for action, role, payload in special[state]:
+                if payload is None:
+                    payload = {"lines": _stock_lines(order, feasible="2031-01-31")}
+                order = act(order, action, self.users[role], **payload)
+            assert order.status == state, (order.status, state)
+            return order
+        if state == "received":
+            return order
+        for reached, action, role, payload in PATH:
+            if reached == "closed":
+                order = act(order, "follow_up", self.users["account_manager"], channel="phone", record="运行正常", satisfaction=5)
+            order = act(order, action, self.users[role], **payload(order))
+            if reached == state:
+                return order
+        raise AssertionError(f"no path to {state}")
+
+
+@pytest.fixture
+def orders(users, customer, product):
+    return OrderBuilder(users, customer, product)
+
+
+@pytest.fixture
+def chromium_path():
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.path.exists(path):
+        if IN_CI:
+            pytest.fail("Chromium is required in CI (.ci/run installs Debian's chromium)")
+        pytest.skip("Chromium is not installed (apt-get install chromium); browser tests need it")
+    return path

@@ -1,0 +1,137 @@
+"""Every (state, action, role) cell of the lifecycle: the allowed ones succeed,
+every other one is refused with a reason and changes nothing."""
+import pytest
+from django.db import transaction
+
+from orderloop.core.exceptions import DomainError
+from orderloop.core.models import AuditEntry
+from orderloop.orders.models import OrderEvent, SalesOrder
+from orderloop.orders.workflow import ACTIONS, available_actions, perform_action
+from tests.conftest import ROLES, act
+
+SA, AM, SM, SD = "sales_assistant", "account_manager", "sales_manager", "sales_director"
+WH, PR, LOG, AS, ADM = "warehouse", "production", "logistics", "after_sales", "admin"
+SEES_CONFIRMED = {SA, AM, SM, SD, ADM, WH, PR}
+
+# SPEC section 2, written out by hand: who may take which action in which state.
+ALLOWED = {
+    "received": {"review": {SA, AM}, "cancel": {SM}},
+    "needs_info": {"review": {SA, AM}, "log_contact": {SA, AM}, "supplement": {SA, AM}, "cancel": {SM}},
+    "pending_approval": {"approve": {SM}, "reject": {SM}, "amend": {SA}, "cancel": {SM}},
+    "pending_director": {"approve": {SD}, "reject": {SD}, "amend": {SA}, "cancel": {SM}},
+    "pending_stock_check": {"confirm_stock": {WH, PR}, "amend": {SA}, "cancel": {SM}},
+    "date_negotiation": {"agree_date": {AM}, "amend": {SA}, "cancel": {SM}},
+    "confirmed": {"start_fulfillment": {WH, PR}, "raise_risk": SEES_CONFIRMED, "resolve_risk": SEES_CONFIRMED,
+                  "amend": {SA}, "cancel": {SM}},
+    "in_fulfillment": {"track": {SA, WH, PR}, "raise_risk": SEES_CONFIRMED | {LOG},
+                       "resolve_risk": SEES_CONFIRMED | {LOG}, "prepare_shipment": {WH}, "amend": {SA}, "cancel": {SM}},
+    "ready_to_ship": {"ship": {LOG}, "amend": {SA}, "cancel": {SM}},
+    "shipped": {"accept": {AM, LOG}},
+    "delivered": {"follow_up": {AM}, "close": {SM}},
+    "closed": {}, "rejected": {}, "cancelled": {},
+}
+EXPECTED_TARGET = {
+    ("received", "review"): "pending_approval", ("received", "cancel"): "cancelled",
+    ("needs_info", "review"): "rejected", ("needs_info", "log_contact"): "needs_info",
+    ("needs_info", "supplement"): "received", ("needs_info", "cancel"): "cancelled",
+    ("pending_approval", "approve"): "pending_stock_check", ("pending_approval", "reject"): "rejected",
+    ("pending_director", "approve"): "pending_stock_check", ("pending_director", "reject"): "rejected",
+    ("pending_stock_check", "confirm_stock"): "confirmed", ("date_negotiation", "agree_date"): "confirmed",
+    ("confirmed", "start_fulfillment"): "in_fulfillment", ("in_fulfillment", "prepare_shipment"): "ready_to_ship",
+    ("ready_to_ship", "ship"): "shipped", ("shipped", "accept"): "delivered", ("delivered", "close"): "closed",
+}
+
+
+def payload(action, order):
+    lines = list(order.lines.all())
+    return {
+        "review": {"verdict": "reject", "reason": "资质不符"} if order.status == "needs_info" else {"verdict": "pass"},
+        "log_contact": {"channel": "phone", "summary": "电话沟通", "outcome": "已确认"},
+        "supplement": {"contact_phone": "13800001111"},
+        "approve": {"comment": "同意"},
+        "reject": {"reason": "利润率过低"},
+        "confirm_stock": {"lines": [{"line_id": l.pk, "availability": "in_stock", "feasible_date": "2030-05-20"} for l in lines]},
+        "agree_date": {"agreed_date": "2031-02-01", "talk": "客户同意"},
+        "start_fulfillment": {"stages": [{"name": "备货", "owner": "warehouse", "planned_date": "2030-05-18"}]},
+        "track": {"stage": "生产备货", "record": "进展正常"},
+        "raise_risk": {"risk_type": "equipment_failure", "description": "设备故障"},
+        "resolve_risk": {"risk_id": order.risks.filter(resolved_at__isnull=True).values_list("pk", flat=True).first() or 0,
+                         "mitigation": "协调优先生产"},
+        "prepare_shipment": {"goods": "服务器", "quantity_checked": True, "qc_passed": True, "qc_report": "合格"},
+        "ship": {"method": "express", "carrier": "顺丰速运", "tracking_number": "SF1", "eta": "2030-05-23"},
+        "accept": {"quantity_ok": True, "spec_ok": True, "appearance_ok": True, "signed_by": "李*"},
+        "follow_up": {"channel": "phone", "record": "运行正常", "satisfaction": 5},
+        "close": {"note": ""},
+        "amend": {"reason": "客户调整数量", "lines": [{"line_id": l.pk, "quantity": str(l.quantity + 1)} for l in lines]},
+        "cancel": {"reason": "客户取消"},
+    }[action]
+
+
+def trace(order_id):
+    order = SalesOrder.objects.get(pk=order_id)
+    return (order.status, order.version, order.updated_at, OrderEvent.objects.filter(order_id=order_id).count(),
+            AuditEntry.objects.filter(object_type="orders.salesorder", object_id=str(order_id)).count(),
+            list(order.lines.values_list("quantity", "unit_price", "feasible_date", "agreed_date")))
+
+
+def prepare(state, action, order, users):
+    """Facts an allowed action needs first: an open risk to resolve, a visit before closing."""
+    if action == "resolve_risk" and state in ("confirmed", "in_fulfillment"):
+        act(order, "raise_risk", users[SM], risk_type="other", description="待解决")
+    if action == "close" and state == "delivered":
+        act(order, "follow_up", users[AM], channel="phone", record="运行正常", satisfaction=5)
+
+
+@pytest.mark.parametrize("state", list(ALLOWED))
+def test_every_action_and_role_in_state(state, orders, users):
+    order = orders.at(state)
+    problems = []
+    for action in ACTIONS:
+        for role in ROLES:
+            user = users[role]
+            allowed = role in ALLOWED[state].get(action, set())
+            savepoint = transaction.savepoint()
+            try:
+                prepare(state, action, order, users)
+                order.refresh_from_db()
+                before = trace(order.pk)
+                try:
+                    event = perform_action(order_id=order.pk, action_name=action, actor=user, data=payload(action, order))
+                except DomainError as exc:
+                    if allowed:
+                        problems.append(f"{state}/{action}/{role}: refused but allowed ({exc.message})")
+                    elif exc.http_status not in (403, 404, 409) or not exc.message:
+                        problems.append(f"{state}/{action}/{role}: refused with {exc.http_status} {exc.message!r}")
+                    elif trace(order.pk) != before:
+                        problems.append(f"{state}/{action}/{role}: refused but changed the order")
+                else:
+                    if not allowed:
+                        problems.append(f"{state}/{action}/{role}: allowed but should be refused")
+                    else:
+                        target = EXPECTED_TARGET.get((state, action), state)
+                        if action == "cancel":
+                            target = "cancelled"
+                        if action == "amend":
+                            target = {"pending_approval": "pending_approval", "pending_director": "pending_approval"}.get(
+                                state, "pending_stock_check")
+                        if event.to_status != target:
+                            problems.append(f"{state}/{action}/{role}: went to {event.to_status}, expected {target}")
+                        if trace(order.pk)[3] != before[3] + 1:
+                            problems.append(f"{state}/{action}/{role}: no single event written")
+                        if event.actor_id != user.pk or event.from_status != state:
+                            problems.append(f"{state}/{action}/{role}: event does not say who and from where")
+            finally:
+                transaction.savepoint_rollback(savepoint)
+    assert problems == []
+
+
+@pytest.mark.parametrize("state", list(ALLOWED))
+def test_buttons_offer_exactly_the_allowed_actions(state, orders, users):
+    order = orders.at(state)
+    for role in ROLES:
+        expected = {a for a, roles in ALLOWED[state].items() if role in roles}
+        if state == "delivered":
+            expected.discard("close")  # offered only once the visit is done
+        if state in ("confirmed", "in_fulfillment"):
+            expected.discard("resolve_risk")  # offered only while a risk is open
+        assert set(available_actions(order, users[role])) == expected, role
