@@ -75,7 +75,8 @@ class SalesOrder(models.Model):
 
     @property
     def cost_amount(self) -> Decimal:
-        return sum((line.cost_price * line.quantity for line in self.lines.all()), Decimal("0.00"))
+        cost = sum((line.cost_price * line.quantity for line in self.lines.all()), Decimal("0.00"))
+        return cost.quantize(Decimal("0.01"))
 
     @property
     def margin(self) -> Decimal | None:
