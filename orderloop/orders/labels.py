@@ -1,5 +1,5 @@
 """Names of fields and choices as the UI shows them, in the seed's wording."""
-from orderloop.orders.models import OrderStatus, RiskType
+from orderloop.orders.models import Channel, OrderStatus, RiskType
 
 LABELS = {
     "verdict": "审核结论", "missing": "需补充/澄清的内容（每行一项）", "reason": "原因", "comment": "意见",
@@ -17,7 +17,7 @@ LABELS = {
     "issue_type": "问题类型", "signed_by": "签收人", "satisfaction": "客户满意度评分(1-5分)",
     "product_id": "产品", "quantity": "数量", "unit_price": "单价(元)",
     "number": "订单编号", "level": "审批级别", "director_reasons": "需总监审批的原因", "back_to": "退回至",
-    "changed": "变更内容", "fields": "修改字段", "late_lines": "晚于要求日期的行", "total_amount": "总金额(元)",
+    "changed": "变更内容", "intake_channel": "接收渠道", "fields": "修改字段", "late_lines": "晚于要求日期的行", "total_amount": "总金额(元)",
 }
 CHOICES = {
     "verdict": {"pass": "通过", "needs_info": "需补充", "reject": "驳回"},
@@ -26,6 +26,7 @@ CHOICES = {
     "issue_type": {"damaged": "破损", "wrong_model": "型号不符", "wrong_quantity": "数量不符", "other": "其他"},
     "level": {"manager": "销售经理", "director": "销售总监"},
     "back_to": dict(OrderStatus.choices),
+    "intake_channel": dict(Channel.choices),
     "risk_type": dict(RiskType.choices),
     "availability": {"in_stock": "现货", "short": "缺货", "needs_production": "需生产"},
 }

@@ -137,6 +137,7 @@ def event_data(event) -> dict:
         "from_label": status_label(event.from_status) if event.from_status else "",
         "to_label": status_label(event.to_status) if event.to_status else "",
         "details": event_details(event.payload),
-        "actor": event.actor.username if event.actor else None, "occurred_at": event.occurred_at,
+        "actor": event.actor.username if event.actor else None, "actor_name": str(event.actor) if event.actor else "",
+        "occurred_at": event.occurred_at,
         "from_status": event.from_status, "to_status": event.to_status, "payload": event.payload,
     }

@@ -65,7 +65,7 @@ def order_receive(*, actor, data: OrderCreate) -> SalesOrder:
         order.total_amount = sum(line.amount for line in lines)
         order.save(update_fields=["total_amount"])
         OrderEvent.objects.create(order=order, type="received", actor=actor, occurred_at=now, to_status=order.status,
-                                  payload={"channel": order.channel, "total_amount": str(order.total_amount)})
+                                  payload={"intake_channel": order.channel, "total_amount": str(order.total_amount)})
         audit_record(actor=actor, obj=order, operation="received", changes=diff({}, order_state(order)),
                      object_type="orders.salesorder")
     return order

@@ -15,12 +15,14 @@ from orderloop.masterdata.models import Customer, Product
 from orderloop.orders import services
 from orderloop.orders.forms import action_form, parse_post
 from orderloop.orders.models import Channel, OrderStatus
+from orderloop.orders.rules import director_reasons
 from orderloop.orders.schemas import OrderCreate
 from orderloop.orders.selectors import event_data, order_get, order_list, sees_cost, shown_phone
 from orderloop.orders.workflow import ACTIONS, available_actions, perform_action
 from django.http import Http404
 
 INTAKE_LINE_ROWS = 5
+APPROVAL_STATES = {OrderStatus.PENDING_APPROVAL, OrderStatus.PENDING_DIRECTOR}
 
 
 @login_required
@@ -66,6 +68,8 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
         "lines": list(order.lines.all()),
         "phone": shown_phone(order, request.user),
         "sees_cost": sees_cost(request.user),
+        "margin_percent": f"{order.margin:.1%}" if order.margin is not None else "—",
+        "director_reasons": director_reasons(order) if sees_cost(request.user) and order.status in APPROVAL_STATES else [],
         "events": [event_data(e) for e in order.events.select_related("actor").order_by("occurred_at", "id")],
         "forms": forms,
         "open_action": failed_action,
@@ -127,7 +131,7 @@ def order_new(request):
             line.setdefault("errors", []).extend(f"{LINE_LABELS.get(parts[2], parts[2])}：{m}" for m in msgs)
     return render(request, "orders/order_new.html", {
         "customers": customers, "products": products, "values": values, "errors": errors,
-        "channels": Channel.choices, "status": 422 if errors else 200,
+        "channels": Channel.choices, "form_errors": errors.get("__all__", []),
     }, status=422 if errors else 200)
 
 

@@ -1,0 +1,93 @@
+"""In a real browser (Playwright driving Debian's Chromium)."""
+import os
+
+import pytest
+
+from orderloop.orders.models import SalesOrder
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+ARTIFACTS = os.path.join(os.path.dirname(__file__), "..", "test-artifacts")
+
+
+@pytest.fixture
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield browser
+        browser.close()
+
+
+def log_in(browser, live_server, username):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill("orderloop")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{live_server.url}/orders/")
+    return page
+
+
+def test_intake_review_and_approval_in_the_browser(browser, live_server, users, customer, product):
+    # the sales assistant enters an order in the intake form
+    page = log_in(browser, live_server, "sales_assistant")
+    page.get_by_role("link", name="录入订单").click()
+    page.get_by_label("客户名称").select_option(label="科技有限公司")
+    page.get_by_label("联系人").fill("李*")
+    page.get_by_label("联系方式").fill("13800001111")
+    page.get_by_label("交付日期").fill("2030-05-25")
+    page.get_by_label("付款方式").fill("30%预付,余款到付")
+    page.get_by_label("交付地址").fill("北京市海淀区路1号")
+    page.get_by_label("产品 1", exact=True).select_option(label="服务器A型 S-001（5000.00/台）")
+    page.get_by_label("数量 1", exact=True).fill("10")
+    page.get_by_role("button", name="提交订单").click()
+    page.wait_for_selector("#order-status")
+    assert page.locator("#order-status").inner_text() == "已接收"
+    assert page.locator("#order-total").inner_text() == "50000.00"
+
+    # and passes the preliminary review
+    page.get_by_text("初步审核", exact=True).click()
+    page.locator("form[data-action=review]").get_by_label("审核结论").select_option("pass")
+    page.get_by_role("button", name="提交：初步审核").click()
+    page.wait_for_selector("text=初步审核：已完成")
+    order = SalesOrder.objects.get()
+    assert order.status == "pending_approval" and order.number
+    assert page.locator("h1").inner_text() == f"订单 {order.number}"
+    page.close()
+
+    # the sales manager logs in and approves it
+    page = log_in(browser, live_server, "sales_manager")
+    page.get_by_role("link", name=order.number).click()
+    page.get_by_text("审批通过", exact=True).click()
+    approve = page.locator("form[data-action=approve]")
+    approve.get_by_label("意见").fill("同意，注意logo定制")
+    approve.get_by_role("button", name="提交：审批通过").click()
+    page.wait_for_selector("text=审批通过：已完成")
+    assert page.locator("#order-status").inner_text() == "待确认库存"
+
+    # the order page shows both events in Chinese
+    timeline = page.locator("#timeline")
+    review = timeline.locator("li[data-event=reviewed]")
+    assert "初步审核" in review.inner_text() and "通过" in review.inner_text() and "已接收 → 待审批" in review.inner_text()
+    approval = timeline.locator("li[data-event=approved]")
+    assert "审批通过" in approval.inner_text() and "同意，注意logo定制" in approval.inner_text()
+    assert "待审批 → 待确认库存" in approval.inner_text()
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    page.screenshot(path=os.path.join(ARTIFACTS, "order-approved.png"), full_page=True)
+    page.close()
+
+
+def test_intake_form_keeps_input_and_names_the_bad_field(browser, live_server, users, customer, product):
+    page = log_in(browser, live_server, "sales_assistant")
+    page.goto(f"{live_server.url}/orders/new/")
+    page.get_by_label("客户名称").select_option(label="科技有限公司")
+    page.get_by_label("联系人").fill("李*")
+    page.get_by_label("产品 1", exact=True).select_option(label="服务器A型 S-001（5000.00/台）")
+    page.get_by_label("数量 1", exact=True).fill("-3")
+    page.get_by_role("button", name="提交订单").click()
+    assert page.get_by_text("数量：必须大于 0").is_visible()
+    assert page.get_by_label("联系人").input_value() == "李*"
+    assert SalesOrder.objects.count() == 0
