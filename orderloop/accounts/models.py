@@ -2,33 +2,34 @@ from functools import cached_property
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from orderloop.accounts.roles import Role
 
 
 class Team(models.Model):
-    name = models.CharField("团队名称", max_length=100, unique=True)
+    name = models.CharField(_("团队名称"), max_length=100, unique=True)
     manager = models.ForeignKey(
-        "accounts.User", verbose_name="销售经理", null=True, blank=True,
+        "accounts.User", verbose_name=_("销售经理"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="managed_teams",
     )
 
     class Meta:
-        verbose_name = "团队"
-        verbose_name_plural = "团队"
+        verbose_name = _("团队")
+        verbose_name_plural = _("团队")
 
     def __str__(self):
         return self.name
 
 
 class User(AbstractUser):
-    display_name = models.CharField("姓名", max_length=50, blank=True)
-    phone = models.CharField("手机号", max_length=20, blank=True)
-    team = models.ForeignKey(Team, verbose_name="所属团队", null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
+    display_name = models.CharField(_("姓名"), max_length=50, blank=True)
+    phone = models.CharField(_("手机号"), max_length=20, blank=True)
+    team = models.ForeignKey(Team, verbose_name=_("所属团队"), null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
 
     class Meta:
-        verbose_name = "用户"
-        verbose_name_plural = "用户"
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
 
     def __str__(self):
         return self.display_name or self.username
@@ -58,5 +59,5 @@ class ApiToken(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "接口令牌"
-        verbose_name_plural = "接口令牌"
+        verbose_name = _("接口令牌")
+        verbose_name_plural = _("接口令牌")

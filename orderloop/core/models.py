@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AuditEntry(models.Model):
@@ -17,8 +18,8 @@ class AuditEntry(models.Model):
     class Meta:
         indexes = [models.Index(fields=["object_type", "object_id", "occurred_at"])]
         ordering = ["occurred_at", "id"]
-        verbose_name = "审计记录"
-        verbose_name_plural = "审计记录"
+        verbose_name = _("审计记录")
+        verbose_name_plural = _("审计记录")
 
     def __str__(self):
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.object_type}#{self.object_id} {self.operation}"
@@ -31,5 +32,5 @@ class OrderNumberCounter(models.Model):
     last = models.PositiveIntegerField(default=0)
 
     class Meta:
-        verbose_name = "订单编号计数器"
-        verbose_name_plural = "订单编号计数器"
+        verbose_name = _("订单编号计数器")
+        verbose_name_plural = _("订单编号计数器")

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from orderloop.masterdata.uscc import uscc_problem
 
@@ -15,30 +16,30 @@ def validate_uscc(value: str) -> None:
 
 
 class Qualification(models.TextChoices):
-    PENDING = "pending", "待审核"
-    QUALIFIED = "qualified", "合格"
-    UNQUALIFIED = "unqualified", "不合格"
+    PENDING = "pending", _("待审核")
+    QUALIFIED = "qualified", _("合格")
+    UNQUALIFIED = "unqualified", _("不合格")
 
 
 class Customer(models.Model):
-    name = models.CharField("客户名称", max_length=200, unique=True)
-    uscc = models.CharField("统一社会信用代码", max_length=18, blank=True, validators=[validate_uscc])
-    address = models.CharField("地址", max_length=300, blank=True)
-    qualification = models.CharField("资质状态", max_length=20, choices=Qualification.choices, default=Qualification.PENDING)
-    business_licence = models.FileField("营业执照", upload_to="licences/", blank=True)
-    licence_expiry = models.DateField("营业执照有效期至", null=True, blank=True)
-    credit_record = models.TextField("信用记录", blank=True)
+    name = models.CharField(_("客户名称"), max_length=200, unique=True)
+    uscc = models.CharField(_("统一社会信用代码"), max_length=18, blank=True, validators=[validate_uscc])
+    address = models.CharField(_("地址"), max_length=300, blank=True)
+    qualification = models.CharField(_("资质状态"), max_length=20, choices=Qualification.choices, default=Qualification.PENDING)
+    business_licence = models.FileField(_("营业执照"), upload_to="licences/", blank=True)
+    licence_expiry = models.DateField(_("营业执照有效期至"), null=True, blank=True)
+    credit_record = models.TextField(_("信用记录"), blank=True)
     credit_limit = models.DecimalField(
         "信用额度(元)", max_digits=14, decimal_places=2, default=Decimal("0.00"), validators=[MinValueValidator(Decimal("0"))],
-        help_text="0 表示未设额度",
+        help_text=_("0 表示未设额度"),
     )
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="客户经理", null=True, blank=True, on_delete=models.PROTECT, related_name="customers")
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("客户经理"), null=True, blank=True, on_delete=models.PROTECT, related_name="customers")
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
-        verbose_name = "客户"
-        verbose_name_plural = "客户"
+        verbose_name = _("客户")
+        verbose_name_plural = _("客户")
 
     def __str__(self):
         return self.name
@@ -49,33 +50,33 @@ class Customer(models.Model):
 
 
 class Contact(models.Model):
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts", verbose_name="客户")
-    name = models.CharField("联系人", max_length=50)
-    phone = models.CharField("联系方式", max_length=30, blank=True)
-    email = models.EmailField("邮箱", blank=True)
-    is_primary = models.BooleanField("主要联系人", default=False)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("客户"))
+    name = models.CharField(_("联系人"), max_length=50)
+    phone = models.CharField(_("联系方式"), max_length=30, blank=True)
+    email = models.EmailField(_("邮箱"), blank=True)
+    is_primary = models.BooleanField(_("主要联系人"), default=False)
 
     class Meta:
         ordering = ["-is_primary", "id"]
-        verbose_name = "联系人"
-        verbose_name_plural = "联系人"
+        verbose_name = _("联系人")
+        verbose_name_plural = _("联系人")
 
     def __str__(self):
         return self.name
 
 
 class Product(models.Model):
-    name = models.CharField("产品/服务名称", max_length=200)
-    model = models.CharField("规格型号", max_length=100, unique=True)
-    unit = models.CharField("单位", max_length=20, default="台")
-    list_price = models.DecimalField("单价(元)", max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
-    cost_price = models.DecimalField("成本价(元)", max_digits=14, decimal_places=2, default=Decimal("0.00"), validators=[MinValueValidator(Decimal("0"))])
-    is_active = models.BooleanField("在售", default=True)
+    name = models.CharField(_("产品/服务名称"), max_length=200)
+    model = models.CharField(_("规格型号"), max_length=100, unique=True)
+    unit = models.CharField(_("单位"), max_length=20, default="台")
+    list_price = models.DecimalField(_("单价(元)"), max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
+    cost_price = models.DecimalField(_("成本价(元)"), max_digits=14, decimal_places=2, default=Decimal("0.00"), validators=[MinValueValidator(Decimal("0"))])
+    is_active = models.BooleanField(_("在售"), default=True)
 
     class Meta:
         ordering = ["model"]
-        verbose_name = "产品"
-        verbose_name_plural = "产品"
+        verbose_name = _("产品")
+        verbose_name_plural = _("产品")
 
     def __str__(self):
         return f"{self.name} {self.model}"

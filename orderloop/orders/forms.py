@@ -8,6 +8,8 @@ from decimal import Decimal
 from enum import Enum
 
 from django.db.models import TextChoices
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
 from pydantic import BaseModel
 
 from orderloop.masterdata.models import Product
@@ -17,7 +19,7 @@ from orderloop.orders.workflow import ACTIONS
 LONG_TEXT = {"missing", "reason", "comment", "summary", "outcome", "note", "talk", "record", "problem", "measure",
              "next_step", "description", "mitigation", "goods", "qc_report", "special_requirements", "special_terms", "remarks"}
 WEB_SKIP = {("supplement", "lines")}
-DEFAULT_STAGES = [("备货", "warehouse"), ("生产", "production"), ("包装", "warehouse"), ("质检", "warehouse")]
+DEFAULT_STAGES = [(N_("备货"), "warehouse"), (N_("生产"), "production"), (N_("包装"), "warehouse"), (N_("质检"), "warehouse")]
 
 
 def _unwrap(annotation):
@@ -34,7 +36,7 @@ def _kind(name: str, annotation) -> tuple[str, dict]:
     origin = typing.get_origin(base)
     if origin is typing.Literal:
         values = typing.get_args(base)
-        return "select", {v: CHOICES.get(name, {}).get(v, v) for v in values}
+        return "select", {v: _(CHOICES.get(name, {}).get(v, v)) for v in values}
     if isinstance(base, type) and issubclass(base, Enum):
         labels = dict(base.choices) if issubclass(base, TextChoices) else {m.value: m.value for m in base}
         return "select", labels
@@ -60,12 +62,12 @@ def _fields(model: type[BaseModel], *, action: str = "", prefix: str = "", value
         kind, choices = _kind(name, info.annotation)
         path = f"{prefix}{name}"
         field = {
-            "name": path, "label": LABELS.get(name, name), "kind": kind, "choices": choices,
+            "name": path, "label": _(LABELS.get(name, name)), "kind": kind, "choices": choices,
             "required": info.is_required(), "errors": errors.get(path, []), "value": values.get(name, ""),
         }
         if kind == "rows":
             item = typing.get_args(_unwrap(info.annotation)[0])[0]
-            field["columns"] = [LABELS.get(n, n) for n in item.model_fields]
+            field["columns"] = [_(LABELS.get(n, n)) for n in item.model_fields]
             rows = values.get(name) or []
             field["rows"] = [
                 _fields(item, prefix=f"{path}.{i}.", values=row, errors=errors) for i, row in enumerate(rows)
@@ -78,7 +80,7 @@ def _fields(model: type[BaseModel], *, action: str = "", prefix: str = "", value
 def _initial(action: str, order) -> dict:
     lines = list(order.lines.all())
     if action == "approve":
-        return {"comment": "同意"}
+        return {"comment": _("同意")}
     if action == "review":
         return {"verdict": "pass"}
     if action == "supplement":
@@ -89,7 +91,7 @@ def _initial(action: str, order) -> dict:
                            "feasible_date": line.requested_date or order.requested_date or ""} for line in lines]}
     if action == "start_fulfillment":
         planned = order.promised_date or order.requested_date or ""
-        return {"stages": [{"name": n, "owner": o, "planned_date": planned} for n, o in DEFAULT_STAGES]}
+        return {"stages": [{"name": _(n), "owner": o, "planned_date": planned} for n, o in DEFAULT_STAGES]}
     if action == "accept":
         return {"quantity_ok": True, "spec_ok": True, "appearance_ok": True,
                 "issues": [{"issue_type": "", "description": ""}], "signed_by": order.contact_name}
@@ -103,7 +105,7 @@ def _initial(action: str, order) -> dict:
         return {"goods": "\n".join(f"{line.product_name} {line.model} × {line.quantity.normalize():f}" for line in lines),
                 "quantity_checked": True, "qc_passed": True}
     if action == "track":
-        return {"stage": "生产备货"}
+        return {"stage": _("生产备货")}
     return {}
 
 
@@ -118,7 +120,7 @@ def action_form(action: str, order, *, data: dict | None = None, errors: dict | 
         extra["products"] = {p.pk: f"{p.name} {p.model}" for p in Product.objects.filter(is_active=True)}
     if action == "resolve_risk":
         extra["risks"] = {r.pk: str(r) for r in order.risks.all() if r.is_open}
-    return {"name": action, "label": spec.label, "fields": fields, "version": order.version,
+    return {"name": action, "label": _(spec.label), "fields": fields, "version": order.version,
             "form_errors": (errors or {}).get("__all__", []), **extra}
 
 

@@ -1,34 +1,39 @@
 """Names of fields and choices as the UI shows them, in the seed's wording."""
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
+
 from orderloop.orders.models import Channel, OrderStatus, RiskType
 
 LABELS = {
-    "verdict": "审核结论", "missing": "需补充/澄清的内容（每行一项）", "reason": "原因", "comment": "意见",
-    "channel": "沟通方式", "summary": "沟通内容", "outcome": "沟通结果", "note": "说明",
-    "contact_name": "联系人", "contact_phone": "联系方式", "payment_terms": "付款方式", "delivery_address": "交付地址",
-    "requested_date": "交付日期", "special_requirements": "特殊需求", "special_terms": "特殊条款", "remarks": "备注",
-    "lines": "订单行", "line_id": "行", "availability": "库存状态", "lead_time_days": "生产周期(工作日)",
-    "feasible_date": "可交付日期", "agreed_date": "客户同意的交付日期", "talk": "协商记录",
-    "stages": "备货/生产环节", "name": "环节", "owner": "负责人(用户名)", "planned_date": "计划完成时间",
-    "stage": "当前阶段", "record": "跟进记录", "problem": "存在问题", "measure": "解决措施", "next_step": "下一步计划",
-    "actual_date": "实际完成时间", "risk_type": "风险类型", "description": "描述", "risk_id": "风险",
-    "mitigation": "解决措施", "goods": "货物清单", "quantity_checked": "已核对产品数量", "qc_passed": "质检合格",
-    "qc_report": "质检报告", "method": "物流方式", "carrier": "承运商", "tracking_number": "物流单号", "eta": "预计送达时间",
-    "quantity_ok": "数量无误", "spec_ok": "规格无误", "appearance_ok": "外观质量无误", "issues": "验收问题",
-    "issue_type": "问题类型", "signed_by": "签收人", "satisfaction": "客户满意度评分(1-5分)",
-    "product_id": "产品", "quantity": "数量", "unit_price": "单价(元)",
-    "number": "订单编号", "level": "审批级别", "director_reasons": "需总监审批的原因", "back_to": "退回至",
-    "changed": "变更内容", "intake_channel": "接收渠道", "fields": "修改字段", "late_lines": "晚于要求日期的行", "total_amount": "总金额(元)",
+    "verdict": N_("审核结论"), "missing": N_("需补充/澄清的内容（每行一项）"), "reason": N_("原因"), "comment": N_("意见"),
+    "channel": N_("沟通方式"), "summary": N_("沟通内容"), "outcome": N_("沟通结果"), "note": N_("说明"),
+    "contact_name": N_("联系人"), "contact_phone": N_("联系方式"), "payment_terms": N_("付款方式"), "delivery_address": N_("交付地址"),
+    "requested_date": N_("交付日期"), "special_requirements": N_("特殊需求"), "special_terms": N_("特殊条款"), "remarks": N_("备注"),
+    "lines": N_("订单行"), "line_id": N_("行"), "availability": N_("库存状态"), "lead_time_days": N_("生产周期(工作日)"),
+    "feasible_date": N_("可交付日期"), "agreed_date": N_("客户同意的交付日期"), "talk": N_("协商记录"),
+    "stages": N_("备货/生产环节"), "name": N_("环节"), "owner": N_("负责人(用户名)"), "planned_date": N_("计划完成时间"),
+    "stage": N_("当前阶段"), "record": N_("跟进记录"), "problem": N_("存在问题"), "measure": N_("解决措施"), "next_step": N_("下一步计划"),
+    "actual_date": N_("实际完成时间"), "risk_type": N_("风险类型"), "description": N_("描述"), "risk_id": N_("风险"),
+    "mitigation": N_("解决措施"), "goods": N_("货物清单"), "quantity_checked": N_("已核对产品数量"), "qc_passed": N_("质检合格"),
+    "qc_report": N_("质检报告"), "method": N_("物流方式"), "carrier": N_("承运商"), "tracking_number": N_("物流单号"), "eta": N_("预计送达时间"),
+    "quantity_ok": N_("数量无误"), "spec_ok": N_("规格无误"), "appearance_ok": N_("外观质量无误"), "issues": N_("验收问题"),
+    "issue_type": N_("问题类型"), "signed_by": N_("签收人"), "satisfaction": N_("客户满意度评分(1-5分)"),
+    "product_id": N_("产品"), "quantity": N_("数量"), "unit_price": N_("单价(元)"),
+    "number": N_("订单编号"), "level": N_("审批级别"), "director_reasons": N_("需总监审批的原因"), "back_to": N_("退回至"),
+    "changed": N_("变更内容"), "intake_channel": N_("接收渠道"), "fields": N_("修改字段"), "late_lines": N_("晚于要求日期的行"), "total_amount": N_("总金额(元)"),
 }
 CHOICES = {
-    "verdict": {"pass": "通过", "needs_info": "需补充", "reject": "驳回"},
-    "channel": {"phone": "电话", "wechat": "微信", "email": "邮件", "visit": "拜访", "other": "其他"},
-    "method": {"express": "快递", "less_than_truckload": "零担", "truckload": "整车运输", "pickup": "自提", "other": "其他"},
-    "issue_type": {"damaged": "破损", "wrong_model": "型号不符", "wrong_quantity": "数量不符", "other": "其他"},
-    "level": {"manager": "销售经理", "director": "销售总监"},
+    "verdict": {"pass": N_("通过"), "needs_info": N_("需补充"), "reject": N_("驳回")},
+    "channel": {"phone": N_("电话"), "wechat": N_("微信"), "email": N_("邮件"), "visit": N_("拜访"), "other": N_("其他")},
+    "method": {"express": N_("快递"), "less_than_truckload": N_("零担"), "truckload": N_("整车运输"), "pickup": N_("自提"), "other": N_("其他")},
+    "issue_type": {"damaged": N_("破损"), "wrong_model": N_("型号不符"), "wrong_quantity": N_("数量不符"), "other": N_("其他")},
+    "level": {"manager": N_("销售经理"), "director": N_("销售总监")},
     "back_to": dict(OrderStatus.choices),
     "intake_channel": dict(Channel.choices),
+    "changed": {"lines": N_("订单行"), "payment_terms": N_("付款方式"), "special_terms": N_("特殊条款"),
+                "delivery_address": N_("交付地址"), "requested_date": N_("交付日期")},
     "risk_type": dict(RiskType.choices),
-    "availability": {"in_stock": "现货", "short": "缺货", "needs_production": "需生产"},
+    "availability": {"in_stock": N_("现货"), "short": N_("缺货"), "needs_production": N_("需生产")},
 }
 HIDDEN_IN_TIMELINE = {"verdict", "risk_id", "line_id"}
 
@@ -36,16 +41,16 @@ HIDDEN_IN_TIMELINE = {"verdict", "risk_id", "line_id"}
 def display_value(name: str, value) -> str:
     """A payload value as text for the timeline."""
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return _("是") if value else _("否")
     if isinstance(value, list):
         return "；".join(display_value(name, item) for item in value)
     if isinstance(value, dict):
-        return "，".join(f"{LABELS.get(k, k)} {display_value(k, v)}" for k, v in value.items()
+        return "，".join(f"{_(LABELS.get(k, k))} {display_value(k, v)}" for k, v in value.items()
                         if k not in HIDDEN_IN_TIMELINE and v not in ("", None, []))
-    return CHOICES.get(name, {}).get(value, str(value))
+    return str(_(CHOICES.get(name, {}).get(value, str(value))))
 
 
 def event_details(payload: dict) -> list[tuple[str, str]]:
-    return [(LABELS.get(k, k), display_value(k, v)) for k, v in payload.items()
+    return [(_(LABELS.get(k, k)), display_value(k, v)) for k, v in payload.items()
             if k not in HIDDEN_IN_TIMELINE and v not in ("", None, [], {})]
 

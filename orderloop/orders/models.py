@@ -2,69 +2,70 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class OrderStatus(models.TextChoices):
-    RECEIVED = "received", "已接收"
-    NEEDS_INFO = "needs_info", "待补充"
-    PENDING_APPROVAL = "pending_approval", "待审批"
-    PENDING_DIRECTOR = "pending_director", "待总监审批"
-    PENDING_STOCK_CHECK = "pending_stock_check", "待确认库存"
-    DATE_NEGOTIATION = "date_negotiation", "交期协商中"
-    CONFIRMED = "confirmed", "已确认"
-    IN_FULFILLMENT = "in_fulfillment", "备货/生产中"
-    READY_TO_SHIP = "ready_to_ship", "待发货"
-    SHIPPED = "shipped", "已发货"
-    DELIVERED = "delivered", "已交付"
-    CLOSED = "closed", "已完成"
-    REJECTED = "rejected", "已驳回"
-    CANCELLED = "cancelled", "已取消"
+    RECEIVED = "received", _("已接收")
+    NEEDS_INFO = "needs_info", _("待补充")
+    PENDING_APPROVAL = "pending_approval", _("待审批")
+    PENDING_DIRECTOR = "pending_director", _("待总监审批")
+    PENDING_STOCK_CHECK = "pending_stock_check", _("待确认库存")
+    DATE_NEGOTIATION = "date_negotiation", _("交期协商中")
+    CONFIRMED = "confirmed", _("已确认")
+    IN_FULFILLMENT = "in_fulfillment", _("备货/生产中")
+    READY_TO_SHIP = "ready_to_ship", _("待发货")
+    SHIPPED = "shipped", _("已发货")
+    DELIVERED = "delivered", _("已交付")
+    CLOSED = "closed", _("已完成")
+    REJECTED = "rejected", _("已驳回")
+    CANCELLED = "cancelled", _("已取消")
 
 
 class Channel(models.TextChoices):
-    WEB = "web", "系统提交"
-    API = "api", "接口"
-    EMAIL = "email", "邮件"
-    PAPER = "paper", "书面"
-    PHONE = "phone", "电话"
-    IMPORT = "import", "表格导入"
+    WEB = "web", _("系统提交")
+    API = "api", _("接口")
+    EMAIL = "email", _("邮件")
+    PAPER = "paper", _("书面")
+    PHONE = "phone", _("电话")
+    IMPORT = "import", _("表格导入")
 
 
 class SalesOrder(models.Model):
-    provisional_ref = models.CharField("临时编号", max_length=20, unique=True)
-    number = models.CharField("订单编号", max_length=20, unique=True, null=True, blank=True)
+    provisional_ref = models.CharField(_("临时编号"), max_length=20, unique=True)
+    number = models.CharField(_("订单编号"), max_length=20, unique=True, null=True, blank=True)
     number_month = models.CharField(max_length=6, null=True, blank=True, editable=False)
     number_seq = models.PositiveIntegerField(null=True, blank=True, editable=False)
-    status = models.CharField("订单状态", max_length=30, choices=OrderStatus.choices, default=OrderStatus.RECEIVED, db_index=True)
+    status = models.CharField(_("订单状态"), max_length=30, choices=OrderStatus.choices, default=OrderStatus.RECEIVED, db_index=True)
 
-    customer = models.ForeignKey("masterdata.Customer", verbose_name="客户名称", on_delete=models.PROTECT, related_name="orders")
-    contact_name = models.CharField("联系人", max_length=50, blank=True)
-    contact_phone = models.CharField("联系方式", max_length=30, blank=True)
-    order_date = models.DateField("下单日期")
-    channel = models.CharField("接收渠道", max_length=20, choices=Channel.choices, default=Channel.WEB)
-    payment_terms = models.CharField("付款方式", max_length=200, blank=True)
-    delivery_address = models.CharField("交付地址", max_length=300, blank=True)
-    requested_date = models.DateField("交付日期", null=True, blank=True)
-    promised_date = models.DateField("承诺交付日期", null=True, blank=True)
-    special_requirements = models.TextField("特殊需求", blank=True)
-    special_terms = models.TextField("特殊条款", blank=True)
-    remarks = models.TextField("备注", blank=True)
-    total_amount = models.DecimalField("总金额(元)", max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    customer = models.ForeignKey("masterdata.Customer", verbose_name=_("客户名称"), on_delete=models.PROTECT, related_name="orders")
+    contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
+    contact_phone = models.CharField(_("联系方式"), max_length=30, blank=True)
+    order_date = models.DateField(_("下单日期"))
+    channel = models.CharField(_("接收渠道"), max_length=20, choices=Channel.choices, default=Channel.WEB)
+    payment_terms = models.CharField(_("付款方式"), max_length=200, blank=True)
+    delivery_address = models.CharField(_("交付地址"), max_length=300, blank=True)
+    requested_date = models.DateField(_("交付日期"), null=True, blank=True)
+    promised_date = models.DateField(_("承诺交付日期"), null=True, blank=True)
+    special_requirements = models.TextField(_("特殊需求"), blank=True)
+    special_terms = models.TextField(_("特殊条款"), blank=True)
+    remarks = models.TextField(_("备注"), blank=True)
+    total_amount = models.DecimalField(_("总金额(元)"), max_digits=14, decimal_places=2, default=Decimal("0.00"))
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="销售负责人", on_delete=models.PROTECT, related_name="owned_orders")
-    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="录入人", on_delete=models.PROTECT, related_name="entered_orders")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("销售负责人"), on_delete=models.PROTECT, related_name="owned_orders")
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("录入人"), on_delete=models.PROTECT, related_name="entered_orders")
     manager_approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="经理审批人", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL, verbose_name=_("经理审批人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+",
     )
-    version = models.PositiveIntegerField("版本", default=1)
-    created_at = models.DateTimeField("创建时间", db_index=True)
-    updated_at = models.DateTimeField("更新时间")
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    created_at = models.DateTimeField(_("创建时间"), db_index=True)
+    updated_at = models.DateTimeField(_("更新时间"))
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["number_month", "number_seq"]), models.Index(fields=["status", "created_at"])]
-        verbose_name = "销售订单"
-        verbose_name_plural = "销售订单"
+        verbose_name = _("销售订单")
+        verbose_name_plural = _("销售订单")
 
     def __str__(self):
         return self.ref
@@ -86,27 +87,27 @@ class SalesOrder(models.Model):
 
 
 class Availability(models.TextChoices):
-    IN_STOCK = "in_stock", "现货"
-    SHORT = "short", "缺货"
-    NEEDS_PRODUCTION = "needs_production", "需生产"
+    IN_STOCK = "in_stock", _("现货")
+    SHORT = "short", _("缺货")
+    NEEDS_PRODUCTION = "needs_production", _("需生产")
 
 
 class OrderLine(models.Model):
     order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="lines")
-    position = models.PositiveSmallIntegerField("行号")
-    product = models.ForeignKey("masterdata.Product", verbose_name="产品", on_delete=models.PROTECT, related_name="+")
-    product_name = models.CharField("产品/服务名称", max_length=200)
-    model = models.CharField("规格型号", max_length=100)
-    unit = models.CharField("单位", max_length=20, default="台")
-    quantity = models.DecimalField("数量", max_digits=12, decimal_places=3)
-    unit_price = models.DecimalField("单价(元)", max_digits=14, decimal_places=2)
-    amount = models.DecimalField("金额(元)", max_digits=14, decimal_places=2)
-    cost_price = models.DecimalField("成本价(元)", max_digits=14, decimal_places=2, default=Decimal("0.00"))
-    requested_date = models.DateField("要求交付日期", null=True, blank=True)
-    availability = models.CharField("库存状态", max_length=20, choices=Availability.choices, blank=True)
-    lead_time_days = models.PositiveIntegerField("生产周期(工作日)", null=True, blank=True)
-    feasible_date = models.DateField("可交付日期", null=True, blank=True)
-    agreed_date = models.DateField("约定交付日期", null=True, blank=True)
+    position = models.PositiveSmallIntegerField(_("行号"))
+    product = models.ForeignKey("masterdata.Product", verbose_name=_("产品"), on_delete=models.PROTECT, related_name="+")
+    product_name = models.CharField(_("产品/服务名称"), max_length=200)
+    model = models.CharField(_("规格型号"), max_length=100)
+    unit = models.CharField(_("单位"), max_length=20, default="台")
+    quantity = models.DecimalField(_("数量"), max_digits=12, decimal_places=3)
+    unit_price = models.DecimalField(_("单价(元)"), max_digits=14, decimal_places=2)
+    amount = models.DecimalField(_("金额(元)"), max_digits=14, decimal_places=2)
+    cost_price = models.DecimalField(_("成本价(元)"), max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    requested_date = models.DateField(_("要求交付日期"), null=True, blank=True)
+    availability = models.CharField(_("库存状态"), max_length=20, choices=Availability.choices, blank=True)
+    lead_time_days = models.PositiveIntegerField(_("生产周期(工作日)"), null=True, blank=True)
+    feasible_date = models.DateField(_("可交付日期"), null=True, blank=True)
+    agreed_date = models.DateField(_("约定交付日期"), null=True, blank=True)
 
     class Meta:
         ordering = ["position", "id"]
@@ -115,8 +116,8 @@ class OrderLine(models.Model):
             models.CheckConstraint(condition=models.Q(quantity__gt=0), name="orderline_quantity_positive"),
             models.CheckConstraint(condition=models.Q(unit_price__gte=0), name="orderline_price_not_negative"),
         ]
-        verbose_name = "订单行"
-        verbose_name_plural = "订单行"
+        verbose_name = _("订单行")
+        verbose_name_plural = _("订单行")
 
     def __str__(self):
         return f"{self.product_name} {self.model} × {self.quantity}"
@@ -126,9 +127,9 @@ class OrderEvent(models.Model):
     """The order timeline: append-only, one row per action."""
 
     order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="events")
-    type = models.CharField("事件", max_length=40)
+    type = models.CharField(_("事件"), max_length=40)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    occurred_at = models.DateTimeField("时间")
+    occurred_at = models.DateTimeField(_("时间"))
     from_status = models.CharField(max_length=30, blank=True)
     to_status = models.CharField(max_length=30, blank=True)
     payload = models.JSONField(default=dict)
@@ -136,35 +137,35 @@ class OrderEvent(models.Model):
     class Meta:
         ordering = ["occurred_at", "id"]
         indexes = [models.Index(fields=["order", "occurred_at"])]
-        verbose_name = "订单事件"
-        verbose_name_plural = "订单事件"
+        verbose_name = _("订单事件")
+        verbose_name_plural = _("订单事件")
 
     def __str__(self):
         return f"{self.order_id} {self.type}"
 
 
 class RiskType(models.TextChoices):
-    MATERIAL_SHORTAGE = "material_shortage", "原材料短缺"
-    EQUIPMENT_FAILURE = "equipment_failure", "设备故障"
-    LOGISTICS_DELAY = "logistics_delay", "物流延迟"
-    CUSTOMER_CHANGE = "customer_change", "客户变更"
-    OTHER = "other", "其他"
+    MATERIAL_SHORTAGE = "material_shortage", _("原材料短缺")
+    EQUIPMENT_FAILURE = "equipment_failure", _("设备故障")
+    LOGISTICS_DELAY = "logistics_delay", _("物流延迟")
+    CUSTOMER_CHANGE = "customer_change", _("客户变更")
+    OTHER = "other", _("其他")
 
 
 class Risk(models.Model):
     order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="risks")
-    risk_type = models.CharField("风险类型", max_length=30, choices=RiskType.choices)
-    description = models.TextField("风险描述")
+    risk_type = models.CharField(_("风险类型"), max_length=30, choices=RiskType.choices)
+    description = models.TextField(_("风险描述"))
     raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
-    raised_at = models.DateTimeField("发现时间")
-    mitigation = models.TextField("解决措施", blank=True)
+    raised_at = models.DateTimeField(_("发现时间"))
+    mitigation = models.TextField(_("解决措施"), blank=True)
     resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
-    resolved_at = models.DateTimeField("解决时间", null=True, blank=True)
+    resolved_at = models.DateTimeField(_("解决时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["raised_at", "id"]
-        verbose_name = "延期风险"
-        verbose_name_plural = "延期风险"
+        verbose_name = _("延期风险")
+        verbose_name_plural = _("延期风险")
 
     def __str__(self):
         return f"{self.get_risk_type_display()}: {self.description[:40]}"

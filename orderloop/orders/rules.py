@@ -2,6 +2,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from orderloop.orders.models import OrderStatus as S
 
@@ -21,13 +22,13 @@ def director_reasons(order) -> list[str]:
     reasons = []
     threshold = settings.ORDERLOOP_DIRECTOR_THRESHOLD
     if order.total_amount > threshold:
-        reasons.append(f"金额 {money(order.total_amount)} 元超过 {money(threshold)} 元")
+        reasons.append(_("金额 %(amount)s 元超过 %(threshold)s 元") % {"amount": money(order.total_amount), "threshold": money(threshold)})
     if order.special_terms.strip():
-        reasons.append("含特殊条款")
+        reasons.append(_("含特殊条款"))
     margin = order.margin
     floor = settings.ORDERLOOP_MARGIN_FLOOR
     if margin is not None and margin < floor:
-        reasons.append(f"利润率 {margin:.1%} 低于 {floor:.0%}")
+        reasons.append(_("利润率 %(margin)s 低于 %(floor)s") % {"margin": f"{margin:.1%}", "floor": f"{floor:.0%}"})
     limit = order.customer.credit_limit
     if limit > 0:
         exposure = sum(
@@ -35,18 +36,18 @@ def director_reasons(order) -> list[str]:
             Decimal("0"),
         ) + order.total_amount
         if exposure > limit:
-            reasons.append(f"客户未结订单 {money(exposure)} 元超出信用额度 {money(limit)} 元")
+            reasons.append(_("客户未结订单 %(exposure)s 元超出信用额度 %(limit)s 元") % {"exposure": money(exposure), "limit": money(limit)})
     return reasons
 
 
 def approval_conflict(order, user) -> str | None:
     """Why ``user`` may not decide on this approval level, or None."""
     if user is None:
-        return "审批必须由具体人员作出"
+        return _("审批必须由具体人员作出")
     if user.pk == order.entered_by_id:
-        return "录入订单的人不能审批该订单"
+        return _("录入订单的人不能审批该订单")
     if user.pk == order.owner_id or user.pk == order.customer.owner_id:
-        return "订单或客户的负责人不能审批该订单"
+        return _("订单或客户的负责人不能审批该订单")
     if order.status == S.PENDING_DIRECTOR and user.pk == order.manager_approved_by_id:
-        return "总监审批须由另一人完成，经理审批人不能再次审批"
+        return _("总监审批须由另一人完成，经理审批人不能再次审批")
     return None

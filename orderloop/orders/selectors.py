@@ -1,7 +1,7 @@
 """Reads of orders: lists, one order by its reference, its timeline."""
 import re
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from orderloop.accounts.roles import Role
@@ -12,8 +12,9 @@ from orderloop.orders.labels import event_details
 from orderloop.orders.workflow import EVENT_LABELS, available_actions, status_label
 
 SORTS = {
-    "number": ("number_month", "number_seq", "id"),
-    "-number": ("-number_month", "-number_seq", "-id"),
+    # orders without a formal number yet come last, on every database
+    "number": (F("number_month").asc(nulls_last=True), F("number_seq").asc(nulls_last=True), "id"),
+    "-number": (F("number_month").desc(nulls_last=True), F("number_seq").desc(nulls_last=True), "-id"),
     "created_at": ("created_at", "id"),
     "-created_at": ("-created_at", "-id"),
     "requested_date": ("requested_date", "id"),
@@ -133,7 +134,7 @@ def order_summary(order) -> dict:
 
 def event_data(event) -> dict:
     return {
-        "id": event.pk, "type": event.type, "label": EVENT_LABELS.get(event.type, event.type),
+        "id": event.pk, "type": event.type, "label": _(EVENT_LABELS.get(event.type, event.type)),
         "from_label": status_label(event.from_status) if event.from_status else "",
         "to_label": status_label(event.to_status) if event.to_status else "",
         "details": event_details(event.payload),

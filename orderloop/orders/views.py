@@ -6,6 +6,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
 from django.views.decorators.http import require_POST
 from pydantic import ValidationError
 
@@ -101,7 +103,7 @@ def order_action(request, ref, action):
         if not any(f["name"] == action for f in context["forms"]):
             messages.error(request, exc.message)
         return render(request, "orders/order_detail.html", context, status=422 if isinstance(exc, InvalidInput) else 409)
-    messages.success(request, f"{ACTIONS[action].label}：已完成")
+    messages.success(request, _("%(action)s：已完成") % {"action": _(ACTIONS[action].label)})
     return redirect("orders:detail", ref=event.order.ref)
 
 
@@ -122,13 +124,13 @@ def order_new(request):
         except DomainError as exc:
             errors = exc.errors or {"__all__": [exc.message]}
         else:
-            messages.success(request, f"订单已接收，临时编号 {order.ref}")
+            messages.success(request, _("订单已接收，临时编号 %(ref)s") % {"ref": order.ref})
             return redirect("orders:detail", ref=order.ref)
     for key, msgs in errors.items():
         parts = key.split(".")
         if parts[0] == "lines" and len(parts) == 3 and int(parts[1]) < len(rows):
             line = values["lines"][rows[int(parts[1])]]
-            line.setdefault("errors", []).extend(f"{LINE_LABELS.get(parts[2], parts[2])}：{m}" for m in msgs)
+            line.setdefault("errors", []).extend(f"{_(LINE_LABELS.get(parts[2], parts[2]))}：{m}" for m in msgs)
     return render(request, "orders/order_new.html", {
         "customers": customers, "products": products, "values": values, "errors": errors,
         "channels": Channel.choices, "form_errors": errors.get("__all__", []),
@@ -148,7 +150,7 @@ def _intake_values(post) -> dict:
     return values
 
 
-LINE_LABELS = {"product_id": "产品", "quantity": "数量", "unit_price": "单价"}
+LINE_LABELS = {"product_id": N_("产品"), "quantity": N_("数量"), "unit_price": N_("单价")}
 
 
 def _intake_payload(values: dict) -> tuple[dict, list[int]]:

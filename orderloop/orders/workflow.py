@@ -11,6 +11,7 @@ from typing import Callable
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
 from pydantic import BaseModel, ValidationError
 
 from orderloop.accounts.roles import ALL_ROLES
@@ -110,32 +111,32 @@ class Action:
 
 
 ACTIONS: dict[str, Action] = {a.name: a for a in [
-    Action("review", "初步审核", "reviewed", p.ReviewPayload, actions.review),
-    Action("log_contact", "记录沟通", "contact_logged", p.LogContactPayload, actions.log_contact),
-    Action("supplement", "补充信息", "supplemented", p.SupplementPayload, actions.supplement),
-    Action("approve", "审批通过", "approved", p.ApprovePayload, actions.approve, duty_guards=(_approver_guard,)),
-    Action("reject", "审批驳回", "approval_rejected", p.RejectPayload, actions.reject, duty_guards=(_approver_guard,)),
-    Action("confirm_stock", "确认库存", "stock_confirmed", p.ConfirmStockPayload, actions.confirm_stock),
-    Action("agree_date", "确认交期", "date_agreed", p.AgreeDatePayload, actions.agree_date),
-    Action("start_fulfillment", "开始备货/生产", "fulfillment_started", p.StartFulfillmentPayload, actions.start_fulfillment),
-    Action("track", "进度跟进", "progress_tracked", p.TrackPayload, actions.track),
-    Action("raise_risk", "上报风险", "risk_raised", p.RaiseRiskPayload, actions.raise_risk),
-    Action("resolve_risk", "解决风险", "risk_resolved", p.ResolveRiskPayload, actions.resolve_risk, guards=(_open_risk_guard,)),
-    Action("prepare_shipment", "发货准备", "shipment_prepared", p.PrepareShipmentPayload, actions.prepare_shipment),
-    Action("ship", "发货", "shipped", p.ShipPayload, actions.ship),
-    Action("accept", "客户验收", "accepted", p.AcceptPayload, actions.accept),
-    Action("follow_up", "客户回访", "followed_up", p.FollowUpPayload, actions.follow_up),
-    Action("close", "完成订单", "closed", p.ClosePayload, actions.close, guards=(_close_guard,)),
-    Action("amend", "变更订单", "amended", p.AmendPayload, actions.amend),
-    Action("cancel", "取消订单", "cancelled", p.CancelPayload, actions.cancel),
+    Action("review", N_("初步审核"), "reviewed", p.ReviewPayload, actions.review),
+    Action("log_contact", N_("记录沟通"), "contact_logged", p.LogContactPayload, actions.log_contact),
+    Action("supplement", N_("补充信息"), "supplemented", p.SupplementPayload, actions.supplement),
+    Action("approve", N_("审批通过"), "approved", p.ApprovePayload, actions.approve, duty_guards=(_approver_guard,)),
+    Action("reject", N_("审批驳回"), "approval_rejected", p.RejectPayload, actions.reject, duty_guards=(_approver_guard,)),
+    Action("confirm_stock", N_("确认库存"), "stock_confirmed", p.ConfirmStockPayload, actions.confirm_stock),
+    Action("agree_date", N_("确认交期"), "date_agreed", p.AgreeDatePayload, actions.agree_date),
+    Action("start_fulfillment", N_("开始备货/生产"), "fulfillment_started", p.StartFulfillmentPayload, actions.start_fulfillment),
+    Action("track", N_("进度跟进"), "progress_tracked", p.TrackPayload, actions.track),
+    Action("raise_risk", N_("上报风险"), "risk_raised", p.RaiseRiskPayload, actions.raise_risk),
+    Action("resolve_risk", N_("解决风险"), "risk_resolved", p.ResolveRiskPayload, actions.resolve_risk, guards=(_open_risk_guard,)),
+    Action("prepare_shipment", N_("发货准备"), "shipment_prepared", p.PrepareShipmentPayload, actions.prepare_shipment),
+    Action("ship", N_("发货"), "shipped", p.ShipPayload, actions.ship),
+    Action("accept", N_("客户验收"), "accepted", p.AcceptPayload, actions.accept),
+    Action("follow_up", N_("客户回访"), "followed_up", p.FollowUpPayload, actions.follow_up),
+    Action("close", N_("完成订单"), "closed", p.ClosePayload, actions.close, guards=(_close_guard,)),
+    Action("amend", N_("变更订单"), "amended", p.AmendPayload, actions.amend),
+    Action("cancel", N_("取消订单"), "cancelled", p.CancelPayload, actions.cancel),
 ]}
 
 assert {t.action for t in TRANSITIONS} == set(ACTIONS), "every action has a row and every row an action"
 
 # Event types not caused by an action.
 EVENT_LABELS = {
-    "received": "接收订单",
-    "updated": "修改订单",
+    "received": N_("接收订单"),
+    "updated": N_("修改订单"),
     **{a.event_type: a.label for a in ACTIONS.values()},
 }
 

@@ -1,0 +1,83 @@
+"""The demo data and the one-command start."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from orderloop.accounts.models import User
+from orderloop.orders.models import SalesOrder
+
+
+def test_demo_data_holds_one_user_per_role_and_the_seed_orders(db):
+    call_command("demo")
+    usernames = set(User.objects.values_list("username", flat=True))
+    assert {"sales_assistant", "account_manager", "sales_manager", "sales_director", "warehouse", "production",
+            "logistics", "after_sales", "admin", "sales_manager2", "account_manager2"} <= usernames
+    assert User.objects.get(username="sales_director").check_password("orderloop")
+    first = SalesOrder.objects.get(number="202405-001")
+    assert (first.customer.name, first.contact_name, first.order_date.isoformat(), first.payment_terms,
+            first.delivery_address, first.requested_date.isoformat(), first.owner.display_name, first.remarks) == (
+        "科技有限公司", "李*", "2024-05-10", "30%预付,余款到付", "北京市海淀区路1号", "2024-05-25", "张*", "需定制logo")
+    line = first.lines.get()
+    assert (line.product_name, line.model, line.quantity, line.unit_price, first.total_amount) == (
+        "服务器A型", "S-001", 10, 5000, 50000)
+    assert first.status == "closed"
+    second = SalesOrder.objects.get(number="202405-002")
+    assert second.status == "shipped" and second.lines.get().quantity == 11  # the customer added one unit
+    third = SalesOrder.objects.get(number="202405-003")
+    assert third.customer.name == "贸易公司" and third.status == "delivered"
+    # every state was reached through the lifecycle: the timeline ends where the order stands
+    for order in SalesOrder.objects.all():
+        assert order.events.order_by("-occurred_at", "-id").first().to_status == order.status
+
+
+def test_demo_refuses_a_database_with_data(db):
+    call_command("demo")
+    with pytest.raises(CommandError):
+        call_command("demo")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_orderloop_run_serves_the_demo_on_a_fresh_data_folder(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
+    env.update({"ORDERLOOP_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "orderloop.config.settings"})
+    server = subprocess.Popen([sys.executable, "-m", "orderloop.cli", "run", "--bind", f"127.0.0.1:{port}",
+                               "--web-workers", "1"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2) as response:
+                    assert response.status == 200
+                    break
+            except OSError:
+                assert server.poll() is None, server.stdout.read().decode()
+                assert time.monotonic() < deadline, "the server did not come up"
+                time.sleep(0.5)
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/api/auth/token", method="POST",
+                                         data=json.dumps({"username": "sales_director", "password": "orderloop"}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        token = json.load(urllib.request.urlopen(request, timeout=10))["token"]
+        listing = urllib.request.Request(f"http://127.0.0.1:{port}/api/orders?sort=number",
+                                         headers={"Authorization": f"Bearer {token}"})
+        numbers = [o["number"] for o in json.load(urllib.request.urlopen(listing, timeout=10))["items"]]
+        assert numbers[:3] == ["202405-001", "202405-002", "202405-003"]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/vendor/htmx/htmx.min.js", timeout=5) as asset:
+            assert asset.status == 200
+        assert (tmp_path / "orderloop.sqlite3").exists() and (tmp_path / "queue.sqlite3").exists()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
