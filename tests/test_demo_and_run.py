@@ -10,13 +10,14 @@ import urllib.request
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
 from orderloop.accounts.models import User
 from orderloop.orders.models import SalesOrder
 
 
 def test_demo_data_holds_one_user_per_role_and_the_seed_orders(db):
-    call_command("demo")
+    call_command("demo", force=True)
     usernames = set(User.objects.values_list("username", flat=True))
     assert {"sales_assistant", "account_manager", "sales_manager", "sales_director", "warehouse", "production",
             "logistics", "after_sales", "admin", "sales_manager2", "account_manager2"} <= usernames
@@ -38,10 +39,18 @@ def test_demo_data_holds_one_user_per_role_and_the_seed_orders(db):
         assert order.events.order_by("-occurred_at", "-id").first().to_status == order.status
 
 
-def test_demo_refuses_a_database_with_data(db):
-    call_command("demo")
-    with pytest.raises(CommandError):
+def test_demo_loads_only_into_an_empty_embedded_database(db):
+    if connection.vendor == "sqlite":
         call_command("demo")
+        assert SalesOrder.objects.count() == 5
+    else:
+        with pytest.raises(CommandError):  # never silently into PostgreSQL
+            call_command("demo")
+        assert not User.objects.exists()
+        call_command("demo", force=True)
+    with pytest.raises(CommandError):  # nor into a database that has data
+        call_command("demo")
+    assert SalesOrder.objects.count() == 5
 
 
 def free_port() -> int:
