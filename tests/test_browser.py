@@ -2,6 +2,7 @@
 import os
 
 import pytest
+from django.db import connections
 
 from orderloop.orders.models import SalesOrder
 
@@ -11,29 +12,59 @@ ARTIFACTS = os.path.join(os.path.dirname(__file__), "..", "test-artifacts")
 
 
 @pytest.fixture
-def browser(chromium_path):
+def browser(chromium_path, web_server):  # closed before the server stops, so its connections end first
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=chromium_path, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         yield browser
+        # Django queries made while Playwright's loop runs get connections of their own; close them here.
+        connections.close_all()
         browser.close()
 
 
-def log_in(browser, live_server, username):
+class Server:
+    def __init__(self, url):
+        self.url = url
+
+
+@pytest.fixture
+def web_server(transactional_db):
+    """A server for this test alone, stopped (and its database connections closed) when the test ends.
+    pytest-django's session-wide live server outlives the test database on PostgreSQL."""
+    from django.core.servers.basehttp import ThreadedWSGIServer
+    from django.test.testcases import LiveServerThread, _StaticFilesHandler
+
+    class JoiningServer(ThreadedWSGIServer):
+        daemon_threads = False  # server_close() waits for request threads, which close their connections
+
+    class ServerThread(LiveServerThread):
+        server_class = JoiningServer
+
+    thread = ServerThread("127.0.0.1", _StaticFilesHandler, port=0)
+    thread.daemon = True
+    thread.start()
+    thread.is_ready.wait()
+    if thread.error:
+        raise thread.error
+    yield Server(f"http://127.0.0.1:{thread.port}")
+    thread.terminate()
+
+
+def log_in(browser, web_server, username):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(f"{live_server.url}/login/")
+    page.goto(f"{web_server.url}/login/")
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill("orderloop")
     page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{live_server.url}/orders/")
+    page.wait_for_url(f"{web_server.url}/orders/")
     return page
 
 
-def test_intake_review_and_approval_in_the_browser(browser, live_server, users, customer, product):
+def test_intake_review_and_approval_in_the_browser(browser, web_server, users, customer, product):
     # the sales assistant enters an order in the intake form
-    page = log_in(browser, live_server, "sales_assistant")
+    page = log_in(browser, web_server, "sales_assistant")
     page.get_by_role("link", name="录入订单").click()
     page.get_by_label("客户名称").select_option(label="科技有限公司")
     page.get_by_label("联系人").fill("李*")
@@ -59,7 +90,7 @@ def test_intake_review_and_approval_in_the_browser(browser, live_server, users, 
     page.close()
 
     # the sales manager logs in and approves it
-    page = log_in(browser, live_server, "sales_manager")
+    page = log_in(browser, web_server, "sales_manager")
     page.get_by_role("link", name=order.number).click()
     page.get_by_text("审批通过", exact=True).click()
     approve = page.locator("form[data-action=approve]")
@@ -80,9 +111,9 @@ def test_intake_review_and_approval_in_the_browser(browser, live_server, users, 
     page.close()
 
 
-def test_intake_form_keeps_input_and_names_the_bad_field(browser, live_server, users, customer, product):
-    page = log_in(browser, live_server, "sales_assistant")
-    page.goto(f"{live_server.url}/orders/new/")
+def test_intake_form_keeps_input_and_names_the_bad_field(browser, web_server, users, customer, product):
+    page = log_in(browser, web_server, "sales_assistant")
+    page.goto(f"{web_server.url}/orders/new/")
     page.get_by_label("客户名称").select_option(label="科技有限公司")
     page.get_by_label("联系人").fill("李*")
     page.get_by_label("产品 1", exact=True).select_option(label="服务器A型 S-001（5000.00/台）")
