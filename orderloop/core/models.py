@@ -34,3 +34,20 @@ class OrderNumberCounter(models.Model):
     class Meta:
         verbose_name = _("订单编号计数器")
         verbose_name_plural = _("订单编号计数器")
+
+
+class CalendarOverride(models.Model):
+    """A day whose working status differs from the published calendar, entered by an
+    admin (e.g. the day a new State Council notice is published)."""
+
+    date = models.DateField(_("日期"), unique=True)
+    is_workday = models.BooleanField(_("工作日"))
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("日历调整")
+        verbose_name_plural = _("日历调整")
+
+    def __str__(self):
+        return f"{self.date} {'工作日' if self.is_workday else '休息日'}"

@@ -1,0 +1,84 @@
+"""China's business calendar (CHINA.md section 1)."""
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+import pytest
+
+from orderloop.core.calendar import BusinessCalendar, coverage_problem
+from orderloop.core.models import CalendarOverride
+
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def test_every_day_2024_to_2026_matches_the_official_schedule():
+    calendar = BusinessCalendar()
+    day, mismatches = date(2024, 1, 1), []
+    while day <= date(2026, 12, 31):
+        info = calendar.day(day)
+        if info.is_workday != chinese_calendar.is_workday(day) or info.estimated:
+            mismatches.append(day)
+        day += timedelta(days=1)
+    assert mismatches == []
+
+
+@pytest.mark.parametrize("day, working", [
+    (date(2024, 2, 4), True), (date(2024, 10, 1), False), (date(2024, 10, 12), True), (date(2025, 1, 26), True),
+    (date(2026, 1, 4), True), (date(2026, 2, 14), True), (date(2026, 2, 16), False), (date(2026, 2, 28), True),
+    (date(2026, 5, 9), True), (date(2026, 9, 20), True), (date(2026, 10, 1), False), (date(2026, 10, 10), True),
+])
+def test_adjusted_working_days_and_holidays(day, working):
+    assert BusinessCalendar().is_working_day(day) is working
+
+
+def test_two_business_hours_across_spring_festival():
+    calendar = BusinessCalendar()
+    assert calendar.add_business_hours(datetime(2026, 2, 14, 17, 30, tzinfo=SH), 2) == datetime(2026, 2, 24, 10, 30, tzinfo=SH)
+
+
+def test_three_working_days_across_national_day():
+    calendar = BusinessCalendar()
+    assert calendar.add_working_days(datetime(2026, 9, 30, 16, 0, tzinfo=SH), 3) == datetime(2026, 10, 10, 23, 59, 59, tzinfo=SH)
+    assert calendar.add_working_days(datetime(2026, 2, 13, 16, 0, tzinfo=SH), 3) == datetime(2026, 2, 25, 23, 59, 59, tzinfo=SH)
+
+
+def test_clock_hours_ignore_the_calendar():
+    start = datetime(2026, 2, 13, 16, 0, tzinfo=SH)
+    assert BusinessCalendar().add_clock_hours(start, 24) == datetime(2026, 2, 14, 16, 0, tzinfo=SH)
+
+
+def test_business_hours_use_the_local_date_not_utc():
+    # 2026-09-30T17:00Z is already 1 October (a holiday) in Shanghai
+    start = datetime(2026, 9, 30, 17, 0, tzinfo=ZoneInfo("UTC"))
+    assert BusinessCalendar().add_business_hours(start, 1) == datetime(2026, 10, 8, 10, 0, tzinfo=SH)
+
+
+def test_business_hours_are_a_setting():
+    calendar = BusinessCalendar(day_start=datetime(2000, 1, 1, 8, 30).time(), day_end=datetime(2000, 1, 1, 17, 30).time())
+    assert calendar.add_business_hours(datetime(2026, 3, 2, 17, 0, tzinfo=SH), 1) == datetime(2026, 3, 3, 9, 0, tzinfo=SH)
+
+
+def test_an_override_wins(db):
+    CalendarOverride.objects.create(date=date(2026, 10, 9), is_workday=False, note="公司调休")
+    CalendarOverride.objects.create(date=date(2026, 10, 11), is_workday=True, note="加班")
+    calendar = BusinessCalendar.load()
+    assert calendar.day(date(2026, 10, 9)).source == "override"
+    assert not calendar.is_working_day(date(2026, 10, 9)) and calendar.is_working_day(date(2026, 10, 11))
+    assert calendar.add_working_days(datetime(2026, 9, 30, 16, 0, tzinfo=SH), 3) == datetime(2026, 10, 11, 23, 59, 59, tzinfo=SH)
+
+
+def test_a_year_without_data_is_estimated_and_alerts(caplog):
+    calendar = BusinessCalendar()
+    info = calendar.day(date(2027, 1, 4))
+    assert info.estimated and info.is_workday and info.source == "estimate"
+    assert not calendar.is_working_day(date(2027, 1, 1))  # New Year's Day, even as an estimate
+    assert "No official holiday schedule for 2027-01-04" in caplog.text
+    assert date(2027, 1, 4) in calendar.estimated_days
+
+
+def test_coverage_alert_from_december_until_next_year_is_entered(db):
+    assert coverage_problem(date(2026, 11, 30)) is None
+    problem = coverage_problem(date(2026, 12, 1))
+    assert problem and problem.startswith("2027 年的节假日与调休安排尚未录入")
+    CalendarOverride.objects.create(date=date(2027, 1, 1), is_workday=False, note="元旦")
+    assert coverage_problem(date(2026, 12, 1)) is None
