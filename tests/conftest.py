@@ -19,7 +19,8 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 def make_user(username, *roles, team=None):
-    user = User.objects.create_user(username=username, password="orderloop", team=team, display_name=username)
+    user = User.objects.create_user(username=username, password="orderloop", team=team, display_name=username,
+                                    email=f"{username}@example.com")
     # Role groups come from a data migration; transactional tests flush them, so make sure they exist.
     user.groups.set([Group.objects.get_or_create(name=role)[0] for role in roles or [username]])
     return User.objects.get(pk=user.pk)

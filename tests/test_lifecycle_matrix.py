@@ -5,6 +5,7 @@ from django.db import transaction
 
 from orderloop.core.exceptions import DomainError
 from orderloop.core.models import AuditEntry
+from orderloop.notifications.models import Notification
 from orderloop.orders.models import OrderEvent, SalesOrder
 from orderloop.orders.workflow import ACTIONS, available_actions, perform_action
 from tests.conftest import ROLES, act
@@ -71,7 +72,9 @@ def trace(order_id):
     order = SalesOrder.objects.get(pk=order_id)
     return (order.status, order.version, order.updated_at, OrderEvent.objects.filter(order_id=order_id).count(),
             AuditEntry.objects.filter(object_type="orders.salesorder", object_id=str(order_id)).count(),
-            list(order.lines.values_list("quantity", "unit_price", "feasible_date", "agreed_date")))
+            list(order.lines.values_list("quantity", "unit_price", "feasible_date", "agreed_date")),
+            list(order.timers.values_list("kind", "state", "met_at", "stopped_at")),
+            Notification.objects.count())
 
 
 def prepare(state, action, order, users):

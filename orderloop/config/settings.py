@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "orderloop.accounts",
     "orderloop.masterdata",
     "orderloop.orders",
+    "orderloop.notifications",
 ]
 
 MIDDLEWARE = [
@@ -166,7 +167,20 @@ ORDERLOOP_DIRECTOR_THRESHOLD = Decimal(os.environ.get("ORDERLOOP_DIRECTOR_THRESH
 ORDERLOOP_MARGIN_FLOOR = Decimal(os.environ.get("ORDERLOOP_MARGIN_FLOOR", "0.10"))
 ORDERLOOP_BUSINESS_TIMEZONE = "Asia/Shanghai"
 ORDERLOOP_BUSINESS_HOURS = os.environ.get("ORDERLOOP_BUSINESS_HOURS", "09:00-18:00")
+ORDERLOOP_BASE_URL = os.environ.get("ORDERLOOP_BASE_URL", "http://127.0.0.1:8000")
 ORDERLOOP_API_TOKEN_DAYS = int(os.environ.get("ORDERLOOP_API_TOKEN_DAYS", "30"))
+
+# Deadlines (SPEC section 3): amount and clock per kind. Clocks: business_hours (within business hours on
+# working days), working_days (end of the Nth working day), clock_hours. "1 business day" is 9 business hours.
+ORDERLOOP_SLA = {
+    "contact": (float(os.environ.get("ORDERLOOP_SLA_CONTACT_HOURS", "2")), "business_hours"),
+    "approval": (9, "business_hours"),
+    "stock_check": (9, "business_hours"),
+    "tracking": (int(os.environ.get("ORDERLOOP_TRACKING_EVERY_WORKING_DAYS", "1")), "working_days"),
+    "follow_up": (3, "working_days"),
+}
+ORDERLOOP_DIGEST_AT = os.environ.get("ORDERLOOP_DIGEST_AT", "08:30")
+ORDERLOOP_ROLLUP_AT = os.environ.get("ORDERLOOP_ROLLUP_AT", "18:00")
 
 LOGGING = {
     "version": 1,

@@ -186,3 +186,55 @@ class IdempotencyKey(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_key")]
+
+
+class TimerKind(models.TextChoices):
+    CONTACT = "contact", _("联系客户")
+    APPROVAL = "approval", _("审批")
+    STOCK_CHECK = "stock_check", _("确认库存")
+    TRACKING = "tracking", _("进度跟进")
+    RISK = "risk", _("风险上报")
+    LOGISTICS_NOTICE = "logistics_notice", _("物流预告")
+    FOLLOW_UP = "follow_up", _("交付回访")
+
+
+class TimerState(models.TextChoices):
+    RUNNING = "running", _("进行中")
+    MET = "met", _("已按时完成")
+    BREACHED = "breached", _("已超时")
+    STOPPED = "stopped", _("已停止")
+
+
+class OrderTimer(models.Model):
+    """A deadline of SPEC section 3 on one order: its due time, and whether it was met."""
+
+    order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="timers")
+    kind = models.CharField(_("期限"), max_length=30, choices=TimerKind.choices)
+    started_at = models.DateTimeField(_("开始时间"))
+    due_at = models.DateTimeField(_("截止时间"), db_index=True)
+    state = models.CharField(_("状态"), max_length=10, choices=TimerState.choices, default=TimerState.RUNNING)
+    met_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    breached_at = models.DateTimeField(_("超时时间"), null=True, blank=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    escalate_to = models.CharField(_("超时通知"), max_length=30, blank=True)
+    estimated = models.BooleanField(_("按估算日历"), default=False)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [models.Index(fields=["state", "due_at"])]
+        verbose_name = _("期限")
+        verbose_name_plural = _("期限")
+
+    def __str__(self):
+        return f"{self.order_id} {self.kind} {self.state}"
+
+    @property
+    def escalate_to_label(self) -> str:
+        from orderloop.accounts.roles import Role
+
+        return Role(self.escalate_to).label if self.escalate_to in Role.values else ""
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in (TimerState.RUNNING, TimerState.BREACHED) and self.met_at is None and self.stopped_at is None

@@ -2,10 +2,17 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from django.utils import timezone
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from orderloop.orders.models import Channel
 from orderloop.orders.payloads import LineIn, OrderFields
+
+
+# Times go out in Asia/Shanghai with their offset: 2026-03-03T10:00:00+08:00.
+LocalTime = Annotated[datetime, AfterValidator(timezone.localtime)]
 
 
 class OrderCreate(BaseModel):
@@ -46,8 +53,13 @@ class LineOut(BaseModel):
 
 class TimerOut(BaseModel):
     kind: str
-    due_at: datetime
+    label: str
+    started_at: LocalTime
+    due_at: LocalTime
     state: str
+    met_at: LocalTime | None
+    breached_at: LocalTime | None
+    estimated: bool
 
 
 class OrderOut(BaseModel):
@@ -75,8 +87,8 @@ class OrderOut(BaseModel):
     cost_amount: Decimal | None = Field(None, description="Only for managers, the director and admin.")
     margin: Decimal | None = Field(None, description="Only for managers, the director and admin.")
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: LocalTime
+    updated_at: LocalTime
     available_actions: list[str]
     timers: list[TimerOut]
     lines: list[LineOut]
@@ -94,7 +106,7 @@ class OrderSummary(BaseModel):
     owner: str
     total_amount: Decimal
     version: int
-    created_at: datetime
+    created_at: LocalTime
 
 
 class OrderPage(BaseModel):
@@ -109,7 +121,7 @@ class EventOut(BaseModel):
     type: str
     label: str
     actor: str | None
-    occurred_at: datetime
+    occurred_at: LocalTime
     from_status: str
     to_status: str
     payload: dict

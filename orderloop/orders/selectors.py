@@ -52,7 +52,7 @@ def order_get(*, user, ref: str) -> SalesOrder:
     order = (
         filter_visible(SalesOrder.objects.filter(**{field: ref}), user)
         .select_related("customer", "owner", "entered_by", "manager_approved_by")
-        .prefetch_related("lines", "risks")
+        .prefetch_related("lines", "risks", "timers")
         .first()
     )
     if order is None:
@@ -110,7 +110,7 @@ def order_detail(order, user) -> dict:
         "created_at": order.created_at,
         "updated_at": order.updated_at,
         "available_actions": available_actions(order, user),
-        "timers": [],
+        "timers": [timer_data(t) for t in order.timers.all()],
         "lines": [
             {
                 "id": line.pk, "position": line.position, "product_id": line.product_id, "product_name": line.product_name,
@@ -141,4 +141,11 @@ def event_data(event) -> dict:
         "actor": event.actor.username if event.actor else None, "actor_name": str(event.actor) if event.actor else "",
         "occurred_at": event.occurred_at,
         "from_status": event.from_status, "to_status": event.to_status, "payload": event.payload,
+    }
+
+
+def timer_data(timer) -> dict:
+    return {
+        "kind": timer.kind, "label": timer.get_kind_display(), "started_at": timer.started_at, "due_at": timer.due_at,
+        "state": timer.state, "met_at": timer.met_at, "breached_at": timer.breached_at, "estimated": timer.estimated,
     }

@@ -3,8 +3,15 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
 from orderloop.orders.services import orders_close_completed
+from orderloop.orders.timers import logistics_notices_send, timers_flag_breaches
 
 
 @db_periodic_task(crontab(minute="*/5"))
 def close_completed_orders():
     return orders_close_completed()
+
+
+@db_periodic_task(crontab(minute="*"))
+def check_deadlines():
+    """Every minute: breached deadlines are escalated (once) and due logistics notices go out."""
+    return {"breached": timers_flag_breaches(), "notices": logistics_notices_send()}

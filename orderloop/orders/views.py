@@ -76,6 +76,7 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
         "forms": forms,
         "open_action": failed_action,
         "risks": list(order.risks.all()),
+        "timers": list(order.timers.all()),
     }
 
 

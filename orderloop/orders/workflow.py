@@ -27,6 +27,7 @@ from orderloop.orders.lines import lines_snapshot
 from orderloop.orders.models import OrderEvent, OrderStatus, SalesOrder
 from orderloop.orders.models import OrderStatus as S
 from orderloop.orders.rules import approval_conflict
+from orderloop.orders.timers import timers_after_action
 
 SYSTEM = "system"  # the worker acting on its own (automatic close)
 STAY = actions.STAY
@@ -137,6 +138,7 @@ assert {t.action for t in TRANSITIONS} == set(ACTIONS), "every action has a row 
 EVENT_LABELS = {
     "received": N_("接收订单"),
     "updated": N_("修改订单"),
+    "logistics_notice_sent": N_("物流预告已发送"),
     **{a.event_type: a.label for a in ACTIONS.values()},
 }
 
@@ -233,6 +235,7 @@ def perform_action(*, order_id: int, action_name: str, actor, data) -> OrderEven
             order=order, type=action.event_type, actor=actor, occurred_at=now,
             from_status=source, to_status=order.status, payload=event_payload,
         )
+        timers_after_action(order=order, action=action_name, source=source, event_payload=event_payload, now=now)
         audit_record(actor=actor, obj=order, operation=action.event_type, changes=diff(before, order_state(order)),
                      object_type="orders.salesorder")
     return event

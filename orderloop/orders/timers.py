@@ -1,0 +1,153 @@
+"""The deadlines of SPEC section 3 on an order: when each starts, what meets it,
+and whom a breach is told. ``timers_after_action`` runs inside every lifecycle
+action's transaction; the worker calls ``timers_flag_breaches`` and
+``logistics_notices_send``."""
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from orderloop.core import clock
+from orderloop.core.calendar import SHANGHAI, BusinessCalendar
+from orderloop.notifications.services import notify
+from orderloop.orders.models import OrderEvent, OrderTimer, TimerKind, TimerState
+from orderloop.orders.models import OrderStatus as S
+
+
+@dataclass(frozen=True)
+class TimerRule:
+    kind: str
+    runs_in: frozenset                      # leaving these states stops the timer
+    starts_on_entering: frozenset = field(default=frozenset())
+    starts_on_actions: frozenset = field(default=frozenset())
+    met_by: frozenset = field(default=frozenset())
+    escalate_to: str = "sales_manager"
+
+
+RULES = [
+    TimerRule(TimerKind.CONTACT, frozenset({S.NEEDS_INFO}), frozenset({S.NEEDS_INFO}), met_by=frozenset({"log_contact"})),
+    TimerRule(TimerKind.APPROVAL, frozenset({S.PENDING_APPROVAL, S.PENDING_DIRECTOR}),
+              frozenset({S.PENDING_APPROVAL, S.PENDING_DIRECTOR}), met_by=frozenset({"approve", "reject"}),
+              escalate_to="sales_director"),
+    TimerRule(TimerKind.STOCK_CHECK, frozenset({S.PENDING_STOCK_CHECK}), frozenset({S.PENDING_STOCK_CHECK}),
+              met_by=frozenset({"confirm_stock"})),
+    TimerRule(TimerKind.TRACKING, frozenset({S.IN_FULFILLMENT}), frozenset({S.IN_FULFILLMENT}),
+              starts_on_actions=frozenset({"track"}), met_by=frozenset({"track"})),
+    TimerRule(TimerKind.LOGISTICS_NOTICE, frozenset({S.SHIPPED}), starts_on_actions=frozenset({"ship"}),
+              met_by=frozenset({"logistics_notice_sent"})),
+    TimerRule(TimerKind.FOLLOW_UP, frozenset({S.DELIVERED}), frozenset({S.DELIVERED}), met_by=frozenset({"follow_up"})),
+]
+RULE = {rule.kind: rule for rule in RULES}
+NOTICE_HOUR = time(9, 0)
+
+
+def order_url(order) -> str:
+    return reverse("orders:detail", args=[order.ref])
+
+
+def _due(kind: str, now: datetime, calendar: BusinessCalendar) -> datetime:
+    amount, clock_kind = settings.ORDERLOOP_SLA[kind]
+    return calendar.deadline(now, amount=amount, clock=clock_kind)
+
+
+def _logistics_due(eta_iso: str, now: datetime) -> datetime:
+    eve = datetime.fromisoformat(eta_iso).date() - timedelta(days=1)
+    return max(datetime.combine(eve, time(18, 0), tzinfo=SHANGHAI), now + timedelta(hours=1))
+
+
+def timers_after_action(*, order, action: str, source: str, event_payload: dict, now: datetime,
+                        calendar: BusinessCalendar | None = None) -> None:
+    open_timers = [t for t in order.timers.all() if t.is_open]
+    for timer in open_timers:
+        rule = RULE[timer.kind]
+        if action in rule.met_by:
+            timer.met_at = now
+            if timer.state == TimerState.RUNNING:
+                timer.state = TimerState.MET
+            timer.save(update_fields=["met_at", "state"])
+        elif order.status not in rule.runs_in:
+            timer.stopped_at = now
+            if timer.state == TimerState.RUNNING:
+                timer.state = TimerState.STOPPED
+            timer.save(update_fields=["stopped_at", "state"])
+    for rule in RULES:
+        entered = order.status != source and order.status in rule.starts_on_entering
+        if not (entered or action in rule.starts_on_actions):
+            continue
+        calendar = calendar or BusinessCalendar.load()
+        if rule.kind == TimerKind.LOGISTICS_NOTICE:
+            due = _logistics_due(event_payload["eta"], now)
+        else:
+            due = _due(rule.kind, now, calendar)
+        OrderTimer.objects.create(order=order, kind=rule.kind, started_at=now, due_at=due, escalate_to=rule.escalate_to,
+                                  estimated=bool(calendar.estimated_days))
+    if action == "raise_risk":
+        _escalate_risk(order, event_payload, now)
+
+
+def _escalate_risk(order, event_payload, now):
+    """A delay risk is told to the sales manager at once (问题不过夜)."""
+    notify(event="risk_raised", key=f"risk:{event_payload['risk_id']}", order=order, url=order_url(order),
+           subject=_("订单 %(ref)s 出现延期风险") % {"ref": order.ref},
+           body=event_payload.get("description", ""))
+    OrderTimer.objects.create(order=order, kind=TimerKind.RISK, started_at=now, due_at=now, met_at=now,
+                              state=TimerState.MET, escalate_to="sales_manager")
+
+
+def timers_flag_breaches(*, now: datetime | None = None) -> int:
+    """Mark running timers past their due time as breached and tell the person named, once."""
+    now = now or clock.now()
+    flagged = 0
+    due_ids = list(OrderTimer.objects.filter(state=TimerState.RUNNING, due_at__lt=now).values_list("pk", flat=True))
+    for timer_id in due_ids:
+        with transaction.atomic():
+            timer = (OrderTimer.objects.select_for_update(skip_locked=True).select_related("order", "order__customer")
+                     .filter(pk=timer_id, state=TimerState.RUNNING).first())
+            if timer is None:
+                continue
+            timer.state, timer.breached_at = TimerState.BREACHED, now
+            timer.save(update_fields=["state", "breached_at"])
+            order = timer.order
+            notify(event=f"timer_breached:{timer.kind}", key=f"timer:{timer.pk}:breached", order=order, url=order_url(order),
+                   subject=_("订单 %(ref)s 「%(kind)s」已超时") % {"ref": order.ref, "kind": timer.get_kind_display()},
+                   body=_("截止时间 %(due)s，订单状态「%(status)s」。") % {
+                       "due": timer.due_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+                       "status": order.get_status_display()})
+            flagged += 1
+    return flagged
+
+
+def logistics_notices_send(*, now: datetime | None = None) -> int:
+    """One day before the ETA, tell the customer and the account manager where the goods are."""
+    now = now or clock.now()
+    sent = 0
+    candidates = OrderTimer.objects.filter(kind=TimerKind.LOGISTICS_NOTICE, met_at__isnull=True, stopped_at__isnull=True)
+    for timer_id in candidates.values_list("pk", flat=True):
+        with transaction.atomic():
+            timer = (OrderTimer.objects.select_for_update(skip_locked=True).select_related("order", "order__customer")
+                     .filter(pk=timer_id, met_at__isnull=True, stopped_at__isnull=True).first())
+            if timer is None:
+                continue
+            notice_at = datetime.combine(timer.due_at.astimezone(SHANGHAI).date(), NOTICE_HOUR, tzinfo=SHANGHAI)
+            if now < notice_at:
+                continue
+            order = timer.order
+            shipped = order.events.filter(type="shipped").order_by("-occurred_at", "-id").first()
+            info = shipped.payload if shipped else {}
+            notify(event="logistics_notice", key=f"timer:{timer.pk}:notice", order=order, url=order_url(order),
+                   subject=_("订单 %(ref)s 预计 %(eta)s 送达") % {"ref": order.ref, "eta": info.get("eta", "")},
+                   body=_("承运商：%(carrier)s，物流单号：%(number)s，交付地址：%(address)s") % {
+                       "carrier": info.get("carrier", ""), "number": info.get("tracking_number", ""),
+                       "address": order.delivery_address})
+            timer.met_at = now
+            if timer.state == TimerState.RUNNING:
+                timer.state = TimerState.MET
+            timer.save(update_fields=["met_at", "state"])
+            OrderEvent.objects.create(order=order, type="logistics_notice_sent", actor=None, occurred_at=now,
+                                      from_status=order.status, to_status=order.status,
+                                      payload={"eta": info.get("eta", ""), "tracking_number": info.get("tracking_number", "")})
+            sent += 1
+    return sent
