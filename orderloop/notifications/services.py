@@ -151,33 +151,44 @@ def robot_text(rows) -> str:
     return "\n".join(lines)
 
 
-def _deliver_robot(robot_id, rows, claim, now) -> int:
+def _take_robot_slot(robot_id, now):
+    """Count one message against the robot's per-minute limit; returns (True, None) or (False, retry_at)."""
     with transaction.atomic():
         robot = ChatRobot.objects.select_for_update().get(pk=robot_id)
         if robot.paused_until and robot.paused_until > now:
-            _release(rows, claim, retry_at=robot.paused_until, count_attempt=False)
-            return 0
+            return robot, robot.paused_until
         if robot.window_started_at is None or robot.window_started_at <= now - timedelta(minutes=1):
             robot.window_started_at, robot.window_count = now, 0
         if robot.window_count >= robot.per_minute:
-            _release(rows, claim, retry_at=robot.window_started_at + timedelta(minutes=1), count_attempt=False)
-            return 0
+            return robot, robot.window_started_at + timedelta(minutes=1)
         robot.window_count += 1
         robot.save(update_fields=["window_started_at", "window_count"])
-    sending, later = rows[:MERGE_AT_MOST], rows[MERGE_AT_MOST:]
-    if later:
-        _release(later, claim, retry_at=now, count_attempt=False)
-    outcome = robots.post(robot, robot_text(sending))
-    if outcome.ok:
-        _mark_sent(sending, claim, now)
-        return len(sending)
-    if outcome.throttled:
-        pause = timedelta(minutes=10 if robot.kind == "dingtalk" else 1)
-        ChatRobot.objects.filter(pk=robot.pk).update(paused_until=now + pause)
-        _release(sending, claim, retry_at=now + pause, error=outcome.error, count_attempt=False)
-    else:
-        _release(sending, claim, retry_at=now + timedelta(minutes=2 ** min(sending[0].attempts, 6)), error=outcome.error)
-    return 0
+        return robot, None
+
+
+def _deliver_robot(robot_id, rows, claim, now) -> int:
+    """Send ``rows`` to one robot, merged into messages of at most ten, within its rate limit."""
+    sent = 0
+    while rows:
+        robot, retry_at = _take_robot_slot(robot_id, now)
+        if retry_at is not None:
+            _release(rows, claim, retry_at=retry_at, count_attempt=False)
+            break
+        sending, rows = rows[:MERGE_AT_MOST], rows[MERGE_AT_MOST:]
+        outcome = robots.post(robot, robot_text(sending))
+        if outcome.ok:
+            _mark_sent(sending, claim, now)
+            sent += len(sending)
+            continue
+        if outcome.throttled:
+            pause = timedelta(minutes=10 if robot.kind == "dingtalk" else 1)
+            ChatRobot.objects.filter(pk=robot.pk).update(paused_until=now + pause)
+            _release(sending + rows, claim, retry_at=now + pause, error=outcome.error, count_attempt=False)
+        else:
+            retry_at = now + timedelta(minutes=2 ** min(sending[0].attempts, 6))
+            _release(sending + rows, claim, retry_at=retry_at, error=outcome.error)
+        break
+    return sent
 
 
 def outbox_deliver(*, batch: int = 200, now=None) -> int:
