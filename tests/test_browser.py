@@ -6,7 +6,7 @@ from django.db import connections
 
 from orderloop.orders.models import SalesOrder
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 ARTIFACTS = os.path.join(os.path.dirname(__file__), "..", "test-artifacts")
 

@@ -155,12 +155,18 @@ def test_a_burst_is_merged_and_the_per_minute_limit_kept(orders, team, robot_ser
 
 def _deliver_in_child():
     connections.close_all()
-    with clock.frozen_at(NOW):
-        outbox_deliver()
+    try:
+        with clock.frozen_at(NOW):
+            outbox_deliver()
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+        os._exit(3)
     os._exit(0)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_worker_killed_while_delivering_loses_nothing(orders, team, robot_server):
     order = orders.received()
     robot(robot_server, "wecom", team)
@@ -170,7 +176,10 @@ def test_a_worker_killed_while_delivering_loses_nothing(orders, team, robot_serv
     connections.close_all()
     worker = multiprocessing.get_context("fork").Process(target=_deliver_in_child)
     worker.start()
-    assert robot_server.received.wait(20)
+    if not robot_server.received.wait(20):
+        worker.join(5)
+        pytest.fail(f"the worker never reached the platform (exit code {worker.exitcode}) "
+                    f"{list(Notification.objects.values_list('channel', 'state', 'next_attempt_at', 'claimed_until'))}")
     os.kill(worker.pid, signal.SIGKILL)  # the worker dies mid-delivery
     worker.join()
     assert Notification.objects.filter(state="sent", channel="robot").count() == 0
@@ -193,7 +202,7 @@ def _drain_in_child():
     os._exit(0)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_workers_deliver_500_notifications_exactly_once(orders, tmp_path, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     settings.EMAIL_FILE_PATH = str(tmp_path)

@@ -27,7 +27,7 @@ def _pass_reviews(order_ids, username):
     connections.close_all()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_parallel_entry_gives_distinct_gap_free_numbers(orders, users):
     # given 400 orders waiting for review
     ids = [orders.received().pk for _ in range(PROCESSES * PER_PROCESS)]
