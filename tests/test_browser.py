@@ -58,7 +58,7 @@ def log_in(browser, web_server, username):
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill("orderloop")
     page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{web_server.url}/orders/")
+    page.wait_for_url(f"{web_server.url}/today/")
     return page
 
 
@@ -91,6 +91,7 @@ def test_intake_review_and_approval_in_the_browser(browser, web_server, users, c
 
     # the sales manager logs in and approves it
     page = log_in(browser, web_server, "sales_manager")
+    page.goto(f"{web_server.url}/orders/")
     page.get_by_role("link", name=order.number).click()
     page.get_by_text("审批通过", exact=True).click()
     approve = page.locator("form[data-action=approve]")
@@ -122,3 +123,30 @@ def test_intake_form_keeps_input_and_names_the_bad_field(browser, web_server, us
     assert page.get_by_text("数量：必须大于 0").is_visible()
     assert page.get_by_label("联系人").input_value() == "李*"
     assert SalesOrder.objects.count() == 0
+
+
+def test_sales_manager_sees_a_breached_deadline_and_its_escalation(browser, web_server, users, orders):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from orderloop.core import clock
+    from orderloop.orders.timers import timers_flag_breaches
+    from tests.conftest import act
+
+    with clock.frozen_at(datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))):
+        order = act(orders.received(), "review", users["sales_assistant"], verdict="needs_info", missing=["交付日期不明确"])
+    timers_flag_breaches(now=datetime(2026, 3, 2, 12, 30, tzinfo=ZoneInfo("Asia/Shanghai")))
+
+    page = log_in(browser, web_server, "sales_manager")
+    overdue = page.locator("#overdue")
+    assert order.ref in overdue.inner_text() and "「联系客户」" in overdue.inner_text()
+    assert "已通知销售经理" in overdue.inner_text()
+    assert page.locator("#unread-count").inner_text() == "1"
+    page.get_by_role("link", name="消息").click()
+    assert f"订单 {order.ref} 「联系客户」已超时" in page.locator("#inbox").inner_text()
+    page.get_by_role("link", name=f"订单 {order.ref} 「联系客户」已超时").click()
+    row = page.locator("#timers tr[data-kind=contact]")
+    assert "已超时" in row.inner_text() and "2026-03-02 12:00" in row.inner_text()
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    page.screenshot(path=os.path.join(ARTIFACTS, "breached-deadline.png"), full_page=True)
+    page.close()

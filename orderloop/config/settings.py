@@ -91,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "orderloop.notifications.context.unread_notifications",
             ],
         },
     },
@@ -113,7 +114,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "orders:list"
+LOGIN_REDIRECT_URL = "orders:today"
 LOGOUT_REDIRECT_URL = "login"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -151,6 +152,7 @@ if HUEY_URL.startswith("redis"):
         "name": "orderloop",
         "url": HUEY_URL,
         "immediate": False,
+        "utc": False,  # periodic times (digest 08:30, roll-up 18:00) are Asia/Shanghai, as Django sets TZ
         "consumer": {"workers": 2, "worker_type": "thread"},
     }
 else:
@@ -159,6 +161,7 @@ else:
         "name": "orderloop",
         "filename": HUEY_URL.removeprefix("sqlite:///") or str(VAR_DIR / "queue.sqlite3"),
         "immediate": env_bool("HUEY_IMMEDIATE", False),
+        "utc": False,
         "consumer": {"workers": 2, "worker_type": "thread"},
     }
 

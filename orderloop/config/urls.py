@@ -12,6 +12,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("inbox/", include("orderloop.notifications.urls")),
     path("", include("orderloop.orders.urls")),
 ]
 if settings.DEBUG:

@@ -1,9 +1,11 @@
 """Background work. Tasks load ids and call services; running one twice is harmless."""
+from django.conf import settings
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
 from orderloop.orders.services import orders_close_completed
 from orderloop.orders.timers import logistics_notices_send, timers_flag_breaches
+from orderloop.orders.today import daily_digest_send, daily_rollup_send
 
 
 @db_periodic_task(crontab(minute="*/5"))
@@ -15,3 +17,18 @@ def close_completed_orders():
 def check_deadlines():
     """Every minute: breached deadlines are escalated (once) and due logistics notices go out."""
     return {"breached": timers_flag_breaches(), "notices": logistics_notices_send()}
+
+
+def _at(setting: str) -> crontab:
+    hour, minute = setting.split(":")
+    return crontab(hour=str(int(hour)), minute=str(int(minute)))
+
+
+@db_periodic_task(_at(settings.ORDERLOOP_DIGEST_AT))
+def morning_digest():
+    return daily_digest_send()
+
+
+@db_periodic_task(_at(settings.ORDERLOOP_ROLLUP_AT))
+def evening_rollup():
+    return daily_rollup_send()

@@ -5,6 +5,7 @@ from orderloop.orders import views
 app_name = "orders"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("today/", views.today, name="today"),
     path("orders/", views.order_index, name="list"),
     path("orders/new/", views.order_new, name="new"),
     path("orders/<str:ref>/", views.order_detail, name="detail"),

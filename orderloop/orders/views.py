@@ -19,6 +19,7 @@ from orderloop.orders.forms import action_form, parse_post
 from orderloop.orders.models import Channel, OrderStatus
 from orderloop.orders.rules import director_reasons
 from orderloop.orders.schemas import OrderCreate
+from orderloop.orders.today import user_today
 from orderloop.orders.selectors import event_data, order_get, order_list, sees_cost, shown_phone
 from orderloop.orders.workflow import ACTIONS, available_actions, perform_action
 from django.http import Http404
@@ -168,6 +169,11 @@ def _intake_payload(values: dict) -> tuple[dict, list[int]]:
 
 
 def home(request):
-    return redirect(reverse("orders:list"))
+    return redirect(reverse("orders:today"))
 
 
+
+
+@login_required
+def today(request):
+    return render(request, "orders/today.html", {"today": user_today(request.user)})

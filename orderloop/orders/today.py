@@ -1,0 +1,128 @@
+"""Each user's day (问题不过夜): what waits for them, what is overdue or due today,
+open risks, and orders nobody has touched for more than a working day. The today
+page, the morning digest and the evening roll-up all read it from here."""
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+from django.db.models import Max
+from django.utils.translation import gettext as _
+
+from orderloop.core import clock
+from orderloop.core.calendar import SHANGHAI, BusinessCalendar
+from orderloop.notifications.services import notify
+from orderloop.orders.access import filter_visible
+from orderloop.orders.models import OrderTimer, Risk, SalesOrder, TimerState
+from orderloop.orders.workflow import ACTIONS, TERMINAL, TRANSITIONS, available_actions
+
+# Actions anyone may take in passing; they do not make an order "wait for" someone.
+INCIDENTAL = {"raise_risk", "resolve_risk", "amend", "cancel"}
+# Who answers for a running deadline, by kind.
+RESPONSIBLE = {
+    "contact": {"sales_assistant", "account_manager"}, "approval": {"sales_manager", "sales_director"},
+    "stock_check": {"warehouse", "production"}, "tracking": {"sales_assistant", "warehouse", "production"},
+    "logistics_notice": {"logistics"}, "follow_up": {"account_manager"},
+}
+
+
+@dataclass
+class Today:
+    waiting: list = field(default_factory=list)     # (order, [action labels], due timer or None)
+    overdue: list = field(default_factory=list)     # breached timers still open
+    due_today: list = field(default_factory=list)   # running timers due before the day ends
+    risks: list = field(default_factory=list)       # open risks
+    idle: list = field(default_factory=list)        # (order, last activity)
+
+    @property
+    def count(self) -> int:
+        return len(self.waiting) + len(self.overdue) + len(self.due_today) + len(self.risks) + len(self.idle)
+
+
+def _states_with_work(roles) -> set[str]:
+    return {s for t in TRANSITIONS if t.action not in INCIDENTAL and t.roles & roles for s in t.sources}
+
+
+def user_today(user, *, now: datetime | None = None, calendar: BusinessCalendar | None = None) -> Today:
+    now = now or clock.now()
+    calendar = calendar or BusinessCalendar.load()
+    today = Today()
+    visible = filter_visible(SalesOrder.objects.exclude(status__in=TERMINAL), user)
+    timers = (OrderTimer.objects.filter(order__in=visible.values("pk"), met_at__isnull=True, stopped_at__isnull=True)
+              .select_related("order", "order__customer").order_by("due_at"))
+    mine = [t for t in timers if user.roles & (RESPONSIBLE.get(t.kind, set()) | {t.escalate_to})]
+    end_of_day = datetime.combine(now.astimezone(SHANGHAI).date(), time(23, 59, 59), tzinfo=SHANGHAI)
+    today.overdue = [t for t in mine if t.state == TimerState.BREACHED]
+    today.due_today = [t for t in mine if t.state == TimerState.RUNNING and t.due_at <= end_of_day]
+    next_due = {}
+    for t in timers:
+        next_due.setdefault(t.order_id, t)
+    candidates = visible.filter(status__in=_states_with_work(user.roles)).select_related("customer", "owner")
+    for order in candidates.order_by("created_at"):
+        actions = [a for a in available_actions(order, user) if a not in INCIDENTAL]
+        if actions:
+            today.waiting.append((order, [_(ACTIONS[a].label) for a in actions], next_due.get(order.pk)))
+    today.risks = list(Risk.objects.filter(order__in=visible.values("pk"), resolved_at__isnull=True)
+                       .select_related("order").order_by("raised_at"))
+    idle_before = _one_working_day_before(now, calendar)
+    quiet = (visible.exclude(status__in={"delivered"}).annotate(last=Max("events__occurred_at"))
+             .filter(last__lt=idle_before).select_related("customer").order_by("last"))
+    today.idle = [(order, order.last) for order in quiet[:50]]
+    return today
+
+
+def _one_working_day_before(now: datetime, calendar: BusinessCalendar) -> datetime:
+    day = now.astimezone(SHANGHAI).date() - timedelta(days=1)
+    while not calendar.is_working_day(day):
+        day -= timedelta(days=1)
+    return datetime.combine(day, now.astimezone(SHANGHAI).time(), tzinfo=SHANGHAI)
+
+
+def _summary(today: Today) -> str:
+    lines = []
+    for order, actions, _timer in today.waiting[:20]:
+        lines.append(_("待处理 %(ref)s %(customer)s：%(actions)s") % {
+            "ref": order.ref, "customer": order.customer.name, "actions": "、".join(actions)})
+    for timer in today.overdue[:20]:
+        lines.append(_("已超时 %(ref)s「%(kind)s」截止 %(due)s") % {
+            "ref": timer.order.ref, "kind": timer.get_kind_display(),
+            "due": timer.due_at.astimezone(SHANGHAI).strftime("%m-%d %H:%M")})
+    for timer in today.due_today[:20]:
+        lines.append(_("今日到期 %(ref)s「%(kind)s」%(due)s") % {
+            "ref": timer.order.ref, "kind": timer.get_kind_display(),
+            "due": timer.due_at.astimezone(SHANGHAI).strftime("%H:%M")})
+    for risk in today.risks[:20]:
+        lines.append(_("风险 %(ref)s：%(risk)s") % {"ref": risk.order.ref, "risk": str(risk)})
+    for order, last in today.idle[:20]:
+        lines.append(_("停滞 %(ref)s：自 %(last)s 无进展") % {
+            "ref": order.ref, "last": last.astimezone(SHANGHAI).strftime("%m-%d %H:%M")})
+    return "\n".join(lines)
+
+
+def daily_digest_send(*, now: datetime | None = None) -> int:
+    """The morning digest: each user's today, on working days, once a day."""
+    return _send_to_everyone("daily_digest", _("今日待办"), now=now, only_problems=False)
+
+
+def daily_rollup_send(*, now: datetime | None = None) -> int:
+    """The end-of-day roll-up of what is still unresolved: overdue, risks, idle orders."""
+    return _send_to_everyone("daily_rollup", _("今日未解决问题"), now=now, only_problems=True)
+
+
+def _send_to_everyone(event: str, title: str, *, now, only_problems: bool) -> int:
+    from orderloop.accounts.models import User
+
+    now = now or clock.now()
+    calendar = BusinessCalendar.load()
+    day = now.astimezone(SHANGHAI).date()
+    if not calendar.is_working_day(day):
+        return 0
+    sent = 0
+    for user in User.objects.filter(is_active=True).prefetch_related("groups"):
+        today = user_today(user, now=now, calendar=calendar)
+        if only_problems:
+            today.waiting, today.due_today = [], []
+        if not today.count:
+            continue
+        notify(event=event, key=f"{event}:{user.pk}:{day.isoformat()}", roles={"recipient": [user]},
+               subject=f"{title}（{day.isoformat()}）：{today.count} 项", body=_summary(today), url="/today/")
+        sent += 1
+    return sent
