@@ -86,3 +86,18 @@ def test_today_page_shows_a_breach_and_its_escalation(orders, users):
     assert '<span class="badge" id="unread-count">1</span>' in page
     inbox = client.get("/inbox/").content.decode()
     assert f"订单 {order.ref} 「联系客户」已超时" in inbox
+
+
+def test_admins_are_alerted_while_next_years_holidays_are_missing(users):
+    from orderloop.orders.today import calendar_alert_send
+
+    with clock.frozen_at(at(2026, 12, 1, 9, 0)):
+        calendar_alert_send()
+        calendar_alert_send()  # the same day again records nothing new
+        assert sorted(Notification.objects.filter(event="calendar_alert").values_list("recipient__username", "channel")) == [
+            ("admin", "email"), ("admin", "inapp")]
+        assert user_today(users["admin"]).alerts[0].startswith("2027 年的节假日与调休安排尚未录入")
+    Notification.objects.all().delete()
+    with clock.frozen_at(at(2026, 11, 30, 9, 0)):
+        calendar_alert_send()
+    assert not Notification.objects.exists()

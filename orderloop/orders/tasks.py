@@ -5,7 +5,7 @@ from huey.contrib.djhuey import db_periodic_task
 
 from orderloop.orders.services import orders_close_completed
 from orderloop.orders.timers import logistics_notices_send, timers_flag_breaches
-from orderloop.orders.today import daily_digest_send, daily_rollup_send
+from orderloop.orders.today import calendar_alert_send, daily_digest_send, daily_rollup_send
 
 
 @db_periodic_task(crontab(minute="*/5"))
@@ -32,3 +32,9 @@ def morning_digest():
 @db_periodic_task(_at(settings.ORDERLOOP_ROLLUP_AT))
 def evening_rollup():
     return daily_rollup_send()
+
+
+@db_periodic_task(crontab(hour="9", minute="0"))
+def calendar_coverage_check():
+    """Tell the admins, daily from 1 December, while next year's holiday schedule is missing."""
+    return calendar_alert_send()

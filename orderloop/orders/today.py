@@ -8,7 +8,7 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from orderloop.core import clock
-from orderloop.core.calendar import SHANGHAI, BusinessCalendar
+from orderloop.core.calendar import SHANGHAI, BusinessCalendar, coverage_problem
 from orderloop.notifications.services import notify
 from orderloop.orders.access import filter_visible
 from orderloop.orders.models import OrderTimer, Risk, SalesOrder, TimerState
@@ -31,10 +31,12 @@ class Today:
     due_today: list = field(default_factory=list)   # running timers due before the day ends
     risks: list = field(default_factory=list)       # open risks
     idle: list = field(default_factory=list)        # (order, last activity)
+    alerts: list = field(default_factory=list)      # for admins: e.g. next year's holidays not entered
 
     @property
     def count(self) -> int:
-        return len(self.waiting) + len(self.overdue) + len(self.due_today) + len(self.risks) + len(self.idle)
+        return (len(self.waiting) + len(self.overdue) + len(self.due_today) + len(self.risks) + len(self.idle)
+                + len(self.alerts))
 
 
 def _states_with_work(roles) -> set[str]:
@@ -66,6 +68,9 @@ def user_today(user, *, now: datetime | None = None, calendar: BusinessCalendar 
     quiet = (visible.exclude(status__in={"delivered"}).annotate(last=Max("events__occurred_at"))
              .filter(last__lt=idle_before).select_related("customer").order_by("last"))
     today.idle = [(order, order.last) for order in quiet[:50]]
+    if "admin" in user.roles:
+        problem = coverage_problem(now.astimezone(SHANGHAI).date(), calendar)
+        today.alerts = [problem] if problem else []
     return today
 
 
@@ -126,3 +131,13 @@ def _send_to_everyone(event: str, title: str, *, now, only_problems: bool) -> in
                subject=f"{title}（{day.isoformat()}）：{today.count} 项", body=_summary(today), url="/today/")
         sent += 1
     return sent
+
+
+def calendar_alert_send(*, now: datetime | None = None) -> int:
+    now = now or clock.now()
+    day = now.astimezone(SHANGHAI).date()
+    problem = coverage_problem(day)
+    if not problem:
+        return 0
+    return notify(event="calendar_alert", key=f"calendar_alert:{day.isoformat()}", subject=_("节假日安排待录入"),
+                  body=problem, url="/admin/core/calendaroverride/")

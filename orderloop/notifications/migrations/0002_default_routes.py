@@ -12,6 +12,7 @@ ROUTES = [
     ("logistics_notice", "customer", "email"),
     ("daily_digest", "recipient", "inapp,email"),
     ("daily_rollup", "recipient", "inapp,robot"),
+    ("calendar_alert", "admin", "inapp,email"),
 ]
 
 
