@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from orderloop.accounts.models import Team, User
+from orderloop.aftersales.services import ticket_give_solution, ticket_open, ticket_resolve, ticket_respond
 from orderloop.core import clock
 from orderloop.masterdata.models import Contact, Customer, Product, Qualification
 from orderloop.orders.models import SalesOrder
@@ -178,8 +179,16 @@ def _seed_orders(u, c, p):
              quantity_checked=True, qc_passed=True, qc_report="2台质检合格")
     o = _act(o, "ship", u["logistics"], at("2024-05-19", "09:00"), method="express", carrier="顺丰速运",
              tracking_number="SF2024051901", eta="2024-05-21")
-    _act(o, "accept", u["logistics"], at("2024-05-21", "11:00"), quantity_ok=True, spec_ok=True, appearance_ok=True,
-         signed_by="王*")
+    o = _act(o, "accept", u["logistics"], at("2024-05-21", "11:00"), quantity_ok=True, spec_ok=True, appearance_ok=True,
+             signed_by="王*")
+    with clock.frozen_at(at("2024-05-22", "09:30")):
+        ticket = ticket_open(order_id=o.pk, actor=u["account_manager"], ticket_type="quality", description="服务器运行时有异响")
+    with clock.frozen_at(at("2024-05-22", "10:00")):
+        ticket_respond(ticket_id=ticket.pk, actor=u["after_sales"], note="已电话联系客户，安排24小时内上门检测")
+        ticket_give_solution(ticket_id=ticket.pk, actor=u["after_sales"], solution_type="repair",
+                             solution="24小时内上门检测,更换风扇部件", promised_at=at("2024-05-23", "18:00"))
+    with clock.frozen_at(at("2024-05-23", "15:00")):
+        ticket_resolve(ticket_id=ticket.pk, actor=u["after_sales"], result="问题已解决,客户正常使用")
 
 
 def _current_orders(u, c, p):

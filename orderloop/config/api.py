@@ -7,6 +7,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from orderloop.accounts.api import BearerToken
 from orderloop.accounts.api import router as auth_router
+from orderloop.aftersales.api import router as tickets_router
 from orderloop.core.exceptions import DomainError
 from orderloop.core.validation import MESSAGES, field_path
 from orderloop.masterdata.api import customers, products
@@ -26,6 +27,7 @@ api.add_router("/auth", auth_router)
 api.add_router("/customers", customers)
 api.add_router("/products", products)
 api.add_router("/orders", orders_router)
+api.add_router("/tickets", tickets_router)
 
 
 def error_response(request, status: int, detail: str, errors: dict | None = None, code: str = ""):

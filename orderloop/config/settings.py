@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "orderloop.masterdata",
     "orderloop.orders",
     "orderloop.notifications",
+    "orderloop.aftersales",
+    "orderloop.reviews",
 ]
 
 MIDDLEWARE = [

@@ -29,6 +29,8 @@ def visible_orders_q(user) -> Q | None:
     for role, states in STAGE_VISIBILITY.items():
         if role in roles:
             q |= Q(status__in=states)
+    if Role.AFTER_SALES in roles:
+        q |= Q(tickets__isnull=False)
     return q
 
 

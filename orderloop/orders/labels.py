@@ -20,7 +20,8 @@ LABELS = {
     "issue_type": N_("问题类型"), "signed_by": N_("签收人"), "satisfaction": N_("客户满意度评分(1-5分)"),
     "product_id": N_("产品"), "quantity": N_("数量"), "unit_price": N_("单价(元)"),
     "number": N_("订单编号"), "level": N_("审批级别"), "director_reasons": N_("需总监审批的原因"), "back_to": N_("退回至"),
-    "changed": N_("变更内容"), "intake_channel": N_("接收渠道"), "fields": N_("修改字段"), "late_lines": N_("晚于要求日期的行"), "total_amount": N_("总金额(元)"),
+    "changed": N_("变更内容"), "intake_channel": N_("接收渠道"), "ticket_type": N_("反馈类型"),
+    "solution_type": N_("处理措施"), "solution": N_("解决方案"), "promised_at": N_("承诺完成时间"), "result": N_("处理结果"), "fields": N_("修改字段"), "late_lines": N_("晚于要求日期的行"), "total_amount": N_("总金额(元)"),
 }
 CHOICES = {
     "verdict": {"pass": N_("通过"), "needs_info": N_("需补充"), "reject": N_("驳回")},
@@ -30,12 +31,16 @@ CHOICES = {
     "level": {"manager": N_("销售经理"), "director": N_("销售总监")},
     "back_to": dict(OrderStatus.choices),
     "intake_channel": dict(Channel.choices),
+    "ticket_type": {"quality": N_("产品质量"), "installation": N_("安装指导"), "delivery_time": N_("交付时效"),
+                    "damage": N_("破损"), "wrong_model": N_("型号不符"), "complaint": N_("投诉"), "other": N_("其他")},
+    "solution_type": {"repair": N_("维修"), "replace": N_("换货"), "refund": N_("退款"), "guidance": N_("指导"),
+                      "other": N_("其他")},
     "changed": {"lines": N_("订单行"), "payment_terms": N_("付款方式"), "special_terms": N_("特殊条款"),
                 "delivery_address": N_("交付地址"), "requested_date": N_("交付日期")},
     "risk_type": dict(RiskType.choices),
     "availability": {"in_stock": N_("现货"), "short": N_("缺货"), "needs_production": N_("需生产")},
 }
-HIDDEN_IN_TIMELINE = {"verdict", "risk_id", "line_id"}
+HIDDEN_IN_TIMELINE = {"verdict", "risk_id", "line_id", "ticket_id"}
 
 
 def display_value(name: str, value) -> str:

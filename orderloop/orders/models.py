@@ -196,6 +196,8 @@ class TimerKind(models.TextChoices):
     RISK = "risk", _("风险上报")
     LOGISTICS_NOTICE = "logistics_notice", _("物流预告")
     FOLLOW_UP = "follow_up", _("交付回访")
+    AFTERSALES_RESPONSE = "aftersales_response", _("售后响应")
+    AFTERSALES_RESOLUTION = "aftersales_resolution", _("售后处理")
 
 
 class TimerState(models.TextChoices):
@@ -209,6 +211,7 @@ class OrderTimer(models.Model):
     """A deadline of SPEC section 3 on one order: its due time, and whether it was met."""
 
     order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="timers")
+    ticket = models.ForeignKey("aftersales.Ticket", null=True, blank=True, on_delete=models.CASCADE, related_name="timers")
     kind = models.CharField(_("期限"), max_length=30, choices=TimerKind.choices)
     started_at = models.DateTimeField(_("开始时间"))
     due_at = models.DateTimeField(_("截止时间"), db_index=True)

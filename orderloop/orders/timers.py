@@ -62,7 +62,9 @@ def timers_after_action(*, order, action: str, source: str, event_payload: dict,
                         calendar: BusinessCalendar | None = None) -> None:
     open_timers = [t for t in order.timers.all() if t.is_open]
     for timer in open_timers:
-        rule = RULE[timer.kind]
+        rule = RULE.get(timer.kind)
+        if rule is None:  # after-sales deadlines follow their ticket, not the order's state
+            continue
         if action in rule.met_by:
             timer.met_at = now
             if timer.state == TimerState.RUNNING:
@@ -95,6 +97,29 @@ def _escalate_risk(order, event_payload, now):
            body=event_payload.get("description", ""))
     OrderTimer.objects.create(order=order, kind=TimerKind.RISK, started_at=now, due_at=now, met_at=now,
                               state=TimerState.MET, escalate_to="sales_manager")
+
+
+def timer_start(*, order, kind: str, now: datetime, due: datetime, escalate_to: str = "sales_manager",
+                ticket=None, estimated: bool = False) -> OrderTimer:
+    """Start a deadline that no lifecycle action starts (after-sales tickets)."""
+    return OrderTimer.objects.create(order=order, ticket=ticket, kind=kind, started_at=now, due_at=due,
+                                     escalate_to=escalate_to, estimated=estimated)
+
+
+def timer_meet(*, ticket, kind: str, now: datetime) -> None:
+    for timer in OrderTimer.objects.filter(ticket=ticket, kind=kind, met_at__isnull=True, stopped_at__isnull=True):
+        timer.met_at = now
+        if timer.state == TimerState.RUNNING:
+            timer.state = TimerState.MET
+        timer.save(update_fields=["met_at", "state"])
+
+
+def timer_stop(*, ticket, kind: str, now: datetime) -> None:
+    for timer in OrderTimer.objects.filter(ticket=ticket, kind=kind, met_at__isnull=True, stopped_at__isnull=True):
+        timer.stopped_at = now
+        if timer.state == TimerState.RUNNING:
+            timer.state = TimerState.STOPPED
+        timer.save(update_fields=["stopped_at", "state"])
 
 
 def timers_flag_breaches(*, now: datetime | None = None) -> int:

@@ -21,6 +21,7 @@ RESPONSIBLE = {
     "contact": {"sales_assistant", "account_manager"}, "approval": {"sales_manager", "sales_director"},
     "stock_check": {"warehouse", "production"}, "tracking": {"sales_assistant", "warehouse", "production"},
     "logistics_notice": {"logistics"}, "follow_up": {"account_manager"},
+    "aftersales_response": {"after_sales"}, "aftersales_resolution": {"after_sales"},
 }
 
 

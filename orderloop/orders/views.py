@@ -78,6 +78,7 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
         "open_action": failed_action,
         "risks": list(order.risks.all()),
         "timers": list(order.timers.all()),
+        "tickets": list(order.tickets.all()),
     }
 
 

@@ -96,6 +96,9 @@ def _open_risk_guard(order, user):
 def _close_guard(order, user):
     if not order.events.filter(type="followed_up").exists():
         return _("尚未完成客户回访")
+    open_tickets = order.tickets.filter(resolved_at__isnull=True).count()
+    if open_tickets:
+        return _("还有 %(n)s 个售后问题未解决") % {"n": open_tickets}
     return None
 
 
@@ -139,6 +142,10 @@ EVENT_LABELS = {
     "received": N_("接收订单"),
     "updated": N_("修改订单"),
     "logistics_notice_sent": N_("物流预告已发送"),
+    "ticket_opened": N_("登记售后问题"),
+    "ticket_responded": N_("售后响应"),
+    "ticket_solution_given": N_("售后解决方案"),
+    "ticket_resolved": N_("售后问题已解决"),
     **{a.event_type: a.label for a in ACTIONS.values()},
 }
 

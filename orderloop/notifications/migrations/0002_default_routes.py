@@ -13,6 +13,11 @@ ROUTES = [
     ("daily_digest", "recipient", "inapp,email"),
     ("daily_rollup", "recipient", "inapp,robot"),
     ("calendar_alert", "admin", "inapp,email"),
+    ("ticket_opened", "after_sales", "inapp,email"),
+    ("ticket_opened", "sales_manager", "inapp"),
+    ("timer_breached:aftersales_response", "sales_manager", "inapp,email,robot"),
+    ("timer_breached:aftersales_resolution", "sales_manager", "inapp,email"),
+    ("review_overdue", "sales_director", "inapp,email"),
 ]
 
 

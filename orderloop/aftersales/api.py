@@ -1,0 +1,99 @@
+"""Tickets under /api/tickets: thin; the rules live in aftersales.services."""
+from datetime import datetime
+
+from ninja import Router, Schema, Status
+from pydantic import Field
+
+from orderloop.aftersales import services
+from orderloop.aftersales.models import SolutionType, Ticket, TicketType
+from orderloop.orders.access import visible_orders_q
+from orderloop.orders.schemas import LocalTime
+from orderloop.orders.selectors import order_get
+
+router = Router(tags=["tickets"])
+
+
+class TicketIn(Schema):
+    order_ref: str
+    ticket_type: TicketType
+    description: str = Field(min_length=1, max_length=4000)
+
+
+class RespondIn(Schema):
+    note: str = Field(min_length=1, max_length=4000)
+
+
+class SolutionIn(Schema):
+    solution_type: SolutionType
+    solution: str = Field(min_length=1, max_length=4000)
+    promised_at: datetime
+
+
+class ResolveIn(Schema):
+    result: str = Field(min_length=1, max_length=4000)
+
+
+class TicketOut(Schema):
+    id: int
+    order_ref: str
+    ticket_type: str
+    description: str
+    state: str
+    opened_at: LocalTime
+    first_response_at: LocalTime | None
+    solution_type: str
+    solution: str
+    promised_at: LocalTime | None
+    resolved_at: LocalTime | None
+    result: str
+
+
+def ticket_data(ticket: Ticket) -> dict:
+    return {
+        "id": ticket.pk, "order_ref": ticket.order.ref, "ticket_type": ticket.ticket_type, "description": ticket.description,
+        "state": ticket.state, "opened_at": ticket.opened_at, "first_response_at": ticket.first_response_at,
+        "solution_type": ticket.solution_type, "solution": ticket.solution, "promised_at": ticket.promised_at,
+        "resolved_at": ticket.resolved_at, "result": ticket.result,
+    }
+
+
+def _visible(user):
+    q = visible_orders_q(user)
+    tickets = Ticket.objects.select_related("order")
+    if q is not None:
+        from orderloop.orders.models import SalesOrder
+
+        tickets = tickets.filter(order__in=SalesOrder.objects.filter(q).values("pk"))
+    return tickets
+
+
+@router.get("", response=list[TicketOut], summary="List after-sales tickets")
+def ticket_list(request, open_only: bool = False):
+    tickets = _visible(request.auth)
+    if open_only:
+        tickets = tickets.filter(resolved_at__isnull=True)
+    return [ticket_data(t) for t in tickets[:500]]
+
+
+@router.post("", response={201: TicketOut}, summary="Open a ticket on an order")
+def ticket_create(request, data: TicketIn):
+    order = order_get(user=request.auth, ref=data.order_ref)
+    ticket = services.ticket_open(order_id=order.pk, actor=request.auth, ticket_type=data.ticket_type,
+                                  description=data.description)
+    return Status(201, ticket_data(ticket))
+
+
+@router.post("/{int:ticket_id}/respond", response=TicketOut, summary="First response (within 24 hours)")
+def ticket_respond(request, ticket_id: int, data: RespondIn):
+    return ticket_data(services.ticket_respond(ticket_id=ticket_id, actor=request.auth, note=data.note))
+
+
+@router.post("/{int:ticket_id}/solution", response=TicketOut, summary="Give a solution and a promised time")
+def ticket_solution(request, ticket_id: int, data: SolutionIn):
+    return ticket_data(services.ticket_give_solution(ticket_id=ticket_id, actor=request.auth, solution_type=data.solution_type,
+                                                     solution=data.solution, promised_at=data.promised_at))
+
+
+@router.post("/{int:ticket_id}/resolve", response=TicketOut, summary="Record the result")
+def ticket_resolve(request, ticket_id: int, data: ResolveIn):
+    return ticket_data(services.ticket_resolve(ticket_id=ticket_id, actor=request.auth, result=data.result))

@@ -1,0 +1,60 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class TicketType(models.TextChoices):
+    QUALITY = "quality", _("产品质量")
+    INSTALLATION = "installation", _("安装指导")
+    DELIVERY_TIME = "delivery_time", _("交付时效")
+    DAMAGE = "damage", _("破损")
+    WRONG_MODEL = "wrong_model", _("型号不符")
+    COMPLAINT = "complaint", _("投诉")
+    OTHER = "other", _("其他")
+
+
+class SolutionType(models.TextChoices):
+    REPAIR = "repair", _("维修")
+    REPLACE = "replace", _("换货")
+    REFUND = "refund", _("退款")
+    GUIDANCE = "guidance", _("指导")
+    OTHER = "other", _("其他")
+
+
+class TicketState(models.TextChoices):
+    OPEN = "open", _("待响应")
+    RESPONDED = "responded", _("已响应")
+    SOLUTION_GIVEN = "solution_given", _("处理中")
+    RESOLVED = "resolved", _("已解决")
+
+
+class Ticket(models.Model):
+    """An after-sales ticket (售后问题处理记录): response within 24 hours, resolution by the promised time."""
+
+    order = models.ForeignKey("orders.SalesOrder", on_delete=models.PROTECT, related_name="tickets")
+    ticket_type = models.CharField(_("反馈类型"), max_length=20, choices=TicketType.choices)
+    description = models.TextField(_("反馈内容"))
+    state = models.CharField(_("状态"), max_length=20, choices=TicketState.choices, default=TicketState.OPEN)
+    opened_at = models.DateTimeField(_("反馈时间"))
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("处理负责人"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="assigned_tickets")
+    first_response_at = models.DateTimeField(_("首次响应时间"), null=True, blank=True)
+    response_note = models.TextField(_("响应记录"), blank=True)
+    solution_type = models.CharField(_("处理措施"), max_length=20, choices=SolutionType.choices, blank=True)
+    solution = models.TextField(_("解决方案"), blank=True)
+    promised_at = models.DateTimeField(_("承诺完成时间"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("解决时间"), null=True, blank=True)
+    result = models.TextField(_("处理结果"), blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        verbose_name = _("售后工单")
+        verbose_name_plural = _("售后工单")
+
+    def __str__(self):
+        return f"{self.get_ticket_type_display()}：{self.description[:40]}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None

@@ -1,0 +1,125 @@
+"""After-sales tickets: opened from any feedback, answered within 24 hours, solved by the promised time.
+Each step is one transaction, recorded on the order's timeline, with its deadline."""
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from orderloop.accounts.roles import Role
+from orderloop.aftersales.models import SolutionType, Ticket, TicketState, TicketType
+from orderloop.core import clock
+from orderloop.core.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound
+from orderloop.notifications.services import notify
+from orderloop.orders.access import order_visible_to
+from orderloop.orders.models import OrderEvent, SalesOrder, TimerKind
+from orderloop.orders.models import OrderStatus as S
+from orderloop.orders.timers import order_url, timer_meet, timer_start, timer_stop
+
+RESPONSE_HOURS = 24
+OPENERS = {Role.AFTER_SALES, Role.ACCOUNT_MANAGER, Role.SALES_ASSISTANT, Role.SALES_MANAGER}
+HANDLERS = {Role.AFTER_SALES}
+NOT_FOR_TICKETS = {S.REJECTED, S.CANCELLED}
+
+
+def _record(order, ticket, actor, event_type, now, payload):
+    OrderEvent.objects.create(order=order, type=event_type, actor=actor, occurred_at=now, from_status=order.status,
+                              to_status=order.status, payload={"ticket_id": ticket.pk, **payload})
+
+
+def ticket_open(*, order_id: int, actor, ticket_type: str, description: str) -> Ticket:
+    if not actor.has_role(*OPENERS):
+        raise NotAllowed(_("您的角色不能登记售后问题"))
+    errors = {}
+    if ticket_type not in TicketType.values:
+        errors["ticket_type"] = [_("无效的选项")]
+    if not description.strip():
+        errors["description"] = [_("必填")]
+    if errors:
+        raise InvalidInput(_("售后问题信息有误"), errors=errors)
+    now = clock.now()
+    with transaction.atomic():
+        order = SalesOrder.objects.select_for_update().select_related("customer", "owner", "entered_by").filter(pk=order_id).first()
+        if order is None or not order_visible_to(order, actor):
+            raise NotFound(_("订单不存在"))
+        if order.status in NOT_FOR_TICKETS:
+            raise InvalidTransition(_("订单已「%(status)s」，不能登记售后问题") % {"status": order.get_status_display()})
+        ticket = Ticket.objects.create(order=order, ticket_type=ticket_type, description=description.strip(),
+                                       opened_at=now, opened_by=actor)
+        _record(order, ticket, actor, "ticket_opened", now, {"ticket_type": ticket_type, "description": ticket.description})
+        timer_start(order=order, ticket=ticket, kind=TimerKind.AFTERSALES_RESPONSE, now=now,
+                    due=now + timedelta(hours=RESPONSE_HOURS))
+        notify(event="ticket_opened", key=f"ticket:{ticket.pk}:opened", order=order, url=order_url(order),
+               subject=_("订单 %(ref)s 新售后问题：%(type)s") % {"ref": order.ref, "type": ticket.get_ticket_type_display()},
+               body=ticket.description)
+    return ticket
+
+
+def _locked_ticket(ticket_id, actor) -> Ticket:
+    if not actor.has_role(*HANDLERS):
+        raise NotAllowed(_("只有售后工程师可以处理售后问题"))
+    ticket = Ticket.objects.select_for_update().select_related("order").filter(pk=ticket_id).first()
+    if ticket is None or not order_visible_to(ticket.order, actor):
+        raise NotFound(_("售后问题不存在"))
+    if ticket.resolved_at:
+        raise InvalidTransition(_("售后问题已解决"))
+    return ticket
+
+
+def ticket_respond(*, ticket_id: int, actor, note: str) -> Ticket:
+    if not note.strip():
+        raise InvalidInput(_("请填写响应记录"), errors={"note": [_("必填")]})
+    now = clock.now()
+    with transaction.atomic():
+        ticket = _locked_ticket(ticket_id, actor)
+        if ticket.first_response_at is None:
+            ticket.first_response_at = now
+        ticket.response_note = note.strip()
+        ticket.assignee = ticket.assignee or actor
+        if ticket.state == TicketState.OPEN:
+            ticket.state = TicketState.RESPONDED
+        ticket.save()
+        timer_meet(ticket=ticket, kind=TimerKind.AFTERSALES_RESPONSE, now=now)
+        _record(ticket.order, ticket, actor, "ticket_responded", now, {"note": ticket.response_note})
+    return ticket
+
+
+def ticket_give_solution(*, ticket_id: int, actor, solution_type: str, solution: str, promised_at: datetime) -> Ticket:
+    errors = {}
+    if solution_type not in SolutionType.values:
+        errors["solution_type"] = [_("无效的选项")]
+    if not solution.strip():
+        errors["solution"] = [_("必填")]
+    now = clock.now()
+    if promised_at <= now:
+        errors["promised_at"] = [_("承诺完成时间须晚于现在")]
+    if errors:
+        raise InvalidInput(_("解决方案有误"), errors=errors)
+    with transaction.atomic():
+        ticket = _locked_ticket(ticket_id, actor)
+        if ticket.first_response_at is None:  # a solution is also an answer
+            ticket.first_response_at = now
+            timer_meet(ticket=ticket, kind=TimerKind.AFTERSALES_RESPONSE, now=now)
+        ticket.assignee = ticket.assignee or actor
+        ticket.solution_type, ticket.solution, ticket.promised_at = solution_type, solution.strip(), promised_at
+        ticket.state = TicketState.SOLUTION_GIVEN
+        ticket.save()
+        timer_stop(ticket=ticket, kind=TimerKind.AFTERSALES_RESOLUTION, now=now)  # a new promise replaces the old
+        timer_start(order=ticket.order, ticket=ticket, kind=TimerKind.AFTERSALES_RESOLUTION, now=now, due=promised_at)
+        _record(ticket.order, ticket, actor, "ticket_solution_given", now, {
+            "solution_type": solution_type, "solution": ticket.solution, "promised_at": promised_at.isoformat()})
+    return ticket
+
+
+def ticket_resolve(*, ticket_id: int, actor, result: str) -> Ticket:
+    if not result.strip():
+        raise InvalidInput(_("请填写处理结果"), errors={"result": [_("必填")]})
+    now = clock.now()
+    with transaction.atomic():
+        ticket = _locked_ticket(ticket_id, actor)
+        if ticket.state != TicketState.SOLUTION_GIVEN:
+            raise InvalidTransition(_("须先给出解决方案"))
+        ticket.result, ticket.resolved_at, ticket.state = result.strip(), now, TicketState.RESOLVED
+        ticket.save()
+        timer_meet(ticket=ticket, kind=TimerKind.AFTERSALES_RESOLUTION, now=now)
+        _record(ticket.order, ticket, actor, "ticket_resolved", now, {"result": ticket.result})
+    return ticket
