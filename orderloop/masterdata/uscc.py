@@ -8,7 +8,7 @@ WEIGHTS = [pow(3, i, 31) for i in range(17)]
 
 
 def uscc_check_char(first17: str) -> str:
-    total = sum(ALPHABET.index(char) * weight for char, weight in zip(first17, WEIGHTS))
+    total = sum(ALPHABET.index(char) * weight for char, weight in zip(first17, WEIGHTS, strict=True))
     return ALPHABET[(31 - total % 31) % 31]
 
 
