@@ -1,10 +1,12 @@
 """Demo data: one user per role (password ``orderloop``), two teams, the seed's
 customers and products, and the seed's example orders in the states their
 history puts them in, each driven there through the real lifecycle."""
+import base64
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,6 +20,9 @@ from orderloop.orders.services import order_receive
 from orderloop.orders.workflow import perform_action
 
 PASSWORD = "orderloop"
+# A 1×1 PNG standing in for a scanned business licence.
+LICENCE_SCAN = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
 
 USERS = [
     # username, display name, roles, team
@@ -78,6 +83,8 @@ def _master_data(users):
             "uscc": uscc, "owner": users[owner], "address": address, "qualification": Qualification.QUALIFIED,
             "credit_record": "信用良好，无逾期记录", "credit_limit": Decimal(limit), "licence_expiry": date(2030, 12, 31),
         })
+        if not c.business_licence:
+            c.business_licence.save(f"licence-{uscc}.png", ContentFile(LICENCE_SCAN), save=True)
         Contact.objects.get_or_create(customer=c, name=contact, defaults={"phone": phone, "is_primary": True,
                                                                          "email": "buyer@example.com"})
         return c

@@ -2,12 +2,15 @@
 orders driven through the real lifecycle to any state."""
 import os
 import shutil
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
 
 from orderloop.accounts.models import Team, User
+from orderloop.demo import LICENCE_SCAN
 from orderloop.masterdata.models import Contact, Customer, Product, Qualification
 from orderloop.orders.schemas import OrderCreate
 from orderloop.orders.services import order_receive
@@ -45,7 +48,9 @@ def users(db, team):
 @pytest.fixture
 def customer(users):
     c = Customer.objects.create(name="科技有限公司", uscc="91310115MA1FL5C15C", owner=users["account_manager"],
-                                qualification=Qualification.QUALIFIED, address="北京市海淀区路1号")
+                                qualification=Qualification.QUALIFIED, address="北京市海淀区路1号",
+                                licence_expiry=date(2099, 12, 31), credit_record="信用良好")
+    c.business_licence.save("licence.png", ContentFile(LICENCE_SCAN), save=True)
     Contact.objects.create(customer=c, name="李*", phone="13800001111", is_primary=True)
     return c
 

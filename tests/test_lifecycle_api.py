@@ -73,7 +73,7 @@ def test_needs_info_path_contact_and_supplement(api, customer, product):
     step(api, "account_manager", ref, "log_contact", "needs_info", channel="phone", summary="电话联系李*", outcome="客户补充了手机号")
     step(api, "sales_assistant", ref, "supplement", "received", contact_phone="13800001111", note="已补充")
     body = step(api, "sales_assistant", ref, "review", "pending_approval", verdict="pass")
-    assert body["contact_phone"] == "13800001111"
+    assert body["contact_phone"] == "+8613800001111"
     events = api["sales_assistant"].get(f"/orders/{body['ref']}/events").json()
     assert [e["type"] for e in events] == ["received", "reviewed", "contact_logged", "supplemented", "reviewed"]
     assert events[1]["payload"]["missing"] == ["缺少联系方式", "交付日期不明确"]

@@ -8,7 +8,7 @@ from orderloop.accounts.models import User
 from orderloop.accounts.roles import Role
 from orderloop.core.audit import audit_record, diff, snapshot
 from orderloop.core.exceptions import InvalidInput, NotAllowed, NotFound
-from orderloop.masterdata.models import Contact, Customer, Product
+from orderloop.masterdata.models import Contact, Customer, Product, Qualification
 from orderloop.masterdata.schemas import CustomerIn, CustomerPatch, ProductIn
 from orderloop.masterdata.uscc import uscc_problem
 
@@ -109,3 +109,22 @@ def product_create(*, actor, data: ProductIn) -> Product:
         audit_record(actor=actor, obj=product, operation="created",
                      changes=diff({}, snapshot(product, ("name", "model", "unit", "list_price", "cost_price"))))
     return product
+
+
+def customer_qualification_problems(customer, *, today) -> list[str]:
+    """Why ``customer`` may not yet have an order pass review (新客户需补充营业执照、信用记录等)."""
+    problems = []
+    if customer.qualification == Qualification.UNQUALIFIED:
+        problems.append(_("客户资质审核未通过"))
+    code_problem = uscc_problem(customer.uscc) if customer.uscc else _("缺少统一社会信用代码")
+    if code_problem:
+        problems.append(code_problem)
+    if not customer.business_licence:
+        problems.append(_("缺少营业执照扫描件"))
+    if not customer.licence_expiry:
+        problems.append(_("缺少营业执照有效期"))
+    elif customer.licence_expiry < today:
+        problems.append(_("营业执照已于 %(date)s 过期") % {"date": customer.licence_expiry.isoformat()})
+    if not customer.credit_record.strip():
+        problems.append(_("缺少信用记录"))
+    return problems

@@ -5,14 +5,14 @@ order (never its status) and returns ``(target, event_payload)``; the target
 is a state or ``STAY``. ``orders.workflow`` runs them: it checks the move,
 sets the status, writes the event and the audit, all in one transaction.
 """
-import re
-
 from django.utils.translation import gettext as _
 
 from orderloop.accounts.models import User
 from orderloop.core import clock
 from orderloop.core.exceptions import DomainError, InvalidInput
 from orderloop.core.numbering import next_order_number
+from orderloop.core.phones import phone_e164
+from orderloop.masterdata.services import customer_qualification_problems
 from orderloop.orders import payloads as p
 from orderloop.orders.lines import build_line, line_amount, products_for, recompute_total, replace_lines
 from orderloop.orders.models import OrderStatus as S
@@ -21,7 +21,19 @@ from orderloop.orders.rules import director_reasons
 
 STAY = "stay"
 
-PHONE = re.compile(r"^(\+?86[- ]?)?(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
+
+
+def field_value_problems(*, contact_phone=None, order_date=None, requested_date=None) -> dict[str, list[str]]:
+    """Values that are present but wrong. Missing ones are the review's business (待补充)."""
+    problems = {}
+    if contact_phone:
+        try:
+            phone_e164(contact_phone)
+        except ValueError as exc:
+            problems["contact_phone"] = [str(exc)]
+    if order_date and requested_date and requested_date < order_date:
+        problems["requested_date"] = [_("交付日期早于下单日期")]
+    return problems
 
 
 def key_field_problems(order) -> dict[str, list[str]]:
@@ -29,11 +41,8 @@ def key_field_problems(order) -> dict[str, list[str]]:
     problems: dict[str, list[str]] = {}
     if not order.contact_name.strip():
         problems["contact_name"] = [_("缺少联系人")]
-    phone = re.sub(r"[\s()]", "", order.contact_phone)
-    if not phone:
+    if not order.contact_phone:
         problems["contact_phone"] = [_("缺少联系方式")]
-    elif not PHONE.match(phone):
-        problems["contact_phone"] = [_("联系方式格式不正确：%(phone)s") % {"phone": order.contact_phone}]
     if not order.payment_terms.strip():
         problems["payment_terms"] = [_("缺少付款方式")]
     if not order.delivery_address.strip():
@@ -45,8 +54,9 @@ def key_field_problems(order) -> dict[str, list[str]]:
     lines = list(order.lines.all())
     if not lines:
         problems["lines"] = [_("订单没有产品行")]
-    if not order.customer.is_qualified:
-        problems["customer_id"] = [_("客户资质未审核通过（新客户需补充营业执照、信用记录等）")]
+    qualification = customer_qualification_problems(order.customer, today=clock.today())
+    if qualification:
+        problems["customer_id"] = qualification
     return problems
 
 
@@ -80,6 +90,12 @@ ORDER_FIELDS = ("contact_name", "contact_phone", "payment_terms", "delivery_addr
 
 
 def apply_order_fields(order, fields: p.OrderFields) -> None:
+    problems = field_value_problems(contact_phone=fields.contact_phone, order_date=order.order_date,
+                                    requested_date=fields.requested_date)
+    if problems:
+        raise InvalidInput(_("订单信息有误"), errors=problems)
+    if fields.contact_phone:
+        fields = fields.model_copy(update={"contact_phone": phone_e164(fields.contact_phone)})
     for name in ORDER_FIELDS:
         value = getattr(fields, name)
         if value is not None:

@@ -121,7 +121,17 @@ def action_form(action: str, order, *, data: dict | None = None, errors: dict | 
     if action == "resolve_risk":
         extra["risks"] = {r.pk: str(r) for r in order.risks.all() if r.is_open}
     return {"name": action, "label": _(spec.label), "fields": fields, "version": order.version,
-            "form_errors": (errors or {}).get("__all__", []), **extra}
+            "form_errors": _errors_outside_the_form(errors or {}, spec.payload), **extra}
+
+
+def _errors_outside_the_form(errors: dict, model) -> list[str]:
+    """Errors of the order itself (e.g. a key field missing when review passes), named by their field."""
+    messages = list(errors.get("__all__", []))
+    for key, msgs in errors.items():
+        top = key.split(".")[0]
+        if key != "__all__" and top not in model.model_fields:
+            messages += [f"{_(LABELS.get(top, top))}：{m}" for m in msgs]
+    return messages
 
 
 def parse_post(action: str, post) -> dict:

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from orderloop.accounts.roles import Role
 from orderloop.core.exceptions import NotFound
+from orderloop.core.phones import phone_display, phone_masked
 from orderloop.orders.access import filter_visible
 from orderloop.orders.models import OrderStatus, SalesOrder
 from orderloop.orders.labels import event_details
@@ -64,19 +65,12 @@ def order_timeline(order):
     return order.events.select_related("actor").order_by("occurred_at", "id")
 
 
-def mask_phone(phone: str) -> str:
-    digits = re.sub(r"\D", "", phone)
-    if len(digits) >= 7:
-        return f"{digits[:3]}****{digits[-4:]}"
-    return "****" if phone else ""
-
-
 def sees_cost(user) -> bool:
     return bool(user.roles & COST_ROLES)
 
 
 def shown_phone(order, user) -> str:
-    return order.contact_phone if user.roles & CONTACT_ROLES else mask_phone(order.contact_phone)
+    return phone_display(order.contact_phone) if user.roles & CONTACT_ROLES else phone_masked(order.contact_phone)
 
 
 def order_detail(order, user) -> dict:
@@ -91,7 +85,7 @@ def order_detail(order, user) -> dict:
         "customer_id": order.customer_id,
         "customer_name": order.customer.name,
         "contact_name": order.contact_name,
-        "contact_phone": shown_phone(order, user),
+        "contact_phone": order.contact_phone if user.roles & CONTACT_ROLES else phone_masked(order.contact_phone),
         "order_date": order.order_date,
         "channel": order.channel,
         "payment_terms": order.payment_terms,

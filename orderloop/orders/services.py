@@ -11,7 +11,8 @@ from orderloop.core.audit import audit_record, diff
 from orderloop.core.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound, StaleVersion
 from orderloop.masterdata.models import Customer
 from orderloop.orders.access import order_visible_to
-from orderloop.orders.actions import apply_order_fields
+from orderloop.core.phones import phone_e164
+from orderloop.orders.actions import apply_order_fields, field_value_problems
 from orderloop.orders.lines import build_line, products_for
 from orderloop.orders.models import IdempotencyKey, OrderEvent, OrderLine, SalesOrder
 from orderloop.orders.models import OrderStatus as S
@@ -35,6 +36,10 @@ def order_receive(*, actor, data: OrderCreate) -> SalesOrder:
     if customer is None:
         raise InvalidInput(_("客户不存在"), errors={"customer_id": [_("客户不存在：%(id)s") % {"id": data.customer_id}]})
     products = products_for(data.lines)
+    order_date = data.order_date or clock.today()
+    problems = field_value_problems(contact_phone=data.contact_phone, order_date=order_date, requested_date=data.requested_date)
+    if problems:
+        raise InvalidInput(_("订单信息有误"), errors=problems)
     now = clock.now()
     with transaction.atomic():
         order = SalesOrder(
@@ -42,8 +47,8 @@ def order_receive(*, actor, data: OrderCreate) -> SalesOrder:
             status=S.RECEIVED,
             customer=customer,
             contact_name=data.contact_name,
-            contact_phone=data.contact_phone,
-            order_date=data.order_date or clock.today(),
+            contact_phone=phone_e164(data.contact_phone) if data.contact_phone else "",
+            order_date=order_date,
             channel=data.channel,
             payment_terms=data.payment_terms,
             delivery_address=data.delivery_address,

@@ -1,0 +1,35 @@
+"""Phone numbers of mainland China: validated with ``phonenumbers``, stored in E.164
+(+8613800138000), shown in the national format (138 0013 8000)."""
+import phonenumbers
+from django.utils.translation import gettext as _
+
+
+def phone_e164(text: str) -> str:
+    """The number in E.164, or raise ValueError with a message for the user."""
+    try:
+        number = phonenumbers.parse(text, "CN")
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(_("联系方式格式不正确：%(phone)s") % {"phone": text}) from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(_("联系方式格式不正确：%(phone)s") % {"phone": text})
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_display(e164: str) -> str:
+    if not e164:
+        return ""
+    try:
+        number = phonenumbers.parse(e164, "CN")
+    except phonenumbers.NumberParseException:
+        return e164
+    if number.country_code == 86:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def phone_masked(e164: str) -> str:
+    """138****5678: for roles that do not contact the customer."""
+    digits = "".join(ch for ch in phone_display(e164) if ch.isdigit())
+    if len(digits) >= 7:
+        return f"{digits[:3]}****{digits[-4:]}"
+    return "****" if e164 else ""
