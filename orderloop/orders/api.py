@@ -3,9 +3,13 @@ import hashlib
 import json
 
 from django.http import HttpRequest
-from ninja import Header, Query, Router, Schema, Status
+from django.utils.translation import gettext as _
+from ninja import File, Header, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 
+from orderloop.core.exceptions import InvalidInput
 from orderloop.orders import services
+from orderloop.orders.importing import orders_import
 from orderloop.orders.payloads import Payload
 from orderloop.orders.schemas import EventOut, OrderCreate, OrderOut, OrderPage, OrderPatch
 from orderloop.orders.selectors import event_data, order_detail, order_get, order_list, order_summary, order_timeline
@@ -47,6 +51,18 @@ def order_index(request: HttpRequest, filters: Query[OrderFilters]):
     count = rows.count()
     items = rows[(page - 1) * page_size: page * page_size]
     return {"count": count, "page": page, "page_size": page_size, "items": [order_summary(o) for o in items]}
+
+
+class ImportOut(Schema):
+    created: list[str]
+
+
+@router.post("/import", response=ImportOut, summary="Import orders from an .xlsx in the layout of register 1")
+def order_import(request: HttpRequest, file: File[UploadedFile]):
+    result = orders_import(actor=request.auth, content=file.read())
+    if result.errors:
+        raise InvalidInput(_("文件有误，未导入任何订单"), errors=result.errors)
+    return {"created": [order.ref for order in result.created]}
 
 
 @router.get("/{ref}", response=OrderOut, summary="Get an order by number or provisional reference")

@@ -28,7 +28,7 @@ def new_provisional_ref() -> str:
     return "TMP-" + "".join(secrets.choice(REF_ALPHABET) for _ in range(8))
 
 
-def order_receive(*, actor, data: OrderCreate) -> SalesOrder:
+def order_receive(*, actor, data: OrderCreate, owner=None) -> SalesOrder:
     """Intake: a new order at 已接收 with a provisional reference."""
     if not actor.has_role(*INTAKE_ROLES):
         raise NotAllowed(_("只有销售助理或客户经理可以录入订单"))
@@ -56,7 +56,7 @@ def order_receive(*, actor, data: OrderCreate) -> SalesOrder:
             special_requirements=data.special_requirements,
             special_terms=data.special_terms,
             remarks=data.remarks,
-            owner=customer.owner or actor,
+            owner=owner or customer.owner or actor,
             entered_by=actor,
             created_at=now,
             updated_at=now,

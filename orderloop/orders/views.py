@@ -4,6 +4,7 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -16,13 +17,13 @@ from orderloop.core.validation import pydantic_errors
 from orderloop.masterdata.models import Customer, Product
 from orderloop.orders import services
 from orderloop.orders.forms import action_form, parse_post
+from orderloop.orders.importing import import_template, orders_import
 from orderloop.orders.models import Channel, OrderStatus
 from orderloop.orders.rules import director_reasons
 from orderloop.orders.schemas import OrderCreate
 from orderloop.orders.today import user_today
 from orderloop.orders.selectors import event_data, order_get, order_list, sees_cost, shown_phone
 from orderloop.orders.workflow import ACTIONS, available_actions, perform_action
-from django.http import Http404
 
 INTAKE_LINE_ROWS = 5
 APPROVAL_STATES = {OrderStatus.PENDING_APPROVAL, OrderStatus.PENDING_DIRECTOR}
@@ -178,3 +179,31 @@ def home(request):
 @login_required
 def today(request):
     return render(request, "orders/today.html", {"today": user_today(request.user)})
+
+
+@login_required
+def order_import(request):
+    result, error = None, ""
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            error = _("请选择要导入的 .xlsx 文件")
+        else:
+            try:
+                result = orders_import(actor=request.user, content=upload.read())
+            except DomainError as exc:
+                error = "；".join(m for msgs in exc.errors.values() for m in msgs) or exc.message
+            else:
+                if not result.errors:
+                    messages.success(request, _("已导入 %(n)s 个订单，状态为「已接收」") % {"n": len(result.created)})
+                    return redirect(reverse("orders:list") + "?status=received")
+    status = 422 if error or (result and result.errors) else 200
+    return render(request, "orders/order_import.html", {"result": result, "error": error}, status=status)
+
+
+@login_required
+def order_import_template(request):
+    response = HttpResponse(import_template(),
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = "attachment; filename*=UTF-8''%E8%AE%A2%E5%8D%95%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx"
+    return response
