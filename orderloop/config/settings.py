@@ -190,6 +190,7 @@ ORDERLOOP_SLA = {
     "tracking": (int(os.environ.get("ORDERLOOP_TRACKING_EVERY_WORKING_DAYS", "1")), "working_days"),
     "follow_up": (3, "working_days"),
 }
+ORDERLOOP_ORDER_MAILBOX = os.environ.get("ORDERLOOP_ORDER_MAILBOX", "")  # imaps://user:password@host:993/INBOX
 ORDERLOOP_DIGEST_AT = os.environ.get("ORDERLOOP_DIGEST_AT", "08:30")
 ORDERLOOP_ROLLUP_AT = os.environ.get("ORDERLOOP_ROLLUP_AT", "18:00")
 

@@ -30,14 +30,14 @@ def recipients(order, role: str) -> list[User]:
     if order is None:
         return list(users_with_role(role))
     if role == "sales_manager":
-        teams = [t for t in (order.owner.team_id, order.entered_by.team_id) if t]
+        teams = [t for t in (order.owner.team_id, order.entered_by.team_id if order.entered_by else None) if t]
         managers = list(users_with_role(role).filter(managed_teams__in=teams).distinct())
         return managers or list(users_with_role(role))
     if role == "account_manager":
         people = [order.owner, order.customer.owner]
         return list({u.pk: u for u in people if u and u.is_active and u.has_role(role)}.values())
     if role == "sales_assistant":
-        return [order.entered_by] if order.entered_by.is_active else []
+        return [order.entered_by] if order.entered_by and order.entered_by.is_active else []
     return list(users_with_role(role))
 
 

@@ -53,7 +53,9 @@ class SalesOrder(models.Model):
     total_amount = models.DecimalField(_("总金额(元)"), max_digits=14, decimal_places=2, default=Decimal("0.00"))
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("销售负责人"), on_delete=models.PROTECT, related_name="owned_orders")
-    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("录入人"), on_delete=models.PROTECT, related_name="entered_orders")
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("录入人"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="entered_orders",
+                                   help_text=_("空：由系统从订单邮箱接收"))
     manager_approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("经理审批人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+",
     )
@@ -241,3 +243,54 @@ class OrderTimer(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in (TimerState.RUNNING, TimerState.BREACHED) and self.met_at is None and self.stopped_at is None
+
+
+class Attachment(models.Model):
+    """A file kept with an order: the source mail, its attachments, a scan of a paper order."""
+
+    class Kind(models.TextChoices):
+        SOURCE_MAIL = "source_mail", _("原始邮件")
+        MAIL_ATTACHMENT = "mail_attachment", _("邮件附件")
+        SCAN = "scan", _("书面订单扫描件")
+
+    order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="attachments")
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    file = models.FileField(_("文件"), upload_to="orders/%Y/%m/")
+    filename = models.CharField(_("文件名"), max_length=255)
+    content_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+
+    def __str__(self):
+        return self.filename
+
+
+class IncomingMail(models.Model):
+    """A mail that arrived in the order mailbox or was uploaded: it becomes an order once its customer is known."""
+
+    class State(models.TextChoices):
+        WAITING = "waiting", _("待匹配客户")
+        CONVERTED = "converted", _("已生成订单")
+        IGNORED = "ignored", _("已忽略")
+
+    message_id = models.CharField(max_length=300, blank=True, db_index=True)
+    sender = models.CharField(_("发件人"), max_length=300)
+    subject = models.CharField(_("主题"), max_length=300, blank=True)
+    received_at = models.DateTimeField(_("接收时间"))
+    raw = models.FileField(upload_to="mail/%Y/%m/")
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.WAITING)
+    order = models.ForeignKey(SalesOrder, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("订单邮件")
+        verbose_name_plural = _("订单邮件")
+
+    def __str__(self):
+        return f"{self.sender}: {self.subject}"

@@ -31,6 +31,12 @@ class OrderCreate(BaseModel):
     lines: list[LineIn] = Field(min_length=1)
 
 
+class DraftCreate(OrderCreate):
+    """An intake that may not have its lines yet (a mail without a spreadsheet)."""
+
+    lines: list[LineIn] = Field(default_factory=list)
+
+
 class OrderPatch(OrderFields):
     version: int = Field(description="The version the caller read; a stale one is refused with 409.")
 
@@ -79,7 +85,7 @@ class OrderOut(BaseModel):
     requested_date: date | None
     promised_date: date | None
     owner: str
-    entered_by: str
+    entered_by: str | None
     special_requirements: str
     special_terms: str
     remarks: str

@@ -93,7 +93,7 @@ def order_detail(order, user) -> dict:
         "requested_date": order.requested_date,
         "promised_date": order.promised_date,
         "owner": order.owner.username,
-        "entered_by": order.entered_by.username,
+        "entered_by": order.entered_by.username if order.entered_by else None,
         "special_requirements": order.special_requirements,
         "special_terms": order.special_terms,
         "remarks": order.remarks,

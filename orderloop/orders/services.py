@@ -1,6 +1,9 @@
 """Order use cases outside the lifecycle table: intake and corrections before approval.
 Lifecycle actions go through ``orders.workflow.perform_action``."""
 import secrets
+from decimal import Decimal
+
+from django.core.files.base import ContentFile
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -14,7 +17,7 @@ from orderloop.orders.access import order_visible_to
 from orderloop.core.phones import phone_e164
 from orderloop.orders.actions import apply_order_fields, field_value_problems
 from orderloop.orders.lines import build_line, products_for
-from orderloop.orders.models import IdempotencyKey, OrderEvent, OrderLine, SalesOrder
+from orderloop.orders.models import Attachment, IdempotencyKey, OrderEvent, OrderLine, SalesOrder
 from orderloop.orders.models import OrderStatus as S
 from orderloop.orders.schemas import OrderCreate, OrderPatch
 from orderloop.orders.workflow import order_state
@@ -28,9 +31,10 @@ def new_provisional_ref() -> str:
     return "TMP-" + "".join(secrets.choice(REF_ALPHABET) for _ in range(8))
 
 
-def order_receive(*, actor, data: OrderCreate, owner=None) -> SalesOrder:
-    """Intake: a new order at 已接收 with a provisional reference."""
-    if not actor.has_role(*INTAKE_ROLES):
+def order_receive(*, actor, data: OrderCreate, owner=None, attachments=()) -> SalesOrder:
+    """Intake: a new order at 已接收 with a provisional reference. ``actor`` None is the
+    order mailbox; ``attachments`` are (kind, filename, content_type, bytes) kept with it."""
+    if actor is not None and not actor.has_role(*INTAKE_ROLES):
         raise NotAllowed(_("只有销售助理或客户经理可以录入订单"))
     customer = Customer.objects.filter(pk=data.customer_id).select_related("owner").first()
     if customer is None:
@@ -40,6 +44,9 @@ def order_receive(*, actor, data: OrderCreate, owner=None) -> SalesOrder:
     problems = field_value_problems(contact_phone=data.contact_phone, order_date=order_date, requested_date=data.requested_date)
     if problems:
         raise InvalidInput(_("订单信息有误"), errors=problems)
+    owner = owner or customer.owner or actor
+    if owner is None:
+        raise InvalidInput(_("客户没有客户经理，无法确定销售负责人"), errors={"customer_id": [_("请先为客户指定客户经理")]})
     now = clock.now()
     with transaction.atomic():
         order = SalesOrder(
@@ -56,7 +63,7 @@ def order_receive(*, actor, data: OrderCreate, owner=None) -> SalesOrder:
             special_requirements=data.special_requirements,
             special_terms=data.special_terms,
             remarks=data.remarks,
-            owner=owner or customer.owner or actor,
+            owner=owner,
             entered_by=actor,
             created_at=now,
             updated_at=now,
@@ -67,13 +74,24 @@ def order_receive(*, actor, data: OrderCreate, owner=None) -> SalesOrder:
                        unit_price=line.unit_price, requested_date=line.requested_date)
             for index, line in enumerate(data.lines)
         ])
-        order.total_amount = sum(line.amount for line in lines)
+        order.total_amount = sum((line.amount for line in lines), Decimal("0.00"))
         order.save(update_fields=["total_amount"])
+        for kind, filename, content_type, content in attachments:
+            attachment_store(order=order, kind=kind, filename=filename, content_type=content_type, content=content,
+                             actor=actor, now=now)
         OrderEvent.objects.create(order=order, type="received", actor=actor, occurred_at=now, to_status=order.status,
                                   payload={"intake_channel": order.channel, "total_amount": str(order.total_amount)})
         audit_record(actor=actor, obj=order, operation="received", changes=diff({}, order_state(order)),
                      object_type="orders.salesorder")
     return order
+
+
+def attachment_store(*, order, kind, filename, content_type, content: bytes, actor, now) -> Attachment:
+    attachment = Attachment(order=order, kind=kind, filename=filename[:255], content_type=content_type[:100],
+                            size=len(content), uploaded_by=actor, uploaded_at=now)
+    attachment.file.save(filename, ContentFile(content), save=False)
+    attachment.save()
+    return attachment
 
 
 def order_update(*, order_id: int, actor, data: OrderPatch) -> SalesOrder:

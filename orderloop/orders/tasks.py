@@ -3,6 +3,7 @@ from django.conf import settings
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
+from orderloop.orders.mail import mailbox_poll
 from orderloop.orders.services import orders_close_completed
 from orderloop.orders.timers import logistics_notices_send, timers_flag_breaches
 from orderloop.orders.today import calendar_alert_send, daily_digest_send, daily_rollup_send
@@ -38,3 +39,9 @@ def evening_rollup():
 def calendar_coverage_check():
     """Tell the admins, daily from 1 December, while next year's holiday schedule is missing."""
     return calendar_alert_send()
+
+
+@db_periodic_task(crontab(minute="*"))
+def poll_order_mailbox():
+    """Every minute: new mail in the order mailbox becomes orders (when ORDERLOOP_ORDER_MAILBOX is set)."""
+    return mailbox_poll()

@@ -9,7 +9,9 @@ urlpatterns = [
     path("orders/", views.order_index, name="list"),
     path("orders/new/", views.order_new, name="new"),
     path("orders/import/", views.order_import, name="import"),
+    path("orders/mail/", views.order_mail, name="mail"),
     path("orders/import/template.xlsx", views.order_import_template, name="import_template"),
     path("orders/<str:ref>/", views.order_detail, name="detail"),
     path("orders/<str:ref>/actions/<str:action>/", views.order_action, name="action"),
+    path("orders/<str:ref>/attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
 ]

@@ -4,7 +4,7 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -18,7 +18,8 @@ from orderloop.masterdata.models import Customer, Product
 from orderloop.orders import services
 from orderloop.orders.forms import action_form, parse_post
 from orderloop.orders.importing import import_template, orders_import
-from orderloop.orders.models import Channel, OrderStatus
+from orderloop.orders.mail import mail_convert, mail_receive
+from orderloop.orders.models import Channel, IncomingMail, OrderStatus
 from orderloop.orders.rules import director_reasons
 from orderloop.orders.schemas import OrderCreate
 from orderloop.orders.today import user_today
@@ -80,6 +81,7 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
         "risks": list(order.risks.all()),
         "timers": list(order.timers.all()),
         "tickets": list(order.tickets.all()),
+        "attachments": list(order.attachments.all()),
     }
 
 
@@ -207,3 +209,42 @@ def order_import_template(request):
                             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = "attachment; filename*=UTF-8''%E8%AE%A2%E5%8D%95%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx"
     return response
+
+
+@login_required
+def order_mail(request):
+    error = ""
+    if request.method == "POST":
+        try:
+            if "incoming" in request.POST:
+                incoming = mail_convert(incoming_id=int(request.POST["incoming"]), actor=request.user,
+                                        customer_id=_int(request.POST.get("customer_id")) or 0)
+            else:
+                upload = request.FILES.get("file")
+                if upload is None:
+                    raise InvalidInput(_("请选择 .eml 文件"), errors={"file": [_("请选择 .eml 文件")]})
+                customer = Customer.objects.filter(pk=_int(request.POST.get("customer_id")) or 0).first()
+                incoming = mail_receive(raw=upload.read(), actor=request.user, customer=customer)
+        except DomainError as exc:
+            error = "；".join(m for msgs in exc.errors.values() for m in msgs) or exc.message
+        else:
+            if incoming.order:
+                messages.success(request, _("已根据邮件生成订单 %(ref)s，请补全信息后审核") % {"ref": incoming.order.ref})
+                return redirect("orders:detail", ref=incoming.order.ref)
+            messages.info(request, _("未能根据发件人匹配客户，请选择客户后生成订单"))
+            return redirect("orders:mail")
+    waiting = IncomingMail.objects.filter(state=IncomingMail.State.WAITING)[:100]
+    return render(request, "orders/order_mail.html", {
+        "waiting": waiting, "customers": Customer.objects.only("id", "name"), "error": error,
+    }, status=422 if error else 200)
+
+
+@login_required
+def attachment_download(request, ref, attachment_id):
+    order = _get_order(request, ref)
+    attachment = order.attachments.filter(pk=attachment_id).first()
+    if attachment is None:
+        raise Http404(attachment_id)
+    # always a download, never rendered by the browser (no inline HTML or SVG)
+    return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.filename,
+                        content_type="application/octet-stream")
