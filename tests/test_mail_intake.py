@@ -76,3 +76,34 @@ def test_not_a_mail_is_refused(users):
     client.force_login(users["sales_assistant"])
     response = client.post("/orders/mail/", {"file": SimpleUploadedFile("x.eml", b"hello")})
     assert response.status_code == 422 and "缺少发件人" in response.content.decode()
+
+
+@pytest.fixture
+def imap_server():
+    from tests.conftest import IN_CI
+    from tests.imap_server import ImapServer, why_not
+
+    reason = why_not()
+    if reason:
+        if IN_CI:
+            pytest.fail(f"the IMAP test must run in CI: {reason}")
+        pytest.skip(reason)
+    server = ImapServer()
+    yield server
+    server.stop()
+
+
+def test_a_mail_delivered_to_the_order_mailbox_becomes_an_order(imap_server, users, customer, product, settings):
+    customer.contacts.update(email="li@keji.example")
+    imap_server.deliver(order_mail())
+    imap_server.deliver(order_mail(sender="陌生人 <x@unknown.example>", message_id="<order-2@unknown.example>"))
+    settings.ORDERLOOP_ORDER_MAILBOX = imap_server.url
+    from orderloop.orders.mail import mailbox_poll
+
+    assert mailbox_poll() == 2
+    order = SalesOrder.objects.get()
+    assert order.entered_by is None and order.channel == "email" and order.lines.count() == 1
+    assert order.attachments.filter(kind="source_mail").exists()
+    assert IncomingMail.objects.filter(state="waiting").count() == 1
+    assert imap_server.unseen() == 0
+    assert mailbox_poll() == 0  # nothing new
