@@ -34,7 +34,7 @@ def web_server(transactional_db):
     """A server for this test alone, stopped (and its database connections closed) when the test ends.
     pytest-django's session-wide live server outlives the test database on PostgreSQL."""
     from django.core.servers.basehttp import ThreadedWSGIServer
-    from django.test.testcases import LiveServerThread, _StaticFilesHandler
+    from django.test.testcases import LiveServerThread
 
     class JoiningServer(ThreadedWSGIServer):
         daemon_threads = False  # server_close() waits for request threads, which close their connections
@@ -42,7 +42,8 @@ def web_server(transactional_db):
     class ServerThread(LiveServerThread):
         server_class = JoiningServer
 
-    thread = ServerThread("127.0.0.1", _StaticFilesHandler, port=0)
+    # static files come from the app itself (WhiteNoise), as in production
+    thread = ServerThread("127.0.0.1", lambda handler: handler, port=0)
     thread.daemon = True
     thread.start()
     thread.is_ready.wait()
@@ -149,4 +150,64 @@ def test_sales_manager_sees_a_breached_deadline_and_its_escalation(browser, web_
     assert "已超时" in row.inner_text() and "2026-03-02 12:00" in row.inner_text()
     os.makedirs(ARTIFACTS, exist_ok=True)
     page.screenshot(path=os.path.join(ARTIFACTS, "breached-deadline.png"), full_page=True)
+    page.close()
+
+
+def test_mail_order_from_upload_through_needs_info_to_review_passed(browser, web_server, users, customer, product):
+    from tests.mails import order_mail
+
+    customer.contacts.update(email="li@keji.example")
+    page = log_in(browser, web_server, "sales_assistant")
+    # the sales assistant uploads the customer's mail
+    page.get_by_role("link", name="邮件订单").click()
+    page.locator("#mail-upload input[name=file]").set_input_files(
+        {"name": "order.eml", "mimeType": "message/rfc822", "buffer": order_mail()})
+    page.get_by_role("button", name="上传并生成订单").click()
+    page.wait_for_selector("#order-status")
+    assert page.locator("#order-status").inner_text() == "已接收"
+    assert "采购订单.xlsx" in page.locator("#attachments").inner_text()
+    assert page.locator("#order-total").inner_text() == "50000.00"
+    # completes the draft
+    page.locator("#edit-order").click()
+    page.get_by_label("付款方式").fill("30%预付,余款到付")
+    page.get_by_label("交付地址").fill("北京市海淀区路1号")
+    page.get_by_role("button", name="保存").click()
+    page.wait_for_selector("text=订单已保存")
+    # the delivery date is vague: needs info
+    page.locator("#action-review summary").click()
+    review = page.locator("form[data-action=review]")
+    review.get_by_label("审核结论").select_option("needs_info")
+    review.get_by_label("需补充/澄清的内容（每行一项）").fill("交付日期不明确（邮件写「5月25日前」，未写年份）")
+    review.get_by_role("button", name="提交：初步审核").click()
+    page.wait_for_selector("text=初步审核：已完成")
+    assert page.locator("#order-status").inner_text() == "待补充"
+    assert "进行中" in page.locator("#timers tr[data-kind=contact]").inner_text()
+    # logs the phone call: the 2-hour deadline is met
+    page.locator("#action-log_contact summary").click()
+    contact = page.locator("form[data-action=log_contact]")
+    contact.get_by_label("沟通方式").select_option("phone")
+    contact.get_by_label("沟通内容").fill("电话联系李*，确认交付日期")
+    contact.get_by_label("沟通结果").fill("客户确认2030年5月25日交付")
+    contact.get_by_role("button", name="提交：记录沟通").click()
+    page.wait_for_selector("text=记录沟通：已完成")
+    assert "已按时完成" in page.locator("#timers tr[data-kind=contact]").inner_text()
+    # supplements the date and passes the review
+    page.locator("#action-supplement summary").click()
+    supplement = page.locator("form[data-action=supplement]")
+    supplement.get_by_label("交付日期").fill("2030-05-25")
+    supplement.get_by_role("button", name="提交：补充信息").click()
+    page.wait_for_selector("text=补充信息：已完成")
+    assert page.locator("#order-status").inner_text() == "已接收"
+    assert "✓ 交付日期：2030-05-25" in page.locator("#checklist").inner_text()
+    page.locator("#action-review summary").click()
+    page.locator("form[data-action=review]").get_by_role("button", name="提交：初步审核").click()
+    page.wait_for_selector("text=初步审核：已完成")
+    assert page.locator("#order-status").inner_text() == "待审批"
+    # the printable review form shows the checklist and the verdict
+    page.get_by_role("link", name="《订单初步审核表》").click()
+    form = page.locator("#review-form")
+    assert "✓ 无误" in form.inner_text() and "客户确认2030年5月25日交付" in form.inner_text()
+    assert "☑ 通过" in page.locator("#verdict").inner_text()
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    page.screenshot(path=os.path.join(ARTIFACTS, "review-form.png"), full_page=True)
     page.close()

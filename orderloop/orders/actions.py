@@ -14,7 +14,7 @@ from orderloop.core.numbering import next_order_number
 from orderloop.core.phones import phone_e164
 from orderloop.masterdata.services import customer_qualification_problems
 from orderloop.orders import payloads as p
-from orderloop.orders.lines import build_line, line_amount, products_for, recompute_total, replace_lines
+from orderloop.orders.lines import build_line, line_amount, lines_snapshot, products_for, recompute_total, replace_lines
 from orderloop.orders.models import OrderStatus as S
 from orderloop.orders.models import Risk
 from orderloop.orders.rules import director_reasons
@@ -89,24 +89,32 @@ ORDER_FIELDS = ("contact_name", "contact_phone", "payment_terms", "delivery_addr
                 "special_requirements", "special_terms", "remarks")
 
 
-def apply_order_fields(order, fields: p.OrderFields) -> None:
+def apply_order_fields(order, fields: p.OrderFields) -> list[str]:
+    """Apply the given fields; returns the names of those that changed."""
     problems = field_value_problems(contact_phone=fields.contact_phone, order_date=order.order_date,
                                     requested_date=fields.requested_date)
     if problems:
         raise InvalidInput(_("订单信息有误"), errors=problems)
     if fields.contact_phone:
         fields = fields.model_copy(update={"contact_phone": phone_e164(fields.contact_phone)})
+    changed = []
     for name in ORDER_FIELDS:
         value = getattr(fields, name)
-        if value is not None:
+        if value is not None and value != getattr(order, name):
             setattr(order, name, value)
+            changed.append(name)
     if fields.lines is not None:
+        before = lines_snapshot(order)
         replace_lines(order, fields.lines)
+        if [(l["product_id"], l["quantity"], l["unit_price"]) for l in before] != [
+                (l["product_id"], l["quantity"], l["unit_price"]) for l in lines_snapshot(order)]:
+            changed.append("lines")
+    return changed
 
 
 def supplement(order, actor, payload: p.SupplementPayload):
-    apply_order_fields(order, payload)
-    return S.RECEIVED, {"note": payload.note, "fields": sorted(payload.model_dump(exclude_none=True, exclude={"version", "note"}))}
+    changed = apply_order_fields(order, payload)
+    return S.RECEIVED, {"note": payload.note, "fields": changed}
 
 
 def approve(order, actor, payload: p.ApprovePayload):

@@ -40,6 +40,7 @@ CHOICES = {
     "risk_type": dict(RiskType.choices),
     "availability": {"in_stock": N_("现货"), "short": N_("缺货"), "needs_production": N_("需生产")},
 }
+CHOICES["fields"] = LABELS  # which fields a correction changed
 HIDDEN_IN_TIMELINE = {"verdict", "risk_id", "line_id", "ticket_id"}
 
 

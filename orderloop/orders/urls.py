@@ -13,5 +13,7 @@ urlpatterns = [
     path("orders/import/template.xlsx", views.order_import_template, name="import_template"),
     path("orders/<str:ref>/", views.order_detail, name="detail"),
     path("orders/<str:ref>/actions/<str:action>/", views.order_action, name="action"),
+    path("orders/<str:ref>/edit/", views.order_edit, name="edit"),
+    path("orders/<str:ref>/documents/review/", views.review_form, name="review_form"),
     path("orders/<str:ref>/attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
 ]

@@ -16,12 +16,14 @@ from orderloop.core.exceptions import DomainError, InvalidInput, NotFound
 from orderloop.core.validation import pydantic_errors
 from orderloop.masterdata.models import Customer, Product
 from orderloop.orders import services
+from orderloop.orders.uploads import scan_attachment
 from orderloop.orders.forms import action_form, parse_post
 from orderloop.orders.importing import import_template, orders_import
 from orderloop.orders.mail import mail_convert, mail_receive
 from orderloop.orders.models import Channel, IncomingMail, OrderStatus
+from orderloop.orders.review import possible_duplicates, review_checklist
 from orderloop.orders.rules import director_reasons
-from orderloop.orders.schemas import OrderCreate
+from orderloop.orders.schemas import OrderCreate, OrderPatch
 from orderloop.orders.today import user_today
 from orderloop.orders.selectors import event_data, order_get, order_list, sees_cost, shown_phone
 from orderloop.orders.workflow import ACTIONS, available_actions, perform_action
@@ -68,8 +70,12 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
                     errors=errors if name == failed_action else None)
         for name in actions
     ]
+    reviewing = "review" in actions
     return {
         "order": order,
+        "checklist": review_checklist(order) if reviewing else [],
+        "can_edit": order.status in services.EDITABLE_STATES and request.user.has_role(*services.INTAKE_ROLES),
+        "duplicates": possible_duplicates(order) if reviewing else [],
         "lines": list(order.lines.all()),
         "phone": shown_phone(order, request.user),
         "sees_cost": sees_cost(request.user),
@@ -124,7 +130,9 @@ def order_new(request):
         payload, rows = _intake_payload(values)
         try:
             data = OrderCreate.model_validate(payload)
-            order = services.order_receive(actor=request.user, data=data)
+            scan = request.FILES.get("scan")
+            attachments = [scan_attachment(scan)] if scan else []
+            order = services.order_receive(actor=request.user, data=data, attachments=attachments)
         except ValidationError as exc:
             errors = pydantic_errors(exc)
         except DomainError as exc:
@@ -248,3 +256,58 @@ def attachment_download(request, ref, attachment_id):
     # always a download, never rendered by the browser (no inline HTML or SVG)
     return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.filename,
                         content_type="application/octet-stream")
+
+
+@login_required
+def review_form(request, ref):
+    """《订单初步审核表》, printable."""
+    order = _get_order(request, ref)
+    events = [event_data(e) for e in order.events.select_related("actor").filter(type__in=["reviewed", "contact_logged", "supplemented"])]
+    return render(request, "orders/documents/review_form.html", {
+        "order": order, "checklist": review_checklist(order), "events": events,
+        "verdict": next((e for e in reversed(events) if e["type"] == "reviewed"), None),
+        "phone": shown_phone(order, request.user),
+    })
+
+
+@login_required
+def order_edit(request, ref):
+    """Complete or correct an order before review passes (the web side of PATCH)."""
+    order = _get_order(request, ref)
+    errors: dict = {}
+    if request.method == "POST":
+        values = _intake_values(request.POST)
+        payload, rows = _intake_payload(values)
+        payload.pop("customer_id", None)
+        payload.pop("channel", None)
+        payload.pop("order_date", None)
+        fields = {name: payload.get(name, "") for name in EDITABLE_FIELDS}
+        fields["requested_date"] = payload.get("requested_date")
+        try:
+            data = OrderPatch.model_validate({**fields, "lines": payload["lines"] or None,
+                                              "version": _int(request.POST.get("version"))})
+            services.order_update(order_id=order.pk, actor=request.user, data=data)
+        except ValidationError as exc:
+            errors = pydantic_errors(exc)
+        except DomainError as exc:
+            errors = exc.errors if isinstance(exc, InvalidInput) else {"__all__": [exc.message]}
+            if exc.message and "__all__" not in errors and not isinstance(exc, InvalidInput):
+                errors["__all__"] = [exc.message]
+        else:
+            messages.success(request, _("订单已保存"))
+            return redirect("orders:detail", ref=order.ref)
+    else:
+        values = {name: getattr(order, name) or "" for name in INTAKE_FIELDS if name not in ("customer_id",)}
+        values["requested_date"] = order.requested_date.isoformat() if order.requested_date else ""
+        values["order_date"] = order.order_date.isoformat()
+        existing = [{"product_id": str(line.product_id), "quantity": f"{line.quantity.normalize():f}",
+                     "unit_price": f"{line.unit_price}"} for line in order.lines.all()]
+        values["lines"] = (existing + [{} for _ in range(INTAKE_LINE_ROWS)])[:max(INTAKE_LINE_ROWS, len(existing))]
+    return render(request, "orders/order_new.html", {
+        "editing": order, "customers": [order.customer], "products": list(Product.objects.filter(is_active=True)),
+        "values": values, "errors": errors, "channels": Channel.choices, "form_errors": errors.get("__all__", []),
+    }, status=422 if errors else 200)
+
+
+EDITABLE_FIELDS = ("contact_name", "contact_phone", "payment_terms", "delivery_address", "special_requirements",
+                   "special_terms", "remarks")
