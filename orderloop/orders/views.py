@@ -17,6 +17,7 @@ from orderloop.core.validation import pydantic_errors
 from orderloop.masterdata.models import Customer, Product
 from orderloop.orders import services
 from orderloop.orders.uploads import scan_attachment
+from orderloop.orders.documents import order_confirmation_pdf
 from orderloop.orders.forms import action_form, parse_post
 from orderloop.orders.importing import import_template, orders_import
 from orderloop.orders.mail import mail_convert, mail_receive
@@ -311,3 +312,14 @@ def order_edit(request, ref):
 
 EDITABLE_FIELDS = ("contact_name", "contact_phone", "payment_terms", "delivery_address", "special_requirements",
                    "special_terms", "remarks")
+
+
+@login_required
+def confirmation_pdf(request, ref):
+    """《订单确认单》 as PDF, once the order has its formal number."""
+    order = _get_order(request, ref)
+    if not order.number:
+        raise Http404(_("初步审核通过后才有订单确认单"))
+    response = HttpResponse(order_confirmation_pdf(order), content_type="application/pdf")
+    response["Content-Disposition"] = f"inline; filename=confirmation-{order.number}.pdf"
+    return response
