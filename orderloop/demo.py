@@ -108,6 +108,8 @@ def _master_data(users):
 
 
 def _act(order, action, user, when, **data):
+    if action in ("approve", "reject"):
+        data.setdefault("version", SalesOrder.objects.get(pk=order.pk).version)
     with clock.frozen_at(when):
         event = perform_action(order_id=order.pk, action_name=action, actor=user, data=data)
     return event.order

@@ -23,7 +23,7 @@ def test_the_user_who_entered_an_order_cannot_approve_it(users, team, customer, 
     order = act(order, "review", manager, verdict="pass")
     events_before = order.events.count()
     # when they try to approve it
-    response = Api("manager_assistant").action(order.number, "approve", comment="同意")
+    response = Api("manager_assistant").action(order.number, "approve", comment="同意", version=order.version)
     # then it is refused, says why, and nothing changed
     assert response.status_code == 403
     assert response.json()["detail"] == "录入订单的人不能审批该订单"

@@ -58,10 +58,12 @@ class SupplementPayload(Payload, OrderFields):
 
 
 class ApprovePayload(Payload):
+    version: int = Field(description="The version the approver read: approving a changed order is refused (409).")
     comment: str = Text
 
 
 class RejectPayload(Payload):
+    version: int = Field(description="The version the approver read.")
     reason: str = Text
 
 
