@@ -5,7 +5,6 @@ beside it. Production: ``DATABASE_URL=postgres://…`` and ``HUEY_URL=redis://�
 """
 import os
 import secrets
-from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -173,9 +172,7 @@ else:
         "consumer": {"workers": 2, "worker_type": "thread"},
     }
 
-# Business rules (SPEC section 2); admin-editable rules come with the approvals work.
-ORDERLOOP_DIRECTOR_THRESHOLD = Decimal(os.environ.get("ORDERLOOP_DIRECTOR_THRESHOLD", "100000.00"))
-ORDERLOOP_MARGIN_FLOOR = Decimal(os.environ.get("ORDERLOOP_MARGIN_FLOOR", "0.10"))
+# Business rules: the director rule is edited by an admin (审批规则); these are its defaults.
 ORDERLOOP_BUSINESS_TIMEZONE = "Asia/Shanghai"
 ORDERLOOP_BUSINESS_HOURS = os.environ.get("ORDERLOOP_BUSINESS_HOURS", "09:00-18:00")
 ORDERLOOP_BASE_URL = os.environ.get("ORDERLOOP_BASE_URL", "http://127.0.0.1:8000")

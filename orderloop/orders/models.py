@@ -83,9 +83,10 @@ class SalesOrder(models.Model):
 
     @property
     def margin(self) -> Decimal | None:
+        """(amount − cost) / amount, exact; rules compare this, pages round it for display."""
         if not self.total_amount:
             return None
-        return ((self.total_amount - self.cost_amount) / self.total_amount).quantize(Decimal("0.0001"))
+        return (self.total_amount - self.cost_amount) / self.total_amount
 
 
 class Availability(models.TextChoices):
@@ -294,3 +295,25 @@ class IncomingMail(models.Model):
 
     def __str__(self):
         return f"{self.sender}: {self.subject}"
+
+
+class ApprovalPolicy(models.Model):
+    """The director rule, as an admin sets it (one row)."""
+
+    director_threshold = models.DecimalField(_("总监审批金额（超过）"), max_digits=14, decimal_places=2,
+                                             default=Decimal("100000.00"))
+    margin_floor = models.DecimalField(_("最低利润率"), max_digits=5, decimal_places=4, default=Decimal("0.1000"),
+                                       help_text=_("如 0.1000 表示 10%；低于此利润率的订单须总监审批"))
+    special_terms_need_director = models.BooleanField(_("特殊条款须总监审批"), default=True)
+    credit_limit_needs_director = models.BooleanField(_("超出信用额度须总监审批"), default=True)
+
+    class Meta:
+        verbose_name = _("审批规则")
+        verbose_name_plural = _("审批规则")
+
+    def __str__(self):
+        return str(_("审批规则"))
+
+    @classmethod
+    def current(cls) -> "ApprovalPolicy":
+        return cls.objects.order_by("pk").first() or cls()

@@ -1,9 +1,9 @@
 """Approval rules and separation of duties (SPEC section 2)."""
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 
+from orderloop.orders.models import ApprovalPolicy
 from orderloop.orders.models import OrderStatus as S
 
 # Orders whose amount counts against the customer's credit limit.
@@ -13,24 +13,30 @@ CREDIT_STATES = {
 }
 
 
+def percent(value: Decimal) -> str:
+    """9.9999 % shows as 9.99 %: cut, not rounded, so a margin under the floor never looks equal to it."""
+    return f"{(value * 100).quantize(Decimal('0.01'), rounding=ROUND_DOWN).normalize():f}%"
+
+
 def money(value: Decimal) -> str:
     return f"{value:,.2f}"
 
 
-def director_reasons(order) -> list[str]:
+def director_reasons(order, policy: ApprovalPolicy | None = None) -> list[str]:
     """Why an order needs the director's approval; empty when it does not."""
+    policy = policy or ApprovalPolicy.current()
     reasons = []
-    threshold = settings.ORDERLOOP_DIRECTOR_THRESHOLD
+    threshold = policy.director_threshold
     if order.total_amount > threshold:
         reasons.append(_("金额 %(amount)s 元超过 %(threshold)s 元") % {"amount": money(order.total_amount), "threshold": money(threshold)})
-    if order.special_terms.strip():
+    if policy.special_terms_need_director and order.special_terms.strip():
         reasons.append(_("含特殊条款"))
     margin = order.margin
-    floor = settings.ORDERLOOP_MARGIN_FLOOR
+    floor = policy.margin_floor
     if margin is not None and margin < floor:
-        reasons.append(_("利润率 %(margin)s 低于 %(floor)s") % {"margin": f"{margin:.1%}", "floor": f"{floor:.0%}"})
+        reasons.append(_("利润率 %(margin)s 低于 %(floor)s") % {"margin": percent(margin), "floor": percent(floor)})
     limit = order.customer.credit_limit
-    if limit > 0:
+    if policy.credit_limit_needs_director and limit > 0:
         exposure = sum(
             order.customer.orders.filter(status__in=CREDIT_STATES).exclude(pk=order.pk).values_list("total_amount", flat=True),
             Decimal("0"),

@@ -1,5 +1,6 @@
 """Reads of orders: lists, one order by its reference, its timeline."""
 import re
+from decimal import Decimal
 
 from django.db.models import F, Q
 from django.utils.translation import gettext as _
@@ -99,7 +100,7 @@ def order_detail(order, user) -> dict:
         "remarks": order.remarks,
         "total_amount": order.total_amount,
         "cost_amount": order.cost_amount if cost else None,
-        "margin": order.margin if cost else None,
+        "margin": order.margin.quantize(Decimal("0.0001")) if cost and order.margin is not None else None,
         "version": order.version,
         "created_at": order.created_at,
         "updated_at": order.updated_at,

@@ -23,7 +23,7 @@ from orderloop.orders.importing import import_template, orders_import
 from orderloop.orders.mail import mail_convert, mail_receive
 from orderloop.orders.models import Channel, IncomingMail, OrderStatus
 from orderloop.orders.review import possible_duplicates, review_checklist
-from orderloop.orders.rules import director_reasons
+from orderloop.orders.rules import director_reasons, percent
 from orderloop.orders.schemas import OrderCreate, OrderPatch
 from orderloop.orders.today import user_today
 from orderloop.orders.selectors import event_data, order_get, order_list, sees_cost, shown_phone
@@ -80,7 +80,7 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
         "lines": list(order.lines.all()),
         "phone": shown_phone(order, request.user),
         "sees_cost": sees_cost(request.user),
-        "margin_percent": f"{order.margin:.1%}" if order.margin is not None else "—",
+        "margin_percent": percent(order.margin) if order.margin is not None else "—",
         "director_reasons": director_reasons(order) if sees_cost(request.user) and order.status in APPROVAL_STATES else [],
         "events": [event_data(e) for e in order.events.select_related("actor").order_by("occurred_at", "id")],
         "forms": forms,

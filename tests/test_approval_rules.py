@@ -1,0 +1,69 @@
+"""The director rule at its boundaries, set by an admin; approvals of a changed order refused."""
+from decimal import Decimal
+
+import pytest
+
+from orderloop.core.exceptions import StaleVersion
+from orderloop.orders.models import ApprovalPolicy, OrderEvent
+from orderloop.orders.workflow import perform_action
+from tests.conftest import act
+
+
+def reviewed(orders, users, **overrides):
+    return act(orders.received(**overrides), "review", users["sales_assistant"], verdict="pass")
+
+
+def manager_approves(order, users):
+    return act(order, "approve", users["sales_manager"], comment="同意")
+
+
+def lines(product, quantity, price):
+    return [{"product_id": product.pk, "quantity": quantity, "unit_price": price}]
+
+
+def test_exactly_the_threshold_needs_no_director_one_fen_over_does(orders, users, product):
+    at_threshold = reviewed(orders, users, lines=lines(product, "1", "100000.00"))
+    assert manager_approves(at_threshold, users).status == "pending_stock_check"
+    one_fen_over = reviewed(orders, users, lines=lines(product, "1", "100000.01"))
+    assert manager_approves(one_fen_over, users).status == "pending_director"
+
+
+def test_the_threshold_is_the_admins_setting(orders, users, product):
+    ApprovalPolicy.objects.update(director_threshold=Decimal("40000.00"))
+    assert manager_approves(reviewed(orders, users), users).status == "pending_director"  # 50,000.00
+
+
+def test_a_margin_just_under_the_floor_needs_the_director(orders, users, product):
+    # cost 4,000.00: price 4,444.44 gives 9.99 % margin; 4,444.45 gives 10.00 %
+    under = reviewed(orders, users, lines=lines(product, "1", "4444.44"))
+    assert Decimal("0.0999") < under.margin < Decimal("0.1")
+    approved = manager_approves(under, users)
+    assert approved.status == "pending_director"
+    assert approved.events.get(type="approved").payload["director_reasons"] == ["利润率 9.99% 低于 10%"]
+    at_floor = reviewed(orders, users, lines=lines(product, "1", "4444.45"))
+    assert manager_approves(at_floor, users).status == "pending_stock_check"
+
+
+def test_a_customer_over_the_credit_limit_needs_the_director(orders, users, customer):
+    customer.credit_limit = Decimal("80000.00")
+    customer.save()
+    first = manager_approves(reviewed(orders, users), users)  # 50,000 of 80,000
+    assert first.status == "pending_stock_check"
+    second = manager_approves(reviewed(orders, users), users)  # 100,000 open
+    assert second.status == "pending_director"
+    assert second.events.get(type="approved").payload["director_reasons"] == [
+        "客户未结订单 100,000.00 元超出信用额度 80,000.00 元"]
+
+
+def test_approving_a_version_that_changed_since_it_was_read_is_refused(orders, users, product):
+    order = reviewed(orders, users)
+    read = order.version
+    line = order.lines.get()
+    act(order, "amend", users["sales_assistant"], reason="客户改价", lines=[{"line_id": line.pk, "quantity": "10",
+                                                                          "unit_price": "5200"}])
+    events = OrderEvent.objects.filter(order=order).count()
+    with pytest.raises(StaleVersion):
+        perform_action(order_id=order.pk, action_name="approve", actor=users["sales_manager"],
+                       data={"comment": "同意", "version": read})
+    order.refresh_from_db()
+    assert order.status == "pending_approval" and order.events.count() == events
