@@ -38,7 +38,8 @@ def ticket_open(*, order_id: int, actor, ticket_type: str, description: str) -> 
         raise InvalidInput(_("售后问题信息有误"), errors=errors)
     now = clock.now()
     with transaction.atomic():
-        order = SalesOrder.objects.select_for_update().select_related("customer", "owner", "entered_by").filter(pk=order_id).first()
+        order = (SalesOrder.objects.select_for_update(of=("self",)).select_related("customer", "owner", "entered_by")
+                 .filter(pk=order_id).first())
         if order is None or not order_visible_to(order, actor):
             raise NotFound(_("订单不存在"))
         if order.status in NOT_FOR_TICKETS:
@@ -57,7 +58,7 @@ def ticket_open(*, order_id: int, actor, ticket_type: str, description: str) -> 
 def _locked_ticket(ticket_id, actor) -> Ticket:
     if not actor.has_role(*HANDLERS):
         raise NotAllowed(_("只有售后工程师可以处理售后问题"))
-    ticket = Ticket.objects.select_for_update().select_related("order").filter(pk=ticket_id).first()
+    ticket = Ticket.objects.select_for_update(of=("self",)).select_related("order").filter(pk=ticket_id).first()
     if ticket is None or not order_visible_to(ticket.order, actor):
         raise NotFound(_("售后问题不存在"))
     if ticket.resolved_at:

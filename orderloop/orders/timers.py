@@ -129,7 +129,7 @@ def timers_flag_breaches(*, now: datetime | None = None) -> int:
     due_ids = list(OrderTimer.objects.filter(state=TimerState.RUNNING, due_at__lt=now).values_list("pk", flat=True))
     for timer_id in due_ids:
         with transaction.atomic():
-            timer = (OrderTimer.objects.select_for_update(skip_locked=True).select_related("order", "order__customer")
+            timer = (OrderTimer.objects.select_for_update(skip_locked=True, of=("self",)).select_related("order", "order__customer")
                      .filter(pk=timer_id, state=TimerState.RUNNING).first())
             if timer is None:
                 continue
@@ -152,7 +152,7 @@ def logistics_notices_send(*, now: datetime | None = None) -> int:
     candidates = OrderTimer.objects.filter(kind=TimerKind.LOGISTICS_NOTICE, met_at__isnull=True, stopped_at__isnull=True)
     for timer_id in candidates.values_list("pk", flat=True):
         with transaction.atomic():
-            timer = (OrderTimer.objects.select_for_update(skip_locked=True).select_related("order", "order__customer")
+            timer = (OrderTimer.objects.select_for_update(skip_locked=True, of=("self",)).select_related("order", "order__customer")
                      .filter(pk=timer_id, met_at__isnull=True, stopped_at__isnull=True).first())
             if timer is None:
                 continue
