@@ -83,3 +83,15 @@ def test_an_unqualified_customer_cannot_pass_review(orders, users, customer, cha
 
 def test_a_qualified_customer_passes(orders, users):
     assert act(orders.received(), "review", users["sales_assistant"], verdict="pass").status == "pending_approval"
+
+
+@pytest.mark.parametrize("typed", ["2030-05-25", "2030/05/25", "2030/5/25", "2030年5月25日", "2030.05.25", "20300525"])
+def test_dates_as_chinese_users_type_them(users, customer, product, typed):
+    response = Api("sales_assistant").post("/orders", order_data(customer, product, requested_date=typed))
+    assert response.status_code == 201, response.json()
+    assert response.json()["requested_date"] == "2030-05-25"
+
+
+def test_a_date_that_does_not_exist_is_named(users, customer, product):
+    response = Api("sales_assistant").post("/orders", order_data(customer, product, requested_date="2030年2月30日"))
+    assert response.status_code == 422 and response.json()["errors"] == {"requested_date": ["日期格式应为 YYYY-MM-DD"]}

@@ -27,7 +27,9 @@ def _unwrap(annotation):
     origin = typing.get_origin(annotation)
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return args[0], True
+        return _unwrap(args[0])[0], True
+    if origin is typing.Annotated:
+        return typing.get_args(annotation)[0], False
     return annotation, False
 
 

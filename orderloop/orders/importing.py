@@ -8,7 +8,7 @@ row and column. A clean file is imported in one transaction; its orders start at
 import io
 import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from orderloop.accounts.models import User
 from orderloop.core.exceptions import InvalidInput, NotAllowed
+from orderloop.core.dates import parse_date
 from orderloop.core.phones import phone_e164
 from orderloop.core.validation import pydantic_errors
 from orderloop.masterdata.models import Customer, Product
@@ -96,11 +97,7 @@ def _text(value) -> str:
 def _date(value):
     if value in (None, ""):
         return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value).strip())
+    return parse_date(value)
 
 
 def _decimal(value):

@@ -1,11 +1,11 @@
 """What each lifecycle action takes. Shared by the API (request bodies) and
 the web forms (parsed from POST data), so both validate the same way."""
-from datetime import date
 from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from orderloop.core.dates import DateIn
 from orderloop.orders.models import Availability, RiskType
 
 Text = Field(min_length=1, max_length=2000)
@@ -21,7 +21,7 @@ class LineIn(BaseModel):
     product_id: int
     quantity: Decimal = Field(gt=0, max_digits=12, decimal_places=3)
     unit_price: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2, description="Defaults to the list price.")
-    requested_date: date | None = None
+    requested_date: DateIn | None = None
 
 
 class OrderFields(BaseModel):
@@ -32,7 +32,7 @@ class OrderFields(BaseModel):
     contact_phone: str | None = Field(None, max_length=30)
     payment_terms: str | None = Field(None, max_length=200)
     delivery_address: str | None = Field(None, max_length=300)
-    requested_date: date | None = None
+    requested_date: DateIn | None = None
     special_requirements: str | None = Field(None, max_length=2000)
     special_terms: str | None = Field(None, max_length=2000)
     remarks: str | None = Field(None, max_length=2000)
@@ -72,7 +72,7 @@ class StockLine(BaseModel):
     line_id: int
     availability: Availability
     lead_time_days: int | None = Field(None, ge=0, le=3650)
-    feasible_date: date
+    feasible_date: DateIn
 
 
 class ConfirmStockPayload(Payload):
@@ -81,7 +81,7 @@ class ConfirmStockPayload(Payload):
 
 
 class AgreeDatePayload(Payload):
-    agreed_date: date
+    agreed_date: DateIn
     talk: str = Field(min_length=1, max_length=2000, description="The negotiation with the customer, as logged.")
 
 
@@ -89,7 +89,7 @@ class Stage(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     name: str = Field(min_length=1, max_length=50)
     owner: str = Field("", max_length=150)
-    planned_date: date
+    planned_date: DateIn
 
 
 class StartFulfillmentPayload(Payload):
@@ -102,8 +102,8 @@ class TrackPayload(Payload):
     problem: str = Field("", max_length=2000)
     measure: str = Field("", max_length=2000)
     next_step: str = Field("", max_length=2000)
-    planned_date: date | None = None
-    actual_date: date | None = None
+    planned_date: DateIn | None = None
+    actual_date: DateIn | None = None
 
 
 class RaiseRiskPayload(Payload):
@@ -127,7 +127,7 @@ class ShipPayload(Payload):
     method: Literal["express", "less_than_truckload", "truckload", "pickup", "other"]
     carrier: str = Field(min_length=1, max_length=100)
     tracking_number: str = Field(min_length=1, max_length=100)
-    eta: date
+    eta: DateIn
 
 
 class AcceptanceIssue(BaseModel):
@@ -168,7 +168,7 @@ class AmendPayload(Payload):
     payment_terms: str | None = Field(None, max_length=200)
     special_terms: str | None = Field(None, max_length=2000)
     delivery_address: str | None = Field(None, max_length=300)
-    requested_date: date | None = None
+    requested_date: DateIn | None = None
 
 
 class CancelPayload(Payload):

@@ -7,6 +7,7 @@ from typing import Annotated
 from django.utils import timezone
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from orderloop.core.dates import DateIn
 from orderloop.orders.models import Channel
 from orderloop.orders.payloads import LineIn, OrderFields
 
@@ -20,11 +21,11 @@ class OrderCreate(BaseModel):
     customer_id: int
     contact_name: str = Field("", max_length=50)
     contact_phone: str = Field("", max_length=30)
-    order_date: date | None = None
+    order_date: DateIn | None = None
     channel: Channel = Channel.API
     payment_terms: str = Field("", max_length=200)
     delivery_address: str = Field("", max_length=300)
-    requested_date: date | None = None
+    requested_date: DateIn | None = None
     special_requirements: str = Field("", max_length=2000)
     special_terms: str = Field("", max_length=2000)
     remarks: str = Field("", max_length=2000)
