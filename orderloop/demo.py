@@ -129,7 +129,7 @@ def _seed_orders(u, c, p):
     o = _act(o, "review", u["sales_assistant"], at("2024-05-10", "10:30"), verdict="pass", comment="关键信息齐全")
     o = _act(o, "approve", u["sales_manager"], at("2024-05-10", "14:00"), comment="同意")
     o = _act(o, "confirm_stock", u["production"], at("2024-05-11", "10:00"), lines=[
-        {"line_id": o.lines.get().pk, "availability": "needs_production", "lead_time_days": 6, "feasible_date": "2024-05-20"}])
+        {"line_id": o.lines.get().pk, "availability": "needs_production", "lead_time_days": 6, "feasible_date": "2024-05-20", "date_reason": "按排产计划"}])
     o = _act(o, "start_fulfillment", u["production"], at("2024-05-13", "09:00"), stages=[
         {"name": "生产", "owner": "production", "planned_date": "2024-05-20"},
         {"name": "质检", "owner": "warehouse", "planned_date": "2024-05-20"}])
@@ -155,14 +155,14 @@ def _seed_orders(u, c, p):
     o = _act(o, "review", u["sales_assistant"], at("2024-05-15", "11:00"), verdict="pass")
     o = _act(o, "approve", u["sales_manager"], at("2024-05-15", "15:00"), comment="同意")
     o = _act(o, "confirm_stock", u["warehouse"], at("2024-05-16", "10:00"), lines=[
-        {"line_id": o.lines.get().pk, "availability": "in_stock", "feasible_date": "2024-05-24"}])
+        {"line_id": o.lines.get().pk, "availability": "in_stock", "feasible_date": "2024-05-24", "date_reason": "按排产计划"}])
     o = _act(o, "start_fulfillment", u["warehouse"], at("2024-05-17", "09:00"), stages=[
         {"name": "备货", "owner": "warehouse", "planned_date": "2024-05-22"},
         {"name": "质检", "owner": "warehouse", "planned_date": "2024-05-23"}])
     o = _act(o, "amend", u["sales_assistant"], at("2024-05-22", "11:00"), reason="客户临时要求增加1台",
              lines=[{"line_id": o.lines.get().pk, "quantity": 11}])
     o = _act(o, "confirm_stock", u["warehouse"], at("2024-05-22", "15:00"), lines=[
-        {"line_id": o.lines.get().pk, "availability": "in_stock", "feasible_date": "2024-05-25"}])
+        {"line_id": o.lines.get().pk, "availability": "in_stock", "feasible_date": "2024-05-25", "date_reason": "按排产计划"}])
     o = _act(o, "start_fulfillment", u["warehouse"], at("2024-05-23", "09:00"), stages=[
         {"name": "备货", "owner": "warehouse", "planned_date": "2024-05-24"}])
     o = _act(o, "track", u["sales_assistant"], at("2024-05-24", "16:00"),
@@ -181,7 +181,7 @@ def _seed_orders(u, c, p):
     o = _act(o, "review", u["sales_assistant"], at("2024-05-16", "11:00"), verdict="pass")
     o = _act(o, "approve", u["sales_manager"], at("2024-05-16", "14:00"), comment="同意")
     o = _act(o, "confirm_stock", u["warehouse"], at("2024-05-16", "16:00"), lines=[
-        {"line_id": o.lines.get().pk, "availability": "in_stock", "feasible_date": "2024-05-20"}])
+        {"line_id": o.lines.get().pk, "availability": "in_stock", "feasible_date": "2024-05-20", "date_reason": "按排产计划"}])
     o = _act(o, "start_fulfillment", u["warehouse"], at("2024-05-17", "09:00"), stages=[
         {"name": "备货", "owner": "warehouse", "planned_date": "2024-05-18"}])
     o = _act(o, "prepare_shipment", u["warehouse"], at("2024-05-18", "16:00"), goods="服务器B型 S-002 × 2",

@@ -80,7 +80,7 @@ def act(order, action, user, **data):
 
 # The happy path, one step per state: (state reached, action, role, payload builder)
 def _stock_lines(order, feasible="2030-05-20"):
-    return [{"line_id": line.pk, "availability": "in_stock", "feasible_date": feasible} for line in order.lines.all()]
+    return [{"line_id": line.pk, "availability": "in_stock", "feasible_date": feasible, "date_reason": "按排产计划"} for line in order.lines.all()]
 
 
 PATH = [

@@ -38,7 +38,7 @@ def test_order_goes_from_received_to_closed_through_the_api(api, customer, produ
     step(api, "sales_manager", ref, "approve", "pending_stock_check", comment="同意")
     line_id = order["lines"][0]["id"]
     step(api, "warehouse", ref, "confirm_stock", "confirmed",
-         lines=[{"line_id": line_id, "availability": "in_stock", "feasible_date": "2030-05-20"}])
+         lines=[{"line_id": line_id, "availability": "in_stock", "feasible_date": "2030-05-20", "date_reason": "按排产计划"}])
     step(api, "production", ref, "start_fulfillment", "in_fulfillment",
          stages=[{"name": "备货", "owner": "warehouse", "planned_date": "2030-05-18"}])
     step(api, "sales_assistant", ref, "track", "in_fulfillment", stage="生产备货", record="已完成生产,质检合格")
@@ -95,7 +95,7 @@ def test_date_negotiation_path(api, customer, product):
     body = step(api, "sales_manager", ref, "approve", "pending_stock_check", comment="同意")
     line_id = body["lines"][0]["id"]
     body = step(api, "production", ref, "confirm_stock", "date_negotiation",
-                lines=[{"line_id": line_id, "availability": "needs_production", "lead_time_days": 10, "feasible_date": "2030-06-10"}])
+                lines=[{"line_id": line_id, "availability": "needs_production", "lead_time_days": 10, "feasible_date": "2030-06-10", "date_reason": "按排产计划"}])
     assert body["lines"][0]["feasible_date"] == "2030-06-10"
     assert body["available_actions"] == []
     assert api["account_manager"].get(f"/orders/{ref}").json()["available_actions"] == ["agree_date"]

@@ -51,7 +51,7 @@ def payload(action, order):
         "supplement": {"contact_phone": "13800001111"},
         "approve": {"comment": "同意", "version": order.version},
         "reject": {"reason": "利润率过低", "version": order.version},
-        "confirm_stock": {"lines": [{"line_id": l.pk, "availability": "in_stock", "feasible_date": "2030-05-20"} for l in lines]},
+        "confirm_stock": {"lines": [{"line_id": l.pk, "availability": "in_stock", "feasible_date": "2030-05-20", "date_reason": "按排产计划"} for l in lines]},
         "agree_date": {"agreed_date": "2031-02-01", "talk": "客户同意"},
         "start_fulfillment": {"stages": [{"name": "备货", "owner": "warehouse", "planned_date": "2030-05-18"}]},
         "track": {"stage": "生产备货", "record": "进展正常"},

@@ -70,7 +70,7 @@ def test_confirm_stock_form_round_trip(orders, users):
     assert f'name="lines.0.line_id" value="{line.pk}"' in page
     response = client_for("warehouse").post(f"/orders/{order.ref}/actions/confirm_stock/", {
         "version": order.version, "lines.0.line_id": line.pk, "lines.0.availability": "needs_production",
-        "lines.0.lead_time_days": "5", "lines.0.feasible_date": "2030-05-20", "note": ""})
+        "lines.0.lead_time_days": "5", "lines.0.feasible_date": "2030-05-20", "lines.0.date_reason": "按排产计划", "note": ""})
     assert response.status_code == 302
     order.refresh_from_db()
     line.refresh_from_db()

@@ -100,7 +100,7 @@ def test_stock_check_timer_met_or_breached(monday, users):
     line = order.lines.get()
     with clock.frozen_at(at(2026, 3, 3, 11, 0)):
         act(order, "confirm_stock", users["warehouse"],
-            lines=[{"line_id": line.pk, "availability": "in_stock", "feasible_date": "2030-05-20"}])
+            lines=[{"line_id": line.pk, "availability": "in_stock", "feasible_date": "2030-05-20", "date_reason": "按排产计划"}])
     stock.refresh_from_db()
     assert stock.met_at == at(2026, 3, 3, 11, 0) and stock.state == "breached"
 

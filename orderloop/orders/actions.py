@@ -9,11 +9,13 @@ from django.utils.translation import gettext as _
 
 from orderloop.accounts.models import User
 from orderloop.core import clock
+from orderloop.core.calendar import BusinessCalendar
 from orderloop.core.exceptions import DomainError, InvalidInput
 from orderloop.core.numbering import next_order_number
 from orderloop.core.phones import phone_e164
 from orderloop.masterdata.services import customer_qualification_problems
 from orderloop.orders import payloads as p
+from orderloop.orders.dates import feasible_date
 from orderloop.orders.lines import build_line, line_amount, lines_snapshot, products_for, recompute_total, replace_lines
 from orderloop.orders.models import OrderStatus as S
 from orderloop.orders.models import Risk
@@ -136,31 +138,43 @@ def confirm_stock(order, actor, payload: p.ConfirmStockPayload):
     lines = {line.pk: line for line in order.lines.all()}
     given = {item.line_id: item for item in payload.lines}
     errors = {}
+    calendar = BusinessCalendar.load()
+    today = clock.today()
+    computed = {}
     for index, item in enumerate(payload.lines):
         if item.line_id not in lines:
             errors[f"lines.{index}.line_id"] = [_("不是本订单的行")]
+            continue
+        if item.availability != "in_stock" and not item.lead_time_days:
+            errors[f"lines.{index}.lead_time_days"] = [_("缺货或需生产时须填写生产周期")]
+            continue
+        computed[item.line_id] = feasible_date(availability=item.availability, lead_time_days=item.lead_time_days,
+                                               today=today, calendar=calendar)
+        if item.feasible_date and item.feasible_date != computed[item.line_id].date and not item.date_reason:
+            errors[f"lines.{index}.date_reason"] = [
+                _("可交付日期与计算结果 %(date)s 不同，请说明原因") % {"date": computed[item.line_id].date.isoformat()}]
     missing = [line.position for line_id, line in lines.items() if line_id not in given]
     if missing:
         errors["lines"] = [_("以下行未确认库存：第 %(rows)s 行") % {"rows": "、".join(map(str, missing))}]
     if errors:
         raise InvalidInput(_("库存确认有误"), errors=errors)
-    late = []
+    late, recorded = [], []
     for line_id, line in lines.items():
         item = given[line_id]
         line.availability = item.availability
         line.lead_time_days = item.lead_time_days
-        line.feasible_date = item.feasible_date
+        line.feasible_date = item.feasible_date or computed[line_id].date
         wanted = line.requested_date or order.requested_date
-        if wanted and item.feasible_date > wanted:
+        if wanted and line.feasible_date > wanted:
             late.append(line.position)
+            line.agreed_date = None
         else:
             line.agreed_date = wanted
         line.save(update_fields=["availability", "lead_time_days", "feasible_date", "agreed_date"])
-    event = {
-        "lines": [{"line_id": item.line_id, "availability": item.availability.value, "lead_time_days": item.lead_time_days,
-                   "feasible_date": item.feasible_date.isoformat()} for item in payload.lines],
-        "note": payload.note,
-    }
+        recorded.append({"line_id": line_id, "availability": item.availability.value, "lead_time_days": item.lead_time_days,
+                         "feasible_date": line.feasible_date.isoformat(), "computed": computed[line_id].explanation,
+                         "date_reason": item.date_reason})
+    event = {"lines": recorded, "note": payload.note}
     if late:
         return S.DATE_NEGOTIATION, {**event, "late_lines": late}
     order.promised_date = max((line.agreed_date for line in lines.values() if line.agreed_date), default=order.requested_date)

@@ -89,8 +89,9 @@ def _initial(action: str, order) -> dict:
         return {name: getattr(order, name) or "" for name in ("contact_name", "contact_phone", "payment_terms",
                                                                "delivery_address", "requested_date")}
     if action == "confirm_stock":
-        return {"lines": [{"line_id": line.pk, "availability": "in_stock",
-                           "feasible_date": line.requested_date or order.requested_date or ""} for line in lines]}
+        # an empty feasible date is computed on the business calendar
+        return {"lines": [{"line_id": line.pk, "availability": "in_stock", "lead_time_days": "", "feasible_date": "",
+                           "date_reason": ""} for line in lines]}
     if action == "start_fulfillment":
         planned = order.promised_date or order.requested_date or ""
         return {"stages": [{"name": _(n), "owner": o, "planned_date": planned} for n, o in DEFAULT_STAGES]}

@@ -68,11 +68,12 @@ class RejectPayload(Payload):
 
 
 class StockLine(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     line_id: int
     availability: Availability
-    lead_time_days: int | None = Field(None, ge=0, le=3650)
-    feasible_date: DateIn
+    lead_time_days: int | None = Field(None, ge=0, le=3650, description="Working days to produce or restock.")
+    feasible_date: DateIn | None = Field(None, description="Leave out to have it computed on the business calendar.")
+    date_reason: str = Field("", max_length=500, description="Why the feasible date differs from the computed one.")
 
 
 class ConfirmStockPayload(Payload):

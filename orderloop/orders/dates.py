@@ -1,0 +1,41 @@
+"""The date the company can deliver a line, in working days on the business calendar:
+from stock, picking and packing; when short or to be produced, the production lead time too."""
+from dataclasses import dataclass
+from datetime import date
+
+from django.conf import settings
+
+from orderloop.core.calendar import BusinessCalendar
+
+
+@dataclass(frozen=True)
+class Feasible:
+    date: date
+    explanation: str
+
+
+def add_working_days(calendar: BusinessCalendar, start: date, days: int) -> date:
+    day = start
+    for _ in range(days):
+        day = calendar.next_working_day(day)
+    return day
+
+
+def feasible_date(*, availability: str, lead_time_days: int | None, today: date,
+                  calendar: BusinessCalendar) -> Feasible:
+    """Picking and packing take ORDERLOOP_PICK_PACK_DAYS working days after the goods are there;
+    production (or restocking) takes ``lead_time_days`` working days first."""
+    handling = settings.ORDERLOOP_PICK_PACK_DAYS
+    lead = lead_time_days or 0 if availability != "in_stock" else 0
+    day = add_working_days(calendar, today, lead + handling)
+    parts = []
+    if lead:
+        parts.append(f"生产/备货 {lead} 个工作日")
+    parts.append(f"拣货包装 {handling} 个工作日")
+    skipped = (day - today).days - (lead + handling)
+    explanation = f"{today.isoformat()} 起 " + " + ".join(parts) + f" = {day.isoformat()}"
+    if skipped:
+        explanation += f"（跳过 {skipped} 个休息日）"
+    return Feasible(day, explanation)
+
+

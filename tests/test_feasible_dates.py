@@ -1,0 +1,57 @@
+"""Feasible dates from stock and lead time, in working days on China's calendar."""
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from orderloop.core import clock
+from orderloop.core.calendar import BusinessCalendar
+from orderloop.core.exceptions import InvalidInput
+from orderloop.orders.dates import feasible_date
+from tests.conftest import act
+
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def test_a_short_line_with_ten_working_days_across_national_day():
+    # from Friday 2026-09-25: 9/28-9/30, then 10/1-10/7 off, 10/8, 10/9, 10/10 (a working Saturday), 10/12 …
+    result = feasible_date(availability="short", lead_time_days=10, today=date(2026, 9, 25), calendar=BusinessCalendar())
+    assert result.date == date(2026, 10, 19)
+    assert result.explanation == "2026-09-25 起 生产/备货 10 个工作日 + 拣货包装 2 个工作日 = 2026-10-19（跳过 12 个休息日）"
+
+
+def test_in_stock_needs_only_picking_and_packing():
+    result = feasible_date(availability="in_stock", lead_time_days=None, today=date(2026, 2, 13), calendar=BusinessCalendar())
+    assert result.date == date(2026, 2, 24)  # Saturday 2/14 is a working day, then the Spring Festival
+
+
+def test_confirm_stock_computes_the_date_and_sends_late_lines_to_negotiation(orders, users):
+    with clock.frozen_at(datetime(2026, 9, 25, 10, 0, tzinfo=SH)):
+        order = orders.at("pending_stock_check", requested_date="2026-10-15")
+        line = order.lines.get()
+        order = act(order, "confirm_stock", users["production"],
+                    lines=[{"line_id": line.pk, "availability": "short", "lead_time_days": 10}])
+    line.refresh_from_db()
+    assert line.feasible_date == date(2026, 10, 19) and order.status == "date_negotiation"
+    event = order.events.get(type="stock_confirmed")
+    assert event.payload["lines"][0]["computed"].endswith("= 2026-10-19（跳过 12 个休息日）")
+
+
+def test_a_date_other_than_the_computed_one_needs_a_reason(orders, users):
+    with clock.frozen_at(datetime(2026, 9, 25, 10, 0, tzinfo=SH)):
+        order = orders.at("pending_stock_check")
+        line = order.lines.get()
+        with pytest.raises(InvalidInput) as refused:
+            act(order, "confirm_stock", users["warehouse"],
+                lines=[{"line_id": line.pk, "availability": "in_stock", "feasible_date": "2026-10-30"}])
+        assert refused.value.errors == {"lines.0.date_reason": ["可交付日期与计算结果 2026-09-29 不同，请说明原因"]}
+        assert act(order, "confirm_stock", users["warehouse"], lines=[
+            {"line_id": line.pk, "availability": "in_stock", "feasible_date": "2026-10-30", "date_reason": "等客户验厂"}]
+        ).status == "confirmed"
+
+
+def test_a_short_line_needs_its_lead_time(orders, users):
+    order = orders.at("pending_stock_check")
+    with pytest.raises(InvalidInput) as refused:
+        act(order, "confirm_stock", users["warehouse"], lines=[{"line_id": order.lines.get().pk, "availability": "short"}])
+    assert refused.value.errors == {"lines.0.lead_time_days": ["缺货或需生产时须填写生产周期"]}
