@@ -111,4 +111,5 @@ def test_an_amendment_of_quantity_goes_back_to_stock_confirmation(users, orders)
     assert order.status == "pending_stock_check"
     assert order.total_amount == 55000
     audit = order.events.get(type="amended")
-    assert audit.payload == {"reason": "客户临时要求增加1台", "changed": ["lines"], "back_to": "pending_stock_check"}
+    assert audit.payload == {"reason": "客户临时要求增加1台", "changed": ["lines"], "back_to": "pending_stock_check",
+                             "diff": ["服务器A型 S-001 数量：10 → 11", "总金额(元)：50000.00 → 55000.00"]}

@@ -260,9 +260,44 @@ LIFECYCLE_POSITION = [S.PENDING_APPROVAL, S.PENDING_DIRECTOR, S.PENDING_STOCK_CH
                       S.CONFIRMED, S.IN_FULFILLMENT, S.READY_TO_SHIP]
 
 
+AMEND_LABELS = {"payment_terms": "付款方式", "special_terms": "特殊条款", "delivery_address": "交付地址",
+                "requested_date": "交付日期"}
+
+
+def _readable_lines(order) -> dict:
+    return {line.pk: (f"{line.product_name} {line.model}", f"{line.quantity.normalize():f}", f"{line.unit_price}")
+            for line in order.lines.all()}
+
+
+def amendment_diff(before_lines: dict, after_lines: dict, before_fields: dict, order, total_before) -> list[str]:
+    """What an amendment changed, as the people reading the order say it: 服务器A型 S-001 数量：10 → 11."""
+    diff = []
+    for name, label in AMEND_LABELS.items():
+        old, new = before_fields[name], getattr(order, name)
+        if old != new:
+            diff.append(f"{label}：{old or '—'} → {new or '—'}")
+    for pk, (title, quantity, price) in after_lines.items():
+        if pk not in before_lines:
+            diff.append(f"新增 {title}：数量 {quantity}，单价 {price}")
+            continue
+        _title, old_quantity, old_price = before_lines[pk]
+        if old_quantity != quantity:
+            diff.append(f"{title} 数量：{old_quantity} → {quantity}")
+        if old_price != price:
+            diff.append(f"{title} 单价(元)：{old_price} → {price}")
+    for pk, (title, quantity, _price) in before_lines.items():
+        if pk not in after_lines:
+            diff.append(f"删除 {title}（数量 {quantity}）")
+    if total_before != order.total_amount:
+        diff.append(f"总金额(元)：{total_before} → {order.total_amount}")
+    return diff
+
+
 def amend(order, actor, payload: p.AmendPayload):
     changes: list[str] = []
     reasons_before = set(director_reasons(order))
+    lines_before, total_before = _readable_lines(order), order.total_amount
+    fields_before = {name: getattr(order, name) for name in AMEND_LABELS}
     needs_approval = needs_stock_check = False
     for name in AMENDABLE_FIELDS:
         value = getattr(payload, name)
@@ -283,7 +318,8 @@ def amend(order, actor, payload: p.AmendPayload):
         raise InvalidInput(_("没有任何变更"), errors={"__all__": [_("请修改订单行或条款")]})
     if not set(director_reasons(order)) <= reasons_before:
         needs_approval = True
-    event = {"reason": payload.reason, "changed": changes}
+    diff = amendment_diff(lines_before, _readable_lines(order), fields_before, order, total_before)
+    event = {"reason": payload.reason, "changed": changes, "diff": diff}
     here = LIFECYCLE_POSITION.index(order.status)
     if needs_approval:
         order.manager_approved_by = None
