@@ -211,3 +211,56 @@ def test_mail_order_from_upload_through_needs_info_to_review_passed(browser, web
     os.makedirs(ARTIFACTS, exist_ok=True)
     page.screenshot(path=os.path.join(ARTIFACTS, "review-form.png"), full_page=True)
     page.close()
+
+
+def test_two_level_approval_a_short_line_and_the_agreed_date(browser, web_server, users, orders, product):
+    from orderloop.masterdata.models import Product
+    from orderloop.orders.models import SalesOrder
+    from tests.conftest import act
+
+    switch = Product.objects.create(name="交换机", model="N-100", unit="台", list_price="1200.00", cost_price="800.00")
+    from datetime import date, timedelta
+
+    order = act(orders.received(requested_date=(date.today() + timedelta(days=7)).isoformat(), lines=[
+        {"product_id": product.pk, "quantity": "28", "unit_price": "5000"},
+        {"product_id": switch.pk, "quantity": "25", "unit_price": "400"}]), "review", users["sales_assistant"], verdict="pass")
+    assert order.total_amount == 150000
+
+    def approve(username):
+        page = log_in(browser, web_server, username)
+        page.goto(f"{web_server.url}/orders/{order.number}/")
+        page.locator("#action-approve summary").click()
+        page.locator("form[data-action=approve]").get_by_role("button", name="提交：审批通过").click()
+        page.wait_for_selector("text=审批通过：已完成")
+        status = page.locator("#order-status").inner_text()
+        page.close()
+        return status
+
+    assert approve("sales_manager") == "待总监审批"
+    assert approve("sales_director") == "待确认库存"
+
+    # the warehouse marks the switches short, with a lead time
+    page = log_in(browser, web_server, "warehouse")
+    page.goto(f"{web_server.url}/orders/{order.number}/")
+    page.locator("#action-confirm_stock summary").click()
+    form = page.locator("form[data-action=confirm_stock]")
+    form.locator("select[name='lines.1.availability']").select_option("short")
+    form.locator("input[name='lines.1.lead_time_days']").fill("15")
+    form.get_by_role("button", name="提交：确认库存").click()
+    page.wait_for_selector("text=确认库存：已完成")
+    assert page.locator("#order-status").inner_text() == "交期协商中"
+    page.close()
+    feasible = max(line.feasible_date for line in SalesOrder.objects.get(pk=order.pk).lines.all())
+
+    # the account manager records the date the customer agreed
+    page = log_in(browser, web_server, "account_manager")
+    page.goto(f"{web_server.url}/orders/{order.number}/")
+    page.locator("#action-agree_date summary").click()
+    form = page.locator("form[data-action=agree_date]")
+    form.get_by_label("客户同意的交付日期").fill(feasible.isoformat())
+    form.get_by_label("协商记录").fill("电话沟通：交换机缺货，客户同意整单延后交付")
+    form.get_by_role("button", name="提交：确认交期").click()
+    page.wait_for_selector("text=确认交期：已完成")
+    assert page.locator("#order-status").inner_text() == "已确认"
+    assert feasible.isoformat() in page.locator("dl.facts").inner_text()
+    page.close()

@@ -27,3 +27,17 @@ def test_no_confirmation_before_review_passes(orders, users):
     client = Client()
     client.force_login(users["sales_assistant"])
     assert client.get(f"/orders/{order.ref}/documents/confirmation.pdf").status_code == 404
+
+
+def test_the_internal_slip_shows_approvals_stock_and_dates(orders, users):
+    from tests.conftest import act
+
+    order = orders.at("pending_stock_check")
+    line = order.lines.get()
+    act(order, "confirm_stock", users["warehouse"], lines=[{"line_id": line.pk, "availability": "needs_production",
+                                                             "lead_time_days": 5}])
+    client = Client()
+    client.force_login(users["warehouse"])
+    page = client.get(f"/orders/{order.number}/documents/internal/").content.decode()
+    assert "订单内部流转单" in page and "审批通过（销售经理）" in page and "sales_manager" in page
+    assert "需生产" in page and "确认库存" in page

@@ -323,3 +323,12 @@ def confirmation_pdf(request, ref):
     response = HttpResponse(order_confirmation_pdf(order), content_type="application/pdf")
     response["Content-Disposition"] = f"inline; filename=confirmation-{order.number}.pdf"
     return response
+
+
+@login_required
+def internal_slip(request, ref):
+    """《订单内部流转单》, printable."""
+    order = _get_order(request, ref)
+    events = [event_data(e) for e in order.events.select_related("actor").order_by("occurred_at", "id")]
+    return render(request, "orders/documents/internal_slip.html", {"order": order, "events": events,
+                                                                     "lines": list(order.lines.all())})
