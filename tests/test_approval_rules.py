@@ -4,8 +4,8 @@ from decimal import Decimal
 import pytest
 
 from orderloop.core.exceptions import StaleVersion
-from orderloop.orders.models import ApprovalPolicy, OrderEvent
-from orderloop.orders.workflow import perform_action
+from orderloop.orders.models import ApprovalPolicy, OrderEvent, SalesOrder
+from orderloop.orders.workflow import available_actions, perform_action
 from tests.conftest import act
 
 
@@ -67,3 +67,37 @@ def test_approving_a_version_that_changed_since_it_was_read_is_refused(orders, u
                        data={"comment": "同意", "version": read})
     order.refresh_from_db()
     assert order.status == "pending_approval" and order.events.count() == events
+
+
+def test_a_copy_of_an_approved_order_starts_again_without_its_approval(orders, users):
+    from django.test import Client
+
+    approved = orders.at("pending_stock_check")
+    client = Client()
+    client.force_login(users["sales_assistant"])
+    response = client.post(f"/orders/{approved.number}/copy/")
+    copy = SalesOrder.objects.exclude(pk=approved.pk).get()
+    assert response.status_code == 302 and response.url == f"/orders/{copy.ref}/"
+    assert (copy.status, copy.number, copy.manager_approved_by, copy.total_amount) == ("received", None, None, Decimal("50000.00"))
+    assert list(copy.events.values_list("type", flat=True)) == ["received"]
+    assert copy.remarks == f"复制自 {approved.number}" and copy.requested_date is None  # a new date for a new order
+    from orderloop.orders.schemas import OrderPatch
+    from orderloop.orders.services import order_update
+
+    order_update(order_id=copy.pk, actor=users["sales_assistant"],
+                 data=OrderPatch(version=copy.version, requested_date="2030-06-30"))
+    copy = act(copy, "review", users["sales_assistant"], verdict="pass")
+    assert "approve" in available_actions(copy, users["sales_manager"])
+
+
+def test_the_approver_sees_the_customers_history(orders, users):
+    from django.test import Client
+
+    earlier = orders.at("closed")
+    waiting = reviewed(orders, users)
+    client = Client()
+    client.force_login(users["sales_manager"])
+    page = client.get(f"/orders/{waiting.number}/").content.decode()
+    assert 'id="customer-history"' in page and earlier.number in page and "已完成" in page
+    client.force_login(users["sales_assistant"])
+    assert 'id="customer-history"' not in client.get(f"/orders/{waiting.number}/").content.decode()

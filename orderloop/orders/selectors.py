@@ -144,3 +144,9 @@ def timer_data(timer) -> dict:
         "kind": timer.kind, "label": timer.get_kind_display(), "started_at": timer.started_at, "due_at": timer.due_at,
         "state": timer.state, "met_at": timer.met_at, "breached_at": timer.breached_at, "estimated": timer.estimated,
     }
+
+
+def customer_history(order, *, limit: int = 10):
+    """The customer's other orders, newest first, for the approver."""
+    return (SalesOrder.objects.filter(customer_id=order.customer_id).exclude(pk=order.pk)
+            .order_by("-created_at")[:limit])

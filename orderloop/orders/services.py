@@ -17,9 +17,9 @@ from orderloop.orders.access import order_visible_to
 from orderloop.core.phones import phone_e164
 from orderloop.orders.actions import apply_order_fields, field_value_problems
 from orderloop.orders.lines import build_line, products_for
-from orderloop.orders.models import Attachment, IdempotencyKey, OrderEvent, OrderLine, SalesOrder
+from orderloop.orders.models import Attachment, Channel, IdempotencyKey, OrderEvent, OrderLine, SalesOrder
 from orderloop.orders.models import OrderStatus as S
-from orderloop.orders.schemas import OrderCreate, OrderPatch
+from orderloop.orders.schemas import DraftCreate, OrderCreate, OrderPatch
 from orderloop.orders.workflow import order_state
 
 REF_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -160,3 +160,20 @@ def orders_close_completed() -> list[str]:
             perform_action(order_id=order.pk, action_name="close", actor=None, data={"note": _("回访完成，系统自动完成订单")})
             closed.append(order.ref)
     return closed
+
+
+def order_copy(*, order_id: int, actor) -> SalesOrder:
+    """A new intake with the same customer, terms and lines. Nothing of the original's review or
+    approvals carries over: the copy starts at 已接收."""
+    source = SalesOrder.objects.select_related("customer").filter(pk=order_id).first()
+    if source is None or not order_visible_to(source, actor):
+        raise NotFound(_("订单不存在"))
+    data = DraftCreate(
+        customer_id=source.customer_id, contact_name=source.contact_name, contact_phone=source.contact_phone,
+        channel=Channel.WEB, payment_terms=source.payment_terms, delivery_address=source.delivery_address,
+        special_requirements=source.special_requirements, special_terms=source.special_terms,
+        remarks=_("复制自 %(ref)s") % {"ref": source.ref},
+        lines=[{"product_id": line.product_id, "quantity": line.quantity, "unit_price": line.unit_price}
+               for line in source.lines.all()],
+    )
+    return order_receive(actor=actor, data=data)

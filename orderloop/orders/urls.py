@@ -14,6 +14,7 @@ urlpatterns = [
     path("orders/<str:ref>/", views.order_detail, name="detail"),
     path("orders/<str:ref>/actions/<str:action>/", views.order_action, name="action"),
     path("orders/<str:ref>/edit/", views.order_edit, name="edit"),
+    path("orders/<str:ref>/copy/", views.order_copy, name="copy"),
     path("orders/<str:ref>/documents/review/", views.review_form, name="review_form"),
     path("orders/<str:ref>/documents/internal/", views.internal_slip, name="internal_slip"),
     path("orders/<str:ref>/documents/confirmation.pdf", views.confirmation_pdf, name="confirmation_pdf"),

@@ -26,7 +26,7 @@ from orderloop.orders.review import possible_duplicates, review_checklist
 from orderloop.orders.rules import director_reasons, percent
 from orderloop.orders.schemas import OrderCreate, OrderPatch
 from orderloop.orders.today import user_today
-from orderloop.orders.selectors import event_data, order_get, order_list, sees_cost, shown_phone
+from orderloop.orders.selectors import customer_history, event_data, order_get, order_list, sees_cost, shown_phone
 from orderloop.orders.workflow import ACTIONS, available_actions, perform_action
 
 INTAKE_LINE_ROWS = 5
@@ -76,12 +76,14 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
         "order": order,
         "checklist": review_checklist(order) if reviewing else [],
         "can_edit": order.status in services.EDITABLE_STATES and request.user.has_role(*services.INTAKE_ROLES),
+        "can_copy": request.user.has_role(*services.INTAKE_ROLES),
         "duplicates": possible_duplicates(order) if reviewing else [],
         "lines": list(order.lines.all()),
         "phone": shown_phone(order, request.user),
         "sees_cost": sees_cost(request.user),
         "margin_percent": percent(order.margin) if order.margin is not None else "—",
         "director_reasons": director_reasons(order) if sees_cost(request.user) and order.status in APPROVAL_STATES else [],
+        "history": customer_history(order) if sees_cost(request.user) and order.status in APPROVAL_STATES else [],
         "events": [event_data(e) for e in order.events.select_related("actor").order_by("occurred_at", "id")],
         "forms": forms,
         "open_action": failed_action,
@@ -332,3 +334,16 @@ def internal_slip(request, ref):
     events = [event_data(e) for e in order.events.select_related("actor").order_by("occurred_at", "id")]
     return render(request, "orders/documents/internal_slip.html", {"order": order, "events": events,
                                                                      "lines": list(order.lines.all())})
+
+
+@login_required
+@require_POST
+def order_copy(request, ref):
+    order = _get_order(request, ref)
+    try:
+        copy = services.order_copy(order_id=order.pk, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("orders:detail", ref=order.ref)
+    messages.success(request, _("已复制为新订单 %(ref)s，需重新审核和审批") % {"ref": copy.ref})
+    return redirect("orders:detail", ref=copy.ref)
