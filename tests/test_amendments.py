@@ -36,3 +36,23 @@ def test_one_more_unit_after_confirmation_goes_through_stock_again(orders, users
     client.force_login(users["sales_manager"])
     page = client.get(f"/orders/{order.number}/").content.decode()
     assert "服务器A型 S-001 数量：10 → 11" in page and "总金额(元)：50000.00 → 55000.00" in page
+
+
+def test_a_line_can_be_short_closed_with_a_reason(orders, users):
+    import pytest
+
+    from orderloop.core.exceptions import InvalidInput
+
+    order = orders.at("in_fulfillment")
+    line = order.lines.get()
+    with pytest.raises(InvalidInput) as refused:
+        act(order, "short_close", users["sales_manager"], line_id=line.pk, keep_quantity="10", reason="无")
+    assert refused.value.errors == {"keep_quantity": ["须少于 10"]}
+    order = act(order, "short_close", users["sales_manager"], line_id=line.pk, keep_quantity="8", reason="客户同意少交2台")
+    line.refresh_from_db()
+    assert (order.status, order.total_amount, line.open_quantity, line.short_close_reason) == (
+        "in_fulfillment", 40000, 8, "客户同意少交2台")
+    assert order.events.get(type="short_closed").payload["diff"] == ["服务器A型 S-001 数量：10 → 8"]
+    client = Client()
+    client.force_login(users["sales_manager"])
+    assert "短交关闭 2：客户同意少交2台" in client.get(f"/orders/{order.number}/").content.decode()

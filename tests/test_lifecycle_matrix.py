@@ -23,10 +23,11 @@ ALLOWED = {
     "pending_stock_check": {"confirm_stock": {WH, PR}, "amend": {SA}, "cancel": {SM}},
     "date_negotiation": {"agree_date": {AM}, "amend": {SA}, "cancel": {SM}},
     "confirmed": {"start_fulfillment": {WH, PR}, "raise_risk": SEES_CONFIRMED, "resolve_risk": SEES_CONFIRMED,
-                  "amend": {SA}, "cancel": {SM}},
+                  "amend": {SA}, "short_close": {SM}, "cancel": {SM}},
     "in_fulfillment": {"track": {SA, WH, PR}, "raise_risk": SEES_CONFIRMED | {LOG},
-                       "resolve_risk": SEES_CONFIRMED | {LOG}, "prepare_shipment": {WH}, "amend": {SA}, "cancel": {SM}},
-    "ready_to_ship": {"ship": {LOG}, "amend": {SA}, "cancel": {SM}},
+                       "resolve_risk": SEES_CONFIRMED | {LOG}, "prepare_shipment": {WH}, "amend": {SA},
+                       "short_close": {SM}, "cancel": {SM}},
+    "ready_to_ship": {"ship": {LOG}, "amend": {SA}, "short_close": {SM}, "cancel": {SM}},
     "shipped": {"accept": {AM, LOG}},
     "delivered": {"follow_up": {AM}, "close": {SM}},
     "closed": {}, "rejected": {}, "cancelled": {},
@@ -65,6 +66,7 @@ def payload(action, order):
         "close": {"note": ""},
         "amend": {"reason": "客户调整数量", "lines": [{"line_id": l.pk, "quantity": str(l.quantity + 1)} for l in lines]},
         "cancel": {"reason": "客户取消"},
+        "short_close": {"line_id": lines[0].pk, "keep_quantity": "5", "reason": "客户同意少交"},
     }[action]
 
 

@@ -370,6 +370,28 @@ def _amend_lines(order, lines_in) -> tuple[bool, bool]:
     return price_changed, quantity_changed
 
 
+def short_close(order, actor, payload: p.ShortClosePayload):
+    """Close the rest of a line short (the customer takes less); the total follows."""
+    lines = {line.pk: line for line in order.lines.all()}
+    line = lines.get(payload.line_id)
+    if line is None:
+        raise InvalidInput(_("不是本订单的行"), errors={"line_id": [_("不是本订单的行")]})
+    if payload.keep_quantity >= line.open_quantity:
+        raise InvalidInput(_("保留数量须少于当前数量"), errors={
+            "keep_quantity": [_("须少于 %(n)s") % {"n": f"{line.open_quantity.normalize():f}"}]})
+    if payload.keep_quantity == 0 and all(other.open_quantity == 0 for other in lines.values() if other.pk != line.pk):
+        raise DomainError(_("所有行都将关闭：请取消订单"))
+    before = line.open_quantity
+    line.short_closed_quantity = line.quantity - payload.keep_quantity
+    line.short_close_reason = payload.reason
+    line.amount = line_amount(payload.keep_quantity, line.unit_price)
+    line.save(update_fields=["short_closed_quantity", "short_close_reason", "amount"])
+    recompute_total(order)
+    return STAY, {"line": f"{line.product_name} {line.model}", "diff": [
+        f"{line.product_name} {line.model} 数量：{before.normalize():f} → {payload.keep_quantity.normalize():f}"],
+        "reason": payload.reason}
+
+
 def cancel(order, actor, payload: p.CancelPayload):
     return S.CANCELLED, {"reason": payload.reason}
 

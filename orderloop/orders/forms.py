@@ -117,7 +117,7 @@ def action_form(action: str, order, *, data: dict | None = None, errors: dict | 
     values = data if data is not None else _initial(action, order)
     fields = _fields(spec.payload, action=action, values=values, errors=errors or {})
     extra = {}
-    if action in ("confirm_stock", "amend"):
+    if action in ("confirm_stock", "amend", "short_close"):
         extra["line_labels"] = {line.pk: f"{line.position}. {line.product_name} {line.model}" for line in order.lines.all()}
     if action == "amend":
         extra["products"] = {p.pk: f"{p.name} {p.model}" for p in Product.objects.filter(is_active=True)}

@@ -10,7 +10,7 @@ LABELS = {
     "contact_name": N_("联系人"), "contact_phone": N_("联系方式"), "payment_terms": N_("付款方式"), "delivery_address": N_("交付地址"),
     "requested_date": N_("交付日期"), "special_requirements": N_("特殊需求"), "special_terms": N_("特殊条款"), "remarks": N_("备注"),
     "lines": N_("订单行"), "line_id": N_("行"), "availability": N_("库存状态"), "lead_time_days": N_("生产周期(工作日)"),
-    "feasible_date": N_("可交付日期（留空自动计算）"), "date_reason": N_("日期调整原因"), "computed": N_("计算依据"), "diff": N_("变更明细"), "agreed_date": N_("客户同意的交付日期"), "talk": N_("协商记录"),
+    "feasible_date": N_("可交付日期（留空自动计算）"), "date_reason": N_("日期调整原因"), "computed": N_("计算依据"), "diff": N_("变更明细"), "keep_quantity": N_("保留数量"), "line": N_("订单行"), "agreed_date": N_("客户同意的交付日期"), "talk": N_("协商记录"),
     "stages": N_("备货/生产环节"), "name": N_("环节"), "owner": N_("负责人(用户名)"), "planned_date": N_("计划完成时间"),
     "stage": N_("当前阶段"), "record": N_("跟进记录"), "problem": N_("存在问题"), "measure": N_("解决措施"), "next_step": N_("下一步计划"),
     "actual_date": N_("实际完成时间"), "risk_type": N_("风险类型"), "description": N_("描述"), "risk_id": N_("风险"),

@@ -111,6 +111,8 @@ class OrderLine(models.Model):
     lead_time_days = models.PositiveIntegerField(_("生产周期(工作日)"), null=True, blank=True)
     feasible_date = models.DateField(_("可交付日期"), null=True, blank=True)
     agreed_date = models.DateField(_("约定交付日期"), null=True, blank=True)
+    short_closed_quantity = models.DecimalField(_("短交关闭数量"), max_digits=12, decimal_places=3, default=Decimal("0"))
+    short_close_reason = models.CharField(_("短交原因"), max_length=500, blank=True)
 
     class Meta:
         ordering = ["position", "id"]
@@ -124,6 +126,10 @@ class OrderLine(models.Model):
 
     def __str__(self):
         return f"{self.product_name} {self.model} × {self.quantity}"
+
+    @property
+    def open_quantity(self) -> Decimal:
+        return self.quantity - self.short_closed_quantity
 
 
 class OrderEvent(models.Model):

@@ -172,5 +172,11 @@ class AmendPayload(Payload):
     requested_date: DateIn | None = None
 
 
+class ShortClosePayload(Payload):
+    line_id: int
+    keep_quantity: Decimal = Field(ge=0, max_digits=12, decimal_places=3, description="What the customer still gets.")
+    reason: str = Text
+
+
 class CancelPayload(Payload):
     reason: str = Text

@@ -79,6 +79,7 @@ TRANSITIONS: list[Transition] = [
     row("follow_up", S.DELIVERED, STAY, R.ACCOUNT_MANAGER),
     row("close", S.DELIVERED, S.CLOSED, {SYSTEM, R.SALES_MANAGER}),
     row("amend", AMENDABLE, {STAY, S.PENDING_APPROVAL, S.PENDING_STOCK_CHECK}, R.SALES_ASSISTANT),
+    row("short_close", {S.CONFIRMED, S.IN_FULFILLMENT, S.READY_TO_SHIP}, STAY, R.SALES_MANAGER),
     row("cancel", BEFORE_SHIPMENT, S.CANCELLED, R.SALES_MANAGER),
 ]
 
@@ -132,6 +133,7 @@ ACTIONS: dict[str, Action] = {a.name: a for a in [
     Action("follow_up", N_("客户回访"), "followed_up", p.FollowUpPayload, actions.follow_up),
     Action("close", N_("完成订单"), "closed", p.ClosePayload, actions.close, guards=(_close_guard,)),
     Action("amend", N_("变更订单"), "amended", p.AmendPayload, actions.amend),
+    Action("short_close", N_("短交关闭"), "short_closed", p.ShortClosePayload, actions.short_close),
     Action("cancel", N_("取消订单"), "cancelled", p.CancelPayload, actions.cancel),
 ]}
 
