@@ -244,6 +244,7 @@ def test_two_level_approval_a_short_line_and_the_agreed_date(browser, web_server
     page.goto(f"{web_server.url}/orders/{order.number}/")
     page.locator("#action-confirm_stock summary").click()
     form = page.locator("form[data-action=confirm_stock]")
+    form.locator("select[name='lines.0.availability']").select_option("in_stock")
     form.locator("select[name='lines.1.availability']").select_option("short")
     form.locator("input[name='lines.1.lead_time_days']").fill("15")
     form.get_by_role("button", name="提交：确认库存").click()

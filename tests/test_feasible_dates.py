@@ -55,3 +55,48 @@ def test_a_short_line_needs_its_lead_time(orders, users):
     with pytest.raises(InvalidInput) as refused:
         act(order, "confirm_stock", users["warehouse"], lines=[{"line_id": order.lines.get().pk, "availability": "short"}])
     assert refused.value.errors == {"lines.0.lead_time_days": ["缺货或需生产时须填写生产周期"]}
+
+
+def test_stock_levels_change_only_with_a_reason_and_suggest_availability(orders, users, product):
+    from decimal import Decimal
+
+    from django.test import Client
+
+    from orderloop.core.exceptions import NotAllowed
+    from orderloop.masterdata.models import StockAdjustment
+    from orderloop.masterdata.services import stock_adjust, stock_available
+
+    with pytest.raises(NotAllowed):
+        stock_adjust(actor=users["sales_assistant"], product_id=product.pk, on_hand_change=Decimal("5"), reason="盘点")
+    with pytest.raises(InvalidInput):
+        stock_adjust(actor=users["warehouse"], product_id=product.pk, on_hand_change=Decimal("5"), reason=" ")
+    with pytest.raises(InvalidInput) as negative:
+        stock_adjust(actor=users["warehouse"], product_id=product.pk, on_hand_change=Decimal("-1"), reason="出库")
+    assert negative.value.errors == {"on_hand_change": ["调整后在库数量不能为负"]}
+    stock_adjust(actor=users["warehouse"], product_id=product.pk, on_hand_change=Decimal("12"), reason="盘点入库")
+    stock_adjust(actor=users["admin"], product_id=product.pk, reserved_change=Decimal("4"), reason="为大客户预留")
+    assert stock_available([product.pk]) == {product.pk: Decimal("8")}
+    assert list(StockAdjustment.objects.values_list("reason", flat=True)) == ["为大客户预留", "盘点入库"]
+    order = orders.at("pending_stock_check")  # 10 wanted, 8 available
+    client = Client()
+    client.force_login(users["warehouse"])
+    page = client.get(f"/orders/{order.number}/").content.decode()
+    assert "（可用库存 8）" in page
+    assert '<option value="short" selected>' in page
+
+
+def test_the_admin_adjusts_stock_with_a_reason(users, product):
+    from django.test import Client
+
+    from orderloop.masterdata.models import StockLevel
+
+    admin = users["admin"]
+    admin.is_staff = admin.is_superuser = True
+    admin.save()
+    client = Client()
+    client.force_login(admin)
+    response = client.post("/admin/masterdata/stockadjustment/add/", {
+        "product": product.pk, "warehouse": "主仓库", "on_hand_change": "20", "reserved_change": "0", "reason": "期初库存"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    stock = StockLevel.objects.get(product=product)
+    assert stock.on_hand == 20 and stock.adjustments.get().reason == "期初库存"

@@ -80,3 +80,40 @@ class Product(models.Model):
 
     def __str__(self):
         return f"{self.name} {self.model}"
+
+
+class StockLevel(models.Model):
+    """On-hand and reserved quantity of a product in a warehouse."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="stock_levels", verbose_name=_("产品"))
+    warehouse = models.CharField(_("仓库"), max_length=50, default="主仓库")
+    on_hand = models.DecimalField(_("在库数量"), max_digits=14, decimal_places=3, default=Decimal("0"))
+    reserved = models.DecimalField(_("已预留数量"), max_digits=14, decimal_places=3, default=Decimal("0"))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["product", "warehouse"], name="stock_unique_product_warehouse")]
+        verbose_name = _("库存")
+        verbose_name_plural = _("库存")
+
+    def __str__(self):
+        return f"{self.product} @ {self.warehouse}"
+
+    @property
+    def available(self) -> Decimal:
+        return self.on_hand - self.reserved
+
+
+class StockAdjustment(models.Model):
+    """Every change of a stock level, with who, when and why."""
+
+    stock = models.ForeignKey(StockLevel, on_delete=models.CASCADE, related_name="adjustments")
+    on_hand_change = models.DecimalField(_("在库变动"), max_digits=14, decimal_places=3, default=Decimal("0"))
+    reserved_change = models.DecimalField(_("预留变动"), max_digits=14, decimal_places=3, default=Decimal("0"))
+    reason = models.CharField(_("原因"), max_length=300)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("时间"))
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("库存调整")
+        verbose_name_plural = _("库存调整")

@@ -1,4 +1,6 @@
-"""Customers and products: create and change, validated, audited."""
+"""Customers, products and stock levels: create and change, validated, audited."""
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -6,9 +8,10 @@ from django.utils.translation import gettext as _
 
 from orderloop.accounts.models import User
 from orderloop.accounts.roles import Role
+from orderloop.core import clock
 from orderloop.core.audit import audit_record, diff, snapshot
 from orderloop.core.exceptions import InvalidInput, NotAllowed, NotFound
-from orderloop.masterdata.models import Contact, Customer, Product, Qualification
+from orderloop.masterdata.models import Contact, Customer, Product, Qualification, StockAdjustment, StockLevel
 from orderloop.masterdata.schemas import CustomerIn, CustomerPatch, ProductIn
 from orderloop.masterdata.uscc import uscc_problem
 
@@ -128,3 +131,39 @@ def customer_qualification_problems(customer, *, today) -> list[str]:
     if not customer.credit_record.strip():
         problems.append(_("缺少信用记录"))
     return problems
+
+
+STOCK_KEEPERS = {Role.ADMIN, Role.WAREHOUSE}
+
+
+def stock_adjust(*, actor, product_id: int, warehouse: str = "主仓库", on_hand_change: Decimal = Decimal("0"),
+                 reserved_change: Decimal = Decimal("0"), reason: str) -> StockLevel:
+    """Change a stock level; the reason is kept with the change. Levels never go below zero."""
+    if not actor.has_role(*STOCK_KEEPERS):
+        raise NotAllowed(_("只有系统管理员或仓储可以调整库存"))
+    if not reason.strip():
+        raise InvalidInput(_("请填写调整原因"), errors={"reason": [_("必填")]})
+    with transaction.atomic():
+        StockLevel.objects.get_or_create(product_id=product_id, warehouse=warehouse)
+        stock = StockLevel.objects.select_for_update().get(product_id=product_id, warehouse=warehouse)
+        stock.on_hand += on_hand_change
+        stock.reserved += reserved_change
+        errors = {}
+        if stock.on_hand < 0:
+            errors["on_hand_change"] = [_("调整后在库数量不能为负")]
+        elif stock.reserved < 0 or stock.reserved > stock.on_hand:
+            errors["reserved_change"] = [_("预留数量须在 0 与在库数量之间")]
+        if errors:
+            raise InvalidInput(_("库存调整有误"), errors=errors)
+        stock.save()
+        StockAdjustment.objects.create(stock=stock, on_hand_change=on_hand_change, reserved_change=reserved_change,
+                                       reason=reason.strip(), actor=actor, at=clock.now())
+    return stock
+
+
+def stock_available(product_ids) -> dict[int, Decimal]:
+    """Available (on hand − reserved) per product, over all warehouses."""
+    available: dict[int, Decimal] = {}
+    for stock in StockLevel.objects.filter(product_id__in=product_ids):
+        available[stock.product_id] = available.get(stock.product_id, Decimal("0")) + stock.available
+    return available

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_noop as N_
 from pydantic import BaseModel
 
 from orderloop.masterdata.models import Product
+from orderloop.masterdata.services import stock_available
 from orderloop.orders.labels import CHOICES, LABELS
 from orderloop.orders.workflow import ACTIONS
 
@@ -89,9 +90,11 @@ def _initial(action: str, order) -> dict:
         return {name: getattr(order, name) or "" for name in ("contact_name", "contact_phone", "payment_terms",
                                                                "delivery_address", "requested_date")}
     if action == "confirm_stock":
-        # an empty feasible date is computed on the business calendar
-        return {"lines": [{"line_id": line.pk, "availability": "in_stock", "lead_time_days": "", "feasible_date": "",
-                           "date_reason": ""} for line in lines]}
+        # suggested from the stock levels; an empty feasible date is computed on the business calendar
+        available = stock_available([line.product_id for line in lines])
+        return {"lines": [{"line_id": line.pk, "lead_time_days": "", "feasible_date": "", "date_reason": "",
+                           "availability": "in_stock" if available.get(line.product_id, Decimal(0)) >= line.quantity else "short"}
+                          for line in lines]}
     if action == "start_fulfillment":
         planned = order.promised_date or order.requested_date or ""
         return {"stages": [{"name": _(n), "owner": o, "planned_date": planned} for n, o in DEFAULT_STAGES]}
@@ -118,7 +121,13 @@ def action_form(action: str, order, *, data: dict | None = None, errors: dict | 
     fields = _fields(spec.payload, action=action, values=values, errors=errors or {})
     extra = {}
     if action in ("confirm_stock", "amend", "short_close"):
-        extra["line_labels"] = {line.pk: f"{line.position}. {line.product_name} {line.model}" for line in order.lines.all()}
+        lines = list(order.lines.all())
+        extra["line_labels"] = {line.pk: f"{line.position}. {line.product_name} {line.model} × {line.quantity.normalize():f}"
+                                for line in lines}
+        if action == "confirm_stock":
+            available = stock_available([line.product_id for line in lines])
+            extra["line_labels"] = {line.pk: f"{text}（{_('可用库存')} {available.get(line.product_id, Decimal(0)).normalize():f}）"
+                                    for line, text in zip(lines, extra["line_labels"].values(), strict=True)}
     if action == "amend":
         extra["products"] = {p.pk: f"{p.name} {p.model}" for p in Product.objects.filter(is_active=True)}
     if action == "resolve_risk":
