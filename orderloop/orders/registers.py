@@ -2,3 +2,64 @@
 
 REGISTER_1 = ["订单编号", "客户名称", "联系人", "联系方式", "下单日期", "产品/服务名称", "规格型号", "数量", "单价(元)",
               "总金额(元)", "付款方式", "交付地址", "交付日期", "销售负责人", "备注"]
+REGISTER_2 = ["订单编号", "当前阶段", "负责人", "计划完成时间", "实际完成时间", "跟进记录", "存在问题", "解决措施", "下一步计划"]
+
+
+def progress_rows(orders_queryset):
+    """Register 2 (订单跟进进度表): one row per progress record of the given orders."""
+    from orderloop.orders.models import OrderEvent
+
+    events = (OrderEvent.objects.filter(type="progress_tracked", order__in=orders_queryset.values("pk"))
+              .select_related("order", "actor").order_by("occurred_at", "id"))
+    for event in events:
+        payload = event.payload
+        yield [
+            event.order.ref, payload.get("stage", ""), str(event.actor) if event.actor else "",
+            payload.get("planned_date") or "", payload.get("actual_date") or "", payload.get("record", ""),
+            payload.get("problem", ""), payload.get("measure", ""), payload.get("next_step", ""),
+        ]
+
+
+def xlsx_bytes(title: str, headers: list[str], rows, *, text_columns=(0,)) -> bytes:
+    """A register as .xlsx: bold frozen header, filter, widths for Chinese text, codes kept as text."""
+    import io
+    import unicodedata
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = title[:31]
+    sheet.append(headers)
+    widths = [sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in h) + 2 for h in headers]
+    for row in rows:
+        sheet.append(row)
+        for index, value in enumerate(row):
+            width = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in str(value)) + 2
+            widths[index] = min(60, max(widths[index], width))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for index in text_columns:
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=index + 1, max_col=index + 1):
+            cell.number_format = "@"
+    for index, width in enumerate(widths, 1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def csv_bytes(headers: list[str], rows) -> bytes:
+    """CSV for Excel and WPS: UTF-8 with a byte order mark, or Chinese turns to 乱码."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(headers)
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8-sig")

@@ -22,6 +22,7 @@ from orderloop.orders.forms import action_form, parse_post
 from orderloop.orders.importing import import_template, orders_import
 from orderloop.orders.mail import mail_convert, mail_receive
 from orderloop.orders.models import Channel, IncomingMail, OrderStatus
+from orderloop.orders.registers import REGISTER_2, csv_bytes, progress_rows, xlsx_bytes
 from orderloop.orders.review import possible_duplicates, review_checklist
 from orderloop.orders.rules import director_reasons, percent
 from orderloop.orders.schemas import OrderCreate, OrderPatch
@@ -347,3 +348,21 @@ def order_copy(request, ref):
         return redirect("orders:detail", ref=order.ref)
     messages.success(request, _("已复制为新订单 %(ref)s，需重新审核和审批") % {"ref": copy.ref})
     return redirect("orders:detail", ref=copy.ref)
+
+
+@login_required
+def progress_register(request, fmt="html"):
+    """Register 2 (订单跟进进度表) of the orders the user may see, on screen or as .xlsx / .csv."""
+    visible = order_list(user=request.user, q=request.GET.get("q") or None)
+    rows = list(progress_rows(visible))
+    if fmt == "xlsx":
+        response = HttpResponse(xlsx_bytes("订单跟进进度表", REGISTER_2, rows),
+                                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        response["Content-Disposition"] = "attachment; filename*=UTF-8''%E8%AE%A2%E5%8D%95%E8%B7%9F%E8%BF%9B%E8%BF%9B%E5%BA%A6%E8%A1%A8.xlsx"
+        return response
+    if fmt == "csv":
+        response = HttpResponse(csv_bytes(REGISTER_2, rows), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = "attachment; filename*=UTF-8''%E8%AE%A2%E5%8D%95%E8%B7%9F%E8%BF%9B%E8%BF%9B%E5%BA%A6%E8%A1%A8.csv"
+        return response
+    return render(request, "orders/register_progress.html", {"headers": REGISTER_2, "rows": rows,
+                                                              "q": request.GET.get("q", "")})
