@@ -100,3 +100,26 @@ def test_the_admin_adjusts_stock_with_a_reason(users, product):
     assert response.status_code == 302, response.content.decode()[:2000]
     stock = StockLevel.objects.get(product=product)
     assert stock.on_hand == 20 and stock.adjustments.get().reason == "期初库存"
+
+
+@pytest.mark.django_db
+def test_a_stage_template_with_five_production_days_across_national_day():
+    from orderloop.orders.dates import plan_stages
+    from orderloop.orders.models import StageTemplate
+
+    template = StageTemplate.objects.get(is_default=True)  # 备货 1, 生产 5, 包装 1, 质检 1 working days
+    plan = plan_stages(template.steps.all(), start=date(2026, 9, 28), calendar=BusinessCalendar())
+    assert [(s.name, s.planned_date) for s in plan] == [
+        ("备货", date(2026, 9, 29)), ("生产", date(2026, 10, 12)), ("包装", date(2026, 10, 13)), ("质检", date(2026, 10, 14))]
+
+
+def test_the_start_form_is_planned_from_the_default_template(orders, users):
+    from django.test import Client
+
+    with clock.frozen_at(datetime(2026, 9, 28, 9, 0, tzinfo=SH)):
+        order = orders.at("confirmed")
+        client = Client()
+        client.force_login(users["production"])
+        page = client.get(f"/orders/{order.number}/").content.decode()
+    assert 'name="stages.1.name" value="生产"' in page and 'name="stages.1.owner" value="production"' in page
+    assert 'name="stages.1.planned_date" value="2026-10-12"' in page

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from orderloop.orders.models import ApprovalPolicy
+from orderloop.orders.models import ApprovalPolicy, StageTemplate, StageTemplateStep
 
 
 @admin.register(ApprovalPolicy)
@@ -10,3 +10,14 @@ class ApprovalPolicyAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return not ApprovalPolicy.objects.exists()
+
+
+class StageTemplateStepInline(admin.TabularInline):
+    model = StageTemplateStep
+    extra = 1
+
+
+@admin.register(StageTemplate)
+class StageTemplateAdmin(admin.ModelAdmin):
+    list_display = ("name", "is_default")
+    inlines = [StageTemplateStepInline]

@@ -39,3 +39,20 @@ def feasible_date(*, availability: str, lead_time_days: int | None, today: date,
     return Feasible(day, explanation)
 
 
+
+
+@dataclass(frozen=True)
+class PlannedStage:
+    name: str
+    owner_role: str
+    working_days: int
+    planned_date: date
+
+
+def plan_stages(steps, *, start: date, calendar: BusinessCalendar) -> list[PlannedStage]:
+    """Each stage ends ``working_days`` working days after the previous one (the first after ``start``)."""
+    planned, day = [], start
+    for step in steps:
+        day = add_working_days(calendar, day, step.working_days)
+        planned.append(PlannedStage(step.name, step.owner_role, step.working_days, day))
+    return planned

@@ -9,18 +9,21 @@ from enum import Enum
 
 from django.db.models import TextChoices
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as N_
 from pydantic import BaseModel
 
+from orderloop.accounts.models import User
+from orderloop.core import clock
+from orderloop.core.calendar import BusinessCalendar
 from orderloop.masterdata.models import Product
 from orderloop.masterdata.services import stock_available
+from orderloop.orders.dates import plan_stages
 from orderloop.orders.labels import CHOICES, LABELS
+from orderloop.orders.models import StageTemplate
 from orderloop.orders.workflow import ACTIONS
 
 LONG_TEXT = {"missing", "reason", "comment", "summary", "outcome", "note", "talk", "record", "problem", "measure",
              "next_step", "description", "mitigation", "goods", "qc_report", "special_requirements", "special_terms", "remarks"}
 WEB_SKIP = {("supplement", "lines")}
-DEFAULT_STAGES = [(N_("备货"), "warehouse"), (N_("生产"), "production"), (N_("包装"), "warehouse"), (N_("质检"), "warehouse")]
 
 
 def _unwrap(annotation):
@@ -96,8 +99,7 @@ def _initial(action: str, order) -> dict:
                            "availability": "in_stock" if available.get(line.product_id, Decimal(0)) >= line.quantity else "short"}
                           for line in lines]}
     if action == "start_fulfillment":
-        planned = order.promised_date or order.requested_date or ""
-        return {"stages": [{"name": _(n), "owner": o, "planned_date": planned} for n, o in DEFAULT_STAGES]}
+        return {"stages": default_stage_plan()}
     if action == "accept":
         return {"quantity_ok": True, "spec_ok": True, "appearance_ok": True,
                 "issues": [{"issue_type": "", "description": ""}], "signed_by": order.contact_name}
@@ -113,6 +115,20 @@ def _initial(action: str, order) -> dict:
     if action == "track":
         return {"stage": _("生产备货")}
     return {}
+
+
+def default_stage_plan() -> list[dict]:
+    """The default stage template planned from today on the business calendar, owners by role."""
+    template = StageTemplate.objects.filter(is_default=True).prefetch_related("steps").first()
+    if template is None:
+        return [{"name": "", "owner": "", "planned_date": ""}]
+    plan = plan_stages(template.steps.all(), start=clock.today(), calendar=BusinessCalendar.load())
+    owners = {}
+    for stage in plan:
+        if stage.owner_role not in owners:
+            person = User.objects.filter(is_active=True, groups__name=stage.owner_role).order_by("id").first()
+            owners[stage.owner_role] = person.username if person else ""
+    return [{"name": stage.name, "owner": owners[stage.owner_role], "planned_date": stage.planned_date} for stage in plan]
 
 
 def action_form(action: str, order, *, data: dict | None = None, errors: dict | None = None) -> dict:

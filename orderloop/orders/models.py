@@ -323,3 +323,30 @@ class ApprovalPolicy(models.Model):
     @classmethod
     def current(cls) -> "ApprovalPolicy":
         return cls.objects.order_by("pk").first() or cls()
+
+
+class StageTemplate(models.Model):
+    """A plan for stocking or production (e.g. 备货, 生产 N 天, 包装 N 天, 质检), edited by an admin."""
+
+    name = models.CharField(_("名称"), max_length=50, unique=True)
+    is_default = models.BooleanField(_("默认"), default=False)
+
+    class Meta:
+        verbose_name = _("备货/生产环节模板")
+        verbose_name_plural = _("备货/生产环节模板")
+
+    def __str__(self):
+        return self.name
+
+
+class StageTemplateStep(models.Model):
+    template = models.ForeignKey(StageTemplate, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField(_("顺序"))
+    name = models.CharField(_("环节"), max_length=50)
+    working_days = models.PositiveIntegerField(_("工作日"), default=1)
+    owner_role = models.CharField(_("负责角色"), max_length=30, default="warehouse")
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("环节")
+        verbose_name_plural = _("环节")
