@@ -18,7 +18,7 @@ from orderloop.orders import payloads as p
 from orderloop.orders.dates import feasible_date
 from orderloop.orders.lines import build_line, line_amount, lines_snapshot, products_for, recompute_total, replace_lines
 from orderloop.orders.models import OrderStatus as S
-from orderloop.orders.models import Risk
+from orderloop.orders.models import FulfillmentStage, Risk
 from orderloop.orders.rules import director_reasons
 
 STAY = "stay"
@@ -203,10 +203,21 @@ def start_fulfillment(order, actor, payload: p.StartFulfillmentPayload):
               for i, s in enumerate(payload.stages) if s.owner and s.owner not in known}
     if errors:
         raise InvalidInput(_("备货计划有误"), errors=errors)
+    order.stages.filter(superseded=False).update(superseded=True)  # a restart after an amendment replaces the plan
+    people = {u.username: u for u in User.objects.filter(username__in=owners)}
+    FulfillmentStage.objects.bulk_create([
+        FulfillmentStage(order=order, position=i + 1, name=stage.name, owner=people.get(stage.owner),
+                         planned_date=stage.planned_date)
+        for i, stage in enumerate(payload.stages)
+    ])
     return S.IN_FULFILLMENT, {"stages": [stage.model_dump(mode="json") for stage in payload.stages]}
 
 
 def track(order, actor, payload: p.TrackPayload):
+    """A progress record; one that names a stage of the plan and an actual date finishes that stage."""
+    if payload.actual_date:
+        order.stages.filter(superseded=False, name=payload.stage, actual_date__isnull=True).update(
+            actual_date=payload.actual_date)
     return STAY, payload.model_dump(mode="json", exclude={"version"})
 
 

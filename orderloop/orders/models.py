@@ -350,3 +350,28 @@ class StageTemplateStep(models.Model):
         ordering = ["position", "id"]
         verbose_name = _("环节")
         verbose_name_plural = _("环节")
+
+
+class FulfillmentStage(models.Model):
+    """One stage of an order's stocking or production plan (生产备货进度表)."""
+
+    order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="stages")
+    position = models.PositiveSmallIntegerField(_("顺序"))
+    name = models.CharField(_("环节"), max_length=50)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("负责人"), null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+")
+    planned_date = models.DateField(_("计划完成时间"))
+    actual_date = models.DateField(_("实际完成时间"), null=True, blank=True)
+    superseded = models.BooleanField(default=False, help_text=_("被重新开始的计划取代"))
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("备货/生产环节")
+        verbose_name_plural = _("备货/生产环节")
+
+    def __str__(self):
+        return f"{self.order_id} {self.name}"
+
+    @property
+    def is_done(self) -> bool:
+        return self.actual_date is not None

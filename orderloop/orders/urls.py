@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("today/", views.today, name="today"),
     path("orders/", views.order_index, name="list"),
+    path("board/", views.stage_board, name="board"),
     path("registers/progress/", views.progress_register, name="register_progress"),
     path("registers/progress.xlsx", views.progress_register, {"fmt": "xlsx"}, name="register_progress_xlsx"),
     path("registers/progress.csv", views.progress_register, {"fmt": "csv"}, name="register_progress_csv"),

@@ -17,6 +17,7 @@ from orderloop.core.validation import pydantic_errors
 from orderloop.masterdata.models import Customer, Product
 from orderloop.orders import services
 from orderloop.orders.uploads import scan_attachment
+from orderloop.orders.board import board
 from orderloop.orders.documents import order_confirmation_pdf
 from orderloop.orders.forms import action_form, parse_post
 from orderloop.orders.importing import import_template, orders_import
@@ -90,6 +91,7 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
         "open_action": failed_action,
         "risks": list(order.risks.all()),
         "timers": list(order.timers.all()),
+        "stages": list(order.stages.filter(superseded=False).select_related("owner")),
         "tickets": list(order.tickets.all()),
         "attachments": list(order.attachments.all()),
     }
@@ -366,3 +368,14 @@ def progress_register(request, fmt="html"):
         return response
     return render(request, "orders/register_progress.html", {"headers": REGISTER_2, "rows": rows,
                                                               "q": request.GET.get("q", "")})
+
+
+@login_required
+def stage_board(request):
+    columns = board(user=request.user, owner=request.GET.get("owner") or None,
+                    customer_id=_int(request.GET.get("customer")), stage=request.GET.get("stage") or None)
+    return render(request, "orders/board.html", {
+        "columns": columns, "customers": Customer.objects.only("id", "name"),
+        "filters": {"owner": request.GET.get("owner", ""), "customer": _int(request.GET.get("customer")),
+                    "stage": request.GET.get("stage", "")},
+    })
