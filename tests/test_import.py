@@ -112,3 +112,19 @@ def test_import_through_the_api(users, customer, product):
     response = api.client.post("/api/orders/import", {"file": SimpleUploadedFile("o.xlsx", workbook([row(), row("B")]))},
                                HTTP_AUTHORIZATION=f"Bearer {api.token}")
     assert response.status_code == 200 and len(response.json()["created"]) == 2
+
+
+def test_a_damaged_workbook_is_refused_with_a_message(users, customer, product):
+    import zipfile
+
+    import pytest
+
+    from orderloop.core.exceptions import InvalidInput
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("hello.txt", "not a workbook")
+    with pytest.raises(InvalidInput) as refused:
+        orders_import(actor=users["sales_assistant"], content=buffer.getvalue())
+    assert refused.value.message == "无法读取该 .xlsx 文件"
+    assert SalesOrder.objects.count() == 0

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
 from pydantic import ValidationError
 
 from orderloop.accounts.models import User
@@ -30,6 +31,7 @@ from orderloop.orders.schemas import OrderCreate
 from orderloop.orders.services import INTAKE_ROLES, order_receive
 
 MAX_BYTES = 5 * 1024 * 1024
+UNREADABLE_WORKBOOK = (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError)
 MAX_ROWS = 20000
 COLUMN = {name: index for index, name in enumerate(REGISTER_1)}
 REQUIRED = ["客户名称", "规格型号", "数量"]
@@ -116,7 +118,7 @@ def orders_import(*, actor, content: bytes) -> ImportResult:
     try:
         sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
         rows = list(sheet.iter_rows(values_only=True))
-    except Exception as exc:  # a damaged workbook: say so, import nothing
+    except UNREADABLE_WORKBOOK as exc:  # a damaged workbook: say so, import nothing
         raise InvalidInput(_("无法读取该 .xlsx 文件"), errors={"file": [str(exc)[:200]]}) from exc
     result = ImportResult()
     if not rows or [_text(v) for v in rows[0][: len(REGISTER_1)]] != REGISTER_1:

@@ -7,6 +7,7 @@ import imaplib
 import io
 import logging
 import urllib.parse
+import zipfile
 from dataclasses import dataclass, field
 from email import policy
 
@@ -14,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 
 from orderloop.core import clock
 from orderloop.core.exceptions import InvalidInput
@@ -25,6 +27,7 @@ from orderloop.orders.services import order_receive
 
 logger = logging.getLogger(__name__)
 MAX_MAIL_BYTES = 20 * 1024 * 1024
+UNREADABLE_WORKBOOK = (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -63,7 +66,8 @@ def lines_from_spreadsheet(content: bytes) -> list[dict]:
     and left for the reviewer, who sees the spreadsheet with the order."""
     try:
         rows = list(load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0].iter_rows(values_only=True))
-    except Exception:  # not a workbook we can read: the reviewer reads the attachment
+    except UNREADABLE_WORKBOOK as exc:  # the reviewer reads the attachment itself
+        logger.info("spreadsheet attachment not read into lines: %s", exc)
         return []
     if not rows:
         return []
@@ -176,6 +180,6 @@ def mailbox_poll(*, url: str | None = None) -> int:
     finally:
         try:
             client.logout()
-        except Exception:  # the connection is gone anyway
-            pass
+        except (imaplib.IMAP4.error, OSError):  # the connection is gone already; nothing is lost
+            logger.info("order mailbox logout failed")
     return received
