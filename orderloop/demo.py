@@ -16,6 +16,7 @@ from orderloop.core import clock
 from orderloop.masterdata.models import Contact, Customer, Product, Qualification
 from orderloop.orders.models import SalesOrder
 from orderloop.orders.schemas import OrderCreate
+from orderloop.orders.dates import default_stage_plan
 from orderloop.orders.services import order_receive
 from orderloop.orders.workflow import perform_action
 
@@ -131,8 +132,7 @@ def _seed_orders(u, c, p):
     o = _act(o, "confirm_stock", u["production"], at("2024-05-11", "10:00"), lines=[
         {"line_id": o.lines.get().pk, "availability": "needs_production", "lead_time_days": 6, "feasible_date": "2024-05-20", "date_reason": "按排产计划"}])
     o = _act(o, "start_fulfillment", u["production"], at("2024-05-13", "09:00"), stages=[
-        {"name": "生产", "owner": "production", "planned_date": "2024-05-20"},
-        {"name": "质检", "owner": "warehouse", "planned_date": "2024-05-20"}])
+        {"name": "生产备货", "owner": "production", "planned_date": "2024-05-20"}])
     o = _act(o, "track", u["sales_assistant"], at("2024-05-18", "16:00"), stage="生产备货", record="客户希望提前至5月23日交付",
              problem="交付时效：希望提前至5月23日", measure="协调物流加急，承担额外运费", next_step="客户同意提前交付")
     o = _act(o, "track", u["production"], at("2024-05-20", "17:00"), stage="生产备货", record="已完成生产,质检合格",
@@ -168,6 +168,8 @@ def _seed_orders(u, c, p):
     o = _act(o, "track", u["sales_assistant"], at("2024-05-24", "16:00"),
              stage="客户验收", record="已联系客户确认明日送达", problem="客户临时要求增加1台",
              measure="协调仓库紧急备货,同步更新订单数量", next_step="5月26日现场交付并验收", planned_date="2024-05-26")
+    o = _act(o, "track", u["warehouse"], at("2024-05-24", "16:30"), stage="备货", record="11台备货完成,质检合格",
+             problem="无", measure="无", next_step="5月25日发货", planned_date="2024-05-24", actual_date="2024-05-24")
     o = _act(o, "prepare_shipment", u["warehouse"], at("2024-05-24", "17:00"), goods="服务器A型 S-001 × 11",
              quantity_checked=True, qc_passed=True, qc_report="11台全部质检合格")
     _act(o, "ship", u["logistics"], at("2024-05-25", "09:00"), method="truckload", carrier="德邦物流",
@@ -184,6 +186,8 @@ def _seed_orders(u, c, p):
         {"line_id": o.lines.get().pk, "availability": "in_stock", "feasible_date": "2024-05-20", "date_reason": "按排产计划"}])
     o = _act(o, "start_fulfillment", u["warehouse"], at("2024-05-17", "09:00"), stages=[
         {"name": "备货", "owner": "warehouse", "planned_date": "2024-05-18"}])
+    o = _act(o, "track", u["warehouse"], at("2024-05-18", "15:00"), stage="备货", record="2台备货完成,质检合格",
+             problem="无", measure="无", next_step="5月19日发货", planned_date="2024-05-18", actual_date="2024-05-18")
     o = _act(o, "prepare_shipment", u["warehouse"], at("2024-05-18", "16:00"), goods="服务器B型 S-002 × 2",
              quantity_checked=True, qc_passed=True, qc_report="2台质检合格")
     o = _act(o, "ship", u["logistics"], at("2024-05-19", "09:00"), method="express", carrier="顺丰速运",
@@ -213,3 +217,13 @@ def _current_orders(u, c, p):
                  delivery_address="深圳市南山区路2号", requested_date=(now + timedelta(days=30)).date().isoformat(),
                  lines=[{"product_id": p["S-002"].pk, "quantity": 15}])
     _act(o, "review", u["sales_assistant"], now - timedelta(minutes=40), verdict="pass")
+    # An order in production on the default plan: the board's morning stand-up shows it.
+    o = _receive(u["sales_assistant"], now - timedelta(hours=3), customer_id=c["tech"].pk, contact_name="李*",
+                 contact_phone="13800001111", channel="phone", payment_terms="30%预付,余款到付",
+                 delivery_address="北京市海淀区路1号", requested_date=(now + timedelta(days=30)).date().isoformat(),
+                 lines=[{"product_id": p["S-001"].pk, "quantity": 5}])
+    o = _act(o, "review", u["sales_assistant"], now - timedelta(hours=2, minutes=50), verdict="pass")
+    o = _act(o, "approve", u["sales_manager"], now - timedelta(hours=2, minutes=30), comment="同意")
+    o = _act(o, "confirm_stock", u["production"], now - timedelta(hours=2), lines=[
+        {"line_id": o.lines.get().pk, "availability": "needs_production", "lead_time_days": 7}])
+    _act(o, "start_fulfillment", u["production"], now - timedelta(hours=1, minutes=30), stages=default_stage_plan())

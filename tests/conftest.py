@@ -128,6 +128,8 @@ class OrderBuilder:
         if state == "received":
             return order
         for reached, action, role, payload in PATH:
+            if reached == "ready_to_ship":  # every stage of the plan done first
+                order = act(order, "track", self.users["production"], stage="生产", record="生产完成", actual_date="2030-05-19")
             if reached == "closed":
                 order = act(order, "follow_up", self.users["account_manager"], channel="phone", record="运行正常", satisfaction=5)
             order = act(order, action, self.users[role], **payload(order))

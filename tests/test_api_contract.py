@@ -22,6 +22,7 @@ def test_openapi_describes_every_operation(db):
         ("GET", "/api/customers/{customer_id}"), ("PATCH", "/api/customers/{customer_id}"),
         ("GET", "/api/products"), ("POST", "/api/products"), ("POST", "/api/orders"), ("GET", "/api/orders"),
         ("GET", "/api/orders/{ref}"), ("PATCH", "/api/orders/{ref}"), ("GET", "/api/orders/{ref}/events"),
+            ("GET", "/api/orders/{ref}/attachments"), ("POST", "/api/orders/{ref}/attachments"),
         ("POST", "/api/orders/import"), ("GET", "/api/tickets"), ("POST", "/api/tickets"), ("POST", "/api/tickets/{ticket_id}/respond"),
         ("POST", "/api/tickets/{ticket_id}/solution"), ("POST", "/api/tickets/{ticket_id}/resolve"),
     }

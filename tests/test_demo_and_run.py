@@ -42,7 +42,7 @@ def test_demo_data_holds_one_user_per_role_and_the_seed_orders(db):
 def test_demo_loads_only_into_an_empty_embedded_database(db):
     if connection.vendor == "sqlite":
         call_command("demo")
-        assert SalesOrder.objects.count() == 5
+        assert SalesOrder.objects.count() == 6
     else:
         with pytest.raises(CommandError):  # never silently into PostgreSQL
             call_command("demo")
@@ -50,7 +50,7 @@ def test_demo_loads_only_into_an_empty_embedded_database(db):
         call_command("demo", force=True)
     with pytest.raises(CommandError):  # nor into a database that has data
         call_command("demo")
-    assert SalesOrder.objects.count() == 5
+    assert SalesOrder.objects.count() == 6
 
 
 def free_port() -> int:

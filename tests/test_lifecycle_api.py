@@ -41,11 +41,13 @@ def test_order_goes_from_received_to_closed_through_the_api(api, customer, produ
          lines=[{"line_id": line_id, "availability": "in_stock", "feasible_date": "2030-05-20", "date_reason": "按排产计划"}])
     step(api, "production", ref, "start_fulfillment", "in_fulfillment",
          stages=[{"name": "备货", "owner": "warehouse", "planned_date": "2030-05-18"}])
-    step(api, "sales_assistant", ref, "track", "in_fulfillment", stage="生产备货", record="已完成生产,质检合格")
+    step(api, "sales_assistant", ref, "track", "in_fulfillment", stage="备货", record="已完成备货,质检合格",
+         actual_date="2030-05-18")
     risk = step(api, "production", ref, "raise_risk", "in_fulfillment", risk_type="material_shortage", description="缺少风扇")
     events = api["production"].get(f"/orders/{ref}/events").json()
     risk_id = events[-1]["payload"]["risk_id"]
-    step(api, "sales_manager", ref, "resolve_risk", "in_fulfillment", risk_id=risk_id, mitigation="协调优先生产")
+    step(api, "sales_manager", ref, "resolve_risk", "in_fulfillment", risk_id=risk_id,
+         mitigation_type="prioritise_production", mitigation="调整排产，优先生产本订单")
     step(api, "warehouse", ref, "prepare_shipment", "ready_to_ship", goods="服务器A型 × 10", quantity_checked=True,
          qc_passed=True, qc_report="合格")
     step(api, "logistics", ref, "ship", "shipped", method="express", carrier="顺丰速运", tracking_number="SF1", eta="2030-05-23")

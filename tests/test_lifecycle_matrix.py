@@ -58,7 +58,7 @@ def payload(action, order):
         "track": {"stage": "生产备货", "record": "进展正常"},
         "raise_risk": {"risk_type": "equipment_failure", "description": "设备故障"},
         "resolve_risk": {"risk_id": order.risks.filter(resolved_at__isnull=True).values_list("pk", flat=True).first() or 0,
-                         "mitigation": "协调优先生产"},
+                         "mitigation_type": "prioritise_production", "mitigation": "调整排产"},
         "prepare_shipment": {"goods": "服务器", "quantity_checked": True, "qc_passed": True, "qc_report": "合格"},
         "ship": {"method": "express", "carrier": "顺丰速运", "tracking_number": "SF1", "eta": "2030-05-23"},
         "accept": {"quantity_ok": True, "spec_ok": True, "appearance_ok": True, "signed_by": "李*"},
@@ -80,9 +80,11 @@ def trace(order_id):
 
 
 def prepare(state, action, order, users):
-    """Facts an allowed action needs first: an open risk to resolve, a visit before closing."""
+    """Facts an allowed action needs first: an open risk to resolve, stages done, a visit before closing."""
     if action == "resolve_risk" and state in ("confirmed", "in_fulfillment"):
         act(order, "raise_risk", users[SM], risk_type="other", description="待解决")
+    if action == "prepare_shipment" and state == "in_fulfillment":
+        act(order, "track", users[PR], stage="生产", record="生产完成", actual_date="2030-05-19")
     if action == "close" and state == "delivered":
         act(order, "follow_up", users[AM], channel="phone", record="运行正常", satisfaction=5)
 
@@ -139,4 +141,6 @@ def test_buttons_offer_exactly_the_allowed_actions(state, orders, users):
             expected.discard("close")  # offered only once the visit is done
         if state in ("confirmed", "in_fulfillment"):
             expected.discard("resolve_risk")  # offered only while a risk is open
+        if state == "in_fulfillment":
+            expected.discard("prepare_shipment")  # offered only once every stage is done
         assert set(available_actions(order, users[role])) == expected, role

@@ -18,7 +18,7 @@ from orderloop.orders import payloads as p
 from orderloop.orders.dates import feasible_date
 from orderloop.orders.lines import build_line, line_amount, lines_snapshot, products_for, recompute_total, replace_lines
 from orderloop.orders.models import OrderStatus as S
-from orderloop.orders.models import FulfillmentStage, Risk
+from orderloop.orders.models import Attachment, FulfillmentStage, Mitigation, Risk
 from orderloop.orders.rules import director_reasons
 
 STAY = "stay"
@@ -193,7 +193,14 @@ def agree_date(order, actor, payload: p.AgreeDatePayload):
         line.agreed_date = payload.agreed_date
         line.save(update_fields=["agreed_date"])
     order.promised_date = payload.agreed_date
-    return S.CONFIRMED, {"agreed_date": payload.agreed_date.isoformat(), "talk": payload.talk}
+    event = {"agreed_date": payload.agreed_date.isoformat(), "talk": payload.talk}
+    return _back_from_negotiation(order), event
+
+
+def _back_from_negotiation(order):
+    """A delay agreed during stocking or production goes back to it; a new order goes on to 已确认."""
+    opened = order.events.filter(to_status=S.DATE_NEGOTIATION).order_by("-occurred_at", "-id").first()
+    return S.IN_FULFILLMENT if opened and opened.from_status == S.IN_FULFILLMENT else S.CONFIRMED
 
 
 def start_fulfillment(order, actor, payload: p.StartFulfillmentPayload):
@@ -228,25 +235,39 @@ def raise_risk(order, actor, payload: p.RaiseRiskPayload):
 
 
 def resolve_risk(order, actor, payload: p.ResolveRiskPayload):
+    """Close a risk with its mitigation; agreeing a delay with the customer reopens the date (协商交期)."""
     risk = order.risks.filter(pk=payload.risk_id, resolved_at__isnull=True).first()
     if risk is None:
         raise InvalidInput(_("没有这个未解决的风险"), errors={"risk_id": [_("风险不存在或已解决")]})
+    risk.mitigation_type = payload.mitigation_type
     risk.mitigation = payload.mitigation
     risk.resolved_by = actor
     risk.resolved_at = clock.now()
-    risk.save(update_fields=["mitigation", "resolved_by", "resolved_at"])
-    return STAY, {"risk_id": risk.pk, "risk_type": risk.risk_type, "mitigation": risk.mitigation}
+    risk.save(update_fields=["mitigation_type", "mitigation", "resolved_by", "resolved_at"])
+    event = {"risk_id": risk.pk, "risk_type": risk.risk_type, "mitigation_type": risk.mitigation_type,
+             "mitigation": risk.mitigation}
+    if payload.mitigation_type == Mitigation.NEGOTIATE_DELAY:
+        return S.DATE_NEGOTIATION, event
+    return STAY, event
 
 
 def prepare_shipment(order, actor, payload: p.PrepareShipmentPayload):
-    errors = {}
+    """《发货准备单》: the goods list, the quantity and quality check, the QC report."""
+    problems = {}
     if not payload.quantity_checked:
-        errors["quantity_checked"] = [_("发货前须核对产品数量")]
+        problems["quantity_checked"] = [_("发货前须核对产品数量")]
     if not payload.qc_passed:
-        errors["qc_passed"] = [_("质检未通过，不能准备发货")]
-    if errors:
-        raise InvalidInput(_("发货准备未完成"), errors=errors)
-    return S.READY_TO_SHIP, payload.model_dump(mode="json", exclude={"version"})
+        problems["qc_passed"] = [_("质检未通过：请处理后重新质检")]
+    if problems:
+        raise DomainError(_("不能执行「发货准备」：%(reasons)s") % {
+            "reasons": "；".join(m for msgs in problems.values() for m in msgs)}, errors=problems)
+    event = payload.model_dump(mode="json", exclude={"version", "qc_report_attachment_id"})
+    if payload.qc_report_attachment_id is not None:
+        report = order.attachments.filter(pk=payload.qc_report_attachment_id, kind=Attachment.Kind.QC_REPORT).first()
+        if report is None:
+            raise InvalidInput(_("质检报告文件不存在"), errors={"qc_report_attachment_id": [_("不是本订单的质检报告")]})
+        event.update(qc_report_attachment_id=report.pk, qc_report_file=report.filename)
+    return S.READY_TO_SHIP, event
 
 
 def ship(order, actor, payload: p.ShipPayload):

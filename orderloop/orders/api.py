@@ -4,13 +4,14 @@ import json
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import File, Header, Query, Router, Schema, Status
+from ninja import File, Form, Header, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from orderloop.core.exceptions import InvalidInput
 from orderloop.orders import services
 from orderloop.orders.importing import orders_import
 from orderloop.orders.payloads import Payload
+from orderloop.orders.uploads import attachment_upload, files_kept_on_commit
 from orderloop.orders.schemas import EventOut, OrderCreate, OrderOut, OrderPage, OrderPatch
 from orderloop.orders.selectors import event_data, order_detail, order_get, order_list, order_summary, order_timeline
 from orderloop.orders.workflow import ACTIONS, TRANSITIONS, perform_action
@@ -75,6 +76,27 @@ def order_patch(request: HttpRequest, ref: str, data: OrderPatch):
     order = order_get(user=request.auth, ref=ref)
     services.order_update(order_id=order.pk, actor=request.auth, data=data)
     return _detail(request, order.ref)
+
+
+class AttachmentOut(Schema):
+    id: int
+    kind: str
+    filename: str
+    content_type: str
+    size: int
+
+
+@router.post("/{ref}/attachments", response={201: AttachmentOut}, summary="Add a file to an order (PDF, JPG or PNG)")
+def attachment_create(request: HttpRequest, ref: str, kind: Form[str], file: File[UploadedFile]):
+    order = order_get(user=request.auth, ref=ref)
+    with files_kept_on_commit():
+        attachment = attachment_upload(order=order, actor=request.auth, kind=kind, upload=file)
+    return Status(201, attachment)
+
+
+@router.get("/{ref}/attachments", response=list[AttachmentOut], summary="The order's files")
+def attachment_index(request: HttpRequest, ref: str):
+    return list(order_get(user=request.auth, ref=ref).attachments.all())
 
 
 @router.get("/{ref}/events", response=list[EventOut], summary="The order's timeline")

@@ -5,7 +5,10 @@ from datetime import date
 
 from django.conf import settings
 
+from orderloop.accounts.models import User
+from orderloop.core import clock
 from orderloop.core.calendar import BusinessCalendar
+from orderloop.orders.models import StageTemplate
 
 
 @dataclass(frozen=True)
@@ -56,3 +59,17 @@ def plan_stages(steps, *, start: date, calendar: BusinessCalendar) -> list[Plann
         day = add_working_days(calendar, day, step.working_days)
         planned.append(PlannedStage(step.name, step.owner_role, step.working_days, day))
     return planned
+
+
+def default_stage_plan() -> list[dict]:
+    """The default stage template planned from today on the business calendar, owners by role."""
+    template = StageTemplate.objects.filter(is_default=True).prefetch_related("steps").first()
+    if template is None:
+        return [{"name": "", "owner": "", "planned_date": ""}]
+    plan = plan_stages(template.steps.all(), start=clock.today(), calendar=BusinessCalendar.load())
+    owners = {}
+    for stage in plan:
+        if stage.owner_role not in owners:
+            person = User.objects.filter(is_active=True, groups__name=stage.owner_role).order_by("id").first()
+            owners[stage.owner_role] = person.username if person else ""
+    return [{"name": stage.name, "owner": owners[stage.owner_role], "planned_date": stage.planned_date} for stage in plan]

@@ -11,14 +11,10 @@ from django.db.models import TextChoices
 from django.utils.translation import gettext as _
 from pydantic import BaseModel
 
-from orderloop.accounts.models import User
-from orderloop.core import clock
-from orderloop.core.calendar import BusinessCalendar
 from orderloop.masterdata.models import Product
 from orderloop.masterdata.services import stock_available
-from orderloop.orders.dates import plan_stages
+from orderloop.orders.dates import default_stage_plan
 from orderloop.orders.labels import CHOICES, LABELS
-from orderloop.orders.models import StageTemplate
 from orderloop.orders.workflow import ACTIONS
 
 LONG_TEXT = {"missing", "reason", "comment", "summary", "outcome", "note", "talk", "record", "problem", "measure",
@@ -38,6 +34,8 @@ def _unwrap(annotation):
 
 
 def _kind(name: str, annotation) -> tuple[str, dict]:
+    if name.endswith("_attachment_id"):  # uploaded with the form, stored, then referenced by id
+        return "file", {}
     base, _optional = _unwrap(annotation)
     origin = typing.get_origin(base)
     if origin is typing.Literal:
@@ -112,23 +110,12 @@ def _initial(action: str, order) -> dict:
     if action == "prepare_shipment":
         return {"goods": "\n".join(f"{line.product_name} {line.model} × {line.quantity.normalize():f}" for line in lines),
                 "quantity_checked": True, "qc_passed": True}
-    if action == "track":
-        return {"stage": _("生产备货")}
+    if action == "track":  # the stage in hand: the first one of the plan not yet done
+        current = order.stages.filter(superseded=False, actual_date__isnull=True).order_by("position", "id").first()
+        if current is None:
+            return {"stage": _("生产备货")}
+        return {"stage": current.name, "planned_date": current.planned_date}
     return {}
-
-
-def default_stage_plan() -> list[dict]:
-    """The default stage template planned from today on the business calendar, owners by role."""
-    template = StageTemplate.objects.filter(is_default=True).prefetch_related("steps").first()
-    if template is None:
-        return [{"name": "", "owner": "", "planned_date": ""}]
-    plan = plan_stages(template.steps.all(), start=clock.today(), calendar=BusinessCalendar.load())
-    owners = {}
-    for stage in plan:
-        if stage.owner_role not in owners:
-            person = User.objects.filter(is_active=True, groups__name=stage.owner_role).order_by("id").first()
-            owners[stage.owner_role] = person.username if person else ""
-    return [{"name": stage.name, "owner": owners[stage.owner_role], "planned_date": stage.planned_date} for stage in plan]
 
 
 def action_form(action: str, order, *, data: dict | None = None, errors: dict | None = None) -> dict:
@@ -149,6 +136,7 @@ def action_form(action: str, order, *, data: dict | None = None, errors: dict | 
     if action == "resolve_risk":
         extra["risks"] = {r.pk: str(r) for r in order.risks.all() if r.is_open}
     return {"name": action, "label": _(spec.label), "fields": fields, "version": order.version,
+            "multipart": any(f["kind"] == "file" for f in fields),
             "form_errors": _errors_outside_the_form(errors or {}, spec.payload), **extra}
 
 
@@ -160,6 +148,10 @@ def _errors_outside_the_form(errors: dict, model) -> list[str]:
         if key != "__all__" and top not in model.model_fields:
             messages += [f"{_(LABELS.get(top, top))}：{m}" for m in msgs]
     return messages
+
+
+def file_fields(action: str) -> list[str]:
+    return [name for name in ACTIONS[action].payload.model_fields if name.endswith("_attachment_id")]
 
 
 def parse_post(action: str, post) -> dict:
@@ -194,6 +186,8 @@ def _shape(model: type[BaseModel], data: dict) -> dict:
                 rows = [raw[k] for k in sorted(raw, key=lambda k: int(k) if k.isdigit() else 0)]
                 rows = [_shape(item, row) for row in rows if any(str(v).strip() for v in row.values())]
                 shaped[name] = rows
+        elif kind == "file":
+            continue  # the view stores the upload and puts its id in
         elif raw is not None and str(raw).strip() != "":
             shaped[name] = raw
         elif raw is not None and kind in ("text", "textarea") and info.is_required():

@@ -24,6 +24,7 @@ from orderloop.orders.models import Attachment, IncomingMail
 from orderloop.orders.registers import REGISTER_1
 from orderloop.orders.schemas import DraftCreate
 from orderloop.orders.services import order_receive
+from orderloop.orders.uploads import file_stored, files_kept_on_commit
 
 logger = logging.getLogger(__name__)
 MAX_MAIL_BYTES = 20 * 1024 * 1024
@@ -105,10 +106,11 @@ def mail_receive(*, raw: bytes, actor=None, customer: Customer | None = None) ->
         seen = IncomingMail.objects.filter(message_id=parsed.message_id).exclude(state=IncomingMail.State.IGNORED).first()
         if seen:
             return seen
-    with transaction.atomic():
+    with files_kept_on_commit():
         incoming = IncomingMail(message_id=parsed.message_id[:300], sender=f"{parsed.sender_name} <{parsed.sender_email}>"[:300],
                                 subject=parsed.subject[:300], received_at=clock.now())
         incoming.raw.save("mail.eml", io.BytesIO(raw), save=False)
+        file_stored(incoming.raw)
         incoming.save()
         matched, contact = customer_for(parsed.sender_email)
         customer = customer or matched

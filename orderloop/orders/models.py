@@ -161,12 +161,19 @@ class RiskType(models.TextChoices):
     OTHER = "other", _("其他")
 
 
+class Mitigation(models.TextChoices):
+    PRIORITISE_PRODUCTION = "prioritise_production", _("协调优先生产")
+    NEGOTIATE_DELAY = "negotiate_delay", _("与客户协商延期")
+    OTHER = "other", _("其他")
+
+
 class Risk(models.Model):
     order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="risks")
     risk_type = models.CharField(_("风险类型"), max_length=30, choices=RiskType.choices)
     description = models.TextField(_("风险描述"))
     raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
     raised_at = models.DateTimeField(_("发现时间"))
+    mitigation_type = models.CharField(_("解决方式"), max_length=30, choices=Mitigation.choices, blank=True)
     mitigation = models.TextField(_("解决措施"), blank=True)
     resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
     resolved_at = models.DateTimeField(_("解决时间"), null=True, blank=True)
@@ -259,6 +266,7 @@ class Attachment(models.Model):
         SOURCE_MAIL = "source_mail", _("原始邮件")
         MAIL_ATTACHMENT = "mail_attachment", _("邮件附件")
         SCAN = "scan", _("书面订单扫描件")
+        QC_REPORT = "qc_report", _("质检报告")
 
     order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="attachments")
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)

@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from orderloop.core.dates import DateIn
-from orderloop.orders.models import Availability, RiskType
+from orderloop.orders.models import Availability, Mitigation, RiskType
 
 Text = Field(min_length=1, max_length=2000)
 
@@ -114,6 +114,7 @@ class RaiseRiskPayload(Payload):
 
 class ResolveRiskPayload(Payload):
     risk_id: int
+    mitigation_type: Mitigation = Field(description="negotiate_delay reopens the date with the customer (协商交期).")
     mitigation: str = Text
 
 
@@ -121,7 +122,9 @@ class PrepareShipmentPayload(Payload):
     goods: str = Field(min_length=1, max_length=4000, description="The goods list.")
     quantity_checked: bool
     qc_passed: bool
-    qc_report: str = Text
+    qc_report: str = Field(min_length=1, max_length=2000, description="The QC conclusion.")
+    qc_report_attachment_id: int | None = Field(
+        None, description="The QC report file, uploaded first with POST /orders/{ref}/attachments (kind qc_report).")
 
 
 class ShipPayload(Payload):

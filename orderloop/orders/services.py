@@ -3,8 +3,6 @@ Lifecycle actions go through ``orders.workflow.perform_action``."""
 import secrets
 from decimal import Decimal
 
-from django.core.files.base import ContentFile
-
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -17,8 +15,9 @@ from orderloop.orders.access import order_visible_to
 from orderloop.core.phones import phone_e164
 from orderloop.orders.actions import apply_order_fields, field_value_problems
 from orderloop.orders.lines import build_line, products_for
-from orderloop.orders.models import Attachment, Channel, IdempotencyKey, OrderEvent, OrderLine, SalesOrder
+from orderloop.orders.models import Channel, IdempotencyKey, OrderEvent, OrderLine, SalesOrder
 from orderloop.orders.models import OrderStatus as S
+from orderloop.orders.uploads import attachment_store, files_kept_on_commit
 from orderloop.orders.schemas import DraftCreate, OrderCreate, OrderPatch
 from orderloop.orders.workflow import order_state
 
@@ -48,7 +47,7 @@ def order_receive(*, actor, data: OrderCreate, owner=None, attachments=()) -> Sa
     if owner is None:
         raise InvalidInput(_("客户没有客户经理，无法确定销售负责人"), errors={"customer_id": [_("请先为客户指定客户经理")]})
     now = clock.now()
-    with transaction.atomic():
+    with files_kept_on_commit():
         order = SalesOrder(
             provisional_ref=new_provisional_ref(),
             status=S.RECEIVED,
@@ -84,14 +83,6 @@ def order_receive(*, actor, data: OrderCreate, owner=None, attachments=()) -> Sa
         audit_record(actor=actor, obj=order, operation="received", changes=diff({}, order_state(order)),
                      object_type="orders.salesorder")
     return order
-
-
-def attachment_store(*, order, kind, filename, content_type, content: bytes, actor, now) -> Attachment:
-    attachment = Attachment(order=order, kind=kind, filename=filename[:255], content_type=content_type[:100],
-                            size=len(content), uploaded_by=actor, uploaded_at=now)
-    attachment.file.save(filename, ContentFile(content), save=False)
-    attachment.save()
-    return attachment
 
 
 def order_update(*, order_id: int, actor, data: OrderPatch) -> SalesOrder:

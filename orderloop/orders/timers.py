@@ -86,17 +86,9 @@ def timers_after_action(*, order, action: str, source: str, event_payload: dict,
             due = _due(rule.kind, now, calendar)
         OrderTimer.objects.create(order=order, kind=rule.kind, started_at=now, due_at=due, escalate_to=rule.escalate_to,
                                   estimated=bool(calendar.estimated_days))
-    if action == "raise_risk":
-        _escalate_risk(order, event_payload, now)
-
-
-def _escalate_risk(order, event_payload, now):
-    """A delay risk is told to the sales manager at once (问题不过夜)."""
-    notify(event="risk_raised", key=f"risk:{event_payload['risk_id']}", order=order, url=order_url(order),
-           subject=_("订单 %(ref)s 出现延期风险") % {"ref": order.ref},
-           body=event_payload.get("description", ""))
-    OrderTimer.objects.create(order=order, kind=TimerKind.RISK, started_at=now, due_at=now, met_at=now,
-                              state=TimerState.MET, escalate_to="sales_manager")
+    if action == "raise_risk":  # told at once (orders.notices): the deadline is met when it is raised
+        OrderTimer.objects.create(order=order, kind=TimerKind.RISK, started_at=now, due_at=now, met_at=now,
+                                  state=TimerState.MET, escalate_to="sales_manager")
 
 
 def timer_start(*, order, kind: str, now: datetime, due: datetime, escalate_to: str = "sales_manager",

@@ -15,7 +15,7 @@ from orderloop.orders.models import OrderTimer, Risk, SalesOrder, TimerState
 from orderloop.orders.workflow import ACTIONS, TERMINAL, TRANSITIONS, available_actions
 
 # Actions anyone may take in passing; they do not make an order "wait for" someone.
-INCIDENTAL = {"raise_risk", "resolve_risk", "amend", "cancel"}
+INCIDENTAL = {"raise_risk", "resolve_risk", "amend", "short_close", "cancel"}
 # Who answers for a running deadline, by kind.
 RESPONSIBLE = {
     "contact": {"sales_assistant", "account_manager"}, "approval": {"sales_manager", "sales_director"},

@@ -16,10 +16,10 @@ from orderloop.core.exceptions import DomainError, InvalidInput, NotFound
 from orderloop.core.validation import pydantic_errors
 from orderloop.masterdata.models import Customer, Product
 from orderloop.orders import services
-from orderloop.orders.uploads import scan_attachment
+from orderloop.orders.uploads import attachment_upload, checked_upload, files_kept_on_commit
 from orderloop.orders.board import board
 from orderloop.orders.documents import order_confirmation_pdf
-from orderloop.orders.forms import action_form, parse_post
+from orderloop.orders.forms import action_form, file_fields, parse_post
 from orderloop.orders.importing import import_template, orders_import
 from orderloop.orders.mail import mail_convert, mail_receive
 from orderloop.orders.models import Channel, IncomingMail, OrderStatus
@@ -111,7 +111,12 @@ def order_action(request, ref, action):
         raise Http404(action)
     data = parse_post(action, request.POST)
     try:
-        event = perform_action(order_id=order.pk, action_name=action, actor=request.user, data=data)
+        with files_kept_on_commit():  # an upload stays only if the action succeeds
+            for name in file_fields(action):
+                if request.FILES.get(name):
+                    data[name] = attachment_upload(order=order, actor=request.user, upload=request.FILES[name], field=name,
+                                                   kind=name.removesuffix("_attachment_id")).pk
+            event = perform_action(order_id=order.pk, action_name=action, actor=request.user, data=data)
     except DomainError as exc:
         errors = exc.errors if isinstance(exc, InvalidInput) else {"__all__": [exc.message]}
         if isinstance(exc, InvalidInput) and exc.message and not errors.get("__all__"):
@@ -137,7 +142,7 @@ def order_new(request):
         try:
             data = OrderCreate.model_validate(payload)
             scan = request.FILES.get("scan")
-            attachments = [scan_attachment(scan)] if scan else []
+            attachments = [checked_upload(scan, field="scan")] if scan else []
             order = services.order_receive(actor=request.user, data=data, attachments=attachments)
         except ValidationError as exc:
             errors = pydantic_errors(exc)

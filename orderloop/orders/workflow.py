@@ -27,6 +27,7 @@ from orderloop.orders.lines import lines_snapshot
 from orderloop.orders.models import OrderEvent, OrderStatus, SalesOrder
 from orderloop.orders.models import OrderStatus as S
 from orderloop.orders.rules import approval_conflict
+from orderloop.orders.notices import notices_after_action
 from orderloop.orders.timers import timers_after_action
 
 SYSTEM = "system"  # the worker acting on its own (automatic close)
@@ -68,11 +69,11 @@ TRANSITIONS: list[Transition] = [
     row("reject", S.PENDING_APPROVAL, S.REJECTED, R.SALES_MANAGER),
     row("reject", S.PENDING_DIRECTOR, S.REJECTED, R.SALES_DIRECTOR),
     row("confirm_stock", S.PENDING_STOCK_CHECK, {S.CONFIRMED, S.DATE_NEGOTIATION}, OPERATIONS),
-    row("agree_date", S.DATE_NEGOTIATION, S.CONFIRMED, R.ACCOUNT_MANAGER),
+    row("agree_date", S.DATE_NEGOTIATION, {S.CONFIRMED, S.IN_FULFILLMENT}, R.ACCOUNT_MANAGER),
     row("start_fulfillment", S.CONFIRMED, S.IN_FULFILLMENT, OPERATIONS),
     row("track", S.IN_FULFILLMENT, STAY, {R.SALES_ASSISTANT, R.WAREHOUSE, R.PRODUCTION}),
     row("raise_risk", {S.CONFIRMED, S.IN_FULFILLMENT}, STAY, ALL_ROLES),
-    row("resolve_risk", {S.CONFIRMED, S.IN_FULFILLMENT}, STAY, ALL_ROLES),
+    row("resolve_risk", {S.CONFIRMED, S.IN_FULFILLMENT}, {STAY, S.DATE_NEGOTIATION}, ALL_ROLES),
     row("prepare_shipment", S.IN_FULFILLMENT, S.READY_TO_SHIP, R.WAREHOUSE),
     row("ship", S.READY_TO_SHIP, S.SHIPPED, R.LOGISTICS),
     row("accept", S.SHIPPED, S.DELIVERED, {R.ACCOUNT_MANAGER, R.LOGISTICS}),
@@ -92,6 +93,13 @@ def _approver_guard(order, user):
 
 def _open_risk_guard(order, user):
     return None if order.risks.filter(resolved_at__isnull=True).exists() else _("没有未解决的风险")
+
+
+def _stages_done_guard(order, user):
+    open_stages = list(order.stages.filter(superseded=False, actual_date__isnull=True).values_list("name", flat=True))
+    if open_stages:
+        return _("以下环节尚未完成：%(stages)s") % {"stages": "、".join(open_stages)}
+    return None
 
 
 def _close_guard(order, user):
@@ -127,7 +135,8 @@ ACTIONS: dict[str, Action] = {a.name: a for a in [
     Action("track", N_("进度跟进"), "progress_tracked", p.TrackPayload, actions.track),
     Action("raise_risk", N_("上报风险"), "risk_raised", p.RaiseRiskPayload, actions.raise_risk),
     Action("resolve_risk", N_("解决风险"), "risk_resolved", p.ResolveRiskPayload, actions.resolve_risk, guards=(_open_risk_guard,)),
-    Action("prepare_shipment", N_("发货准备"), "shipment_prepared", p.PrepareShipmentPayload, actions.prepare_shipment),
+    Action("prepare_shipment", N_("发货准备"), "shipment_prepared", p.PrepareShipmentPayload, actions.prepare_shipment,
+           guards=(_stages_done_guard,)),
     Action("ship", N_("发货"), "shipped", p.ShipPayload, actions.ship),
     Action("accept", N_("客户验收"), "accepted", p.AcceptPayload, actions.accept),
     Action("follow_up", N_("客户回访"), "followed_up", p.FollowUpPayload, actions.follow_up),
@@ -245,6 +254,7 @@ def perform_action(*, order_id: int, action_name: str, actor, data) -> OrderEven
             from_status=source, to_status=order.status, payload=event_payload,
         )
         timers_after_action(order=order, action=action_name, source=source, event_payload=event_payload, now=now)
+        notices_after_action(order=order, action=action_name, event=event, event_payload=event_payload)
         audit_record(actor=actor, obj=order, operation=action.event_type, changes=diff(before, order_state(order)),
                      object_type="orders.salesorder")
     return event
