@@ -27,3 +27,7 @@ class Api:
 
     def action(self, ref, action, **payload):
         return self.post(f"/orders/{ref}/actions/{action}", payload)
+
+    def upload(self, path, **fields):
+        """A multipart POST (files as SimpleUploadedFile)."""
+        return self.client.post(f"/api{path}", fields, **self._headers())

@@ -265,3 +265,64 @@ def test_two_level_approval_a_short_line_and_the_agreed_date(browser, web_server
     assert page.locator("#order-status").inner_text() == "已确认"
     assert feasible.isoformat() in page.locator("dl.facts").inner_text()
     page.close()
+
+
+def test_a_late_stage_and_a_material_shortage_reach_the_manager_who_resolves_it(browser, web_server, users, orders):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from orderloop.notifications.models import Notification
+    from tests.conftest import act
+
+    today = timezone.localdate()
+    order = act(orders.at("confirmed"), "start_fulfillment", users["production"], stages=[
+        {"name": "生产", "owner": "production", "planned_date": (today - timedelta(days=2)).isoformat()},
+        {"name": "质检", "owner": "warehouse", "planned_date": (today + timedelta(days=5)).isoformat()}])
+
+    # production records the stage finished today, two days late, and raises a material shortage
+    page = log_in(browser, web_server, "production")
+    page.goto(f"{web_server.url}/orders/{order.number}/")
+    assert "以下环节尚未完成：生产、质检" not in page.content()  # production does not prepare shipments
+    page.locator("#action-track summary").click()
+    track = page.locator("form[data-action=track]")
+    assert track.get_by_label("当前阶段").input_value() == "生产"
+    track.get_by_label("跟进记录").fill("生产完成，比计划晚2天")
+    track.get_by_label("存在问题").fill("芯片到货延迟")
+    track.get_by_label("实际完成时间").fill(today.isoformat())
+    track.get_by_role("button", name="提交：进度跟进").click()
+    page.wait_for_selector("text=进度跟进：已完成")
+    assert today.isoformat() in page.locator("#stages").inner_text()
+    page.locator("#action-raise_risk summary").click()
+    risk = page.locator("form[data-action=raise_risk]")
+    risk.get_by_label("风险类型").select_option(label="原材料短缺")
+    risk.get_by_label("描述").fill("包装用防静电袋缺货，质检后无法包装")
+    risk.get_by_role("button", name="提交：上报风险").click()
+    page.wait_for_selector("text=上报风险：已完成")
+    page.close()
+    assert Notification.objects.filter(event="risk_raised", recipient=users["sales_manager"]).exists()
+
+    # the sales manager sees it on the today page and on the board
+    page = log_in(browser, web_server, "sales_manager")
+    risks = page.locator("#risks")
+    assert order.number in risks.inner_text() and "防静电袋" in risks.inner_text()
+    page.get_by_role("link", name="看板").click()
+    card = page.locator(".board-card", has_text=order.number)
+    assert "风险：原材料短缺" in card.inner_text()
+    assert page.locator("section[data-stage=质检]").get_by_text(order.number).count() == 1
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    page.screenshot(path=os.path.join(ARTIFACTS, "board.png"), full_page=True)
+
+    # and resolves it with a mitigation
+    card.get_by_role("link", name=order.number).click()
+    page.locator("#action-resolve_risk summary").click()
+    resolve = page.locator("form[data-action=resolve_risk]")
+    resolve.get_by_label("解决方式").select_option(label="协调优先生产")
+    resolve.get_by_label("解决措施").fill("协调采购加急，今日到货后优先包装")
+    resolve.get_by_role("button", name="提交：解决风险").click()
+    page.wait_for_selector("text=解决风险：已完成")
+    assert "已解决（协调优先生产）：协调采购加急" in page.locator("#risks").inner_text()
+    assert page.locator("#order-status").inner_text() == "备货/生产中"
+    page.close()
+    risk = order.risks.get()
+    assert risk.resolved_by == users["sales_manager"] and risk.mitigation_type == "prioritise_production"

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 
 from orderloop.core import clock
 from orderloop.orders.access import filter_visible
-from orderloop.orders.models import FulfillmentStage, SalesOrder
+from orderloop.orders.models import FulfillmentStage, Risk, SalesOrder
 from orderloop.orders.models import OrderStatus as S
 
 
@@ -15,6 +15,7 @@ class Card:
     order: SalesOrder
     stage: FulfillmentStage | None
     late: bool
+    risks: list = field(default_factory=list)  # open risks
 
 
 @dataclass
@@ -28,7 +29,8 @@ def board(*, user, owner: str | None = None, customer_id: int | None = None, sta
     orders = (filter_visible(SalesOrder.objects.filter(status=S.IN_FULFILLMENT), user)
               .select_related("customer", "owner")
               .prefetch_related(Prefetch("stages", queryset=FulfillmentStage.objects.filter(superseded=False)
-                                         .select_related("owner").order_by("position", "id")))
+                                         .select_related("owner").order_by("position", "id")),
+                                Prefetch("risks", queryset=Risk.objects.filter(resolved_at__isnull=True), to_attr="open_risks"))
               .order_by("created_at", "id"))
     if customer_id:
         orders = orders.filter(customer_id=customer_id)
@@ -41,5 +43,5 @@ def board(*, user, owner: str | None = None, customer_id: int | None = None, sta
         if owner and not (current and current.owner and current.owner.username == owner):
             continue
         late = bool(current and current.planned_date < today)
-        columns.setdefault(name, Column(name)).cards.append(Card(order, current, late))
+        columns.setdefault(name, Column(name)).cards.append(Card(order, current, late, order.open_risks))
     return list(columns.values())

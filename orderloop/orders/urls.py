@@ -21,6 +21,8 @@ urlpatterns = [
     path("orders/<str:ref>/copy/", views.order_copy, name="copy"),
     path("orders/<str:ref>/documents/review/", views.review_form, name="review_form"),
     path("orders/<str:ref>/documents/internal/", views.internal_slip, name="internal_slip"),
+    path("orders/<str:ref>/documents/progress/", views.progress_sheet, name="progress_sheet"),
+    path("orders/<str:ref>/documents/shipment/", views.shipment_slip, name="shipment_slip"),
     path("orders/<str:ref>/documents/confirmation.pdf", views.confirmation_pdf, name="confirmation_pdf"),
     path("orders/<str:ref>/attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
 ]

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_noop as N_
 from django.views.decorators.http import require_POST
 from pydantic import ValidationError
 
+from orderloop.core import clock
 from orderloop.core.exceptions import DomainError, InvalidInput, NotFound
 from orderloop.core.validation import pydantic_errors
 from orderloop.masterdata.models import Customer, Product
@@ -22,14 +23,14 @@ from orderloop.orders.documents import order_confirmation_pdf
 from orderloop.orders.forms import action_form, file_fields, parse_post
 from orderloop.orders.importing import import_template, orders_import
 from orderloop.orders.mail import mail_convert, mail_receive
-from orderloop.orders.models import Channel, IncomingMail, OrderStatus
+from orderloop.orders.models import Channel, IncomingMail, OrderStatus, SalesOrder
 from orderloop.orders.registers import REGISTER_2, csv_bytes, progress_rows, xlsx_bytes
 from orderloop.orders.review import possible_duplicates, review_checklist
 from orderloop.orders.rules import director_reasons, percent
 from orderloop.orders.schemas import OrderCreate, OrderPatch
 from orderloop.orders.today import user_today
 from orderloop.orders.selectors import customer_history, event_data, order_get, order_list, sees_cost, shown_phone
-from orderloop.orders.workflow import ACTIONS, available_actions, perform_action
+from orderloop.orders.workflow import ACTIONS, available_actions, blocked_actions, perform_action
 
 INTAKE_LINE_ROWS = 5
 APPROVAL_STATES = {OrderStatus.PENDING_APPROVAL, OrderStatus.PENDING_DIRECTOR}
@@ -74,6 +75,7 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
         for name in actions
     ]
     reviewing = "review" in actions
+    events = [event_data(e) for e in order.events.select_related("actor").order_by("occurred_at", "id")]
     return {
         "order": order,
         "checklist": review_checklist(order) if reviewing else [],
@@ -86,8 +88,11 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
         "margin_percent": percent(order.margin) if order.margin is not None else "—",
         "director_reasons": director_reasons(order) if sees_cost(request.user) and order.status in APPROVAL_STATES else [],
         "history": customer_history(order) if sees_cost(request.user) and order.status in APPROVAL_STATES else [],
-        "events": [event_data(e) for e in order.events.select_related("actor").order_by("occurred_at", "id")],
+        "events": events,
+        "shipment_prepared": any(e["type"] == "shipment_prepared" for e in events),
         "forms": forms,
+        "blocked": blocked_actions(order, request.user),
+        "today": clock.today(),
         "open_action": failed_action,
         "risks": list(order.risks.all()),
         "timers": list(order.timers.all()),
@@ -342,6 +347,31 @@ def internal_slip(request, ref):
     events = [event_data(e) for e in order.events.select_related("actor").order_by("occurred_at", "id")]
     return render(request, "orders/documents/internal_slip.html", {"order": order, "events": events,
                                                                      "lines": list(order.lines.all())})
+
+
+@login_required
+def progress_sheet(request, ref):
+    """《生产备货进度表》 of one order, printable: its stages, progress records and risks."""
+    order = _get_order(request, ref)
+    return render(request, "orders/documents/progress_sheet.html", {
+        "order": order, "stages": list(order.stages.filter(superseded=False).select_related("owner")),
+        "headers": REGISTER_2[1:], "records": [row[1:] for row in progress_rows(SalesOrder.objects.filter(pk=order.pk))],
+        "risks": list(order.risks.all()), "today": clock.today(), "printed_at": clock.now(),
+    })
+
+
+@login_required
+def shipment_slip(request, ref):
+    """《发货准备单》, printable, once the warehouse has prepared the shipment."""
+    order = _get_order(request, ref)
+    prepared = order.events.filter(type="shipment_prepared").select_related("actor").order_by("-occurred_at", "-id").first()
+    if prepared is None:
+        raise Http404(_("尚未完成发货准备"))
+    report_id = prepared.payload.get("qc_report_attachment_id")
+    return render(request, "orders/documents/shipment_slip.html", {
+        "order": order, "prepared": prepared, "lines": list(order.lines.all()),
+        "report": order.attachments.filter(pk=report_id).first() if report_id else None,
+    })
 
 
 @login_required

@@ -194,6 +194,24 @@ def refusal(order, user, action_name: str) -> DomainError | None:
     return None
 
 
+def blocked_actions(order, user) -> list[tuple[str, str]]:
+    """(label, why) of the actions ``user`` would take now but for a missing fact, e.g. stages still open."""
+    if not order_visible_to(order, user):
+        return []
+    names = dict.fromkeys(t.action for t in TRANSITIONS if order.status in t.sources and t.roles & _actor_roles(user))
+    blocked = []
+    for name in names:
+        if name in QUIETLY_REFUSED:
+            continue
+        problem = refusal(order, user, name)
+        if problem is not None and type(problem) is DomainError:
+            blocked.append((_(ACTIONS[name].label), problem.message))
+    return blocked
+
+
+QUIETLY_REFUSED = {"resolve_risk"}  # nothing to resolve is not worth a word
+
+
 def available_actions(order, user) -> list[str]:
     """The actions ``user`` may take on ``order`` now, in table order."""
     if not order_visible_to(order, user):
