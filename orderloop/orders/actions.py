@@ -5,6 +5,8 @@ order (never its status) and returns ``(target, event_payload)``; the target
 is a state or ``STAY``. ``orders.workflow`` runs them: it checks the move,
 sets the status, writes the event and the audit, all in one transaction.
 """
+from decimal import Decimal
+
 from django.utils.translation import gettext as _
 
 from orderloop.accounts.models import User
@@ -18,7 +20,7 @@ from orderloop.orders import payloads as p
 from orderloop.orders.dates import feasible_date
 from orderloop.orders.lines import build_line, line_amount, lines_snapshot, products_for, recompute_total, replace_lines
 from orderloop.orders.models import OrderStatus as S
-from orderloop.orders.models import Attachment, FulfillmentStage, Mitigation, Risk
+from orderloop.orders.models import Attachment, FulfillmentStage, Mitigation, Risk, Shipment, ShipmentLine
 from orderloop.orders.rules import director_reasons
 
 STAY = "stay"
@@ -270,8 +272,44 @@ def prepare_shipment(order, actor, payload: p.PrepareShipmentPayload):
     return S.READY_TO_SHIP, event
 
 
+def shipped_quantities(order) -> dict[int, Decimal]:
+    totals: dict[int, Decimal] = {}
+    for line in ShipmentLine.objects.filter(shipment__order=order):
+        totals[line.order_line_id] = totals.get(line.order_line_id, Decimal(0)) + line.quantity
+    return totals
+
+
 def ship(order, actor, payload: p.ShipPayload):
-    return S.SHIPPED, payload.model_dump(mode="json", exclude={"version"})
+    """A consignment (发货批次) of some or all of what is not yet shipped; the order is 已发货 once everything is."""
+    lines = {line.pk: line for line in order.lines.all()}
+    shipped = shipped_quantities(order)
+    remaining = {pk: line.open_quantity - shipped.get(pk, Decimal(0)) for pk, line in lines.items()}
+    if payload.lines is None:
+        wanted = {pk: quantity for pk, quantity in remaining.items() if quantity > 0}
+    else:
+        wanted, errors = {}, {}
+        for index, item in enumerate(payload.lines):
+            if item.line_id not in lines:
+                errors[f"lines.{index}.line_id"] = [_("不是本订单的行")]
+            elif item.quantity + wanted.get(item.line_id, Decimal(0)) > remaining[item.line_id]:
+                errors[f"lines.{index}.quantity"] = [
+                    _("超过未发数量 %(n)s") % {"n": f"{remaining[item.line_id].normalize():f}"}]
+            else:
+                wanted[item.line_id] = wanted.get(item.line_id, Decimal(0)) + item.quantity
+        if errors:
+            raise InvalidInput(_("发货明细有误"), errors=errors)
+    if not wanted:
+        raise InvalidInput(_("没有未发的货物"), errors={"lines": [_("没有未发的货物")]})
+    shipment = Shipment.objects.create(
+        order=order, position=order.shipments.count() + 1, method=payload.method, carrier=payload.carrier,
+        tracking_number=payload.tracking_number, eta=payload.eta, shipped_at=clock.now(), shipped_by=actor)
+    ShipmentLine.objects.bulk_create(
+        ShipmentLine(shipment=shipment, order_line=lines[pk], quantity=quantity) for pk, quantity in wanted.items())
+    complete = all(remaining[pk] - wanted.get(pk, Decimal(0)) <= 0 for pk in lines)
+    event = {**payload.model_dump(mode="json", exclude={"version", "lines"}), "shipment_id": shipment.pk,
+             "batch": shipment.position,
+             "goods": [f"{lines[pk].product_name} {lines[pk].model} × {quantity.normalize():f}" for pk, quantity in wanted.items()]}
+    return (S.SHIPPED if complete else STAY), {**event, "complete": complete}
 
 
 def accept(order, actor, payload: p.AcceptPayload):

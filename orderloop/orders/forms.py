@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from orderloop.masterdata.models import Product
 from orderloop.masterdata.services import stock_available
+from orderloop.orders.actions import shipped_quantities
 from orderloop.orders.dates import default_stage_plan
 from orderloop.orders.labels import CHOICES, LABELS
 from orderloop.orders.workflow import ACTIONS
@@ -110,6 +111,11 @@ def _initial(action: str, order) -> dict:
     if action == "prepare_shipment":
         return {"goods": "\n".join(f"{line.product_name} {line.model} × {line.quantity.normalize():f}" for line in lines),
                 "quantity_checked": True, "qc_passed": True}
+    if action == "ship":  # everything not yet shipped; lower a quantity or clear it for a part shipment
+        shipped = shipped_quantities(order)
+        remaining = [(line, line.open_quantity - shipped.get(line.pk, Decimal(0))) for line in lines]
+        return {"lines": [{"line_id": line.pk, "quantity": f"{quantity.normalize():f}"}
+                          for line, quantity in remaining if quantity > 0]}
     if action == "track":  # the stage in hand: the first one of the plan not yet done
         current = order.stages.filter(superseded=False, actual_date__isnull=True).order_by("position", "id").first()
         if current is None:
@@ -123,7 +129,7 @@ def action_form(action: str, order, *, data: dict | None = None, errors: dict | 
     values = data if data is not None else _initial(action, order)
     fields = _fields(spec.payload, action=action, values=values, errors=errors or {})
     extra = {}
-    if action in ("confirm_stock", "amend", "short_close"):
+    if action in ("confirm_stock", "amend", "short_close", "ship"):
         lines = list(order.lines.all())
         extra["line_labels"] = {line.pk: f"{line.position}. {line.product_name} {line.model} × {line.quantity.normalize():f}"
                                 for line in lines}
@@ -167,7 +173,10 @@ def parse_post(action: str, post) -> dict:
         for part in parts[:-1]:
             target = target.setdefault(part, {})
         target[parts[-1]] = value
-    return _shape(model, data)
+    shaped = _shape(model, data)
+    if action == "ship" and "lines" in shaped:  # a line with no quantity is not in this consignment
+        shaped["lines"] = [row for row in shaped["lines"] if row.get("quantity")]
+    return shaped
 
 
 def _shape(model: type[BaseModel], data: dict) -> dict:

@@ -191,6 +191,51 @@ class Risk(models.Model):
         return self.resolved_at is None
 
 
+class ShippingMethod(models.TextChoices):
+    EXPRESS = "express", _("快递")
+    LESS_THAN_TRUCKLOAD = "less_than_truckload", _("零担")
+    TRUCKLOAD = "truckload", _("整车运输")
+    PICKUP = "pickup", _("自提")
+    OTHER = "other", _("其他")
+
+
+class Shipment(models.Model):
+    """One consignment of an order (发货批次): its lines, carrier and tracking number, and its receipt."""
+
+    order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="shipments")
+    position = models.PositiveSmallIntegerField(_("批次"))
+    method = models.CharField(_("物流方式"), max_length=30, choices=ShippingMethod.choices)
+    carrier = models.CharField(_("承运商"), max_length=100)
+    tracking_number = models.CharField(_("物流单号"), max_length=100)
+    eta = models.DateField(_("预计送达时间"))
+    shipped_at = models.DateTimeField(_("发货时间"))
+    shipped_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    notice_sent_at = models.DateTimeField(_("物流预告时间"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("验收时间"), null=True, blank=True)
+    received_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
+    received_by_name = models.CharField(_("签收人"), max_length=100, blank=True)
+    receipt_via = models.CharField(_("签收方式"), max_length=10, blank=True)  # scan | link
+    receipt_address = models.GenericIPAddressField(_("签收地址"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["order", "position"], name="shipment_position_unique")]
+        verbose_name = _("发货批次")
+        verbose_name_plural = _("发货批次")
+
+    def __str__(self):
+        return f"{self.order_id} #{self.position} {self.tracking_number}"
+
+
+class ShipmentLine(models.Model):
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="shipped")
+    quantity = models.DecimalField(_("数量"), max_digits=12, decimal_places=3)
+
+    class Meta:
+        ordering = ["order_line__position", "id"]
+
+
 class IdempotencyKey(models.Model):
     """Remembers what an API create with an ``Idempotency-Key`` produced."""
 
@@ -228,6 +273,7 @@ class OrderTimer(models.Model):
 
     order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="timers")
     ticket = models.ForeignKey("aftersales.Ticket", null=True, blank=True, on_delete=models.CASCADE, related_name="timers")
+    shipment = models.ForeignKey(Shipment, null=True, blank=True, on_delete=models.CASCADE, related_name="timers")
     kind = models.CharField(_("期限"), max_length=30, choices=TimerKind.choices)
     started_at = models.DateTimeField(_("开始时间"))
     due_at = models.DateTimeField(_("截止时间"), db_index=True)

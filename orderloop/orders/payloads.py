@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from orderloop.core.dates import DateIn
-from orderloop.orders.models import Availability, Mitigation, RiskType
+from orderloop.orders.models import Availability, Mitigation, RiskType, ShippingMethod
 
 Text = Field(min_length=1, max_length=2000)
 
@@ -127,11 +127,18 @@ class PrepareShipmentPayload(Payload):
         None, description="The QC report file, uploaded first with POST /orders/{ref}/attachments (kind qc_report).")
 
 
+class ShipLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    line_id: int
+    quantity: Decimal = Field(gt=0, max_digits=12, decimal_places=3)
+
+
 class ShipPayload(Payload):
-    method: Literal["express", "less_than_truckload", "truckload", "pickup", "other"]
+    method: ShippingMethod
     carrier: str = Field(min_length=1, max_length=100)
     tracking_number: str = Field(min_length=1, max_length=100)
     eta: DateIn
+    lines: list[ShipLine] | None = Field(None, description="What this consignment carries; leave out to ship everything not yet shipped.")
 
 
 class AcceptanceIssue(BaseModel):

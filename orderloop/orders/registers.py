@@ -20,6 +20,34 @@ def progress_rows(orders_queryset):
         ]
 
 
+LOGISTICS_TABLE = ["订单编号", "客户名称", "发货批次", "货物", "物流方式", "承运商", "物流单号", "发货时间", "预计送达时间",
+                   "物流预告时间", "签收时间", "签收人"]
+
+
+def logistics_rows(orders_queryset):
+    """《物流跟踪表》: one row per consignment of the given orders."""
+    from django.db.models import Prefetch
+
+    from orderloop.core.calendar import SHANGHAI
+    from orderloop.orders.models import Shipment, ShipmentLine
+
+    def when(moment):
+        return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+    shipments = (Shipment.objects.filter(order__in=orders_queryset.values("pk"))
+                 .select_related("order", "order__customer")
+                 .prefetch_related(Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line")))
+                 .order_by("shipped_at", "id"))
+    for shipment in shipments:
+        goods = "；".join(f"{item.order_line.product_name} {item.order_line.model} × {item.quantity.normalize():f}"
+                         for item in shipment.lines.all())
+        yield [
+            shipment.order.ref, shipment.order.customer.name, shipment.position, goods, shipment.get_method_display(),
+            shipment.carrier, shipment.tracking_number, when(shipment.shipped_at), shipment.eta.isoformat(),
+            when(shipment.notice_sent_at), when(shipment.received_at), shipment.received_by_name,
+        ]
+
+
 def xlsx_bytes(title: str, headers: list[str], rows, *, text_columns=(0,)) -> bytes:
     """A register as .xlsx: bold frozen header, filter, widths for Chinese text, codes kept as text."""
     import io

@@ -36,7 +36,7 @@ RULES = [
               met_by=frozenset({"confirm_stock"})),
     TimerRule(TimerKind.TRACKING, frozenset({S.IN_FULFILLMENT}), frozenset({S.IN_FULFILLMENT}),
               starts_on_actions=frozenset({"track"}), met_by=frozenset({"track"})),
-    TimerRule(TimerKind.LOGISTICS_NOTICE, frozenset({S.SHIPPED}), starts_on_actions=frozenset({"ship"}),
+    TimerRule(TimerKind.LOGISTICS_NOTICE, frozenset({S.READY_TO_SHIP, S.SHIPPED}), starts_on_actions=frozenset({"ship"}),
               met_by=frozenset({"logistics_notice_sent"})),
     TimerRule(TimerKind.FOLLOW_UP, frozenset({S.DELIVERED}), frozenset({S.DELIVERED}), met_by=frozenset({"follow_up"})),
 ]
@@ -54,7 +54,8 @@ def _due(kind: str, now: datetime, calendar: BusinessCalendar) -> datetime:
 
 
 def _logistics_due(eta_iso: str, now: datetime) -> datetime:
-    eve = datetime.fromisoformat(eta_iso).date() - timedelta(days=1)
+    """The end of the day the customer is to be told: ``ORDERLOOP_LOGISTICS_NOTICE_DAYS`` before the ETA."""
+    eve = datetime.fromisoformat(eta_iso).date() - timedelta(days=settings.ORDERLOOP_LOGISTICS_NOTICE_DAYS)
     return max(datetime.combine(eve, time(18, 0), tzinfo=SHANGHAI), now + timedelta(hours=1))
 
 
@@ -80,12 +81,13 @@ def timers_after_action(*, order, action: str, source: str, event_payload: dict,
         if not (entered or action in rule.starts_on_actions):
             continue
         calendar = calendar or BusinessCalendar.load()
-        if rule.kind == TimerKind.LOGISTICS_NOTICE:
-            due = _logistics_due(event_payload["eta"], now)
+        shipment_id = None
+        if rule.kind == TimerKind.LOGISTICS_NOTICE:  # one per consignment
+            due, shipment_id = _logistics_due(event_payload["eta"], now), event_payload["shipment_id"]
         else:
             due = _due(rule.kind, now, calendar)
         OrderTimer.objects.create(order=order, kind=rule.kind, started_at=now, due_at=due, escalate_to=rule.escalate_to,
-                                  estimated=bool(calendar.estimated_days))
+                                  estimated=bool(calendar.estimated_days), shipment_id=shipment_id)
     if action == "raise_risk":  # told at once (orders.notices): the deadline is met when it is raised
         OrderTimer.objects.create(order=order, kind=TimerKind.RISK, started_at=now, due_at=now, met_at=now,
                                   state=TimerState.MET, escalate_to="sales_manager")
@@ -138,33 +140,35 @@ def timers_flag_breaches(*, now: datetime | None = None) -> int:
 
 
 def logistics_notices_send(*, now: datetime | None = None) -> int:
-    """One day before the ETA, tell the customer and the account manager where the goods are."""
+    """Before each consignment's ETA, tell the customer and the account manager where the goods are."""
     now = now or clock.now()
     sent = 0
     candidates = OrderTimer.objects.filter(kind=TimerKind.LOGISTICS_NOTICE, met_at__isnull=True, stopped_at__isnull=True)
     for timer_id in candidates.values_list("pk", flat=True):
         with transaction.atomic():
-            timer = (OrderTimer.objects.select_for_update(skip_locked=True, of=("self",)).select_related("order", "order__customer")
+            timer = (OrderTimer.objects.select_for_update(skip_locked=True, of=("self",))
+                     .select_related("order", "order__customer", "shipment")
                      .filter(pk=timer_id, met_at__isnull=True, stopped_at__isnull=True).first())
             if timer is None:
                 continue
             notice_at = datetime.combine(timer.due_at.astimezone(SHANGHAI).date(), NOTICE_HOUR, tzinfo=SHANGHAI)
             if now < notice_at:
                 continue
-            order = timer.order
-            shipped = order.events.filter(type="shipped").order_by("-occurred_at", "-id").first()
-            info = shipped.payload if shipped else {}
+            order, shipment = timer.order, timer.shipment
             notify(event="logistics_notice", key=f"timer:{timer.pk}:notice", order=order, url=order_url(order),
-                   subject=_("订单 %(ref)s 预计 %(eta)s 送达") % {"ref": order.ref, "eta": info.get("eta", "")},
+                   subject=_("订单 %(ref)s 预计 %(eta)s 送达") % {"ref": order.ref, "eta": shipment.eta.isoformat()},
                    body=_("承运商：%(carrier)s，物流单号：%(number)s，交付地址：%(address)s") % {
-                       "carrier": info.get("carrier", ""), "number": info.get("tracking_number", ""),
+                       "carrier": shipment.carrier, "number": shipment.tracking_number,
                        "address": order.delivery_address})
             timer.met_at = now
             if timer.state == TimerState.RUNNING:
                 timer.state = TimerState.MET
             timer.save(update_fields=["met_at", "state"])
+            shipment.notice_sent_at = now
+            shipment.save(update_fields=["notice_sent_at"])
             OrderEvent.objects.create(order=order, type="logistics_notice_sent", actor=None, occurred_at=now,
                                       from_status=order.status, to_status=order.status,
-                                      payload={"eta": info.get("eta", ""), "tracking_number": info.get("tracking_number", "")})
+                                      payload={"batch": shipment.position, "eta": shipment.eta.isoformat(),
+                                               "tracking_number": shipment.tracking_number})
             sent += 1
     return sent

@@ -4,6 +4,7 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,8 +24,8 @@ from orderloop.orders.documents import order_confirmation_pdf
 from orderloop.orders.forms import action_form, file_fields, parse_post
 from orderloop.orders.importing import import_template, orders_import
 from orderloop.orders.mail import mail_convert, mail_receive
-from orderloop.orders.models import Channel, IncomingMail, OrderStatus, SalesOrder
-from orderloop.orders.registers import REGISTER_2, csv_bytes, progress_rows, xlsx_bytes
+from orderloop.orders.models import Channel, IncomingMail, OrderStatus, SalesOrder, ShipmentLine
+from orderloop.orders.registers import LOGISTICS_TABLE, REGISTER_2, csv_bytes, logistics_rows, progress_rows, xlsx_bytes
 from orderloop.orders.review import possible_duplicates, review_checklist
 from orderloop.orders.rules import director_reasons, percent
 from orderloop.orders.schemas import OrderCreate, OrderPatch
@@ -98,6 +99,8 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
         "timers": list(order.timers.all()),
         "stages": list(order.stages.filter(superseded=False).select_related("owner")),
         "tickets": list(order.tickets.all()),
+        "shipments": list(order.shipments.prefetch_related(
+            Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line")))),
         "attachments": list(order.attachments.all()),
     }
 
@@ -387,22 +390,32 @@ def order_copy(request, ref):
     return redirect("orders:detail", ref=copy.ref)
 
 
+REGISTERS = {
+    # name: (title, headers, rows from visible orders, file name quoted for Content-Disposition, text columns)
+    "progress": (N_("订单跟进进度表"), REGISTER_2, progress_rows, "%E8%AE%A2%E5%8D%95%E8%B7%9F%E8%BF%9B%E8%BF%9B%E5%BA%A6%E8%A1%A8", (0,)),
+    "logistics": (N_("物流跟踪表"), LOGISTICS_TABLE, logistics_rows, "%E7%89%A9%E6%B5%81%E8%B7%9F%E8%B8%AA%E8%A1%A8", (0, 6)),
+}
+
+
 @login_required
-def progress_register(request, fmt="html"):
-    """Register 2 (订单跟进进度表) of the orders the user may see, on screen or as .xlsx / .csv."""
+def register(request, name, fmt="html"):
+    """A register of the orders the user may see, on screen (printable) or as .xlsx / .csv."""
+    if name not in REGISTERS:
+        raise Http404(name)
+    title, headers, rows_of, filename, text_columns = REGISTERS[name]
     visible = order_list(user=request.user, q=request.GET.get("q") or None)
-    rows = list(progress_rows(visible))
+    rows = list(rows_of(visible))
     if fmt == "xlsx":
-        response = HttpResponse(xlsx_bytes("订单跟进进度表", REGISTER_2, rows),
+        response = HttpResponse(xlsx_bytes(str(title), headers, rows, text_columns=text_columns),
                                 content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        response["Content-Disposition"] = "attachment; filename*=UTF-8''%E8%AE%A2%E5%8D%95%E8%B7%9F%E8%BF%9B%E8%BF%9B%E5%BA%A6%E8%A1%A8.xlsx"
+        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}.xlsx"
         return response
     if fmt == "csv":
-        response = HttpResponse(csv_bytes(REGISTER_2, rows), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = "attachment; filename*=UTF-8''%E8%AE%A2%E5%8D%95%E8%B7%9F%E8%BF%9B%E8%BF%9B%E5%BA%A6%E8%A1%A8.csv"
+        response = HttpResponse(csv_bytes(headers, rows), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}.csv"
         return response
-    return render(request, "orders/register_progress.html", {"headers": REGISTER_2, "rows": rows,
-                                                              "q": request.GET.get("q", "")})
+    return render(request, "orders/register.html", {"name": name, "title": _(title), "headers": headers, "rows": rows,
+                                                     "q": request.GET.get("q", "")})
 
 
 @login_required

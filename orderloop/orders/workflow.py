@@ -75,7 +75,7 @@ TRANSITIONS: list[Transition] = [
     row("raise_risk", {S.CONFIRMED, S.IN_FULFILLMENT}, STAY, ALL_ROLES),
     row("resolve_risk", {S.CONFIRMED, S.IN_FULFILLMENT}, {STAY, S.DATE_NEGOTIATION}, ALL_ROLES),
     row("prepare_shipment", S.IN_FULFILLMENT, S.READY_TO_SHIP, R.WAREHOUSE),
-    row("ship", S.READY_TO_SHIP, S.SHIPPED, R.LOGISTICS),
+    row("ship", S.READY_TO_SHIP, {S.SHIPPED, STAY}, R.LOGISTICS),
     row("accept", S.SHIPPED, S.DELIVERED, {R.ACCOUNT_MANAGER, R.LOGISTICS}),
     row("follow_up", S.DELIVERED, STAY, R.ACCOUNT_MANAGER),
     row("close", S.DELIVERED, S.CLOSED, {SYSTEM, R.SALES_MANAGER}),
