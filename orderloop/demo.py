@@ -18,6 +18,7 @@ from orderloop.orders.models import SalesOrder
 from orderloop.orders.schemas import OrderCreate
 from orderloop.orders.dates import default_stage_plan
 from orderloop.orders.services import order_receive
+from orderloop.orders.uploads import attachment_store
 from orderloop.orders.workflow import perform_action
 
 PASSWORD = "orderloop"
@@ -116,6 +117,12 @@ def _act(order, action, user, when, **data):
     return event.order
 
 
+def _receipt(order):
+    """The customer's signed 签收单, scanned."""
+    return attachment_store(order=order, kind="receipt", filename="签收单.png", content_type="image/png",
+                            content=LICENCE_SCAN, actor=None, now=clock.now())
+
+
 def _receive(user, when, **data):
     with clock.frozen_at(when):
         return order_receive(actor=user, data=OrderCreate(**data))
@@ -141,7 +148,8 @@ def _seed_orders(u, c, p):
              quantity_checked=True, qc_passed=True, qc_report="10台全部质检合格")
     o = _act(o, "ship", u["logistics"], at("2024-05-21", "09:00"), method="express", carrier="顺丰速运",
              tracking_number="SF1234567890", eta="2024-05-23")
-    o = _act(o, "accept", u["account_manager"], at("2024-05-23", "15:00"), quantity_ok=True, spec_ok=True,
+    o = _act(o, "accept", u["account_manager"], at("2024-05-23", "15:00"), receipt_attachment_id=_receipt(o).pk,
+             quantity_ok=True, spec_ok=True,
              appearance_ok=True, signed_by="李*")
     o = _act(o, "follow_up", u["account_manager"], at("2024-05-24", "10:00"), channel="phone",
              record="设备运行正常，客户对加急交付满意", satisfaction=5)
@@ -192,7 +200,8 @@ def _seed_orders(u, c, p):
              quantity_checked=True, qc_passed=True, qc_report="2台质检合格")
     o = _act(o, "ship", u["logistics"], at("2024-05-19", "09:00"), method="express", carrier="顺丰速运",
              tracking_number="SF2024051901", eta="2024-05-21")
-    o = _act(o, "accept", u["logistics"], at("2024-05-21", "11:00"), quantity_ok=True, spec_ok=True, appearance_ok=True,
+    o = _act(o, "accept", u["logistics"], at("2024-05-21", "11:00"), receipt_attachment_id=_receipt(o).pk,
+             quantity_ok=True, spec_ok=True, appearance_ok=True,
              signed_by="王*")
     with clock.frozen_at(at("2024-05-22", "09:30")):
         ticket = ticket_open(order_id=o.pk, actor=u["account_manager"], ticket_type="quality", description="服务器运行时有异响")

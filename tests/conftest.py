@@ -94,9 +94,22 @@ PATH = [
     ("shipped", "ship", "logistics",
      lambda o: {"method": "express", "carrier": "顺丰速运", "tracking_number": "SF1", "eta": "2030-05-23"}),
     ("delivered", "accept", "account_manager",
-     lambda o: {"quantity_ok": True, "spec_ok": True, "appearance_ok": True, "signed_by": "李*"}),
+     lambda o: {"quantity_ok": True, "spec_ok": True, "appearance_ok": True, "signed_by": "李*",
+                "receipt_attachment_id": receipt_scan(o).pk}),
     ("closed", "close", "sales_manager", lambda o: {"note": ""}),
 ]
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def receipt_scan(order):
+    """A signed receipt, scanned and uploaded (kind receipt)."""
+    from orderloop.core import clock
+    from orderloop.orders.uploads import attachment_store
+
+    return attachment_store(order=order, kind="receipt", filename="签收单.png", content_type="image/png", content=PNG,
+                            actor=None, now=clock.now())
 
 
 class OrderBuilder:

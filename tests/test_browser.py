@@ -326,3 +326,42 @@ def test_a_late_stage_and_a_material_shortage_reach_the_manager_who_resolves_it(
     page.close()
     risk = order.risks.get()
     assert risk.resolved_by == users["sales_manager"] and risk.mitigation_type == "prioritise_production"
+
+
+def test_acceptance_on_a_phone_with_a_photo_of_a_damaged_unit(browser, web_server, users, orders):
+    from orderloop.aftersales.models import Ticket
+    from tests.conftest import PNG
+
+    order = orders.at("shipped")
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page.goto(f"{web_server.url}/login/")
+    page.get_by_label("用户名").fill("account_manager")
+    page.get_by_label("密码").fill("orderloop")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{web_server.url}/today/")
+    page.goto(f"{web_server.url}/orders/{order.number}/acceptance/")
+    form = page.locator("form[data-action=accept]")
+    form.locator("input[name='lines.0.appearance_ok']").uncheck()
+    form.locator("select[name='issues.0.issue_type']").select_option(label="破损")
+    form.locator("textarea[name='issues.0.description']").fill("1台服务器外壳凹陷")
+    photo = form.locator("input[name='issues.0.photo_attachment_id']")
+    assert photo.get_attribute("capture") == "environment"
+    photo.set_input_files({"name": "damage.png", "mimeType": "image/png", "buffer": PNG})
+    form.get_by_role("button", name="提交：客户验收").click()
+    page.wait_for_selector("text=客户验收：已完成")
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    page.screenshot(path=os.path.join(ARTIFACTS, "acceptance-phone.png"), full_page=True)
+    page.close()
+    ticket = Ticket.objects.get(order=order)
+    assert ticket.ticket_type == "damage" and ticket.photos.get().filename == "damage.png"
+
+    # after-sales sees it in their list, with the photo
+    page = log_in(browser, web_server, "after_sales")
+    page.get_by_role("link", name="售后问题").click()
+    row = page.locator(f"tr[data-ticket='{ticket.pk}']")
+    assert order.number in row.inner_text() and "1台服务器外壳凹陷" in row.inner_text() and "破损" in row.inner_text()
+    image = row.locator("img.thumb")
+    assert image.get_attribute("alt") == "damage.png"
+    served = page.request.get(web_server.url + image.get_attribute("src"))
+    assert served.status == 200 and served.headers["content-type"] == "image/png" and served.body() == PNG
+    page.close()

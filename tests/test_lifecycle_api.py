@@ -2,7 +2,8 @@
 import pytest
 
 from tests.api_client import Api
-from tests.conftest import order_data
+from orderloop.orders.models import SalesOrder
+from tests.conftest import order_data, receipt_scan
 
 
 @pytest.fixture
@@ -51,7 +52,8 @@ def test_order_goes_from_received_to_closed_through_the_api(api, customer, produ
     step(api, "warehouse", ref, "prepare_shipment", "ready_to_ship", goods="服务器A型 × 10", quantity_checked=True,
          qc_passed=True, qc_report="合格")
     step(api, "logistics", ref, "ship", "shipped", method="express", carrier="顺丰速运", tracking_number="SF1", eta="2030-05-23")
-    step(api, "account_manager", ref, "accept", "delivered", quantity_ok=True, spec_ok=True, appearance_ok=True, signed_by="李*")
+    step(api, "account_manager", ref, "accept", "delivered", quantity_ok=True, spec_ok=True, appearance_ok=True, signed_by="李*",
+         receipt_attachment_id=receipt_scan(SalesOrder.objects.get(number=ref)).pk)
     step(api, "account_manager", ref, "follow_up", "delivered", channel="phone", record="运行正常", satisfaction=5)
     final = step(api, "sales_manager", ref, "close", "closed", note="")
 

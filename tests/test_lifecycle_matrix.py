@@ -8,7 +8,7 @@ from orderloop.core.models import AuditEntry
 from orderloop.notifications.models import Notification
 from orderloop.orders.models import OrderEvent, SalesOrder
 from orderloop.orders.workflow import ACTIONS, available_actions, perform_action
-from tests.conftest import ROLES, act
+from tests.conftest import ROLES, act, receipt_scan
 
 SA, AM, SM, SD = "sales_assistant", "account_manager", "sales_manager", "sales_director"
 WH, PR, LOG, AS, ADM = "warehouse", "production", "logistics", "after_sales", "admin"
@@ -28,7 +28,7 @@ ALLOWED = {
                        "resolve_risk": SEES_CONFIRMED | {LOG}, "prepare_shipment": {WH}, "amend": {SA},
                        "short_close": {SM}, "cancel": {SM}},
     "ready_to_ship": {"ship": {LOG}, "amend": {SA}, "short_close": {SM}, "cancel": {SM}},
-    "shipped": {"accept": {AM, LOG}},
+    "shipped": {"accept": {AM, LOG}, "confirm_receipt": {AM, LOG}},
     "delivered": {"follow_up": {AM}, "close": {SM}},
     "closed": {}, "rejected": {}, "cancelled": {},
 }
@@ -40,12 +40,14 @@ EXPECTED_TARGET = {
     ("pending_director", "approve"): "pending_stock_check", ("pending_director", "reject"): "rejected",
     ("pending_stock_check", "confirm_stock"): "confirmed", ("date_negotiation", "agree_date"): "confirmed",
     ("confirmed", "start_fulfillment"): "in_fulfillment", ("in_fulfillment", "prepare_shipment"): "ready_to_ship",
-    ("ready_to_ship", "ship"): "shipped", ("shipped", "accept"): "delivered", ("delivered", "close"): "closed",
+    ("ready_to_ship", "ship"): "shipped", ("shipped", "accept"): "delivered", ("shipped", "confirm_receipt"): "delivered", ("delivered", "close"): "closed",
 }
 
 
 def payload(action, order):
     lines = list(order.lines.all())
+    shipped = order.shipments.exists()  # a signed receipt to upload once something has been shipped
+    scan = receipt_scan(order).pk if action in ("accept", "confirm_receipt") and shipped else None
     return {
         "review": {"verdict": "reject", "reason": "资质不符"} if order.status == "needs_info" else {"verdict": "pass"},
         "log_contact": {"channel": "phone", "summary": "电话沟通", "outcome": "已确认"},
@@ -61,7 +63,10 @@ def payload(action, order):
                          "mitigation_type": "prioritise_production", "mitigation": "调整排产"},
         "prepare_shipment": {"goods": "服务器", "quantity_checked": True, "qc_passed": True, "qc_report": "合格"},
         "ship": {"method": "express", "carrier": "顺丰速运", "tracking_number": "SF1", "eta": "2030-05-23"},
-        "accept": {"quantity_ok": True, "spec_ok": True, "appearance_ok": True, "signed_by": "李*"},
+        "accept": {"quantity_ok": True, "spec_ok": True, "appearance_ok": True, "signed_by": "李*",
+                   "receipt_attachment_id": scan},
+        "confirm_receipt": {"shipment_id": order.shipments.values_list("pk", flat=True).first() or 0, "signed_by": "李*",
+                            "receipt_attachment_id": scan},
         "follow_up": {"channel": "phone", "record": "运行正常", "satisfaction": 5},
         "close": {"note": ""},
         "amend": {"reason": "客户调整数量", "lines": [{"line_id": l.pk, "quantity": str(l.quantity + 1)} for l in lines]},

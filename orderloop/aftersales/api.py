@@ -6,7 +6,6 @@ from pydantic import Field
 
 from orderloop.aftersales import services
 from orderloop.aftersales.models import SolutionType, Ticket, TicketType
-from orderloop.orders.access import visible_orders_q
 from orderloop.orders.schemas import LocalTime
 from orderloop.orders.selectors import order_get
 
@@ -57,19 +56,9 @@ def ticket_data(ticket: Ticket) -> dict:
     }
 
 
-def _visible(user):
-    q = visible_orders_q(user)
-    tickets = Ticket.objects.select_related("order")
-    if q is not None:
-        from orderloop.orders.models import SalesOrder
-
-        tickets = tickets.filter(order__in=SalesOrder.objects.filter(q).values("pk"))
-    return tickets
-
-
 @router.get("", response=list[TicketOut], summary="List after-sales tickets")
 def ticket_list(request, open_only: bool = False):
-    tickets = _visible(request.auth)
+    tickets = services.tickets_visible_to(request.auth)
     if open_only:
         tickets = tickets.filter(resolved_at__isnull=True)
     return [ticket_data(t) for t in tickets[:500]]

@@ -9,6 +9,7 @@ class TicketType(models.TextChoices):
     DELIVERY_TIME = "delivery_time", _("交付时效")
     DAMAGE = "damage", _("破损")
     WRONG_MODEL = "wrong_model", _("型号不符")
+    WRONG_QUANTITY = "wrong_quantity", _("数量不符")
     COMPLAINT = "complaint", _("投诉")
     OTHER = "other", _("其他")
 

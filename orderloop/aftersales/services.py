@@ -10,15 +10,22 @@ from orderloop.aftersales.models import SolutionType, Ticket, TicketState, Ticke
 from orderloop.core import clock
 from orderloop.core.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from orderloop.notifications.services import notify
-from orderloop.orders.access import order_visible_to
+from orderloop.orders.access import order_visible_to, visible_orders_q
 from orderloop.orders.models import OrderEvent, SalesOrder, TimerKind
 from orderloop.orders.models import OrderStatus as S
 from orderloop.orders.timers import order_url, timer_meet, timer_start, timer_stop
 
 RESPONSE_HOURS = 24
-OPENERS = {Role.AFTER_SALES, Role.ACCOUNT_MANAGER, Role.SALES_ASSISTANT, Role.SALES_MANAGER}
+OPENERS = {Role.AFTER_SALES, Role.ACCOUNT_MANAGER, Role.SALES_ASSISTANT, Role.SALES_MANAGER, Role.LOGISTICS}
 HANDLERS = {Role.AFTER_SALES}
 NOT_FOR_TICKETS = {S.REJECTED, S.CANCELLED}
+
+
+def tickets_visible_to(user):
+    """The tickets of the orders ``user`` may see, newest first."""
+    q = visible_orders_q(user)
+    tickets = Ticket.objects.select_related("order", "order__customer")
+    return tickets if q is None else tickets.filter(order__in=SalesOrder.objects.filter(q).values("pk"))
 
 
 def _record(order, ticket, actor, event_type, now, payload):

@@ -13,6 +13,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("inbox/", include("orderloop.notifications.urls")),
+    path("tickets/", include("orderloop.aftersales.urls")),
     path("", include("orderloop.orders.urls")),
 ]
 if settings.DEBUG:

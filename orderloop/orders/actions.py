@@ -312,8 +312,100 @@ def ship(order, actor, payload: p.ShipPayload):
     return (S.SHIPPED if complete else STAY), {**event, "complete": complete}
 
 
+ISSUE_TICKET_TYPE = {"damaged": "damage", "wrong_model": "wrong_model", "wrong_quantity": "wrong_quantity", "other": "other"}
+
+
+def _attachment(order, attachment_id, kind, field):
+    found = order.attachments.filter(pk=attachment_id, kind=kind, ticket__isnull=True).first()
+    if found is None:
+        raise InvalidInput(_("附件不存在"), errors={field: [_("不是本订单的「%(kind)s」") % {"kind": Attachment.Kind(kind).label}]})
+    return found
+
+
 def accept(order, actor, payload: p.AcceptPayload):
-    return S.DELIVERED, payload.model_dump(mode="json", exclude={"version"})
+    """验收 of one consignment: checks per line, issues that become after-sales tickets with their photos,
+    and, with a signed receipt, its receipt. The order is 已交付 once everything shipped is received."""
+    from orderloop.aftersales.services import ticket_open
+
+    waiting = order.shipments.filter(accepted_at__isnull=True)
+    shipment = (waiting.filter(pk=payload.shipment_id) if payload.shipment_id else waiting).order_by("position").first()
+    if shipment is None:
+        raise InvalidInput(_("没有这个待验收的发货批次"), errors={"shipment_id": [_("批次不存在或已验收")]})
+    shipped = {item.order_line_id: item for item in shipment.lines.select_related("order_line")}
+    overall = {"quantity_ok": payload.quantity_ok, "spec_ok": payload.spec_ok, "appearance_ok": payload.appearance_ok}
+    checks = {line_id: dict(overall) for line_id in shipped}
+    errors = {}
+    for index, item in enumerate(payload.lines or []):
+        if item.line_id not in shipped:
+            errors[f"lines.{index}.line_id"] = [_("不在本批次中")]
+        else:
+            checks[item.line_id] = item.model_dump(exclude={"line_id"})
+    photos = {}
+    for index, issue in enumerate(payload.issues):
+        if issue.photo_attachment_id is not None:
+            photos[index] = _attachment(order, issue.photo_attachment_id, Attachment.Kind.PHOTO,
+                                        f"issues.{index}.photo_attachment_id")
+    receipt = None
+    if payload.receipt_attachment_id is not None:
+        receipt = _attachment(order, payload.receipt_attachment_id, Attachment.Kind.RECEIPT, "receipt_attachment_id")
+        if not payload.signed_by:
+            errors["signed_by"] = [_("上传签收单时须填写签收人")]
+    if errors:
+        raise InvalidInput(_("验收记录有误"), errors=errors)
+    now = clock.now()
+    shipment.accepted_at = now
+    shipment.save(update_fields=["accepted_at"])
+    tickets = []
+    for index, issue in enumerate(payload.issues):
+        ticket = ticket_open(order_id=order.pk, actor=actor, ticket_type=ISSUE_TICKET_TYPE[issue.issue_type],
+                             description=_("验收问题（第 %(batch)s 批）：%(text)s") % {"batch": shipment.position,
+                                                                               "text": issue.description})
+        if index in photos:
+            photos[index].ticket, photos[index].shipment = ticket, shipment
+            photos[index].save(update_fields=["ticket", "shipment"])
+        tickets.append(ticket.pk)
+    event = {"batch": shipment.position, "shipment_id": shipment.pk,
+             "checks": [{"line": f"{shipped[pk].order_line.product_name} {shipped[pk].order_line.model}", **c}
+                        for pk, c in checks.items()],
+             "issues": [issue.model_dump(mode="json", exclude={"photo_attachment_id"}) for issue in payload.issues],
+             "ticket_ids": tickets}
+    if receipt is not None:
+        _receive(shipment, signed_by=payload.signed_by, via="scan", scan=receipt, now=now)
+        event["signed_by"] = payload.signed_by
+    return _delivered_or_stay(order, now), event
+
+
+def _receive(shipment, *, signed_by, via, now, scan=None, address=None):
+    shipment.received_at, shipment.received_by_name, shipment.receipt_via = now, signed_by, via
+    shipment.receipt_address = address
+    shipment.save(update_fields=["received_at", "received_by_name", "receipt_via", "receipt_address"])
+    if scan is not None:
+        scan.shipment = shipment
+        scan.save(update_fields=["shipment"])
+
+
+def _delivered_or_stay(order, now):
+    everything_shipped = order.status == S.SHIPPED
+    if everything_shipped and not order.shipments.filter(received_at__isnull=True).exists():
+        return S.DELIVERED
+    return STAY
+
+
+def confirm_receipt(order, actor, payload: p.ConfirmReceiptPayload):
+    """签收: a signed receipt uploaded by staff, or the customer's confirmation through the receipt link (系统回执)."""
+    shipment = order.shipments.filter(pk=payload.shipment_id, received_at__isnull=True).first()
+    if shipment is None:
+        raise InvalidInput(_("没有这个待签收的发货批次"), errors={"shipment_id": [_("批次不存在或已签收")]})
+    scan = None
+    if payload.receipt_attachment_id is not None:
+        scan = _attachment(order, payload.receipt_attachment_id, Attachment.Kind.RECEIPT, "receipt_attachment_id")
+    elif actor is not None:
+        raise InvalidInput(_("请上传客户签字的签收单"), errors={"receipt_attachment_id": [_("必填")]})
+    now = clock.now()
+    _receive(shipment, signed_by=payload.signed_by, via="scan" if scan else "link", scan=scan, now=now)
+    event = {"batch": shipment.position, "shipment_id": shipment.pk, "signed_by": payload.signed_by,
+             "receipt_via": "scan" if scan else "link"}
+    return _delivered_or_stay(order, now), event
 
 
 def follow_up(order, actor, payload: p.FollowUpPayload):

@@ -1,6 +1,7 @@
 """PDF documents of an order. ReportLab's built-in Chinese font (STSong-Light, a CID font
 every PDF reader has) means no font files to ship and text that can be searched and copied."""
 import io
+from xml.sax.saxutils import escape
 
 from django.utils import timezone
 from reportlab.lib import colors
@@ -22,7 +23,7 @@ CELL = ParagraphStyle("cell", fontName=FONT, fontSize=9.5, leading=12)
 
 
 def _table(rows, widths, header=True):
-    table = Table([[Paragraph(str(cell), CELL) for cell in row] for row in rows], colWidths=widths, repeatRows=1 if header else 0)
+    table = Table([[Paragraph(escape(str(cell)), CELL) for cell in row] for row in rows], colWidths=widths, repeatRows=1 if header else 0)
     style = [("GRID", (0, 0), (-1, -1), 0.5, colors.grey), ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]
     if header:
         style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDEBF7")))
@@ -69,3 +70,41 @@ def order_confirmation_pdf(order) -> bytes:
     story.append(Paragraph("客户确认（签字/盖章）：____________________　　日期：____________", TEXT))
     document.build(story)
     return buffer.getvalue()
+
+
+def receipt_pdf_bytes(shipment) -> bytes:
+    """《客户签收单》 of one consignment: what was delivered, and who signed for it, when and how."""
+    from orderloop.core.calendar import SHANGHAI
+
+    order = shipment.order
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=18 * mm,
+                                 bottomMargin=18 * mm, title=f"客户签收单 {order.ref}", author="orderloop")
+    facts = [
+        ["订单编号", order.ref, "发货批次", f"第 {shipment.position} 批"],
+        ["客户名称", order.customer.name, "交付地址", order.delivery_address or "—"],
+        ["物流方式", shipment.get_method_display(), "承运商 / 物流单号", f"{shipment.carrier} {shipment.tracking_number}"],
+        ["发货时间", shipment.shipped_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"), "预计送达时间", shipment.eta.isoformat()],
+    ]
+    items = [["序号", "产品/服务名称", "规格型号", "数量", "单位"]]
+    items += [[item.order_line.position, item.order_line.product_name, item.order_line.model,
+               f"{item.quantity.normalize():f}", item.order_line.unit]
+              for item in shipment.lines.select_related("order_line")]
+    via = "系统回执（客户在线确认）" if shipment.receipt_via == "link" else "签字签收单（扫描件存档）"
+    signed = [
+        ["签收人", shipment.received_by_name, "签收时间", shipment.received_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")],
+        ["签收方式", via, "签收地址", shipment.receipt_address or "—"],
+    ]
+    story = [
+        Paragraph("客户签收单", TITLE),
+        _table(facts, [28 * mm, 60 * mm, 34 * mm, 52 * mm], header=False),
+        Spacer(1, 5 * mm),
+        _table(items, [14 * mm, 64 * mm, 44 * mm, 30 * mm, 22 * mm]),
+        Spacer(1, 5 * mm),
+        Paragraph("客户已核对产品数量、规格与外观质量，确认收货。", TEXT),
+        Spacer(1, 3 * mm),
+        _table(signed, [28 * mm, 60 * mm, 34 * mm, 52 * mm], header=False),
+    ]
+    document.build(story)
+    return buffer.getvalue()
+

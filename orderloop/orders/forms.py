@@ -99,9 +99,16 @@ def _initial(action: str, order) -> dict:
                           for line in lines]}
     if action == "start_fulfillment":
         return {"stages": default_stage_plan()}
-    if action == "accept":
-        return {"quantity_ok": True, "spec_ok": True, "appearance_ok": True,
-                "issues": [{"issue_type": "", "description": ""}], "signed_by": order.contact_name}
+    if action == "accept":  # the earliest consignment not yet accepted, every check ticked
+        shipment = order.shipments.filter(accepted_at__isnull=True).order_by("position").first()
+        items = list(shipment.lines.all()) if shipment else []
+        return {"shipment_id": shipment.pk if shipment else "", "quantity_ok": True, "spec_ok": True, "appearance_ok": True,
+                "lines": [{"line_id": item.order_line_id, "quantity_ok": True, "spec_ok": True, "appearance_ok": True}
+                          for item in items],
+                "issues": [{"issue_type": "", "description": ""} for _ in range(3)], "signed_by": order.contact_name}
+    if action == "confirm_receipt":
+        shipment = order.shipments.filter(received_at__isnull=True).order_by("position").first()
+        return {"shipment_id": shipment.pk if shipment else "", "signed_by": order.contact_name}
     if action == "amend":
         return {"lines": [{"line_id": line.pk, "product_id": line.product_id, "quantity": line.quantity,
                            "unit_price": line.unit_price} for line in lines]
@@ -129,7 +136,11 @@ def action_form(action: str, order, *, data: dict | None = None, errors: dict | 
     values = data if data is not None else _initial(action, order)
     fields = _fields(spec.payload, action=action, values=values, errors=errors or {})
     extra = {}
-    if action in ("confirm_stock", "amend", "short_close", "ship"):
+    if action in ("accept", "confirm_receipt"):
+        waiting = {"accept": {"accepted_at__isnull": True}, "confirm_receipt": {"received_at__isnull": True}}[action]
+        extra["shipments"] = {sh.pk: _("第 %(n)s 批（%(carrier)s %(number)s）") % {
+            "n": sh.position, "carrier": sh.carrier, "number": sh.tracking_number} for sh in order.shipments.filter(**waiting)}
+    if action in ("confirm_stock", "amend", "short_close", "ship", "accept"):
         lines = list(order.lines.all())
         extra["line_labels"] = {line.pk: f"{line.position}. {line.product_name} {line.model} × {line.quantity.normalize():f}"
                                 for line in lines}
@@ -154,10 +165,6 @@ def _errors_outside_the_form(errors: dict, model) -> list[str]:
         if key != "__all__" and top not in model.model_fields:
             messages += [f"{_(LABELS.get(top, top))}：{m}" for m in msgs]
     return messages
-
-
-def file_fields(action: str) -> list[str]:
-    return [name for name in ACTIONS[action].payload.model_fields if name.endswith("_attachment_id")]
 
 
 def parse_post(action: str, post) -> dict:
@@ -195,8 +202,9 @@ def _shape(model: type[BaseModel], data: dict) -> dict:
                 rows = [raw[k] for k in sorted(raw, key=lambda k: int(k) if k.isdigit() else 0)]
                 rows = [_shape(item, row) for row in rows if any(str(v).strip() for v in row.values())]
                 shaped[name] = rows
-        elif kind == "file":
-            continue  # the view stores the upload and puts its id in
+        elif kind == "file":  # the view stores the upload and puts its id in
+            if raw:
+                shaped[name] = raw
         elif raw is not None and str(raw).strip() != "":
             shaped[name] = raw
         elif raw is not None and kind in ("text", "textarea") and info.is_required():

@@ -16,7 +16,9 @@ LABELS = {
     "actual_date": N_("实际完成时间"), "risk_type": N_("风险类型"), "description": N_("描述"), "risk_id": N_("风险"),
     "mitigation": N_("解决措施"), "goods": N_("货物清单"), "quantity_checked": N_("已核对产品数量"), "qc_passed": N_("质检合格"),
     "qc_report": N_("质检结论"), "qc_report_attachment_id": N_("质检报告（PDF/图片）"), "qc_report_file": N_("质检报告"),
-    "mitigation_type": N_("解决方式"), "batch": N_("发货批次"), "method": N_("物流方式"), "carrier": N_("承运商"), "tracking_number": N_("物流单号"), "eta": N_("预计送达时间"),
+    "mitigation_type": N_("解决方式"), "batch": N_("发货批次"), "shipment_id": N_("发货批次"),
+    "photo_attachment_id": N_("照片"), "receipt_attachment_id": N_("签字的签收单（PDF/图片）"), "checks": N_("核对结果"),
+    "receipt_via": N_("签收方式"), "ticket_ids": N_("售后工单"), "method": N_("物流方式"), "carrier": N_("承运商"), "tracking_number": N_("物流单号"), "eta": N_("预计送达时间"),
     "quantity_ok": N_("数量无误"), "spec_ok": N_("规格无误"), "appearance_ok": N_("外观质量无误"), "issues": N_("验收问题"),
     "issue_type": N_("问题类型"), "signed_by": N_("签收人"), "satisfaction": N_("客户满意度评分(1-5分)"),
     "product_id": N_("产品"), "quantity": N_("数量"), "unit_price": N_("单价(元)"),
@@ -40,10 +42,12 @@ CHOICES = {
                 "delivery_address": N_("交付地址"), "requested_date": N_("交付日期")},
     "risk_type": dict(RiskType.choices),
     "mitigation_type": dict(Mitigation.choices),
+    "receipt_via": {"scan": N_("签收单扫描件"), "link": N_("系统回执")},
     "availability": {"in_stock": N_("现货"), "short": N_("缺货"), "needs_production": N_("需生产")},
 }
 CHOICES["fields"] = LABELS  # which fields a correction changed
-HIDDEN_IN_TIMELINE = {"verdict", "risk_id", "line_id", "ticket_id", "qc_report_attachment_id", "shipment_id", "complete"}
+HIDDEN_IN_TIMELINE = {"verdict", "risk_id", "line_id", "ticket_id", "qc_report_attachment_id", "shipment_id", "complete",
+                      "ticket_ids"}
 
 
 def display_value(name: str, value) -> str:

@@ -313,9 +313,13 @@ class Attachment(models.Model):
         MAIL_ATTACHMENT = "mail_attachment", _("邮件附件")
         SCAN = "scan", _("书面订单扫描件")
         QC_REPORT = "qc_report", _("质检报告")
+        PHOTO = "photo", _("验收照片")
+        RECEIPT = "receipt", _("签收单扫描件")
 
     order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="attachments")
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    shipment = models.ForeignKey("Shipment", null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments")
+    ticket = models.ForeignKey("aftersales.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="photos")
     file = models.FileField(_("文件"), upload_to="orders/%Y/%m/")
     filename = models.CharField(_("文件名"), max_length=255)
     content_type = models.CharField(max_length=100, blank=True)

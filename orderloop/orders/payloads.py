@@ -145,14 +145,33 @@ class AcceptanceIssue(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     issue_type: Literal["damaged", "wrong_model", "wrong_quantity", "other"]
     description: str = Text
+    photo_attachment_id: int | None = Field(None, description="A photo uploaded first (kind photo).")
 
 
-class AcceptPayload(Payload):
+class AcceptLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    line_id: int
     quantity_ok: bool
     spec_ok: bool
     appearance_ok: bool
-    issues: list[AcceptanceIssue] = Field(default_factory=list)
-    signed_by: str = Field(min_length=1, max_length=100, description="Who signed the receipt for the customer.")
+
+
+class AcceptPayload(Payload):
+    shipment_id: int | None = Field(None, description="The consignment checked; leave out for the earliest not yet accepted.")
+    quantity_ok: bool
+    spec_ok: bool
+    appearance_ok: bool
+    lines: list[AcceptLine] | None = Field(None, description="Checks per line; leave out to apply the three above to every line.")
+    issues: list[AcceptanceIssue] = Field(default_factory=list, description="Each issue opens an after-sales ticket.")
+    signed_by: str = Field("", max_length=100, description="Who signed the paper receipt for the customer.")
+    receipt_attachment_id: int | None = Field(
+        None, description="The signed receipt (kind receipt); without it the customer confirms through the receipt link.")
+
+
+class ConfirmReceiptPayload(Payload):
+    shipment_id: int
+    signed_by: str = Field(min_length=1, max_length=100)
+    receipt_attachment_id: int | None = Field(None, description="The signed receipt scan (kind receipt); required for staff.")
 
 
 class FollowUpPayload(Payload):

@@ -19,6 +19,8 @@ SIGNATURES = {b"%PDF-": "application/pdf", b"\x89PNG\r\n\x1a\n": "image/png", b"
 UPLOAD_ROLES = {
     Attachment.Kind.SCAN: {Role.SALES_ASSISTANT, Role.ACCOUNT_MANAGER},
     Attachment.Kind.QC_REPORT: {Role.WAREHOUSE, Role.PRODUCTION},
+    Attachment.Kind.PHOTO: {Role.ACCOUNT_MANAGER, Role.LOGISTICS},
+    Attachment.Kind.RECEIPT: {Role.ACCOUNT_MANAGER, Role.LOGISTICS},
 }
 _stored: ContextVar[list | None] = ContextVar("orderloop_stored_files", default=None)
 

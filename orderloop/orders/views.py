@@ -20,8 +20,9 @@ from orderloop.masterdata.models import Customer, Product
 from orderloop.orders import services
 from orderloop.orders.uploads import attachment_upload, checked_upload, files_kept_on_commit
 from orderloop.orders.board import board
-from orderloop.orders.documents import order_confirmation_pdf
-from orderloop.orders.forms import action_form, file_fields, parse_post
+from orderloop.orders.documents import order_confirmation_pdf, receipt_pdf_bytes
+from orderloop.orders.receipts import receipt_confirm_by_link, receipt_url, shipment_for_token
+from orderloop.orders.forms import action_form, parse_post
 from orderloop.orders.importing import import_template, orders_import
 from orderloop.orders.mail import mail_convert, mail_receive
 from orderloop.orders.models import Channel, IncomingMail, OrderStatus, SalesOrder, ShipmentLine
@@ -77,6 +78,8 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
     ]
     reviewing = "review" in actions
     events = [event_data(e) for e in order.events.select_related("actor").order_by("occurred_at", "id")]
+    shipments = list(order.shipments.prefetch_related(
+        Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line"))))
     return {
         "order": order,
         "checklist": review_checklist(order) if reviewing else [],
@@ -91,6 +94,8 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
         "history": customer_history(order) if sees_cost(request.user) and order.status in APPROVAL_STATES else [],
         "events": events,
         "shipment_prepared": any(e["type"] == "shipment_prepared" for e in events),
+        "accepted": any(e["type"] == "accepted" for e in events),
+        "can_accept": "accept" in actions,
         "forms": forms,
         "blocked": blocked_actions(order, request.user),
         "today": clock.today(),
@@ -99,8 +104,9 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
         "timers": list(order.timers.all()),
         "stages": list(order.stages.filter(superseded=False).select_related("owner")),
         "tickets": list(order.tickets.all()),
-        "shipments": list(order.shipments.prefetch_related(
-            Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line")))),
+        "shipments": shipments,
+        "receipt_links": {sh.pk: receipt_url(sh) for sh in shipments if not sh.received_at}
+        if request.user.has_role("account_manager", "logistics") else {},
         "attachments": list(order.attachments.all()),
     }
 
@@ -120,10 +126,7 @@ def order_action(request, ref, action):
     data = parse_post(action, request.POST)
     try:
         with files_kept_on_commit():  # an upload stays only if the action succeeds
-            for name in file_fields(action):
-                if request.FILES.get(name):
-                    data[name] = attachment_upload(order=order, actor=request.user, upload=request.FILES[name], field=name,
-                                                   kind=name.removesuffix("_attachment_id")).pk
+            data = parse_post(action, _with_uploads(request, order))
             event = perform_action(order_id=order.pk, action_name=action, actor=request.user, data=data)
     except DomainError as exc:
         errors = exc.errors if isinstance(exc, InvalidInput) else {"__all__": [exc.message]}
@@ -136,6 +139,16 @@ def order_action(request, ref, action):
         return render(request, "orders/order_detail.html", context, status=422 if isinstance(exc, InvalidInput) else 409)
     messages.success(request, _("%(action)s：已完成") % {"action": _(ACTIONS[action].label)})
     return redirect("orders:detail", ref=event.order.ref)
+
+
+def _with_uploads(request, order):
+    """The posted form with each uploaded file stored and named by its id (fields ``…_attachment_id``)."""
+    post = request.POST.copy()
+    for name, upload in request.FILES.items():
+        if name.endswith("_attachment_id") and upload:
+            kind = name.rsplit(".", 1)[-1].removesuffix("_attachment_id")
+            post[name] = str(attachment_upload(order=order, actor=request.user, upload=upload, field=name, kind=kind).pk)
+    return post
 
 
 @login_required
@@ -272,9 +285,14 @@ def attachment_download(request, ref, attachment_id):
     attachment = order.attachments.filter(pk=attachment_id).first()
     if attachment is None:
         raise Http404(attachment_id)
-    # always a download, never rendered by the browser (no inline HTML or SVG)
+    if request.GET.get("inline") and attachment.content_type in INLINE_TYPES:  # a photo shown as an image
+        return FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
+    # otherwise always a download, never rendered by the browser (no inline HTML or SVG)
     return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.filename,
                         content_type="application/octet-stream")
+
+
+INLINE_TYPES = {"image/png", "image/jpeg"}  # as recognised from the content when uploaded
 
 
 @login_required
@@ -350,6 +368,59 @@ def internal_slip(request, ref):
     events = [event_data(e) for e in order.events.select_related("actor").order_by("occurred_at", "id")]
     return render(request, "orders/documents/internal_slip.html", {"order": order, "events": events,
                                                                      "lines": list(order.lines.all())})
+
+
+@login_required
+def acceptance(request, ref):
+    """验收 on a phone: the acceptance form alone, with the camera for photos."""
+    order = _get_order(request, ref)
+    if "accept" not in available_actions(order, request.user):
+        messages.error(request, _("当前没有待您验收的发货批次"))
+        return redirect("orders:detail", ref=order.ref)
+    return render(request, "orders/acceptance.html", {"order": order, "form": action_form("accept", order),
+                                                      "open_action": "accept"})
+
+
+@login_required
+def acceptance_record(request, ref):
+    """《验收问题记录表》, printable: each consignment's checks, the issues found, their photos and tickets."""
+    order = _get_order(request, ref)
+    events = [event_data(e) for e in order.events.select_related("actor").filter(type="accepted").order_by("occurred_at", "id")]
+    tickets = {t.pk: t for t in order.tickets.prefetch_related("photos")}
+    for event in events:
+        event["tickets"] = [tickets[pk] for pk in event["payload"].get("ticket_ids", []) if pk in tickets]
+    return render(request, "orders/documents/acceptance_record.html", {"order": order, "events": events})
+
+
+@login_required
+def receipt_pdf(request, ref, batch):
+    """《客户签收单》 of one consignment, as PDF, once it is received."""
+    order = _get_order(request, ref)
+    shipment = order.shipments.filter(position=batch, received_at__isnull=False).first()
+    if shipment is None:
+        raise Http404(_("该批次尚未签收"))
+    response = HttpResponse(receipt_pdf_bytes(shipment), content_type="application/pdf")
+    response["Content-Disposition"] = f"inline; filename=receipt-{order.ref}-{batch}.pdf"
+    return response
+
+
+def receipt_by_link(request, token):
+    """系统回执: the customer, without an account, confirms the delivery with their name."""
+    try:
+        shipment = shipment_for_token(token)
+    except DomainError as exc:
+        return render(request, "orders/receipt.html", {"error": exc.message}, status=exc.http_status)
+    error, done = "", shipment.received_at is not None
+    if request.method == "POST" and not done:
+        try:
+            shipment = receipt_confirm_by_link(token=token, signed_by=request.POST.get("signed_by", ""),
+                                               address=request.META.get("REMOTE_ADDR"))
+            done = True
+        except DomainError as exc:
+            error = "；".join(m for msgs in exc.errors.values() for m in msgs) or exc.message
+    return render(request, "orders/receipt.html", {
+        "shipment": shipment, "order": shipment.order, "items": shipment.lines.select_related("order_line"),
+        "done": done, "error": error}, status=422 if error else 200)
 
 
 @login_required

@@ -76,7 +76,8 @@ TRANSITIONS: list[Transition] = [
     row("resolve_risk", {S.CONFIRMED, S.IN_FULFILLMENT}, {STAY, S.DATE_NEGOTIATION}, ALL_ROLES),
     row("prepare_shipment", S.IN_FULFILLMENT, S.READY_TO_SHIP, R.WAREHOUSE),
     row("ship", S.READY_TO_SHIP, {S.SHIPPED, STAY}, R.LOGISTICS),
-    row("accept", S.SHIPPED, S.DELIVERED, {R.ACCOUNT_MANAGER, R.LOGISTICS}),
+    row("accept", {S.READY_TO_SHIP, S.SHIPPED}, {STAY, S.DELIVERED}, {R.ACCOUNT_MANAGER, R.LOGISTICS}),
+    row("confirm_receipt", {S.READY_TO_SHIP, S.SHIPPED}, {STAY, S.DELIVERED}, {SYSTEM, R.ACCOUNT_MANAGER, R.LOGISTICS}),
     row("follow_up", S.DELIVERED, STAY, R.ACCOUNT_MANAGER),
     row("close", S.DELIVERED, S.CLOSED, {SYSTEM, R.SALES_MANAGER}),
     row("amend", AMENDABLE, {STAY, S.PENDING_APPROVAL, S.PENDING_STOCK_CHECK}, R.SALES_ASSISTANT),
@@ -100,6 +101,14 @@ def _stages_done_guard(order, user):
     if open_stages:
         return _("以下环节尚未完成：%(stages)s") % {"stages": "、".join(open_stages)}
     return None
+
+
+def _shipment_to_accept_guard(order, user):
+    return None if order.shipments.filter(accepted_at__isnull=True).exists() else _("没有待验收的发货批次")
+
+
+def _shipment_to_receive_guard(order, user):
+    return None if order.shipments.filter(received_at__isnull=True).exists() else _("没有待签收的发货批次")
 
 
 def _close_guard(order, user):
@@ -138,7 +147,9 @@ ACTIONS: dict[str, Action] = {a.name: a for a in [
     Action("prepare_shipment", N_("发货准备"), "shipment_prepared", p.PrepareShipmentPayload, actions.prepare_shipment,
            guards=(_stages_done_guard,)),
     Action("ship", N_("发货"), "shipped", p.ShipPayload, actions.ship),
-    Action("accept", N_("客户验收"), "accepted", p.AcceptPayload, actions.accept),
+    Action("accept", N_("客户验收"), "accepted", p.AcceptPayload, actions.accept, guards=(_shipment_to_accept_guard,)),
+    Action("confirm_receipt", N_("客户签收"), "receipt_confirmed", p.ConfirmReceiptPayload, actions.confirm_receipt,
+           guards=(_shipment_to_receive_guard,)),
     Action("follow_up", N_("客户回访"), "followed_up", p.FollowUpPayload, actions.follow_up),
     Action("close", N_("完成订单"), "closed", p.ClosePayload, actions.close, guards=(_close_guard,)),
     Action("amend", N_("变更订单"), "amended", p.AmendPayload, actions.amend),
@@ -209,7 +220,7 @@ def blocked_actions(order, user) -> list[tuple[str, str]]:
     return blocked
 
 
-QUIETLY_REFUSED = {"resolve_risk"}  # nothing to resolve is not worth a word
+QUIETLY_REFUSED = {"resolve_risk", "accept", "confirm_receipt"}  # nothing to resolve is not worth a word
 
 
 def available_actions(order, user) -> list[str]:
