@@ -99,6 +99,8 @@ def test_the_receipt_link_works_once_records_who_and_when_and_gives_the_pdf(ship
     shipment = shipped.shipments.get()
     with clock.frozen_at(datetime(2030, 5, 21, 9, 0, tzinfo=SH)):
         token = receipt_token(shipment)  # sent with the shipment
+    staff_page = web(users["account_manager"]).get(f"/orders/{shipped.number}/").content.decode()
+    assert "/receipt/" in staff_page  # the link the account manager sends
     customer = Client()  # no account
     with clock.frozen_at(datetime(2030, 5, 23, 15, 0, tzinfo=SH)):
         page = customer.get(f"/receipt/{token}/")

@@ -7,9 +7,11 @@ sets the status, writes the event and the audit, all in one transaction.
 """
 from decimal import Decimal
 
+from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from orderloop.accounts.models import User
+from orderloop.aftersales.services import ticket_open
 from orderloop.core import clock
 from orderloop.core.calendar import BusinessCalendar
 from orderloop.core.exceptions import DomainError, InvalidInput
@@ -273,10 +275,8 @@ def prepare_shipment(order, actor, payload: p.PrepareShipmentPayload):
 
 
 def shipped_quantities(order) -> dict[int, Decimal]:
-    totals: dict[int, Decimal] = {}
-    for line in ShipmentLine.objects.filter(shipment__order=order):
-        totals[line.order_line_id] = totals.get(line.order_line_id, Decimal(0)) + line.quantity
-    return totals
+    rows = ShipmentLine.objects.filter(shipment__order=order).values("order_line_id").annotate(total=Sum("quantity"))
+    return {row["order_line_id"]: row["total"] for row in rows}
 
 
 def ship(order, actor, payload: p.ShipPayload):
@@ -325,8 +325,6 @@ def _attachment(order, attachment_id, kind, field):
 def accept(order, actor, payload: p.AcceptPayload):
     """验收 of one consignment: checks per line, issues that become after-sales tickets with their photos,
     and, with a signed receipt, its receipt. The order is 已交付 once everything shipped is received."""
-    from orderloop.aftersales.services import ticket_open
-
     waiting = order.shipments.filter(accepted_at__isnull=True)
     shipment = (waiting.filter(pk=payload.shipment_id) if payload.shipment_id else waiting).order_by("position").first()
     if shipment is None:
@@ -372,7 +370,7 @@ def accept(order, actor, payload: p.AcceptPayload):
     if receipt is not None:
         _receive(shipment, signed_by=payload.signed_by, via="scan", scan=receipt, now=now)
         event["signed_by"] = payload.signed_by
-    return _delivered_or_stay(order, now), event
+    return _delivered_or_stay(order), event
 
 
 def _receive(shipment, *, signed_by, via, now, scan=None, address=None):
@@ -384,7 +382,7 @@ def _receive(shipment, *, signed_by, via, now, scan=None, address=None):
         scan.save(update_fields=["shipment"])
 
 
-def _delivered_or_stay(order, now):
+def _delivered_or_stay(order):
     everything_shipped = order.status == S.SHIPPED
     if everything_shipped and not order.shipments.filter(received_at__isnull=True).exists():
         return S.DELIVERED
@@ -405,7 +403,7 @@ def confirm_receipt(order, actor, payload: p.ConfirmReceiptPayload):
     _receive(shipment, signed_by=payload.signed_by, via="scan" if scan else "link", scan=scan, now=now)
     event = {"batch": shipment.position, "shipment_id": shipment.pk, "signed_by": payload.signed_by,
              "receipt_via": "scan" if scan else "link"}
-    return _delivered_or_stay(order, now), event
+    return _delivered_or_stay(order), event
 
 
 def follow_up(order, actor, payload: p.FollowUpPayload):

@@ -80,6 +80,9 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
     events = [event_data(e) for e in order.events.select_related("actor").order_by("occurred_at", "id")]
     shipments = list(order.shipments.prefetch_related(
         Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line"))))
+    if request.user.has_role("account_manager", "logistics"):  # staff send the customer the receipt link
+        for shipment in shipments:
+            shipment.receipt_link = "" if shipment.received_at else receipt_url(shipment)
     return {
         "order": order,
         "checklist": review_checklist(order) if reviewing else [],
@@ -105,8 +108,6 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
         "stages": list(order.stages.filter(superseded=False).select_related("owner")),
         "tickets": list(order.tickets.all()),
         "shipments": shipments,
-        "receipt_links": {sh.pk: receipt_url(sh) for sh in shipments if not sh.received_at}
-        if request.user.has_role("account_manager", "logistics") else {},
         "attachments": list(order.attachments.all()),
     }
 
