@@ -11,7 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from orderloop.accounts.models import Team, User
-from orderloop.aftersales.services import ticket_give_solution, ticket_open, ticket_resolve, ticket_respond
+from orderloop.aftersales.services import (ticket_close, ticket_follow_up, ticket_give_solution, ticket_open, ticket_resolve,
+                                           ticket_respond)
 from orderloop.core import clock
 from orderloop.masterdata.models import Contact, Customer, Product, Qualification
 from orderloop.orders.models import SalesOrder
@@ -109,12 +110,15 @@ def _master_data(users):
     return customers, products
 
 
-def _act(order, action, user, when, **data):
+def _act_event(order, action, user, when, **data):
     if action in ("approve", "reject"):
         data.setdefault("version", SalesOrder.objects.get(pk=order.pk).version)
     with clock.frozen_at(when):
-        event = perform_action(order_id=order.pk, action_name=action, actor=user, data=data)
-    return event.order
+        return perform_action(order_id=order.pk, action_name=action, actor=user, data=data)
+
+
+def _act(order, action, user, when, **data):
+    return _act_event(order, action, user, when, **data).order
 
 
 def _receipt(order):
@@ -142,6 +146,18 @@ def _seed_orders(u, c, p):
         {"name": "生产备货", "owner": "production", "planned_date": "2024-05-20"}])
     o = _act(o, "track", u["sales_assistant"], at("2024-05-18", "16:00"), stage="生产备货", record="客户希望提前至5月23日交付",
              problem="交付时效：希望提前至5月23日", measure="协调物流加急，承担额外运费", next_step="客户同意提前交付")
+    # 表3, first row: the customer asks for an earlier delivery; the account manager handles it.
+    with clock.frozen_at(at("2024-05-18", "16:10")):
+        ticket = ticket_open(order_id=o.pk, actor=u["account_manager"], ticket_type="delivery_time",
+                             description="希望提前至5月23日")
+    with clock.frozen_at(at("2024-05-18", "16:30")):
+        ticket_give_solution(ticket_id=ticket.pk, actor=u["account_manager"], solution_type="other",
+                             solution="协调物流加急,承担额外运费", promised_at=at("2024-05-19", "18:00"))
+    with clock.frozen_at(at("2024-05-19", "10:00")):
+        ticket_resolve(ticket_id=ticket.pk, actor=u["account_manager"], result="客户同意提前交付")
+        ticket_follow_up(ticket_id=ticket.pk, actor=u["account_manager"], confirmed=True, satisfaction=5,
+                         note="客户确认5月23日交付")
+        ticket_close(ticket_id=ticket.pk, actor=u["account_manager"])
     o = _act(o, "track", u["production"], at("2024-05-20", "17:00"), stage="生产备货", record="已完成生产,质检合格",
              problem="无", measure="无", next_step="5月21日安排发货", planned_date="2024-05-20", actual_date="2024-05-20")
     o = _act(o, "prepare_shipment", u["warehouse"], at("2024-05-20", "17:30"), goods="服务器A型 S-001 × 10",
@@ -152,7 +168,7 @@ def _seed_orders(u, c, p):
              quantity_ok=True, spec_ok=True,
              appearance_ok=True, signed_by="李*")
     o = _act(o, "follow_up", u["account_manager"], at("2024-05-24", "10:00"), channel="phone",
-             record="设备运行正常，客户对加急交付满意", satisfaction=5)
+             usage="设备运行正常，客户对加急交付满意", satisfaction=5)
     _act(o, "close", u["sales_manager"], at("2024-05-24", "11:00"), note="回访完成，无售后问题")
 
     # 202405-002: the customer adds one unit during fulfilment; now at customer acceptance.
@@ -183,7 +199,7 @@ def _seed_orders(u, c, p):
     _act(o, "ship", u["logistics"], at("2024-05-25", "09:00"), method="truckload", carrier="德邦物流",
          tracking_number="DB20240525001", eta="2024-05-26")
 
-    # 202405-003: 贸易公司, delivered; the customer reported noise from a server (产品质量).
+    # 202405-003: 贸易公司, delivered; the visit found noise from a server (产品质量), solved, closed.
     o = _receive(u["sales_assistant"], at("2024-05-16", "10:00"), customer_id=c["trade"].pk, contact_name="王*",
                  contact_phone="13900002222", order_date="2024-05-16", channel="paper", payment_terms="货到付款",
                  delivery_address="深圳市南山区路2号", requested_date="2024-05-21",
@@ -203,14 +219,21 @@ def _seed_orders(u, c, p):
     o = _act(o, "accept", u["logistics"], at("2024-05-21", "11:00"), receipt_attachment_id=_receipt(o).pk,
              quantity_ok=True, spec_ok=True, appearance_ok=True,
              signed_by="王*")
-    with clock.frozen_at(at("2024-05-22", "09:30")):
-        ticket = ticket_open(order_id=o.pk, actor=u["account_manager"], ticket_type="quality", description="服务器运行时有异响")
+    # The visit finds noise from a server (产品质量): 表3, second row.
+    event = _act_event(o, "follow_up", u["account_manager"], at("2024-05-22", "09:30"), channel="phone",
+                       usage="已投入使用，运行时有异响", satisfaction=3, need_type="quality", need="服务器运行时有异响")
+    ticket = o.tickets.get(pk=event.payload["ticket_id"])
     with clock.frozen_at(at("2024-05-22", "10:00")):
         ticket_respond(ticket_id=ticket.pk, actor=u["after_sales"], note="已电话联系客户，安排24小时内上门检测")
         ticket_give_solution(ticket_id=ticket.pk, actor=u["after_sales"], solution_type="repair",
                              solution="24小时内上门检测,更换风扇部件", promised_at=at("2024-05-23", "18:00"))
     with clock.frozen_at(at("2024-05-23", "15:00")):
         ticket_resolve(ticket_id=ticket.pk, actor=u["after_sales"], result="问题已解决,客户正常使用")
+    with clock.frozen_at(at("2024-05-23", "17:00")):
+        ticket_follow_up(ticket_id=ticket.pk, actor=u["after_sales"], confirmed=True, satisfaction=4,
+                         note="客户确认设备运行正常")
+        ticket_close(ticket_id=ticket.pk, actor=u["after_sales"])
+    _act(o, "close", u["sales_manager"], at("2024-05-24", "09:00"), note="回访完成，售后问题已解决")
 
 
 def _current_orders(u, c, p):

@@ -51,7 +51,7 @@ def customer(users):
                                 qualification=Qualification.QUALIFIED, address="北京市海淀区路1号",
                                 licence_expiry=date(2099, 12, 31), credit_record="信用良好")
     c.business_licence.save("licence.png", ContentFile(LICENCE_SCAN), save=True)
-    Contact.objects.create(customer=c, name="李*", phone="13800001111", is_primary=True)
+    Contact.objects.create(customer=c, name="李*", phone="13800001111", is_primary=True, email="buyer@example.com")
     return c
 
 
@@ -144,7 +144,7 @@ class OrderBuilder:
             if reached == "ready_to_ship":  # every stage of the plan done first
                 order = act(order, "track", self.users["production"], stage="生产", record="生产完成", actual_date="2030-05-19")
             if reached == "closed":
-                order = act(order, "follow_up", self.users["account_manager"], channel="phone", record="运行正常", satisfaction=5)
+                order = act(order, "follow_up", self.users["account_manager"], channel="phone", usage="运行正常", satisfaction=5)
             order = act(order, action, self.users[role], **payload(order))
             if reached == state:
                 return order

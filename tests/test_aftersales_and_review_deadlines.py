@@ -80,10 +80,10 @@ def test_resolved_in_time_is_met(delivered, users):
     assert OrderTimer.objects.get(ticket=ticket, kind="aftersales_resolution").state == "met"
 
 
-def test_only_after_sales_handles_tickets_and_a_result_needs_a_solution(delivered, users):
+def test_after_sales_or_the_account_manager_handle_feedback_and_a_result_needs_a_solution(delivered, users):
     ticket = open_ticket(delivered, users, at(2026, 2, 13, 16, 0))
     with pytest.raises(NotAllowed):
-        ticket_respond(ticket_id=ticket.pk, actor=users["account_manager"], note="好")
+        ticket_respond(ticket_id=ticket.pk, actor=users["sales_assistant"], note="好")
     with pytest.raises(DomainError) as refused:
         ticket_resolve(ticket_id=ticket.pk, actor=users["after_sales"], result="已解决")
     assert refused.value.message == "须先给出解决方案"
@@ -91,10 +91,10 @@ def test_only_after_sales_handles_tickets_and_a_result_needs_a_solution(delivere
 
 def test_an_order_with_an_open_ticket_cannot_close(delivered, users):
     open_ticket(delivered, users, at(2026, 2, 13, 16, 0))
-    order = act(delivered, "follow_up", users["account_manager"], channel="phone", record="有异响", satisfaction=3)
+    order = act(delivered, "follow_up", users["account_manager"], channel="phone", usage="有异响", satisfaction=3)
     with pytest.raises(DomainError) as refused:
         act(order, "close", users["sales_manager"])
-    assert refused.value.message == "不能执行「完成订单」：还有 1 个售后问题未解决"
+    assert refused.value.message == "不能执行「完成订单」：还有 1 个客户反馈/售后问题未关闭"
 
 
 def test_tickets_through_the_api(delivered, users):
@@ -104,7 +104,7 @@ def test_tickets_through_the_api(delivered, users):
     ticket_id = created.json()["id"]
     responded = Api("after_sales").post(f"/tickets/{ticket_id}/respond", {"note": "已联系"})
     assert responded.status_code == 200 and responded.json()["state"] == "responded"
-    assert Api("account_manager").post(f"/tickets/{ticket_id}/respond", {"note": "x"}).status_code == 403
+    assert Api("sales_assistant").post(f"/tickets/{ticket_id}/respond", {"note": "x"}).status_code == 403
     assert [t["id"] for t in Api("after_sales").get("/tickets", open_only=True).json()] == [ticket_id]
 
 

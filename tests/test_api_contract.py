@@ -25,6 +25,7 @@ def test_openapi_describes_every_operation(db):
             ("GET", "/api/orders/{ref}/attachments"), ("POST", "/api/orders/{ref}/attachments"),
         ("POST", "/api/orders/import"), ("GET", "/api/tickets"), ("POST", "/api/tickets"), ("POST", "/api/tickets/{ticket_id}/respond"),
         ("POST", "/api/tickets/{ticket_id}/solution"), ("POST", "/api/tickets/{ticket_id}/resolve"),
+        ("POST", "/api/tickets/{ticket_id}/follow-up"), ("POST", "/api/tickets/{ticket_id}/close"),
     }
     from orderloop.orders.workflow import ACTIONS
     expected |= {("POST", f"/api/orders/{{ref}}/actions/{name}") for name in ACTIONS}

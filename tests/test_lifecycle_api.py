@@ -54,7 +54,7 @@ def test_order_goes_from_received_to_closed_through_the_api(api, customer, produ
     step(api, "logistics", ref, "ship", "shipped", method="express", carrier="顺丰速运", tracking_number="SF1", eta="2030-05-23")
     step(api, "account_manager", ref, "accept", "delivered", quantity_ok=True, spec_ok=True, appearance_ok=True, signed_by="李*",
          receipt_attachment_id=receipt_scan(SalesOrder.objects.get(number=ref)).pk)
-    step(api, "account_manager", ref, "follow_up", "delivered", channel="phone", record="运行正常", satisfaction=5)
+    step(api, "account_manager", ref, "follow_up", "delivered", channel="phone", usage="运行正常", satisfaction=5)
     final = step(api, "sales_manager", ref, "close", "closed", note="")
 
     # then the timeline holds every step, in order, with who did it

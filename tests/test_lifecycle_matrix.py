@@ -67,7 +67,7 @@ def payload(action, order):
                    "receipt_attachment_id": scan},
         "confirm_receipt": {"shipment_id": order.shipments.values_list("pk", flat=True).first() or 0, "signed_by": "李*",
                             "receipt_attachment_id": scan},
-        "follow_up": {"channel": "phone", "record": "运行正常", "satisfaction": 5},
+        "follow_up": {"channel": "phone", "usage": "运行正常", "satisfaction": 5},
         "close": {"note": ""},
         "amend": {"reason": "客户调整数量", "lines": [{"line_id": l.pk, "quantity": str(l.quantity + 1)} for l in lines]},
         "cancel": {"reason": "客户取消"},
@@ -91,7 +91,7 @@ def prepare(state, action, order, users):
     if action == "prepare_shipment" and state == "in_fulfillment":
         act(order, "track", users[PR], stage="生产", record="生产完成", actual_date="2030-05-19")
     if action == "close" and state == "delivered":
-        act(order, "follow_up", users[AM], channel="phone", record="运行正常", satisfaction=5)
+        act(order, "follow_up", users[AM], channel="phone", usage="运行正常", satisfaction=5)
 
 
 @pytest.mark.parametrize("state", list(ALLOWED))

@@ -171,7 +171,7 @@ def test_follow_up_due_three_working_days_after_delivery_across_a_holiday(orders
     assert follow_up.due_at == at(2026, 10, 10, 23, 59, 59)
     assert breach_check(at(2026, 10, 10, 23, 0)) == 0
     with clock.frozen_at(at(2026, 10, 10, 15, 0)):
-        act(order, "follow_up", users["account_manager"], channel="phone", record="运行正常", satisfaction=5)
+        act(order, "follow_up", users["account_manager"], channel="phone", usage="运行正常", satisfaction=5)
     follow_up.refresh_from_db()
     assert follow_up.state == "met"
 

@@ -32,6 +32,12 @@ class ResolveIn(Schema):
     result: str = Field(min_length=1, max_length=4000)
 
 
+class FollowUpIn(Schema):
+    confirmed: bool = Field(description="The customer confirms the problem is solved; false sends it back for a new solution.")
+    satisfaction: int | None = Field(None, ge=1, le=5)
+    note: str = Field(min_length=1, max_length=4000)
+
+
 class TicketOut(Schema):
     id: int
     order_ref: str
@@ -45,6 +51,10 @@ class TicketOut(Schema):
     promised_at: LocalTime | None
     resolved_at: LocalTime | None
     result: str
+    followed_up_at: LocalTime | None
+    customer_confirmed: bool
+    customer_satisfaction: int | None
+    closed_at: LocalTime | None
 
 
 def ticket_data(ticket: Ticket) -> dict:
@@ -52,7 +62,9 @@ def ticket_data(ticket: Ticket) -> dict:
         "id": ticket.pk, "order_ref": ticket.order.ref, "ticket_type": ticket.ticket_type, "description": ticket.description,
         "state": ticket.state, "opened_at": ticket.opened_at, "first_response_at": ticket.first_response_at,
         "solution_type": ticket.solution_type, "solution": ticket.solution, "promised_at": ticket.promised_at,
-        "resolved_at": ticket.resolved_at, "result": ticket.result,
+        "resolved_at": ticket.resolved_at, "result": ticket.result, "followed_up_at": ticket.followed_up_at,
+        "customer_confirmed": ticket.customer_confirmed, "customer_satisfaction": ticket.customer_satisfaction,
+        "closed_at": ticket.closed_at,
     }
 
 
@@ -60,7 +72,7 @@ def ticket_data(ticket: Ticket) -> dict:
 def ticket_list(request, open_only: bool = False):
     tickets = services.tickets_visible_to(request.auth)
     if open_only:
-        tickets = tickets.filter(resolved_at__isnull=True)
+        tickets = tickets.filter(closed_at__isnull=True)
     return [ticket_data(t) for t in tickets[:500]]
 
 
@@ -86,3 +98,14 @@ def ticket_solution(request, ticket_id: int, data: SolutionIn):
 @router.post("/{int:ticket_id}/resolve", response=TicketOut, summary="Record the result")
 def ticket_resolve(request, ticket_id: int, data: ResolveIn):
     return ticket_data(services.ticket_resolve(ticket_id=ticket_id, actor=request.auth, result=data.result))
+
+
+@router.post("/{int:ticket_id}/follow-up", response=TicketOut, summary="The customer's word on the result")
+def ticket_follow_up(request, ticket_id: int, data: FollowUpIn):
+    return ticket_data(services.ticket_follow_up(ticket_id=ticket_id, actor=request.auth, confirmed=data.confirmed,
+                                                 satisfaction=data.satisfaction, note=data.note))
+
+
+@router.post("/{int:ticket_id}/close", response=TicketOut, summary="Close: needs a result the customer confirmed")
+def ticket_close(request, ticket_id: int):
+    return ticket_data(services.ticket_close(ticket_id=ticket_id, actor=request.auth))

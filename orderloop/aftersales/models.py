@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class TicketType(models.TextChoices):
+    PRESALES = "presales", _("售前疑问")
     QUALITY = "quality", _("产品质量")
     INSTALLATION = "installation", _("安装指导")
     DELIVERY_TIME = "delivery_time", _("交付时效")
@@ -26,18 +27,21 @@ class TicketState(models.TextChoices):
     OPEN = "open", _("待响应")
     RESPONDED = "responded", _("已响应")
     SOLUTION_GIVEN = "solution_given", _("处理中")
-    RESOLVED = "resolved", _("已解决")
+    RESOLVED = "resolved", _("待客户确认")
+    CLOSED = "closed", _("已关闭")
 
 
 class Ticket(models.Model):
-    """An after-sales ticket (售后问题处理记录): response within 24 hours, resolution by the promised time."""
+    """Customer feedback of any kind and its handling (客户反馈与售后记录): a response within 24 hours, a solution
+    with a promised time, the result, and the customer's confirmation before it closes."""
 
     order = models.ForeignKey("orders.SalesOrder", on_delete=models.PROTECT, related_name="tickets")
     ticket_type = models.CharField(_("反馈类型"), max_length=20, choices=TicketType.choices)
     description = models.TextField(_("反馈内容"))
     state = models.CharField(_("状态"), max_length=20, choices=TicketState.choices, default=TicketState.OPEN)
     opened_at = models.DateTimeField(_("反馈时间"))
-    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                  help_text=_("空：客户通过评价链接提出"))
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("处理负责人"), null=True, blank=True,
                                  on_delete=models.PROTECT, related_name="assigned_tickets")
     first_response_at = models.DateTimeField(_("首次响应时间"), null=True, blank=True)
@@ -47,6 +51,11 @@ class Ticket(models.Model):
     promised_at = models.DateTimeField(_("承诺完成时间"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("解决时间"), null=True, blank=True)
     result = models.TextField(_("处理结果"), blank=True)
+    followed_up_at = models.DateTimeField(_("跟进日期"), null=True, blank=True)
+    customer_confirmed = models.BooleanField(_("客户确认已解决"), default=False)
+    customer_satisfaction = models.PositiveSmallIntegerField(_("客户满意度评分(1-5分)"), null=True, blank=True)
+    follow_up_note = models.TextField(_("回访记录"), blank=True)
+    closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["-opened_at", "-id"]
@@ -58,4 +67,4 @@ class Ticket(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.resolved_at is None
+        return self.closed_at is None

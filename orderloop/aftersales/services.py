@@ -1,5 +1,7 @@
-"""After-sales tickets: opened from any feedback, answered within 24 hours, solved by the promised time.
-Each step is one transaction, recorded on the order's timeline, with its deadline."""
+"""Customer feedback and after-sales tickets (客户反馈与售后记录): opened from any feedback, answered within
+24 hours, a solution with a promised time, the result told to the account manager and the customer, and
+the customer's confirmation before the ticket closes. Each step is one transaction, recorded on the
+order's timeline, with its deadline."""
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -17,7 +19,7 @@ from orderloop.orders.timers import order_url, timer_meet, timer_start, timer_st
 
 RESPONSE_HOURS = 24
 OPENERS = {Role.AFTER_SALES, Role.ACCOUNT_MANAGER, Role.SALES_ASSISTANT, Role.SALES_MANAGER, Role.LOGISTICS}
-HANDLERS = {Role.AFTER_SALES}
+HANDLERS = {Role.AFTER_SALES, Role.ACCOUNT_MANAGER}  # after-sales for problems, the account manager for the rest
 NOT_FOR_TICKETS = {S.REJECTED, S.CANCELLED}
 
 
@@ -34,7 +36,8 @@ def _record(order, ticket, actor, event_type, now, payload):
 
 
 def ticket_open(*, order_id: int, actor, ticket_type: str, description: str) -> Ticket:
-    if not actor.has_role(*OPENERS):
+    """Record a customer's feedback; ``actor`` None: the customer, through the rating link."""
+    if actor is not None and not actor.has_role(*OPENERS):
         raise NotAllowed(_("您的角色不能登记售后问题"))
     errors = {}
     if ticket_type not in TicketType.values:
@@ -47,7 +50,7 @@ def ticket_open(*, order_id: int, actor, ticket_type: str, description: str) -> 
     with transaction.atomic():
         order = (SalesOrder.objects.select_for_update(of=("self",)).select_related("customer", "owner", "entered_by")
                  .filter(pk=order_id).first())
-        if order is None or not order_visible_to(order, actor):
+        if order is None or (actor is not None and not order_visible_to(order, actor)):
             raise NotFound(_("订单不存在"))
         if order.status in NOT_FOR_TICKETS:
             raise InvalidTransition(_("订单已「%(status)s」，不能登记售后问题") % {"status": order.get_status_display()})
@@ -64,12 +67,12 @@ def ticket_open(*, order_id: int, actor, ticket_type: str, description: str) -> 
 
 def _locked_ticket(ticket_id, actor) -> Ticket:
     if not actor.has_role(*HANDLERS):
-        raise NotAllowed(_("只有售后工程师可以处理售后问题"))
+        raise NotAllowed(_("只有售后工程师或客户经理可以处理客户反馈"))
     ticket = Ticket.objects.select_for_update(of=("self",)).select_related("order").filter(pk=ticket_id).first()
     if ticket is None or not order_visible_to(ticket.order, actor):
         raise NotFound(_("售后问题不存在"))
-    if ticket.resolved_at:
-        raise InvalidTransition(_("售后问题已解决"))
+    if ticket.closed_at:
+        raise InvalidTransition(_("该反馈已关闭"))
     return ticket
 
 
@@ -119,6 +122,7 @@ def ticket_give_solution(*, ticket_id: int, actor, solution_type: str, solution:
 
 
 def ticket_resolve(*, ticket_id: int, actor, result: str) -> Ticket:
+    """The result of the solution, told to the account manager and the customer; the customer confirms it next."""
     if not result.strip():
         raise InvalidInput(_("请填写处理结果"), errors={"result": [_("必填")]})
     now = clock.now()
@@ -130,4 +134,54 @@ def ticket_resolve(*, ticket_id: int, actor, result: str) -> Ticket:
         ticket.save()
         timer_meet(ticket=ticket, kind=TimerKind.AFTERSALES_RESOLUTION, now=now)
         _record(ticket.order, ticket, actor, "ticket_resolved", now, {"result": ticket.result})
+        notify(event="ticket_resolved", key=f"ticket:{ticket.pk}:resolved:{now.timestamp()}", order=ticket.order,
+               url=order_url(ticket.order),
+               subject=_("订单 %(ref)s 的%(type)s问题已处理") % {"ref": ticket.order.ref, "type": ticket.get_ticket_type_display()},
+               body=_("处理措施：%(solution)s\n处理结果：%(result)s") % {"solution": ticket.solution, "result": ticket.result})
+    return ticket
+
+
+def ticket_follow_up(*, ticket_id: int, actor, confirmed: bool, satisfaction: int | None, note: str) -> Ticket:
+    """Ask the customer about the result (跟进): confirmed, with a score, or not solved, back to a new solution."""
+    errors = {}
+    if confirmed and satisfaction not in range(1, 6):
+        errors["satisfaction"] = [_("请填写 1-5 分")]
+    if not note.strip():
+        errors["note"] = [_("必填")]
+    if errors:
+        raise InvalidInput(_("回访记录有误"), errors=errors)
+    now = clock.now()
+    with transaction.atomic():
+        ticket = _locked_ticket(ticket_id, actor)
+        if ticket.state != TicketState.RESOLVED:
+            raise InvalidTransition(_("尚未填写处理结果，不能回访客户"))
+        ticket.followed_up_at, ticket.follow_up_note, ticket.customer_confirmed = now, note.strip(), confirmed
+        ticket.customer_satisfaction = satisfaction if confirmed else None
+        if not confirmed:  # not solved for the customer: a new solution is needed
+            ticket.state, ticket.result, ticket.resolved_at = TicketState.RESPONDED, "", None
+        ticket.save()
+        _record(ticket.order, ticket, actor, "ticket_followed_up", now, {
+            "confirmed": confirmed, "satisfaction": ticket.customer_satisfaction, "note": ticket.follow_up_note})
+    return ticket
+
+
+def ticket_close_problems(ticket: Ticket) -> list[str]:
+    problems = []
+    if not ticket.result:
+        problems.append(_("尚未填写处理结果"))
+    if not (ticket.followed_up_at and ticket.customer_confirmed):
+        problems.append(_("尚未回访客户确认处理结果"))
+    return problems
+
+
+def ticket_close(*, ticket_id: int, actor) -> Ticket:
+    now = clock.now()
+    with transaction.atomic():
+        ticket = _locked_ticket(ticket_id, actor)
+        problems = ticket_close_problems(ticket)
+        if problems:
+            raise InvalidTransition(_("不能关闭：%(reasons)s") % {"reasons": "；".join(problems)})
+        ticket.closed_at, ticket.state = now, TicketState.CLOSED
+        ticket.save()
+        _record(ticket.order, ticket, actor, "ticket_closed", now, {})
     return ticket

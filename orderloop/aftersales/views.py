@@ -1,19 +1,110 @@
-"""After-sales pages: the ticket list (售后问题处理记录) with the photos taken at acceptance."""
+"""After-sales pages: the feedback list (售后问题处理记录) with the photos taken at acceptance, one ticket
+with the step its handler takes next, and feedback recorded from the order page. Thin: the rules live
+in aftersales.services."""
+from datetime import datetime
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from orderloop.aftersales.models import TicketState
-from orderloop.aftersales.services import tickets_visible_to
+from orderloop.aftersales import services
+from orderloop.aftersales.models import SolutionType, TicketState
+from orderloop.core.calendar import SHANGHAI
+from orderloop.core.exceptions import DomainError, InvalidInput, NotFound
+from orderloop.orders.selectors import event_data, order_get
 
 
 @login_required
 def ticket_index(request):
     state = request.GET.get("state", "open")
-    tickets = tickets_visible_to(request.user).prefetch_related("photos")
+    tickets = services.tickets_visible_to(request.user).prefetch_related("photos")
     if state == "open":
-        tickets = tickets.filter(resolved_at__isnull=True)
+        tickets = tickets.filter(closed_at__isnull=True)
     elif state in TicketState.values:
         tickets = tickets.filter(state=state)
     page = Paginator(tickets, 50).get_page(request.GET.get("page"))
     return render(request, "aftersales/ticket_list.html", {"page": page, "state": state, "states": TicketState.choices})
+
+
+def _local_datetime(value: str):
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=SHANGHAI) if value else None
+    except ValueError:
+        return None
+
+
+def _take_step(step: str, ticket_id: int, actor, post):
+    if step == "respond":
+        return services.ticket_respond(ticket_id=ticket_id, actor=actor, note=post.get("note", ""))
+    if step == "solution":
+        promised_at = _local_datetime(post.get("promised_at", ""))
+        if promised_at is None:
+            raise InvalidInput(_("解决方案有误"), errors={"promised_at": [_("请填写承诺完成时间")]})
+        return services.ticket_give_solution(ticket_id=ticket_id, actor=actor, solution_type=post.get("solution_type", ""),
+                                             solution=post.get("solution", ""), promised_at=promised_at)
+    if step == "resolve":
+        return services.ticket_resolve(ticket_id=ticket_id, actor=actor, result=post.get("result", ""))
+    if step == "follow_up":
+        score = post.get("satisfaction", "")
+        return services.ticket_follow_up(ticket_id=ticket_id, actor=actor, confirmed=post.get("confirmed") == "yes",
+                                         satisfaction=int(score) if score.isdigit() else None, note=post.get("note", ""))
+    if step == "close":
+        return services.ticket_close(ticket_id=ticket_id, actor=actor)
+    raise Http404(_("未知操作"))
+
+
+@login_required
+def ticket_detail(request, ticket_id):
+    ticket = services.tickets_visible_to(request.user).prefetch_related("photos").filter(pk=ticket_id).first()
+    if ticket is None:
+        raise Http404(_("售后问题不存在"))
+    error, errors, status, step = "", {}, 200, request.POST.get("step", "")
+    if request.method == "POST":
+        try:
+            _take_step(step, ticket.pk, request.user, request.POST)
+            messages.success(request, _("已保存"))
+            return redirect("aftersales:detail", ticket_id=ticket.pk)
+        except DomainError as exc:
+            error, errors, status = exc.message, exc.errors, exc.http_status
+    events = [event_data(e) for e in ticket.order.events.filter(payload__ticket_id=ticket.pk).select_related("actor")
+              .order_by("occurred_at", "id")]
+    return render(request, "aftersales/ticket_detail.html", {
+        "ticket": ticket, "events": events, "handles": request.user.has_role(*services.HANDLERS),
+        "close_problems": services.ticket_close_problems(ticket), "solution_types": SolutionType.choices,
+        "error": error, "errors": errors, "failed_step": step if error else "", "post": request.POST,
+        "scores": range(5, 0, -1)}, status=status)
+
+
+@login_required
+def ticket_record(request, ticket_id):
+    """《售后问题处理记录表》 of one ticket, printable."""
+    ticket = services.tickets_visible_to(request.user).select_related("assignee").filter(pk=ticket_id).first()
+    if ticket is None:
+        raise Http404(_("售后问题不存在"))
+    timers = {t.kind: t for t in ticket.timers.order_by("started_at")}
+    return render(request, "aftersales/ticket_record.html", {
+        "ticket": ticket, "response_timer": timers.get("aftersales_response"),
+        "resolution_timer": timers.get("aftersales_resolution")})
+
+
+@login_required
+@require_POST
+def ticket_new(request, ref):
+    """Feedback recorded from the order page."""
+    try:
+        order = order_get(user=request.user, ref=ref)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    try:
+        ticket = services.ticket_open(order_id=order.pk, actor=request.user, ticket_type=request.POST.get("ticket_type", ""),
+                                      description=request.POST.get("description", ""))
+    except DomainError as exc:
+        messages.error(request, "；".join([exc.message] + [m for msgs in exc.errors.values() for m in msgs]))
+        return redirect("orders:detail", ref=order.ref)
+    messages.success(request, _("已登记客户反馈"))
+    return redirect("aftersales:detail", ticket_id=ticket.pk)
+

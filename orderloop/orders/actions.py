@@ -22,7 +22,8 @@ from orderloop.orders import payloads as p
 from orderloop.orders.dates import feasible_date
 from orderloop.orders.lines import build_line, line_amount, lines_snapshot, products_for, recompute_total, replace_lines
 from orderloop.orders.models import OrderStatus as S
-from orderloop.orders.models import Attachment, FulfillmentStage, Mitigation, Risk, Shipment, ShipmentLine
+from orderloop.orders.models import (Attachment, FollowUpVisit, FulfillmentStage, Mitigation, Risk, Shipment, ShipmentLine,
+                                     VisitChannel)
 from orderloop.orders.rules import director_reasons
 
 STAY = "stay"
@@ -407,7 +408,31 @@ def confirm_receipt(order, actor, payload: p.ConfirmReceiptPayload):
 
 
 def follow_up(order, actor, payload: p.FollowUpPayload):
-    return STAY, payload.model_dump(mode="json", exclude={"version"})
+    """客户满意度回访: by the account manager, or by the customer through the rating link (``actor`` None).
+    An after-sales need opens a ticket in the same transaction."""
+    from orderloop.aftersales.models import TicketType
+
+    errors = {}
+    if (actor is None) != (payload.channel == VisitChannel.LINK):
+        errors["channel"] = [_("无效的选项")]
+    if actor is None and not payload.rated_by.strip():
+        errors["rated_by"] = [_("请填写您的姓名")]
+    if payload.need.strip() and payload.need_type not in TicketType.values:
+        errors["need_type"] = [_("请选择售后需求类型")]
+    if payload.need_type and not payload.need.strip():
+        errors["need"] = [_("请填写售后需求")]
+    if errors:
+        raise InvalidInput(_("回访记录有误"), errors=errors)
+    visit, _created = FollowUpVisit.objects.get_or_create(order=order, defaults={"due_at": clock.now()})
+    visit.done_at, visit.visited_by = clock.now(), actor
+    visit.channel, visit.usage, visit.satisfaction = payload.channel, payload.usage.strip(), payload.satisfaction
+    visit.aftersales_need, visit.rated_by_name = payload.need.strip(), payload.rated_by.strip()
+    visit.save()
+    event = payload.model_dump(mode="json", exclude={"version"})
+    if payload.need_type:
+        ticket = ticket_open(order_id=order.pk, actor=actor, ticket_type=payload.need_type, description=visit.aftersales_need)
+        event["ticket_id"] = ticket.pk
+    return STAY, event
 
 
 def close(order, actor, payload: p.ClosePayload):

@@ -19,8 +19,8 @@ from orderloop.orders.labels import CHOICES, LABELS
 from orderloop.orders.workflow import ACTIONS
 
 LONG_TEXT = {"missing", "reason", "comment", "summary", "outcome", "note", "talk", "record", "problem", "measure",
-             "next_step", "description", "mitigation", "goods", "qc_report", "special_requirements", "special_terms", "remarks"}
-WEB_SKIP = {("supplement", "lines")}
+             "next_step", "description", "usage", "need", "mitigation", "goods", "qc_report", "special_requirements", "special_terms", "remarks"}
+WEB_SKIP = {("supplement", "lines"), ("follow_up", "rated_by")}
 
 
 def _unwrap(annotation):
@@ -123,6 +123,8 @@ def _initial(action: str, order) -> dict:
         remaining = [(line, line.open_quantity - shipped.get(line.pk, Decimal(0))) for line in lines]
         return {"lines": [{"line_id": line.pk, "quantity": f"{quantity.normalize():f}"}
                           for line, quantity in remaining if quantity > 0]}
+    if action == "follow_up":
+        return {"channel": "phone"}
     if action == "track":  # the stage in hand: the first one of the plan not yet done
         current = order.stages.filter(superseded=False, actual_date__isnull=True).order_by("position", "id").first()
         if current is None:
@@ -150,6 +152,9 @@ def action_form(action: str, order, *, data: dict | None = None, errors: dict | 
                                     for line, text in zip(lines, extra["line_labels"].values(), strict=True)}
     if action == "amend":
         extra["products"] = {p.pk: f"{p.name} {p.model}" for p in Product.objects.filter(is_active=True)}
+    if action == "follow_up":  # the customer's own rating comes through the rating link
+        channel = next(f for f in fields if f["name"] == "channel")
+        channel["choices"].pop("link", None)
     if action == "resolve_risk":
         extra["risks"] = {r.pk: str(r) for r in order.risks.all() if r.is_open}
     return {"name": action, "label": _(spec.label), "fields": fields, "version": order.version,

@@ -2,6 +2,7 @@
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
+from orderloop.aftersales.models import TicketType
 from orderloop.orders.models import Channel, Mitigation, OrderStatus, RiskType
 
 LABELS = {
@@ -21,21 +22,23 @@ LABELS = {
     "receipt_via": N_("签收方式"), "ticket_ids": N_("售后工单"), "method": N_("物流方式"), "carrier": N_("承运商"), "tracking_number": N_("物流单号"), "eta": N_("预计送达时间"),
     "quantity_ok": N_("数量无误"), "spec_ok": N_("规格无误"), "appearance_ok": N_("外观质量无误"), "issues": N_("验收问题"),
     "issue_type": N_("问题类型"), "signed_by": N_("签收人"), "satisfaction": N_("客户满意度评分(1-5分)"),
+    "need_type": N_("售后需求类型"), "usage": N_("产品使用情况"), "need": N_("售后需求"), "rated_by": N_("评价人"),
     "product_id": N_("产品"), "quantity": N_("数量"), "unit_price": N_("单价(元)"),
     "number": N_("订单编号"), "level": N_("审批级别"), "director_reasons": N_("需总监审批的原因"), "back_to": N_("退回至"),
     "changed": N_("变更内容"), "intake_channel": N_("接收渠道"), "customer_id": N_("客户资质"), "ticket_type": N_("反馈类型"),
-    "solution_type": N_("处理措施"), "solution": N_("解决方案"), "promised_at": N_("承诺完成时间"), "result": N_("处理结果"), "fields": N_("修改字段"), "late_lines": N_("晚于要求日期的行"), "total_amount": N_("总金额(元)"),
+    "solution_type": N_("处理措施"), "solution": N_("解决方案"), "promised_at": N_("承诺完成时间"), "result": N_("处理结果"), "confirmed": N_("客户确认已解决"), "fields": N_("修改字段"), "late_lines": N_("晚于要求日期的行"), "total_amount": N_("总金额(元)"),
 }
 CHOICES = {
     "verdict": {"pass": N_("通过"), "needs_info": N_("需补充"), "reject": N_("驳回")},
-    "channel": {"phone": N_("电话"), "wechat": N_("微信"), "email": N_("邮件"), "visit": N_("拜访"), "other": N_("其他")},
+    "channel": {"phone": N_("电话"), "wechat": N_("微信"), "email": N_("邮件"), "visit": N_("拜访"), "other": N_("其他"),
+                "link": N_("客户在线评价")},
     "method": {"express": N_("快递"), "less_than_truckload": N_("零担"), "truckload": N_("整车运输"), "pickup": N_("自提"), "other": N_("其他")},
     "issue_type": {"damaged": N_("破损"), "wrong_model": N_("型号不符"), "wrong_quantity": N_("数量不符"), "other": N_("其他")},
     "level": {"manager": N_("销售经理"), "director": N_("销售总监")},
     "back_to": dict(OrderStatus.choices),
     "intake_channel": dict(Channel.choices),
-    "ticket_type": {"quality": N_("产品质量"), "installation": N_("安装指导"), "delivery_time": N_("交付时效"),
-                    "damage": N_("破损"), "wrong_model": N_("型号不符"), "complaint": N_("投诉"), "other": N_("其他")},
+    "ticket_type": dict(TicketType.choices),
+    "need_type": dict(TicketType.choices),
     "solution_type": {"repair": N_("维修"), "replace": N_("换货"), "refund": N_("退款"), "guidance": N_("指导"),
                       "other": N_("其他")},
     "changed": {"lines": N_("订单行"), "payment_terms": N_("付款方式"), "special_terms": N_("特殊条款"),

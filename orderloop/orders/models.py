@@ -47,6 +47,7 @@ class SalesOrder(models.Model):
     delivery_address = models.CharField(_("交付地址"), max_length=300, blank=True)
     requested_date = models.DateField(_("交付日期"), null=True, blank=True)
     promised_date = models.DateField(_("承诺交付日期"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("交付时间"), null=True, blank=True)
     special_requirements = models.TextField(_("特殊需求"), blank=True)
     special_terms = models.TextField(_("特殊条款"), blank=True)
     remarks = models.TextField(_("备注"), blank=True)
@@ -234,6 +235,37 @@ class ShipmentLine(models.Model):
 
     class Meta:
         ordering = ["order_line__position", "id"]
+
+
+class VisitChannel(models.TextChoices):
+    PHONE = "phone", _("电话")
+    EMAIL = "email", _("邮件")
+    VISIT = "visit", _("上门")
+    WECHAT = "wechat", _("微信")
+    LINK = "link", _("客户在线评价")
+
+
+class FollowUpVisit(models.Model):
+    """客户满意度回访表: opened when the order is delivered, due by the end of the 3rd working day."""
+
+    order = models.OneToOneField(SalesOrder, on_delete=models.CASCADE, related_name="visit")
+    due_at = models.DateTimeField(_("回访截止时间"))
+    done_at = models.DateTimeField(_("回访时间"), null=True, blank=True)
+    channel = models.CharField(_("回访方式"), max_length=20, choices=VisitChannel.choices, blank=True)
+    usage = models.TextField(_("产品使用情况"), blank=True)
+    satisfaction = models.PositiveSmallIntegerField(_("客户满意度评分(1-5分)"), null=True, blank=True)
+    aftersales_need = models.TextField(_("售后需求"), blank=True)
+    visited_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("回访人"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    rated_by_name = models.CharField(_("评价人"), max_length=100, blank=True)
+    rated_from = models.GenericIPAddressField(_("评价来源地址"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("客户满意度回访")
+        verbose_name_plural = _("客户满意度回访")
+
+    def __str__(self):
+        return f"{self.order_id} {self.satisfaction or ''}"
 
 
 class IdempotencyKey(models.Model):

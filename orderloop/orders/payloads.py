@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from orderloop.core.dates import DateIn
+from orderloop.aftersales.models import TicketType
 from orderloop.orders.models import Availability, Mitigation, RiskType, ShippingMethod
 
 Text = Field(min_length=1, max_length=2000)
@@ -175,9 +176,13 @@ class ConfirmReceiptPayload(Payload):
 
 
 class FollowUpPayload(Payload):
-    channel: Literal["phone", "email", "visit", "wechat"]
-    record: str = Text
+    channel: Literal["phone", "email", "visit", "wechat", "link"] = Field(
+        description="How the customer was reached; link: the customer rated through the rating link.")
+    usage: str = Field(min_length=1, max_length=2000, description="产品使用情况")
     satisfaction: int = Field(ge=1, le=5)
+    need_type: TicketType | None = Field(None, description="An after-sales need; opens a ticket of this type.")
+    need: str = Field("", max_length=2000, description="售后需求")
+    rated_by: str = Field("", max_length=100, description="The customer's name, through the rating link.")
 
 
 class ClosePayload(Payload):

@@ -20,6 +20,28 @@ def progress_rows(orders_queryset):
         ]
 
 
+REGISTER_3 = ["订单编号", "客户名称", "反馈类型", "反馈内容", "反馈时间", "处理负责人", "处理措施", "处理结果",
+              "客户满意度评分(1-5分)", "跟进日期"]
+
+
+def feedback_rows(orders_queryset):
+    """Register 3 (客户反馈与售后记录表): one row per feedback of the given orders, oldest first."""
+    from orderloop.aftersales.models import Ticket
+    from orderloop.core.calendar import SHANGHAI
+
+    def day(moment):
+        return moment.astimezone(SHANGHAI).date().isoformat() if moment else ""
+
+    tickets = (Ticket.objects.filter(order__in=orders_queryset.values("pk"))
+               .select_related("order", "order__customer", "assignee").order_by("opened_at", "id"))
+    for ticket in tickets:
+        yield [
+            ticket.order.ref, ticket.order.customer.name, ticket.get_ticket_type_display(), ticket.description,
+            day(ticket.opened_at), str(ticket.assignee) if ticket.assignee else "", ticket.solution, ticket.result,
+            ticket.customer_satisfaction or "", day(ticket.followed_up_at),
+        ]
+
+
 LOGISTICS_TABLE = ["订单编号", "客户名称", "发货批次", "货物", "物流方式", "承运商", "物流单号", "发货时间", "预计送达时间",
                    "物流预告时间", "签收时间", "签收人"]
 

@@ -146,7 +146,7 @@ def orders_close_completed() -> list[str]:
     from orderloop.orders.workflow import perform_action, refusal
 
     closed = []
-    for order in SalesOrder.objects.filter(status=S.DELIVERED, events__type="followed_up").distinct():
+    for order in SalesOrder.objects.filter(status=S.DELIVERED, visit__done_at__isnull=False):
         if refusal(order, None, "close") is None:
             perform_action(order_id=order.pk, action_name="close", actor=None, data={"note": _("回访完成，系统自动完成订单")})
             closed.append(order.ref)

@@ -25,8 +25,10 @@ urlpatterns = [
     path("orders/<str:ref>/documents/acceptance/", views.acceptance_record, name="acceptance_record"),
     path("orders/<str:ref>/documents/receipt-<int:batch>.pdf", views.receipt_pdf, name="receipt_pdf"),
     path("receipt/<str:token>/", views.receipt_by_link, name="receipt"),
+    path("rating/<str:token>/", views.rating_by_link, name="rating"),
     path("orders/<str:ref>/documents/progress/", views.progress_sheet, name="progress_sheet"),
     path("orders/<str:ref>/documents/shipment/", views.shipment_slip, name="shipment_slip"),
+    path("orders/<str:ref>/documents/visit/", views.visit_sheet, name="visit_sheet"),
     path("orders/<str:ref>/documents/confirmation.pdf", views.confirmation_pdf, name="confirmation_pdf"),
     path("orders/<str:ref>/attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
 ]

@@ -17,16 +17,20 @@ from orderloop.core import clock
 from orderloop.core.exceptions import DomainError, InvalidInput, NotFound
 from orderloop.core.validation import pydantic_errors
 from orderloop.masterdata.models import Customer, Product
+from orderloop.aftersales.models import TicketType
+from orderloop.aftersales.services import NOT_FOR_TICKETS, OPENERS
 from orderloop.orders import services
 from orderloop.orders.uploads import attachment_upload, checked_upload, files_kept_on_commit
 from orderloop.orders.board import board
 from orderloop.orders.documents import order_confirmation_pdf, receipt_pdf_bytes
 from orderloop.orders.receipts import receipt_confirm_by_link, receipt_url, shipment_for_token
+from orderloop.orders.visits import rating_url, visit_for_token, visit_rate_by_link
 from orderloop.orders.forms import action_form, parse_post
 from orderloop.orders.importing import import_template, orders_import
 from orderloop.orders.mail import mail_convert, mail_receive
-from orderloop.orders.models import Channel, IncomingMail, OrderStatus, SalesOrder, ShipmentLine
-from orderloop.orders.registers import LOGISTICS_TABLE, REGISTER_2, csv_bytes, logistics_rows, progress_rows, xlsx_bytes
+from orderloop.orders.models import Channel, FollowUpVisit, IncomingMail, OrderStatus, SalesOrder, ShipmentLine
+from orderloop.orders.registers import (LOGISTICS_TABLE, REGISTER_2, REGISTER_3, csv_bytes, feedback_rows, logistics_rows,
+                                       progress_rows, xlsx_bytes)
 from orderloop.orders.review import possible_duplicates, review_checklist
 from orderloop.orders.rules import director_reasons, percent
 from orderloop.orders.schemas import OrderCreate, OrderPatch
@@ -80,6 +84,7 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
     events = [event_data(e) for e in order.events.select_related("actor").order_by("occurred_at", "id")]
     shipments = list(order.shipments.prefetch_related(
         Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line"))))
+    visit = FollowUpVisit.objects.filter(order=order).first()
     if request.user.has_role("account_manager", "logistics"):  # staff send the customer the receipt link
         for shipment in shipments:
             shipment.receipt_link = "" if shipment.received_at else receipt_url(shipment)
@@ -107,6 +112,10 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
         "timers": list(order.timers.all()),
         "stages": list(order.stages.filter(superseded=False).select_related("owner")),
         "tickets": list(order.tickets.all()),
+        "can_open_ticket": order.status not in NOT_FOR_TICKETS and request.user.has_role(*OPENERS),
+        "ticket_types": TicketType.choices,
+        "visit": visit,
+        "rating_link": rating_url(visit) if visit and not visit.done_at and request.user.has_role("account_manager") else "",
         "shipments": shipments,
         "attachments": list(order.attachments.all()),
     }
@@ -424,6 +433,27 @@ def receipt_by_link(request, token):
         "done": done, "error": error}, status=422 if error else 200)
 
 
+def rating_by_link(request, token):
+    """The customer rates the delivered order (1-5) without an account; an after-sales need opens a ticket."""
+    try:
+        visit = visit_for_token(token)
+    except DomainError as exc:
+        return render(request, "orders/rating.html", {"error": exc.message}, status=exc.http_status)
+    error, errors, done = "", {}, visit.done_at is not None
+    if request.method == "POST" and not done:
+        post = request.POST
+        try:
+            visit = visit_rate_by_link(token=token, satisfaction=post.get("satisfaction"), comment=post.get("usage", ""),
+                                       rated_by=post.get("rated_by", ""), need_type=post.get("need_type", ""),
+                                       need=post.get("need", ""), address=request.META.get("REMOTE_ADDR"))
+            done = True
+        except DomainError as exc:
+            error, errors = exc.message, exc.errors
+    return render(request, "orders/rating.html", {
+        "visit": visit, "order": visit.order, "done": done, "error": error, "errors": errors, "post": request.POST,
+        "scores": range(5, 0, -1), "need_types": TicketType.choices}, status=422 if error else 200)
+
+
 @login_required
 def progress_sheet(request, ref):
     """《生产备货进度表》 of one order, printable: its stages, progress records and risks."""
@@ -433,6 +463,18 @@ def progress_sheet(request, ref):
         "headers": REGISTER_2[1:], "records": [row[1:] for row in progress_rows(SalesOrder.objects.filter(pk=order.pk))],
         "risks": list(order.risks.all()), "today": clock.today(), "printed_at": clock.now(),
     })
+
+
+@login_required
+def visit_sheet(request, ref):
+    """《客户满意度回访表》 of one order, printable, with the order's feedback as register 3 rows."""
+    order = _get_order(request, ref)
+    visit = FollowUpVisit.objects.filter(order=order).select_related("visited_by").first()
+    if visit is None:
+        raise Http404(_("订单尚未交付"))
+    return render(request, "orders/documents/visit_sheet.html", {
+        "order": order, "visit": visit, "lines": list(order.lines.all()), "headers": REGISTER_3[2:],
+        "tickets": [row[2:] for row in feedback_rows(SalesOrder.objects.filter(pk=order.pk))]})
 
 
 @login_required
@@ -465,6 +507,8 @@ def order_copy(request, ref):
 REGISTERS = {
     # name: (title, headers, rows from visible orders, file name quoted for Content-Disposition, text columns)
     "progress": (N_("订单跟进进度表"), REGISTER_2, progress_rows, "%E8%AE%A2%E5%8D%95%E8%B7%9F%E8%BF%9B%E8%BF%9B%E5%BA%A6%E8%A1%A8", (0,)),
+    "feedback": (N_("客户反馈与售后记录表"), REGISTER_3, feedback_rows,
+                 "%E5%AE%A2%E6%88%B7%E5%8F%8D%E9%A6%88%E4%B8%8E%E5%94%AE%E5%90%8E%E8%AE%B0%E5%BD%95%E8%A1%A8", (0,)),
     "logistics": (N_("物流跟踪表"), LOGISTICS_TABLE, logistics_rows, "%E7%89%A9%E6%B5%81%E8%B7%9F%E8%B8%AA%E8%A1%A8", (0, 6)),
 }
 

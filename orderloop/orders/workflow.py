@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from orderloop.accounts.roles import ALL_ROLES
 from orderloop.accounts.roles import Role as R
 from orderloop.core import clock
+from orderloop.core.calendar import SHANGHAI
 from orderloop.core.audit import audit_record, diff, snapshot
 from orderloop.core.exceptions import DomainError, InvalidInput, InvalidTransition, NotAllowed, NotFound, StaleVersion
 from orderloop.core.validation import pydantic_errors
@@ -24,11 +25,12 @@ from orderloop.orders import actions
 from orderloop.orders import payloads as p
 from orderloop.orders.access import order_visible_to
 from orderloop.orders.lines import lines_snapshot
-from orderloop.orders.models import OrderEvent, OrderStatus, SalesOrder
+from orderloop.orders.models import FollowUpVisit, OrderEvent, OrderStatus, SalesOrder
 from orderloop.orders.models import OrderStatus as S
 from orderloop.orders.rules import approval_conflict
 from orderloop.orders.notices import notices_after_action
 from orderloop.orders.timers import timers_after_action
+from orderloop.orders.visits import visit_open
 
 SYSTEM = "system"  # the worker acting on its own (automatic close)
 STAY = actions.STAY
@@ -78,7 +80,7 @@ TRANSITIONS: list[Transition] = [
     row("ship", S.READY_TO_SHIP, {S.SHIPPED, STAY}, R.LOGISTICS),
     row("accept", {S.READY_TO_SHIP, S.SHIPPED}, {STAY, S.DELIVERED}, {R.ACCOUNT_MANAGER, R.LOGISTICS}),
     row("confirm_receipt", {S.READY_TO_SHIP, S.SHIPPED}, {STAY, S.DELIVERED}, {SYSTEM, R.ACCOUNT_MANAGER, R.LOGISTICS}),
-    row("follow_up", S.DELIVERED, STAY, R.ACCOUNT_MANAGER),
+    row("follow_up", S.DELIVERED, STAY, {SYSTEM, R.ACCOUNT_MANAGER}),
     row("close", S.DELIVERED, S.CLOSED, {SYSTEM, R.SALES_MANAGER}),
     row("amend", AMENDABLE, {STAY, S.PENDING_APPROVAL, S.PENDING_STOCK_CHECK}, R.SALES_ASSISTANT),
     row("short_close", {S.CONFIRMED, S.IN_FULFILLMENT, S.READY_TO_SHIP}, STAY, R.SALES_MANAGER),
@@ -111,13 +113,22 @@ def _shipment_to_receive_guard(order, user):
     return None if order.shipments.filter(received_at__isnull=True).exists() else _("没有待签收的发货批次")
 
 
-def _close_guard(order, user):
-    if not order.events.filter(type="followed_up").exists():
-        return _("尚未完成客户回访")
-    open_tickets = order.tickets.filter(resolved_at__isnull=True).count()
-    if open_tickets:
-        return _("还有 %(n)s 个售后问题未解决") % {"n": open_tickets}
+def _visit_due_guard(order, user):
+    visit = FollowUpVisit.objects.filter(order=order).first()
+    if visit is not None and visit.done_at:
+        return _("已于 %(when)s 完成回访") % {"when": visit.done_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")}
     return None
+
+
+def _close_guard(order, user):
+    """An order closes when its visit is done and no feedback is open; every reason is given at once."""
+    reasons = []
+    if not FollowUpVisit.objects.filter(order=order, done_at__isnull=False).exists():
+        reasons.append(_("尚未完成客户回访"))
+    open_tickets = order.tickets.filter(closed_at__isnull=True).count()
+    if open_tickets:
+        reasons.append(_("还有 %(n)s 个客户反馈/售后问题未关闭") % {"n": open_tickets})
+    return "；".join(reasons) or None
 
 
 @dataclass(frozen=True)
@@ -150,7 +161,7 @@ ACTIONS: dict[str, Action] = {a.name: a for a in [
     Action("accept", N_("客户验收"), "accepted", p.AcceptPayload, actions.accept, guards=(_shipment_to_accept_guard,)),
     Action("confirm_receipt", N_("客户签收"), "receipt_confirmed", p.ConfirmReceiptPayload, actions.confirm_receipt,
            guards=(_shipment_to_receive_guard,)),
-    Action("follow_up", N_("客户回访"), "followed_up", p.FollowUpPayload, actions.follow_up),
+    Action("follow_up", N_("客户回访"), "followed_up", p.FollowUpPayload, actions.follow_up, guards=(_visit_due_guard,)),
     Action("close", N_("完成订单"), "closed", p.ClosePayload, actions.close, guards=(_close_guard,)),
     Action("amend", N_("变更订单"), "amended", p.AmendPayload, actions.amend),
     Action("short_close", N_("短交关闭"), "short_closed", p.ShortClosePayload, actions.short_close),
@@ -167,7 +178,9 @@ EVENT_LABELS = {
     "ticket_opened": N_("登记售后问题"),
     "ticket_responded": N_("售后响应"),
     "ticket_solution_given": N_("售后解决方案"),
-    "ticket_resolved": N_("售后问题已解决"),
+    "ticket_resolved": N_("售后处理结果"),
+    "ticket_followed_up": N_("售后回访客户"),
+    "ticket_closed": N_("客户反馈已关闭"),
     **{a.event_type: a.label for a in ACTIONS.values()},
 }
 
@@ -220,7 +233,7 @@ def blocked_actions(order, user) -> list[tuple[str, str]]:
     return blocked
 
 
-QUIETLY_REFUSED = {"resolve_risk", "accept", "confirm_receipt"}  # nothing to resolve is not worth a word
+QUIETLY_REFUSED = {"resolve_risk", "accept", "confirm_receipt", "follow_up"}  # nothing to do is not worth a word
 
 
 def available_actions(order, user) -> list[str]:
@@ -275,6 +288,9 @@ def perform_action(*, order_id: int, action_name: str, actor, data) -> OrderEven
         if target != STAY:
             order.status = target
         now = clock.now()
+        delivered = order.status == S.DELIVERED and source != S.DELIVERED
+        if delivered:
+            order.delivered_at = now
         order.version += 1
         order.updated_at = now
         order.save()
@@ -283,6 +299,8 @@ def perform_action(*, order_id: int, action_name: str, actor, data) -> OrderEven
             from_status=source, to_status=order.status, payload=event_payload,
         )
         timers_after_action(order=order, action=action_name, source=source, event_payload=event_payload, now=now)
+        if delivered:
+            visit_open(order, now)
         notices_after_action(order=order, action=action_name, event=event, event_payload=event_payload)
         audit_record(actor=actor, obj=order, operation=action.event_type, changes=diff(before, order_state(order)),
                      object_type="orders.salesorder")
