@@ -203,3 +203,15 @@ def test_register_3_has_exactly_the_seeds_headers_and_the_demo_reproduces_its_ro
     assert list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))[0] == SEED_HEADERS
     other = login("account_manager2")
     assert "服务器运行时有异响" not in other.get("/registers/feedback/").content.decode()
+
+
+def test_open_feedback_is_on_the_handlers_today_page(delivered, users):
+    from orderloop.orders.today import user_today
+
+    ticket = _ticket_with_result(delivered, users)
+    assert [t.pk for t in user_today(users["after_sales"]).tickets] == [ticket.pk]
+    assert user_today(users["account_manager"]).tickets == []  # after-sales has it in hand
+    with clock.frozen_at(at(2026, 10, 9, 13, 0)):
+        ticket_resolve(ticket_id=ticket.pk, actor=users["after_sales"], result="已远程配置完成")
+    assert [t.pk for t in user_today(users["account_manager"]).tickets] == [ticket.pk]  # to confirm with the customer
+    assert "不会配置管理口" in login("after_sales").get("/today/").content.decode()

@@ -4,9 +4,11 @@ page, the morning digest and the evening roll-up all read it from here."""
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils.translation import gettext as _
 
+from orderloop.aftersales.models import TicketState
+from orderloop.aftersales.services import HANDLERS, tickets_visible_to
 from orderloop.core import clock
 from orderloop.core.calendar import SHANGHAI, BusinessCalendar, coverage_problem
 from orderloop.notifications.services import notify
@@ -31,13 +33,14 @@ class Today:
     overdue: list = field(default_factory=list)     # breached timers still open
     due_today: list = field(default_factory=list)   # running timers due before the day ends
     risks: list = field(default_factory=list)       # open risks
+    tickets: list = field(default_factory=list)     # open customer feedback whose next step is mine
     idle: list = field(default_factory=list)        # (order, last activity)
     alerts: list = field(default_factory=list)      # for admins: e.g. next year's holidays not entered
 
     @property
     def count(self) -> int:
-        return (len(self.waiting) + len(self.overdue) + len(self.due_today) + len(self.risks) + len(self.idle)
-                + len(self.alerts))
+        return (len(self.waiting) + len(self.overdue) + len(self.due_today) + len(self.risks) + len(self.tickets)
+                + len(self.idle) + len(self.alerts))
 
 
 def _states_with_work(roles) -> set[str]:
@@ -65,6 +68,7 @@ def user_today(user, *, now: datetime | None = None, calendar: BusinessCalendar 
             today.waiting.append((order, [_(ACTIONS[a].label) for a in actions], next_due.get(order.pk)))
     today.risks = list(Risk.objects.filter(order__in=visible.values("pk"), resolved_at__isnull=True)
                        .select_related("order").order_by("raised_at"))
+    today.tickets = _my_tickets(user)
     idle_before = _one_working_day_before(now, calendar)
     quiet = (visible.exclude(status__in={"delivered"}).annotate(last=Max("events__occurred_at"))
              .filter(last__lt=idle_before).select_related("customer").order_by("last"))
@@ -73,6 +77,16 @@ def user_today(user, *, now: datetime | None = None, calendar: BusinessCalendar 
         problem = coverage_problem(now.astimezone(SHANGHAI).date(), calendar)
         today.alerts = [problem] if problem else []
     return today
+
+
+def _my_tickets(user) -> list:
+    """After-sales: every open feedback; an account manager: the ones they handle or must confirm with the customer."""
+    if not user.has_role(*HANDLERS):
+        return []
+    tickets = tickets_visible_to(user).filter(closed_at__isnull=True).order_by("opened_at", "id")
+    if not user.has_role("after_sales"):
+        tickets = tickets.filter(Q(assignee=user) | Q(state=TicketState.RESOLVED))
+    return list(tickets[:100])
 
 
 def _one_working_day_before(now: datetime, calendar: BusinessCalendar) -> datetime:
@@ -95,6 +109,9 @@ def _summary(today: Today) -> str:
         lines.append(_("今日到期 %(ref)s「%(kind)s」%(due)s") % {
             "ref": timer.order.ref, "kind": timer.get_kind_display(),
             "due": timer.due_at.astimezone(SHANGHAI).strftime("%H:%M")})
+    for ticket in today.tickets[:20]:
+        lines.append(_("客户反馈 %(ref)s：%(type)s（%(state)s）") % {
+            "ref": ticket.order.ref, "type": ticket.get_ticket_type_display(), "state": ticket.get_state_display()})
     for risk in today.risks[:20]:
         lines.append(_("风险 %(ref)s：%(risk)s") % {"ref": risk.order.ref, "risk": str(risk)})
     for order, last in today.idle[:20]:
