@@ -189,6 +189,10 @@ def _seed_orders(u, c, p):
         {"line_id": o.lines.get().pk, "availability": "in_stock", "feasible_date": "2024-05-25", "date_reason": "按排产计划"}])
     o = _act(o, "start_fulfillment", u["warehouse"], at("2024-05-23", "09:00"), stages=[
         {"name": "备货", "owner": "warehouse", "planned_date": "2024-05-24"}])
+    o = _act(o, "raise_risk", u["warehouse"], at("2024-05-23", "10:00"), risk_type="customer_change",
+             description="客户临时增加1台，现有库存只够10台")
+    o = _act(o, "resolve_risk", u["sales_manager"], at("2024-05-23", "14:00"), risk_id=o.risks.get().pk,
+             mitigation_type="other", mitigation="协调仓库紧急调货1台")
     o = _act(o, "track", u["sales_assistant"], at("2024-05-24", "16:00"),
              stage="客户验收", record="已联系客户确认明日送达", problem="客户临时要求增加1台",
              measure="协调仓库紧急备货,同步更新订单数量", next_step="5月26日现场交付并验收", planned_date="2024-05-26")
