@@ -61,6 +61,8 @@ def test_a_two_shipment_order_is_shipped_only_after_the_second(orders, users, cu
         assert logistics_notices_send() == 1
     mails = Notification.objects.filter(event="logistics_notice", address="li@example.com").order_by("id")
     assert ["SF1" in mails[0].body, "DB2" in mails[1].body] == [True, True]
+    receipt_links = [mail.body.rsplit("：", 1)[1] for mail in mails]  # each consignment's own receipt link
+    assert all("/receipt/" in link for link in receipt_links) and receipt_links[0] != receipt_links[1]
     assert list(order.timers.filter(kind="logistics_notice").values_list("state", flat=True)) == ["met", "met"]
     rows = list(csv.reader(io.StringIO(client.get("/registers/logistics.csv").content.decode("utf-8-sig"))))
     assert [r[9] for r in rows[1:]] == ["2030-05-22 09:00", "2030-05-24 09:00"]

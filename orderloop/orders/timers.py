@@ -15,6 +15,7 @@ from orderloop.core.calendar import SHANGHAI, BusinessCalendar
 from orderloop.notifications.services import notify
 from orderloop.orders.models import OrderEvent, OrderTimer, TimerKind, TimerState
 from orderloop.orders.models import OrderStatus as S
+from orderloop.orders.receipts import receipt_url
 
 
 @dataclass(frozen=True)
@@ -157,9 +158,10 @@ def logistics_notices_send(*, now: datetime | None = None) -> int:
             order, shipment = timer.order, timer.shipment
             notify(event="logistics_notice", key=f"timer:{timer.pk}:notice", order=order, url=order_url(order),
                    subject=_("订单 %(ref)s 预计 %(eta)s 送达") % {"ref": order.ref, "eta": shipment.eta.isoformat()},
-                   body=_("承运商：%(carrier)s，物流单号：%(number)s，交付地址：%(address)s") % {
+                   body=_("承运商：%(carrier)s，物流单号：%(number)s，交付地址：%(address)s。"
+                          "收货后请通过以下链接确认签收：%(link)s") % {
                        "carrier": shipment.carrier, "number": shipment.tracking_number,
-                       "address": order.delivery_address})
+                       "address": order.delivery_address, "link": receipt_url(shipment)})
             timer.met_at = now
             if timer.state == TimerState.RUNNING:
                 timer.state = TimerState.MET
