@@ -4,6 +4,7 @@ import io
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from django.test import Client
 
 from orderloop.core import clock
@@ -89,3 +90,25 @@ def test_an_unknown_register_is_not_found(users):
     client = Client()
     client.force_login(users["sales_manager"])
     assert client.get("/registers/customers/").status_code == 404
+
+
+def test_short_closing_what_was_never_shipped_ships_the_order(orders, users):
+    from orderloop.core.exceptions import InvalidInput
+    from tests.conftest import receipt_scan
+
+    with clock.frozen_at(at(2030, 5, 20, 9, 0)):
+        order = orders.at("ready_to_ship")
+        line = order.lines.get()
+        order = act(order, "ship", users["logistics"], method="express", carrier="顺丰速运", tracking_number="SF1",
+                    eta="2030-05-23", lines=[{"line_id": line.pk, "quantity": "6"}])
+        order = act(order, "accept", users["account_manager"], quantity_ok=True, spec_ok=True, appearance_ok=True,
+                    signed_by="李*", receipt_attachment_id=receipt_scan(order).pk)
+    assert order.status == "ready_to_ship"
+    with pytest.raises(InvalidInput) as refused:
+        act(order, "short_close", users["sales_manager"], line_id=line.pk, keep_quantity="5", reason="客户只要6台")
+    assert refused.value.errors == {"keep_quantity": ["已发货 6"]}
+    with clock.frozen_at(at(2030, 5, 23, 17, 0)):
+        order = act(order, "short_close", users["sales_manager"], line_id=line.pk, keep_quantity="6", reason="客户只要6台")
+    # the six shipped were received: the order is delivered and its follow-up visit is due
+    assert order.status == "delivered" and order.total_amount == 30000
+    assert order.visit.due_at > at(2030, 5, 23, 17, 0)

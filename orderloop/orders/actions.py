@@ -556,7 +556,8 @@ def _amend_lines(order, lines_in) -> tuple[bool, bool]:
 
 
 def short_close(order, actor, payload: p.ShortClosePayload):
-    """Close the rest of a line short (the customer takes less); the total follows."""
+    """Close the rest of a line short (the customer takes less); the total follows. After a part shipment,
+    closing what was never shipped makes the order 已发货, or 已交付 if every consignment is received."""
     lines = {line.pk: line for line in order.lines.all()}
     line = lines.get(payload.line_id)
     if line is None:
@@ -566,13 +567,21 @@ def short_close(order, actor, payload: p.ShortClosePayload):
             "keep_quantity": [_("须少于 %(n)s") % {"n": f"{line.open_quantity.normalize():f}"}]})
     if payload.keep_quantity == 0 and all(other.open_quantity == 0 for other in lines.values() if other.pk != line.pk):
         raise DomainError(_("所有行都将关闭：请取消订单"))
+    shipped = shipped_quantities(order)
+    if payload.keep_quantity < shipped.get(line.pk, Decimal(0)):
+        raise InvalidInput(_("保留数量不能少于已发货数量"), errors={
+            "keep_quantity": [_("已发货 %(n)s") % {"n": f"{shipped[line.pk].normalize():f}"}]})
     before = line.open_quantity
     line.short_closed_quantity = line.quantity - payload.keep_quantity
     line.short_close_reason = payload.reason
     line.amount = line_amount(payload.keep_quantity, line.unit_price)
     line.save(update_fields=["short_closed_quantity", "short_close_reason", "amount"])
     recompute_total(order)
-    return STAY, {"line": f"{line.product_name} {line.model}", "diff": [
+    target = STAY
+    everything_shipped = all(other.open_quantity <= shipped.get(pk, Decimal(0)) for pk, other in lines.items())
+    if order.status == S.READY_TO_SHIP and shipped and everything_shipped:  # the rest was never going to ship
+        target = S.SHIPPED if order.shipments.filter(received_at__isnull=True).exists() else S.DELIVERED
+    return target, {"line": f"{line.product_name} {line.model}", "diff": [
         f"{line.product_name} {line.model} 数量：{before.normalize():f} → {payload.keep_quantity.normalize():f}"],
         "reason": payload.reason}
 
