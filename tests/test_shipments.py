@@ -112,3 +112,17 @@ def test_short_closing_what_was_never_shipped_ships_the_order(orders, users):
     # the six shipped were received: the order is delivered and its follow-up visit is due
     assert order.status == "delivered" and order.total_amount == 30000
     assert order.visit.due_at > at(2030, 5, 23, 17, 0)
+
+
+def test_no_amendment_once_something_has_shipped(orders, users):
+    from orderloop.core.exceptions import DomainError
+
+    with clock.frozen_at(at(2030, 5, 20, 9, 0)):
+        order = orders.at("ready_to_ship")
+        line = order.lines.get()
+        order = act(order, "ship", users["logistics"], method="express", carrier="顺丰速运", tracking_number="SF1",
+                    eta="2030-05-23", lines=[{"line_id": line.pk, "quantity": "6"}])
+    with pytest.raises(DomainError) as refused:
+        act(order, "amend", users["sales_assistant"], reason="客户加购", lines=[{"line_id": line.pk, "quantity": "12"}])
+    assert refused.value.message == "不能执行「变更订单」：已有发货批次：少交请用「短交关闭」，加购请新建订单"
+    assert order.lines.get().quantity == 10

@@ -114,6 +114,12 @@ def _shipment_to_receive_guard(order, user):
     return None if order.shipments.filter(received_at__isnull=True).exists() else _("没有待签收的发货批次")
 
 
+def _nothing_shipped_guard(order, user):
+    if order.shipments.exists():
+        return _("已有发货批次：少交请用「短交关闭」，加购请新建订单")
+    return None
+
+
 def _visit_due_guard(order, user):
     visit = FollowUpVisit.objects.filter(order=order).first()
     if visit is not None and visit.done_at:
@@ -164,7 +170,7 @@ ACTIONS: dict[str, Action] = {a.name: a for a in [
            guards=(_shipment_to_receive_guard,)),
     Action("follow_up", N_("客户回访"), "followed_up", p.FollowUpPayload, actions.follow_up, guards=(_visit_due_guard,)),
     Action("close", N_("完成订单"), "closed", p.ClosePayload, actions.close, guards=(_close_guard,)),
-    Action("amend", N_("变更订单"), "amended", p.AmendPayload, actions.amend),
+    Action("amend", N_("变更订单"), "amended", p.AmendPayload, actions.amend, guards=(_nothing_shipped_guard,)),
     Action("short_close", N_("短交关闭"), "short_closed", p.ShortClosePayload, actions.short_close),
     Action("cancel", N_("取消订单"), "cancelled", p.CancelPayload, actions.cancel),
 ]}
