@@ -14,6 +14,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("inbox/", include("orderloop.notifications.urls")),
     path("tickets/", include("orderloop.aftersales.urls")),
+    path("reviews/", include("orderloop.reviews.urls")),
     path("", include("orderloop.orders.urls")),
 ]
 if settings.DEBUG:

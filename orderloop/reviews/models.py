@@ -12,6 +12,8 @@ class MonthlyReview(models.Model):
     filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     breached_at = models.DateTimeField(_("超时时间"), null=True, blank=True)
     summary = models.TextField(_("复盘结论"), blank=True)
+    figures = models.JSONField(_("复盘数据"), null=True, blank=True, editable=False,
+                               help_text=_("提交时冻结的报告数据；未提交时按当前数据计算"))
 
     class Meta:
         ordering = ["-month"]
@@ -28,3 +30,32 @@ class MonthlyReview(models.Model):
         if self.breached_at:
             return "breached"
         return "running"
+
+
+class ActionItem(models.Model):
+    """An improvement agreed in the review (优化措施): who does it by when, tracked to done."""
+
+    review = models.ForeignKey(MonthlyReview, on_delete=models.CASCADE, related_name="action_items")
+    description = models.TextField(_("优化措施"))
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("负责人"), on_delete=models.PROTECT,
+                              related_name="review_action_items")
+    due_date = models.DateField(_("完成期限"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("提出人"), on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("提出时间"))
+    done_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("确认人"), null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="+")
+    done_note = models.TextField(_("完成情况"), blank=True)
+
+    class Meta:
+        ordering = ["due_date", "id"]
+        verbose_name = _("优化措施")
+        verbose_name_plural = _("优化措施")
+
+    def __str__(self):
+        return self.description[:40]
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None

@@ -1,22 +1,38 @@
-"""The monthly review's deadline: opened when a month ends, filed by a sales manager
-within 3 working days, otherwise the director is told once."""
+"""The monthly review (订单复盘报告): opened when a month ends, filed by a sales manager within 3 working days
+(otherwise the director is told once) with its figures frozen, and its action items (优化措施) tracked to done."""
 from datetime import date, datetime, time, timedelta
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from orderloop.accounts.roles import Role
 from orderloop.core import clock
+from orderloop.core.audit import audit_record
 from orderloop.core.calendar import SHANGHAI, BusinessCalendar
-from orderloop.core.exceptions import InvalidInput, InvalidTransition, NotAllowed
+from orderloop.core.dates import parse_date
+from orderloop.core.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from orderloop.notifications.services import notify
-from orderloop.reviews.models import MonthlyReview
+from orderloop.reviews.models import ActionItem, MonthlyReview
+from orderloop.reviews.report import relabel, review_figures
 
 REVIEW_WORKING_DAYS = 3
+REVIEW_READERS = (Role.SALES_MANAGER, Role.SALES_DIRECTOR, Role.ADMIN)
+REVIEW_RUNNERS = (Role.SALES_MANAGER, Role.SALES_DIRECTOR)  # file the review, add action items, confirm any item
+DESCRIPTION_MAX = 1000
 
 
 def previous_month(day: date) -> date:
     return (day.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+def review_due_at(month: date, calendar: BusinessCalendar | None = None) -> datetime:
+    """3 working days after the month's last second."""
+    calendar = calendar or BusinessCalendar.load()
+    following = (month.replace(day=1) + timedelta(days=32)).replace(day=1)
+    month_end = datetime.combine(following - timedelta(days=1), time(23, 59, 59), tzinfo=SHANGHAI)
+    return calendar.add_working_days(month_end, REVIEW_WORKING_DAYS)
 
 
 def review_open_due(*, now: datetime | None = None, calendar: BusinessCalendar | None = None) -> MonthlyReview:
@@ -26,27 +42,128 @@ def review_open_due(*, now: datetime | None = None, calendar: BusinessCalendar |
     existing = MonthlyReview.objects.filter(month=month).first()
     if existing:
         return existing
-    calendar = calendar or BusinessCalendar.load()
-    month_end = datetime.combine(now.astimezone(SHANGHAI).date().replace(day=1) - timedelta(days=1), time(23, 59, 59),
-                                 tzinfo=SHANGHAI)
-    review, _created = MonthlyReview.objects.get_or_create(
-        month=month, defaults={"due_at": calendar.add_working_days(month_end, REVIEW_WORKING_DAYS)})
+    review, _created = MonthlyReview.objects.get_or_create(month=month, defaults={"due_at": review_due_at(month, calendar)})
     return review
+
+
+def review_open(*, month: date) -> MonthlyReview:
+    """The review of any month up to the current one (created with its due time if it did not exist yet)."""
+    month = month.replace(day=1)
+    if month > clock.today().replace(day=1):
+        raise InvalidInput(_("不能复盘尚未开始的月份"), errors={"month": [_("月份不能晚于本月")]})
+    existing = MonthlyReview.objects.filter(month=month).first()
+    if existing:
+        return existing
+    review, _created = MonthlyReview.objects.get_or_create(month=month, defaults={"due_at": review_due_at(month)})
+    return review
+
+
+def review_report(*, month: date) -> tuple[MonthlyReview | None, dict]:
+    """The month's review (None if never opened) and its figures: frozen once filed, otherwise computed now.
+    Labels are in the reader's language."""
+    month = month.replace(day=1)
+    review = MonthlyReview.objects.select_related("filed_by").filter(month=month).first()
+    if review is not None and review.filed_at and review.figures is not None:
+        return review, relabel(review.figures)
+    return review, review_figures(month)
 
 
 def review_file(*, month: date, actor, summary: str) -> MonthlyReview:
-    if not actor.has_role(Role.SALES_MANAGER, Role.SALES_DIRECTOR):
+    """File the review with its conclusion (复盘结论); its figures are frozen as they are now."""
+    if not actor.has_role(*REVIEW_RUNNERS):
         raise NotAllowed(_("只有销售经理或总监可以提交月度复盘"))
-    if not summary.strip():
+    summary = (summary or "").strip()
+    if not summary:
         raise InvalidInput(_("请填写复盘结论"), errors={"summary": [_("必填")]})
+    month = month.replace(day=1)
     now = clock.now()
+    if month >= now.astimezone(SHANGHAI).date().replace(day=1):
+        raise InvalidTransition(_("该月尚未结束"))
     with transaction.atomic():
-        review = MonthlyReview.objects.select_for_update().filter(month=month).first()
-        if review is None:
-            raise InvalidTransition(_("该月尚未结束"))
-        review.filed_at, review.filed_by, review.summary = now, actor, summary.strip()
+        review_open(month=month)
+        review = MonthlyReview.objects.select_for_update().get(month=month)
+        if review.filed_at:
+            raise InvalidTransition(_("该月复盘已于 %(when)s 提交") % {
+                "when": review.filed_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")})
+        review.filed_at, review.filed_by, review.summary = now, actor, summary
+        review.figures = review_figures(month)
         review.save()
+        audit_record(actor=actor, obj=review, operation="review_filed", changes={"summary": ["", summary]})
     return review
+
+
+def action_item_add(*, month: date, actor, description: str, owner_id, due_date) -> ActionItem:
+    """An improvement agreed in the review, with its owner and due date."""
+    if not actor.has_role(*REVIEW_RUNNERS):
+        raise NotAllowed(_("只有销售经理或总监可以提出优化措施"))
+    errors: dict[str, list[str]] = {}
+    description = (description or "").strip()
+    if not description:
+        errors["description"] = [_("必填")]
+    elif len(description) > DESCRIPTION_MAX:
+        errors["description"] = [_("最多 %(n)s 个字符") % {"n": DESCRIPTION_MAX}]
+    owner = None
+    if owner_id in (None, ""):
+        errors["owner"] = [_("请选择负责人")]
+    else:
+        owner = get_user_model().objects.filter(pk=_int(owner_id), is_active=True).first()
+        if owner is None:
+            errors["owner"] = [_("用户不存在或已停用")]
+    due = None
+    if due_date in (None, ""):
+        errors["due_date"] = [_("必填")]
+    else:
+        try:
+            due = parse_date(due_date)
+        except ValueError:
+            errors["due_date"] = [_("日期格式应为 YYYY-MM-DD")]
+        else:
+            if due < clock.today():
+                errors["due_date"] = [_("不能早于今天 %(today)s") % {"today": clock.today().isoformat()}]
+    if errors:
+        labels = {"description": _("优化措施"), "owner": _("负责人"), "due_date": _("完成期限")}
+        raise InvalidInput(_("优化措施有误：%(fields)s") % {"fields": "、".join(str(labels[f]) for f in errors)},
+                           errors=errors)
+    with transaction.atomic():
+        review = review_open(month=month)
+        item = ActionItem.objects.create(review=review, description=description, owner=owner, due_date=due,
+                                         created_by=actor, created_at=clock.now())
+        audit_record(actor=actor, obj=item, operation="action_item_added",
+                     changes={"description": [None, description], "owner": [None, owner.pk], "due_date": [None, due.isoformat()]})
+        notify(event="review_action_assigned", key=f"action_item:{item.pk}:assigned", roles={"recipient": [owner]},
+               url=reverse("reviews:my_actions"),
+               subject=_("%(month)s 订单复盘：请在 %(due)s 前完成优化措施") % {
+                   "month": review.month.strftime("%Y-%m"), "due": due.isoformat()},
+               body=description)
+    return item
+
+
+def action_item_done(*, item_id: int, actor, note: str) -> ActionItem:
+    """Mark an action item done: by its owner, or by a sales manager or the director."""
+    note = (note or "").strip()
+    with transaction.atomic():
+        item = ActionItem.objects.select_for_update().select_related("review").filter(pk=item_id).first()
+        if item is None:
+            raise NotFound(_("优化措施不存在"))
+        if item.owner_id != actor.pk and not actor.has_role(*REVIEW_RUNNERS):
+            raise NotAllowed(_("只有负责人或销售经理、总监可以确认完成"))
+        if item.done_at:
+            raise InvalidTransition(_("该优化措施已完成"))
+        if not note:
+            raise InvalidInput(_("请填写完成情况"), errors={"done_note": [_("必填")]})
+        if len(note) > DESCRIPTION_MAX:
+            raise InvalidInput(_("完成情况过长"), errors={"done_note": [_("最多 %(n)s 个字符") % {"n": DESCRIPTION_MAX}]})
+        item.done_at, item.done_by, item.done_note = clock.now(), actor, note
+        item.save(update_fields=["done_at", "done_by", "done_note"])
+        audit_record(actor=actor, obj=item, operation="action_item_done", changes={"done_note": ["", note]})
+    return item
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def reviews_flag_breaches(*, now: datetime | None = None) -> int:
@@ -66,3 +183,22 @@ def reviews_flag_breaches(*, now: datetime | None = None) -> int:
                    body=_("截止时间 %(due)s") % {"due": review.due_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")})
             flagged += 1
     return flagged
+
+
+def review_months(*, limit: int = 36) -> list[dict]:
+    """The months that can be reviewed, newest first: from the first order's month to this one, with the state
+    of each month's review and how many of its action items are still open."""
+    from django.db.models import Count, Min, Q
+
+    from orderloop.orders.models import SalesOrder
+
+    this_month = clock.today().replace(day=1)
+    first = min(filter(None, [SalesOrder.objects.aggregate(first=Min("order_date"))["first"],
+                              MonthlyReview.objects.aggregate(first=Min("month"))["first"], this_month]))
+    reviews = {r.month: r for r in MonthlyReview.objects.select_related("filed_by").annotate(
+        open_items=Count("action_items", filter=Q(action_items__done_at__isnull=True)))}
+    months, month = [], this_month
+    while month >= first.replace(day=1) and len(months) < limit:
+        months.append({"month": month, "review": reviews.get(month), "current": month == this_month})
+        month = previous_month(month)
+    return months

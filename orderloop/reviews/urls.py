@@ -1,0 +1,33 @@
+from datetime import date
+
+from django.urls import path, register_converter
+
+from orderloop.reviews import views
+
+
+class MonthConverter:
+    """YYYY-MM in the address, the month's first day in the view."""
+
+    regex = r"\d{4}-\d{2}"
+
+    def to_python(self, value: str) -> date:
+        year, month = value.split("-")
+        return date(int(year), int(month), 1)  # ValueError (month 13) is a 404
+
+    def to_url(self, value: date) -> str:
+        return value.strftime("%Y-%m")
+
+
+register_converter(MonthConverter, "month")
+
+app_name = "reviews"
+urlpatterns = [
+    path("", views.review_index, name="list"),
+    path("actions/", views.my_action_items, name="my_actions"),
+    path("actions/<int:item_id>/done/", views.action_item_done, name="action_done"),
+    path("<month:month>/", views.review_detail, name="detail"),
+    path("<month:month>/file/", views.review_file, name="file"),
+    path("<month:month>/actions/", views.action_item_add, name="action_add"),
+    path("<month:month>.xlsx", views.review_xlsx, name="xlsx"),
+    path("<month:month>.pdf", views.review_pdf, name="pdf"),
+]

@@ -1,0 +1,146 @@
+"""The monthly review pages: thin. Parse, call one service, show the result or the errors."""
+from datetime import date, datetime
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from orderloop.core import clock
+from orderloop.core.exceptions import DomainError, NotAllowed
+from orderloop.reviews import services
+from orderloop.reviews.documents import review_pdf_bytes, review_xlsx_bytes
+from orderloop.reviews.models import ActionItem
+
+
+def _reader(request):
+    if not request.user.has_role(*services.REVIEW_READERS):
+        raise PermissionDenied(_("只有销售经理、销售总监和管理员可以查看订单复盘"))
+
+
+def _not_in_future(month: date):
+    if month > clock.today().replace(day=1):
+        raise Http404(_("该月尚未开始"))
+
+
+@login_required
+def review_index(request):
+    _reader(request)
+    return render(request, "reviews/review_list.html", {"months": services.review_months(),
+                                                         "can_run": request.user.has_role(*services.REVIEW_RUNNERS)})
+
+
+def _detail_context(request, month: date, *, errors=None, values=None) -> dict:
+    review, figures = services.review_report(month=month)
+    items = list(review.action_items.select_related("owner", "done_by")) if review else []
+    errors, values = errors or {}, values or {}
+    for item in items:  # a refused 完成 shows its errors next to the item
+        item.form_errors, item.form_values = errors.get(f"done-{item.pk}", {}), values.get(f"done-{item.pk}", {})
+    can_run = request.user.has_role(*services.REVIEW_RUNNERS)
+    return {
+        "month": month, "review": review, "figures": figures, "items": items,
+        "computed_at": datetime.fromisoformat(figures["computed_at"]),
+        "can_file": can_run and not (review and review.filed_at) and month < clock.today().replace(day=1),
+        "can_add": can_run,
+        "can_mark_done": {item.pk for item in items if not item.is_done and (can_run or item.owner_id == request.user.pk)},
+        "people": get_user_model().objects.filter(is_active=True).order_by("display_name", "username") if can_run else [],
+        "errors": errors, "values": values, "today": clock.today(),
+    }
+
+
+@login_required
+def review_detail(request, month):
+    _reader(request)
+    _not_in_future(month)
+    return render(request, "reviews/review_detail.html", _detail_context(request, month))
+
+
+def _refused(request, month, exc: DomainError, form: str):
+    """The page again with the form's errors (422 for bad input, 403/409 otherwise)."""
+    context = _detail_context(request, month, errors={form: {"message": exc.message, "fields": exc.errors}},
+                              values={form: request.POST})
+    return render(request, "reviews/review_detail.html", context, status=exc.http_status)
+
+
+@login_required
+@require_POST
+def review_file(request, month):
+    _reader(request)
+    try:
+        services.review_file(month=month, actor=request.user, summary=request.POST.get("summary", ""))
+    except DomainError as exc:
+        return _refused(request, month, exc, "file")
+    messages.success(request, _("%(month)s 订单复盘报告已提交，数据已冻结") % {"month": month.strftime("%Y-%m")})
+    return redirect("reviews:detail", month=month)
+
+
+@login_required
+@require_POST
+def action_item_add(request, month):
+    _reader(request)
+    _not_in_future(month)
+    try:
+        services.action_item_add(month=month, actor=request.user, description=request.POST.get("description", ""),
+                                 owner_id=request.POST.get("owner"), due_date=request.POST.get("due_date"))
+    except DomainError as exc:
+        return _refused(request, month, exc, "add")
+    messages.success(request, _("已添加优化措施"))
+    return redirect("reviews:detail", month=month)
+
+
+@login_required
+@require_POST
+def action_item_done(request, item_id):
+    item = ActionItem.objects.select_related("review").filter(pk=item_id).first()
+    if item is None:
+        raise Http404(item_id)
+    from_review = request.POST.get("back") != "mine" and request.user.has_role(*services.REVIEW_READERS)
+    try:
+        services.action_item_done(item_id=item_id, actor=request.user, note=request.POST.get("done_note", ""))
+    except NotAllowed as exc:
+        raise PermissionDenied(exc.message) from exc
+    except DomainError as exc:
+        if from_review:
+            return _refused(request, item.review.month, exc, f"done-{item_id}")
+        messages.error(request, exc.message)
+        return redirect("reviews:my_actions")
+    messages.success(request, _("优化措施已完成"))
+    if from_review:
+        return redirect("reviews:detail", month=item.review.month)
+    return redirect("reviews:my_actions")
+
+
+@login_required
+def my_action_items(request):
+    """The action items the user owns, for people who do not see the review itself."""
+    items = ActionItem.objects.filter(owner=request.user).select_related("review", "created_by", "done_by")
+    return render(request, "reviews/my_action_items.html", {"items": items, "today": clock.today()})
+
+
+def _download(content: bytes, month: date, extension: str, content_type: str, *, inline=False) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    name = quote(f"订单复盘报告-{month.strftime('%Y-%m')}.{extension}")
+    response["Content-Disposition"] = f"{'inline' if inline else 'attachment'}; filename*=UTF-8''{name}"
+    return response
+
+
+@login_required
+def review_xlsx(request, month):
+    _reader(request)
+    _not_in_future(month)
+    review, figures = services.review_report(month=month)
+    return _download(review_xlsx_bytes(month, review, figures), month, "xlsx",
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@login_required
+def review_pdf(request, month):
+    _reader(request)
+    _not_in_future(month)
+    review, figures = services.review_report(month=month)
+    return _download(review_pdf_bytes(month, review, figures), month, "pdf", "application/pdf")
