@@ -1,8 +1,11 @@
 """Names of fields and choices as the UI shows them, in the seed's wording."""
+from datetime import datetime
+
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
 from orderloop.aftersales.models import TicketType
+from orderloop.core.calendar import SHANGHAI
 from orderloop.orders.models import Channel, Mitigation, OrderStatus, RiskType
 
 LABELS = {
@@ -62,6 +65,11 @@ def display_value(name: str, value) -> str:
     if isinstance(value, dict):
         return "，".join(f"{_(LABELS.get(k, k))} {display_value(k, v)}" for k, v in value.items()
                         if k not in HIDDEN_IN_TIMELINE and v not in ("", None, []))
+    if name.endswith("_at") and isinstance(value, str):  # a moment, stored as ISO 8601
+        try:
+            return datetime.fromisoformat(value).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+        except ValueError:
+            return value
     return str(_(CHOICES.get(name, {}).get(value, str(value))))
 
 
