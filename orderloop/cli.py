@@ -14,6 +14,8 @@ def main(argv: list[str] | None = None) -> None:
             "  run       migrate, load demo data into an empty embedded database, serve on :8000 with the worker\n"
             "  worker    run the background worker (notifications, deadlines, automatic close)\n"
             "  demo      load the demo data (--force to load into a non-empty or PostgreSQL database)\n"
+            "  backup    write the database and every uploaded file to one archive (--output PATH)\n"
+            "  restore   restore such an archive into a migrated database, any engine (--force to replace data)\n"
             "  migrate, createsuperuser, shell, …   any Django management command\n"
         )
         if not args:

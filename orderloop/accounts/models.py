@@ -61,3 +61,24 @@ class ApiToken(models.Model):
     class Meta:
         verbose_name = _("接口令牌")
         verbose_name_plural = _("接口令牌")
+
+
+class LoginFailure(models.Model):
+    """A failed login (web, admin or API), kept in the database so that every web process counts the same
+    failures. ``locks_username`` / ``locks_address`` mark the failure that reached a limit: the lockout runs
+    from it. A successful login sets ``cleared`` on its username's failures (they still count for the address)."""
+
+    username = models.CharField(max_length=150, db_index=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True, db_index=True)
+    at = models.DateTimeField(db_index=True)
+    locks_username = models.BooleanField(default=False)
+    locks_address = models.BooleanField(default=False)
+    cleared = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("登录失败记录")
+        verbose_name_plural = _("登录失败记录")
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.username} {self.ip_address or ''} {self.at:%Y-%m-%d %H:%M}"

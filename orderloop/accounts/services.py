@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 
 from orderloop.accounts.models import ApiToken, User
+from orderloop.accounts.throttle import record_success
 from orderloop.core import clock
 
 
@@ -18,6 +19,7 @@ def api_token_issue(*, username: str, password: str, request=None) -> str | None
     user = authenticate(request, username=username, password=password)
     if user is None or not user.is_active:
         return None
+    record_success(user.get_username())  # a successful login clears the username's failed logins
     key = secrets.token_urlsafe(32)
     now = clock.now()
     ApiToken.objects.create(user=user, key_hash=token_hash(key), created_at=now,

@@ -4,8 +4,10 @@ from datetime import datetime
 from ninja import Router, Schema, Status
 from pydantic import Field
 
+from orderloop.accounts.api import roles
 from orderloop.aftersales import services
 from orderloop.aftersales.models import SolutionType, Ticket, TicketType
+from orderloop.core.schemas import errors
 from orderloop.orders.schemas import LocalTime
 from orderloop.orders.selectors import order_get
 
@@ -57,6 +59,10 @@ class TicketOut(Schema):
     closed_at: LocalTime | None
 
 
+# A step on a ticket: it may be missing, out of the role's reach, or not possible in the ticket's state.
+TICKET_STEP = {200: TicketOut, **errors(400, 401, 403, 404, 409, 422)}
+
+
 def ticket_data(ticket: Ticket) -> dict:
     return {
         "id": ticket.pk, "order_ref": ticket.order.ref, "ticket_type": ticket.ticket_type, "description": ticket.description,
@@ -68,7 +74,7 @@ def ticket_data(ticket: Ticket) -> dict:
     }
 
 
-@router.get("", response=list[TicketOut], summary="List after-sales tickets")
+@router.get("", response={200: list[TicketOut], **errors(401, 422)}, summary="List after-sales tickets")
 def ticket_list(request, open_only: bool = False):
     tickets = services.tickets_visible_to(request.auth)
     if open_only:
@@ -76,7 +82,7 @@ def ticket_list(request, open_only: bool = False):
     return [ticket_data(t) for t in tickets[:500]]
 
 
-@router.post("", response={201: TicketOut}, summary="Open a ticket on an order")
+@router.post("", auth=roles(*services.OPENERS), response={201: TicketOut, **errors(400, 401, 403, 404, 409, 422)}, summary="Open a ticket on an order")
 def ticket_create(request, data: TicketIn):
     order = order_get(user=request.auth, ref=data.order_ref)
     ticket = services.ticket_open(order_id=order.pk, actor=request.auth, ticket_type=data.ticket_type,
@@ -84,28 +90,29 @@ def ticket_create(request, data: TicketIn):
     return Status(201, ticket_data(ticket))
 
 
-@router.post("/{int:ticket_id}/respond", response=TicketOut, summary="First response (within 24 hours)")
+@router.post("/{ticket_id}/respond", auth=roles(*services.HANDLERS), response=TICKET_STEP, summary="First response (within 24 hours)")
 def ticket_respond(request, ticket_id: int, data: RespondIn):
     return ticket_data(services.ticket_respond(ticket_id=ticket_id, actor=request.auth, note=data.note))
 
 
-@router.post("/{int:ticket_id}/solution", response=TicketOut, summary="Give a solution and a promised time")
+@router.post("/{ticket_id}/solution", auth=roles(*services.HANDLERS), response=TICKET_STEP, summary="Give a solution and a promised time")
 def ticket_solution(request, ticket_id: int, data: SolutionIn):
     return ticket_data(services.ticket_give_solution(ticket_id=ticket_id, actor=request.auth, solution_type=data.solution_type,
                                                      solution=data.solution, promised_at=data.promised_at))
 
 
-@router.post("/{int:ticket_id}/resolve", response=TicketOut, summary="Record the result")
+@router.post("/{ticket_id}/resolve", auth=roles(*services.HANDLERS), response=TICKET_STEP, summary="Record the result")
 def ticket_resolve(request, ticket_id: int, data: ResolveIn):
     return ticket_data(services.ticket_resolve(ticket_id=ticket_id, actor=request.auth, result=data.result))
 
 
-@router.post("/{int:ticket_id}/follow-up", response=TicketOut, summary="The customer's word on the result")
+@router.post("/{ticket_id}/follow-up", auth=roles(*services.HANDLERS), response=TICKET_STEP, summary="The customer's word on the result")
 def ticket_follow_up(request, ticket_id: int, data: FollowUpIn):
     return ticket_data(services.ticket_follow_up(ticket_id=ticket_id, actor=request.auth, confirmed=data.confirmed,
                                                  satisfaction=data.satisfaction, note=data.note))
 
 
-@router.post("/{int:ticket_id}/close", response=TicketOut, summary="Close: needs a result the customer confirmed")
+@router.post("/{ticket_id}/close", auth=roles(*services.HANDLERS), response={200: TicketOut, **errors(401, 403, 404, 409, 422)},
+             summary="Close: needs a result the customer confirmed")
 def ticket_close(request, ticket_id: int):
     return ticket_data(services.ticket_close(ticket_id=ticket_id, actor=request.auth))

@@ -6,6 +6,7 @@ from datetime import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -13,8 +14,9 @@ from django.views.decorators.http import require_POST
 
 from orderloop.aftersales import services
 from orderloop.aftersales.models import SolutionType, TicketState
+from orderloop.core.audit import download_record
 from orderloop.core.calendar import SHANGHAI
-from orderloop.core.exceptions import DomainError, InvalidInput, NotFound
+from orderloop.core.exceptions import DomainError, InvalidInput, NotAllowed, NotFound
 from orderloop.orders.selectors import event_data, order_get
 
 
@@ -85,6 +87,8 @@ def ticket_record(request, ticket_id):
     ticket = services.tickets_visible_to(request.user).select_related("assignee").filter(pk=ticket_id).first()
     if ticket is None:
         raise Http404(_("售后问题不存在"))
+    download_record(request, what="售后问题处理记录表", object_type="aftersales.ticket", object_id=ticket.pk,
+                    object_repr=f"{ticket.order.ref} {ticket.get_ticket_type_display()}")
     timers = {t.kind: t for t in ticket.timers.order_by("started_at")}
     return render(request, "aftersales/ticket_record.html", {
         "ticket": ticket, "response_timer": timers.get("aftersales_response"),
@@ -102,6 +106,8 @@ def ticket_new(request, ref):
     try:
         ticket = services.ticket_open(order_id=order.pk, actor=request.user, ticket_type=request.POST.get("ticket_type", ""),
                                       description=request.POST.get("description", ""))
+    except NotAllowed as exc:
+        raise PermissionDenied(exc.message) from exc
     except DomainError as exc:
         messages.error(request, "；".join([exc.message] + [m for msgs in exc.errors.values() for m in msgs]))
         return redirect("orders:detail", ref=order.ref)

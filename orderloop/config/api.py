@@ -1,9 +1,12 @@
 """The REST API: one NinjaAPI mounting each app's router, and one error format:
 ``{"detail": …, "errors": {field: [messages]}}``."""
+import json
+
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 
 from orderloop.accounts.api import BearerToken
 from orderloop.accounts.api import router as auth_router
@@ -12,6 +15,35 @@ from orderloop.core.exceptions import DomainError
 from orderloop.core.validation import MESSAGES, field_path
 from orderloop.masterdata.api import customers, products
 from orderloop.orders.api import router as orders_router
+
+
+def _nul_errors(value, loc: tuple) -> list[dict]:
+    """Where a parsed request holds the NUL character, which no text field can store (PostgreSQL refuses it)."""
+    if isinstance(value, str):
+        return [{"type": "string_contains_nul", "loc": loc, "msg": "NUL character"}] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [error for key, item in value.items()
+                for error in _nul_errors(key, loc + (key,)) + _nul_errors(item, loc + (key,))]
+    if isinstance(value, list):
+        return [error for index, item in enumerate(value) for error in _nul_errors(item, loc + (index,))]
+    return []
+
+
+class TextParser(Parser):
+    """JSON bodies, query strings and form fields, refused with 422 at the field when a text holds NUL."""
+
+    def parse_body(self, request):
+        data = json.loads(request.body)
+        if errors := _nul_errors(data, ("body", "data")):
+            raise ValidationError(errors)  # ninja turns it into an HttpError(400) caused by it: see http_error
+        return data
+
+    def parse_querydict(self, data, list_fields, request):
+        result = super().parse_querydict(data, list_fields, request)
+        if errors := _nul_errors(result, ("query",)):  # uploaded files are no text: left alone
+            raise ValidationError(errors)
+        return result
+
 
 api = NinjaAPI(
     title="orderloop API",
@@ -22,6 +54,7 @@ api = NinjaAPI(
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
+    parser=TextParser(),
 )
 api.add_router("/auth", auth_router)
 api.add_router("/customers", customers)
@@ -39,7 +72,10 @@ def error_response(request, status: int, detail: str, errors: dict | None = None
 
 @api.exception_handler(DomainError)
 def domain_error(request, exc: DomainError):
-    return error_response(request, exc.http_status, exc.message, exc.errors, exc.code)
+    response = error_response(request, exc.http_status, exc.message, exc.errors, exc.code)
+    if getattr(exc, "retry_after", None):  # 429 for too many failed logins: when to try again
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(ValidationError)
@@ -62,6 +98,8 @@ def unauthenticated(request, exc):
 
 @api.exception_handler(HttpError)
 def http_error(request, exc: HttpError):
+    if isinstance(exc.__cause__, ValidationError):  # a JSON body that parsed, with a text that cannot be stored
+        return validation_error(request, exc.__cause__)
     if exc.status_code == 400:
         return error_response(request, 400, _("请求内容不是有效的 JSON"), code="bad_request")
     return error_response(request, exc.status_code, str(exc))

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # the API docs page from its own static files, not a CDN with an inline script (CSP)
     "huey.contrib.djhuey",
     "orderloop.core",
     "orderloop.accounts",
@@ -67,6 +68,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "orderloop.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "orderloop.core.middleware.ChosenLanguageMiddleware",
@@ -120,6 +122,7 @@ LOGOUT_REDIRECT_URL = "login"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -138,9 +141,57 @@ WHITENOISE_USE_FINDERS = True
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("ORDERLOOP_MEDIA_ROOT", VAR_DIR / "media"))
 
+# Django's ModelBackend, refusing every way in while a username or address is locked (login throttling)
+AUTHENTICATION_BACKENDS = ["orderloop.accounts.throttle.ThrottledModelBackend"]
+# Login throttling (docs/operations.md): failures per username (from any address) and per address, counted
+# within the window; reaching either limit refuses further attempts for the lockout.
+ORDERLOOP_LOGIN_FAILURES_PER_USERNAME = int(os.environ.get("ORDERLOOP_LOGIN_FAILURES_PER_USERNAME", "5"))
+ORDERLOOP_LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("ORDERLOOP_LOGIN_FAILURES_PER_ADDRESS", "20"))
+ORDERLOOP_LOGIN_WINDOW_MINUTES = int(os.environ.get("ORDERLOOP_LOGIN_WINDOW_MINUTES", "15"))
+ORDERLOOP_LOGIN_LOCKOUT_MINUTES = int(os.environ.get("ORDERLOOP_LOGIN_LOCKOUT_MINUTES", "15"))
+# How many reverse proxies in front append to X-Forwarded-For; 0 (the embedded default): REMOTE_ADDR is the client.
+ORDERLOOP_PROXY_COUNT = int(os.environ.get("ORDERLOOP_PROXY_COUNT", "0"))
+
+# Sessions end when the browser closes, and at the latest 12 hours after login (a working day and then some).
+SESSION_COOKIE_AGE = int(float(os.environ.get("ORDERLOOP_SESSION_HOURS", "12")) * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("ORDERLOOP_SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
+
+# HTTPS. A deployment behind TLS sets ORDERLOOP_HTTPS=1: plain http is redirected, cookies are sent over
+# https only, and browsers are told to use https for a year (HSTS). The embedded `make run` serves plain
+# http on 127.0.0.1:8000 and leaves it unset. Each setting can be overridden on its own.
+ORDERLOOP_HTTPS = env_bool("ORDERLOOP_HTTPS", False)
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", ORDERLOOP_HTTPS)
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SESSION_COOKIE_SECURE", ORDERLOOP_HTTPS)
+CSRF_COOKIE_SECURE = env_bool("DJANGO_CSRF_COOKIE_SECURE", ORDERLOOP_HTTPS)
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", str(365 * 24 * 3600) if ORDERLOOP_HTTPS else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", ORDERLOOP_HTTPS)
+# Preloading binds the whole registrable domain and is hard to undo: the domain's owner opts in.
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
+# Behind a reverse proxy that terminates TLS: the header it sets to "https" (e.g. X-Forwarded-Proto). Only set it
+# when the proxy always sets or strips that header, or clients could claim https.
+_proxy_ssl_header = os.environ.get("ORDERLOOP_PROXY_SSL_HEADER", "").strip()
+SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https") if _proxy_ssl_header else None
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]  # preload is a deliberate choice, above
+# Content-Security-Policy (orderloop.core.middleware): only the app's own scripts and styles, no inline code.
+ORDERLOOP_CSP = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data: blob:",
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "frame-ancestors": "'none'",
+    "form-action": "'self'",
+}
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "orderloop@localhost")

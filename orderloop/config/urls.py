@@ -1,15 +1,14 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from orderloop.accounts.views import LoginView
 from orderloop.config.api import api
 
 urlpatterns = [
     path("api/", api.urls),
     path("admin/", admin.site.urls),
-    path("login/", auth_views.LoginView.as_view(template_name="login.html"), name="login"),
+    path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("inbox/", include("orderloop.notifications.urls")),
@@ -17,5 +16,5 @@ urlpatterns = [
     path("reviews/", include("orderloop.reviews.urls")),
     path("", include("orderloop.orders.urls")),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded files are never served from MEDIA_URL, not even with DEBUG: only through views that check who may
+# see them and send them as downloads (orders:attachment).

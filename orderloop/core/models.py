@@ -24,6 +24,14 @@ class AuditEntry(models.Model):
     def __str__(self):
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.object_type}#{self.object_id} {self.operation}"
 
+    def save(self, *args, **kwargs):
+        if self.pk is not None:  # loading a backup writes raw rows and does not come here
+            raise PermissionError("audit entries are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("audit entries are append-only")
+
 
 class OrderNumberCounter(models.Model):
     """The last serial given out in a month (``YYYYMM``)."""

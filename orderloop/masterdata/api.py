@@ -1,9 +1,11 @@
 from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 
+from orderloop.core.schemas import errors
 from orderloop.masterdata.models import Customer, Product
 from orderloop.masterdata.schemas import CustomerIn, CustomerOut, CustomerPatch, ProductIn, ProductOut
-from orderloop.masterdata.services import customer_create, customer_update, product_create
+from orderloop.accounts.api import roles
+from orderloop.masterdata.services import CUSTOMER_EDITORS, PRODUCT_EDITORS, customer_create, customer_update, product_create
 from orderloop.orders.selectors import sees_cost
 
 customers = Router(tags=["customers"])
@@ -28,7 +30,7 @@ def product_data(product: Product, user) -> dict:
     }
 
 
-@customers.get("", response=list[CustomerOut], summary="List customers")
+@customers.get("", response={200: list[CustomerOut], **errors(401, 422)}, summary="List customers")
 def customer_list(request, q: str = ""):
     rows = Customer.objects.select_related("owner").prefetch_related("contacts")
     if q:
@@ -36,24 +38,24 @@ def customer_list(request, q: str = ""):
     return [customer_data(c) for c in rows[:500]]
 
 
-@customers.post("", response={201: CustomerOut}, summary="Create a customer")
+@customers.post("", auth=roles(*CUSTOMER_EDITORS), response={201: CustomerOut, **errors(400, 401, 403, 422)}, summary="Create a customer")
 def customer_post(request, data: CustomerIn):
     customer = customer_create(actor=request.auth, data=data)
     return Status(201, customer_data(customer))
 
 
-@customers.get("/{int:customer_id}", response=CustomerOut, summary="Get a customer")
+@customers.get("/{customer_id}", response={200: CustomerOut, **errors(401, 404, 422)}, summary="Get a customer")
 def customer_get(request, customer_id: int):
     return customer_data(get_object_or_404(Customer.objects.select_related("owner"), pk=customer_id))
 
 
-@customers.patch("/{int:customer_id}", response=CustomerOut, summary="Change a customer")
+@customers.patch("/{customer_id}", auth=roles(*CUSTOMER_EDITORS), response={200: CustomerOut, **errors(400, 401, 403, 404, 422)}, summary="Change a customer")
 def customer_patch(request, customer_id: int, data: CustomerPatch):
     customer_update(actor=request.auth, customer_id=customer_id, data=data)
     return customer_data(Customer.objects.select_related("owner").get(pk=customer_id))
 
 
-@products.get("", response=list[ProductOut], summary="List products")
+@products.get("", response={200: list[ProductOut], **errors(401, 422)}, summary="List products")
 def product_list(request, q: str = ""):
     rows = Product.objects.filter(is_active=True)
     if q:
@@ -61,6 +63,6 @@ def product_list(request, q: str = ""):
     return [product_data(p, request.auth) for p in rows[:500]]
 
 
-@products.post("", response={201: ProductOut}, summary="Create a product")
+@products.post("", auth=roles(*PRODUCT_EDITORS), response={201: ProductOut, **errors(400, 401, 403, 422)}, summary="Create a product")
 def product_post(request, data: ProductIn):
     return Status(201, product_data(product_create(actor=request.auth, data=data), request.auth))

@@ -1,22 +1,33 @@
 """The order API: thin; every rule lives in the services and the workflow."""
 import hashlib
 import json
+from typing import Annotated
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import File, Form, Header, Query, Router, Schema, Status
+from ninja import File, Form, Header, Path, Query, Router, Schema, Status
 from ninja.files import UploadedFile
+from pydantic import Field
 
+from orderloop.accounts.api import roles
 from orderloop.core.exceptions import InvalidInput
+from orderloop.core.schemas import errors
 from orderloop.orders import services
 from orderloop.orders.importing import orders_import
 from orderloop.orders.payloads import Payload
-from orderloop.orders.uploads import attachment_upload, files_kept_on_commit
+from orderloop.orders.uploads import UPLOAD_ROLES, attachment_upload, files_kept_on_commit
 from orderloop.orders.schemas import EventOut, OrderCreate, OrderOut, OrderPage, OrderPatch
 from orderloop.orders.selectors import event_data, order_detail, order_get, order_list, order_summary, order_timeline
 from orderloop.orders.workflow import ACTIONS, TRANSITIONS, perform_action
 
+UPLOADERS = {role for kind_roles in UPLOAD_ROLES.values() for role in kind_roles}
+
 router = Router(tags=["orders"])
+# The refusals an operation on one order may answer with (body: core.schemas.ErrorOut): reading it, and changing it.
+READ_ERRORS = errors(401, 404, 422)
+CHANGE_ERRORS = errors(400, 401, 403, 404, 409, 422)
+# An order's number or provisional reference in the path; NUL, which no reference holds, is refused with 422.
+Ref = Annotated[str, Path(pattern=r"^[^\x00]+$", description="The order's number or provisional reference.")]
 
 
 class OrderFilters(Schema):
@@ -25,7 +36,7 @@ class OrderFilters(Schema):
     customer_id: int | None = None
     q: str | None = None
     sort: str = "-created_at"
-    page: int = 1
+    page: int = Field(1, le=1_000_000)  # below 1 reads as 1; far beyond the last page is refused (the database's offset)
     page_size: int = 50
 
 
@@ -33,8 +44,9 @@ def _detail(request, ref: str) -> dict:
     return order_detail(order_get(user=request.auth, ref=ref), request.auth)
 
 
-@router.post("", response={201: OrderOut, 200: OrderOut}, summary="Take an order in (intake)")
-def order_create(request: HttpRequest, data: OrderCreate, idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
+@router.post("", auth=roles(*services.INTAKE_ROLES), response={201: OrderOut, 200: OrderOut, **errors(400, 401, 403, 409, 422)}, summary="Take an order in (intake)")
+def order_create(request: HttpRequest, data: OrderCreate,
+                 idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=200)):  # as stored
     if idempotency_key:
         body_hash = hashlib.sha256(json.dumps(data.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
         order, created = services.order_receive_once(actor=request.auth, data=data, key=idempotency_key, request_hash=body_hash)
@@ -43,7 +55,7 @@ def order_create(request: HttpRequest, data: OrderCreate, idempotency_key: str |
     return Status(201 if created else 200, _detail(request, order.ref))
 
 
-@router.get("", response=OrderPage, summary="List orders (filters, pagination)")
+@router.get("", response={200: OrderPage, **errors(401, 422)}, summary="List orders (filters, pagination)")
 def order_index(request: HttpRequest, filters: Query[OrderFilters]):
     page_size = max(1, min(filters.page_size, 200))
     page = max(1, filters.page)
@@ -58,7 +70,8 @@ class ImportOut(Schema):
     created: list[str]
 
 
-@router.post("/import", response=ImportOut, summary="Import orders from an .xlsx in the layout of register 1")
+@router.post("/import", auth=roles(*services.INTAKE_ROLES), response={200: ImportOut, **errors(400, 401, 403, 422)},
+             summary="Import orders from an .xlsx in the layout of register 1")
 def order_import(request: HttpRequest, file: File[UploadedFile]):
     result = orders_import(actor=request.auth, content=file.read())
     if result.errors:
@@ -66,13 +79,14 @@ def order_import(request: HttpRequest, file: File[UploadedFile]):
     return {"created": [order.ref for order in result.created]}
 
 
-@router.get("/{ref}", response=OrderOut, summary="Get an order by number or provisional reference")
-def order_read(request: HttpRequest, ref: str):
+@router.get("/{ref}", response={200: OrderOut, **READ_ERRORS}, summary="Get an order by number or provisional reference")
+def order_read(request: HttpRequest, ref: Ref):
     return _detail(request, ref)
 
 
-@router.patch("/{ref}", response=OrderOut, summary="Correct an order before review passes (with the version read)")
-def order_patch(request: HttpRequest, ref: str, data: OrderPatch):
+@router.patch("/{ref}", auth=roles(*services.INTAKE_ROLES), response={200: OrderOut, **CHANGE_ERRORS},
+              summary="Correct an order before review passes (with the version read)")
+def order_patch(request: HttpRequest, ref: Ref, data: OrderPatch):
     order = order_get(user=request.auth, ref=ref)
     services.order_update(order_id=order.pk, actor=request.auth, data=data)
     return _detail(request, order.ref)
@@ -86,26 +100,27 @@ class AttachmentOut(Schema):
     size: int
 
 
-@router.post("/{ref}/attachments", response={201: AttachmentOut}, summary="Add a file to an order (PDF, JPG or PNG)")
-def attachment_create(request: HttpRequest, ref: str, kind: Form[str], file: File[UploadedFile]):
+@router.post("/{ref}/attachments", auth=roles(*UPLOADERS), response={201: AttachmentOut, **errors(400, 401, 403, 404, 422)},
+             summary="Add a file to an order (PDF, JPG or PNG)")
+def attachment_create(request: HttpRequest, ref: Ref, kind: Form[str], file: File[UploadedFile]):
     order = order_get(user=request.auth, ref=ref)
     with files_kept_on_commit():
         attachment = attachment_upload(order=order, actor=request.auth, kind=kind, upload=file)
     return Status(201, attachment)
 
 
-@router.get("/{ref}/attachments", response=list[AttachmentOut], summary="The order's files")
-def attachment_index(request: HttpRequest, ref: str):
+@router.get("/{ref}/attachments", response={200: list[AttachmentOut], **READ_ERRORS}, summary="The order's files")
+def attachment_index(request: HttpRequest, ref: Ref):
     return list(order_get(user=request.auth, ref=ref).attachments.all())
 
 
-@router.get("/{ref}/events", response=list[EventOut], summary="The order's timeline")
-def order_events(request: HttpRequest, ref: str):
+@router.get("/{ref}/events", response={200: list[EventOut], **READ_ERRORS}, summary="The order's timeline")
+def order_events(request: HttpRequest, ref: Ref):
     return [event_data(e) for e in order_timeline(order_get(user=request.auth, ref=ref))]
 
 
 def _action_route(action_name: str, payload_type: type[Payload]):
-    def take_action(request: HttpRequest, ref: str, payload: payload_type):  # type: ignore[valid-type]
+    def take_action(request: HttpRequest, ref: Ref, payload: payload_type):  # type: ignore[valid-type]
         order = order_get(user=request.auth, ref=ref)
         event = perform_action(order_id=order.pk, action_name=action_name, actor=request.auth, data=payload)
         return _detail(request, event.order.ref)
@@ -115,7 +130,7 @@ def _action_route(action_name: str, payload_type: type[Payload]):
     description = "\n".join(
         f"- from {', '.join(sorted(t.sources))} to {', '.join(sorted(t.targets))} by {', '.join(sorted(t.roles))}" for t in rows
     )
-    router.post(f"/{{ref}}/actions/{action_name}", response=OrderOut, summary=ACTIONS[action_name].label,
+    router.post(f"/{{ref}}/actions/{action_name}", response={200: OrderOut, **CHANGE_ERRORS}, summary=ACTIONS[action_name].label,
                 description=description, operation_id=f"order_action_{action_name}")(take_action)
 
 

@@ -150,3 +150,35 @@ def customer_history(order, *, limit: int = 10):
     """The customer's other orders, newest first, for the approver."""
     return (SalesOrder.objects.filter(customer_id=order.customer_id).exclude(pk=order.pk)
             .order_by("-created_at")[:limit])
+
+
+AUDIT_READERS = {"sales_manager", "sales_director", "admin"}
+
+
+def audit_entries(*, user, actor: str | None = None, object_type: str | None = None, object_id: str | None = None,
+                  since=None, until=None, operation: str | None = None):
+    """The audit log as ``user`` may read it: the director and admins all of it; a sales manager what their
+    team did and what happened to the orders they see. Newest first."""
+    from django.db.models import Q
+
+    from orderloop.core.models import AuditEntry
+    from orderloop.orders.access import visible_orders_q
+
+    entries = AuditEntry.objects.select_related("actor").order_by("-occurred_at", "-id")
+    if not user.has_role("sales_director", "admin"):
+        orders = SalesOrder.objects.filter(visible_orders_q(user) or Q()).values_list("pk", flat=True)
+        team = Q(actor=user) | (Q(actor__team_id=user.team_id) if user.team_id else Q(pk__in=[]))
+        entries = entries.filter(team | Q(object_type="orders.salesorder", object_id__in=[str(pk) for pk in orders]))
+    if actor:
+        entries = entries.filter(Q(actor__username=actor) | Q(actor__display_name=actor))
+    if object_type:
+        entries = entries.filter(object_type=object_type)
+    if object_id:
+        entries = entries.filter(Q(object_id=object_id) | Q(object_repr__startswith=object_id))
+    if operation:
+        entries = entries.filter(operation=operation)
+    if since:
+        entries = entries.filter(occurred_at__gte=since)
+    if until:
+        entries = entries.filter(occurred_at__lt=until)
+    return entries

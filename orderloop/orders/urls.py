@@ -8,6 +8,7 @@ urlpatterns = [
     path("today/", views.today, name="today"),
     path("orders/", views.order_index, name="list"),
     path("board/", views.stage_board, name="board"),
+    path("audit/", views.audit_log, name="audit"),
     path("registers/<str:name>/", views.register, name="register"),
     path("registers/<str:name>.xlsx", views.register, {"fmt": "xlsx"}, name="register_xlsx"),
     path("registers/<str:name>.csv", views.register, {"fmt": "csv"}, name="register_csv"),

@@ -1,8 +1,10 @@
 """Pages: thin. Parse, call one service, show the result or the errors."""
-from datetime import date
+from datetime import date, datetime, time, timedelta
+from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponse
@@ -14,6 +16,8 @@ from django.views.decorators.http import require_POST
 from pydantic import ValidationError
 
 from orderloop.core import clock
+from orderloop.core.audit import download_record
+from orderloop.core.calendar import SHANGHAI
 from orderloop.core.exceptions import DomainError, InvalidInput, NotFound
 from orderloop.core.validation import pydantic_errors
 from orderloop.masterdata.models import Customer, Product
@@ -35,7 +39,7 @@ from orderloop.orders.review import possible_duplicates, review_checklist
 from orderloop.orders.rules import director_reasons, percent
 from orderloop.orders.schemas import OrderCreate, OrderPatch
 from orderloop.orders.today import user_today
-from orderloop.orders.selectors import customer_history, event_data, order_get, order_list, sees_cost, shown_phone
+from orderloop.orders.selectors import AUDIT_READERS, audit_entries, customer_history, event_data, order_get, order_list, sees_cost, shown_phone
 from orderloop.orders.workflow import ACTIONS, available_actions, blocked_actions, perform_action
 
 INTAKE_LINE_ROWS = 5
@@ -59,11 +63,64 @@ def order_index(request):
     })
 
 
+@login_required
+def audit_log(request):
+    """审计日志: who changed, exported or downloaded what, filtered by person, object, operation and time."""
+    if not request.user.has_role(*AUDIT_READERS):
+        raise PermissionDenied(_("只有销售经理、销售总监和管理员可以查看审计日志"))
+    get = request.GET
+    since, until = _date(get.get("since")), _date(get.get("until"))
+    entries = audit_entries(
+        user=request.user, actor=get.get("actor") or None, object_type=get.get("object_type") or None,
+        object_id=get.get("object") or None, operation=get.get("operation") or None,
+        since=datetime.combine(since, time.min, tzinfo=SHANGHAI) if since else None,
+        until=datetime.combine(until + timedelta(days=1), time.min, tzinfo=SHANGHAI) if until else None)
+    query = get.copy()
+    query.pop("page", None)
+    return render(request, "orders/audit_log.html", {
+        "page": Paginator(entries, 100).get_page(get.get("page")), "filters": get, "query": query.urlencode(),
+        "operations": ["downloaded", "updated", "received"],
+        "object_types": [("orders.salesorder", _("订单")), ("export", _("导出")), ("aftersales.ticket", _("客户反馈")),
+                         ("reviews.monthlyreview", _("月度复盘")), ("masterdata.customer", _("客户"))]})
+
+
+def _date(value):
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
 def _int(value):
     try:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def intake_only(view):
+    """Pages of order intake and correction: sales assistants and account managers (SPEC section 1)."""
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.has_role(*services.INTAKE_ROLES):
+            raise PermissionDenied(_("只有销售助理和客户经理可以录入或修改订单"))
+        return view(request, *args, **kwargs)
+    return wrapper
+
+
+def logged_download(what: str):
+    """A view handing out a document of one order: each one handed out is in the audit log."""
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, ref, *args, **kwargs):
+            response = view(request, ref, *args, **kwargs)
+            if response.status_code == 200:
+                order = _get_order(request, ref)
+                download_record(request, what=what, object_type="orders.salesorder", object_id=order.pk,
+                                object_repr=f"{order.ref} {what}")
+            return response
+        return wrapper
+    return decorate
 
 
 def _get_order(request, ref):
@@ -162,6 +219,7 @@ def _with_uploads(request, order):
 
 
 @login_required
+@intake_only
 def order_new(request):
     products = list(Product.objects.filter(is_active=True))
     customers = list(Customer.objects.prefetch_related("contacts"))
@@ -234,6 +292,7 @@ def today(request):
 
 
 @login_required
+@intake_only
 def order_import(request):
     result, error = None, ""
     if request.method == "POST":
@@ -254,6 +313,7 @@ def order_import(request):
 
 
 @login_required
+@intake_only
 def order_import_template(request):
     response = HttpResponse(import_template(),
                             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -262,6 +322,7 @@ def order_import_template(request):
 
 
 @login_required
+@intake_only
 def order_mail(request):
     error = ""
     if request.method == "POST":
@@ -290,6 +351,7 @@ def order_mail(request):
 
 
 @login_required
+@logged_download("附件")
 def attachment_download(request, ref, attachment_id):
     order = _get_order(request, ref)
     attachment = order.attachments.filter(pk=attachment_id).first()
@@ -306,6 +368,7 @@ INLINE_TYPES = {"image/png", "image/jpeg"}  # as recognised from the content whe
 
 
 @login_required
+@logged_download("订单初步审核表")
 def review_form(request, ref):
     """《订单初步审核表》, printable."""
     order = _get_order(request, ref)
@@ -318,6 +381,7 @@ def review_form(request, ref):
 
 
 @login_required
+@intake_only
 def order_edit(request, ref):
     """Complete or correct an order before review passes (the web side of PATCH)."""
     order = _get_order(request, ref)
@@ -361,6 +425,7 @@ EDITABLE_FIELDS = ("contact_name", "contact_phone", "payment_terms", "delivery_a
 
 
 @login_required
+@logged_download("订单确认单")
 def confirmation_pdf(request, ref):
     """《订单确认单》 as PDF, once the order has its formal number."""
     order = _get_order(request, ref)
@@ -372,6 +437,7 @@ def confirmation_pdf(request, ref):
 
 
 @login_required
+@logged_download("内部流转单")
 def internal_slip(request, ref):
     """《订单内部流转单》, printable."""
     order = _get_order(request, ref)
@@ -392,6 +458,7 @@ def acceptance(request, ref):
 
 
 @login_required
+@logged_download("验收问题记录表")
 def acceptance_record(request, ref):
     """《验收问题记录表》, printable: each consignment's checks, the issues found, their photos and tickets."""
     order = _get_order(request, ref)
@@ -403,6 +470,7 @@ def acceptance_record(request, ref):
 
 
 @login_required
+@logged_download("客户签收单")
 def receipt_pdf(request, ref, batch):
     """《客户签收单》 of one consignment, as PDF, once it is received."""
     order = _get_order(request, ref)
@@ -455,6 +523,7 @@ def rating_by_link(request, token):
 
 
 @login_required
+@logged_download("生产备货进度表")
 def progress_sheet(request, ref):
     """《生产备货进度表》 of one order, printable: its stages, progress records and risks."""
     order = _get_order(request, ref)
@@ -466,6 +535,7 @@ def progress_sheet(request, ref):
 
 
 @login_required
+@logged_download("客户满意度回访表")
 def visit_sheet(request, ref):
     """《客户满意度回访表》 of one order, printable, with the order's feedback as register 3 rows."""
     order = _get_order(request, ref)
@@ -478,6 +548,7 @@ def visit_sheet(request, ref):
 
 
 @login_required
+@logged_download("发货准备单")
 def shipment_slip(request, ref):
     """《发货准备单》, printable, once the warehouse has prepared the shipment."""
     order = _get_order(request, ref)
@@ -492,6 +563,7 @@ def shipment_slip(request, ref):
 
 
 @login_required
+@intake_only
 @require_POST
 def order_copy(request, ref):
     order = _get_order(request, ref)
@@ -521,6 +593,8 @@ def register(request, name, fmt="html"):
     title, headers, rows_of, filename, text_columns = REGISTERS[name]
     visible = order_list(user=request.user, q=request.GET.get("q") or None)
     rows = list(rows_of(visible))
+    if fmt != "html":
+        download_record(request, what=f"{title}.{fmt}", rows=len(rows))
     if fmt == "xlsx":
         response = HttpResponse(xlsx_bytes(str(title), headers, rows, text_columns=text_columns),
                                 content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from orderloop.core import clock
+from orderloop.core.audit import download_record
 from orderloop.core.exceptions import DomainError, NotAllowed
 from orderloop.reviews import services
 from orderloop.reviews.documents import review_pdf_bytes, review_xlsx_bytes
@@ -122,7 +123,9 @@ def my_action_items(request):
     return render(request, "reviews/my_action_items.html", {"items": items, "today": clock.today()})
 
 
-def _download(content: bytes, month: date, extension: str, content_type: str, *, inline=False) -> HttpResponse:
+def _download(request, content: bytes, month: date, extension: str, content_type: str, *, inline=False) -> HttpResponse:
+    download_record(request, what=f"订单复盘报告 {month:%Y-%m}.{extension}", object_type="reviews.monthlyreview",
+                    object_id=f"{month:%Y-%m}")
     response = HttpResponse(content, content_type=content_type)
     name = quote(f"订单复盘报告-{month.strftime('%Y-%m')}.{extension}")
     response["Content-Disposition"] = f"{'inline' if inline else 'attachment'}; filename*=UTF-8''{name}"
@@ -134,7 +137,7 @@ def review_xlsx(request, month):
     _reader(request)
     _not_in_future(month)
     review, figures = services.review_report(month=month)
-    return _download(review_xlsx_bytes(month, review, figures), month, "xlsx",
+    return _download(request, review_xlsx_bytes(month, review, figures), month, "xlsx",
                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
@@ -143,4 +146,4 @@ def review_pdf(request, month):
     _reader(request)
     _not_in_future(month)
     review, figures = services.review_report(month=month)
-    return _download(review_pdf_bytes(month, review, figures), month, "pdf", "application/pdf")
+    return _download(request, review_pdf_bytes(month, review, figures), month, "pdf", "application/pdf")

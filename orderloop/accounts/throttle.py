@@ -1,0 +1,156 @@
+"""Login throttling. Failed logins are counted in the database (so every web process sees them) per username,
+from any address, and per client address. Reaching ``ORDERLOOP_LOGIN_FAILURES_PER_USERNAME`` (5) for a
+username or ``ORDERLOOP_LOGIN_FAILURES_PER_ADDRESS`` (20) for an address within
+``ORDERLOOP_LOGIN_WINDOW_MINUTES`` (15) refuses further attempts for ``ORDERLOOP_LOGIN_LOCKOUT_MINUTES`` (15).
+
+Every way in is covered: the login page and the admin's check the lock first to say how long to wait;
+``POST /api/auth/token`` answers 429; and ``ThrottledModelBackend`` (``AUTHENTICATION_BACKENDS``) refuses
+any other ``authenticate()`` call. Failures are recorded from Django's ``user_login_failed`` signal, for
+usernames that exist and those that do not alike, so a lockout reveals nothing about the username. Refused
+attempts are not counted (the lockout runs its 15 minutes from the failure that reached the limit); a
+successful login clears its username's failures. Times come from ``orderloop.core.clock``."""
+import ipaddress
+import logging
+import math
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.dispatch import receiver
+from django.utils.translation import gettext as _
+
+from orderloop.accounts.models import LoginFailure
+from orderloop.core import clock
+from orderloop.core.exceptions import DomainError
+
+logger = logging.getLogger("orderloop.security")
+KEEP_FAILURES = timedelta(days=30)  # older failures are deleted
+
+
+def normalized(username) -> str:
+    return str(username or "").strip().casefold()[:150]
+
+
+def client_ip(request) -> str | None:
+    """The client's address: REMOTE_ADDR, or behind ``ORDERLOOP_PROXY_COUNT`` proxies the address the
+    outermost one added to X-Forwarded-For (entries further left are the client's own claims)."""
+    if request is None:
+        return None
+    address = request.META.get("REMOTE_ADDR", "")
+    proxies = settings.ORDERLOOP_PROXY_COUNT
+    if proxies > 0:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= proxies:
+            address = forwarded[-proxies]
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
+
+
+def _lockout() -> timedelta:
+    return timedelta(minutes=settings.ORDERLOOP_LOGIN_LOCKOUT_MINUTES)
+
+
+def locked_until(username, ip: str | None) -> datetime | None:
+    """When attempts for ``username`` or from ``ip`` are allowed again, or None if they are now."""
+    now = clock.now()
+    locks = Q(username=normalized(username), locks_username=True, cleared=False)
+    if ip:
+        locks |= Q(ip_address=ip, locks_address=True)
+    latest = (LoginFailure.objects.filter(locks, at__gt=now - _lockout(), at__lte=now)
+              .order_by("-at").values_list("at", flat=True).first())
+    return latest + _lockout() if latest else None
+
+
+def locked_message(until: datetime) -> str:
+    minutes = max(1, math.ceil((until - clock.now()).total_seconds() / 60))
+    # gettext, not ngettext: tests/test_translations.py reads the catalog without plural forms
+    return _("登录失败次数过多，请 %(minutes)s 分钟后再试") % {"minutes": minutes}
+
+
+def retry_after_seconds(until: datetime) -> int:
+    return max(1, math.ceil((until - clock.now()).total_seconds()))
+
+
+def record_failure(username, ip: str | None) -> None:
+    now = clock.now()
+    name = normalized(username)
+    failure = LoginFailure.objects.create(username=name, ip_address=ip, at=now)
+    recent = LoginFailure.objects.filter(at__gt=now - timedelta(minutes=settings.ORDERLOOP_LOGIN_WINDOW_MINUTES),
+                                         at__lte=now)
+    locks = {}
+    if recent.filter(username=name, cleared=False).count() >= settings.ORDERLOOP_LOGIN_FAILURES_PER_USERNAME:
+        locks["locks_username"] = True
+    if ip and recent.filter(ip_address=ip).count() >= settings.ORDERLOOP_LOGIN_FAILURES_PER_ADDRESS:
+        locks["locks_address"] = True
+    if locks:
+        LoginFailure.objects.filter(pk=failure.pk).update(**locks)
+        logger.warning("login locked for %s minutes: %s", settings.ORDERLOOP_LOGIN_LOCKOUT_MINUTES,
+                       f"username {name!r}" if "locks_username" in locks else f"address {ip}")
+    LoginFailure.objects.filter(at__lt=now - KEEP_FAILURES).delete()
+
+
+def record_success(username) -> None:
+    LoginFailure.objects.filter(username=normalized(username), cleared=False).update(cleared=True)
+
+
+@receiver(user_login_failed, dispatch_uid="orderloop_login_failed")
+def _login_failed(sender, credentials, request=None, **kwargs):
+    username = credentials.get(get_user_model().USERNAME_FIELD)
+    if username is None:
+        return
+    ip = client_ip(request)
+    if locked_until(username, ip) is None:  # attempts refused during a lockout do not prolong it
+        record_failure(username, ip)
+
+
+@receiver(user_logged_in, dispatch_uid="orderloop_logged_in")
+def _logged_in(sender, request, user, **kwargs):
+    record_success(user.get_username())
+
+
+class ThrottledModelBackend(ModelBackend):
+    """Django's ModelBackend, refusing (``authenticate()`` returns None) while the username or address is locked."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        name = username if username is not None else kwargs.get(get_user_model().USERNAME_FIELD)
+        if name is not None and locked_until(name, client_ip(request)):
+            raise PermissionDenied
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+class TooManyAttempts(DomainError):
+    code = "too_many_attempts"
+    http_status = 429
+
+    def __init__(self, until: datetime):
+        super().__init__(locked_message(until))
+        self.retry_after = retry_after_seconds(until)
+
+
+class ThrottledLoginFormMixin:
+    """For AuthenticationForm and its subclasses: a locked username or address is told how long to wait."""
+
+    locked_until = None
+
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        if username is not None and self.cleaned_data.get("password"):
+            self.locked_until = locked_until(username, client_ip(self.request))
+            if self.locked_until:
+                raise ValidationError(locked_message(self.locked_until), code="locked")
+        return super().clean()
+
+    @property
+    def locked_message(self) -> str:
+        return locked_message(self.locked_until) if self.locked_until else ""
+
+
+class ThrottledAuthenticationForm(ThrottledLoginFormMixin, AuthenticationForm):
+    pass
