@@ -175,3 +175,10 @@ def test_a_page_beyond_any_offset_is_refused(users):
 
     response = Api("sales_assistant").get("/orders", page=10**20)
     assert response.status_code == 422 and list(response.json()["errors"]) == ["page"]
+
+
+def test_an_id_beyond_64_bits_is_bad_input(db, users):
+    from tests.api_client import Api
+
+    response = Api("sales_manager").get("/orders", customer_id="152080350944861061120")
+    assert response.status_code == 422 and list(response.json()["errors"]) == ["customer_id"]

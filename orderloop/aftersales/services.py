@@ -52,6 +52,8 @@ def ticket_open(*, order_id: int, actor, ticket_type: str, description: str) -> 
                  .filter(pk=order_id).first())
         if order is None or (actor is not None and not order_visible_to(order, actor)):
             raise NotFound(_("订单不存在"))
+        if order.archived_at:
+            raise InvalidTransition(_("订单已归档，只能查看"))
         if order.status in NOT_FOR_TICKETS:
             raise InvalidTransition(_("订单已「%(status)s」，不能登记售后问题") % {"status": order.get_status_display()})
         ticket = Ticket.objects.create(order=order, ticket_type=ticket_type, description=description.strip(),

@@ -2,6 +2,7 @@
 ``{"detail": …, "errors": {field: [messages]}}``."""
 import json
 
+from django.db import DataError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -89,6 +90,13 @@ def validation_error(request, exc: ValidationError):
         make = MESSAGES.get(error.get("type", ""))
         errors.setdefault(field_path(loc), []).append(make(error.get("ctx") or {}) if make else _("无效的值"))
     return error_response(request, 422, _("提交的内容有误"), errors, "invalid")
+
+
+@api.exception_handler(OverflowError)
+@api.exception_handler(DataError)
+def out_of_range(request, exc):
+    """A number or text the database cannot hold (an id beyond 64 bits): bad input, not a server fault."""
+    return error_response(request, 422, _("提交的数值超出范围"), code="invalid")
 
 
 @api.exception_handler(AuthenticationError)

@@ -241,6 +241,7 @@ ORDERLOOP_SLA = {
 ORDERLOOP_ORDER_MAILBOX = os.environ.get("ORDERLOOP_ORDER_MAILBOX", "")  # imaps://user:password@host:993/INBOX
 ORDERLOOP_LOGISTICS_NOTICE_DAYS = int(os.environ.get("ORDERLOOP_LOGISTICS_NOTICE_DAYS", "1"))  # days before the ETA
 ORDERLOOP_RECEIPT_LINK_DAYS = int(os.environ.get("ORDERLOOP_RECEIPT_LINK_DAYS", "7"))  # the customer's receipt link
+ORDERLOOP_ARCHIVE_AFTER_DAYS = int(os.environ.get("ORDERLOOP_ARCHIVE_AFTER_DAYS", "365"))  # finished orders, then archived
 ORDERLOOP_RATING_LINK_DAYS = int(os.environ.get("ORDERLOOP_RATING_LINK_DAYS", "14"))  # the customer's rating link
 ORDERLOOP_PICK_PACK_DAYS = int(os.environ.get("ORDERLOOP_PICK_PACK_DAYS", "2"))  # working days from stock to ready
 ORDERLOOP_DIGEST_AT = os.environ.get("ORDERLOOP_DIGEST_AT", "08:30")

@@ -5,7 +5,7 @@ from orderloop.core.schemas import errors
 from orderloop.masterdata.models import Customer, Product
 from orderloop.masterdata.schemas import CustomerIn, CustomerOut, CustomerPatch, ProductIn, ProductOut
 from orderloop.accounts.api import roles
-from orderloop.masterdata.services import CUSTOMER_EDITORS, PRODUCT_EDITORS, customer_create, customer_update, product_create
+from orderloop.masterdata.services import CUSTOMER_EDITORS, PRODUCT_EDITORS, customer_create, customers_visible_to, customer_update, product_create
 from orderloop.orders.selectors import sees_cost
 
 customers = Router(tags=["customers"])
@@ -32,7 +32,7 @@ def product_data(product: Product, user) -> dict:
 
 @customers.get("", response={200: list[CustomerOut], **errors(401, 422)}, summary="List customers")
 def customer_list(request, q: str = ""):
-    rows = Customer.objects.select_related("owner").prefetch_related("contacts")
+    rows = customers_visible_to(request.auth, Customer.objects.select_related("owner").prefetch_related("contacts"))
     if q:
         rows = rows.filter(name__icontains=q)
     return [customer_data(c) for c in rows[:500]]
@@ -46,7 +46,8 @@ def customer_post(request, data: CustomerIn):
 
 @customers.get("/{customer_id}", response={200: CustomerOut, **errors(401, 404, 422)}, summary="Get a customer")
 def customer_get(request, customer_id: int):
-    return customer_data(get_object_or_404(Customer.objects.select_related("owner"), pk=customer_id))
+    return customer_data(get_object_or_404(customers_visible_to(request.auth, Customer.objects.select_related("owner")),
+                                           pk=customer_id))
 
 
 @customers.patch("/{customer_id}", auth=roles(*CUSTOMER_EDITORS), response={200: CustomerOut, **errors(400, 401, 403, 404, 422)}, summary="Change a customer")

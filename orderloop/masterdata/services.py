@@ -4,6 +4,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from orderloop.accounts.models import User
@@ -19,6 +20,25 @@ CUSTOMER_EDITORS = {Role.SALES_ASSISTANT, Role.ACCOUNT_MANAGER, Role.SALES_MANAG
 QUALIFIERS = {Role.SALES_MANAGER, Role.SALES_DIRECTOR, Role.ADMIN}
 PRODUCT_EDITORS = {Role.ADMIN}
 CUSTOMER_FIELDS = ("name", "uscc", "address", "credit_limit", "owner", "qualification", "credit_record")
+
+
+def customers_visible_to(user, queryset=None):
+    """The customers ``user`` may see (SPEC section 6): the director and admins all; a sales manager those of
+    the teams they manage; a sales assistant their team's; an account manager their own; sales staff also
+    those nobody owns yet. The operational roles none: they know a customer only as the name on an order
+    they work on. One definition for the customer register, the pickers and intake."""
+    queryset = Customer.objects.all() if queryset is None else queryset
+    roles = user.roles
+    if roles & {Role.SALES_DIRECTOR, Role.ADMIN}:
+        return queryset
+    q = Q(pk__in=[])
+    if roles & {Role.SALES_ASSISTANT, Role.ACCOUNT_MANAGER, Role.SALES_MANAGER}:
+        q |= Q(owner=user) | Q(owner__isnull=True)
+    if Role.SALES_ASSISTANT in roles and user.team_id:
+        q |= Q(owner__team_id=user.team_id)
+    if Role.SALES_MANAGER in roles:
+        q |= Q(owner__team__manager=user)
+    return queryset.filter(q).distinct()
 
 
 def _customer_errors(data, *, customer_id=None) -> dict[str, list[str]]:
@@ -77,7 +97,8 @@ def customer_update(*, actor, customer_id: int, data: CustomerPatch) -> Customer
     if not actor.has_role(*CUSTOMER_EDITORS):
         raise NotAllowed(_("您不能修改客户"))
     with transaction.atomic():
-        customer = Customer.objects.select_for_update().filter(pk=customer_id).first()
+        visible = customers_visible_to(actor).filter(pk=customer_id).exists()
+        customer = Customer.objects.select_for_update().filter(pk=customer_id).first() if visible else None
         if customer is None:
             raise NotFound(_("客户不存在"))
         errors = _customer_errors(data, customer_id=customer.pk)

@@ -33,9 +33,10 @@ Ref = Annotated[str, Path(pattern=r"^[^\x00]+$", description="The order's number
 class OrderFilters(Schema):
     status: list[str] | None = None
     owner: str | None = None
-    customer_id: int | None = None
+    customer_id: int | None = Field(None, ge=1, le=2**63 - 1)
     q: str | None = None
     sort: str = "-created_at"
+    archived: bool = Field(False, description="Include archived orders (a search with q always includes them).")
     page: int = Field(1, le=1_000_000)  # below 1 reads as 1; far beyond the last page is refused (the database's offset)
     page_size: int = 50
 
@@ -60,7 +61,7 @@ def order_index(request: HttpRequest, filters: Query[OrderFilters]):
     page_size = max(1, min(filters.page_size, 200))
     page = max(1, filters.page)
     rows = order_list(user=request.auth, status=filters.status, owner=filters.owner, customer_id=filters.customer_id,
-                      q=filters.q, sort=filters.sort)
+                      q=filters.q, sort=filters.sort, archived=filters.archived)
     count = rows.count()
     items = rows[(page - 1) * page_size: page * page_size]
     return {"count": count, "page": page, "page_size": page_size, "items": [order_summary(o) for o in items]}

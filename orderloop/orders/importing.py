@@ -24,7 +24,8 @@ from orderloop.core.exceptions import InvalidInput, NotAllowed
 from orderloop.core.dates import parse_date
 from orderloop.core.phones import phone_e164
 from orderloop.core.validation import pydantic_errors
-from orderloop.masterdata.models import Customer, Product
+from orderloop.masterdata.services import customers_visible_to
+from orderloop.masterdata.models import Product
 from orderloop.orders.lines import line_amount
 from orderloop.orders.registers import REGISTER_1
 from orderloop.orders.schemas import OrderCreate
@@ -128,7 +129,7 @@ def orders_import(*, actor, content: bytes) -> ImportResult:
     if len(body) > MAX_ROWS:
         result.errors[_("文件")] = [_("一次最多导入 %(n)s 行") % {"n": MAX_ROWS}]
         return result
-    customers = {c.name: c for c in Customer.objects.all()}
+    customers = {c.name: c for c in customers_visible_to(actor)}
     products = {p.model: p for p in Product.objects.filter(is_active=True)}
     users = {u.username: u for u in User.objects.filter(is_active=True)}
     users.update({u.display_name: u for u in users.values() if u.display_name})

@@ -19,6 +19,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from orderloop.core import clock
 from orderloop.core.exceptions import InvalidInput
+from orderloop.masterdata.services import customers_visible_to
 from orderloop.masterdata.models import Contact, Customer, Product
 from orderloop.orders.models import Attachment, IncomingMail
 from orderloop.orders.registers import REGISTER_1
@@ -125,7 +126,7 @@ def mail_convert(*, incoming_id: int, actor, customer_id: int) -> IncomingMail:
         incoming = IncomingMail.objects.select_for_update().get(pk=incoming_id)
         if incoming.state != IncomingMail.State.WAITING:
             return incoming
-        customer = Customer.objects.filter(pk=customer_id).first()
+        customer = customers_visible_to(actor).filter(pk=customer_id).first()
         if customer is None:
             raise InvalidInput(_("客户不存在"), errors={"customer_id": [_("客户不存在")]})
         raw = incoming.raw.read()

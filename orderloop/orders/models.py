@@ -48,6 +48,7 @@ class SalesOrder(models.Model):
     requested_date = models.DateField(_("交付日期"), null=True, blank=True)
     promised_date = models.DateField(_("承诺交付日期"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("交付时间"), null=True, blank=True)
+    archived_at = models.DateTimeField(_("归档时间"), null=True, blank=True, db_index=True)
     special_requirements = models.TextField(_("特殊需求"), blank=True)
     special_terms = models.TextField(_("特殊条款"), blank=True)
     remarks = models.TextField(_("备注"), blank=True)

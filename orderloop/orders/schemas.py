@@ -96,6 +96,7 @@ class OrderOut(BaseModel):
     version: int
     created_at: LocalTime
     updated_at: LocalTime
+    archived: bool = Field(False, description="Archived: finished long ago, read-only, out of the working list.")
     available_actions: list[str]
     timers: list[TimerOut]
     lines: list[LineOut]
@@ -114,6 +115,7 @@ class OrderSummary(BaseModel):
     total_amount: Decimal
     version: int
     created_at: LocalTime
+    archived: bool = Field(False, description="Archived: finished long ago, read-only, out of the working list.")
 
 
 class OrderPage(BaseModel):

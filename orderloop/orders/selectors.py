@@ -30,8 +30,12 @@ CONTACT_ROLES = {Role.SALES_ASSISTANT, Role.ACCOUNT_MANAGER, Role.SALES_MANAGER,
 
 
 def order_list(*, user, status: list[str] | None = None, owner: str | None = None, customer_id: int | None = None,
-               q: str | None = None, sort: str = "-created_at"):
+               q: str | None = None, sort: str = "-created_at", archived: bool = False):
+    """The orders ``user`` may see, filtered. Archived orders are out of the working list unless asked for
+    (``archived``) or searched for (``q``)."""
     orders = filter_visible(SalesOrder.objects.all(), user).select_related("customer", "owner")
+    if not (archived or q):
+        orders = orders.filter(archived_at__isnull=True)
     if status:
         orders = orders.filter(status__in=[s for s in status if s in OrderStatus.values])
     if owner:
@@ -103,6 +107,7 @@ def order_detail(order, user) -> dict:
         "margin": order.margin.quantize(Decimal("0.0001")) if cost and order.margin is not None else None,
         "version": order.version,
         "created_at": order.created_at,
+        "archived": order.archived_at is not None,
         "updated_at": order.updated_at,
         "available_actions": available_actions(order, user),
         "timers": [timer_data(t) for t in order.timers.all()],
@@ -123,7 +128,7 @@ def order_summary(order) -> dict:
         "ref": order.ref, "number": order.number, "status": order.status, "status_label": order.get_status_display(),
         "customer_id": order.customer_id, "customer_name": order.customer.name, "order_date": order.order_date,
         "requested_date": order.requested_date, "owner": order.owner.username, "total_amount": order.total_amount,
-        "version": order.version, "created_at": order.created_at,
+        "version": order.version, "created_at": order.created_at, "archived": order.archived_at is not None,
     }
 
 

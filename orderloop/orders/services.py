@@ -1,15 +1,20 @@
 """Order use cases outside the lifecycle table: intake and corrections before approval.
 Lifecycle actions go through ``orders.workflow.perform_action``."""
 import secrets
+from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
 from orderloop.accounts.roles import Role
 from orderloop.core import clock
 from orderloop.core.audit import audit_record, diff
+from orderloop.core.models import AuditEntry
 from orderloop.core.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound, StaleVersion
+from orderloop.masterdata.services import customers_visible_to
 from orderloop.masterdata.models import Customer
 from orderloop.orders.access import order_visible_to
 from orderloop.core.phones import phone_e164
@@ -35,7 +40,8 @@ def order_receive(*, actor, data: OrderCreate, owner=None, attachments=()) -> Sa
     order mailbox; ``attachments`` are (kind, filename, content_type, bytes) kept with it."""
     if actor is not None and not actor.has_role(*INTAKE_ROLES):
         raise NotAllowed(_("只有销售助理或客户经理可以录入订单"))
-    customer = Customer.objects.filter(pk=data.customer_id).select_related("owner").first()
+    customers = Customer.objects.all() if actor is None else customers_visible_to(actor)  # the mailbox: any sender
+    customer = customers.filter(pk=data.customer_id).select_related("owner").first()
     if customer is None:
         raise InvalidInput(_("客户不存在"), errors={"customer_id": [_("客户不存在：%(id)s") % {"id": data.customer_id}]})
     products = products_for(data.lines)
@@ -139,6 +145,29 @@ def order_receive_once(*, actor, data: OrderCreate, key: str, request_hash: str)
         if order is None:
             raise
         return order, False
+
+
+def orders_archive_finished(*, now=None) -> int:
+    """Finished orders (已完成, 已驳回, 已取消) untouched for ``ORDERLOOP_ARCHIVE_AFTER_DAYS`` and with no open
+    feedback are archived: read-only, out of the working list, still in registers, reviews and search."""
+    from orderloop.aftersales.models import Ticket
+
+    now = now or clock.now()
+    cutoff = now - timedelta(days=settings.ORDERLOOP_ARCHIVE_AFTER_DAYS)
+    open_feedback = Ticket.objects.filter(order=OuterRef("pk"), closed_at__isnull=True)
+    due = SalesOrder.objects.filter(status__in=FINISHED, archived_at__isnull=True, updated_at__lt=cutoff) \
+        .exclude(Exists(open_feedback))
+    with transaction.atomic():
+        archived = list(due.select_for_update(skip_locked=True).values_list("pk", "number", "provisional_ref"))
+        SalesOrder.objects.filter(pk__in=[pk for pk, *_ in archived]).update(archived_at=now)
+        AuditEntry.objects.bulk_create([
+            AuditEntry(occurred_at=now, actor=None, object_type="orders.salesorder", object_id=str(pk),
+                       object_repr=number or provisional, operation="archived", changes={"archived_at": [None, now.isoformat()]})
+            for pk, number, provisional in archived])
+    return len(archived)
+
+
+FINISHED = (S.CLOSED, S.REJECTED, S.CANCELLED)
 
 
 def orders_close_completed() -> list[str]:

@@ -4,7 +4,7 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
 from orderloop.orders.mail import mailbox_poll
-from orderloop.orders.services import orders_close_completed
+from orderloop.orders.services import orders_archive_finished, orders_close_completed
 from orderloop.orders.timers import logistics_notices_send, timers_flag_breaches
 from orderloop.orders.today import calendar_alert_send, daily_digest_send, daily_rollup_send
 
@@ -12,6 +12,12 @@ from orderloop.orders.today import calendar_alert_send, daily_digest_send, daily
 @db_periodic_task(crontab(minute="*/5"))
 def close_completed_orders():
     return orders_close_completed()
+
+
+@db_periodic_task(crontab(hour="2", minute="30"))
+def archive_finished_orders():
+    """Nightly: finished orders older than ORDERLOOP_ARCHIVE_AFTER_DAYS become read-only archive."""
+    return orders_archive_finished()
 
 
 @db_periodic_task(crontab(minute="*"))

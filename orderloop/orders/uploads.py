@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from orderloop.accounts.roles import Role
 from orderloop.core import clock
-from orderloop.core.exceptions import InvalidInput, NotAllowed
+from orderloop.core.exceptions import InvalidInput, InvalidTransition, NotAllowed
 from orderloop.orders.models import Attachment
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -82,6 +82,8 @@ def attachment_upload(*, order, actor, kind: str, upload, field: str = "file") -
         raise InvalidInput(_("不能上传此类附件"), errors={"kind": [_("可选：%(kinds)s") % {"kinds": "、".join(UPLOAD_ROLES)}]})
     if not actor.roles & UPLOAD_ROLES[kind]:
         raise NotAllowed(_("您的角色不能上传「%(kind)s」") % {"kind": Attachment.Kind(kind).label})
+    if order.archived_at:
+        raise InvalidTransition(_("订单已归档，只能查看"))
     kind, filename, content_type, content = checked_upload(upload, field=field, kind=kind)
     return attachment_store(order=order, kind=kind, filename=filename, content_type=content_type, content=content,
                             actor=actor, now=clock.now())

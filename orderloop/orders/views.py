@@ -21,6 +21,7 @@ from orderloop.core.calendar import SHANGHAI
 from orderloop.core.exceptions import DomainError, InvalidInput, NotFound
 from orderloop.core.validation import pydantic_errors
 from orderloop.masterdata.models import Customer, Product
+from orderloop.masterdata.services import customers_visible_to
 from orderloop.aftersales.models import TicketType
 from orderloop.aftersales.services import NOT_FOR_TICKETS, OPENERS
 from orderloop.orders import services
@@ -51,15 +52,16 @@ def order_index(request):
     status = [s for s in request.GET.getlist("status") if s]
     rows = order_list(user=request.user, status=status, owner=request.GET.get("owner") or None,
                       customer_id=_int(request.GET.get("customer")), q=request.GET.get("q") or None,
-                      sort=request.GET.get("sort") or "-created_at")
+                      sort=request.GET.get("sort") or "-created_at", archived=request.GET.get("archived") == "1")
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "orders/order_list.html", {
         "page": page, "statuses": OrderStatus.choices, "selected_status": status,
-        "customers": Customer.objects.only("id", "name"), "query": query.urlencode(),
+        "customers": customers_visible_to(request.user, Customer.objects.only("id", "name")), "query": query.urlencode(),
         "filters": {"q": request.GET.get("q", ""), "owner": request.GET.get("owner", ""),
-                    "customer": _int(request.GET.get("customer")), "sort": request.GET.get("sort", "-created_at")},
+                    "customer": _int(request.GET.get("customer")), "sort": request.GET.get("sort", "-created_at"),
+                    "archived": request.GET.get("archived") == "1"},
     })
 
 
@@ -102,6 +104,8 @@ def intake_only(view):
     """Pages of order intake and correction: sales assistants and account managers (SPEC section 1)."""
     @wraps(view)
     def wrapper(request, *args, **kwargs):
+        if "ref" in kwargs:
+            _get_order(request, kwargs["ref"])  # an order out of reach is not there (404), whoever asks
         if not request.user.has_role(*services.INTAKE_ROLES):
             raise PermissionDenied(_("只有销售助理和客户经理可以录入或修改订单"))
         return view(request, *args, **kwargs)
@@ -222,7 +226,7 @@ def _with_uploads(request, order):
 @intake_only
 def order_new(request):
     products = list(Product.objects.filter(is_active=True))
-    customers = list(Customer.objects.prefetch_related("contacts"))
+    customers = list(customers_visible_to(request.user, Customer.objects.prefetch_related("contacts")))
     errors: dict = {}
     values: dict = {"order_date": date.today().isoformat(), "lines": [{} for _ in range(INTAKE_LINE_ROWS)]}
     if request.method == "POST":
@@ -334,7 +338,7 @@ def order_mail(request):
                 upload = request.FILES.get("file")
                 if upload is None:
                     raise InvalidInput(_("请选择 .eml 文件"), errors={"file": [_("请选择 .eml 文件")]})
-                customer = Customer.objects.filter(pk=_int(request.POST.get("customer_id")) or 0).first()
+                customer = customers_visible_to(request.user).filter(pk=_int(request.POST.get("customer_id")) or 0).first()
                 incoming = mail_receive(raw=upload.read(), actor=request.user, customer=customer)
         except DomainError as exc:
             error = "；".join(m for msgs in exc.errors.values() for m in msgs) or exc.message
@@ -346,7 +350,7 @@ def order_mail(request):
             return redirect("orders:mail")
     waiting = IncomingMail.objects.filter(state=IncomingMail.State.WAITING)[:100]
     return render(request, "orders/order_mail.html", {
-        "waiting": waiting, "customers": Customer.objects.only("id", "name"), "error": error,
+        "waiting": waiting, "customers": customers_visible_to(request.user, Customer.objects.only("id", "name")), "error": error,
     }, status=422 if error else 200)
 
 
@@ -591,7 +595,7 @@ def register(request, name, fmt="html"):
     if name not in REGISTERS:
         raise Http404(name)
     title, headers, rows_of, filename, text_columns = REGISTERS[name]
-    visible = order_list(user=request.user, q=request.GET.get("q") or None)
+    visible = order_list(user=request.user, q=request.GET.get("q") or None, archived=True)  # registers keep everything
     rows = list(rows_of(visible))
     if fmt != "html":
         download_record(request, what=f"{title}.{fmt}", rows=len(rows))
@@ -613,7 +617,7 @@ def stage_board(request):
     columns = board(user=request.user, owner=request.GET.get("owner") or None,
                     customer_id=_int(request.GET.get("customer")), stage=request.GET.get("stage") or None)
     return render(request, "orders/board.html", {
-        "columns": columns, "customers": Customer.objects.only("id", "name"),
+        "columns": columns, "customers": customers_visible_to(request.user, Customer.objects.only("id", "name")),
         "filters": {"owner": request.GET.get("owner", ""), "customer": _int(request.GET.get("customer")),
                     "stage": request.GET.get("stage", "")},
     })
