@@ -23,11 +23,11 @@ def customer_data(customer: Customer) -> dict:
 
 
 def product_data(product: Product, user) -> dict:
-    return {
-        "id": product.pk, "name": product.name, "model": product.model, "unit": product.unit,
-        "list_price": product.list_price, "cost_price": product.cost_price if sees_cost(user) else None,
-        "is_active": product.is_active,
-    }
+    data = {"id": product.pk, "name": product.name, "model": product.model, "unit": product.unit,
+            "list_price": product.list_price, "is_active": product.is_active}
+    if sees_cost(user):  # for everyone else the key is absent, not blank
+        data["cost_price"] = product.cost_price
+    return data
 
 
 @customers.get("", response={200: list[CustomerOut], **errors(401, 422)}, summary="List customers")
@@ -56,7 +56,7 @@ def customer_patch(request, customer_id: int, data: CustomerPatch):
     return customer_data(Customer.objects.select_related("owner").get(pk=customer_id))
 
 
-@products.get("", response={200: list[ProductOut], **errors(401, 422)}, summary="List products")
+@products.get("", response={200: list[ProductOut], **errors(401, 422)}, summary="List products", exclude_unset=True)
 def product_list(request, q: str = ""):
     rows = Product.objects.filter(is_active=True)
     if q:
@@ -64,6 +64,6 @@ def product_list(request, q: str = ""):
     return [product_data(p, request.auth) for p in rows[:500]]
 
 
-@products.post("", auth=roles(*PRODUCT_EDITORS), response={201: ProductOut, **errors(400, 401, 403, 422)}, summary="Create a product")
+@products.post("", auth=roles(*PRODUCT_EDITORS), response={201: ProductOut, **errors(400, 401, 403, 422)}, summary="Create a product", exclude_unset=True)
 def product_post(request, data: ProductIn):
     return Status(201, product_data(product_create(actor=request.auth, data=data), request.auth))

@@ -45,7 +45,8 @@ def _detail(request, ref: str) -> dict:
     return order_detail(order_get(user=request.auth, ref=ref), request.auth)
 
 
-@router.post("", auth=roles(*services.INTAKE_ROLES), response={201: OrderOut, 200: OrderOut, **errors(400, 401, 403, 409, 422)}, summary="Take an order in (intake)")
+@router.post("", auth=roles(*services.INTAKE_ROLES), response={201: OrderOut, 200: OrderOut, **errors(400, 401, 403, 409, 422)}, summary="Take an order in (intake)",
+             exclude_unset=True)
 def order_create(request: HttpRequest, data: OrderCreate,
                  idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=200)):  # as stored
     if idempotency_key:
@@ -80,12 +81,13 @@ def order_import(request: HttpRequest, file: File[UploadedFile]):
     return {"created": [order.ref for order in result.created]}
 
 
-@router.get("/{ref}", response={200: OrderOut, **READ_ERRORS}, summary="Get an order by number or provisional reference")
+@router.get("/{ref}", response={200: OrderOut, **READ_ERRORS}, summary="Get an order by number or provisional reference",
+            exclude_unset=True)
 def order_read(request: HttpRequest, ref: Ref):
     return _detail(request, ref)
 
 
-@router.patch("/{ref}", auth=roles(*services.INTAKE_ROLES), response={200: OrderOut, **CHANGE_ERRORS},
+@router.patch("/{ref}", auth=roles(*services.INTAKE_ROLES), response={200: OrderOut, **CHANGE_ERRORS}, exclude_unset=True,
               summary="Correct an order before review passes (with the version read)")
 def order_patch(request: HttpRequest, ref: Ref, data: OrderPatch):
     order = order_get(user=request.auth, ref=ref)
@@ -132,7 +134,7 @@ def _action_route(action_name: str, payload_type: type[Payload]):
         f"- from {', '.join(sorted(t.sources))} to {', '.join(sorted(t.targets))} by {', '.join(sorted(t.roles))}" for t in rows
     )
     router.post(f"/{{ref}}/actions/{action_name}", response={200: OrderOut, **CHANGE_ERRORS}, summary=ACTIONS[action_name].label,
-                description=description, operation_id=f"order_action_{action_name}")(take_action)
+                description=description, operation_id=f"order_action_{action_name}", exclude_unset=True)(take_action)
 
 
 for _name, _action in ACTIONS.items():

@@ -81,7 +81,7 @@ def shown_phone(order, user) -> str:
 def order_detail(order, user) -> dict:
     """The order as the API returns it to ``user``."""
     cost = sees_cost(user)
-    return {
+    data = {
         "ref": order.ref,
         "number": order.number,
         "provisional_ref": order.provisional_ref,
@@ -103,8 +103,6 @@ def order_detail(order, user) -> dict:
         "special_terms": order.special_terms,
         "remarks": order.remarks,
         "total_amount": order.total_amount,
-        "cost_amount": order.cost_amount if cost else None,
-        "margin": order.margin.quantize(Decimal("0.0001")) if cost and order.margin is not None else None,
         "version": order.version,
         "created_at": order.created_at,
         "archived": order.archived_at is not None,
@@ -121,6 +119,10 @@ def order_detail(order, user) -> dict:
             for line in order.lines.all()
         ],
     }
+    if cost:  # for everyone else the keys are absent, not blank
+        data["cost_amount"] = order.cost_amount
+        data["margin"] = order.margin.quantize(Decimal("0.0001")) if order.margin is not None else None
+    return data
 
 
 def order_summary(order) -> dict:
