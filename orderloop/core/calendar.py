@@ -11,6 +11,7 @@ estimated so that the deadline shows it and the admin is alerted.
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from time import monotonic as time_monotonic
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -52,11 +53,8 @@ class BusinessCalendar:
 
     @classmethod
     def load(cls) -> "BusinessCalendar":
-        from orderloop.core.models import CalendarOverride
-
         start, end = parse_hours(settings.ORDERLOOP_BUSINESS_HOURS)
-        overrides = dict(CalendarOverride.objects.values_list("date", "is_workday"))
-        return cls(overrides=overrides, day_start=start, day_end=end)
+        return cls(overrides=_overrides(), day_start=start, day_end=end)
 
     # --- days --------------------------------------------------------------
 
@@ -117,6 +115,47 @@ class BusinessCalendar:
         raise ValueError(f"unknown clock {clock!r}")
 
 
+# --- the overrides, read once per process ------------------------------------------------------
+# Every deadline needs the calendar, and every lifecycle action that starts a timer computes one; the
+# override table changes a few times a year. So the overrides are kept per process and read again when:
+# - a CalendarOverride is saved or deleted here: not before its transaction commits (until then each load reads
+#   the table, so the changing transaction sees its change and a rollback leaves nothing stale behind);
+# - the database is flushed or migrated (post_migrate: tests, restores);
+# - ``OVERRIDES_TTL`` seconds have passed: the bound on how late another process (a web worker, the queue
+#   worker) sees an admin's change.
+OVERRIDES_TTL = 60.0
+_cached: dict = {"overrides": None, "at": 0.0, "pending": 0}
+
+
+def _overrides() -> dict[date, bool]:
+    from orderloop.core.models import CalendarOverride
+
+    cached = _cached["overrides"]
+    if cached is not None and not _cached["pending"] and time_monotonic() - _cached["at"] < OVERRIDES_TTL:
+        return dict(cached)
+    overrides = dict(CalendarOverride.objects.values_list("date", "is_workday"))
+    if not _cached["pending"]:
+        _cached["overrides"], _cached["at"] = overrides, time_monotonic()
+    return dict(overrides)
+
+
+def overrides_forget(**_kwargs) -> None:
+    _cached["overrides"] = None
+
+
+def overrides_changed(**_kwargs) -> None:
+    """A CalendarOverride was saved or deleted: read the table on every load until the change commits."""
+    from django.db import transaction
+
+    _cached["overrides"] = None
+    _cached["pending"] += 1
+
+    def committed():
+        _cached["pending"] -= 1
+        _cached["overrides"] = None
+    transaction.on_commit(committed)
+
+
 def local(moment: datetime) -> datetime:
     return moment.astimezone(SHANGHAI)
 
@@ -136,3 +175,14 @@ def coverage_problem(today: date, calendar: BusinessCalendar | None = None) -> s
             return None
         return (f"{next_year} 年的节假日与调休安排尚未录入：请在国务院通知发布后在「日历调整」中录入，"
                 f"或升级 chinese-calendar；在此之前 {next_year} 年的期限按估算计算。")
+
+
+def _connect_signals() -> None:
+    from django.db.models.signals import post_delete, post_migrate, post_save
+
+    post_save.connect(overrides_changed, sender="core.CalendarOverride", dispatch_uid="calendar_overrides_saved")
+    post_delete.connect(overrides_changed, sender="core.CalendarOverride", dispatch_uid="calendar_overrides_deleted")
+    post_migrate.connect(overrides_forget, dispatch_uid="calendar_overrides_migrated")
+
+
+_connect_signals()

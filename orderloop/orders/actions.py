@@ -29,6 +29,11 @@ from orderloop.orders.rules import director_reasons
 STAY = "stay"
 
 
+def lines_changed(order) -> None:
+    """Lines were added or removed: forget the ones ``perform_action`` read with the order."""
+    getattr(order, "_prefetched_objects_cache", {}).pop("lines", None)
+
+
 
 def field_value_problems(*, contact_phone=None, order_date=None, requested_date=None) -> dict[str, list[str]]:
     """Values that are present but wrong. Missing ones are the review's business (待补充)."""
@@ -112,6 +117,7 @@ def apply_order_fields(order, fields: p.OrderFields) -> list[str]:
             changed.append(name)
     if fields.lines is not None:
         before = lines_snapshot(order)
+        lines_changed(order)
         replace_lines(order, fields.lines)
         if [(l["product_id"], l["quantity"], l["unit_price"]) for l in before] != [
                 (l["product_id"], l["quantity"], l["unit_price"]) for l in lines_snapshot(order)]:
@@ -210,13 +216,13 @@ def _back_from_negotiation(order):
 
 def start_fulfillment(order, actor, payload: p.StartFulfillmentPayload):
     owners = {stage.owner for stage in payload.stages if stage.owner}
-    known = set(User.objects.filter(username__in=owners, is_active=True).values_list("username", flat=True))
+    people = {u.username: u for u in User.objects.filter(username__in=owners)} if owners else {}
+    known = {name for name, user in people.items() if user.is_active}
     errors = {f"stages.{i}.owner": [_("用户不存在：%(name)s") % {"name": s.owner}]
               for i, s in enumerate(payload.stages) if s.owner and s.owner not in known}
     if errors:
         raise InvalidInput(_("备货计划有误"), errors=errors)
     order.stages.filter(superseded=False).update(superseded=True)  # a restart after an amendment replaces the plan
-    people = {u.username: u for u in User.objects.filter(username__in=owners)}
     FulfillmentStage.objects.bulk_create([
         FulfillmentStage(order=order, position=i + 1, name=stage.name, owner=people.get(stage.owner),
                          planned_date=stage.planned_date)
@@ -551,6 +557,7 @@ def _amend_lines(order, lines_in) -> tuple[bool, bool]:
     for line in removed:
         line.delete()
         quantity_changed = True
+    lines_changed(order)
     recompute_total(order)
     return price_changed, quantity_changed
 

@@ -17,7 +17,7 @@ from orderloop.orders.importing import orders_import
 from orderloop.orders.payloads import Payload
 from orderloop.orders.uploads import UPLOAD_ROLES, attachment_upload, files_kept_on_commit
 from orderloop.orders.schemas import EventOut, OrderCreate, OrderOut, OrderPage, OrderPatch
-from orderloop.orders.selectors import event_data, order_detail, order_get, order_list, order_summary, order_timeline
+from orderloop.orders.selectors import capped_count, event_data, order_detail, order_get, order_list, order_summary, order_timeline
 from orderloop.orders.workflow import ACTIONS, TRANSITIONS, perform_action
 
 UPLOADERS = {role for kind_roles in UPLOAD_ROLES.values() for role in kind_roles}
@@ -63,9 +63,10 @@ def order_index(request: HttpRequest, filters: Query[OrderFilters]):
     page = max(1, filters.page)
     rows = order_list(user=request.auth, status=filters.status, owner=filters.owner, customer_id=filters.customer_id,
                       q=filters.q, sort=filters.sort, archived=filters.archived)
-    count = rows.count()
+    count, capped = capped_count(rows)  # a million matches are not counted: count stops at COUNT_CAP
     items = rows[(page - 1) * page_size: page * page_size]
-    return {"count": count, "page": page, "page_size": page_size, "items": [order_summary(o) for o in items]}
+    return {"count": count, "count_capped": capped, "page": page, "page_size": page_size,
+            "items": [order_summary(o) for o in items]}
 
 
 class ImportOut(Schema):

@@ -1,6 +1,8 @@
 """Names of fields and choices as the UI shows them, in the seed's wording."""
 from datetime import datetime
 
+from django.core.exceptions import FieldDoesNotExist
+
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
@@ -26,7 +28,8 @@ LABELS = {
     "quantity_ok": N_("数量无误"), "spec_ok": N_("规格无误"), "appearance_ok": N_("外观质量无误"), "issues": N_("验收问题"),
     "issue_type": N_("问题类型"), "signed_by": N_("签收人"), "satisfaction": N_("客户满意度评分(1-5分)"),
     "need_type": N_("售后需求类型"), "usage": N_("产品使用情况"), "need": N_("售后需求"), "rated_by": N_("评价人"),
-    "product_id": N_("产品"), "quantity": N_("数量"), "unit_price": N_("单价(元)"),
+    "product_id": N_("产品"), "quantity": N_("数量"), "unit_price": N_("单价(元)"), "amount": N_("金额(元)"),
+    "model": N_("规格型号"),
     "number": N_("订单编号"), "level": N_("审批级别"), "director_reasons": N_("需总监审批的原因"), "back_to": N_("退回至"),
     "changed": N_("变更内容"), "intake_channel": N_("接收渠道"), "customer_id": N_("客户资质"), "ticket_type": N_("反馈类型"),
     "solution_type": N_("处理措施"), "solution": N_("解决方案"), "promised_at": N_("承诺完成时间"), "result": N_("处理结果"), "confirmed": N_("客户确认已解决"), "fields": N_("修改字段"), "late_lines": N_("晚于要求日期的行"), "total_amount": N_("总金额(元)"),
@@ -52,7 +55,7 @@ CHOICES = {
     "availability": {"in_stock": N_("现货"), "short": N_("缺货"), "needs_production": N_("需生产")},
 }
 CHOICES["fields"] = LABELS  # which fields a correction changed
-HIDDEN_IN_TIMELINE = {"verdict", "risk_id", "line_id", "ticket_id", "qc_report_attachment_id", "shipment_id", "complete",
+HIDDEN_IN_TIMELINE = {"id", "verdict", "risk_id", "line_id", "ticket_id", "qc_report_attachment_id", "shipment_id", "complete",
                       "ticket_ids"}
 
 
@@ -65,6 +68,11 @@ def display_value(name: str, value) -> str:
     if isinstance(value, dict):
         return "，".join(f"{_(LABELS.get(k, k))} {display_value(k, v)}" for k, v in value.items()
                         if k not in HIDDEN_IN_TIMELINE and v not in ("", None, []))
+    if name == "owner" and isinstance(value, str):  # a stage's owner, recorded by username: shown by name
+        from orderloop.accounts.models import User
+
+        user = User.objects.filter(username=value).first()
+        return str(user) if user else value
     if name.endswith("_at") and isinstance(value, str):  # a moment, stored as ISO 8601
         try:
             return datetime.fromisoformat(value).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
@@ -77,3 +85,54 @@ def event_details(payload: dict) -> list[tuple[str, str]]:
     return [(_(LABELS.get(k, k)), display_value(k, v)) for k, v in payload.items()
             if k not in HIDDEN_IN_TIMELINE and v not in ("", None, [], {})]
 
+
+
+AUDIT_OPERATIONS = {
+    "downloaded": N_("导出/下载"), "created": N_("新建"), "updated": N_("修改"), "archived": N_("归档"),
+    "action_item_added": N_("提出优化措施"), "action_item_done": N_("完成优化措施"), "review_filed": N_("提交月度复盘"),
+}
+AUDIT_OBJECTS = {
+    "orders.salesorder": N_("订单"), "masterdata.customer": N_("客户"), "masterdata.product": N_("产品"),
+    "aftersales.ticket": N_("客户反馈"), "reviews.monthlyreview": N_("月度复盘"), "reviews.actionitem": N_("优化措施"),
+    "export": N_("导出"),
+}
+AUDIT_DETAILS = {"what": N_("内容"), "path": N_("地址与筛选"), "rows": N_("行数")}
+
+
+def audit_display(entry) -> dict:
+    """An audit entry as people read it: the operation and object by name, each change as 字段：旧 → 新."""
+    from django.apps import apps
+
+    from orderloop.orders.workflow import EVENT_LABELS, status_label
+
+    try:
+        model = apps.get_model(entry.object_type)
+    except (LookupError, ValueError):
+        model = None
+
+    def field_label(name):
+        if name in AUDIT_DETAILS:
+            return _(AUDIT_DETAILS[name])
+        if name in LABELS:
+            return _(LABELS[name])
+        try:
+            return str(model._meta.get_field(name).verbose_name) if model else name
+        except FieldDoesNotExist:  # a field since removed from the model: its code is all we have
+            return name
+
+    def value(name, item):
+        if item in (None, "", [], {}):
+            return "—"
+        if name in ("status", "from_status", "to_status"):
+            return status_label(item)
+        return display_value(name, item)
+
+    lines = []
+    for name, change in (entry.changes or {}).items():
+        if isinstance(change, list) and len(change) == 2:
+            lines.append(f"{field_label(name)}：{value(name, change[0])} → {value(name, change[1])}")
+        else:
+            lines.append(f"{field_label(name)}：{value(name, change)}")
+    operation = AUDIT_OPERATIONS.get(entry.operation) or EVENT_LABELS.get(entry.operation) or entry.operation
+    return {"operation": _(operation), "object": _(AUDIT_OBJECTS.get(entry.object_type, entry.object_type)),
+            "changes": lines}

@@ -119,7 +119,8 @@ class OrderSummary(BaseModel):
 
 
 class OrderPage(BaseModel):
-    count: int
+    count: int = Field(description="How many orders match, counted up to 1000 (see count_capped).")
+    count_capped: bool = Field(False, description="More orders match than count says: narrow the filters to count them.")
     page: int
     page_size: int
     items: list[OrderSummary]

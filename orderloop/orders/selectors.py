@@ -2,14 +2,16 @@
 import re
 from decimal import Decimal
 
-from django.db.models import F, Q
+from django.core.paginator import Paginator
+from django.db.models import Exists, F, Field, Lookup, OuterRef, Q
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from orderloop.accounts.roles import Role
 from orderloop.core.exceptions import NotFound
 from orderloop.core.phones import phone_display, phone_masked
 from orderloop.orders.access import filter_visible
-from orderloop.orders.models import OrderStatus, SalesOrder
+from orderloop.orders.models import OrderLine, OrderStatus, SalesOrder
 from orderloop.orders.labels import event_details
 from orderloop.orders.workflow import EVENT_LABELS, available_actions, status_label
 
@@ -39,16 +41,99 @@ def order_list(*, user, status: list[str] | None = None, owner: str | None = Non
     if status:
         orders = orders.filter(status__in=[s for s in status if s in OrderStatus.values])
     if owner:
-        orders = orders.filter(owner__username=owner)
+        from orderloop.accounts.models import User
+
+        orders = orders.filter(owner_id__in=User.objects.filter(username=owner).values("pk"))
     if customer_id:
         orders = orders.filter(customer_id=customer_id)
-    if q:
-        q = q.strip()
-        orders = orders.filter(
-            Q(number__icontains=q) | Q(provisional_ref__icontains=q) | Q(customer__name__icontains=q)
-            | Q(contact_name__icontains=q) | Q(lines__model__icontains=q) | Q(lines__product_name__icontains=q)
-        ).distinct()
+    if q and q.strip():
+        orders = orders.filter(search_q(q.strip()))
     return orders.order_by(*SORTS.get(sort, SORTS["-created_at"]))
+
+
+# Above this many matching lines, the search filters by a subquery rather than a list of order ids.
+SEARCH_ID_LIST_MAX = 5000
+
+
+def search_q(q: str) -> Q:
+    """Orders whose number, provisional reference, contact, customer name or a line's model or product name
+    contains ``q`` (any case). No join and no DISTINCT: customers and products (small tables) are looked up
+    first, and the lines that match become a list of order ids, so on PostgreSQL each branch uses an index
+    (trigram indexes on the orders' and lines' columns, the customer index, the primary key) or, when the
+    matches are many, the list is walked in its sort order and stops after a page. Terms shorter than three
+    characters, which no trigram index can serve, match lines through their product only."""
+    from orderloop.masterdata.models import Customer, Product
+
+    customer_ids = list(Customer.objects.filter(name__icontains=q).values_list("pk", flat=True))
+    product_ids = list(Product.objects.filter(Q(model__icontains=q) | Q(name__icontains=q)).values_list("pk", flat=True))
+    found = Q(number__icontains=q) | Q(provisional_ref__icontains=q) | Q(contact_name__icontains=q)
+    if customer_ids:
+        found |= Q(customer_id__in=customer_ids)
+    if len(q) >= 3:  # a line keeps the name and model it was ordered under (trigram indexes)
+        line_q = Q(model__icontains=q) | Q(product_name__icontains=q)
+    elif product_ids:
+        line_q = Q(product_id__in=product_ids)
+    else:
+        return found
+    order_ids = list(OrderLine.objects.filter(line_q).values_list("order_id", flat=True)[:SEARCH_ID_LIST_MAX + 1])
+    if len(order_ids) <= SEARCH_ID_LIST_MAX:
+        if len(q) >= 3:  # few matches: all of them as one list of ids, which the database reads by primary key
+            found_ids = list(SalesOrder.objects.filter(found).order_by().values_list("pk", flat=True)[:SEARCH_ID_LIST_MAX + 1])
+            if len(found_ids) + len(order_ids) <= SEARCH_ID_LIST_MAX:
+                return Q(pk__any_of=sorted(set(found_ids) | set(order_ids)))
+        return found | Q(pk__any_of=order_ids)
+    # many matches: ask each order walked in the list's order (its lines by the order index) and stop after a page
+    return found | Q(Exists(OrderLine.objects.filter(line_q, order_id=OuterRef("pk"))))
+
+
+@Field.register_lookup
+class AnyOf(Lookup):
+    """``field__any_of=[…]``: ``field = ANY(%s)`` with the list as one array parameter on PostgreSQL (a list of
+    thousands of ids costs one parameter, not thousands); ``IN (…)`` elsewhere."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def get_prep_lookup(self):
+        return [self.lhs.output_field.get_prep_value(v) for v in self.rhs]
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        values = list(self.rhs)
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s)", [*lhs_params, values]
+        if not values:
+            return "1 = 0", list(lhs_params)
+        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
+
+
+COUNT_CAP = 1000  # 20 pages of 50: beyond, one filters or searches
+
+
+def capped_count(queryset, cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """(how many rows, up to ``cap``; whether there are more). Counting stops at the cap, so a list of a
+    million orders costs as little as one of ten thousand."""
+    n = queryset.order_by().select_related(None).values("pk")[: cap + 1].count()
+    return min(n, cap), n > cap
+
+
+class CappedPaginator(Paginator):
+    """A paginator whose count stops at ``COUNT_CAP`` (the pages shown stop there too: filter or search to
+    narrow a longer list). ``count_capped`` says there are more."""
+
+    cap = COUNT_CAP
+
+    @cached_property
+    def _capped(self):
+        return capped_count(self.object_list, self.cap)
+
+    @cached_property
+    def count(self):
+        return self._capped[0]
+
+    @property
+    def count_capped(self) -> bool:
+        return self._capped[1]
 
 
 def order_get(*, user, ref: str) -> SalesOrder:
@@ -63,6 +148,7 @@ def order_get(*, user, ref: str) -> SalesOrder:
     )
     if order is None:
         raise NotFound(_("订单不存在：%(ref)s") % {"ref": ref})
+    order.visible_to_user_id = user.pk  # it passed the visibility filter: order_visible_to need not ask again
     return order
 
 

@@ -73,14 +73,14 @@ def order_receive(*, actor, data: OrderCreate, owner=None, attachments=()) -> Sa
             created_at=now,
             updated_at=now,
         )
-        order.save()
-        lines = OrderLine.objects.bulk_create([
+        lines = [
             build_line(order=order, position=index + 1, product=products[line.product_id], quantity=line.quantity,
                        unit_price=line.unit_price, requested_date=line.requested_date)
             for index, line in enumerate(data.lines)
-        ])
-        order.total_amount = sum((line.amount for line in lines), Decimal("0.00"))
-        order.save(update_fields=["total_amount"])
+        ]
+        order.total_amount = sum((line.amount for line in lines), Decimal("0.00"))  # one INSERT, no UPDATE after
+        order.save()
+        OrderLine.objects.bulk_create(lines)
         for kind, filename, content_type, content in attachments:
             attachment_store(order=order, kind=kind, filename=filename, content_type=content_type, content=content,
                              actor=actor, now=now)
@@ -177,7 +177,10 @@ def orders_close_completed() -> list[str]:
     closed = []
     for order in SalesOrder.objects.filter(status=S.DELIVERED, visit__done_at__isnull=False):
         if refusal(order, None, "close") is None:
-            perform_action(order_id=order.pk, action_name="close", actor=None, data={"note": _("回访完成，系统自动完成订单")})
+            try:
+                perform_action(order_id=order.pk, action_name="close", actor=None, data={"note": _("回访完成，系统自动完成订单")})
+            except InvalidTransition:  # closed meanwhile: by a sales manager, or by this task on another worker
+                continue
             closed.append(order.ref)
     return closed
 

@@ -61,7 +61,9 @@ def _logistics_due(eta_iso: str, now: datetime) -> datetime:
 
 
 def timers_after_action(*, order, action: str, source: str, event_payload: dict, now: datetime,
-                        calendar: BusinessCalendar | None = None) -> None:
+                        calendar: BusinessCalendar | None = None) -> list[OrderTimer]:
+    """Meet or stop the order's open timers and start the ones this action starts; returns those started."""
+    started = []
     open_timers = [t for t in order.timers.all() if t.is_open]
     for timer in open_timers:
         rule = RULE.get(timer.kind)
@@ -87,11 +89,13 @@ def timers_after_action(*, order, action: str, source: str, event_payload: dict,
             due, shipment_id = _logistics_due(event_payload["eta"], now), event_payload["shipment_id"]
         else:
             due = _due(rule.kind, now, calendar)
-        OrderTimer.objects.create(order=order, kind=rule.kind, started_at=now, due_at=due, escalate_to=rule.escalate_to,
-                                  estimated=bool(calendar.estimated_days), shipment_id=shipment_id)
+        started.append(OrderTimer.objects.create(
+            order=order, kind=rule.kind, started_at=now, due_at=due, escalate_to=rule.escalate_to,
+            estimated=bool(calendar.estimated_days), shipment_id=shipment_id))
     if action == "raise_risk":  # told at once (orders.notices): the deadline is met when it is raised
-        OrderTimer.objects.create(order=order, kind=TimerKind.RISK, started_at=now, due_at=now, met_at=now,
-                                  state=TimerState.MET, escalate_to="sales_manager")
+        started.append(OrderTimer.objects.create(order=order, kind=TimerKind.RISK, started_at=now, due_at=now, met_at=now,
+                                                 state=TimerState.MET, escalate_to="sales_manager"))
+    return started
 
 
 def timer_start(*, order, kind: str, now: datetime, due: datetime, escalate_to: str = "sales_manager",

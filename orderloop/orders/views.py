@@ -1,6 +1,7 @@
 """Pages: thin. Parse, call one service, show the result or the errors."""
 from datetime import date, datetime, time, timedelta
 from functools import wraps
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,6 +11,8 @@ from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 from django.views.decorators.http import require_POST
@@ -31,6 +34,7 @@ from orderloop.orders.documents import order_confirmation_pdf, receipt_pdf_bytes
 from orderloop.orders.receipts import receipt_confirm_by_link, receipt_url, shipment_for_token
 from orderloop.orders.visits import rating_url, visit_for_token, visit_rate_by_link
 from orderloop.orders.forms import action_form, parse_post
+from orderloop.orders.labels import AUDIT_OBJECTS, audit_display
 from orderloop.orders.importing import import_template, orders_import
 from orderloop.orders.mail import mail_convert, mail_receive
 from orderloop.orders.models import Channel, FollowUpVisit, IncomingMail, OrderStatus, SalesOrder, ShipmentLine
@@ -40,7 +44,7 @@ from orderloop.orders.review import possible_duplicates, review_checklist
 from orderloop.orders.rules import director_reasons, percent
 from orderloop.orders.schemas import OrderCreate, OrderPatch
 from orderloop.orders.today import user_today
-from orderloop.orders.selectors import AUDIT_READERS, audit_entries, customer_history, event_data, order_get, order_list, sees_cost, shown_phone
+from orderloop.orders.selectors import AUDIT_READERS, CappedPaginator, audit_entries, customer_history, event_data, order_get, order_list, sees_cost, shown_phone
 from orderloop.orders.workflow import ACTIONS, available_actions, blocked_actions, perform_action
 
 INTAKE_LINE_ROWS = 5
@@ -53,16 +57,38 @@ def order_index(request):
     rows = order_list(user=request.user, status=status, owner=request.GET.get("owner") or None,
                       customer_id=_int(request.GET.get("customer")), q=request.GET.get("q") or None,
                       sort=request.GET.get("sort") or "-created_at", archived=request.GET.get("archived") == "1")
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    page = CappedPaginator(rows, 50).get_page(request.GET.get("page"))
+    labels = dict(OrderStatus.choices)
+    detail = reverse("orders:detail", args=["REF"]).replace("REF", "{}")
+    for order in page.object_list:  # once per page, not a lookup per row in the template
+        order.status_label = labels.get(order.status, order.status)
+        order.url = detail.format(quote(order.ref, safe=""))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "orders/order_list.html", {
         "page": page, "statuses": OrderStatus.choices, "selected_status": status,
-        "customers": customers_visible_to(request.user, Customer.objects.only("id", "name")), "query": query.urlencode(),
+        "customer_options": _customer_options(request.user, _int(request.GET.get("customer"))), "query": query.urlencode(),
         "filters": {"q": request.GET.get("q", ""), "owner": request.GET.get("owner", ""),
                     "customer": _int(request.GET.get("customer")), "sort": request.GET.get("sort", "-created_at"),
                     "archived": request.GET.get("archived") == "1"},
     })
+
+
+def _customer_options(user, selected):
+    """The customer filter's <option>s, built without a template loop: the director picks from every customer
+    (thousands), and the template engine would take longer over them than the database over the orders."""
+    customers = customers_visible_to(user, Customer.objects.all()).values_list("id", "name")
+    rows = list(customers[:CUSTOMER_PICKER_MAX + 1])
+    note = ""
+    if len(rows) > CUSTOMER_PICKER_MAX:  # thousands of options help nobody: the search box finds a customer by name
+        rows = list(customers.filter(pk=selected)) if selected else []
+        note = format_html('<option value="" disabled>{}</option>', _("客户较多：请在搜索框输入客户名称"))
+    options = format_html_join("", '<option value="{}"{}>{}</option>',
+                               ((pk, mark_safe(" selected") if pk == selected else "", name) for pk, name in rows))
+    return format_html("{}{}", options, note)
+
+
+CUSTOMER_PICKER_MAX = 300
 
 
 @login_required
@@ -79,11 +105,14 @@ def audit_log(request):
         until=datetime.combine(until + timedelta(days=1), time.min, tzinfo=SHANGHAI) if until else None)
     query = get.copy()
     query.pop("page", None)
+    page = Paginator(entries, 100).get_page(get.get("page"))
+    for entry in page:
+        entry.shown = audit_display(entry)
     return render(request, "orders/audit_log.html", {
-        "page": Paginator(entries, 100).get_page(get.get("page")), "filters": get, "query": query.urlencode(),
-        "operations": ["downloaded", "updated", "received"],
-        "object_types": [("orders.salesorder", _("订单")), ("export", _("导出")), ("aftersales.ticket", _("客户反馈")),
-                         ("reviews.monthlyreview", _("月度复盘")), ("masterdata.customer", _("客户"))]})
+        "page": page, "filters": get, "query": query.urlencode(),
+        "operations": [("downloaded", _("导出/下载")), ("updated", _("修改")), ("received", _("接收订单")),
+                       ("archived", _("归档"))],
+        "object_types": [(key, _(label)) for key, label in AUDIT_OBJECTS.items()]})
 
 
 def _date(value):

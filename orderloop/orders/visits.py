@@ -19,11 +19,19 @@ from orderloop.orders.receipts import LinkExpired
 SALT = "orderloop.rating"
 
 
-def visit_open(order, now) -> FollowUpVisit:
-    """At delivery, inside the delivering action: the visit, due when the follow-up deadline is,
-    and the customer's rating link by e-mail."""
-    timer = order.timers.filter(kind=TimerKind.FOLLOW_UP).order_by("-started_at", "-id").first()
-    visit, _created = FollowUpVisit.objects.update_or_create(order=order, defaults={"due_at": timer.due_at})
+def visit_open(order, now, *, due_at=None) -> FollowUpVisit:
+    """At delivery, inside the delivering action: the visit, due when the follow-up deadline is (``due_at``,
+    the follow-up timer just started; read from the order's timers if not given), and the customer's rating
+    link by e-mail. The caller holds the order's lock, so the visit is read, then updated or created, without
+    savepoints."""
+    if due_at is None:
+        due_at = order.timers.filter(kind=TimerKind.FOLLOW_UP).order_by("-started_at", "-id").first().due_at
+    visit = FollowUpVisit.objects.filter(order=order).first()
+    if visit is None:
+        visit = FollowUpVisit.objects.create(order=order, due_at=due_at)
+    else:
+        visit.due_at = due_at
+        visit.save(update_fields=["due_at"])
     link = rating_url(visit)
     notify(event="visit_opened", key=f"visit:{visit.pk}:opened", order=order, url=link,
            subject=_("订单 %(ref)s 已交付，请为我们的服务评分") % {"ref": order.ref},

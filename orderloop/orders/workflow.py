@@ -23,9 +23,9 @@ from orderloop.core.exceptions import DomainError, InvalidInput, InvalidTransiti
 from orderloop.core.validation import pydantic_errors
 from orderloop.orders import actions
 from orderloop.orders import payloads as p
-from orderloop.orders.access import order_visible_to
+from orderloop.orders.access import STAGE_VISIBILITY, order_visible_to
 from orderloop.orders.lines import lines_snapshot
-from orderloop.orders.models import FollowUpVisit, OrderEvent, OrderStatus, SalesOrder
+from orderloop.orders.models import FollowUpVisit, OrderEvent, OrderStatus, SalesOrder, TimerKind
 from orderloop.orders.models import OrderStatus as S
 from orderloop.orders.rules import approval_conflict
 from orderloop.orders.notices import notices_after_action
@@ -273,11 +273,36 @@ def parse_payload(action_name: str, data) -> BaseModel:
         raise InvalidInput(_("提交的内容有误"), errors=pydantic_errors(exc)) from exc
 
 
+def _visible_at_a_glance(order, user) -> bool:
+    """True when the loaded order alone shows that ``user`` may see it: the conditions of
+    ``access.visible_orders_q`` that need no other row (a director or admin; the person who entered or owns the
+    order or its customer; a department while the order is in its stages). False means "ask the database"."""
+    roles = user.roles
+    if roles & {R.SALES_DIRECTOR, R.ADMIN}:
+        return True
+    if roles & {R.SALES_ASSISTANT, R.ACCOUNT_MANAGER, R.SALES_MANAGER} and user.pk in (
+            order.entered_by_id, order.owner_id, order.customer.owner_id):
+        return True
+    return any(role in roles and order.status in states for role, states in STAGE_VISIBILITY.items())
+
+
+def _locked_visible_order(order_id: int, actor) -> SalesOrder | None:
+    """The order, locked, if ``actor`` may see it, with its lines read once: the guards, the handler and both
+    audit snapshots use them. A handler that adds or removes lines drops them (``actions.lines_changed``) so
+    that what follows reads them again. Visibility is ``order_visible_to``, asked only when the order itself
+    does not already show it."""
+    orders = SalesOrder.objects.select_for_update().select_related("customer").prefetch_related("lines").order_by()
+    order = next(iter(orders.filter(pk=order_id)), None)
+    if order is None or actor is None or _visible_at_a_glance(order, actor) or order_visible_to(order, actor):
+        return order
+    return None
+
+
 def perform_action(*, order_id: int, action_name: str, actor, data) -> OrderEvent:
     """Take a lifecycle action: one transaction; refused actions change nothing."""
     with transaction.atomic():
-        order = SalesOrder.objects.select_for_update().select_related("customer").filter(pk=order_id).first()
-        if order is None or not order_visible_to(order, actor):
+        order = _locked_visible_order(order_id, actor)
+        if order is None:
             raise NotFound(_("订单不存在"))
         problem = refusal(order, actor, action_name)
         if problem:
@@ -305,9 +330,10 @@ def perform_action(*, order_id: int, action_name: str, actor, data) -> OrderEven
             order=order, type=action.event_type, actor=actor, occurred_at=now,
             from_status=source, to_status=order.status, payload=event_payload,
         )
-        timers_after_action(order=order, action=action_name, source=source, event_payload=event_payload, now=now)
+        started = timers_after_action(order=order, action=action_name, source=source, event_payload=event_payload, now=now)
         if delivered:
-            visit_open(order, now)
+            follow_up_timer = next((t for t in reversed(started) if t.kind == TimerKind.FOLLOW_UP), None)
+            visit_open(order, now, due_at=follow_up_timer.due_at if follow_up_timer else None)
         notices_after_action(order=order, action=action_name, event=event, event_payload=event_payload)
         audit_record(actor=actor, obj=order, operation=action.event_type, changes=diff(before, order_state(order)),
                      object_type="orders.salesorder")

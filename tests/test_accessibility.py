@@ -1,0 +1,53 @@
+"""Accessibility basics checked by axe-core (vendored under tests/vendor, never served) inside a real
+browser: no serious or critical violation on the pages each role uses, on the demo data."""
+import os
+
+import pytest
+
+from tests.test_browser import browser, web_server  # noqa: F401  (fixtures)
+from tests.test_permission_matrix import ROLES, concrete, matrix, subjects
+
+AXE = os.path.join(os.path.dirname(__file__), "vendor", "axe-core", "axe.min.js")
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+def violations(page) -> list[str]:
+    page.add_script_tag(path=AXE)
+    found = page.evaluate("""async () => {
+        const result = await axe.run(document, {resultTypes: ['violations']});
+        return result.violations.filter(v => ['serious', 'critical'].includes(v.impact))
+            .map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '));
+    }""")
+    return found
+
+
+def test_no_serious_or_critical_violation_on_any_page(browser, web_server):  # noqa: F811
+    from orderloop.demo import load_demo
+
+    load_demo()
+    values = subjects()
+    found = {}
+    for role in ROLES:
+        context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})  # axe is injected
+        page = context.new_page()
+        page.goto(f"{web_server.url}/login/")
+        page.get_by_label("用户名").fill(role)
+        page.get_by_label("密码").fill("orderloop")
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_url(f"{web_server.url}/today/")
+        for method, path, expected in matrix("Pages"):
+            if method != "GET" or expected[role] != 200 or path.startswith("/admin/") or "/attachments/" in path \
+                    or not path.endswith("/"):  # pages, not files
+                continue
+            page.goto(web_server.url + concrete(path, values))
+            problems = violations(page)
+            if problems:
+                found[f"{role} {path}"] = problems
+        context.close()
+    assert found == {}
+
+
+def test_axe_would_see_a_violation(browser):  # noqa: F811
+    page = browser.new_context(bypass_csp=True).new_page()
+    page.set_content("<html lang='zh-hans'><head><title>x</title></head><body><main><img src='x.png'></main></body></html>")
+    assert any(problem.startswith("image-alt") for problem in violations(page))

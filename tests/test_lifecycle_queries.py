@@ -1,0 +1,40 @@
+"""The lifecycle path stays lean (bench/lifecycle.py measures it): the order's lines are read once per action,
+visibility is asked of the database only when the order does not show it, and the business calendar's overrides
+are kept per process but never stale within it."""
+from datetime import date
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from orderloop.core.calendar import BusinessCalendar
+from orderloop.core.models import AuditEntry, CalendarOverride
+from orderloop.orders.models import OrderEvent
+
+
+def test_a_whole_lifecycle_takes_a_bounded_number_of_statements(orders):
+    orders.at("closed")  # warm: per-process caches (the calendar's overrides, content types) are filled once
+    with CaptureQueriesContext(connection) as ctx:
+        order = orders.at("closed")
+    # with the helper's own reads and the test transaction's savepoints: 182 before the lifecycle path was
+    # trimmed, 146 after
+    assert len(ctx) <= 150, len(ctx)
+    assert order.status == "closed"
+    assert OrderEvent.objects.filter(order=order).count() == 11  # received and ten actions
+    assert AuditEntry.objects.filter(object_id=str(order.pk), object_type="orders.salesorder").count() >= 9
+
+
+def test_the_audit_still_sees_the_lines_an_action_changes(orders, users):
+    order = orders.at("confirmed")
+    entry = AuditEntry.objects.filter(object_id=str(order.pk), operation="stock_confirmed").get()
+    before, after = entry.changes["lines"]
+    assert before[0]["availability"] == "" and after[0]["availability"] == "in_stock"
+    assert after[0]["agreed_date"] == "2030-05-25"
+
+
+def test_calendar_overrides_are_read_again_when_they_change(db):
+    day = date(2031, 1, 2)
+    assert day not in BusinessCalendar.load().overrides
+    CalendarOverride.objects.create(date=day, is_workday=False)
+    assert BusinessCalendar.load().overrides[day] is False
+    CalendarOverride.objects.filter(date=day).get().delete()
+    assert day not in BusinessCalendar.load().overrides

@@ -1,0 +1,84 @@
+"""The order list, search and detail, as pages and through the API, make as many queries for 50 orders as for
+one: nothing is fetched per order shown (select_related / prefetch_related), so a page of a million-order
+database costs a fixed number of round trips."""
+import pytest
+from conftest import order_data
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from orderloop.accounts.services import api_token_issue
+from orderloop.masterdata.models import Customer
+from orderloop.orders.schemas import OrderCreate
+from orderloop.orders.services import order_receive
+
+
+def _receive(users, customer, product, lines=1, **overrides):
+    data = order_data(customer, product, lines=[{"product_id": product.pk, "quantity": str(i + 1), "unit_price": "5000"}
+                                                for i in range(lines)], **overrides)
+    return order_receive(actor=users["sales_assistant"], data=OrderCreate(**data))
+
+
+def _count(client, url, **headers) -> int:
+    client.get(url, **headers)  # caches filled on a first request (content types, translations) do not count
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url, **headers)
+    assert response.status_code == 200, (url, response.status_code)
+    return len(ctx)
+
+
+def _headers(client, users, role, api):
+    if api:
+        return {"HTTP_AUTHORIZATION": f"Bearer {api_token_issue(username=role, password='orderloop')}"}
+    client.force_login(users[role])
+    return {}
+
+
+LISTS = ["/orders/", "/orders/?q=李", "/orders/?status=received&sort=-total_amount", "/api/orders",
+         "/api/orders?q=S-001", "/api/orders?status=received&page_size=50"]
+
+
+@pytest.mark.parametrize("role", ["sales_manager", "sales_director", "account_manager"])
+@pytest.mark.parametrize("url", LISTS)
+def test_lists_make_the_same_queries_for_one_order_and_for_fifty(client, users, customer, product, role, url):
+    _receive(users, customer, product)
+    headers = _headers(client, users, role, url.startswith("/api/"))
+    one = _count(client, url, **headers)
+    for i in range(49):
+        _receive(users, customer, product, lines=1 + i % 4)
+    response = client.get(url, **headers)
+    shown = response.json()["items"] if url.startswith("/api/") else response.context["page"].object_list
+    assert len(shown) == 50
+    assert _count(client, url, **headers) == one
+
+
+@pytest.mark.parametrize("role", ["sales_manager", "sales_director", "sales_assistant"])
+@pytest.mark.parametrize("api", [False, True], ids=["page", "api"])
+def test_detail_makes_the_same_queries_whatever_the_orders_and_lines(client, users, customer, product, role, api):
+    first = _receive(users, customer, product)
+    headers = _headers(client, users, role, api)
+    url = f"/api/orders/{first.ref}" if api else f"/orders/{first.ref}/"
+    alone = _count(client, url, **headers)
+    other = Customer.objects.create(name="贸易公司", uscc=customer.uscc, owner=customer.owner, address=customer.address,
+                                    qualification=customer.qualification, licence_expiry=customer.licence_expiry,
+                                    credit_record=customer.credit_record, business_licence=customer.business_licence.name)
+    for _ in range(49):  # of another customer: the reviewer's duplicate check looks at the same customer's orders
+        _receive(users, other, product)
+    assert _count(client, url, **headers) == alone  # 50 orders in the database
+    third = Customer.objects.create(name="华东制造有限公司", uscc=customer.uscc, owner=customer.owner, address=customer.address,
+                                    qualification=customer.qualification, licence_expiry=customer.licence_expiry,
+                                    credit_record=customer.credit_record, business_licence=customer.business_licence.name)
+    many = _receive(users, third, product, lines=50)
+    url = f"/api/orders/{many.ref}" if api else f"/orders/{many.ref}/"
+    assert _count(client, url, **headers) == alone  # 50 lines
+
+
+def test_the_customer_filter_offers_the_customers_or_points_to_search(client, users, customer, monkeypatch):
+    from orderloop.orders import views
+
+    client.force_login(users["sales_director"])
+    page = client.get("/orders/").content.decode()
+    assert f'<option value="{customer.pk}">科技有限公司</option>' in page
+    monkeypatch.setattr(views, "CUSTOMER_PICKER_MAX", 0)  # more customers than a picker should list
+    page = client.get(f"/orders/?customer={customer.pk}").content.decode()
+    assert f'<option value="{customer.pk}" selected>科技有限公司</option>' in page
+    assert '<option value="" disabled>客户较多：请在搜索框输入客户名称</option>' in page
