@@ -237,12 +237,9 @@ def machine() -> dict:
     model = re.search(r"Model name:\s*(.+)", lscpu)
     mem = next((int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal")), 0)
     versions = {"python": platform.python_version()}
-    try:
-        import django
+    import django
 
-        versions["django"] = django.get_version()
-    except ImportError:
-        pass
+    versions["django"] = django.get_version()
     from django.db import connection
 
     with connection.cursor() as c:

@@ -267,13 +267,13 @@ def machine() -> dict:
     try:
         lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
         info["cpu"] = re.search(r"Model name:\s*(.+)", lscpu).group(1).strip()
-    except Exception:
+    except (OSError, AttributeError):  # no lscpu, or no model line in its output
         info["cpu"] = platform.processor() or "?"
     info["cores"] = os.cpu_count()
     try:
         kb = int(re.search(r"MemTotal:\s*(\d+)", Path("/proc/meminfo").read_text()).group(1))
         info["ram"] = f"{kb / 1024 / 1024:.1f} GiB"
-    except Exception:
+    except (OSError, AttributeError):  # not Linux: no /proc/meminfo
         info["ram"] = "?"
     return info
 

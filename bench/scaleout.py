@@ -579,21 +579,24 @@ def check(run: Run, stats: Stats, outcomes: dict, failures: list[str], n_orders:
 # --- the report -----------------------------------------------------------------------------------------------------
 
 def versions(run: Run) -> dict:
-    from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
+
+    import psycopg
+    import redis
 
     result = {"Python": platform.python_version()}
     for package in ["Django", "django-ninja", "gunicorn", "huey", "psycopg", "redis"]:
         try:
             result[package] = version(package)
-        except Exception:  # noqa: BLE001
+        except PackageNotFoundError:
             result[package] = "?"
     try:
         result["PostgreSQL"] = run.sql("SHOW server_version")[0][0]
-    except Exception:  # noqa: BLE001
+    except psycopg.Error:  # the report still names everything else
         pass
     try:
         result["Redis"] = run.redis.info("server")["redis_version"]
-    except Exception:  # noqa: BLE001
+    except (AttributeError, redis.RedisError):  # no connection (None) or Redis gone: left out of the report
         pass
     return result
 
