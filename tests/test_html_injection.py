@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from orderloop.aftersales.services import ticket_open
 from orderloop.core import clock
 from tests.api_client import Api
-from tests.test_browser import browser, log_in, web_server  # noqa: F401  (fixtures)
+from tests.test_browser import accept_dialog, browser, log_in, web_server  # noqa: F401  (fixtures)
 
 EVIL = "<script>alert(1)</script>"
 EVIL_TEXT = '<img src=x onerror="alert(2)">'
@@ -91,6 +91,7 @@ def test_an_uploaded_html_file_is_refused_and_a_stored_one_is_only_a_download(ev
 def test_no_script_runs_in_a_browser(browser, web_server, evil_order):  # noqa: F811
     page = log_in(browser, web_server, "sales_director")
     dialogs = []
+    page.remove_listener("dialog", accept_dialog)
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     for path in pages(evil_order):
         page.goto(web_server.url + path)
