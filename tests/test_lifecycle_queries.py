@@ -16,8 +16,9 @@ def test_a_whole_lifecycle_takes_a_bounded_number_of_statements(orders):
     with CaptureQueriesContext(connection) as ctx:
         order = orders.at("closed")
     # with the helper's own reads and the test transaction's savepoints: 182 before the lifecycle path was
-    # trimmed, 146 after
-    assert len(ctx) <= 150, len(ctx)
+    # trimmed, 146 after; 131 once the open timers are met or stopped by one UPDATE without reading them and the
+    # order number is taken by one upsert
+    assert len(ctx) <= 135, len(ctx)
     assert order.status == "closed"
     assert OrderEvent.objects.filter(order=order).count() == 11  # received and ten actions
     assert AuditEntry.objects.filter(object_id=str(order.pk), object_type="orders.salesorder").count() >= 9

@@ -7,8 +7,7 @@ row lock (PostgreSQL) or on the write lock (SQLite, IMMEDIATE transactions).
 """
 from datetime import datetime
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connections, router, transaction
 from django.utils import timezone
 
 from orderloop.core.models import OrderNumberCounter
@@ -23,7 +22,12 @@ def next_order_number(*, at: datetime) -> tuple[str, str, int]:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("next_order_number must run inside the entry's transaction")
     month = timezone.localtime(at).strftime("%Y%m")
-    OrderNumberCounter.objects.bulk_create([OrderNumberCounter(month=month, last=0)], ignore_conflicts=True)
-    OrderNumberCounter.objects.filter(month=month).update(last=F("last") + 1)
-    serial = OrderNumberCounter.objects.select_for_update().values_list("last", flat=True).get(month=month)
+    connection = connections[router.db_for_write(OrderNumberCounter)]
+    table, qn = connection.ops.quote_name(OrderNumberCounter._meta.db_table), connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({qn('month')}, {qn('last')}) VALUES (%s, %s) "
+            f"ON CONFLICT ({qn('month')}) DO UPDATE SET {qn('last')} = {table}.{qn('last')} + 1 RETURNING {qn('last')}",
+            [month, 1])
+        serial = cursor.fetchone()[0]
     return format_order_number(month, serial), month, serial
