@@ -215,7 +215,7 @@ if HUEY_URL.startswith("redis"):
     }
 else:
     HUEY = {
-        "huey_class": "huey.SqliteHuey",
+        "huey_class": "orderloop.core.queue.SqliteHuey",  # WAL, synchronous=NORMAL, as the database
         "name": "orderloop",
         "filename": HUEY_URL.removeprefix("sqlite:///") or str(VAR_DIR / "queue.sqlite3"),
         "immediate": env_bool("HUEY_IMMEDIATE", False),
