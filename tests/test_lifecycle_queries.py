@@ -1,6 +1,6 @@
 """The lifecycle path stays lean (bench/lifecycle.py measures it): the order's lines are read once per action,
 visibility is asked of the database only when the order does not show it, and the business calendar's overrides
-are kept per process but never stale within it."""
+and the notification routes are kept per process but never stale within it."""
 from datetime import date
 
 from django.db import connection
@@ -39,3 +39,19 @@ def test_calendar_overrides_are_read_again_when_they_change(db):
     assert BusinessCalendar.load().overrides[day] is False
     CalendarOverride.objects.filter(date=day).get().delete()
     assert day not in BusinessCalendar.load().overrides
+
+
+def test_notification_routes_are_read_again_when_they_change(db, monkeypatch):
+    from orderloop.notifications import services
+    from orderloop.notifications.models import NotificationRoute
+
+    # the test's transaction never commits: put the count of changes awaiting their commit back afterwards
+    monkeypatch.setitem(services._routes, "pending", services._routes["pending"])
+    assert services.routes_for("route_test") == []
+    route = NotificationRoute.objects.create(event="route_test", role="sales_manager", channels="inapp")
+    assert [r.role for r in services.routes_for("route_test")] == ["sales_manager"]
+    route.enabled = False
+    route.save()
+    assert services.routes_for("route_test") == []
+    route.delete()
+    assert services.routes_for("route_test") == []
