@@ -15,12 +15,14 @@ from orderloop.aftersales.services import (ticket_close, ticket_follow_up, ticke
                                            ticket_respond)
 from orderloop.core import clock
 from orderloop.masterdata.models import Contact, Customer, Product, Qualification
-from orderloop.orders.models import SalesOrder
+from orderloop.orders.models import ApprovalPolicy, SalesOrder
 from orderloop.orders.schemas import OrderCreate
 from orderloop.orders.dates import default_stage_plan
 from orderloop.orders.services import order_receive
 from orderloop.orders.uploads import attachment_store
 from orderloop.orders.workflow import perform_action
+from orderloop.setup.models import CompanyProfile
+from orderloop.setup.services import POLICY_FIELDS, approval_policy_save
 
 PASSWORD = "orderloop"
 # A 1×1 PNG standing in for a scanned business licence.
@@ -54,10 +56,21 @@ def at(day: str, hm: str = "10:00") -> datetime:
 
 @transaction.atomic
 def load_demo() -> None:
+    _company()
     users = _users()
+    policy = ApprovalPolicy.current()  # the defaults, confirmed by the admin as in the first-run guide
+    approval_policy_save(actor=users["admin"], data={name: getattr(policy, name) for name in POLICY_FIELDS})
     customers, products = _master_data(users)
     _seed_orders(users, customers, products)
     _current_orders(users, customers, products)
+
+
+def _company() -> None:
+    """The demo seller."""
+    if not CompanyProfile.objects.exists():
+        CompanyProfile.objects.create(name="示例智能装备有限公司", uscc="91110108MA01A2B3CF", address="北京市海淀区示例路8号",
+                                      phone="010-88886666", email="sales@example.com", bank_name="示例银行北京海淀支行",
+                                      bank_account="1100 2233 4455 6677")
 
 
 def _users() -> dict[str, User]:

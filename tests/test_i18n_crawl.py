@@ -15,6 +15,7 @@ ALLOWED = {
     "Language",                                    # the language switch: "Language / 语言", for those who need it
     "PDF", "JPG", "PNG", "xlsx", "csv", "eml",     # file formats
     "logo",                                        # demo data: 202405-001's remark 需定制logo
+    "Webhook",                                     # the chat platforms' own word: 企业微信/钉钉/飞书 say "Webhook 地址"
 }
 DATA = [
     r"https?://\S+", r"(?<![\w/])/[\w\-./?=&%{}]+",  # links and paths (the audit log records the path of a download)
@@ -27,6 +28,7 @@ DATA = [
 def visible_text(content: str) -> str:
     content = re.sub(r"(?s)<(script|style)[^>]*>.*?</\1>", " ", content)
     content = re.sub(r"(?s)<!--.*?-->", " ", content)
+    content = re.sub(r'(?s)<(\w+)[^>]*\btranslate="no"[^>]*>.*?</\1>', " ", content)  # data marked as not to translate
     attributes = " ".join(re.findall(r'(?:placeholder|title|aria-label|alt)="([^"]*)"', content))
     text = html.unescape(re.sub(r"(?s)<[^>]+>", " ", content) + " " + attributes)
     for pattern in DATA:
@@ -56,3 +58,4 @@ def test_every_page_of_every_role_is_in_chinese(role, demo):  # noqa: F811
 
 def test_the_crawl_would_see_english():
     assert english_words(visible_text("<p>订单 <span>Approved</span> TMP-ABCD1234 S-001</p>")) == {"Approved"}
+    assert english_words(visible_text('<td translate="no">chen_wei</td><td>Active</td>')) == {"Active"}

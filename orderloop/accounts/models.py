@@ -38,7 +38,10 @@ class User(AbstractUser):
     def roles(self) -> frozenset[str]:
         if not self.is_active:
             return frozenset()
-        return frozenset(name for name in self.groups.values_list("name", flat=True) if name in Role.values)
+        roles = {name for name in self.groups.values_list("name", flat=True) if name in Role.values}
+        if self.is_superuser:  # `orderloop createsuperuser` makes a system administrator
+            roles.add(Role.ADMIN)
+        return frozenset(roles)
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))

@@ -9,6 +9,11 @@ class LoginView(auth_views.LoginView):
     template_name = "login.html"
     authentication_form = ThrottledAuthenticationForm
 
+    def get_context_data(self, **kwargs):
+        from orderloop.setup.services import first_admin_needed
+
+        return super().get_context_data(**kwargs, first_admin_needed=first_admin_needed())
+
     def form_invalid(self, form):
         response = super().form_invalid(form)
         if form.locked_until:

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "orderloop.notifications",
     "orderloop.aftersales",
     "orderloop.reviews",
+    "orderloop.setup",
 ]
 
 MIDDLEWARE = [

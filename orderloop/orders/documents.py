@@ -31,6 +31,19 @@ def _table(rows, widths, header=True):
     return table
 
 
+def _seller() -> list:
+    """The seller's line under the title, from the company profile of the first-run guide."""
+    from orderloop.setup.models import CompanyProfile
+
+    company = CompanyProfile.current()
+    if company is None:
+        return []
+    parts = [f"供方：{company.name}"] + [f"{label}：{value}" for label, value in (
+        ("统一社会信用代码", company.uscc), ("地址", company.address), ("电话", company.phone),
+        ("开户银行", company.bank_name), ("账号", company.bank_account)) if value]
+    return [Paragraph(escape("　".join(parts)), TEXT), Spacer(1, 3 * mm)]
+
+
 def order_confirmation_pdf(order) -> bytes:
     """《订单确认单》: the order as approved, with the total in capitals."""
     buffer = io.BytesIO()
@@ -51,6 +64,7 @@ def order_confirmation_pdf(order) -> bytes:
     items.append(["", "合计", "", "", "", "", money_text(order.total_amount)])
     story = [
         Paragraph("订单确认单", TITLE),
+        *_seller(),
         _table(facts, [28 * mm, 62 * mm, 32 * mm, 52 * mm], header=False),
         Spacer(1, 5 * mm),
         _table(items, [12 * mm, 48 * mm, 28 * mm, 18 * mm, 14 * mm, 26 * mm, 28 * mm]),

@@ -6,6 +6,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
+from orderloop.accounts.roles import Role
 from orderloop.aftersales.models import TicketType
 from orderloop.core.calendar import SHANGHAI
 from orderloop.orders.models import Channel, Mitigation, OrderStatus, RiskType
@@ -68,6 +69,8 @@ def display_value(name: str, value) -> str:
     if isinstance(value, dict):
         return "，".join(f"{_(LABELS.get(k, k))} {display_value(k, v)}" for k, v in value.items()
                         if k not in HIDDEN_IN_TIMELINE and v not in ("", None, []))
+    if name == "roles" and value in Role.values:
+        return str(Role(value).label)
     if name == "owner" and isinstance(value, str):  # a stage's owner, recorded by username: shown by name
         from orderloop.accounts.models import User
 
@@ -89,14 +92,18 @@ def event_details(payload: dict) -> list[tuple[str, str]]:
 
 AUDIT_OPERATIONS = {
     "downloaded": N_("导出/下载"), "created": N_("新建"), "updated": N_("修改"), "archived": N_("归档"),
+    "tested": N_("发送测试消息"), "mail_tested": N_("发送测试邮件"),
     "action_item_added": N_("提出优化措施"), "action_item_done": N_("完成优化措施"), "review_filed": N_("提交月度复盘"),
 }
 AUDIT_OBJECTS = {
     "orders.salesorder": N_("订单"), "masterdata.customer": N_("客户"), "masterdata.product": N_("产品"),
     "aftersales.ticket": N_("客户反馈"), "reviews.monthlyreview": N_("月度复盘"), "reviews.actionitem": N_("优化措施"),
-    "export": N_("导出"),
+    "export": N_("导出"), "orders.approvalpolicy": N_("审批规则"), "setup.companyprofile": N_("公司信息"),
+    "accounts.user": N_("用户"), "accounts.team": N_("团队"), "core.calendaroverride": N_("日历调整"),
+    "notifications.chatrobot": N_("群机器人"),
 }
-AUDIT_DETAILS = {"what": N_("内容"), "path": N_("地址与筛选"), "rows": N_("行数")}
+AUDIT_DETAILS = {"what": N_("内容"), "path": N_("地址与筛选"), "rows": N_("行数"), "roles": N_("角色"),
+                 "confirmed": N_("确认"), "to": N_("收件人"), "result": N_("结果")}
 
 
 def audit_display(entry) -> dict:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_noop as N_
 from django.views.decorators.http import require_POST
 from pydantic import ValidationError
 
+from orderloop.accounts.roles import Role
 from orderloop.core import clock
 from orderloop.core.audit import download_record
 from orderloop.core.calendar import SHANGHAI
@@ -314,14 +315,21 @@ def _intake_payload(values: dict) -> tuple[dict, list[int]]:
 
 
 def home(request):
-    return redirect(reverse("orders:today"))
+    from orderloop.setup.services import first_admin_needed
+
+    return redirect(reverse("setup:guide" if first_admin_needed() else "orders:today"))
 
 
 
 
 @login_required
 def today(request):
-    return render(request, "orders/today.html", {"today": user_today(request.user)})
+    context = {"today": user_today(request.user)}
+    if request.user.has_role(Role.ADMIN):
+        from orderloop.setup.services import ready_for_first_order
+
+        context["setup_pending"] = not ready_for_first_order()
+    return render(request, "orders/today.html", context)
 
 
 @login_required

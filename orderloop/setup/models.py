@@ -1,0 +1,27 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from orderloop.masterdata.models import validate_uscc
+
+
+class CompanyProfile(models.Model):
+    """The seller: who we are on every document a customer receives (one row, set in the first-run guide)."""
+
+    name = models.CharField(_("公司名称"), max_length=200)
+    uscc = models.CharField(_("统一社会信用代码"), max_length=18, blank=True, validators=[validate_uscc])
+    address = models.CharField(_("地址"), max_length=300, blank=True)
+    phone = models.CharField(_("电话"), max_length=30, blank=True)
+    email = models.EmailField(_("邮箱"), blank=True, help_text=_("客户来信与回复的地址"))
+    bank_name = models.CharField(_("开户银行"), max_length=100, blank=True)
+    bank_account = models.CharField(_("银行账号"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("公司信息")
+        verbose_name_plural = _("公司信息")
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def current(cls) -> "CompanyProfile | None":
+        return cls.objects.order_by("pk").first()

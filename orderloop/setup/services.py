@@ -1,0 +1,254 @@
+"""The first-run guide: what a fresh installation still needs before its first real order, and the plain
+functions that set each part up. Every change is one transaction with an audit entry."""
+from dataclasses import dataclass, field
+from datetime import date
+
+import chinese_calendar
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from orderloop.accounts.models import Team, User
+from orderloop.accounts.roles import Role
+from orderloop.core import clock
+from orderloop.core.audit import audit_record, snapshot
+from orderloop.core.calendar import coverage_problem, local
+from orderloop.core.exceptions import DomainError, InvalidInput, NotAllowed
+from orderloop.core.models import AuditEntry, CalendarOverride
+from orderloop.masterdata.models import Customer, Product, Qualification
+from orderloop.notifications import robots
+from orderloop.notifications.models import ChatRobot
+from orderloop.orders.models import ApprovalPolicy
+from orderloop.setup.models import CompanyProfile
+
+# Who must exist before an order can travel: someone to enter it, someone to approve it.
+INTAKE_ROLES = (Role.SALES_ASSISTANT, Role.ACCOUNT_MANAGER)
+MAIL_TESTED = "mail_tested"
+
+STEP_TITLES = {"company": gettext_lazy("公司信息"), "teams": gettext_lazy("销售团队"), "users": gettext_lazy("用户与角色"),
+               "approval": gettext_lazy("审批规则"), "masterdata": gettext_lazy("客户与产品"),
+               "calendar": gettext_lazy("工作日历"), "robots": gettext_lazy("群机器人"), "mail": gettext_lazy("邮件")}
+
+
+@dataclass
+class Step:
+    code: str
+    title: str
+    required: bool
+    done: bool
+    summary: str
+    warnings: list[str] = field(default_factory=list)
+
+
+def first_admin_needed() -> bool:
+    return not User.objects.exists()
+
+
+def first_admin_create(*, username: str, display_name: str, email: str, password: str) -> User:
+    """The installation's first account, a system administrator; refused once any account exists."""
+    with transaction.atomic():
+        Team.objects.select_for_update().exists()  # serialise two first visitors on PostgreSQL
+        if User.objects.exists():
+            raise NotAllowed(_("系统管理员已创建，请登录。"))
+        user = _user_create(actor=None, username=username, display_name=display_name, email=email, phone="",
+                            team=None, roles=[Role.ADMIN], password=password)
+    return user
+
+
+def _user_create(*, actor, username, display_name, email, phone, team, roles, password) -> User:
+    errors: dict[str, list[str]] = {}
+    username = (username or "").strip()
+    if not username:
+        errors["username"] = [_("请填写用户名")]
+    elif User.objects.filter(username__iexact=username).exists():
+        errors["username"] = [_("用户名 %(name)s 已被使用") % {"name": username}]
+    unknown = [role for role in roles if role not in Role.values]
+    if not roles or unknown:
+        errors["roles"] = [_("请至少选择一个角色")]
+    try:
+        validate_password(password or "", User(username=username, email=email, first_name=display_name))
+    except ValidationError as exc:
+        errors["password"] = list(exc.messages)
+    if errors:
+        raise InvalidInput(_("用户未创建，请修改标出的内容。"), errors=errors)
+    user = User(username=username, display_name=(display_name or "").strip(), email=(email or "").strip(),
+                phone=(phone or "").strip(), team=team, is_staff=Role.ADMIN in roles, is_superuser=Role.ADMIN in roles)
+    user.set_password(password)
+    user.save()
+    user.groups.set([Group.objects.get_or_create(name=role)[0] for role in roles])
+    audit_record(actor=actor or user, obj=user, operation="created",
+                 changes={"username": username, "roles": sorted(roles), "team": str(team) if team else None})
+    return user
+
+
+@transaction.atomic
+def user_create(*, actor, username, display_name="", email="", phone="", team=None, roles=(), password="") -> User:
+    return _user_create(actor=actor, username=username, display_name=display_name, email=email, phone=phone,
+                        team=team, roles=list(roles), password=password)
+
+
+COMPANY_FIELDS = ("name", "uscc", "address", "phone", "email", "bank_name", "bank_account")
+
+
+@transaction.atomic
+def company_save(*, actor, data: dict) -> CompanyProfile:
+    profile = CompanyProfile.objects.select_for_update().order_by("pk").first() or CompanyProfile()
+    before = snapshot(profile, COMPANY_FIELDS) if profile.pk else {}
+    for name in COMPANY_FIELDS:
+        setattr(profile, name, data.get(name, ""))
+    profile.save()
+    after = snapshot(profile, COMPANY_FIELDS)
+    audit_record(actor=actor, obj=profile, operation="updated" if before else "created",
+                 changes={key: [before.get(key), value] for key, value in after.items() if before.get(key) != value})
+    return profile
+
+
+@transaction.atomic
+def team_create(*, actor, name: str, manager=None) -> Team:
+    name = (name or "").strip()
+    if Team.objects.filter(name=name).exists():
+        raise InvalidInput(_("团队未创建"), errors={"name": [_("团队 %(name)s 已存在") % {"name": name}]})
+    team = Team.objects.create(name=name, manager=manager)
+    audit_record(actor=actor, obj=team, operation="created", changes={"name": name, "manager": str(manager) if manager else None})
+    return team
+
+
+POLICY_FIELDS = ("director_threshold", "margin_floor", "special_terms_need_director", "credit_limit_needs_director")
+
+
+@transaction.atomic
+def approval_policy_save(*, actor, data: dict) -> ApprovalPolicy:
+    policy = ApprovalPolicy.objects.select_for_update().order_by("pk").first() or ApprovalPolicy()
+    before = snapshot(policy, POLICY_FIELDS) if policy.pk else {}
+    for name in POLICY_FIELDS:
+        setattr(policy, name, data[name])
+    policy.save()
+    after = snapshot(policy, POLICY_FIELDS)
+    # Saving the defaults unchanged is still the admin's decision: it is recorded.
+    audit_record(actor=actor, obj=policy, operation="updated" if before else "created",
+                 changes={key: [before.get(key), value] for key, value in after.items() if before.get(key) != value}
+                 or {"confirmed": [None, True]})
+    return policy
+
+
+@transaction.atomic
+def calendar_override_save(*, actor, day: date, is_workday: bool, note: str) -> CalendarOverride:
+    override, created = CalendarOverride.objects.update_or_create(date=day, defaults={"is_workday": is_workday, "note": note})
+    audit_record(actor=actor, obj=override, operation="created" if created else "updated",
+                 changes={"date": day.isoformat(), "is_workday": is_workday, "note": note})
+    return override
+
+
+@transaction.atomic
+def robot_create(*, actor, data: dict) -> ChatRobot:
+    robot = ChatRobot.objects.create(**data)
+    audit_record(actor=actor, obj=robot, operation="created",
+                 changes={"name": robot.name, "kind": robot.kind, "team": str(robot.team) if robot.team else None})
+    return robot
+
+
+def robot_test(*, actor, robot: ChatRobot) -> None:
+    """A test message to the group; refused with the robot's answer when it does not arrive."""
+    outcome = robots.post(robot, _("【orderloop】测试消息：%(name)s 已接入，订单提醒将发到这个群。") % {"name": robot.name})
+    if not outcome.ok:
+        raise DomainError(_("测试消息未送达：%(error)s。请检查 Webhook 地址、加签密钥和关键词。") % {"error": outcome.error})
+    audit_record(actor=actor, obj=robot, operation="tested", changes={"result": "ok"})
+
+
+def mail_test(*, actor) -> str:
+    """A test e-mail to the admin's own address through the configured mail backend."""
+    if not actor.email:
+        raise InvalidInput(_("您的账号没有邮箱地址，无法发送测试邮件。"), errors={"email": [_("请先填写邮箱")]})
+    try:
+        EmailMessage(subject=_("【orderloop】测试邮件"), body=_("邮件设置正确：客户的签收链接、回访评价链接和提醒都将这样发出。"),
+                     to=[actor.email]).send()
+    except (OSError, ValueError) as exc:  # SMTP refused, connection failed, bad address
+        raise DomainError(_("测试邮件未发出：%(error)s。请检查邮件服务器设置。") % {"error": exc}) from exc
+    audit_record(actor=actor, obj=actor, operation=MAIL_TESTED, changes={"to": actor.email})
+    return actor.email
+
+
+def mail_settings() -> list[tuple[str, str]]:
+    backend = settings.EMAIL_BACKEND.rsplit(".", 2)[-2]
+    rows = [(_("发送方式"), {"smtp": _("SMTP 服务器"), "console": _("仅写入日志（未接邮件服务器）"),
+                           "locmem": _("仅测试用"), "filebased": _("写入文件")}.get(backend, backend)),
+            (_("发件地址"), settings.DEFAULT_FROM_EMAIL)]
+    if backend == "smtp":
+        rows += [(_("服务器"), f"{settings.EMAIL_HOST}:{settings.EMAIL_PORT}"),
+                 (_("加密"), "SSL" if settings.EMAIL_USE_SSL else "STARTTLS" if settings.EMAIL_USE_TLS else _("无")),
+                 (_("用户名"), settings.EMAIL_HOST_USER or "—")]
+    return rows
+
+
+def calendar_year(year: int) -> dict:
+    """The statutory holidays and adjusted working days (调休) the product knows for a year."""
+    try:
+        chinese_calendar.is_workday(date(year, 1, 1))
+    except NotImplementedError:
+        return {"year": year, "known": False, "holidays": [], "workdays": []}
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    return {"year": year, "known": True,
+            "holidays": [day for day in chinese_calendar.get_holidays(start, end, include_weekends=False)],
+            "workdays": [day for day in chinese_calendar.get_workdays(start, end, include_weekends=True)
+                         if day.weekday() >= 5]}
+
+
+def _role_holders() -> dict[str, int]:
+    counts = {role: 0 for role in Role.values}
+    for name in Group.objects.filter(user__is_active=True).values_list("name", flat=True):
+        if name in counts:
+            counts[name] += 1
+    return counts
+
+
+def setup_steps() -> list[Step]:
+    today = clock.today()
+    company = CompanyProfile.current()
+    teams = Team.objects.count()
+    holders = _role_holders()
+    missing = [str(Role(role).label) for role, count in holders.items() if not count and role != Role.ADMIN]
+    can_enter = any(holders[role] for role in INTAKE_ROLES)
+    qualified = Customer.objects.filter(qualification=Qualification.QUALIFIED).count()
+    products = Product.objects.filter(is_active=True).count()
+    policy = ApprovalPolicy.current()
+    # The rule has defaults from the start; the step is done when an admin has looked at them and saved.
+    policy_confirmed = AuditEntry.objects.filter(object_type=ApprovalPolicy._meta.label_lower).exists()
+    robots_active = ChatRobot.objects.filter(is_active=True).count()
+    mail_tested = AuditEntry.objects.filter(operation=MAIL_TESTED).order_by("-occurred_at").first()
+    year = calendar_year(today.year)
+    calendar_warning = coverage_problem(today)
+    overrides = CalendarOverride.objects.filter(date__year__gte=today.year).count()
+    return [
+        Step("company", str(STEP_TITLES["company"]), True, company is not None,
+             company.name if company else _("订单确认单和发给客户的邮件上写的是贵公司的名称、地址和联系方式")),
+        Step("teams", str(STEP_TITLES["teams"]), True, teams > 0,
+             _("%(count)s 个团队") % {"count": teams} if teams else _("销售经理按团队审批和查看订单")),
+        Step("users", str(STEP_TITLES["users"]), True, can_enter and holders[Role.SALES_MANAGER] > 0,
+             "、".join(f"{Role(role).label} {count}" for role, count in holders.items() if count) or _("尚无用户"),
+             [_("尚无人担任：%(roles)s。订单到这一步时将无人处理。") % {"roles": "、".join(missing)}] if missing else []),
+        Step("approval", str(STEP_TITLES["approval"]), True, policy_confirmed,
+             _("超过 %(amount)s 元或利润率低于 %(margin)s%% 须总监审批") % {
+                 "amount": f"{policy.director_threshold:,.2f}", "margin": f"{policy.margin_floor * 100:.1f}"}),
+        Step("masterdata", str(STEP_TITLES["masterdata"]), True, qualified > 0 and products > 0,
+             _("%(customers)s 个资质合格的客户，%(products)s 个在售产品") % {"customers": qualified, "products": products}),
+        Step("calendar", str(STEP_TITLES["calendar"]), False, year["known"] and not calendar_warning,
+             (_("已内置 %(year)s 年国务院放假安排：%(holidays)s 个节假日，%(workdays)s 个调休上班日") % {
+                 "year": year["year"], "holidays": len(year["holidays"]), "workdays": len(year["workdays"])}
+              if year["known"] else _("%(year)s 年的放假安排尚未内置，期限按估算计算") % {"year": year["year"]})
+             + (_("；另有 %(count)s 条调整") % {"count": overrides} if overrides else ""),
+             [calendar_warning] if calendar_warning else []),
+        Step("robots", str(STEP_TITLES["robots"]), False, robots_active > 0,
+             _("%(count)s 个群机器人") % {"count": robots_active} if robots_active else _("可选：把提醒发到企业微信、钉钉或飞书群")),
+        Step("mail", str(STEP_TITLES["mail"]), False, mail_tested is not None,
+             _("测试邮件已于 %(when)s 发出") % {"when": local(mail_tested.occurred_at).strftime("%Y-%m-%d %H:%M")}
+             if mail_tested else _("发送一封测试邮件，确认客户能收到签收和回访评价链接")),
+    ]
+
+
+def ready_for_first_order(steps: list[Step] | None = None) -> bool:
+    return all(step.done for step in (steps or setup_steps()) if step.required)

@@ -1,0 +1,206 @@
+"""The first-run guide's pages: thin. Each step shows what is there, takes one form, calls one service."""
+from dataclasses import dataclass
+from typing import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from orderloop.accounts.models import Team, User
+from orderloop.accounts.roles import Role
+from orderloop.core.exceptions import DomainError
+from orderloop.core.models import CalendarOverride
+from orderloop.masterdata.models import Customer, Product
+from orderloop.notifications.models import ChatRobot
+from orderloop.orders.models import ApprovalPolicy
+from orderloop.setup import forms, services
+from orderloop.setup.models import CompanyProfile
+
+
+class Verbatim(str):
+    """A table cell that is data in Latin letters (a login name): marked translate="no" on the page."""
+
+    untranslated = True
+
+
+def _admin(request):
+    if not request.user.has_role(Role.ADMIN):
+        raise PermissionDenied(_("只有系统管理员可以进行系统设置"))
+
+
+def first_admin(request):
+    """A fresh installation has no account: the first visitor creates the system administrator."""
+    form = forms.FirstAdminForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                user = services.first_admin_create(username=data["username"], display_name=data["display_name"],
+                                                   email=data["email"], password=data["password"])
+            except DomainError as exc:
+                _form_errors(form, exc)
+            else:
+                login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+                messages.success(request, _("系统管理员已创建。请按向导完成设置。"))
+                return redirect("setup:guide")
+        status = 422
+    return render(request, "setup/first_admin.html", {"form": form}, status=status)
+
+
+def guide(request):
+    if services.first_admin_needed():
+        return first_admin(request)
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('login')}?next={request.path}")
+    _admin(request)
+    steps = services.setup_steps()
+    return render(request, "setup/guide.html", {"steps": steps, "ready": services.ready_for_first_order(steps)})
+
+
+@dataclass(frozen=True)
+class StepPage:
+    help: str
+    form: Callable | None = None  # (data) -> form
+    save: Callable | None = None  # (actor, cleaned_data) -> None
+    table: Callable | None = None  # () -> (headers, rows)
+    back_to_guide: bool = False  # a one-off setting returns to the guide; a list stays for the next entry
+
+
+def _teams_table():
+    teams = Team.objects.select_related("manager").order_by("name")
+    return [_("团队名称"), _("销售经理"), _("成员")], [[t.name, t.manager or "—", t.members.count()] for t in teams]
+
+
+def _users_table():
+    users = User.objects.select_related("team").prefetch_related("groups").order_by("username")
+    return ([_("用户名"), _("姓名"), _("角色"), _("所属团队"), _("邮箱")],
+            [[Verbatim(u.username), u.display_name or "—", "、".join(map(str, u.role_labels)) or "—", u.team or "—", u.email or "—"]
+             for u in users])
+
+
+def _masterdata_table():
+    customers = Customer.objects.select_related("owner").order_by("name")[:50]
+    products = Product.objects.order_by("model")[:50]
+    rows = [[_("客户"), c.name, c.get_qualification_display(), c.owner or "—"] for c in customers]
+    rows += [[_("产品"), f"{p.name} {p.model}", _("在售") if p.is_active else _("停售"), f"{p.list_price}/{p.unit}"]
+             for p in products]
+    return [_("类别"), _("名称"), _("状态"), _("客户经理/单价")], rows
+
+
+def _calendar_table():
+    from orderloop.core import clock
+
+    year = services.calendar_year(clock.today().year)
+    rows = [[o.date.isoformat(), _("上班") if o.is_workday else _("放假"), o.note or "—", _("管理员调整")]
+            for o in CalendarOverride.objects.filter(date__year__gte=year["year"]).order_by("date")]
+    rows += [[day.isoformat(), _("放假"), "", _("国务院放假安排")] for day in year["holidays"]]
+    rows += [[day.isoformat(), _("上班"), _("调休"), _("国务院放假安排")] for day in year["workdays"]]
+    rows.sort(key=lambda row: row[0])
+    return [_("日期"), _("当天"), _("说明"), _("来源")], rows
+
+
+def _save_company(actor, data):
+    services.company_save(actor=actor, data=data)
+
+
+def _save_team(actor, data):
+    services.team_create(actor=actor, name=data["name"], manager=data["manager"])
+
+
+def _save_user(actor, data):
+    services.user_create(actor=actor, **data)
+
+
+def _save_policy(actor, data):
+    services.approval_policy_save(actor=actor, data=data)
+
+
+def _save_override(actor, data):
+    services.calendar_override_save(actor=actor, day=data["date"], is_workday=data["is_workday"], note=data["note"])
+
+
+def _save_robot(actor, data):
+    services.robot_create(actor=actor, data=data)
+
+
+STEPS = {
+    "company": StepPage(gettext_lazy("这些信息印在《订单确认单》上，并作为发给客户的邮件的落款。"),
+                        lambda data: forms.CompanyForm(data, instance=CompanyProfile.current()), _save_company,
+                        back_to_guide=True),
+    "teams": StepPage(gettext_lazy("每个销售团队有一位销售经理：他审批本团队的订单、接收本团队的超时升级。"
+                                   "没有销售经理账号时可先建团队，建好用户后在这里或后台指定。"),
+                      forms.TeamForm, _save_team, _teams_table),
+    "users": StepPage(gettext_lazy("为每位同事建一个账号并选好角色；一个人可以有几个角色。录入订单需要销售助理或客户经理，"
+                                   "审批需要销售经理；仓储、生产、物流和售后的同事各自处理订单的相应环节。"),
+                      forms.UserForm, _save_user, _users_table),
+    "approval": StepPage(gettext_lazy("销售经理审批每一张订单；满足以下任一条件时，还须销售总监审批。"),
+                         lambda data: forms.ApprovalForm(data, instance=ApprovalPolicy.current()), _save_policy,
+                         back_to_guide=True),
+    "masterdata": StepPage(gettext_lazy("订单只能为资质合格的客户录入。在后台添加客户（营业执照、资质状态、客户经理、联系人）"
+                                        "和产品（名称、规格型号、单位、单价、成本价）。"),
+                           table=_masterdata_table),
+    "calendar": StepPage(gettext_lazy("期限按工作日计算。国务院的放假安排已内置；公司另有安排（如年会放假、周末加班）时在此调整。"),
+                         forms.CalendarForm, _save_override, _calendar_table),
+    "robots": StepPage(gettext_lazy("可选。把提醒和超时升级发到团队的企业微信、钉钉或飞书群：在群设置中添加自定义机器人，"
+                                    "把 Webhook 地址（和加签密钥或关键词）填在这里，然后发送测试消息。"),
+                       forms.RobotForm, _save_robot),
+    "mail": StepPage(gettext_lazy("客户的签收链接、回访评价链接和同事的邮件提醒都经邮件服务器发出。服务器在部署时以环境变量设置"
+                                  "（见运维说明）；在这里发一封测试邮件到您的邮箱确认。")),
+}
+
+
+def _form_errors(form, exc: DomainError):
+    for field_name, field_messages in exc.errors.items():
+        for message in field_messages:
+            form.add_error(field_name if field_name in form.fields else None, message)
+    if not exc.errors:
+        form.add_error(None, exc.message)
+
+
+@login_required
+def step(request, code):
+    _admin(request)
+    page = STEPS.get(code)
+    if page is None:
+        raise Http404(_("没有这个设置步骤"))
+    form = page.form(request.POST if request.method == "POST" else None) if page.form else None
+    status = 200
+    if request.method == "POST":
+        try:
+            if "robot" in request.POST:
+                robot = get_object_or_404(ChatRobot, pk=request.POST["robot"]) if request.POST["robot"].isdigit() else None
+                if robot is None:
+                    raise Http404
+                services.robot_test(actor=request.user, robot=robot)
+                messages.success(request, _("测试消息已发送到 %(name)s，请在群里查看。") % {"name": robot.name})
+                return redirect("setup:step", code)
+            if code == "mail":
+                address = services.mail_test(actor=request.user)
+                messages.success(request, _("测试邮件已发送到 %(address)s，请查收。") % {"address": address})
+                return redirect("setup:step", code)
+            if form is None:
+                raise Http404
+            if form.is_valid():
+                page.save(request.user, form.cleaned_data)
+                messages.success(request, _("已保存"))
+                return redirect("setup:guide" if page.back_to_guide else "setup:step", *([] if page.back_to_guide else [code]))
+        except DomainError as exc:
+            if form is None:
+                messages.error(request, exc.message)
+                return redirect("setup:step", code)
+            _form_errors(form, exc)
+        status = 422
+    headers, rows = page.table() if page.table else (None, None)
+    return render(request, "setup/step.html", {
+        "code": code, "title": services.STEP_TITLES[code], "page": page, "form": form, "headers": headers,
+        "rows": rows, "mail_settings": services.mail_settings() if code == "mail" else None,
+        "robots": ChatRobot.objects.select_related("team").order_by("name") if code == "robots" else None,
+    }, status=status)
