@@ -75,7 +75,7 @@ def _meet_or_stop_open_timers(*, order, action: str, now: datetime) -> int:
     sql = _OPEN_TIMERS_UPDATE.get((met, stopped))
     if sql is None:
         table, qn = OrderTimer._meta.db_table, connection.ops.quote_name
-        marks = lambda kinds: ", ".join(["%s"] * len(kinds))  # noqa: E731
+        marks = lambda kinds: ", ".join(["%s"] * len(kinds))  # noqa: E731 (one line, used twice)
         is_met = f"{qn('kind')} IN ({marks(met)})" if met else "1 = 0"
         sql = _OPEN_TIMERS_UPDATE[(met, stopped)] = (
             f"UPDATE {qn(table)} SET "

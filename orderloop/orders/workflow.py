@@ -20,12 +20,13 @@ from orderloop.core import clock
 from orderloop.core.calendar import SHANGHAI
 from orderloop.core.audit import audit_record, diff, snapshot
 from orderloop.core.exceptions import DomainError, InvalidInput, InvalidTransition, NotAllowed, NotFound, StaleVersion
+from orderloop.core.prepared import PreparedQuery
 from orderloop.core.validation import pydantic_errors
 from orderloop.orders import actions
 from orderloop.orders import payloads as p
 from orderloop.orders.access import STAGE_VISIBILITY, order_visible_to
 from orderloop.orders.lines import lines_snapshot
-from orderloop.orders.models import FollowUpVisit, OrderEvent, OrderStatus, SalesOrder, TimerKind
+from orderloop.orders.models import FollowUpVisit, OrderEvent, OrderLine, OrderStatus, SalesOrder, TimerKind
 from orderloop.orders.models import OrderStatus as S
 from orderloop.orders.rules import approval_conflict
 from orderloop.orders.notices import notices_after_action
@@ -286,13 +287,33 @@ def _visible_at_a_glance(order, user) -> bool:
     return any(role in roles and order.status in states for role, states in STAGE_VISIBILITY.items())
 
 
+# The locked order with its customer, and its lines: read at the start of every action, compiled once.
+_LOCKED_ORDER = PreparedQuery(
+    SalesOrder, lambda pk: SalesOrder.objects.select_for_update().select_related("customer").filter(pk=pk).order_by(),
+    for_write=True, prep=SalesOrder._meta.pk.get_prep_value)
+_ORDER_LINES = PreparedQuery(OrderLine, lambda order_id: OrderLine.objects.filter(order_id=order_id))
+
+
+def _with_lines(order: SalesOrder) -> SalesOrder:
+    """``order.lines.all()`` answered from one read, as ``prefetch_related("lines")`` leaves it."""
+    lines = _ORDER_LINES.all(order.pk)
+    for line in lines:
+        OrderLine.order.field.set_cached_value(line, order)
+    queryset = order.lines.get_queryset()
+    queryset._result_cache, queryset._prefetch_done = lines, True
+    if not hasattr(order, "_prefetched_objects_cache"):
+        order._prefetched_objects_cache = {}
+    order._prefetched_objects_cache["lines"] = queryset
+    return order
+
+
 def _locked_visible_order(order_id: int, actor) -> SalesOrder | None:
     """The order, locked, if ``actor`` may see it, with its lines read once: the guards, the handler and both
     audit snapshots use them. A handler that adds or removes lines drops them (``actions.lines_changed``) so
     that what follows reads them again. Visibility is ``order_visible_to``, asked only when the order itself
     does not already show it."""
-    orders = SalesOrder.objects.select_for_update().select_related("customer").prefetch_related("lines").order_by()
-    order = next(iter(orders.filter(pk=order_id)), None)
+    found = _LOCKED_ORDER.all(order_id)
+    order = _with_lines(found[0]) if found else None
     if order is None or actor is None or _visible_at_a_glance(order, actor) or order_visible_to(order, actor):
         return order
     return None

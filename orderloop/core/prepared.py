@@ -1,0 +1,73 @@
+"""Queries built by the ORM once and run many times: the same SQL, new parameters.
+
+Django builds and compiles a query's SQL from its QuerySet on every run (``Query.build_filter``,
+``SQLCompiler.as_sql``, the select list of every column, the joins of ``select_related``): for the lifecycle's
+hottest reads, the locked order with its customer and the order's lines, that work costs several times what the
+database takes to answer. ``PreparedQuery`` makes the QuerySet once per database with a marker value in place of
+the parameter, keeps the compiled SQL, and on each run puts the value where the marker was, executes it through
+Django's cursor (so it is logged, traced and counted like any query) and turns the rows into model instances as
+``QuerySet`` iteration does (``ModelIterable``): from_db, the converters of the fields, ``select_related``
+instances. Only plain model querysets qualify: no annotations, no prefetching, no known related objects.
+"""
+from collections.abc import Callable
+
+from django.db import connections, router
+from django.db.models import QuerySet
+from django.db.models.query import get_related_populators
+from django.db.transaction import TransactionManagementError
+
+MARKER = 7_919_000_000_000_017  # never an id: it only marks where the parameter goes
+
+
+class _Compiled:
+    def __init__(self, queryset: QuerySet, alias: str):
+        compiler = queryset.query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()
+        positions = [i for i, value in enumerate(params) if value == MARKER]
+        if len(positions) != 1 or compiler.annotation_col_map or queryset._known_related_objects \
+                or queryset._prefetch_related_lookups:
+            raise ValueError(f"not a query PreparedQuery can run: {sql}")
+        self.sql, self.params, self.position = sql, list(params), positions[0]
+        self.for_update = bool(queryset.query.select_for_update)
+        select, klass_info = compiler.select, compiler.klass_info
+        self.model = klass_info["model"]
+        fields = klass_info["select_fields"]
+        self.start, self.end = fields[0], fields[-1] + 1
+        self.init_list = [f[0].target.attname for f in select[self.start:self.end]]
+        self.related_populators = get_related_populators(klass_info, select, alias)
+        self.converters = compiler.get_converters([s[0] for s in select[0:compiler.col_count]])
+        self.compiler = compiler
+
+
+class PreparedQuery:
+    """``PreparedQuery(Model, lambda value: Model.objects.filter(pk=value))``, then ``.all(value)``: the instances."""
+
+    def __init__(self, model, build: Callable[[object], QuerySet], *, for_write: bool = False,
+                 prep: Callable | None = None):
+        """``prep`` turns the value into what the query's field takes (e.g. a field's ``get_prep_value``), as
+        ``filter()`` would; ``for_write``: the database to read from is the one written to (select_for_update)."""
+        self.model, self.build, self.for_write, self.prep = model, build, for_write, prep
+        self.compiled: dict[str, _Compiled] = {}
+
+    def all(self, value) -> list:
+        using = router.db_for_write(self.model) if self.for_write else router.db_for_read(self.model)
+        compiled = self.compiled.get(using)
+        if compiled is None:
+            compiled = self.compiled[using] = _Compiled(self.build(MARKER), using)
+        connection = connections[using]
+        if compiled.for_update and connection.features.has_select_for_update and connection.get_autocommit():
+            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+        params = list(compiled.params)
+        params[compiled.position] = self.prep(value) if self.prep is not None else value
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            rows = cursor.fetchall()
+        if compiled.converters:
+            rows = compiled.compiler.apply_converters(rows, compiled.converters)
+        objects = []
+        for row in rows:
+            obj = compiled.model.from_db(using, compiled.init_list, row[compiled.start:compiled.end])
+            for populator in compiled.related_populators:
+                populator.populate(row, obj)
+            objects.append(obj)
+        return objects
