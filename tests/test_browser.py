@@ -371,3 +371,31 @@ def test_acceptance_on_a_phone_with_a_photo_of_a_damaged_unit(browser, web_serve
     served = page.request.get(web_server.url + image.get_attribute("src"))
     assert served.status == 200 and served.headers["content-type"] == "image/png" and served.body() == PNG
     page.close()
+
+
+def test_an_action_that_cannot_be_undone_asks_first(browser, web_server, users, orders):
+    order = orders.at("pending_stock_check")
+    page = log_in(browser, web_server, "sales_manager")
+    page.remove_listener("dialog", accept_dialog)
+    questions = []
+
+    def answer_no(dialog):
+        questions.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", answer_no)
+    page.goto(f"{web_server.url}/orders/{order.number}/")
+    page.locator("#action-cancel summary").click()
+    form = page.locator("form[data-action=cancel]")
+    form.get_by_label("原因").fill("客户取消")
+    with page.expect_event("dialog"):
+        form.get_by_role("button", name="提交：取消订单").click()
+    assert questions == ["取消后订单即终止，不能恢复。确定取消这张订单吗？"]
+    assert SalesOrder.objects.get(pk=order.pk).status == "pending_stock_check"
+    assert form.get_by_label("原因").input_value() == "客户取消"  # nothing sent, nothing lost
+
+    page.remove_listener("dialog", answer_no)
+    page.on("dialog", accept_dialog)
+    form.get_by_role("button", name="提交：取消订单").click()
+    page.wait_for_selector("#order-status >> text=已取消")
+    assert SalesOrder.objects.get(pk=order.pk).status == "cancelled"

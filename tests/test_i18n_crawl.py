@@ -15,6 +15,7 @@ ALLOWED = {
     "Language",                                    # the language switch: "Language / 语言", for those who need it
     "PDF", "JPG", "PNG", "xlsx", "csv", "eml",     # file formats
     "logo",                                        # demo data: 202405-001's remark 需定制logo
+    "Excel", "WPS",                                # the spreadsheet programs the help names
     "Webhook",                                     # the chat platforms' own word: 企业微信/钉钉/飞书 say "Webhook 地址"
 }
 DATA = [

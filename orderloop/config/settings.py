@@ -96,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "orderloop.notifications.context.unread_notifications",
+                "orderloop.core.help.help_context",
             ],
         },
     },

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from orderloop.accounts.views import LoginView
 from orderloop.config.api import api
+from orderloop.core.views import help_page
 
 urlpatterns = [
     path("api/", api.urls),
@@ -11,6 +12,7 @@ urlpatterns = [
     path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("help/", help_page, name="help"),
     path("inbox/", include("orderloop.notifications.urls")),
     path("tickets/", include("orderloop.aftersales.urls")),
     path("reviews/", include("orderloop.reviews.urls")),

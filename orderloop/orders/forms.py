@@ -9,6 +9,7 @@ from enum import Enum
 
 from django.db.models import TextChoices
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
 from pydantic import BaseModel
 
 from orderloop.masterdata.models import Product
@@ -133,6 +134,15 @@ def _initial(action: str, order) -> dict:
     return {}
 
 
+# Actions that cannot be undone ask before they are sent (the page's form carries the question).
+CONFIRM = {
+    "reject": N_("驳回后订单即终止，不能恢复。确定驳回这张订单吗？"),
+    "cancel": N_("取消后订单即终止，不能恢复。确定取消这张订单吗？"),
+    "short_close": N_("短交关闭后，该行未发的数量不再发货。确定短交关闭吗？"),
+    "close": N_("完成后订单归入已完成，不能再修改。确定完成这张订单吗？"),
+}
+
+
 def action_form(action: str, order, *, data: dict | None = None, errors: dict | None = None) -> dict:
     spec = ACTIONS[action]
     values = data if data is not None else _initial(action, order)
@@ -158,6 +168,7 @@ def action_form(action: str, order, *, data: dict | None = None, errors: dict | 
     if action == "resolve_risk":
         extra["risks"] = {r.pk: str(r) for r in order.risks.all() if r.is_open}
     return {"name": action, "label": _(spec.label), "fields": fields, "version": order.version,
+            "confirm": _(CONFIRM[action]) if action in CONFIRM else "",
             "multipart": any(f["kind"] == "file" for f in fields),
             "form_errors": _errors_outside_the_form(errors or {}, spec.payload), **extra}
 

@@ -1,5 +1,8 @@
 /* Small behaviours the pages need, without inline scripts (the Content-Security-Policy allows none):
-   a <select data-autosubmit> submits its form when changed (the language switch). */
+   - a <select data-autosubmit> submits its form when changed (the language switch);
+   - a <form data-confirm="…"> asks before an action that cannot be undone, and sends nothing on 取消;
+   - a <form data-busy="…"> or <a data-busy="…"> (imports, uploads, exports, reports that take time) shows
+     that it is working, and a form is not sent twice by a second click. */
 (function () {
   "use strict";
   document.addEventListener("change", function (event) {
@@ -7,5 +10,44 @@
     if (target && target.matches && target.matches("select[data-autosubmit]") && target.form) {
       target.form.submit();
     }
+  });
+
+  function showBusy(element, text) {
+    var note = element.querySelector(".busy-note") || document.createElement("span");
+    note.className = "busy-note";
+    note.setAttribute("role", "status");
+    note.textContent = text;
+    if (!note.parentNode) {
+      element.appendChild(note);
+    }
+    return note;
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+      return;
+    }
+    var busy = form.getAttribute("data-busy");
+    if (busy) {
+      if (form.getAttribute("aria-busy") === "true") {
+        event.preventDefault();  // already on its way
+        return;
+      }
+      form.setAttribute("aria-busy", "true");
+      showBusy(form, busy);
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    var link = event.target && event.target.closest ? event.target.closest("a[data-busy]") : null;
+    if (!link) {
+      return;
+    }
+    var note = showBusy(link.parentNode, link.getAttribute("data-busy"));
+    // A download does not leave the page, so the note goes after a while.
+    window.setTimeout(function () { note.remove(); }, 15000);
   });
 })();

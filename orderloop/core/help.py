@@ -1,0 +1,83 @@
+"""Short help for each page, in the words of the process (帮助). Every page's 帮助 link opens its section;
+a page without one of its own opens the section of the page it belongs to (PAGE_SECTION)."""
+from django.utils.translation import gettext_noop as N_
+
+# section: (title, paragraphs)
+SECTIONS = {
+    "today": (N_("今日"), [
+        N_("每天从这里开始：已超时、今日到期和待我处理的订单，客户反馈与售后，延期风险，以及一个工作日没有任何进展的停滞订单。"),
+        N_("点订单编号进入订单页办理；处理完后它会从「待我处理」中消失。超时的事项已自动通知上级。"),
+    ]),
+    "list": (N_("订单列表"), [
+        N_("按状态、客户、负责人、日期筛选，按列排序，输入订单编号、客户或产品搜索。只显示您有权查看的订单。"),
+        N_("已完成一年以上的订单归档后默认不显示，勾选「含已归档」可查到。"),
+    ]),
+    "board": (N_("看板"), [
+        N_("备货/生产中的订单按当前环节分列，计划日期已过的环节标红。可按负责人、客户和环节筛选。"),
+    ]),
+    "order": (N_("订单页"), [
+        N_("上方是订单的关键信息和当前状态，下方是订单行、期限、风险、发货批次和订单动态。"),
+        N_("「可执行的操作」里只列出您的角色在当前状态下能做的事；点开填写后提交。取消、驳回、短交关闭和完成订单提交前会再次确认，因为不能撤回。"),
+        N_("每个期限显示截止时间（按工作日和工作时间计算）；超时会通知负责人的上级。"),
+    ]),
+    "new": (N_("录入订单"), [
+        N_("按客户的订单填写客户、联系人、交付日期、付款方式、交付地址和订单行，可附上订单扫描件。标 * 的为必填；有误时会指出哪一项，已填内容不会丢失。"),
+        N_("提交后订单为「已接收」，使用临时编号；初步审核通过后分配正式订单编号。"),
+    ]),
+    "import": (N_("导入订单"), [
+        N_("下载导入模板，按《销售订单基本信息表》填写，每行一个订单行。任何一个单元格有误，整个文件都不导入，并列出有误的行和列。"),
+    ]),
+    "mail": (N_("邮件订单"), [
+        N_("上传客户的订单邮件（.eml），或由系统从订单邮箱自动收取。邮件及附件随订单保存，附件中的订单表读入为订单行。"),
+    ]),
+    "acceptance": (N_("客户验收"), [
+        N_("在客户现场用手机填写：核对数量、规格和外观，拍下签收单或破损照片，填写签收人。有问题时勾选问题类型，系统自动建立售后问题。"),
+    ]),
+    "customer_links": (N_("客户签收与评价链接"), [
+        N_("发货预通知邮件中附有签收链接，交付后附有满意度评价链接：客户无需账号即可打开。链接带签名、只能使用一次，过期后失效；客户也可以把签收单交给客户经理代为录入。"),
+    ]),
+    "registers": (N_("台账"), [
+        N_("《销售订单基本信息表》《订单跟进进度表》《客户反馈与售后记录表》和物流跟踪表，表头与公司流程文件一致。"),
+        N_("可搜索，可下载 .xlsx 或 .csv（Excel 和 WPS 均可直接打开）；数据量大时生成需要片刻。每次下载都记入审计日志。"),
+    ]),
+    "tickets": (N_("售后问题"), [
+        N_("客户反馈和售后问题：24 小时内响应，给出解决方案和承诺时间，记录处理结果，回访客户确认后关闭。"),
+        N_("客户没有确认解决的问题不能关闭；订单在所有问题关闭、回访完成后才能完成。"),
+    ]),
+    "inbox": (N_("消息"), [
+        N_("系统发给您的提醒：新订单、待审批、即将到期和已超时的事项、客户反馈。点标题进入相应的订单或问题。"),
+    ]),
+    "reviews": (N_("订单复盘"), [
+        N_("每月结束后 3 个工作日内，销售经理查看上月的交付准时率、客户满意度、售后问题、各环节用时和瓶颈，写下结论并提交《订单复盘报告》；提交后数据冻结。"),
+        N_("提出的优化措施指定负责人和期限，负责人在「我负责的优化措施」中标记完成。"),
+    ]),
+    "audit": (N_("审计日志"), [
+        N_("谁在什么时候改了什么：订单、客户、产品、设置的每次修改和每次导出下载。可按人员、对象、操作和时间筛选；记录不能修改或删除。"),
+    ]),
+    "setup": (N_("首次设置向导"), [
+        N_("系统管理员按步骤设置公司信息、销售团队、用户与角色、审批规则、客户与产品；完成标 * 的步骤后即可录入第一张订单。工作日历、群机器人和邮件可以稍后设置。"),
+    ]),
+}
+
+# URL name → help section
+PAGE_SECTION = {
+    "orders:today": "today", "orders:home": "today", "orders:list": "list", "orders:board": "board",
+    "orders:detail": "order", "orders:edit": "new", "orders:new": "new", "orders:import": "import",
+    "orders:mail": "mail", "orders:acceptance": "acceptance", "orders:register": "registers",
+    "orders:audit": "audit", "orders:review_form": "order", "orders:internal_slip": "order",
+    "orders:acceptance_record": "order", "orders:progress_sheet": "order", "orders:shipment_slip": "order",
+    "orders:visit_sheet": "order", "aftersales:list": "tickets", "aftersales:detail": "tickets",
+    "aftersales:record": "tickets", "notifications:inbox": "inbox", "reviews:list": "reviews",
+    "reviews:detail": "reviews", "reviews:my_actions": "reviews", "setup:guide": "setup", "setup:step": "setup",
+    "orders:receipt": "customer_links", "orders:rating": "customer_links", "help": "today",
+}
+
+
+def help_section(view_name: str | None) -> str | None:
+    return PAGE_SECTION.get(view_name or "")
+
+
+def help_context(request) -> dict:
+    """The 帮助 link of the page being shown (a context processor)."""
+    match = getattr(request, "resolver_match", None)
+    return {"help_section": help_section(match.view_name if match else None)}
