@@ -43,7 +43,7 @@ def test_a_two_shipment_order_is_shipped_only_after_the_second(orders, users, cu
     # 《物流跟踪表》 on screen, as .csv, and on the order page: both consignments
     client = Client()
     client.force_login(users["account_manager"])
-    rows = list(csv.reader(io.StringIO(client.get("/registers/logistics.csv").content.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(client.get("/registers/logistics.csv").getvalue().decode("utf-8-sig"))))
     assert rows[0] == ["订单编号", "客户名称", "发货批次", "货物", "物流方式", "承运商", "物流单号", "发货时间", "预计送达时间",
                        "物流预告时间", "签收时间", "签收人"]
     assert [r[:9] for r in rows[1:]] == [
@@ -65,7 +65,7 @@ def test_a_two_shipment_order_is_shipped_only_after_the_second(orders, users, cu
     receipt_links = [mail.body.rsplit("：", 1)[1] for mail in mails]  # each consignment's own receipt link
     assert all("/receipt/" in link for link in receipt_links) and receipt_links[0] != receipt_links[1]
     assert list(order.timers.filter(kind="logistics_notice").values_list("state", flat=True)) == ["met", "met"]
-    rows = list(csv.reader(io.StringIO(client.get("/registers/logistics.csv").content.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(client.get("/registers/logistics.csv").getvalue().decode("utf-8-sig"))))
     assert [r[9] for r in rows[1:]] == ["2030-05-22 09:00", "2030-05-24 09:00"]
 
 

@@ -1,115 +1,260 @@
-"""The seed's registers: their exact headers (表1 销售订单基本信息表 …)."""
+"""The seed's registers: their exact headers (表1 销售订单基本信息表 …), their rows, and their files.
+
+Each register is a queryset of records (order lines, progress records, tickets, consignments) of the orders a
+user may see, and a function that makes one row of a record. Pages show them 100 at a time; the .xlsx and .csv
+files are written row by row from ``.iterator()`` into a temporary file (openpyxl's write-only workbook), so an
+export of 100,000 rows takes a fixed number of queries and bounded memory (bench/register.py).
+"""
+import csv
+import io
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Callable
 
 REGISTER_1 = ["订单编号", "客户名称", "联系人", "联系方式", "下单日期", "产品/服务名称", "规格型号", "数量", "单价(元)",
               "总金额(元)", "付款方式", "交付地址", "交付日期", "销售负责人", "备注"]
 REGISTER_2 = ["订单编号", "当前阶段", "负责人", "计划完成时间", "实际完成时间", "跟进记录", "存在问题", "解决措施", "下一步计划"]
+REGISTER_3 = ["订单编号", "客户名称", "反馈类型", "反馈内容", "反馈时间", "处理负责人", "处理措施", "处理结果",
+              "客户满意度评分(1-5分)", "跟进日期"]
+LOGISTICS_TABLE = ["订单编号", "客户名称", "发货批次", "货物", "物流方式", "承运商", "物流单号", "发货时间", "预计送达时间",
+                   "物流预告时间", "签收时间", "签收人"]
+CHUNK = 2000  # rows fetched at a time by an export
+
+
+def _number(value: Decimal):
+    """10.000 → 10, 2.500 → 2.5: as the seed writes quantities and prices (a number in Excel)."""
+    return int(value) if value == value.to_integral_value() else value.normalize()
+
+
+# --- register 1 (销售订单基本信息表): one row per order line ----------------------------------------------
+
+def order_line_records(orders_queryset):
+    """The lines of the given orders, order by order (oldest first), each with its order, customer and owner."""
+    from orderloop.orders.models import OrderLine
+
+    return (OrderLine.objects.filter(order__in=orders_queryset.values("pk"))
+            .select_related("order", "order__customer", "order__owner")
+            .only("position", "product_name", "model", "quantity", "unit_price", "amount", "order__number",
+                  "order__provisional_ref", "order__contact_name", "order__contact_phone", "order__order_date",
+                  "order__payment_terms", "order__delivery_address", "order__requested_date", "order__remarks",
+                  "order__created_at", "order__customer__name", "order__owner__username", "order__owner__display_name")
+            .order_by("order__created_at", "order_id", "position"))
+
+
+def order_line_row(line, user=None) -> list:
+    """A row of register 1, in the layout orders/importing.py reads back (the phone masked as on the order page
+    for those who do not see contacts)."""
+    from orderloop.orders.selectors import CONTACT_ROLES
+    from orderloop.core.phones import phone_display, phone_masked
+
+    order = line.order
+    phone = phone_display if user is None or user.roles & CONTACT_ROLES else phone_masked
+    return [
+        order.ref, order.customer.name, order.contact_name, phone(order.contact_phone), order.order_date,
+        line.product_name, line.model, _number(line.quantity), _number(line.unit_price), _number(line.amount),
+        order.payment_terms, order.delivery_address, order.requested_date, str(order.owner), order.remarks,
+    ]
+
+
+def order_line_rows(orders_queryset, user=None):
+    """Register 1 (销售订单基本信息表): one row per order line of the given orders."""
+    for line in order_line_records(orders_queryset).iterator(chunk_size=CHUNK):
+        yield order_line_row(line, user)
+
+
+# --- register 2 (订单跟进进度表): one row per progress record ----------------------------------------------
+
+def progress_records(orders_queryset):
+    from orderloop.orders.models import OrderEvent
+
+    return (OrderEvent.objects.filter(type="progress_tracked", order__in=orders_queryset.values("pk"))
+            .select_related("order", "actor").order_by("occurred_at", "id"))
+
+
+def progress_row(event, user=None) -> list:
+    payload = event.payload
+    return [
+        event.order.ref, payload.get("stage", ""), str(event.actor) if event.actor else "",
+        payload.get("planned_date") or "", payload.get("actual_date") or "", payload.get("record", ""),
+        payload.get("problem", ""), payload.get("measure", ""), payload.get("next_step", ""),
+    ]
 
 
 def progress_rows(orders_queryset):
     """Register 2 (订单跟进进度表): one row per progress record of the given orders."""
-    from orderloop.orders.models import OrderEvent
-
-    events = (OrderEvent.objects.filter(type="progress_tracked", order__in=orders_queryset.values("pk"))
-              .select_related("order", "actor").order_by("occurred_at", "id"))
-    for event in events:
-        payload = event.payload
-        yield [
-            event.order.ref, payload.get("stage", ""), str(event.actor) if event.actor else "",
-            payload.get("planned_date") or "", payload.get("actual_date") or "", payload.get("record", ""),
-            payload.get("problem", ""), payload.get("measure", ""), payload.get("next_step", ""),
-        ]
+    for event in progress_records(orders_queryset).iterator(chunk_size=CHUNK):
+        yield progress_row(event)
 
 
-REGISTER_3 = ["订单编号", "客户名称", "反馈类型", "反馈内容", "反馈时间", "处理负责人", "处理措施", "处理结果",
-              "客户满意度评分(1-5分)", "跟进日期"]
+# --- register 3 (客户反馈与售后记录表): one row per feedback or after-sales ticket ----------------------------
+
+def _day(moment):
+    from orderloop.core.calendar import SHANGHAI
+
+    return moment.astimezone(SHANGHAI).date().isoformat() if moment else ""
+
+
+def feedback_records(orders_queryset):
+    from orderloop.aftersales.models import Ticket
+
+    return (Ticket.objects.filter(order__in=orders_queryset.values("pk"))
+            .select_related("order", "order__customer", "assignee").order_by("opened_at", "id"))
+
+
+def feedback_row(ticket, user=None) -> list:
+    return [
+        ticket.order.ref, ticket.order.customer.name, ticket.get_ticket_type_display(), ticket.description,
+        _day(ticket.opened_at), str(ticket.assignee) if ticket.assignee else "", ticket.solution, ticket.result,
+        ticket.customer_satisfaction or "", _day(ticket.followed_up_at),
+    ]
 
 
 def feedback_rows(orders_queryset):
     """Register 3 (客户反馈与售后记录表): one row per feedback of the given orders, oldest first."""
-    from orderloop.aftersales.models import Ticket
-    from orderloop.core.calendar import SHANGHAI
-
-    def day(moment):
-        return moment.astimezone(SHANGHAI).date().isoformat() if moment else ""
-
-    tickets = (Ticket.objects.filter(order__in=orders_queryset.values("pk"))
-               .select_related("order", "order__customer", "assignee").order_by("opened_at", "id"))
-    for ticket in tickets:
-        yield [
-            ticket.order.ref, ticket.order.customer.name, ticket.get_ticket_type_display(), ticket.description,
-            day(ticket.opened_at), str(ticket.assignee) if ticket.assignee else "", ticket.solution, ticket.result,
-            ticket.customer_satisfaction or "", day(ticket.followed_up_at),
-        ]
+    for ticket in feedback_records(orders_queryset).iterator(chunk_size=CHUNK):
+        yield feedback_row(ticket)
 
 
-LOGISTICS_TABLE = ["订单编号", "客户名称", "发货批次", "货物", "物流方式", "承运商", "物流单号", "发货时间", "预计送达时间",
-                   "物流预告时间", "签收时间", "签收人"]
+# --- 《物流跟踪表》: one row per consignment ------------------------------------------------------------------
 
-
-def logistics_rows(orders_queryset):
-    """《物流跟踪表》: one row per consignment of the given orders."""
+def logistics_records(orders_queryset):
     from django.db.models import Prefetch
 
-    from orderloop.core.calendar import SHANGHAI
     from orderloop.orders.models import Shipment, ShipmentLine
+
+    return (Shipment.objects.filter(order__in=orders_queryset.values("pk"))
+            .select_related("order", "order__customer")
+            .prefetch_related(Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line")))
+            .order_by("shipped_at", "id"))
+
+
+def logistics_row(shipment, user=None) -> list:
+    from orderloop.core.calendar import SHANGHAI
 
     def when(moment):
         return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if moment else ""
 
-    shipments = (Shipment.objects.filter(order__in=orders_queryset.values("pk"))
-                 .select_related("order", "order__customer")
-                 .prefetch_related(Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line")))
-                 .order_by("shipped_at", "id"))
-    for shipment in shipments:
-        goods = "；".join(f"{item.order_line.product_name} {item.order_line.model} × {item.quantity.normalize():f}"
-                         for item in shipment.lines.all())
-        yield [
-            shipment.order.ref, shipment.order.customer.name, shipment.position, goods, shipment.get_method_display(),
-            shipment.carrier, shipment.tracking_number, when(shipment.shipped_at), shipment.eta.isoformat(),
-            when(shipment.notice_sent_at), when(shipment.received_at), shipment.received_by_name,
-        ]
+    goods = "；".join(f"{item.order_line.product_name} {item.order_line.model} × {item.quantity.normalize():f}"
+                     for item in shipment.lines.all())
+    return [
+        shipment.order.ref, shipment.order.customer.name, shipment.position, goods, shipment.get_method_display(),
+        shipment.carrier, shipment.tracking_number, when(shipment.shipped_at), shipment.eta.isoformat(),
+        when(shipment.notice_sent_at), when(shipment.received_at), shipment.received_by_name,
+    ]
 
 
-def xlsx_bytes(title: str, headers: list[str], rows, *, text_columns=(0,)) -> bytes:
-    """A register as .xlsx: bold frozen header, filter, widths for Chinese text, codes kept as text."""
-    import io
-    import unicodedata
+def logistics_rows(orders_queryset):
+    """《物流跟踪表》: one row per consignment of the given orders."""
+    for shipment in logistics_records(orders_queryset).iterator(chunk_size=CHUNK):
+        yield logistics_row(shipment)
+
+
+@dataclass(frozen=True)
+class Register:
+    title: str                       # marked for translation where the register is declared
+    headers: list
+    records: Callable                # visible orders → queryset of records
+    row: Callable                    # (record, user) → list of cells
+    filename: str                    # quoted for Content-Disposition
+    text_columns: tuple = (0,)       # codes kept as text in Excel (order numbers, phones, tracking numbers)
+    date_columns: tuple = ()
+
+    def rows(self, orders_queryset, user=None):
+        for record in self.records(orders_queryset).iterator(chunk_size=CHUNK):
+            yield self.row(record, user)
+
+
+# --- files -------------------------------------------------------------------------------------------------
+
+def _width(value) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in str(value)) + 2
+
+
+WIDTH_SAMPLE = 200  # the columns are as wide as the header and the first rows need (write-only sets them first)
+
+
+def xlsx_file(title: str, headers: list[str], rows, *, text_columns=(0,), date_columns=()):
+    """A register as .xlsx in a temporary file (rewound), and the number of rows written: bold frozen header,
+    filter, widths for Chinese text, codes kept as text, dates as dates. Rows are streamed into openpyxl's
+    write-only workbook, so memory does not grow with the rows (only with the distinct strings)."""
+    from itertools import chain, islice
 
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    book = Workbook()
-    sheet = book.active
-    sheet.title = title[:31]
-    sheet.append(headers)
-    widths = [sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in h) + 2 for h in headers]
-    for row in rows:
-        sheet.append(row)
+    rows = iter(rows)
+    sample = list(islice(rows, WIDTH_SAMPLE))
+    widths = [_width(h) for h in headers]
+    for row in sample:
         for index, value in enumerate(row):
-            width = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in str(value)) + 2
-            widths[index] = min(60, max(widths[index], width))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for index in text_columns:
-        for (cell,) in sheet.iter_rows(min_row=2, min_col=index + 1, max_col=index + 1):
-            cell.number_format = "@"
+            if isinstance(value, date):
+                value = value.isoformat()
+            widths[index] = min(60, max(widths[index], _width(value if value is not None else "")))
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title[:31])
     for index, width in enumerate(widths, 1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = sheet.dimensions
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    bold = Font(bold=True)
+    header = []
+    for name in headers:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    count = 0
+    for row in chain(sample, rows):
+        row = list(row)
+        for index in text_columns:
+            if row[index] not in (None, ""):
+                cell = WriteOnlyCell(sheet, value=str(row[index]))
+                cell.number_format = "@"
+                row[index] = cell
+        for index in date_columns:
+            if isinstance(row[index], date):
+                cell = WriteOnlyCell(sheet, value=row[index])
+                cell.number_format = "yyyy-mm-dd"
+                row[index] = cell
+        sheet.append(row)
+        count += 1
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{count + 1}"
+    out = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)
+    book.save(out)
+    out.seek(0)
+    return out, count
 
 
-def csv_bytes(headers: list[str], rows) -> bytes:
-    """CSV for Excel and WPS: UTF-8 with a byte order mark, or Chinese turns to 乱码."""
-    import csv
-    import io
+def xlsx_bytes(title: str, headers: list[str], rows, *, text_columns=(0,), date_columns=()) -> bytes:
+    out, _count = xlsx_file(title, headers, rows, text_columns=text_columns, date_columns=date_columns)
+    with out:
+        return out.read()
 
+
+def csv_file(headers: list[str], rows):
+    """CSV for Excel and WPS: UTF-8 with a byte order mark, or Chinese turns to 乱码. In a temporary file
+    (rewound), written a chunk at a time; and the number of rows written."""
+    out = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(headers)
-    writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8-sig")
+    out.write(buffer.getvalue().encode("utf-8-sig"))
+    count = 0
+    for row in rows:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(["" if v is None else v.isoformat() if isinstance(v, date) else v for v in row])
+        out.write(buffer.getvalue().encode("utf-8"))
+        count += 1
+    out.seek(0)
+    return out, count
+
+
+def csv_bytes(headers: list[str], rows) -> bytes:
+    out, _count = csv_file(headers, rows)
+    with out:
+        return out.read()

@@ -39,8 +39,10 @@ from orderloop.orders.labels import AUDIT_OBJECTS, audit_display
 from orderloop.orders.importing import import_template, orders_import
 from orderloop.orders.mail import mail_convert, mail_receive
 from orderloop.orders.models import Channel, FollowUpVisit, IncomingMail, OrderStatus, SalesOrder, ShipmentLine
-from orderloop.orders.registers import (LOGISTICS_TABLE, REGISTER_2, REGISTER_3, csv_bytes, feedback_rows, logistics_rows,
-                                       progress_rows, xlsx_bytes)
+from orderloop.orders.registers import (LOGISTICS_TABLE, REGISTER_1, REGISTER_2, REGISTER_3, Register, csv_file,
+                                       feedback_records, feedback_row, feedback_rows, logistics_records, logistics_row,
+                                       order_line_records, order_line_row, progress_records, progress_row,
+                                       progress_rows, xlsx_file)
 from orderloop.orders.review import possible_duplicates, review_checklist
 from orderloop.orders.rules import director_reasons, percent
 from orderloop.orders.schemas import OrderCreate, OrderPatch
@@ -618,35 +620,58 @@ def order_copy(request, ref):
 
 
 REGISTERS = {
-    # name: (title, headers, rows from visible orders, file name quoted for Content-Disposition, text columns)
-    "progress": (N_("订单跟进进度表"), REGISTER_2, progress_rows, "%E8%AE%A2%E5%8D%95%E8%B7%9F%E8%BF%9B%E8%BF%9B%E5%BA%A6%E8%A1%A8", (0,)),
-    "feedback": (N_("客户反馈与售后记录表"), REGISTER_3, feedback_rows,
-                 "%E5%AE%A2%E6%88%B7%E5%8F%8D%E9%A6%88%E4%B8%8E%E5%94%AE%E5%90%8E%E8%AE%B0%E5%BD%95%E8%A1%A8", (0,)),
-    "logistics": (N_("物流跟踪表"), LOGISTICS_TABLE, logistics_rows, "%E7%89%A9%E6%B5%81%E8%B7%9F%E8%B8%AA%E8%A1%A8", (0, 6)),
+    # name: the register of the orders a user may see (file names quoted for Content-Disposition)
+    "orders": Register(N_("销售订单基本信息表"), REGISTER_1, order_line_records, order_line_row,
+                       "%E9%94%80%E5%94%AE%E8%AE%A2%E5%8D%95%E5%9F%BA%E6%9C%AC%E4%BF%A1%E6%81%AF%E8%A1%A8",
+                       text_columns=(0, 3), date_columns=(4, 12)),
+    "progress": Register(N_("订单跟进进度表"), REGISTER_2, progress_records, progress_row,
+                         "%E8%AE%A2%E5%8D%95%E8%B7%9F%E8%BF%9B%E8%BF%9B%E5%BA%A6%E8%A1%A8"),
+    "feedback": Register(N_("客户反馈与售后记录表"), REGISTER_3, feedback_records, feedback_row,
+                         "%E5%AE%A2%E6%88%B7%E5%8F%8D%E9%A6%88%E4%B8%8E%E5%94%AE%E5%90%8E%E8%AE%B0%E5%BD%95%E8%A1%A8"),
+    "logistics": Register(N_("物流跟踪表"), LOGISTICS_TABLE, logistics_records, logistics_row,
+                          "%E7%89%A9%E6%B5%81%E8%B7%9F%E8%B8%AA%E8%A1%A8", text_columns=(0, 6)),
 }
+REGISTER_PAGE = 100  # rows on screen; the files hold them all
+
+
+def register_export(register: Register, fmt: str, visible, user):
+    """The register of ``visible`` orders as an .xlsx or .csv file in a temporary file (rewound), and its
+    number of rows: streamed from the database a chunk at a time (bench/register.py)."""
+    rows = register.rows(visible, user)
+    if fmt == "xlsx":
+        return xlsx_file(str(register.title), register.headers, rows, text_columns=register.text_columns,
+                         date_columns=register.date_columns)
+    return csv_file(register.headers, rows)
+
+
+CONTENT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                 "csv": "text/csv; charset=utf-8"}
 
 
 @login_required
 def register(request, name, fmt="html"):
-    """A register of the orders the user may see, on screen (printable) or as .xlsx / .csv."""
+    """A register of the orders the user may see, on screen (100 rows a page, printable) or as .xlsx / .csv."""
     if name not in REGISTERS:
         raise Http404(name)
-    title, headers, rows_of, filename, text_columns = REGISTERS[name]
+    reg = REGISTERS[name]
     visible = order_list(user=request.user, q=request.GET.get("q") or None, archived=True)  # registers keep everything
-    rows = list(rows_of(visible))
-    if fmt != "html":
-        download_record(request, what=f"{title}.{fmt}", rows=len(rows))
-    if fmt == "xlsx":
-        response = HttpResponse(xlsx_bytes(str(title), headers, rows, text_columns=text_columns),
-                                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}.xlsx"
+    if fmt in CONTENT_TYPES:
+        out, count = register_export(reg, fmt, visible, request.user)
+        download_record(request, what=f"{reg.title}.{fmt}", rows=count)
+        response = FileResponse(out, content_type=CONTENT_TYPES[fmt])
+        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{reg.filename}.{fmt}"
         return response
-    if fmt == "csv":
-        response = HttpResponse(csv_bytes(headers, rows), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}.csv"
-        return response
-    return render(request, "orders/register.html", {"name": name, "title": _(title), "headers": headers, "rows": rows,
-                                                     "q": request.GET.get("q", "")})
+    page = Paginator(reg.records(visible), REGISTER_PAGE).get_page(request.GET.get("page"))
+    rows = [[cell.isoformat() if isinstance(cell, date) else cell for cell in reg.row(record, request.user)]
+            for record in page.object_list]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "orders/register.html", {
+        "name": name, "title": _(reg.title), "headers": reg.headers, "rows": rows, "page": page,
+        "query": query.urlencode(), "q": request.GET.get("q", ""), "registers": REGISTER_LINKS})
+
+
+REGISTER_LINKS = [(name, reg.title) for name, reg in REGISTERS.items()]
 
 
 @login_required
