@@ -131,7 +131,7 @@ def march(orders, users, product):
 
 
 def test_every_figure_of_a_month_built_by_hand(march, django_assert_num_queries):
-    with clock.frozen_at(at(date(2025, 4, 2), 10)), django_assert_num_queries(7):  # however many orders
+    with clock.frozen_at(at(date(2025, 4, 2), 10)), django_assert_num_queries(6):  # however many orders
         figures = review_figures(MARCH)
 
     assert figures["month"] == "2025-03"
@@ -179,6 +179,29 @@ def test_every_figure_of_a_month_built_by_hand(march, django_assert_num_queries)
         {"product": "服务器A型", "model": "S-001", "orders": 10, "quantity": "100", "amount": "500000.00"},
         {"product": "交换机B型", "model": "W-200", "orders": 1, "quantity": "2", "amount": "10000.00"},
     ]
+
+
+def test_the_figures_take_as_many_queries_for_one_order_as_for_ten(orders, users, django_assert_num_queries):
+    with django_assert_num_queries(6):
+        assert review_figures(MARCH)["delivery"]["delivered"] == 0
+    deliver(orders, users, PLANS[0])
+    with django_assert_num_queries(6):
+        assert review_figures(MARCH)["delivery"]["delivered"] == 1
+    for plan in PLANS[1:]:
+        deliver(orders, users, plan)
+    with django_assert_num_queries(6):
+        figures = review_figures(MARCH)
+    assert figures["delivery"]["delivered"] == 10 and figures["phases"][3]["orders"] == 10
+
+
+def test_the_month_is_a_month_in_shanghai(march):
+    first, second = march["delivered"][:2]
+    SalesOrder.objects.filter(pk=first.pk).update(delivered_at=at(date(2025, 4, 1), 7))  # 2025-03-31 23:00 UTC
+    figures = review_figures(MARCH)
+    assert figures["delivery"]["delivered"] == 9 and {row["orders"] for row in figures["phases"]} == {9}
+    SalesOrder.objects.filter(pk=second.pk).update(delivered_at=at(date(2025, 3, 1), 0, 30))  # 2025-02-28 16:30 UTC
+    figures = review_figures(MARCH)
+    assert figures["delivery"]["delivered"] == 9 and {row["orders"] for row in figures["phases"]} == {9}
 
 
 def test_an_order_without_any_delivery_date_is_left_out_of_the_rate(orders, users):

@@ -28,12 +28,14 @@ A month is a calendar month in Asia/Shanghai. Definitions:
 Amounts are strings with two decimals, rates and days are numbers with one decimal (None when there is
 nothing to divide by); rounding is half up.
 """
-import statistics
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, F, Q
+from django.db import connection
+from django.db.models import Count, F, Min, Q, Sum
+from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
@@ -67,61 +69,67 @@ def month_bounds(month: date) -> tuple[datetime, datetime]:
 
 
 def review_figures(month: date) -> dict:
-    """All figures of the month's review, JSON-serialisable (see the module docstring for what each means)."""
+    """All figures of the month's review, JSON-serialisable (see the module docstring for what each means).
+
+    Six queries, each aggregating in the database, whatever the number of orders: the month's orders grouped by
+    owner and customer (every count and amount, summed up here), the order lines by product, the time in each
+    phase (only the ranks the median and 90th percentile need), tickets, risks and deadlines by type."""
     first = month.replace(day=1)
     start, end = month_bounds(first)
 
-    ordered_in_month = SalesOrder.objects.filter(order_date__gte=start.date(), order_date__lt=end.date())
-    delivered_in_month = SalesOrder.objects.filter(delivered_at__gte=start, delivered_at__lt=end)
-    people = ("owner_id", "owner__display_name", "owner__username", "customer_id", "customer__name")
-    month_orders = list(ordered_in_month.values("id", "status", "total_amount", *people))
-    counted = [o for o in month_orders if o["status"] not in NOT_COUNTED]
-    delivered = list(delivered_in_month.values("id", "delivered_at", "promised_date", "requested_date", "visit__satisfaction",
-                                               *people))
-    for order in delivered:
-        order["on_time"] = _on_time(order)
-    lines = list(OrderLine.objects.filter(order__in=ordered_in_month.exclude(status__in=NOT_COUNTED).values("pk"))
-                 .values("order_id", "product_id", "product_name", "model", "quantity", "amount"))
-    events = list(OrderEvent.objects.filter(order__in=delivered_in_month.values("pk"))
-                  .exclude(to_status=F("from_status"))
-                  .order_by("order_id", "occurred_at", "id").values("order_id", "to_status", "occurred_at"))
+    groups = _order_groups(start, end)
+    counts = defaultdict(int)
+    for group in groups:
+        for key, value in group.items():
+            if not key.endswith("_id") and not key.startswith(("owner__", "customer__")):
+                counts[key] += value or 0
     tickets = dict(Ticket.objects.filter(opened_at__gte=start, opened_at__lt=end).order_by()  # no ordering in GROUP BY
                    .values("ticket_type").annotate(n=Count("id")).values_list("ticket_type", "n"))
     risks = dict(Risk.objects.filter(raised_at__gte=start, raised_at__lt=end).order_by()
                  .values("risk_type").annotate(n=Count("id")).values_list("risk_type", "n"))
-    timers = list(OrderTimer.objects.filter(due_at__gte=start, due_at__lt=end)
-                  .filter(Q(met_at__isnull=False) | Q(breached_at__isnull=False))
-                  .values("kind", "due_at", "met_at", "breached_at"))
 
-    phases = _phases(events)
+    phases = _phases(start, end)
     return {
         "month": first.strftime("%Y-%m"),
         "computed_at": clock.now().astimezone(SHANGHAI).isoformat(timespec="seconds"),
         "orders": {
-            "count": len(counted),
-            "amount": _money(sum((o["total_amount"] for o in counted), Decimal("0"))),
-            "rejected": sum(1 for o in month_orders if o["status"] == S.REJECTED),
-            "cancelled": sum(1 for o in month_orders if o["status"] == S.CANCELLED),
+            "count": counts["orders"],
+            "amount": _money(counts["amount"]),
+            "rejected": counts["rejected"],
+            "cancelled": counts["cancelled"],
         },
-        "delivery": _delivery(delivered),
-        "satisfaction": _satisfaction([o["visit__satisfaction"] for o in delivered if o["visit__satisfaction"]]),
+        "delivery": _delivery(counts),
+        "satisfaction": _satisfaction(counts),
         "tickets": _counts(tickets, TicketType),
-        "deadlines": _deadlines(timers),
+        "deadlines": _deadlines(start, end),
         "phases": phases,
         "bottleneck": _bottleneck(phases),
         "delay_reasons": _counts(risks, RiskType),
-        "by_owner": _breakdown(counted, delivered, "owner_id", lambda o: o["owner__display_name"] or o["owner__username"]),
-        "by_customer": _breakdown(counted, delivered, "customer_id", lambda o: o["customer__name"]),
-        "by_product": _by_product(lines),
+        "by_owner": _breakdown(groups, "owner_id", lambda g: g["owner__display_name"] or g["owner__username"]),
+        "by_customer": _breakdown(groups, "customer_id", lambda g: g["customer__name"]),
+        "by_product": _by_product(start, end),
     }
 
 
-def _on_time(order) -> bool | None:
-    """On or before the promised date (else the requested one); None without either."""
-    due = order["promised_date"] or order["requested_date"]
-    if due is None:
-        return None
-    return order["delivered_at"].astimezone(SHANGHAI).date() <= due
+def _order_groups(start: datetime, end: datetime) -> list[dict]:
+    """The orders taken or delivered in the month, counted per (owner, customer): one row per pair."""
+    ordered = Q(order_date__gte=start.date(), order_date__lt=end.date())
+    counted = ordered & ~Q(status__in=NOT_COUNTED)
+    delivered = Q(delivered_at__gte=start, delivered_at__lt=end)
+    due = Coalesce("promised_date", "requested_date")
+    dated = delivered & (Q(promised_date__isnull=False) | Q(requested_date__isnull=False))
+    on_time = dated & Q(LessThanOrEqual(TruncDate("delivered_at", tzinfo=SHANGHAI), due))
+    rated = delivered & Q(visit__satisfaction__gt=0)  # a score of 0 (none) is not a rating
+    return list(
+        SalesOrder.objects.filter(ordered | delivered).order_by()
+        .values("owner_id", "owner__display_name", "owner__username", "customer_id", "customer__name")
+        .annotate(orders=Count("id", filter=counted), amount=Sum("total_amount", filter=counted),
+                  rejected=Count("id", filter=ordered & Q(status=S.REJECTED)),
+                  cancelled=Count("id", filter=ordered & Q(status=S.CANCELLED)),
+                  delivered=Count("id", filter=delivered), dated=Count("id", filter=dated),
+                  on_time=Count("id", filter=on_time), rated=Count("id", filter=rated),
+                  score_sum=Sum("visit__satisfaction", filter=rated),
+                  **{f"score_{score}": Count("id", filter=delivered & Q(visit__satisfaction=score)) for score in SCORES}))
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -138,18 +146,18 @@ def _money(value) -> str:
     return str(Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
-def _delivery(delivered: list[dict]) -> dict:
-    on_time = sum(1 for o in delivered if o["on_time"] is True)
-    late = sum(1 for o in delivered if o["on_time"] is False)
-    return {"delivered": len(delivered), "on_time": on_time, "late": late,
-            "no_date": sum(1 for o in delivered if o["on_time"] is None), "on_time_rate": _rate(on_time, on_time + late)}
+def _delivery(counts: dict) -> dict:
+    on_time, late = counts["on_time"], counts["dated"] - counts["on_time"]
+    return {"delivered": counts["delivered"], "on_time": on_time, "late": late,
+            "no_date": counts["delivered"] - counts["dated"], "on_time_rate": _rate(on_time, on_time + late)}
 
 
-def _satisfaction(scores: list[int]) -> dict:
+def _satisfaction(counts: dict) -> dict:
+    rated = counts["rated"]
     return {
-        "rated": len(scores),
-        "average": _one_decimal(Decimal(sum(scores)) / len(scores)) if scores else None,
-        "distribution": [{"score": score, "count": scores.count(score)} for score in SCORES],
+        "rated": rated,
+        "average": _one_decimal(Decimal(counts["score_sum"]) / rated) if rated else None,
+        "distribution": [{"score": score, "count": counts[f"score_{score}"]} for score in SCORES],
     }
 
 
@@ -165,40 +173,84 @@ def _label(choices, code: str) -> str:
     return str(choices(code).label) if code in choices.values else code
 
 
-def _deadlines(timers: list[dict]) -> list[dict]:
-    tally = defaultdict(lambda: [0, 0])
-    for timer in timers:
-        on_time = timer["breached_at"] is None and timer["met_at"] is not None and timer["met_at"] <= timer["due_at"]
-        tally[timer["kind"]][0 if on_time else 1] += 1
+def _deadlines(start: datetime, end: datetime) -> list[dict]:
+    met = Q(breached_at__isnull=True, met_at__isnull=False, met_at__lte=F("due_at"))
+    tally = {row["kind"]: (row["on_time"], row["total"] - row["on_time"]) for row in
+             OrderTimer.objects.filter(due_at__gte=start, due_at__lt=end)
+             .filter(Q(met_at__isnull=False) | Q(breached_at__isnull=False)).order_by()
+             .values("kind").annotate(on_time=Count("id", filter=met), total=Count("id"))}
     return [{"kind": kind, "label": _label(TimerKind, kind), "on_time": tally[kind][0], "breached": tally[kind][1],
              "rate": _rate(tally[kind][0], sum(tally[kind]))}
             for kind in TimerKind.values if kind in tally]
 
 
-def _phases(events: list[dict]) -> list[dict]:
-    """Median and 90th percentile of the days each order spent in each phase."""
-    per_order: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    previous = None
-    for event in events:  # ordered by order, then time
-        if previous is not None and previous["order_id"] == event["order_id"]:
-            phase = PHASE_OF_STATUS.get(previous["to_status"])
-            if phase:
-                per_order[event["order_id"]][phase] += (event["occurred_at"] - previous["occurred_at"]).total_seconds()
-        previous = event
+# The seconds between two datetime columns, exactly (whole seconds plus the stored fraction on SQLite).
+SECONDS_BETWEEN = {
+    "postgresql": "EXTRACT(EPOCH FROM ({later} - {earlier}))",
+    "sqlite": "(CAST(strftime('%%s', {later}) AS INTEGER) - CAST(strftime('%%s', {earlier}) AS INTEGER)"
+              " + (CAST(substr({later}, 20) AS REAL) - CAST(substr({earlier}, 20) AS REAL)))",
+}
+PHASE_SQL = """
+SELECT phase, n, rn, seconds FROM (
+  SELECT phase, seconds, ROW_NUMBER() OVER (PARTITION BY phase ORDER BY seconds) - 1 AS rn,
+         COUNT(*) OVER (PARTITION BY phase) AS n
+  FROM (
+    SELECT {phase} AS phase, SUM({seconds}) AS seconds
+    FROM (
+      SELECT e.order_id, e.to_status, e.occurred_at,
+             LEAD(e.occurred_at) OVER (PARTITION BY e.order_id ORDER BY e.occurred_at, e.id) AS left_at
+      FROM {event} e JOIN {order} o ON o.id = e.order_id
+      WHERE o.delivered_at >= %s AND o.delivered_at < %s AND e.to_status <> e.from_status
+    ) visits
+    WHERE left_at IS NOT NULL AND to_status IN ({statuses})
+    GROUP BY 1, order_id
+  ) per_order
+) ranked
+WHERE rn IN (n / 2 - 1, n / 2, (n - 1) * 9 / 10, (n - 1) * 9 / 10 + 1)
+"""
+
+
+def _phases(start: datetime, end: datetime) -> list[dict]:
+    """Median and 90th percentile of the days each order delivered in the month spent in each phase.
+
+    The database sums each order's time per phase (the time in a status runs until the next status-changing
+    event) and returns, per phase, how many orders and the sums at the ranks the two percentiles need; the
+    interpolation is done here as statistics.median and _percentile do it on the whole sorted list."""
+    statuses = list(PHASE_OF_STATUS)
+    quote = connection.ops.quote_name
+    sql = PHASE_SQL.format(
+        phase="CASE to_status " + " ".join(f"WHEN '{status}' THEN '{PHASE_OF_STATUS[status]}'" for status in statuses) + " END",
+        seconds=SECONDS_BETWEEN[connection.vendor].format(later="left_at", earlier="occurred_at"),
+        event=quote(OrderEvent._meta.db_table), order=quote(SalesOrder._meta.db_table),
+        statuses=", ".join(f"'{status}'" for status in statuses))
+    sizes: dict[str, int] = {}
+    ranked: dict[str, dict[int, float]] = defaultdict(dict)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [connection.ops.adapt_datetimefield_value(start), connection.ops.adapt_datetimefield_value(end)])
+        for phase, n, rank, seconds in cursor.fetchall():
+            sizes[phase] = n
+            ranked[phase][rank] = float(seconds) / DAY
     rows = []
     for code, label, _statuses in PHASES:
-        days = sorted(spent[code] / DAY for spent in per_order.values() if code in spent)
-        rows.append({"phase": code, "label": _(label), "orders": len(days),
-                     "median_days": _one_decimal(statistics.median(days)) if days else None,
-                     "p90_days": _one_decimal(_percentile(days, 0.9)) if days else None})
+        n, days = sizes.get(code, 0), ranked.get(code, {})
+        rows.append({"phase": code, "label": _(label), "orders": n,
+                     "median_days": _one_decimal(_median(days, n)) if n else None,
+                     "p90_days": _one_decimal(_percentile(days, n, 0.9)) if n else None})
     return rows
 
 
-def _percentile(ordered: list[float], share: float) -> float:
-    """Linear interpolation between the closest ranks (numpy's default)."""
-    position = (len(ordered) - 1) * share
+def _median(ordered: dict[int, float], n: int) -> float:
+    """statistics.median of n sorted values, given the ones at the middle ranks."""
+    if n % 2:
+        return ordered[n // 2]
+    return (ordered[n // 2 - 1] + ordered[n // 2]) / 2
+
+
+def _percentile(ordered: dict[int, float], n: int, share: float) -> float:
+    """Linear interpolation between the closest ranks (numpy's default), given the values at those ranks."""
+    position = (n - 1) * share
     low = int(position)
-    high = min(low + 1, len(ordered) - 1)
+    high = min(low + 1, n - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
@@ -210,23 +262,18 @@ def _bottleneck(phases: list[dict]) -> dict | None:
     return {key: slowest[key] for key in ("phase", "label", "median_days", "p90_days")}
 
 
-def _breakdown(counted: list[dict], delivered: list[dict], key: str, name) -> list[dict]:
+def _breakdown(groups: list[dict], key: str, name) -> list[dict]:
     rows: dict[int, dict] = {}
-
-    def row(order):
-        return rows.setdefault(order[key], {"name": name(order), "orders": 0, "amount": Decimal("0"), "delivered": 0,
-                                            "on_time": 0, "_dated": 0})
-
-    for order in counted:
-        entry = row(order)
-        entry["orders"] += 1
-        entry["amount"] += order["total_amount"]
-    for order in delivered:
-        entry = row(order)
-        entry["delivered"] += 1
-        if order["on_time"] is not None:
-            entry["_dated"] += 1
-            entry["on_time"] += 1 if order["on_time"] else 0
+    for group in groups:
+        if not group["orders"] and not group["delivered"]:  # only rejected or cancelled orders
+            continue
+        entry = rows.setdefault(group[key], {"name": name(group), "orders": 0, "amount": Decimal("0"), "delivered": 0,
+                                             "on_time": 0, "_dated": 0})
+        entry["orders"] += group["orders"]
+        entry["amount"] += group["amount"] or 0
+        entry["delivered"] += group["delivered"]
+        entry["on_time"] += group["on_time"]
+        entry["_dated"] += group["dated"]
     result = []
     for entry in sorted(rows.values(), key=lambda e: (-e["amount"], -e["delivered"], e["name"])):
         dated = entry.pop("_dated")
@@ -234,19 +281,16 @@ def _breakdown(counted: list[dict], delivered: list[dict], key: str, name) -> li
     return result
 
 
-def _by_product(lines: list[dict]) -> list[dict]:
-    rows: dict[int, dict] = {}
-    for line in lines:
-        entry = rows.setdefault(line["product_id"], {"product": line["product_name"], "model": line["model"],
-                                                     "_orders": set(), "quantity": Decimal("0"), "amount": Decimal("0")})
-        entry["_orders"].add(line["order_id"])
-        entry["quantity"] += line["quantity"]
-        entry["amount"] += line["amount"]
+def _by_product(start: datetime, end: datetime) -> list[dict]:
+    lines = (OrderLine.objects.filter(order__order_date__gte=start.date(), order__order_date__lt=end.date())
+             .exclude(order__status__in=NOT_COUNTED).order_by()
+             .values("product_id").annotate(product=Min("product_name"), model=Min("model"),
+                                            orders=Count("order_id", distinct=True),
+                                            quantity=Sum("quantity"), amount=Sum("amount")))
     result = []
-    for entry in sorted(rows.values(), key=lambda e: (-e["amount"], e["product"], e["model"])):
-        orders = entry.pop("_orders")
-        result.append({**entry, "orders": len(orders), "quantity": f"{entry['quantity'].normalize():f}",
-                       "amount": _money(entry["amount"])})
+    for entry in sorted(lines, key=lambda e: (-e["amount"], e["product"], e["model"])):
+        result.append({"product": entry["product"], "model": entry["model"], "quantity": f"{entry['quantity'].normalize():f}",
+                       "amount": _money(entry["amount"]), "orders": entry["orders"]})
     return result
 
 
