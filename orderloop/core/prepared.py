@@ -7,7 +7,7 @@ database takes to answer. ``PreparedQuery`` makes the QuerySet once per database
 the parameter, keeps the compiled SQL, and on each run puts the value where the marker was, executes it through
 Django's cursor (so it is logged, traced and counted like any query) and turns the rows into model instances as
 ``QuerySet`` iteration does (``ModelIterable``): from_db, the converters of the fields, ``select_related``
-instances. Only plain model querysets qualify: no annotations, no prefetching, no known related objects.
+instances and annotations. Model querysets without prefetching or known related objects qualify.
 """
 from collections.abc import Callable
 
@@ -24,8 +24,7 @@ class _Compiled:
         compiler = queryset.query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
         positions = [i for i, value in enumerate(params) if value == MARKER]
-        if len(positions) != 1 or compiler.annotation_col_map or queryset._known_related_objects \
-                or queryset._prefetch_related_lookups:
+        if len(positions) != 1 or queryset._known_related_objects or queryset._prefetch_related_lookups:
             raise ValueError(f"not a query PreparedQuery can run: {sql}")
         self.sql, self.params, self.position = sql, list(params), positions[0]
         self.for_update = bool(queryset.query.select_for_update)
@@ -35,6 +34,7 @@ class _Compiled:
         self.start, self.end = fields[0], fields[-1] + 1
         self.init_list = [f[0].target.attname for f in select[self.start:self.end]]
         self.related_populators = get_related_populators(klass_info, select, alias)
+        self.annotations = list((compiler.annotation_col_map or {}).items())
         self.converters = compiler.get_converters([s[0] for s in select[0:compiler.col_count]])
         self.compiler = compiler
 
@@ -69,5 +69,7 @@ class PreparedQuery:
             obj = compiled.model.from_db(using, compiled.init_list, row[compiled.start:compiled.end])
             for populator in compiled.related_populators:
                 populator.populate(row, obj)
+            for name, position in compiled.annotations:
+                setattr(obj, name, row[position])
             objects.append(obj)
         return objects

@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from django.db import transaction
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 from pydantic import BaseModel, ValidationError
 
+from orderloop.accounts.models import User
 from orderloop.accounts.roles import ALL_ROLES
 from orderloop.accounts.roles import Role as R
 from orderloop.core import clock
@@ -277,20 +279,37 @@ def parse_payload(action_name: str, data) -> BaseModel:
 def _visible_at_a_glance(order, user) -> bool:
     """True when the loaded order alone shows that ``user`` may see it: the conditions of
     ``access.visible_orders_q`` that need no other row (a director or admin; the person who entered or owns the
-    order or its customer; a department while the order is in its stages). False means "ask the database"."""
+    order or its customer; a sales assistant of the team of the person who entered or owns it; the manager of
+    that team; a department while the order is in its stages), with the teams read with the locked order.
+    False means "ask the database"."""
     roles = user.roles
     if roles & {R.SALES_DIRECTOR, R.ADMIN}:
         return True
     if roles & {R.SALES_ASSISTANT, R.ACCOUNT_MANAGER, R.SALES_MANAGER} and user.pk in (
             order.entered_by_id, order.owner_id, order.customer.owner_id):
         return True
+    teams = getattr(order, "owner_team_id", None), getattr(order, "entered_by_team_id", None)
+    if R.SALES_ASSISTANT in roles and user.team_id and user.team_id in teams:
+        return True
+    managers = getattr(order, "owner_team_manager_id", None), getattr(order, "entered_by_team_manager_id", None)
+    if R.SALES_MANAGER in roles and user.pk in managers:
+        return True
     return any(role in roles and order.status in states for role, states in STAGE_VISIBILITY.items())
 
 
+def _locked_order(pk) -> QuerySet:
+    """The order, locked, with its customer and the teams (and their managers) of the people who own it and
+    entered it, for ``_visible_at_a_glance``."""
+    owner, entered_by = User.objects.filter(pk=OuterRef("owner_id")), User.objects.filter(pk=OuterRef("entered_by_id"))
+    return (SalesOrder.objects.select_for_update().select_related("customer").filter(pk=pk).order_by()
+            .annotate(owner_team_id=Subquery(owner.values("team_id")),
+                      owner_team_manager_id=Subquery(owner.values("team__manager_id")),
+                      entered_by_team_id=Subquery(entered_by.values("team_id")),
+                      entered_by_team_manager_id=Subquery(entered_by.values("team__manager_id"))))
+
+
 # The locked order with its customer, and its lines: read at the start of every action, compiled once.
-_LOCKED_ORDER = PreparedQuery(
-    SalesOrder, lambda pk: SalesOrder.objects.select_for_update().select_related("customer").filter(pk=pk).order_by(),
-    for_write=True, prep=SalesOrder._meta.pk.get_prep_value)
+_LOCKED_ORDER = PreparedQuery(SalesOrder, _locked_order, for_write=True, prep=SalesOrder._meta.pk.get_prep_value)
 _ORDER_LINES = PreparedQuery(OrderLine, lambda order_id: OrderLine.objects.filter(order_id=order_id))
 
 
