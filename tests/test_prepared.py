@@ -35,3 +35,22 @@ def test_the_instances_are_those_of_the_queryset(orders):
 def test_a_query_it_cannot_run_is_refused(orders):
     with pytest.raises(ValueError):
         PreparedQuery(SalesOrder, lambda pk: SalesOrder.objects.filter(pk=pk).prefetch_related("lines")).all(1)
+
+
+def test_insert_saves_what_save_saves(orders, users):
+    from orderloop.core.models import AuditEntry
+    from orderloop.core.prepared import insert
+    from orderloop.orders.models import OrderEvent
+
+    order = orders.received()
+    with CaptureQueriesContext(connection) as ctx:
+        event = insert(OrderEvent(order=order, type="noted", actor=users["sales_assistant"], occurred_at=order.created_at,
+                                  from_status="received", to_status="received", payload={"说明": "备注", "n": [1, 2]}))
+    assert len(ctx) == 1 and event.pk and not event._state.adding
+    stored = OrderEvent.objects.get(pk=event.pk)
+    assert values(stored) == values(event)
+    entry = insert(AuditEntry(occurred_at=order.created_at, actor=None, object_type="x", object_id="1", operation="y",
+                              changes={"a": [1, 2]}))
+    assert values(AuditEntry.objects.get(pk=entry.pk)) == values(entry)
+    with pytest.raises(PermissionError):  # an entry already saved goes through save(): append-only
+        insert(entry)

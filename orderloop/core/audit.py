@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from orderloop.core import clock
 from orderloop.core.models import AuditEntry
+from orderloop.core.prepared import insert
 
 
 def _plain(value):
@@ -35,7 +36,7 @@ def diff(before: dict, after: dict) -> dict:
 def audit_record(*, actor, obj, operation: str, changes: dict, object_type: str | None = None) -> AuditEntry | None:
     if not changes:
         return None
-    return AuditEntry.objects.create(
+    return insert(AuditEntry(
         occurred_at=clock.now(),
         actor=actor,
         object_type=object_type or obj._meta.label_lower,
@@ -43,7 +44,7 @@ def audit_record(*, actor, obj, operation: str, changes: dict, object_type: str 
         object_repr=str(obj)[:200],
         operation=operation,
         changes=changes,
-    )
+    ))
 
 
 def download_record(request, *, what: str, object_type: str = "export", object_id="", object_repr: str = "",

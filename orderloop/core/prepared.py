@@ -12,8 +12,9 @@ instances and annotations. Model querysets without prefetching or known related 
 from collections.abc import Callable
 
 from django.db import connections, router
-from django.db.models import QuerySet
+from django.db.models import NOT_PROVIDED, QuerySet
 from django.db.models.query import get_related_populators
+from django.db.models.signals import post_save, pre_save
 from django.db.transaction import TransactionManagementError
 
 MARKER = 7_919_000_000_000_017  # never an id: it only marks where the parameter goes
@@ -73,3 +74,46 @@ class PreparedQuery:
                 setattr(obj, name, row[position])
             objects.append(obj)
         return objects
+
+
+# --- inserts ------------------------------------------------------------------------------------
+
+_INSERTS: dict[tuple, tuple] = {}
+
+
+def insert(obj):
+    """Save the new ``obj`` as ``obj.save()`` would (every concrete field but the automatic id, the fields'
+    ``pre_save`` and database preparation, the id read back), with the INSERT written once per model and database
+    instead of being built by the ORM each time. Models with save signals listened to, or objects that already
+    have an id, are saved by ``save()``."""
+    model = type(obj)
+    if obj.pk is not None or pre_save.has_listeners(model) or post_save.has_listeners(model):
+        obj.save(force_insert=True)
+        return obj
+    using = router.db_for_write(model, instance=obj)
+    connection = connections[using]
+    entry = _INSERTS.get((model, using))
+    if entry is None:
+        meta, qn = model._meta, connection.ops.quote_name
+        fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field and not f.generated]
+        returning = connection.features.can_return_columns_from_insert
+        sql = (f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+               f"VALUES ({', '.join(['%s'] * len(fields))})")
+        if returning:
+            sql += f" RETURNING {qn(meta.db_table)}.{qn(meta.pk.column)}"
+        plain = all(f.db_default is NOT_PROVIDED for f in fields) and meta.auto_field is not None
+        entry = _INSERTS[(model, using)] = (sql, fields, returning, plain)
+    sql, fields, returning, plain = entry
+    if not plain:  # database defaults, no automatic id: the ORM knows how
+        obj.save(force_insert=True)
+        return obj
+    values = [f.get_db_prep_save(f.pre_save(obj, True), connection=connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        if returning:
+            pk = cursor.fetchone()[0]
+        else:
+            pk = connection.ops.last_insert_id(cursor, model._meta.db_table, model._meta.pk.column)
+    obj.pk = pk
+    obj._state.adding, obj._state.db = False, using
+    return obj

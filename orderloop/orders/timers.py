@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from orderloop.core import clock
 from orderloop.core.calendar import SHANGHAI, BusinessCalendar
+from orderloop.core.prepared import insert
 from orderloop.notifications.services import notify
 from orderloop.orders.models import OrderEvent, OrderTimer, TimerKind, TimerState
 from orderloop.orders.models import OrderStatus as S
@@ -110,9 +111,9 @@ def timers_after_action(*, order, action: str, source: str, event_payload: dict,
             due, shipment_id = _logistics_due(event_payload["eta"], now), event_payload["shipment_id"]
         else:
             due = _due(rule.kind, now, calendar)
-        started.append(OrderTimer.objects.create(
+        started.append(insert(OrderTimer(
             order=order, kind=rule.kind, started_at=now, due_at=due, escalate_to=rule.escalate_to,
-            estimated=bool(calendar.estimated_days), shipment_id=shipment_id))
+            estimated=bool(calendar.estimated_days), shipment_id=shipment_id)))
     if action == "raise_risk":  # told at once (orders.notices): the deadline is met when it is raised
         started.append(OrderTimer.objects.create(order=order, kind=TimerKind.RISK, started_at=now, due_at=now, met_at=now,
                                                  state=TimerState.MET, escalate_to="sales_manager"))

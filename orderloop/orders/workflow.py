@@ -22,7 +22,7 @@ from orderloop.core import clock
 from orderloop.core.calendar import SHANGHAI
 from orderloop.core.audit import audit_record, diff, snapshot
 from orderloop.core.exceptions import DomainError, InvalidInput, InvalidTransition, NotAllowed, NotFound, StaleVersion
-from orderloop.core.prepared import PreparedQuery
+from orderloop.core.prepared import PreparedQuery, insert
 from orderloop.core.validation import pydantic_errors
 from orderloop.orders import actions
 from orderloop.orders import payloads as p
@@ -380,10 +380,10 @@ def perform_action(*, order_id: int, action_name: str, actor, data) -> OrderEven
         order.version += 1
         order.updated_at = now
         order.save(update_fields=_changed_columns(order, loaded))
-        event = OrderEvent.objects.create(
+        event = insert(OrderEvent(
             order=order, type=action.event_type, actor=actor, occurred_at=now,
             from_status=source, to_status=order.status, payload=event_payload,
-        )
+        ))
         started = timers_after_action(order=order, action=action_name, source=source, event_payload=event_payload, now=now)
         if delivered:
             follow_up_timer = next((t for t in reversed(started) if t.kind == TimerKind.FOLLOW_UP), None)
