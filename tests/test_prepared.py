@@ -54,3 +54,20 @@ def test_insert_saves_what_save_saves(orders, users):
     assert values(AuditEntry.objects.get(pk=entry.pk)) == values(entry)
     with pytest.raises(PermissionError):  # an entry already saved goes through save(): append-only
         insert(entry)
+
+
+def test_update_writes_the_fields_named_and_refuses_a_missing_row(orders, users):
+    from django.db import DatabaseError
+
+    from orderloop.core.prepared import update
+
+    order = orders.received()
+    order.remarks, order.contact_name, order.version = "改过的备注", "王*", order.version + 1
+    with CaptureQueriesContext(connection) as ctx:
+        update(order, ["remarks", "version"])
+    assert len(ctx) == 1
+    stored = SalesOrder.objects.get(pk=order.pk)
+    assert (stored.remarks, stored.version, stored.contact_name) == ("改过的备注", order.version, "李*")
+    order.pk = 10**9
+    with pytest.raises(DatabaseError):
+        update(order, ["remarks"])

@@ -11,7 +11,7 @@ instances and annotations. Model querysets without prefetching or known related 
 """
 from collections.abc import Callable
 
-from django.db import connections, router
+from django.db import DatabaseError, connections, router
 from django.db.models import NOT_PROVIDED, QuerySet
 from django.db.models.query import get_related_populators
 from django.db.models.signals import post_save, pre_save
@@ -117,3 +117,35 @@ def insert(obj):
     obj.pk = pk
     obj._state.adding, obj._state.db = False, using
     return obj
+
+
+_UPDATES: dict[tuple, tuple] = {}
+
+
+def update(obj, fields: list[str]) -> None:
+    """``obj.save(update_fields=fields)``, with the UPDATE written once per model, fields and database instead of
+    being built by the ORM each time; like save(), an UPDATE that finds no row is an error. Models with save
+    signals listened to are saved by ``save()``."""
+    model = type(obj)
+    if not fields or pre_save.has_listeners(model) or post_save.has_listeners(model):
+        obj.save(update_fields=fields)
+        return
+    using = obj._state.db or router.db_for_write(model, instance=obj)
+    connection = connections[using]
+    key = (model, tuple(fields), using)
+    entry = _UPDATES.get(key)
+    if entry is None:
+        meta, qn = model._meta, connection.ops.quote_name
+        columns = [meta.get_field(name) for name in fields]
+        if any(not f.concrete or f.primary_key for f in columns):
+            raise ValueError(f"not fields update() can write: {fields}")
+        sql = (f"UPDATE {qn(meta.db_table)} SET {', '.join(f'{qn(f.column)} = %s' for f in columns)} "
+               f"WHERE {qn(meta.db_table)}.{qn(meta.pk.column)} = %s")
+        entry = _UPDATES[key] = (sql, columns)
+    sql, columns = entry
+    values = [f.get_db_prep_save(f.pre_save(obj, False), connection=connection) for f in columns]
+    values.append(model._meta.pk.get_db_prep_value(obj.pk, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        if cursor.rowcount == 0:
+            raise DatabaseError("Save with update_fields did not affect any rows.")

@@ -22,7 +22,7 @@ from orderloop.core import clock
 from orderloop.core.calendar import SHANGHAI
 from orderloop.core.audit import audit_record, diff, snapshot
 from orderloop.core.exceptions import DomainError, InvalidInput, InvalidTransition, NotAllowed, NotFound, StaleVersion
-from orderloop.core.prepared import PreparedQuery, insert
+from orderloop.core.prepared import PreparedQuery, insert, update
 from orderloop.core.validation import pydantic_errors
 from orderloop.orders import actions
 from orderloop.orders import payloads as p
@@ -379,7 +379,7 @@ def perform_action(*, order_id: int, action_name: str, actor, data) -> OrderEven
             order.delivered_at = now
         order.version += 1
         order.updated_at = now
-        order.save(update_fields=_changed_columns(order, loaded))
+        update(order, _changed_columns(order, loaded))
         event = insert(OrderEvent(
             order=order, type=action.event_type, actor=actor, occurred_at=now,
             from_status=source, to_status=order.status, payload=event_payload,
