@@ -13,6 +13,7 @@ from orderloop.accounts.roles import Role
 from orderloop.core import clock
 from orderloop.core.audit import audit_record, diff
 from orderloop.core.models import AuditEntry
+from orderloop.core.prepared import insert
 from orderloop.core.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound, StaleVersion
 from orderloop.masterdata.services import customers_visible_to
 from orderloop.masterdata.models import Customer
@@ -79,13 +80,13 @@ def order_receive(*, actor, data: OrderCreate, owner=None, attachments=()) -> Sa
             for index, line in enumerate(data.lines)
         ]
         order.total_amount = sum((line.amount for line in lines), Decimal("0.00"))  # one INSERT, no UPDATE after
-        order.save()
+        insert(order)
         OrderLine.objects.bulk_create(lines)
         for kind, filename, content_type, content in attachments:
             attachment_store(order=order, kind=kind, filename=filename, content_type=content_type, content=content,
                              actor=actor, now=now)
-        OrderEvent.objects.create(order=order, type="received", actor=actor, occurred_at=now, to_status=order.status,
-                                  payload={"intake_channel": order.channel, "total_amount": str(order.total_amount)})
+        insert(OrderEvent(order=order, type="received", actor=actor, occurred_at=now, to_status=order.status,
+                          payload={"intake_channel": order.channel, "total_amount": str(order.total_amount)}))
         audit_record(actor=actor, obj=order, operation="received", changes=diff({}, order_state(order)),
                      object_type="orders.salesorder")
     return order

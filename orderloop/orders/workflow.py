@@ -315,7 +315,12 @@ _ORDER_LINES = PreparedQuery(OrderLine, lambda order_id: OrderLine.objects.filte
 
 def _with_lines(order: SalesOrder) -> SalesOrder:
     """``order.lines.all()`` answered from one read, as ``prefetch_related("lines")`` leaves it."""
-    lines = _ORDER_LINES.all(order.pk)
+    return keep_lines(order, _ORDER_LINES.all(order.pk))
+
+
+def keep_lines(order: SalesOrder, lines: list) -> SalesOrder:
+    """Let ``order.lines.all()`` answer ``lines`` (all of the order's lines, in their order) without a query, as
+    ``prefetch_related("lines")`` would."""
     for line in lines:
         OrderLine.order.field.set_cached_value(line, order)
     queryset = order.lines.get_queryset()
