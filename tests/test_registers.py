@@ -219,3 +219,22 @@ def test_register_pages_show_100_rows_a_page(client, users, customer, product):
     with CaptureQueriesContext(connection) as ctx:
         client.get("/registers/orders/", {"page": 2})
     assert len(ctx) < 15
+
+
+def test_the_streamed_xlsx_keeps_awkward_text_numbers_and_dates_as_written():
+    from orderloop.orders.registers import xlsx_bytes
+
+    rows = [["A&B <1>", " 前后空格 ", "控制\x01字符", None, "", Decimal("2.5"), 7, date(2024, 2, 29), "0012"],
+            ["'引号'\"", "x" * 100, "换行\n第二行", True, 1.25, Decimal("0"), -3, datetime(2024, 5, 10, 8, 30), "13800001111"]]
+    headers = [f"列{i}" for i in range(9)]
+    book = load_workbook(io.BytesIO(xlsx_bytes("测试 & <表>", headers, rows, text_columns=(0, 8))))
+    sheet = book.active
+    assert sheet.title == "测试 & <表>" and sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:I3"
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert values[0] == headers
+    assert values[1] == ["A&B <1>", " 前后空格 ", "控制字符", None, None, 2.5, 7, datetime(2024, 2, 29), "0012"]
+    assert values[2] == ["'引号'\"", "x" * 100, "换行\n第二行", True, 1.25, 0, -3, datetime(2024, 5, 10), "13800001111"]
+    assert sheet["I3"].number_format == "@" and sheet["H2"].number_format == "yyyy-mm-dd"
+    assert sheet.column_dimensions["B"].width == 60  # capped
+    read_only = load_workbook(io.BytesIO(xlsx_bytes("t", headers, rows)), read_only=True)  # as the import reads
+    assert [r[0] for r in read_only.active.iter_rows(values_only=True)] == ["列0", "A&B <1>", "'引号'\""]

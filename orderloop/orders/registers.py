@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Callable
 
 REGISTER_1 = ["订单编号", "客户名称", "联系人", "联系方式", "下单日期", "产品/服务名称", "规格型号", "数量", "单价(元)",
@@ -31,31 +32,40 @@ def _number(value: Decimal):
 
 # --- register 1 (销售订单基本信息表): one row per order line ----------------------------------------------
 
+LINE_FIELDS = ("order__number", "order__provisional_ref", "order__customer__name", "order__contact_name",
+               "order__contact_phone", "order__order_date", "product_name", "model", "quantity", "unit_price", "amount",
+               "order__payment_terms", "order__delivery_address", "order__requested_date", "order__owner__display_name",
+               "order__owner__username", "order__remarks")
+
+
 def order_line_records(orders_queryset):
-    """The lines of the given orders, order by order (oldest first), each with its order, customer and owner."""
+    """The lines of the given orders, order by order (oldest first), as tuples of LINE_FIELDS: one query with
+    the order, customer and owner joined, no model instances (an export reads 100,000 of them)."""
     from orderloop.orders.models import OrderLine
 
     return (OrderLine.objects.filter(order__in=orders_queryset.values("pk"))
-            .select_related("order", "order__customer", "order__owner")
-            .only("position", "product_name", "model", "quantity", "unit_price", "amount", "order__number",
-                  "order__provisional_ref", "order__contact_name", "order__contact_phone", "order__order_date",
-                  "order__payment_terms", "order__delivery_address", "order__requested_date", "order__remarks",
-                  "order__created_at", "order__customer__name", "order__owner__username", "order__owner__display_name")
-            .order_by("order__created_at", "order_id", "position"))
+            .order_by("order__created_at", "order_id", "position").values_list(*LINE_FIELDS))
+
+
+@lru_cache(maxsize=8192)
+def _phone(phone: str, full: bool) -> str:
+    from orderloop.core.phones import phone_display, phone_masked
+
+    return phone_display(phone) if full else phone_masked(phone)
 
 
 def order_line_row(line, user=None) -> list:
-    """A row of register 1, in the layout orders/importing.py reads back (the phone masked as on the order page
-    for those who do not see contacts)."""
+    """A row of register 1 from a tuple of LINE_FIELDS, in the layout orders/importing.py reads back (the phone
+    masked as on the order page for those who do not see contacts)."""
     from orderloop.orders.selectors import CONTACT_ROLES
-    from orderloop.core.phones import phone_display, phone_masked
 
-    order = line.order
-    phone = phone_display if user is None or user.roles & CONTACT_ROLES else phone_masked
+    (number, provisional_ref, customer, contact, phone, order_date, product_name, model, quantity, unit_price,
+     amount, payment_terms, address, requested_date, owner_name, owner_username, remarks) = line
+    full = user is None or bool(user.roles & CONTACT_ROLES)
     return [
-        order.ref, order.customer.name, order.contact_name, phone(order.contact_phone), order.order_date,
-        line.product_name, line.model, _number(line.quantity), _number(line.unit_price), _number(line.amount),
-        order.payment_terms, order.delivery_address, order.requested_date, str(order.owner), order.remarks,
+        number or provisional_ref, customer, contact, _phone(phone, full) if phone else "", order_date,
+        product_name, model, _number(quantity), _number(unit_price), _number(amount),
+        payment_terms, address, requested_date, owner_name or owner_username, remarks,
     ]
 
 
@@ -178,14 +188,12 @@ WIDTH_SAMPLE = 200  # the columns are as wide as the header and the first rows n
 
 def xlsx_file(title: str, headers: list[str], rows, *, text_columns=(0,), date_columns=()):
     """A register as .xlsx in a temporary file (rewound), and the number of rows written: bold frozen header,
-    filter, widths for Chinese text, codes kept as text, dates as dates. Rows are streamed into openpyxl's
-    write-only workbook, so memory does not grow with the rows (only with the distinct strings)."""
+    filter, widths for Chinese text, codes kept as text, dates as dates (orders/xlsx.py streams the rows into
+    the zipped sheet, so memory does not grow with them). ``date_columns``: kept for the callers; any date is
+    written as a date."""
     from itertools import chain, islice
 
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+    from orderloop.orders.xlsx import write_xlsx
 
     rows = iter(rows)
     sample = list(islice(rows, WIDTH_SAMPLE))
@@ -195,36 +203,8 @@ def xlsx_file(title: str, headers: list[str], rows, *, text_columns=(0,), date_c
             if isinstance(value, date):
                 value = value.isoformat()
             widths[index] = min(60, max(widths[index], _width(value if value is not None else "")))
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title[:31])
-    for index, width in enumerate(widths, 1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for name in headers:
-        cell = WriteOnlyCell(sheet, value=name)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    count = 0
-    for row in chain(sample, rows):
-        row = list(row)
-        for index in text_columns:
-            if row[index] not in (None, ""):
-                cell = WriteOnlyCell(sheet, value=str(row[index]))
-                cell.number_format = "@"
-                row[index] = cell
-        for index in date_columns:
-            if isinstance(row[index], date):
-                cell = WriteOnlyCell(sheet, value=row[index])
-                cell.number_format = "yyyy-mm-dd"
-                row[index] = cell
-        sheet.append(row)
-        count += 1
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{count + 1}"
     out = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)
-    book.save(out)
+    count = write_xlsx(out, title, headers, chain(sample, rows), widths=widths, text_columns=text_columns)
     out.seek(0)
     return out, count
 
