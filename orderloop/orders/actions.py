@@ -25,6 +25,7 @@ from orderloop.orders.models import OrderStatus as S
 from orderloop.orders.models import (Attachment, FollowUpVisit, FulfillmentStage, Mitigation, Risk, Shipment, ShipmentLine,
                                      VisitChannel)
 from orderloop.orders.rules import director_reasons
+from orderloop.orders.visits import visit_of
 
 STAY = "stay"
 
@@ -429,7 +430,7 @@ def follow_up(order, actor, payload: p.FollowUpPayload):
         errors["need"] = [_("请填写售后需求")]
     if errors:
         raise InvalidInput(_("回访记录有误"), errors=errors)
-    visit, _created = FollowUpVisit.objects.get_or_create(order=order, defaults={"due_at": clock.now()})
+    visit = visit_of(order) or FollowUpVisit(order=order, due_at=clock.now())  # under the order's lock: no race
     visit.done_at, visit.visited_by = clock.now(), actor
     visit.channel, visit.usage, visit.satisfaction = payload.channel, payload.usage.strip(), payload.satisfaction
     visit.aftersales_need, visit.rated_by_name = payload.need.strip(), payload.rated_by.strip()

@@ -19,6 +19,15 @@ from orderloop.orders.receipts import LinkExpired
 SALT = "orderloop.rating"
 
 
+def visit_of(order) -> FollowUpVisit | None:
+    """The order's follow-up visit, or None; kept on the order (``order.visit``), so that the follow-up's guard
+    and its handler read it once."""
+    try:
+        return order.visit
+    except FollowUpVisit.DoesNotExist:
+        return None
+
+
 def visit_open(order, now, *, due_at=None) -> FollowUpVisit:
     """At delivery, inside the delivering action: the visit, due when the follow-up deadline is (``due_at``,
     the follow-up timer just started; read from the order's timers if not given), and the customer's rating

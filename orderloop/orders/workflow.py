@@ -33,7 +33,7 @@ from orderloop.orders.models import OrderStatus as S
 from orderloop.orders.rules import approval_conflict
 from orderloop.orders.notices import notices_after_action
 from orderloop.orders.timers import timers_after_action
-from orderloop.orders.visits import visit_open
+from orderloop.orders.visits import visit_of, visit_open
 
 SYSTEM = "system"  # the worker acting on its own (automatic close)
 STAY = actions.STAY
@@ -124,7 +124,7 @@ def _nothing_shipped_guard(order, user):
 
 
 def _visit_due_guard(order, user):
-    visit = FollowUpVisit.objects.filter(order=order).first()
+    visit = visit_of(order)
     if visit is not None and visit.done_at:
         return _("已于 %(when)s 完成回访") % {"when": visit.done_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")}
     return None
