@@ -3,6 +3,7 @@ differences after it, in the same transaction. Exports and document downloads
 are recorded too: who took what, with which filter, how many rows."""
 
 from datetime import date, datetime
+from functools import cache
 from decimal import Decimal
 
 from orderloop.core import clock
@@ -21,11 +22,17 @@ def _plain(value):
 
 
 def snapshot(obj, fields) -> dict:
-    return {name: _plain(getattr(obj, name if not _is_fk(obj, name) else f"{name}_id")) for name in fields}
+    return {name: _plain(getattr(obj, attname)) for name, attname in _attnames(type(obj), tuple(fields))}
 
 
-def _is_fk(obj, name) -> bool:
-    field = obj._meta.get_field(name)
+@cache
+def _attnames(model, fields: tuple) -> tuple:
+    """(name, attribute read) per field: a foreign key is recorded by its id."""
+    return tuple((name, f"{name}_id" if _is_fk(model, name) else name) for name in fields)
+
+
+def _is_fk(model, name) -> bool:
+    field = model._meta.get_field(name)
     return field.is_relation and field.many_to_one
 
 
