@@ -1,4 +1,5 @@
 """The demo data and the one-command start."""
+import contextlib
 import json
 import os
 import socket
@@ -59,12 +60,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_orderloop_run_serves_the_demo_on_a_fresh_data_folder(tmp_path):
+@contextlib.contextmanager
+def serving(tmp_path, *options):
+    """`orderloop run` on a fresh data folder, until it answers; stopped afterwards."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
     env.update({"ORDERLOOP_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "orderloop.config.settings"})
     server = subprocess.Popen([sys.executable, "-m", "orderloop.cli", "run", "--bind", f"127.0.0.1:{port}",
-                               "--web-workers", "1"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                               "--web-workers", "1", *options], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -75,7 +78,15 @@ def test_orderloop_run_serves_the_demo_on_a_fresh_data_folder(tmp_path):
             except OSError:
                 assert server.poll() is None, server.stdout.read().decode()
                 assert time.monotonic() < deadline, "the server did not come up"
-                time.sleep(0.5)
+                time.sleep(0.5)  # waiting for a separate process to start listening, not for time in the product
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_orderloop_run_serves_the_demo_on_a_fresh_data_folder(tmp_path):
+    with serving(tmp_path) as port:
         request = urllib.request.Request(f"http://127.0.0.1:{port}/api/auth/token", method="POST",
                                          data=json.dumps({"username": "sales_director", "password": "orderloop"}).encode(),
                                          headers={"Content-Type": "application/json"})
@@ -87,6 +98,11 @@ def test_orderloop_run_serves_the_demo_on_a_fresh_data_folder(tmp_path):
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/vendor/htmx/htmx.min.js", timeout=5) as asset:
             assert asset.status == 200
         assert (tmp_path / "orderloop.sqlite3").exists() and (tmp_path / "queue.sqlite3").exists()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+
+
+def test_orderloop_run_without_the_demo_asks_for_the_administrator(tmp_path):
+    with serving(tmp_path, "--no-demo", "--no-worker") as port:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
+            page = response.read().decode()
+            assert response.url.endswith("/setup/")
+        assert "创建系统管理员" in page and 'name="password_again"' in page

@@ -220,13 +220,14 @@ def test_a_failed_test_mail_is_said_and_not_recorded(users, settings):
     assert not AuditEntry.objects.filter(operation=services.MAIL_TESTED).exists()
 
 
-def test_the_confirmation_names_the_seller(orders, users):
+def test_the_confirmation_names_the_seller(client, orders, users):
     import io
 
     from pypdf import PdfReader
 
-    from orderloop.orders.documents import order_confirmation_pdf
-
     services.company_save(actor=users["admin"], data={"name": "华星精密机械有限公司", "phone": "0512-66668888"})
-    text = PdfReader(io.BytesIO(order_confirmation_pdf(orders.at("pending_stock_check")))).pages[0].extract_text()
+    order = orders.at("pending_stock_check")
+    client.force_login(users["sales_manager"])
+    response = client.get(f"/orders/{order.number}/documents/confirmation.pdf")
+    text = PdfReader(io.BytesIO(b"".join(response))).pages[0].extract_text()
     assert "供方：华星精密机械有限公司" in text and "0512-66668888" in text

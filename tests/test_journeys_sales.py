@@ -130,7 +130,7 @@ def test_sales_assistant_day(browser, web_server, users, orders):  # noqa: F811
     assert in_production.number not in page.locator("table.grid tbody").inner_text()
 
     # and downloads the progress register with today's record
-    page.get_by_role("link", name="订单跟进进度表").click()
+    page.get_by_role("banner").get_by_role("link", name="订单跟进进度表").click()
     expect(page.locator("h1")).to_have_text("订单跟进进度表")
     page.get_by_label("搜索").fill(in_production.number)
     apply_filters(page)
@@ -178,7 +178,7 @@ def test_account_manager_day_on_a_phone_and_at_the_desk(browser, web_server, use
     visit = open_action(page, "客户回访")
     visit.get_by_label("沟通方式").select_option(label="电话")
     visit.get_by_label("产品使用情况").fill("设备运行稳定，客户很满意")
-    visit.get_by_label("客户满意度评分(1-5分)").fill("5")
+    visit.get_by_label("客户满意度评分(1-5分)").select_option("5")
     submit(visit, page, "客户回访")
     assert "已回访（电话），客户满意度 5 分" in page.locator("#visit").inner_text()
     assert status(page) == "已交付"

@@ -31,11 +31,8 @@ def _table(rows, widths, header=True):
     return table
 
 
-def _seller() -> list:
-    """The seller's line under the title, from the company profile of the first-run guide."""
-    from orderloop.setup.models import CompanyProfile
-
-    company = CompanyProfile.current()
+def _seller(company) -> list:
+    """The seller's line under the title: the company profile of the first-run guide, if there is one."""
     if company is None:
         return []
     parts = [f"供方：{company.name}"] + [f"{label}：{value}" for label, value in (
@@ -44,8 +41,8 @@ def _seller() -> list:
     return [Paragraph(escape("　".join(parts)), TEXT), Spacer(1, 3 * mm)]
 
 
-def order_confirmation_pdf(order) -> bytes:
-    """《订单确认单》: the order as approved, with the total in capitals."""
+def order_confirmation_pdf(order, seller=None) -> bytes:
+    """《订单确认单》: the order as approved, with the total in capitals; ``seller`` the company profile."""
     buffer = io.BytesIO()
     document = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=18 * mm,
                                  bottomMargin=18 * mm, title=f"订单确认单 {order.ref}", author="orderloop")
@@ -64,7 +61,7 @@ def order_confirmation_pdf(order) -> bytes:
     items.append(["", "合计", "", "", "", "", money_text(order.total_amount)])
     story = [
         Paragraph("订单确认单", TITLE),
-        *_seller(),
+        *_seller(seller),
         _table(facts, [28 * mm, 62 * mm, 32 * mm, 52 * mm], header=False),
         Spacer(1, 5 * mm),
         _table(items, [12 * mm, 48 * mm, 28 * mm, 18 * mm, 14 * mm, 26 * mm, 28 * mm]),
@@ -72,14 +69,14 @@ def order_confirmation_pdf(order) -> bytes:
         Paragraph(f"总金额（大写）：{rmb_capitals(order.total_amount)}　　（小写）：{money_text(order.total_amount)}", TEXT),
     ]
     if order.special_requirements:
-        story.append(Paragraph(f"特殊需求：{order.special_requirements}", TEXT))
+        story.append(Paragraph(escape(f"特殊需求：{order.special_requirements}"), TEXT))
     if order.special_terms:
-        story.append(Paragraph(f"特殊条款：{order.special_terms}", TEXT))
+        story.append(Paragraph(escape(f"特殊条款：{order.special_terms}"), TEXT))
     story.append(Spacer(1, 6 * mm))
     for event in approvals:
         level = "销售总监" if event.payload.get("level") == "director" else "销售经理"
         when = timezone.localtime(event.occurred_at).strftime("%Y-%m-%d %H:%M")
-        story.append(Paragraph(f"{level}审批：{event.actor}　{when}　意见：{event.payload.get('comment', '')}", TEXT))
+        story.append(Paragraph(escape(f"{level}审批：{event.actor}　{when}　意见：{event.payload.get('comment', '')}"), TEXT))
     story.append(Spacer(1, 10 * mm))
     story.append(Paragraph("客户确认（签字/盖章）：____________________　　日期：____________", TEXT))
     document.build(story)

@@ -38,6 +38,8 @@ def _unwrap(annotation):
 def _kind(name: str, annotation) -> tuple[str, dict]:
     if name.endswith("_attachment_id"):  # uploaded with the form, stored, then referenced by id
         return "file", {}
+    if name == "satisfaction":  # 1–5, chosen; nothing chosen until the customer has said
+        return "select", {"": "—", **{str(score): str(score) for score in range(5, 0, -1)}}
     base, _optional = _unwrap(annotation)
     origin = typing.get_origin(base)
     if origin is typing.Literal:

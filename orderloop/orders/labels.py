@@ -130,6 +130,12 @@ def audit_display(entry) -> dict:
     def value(name, item):
         if item in (None, "", [], {}):
             return "—"
+        if name == "what" and isinstance(item, str):  # a register's or document's title, recorded in Chinese
+            stem, dot, extension = item.rpartition(".")
+            if not (dot and extension.isalnum()):
+                stem, extension = item, ""
+            title, space, rest = stem.partition(" ")  # 订单复盘报告 2024-05
+            return f"{_(title)}{space}{rest}" + (f".{extension}" if extension else "")
         if name in ("status", "from_status", "to_status"):
             return status_label(item)
         return display_value(name, item)

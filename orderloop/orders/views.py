@@ -48,6 +48,7 @@ from orderloop.orders.rules import director_reasons, percent
 from orderloop.orders.schemas import OrderCreate, OrderPatch
 from orderloop.orders.today import user_today
 from orderloop.orders.selectors import AUDIT_READERS, CappedPaginator, audit_entries, customer_history, event_data, order_get, order_list, sees_cost, shown_phone
+from orderloop.setup.models import CompanyProfile
 from orderloop.orders.workflow import ACTIONS, available_actions, blocked_actions, perform_action
 
 INTAKE_LINE_ROWS = 5
@@ -474,7 +475,7 @@ def confirmation_pdf(request, ref):
     order = _get_order(request, ref)
     if not order.number:
         raise Http404(_("初步审核通过后才有订单确认单"))
-    response = HttpResponse(order_confirmation_pdf(order), content_type="application/pdf")
+    response = HttpResponse(order_confirmation_pdf(order, seller=CompanyProfile.current()), content_type="application/pdf")
     response["Content-Disposition"] = f"inline; filename=confirmation-{order.number}.pdf"
     return response
 
@@ -572,7 +573,7 @@ def progress_sheet(request, ref):
     order = _get_order(request, ref)
     return render(request, "orders/documents/progress_sheet.html", {
         "order": order, "stages": list(order.stages.filter(superseded=False).select_related("owner")),
-        "headers": REGISTER_2[1:], "records": [row[1:] for row in progress_rows(SalesOrder.objects.filter(pk=order.pk))],
+        "headers": [_(h) for h in REGISTER_2[1:]], "records": [row[1:] for row in progress_rows(SalesOrder.objects.filter(pk=order.pk))],
         "risks": list(order.risks.all()), "today": clock.today(), "printed_at": clock.now(),
     })
 
@@ -586,7 +587,7 @@ def visit_sheet(request, ref):
     if visit is None:
         raise Http404(_("订单尚未交付"))
     return render(request, "orders/documents/visit_sheet.html", {
-        "order": order, "visit": visit, "lines": list(order.lines.all()), "headers": REGISTER_3[2:],
+        "order": order, "visit": visit, "lines": list(order.lines.all()), "headers": [_(h) for h in REGISTER_3[2:]],
         "tickets": [row[2:] for row in feedback_rows(SalesOrder.objects.filter(pk=order.pk))]})
 
 
@@ -667,7 +668,7 @@ def register(request, name, fmt="html"):
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "orders/register.html", {
-        "name": name, "title": _(reg.title), "headers": reg.headers, "rows": rows, "page": page,
+        "name": name, "title": _(reg.title), "headers": [_(h) for h in reg.headers], "rows": rows, "page": page,
         "query": query.urlencode(), "q": request.GET.get("q", ""), "registers": REGISTER_LINKS})
 
 

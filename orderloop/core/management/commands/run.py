@@ -18,10 +18,12 @@ class Command(BaseCommand):
         parser.add_argument("--bind", default=os.environ.get("ORDERLOOP_BIND", "127.0.0.1:8000"))
         parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
         parser.add_argument("--no-worker", action="store_true", help="serve without the background worker")
+        parser.add_argument("--no-demo", action="store_true",
+                            help="leave an empty database empty: the first page then creates the administrator")
 
-    def handle(self, *args, bind, web_workers, no_worker, **options):
+    def handle(self, *args, bind, web_workers, no_worker, no_demo, **options):
         call_command("migrate", interactive=False, verbosity=1)
-        if connection.vendor == "sqlite" and database_is_empty():
+        if connection.vendor == "sqlite" and not no_demo and database_is_empty():
             self.stdout.write("Empty embedded database: loading the demo data (password for every user: orderloop)")
             load_demo()
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "orderloop.config.settings"}
