@@ -59,6 +59,7 @@ class Ticket(models.Model):
 
     class Meta:
         ordering = ["-opened_at", "-id"]
+        indexes = [models.Index(fields=["opened_at"], name="ticket_opened_at_idx")]  # the monthly review
         verbose_name = _("售后工单")
         verbose_name_plural = _("售后工单")
 

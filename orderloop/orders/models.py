@@ -75,6 +75,9 @@ class SalesOrder(models.Model):
             models.Index(fields=["owner", "created_at"], name="order_owner_created_idx"),
             models.Index(fields=["total_amount"], name="order_total_amount_idx"),
             models.Index(fields=["requested_date"], name="order_requested_date_idx"),
+            # the monthly review: the month's orders and the ones delivered in it (bench/review.py)
+            models.Index(fields=["order_date"], name="order_order_date_idx"),
+            models.Index(fields=["delivered_at"], name="order_delivered_at_idx"),
         ]
         verbose_name = _("销售订单")
         verbose_name_plural = _("销售订单")
@@ -190,6 +193,7 @@ class Risk(models.Model):
 
     class Meta:
         ordering = ["raised_at", "id"]
+        indexes = [models.Index(fields=["raised_at"], name="risk_raised_at_idx")]  # the monthly review
         verbose_name = _("延期风险")
         verbose_name_plural = _("延期风险")
 

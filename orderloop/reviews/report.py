@@ -32,7 +32,7 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, F, Min, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.db.models.lookups import LessThanOrEqual
@@ -68,12 +68,29 @@ def month_bounds(month: date) -> tuple[datetime, datetime]:
     return (datetime.combine(first, time.min, tzinfo=SHANGHAI), datetime.combine(following, time.min, tzinfo=SHANGHAI))
 
 
+# On PostgreSQL, for the review's statements only (SET LOCAL: until the transaction ends): the default
+# random_page_cost (4, for spinning disks) makes the planner read all 2,000,000 order lines and 860,000 visits
+# rather than the month's 20,000 orders' rows by index (300 ms each instead of 40-90 at 1,000,000 orders), JIT
+# compilation costs more than these statements take, and their sorts fit in memory at 64 MB (bench/review.py).
+REPORT_SETTINGS = {"random_page_cost": "1.1", "jit": "off", "work_mem": "64MB"}
+
+
 def review_figures(month: date) -> dict:
     """All figures of the month's review, JSON-serialisable (see the module docstring for what each means).
 
     Six queries, each aggregating in the database, whatever the number of orders: the month's orders grouped by
     owner and customer (every count and amount, summed up here), the order lines by product, the time in each
-    phase (only the ranks the median and 90th percentile need), tickets, risks and deadlines by type."""
+    phase (only the ranks the median and 90th percentile need), tickets, risks and deadlines by type; on
+    PostgreSQL one more before them that sets REPORT_SETTINGS for the transaction."""
+    if connection.vendor != "postgresql":
+        return _figures(month)
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join("set_config(%s, %s, true)" for _setting in REPORT_SETTINGS),
+                       [value for pair in REPORT_SETTINGS.items() for value in pair])
+        return _figures(month)
+
+
+def _figures(month: date) -> dict:
     first = month.replace(day=1)
     start, end = month_bounds(first)
 
@@ -184,30 +201,51 @@ def _deadlines(start: datetime, end: datetime) -> list[dict]:
             for kind in TimerKind.values if kind in tally]
 
 
-# The seconds between two datetime columns, exactly (whole seconds plus the stored fraction on SQLite).
-SECONDS_BETWEEN = {
-    "postgresql": "EXTRACT(EPOCH FROM ({later} - {earlier}))",
-    "sqlite": "(CAST(strftime('%%s', {later}) AS INTEGER) - CAST(strftime('%%s', {earlier}) AS INTEGER)"
-              " + (CAST(substr({later}, 20) AS REAL) - CAST(substr({earlier}, 20) AS REAL)))",
+# One order's microseconds in phase {k}, exactly: on PostgreSQL the intervals are summed and converted once, on
+# SQLite each visit's whole seconds plus the stored fraction.
+PHASE_MICROSECONDS = {
+    "postgresql": "CAST(EXTRACT(EPOCH FROM SUM(CASE WHEN phase = {k} THEN left_at - occurred_at END)) * 1000000 AS BIGINT)",
+    "sqlite": "CAST(SUM(CASE WHEN phase = {k} THEN ROUND(((CAST(strftime('%%s', left_at) AS INTEGER)"
+              " - CAST(strftime('%%s', occurred_at) AS INTEGER)) + (CAST(substr(left_at, 20) AS REAL)"
+              " - CAST(substr(occurred_at, 20) AS REAL))) * 1000000) END) AS INTEGER)",
 }
+# The time in each phase of each order delivered in the month (one row per order, one column per phase, NULL if
+# it never passed through it), then per phase how many orders (n{k}) and each order's rank (r{k}, from 0); only
+# the rows at the ranks the median and the 90th percentile need come back: n/2 - 1, n/2, floor((n-1)·0.9) and
+# the next. Integers throughout, the events grouped in the order the window function leaves them.
 PHASE_SQL = """
-SELECT phase, n, rn, seconds FROM (
-  SELECT phase, seconds, ROW_NUMBER() OVER (PARTITION BY phase ORDER BY seconds) - 1 AS rn,
-         COUNT(*) OVER (PARTITION BY phase) AS n
+SELECT {columns} FROM (
+  SELECT {ranks}
   FROM (
-    SELECT {phase} AS phase, SUM({seconds}) AS seconds
+    SELECT order_id, {sums}
     FROM (
-      SELECT e.order_id, e.to_status, e.occurred_at,
+      SELECT e.order_id, {phase} AS phase, e.occurred_at,
              LEAD(e.occurred_at) OVER (PARTITION BY e.order_id ORDER BY e.occurred_at, e.id) AS left_at
       FROM {event} e JOIN {order} o ON o.id = e.order_id
       WHERE o.delivered_at >= %s AND o.delivered_at < %s AND e.to_status <> e.from_status
     ) visits
-    WHERE left_at IS NOT NULL AND to_status IN ({statuses})
-    GROUP BY 1, order_id
+    WHERE left_at IS NOT NULL AND phase IS NOT NULL
+    GROUP BY order_id
   ) per_order
 ) ranked
-WHERE rn IN (n / 2 - 1, n / 2, (n - 1) * 9 / 10, (n - 1) * 9 / 10 + 1)
+WHERE {wanted}
 """
+
+
+def _phase_sql(vendor: str) -> str:
+    position = {code: index for index, (code, _label, _statuses) in enumerate(PHASES)}
+    phases = range(len(PHASES))
+    quote = connection.ops.quote_name
+    return PHASE_SQL.format(
+        columns=", ".join(f"n{k}, r{k}, p{k}" for k in phases),
+        ranks=", ".join(f"p{k}, COUNT(p{k}) OVER () AS n{k}, ROW_NUMBER() OVER (ORDER BY p{k} NULLS LAST) - 1 AS r{k}"
+                        for k in phases),
+        sums=", ".join(PHASE_MICROSECONDS[vendor].format(k=k) + f" AS p{k}" for k in phases),
+        phase="CASE e.to_status " + " ".join(f"WHEN '{status}' THEN {position[code]}"
+                                             for status, code in PHASE_OF_STATUS.items()) + " END",
+        event=quote(OrderEvent._meta.db_table), order=quote(SalesOrder._meta.db_table),
+        wanted=" OR ".join(f"r{k} IN (n{k} / 2 - 1, n{k} / 2, (n{k} - 1) * 9 / 10, (n{k} - 1) * 9 / 10 + 1)"
+                           for k in phases))
 
 
 def _phases(start: datetime, end: datetime) -> list[dict]:
@@ -216,23 +254,20 @@ def _phases(start: datetime, end: datetime) -> list[dict]:
     The database sums each order's time per phase (the time in a status runs until the next status-changing
     event) and returns, per phase, how many orders and the sums at the ranks the two percentiles need; the
     interpolation is done here as statistics.median and _percentile do it on the whole sorted list."""
-    statuses = list(PHASE_OF_STATUS)
-    quote = connection.ops.quote_name
-    sql = PHASE_SQL.format(
-        phase="CASE to_status " + " ".join(f"WHEN '{status}' THEN '{PHASE_OF_STATUS[status]}'" for status in statuses) + " END",
-        seconds=SECONDS_BETWEEN[connection.vendor].format(later="left_at", earlier="occurred_at"),
-        event=quote(OrderEvent._meta.db_table), order=quote(SalesOrder._meta.db_table),
-        statuses=", ".join(f"'{status}'" for status in statuses))
-    sizes: dict[str, int] = {}
-    ranked: dict[str, dict[int, float]] = defaultdict(dict)
+    sizes = [0] * len(PHASES)
+    ranked: list[dict[int, float]] = [{} for _phase in PHASES]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [connection.ops.adapt_datetimefield_value(start), connection.ops.adapt_datetimefield_value(end)])
-        for phase, n, rank, seconds in cursor.fetchall():
-            sizes[phase] = n
-            ranked[phase][rank] = float(seconds) / DAY
+        cursor.execute(_phase_sql(connection.vendor),
+                       [connection.ops.adapt_datetimefield_value(start), connection.ops.adapt_datetimefield_value(end)])
+        for row in cursor.fetchall():
+            for k in range(len(PHASES)):
+                n, rank, micros = row[3 * k:3 * k + 3]
+                sizes[k] = n
+                if micros is not None:
+                    ranked[k][rank] = micros / 1_000_000 / DAY
     rows = []
-    for code, label, _statuses in PHASES:
-        n, days = sizes.get(code, 0), ranked.get(code, {})
+    for k, (code, label, _statuses) in enumerate(PHASES):
+        n, days = sizes[k], ranked[k]
         rows.append({"phase": code, "label": _(label), "orders": n,
                      "median_days": _one_decimal(_median(days, n)) if n else None,
                      "p90_days": _one_decimal(_percentile(days, n, 0.9)) if n else None})
