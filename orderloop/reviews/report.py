@@ -95,11 +95,8 @@ def _figures(month: date) -> dict:
     start, end = month_bounds(first)
 
     groups = _order_groups(start, end)
-    counts = defaultdict(int)
-    for group in groups:
-        for key, value in group.items():
-            if not key.endswith("_id") and not key.startswith(("owner__", "customer__")):
-                counts[key] += value or 0
+    counted = [key for key in (groups[0] if groups else ()) if not key.endswith("_id") and "__" not in key]
+    counts = defaultdict(int, {key: sum(group[key] or 0 for group in groups) for key in counted})
     tickets = dict(Ticket.objects.filter(opened_at__gte=start, opened_at__lt=end).order_by()  # no ordering in GROUP BY
                    .values("ticket_type").annotate(n=Count("id")).values_list("ticket_type", "n"))
     risks = dict(Risk.objects.filter(raised_at__gte=start, raised_at__lt=end).order_by()
