@@ -166,7 +166,7 @@ def import_file(engine: str, rows: int, path: Path) -> None:
     register = REGISTERS["orders"]
     visible = order_list(user=user, archived=True, sort="-created_at")
     out, count = xlsx_file(str(register.title), register.headers, islice(register.rows(visible, user), rows),
-                           text_columns=register.text_columns, date_columns=register.date_columns)
+                           text_columns=register.text_columns)
     with out:
         path.write_bytes(out.read())
     if count < rows:

@@ -2,7 +2,7 @@
 
 Each register is a queryset of records (order lines, progress records, tickets, consignments) of the orders a
 user may see, and a function that makes one row of a record. Pages show them 100 at a time; the .xlsx and .csv
-files are written row by row from ``.iterator()`` into a temporary file (openpyxl's write-only workbook), so an
+files are written row by row from ``.iterator()`` into a temporary file (orders/xlsx.py for .xlsx), so an
 export of 100,000 rows takes a fixed number of queries and bounded memory (bench/register.py).
 """
 import csv
@@ -170,7 +170,6 @@ class Register:
     row: Callable                    # (record, user) → list of cells
     filename: str                    # quoted for Content-Disposition
     text_columns: tuple = (0,)       # codes kept as text in Excel (order numbers, phones, tracking numbers)
-    date_columns: tuple = ()
 
     def rows(self, orders_queryset, user=None):
         for record in self.records(orders_queryset).iterator(chunk_size=CHUNK):
@@ -186,11 +185,10 @@ def _width(value) -> int:
 WIDTH_SAMPLE = 200  # the columns are as wide as the header and the first rows need (write-only sets them first)
 
 
-def xlsx_file(title: str, headers: list[str], rows, *, text_columns=(0,), date_columns=()):
+def xlsx_file(title: str, headers: list[str], rows, *, text_columns=(0,)):
     """A register as .xlsx in a temporary file (rewound), and the number of rows written: bold frozen header,
     filter, widths for Chinese text, codes kept as text, dates as dates (orders/xlsx.py streams the rows into
-    the zipped sheet, so memory does not grow with them). ``date_columns``: kept for the callers; any date is
-    written as a date."""
+    the zipped sheet, so memory does not grow with them)."""
     from itertools import chain, islice
 
     from orderloop.orders.xlsx import write_xlsx
@@ -209,8 +207,8 @@ def xlsx_file(title: str, headers: list[str], rows, *, text_columns=(0,), date_c
     return out, count
 
 
-def xlsx_bytes(title: str, headers: list[str], rows, *, text_columns=(0,), date_columns=()) -> bytes:
-    out, _count = xlsx_file(title, headers, rows, text_columns=text_columns, date_columns=date_columns)
+def xlsx_bytes(title: str, headers: list[str], rows, *, text_columns=(0,)) -> bytes:
+    out, _count = xlsx_file(title, headers, rows, text_columns=text_columns)
     with out:
         return out.read()
 

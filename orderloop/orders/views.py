@@ -624,7 +624,7 @@ REGISTERS = {
     # name: the register of the orders a user may see (file names quoted for Content-Disposition)
     "orders": Register(N_("销售订单基本信息表"), REGISTER_1, order_line_records, order_line_row,
                        "%E9%94%80%E5%94%AE%E8%AE%A2%E5%8D%95%E5%9F%BA%E6%9C%AC%E4%BF%A1%E6%81%AF%E8%A1%A8",
-                       text_columns=(0, 3), date_columns=(4, 12)),
+                       text_columns=(0, 3)),
     "progress": Register(N_("订单跟进进度表"), REGISTER_2, progress_records, progress_row,
                          "%E8%AE%A2%E5%8D%95%E8%B7%9F%E8%BF%9B%E8%BF%9B%E5%BA%A6%E8%A1%A8"),
     "feedback": Register(N_("客户反馈与售后记录表"), REGISTER_3, feedback_records, feedback_row,
@@ -640,8 +640,7 @@ def register_export(register: Register, fmt: str, visible, user):
     number of rows: streamed from the database a chunk at a time (bench/register.py)."""
     rows = register.rows(visible, user)
     if fmt == "xlsx":
-        return xlsx_file(str(register.title), register.headers, rows, text_columns=register.text_columns,
-                         date_columns=register.date_columns)
+        return xlsx_file(str(register.title), register.headers, rows, text_columns=register.text_columns)
     return csv_file(register.headers, rows)
 
 
