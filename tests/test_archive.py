@@ -52,7 +52,7 @@ def test_archived_orders_leave_the_working_list_but_not_search_registers_or_the_
     assert closed.ref not in client.get("/orders/").content.decode()
     assert closed.ref in client.get("/orders/", {"archived": "1"}).content.decode()
     assert closed.ref in client.get("/orders/", {"q": closed.ref}).content.decode()
-    assert closed.ref in client.get("/registers/progress.csv").content.decode("utf-8-sig")
+    assert closed.ref in client.get("/registers/progress.csv").getvalue().decode("utf-8-sig")
     page = client.get(f"/orders/{closed.ref}/").content.decode()
     assert "已归档（只读）" in page
     api = Api("sales_manager")

@@ -70,7 +70,7 @@ def test_pdfs_and_exports_hold_the_name_as_plain_text(evil_order, users):
         assert response.status_code == 200, path
         text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
         assert "alert(1)" in text, path
-    csv = client.get("/registers/logistics.csv").content.decode("utf-8-sig")
+    csv = client.get("/registers/logistics.csv").getvalue().decode("utf-8-sig")
     assert EVIL in csv  # a CSV is data: the name as the customer wrote it
 
 
