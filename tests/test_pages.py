@@ -105,3 +105,15 @@ def test_system_closes_visited_orders(orders, users):
     closed = visited.events.get(type="closed")
     assert closed.actor is None and closed.payload["note"] == "回访完成，系统自动完成订单"
     assert orders_close_completed() == []
+
+
+def test_a_rejected_or_cancelled_order_says_why_at_the_top(client, users, orders):
+    rejected = orders.at("rejected")
+    client.force_login(users["sales_assistant"])
+    page = client.get(f"/orders/{rejected.ref}/").content.decode()
+    ended = page.split('id="ended">', 1)[1].split("</p>", 1)[0]
+    assert "客户资质不符" in ended
+    cancelled = orders.at("cancelled")
+    client.force_login(users["sales_manager"])
+    page = client.get(f"/orders/{cancelled.ref}/").content.decode()
+    assert "客户取消" in page.split('id="ended">', 1)[1].split("</p>", 1)[0]

@@ -195,6 +195,8 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
         "director_reasons": director_reasons(order) if sees_cost(request.user) and order.status in APPROVAL_STATES else [],
         "history": customer_history(order) if sees_cost(request.user) and order.status in APPROVAL_STATES else [],
         "events": events,
+        "ended": next((e for e in reversed(events) if e["to_status"] == order.status), None)
+        if order.status in (OrderStatus.REJECTED, OrderStatus.CANCELLED) else None,
         "shipment_prepared": any(e["type"] == "shipment_prepared" for e in events),
         "accepted": any(e["type"] == "accepted" for e in events),
         "can_accept": "accept" in actions,
