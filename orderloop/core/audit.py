@@ -40,18 +40,16 @@ def diff(before: dict, after: dict) -> dict:
     return {key: [before.get(key), after.get(key)] for key in after.keys() | before.keys() if before.get(key) != after.get(key)}
 
 
+def audit_entry(*, actor, obj, operation: str, changes: dict, object_type: str | None = None) -> AuditEntry:
+    """The entry for a change, not yet saved (many are saved together by a bulk intake)."""
+    return AuditEntry(occurred_at=clock.now(), actor=actor, object_type=object_type or obj._meta.label_lower,
+                      object_id=str(obj.pk), object_repr=str(obj)[:200], operation=operation, changes=changes)
+
+
 def audit_record(*, actor, obj, operation: str, changes: dict, object_type: str | None = None) -> AuditEntry | None:
     if not changes:
         return None
-    return insert(AuditEntry(
-        occurred_at=clock.now(),
-        actor=actor,
-        object_type=object_type or obj._meta.label_lower,
-        object_id=str(obj.pk),
-        object_repr=str(obj)[:200],
-        operation=operation,
-        changes=changes,
-    ))
+    return insert(audit_entry(actor=actor, obj=obj, operation=operation, changes=changes, object_type=object_type))
 
 
 def download_record(request, *, what: str, object_type: str = "export", object_id="", object_repr: str = "",

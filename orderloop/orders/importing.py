@@ -29,7 +29,7 @@ from orderloop.masterdata.models import Product
 from orderloop.orders.lines import line_amount
 from orderloop.orders.registers import REGISTER_1
 from orderloop.orders.schemas import OrderCreate
-from orderloop.orders.services import INTAKE_ROLES, order_receive
+from orderloop.orders.services import INTAKE_ROLES, orders_receive
 
 MAX_BYTES = 5 * 1024 * 1024
 UNREADABLE_WORKBOOK = (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError)
@@ -226,6 +226,5 @@ def orders_import(*, actor, content: bytes) -> ImportResult:
     if result.errors:
         return result
     with transaction.atomic():
-        for data, owner in prepared:
-            result.created.append(order_receive(actor=actor, data=data, owner=owner))
+        result.created = orders_receive(actor=actor, batch=prepared)
     return result

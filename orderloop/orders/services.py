@@ -6,12 +6,12 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, prefetch_related_objects
 from django.utils.translation import gettext as _
 
 from orderloop.accounts.roles import Role
 from orderloop.core import clock
-from orderloop.core.audit import audit_record, diff
+from orderloop.core.audit import audit_entry, audit_record, diff
 from orderloop.core.models import AuditEntry
 from orderloop.core.prepared import insert
 from orderloop.core.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound, StaleVersion
@@ -39,57 +39,72 @@ def new_provisional_ref() -> str:
 def order_receive(*, actor, data: OrderCreate, owner=None, attachments=()) -> SalesOrder:
     """Intake: a new order at 已接收 with a provisional reference. ``actor`` None is the
     order mailbox; ``attachments`` are (kind, filename, content_type, bytes) kept with it."""
+    (order,) = orders_receive(actor=actor, batch=[(data, owner)], attachments=attachments)
+    return order
+
+
+def orders_receive(*, actor, batch: list[tuple[OrderCreate, object]], attachments=()) -> list[SalesOrder]:
+    """Intake of one order or of many (an imported register: ``batch`` of (data, owner or None)), each checked
+    as on its own, the rows of all written together: customers and products read once, each table's rows
+    inserted at once. The first order that fails a check refuses the whole batch (the caller's transaction)."""
     if actor is not None and not actor.has_role(*INTAKE_ROLES):
         raise NotAllowed(_("只有销售助理或客户经理可以录入订单"))
     customers = Customer.objects.all() if actor is None else customers_visible_to(actor)  # the mailbox: any sender
-    customer = customers.filter(pk=data.customer_id).select_related("owner").first()
-    if customer is None:
-        raise InvalidInput(_("客户不存在"), errors={"customer_id": [_("客户不存在：%(id)s") % {"id": data.customer_id}]})
-    products = products_for(data.lines)
-    order_date = data.order_date or clock.today()
-    problems = field_value_problems(contact_phone=data.contact_phone, order_date=order_date, requested_date=data.requested_date)
-    if problems:
-        raise InvalidInput(_("订单信息有误"), errors=problems)
-    owner = owner or customer.owner or actor
-    if owner is None:
-        raise InvalidInput(_("客户没有客户经理，无法确定销售负责人"), errors={"customer_id": [_("请先为客户指定客户经理")]})
+    customers = customers.filter(pk__in={data.customer_id for data, _owner in batch}).select_related("owner").in_bulk()
+    products = products_for([line for data, _owner in batch for line in data.lines])
     now = clock.now()
-    with files_kept_on_commit():
+    orders, lines = [], []
+    for data, owner in batch:
+        customer = customers.get(data.customer_id)
+        if customer is None:
+            raise InvalidInput(_("客户不存在"), errors={"customer_id": [_("客户不存在：%(id)s") % {"id": data.customer_id}]})
+        order_date = data.order_date or clock.today()
+        problems = field_value_problems(contact_phone=data.contact_phone, order_date=order_date,
+                                        requested_date=data.requested_date)
+        if problems:
+            raise InvalidInput(_("订单信息有误"), errors=problems)
+        owner = owner or customer.owner or actor
+        if owner is None:
+            raise InvalidInput(_("客户没有客户经理，无法确定销售负责人"), errors={"customer_id": [_("请先为客户指定客户经理")]})
         order = SalesOrder(
-            provisional_ref=new_provisional_ref(),
-            status=S.RECEIVED,
-            customer=customer,
-            contact_name=data.contact_name,
-            contact_phone=phone_e164(data.contact_phone) if data.contact_phone else "",
-            order_date=order_date,
-            channel=data.channel,
-            payment_terms=data.payment_terms,
-            delivery_address=data.delivery_address,
-            requested_date=data.requested_date,
-            special_requirements=data.special_requirements,
-            special_terms=data.special_terms,
-            remarks=data.remarks,
-            owner=owner,
-            entered_by=actor,
-            created_at=now,
-            updated_at=now,
+            provisional_ref=new_provisional_ref(), status=S.RECEIVED, customer=customer,
+            contact_name=data.contact_name, contact_phone=phone_e164(data.contact_phone) if data.contact_phone else "",
+            order_date=order_date, channel=data.channel, payment_terms=data.payment_terms,
+            delivery_address=data.delivery_address, requested_date=data.requested_date,
+            special_requirements=data.special_requirements, special_terms=data.special_terms, remarks=data.remarks,
+            owner=owner, entered_by=actor, created_at=now, updated_at=now,
         )
-        lines = [
+        order_lines = [
             build_line(order=order, position=index + 1, product=products[line.product_id], quantity=line.quantity,
                        unit_price=line.unit_price, requested_date=line.requested_date)
             for index, line in enumerate(data.lines)
         ]
-        order.total_amount = sum((line.amount for line in lines), Decimal("0.00"))  # one INSERT, no UPDATE after
-        insert(order)
-        OrderLine.objects.bulk_create(lines)
-        for kind, filename, content_type, content in attachments:
-            attachment_store(order=order, kind=kind, filename=filename, content_type=content_type, content=content,
-                             actor=actor, now=now)
-        insert(OrderEvent(order=order, type="received", actor=actor, occurred_at=now, to_status=order.status,
-                          payload={"intake_channel": order.channel, "total_amount": str(order.total_amount)}))
-        audit_record(actor=actor, obj=order, operation="received", changes=diff({}, order_state(order)),
-                     object_type="orders.salesorder")
-    return order
+        order.total_amount = sum((line.amount for line in order_lines), Decimal("0.00"))  # one INSERT, no UPDATE after
+        orders.append(order)
+        lines += order_lines
+    with files_kept_on_commit():
+        _insert_all(SalesOrder, orders)
+        OrderLine.objects.bulk_create(lines)  # each line takes its order's new id
+        prefetch_related_objects(orders, "lines")  # for the audit snapshots: one read, not one per order
+        for order in orders:
+            for kind, filename, content_type, content in attachments:
+                attachment_store(order=order, kind=kind, filename=filename, content_type=content_type, content=content,
+                                 actor=actor, now=now)
+        _insert_all(OrderEvent, [
+            OrderEvent(order=order, type="received", actor=actor, occurred_at=now, to_status=order.status,
+                       payload={"intake_channel": order.channel, "total_amount": str(order.total_amount)})
+            for order in orders])
+        _insert_all(AuditEntry, [audit_entry(actor=actor, obj=order, operation="received", object_type="orders.salesorder",
+                                             changes=diff({}, order_state(order))) for order in orders])
+    return orders
+
+
+def _insert_all(model, objects: list) -> None:
+    """One row by the prepared INSERT (intake of one order, the common case), many by one bulk INSERT."""
+    if len(objects) == 1:
+        insert(objects[0])
+    else:
+        model.objects.bulk_create(objects)
 
 
 def order_update(*, order_id: int, actor, data: OrderPatch) -> SalesOrder:
