@@ -19,8 +19,8 @@ throughput and latency are lower bounds; they will be taken again on a quiet mac
 
 | target (issue 10) | status on 2026-11-27 |
 |---|---|
-| lifecycle ≥ 10× Tryton, both engines | PostgreSQL 10.5× (11.9 vs 1.14 orders/s); SQLite 7.0× (17.0 vs 2.42) — not yet |
-| lifecycle within 3× of the plain-SQL floor | PostgreSQL 2.3×; SQLite 6.3× — not yet |
+| lifecycle ≥ 10× Tryton, both engines | SQLite 12.2× (35.2 vs 2.88 orders/s) — met; PostgreSQL 9.5× (13.8 vs 1.45) — not yet (run of 12:17–12:36 UTC, load average 1–2; the earlier run under load had PostgreSQL 10.5×, SQLite 7.0×) |
+| lifecycle within 3× of the plain-SQL floor | not yet: SQLite 9.6× (28.4 vs 3.0 ms), PostgreSQL 4.0× (72.7 vs 18.0 ms); on a quiet machine the floor is 3× faster than under load, orderloop's CPU per lifecycle was about halved |
 | list, search, detail p95 < 100 ms at 1,000,000 orders, 32 clients | not yet: list 349 ms, detail 770 ms (page) / 181 ms (API), search ~1.8 s |
 | monthly review < 1 s at 1,000,000 orders, within 2× of one hand-written SQL query | met: 536 ms against 580 ms (0.92×) on PostgreSQL, every figure the same |
 | export of 100,000 rows < 300 MB | met: 104,055 rows of register 1 as .xlsx, peak 110 MB (PostgreSQL, 2.7 s) and 112 MB (SQLite, 5.6 s) for the whole process; the import of 10,000 rows takes 23 s (SQLite) and 67 s (PostgreSQL) |
