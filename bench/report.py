@@ -21,7 +21,7 @@ throughput and latency are lower bounds; they will be taken again on a quiet mac
 |---|---|
 | lifecycle ≥ 10× Tryton, both engines | SQLite 12.2× (35.2 vs 2.88 orders/s) — met; PostgreSQL 9.5× (13.8 vs 1.45) — not yet (run of 12:17–12:36 UTC, load average 1–2; the earlier run under load had PostgreSQL 10.5×, SQLite 7.0×) |
 | lifecycle within 3× of the plain-SQL floor | not yet: SQLite 9.6× (28.4 vs 3.0 ms), PostgreSQL 4.0× (72.7 vs 18.0 ms); on a quiet machine the floor is 3× faster than under load, orderloop's CPU per lifecycle was about halved |
-| list, search, detail p95 < 100 ms at 1,000,000 orders, 32 clients | not yet: list 349 ms, detail 770 ms (page) / 181 ms (API), search ~1.8 s |
+| list, search, detail p95 < 100 ms at 1,000,000 orders, 32 clients | not yet (run of 12:43 UTC, quiet machine): p95 list 430 ms (page) / 553 ms (API), search 1.6–1.8 s, detail 502 ms (page) / 186 ms (API); with 8 clients the detail API is at 57 ms. 32 closed-loop clients need about 350 requests/s for p95 < 100 ms; the server does 65–190 a second on 2 cores shared with PostgreSQL and wrk |
 | monthly review < 1 s at 1,000,000 orders, within 2× of one hand-written SQL query | met: 536 ms against 580 ms (0.92×) on PostgreSQL, every figure the same |
 | export of 100,000 rows < 300 MB | met: 134,055 rows of register 1 as .xlsx, peak 110 MB (PostgreSQL, 4.5 s) and 112 MB (SQLite, 4.4 s) for the whole process; the import of 10,000 rows (5,035 orders) takes 6.1 s (PostgreSQL) and 6.5 s (SQLite), one batch intake |
 | scale-out: 2 web + 2 workers, 1,000 orders concurrently, no duplicate number, notification or 5xx | passed (reduced size in CI) |
