@@ -39,6 +39,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import machine, write_section as write_results_section  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 WORK = Path(os.environ.get("LC_BENCH_DIR", "/tmp/lc-bench"))
 PG_HOST = os.environ.get("LC_PG_HOST", "127.0.0.1")
@@ -262,22 +265,6 @@ def profile(world, n: int) -> tuple[str, str]:
     return out[0], out[1]
 
 
-def machine() -> dict:
-    info = {}
-    try:
-        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        info["cpu"] = re.search(r"Model name:\s*(.+)", lscpu).group(1).strip()
-    except (OSError, AttributeError):  # no lscpu, or no model line in its output
-        info["cpu"] = platform.processor() or "?"
-    info["cores"] = os.cpu_count()
-    try:
-        kb = int(re.search(r"MemTotal:\s*(\d+)", Path("/proc/meminfo").read_text()).group(1))
-        info["ram"] = f"{kb / 1024 / 1024:.1f} GiB"
-    except (OSError, AttributeError):  # not Linux: no /proc/meminfo
-        info["ram"] = "?"
-    return info
-
-
 def versions(engine: str) -> dict:
     import sqlite3
 
@@ -433,17 +420,10 @@ def render(r: dict, command: str) -> str:
 
 
 def write_section(engine: str, section: str) -> None:
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    text = RESULTS.read_text() if RESULTS.exists() else (
+    write_results_section(RESULTS, "lifecycle", engine, section, new_file=(
         "# Lifecycle throughput: orderloop vs Tryton vs the plain-SQL floor\n\n"
         "Written by `bench/lifecycle.py` (one section per engine; the text outside the markers is kept).\n\n"
-        "<!-- lifecycle:sqlite -->\n<!-- /lifecycle:sqlite -->\n\n<!-- lifecycle:postgres -->\n<!-- /lifecycle:postgres -->\n")
-    start, end = f"<!-- lifecycle:{engine} -->", f"<!-- /lifecycle:{engine} -->"
-    if start not in text:
-        text += f"\n{start}\n{end}\n"
-    head, rest = text.split(start, 1)
-    _, tail = rest.split(end, 1)
-    RESULTS.write_text(f"{head}{start}\n{section}{end}{tail}")
+        "<!-- lifecycle:sqlite -->\n<!-- /lifecycle:sqlite -->\n\n<!-- lifecycle:postgres -->\n<!-- /lifecycle:postgres -->\n"))
 
 
 if __name__ == "__main__":

@@ -35,6 +35,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import machine, write_section as write_results_section  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 WORK = Path(os.environ.get("REGISTER_BENCH_DIR", "/tmp/bench-register"))
 PG_HOST = os.environ.get("REGISTER_PG_HOST", "127.0.0.1")
@@ -90,10 +93,12 @@ def prepare(engine: str, rows: int, reuse: bool) -> dict:
     var = WORK / engine
     fresh = True
     if reuse:
+        django_setup(engine)
+        from django.db import DatabaseError
+
         try:
-            django_setup(engine)
             fresh = line_count() < rows
-        except Exception as exc:  # no database yet, or not migrated: make it
+        except DatabaseError as exc:  # no database yet, or not migrated: make it
             print(f"reuse: {exc.__class__.__name__}: {exc}", file=sys.stderr)
             fresh = True
         if fresh:
@@ -207,23 +212,7 @@ def xlsx_rows(path: Path) -> int:
     return count - 1
 
 
-# --- machine and versions (as bench/lifecycle.py) -----------------------------------------------------------
-
-def machine() -> dict:
-    info = {}
-    try:
-        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        info["cpu"] = re.search(r"Model name:\s*(.+)", lscpu).group(1).strip()
-    except (OSError, AttributeError):
-        info["cpu"] = platform.processor() or "?"
-    info["cores"] = os.cpu_count()
-    try:
-        kb = int(re.search(r"MemTotal:\s*(\d+)", Path("/proc/meminfo").read_text()).group(1))
-        info["ram"] = f"{kb / 1024 / 1024:.1f} GiB"
-    except (OSError, AttributeError):
-        info["ram"] = "?"
-    return info
-
+# --- versions ------------------------------------------------------------------------------------------------
 
 def versions(engine: str) -> dict:
     import sqlite3
@@ -370,14 +359,7 @@ changes orders/services.py.
 
 
 def write_section(engine: str, section: str) -> None:
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    text = RESULTS.read_text() if RESULTS.exists() else HEAD
-    start, end = f"<!-- register:{engine} -->", f"<!-- /register:{engine} -->"
-    if start not in text:
-        text += f"\n{start}\n{end}\n"
-    head, rest = text.split(start, 1)
-    _, tail = rest.split(end, 1)
-    RESULTS.write_text(f"{head}{start}\n{section}{end}{tail}")
+    write_results_section(RESULTS, "register", engine, section, new_file=HEAD)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,9 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import machine, write_section as write_results_section  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 WORK = Path(os.environ.get("REVIEW_BENCH_DIR", "/tmp/review-bench"))
 PG_HOST = os.environ.get("REVIEW_PG_HOST", "127.0.0.1")
@@ -342,24 +345,13 @@ def hand_plan(month: date) -> tuple[str, list[str]]:
     return execution, [text for _total, text in nodes[:8]]
 
 
-def machine() -> dict:
+def machine_and_versions() -> dict:
     import sqlite3
 
     import django
     from django.db import connection
 
-    info = {}
-    try:
-        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        info["cpu"] = re.search(r"Model name:\s*(.+)", lscpu).group(1).strip()
-    except (OSError, AttributeError):
-        info["cpu"] = platform.processor() or "?"
-    info["cores"] = os.cpu_count()
-    try:
-        kb = int(re.search(r"MemTotal:\s*(\d+)", Path("/proc/meminfo").read_text()).group(1))
-        info["ram"] = f"{kb / 1024 / 1024:.1f} GiB"
-    except (OSError, AttributeError):
-        info["ram"] = "?"
+    info = machine()
     versions = {"python": platform.python_version(), "django": django.get_version()}
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -389,7 +381,7 @@ def run(args) -> dict:
     print(f"orderloop review_figures: {ours_ms:.0f} ms (runs {', '.join(f'{t:.0f}' for t in ours_runs)})", flush=True)
     report = {"engine": args.engine, "database": name, "month": f"{month:%Y-%m}", "size": size, "data": data,
               "runs": args.runs, "orderloop_ms": ours_ms, "orderloop_runs": ours_runs,
-              "statements": orderloop_statements(month), "machine": machine()}
+              "statements": orderloop_statements(month), "machine": machine_and_versions()}
     if args.engine == "postgres":
         hand_ms, hand_runs, theirs = timed(lambda: hand_figures(month), args.runs)
         print(f"hand-written SQL: {hand_ms:.0f} ms (runs {', '.join(f'{t:.0f}' for t in hand_runs)})", flush=True)
@@ -451,20 +443,13 @@ def section(r: dict, command: str) -> str:
 
 
 def write_section(engine: str, text: str) -> None:
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    current = RESULTS.read_text() if RESULTS.exists() else (
+    write_results_section(RESULTS, "review", engine, text, new_file=(
         "# Monthly review: orderloop against one hand-written SQL statement\n\n"
         "`bench/review.py` times `review_figures` (the figures the review page shows and a filed review freezes, "
         "computed afresh) for one month in the middle of the seeded data, and one hand-written PostgreSQL "
         "statement computing the same figures (CTEs, `FILTER`, `percentile_cont`, `json_build_object`), and "
         "checks that both give the same numbers. One section per engine.\n\n"
-        "<!-- review:postgres -->\n<!-- /review:postgres -->\n\n<!-- review:sqlite -->\n<!-- /review:sqlite -->\n")
-    start, end = f"<!-- review:{engine} -->", f"<!-- /review:{engine} -->"
-    if start not in current:
-        current += f"\n{start}\n{end}\n"
-    head, rest = current.split(start, 1)
-    _, tail = rest.split(end, 1)
-    RESULTS.write_text(f"{head}{start}\n{text}{end}{tail}")
+        "<!-- review:postgres -->\n<!-- /review:postgres -->\n\n<!-- review:sqlite -->\n<!-- /review:sqlite -->\n"))
 
 
 def main() -> None:

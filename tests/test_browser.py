@@ -61,14 +61,14 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 
 
-def log_in(browser, web_server, username, phone=False):
+def log_in(browser, web_server, username, phone=False, password="orderloop"):
     page = browser.new_page(**(PHONE if phone else DESKTOP))
     # A destructive action asks first (window.confirm); the journeys answer yes. A test of the question
     # itself removes this handler.
     page.on("dialog", accept_dialog)
     page.goto(f"{web_server.url}/login/")
     page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill("orderloop")
+    page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(f"{web_server.url}/today/")
     return page

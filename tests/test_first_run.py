@@ -143,7 +143,7 @@ def test_a_fresh_install_is_walked_to_its_first_order(browser, web_server):  # n
     page.close()
 
     # the sales assistant enters the first real order
-    page = log_in_as(browser, url, "chen")
+    page = log_in(browser, web_server, "chen", password="Orderloop-2026!")
     page.get_by_role("link", name="录入订单").click()
     page.get_by_label("客户名称").select_option(label="苏州恒达机电有限公司")
     page.get_by_label("联系人").fill("何*")
@@ -159,16 +159,6 @@ def test_a_fresh_install_is_walked_to_its_first_order(browser, web_server):  # n
     order = SalesOrder.objects.get()
     assert (order.customer.name, order.total_amount, order.owner.username) == ("苏州恒达机电有限公司", 172000, "zhang")
     robot.close()
-
-
-def log_in_as(browser, url, username):  # noqa: F811
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(f"{url}/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill("Orderloop-2026!")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{url}/today/")
-    return page
 
 
 def test_the_first_admin_can_be_created_once(db):
