@@ -97,7 +97,7 @@ def credentials() -> dict[str, dict[str, tuple[str, str]]]:
         session.save()
         token = api_token_issue(username=username, password="orderloop")
         result[username] = {"page": ("Cookie", f"{settings.SESSION_COOKIE_NAME}={session.session_key}"),
-                            "api": ("Authorization", f"Bearer {token}")}
+                            "api": ("Authorization", f"Bearer {token}"), "none": ("X-Bench", "anonymous")}
     return result
 
 
@@ -163,7 +163,13 @@ def request_sets(seed: int = 7) -> dict[str, list[tuple[str, str]]]:
     sets["search (API)"] = [(u, "/api/orders?" + urllib.parse.urlencode(p)) for u, p in search_q]
     sets["detail (page)"] = [(u, f"/orders/{urllib.parse.quote(ref)}/") for u, ref in detail_refs]
     sets["detail (API)"] = [(u, f"/api/orders/{urllib.parse.quote(ref)}") for u, ref in detail_refs]
+    # The cheapest page there is: the sign-in form, no session, no query. What the stack itself costs.
+    sets["floor: sign-in page"] = [(u, "/login/") for u in USERS]
     return sets
+
+
+def surface_of(name: str) -> str:
+    return "api" if "API" in name else "none" if name.startswith("floor") else "page"
 
 
 def free_port() -> int:
@@ -201,7 +207,7 @@ def run_wrk(base: str, paths_file: str, auth_file: str, script: str, clients: in
 def check(base: str, sets, creds) -> None:
     """Every request answers 200 before it is timed (a 404 or a redirect to the login page would be fast)."""
     for name, items in sets.items():
-        surface = "api" if "API" in name else "page"
+        surface = surface_of(name)
         for user, path in items[:5]:
             header, value = creds[user][surface]
             req = urllib.request.Request(base + path, headers={header: value})
@@ -267,7 +273,8 @@ def write_results(label: str, info: dict, rows: list, args, command: str) -> Non
             "the sales director (sees every order); pages with a session cookie, the API with a Bearer token.\n"
             "List: filters by status / customer / owner / archived+sort, some on pages 2-5, 50 a page. Search: `q` =\n"
             "an order number, a number or reference prefix, part of a customer name, a product model. Detail: orders\n"
-            "drawn from the whole history. Latencies in milliseconds.\n\n"
+            "drawn from the whole history. Floor: the sign-in page without a session (one small template, no\n"
+            "query): what the server and the framework cost before any work. Latencies in milliseconds.\n\n"
             "Reproduce (after `orderloop bench seed --orders 1000000` into that database):\n\n"
             f"    {command}\n\n")
     body = [f"{info['when']} · {info['orders']:,} orders · {info['cpu']}, {info['cores']} cores, {info['ram_gib']} GiB RAM · "
@@ -335,7 +342,7 @@ def main():
             script = Path(tmp, "bench.lua")
             script.write_text(LUA)
             auth_files = {}
-            for surface in ("page", "api"):
+            for surface in ("page", "api", "none"):
                 auth_files[surface] = Path(tmp, f"auth-{surface}.txt")
                 auth_files[surface].write_text("".join(f"{u} {c[surface][0]}: {c[surface][1]}\n".replace(": ", " ", 1)
                                                        for u, c in creds.items()))
@@ -343,7 +350,7 @@ def main():
                 paths = Path(tmp, "paths.txt")
                 random.Random(1).shuffle(items)
                 paths.write_text("".join(f"{u} {p}\n" for u, p in items))
-                surface = "api" if "API" in name else "page"
+                surface = surface_of(name)
                 if args.warmup:
                     settle()
                     run_wrk(base, str(paths), str(auth_files[surface]), str(script), 8, args.warmup)
