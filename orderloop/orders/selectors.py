@@ -3,7 +3,7 @@ import re
 from decimal import Decimal
 
 from django.core.paginator import Paginator
-from django.db.models import Exists, F, Field, Lookup, OuterRef, Q
+from django.db.models import F, Field, Lookup, Q
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
@@ -51,39 +51,36 @@ def order_list(*, user, status: list[str] | None = None, owner: str | None = Non
     return orders.order_by(*SORTS.get(sort, SORTS["-created_at"]))
 
 
-# Above this many matching lines, the search filters by a subquery rather than a list of order ids.
-SEARCH_ID_LIST_MAX = 5000
-
-
 def search_q(q: str) -> Q:
     """Orders whose number, provisional reference, contact, customer name or a line's model or product name
-    contains ``q`` (any case). No join and no DISTINCT: customers and products (small tables) are looked up
-    first, and the lines that match become a list of order ids, so on PostgreSQL each branch uses an index
-    (trigram indexes on the orders' and lines' columns, the customer index, the primary key) or, when the
-    matches are many, the list is walked in its sort order and stops after a page. Terms shorter than three
-    characters, which no trigram index can serve, match lines through their product only."""
+    contains ``q`` (any case): one subquery, the UNION of what each branch finds through its own index (on
+    PostgreSQL the trigram indexes on the orders' and lines' columns, the customer index), so the list and its
+    count start from the matches instead of walking every visible order. Customers and products (small tables)
+    are looked up first. Terms shorter than three characters, which no trigram index can serve, match lines
+    through their product only."""
     from orderloop.masterdata.models import Customer, Product
 
+    found = [SalesOrder.objects.filter(Q(number__icontains=q) | Q(provisional_ref__icontains=q)
+                                       | Q(contact_name__icontains=q)).order_by().values("pk")]
     customer_ids = list(Customer.objects.filter(name__icontains=q).values_list("pk", flat=True))
-    product_ids = list(Product.objects.filter(Q(model__icontains=q) | Q(name__icontains=q)).values_list("pk", flat=True))
-    found = Q(number__icontains=q) | Q(provisional_ref__icontains=q) | Q(contact_name__icontains=q)
     if customer_ids:
-        found |= Q(customer_id__in=customer_ids)
+        found.append(SalesOrder.objects.filter(customer_id__in=customer_ids).order_by().values("pk"))
     if len(q) >= 3:  # a line keeps the name and model it was ordered under (trigram indexes)
-        line_q = Q(model__icontains=q) | Q(product_name__icontains=q)
-    elif product_ids:
-        line_q = Q(product_id__in=product_ids)
+        found.append(OrderLine.objects.filter(Q(model__icontains=q) | Q(product_name__icontains=q)).order_by()
+                     .values("order_id"))
     else:
-        return found
-    order_ids = list(OrderLine.objects.filter(line_q).values_list("order_id", flat=True)[:SEARCH_ID_LIST_MAX + 1])
-    if len(order_ids) <= SEARCH_ID_LIST_MAX:
-        if len(q) >= 3:  # few matches: all of them as one list of ids, which the database reads by primary key
-            found_ids = list(SalesOrder.objects.filter(found).order_by().values_list("pk", flat=True)[:SEARCH_ID_LIST_MAX + 1])
-            if len(found_ids) + len(order_ids) <= SEARCH_ID_LIST_MAX:
-                return Q(pk__any_of=sorted(set(found_ids) | set(order_ids)))
-        return found | Q(pk__any_of=order_ids)
-    # many matches: ask each order walked in the list's order (its lines by the order index) and stop after a page
-    return found | Q(Exists(OrderLine.objects.filter(line_q, order_id=OuterRef("pk"))))
+        product_ids = list(Product.objects.filter(Q(model__icontains=q) | Q(name__icontains=q)).values_list("pk", flat=True))
+        if product_ids:
+            found.append(OrderLine.objects.filter(product_id__in=product_ids).order_by().values("order_id"))
+    matches = found[0].union(*found[1:]) if len(found) > 1 else found[0]
+    ids = [row["pk"] for row in matches[:SEARCH_ID_LIST_MAX + 1]]
+    if len(ids) <= SEARCH_ID_LIST_MAX:  # the usual case: one list of ids, which the database reads by primary key
+        return Q(pk__any_of=ids)
+    return Q(pk__in=matches)  # a term found almost everywhere: the list walks in its order and stops after a page
+
+
+# Up to this many matches, the search filters by a list of order ids rather than by a subquery.
+SEARCH_ID_LIST_MAX = 20_000
 
 
 @Field.register_lookup

@@ -1,0 +1,92 @@
+"""Search (搜索) on the order list and the API: number, provisional reference, contact, customer name, a line's
+model or product name; only orders the user may see; the same answer whether the matches are few (a list of
+ids) or many (a subquery)."""
+from decimal import Decimal
+
+import pytest
+
+from orderloop.masterdata.models import Customer, Product, Qualification
+from orderloop.orders import selectors
+from orderloop.orders.selectors import order_list
+from orderloop.orders.schemas import OrderCreate
+from orderloop.orders.services import order_receive
+from tests.conftest import make_user, order_data
+
+
+@pytest.fixture
+def found(orders, users, customer, product):
+    """Four orders, each findable by something of its own, and one of another team's customer."""
+    router = Product.objects.create(name="路由器", model="RT-7788", unit="台", list_price=Decimal("900.00"),
+                                    cost_price=Decimal("700.00"))
+    far_manager = make_user("far_account_manager", "account_manager")
+    elsewhere = Customer.objects.create(name="远方贸易公司", uscc="91110000100000000A", owner=far_manager,
+                                        qualification=Qualification.QUALIFIED, address="广州市")
+    return {
+        "formal": orders.at("pending_stock_check"),  # has a formal number
+        "contact": orders.received(contact_name="欧阳修远"),
+        "router": orders.received(lines=[{"product_id": router.pk, "quantity": "2", "unit_price": "900"}]),
+        "renamed": orders.received(lines=[{"product_id": router.pk, "quantity": "1", "unit_price": "900"}]),
+        "far": order_receive(actor=far_manager, data=OrderCreate(**order_data(
+            elsewhere, product, contact_name="欧阳远方"))),
+        "router_product": router,
+    }
+
+
+def refs(user, q):
+    return {order.ref for order in order_list(user=user, q=q)}
+
+
+@pytest.fixture(params=["few", "many"])
+def id_list_limit(request, monkeypatch):
+    """The search filters by a list of ids up to SEARCH_ID_LIST_MAX matches and by a subquery beyond."""
+    if request.param == "many":
+        monkeypatch.setattr(selectors, "SEARCH_ID_LIST_MAX", 0)
+    return request.param
+
+
+def test_each_field_finds_its_order_and_nothing_else(found, users, id_list_limit):
+    director = users["sales_director"]
+    formal = found["formal"]
+    formal.refresh_from_db()
+    assert formal.number
+    assert refs(director, formal.number) == {formal.ref}
+    assert refs(director, formal.number[:6]) >= {formal.ref}  # a prefix of the number
+    assert refs(director, found["contact"].provisional_ref) == {found["contact"].ref}
+    assert refs(director, "欧阳修") == {found["contact"].ref}
+    assert refs(director, "远方贸易") == {found["far"].ref}  # part of the customer's name
+    assert refs(director, "rt-77") == {found["router"].ref, found["renamed"].ref}  # a line's model, any case
+    assert refs(director, "路由器") == {found["router"].ref, found["renamed"].ref}  # a line's product name
+    assert refs(director, "无此订单") == set()
+
+
+def test_a_line_keeps_the_model_it_was_ordered_under(found, users, id_list_limit):
+    router = found["router_product"]
+    router.model, router.name = "RT-9000", "新路由器"
+    router.save()
+    assert refs(users["sales_director"], "RT-7788") == {found["router"].ref, found["renamed"].ref}
+    assert refs(users["sales_director"], "RT-9000") == set()
+
+
+def test_a_short_term_finds_lines_through_their_product(found, users, id_list_limit):
+    assert refs(users["sales_director"], "路由") == {found["router"].ref, found["renamed"].ref}
+
+
+def test_search_finds_only_what_the_user_may_see(found, users, id_list_limit):
+    manager = users["sales_manager"]
+    assert refs(manager, "欧阳") == {found["contact"].ref}  # not the other team's customer's order
+    assert refs(users["sales_director"], "欧阳") == {found["contact"].ref, found["far"].ref}
+
+
+def test_search_combines_with_the_filters(found, users, id_list_limit):
+    director = users["sales_director"]
+    assert refs(director, "rt-77") == {found["router"].ref, found["renamed"].ref}
+    assert {o.ref for o in order_list(user=director, q="rt-77", status=["received"])} == {
+        found["router"].ref, found["renamed"].ref}
+    assert {o.ref for o in order_list(user=director, q="rt-77", status=["closed"])} == set()
+
+
+def test_the_list_page_searches(found, users, client):
+    client.force_login(users["sales_manager"])
+    page = client.get("/orders/", {"q": "欧阳"}).content.decode()
+    assert found["contact"].ref in page
+    assert found["far"].ref not in page
