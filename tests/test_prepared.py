@@ -71,3 +71,23 @@ def test_update_writes_the_fields_named_and_refuses_a_missing_row(orders, users)
     order.pk = 10**9
     with pytest.raises(DatabaseError):
         update(order, ["remarks"])
+
+
+def test_actions_keep_their_statements_prepared_on_postgresql_and_lists_do_not(orders, users):
+    """The lifecycle's short statements are kept prepared (parsed and planned once per connection); a list,
+    whose best plan depends on its filter (a status of a thousand orders or of eight hundred thousand), is
+    planned for its own parameters every time."""
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements on the server are PostgreSQL's; SQLite keeps its own statement cache")
+    from orderloop.orders.selectors import order_list
+
+    for _ in range(6):
+        orders.at("pending_approval")
+    for _ in range(6):
+        list(order_list(user=users["sales_director"], status=["received"])[:50])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any('FROM "orders_salesorder"' in sql and "FOR UPDATE" in sql for sql in prepared), prepared
+    assert not any('"orders_salesorder"."archived_at" IS NULL' in sql for sql in prepared), prepared
+    assert connection.connection.prepare_threshold is None  # restored after each action

@@ -115,15 +115,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file, not memory, so that tests can run several processes against it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Parameters bound by the server, and a statement run five times on a connection kept prepared there
-    # (psycopg's default): the server no longer parses and plans the same few statements again and again.
-    # A pooler in transaction mode that cannot keep prepared statements (PgBouncer before 1.21, or without
-    # max_prepared_statements) needs ORDERLOOP_PG_PREPARED_STATEMENTS=0.
-    DATABASES["default"]["OPTIONS"] = {
-        "server_side_binding": True,
-        "prepare_threshold": 5 if env_bool("ORDERLOOP_PG_PREPARED_STATEMENTS", True) else None,
-    }
+
+# PostgreSQL: the lifecycle's statements are kept prepared on the server (core.prepared.server_prepared).
+# A pooler in transaction mode that cannot keep prepared statements (PgBouncer before 1.21, or without
+# max_prepared_statements) needs ORDERLOOP_PG_PREPARED_STATEMENTS=0.
+ORDERLOOP_PG_PREPARED_STATEMENTS = env_bool("ORDERLOOP_PG_PREPARED_STATEMENTS", True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

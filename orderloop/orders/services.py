@@ -13,7 +13,7 @@ from orderloop.accounts.roles import Role
 from orderloop.core import clock
 from orderloop.core.audit import audit_entry, audit_record, diff
 from orderloop.core.models import AuditEntry
-from orderloop.core.prepared import insert
+from orderloop.core.prepared import insert, server_prepared
 from orderloop.core.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound, StaleVersion
 from orderloop.masterdata.services import customers_visible_to
 from orderloop.masterdata.models import Customer
@@ -39,7 +39,8 @@ def new_provisional_ref() -> str:
 def order_receive(*, actor, data: OrderCreate, owner=None, attachments=()) -> SalesOrder:
     """Intake: a new order at 已接收 with a provisional reference. ``actor`` None is the
     order mailbox; ``attachments`` are (kind, filename, content_type, bytes) kept with it."""
-    (order,) = orders_receive(actor=actor, batch=[(data, owner)], attachments=attachments)
+    with server_prepared():
+        (order,) = orders_receive(actor=actor, batch=[(data, owner)], attachments=attachments)
     return order
 
 

@@ -22,7 +22,7 @@ from orderloop.core import clock
 from orderloop.core.calendar import SHANGHAI
 from orderloop.core.audit import audit_record, diff, snapshot
 from orderloop.core.exceptions import DomainError, InvalidInput, InvalidTransition, NotAllowed, NotFound, StaleVersion
-from orderloop.core.prepared import PreparedQuery, insert, update
+from orderloop.core.prepared import PreparedQuery, insert, server_prepared, update
 from orderloop.core.validation import pydantic_errors
 from orderloop.orders import actions
 from orderloop.orders import payloads as p
@@ -358,7 +358,7 @@ def _changed_columns(order, loaded: dict) -> list[str]:
 
 def perform_action(*, order_id: int, action_name: str, actor, data) -> OrderEvent:
     """Take a lifecycle action: one transaction; refused actions change nothing."""
-    with transaction.atomic():
+    with transaction.atomic(), server_prepared():
         order = _locked_visible_order(order_id, actor)
         if order is None:
             raise NotFound(_("订单不存在"))
