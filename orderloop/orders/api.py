@@ -11,6 +11,7 @@ from pydantic import Field
 
 from orderloop.accounts.api import roles
 from orderloop.core.exceptions import InvalidInput
+from orderloop.core.prepared import server_prepared
 from orderloop.core.schemas import errors
 from orderloop.orders import services
 from orderloop.orders.importing import orders_import
@@ -42,7 +43,8 @@ class OrderFilters(Schema):
 
 
 def _detail(request, ref: str) -> dict:
-    return order_detail(order_get(user=request.auth, ref=ref), request.auth)
+    with server_prepared():  # one order's rows, by its keys: the same plan for every order
+        return order_detail(order_get(user=request.auth, ref=ref), request.auth)
 
 
 @router.post("", auth=roles(*services.INTAKE_ROLES), response={201: OrderOut, 200: OrderOut, **errors(400, 401, 403, 409, 422)}, summary="Take an order in (intake)",

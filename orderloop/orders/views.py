@@ -23,6 +23,7 @@ from orderloop.core import clock
 from orderloop.core.audit import download_record
 from orderloop.core.calendar import SHANGHAI
 from orderloop.core.exceptions import DomainError, InvalidInput, NotFound
+from orderloop.core.prepared import server_prepared
 from orderloop.core.validation import pydantic_errors
 from orderloop.masterdata.models import Customer, Product
 from orderloop.masterdata.services import customers_visible_to
@@ -219,8 +220,9 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
 
 @login_required
 def order_detail(request, ref):
-    order = _get_order(request, ref)
-    return render(request, "orders/order_detail.html", _detail_context(request, order))
+    with server_prepared():  # one order's rows, by its keys: the same plan for every order
+        order = _get_order(request, ref)
+        return render(request, "orders/order_detail.html", _detail_context(request, order))
 
 
 @login_required
