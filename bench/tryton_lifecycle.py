@@ -91,8 +91,13 @@ def database_ready(engine: str, workdir: Path) -> bool:
 
 def activate(conf: Path) -> None:
     started = time.perf_counter()
+    # A new database asks for the admin's e-mail and password: give both, never a prompt.
+    password = conf.with_name("admin-password")
+    password.write_text("bench-admin\n")
     subprocess.run([str(Path(sys.executable).with_name("trytond-admin")), "-c", str(conf), "-d", DB_NAME,
-                    "--all", "-u", "sale", "--activate-dependencies"], check=True, capture_output=True)
+                    "--all", "-u", "sale", "--activate-dependencies", "--email", "admin@example.com"],
+                   check=True, capture_output=True, stdin=subprocess.DEVNULL,
+                   env={**os.environ, "TRYTONPASSFILE": str(password)})
     print(f"trytond-admin -u sale: {time.perf_counter() - started:.0f} s", file=sys.stderr)
 
 
