@@ -12,17 +12,20 @@ ORDER = ["lifecycle.md", "http.md", "review.md", "register.md", "scaleout.md"]
 SUMMARY = """# Benchmarks
 
 Every figure below was written by the command printed next to it; `bench/report.py` assembles this file from
-`bench/results/`. Machine: AMD EPYC, 2 cores, 23.5 GiB RAM, Debian 12, PostgreSQL 15, SQLite 3.40.
+`bench/results/`. Machines: 2 cores, 23.5 GiB RAM, Debian 12, PostgreSQL 15, SQLite 3.40 — an AMD EPYC for the
+first runs, Intel Xeons for the later ones. Each section names its machine, date and load.
 
-**The runs of 2026-11-27 shared the 2 cores with each other and with test suites (load average 3–15), so
-throughput and latency are lower bounds; they will be taken again on a quiet machine.**
+**Compare ratios, not absolute figures, across sections.** The Intel Xeon of the runs of 2026-11-27 after
+14:00 UTC was about 1.5× slower than the one of 12:00–13:00 UTC, and its speed varied by up to 50 % from one
+run to the next (the same SQLite lifecycle took 37.9 ms of CPU at 15:27 and 56.3 ms at 15:36). The ratios
+asked for (orderloop against Tryton, against the floor) are measured in one run, one after the other.
 
 | target (issue 10) | status on 2026-11-27 |
 |---|---|
-| lifecycle ≥ 10× Tryton, both engines | SQLite 12.2× (35.2 vs 2.88 orders/s) — met; PostgreSQL 9.5× (13.8 vs 1.45) — not yet (run of 12:17–12:36 UTC, load average 1–2; the earlier run under load had PostgreSQL 10.5×, SQLite 7.0×) |
-| lifecycle within 3× of the plain-SQL floor | not yet: SQLite 9.6× (28.4 vs 3.0 ms), PostgreSQL 4.0× (72.7 vs 18.0 ms); on a quiet machine the floor is 3× faster than under load, orderloop's CPU per lifecycle was about halved |
-| list, search, detail p95 < 100 ms at 1,000,000 orders, 32 clients | not yet (run of 12:43 UTC, quiet machine): p95 list 430 ms (page) / 553 ms (API), search 1.6–1.8 s, detail 502 ms (page) / 186 ms (API); with 8 clients the detail API is at 57 ms. 32 closed-loop clients need about 350 requests/s for p95 < 100 ms; the server does 65–190 a second on 2 cores shared with PostgreSQL and wrk |
-| monthly review < 1 s at 1,000,000 orders, within 2× of one hand-written SQL query | met: 536 ms against 580 ms (0.92×) on PostgreSQL, every figure the same |
+| lifecycle ≥ 10× Tryton, both engines | **met**: SQLite 11.9× (17.4 vs 1.46 orders/s), PostgreSQL 12.3× (9.7 vs 0.79), same run each (15:36–15:45 and 15:11–15:27 UTC). PostgreSQL rose from 9.5× with statements kept prepared on the server in actions and intake |
+| lifecycle within 3× of the plain-SQL floor | **not met**: SQLite 11.7× (57.6 vs 4.95 ms), PostgreSQL 5.1× (103.4 vs 20.4 ms). The process's own CPU alone is 3.5× (PostgreSQL) and 11× (SQLite) the floor's whole time; see "Where orderloop's remaining time goes" |
+| list, search, detail p95 < 100 ms at 1,000,000 orders, 32 clients | **not met** (run of 15:47 UTC): p95 list 943 ms (page) / 1,178 ms (API), search 1.4–1.9 s, detail 831 ms (page) / 333 ms (API). The sign-in page — no query, one small template — has p95 82 ms at 32 clients (455 requests/s) in the same run: 32 closed-loop clients leave room for pages at most ~1.2× as costly as that, and a list of 50 orders costs about 10× |
+| monthly review < 1 s at 1,000,000 orders, within 2× of one hand-written SQL query | met: 536 ms against 580 ms (0.92×) on PostgreSQL, every figure the same (on this session's slower machine, first run after seeding: 913 against 874 ms) |
 | export of 100,000 rows < 300 MB | met: 134,055 rows of register 1 as .xlsx, peak 110 MB (PostgreSQL, 4.5 s) and 112 MB (SQLite, 4.4 s) for the whole process; the import of 10,000 rows (5,035 orders) takes 6.1 s (PostgreSQL) and 6.5 s (SQLite), one batch intake |
 | scale-out: 2 web + 2 workers, 1,000 orders concurrently, no duplicate number, notification or 5xx | passed (reduced size in CI) |
 """
