@@ -159,10 +159,10 @@ def server_prepared(using: str = "default"):
     connection, kept prepared there (psycopg's automatic preparation): the lifecycle's short statements — a row
     by its primary key, an insert, an update — are then neither parsed nor planned again, which makes an action
     about a quarter faster; an order's page reads its rows by the order's keys alike. Only there: a list
-    filtered by status or searched is planned for its own parameters
-    each time (a status may hold a thousand orders or eight hundred thousand), which a prepared statement's
-    generic plan would not. ``ORDERLOOP_PG_PREPARED_STATEMENTS=0`` switches it off for poolers in transaction
-    mode that cannot keep prepared statements."""
+    filtered by status or searched is planned for its own parameters each time (a status may hold a thousand
+    orders or eight hundred thousand), which a prepared statement's generic plan would not.
+    ``ORDERLOOP_PG_PREPARED_STATEMENTS=0`` switches it off for poolers in transaction mode that cannot keep
+    prepared statements."""
     connection = connections[using]
     if connection.vendor != "postgresql" or not settings.ORDERLOOP_PG_PREPARED_STATEMENTS:
         yield

@@ -51,13 +51,17 @@ def order_list(*, user, status: list[str] | None = None, owner: str | None = Non
     return orders.order_by(*SORTS.get(sort, SORTS["-created_at"]))
 
 
+# Up to this many matches, the search filters by a list of order ids rather than by a subquery.
+SEARCH_ID_LIST_MAX = 20_000
+
+
 def search_q(q: str) -> Q:
     """Orders whose number, provisional reference, contact, customer name or a line's model or product name
-    contains ``q`` (any case): one subquery, the UNION of what each branch finds through its own index (on
-    PostgreSQL the trigram indexes on the orders' and lines' columns, the customer index), so the list and its
-    count start from the matches instead of walking every visible order. Customers and products (small tables)
-    are looked up first. Terms shorter than three characters, which no trigram index can serve, match lines
-    through their product only."""
+    contains ``q`` (any case): the UNION of what each branch finds through its own index (on PostgreSQL the
+    trigram indexes on the orders' and lines' columns, the customer index), read as a list of order ids, so
+    the list and its count start from the matches instead of walking every visible order. Customers and
+    products (small tables) are looked up first. Terms shorter than three characters, which no trigram index
+    can serve, match lines through their product only."""
     from orderloop.masterdata.models import Customer, Product
 
     found = [SalesOrder.objects.filter(Q(number__icontains=q) | Q(provisional_ref__icontains=q)
@@ -76,11 +80,7 @@ def search_q(q: str) -> Q:
     ids = [row["pk"] for row in matches[:SEARCH_ID_LIST_MAX + 1]]
     if len(ids) <= SEARCH_ID_LIST_MAX:  # the usual case: one list of ids, which the database reads by primary key
         return Q(pk__any_of=ids)
-    return Q(pk__in=matches)  # a term found almost everywhere: the list walks in its order and stops after a page
-
-
-# Up to this many matches, the search filters by a list of order ids rather than by a subquery.
-SEARCH_ID_LIST_MAX = 20_000
+    return Q(pk__in=matches)  # a term found almost everywhere: the same UNION, as a subquery
 
 
 @Field.register_lookup
