@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 import pytest
 
-from orderloop.core.calendar import BusinessCalendar, coverage_problem
-from orderloop.core.models import CalendarOverride
+from orderloop.core.calendar import BusinessCalendar, DayInfo, calendar_alerts
+from orderloop.core.models import CalendarOverride, CalendarYear
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -67,18 +67,32 @@ def test_an_override_wins(db):
     assert calendar.add_working_days(datetime(2026, 9, 30, 16, 0, tzinfo=SH), 3) == datetime(2026, 10, 11, 23, 59, 59, tzinfo=SH)
 
 
-def test_a_year_without_data_is_estimated_and_alerts(caplog):
+def test_a_year_without_data_is_estimated():
     calendar = BusinessCalendar()
     info = calendar.day(date(2027, 1, 4))
     assert info.estimated and info.is_workday and info.source == "estimate"
     assert not calendar.is_working_day(date(2027, 1, 1))  # New Year's Day, even as an estimate
-    assert "No official holiday schedule for 2027-01-04" in caplog.text
-    assert date(2027, 1, 4) in calendar.estimated_days
+    assert calendar.estimated_between(date(2026, 12, 30), date(2027, 1, 4))
+    assert not calendar.estimated_between(date(2026, 12, 1), date(2026, 12, 31))
 
 
-def test_coverage_alert_from_december_until_next_year_is_entered(db):
-    assert coverage_problem(date(2026, 11, 30)) is None
-    problem = coverage_problem(date(2026, 12, 1))
-    assert problem and problem.startswith("2027 年的节假日与调休安排尚未录入")
-    CalendarOverride.objects.create(date=date(2027, 1, 1), is_workday=False, note="元旦")
-    assert coverage_problem(date(2026, 12, 1)) is None
+def test_an_entered_year_is_weekdays_and_its_entries(db):
+    CalendarOverride.objects.create(date=date(2027, 10, 1), is_workday=False, note="国庆节")
+    CalendarOverride.objects.create(date=date(2027, 9, 26), is_workday=True, note="国庆节调休")
+    CalendarYear.objects.create(year=2027, entered_at=datetime(2026, 12, 1, tzinfo=SH))
+    calendar = BusinessCalendar.load()
+    assert calendar.year_known(2027) and not calendar.estimated_between(date(2026, 12, 30), date(2027, 1, 4))
+    assert calendar.day(date(2027, 1, 1)) == DayInfo(True, source="entered")  # not entered as a holiday: a Friday at work
+    assert calendar.day(date(2027, 9, 26)).is_workday and not calendar.day(date(2027, 10, 1)).is_workday
+    assert not calendar.is_working_day(date(2027, 10, 2))  # a Saturday
+
+
+def test_the_alert_names_this_year_if_unknown_and_from_december_the_next(db):
+    assert calendar_alerts(date(2026, 11, 30)) == []
+    assert [alert.year for alert in calendar_alerts(date(2026, 12, 1))] == [2027]
+    assert [alert.year for alert in calendar_alerts(date(2027, 6, 1))] == [2027]
+    assert [alert.year for alert in calendar_alerts(date(2027, 12, 31))] == [2027, 2028]
+    CalendarOverride.objects.create(date=date(2027, 1, 1), is_workday=False, note="元旦")  # one day is not the year
+    assert [alert.year for alert in calendar_alerts(date(2026, 12, 1))] == [2027]
+    CalendarYear.objects.create(year=2027, entered_at=datetime(2026, 12, 1, tzinfo=SH))
+    assert calendar_alerts(date(2026, 12, 1)) == []

@@ -95,7 +95,7 @@ def test_admins_are_alerted_while_next_years_holidays_are_missing(users):
         calendar_alert_send()  # the same day again records nothing new
         assert sorted(Notification.objects.filter(event="calendar_alert").values_list("recipient__username", "channel")) == [
             ("admin", "email"), ("admin", "inapp")]
-        assert user_today(users["admin"]).alerts[0].startswith("2027 年的节假日与调休安排尚未录入")
+        assert user_today(users["admin"]).alerts[0].message.startswith("2027 年法定节假日安排尚未录入")
     Notification.objects.all().delete()
     with clock.frozen_at(at(2026, 11, 30, 9, 0)):
         calendar_alert_send()

@@ -1,24 +1,25 @@
 """China's business calendar: working days with statutory holidays and
 adjusted working days (调休), business hours, and deadline arithmetic.
 
-Pure functions over a ``BusinessCalendar`` that holds the overrides an admin
-entered and the business hours; every time is computed in Asia/Shanghai.
-Sources, in order: the override table; the ``chinese-calendar`` package (the
-State Council's notices); for a year it does not know yet, the ``holidays``
-package's estimate (statutory days without make-up working days), marked
-estimated so that the deadline shows it and the admin is alerted.
+Pure functions over a ``BusinessCalendar`` that holds the days an admin entered, the years an admin entered
+from the State Council's notice, and the business hours; every time is computed in Asia/Shanghai.
+Sources of a day, in order: the admin's entries (``CalendarOverride``); for a year the admin entered whole
+(``CalendarYear``), every other day is a working day from Monday to Friday; the ``chinese-calendar`` package
+(the notices it ships with); for a year none of these knows, the ``holidays`` package's estimate (statutory
+days without make-up working days), marked estimated so that deadlines and dates show it and the admin is
+alerted (``calendar_alerts``).
 """
-import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from time import monotonic as time_monotonic
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import holidays
 from django.conf import settings
+from django.utils.translation import gettext as _
 
-logger = logging.getLogger(__name__)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
@@ -26,15 +27,24 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 class DayInfo:
     is_workday: bool
     estimated: bool = False
-    source: str = "chinese-calendar"
+    source: str = "notice"  # override | entered | notice | estimate
+
+
+@lru_cache(maxsize=64)
+def notice_known(year: int) -> bool:
+    """Whether the holiday schedules shipped with the product cover ``year``."""
+    try:
+        chinese_calendar.is_workday(date(year, 1, 1))
+    except NotImplementedError:
+        return False
+    return True
 
 
 def _package_day(day: date) -> DayInfo:
-    try:
+    if notice_known(day.year):
         return DayInfo(chinese_calendar.is_workday(day))
-    except NotImplementedError:
-        estimate = holidays.China(years=day.year).is_working_day(day)
-        return DayInfo(bool(estimate), estimated=True, source="estimate")
+    estimate = holidays.China(years=day.year).is_working_day(day)
+    return DayInfo(bool(estimate), estimated=True, source="estimate")
 
 
 def parse_hours(text: str) -> tuple[time, time]:
@@ -49,23 +59,30 @@ class BusinessCalendar:
     overrides: dict[date, bool] = field(default_factory=dict)
     day_start: time = time(9, 0)
     day_end: time = time(18, 0)
-    estimated_days: set = field(default_factory=set)
+    entered_years: frozenset = frozenset()
 
     @classmethod
     def load(cls) -> "BusinessCalendar":
         start, end = parse_hours(settings.ORDERLOOP_BUSINESS_HOURS)
-        return cls(overrides=_overrides(), day_start=start, day_end=end)
+        overrides, entered = _entries()
+        return cls(overrides=dict(overrides), day_start=start, day_end=end, entered_years=entered)
 
     # --- days --------------------------------------------------------------
 
     def day(self, day: date) -> DayInfo:
         if day in self.overrides:
             return DayInfo(self.overrides[day], source="override")
-        info = _package_day(day)
-        if info.estimated and day not in self.estimated_days:
-            self.estimated_days.add(day)
-            logger.warning("No official holiday schedule for %s: using an estimate", day)
-        return info
+        if day.year in self.entered_years:
+            return DayInfo(day.weekday() < 5, source="entered")
+        return _package_day(day)
+
+    def year_known(self, year: int) -> bool:
+        """The year's holidays and 调休 are known: entered by the admin or shipped with the product."""
+        return year in self.entered_years or notice_known(year)
+
+    def estimated_between(self, first: date, last: date) -> bool:
+        """Whether a date computed from ``first`` to ``last`` crossed a year whose schedule is only estimated."""
+        return any(not self.year_known(year) for year in range(min(first, last).year, max(first, last).year + 1))
 
     def is_working_day(self, day: date) -> bool:
         return self.day(day).is_workday
@@ -114,45 +131,57 @@ class BusinessCalendar:
             return self.add_clock_hours(start, amount)
         raise ValueError(f"unknown clock {clock!r}")
 
+    def deadline_estimated(self, start: datetime, due: datetime, *, clock: str) -> bool:
+        """A deadline counted on the calendar is estimated when its days run into a year not yet known."""
+        return clock != "clock_hours" and self.estimated_between(local(start).date(), local(due).date())
 
-# --- the overrides, read once per process ------------------------------------------------------
+
+# --- the admin's entries, read once per process --------------------------------------------------
 # Every deadline needs the calendar, and every lifecycle action that starts a timer computes one; the
-# override table changes a few times a year. So the overrides are kept per process and read again when:
-# - a CalendarOverride is saved or deleted here: not before its transaction commits (until then each load reads
-#   the table, so the changing transaction sees its change and a rollback leaves nothing stale behind);
+# entries (days and whole years) change a few times a year. So they are kept per process and read again when:
+# - a CalendarOverride or CalendarYear is saved or deleted here (``entries_changed``): not before its transaction
+#   commits (until then each load reads the tables, so the changing transaction sees its change and a rollback
+#   leaves nothing stale behind);
 # - the database is flushed or migrated (post_migrate: tests, restores);
 # - ``OVERRIDES_TTL`` seconds have passed: the bound on how late another process (a web worker, the queue
 #   worker) sees an admin's change.
 OVERRIDES_TTL = 60.0
-_cached: dict = {"overrides": None, "at": 0.0, "pending": 0}
+_cached: dict = {"entries": None, "at": 0.0, "pending": 0}
 
 
-def _overrides() -> dict[date, bool]:
-    from orderloop.core.models import CalendarOverride
+def _entries() -> tuple[dict[date, bool], frozenset]:
+    """The entered days and years, shared: callers copy before they change them."""
+    from orderloop.core.models import CalendarOverride, CalendarYear
 
-    cached = _cached["overrides"]
+    cached = _cached["entries"]
     if cached is not None and not _cached["pending"] and time_monotonic() - _cached["at"] < OVERRIDES_TTL:
-        return dict(cached)
-    overrides = dict(CalendarOverride.objects.values_list("date", "is_workday"))
+        return cached
+    entries = (dict(CalendarOverride.objects.values_list("date", "is_workday")),
+               frozenset(CalendarYear.objects.values_list("year", flat=True)))
     if not _cached["pending"]:
-        _cached["overrides"], _cached["at"] = overrides, time_monotonic()
-    return dict(overrides)
+        _cached["entries"], _cached["at"] = entries, time_monotonic()
+    return entries
 
 
-def overrides_forget(**_kwargs) -> None:
-    _cached["overrides"] = None
+def date_estimated(day: date | None) -> bool:
+    """A date computed on the calendar into a year whose holidays are not known yet is an estimate."""
+    return day is not None and not (notice_known(day.year) or day.year in _entries()[1])
 
 
-def overrides_changed(**_kwargs) -> None:
-    """A CalendarOverride was saved or deleted: read the table on every load until the change commits."""
+def entries_forget(**_kwargs) -> None:
+    _cached["entries"] = None
+
+
+def entries_changed(**_kwargs) -> None:
+    """A day or a year was entered or removed: read the tables on every load until the change commits."""
     from django.db import transaction
 
-    _cached["overrides"] = None
+    _cached["entries"] = None
     _cached["pending"] += 1
 
     def committed():
         _cached["pending"] -= 1
-        _cached["overrides"] = None
+        _cached["entries"] = None
     transaction.on_commit(committed)
 
 
@@ -160,29 +189,28 @@ def local(moment: datetime) -> datetime:
     return moment.astimezone(SHANGHAI)
 
 
-def coverage_problem(today: date, calendar: BusinessCalendar | None = None) -> str | None:
-    """From 1 December on, next year's holiday schedule must be known (package or overrides)."""
+@dataclass(frozen=True)
+class CalendarAlert:
+    year: int
+    message: str
+
+
+def calendar_alerts(today: date, calendar: BusinessCalendar | None = None) -> list[CalendarAlert]:
+    """The years whose holidays an admin must enter now: this year if it is unknown, and from 1 December the next."""
     calendar = calendar or BusinessCalendar.load()
-    if today.month < 12:
-        return None
-    next_year = today.year + 1
-    covered_by_overrides = any(day.year == next_year for day in calendar.overrides)
-    try:
-        chinese_calendar.is_workday(date(next_year, 1, 1))
-        return None
-    except NotImplementedError:
-        if covered_by_overrides:
-            return None
-        return (f"{next_year} 年的节假日与调休安排尚未录入：请在国务院通知发布后在「日历调整」中录入，"
-                f"或升级 chinese-calendar；在此之前 {next_year} 年的期限按估算计算。")
+    years = [today.year] + ([today.year + 1] if today.month == 12 else [])
+    return [CalendarAlert(year, _("%(year)s 年法定节假日安排尚未录入，截止日期暂按周末和法定节日估算。"
+                                  "请在 系统设置 → 工作日历 录入国务院办公厅的放假通知。") % {"year": year})
+            for year in years if not calendar.year_known(year)]
 
 
 def _connect_signals() -> None:
     from django.db.models.signals import post_delete, post_migrate, post_save
 
-    post_save.connect(overrides_changed, sender="core.CalendarOverride", dispatch_uid="calendar_overrides_saved")
-    post_delete.connect(overrides_changed, sender="core.CalendarOverride", dispatch_uid="calendar_overrides_deleted")
-    post_migrate.connect(overrides_forget, dispatch_uid="calendar_overrides_migrated")
+    for model in ("core.CalendarOverride", "core.CalendarYear"):
+        post_save.connect(entries_changed, sender=model, dispatch_uid=f"calendar_{model}_saved")
+        post_delete.connect(entries_changed, sender=model, dispatch_uid=f"calendar_{model}_deleted")
+    post_migrate.connect(entries_forget, dispatch_uid="calendar_entries_migrated")
 
 
 _connect_signals()

@@ -56,6 +56,7 @@ SECTIONS = {
     ]),
     "setup": (N_("首次设置向导"), [
         N_("系统管理员按步骤设置公司信息、销售团队、用户与角色、审批规则、客户与产品；完成标 * 的步骤后即可录入第一张订单。工作日历、群机器人和邮件可以稍后设置。"),
+        N_("每年 12 月国务院办公厅发布下一年的放假通知后，在 工作日历 → 某年放假安排 中把通知里的放假和调休上班日逐行填入（可直接粘贴通知原文，如「国庆节：10月1日至7日」），预览全年日历后保存；已按估算计算的期限会重新计算并列出。"),
     ]),
 }
 
@@ -69,6 +70,7 @@ PAGE_SECTION = {
     "orders:visit_sheet": "order", "aftersales:list": "tickets", "aftersales:detail": "tickets",
     "aftersales:record": "tickets", "notifications:inbox": "inbox", "reviews:list": "reviews",
     "reviews:detail": "reviews", "reviews:my_actions": "reviews", "setup:guide": "setup", "setup:step": "setup",
+    "setup:calendar_year": "setup",
     "orders:receipt": "customer_links", "orders:rating": "customer_links", "help": "today",
 }
 

@@ -59,3 +59,21 @@ class CalendarOverride(models.Model):
 
     def __str__(self):
         return f"{self.date} {'工作日' if self.is_workday else '休息日'}"
+
+
+class CalendarYear(models.Model):
+    """A year whose statutory holidays and adjusted working days (调休) the admin entered from the State Council's
+    notice, as ``CalendarOverride`` days: every other day of the year is a working day from Monday to Friday."""
+
+    year = models.PositiveSmallIntegerField(_("年份"), unique=True)
+    entered_at = models.DateTimeField(_("录入时间"))
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name=_("录入人"))
+
+    class Meta:
+        ordering = ["year"]
+        verbose_name = _("放假安排（年）")
+        verbose_name_plural = _("放假安排（年）")
+
+    def __str__(self):
+        return f"{self.year}"

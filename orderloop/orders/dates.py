@@ -39,6 +39,8 @@ def feasible_date(*, availability: str, lead_time_days: int | None, today: date,
     explanation = f"{today.isoformat()} 起 " + " + ".join(parts) + f" = {day.isoformat()}"
     if skipped:
         explanation += f"（跳过 {skipped} 个休息日）"
+    if calendar.estimated_between(today, day):
+        explanation += "（按估算日历）"
     return Feasible(day, explanation)
 
 

@@ -55,6 +55,7 @@ class LineOut(BaseModel):
     requested_date: date | None
     availability: str
     feasible_date: date | None
+    feasible_date_estimated: bool = Field(description="The feasible date falls in a year whose holidays are not entered yet: an estimate.")
     agreed_date: date | None
 
 

@@ -8,6 +8,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from orderloop.accounts.roles import Role
+from orderloop.core.calendar import date_estimated
 from orderloop.core.exceptions import NotFound
 from orderloop.core.phones import phone_display, phone_masked
 from orderloop.orders.access import filter_visible
@@ -197,7 +198,8 @@ def order_detail(order, user) -> dict:
                 "id": line.pk, "position": line.position, "product_id": line.product_id, "product_name": line.product_name,
                 "model": line.model, "unit": line.unit, "quantity": line.quantity, "unit_price": line.unit_price,
                 "amount": line.amount, "requested_date": line.requested_date, "availability": line.availability,
-                "feasible_date": line.feasible_date, "agreed_date": line.agreed_date,
+                "feasible_date": line.feasible_date, "feasible_date_estimated": date_estimated(line.feasible_date),
+                "agreed_date": line.agreed_date,
             }
             for line in order.lines.all()
         ],

@@ -7,11 +7,12 @@ from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db import connections, router, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from orderloop.core import clock
-from orderloop.core.calendar import SHANGHAI, BusinessCalendar
+from orderloop.core.calendar import SHANGHAI, BusinessCalendar, local
 from orderloop.core.prepared import insert
 from orderloop.notifications.services import notify
 from orderloop.orders.models import OrderEvent, OrderTimer, TimerKind, TimerState
@@ -113,11 +114,52 @@ def timers_after_action(*, order, action: str, source: str, event_payload: dict,
             due = _due(rule.kind, now, calendar)
         started.append(insert(OrderTimer(
             order=order, kind=rule.kind, started_at=now, due_at=due, escalate_to=rule.escalate_to,
-            estimated=bool(calendar.estimated_days), shipment_id=shipment_id)))
+            estimated=rule.kind != TimerKind.LOGISTICS_NOTICE and calendar.estimated_between(local(now).date(), local(due).date()),
+            shipment_id=shipment_id)))
     if action == "raise_risk":  # told at once (orders.notices): the deadline is met when it is raised
         started.append(OrderTimer.objects.create(order=order, kind=TimerKind.RISK, started_at=now, due_at=now, met_at=now,
                                                  state=TimerState.MET, escalate_to="sales_manager"))
     return started
+
+
+@dataclass(frozen=True)
+class DeadlineChange:
+    """An open deadline counted again after the calendar changed."""
+
+    ref: str
+    kind: str  # the deadline's name, e.g. 审批
+    before: datetime
+    after: datetime
+
+    def as_row(self) -> list[str]:
+        return [self.ref, self.kind, self.before.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+                self.after.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")]
+
+
+def timers_recompute(*, calendar: BusinessCalendar, years: set[int], now: datetime) -> list[DeadlineChange]:
+    """Count again, on ``calendar``, the open deadlines counted in working days or business hours that were
+    estimated or run through ``years``; returns those whose due time moved. A breached deadline whose new due
+    time is still ahead runs again (its escalation stays in the record)."""
+    counted = {kind for kind, (_amount, kind_clock) in settings.ORDERLOOP_SLA.items() if kind_clock != "clock_hours"}
+    begin = datetime(min(years), 1, 1, tzinfo=SHANGHAI)
+    end = datetime(max(years) + 1, 1, 1, tzinfo=SHANGHAI)
+    timers = (OrderTimer.objects.filter(kind__in=counted, ticket__isnull=True, met_at__isnull=True, stopped_at__isnull=True)
+              .filter(Q(estimated=True) | Q(started_at__lt=end, due_at__gte=begin))
+              .select_related("order").order_by("due_at", "pk"))
+    changes = []
+    for timer in timers:
+        amount, kind_clock = settings.ORDERLOOP_SLA[timer.kind]
+        due = calendar.deadline(timer.started_at, amount=amount, clock=kind_clock)
+        estimated = calendar.deadline_estimated(timer.started_at, due, clock=kind_clock)
+        if due == timer.due_at and estimated == timer.estimated:
+            continue
+        if due != timer.due_at:
+            changes.append(DeadlineChange(timer.order.ref, str(timer.get_kind_display()), timer.due_at, due))
+        timer.due_at, timer.estimated = due, estimated
+        if timer.state == TimerState.BREACHED and due > now:
+            timer.state, timer.breached_at = TimerState.RUNNING, None
+        timer.save(update_fields=["due_at", "estimated", "state", "breached_at"])
+    return changes
 
 
 def timer_start(*, order, kind: str, now: datetime, due: datetime, escalate_to: str = "sales_manager",

@@ -5,12 +5,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from django.db.models import Max, Q
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from orderloop.aftersales.models import TicketState
 from orderloop.aftersales.services import HANDLERS, tickets_visible_to
 from orderloop.core import clock
-from orderloop.core.calendar import SHANGHAI, BusinessCalendar, coverage_problem
+from orderloop.core.calendar import SHANGHAI, BusinessCalendar, calendar_alerts
 from orderloop.notifications.services import notify
 from orderloop.orders.access import filter_visible
 from orderloop.orders.models import OrderTimer, Risk, SalesOrder, TimerState
@@ -35,7 +36,7 @@ class Today:
     risks: list = field(default_factory=list)       # open risks
     tickets: list = field(default_factory=list)     # open customer feedback whose next step is mine
     idle: list = field(default_factory=list)        # (order, last activity)
-    alerts: list = field(default_factory=list)      # for admins: e.g. next year's holidays not entered
+    alerts: list = field(default_factory=list)      # for admins: CalendarAlert, a year's holidays not entered
 
     @property
     def count(self) -> int:
@@ -74,8 +75,7 @@ def user_today(user, *, now: datetime | None = None, calendar: BusinessCalendar 
              .filter(last__lt=idle_before).select_related("customer").order_by("last"))
     today.idle = [(order, order.last) for order in quiet[:50]]
     if "admin" in user.roles:
-        problem = coverage_problem(now.astimezone(SHANGHAI).date(), calendar)
-        today.alerts = [problem] if problem else []
+        today.alerts = calendar_alerts(now.astimezone(SHANGHAI).date(), calendar)
     return today
 
 
@@ -152,10 +152,12 @@ def _send_to_everyone(event: str, title: str, *, now, only_problems: bool) -> in
 
 
 def calendar_alert_send(*, now: datetime | None = None) -> int:
+    """Tell the admins, once a day, which year's holidays they must enter."""
     now = now or clock.now()
     day = now.astimezone(SHANGHAI).date()
-    problem = coverage_problem(day)
-    if not problem:
-        return 0
-    return notify(event="calendar_alert", key=f"calendar_alert:{day.isoformat()}", subject=_("节假日安排待录入"),
-                  body=problem, url="/admin/core/calendaroverride/")
+    sent = 0
+    for alert in calendar_alerts(day):
+        sent += notify(event="calendar_alert", key=f"calendar_alert:{alert.year}:{day.isoformat()}",
+                       subject=_("%(year)s 年放假安排待录入") % {"year": alert.year}, body=alert.message,
+                       url=reverse("setup:calendar_year", args=[alert.year]))
+    return sent

@@ -1,4 +1,7 @@
 """The first-run guide's forms: they check the input's shape; the services in setup/services.py decide."""
+import re
+from datetime import date, timedelta
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -68,3 +71,103 @@ class RobotForm(forms.ModelForm):
     class Meta:
         model = ChatRobot
         fields = ("name", "team", "kind", "webhook_url", "secret", "keyword")
+
+
+# --- a year's days from the State Council's notice ---------------------------------------------------------------
+# One line per holiday, as the notice says it or as dates: "国庆节：10月1日至7日", "2027-10-01 至 2027-10-07 国庆节",
+# "9月26日（星期日）、10月9日（星期六）". The words around the dates are kept as the days' note.
+_DATE = r"(?:(\d{4})\s*[-/.年]\s*)?(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+_RANGE = re.compile(_DATE + r"(?:\s*(?:至|到|~|～|—|–|-)\s*(?:" + _DATE + r"|(\d{1,2})\s*日))?")
+_ASIDE = re.compile(r"（[^）]*）|\([^)]*\)")
+_TRIM = " \t:：,，、;；.。"
+
+
+def parse_year_days(text: str, year: int) -> dict:
+    """``{date: note}`` of every day the lines of ``text`` name in ``year``; ValidationError naming the line."""
+    days = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = _ASIDE.sub(" ", raw).strip()
+        if not line:
+            continue
+        matches = list(_RANGE.finditer(line))
+        if not matches:
+            raise forms.ValidationError(_("第 %(line)s 行「%(text)s」中没有日期") % {"line": number, "text": raw.strip()})
+        note = (line[:matches[0].start()].strip(_TRIM) or line[matches[-1].end():].strip(_TRIM))[:200]
+        for match in matches:
+            first = _date(match.group(1), match.group(2), match.group(3), year, number, match.group(0))
+            if match.group(5):  # a full second date
+                last = _date(match.group(4), match.group(5), match.group(6), year, number, match.group(0))
+            elif match.group(7):  # "10月1日至7日": the same month
+                last = _date(str(first.year), str(first.month), match.group(7), year, number, match.group(0))
+            else:
+                last = first
+            if last < first:
+                raise forms.ValidationError(_("第 %(line)s 行「%(text)s」：结束日期早于开始日期") % {
+                    "line": number, "text": match.group(0).strip()})
+            day = first
+            while day <= last:
+                days[day] = note
+                day += timedelta(days=1)
+    return dict(sorted(days.items()))
+
+
+def _date(year_text, month, day, year: int, line: int, text: str) -> date:
+    try:
+        value = date(int(year_text or year), int(month), int(day))
+    except ValueError:
+        raise forms.ValidationError(_("第 %(line)s 行「%(text)s」不是有效日期") % {"line": line, "text": text.strip()}) from None
+    if value.year != year:
+        raise forms.ValidationError(_("第 %(line)s 行的 %(date)s 不在 %(year)s 年内，请在 %(other)s 年的页面录入") % {
+            "line": line, "date": value.isoformat(), "year": year, "other": value.year})
+    return value
+
+
+def year_days_text(days: dict) -> str:
+    """``{date: note}`` as the form shows it: consecutive days with the same note as one range per line."""
+    lines, run = [], []
+    for day, note in sorted(days.items()):
+        if run and (day - run[-1][0]).days == 1 and note == run[-1][1]:
+            run.append((day, note))
+            continue
+        if run:
+            lines.append(_run_text(run))
+        run = [(day, note)]
+    if run:
+        lines.append(_run_text(run))
+    return "\n".join(lines)
+
+
+def _run_text(run) -> str:
+    first, last, note = run[0][0], run[-1][0], run[0][1]
+    dates = first.isoformat() if first == last else f"{first.isoformat()} 至 {last.isoformat()}"
+    return f"{dates} {note}".strip()
+
+
+class CalendarYearForm(forms.Form):
+    holidays = forms.CharField(
+        label=_("放假"), error_messages={"required": _("请填写通知中的放假日期")}, widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("每行一个节日：日期或日期范围，后面写节日名称，如「2027-10-01 至 2027-10-07 国庆节」或「国庆节：10月1日至7日」"))
+    workdays = forms.CharField(
+        label=_("调休上班"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("通知中要求上班的周末，如「2027-09-26 国庆节调休」或「9月26日（星期日）、10月9日（星期六）上班」"))
+
+    def __init__(self, *args, year: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.year = year
+
+    def clean_holidays(self):
+        return parse_year_days(self.cleaned_data["holidays"], self.year)
+
+    def clean_workdays(self):
+        days = parse_year_days(self.cleaned_data["workdays"], self.year)
+        weekdays = [day.isoformat() for day in days if day.weekday() < 5]
+        if weekdays:
+            raise forms.ValidationError(_("%(days)s 本来就是工作日，不必录入为调休上班") % {"days": "、".join(weekdays)})
+        return days
+
+    def clean(self):
+        data = super().clean()
+        both = sorted(set(data.get("holidays") or {}) & set(data.get("workdays") or {}))
+        if both:
+            self.add_error("workdays", _("%(days)s 同时写在放假和调休上班中") % {"days": "、".join(d.isoformat() for d in both)})
+        return data

@@ -1,7 +1,8 @@
 """The first-run guide: what a fresh installation still needs before its first real order, and the plain
 functions that set each part up. Every change is one transaction with an audit entry."""
+import calendar as pycalendar
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import chinese_calendar
 from django.conf import settings
@@ -17,13 +18,14 @@ from orderloop.accounts.models import Team, User
 from orderloop.accounts.roles import Role
 from orderloop.core import clock
 from orderloop.core.audit import audit_record, snapshot
-from orderloop.core.calendar import coverage_problem, local
+from orderloop.core.calendar import BusinessCalendar, calendar_alerts, entries_changed, local, notice_known
 from orderloop.core.exceptions import DomainError, InvalidInput, NotAllowed
-from orderloop.core.models import AuditEntry, CalendarOverride
+from orderloop.core.models import AuditEntry, CalendarOverride, CalendarYear
 from orderloop.masterdata.models import Customer, Product, Qualification
 from orderloop.notifications import robots
 from orderloop.notifications.models import ChatRobot
 from orderloop.orders.models import ApprovalPolicy
+from orderloop.orders.timers import DeadlineChange, timers_recompute
 from orderloop.setup.models import CompanyProfile
 
 # Who must exist before an order can travel: someone to enter it, someone to approve it.
@@ -137,11 +139,103 @@ def approval_policy_save(*, actor, data: dict) -> ApprovalPolicy:
 
 
 @transaction.atomic
-def calendar_override_save(*, actor, day: date, is_workday: bool, note: str) -> CalendarOverride:
+def calendar_override_save(*, actor, day: date, is_workday: bool, note: str) -> list[DeadlineChange]:
+    """One day the company works or rests otherwise than the calendar says; open deadlines are counted again."""
     override, created = CalendarOverride.objects.update_or_create(date=day, defaults={"is_workday": is_workday, "note": note})
+    changes = timers_recompute(calendar=BusinessCalendar.load(), years={day.year}, now=clock.now())
     audit_record(actor=actor, obj=override, operation="created" if created else "updated",
-                 changes={"date": day.isoformat(), "is_workday": is_workday, "note": note})
-    return override
+                 changes={"date": day.isoformat(), "is_workday": is_workday, "note": note,
+                          **({"deadlines": [change.as_row() for change in changes]} if changes else {})})
+    return changes
+
+
+# --- a whole year from the State Council's notice --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class YearDays:
+    """A year's days off (放假) and make-up working days (调休上班), each with its note (e.g. 国庆节)."""
+
+    year: int
+    holidays: dict  # date -> note
+    workdays: dict  # date -> note
+
+    def overrides(self) -> dict[date, bool]:
+        return {**{day: False for day in self.holidays}, **{day: True for day in self.workdays}}
+
+
+def _notice_names() -> dict[str, str]:
+    return {holiday.value: holiday.chinese for holiday in chinese_calendar.Holiday}
+
+
+def calendar_year_days(year: int) -> YearDays:
+    """What the year's page starts from: the days the admin entered; for a year not entered, those the notices
+    shipped with the product give (holidays with their weekend days, so that a holiday reads as one range)."""
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    overrides = CalendarOverride.objects.filter(date__range=(start, end))
+    holidays = {o.date: o.note for o in overrides if not o.is_workday}
+    workdays = {o.date: o.note for o in overrides if o.is_workday}
+    if not CalendarYear.objects.filter(year=year).exists() and notice_known(year):
+        names = _notice_names()
+        day = start
+        while day <= end:
+            if day not in holidays and day not in workdays:
+                is_holiday, name = chinese_calendar.get_holiday_detail(day)
+                if is_holiday and name:
+                    holidays[day] = names.get(name, name)
+                elif not is_holiday and name and day.weekday() >= 5:
+                    workdays[day] = _("%(holiday)s调休") % {"holiday": names.get(name, name)}
+            day += timedelta(days=1)
+    return YearDays(year, dict(sorted(holidays.items())), dict(sorted(workdays.items())))
+
+
+def calendar_with(days: YearDays) -> BusinessCalendar:
+    """The business calendar as it would be with ``days`` entered for their year: the preview."""
+    calendar = BusinessCalendar.load()
+    kept = {day: working for day, working in calendar.overrides.items() if day.year != days.year}
+    calendar.overrides = {**kept, **days.overrides()}
+    calendar.entered_years = calendar.entered_years | {days.year}
+    return calendar
+
+
+@dataclass(frozen=True)
+class YearSaved:
+    deadlines: list  # DeadlineChange
+
+
+def calendar_year_save(*, actor, days: YearDays) -> YearSaved:
+    """The year's 放假 and 调休上班 days replace what was entered for it, the year counts as entered, and the open
+    deadlines it touches are counted again: one transaction, one audit entry with the days and the deadlines."""
+    with transaction.atomic():
+        year, now = days.year, clock.now()
+        entry, created = CalendarYear.objects.select_for_update().get_or_create(
+            year=year, defaults={"entered_at": now, "entered_by": actor})
+        before = calendar_year_days(year) if not created else YearDays(year, {}, {})
+        CalendarOverride.objects.filter(date__year=year).delete()
+        CalendarOverride.objects.bulk_create(
+            [CalendarOverride(date=day, is_workday=False, note=note) for day, note in days.holidays.items()]
+            + [CalendarOverride(date=day, is_workday=True, note=note) for day, note in days.workdays.items()])
+        entry.entered_at, entry.entered_by = now, actor
+        entry.save()
+        entries_changed()
+        changes = timers_recompute(calendar=BusinessCalendar.load(), years={year}, now=now)
+        audit_record(actor=actor, obj=entry, operation="created" if created else "updated", changes={
+            "holidays": [_iso(before.holidays), _iso(days.holidays)],
+            "workdays": [_iso(before.workdays), _iso(days.workdays)],
+            "deadlines": [change.as_row() for change in changes]})
+    return YearSaved(changes)
+
+
+def _iso(days: dict) -> dict:
+    return {day.isoformat(): note for day, note in days.items()}
+
+
+def calendar_year_last_save(year: int) -> AuditEntry | None:
+    """The year's last save: who, when, and in ``changes["deadlines"]`` the deadlines it moved."""
+    entry = CalendarYear.objects.filter(year=year).first()
+    if entry is None:
+        return None
+    return (AuditEntry.objects.filter(object_type=CalendarYear._meta.label_lower, object_id=str(entry.pk))
+            .select_related("actor").order_by("-occurred_at", "-id").first())
 
 
 @transaction.atomic
@@ -185,19 +279,6 @@ def mail_settings() -> list[tuple[str, str]]:
     return rows
 
 
-def calendar_year(year: int) -> dict:
-    """The statutory holidays and adjusted working days (调休) the product knows for a year."""
-    try:
-        chinese_calendar.is_workday(date(year, 1, 1))
-    except NotImplementedError:
-        return {"year": year, "known": False, "holidays": [], "workdays": []}
-    start, end = date(year, 1, 1), date(year, 12, 31)
-    return {"year": year, "known": True,
-            "holidays": [day for day in chinese_calendar.get_holidays(start, end, include_weekends=False)],
-            "workdays": [day for day in chinese_calendar.get_workdays(start, end, include_weekends=True)
-                         if day.weekday() >= 5]}
-
-
 def _role_holders() -> dict[str, int]:
     counts = {role: 0 for role in Role.values}
     for name in Group.objects.filter(user__is_active=True).values_list("name", flat=True):
@@ -220,9 +301,10 @@ def setup_steps() -> list[Step]:
     policy_confirmed = AuditEntry.objects.filter(object_type=ApprovalPolicy._meta.label_lower).exists()
     robots_active = ChatRobot.objects.filter(is_active=True).count()
     mail_tested = AuditEntry.objects.filter(operation=MAIL_TESTED).order_by("-occurred_at").first()
-    year = calendar_year(today.year)
-    calendar_warning = coverage_problem(today)
-    overrides = CalendarOverride.objects.filter(date__year__gte=today.year).count()
+    calendar = BusinessCalendar.load()
+    alerts = calendar_alerts(today, calendar)
+    entered = sorted(year for year in calendar.entered_years if year >= today.year)
+    shipped = [year for year in (today.year, today.year + 1) if notice_known(year) and year not in entered]
     return [
         Step("company", str(STEP_TITLES["company"]), True, company is not None,
              company.name if company else _("订单确认单和发给客户的邮件上写的是贵公司的名称、地址和联系方式")),
@@ -236,12 +318,11 @@ def setup_steps() -> list[Step]:
                  "amount": f"{policy.director_threshold:,.2f}", "margin": f"{policy.margin_floor * 100:.1f}"}),
         Step("masterdata", str(STEP_TITLES["masterdata"]), True, qualified > 0 and products > 0,
              _("%(customers)s 个资质合格的客户，%(products)s 个在售产品") % {"customers": qualified, "products": products}),
-        Step("calendar", str(STEP_TITLES["calendar"]), False, year["known"] and not calendar_warning,
-             (_("已内置 %(year)s 年国务院放假安排：%(holidays)s 个节假日，%(workdays)s 个调休上班日") % {
-                 "year": year["year"], "holidays": len(year["holidays"]), "workdays": len(year["workdays"])}
-              if year["known"] else _("%(year)s 年的放假安排尚未内置，期限按估算计算") % {"year": year["year"]})
-             + (_("；另有 %(count)s 条调整") % {"count": overrides} if overrides else ""),
-             [calendar_warning] if calendar_warning else []),
+        Step("calendar", str(STEP_TITLES["calendar"]), False, not alerts,
+             "；".join([_("已录入 %(years)s 年放假安排") % {"years": "、".join(map(str, entered))}] * bool(entered)
+                      + [_("已内置 %(years)s 年放假安排") % {"years": "、".join(map(str, shipped))}] * bool(shipped))
+             or _("期限按工作日计算"),
+             [alert.message for alert in alerts]),
         Step("robots", str(STEP_TITLES["robots"]), False, robots_active > 0,
              _("%(count)s 个群机器人") % {"count": robots_active} if robots_active else _("可选：把提醒发到企业微信、钉钉或飞书群")),
         Step("mail", str(STEP_TITLES["mail"]), False, mail_tested is not None,
@@ -252,3 +333,30 @@ def setup_steps() -> list[Step]:
 
 def ready_for_first_order(steps: list[Step] | None = None) -> bool:
     return all(step.done for step in (steps or setup_steps()) if step.required)
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    day: date
+    kind: str  # workday | weekend | holiday (放假 on a weekday) | makeup (调休上班 on a weekend)
+    note: str = ""
+
+
+def year_calendar(year: int, calendar: BusinessCalendar, notes: dict | None = None) -> list[list[list]]:
+    """Twelve months of weeks (Monday first), each cell a CalendarDay or None outside the month."""
+    notes = notes or {}
+    months = []
+    for month in range(1, 13):
+        weeks = []
+        for week in pycalendar.Calendar(firstweekday=0).monthdatescalendar(year, month):
+            cells = []
+            for day in week:
+                if day.month != month:
+                    cells.append(None)
+                    continue
+                working, weekend = calendar.is_working_day(day), day.weekday() >= 5
+                kind = ("makeup" if weekend else "workday") if working else ("weekend" if weekend and day not in notes else "holiday")
+                cells.append(CalendarDay(day, kind, notes.get(day, "")))
+            weeks.append(cells)
+        months.append(weeks)
+    return months

@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy
 
 from orderloop.accounts.models import Team, User
 from orderloop.accounts.roles import Role
+from orderloop.core import clock
+from orderloop.core.calendar import BusinessCalendar
 from orderloop.core.exceptions import DomainError
 from orderloop.core.models import CalendarOverride
 from orderloop.masterdata.models import Customer, Product
@@ -96,15 +98,9 @@ def _masterdata_table():
 
 
 def _calendar_table():
-    from orderloop.core import clock
-
-    year = services.calendar_year(clock.today().year)
-    rows = [[o.date.isoformat(), _("上班") if o.is_workday else _("放假"), o.note or "—", _("管理员调整")]
-            for o in CalendarOverride.objects.filter(date__year__gte=year["year"]).order_by("date")]
-    rows += [[day.isoformat(), _("放假"), "", _("国务院放假安排")] for day in year["holidays"]]
-    rows += [[day.isoformat(), _("上班"), _("调休"), _("国务院放假安排")] for day in year["workdays"]]
-    rows.sort(key=lambda row: row[0])
-    return [_("日期"), _("当天"), _("说明"), _("来源")], rows
+    rows = [[o.date.isoformat(), _("上班") if o.is_workday else _("放假"), o.note or "—"]
+            for o in CalendarOverride.objects.filter(date__year__gte=clock.today().year).order_by("date")]
+    return [_("日期"), _("当天"), _("说明")], rows
 
 
 def _save_company(actor, data):
@@ -124,7 +120,7 @@ def _save_policy(actor, data):
 
 
 def _save_override(actor, data):
-    services.calendar_override_save(actor=actor, day=data["date"], is_workday=data["is_workday"], note=data["note"])
+    return services.calendar_override_save(actor=actor, day=data["date"], is_workday=data["is_workday"], note=data["note"])
 
 
 def _save_robot(actor, data):
@@ -147,7 +143,8 @@ STEPS = {
     "masterdata": StepPage(gettext_lazy("订单只能为资质合格的客户录入。在后台添加客户（营业执照、资质状态、客户经理、联系人）"
                                         "和产品（名称、规格型号、单位、单价、成本价）。"),
                            table=_masterdata_table),
-    "calendar": StepPage(gettext_lazy("期限按工作日计算。国务院的放假安排已内置；公司另有安排（如年会放假、周末加班）时在此调整。"),
+    "calendar": StepPage(gettext_lazy("期限按工作日计算。每年国务院办公厅发布放假通知后，在当年的放假安排中录入全年的放假和调休上班日；"
+                                      "公司另有安排（如年会放假、周末加班）时在下方逐日调整。"),
                          forms.CalendarForm, _save_override, _calendar_table),
     "robots": StepPage(gettext_lazy("可选。把提醒和超时升级发到团队的企业微信、钉钉或飞书群：在群设置中添加自定义机器人，"
                                     "把 Webhook 地址（和加签密钥或关键词）填在这里，然后发送测试消息。"),
@@ -189,8 +186,9 @@ def step(request, code):
             if form is None:
                 raise Http404
             if form.is_valid():
-                page.save(request.user, form.cleaned_data)
-                messages.success(request, _("已保存"))
+                moved = page.save(request.user, form.cleaned_data)
+                messages.success(request, _("已保存；%(count)s 个进行中的期限已按新日历重新计算") % {"count": len(moved)}
+                                 if moved else _("已保存"))
                 return redirect("setup:guide" if page.back_to_guide else "setup:step", *([] if page.back_to_guide else [code]))
         except DomainError as exc:
             if form is None:
@@ -203,4 +201,44 @@ def step(request, code):
         "code": code, "title": services.STEP_TITLES[code], "page": page, "form": form, "headers": headers,
         "rows": rows, "mail_settings": services.mail_settings() if code == "mail" else None,
         "robots": ChatRobot.objects.select_related("team").order_by("name") if code == "robots" else None,
+        "years": _calendar_years() if code == "calendar" else None,
+    }, status=status)
+
+
+def _calendar_years() -> list[dict]:
+    """This year and the next, with whether each is entered, shipped with the product or only estimated."""
+    calendar, year = BusinessCalendar.load(), clock.today().year
+    return [{"year": y, "state": "entered" if y in calendar.entered_years else "shipped" if calendar.year_known(y) else "estimated"}
+            for y in (year, year + 1)]
+
+
+@login_required
+def calendar_year(request, year):
+    """A whole year from the State Council's notice: 放假 and 调休上班 days, previewed as a year calendar, saved at once."""
+    _admin(request)
+    if not 2000 <= year <= 2100:
+        raise Http404(_("没有这个年份"))
+    days = services.calendar_year_days(year)
+    initial = {"holidays": forms.year_days_text(days.holidays), "workdays": forms.year_days_text(days.workdays)}
+    form = forms.CalendarYearForm(request.POST or None, initial=initial, year=year)
+    calendar, status, previewing = BusinessCalendar.load(), 200, False
+    entered = year in calendar.entered_years
+    if request.method == "POST":
+        if not form.is_valid():
+            status = 422
+        else:
+            days = services.YearDays(year, form.cleaned_data["holidays"], form.cleaned_data["workdays"])
+            if "preview" not in request.POST:
+                saved = services.calendar_year_save(actor=request.user, days=days)
+                messages.success(request, _("%(year)s 年放假安排已保存；%(count)s 个进行中的期限已按新日历重新计算") % {
+                    "year": year, "count": len(saved.deadlines)})
+                return redirect("setup:calendar_year", year)
+            calendar, previewing = services.calendar_with(days), True
+    months = services.year_calendar(year, calendar, {**days.holidays, **days.workdays})
+    shown = [cell for weeks in months for week in weeks for cell in week if cell]
+    return render(request, "setup/calendar_year.html", {
+        "year": year, "form": form, "previewing": previewing, "entered": entered, "known": calendar.year_known(year),
+        "last": services.calendar_year_last_save(year), "months": months,
+        "holidays": sum(1 for cell in shown if cell.kind == "holiday" and cell.day.weekday() < 5),
+        "workdays": sum(1 for cell in shown if cell.kind == "makeup"),
     }, status=status)
