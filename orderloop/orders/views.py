@@ -265,7 +265,7 @@ def order_new(request):
     products = list(Product.objects.filter(is_active=True))
     customers = list(customers_visible_to(request.user, Customer.objects.prefetch_related("contacts")))
     errors: dict = {}
-    values: dict = {"order_date": date.today().isoformat(), "lines": [{} for _ in range(INTAKE_LINE_ROWS)]}
+    values: dict = {"order_date": clock.today().isoformat(), "lines": [{} for _ in range(INTAKE_LINE_ROWS)]}
     if request.method == "POST":
         values = _intake_values(request.POST)
         payload, rows = _intake_payload(values)
