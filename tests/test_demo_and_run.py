@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
@@ -14,7 +16,9 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from orderloop.accounts.models import User
+from orderloop.notifications.models import Notification
 from orderloop.orders.models import SalesOrder
+from orderloop.orders.timers import logistics_notices_send, timers_flag_breaches
 
 
 def test_demo_data_holds_one_user_per_role_and_the_seed_orders(db):
@@ -38,6 +42,16 @@ def test_demo_data_holds_one_user_per_role_and_the_seed_orders(db):
     # every state was reached through the lifecycle: the timeline ends where the order stands
     for order in SalesOrder.objects.all():
         assert order.events.order_by("-occurred_at", "-id").first().to_status == order.status
+
+
+def test_the_demo_leaves_no_deadline_of_its_history_for_the_first_start_to_escalate(db):
+    call_command("demo", force=True)
+    # what the worker does first on `make run`: nothing of 2024 is overdue or still to be told
+    assert timers_flag_breaches() == 0 and logistics_notices_send() == 0
+    assert not Notification.objects.filter(event__startswith="timer_breached").exists()
+    # the customer of 202405-002 was told on the morning it shipped, the day before delivery
+    notice = SalesOrder.objects.get(number="202405-002").events.get(type="logistics_notice_sent")
+    assert notice.occurred_at == datetime(2024, 5, 25, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 def test_demo_loads_only_into_an_empty_embedded_database(db):
