@@ -2,6 +2,7 @@
 import contextlib
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -120,3 +121,25 @@ def test_orderloop_run_without_the_demo_asks_for_the_administrator(tmp_path):
             page = response.read().decode()
             assert response.url.endswith("/setup/")
         assert "创建系统管理员" in page and 'name="password_again"' in page
+
+
+def test_the_worker_prints_each_line_once(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
+    env.update({"ORDERLOOP_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "orderloop.config.settings",
+                "ORDERLOOP_WORKER_LOG_LEVEL": "INFO"})
+    orderloop = [sys.executable, "-m", "orderloop.cli"]
+    subprocess.run([*orderloop, "migrate", "-v0"], env=env, check=True, timeout=120)
+    log = tmp_path / "worker.log"
+    with open(log, "wb") as output:
+        worker = subprocess.Popen([*orderloop, "worker"], env=env, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while "executed in" not in log.read_text():  # started, and ran the periodic tasks due at the start
+            assert worker.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.5)  # waiting for the worker, a separate process
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    output = log.read_text()
+    assert output.count("Huey consumer started") == 1, output
+    assert output.count("The following commands are available") == 1, output

@@ -254,9 +254,17 @@ ORDERLOOP_PICK_PACK_DAYS = int(os.environ.get("ORDERLOOP_PICK_PACK_DAYS", "2")) 
 ORDERLOOP_DIGEST_AT = os.environ.get("ORDERLOOP_DIGEST_AT", "08:30")
 ORDERLOOP_ROLLUP_AT = os.environ.get("ORDERLOOP_ROLLUP_AT", "18:00")
 
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "filters": {"client_errors_without_traceback": {"()": "orderloop.core.logs.ClientErrorsWithoutTraceback"}},
+    "formatters": {"plain": {"format": "[%(asctime)s] %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain",
+                             "filters": ["client_errors_without_traceback"]}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # The worker's lines once: Huey adds a handler of its own only to a "huey" logger without one, and this one does
+    # not pass its lines on to the root's. `orderloop run` sets ORDERLOOP_WORKER_LOG_LEVEL=WARNING for its worker.
+    "loggers": {"huey": {"handlers": ["console"], "propagate": False,
+                         "level": os.environ.get("ORDERLOOP_WORKER_LOG_LEVEL", LOG_LEVEL)}},
 }
