@@ -19,6 +19,7 @@ from orderloop.orders.models import ApprovalPolicy, SalesOrder
 from orderloop.orders.schemas import OrderCreate
 from orderloop.orders.dates import default_stage_plan
 from orderloop.orders.services import order_receive
+from orderloop.orders.timers import logistics_notices_send, timers_flag_breaches
 from orderloop.orders.uploads import attachment_store
 from orderloop.orders.workflow import perform_action
 from orderloop.setup.models import CompanyProfile
@@ -62,6 +63,7 @@ def load_demo() -> None:
     approval_policy_save(actor=users["admin"], data={name: getattr(policy, name) for name in POLICY_FIELDS})
     customers, products = _master_data(users)
     _seed_orders(users, customers, products)
+    _worker_ran(at(*HISTORY_ENDS))
     _current_orders(users, customers, products)
 
 
@@ -251,6 +253,18 @@ def _seed_orders(u, c, p):
                          note="客户确认设备运行正常")
         ticket_close(ticket_id=ticket.pk, actor=u["after_sales"])
     _act(o, "close", u["sales_manager"], at("2024-05-24", "09:00"), note="回访完成，售后问题已解决")
+
+
+# The seed's last step: 202405-002 ships on the morning before delivery.
+HISTORY_ENDS = ("2024-05-25", "09:00")
+
+
+def _worker_ran(when: datetime) -> None:
+    """The worker's deadline pass (orders.tasks.check_deadlines) as it ran at ``when``: the history's logistics notice
+    went out on its day, so a first start has no deadline of 2024 left to escalate."""
+    with clock.frozen_at(when):
+        timers_flag_breaches()
+        logistics_notices_send()
 
 
 def _current_orders(u, c, p):

@@ -1,12 +1,18 @@
 """The demo data and the one-command start."""
 import contextlib
+import http.cookiejar
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
@@ -14,7 +20,9 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from orderloop.accounts.models import User
+from orderloop.notifications.models import Notification
 from orderloop.orders.models import SalesOrder
+from orderloop.orders.timers import logistics_notices_send, timers_flag_breaches
 
 
 def test_demo_data_holds_one_user_per_role_and_the_seed_orders(db):
@@ -40,6 +48,16 @@ def test_demo_data_holds_one_user_per_role_and_the_seed_orders(db):
         assert order.events.order_by("-occurred_at", "-id").first().to_status == order.status
 
 
+def test_the_demo_leaves_no_deadline_of_its_history_for_the_first_start_to_escalate(db):
+    call_command("demo", force=True)
+    # what the worker does first on `make run`: nothing of 2024 is overdue or still to be told
+    assert timers_flag_breaches() == 0 and logistics_notices_send() == 0
+    assert not Notification.objects.filter(event__startswith="timer_breached").exists()
+    # the customer of 202405-002 was told on the morning it shipped, the day before delivery
+    notice = SalesOrder.objects.get(number="202405-002").events.get(type="logistics_notice_sent")
+    assert notice.occurred_at == datetime(2024, 5, 25, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
 def test_demo_loads_only_into_an_empty_embedded_database(db):
     if connection.vendor == "sqlite":
         call_command("demo")
@@ -62,12 +80,15 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def serving(tmp_path, *options):
-    """`orderloop run` on a fresh data folder, until it answers; stopped afterwards."""
+    """`orderloop run` on a fresh data folder, until it answers; stopped afterwards. What it prints is in
+    tmp_path / "run.log"."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
     env.update({"ORDERLOOP_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "orderloop.config.settings"})
-    server = subprocess.Popen([sys.executable, "-m", "orderloop.cli", "run", "--bind", f"127.0.0.1:{port}",
-                               "--web-workers", "1", *options], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    log = tmp_path / "run.log"
+    with open(log, "wb") as output:
+        server = subprocess.Popen([sys.executable, "-m", "orderloop.cli", "run", "--bind", f"127.0.0.1:{port}",
+                                   "--web-workers", "1", *options], env=env, stdout=output, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -76,13 +97,31 @@ def serving(tmp_path, *options):
                     assert response.status == 200
                     break
             except OSError:
-                assert server.poll() is None, server.stdout.read().decode()
+                assert server.poll() is None, log.read_text()
                 assert time.monotonic() < deadline, "the server did not come up"
                 time.sleep(0.5)  # waiting for a separate process to start listening, not for time in the product
         yield port
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def web_session(port: int, username: str):
+    """A browser's cookies, logged in through the login form."""
+    base = f"http://127.0.0.1:{port}"
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    page = opener.open(f"{base}/login/", timeout=10).read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "username": username, "password": "orderloop"})
+    with opener.open(urllib.request.Request(f"{base}/login/", data=form.encode()), timeout=10) as response:
+        assert response.url == f"{base}/today/"
+    return opener
+
+
+def mails_in(folder) -> list[str]:
+    """The e-mails the file-based backend wrote, each as its text."""
+    texts = [path.read_text() for path in sorted(folder.glob("*.log"))] if folder.exists() else []
+    return [part for text in texts for part in text.split("-" * 79 + "\n") if part.strip()]
 
 
 def test_orderloop_run_serves_the_demo_on_a_fresh_data_folder(tmp_path):
@@ -106,3 +145,55 @@ def test_orderloop_run_without_the_demo_asks_for_the_administrator(tmp_path):
             page = response.read().decode()
             assert response.url.endswith("/setup/")
         assert "创建系统管理员" in page and 'name="password_again"' in page
+
+
+def test_the_first_start_says_where_and_who_then_a_line_per_request_and_writes_mail_to_files(tmp_path):
+    with serving(tmp_path) as port:
+        warehouse = web_session(port, "warehouse")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            warehouse.open(f"http://127.0.0.1:{port}/reviews/", timeout=10)  # the monthly review is not theirs
+        assert refused.value.code == 403
+        deadline = time.monotonic() + 60
+        # the worker delivers the e-mails of the demo's history: the customer's rating links, the logistics notice
+        while sum("评分" in m or "确认签收" in m for m in mails_in(tmp_path / "mail")) < 4:
+            assert time.monotonic() < deadline, mails_in(tmp_path / "mail")
+            time.sleep(0.5)  # waiting for the worker, a separate process
+    output = (tmp_path / "run.log").read_text()
+    lines = output.splitlines()
+    first_request = next(i for i, line in enumerate(lines) if '"GET /login/ HTTP/1.1" 200' in line)
+    start = "\n".join(lines[:first_request])
+    assert f"serving on http://127.0.0.1:{port}/" in start
+    assert "Log in as sales_assistant, account_manager, sales_manager" in start and "password orderloop" in start
+    assert f"written to {tmp_path / 'mail'}" in start
+    assert len(lines[:first_request]) <= 10, start  # a first screen, not every migration, e-mail and worker line
+    assert "Traceback" not in output, output
+    assert output.count("Forbidden (Permission denied): /reviews/") == 1 and '"GET /reviews/ HTTP/1.1" 403' in output
+    assert "Subject:" not in output and "Content-Type:" not in output and "评分" not in output  # e-mails are in files
+    rating = [m for m in mails_in(tmp_path / "mail") if "To: buyer@example.com" in m and "/rating/" in m]
+    assert len(rating) == 2  # 202405-001 and 202405-003
+    for mail in rating:
+        links = re.findall(r"https?://\S+", mail)
+        assert len(links) == 1 and links[0].startswith("http://127.0.0.1:8000/rating/"), mail
+    assert "已超时" not in "\n".join(mails_in(tmp_path / "mail"))  # no overdue alert for the demo's history
+
+
+def test_the_worker_prints_each_line_once(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
+    env.update({"ORDERLOOP_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "orderloop.config.settings",
+                "ORDERLOOP_WORKER_LOG_LEVEL": "INFO"})
+    orderloop = [sys.executable, "-m", "orderloop.cli"]
+    subprocess.run([*orderloop, "migrate", "-v0"], env=env, check=True, timeout=120)
+    log = tmp_path / "worker.log"
+    with open(log, "wb") as output:
+        worker = subprocess.Popen([*orderloop, "worker"], env=env, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while "executed in" not in log.read_text():  # started, and ran the periodic tasks due at the start
+            assert worker.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.5)  # waiting for the worker, a separate process
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    output = log.read_text()
+    assert output.count("Huey consumer started") == 1, output
+    assert output.count("The following commands are available") == 1, output

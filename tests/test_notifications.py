@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import multiprocessing
 import os
+import re
 import signal
 import urllib.parse
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ from orderloop.core import clock
 from orderloop.notifications import robots
 from orderloop.notifications.models import ChatRobot, Notification
 from orderloop.notifications.services import LEASE, inbox_mark_read, notify, outbox_deliver, unread_count
+from orderloop.orders.models import SalesOrder
 from tests.robot_server import RobotServer
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -191,6 +193,24 @@ def test_a_worker_killed_while_delivering_loses_nothing(orders, team, robot_serv
         assert outbox_deliver() == 3
     assert Notification.objects.filter(channel="robot", state="sent").count() == 3
     assert "出现延期风险 2" in robot_server.requests[-1]["body"]["text"]["content"]
+
+
+LINK = re.compile(r"https?://\S+")
+
+
+def test_an_email_gives_each_link_once_and_whole(orders, users, settings):
+    settings.ORDERLOOP_BASE_URL = "https://orders.example.com/"
+    delivered = orders.at("delivered")  # the customer's rating link: a complete URL
+    raise_risk_notice(orders.received())  # the order's page: a path
+    mail.outbox.clear()
+    outbox_deliver()
+    rating = Notification.objects.get(event="visit_opened").url
+    assert rating.startswith("https://orders.example.com/rating/")
+    rating_mail, = [m for m in mail.outbox if m.to == ["buyer@example.com"] and delivered.ref in m.subject and "评分" in m.subject]
+    assert LINK.findall(rating_mail.body) == [rating]
+    risk_mail, = [m for m in mail.outbox if m.to == ["sales_manager@example.com"] and "延期风险" in m.subject]
+    order = SalesOrder.objects.exclude(pk=delivered.pk).get()
+    assert LINK.findall(risk_mail.body) == [f"https://orders.example.com/orders/{order.ref}/"]
 
 
 def _drain_in_child():

@@ -200,7 +200,10 @@ ORDERLOOP_CSP = {
     "form-action": "'self'",
 }
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Until a mail server is set (EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and EMAIL_HOST…), each e-mail
+# the app sends is written to a file in var/mail/.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "orderloop@localhost")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
@@ -254,9 +257,17 @@ ORDERLOOP_PICK_PACK_DAYS = int(os.environ.get("ORDERLOOP_PICK_PACK_DAYS", "2")) 
 ORDERLOOP_DIGEST_AT = os.environ.get("ORDERLOOP_DIGEST_AT", "08:30")
 ORDERLOOP_ROLLUP_AT = os.environ.get("ORDERLOOP_ROLLUP_AT", "18:00")
 
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "filters": {"client_errors_without_traceback": {"()": "orderloop.core.logs.ClientErrorsWithoutTraceback"}},
+    "formatters": {"plain": {"format": "[%(asctime)s] %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain",
+                             "filters": ["client_errors_without_traceback"]}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # The worker's lines once: Huey adds a handler of its own only to a "huey" logger without one, and this one does
+    # not pass its lines on to the root's. `orderloop run` sets ORDERLOOP_WORKER_LOG_LEVEL=WARNING for its worker.
+    "loggers": {"huey": {"handlers": ["console"], "propagate": False,
+                         "level": os.environ.get("ORDERLOOP_WORKER_LOG_LEVEL", LOG_LEVEL)}},
 }

@@ -5,6 +5,7 @@ import logging
 import uuid
 from datetime import timedelta
 from time import monotonic
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -182,19 +183,27 @@ def message_id(key: str) -> str:
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@orderloop>"
 
 
+def absolute_url(url: str) -> str:
+    """A notification's link as a reader outside the app follows it: a path gets the site's address in front, a
+    complete URL (the customer's rating link) stays as it is."""
+    if not url or urlsplit(url).scheme:
+        return url
+    return settings.ORDERLOOP_BASE_URL.rstrip("/") + url
+
+
 def _send_email(row) -> None:
-    text = row.body + (f"\n\n{settings.ORDERLOOP_BASE_URL.rstrip('/')}{row.url}" if row.url else "")
+    link = absolute_url(row.url)
+    text = row.body if link in row.body else f"{row.body}\n\n{link}"  # the rating link is in its text already
     EmailMessage(subject=row.subject, body=text, to=[row.address],
                  headers={"Message-ID": message_id(row.key)}).send()
 
 
 def robot_text(rows) -> str:
-    base = settings.ORDERLOOP_BASE_URL.rstrip("/")
     if len(rows) == 1:
         row = rows[0]
-        return "\n".join(part for part in [row.subject, row.body, f"{base}{row.url}" if row.url else ""] if part)
+        return "\n".join(part for part in [row.subject, row.body, absolute_url(row.url)] if part)
     lines = [f"orderloop 通知（{len(rows)} 条）"]
-    lines += [f"{i}. {row.subject}" + (f" {base}{row.url}" if row.url else "") for i, row in enumerate(rows, 1)]
+    lines += [f"{i}. {row.subject}" + (f" {absolute_url(row.url)}" if row.url else "") for i, row in enumerate(rows, 1)]
     return "\n".join(lines)
 
 

@@ -207,9 +207,9 @@ def calendar_year_save(*, actor, days: YearDays) -> YearSaved:
     deadlines it touches are counted again: one transaction, one audit entry with the days and the deadlines."""
     with transaction.atomic():
         year, now = days.year, clock.now()
+        before = calendar_year_days(year)
         entry, created = CalendarYear.objects.select_for_update().get_or_create(
             year=year, defaults={"entered_at": now, "entered_by": actor})
-        before = calendar_year_days(year) if not created else YearDays(year, {}, {})
         CalendarOverride.objects.filter(date__year=year).delete()
         CalendarOverride.objects.bulk_create(
             [CalendarOverride(date=day, is_workday=False, note=note) for day, note in days.holidays.items()]

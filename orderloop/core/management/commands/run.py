@@ -7,8 +7,9 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
-from orderloop.demo import database_is_empty, load_demo
+from orderloop.demo import PASSWORD as DEMO_PASSWORD, USERS as DEMO_USERS, database_is_empty, load_demo
 
 
 class Command(BaseCommand):
@@ -22,17 +23,26 @@ class Command(BaseCommand):
                             help="leave an empty database empty: the first page then creates the administrator")
 
     def handle(self, *args, bind, web_workers, no_worker, no_demo, **options):
-        call_command("migrate", interactive=False, verbosity=1)
+        executor = MigrationExecutor(connection)
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        call_command("migrate", interactive=False, verbosity=0)
+        if pending:
+            self.stdout.write(f"Database migrated ({len(pending)} migrations applied)")
         if connection.vendor == "sqlite" and not no_demo and database_is_empty():
-            self.stdout.write("Empty embedded database: loading the demo data (password for every user: orderloop)")
             load_demo()
+            logins = ", ".join(username for username, *_ in DEMO_USERS)
+            self.stdout.write(f"Empty embedded database: demo data loaded. Log in as {logins}; password {DEMO_PASSWORD}")
+        if settings.EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend":
+            self.stdout.write(f"E-mails the app sends are written to {settings.EMAIL_FILE_PATH} until a mail server is set "
+                              "(EMAIL_BACKEND)")
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "orderloop.config.settings"}
         processes = []
-        if not no_worker:
-            processes.append(subprocess.Popen([sys.executable, "-m", "orderloop.cli", "worker"], env=env))
-        processes.append(subprocess.Popen(
+        if not no_worker:  # the worker's warnings and errors; each task it runs only with ORDERLOOP_WORKER_LOG_LEVEL=INFO
+            worker_env = {"ORDERLOOP_WORKER_LOG_LEVEL": "WARNING", **env}
+            processes.append(subprocess.Popen([sys.executable, "-m", "orderloop.cli", "worker"], env=worker_env))
+        processes.append(subprocess.Popen(  # one line per request; the address is told below
             [sys.executable, "-m", "gunicorn", "orderloop.config.wsgi:application", "--bind", bind,
-             "--workers", str(web_workers), "--access-logfile", "-"], env=env))
+             "--workers", str(web_workers), "--access-logfile", "-", "--log-level", "warning"], env=env))
         self.stdout.write(f"orderloop is serving on http://{bind}/ (data in {settings.VAR_DIR}); Ctrl-C stops it")
 
         def stop(*_):
