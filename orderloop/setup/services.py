@@ -270,8 +270,10 @@ def mail_test(*, actor) -> str:
 def mail_settings() -> list[tuple[str, str]]:
     backend = settings.EMAIL_BACKEND.rsplit(".", 2)[-2]
     rows = [(_("发送方式"), {"smtp": _("SMTP 服务器"), "console": _("仅写入日志（未接邮件服务器）"),
-                           "locmem": _("仅测试用"), "filebased": _("写入文件")}.get(backend, backend)),
+                           "locmem": _("仅测试用"), "filebased": _("写入文件（未接邮件服务器）")}.get(backend, backend)),
             (_("发件地址"), settings.DEFAULT_FROM_EMAIL)]
+    if backend == "filebased":
+        rows.append((_("文件位置"), str(settings.EMAIL_FILE_PATH)))
     if backend == "smtp":
         rows += [(_("服务器"), f"{settings.EMAIL_HOST}:{settings.EMAIL_PORT}"),
                  (_("加密"), "SSL" if settings.EMAIL_USE_SSL else "STARTTLS" if settings.EMAIL_USE_TLS else _("无")),
