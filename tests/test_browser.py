@@ -1,9 +1,11 @@
 """In a real browser (Playwright driving Debian's Chromium)."""
+import contextlib
 import os
 
 import pytest
 from django.db import connections
 
+from orderloop.core import clock
 from orderloop.orders.models import SalesOrder
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -27,6 +29,26 @@ def browser(chromium_path, web_server):  # closed before the server stops, so it
 class Server:
     def __init__(self, url):
         self.url = url
+        self.moment = None  # the product's clock in the server's requests; None: the machine's
+
+    @contextlib.contextmanager
+    def frozen_at(self, moment):
+        """The server's requests, and the test itself, read the product's clock at ``moment``."""
+        with clock.frozen_at(moment) as moment:
+            self.moment = moment
+            try:
+                yield moment
+            finally:
+                self.moment = None
+
+    def handler(self, app):
+        """``app`` run on the product's clock at ``moment`` while one is set."""
+        def handle(environ, start_response):
+            if self.moment is None:
+                return app(environ, start_response)
+            with clock.frozen_at(self.moment):
+                return app(environ, start_response)
+        return handle
 
 
 @pytest.fixture
@@ -43,13 +65,15 @@ def web_server(transactional_db):
         server_class = JoiningServer
 
     # static files come from the app itself (WhiteNoise), as in production
-    thread = ServerThread("127.0.0.1", lambda handler: handler, port=0)
+    server = Server("")
+    thread = ServerThread("127.0.0.1", server.handler, port=0)
     thread.daemon = True
     thread.start()
     thread.is_ready.wait()
     if thread.error:
         raise thread.error
-    yield Server(f"http://127.0.0.1:{thread.port}")
+    server.url = f"http://127.0.0.1:{thread.port}"
+    yield server
     thread.terminate()
 
 

@@ -391,9 +391,17 @@ def test_a_month_not_begun_is_not_found(users):
         assert sales_manager_client(users).get("/reviews/2025-13/").status_code == 404
 
 
+@pytest.fixture
+def june_2024(web_server):
+    """Early June 2024, when May's review is read: the demo and the server on the product's clock."""
+    with web_server.frozen_at(at(date(2024, 6, 3), 10)) as moment:
+        yield moment
+
+
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_the_sales_manager_reads_the_may_2024_review_with_its_charts_and_downloads_the_pdf(browser, web_server, tmp_path):
+def test_the_sales_manager_reads_the_may_2024_review_with_its_charts_and_downloads_the_pdf(browser, web_server, june_2024,
+                                                                                            tmp_path):
     from orderloop.demo import load_demo
 
     load_demo()
