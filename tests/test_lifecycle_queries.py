@@ -3,6 +3,7 @@ visibility is asked of the database only when the order does not show it, and th
 and the notification routes are kept per process but never stale within it."""
 from datetime import date
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -11,14 +12,7 @@ from orderloop.core.models import AuditEntry, CalendarOverride
 from orderloop.orders.models import OrderEvent
 
 
-def test_a_whole_lifecycle_takes_a_bounded_number_of_statements(orders, monkeypatch):
-    from orderloop.core import calendar
-    from orderloop.notifications import services
-
-    # A test that changed calendar overrides or notification routes in its rolled-back transaction leaves their
-    # per-process caches waiting for a commit that never comes (read on every use): start from a clean process.
-    monkeypatch.setitem(calendar._cached, "pending", 0)
-    monkeypatch.setitem(services._routes, "pending", 0)
+def test_a_whole_lifecycle_takes_a_bounded_number_of_statements(orders):
     orders.at("closed")  # warm: per-process caches (the calendar's overrides, routes, content types) are filled once
     with CaptureQueriesContext(connection) as ctx:
         order = orders.at("closed")
@@ -49,12 +43,24 @@ def test_calendar_overrides_are_read_again_when_they_change(db):
     assert day not in BusinessCalendar.load().overrides
 
 
-def test_notification_routes_are_read_again_when_they_change(db, monkeypatch):
+def test_a_change_rolled_back_leaves_the_cache_working(db, django_assert_num_queries):
+    """A save inside a transaction that rolls back must not leave the process reading the table on every use."""
+    from django.db import transaction
+
+    BusinessCalendar.load()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        CalendarOverride.objects.create(date=date(2031, 1, 3), is_workday=False)
+        assert date(2031, 1, 3) in BusinessCalendar.load().overrides  # the changing transaction sees its change
+        raise RuntimeError("the save fails after the override")
+    assert date(2031, 1, 3) not in BusinessCalendar.load().overrides  # read again: nothing stale
+    with django_assert_num_queries(0):
+        BusinessCalendar.load()  # and kept again
+
+
+def test_notification_routes_are_read_again_when_they_change(db):
     from orderloop.notifications import services
     from orderloop.notifications.models import NotificationRoute
 
-    # the test's transaction never commits: put the count of changes awaiting their commit back afterwards
-    monkeypatch.setitem(services._routes, "pending", services._routes["pending"])
     assert services.routes_for("route_test") == []
     route = NotificationRoute.objects.create(event="route_test", role="sales_manager", channels="inapp")
     assert [r.role for r in services.routes_for("route_test")] == ["sales_manager"]

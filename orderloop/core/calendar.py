@@ -12,13 +12,14 @@ alerted (``calendar_alerts``).
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from time import monotonic as time_monotonic
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import holidays
 from django.conf import settings
 from django.utils.translation import gettext as _
+
+from orderloop.core.process_cache import ProcessCache
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -137,52 +138,37 @@ class BusinessCalendar:
 
 
 # --- the admin's entries, read once per process --------------------------------------------------
-# Every deadline needs the calendar, and every lifecycle action that starts a timer computes one; the
-# entries (days and whole years) change a few times a year. So they are kept per process and read again when:
-# - a CalendarOverride or CalendarYear is saved or deleted here (``entries_changed``): not before its transaction
-#   commits (until then each load reads the tables, so the changing transaction sees its change and a rollback
-#   leaves nothing stale behind);
-# - the database is flushed or migrated (post_migrate: tests, restores);
-# - ``OVERRIDES_TTL`` seconds have passed: the bound on how late another process (a web worker, the queue
-#   worker) sees an admin's change.
-OVERRIDES_TTL = 60.0
-_cached: dict = {"entries": None, "at": 0.0, "pending": 0}
+# Every deadline needs the calendar, and every lifecycle action that starts a timer computes one; the entries
+# (days and whole years) change a few times a year. So they are kept per process (core.process_cache): read again
+# when a CalendarOverride or CalendarYear is saved or deleted here, once that transaction commits; after a flush
+# or migrate; and at the latest after ``ENTRIES_TTL`` seconds, the bound for other processes (web workers, the
+# queue worker).
+ENTRIES_TTL = 60.0
+
+
+def _load_entries() -> tuple[dict[date, bool], frozenset]:
+    from orderloop.core.models import CalendarOverride, CalendarYear
+
+    return (dict(CalendarOverride.objects.values_list("date", "is_workday")),
+            frozenset(CalendarYear.objects.values_list("year", flat=True)))
+
+
+_ENTRIES = ProcessCache(_load_entries, ENTRIES_TTL)
 
 
 def _entries() -> tuple[dict[date, bool], frozenset]:
     """The entered days and years, shared: callers copy before they change them."""
-    from orderloop.core.models import CalendarOverride, CalendarYear
+    return _ENTRIES.get()
 
-    cached = _cached["entries"]
-    if cached is not None and not _cached["pending"] and time_monotonic() - _cached["at"] < OVERRIDES_TTL:
-        return cached
-    entries = (dict(CalendarOverride.objects.values_list("date", "is_workday")),
-               frozenset(CalendarYear.objects.values_list("year", flat=True)))
-    if not _cached["pending"]:
-        _cached["entries"], _cached["at"] = entries, time_monotonic()
-    return entries
+
+def entries_changed(**_kwargs) -> None:
+    """Days or a year were entered or removed (also by bulk statements, which send no signal)."""
+    _ENTRIES.changed()
 
 
 def date_estimated(day: date | None) -> bool:
     """A date computed on the calendar into a year whose holidays are not known yet is an estimate."""
     return day is not None and not (notice_known(day.year) or day.year in _entries()[1])
-
-
-def entries_forget(**_kwargs) -> None:
-    _cached["entries"] = None
-
-
-def entries_changed(**_kwargs) -> None:
-    """A day or a year was entered or removed: read the tables on every load until the change commits."""
-    from django.db import transaction
-
-    _cached["entries"] = None
-    _cached["pending"] += 1
-
-    def committed():
-        _cached["pending"] -= 1
-        _cached["entries"] = None
-    transaction.on_commit(committed)
 
 
 def local(moment: datetime) -> datetime:
@@ -210,7 +196,7 @@ def _connect_signals() -> None:
     for model in ("core.CalendarOverride", "core.CalendarYear"):
         post_save.connect(entries_changed, sender=model, dispatch_uid=f"calendar_{model}_saved")
         post_delete.connect(entries_changed, sender=model, dispatch_uid=f"calendar_{model}_deleted")
-    post_migrate.connect(entries_forget, dispatch_uid="calendar_entries_migrated")
+    post_migrate.connect(_ENTRIES.forget, dispatch_uid="calendar_entries_migrated")
 
 
 _connect_signals()

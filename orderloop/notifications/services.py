@@ -4,7 +4,6 @@ import hashlib
 import logging
 import uuid
 from datetime import timedelta
-from time import monotonic
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -14,6 +13,7 @@ from django.db.models import Q
 
 from orderloop.accounts.models import User
 from orderloop.core import clock
+from orderloop.core.process_cache import ProcessCache
 from orderloop.notifications import robots
 from orderloop.notifications.models import ChatRobot, Channel, Notification, NotificationRoute
 
@@ -48,47 +48,30 @@ def _customer_email(order) -> str:
     return contact.email if contact else ""
 
 
-# The routing table is read on every notification and changed by an admin now and then, so it is kept per process
-# (as the business calendar's overrides are: core/calendar.py) and read again when a route is saved or deleted here
-# (on every notification until that transaction commits, so a rollback leaves nothing stale), after a flush or
-# migrate, and at the latest after ``ROUTES_TTL`` seconds: the bound for other processes.
+def _load_routes() -> dict[str, list[NotificationRoute]]:
+    by_event = {}
+    for route in NotificationRoute.objects.filter(enabled=True).order_by("event", "role"):
+        by_event.setdefault(route.event, []).append(route)
+    return by_event
+
+
+# The routing table is read on every notification and changed by an admin now and then: kept per process
+# (core.process_cache), read again once a change made here commits, and at the latest after ``ROUTES_TTL`` seconds.
 ROUTES_TTL = 60.0
-_routes: dict = {"by_event": None, "at": 0.0, "pending": 0}
+_ROUTES = ProcessCache(_load_routes, ROUTES_TTL)
 
 
 def routes_for(event: str) -> list[NotificationRoute]:
     """The enabled routes of ``event``."""
-    by_event = _routes["by_event"]
-    if by_event is None or _routes["pending"] or monotonic() - _routes["at"] >= ROUTES_TTL:
-        by_event = {}
-        for route in NotificationRoute.objects.filter(enabled=True).order_by("event", "role"):
-            by_event.setdefault(route.event, []).append(route)
-        if not _routes["pending"]:
-            _routes["by_event"], _routes["at"] = by_event, monotonic()
-    return by_event.get(event, [])
-
-
-def routes_forget(**_kwargs) -> None:
-    _routes["by_event"] = None
-
-
-def routes_changed(**_kwargs) -> None:
-    """A route was saved or deleted: read the table on every notification until the change commits."""
-    _routes["by_event"] = None
-    _routes["pending"] += 1
-
-    def committed():
-        _routes["pending"] -= 1
-        _routes["by_event"] = None
-    transaction.on_commit(committed)
+    return _ROUTES.get().get(event, [])
 
 
 def _connect_signals() -> None:
     from django.db.models.signals import post_delete, post_migrate, post_save
 
-    post_save.connect(routes_changed, sender=NotificationRoute, dispatch_uid="notification_routes_saved")
-    post_delete.connect(routes_changed, sender=NotificationRoute, dispatch_uid="notification_routes_deleted")
-    post_migrate.connect(routes_forget, dispatch_uid="notification_routes_migrated")
+    post_save.connect(_ROUTES.changed, sender=NotificationRoute, dispatch_uid="notification_routes_saved")
+    post_delete.connect(_ROUTES.changed, sender=NotificationRoute, dispatch_uid="notification_routes_deleted")
+    post_migrate.connect(_ROUTES.forget, dispatch_uid="notification_routes_migrated")
 
 
 _connect_signals()
