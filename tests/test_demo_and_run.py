@@ -177,6 +177,10 @@ def test_the_first_start_says_where_and_who_then_a_line_per_request_and_writes_m
     assert "已超时" not in "\n".join(mails_in(tmp_path / "mail"))  # no overdue alert for the demo's history
 
 
+# Under Debian's faketime (the suite run in a December to come) a timed wait never times out (libfaketime 0.9.10 with
+# Python 3.11, wolfcw/libfaketime#390): the worker's idle threads would never wake to run the periodic tasks.
+@pytest.mark.skipif("faketime" in os.environ.get("LD_PRELOAD", ""),
+                    reason="libfaketime: a timed wait never times out, so the worker's idle threads never wake")
 def test_the_worker_prints_each_line_once(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
     env.update({"ORDERLOOP_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "orderloop.config.settings",
