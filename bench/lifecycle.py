@@ -120,7 +120,7 @@ def lifecycle(world: dict) -> None:
     from orderloop.orders.schemas import OrderCreate
     from orderloop.orders.services import order_receive
     from orderloop.orders.uploads import attachment_store
-    from orderloop.orders.workflow import perform_action
+    from orderloop.orders.lifecycle.engine import perform_action
 
     u, customer, product = world["users"], world["customer"], world["product"]
     order = order_receive(actor=u["sales_assistant"], data=OrderCreate(

@@ -21,7 +21,7 @@ from orderloop.orders.dates import default_stage_plan
 from orderloop.orders.services import order_receive
 from orderloop.orders.timers import logistics_notices_send, timers_flag_breaches
 from orderloop.orders.uploads import attachment_store
-from orderloop.orders.workflow import perform_action
+from orderloop.orders.lifecycle.engine import perform_action
 from orderloop.setup.models import CompanyProfile
 from orderloop.setup.services import POLICY_FIELDS, approval_policy_save
 

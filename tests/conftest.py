@@ -14,7 +14,7 @@ from orderloop.demo import LICENCE_SCAN
 from orderloop.masterdata.models import Contact, Customer, Product, Qualification
 from orderloop.orders.schemas import OrderCreate
 from orderloop.orders.services import order_receive
-from orderloop.orders.workflow import perform_action
+from orderloop.orders.lifecycle.engine import perform_action
 
 ROLES = ["sales_assistant", "account_manager", "sales_manager", "sales_director", "warehouse", "production",
          "logistics", "after_sales", "admin"]

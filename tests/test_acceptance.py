@@ -13,7 +13,7 @@ from orderloop.aftersales.models import Ticket
 from orderloop.core import clock
 from orderloop.notifications.models import Notification
 from orderloop.orders.models import Attachment, SalesOrder
-from orderloop.orders.receipts import receipt_token
+from orderloop.orders.links import receipt_token
 from tests.conftest import PNG
 
 SH = ZoneInfo("Asia/Shanghai")

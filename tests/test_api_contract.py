@@ -27,7 +27,7 @@ def test_openapi_describes_every_operation(db):
         ("POST", "/api/tickets/{ticket_id}/solution"), ("POST", "/api/tickets/{ticket_id}/resolve"),
         ("POST", "/api/tickets/{ticket_id}/follow-up"), ("POST", "/api/tickets/{ticket_id}/close"),
     }
-    from orderloop.orders.workflow import ACTIONS
+    from orderloop.orders.steps import ACTIONS
     expected |= {("POST", f"/api/orders/{{ref}}/actions/{name}") for name in ACTIONS}
     assert operations == expected
     approve = spec["paths"]["/api/orders/{ref}/actions/approve"]["post"]

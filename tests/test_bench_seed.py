@@ -22,7 +22,7 @@ from orderloop.orders.models import (
 )
 from orderloop.orders.schemas import OrderCreate
 from orderloop.orders.services import order_receive
-from orderloop.orders.workflow import perform_action
+from orderloop.orders.lifecycle.engine import perform_action
 
 N = 300
 

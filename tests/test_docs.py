@@ -1,7 +1,8 @@
 """The documentation shows the lifecycle as the code declares it."""
 from pathlib import Path
 
-from orderloop.orders.workflow import ACTIONS, TRANSITIONS
+from orderloop.orders.lifecycle.table import TRANSITIONS
+from orderloop.orders.steps import ACTIONS
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 

@@ -20,7 +20,7 @@ from orderloop.notifications.models import Notification
 from orderloop.orders.models import FollowUpVisit, SalesOrder
 from orderloop.orders.registers import REGISTER_3
 from orderloop.orders.services import orders_close_completed
-from orderloop.orders.visits import rating_token
+from orderloop.orders.links import rating_token
 from tests.conftest import act
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -121,7 +121,7 @@ def test_warehouse_confirms_stock_and_prepares_a_shipment(browser, web_server, u
 
 
 def test_production_plans_the_stages_and_tracks_them_to_done(browser, web_server, users, orders):  # noqa: F811
-    from orderloop.orders.workflow import available_actions
+    from orderloop.orders.lifecycle.engine import available_actions
 
     order = orders.at("confirmed")
     today = clock.today()

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from orderloop.orders.models import FollowUpVisit, OrderEvent, SalesOrder
 from orderloop.orders.registers import REGISTER_2
-from orderloop.orders.workflow import available_actions
+from orderloop.orders.lifecycle.engine import available_actions
 from tests.conftest import PNG, act
 from tests.test_browser import ARTIFACTS, browser, log_in, web_server  # noqa: F401  (fixtures)
 

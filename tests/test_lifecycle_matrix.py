@@ -7,7 +7,8 @@ from orderloop.core.exceptions import DomainError
 from orderloop.core.models import AuditEntry
 from orderloop.notifications.models import Notification
 from orderloop.orders.models import OrderEvent, SalesOrder
-from orderloop.orders.workflow import ACTIONS, available_actions, perform_action
+from orderloop.orders.lifecycle.engine import available_actions, perform_action
+from orderloop.orders.steps import ACTIONS
 from tests.conftest import ROLES, act, receipt_scan
 
 SA, AM, SM, SD = "sales_assistant", "account_manager", "sales_manager", "sales_director"

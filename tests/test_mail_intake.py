@@ -6,7 +6,7 @@ from django.test import Client
 from orderloop.core.exceptions import InvalidInput
 from orderloop.orders.mail import mail_receive
 from orderloop.orders.models import IncomingMail, SalesOrder
-from orderloop.orders.workflow import perform_action
+from orderloop.orders.lifecycle.engine import perform_action
 from tests.mails import order_mail
 
 

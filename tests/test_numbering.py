@@ -18,7 +18,7 @@ PROCESSES, PER_PROCESS = 8, 50
 
 def _pass_reviews(order_ids, username):
     from orderloop.accounts.models import User
-    from orderloop.orders.workflow import perform_action
+    from orderloop.orders.lifecycle.engine import perform_action
 
     connections.close_all()  # a forked child must open its own connection
     user = User.objects.get(username=username)

@@ -19,8 +19,8 @@ from orderloop.aftersales.models import Ticket
 from orderloop.core import clock
 from orderloop.masterdata.models import Customer
 from orderloop.orders.models import Attachment, SalesOrder
-from orderloop.orders.receipts import receipt_token
-from orderloop.orders.visits import rating_token
+from orderloop.orders.links import receipt_token
+from orderloop.orders.links import rating_token
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "security.md"
 ROLES = ["sales_assistant", "account_manager", "sales_manager", "sales_director", "warehouse", "production",

@@ -80,16 +80,16 @@ def test_the_automatic_close_skips_an_order_closed_meanwhile(orders, users, monk
         visited.append(act(order, "follow_up", users["account_manager"], channel="phone", usage="运行正常", satisfaction=5))
     first, second = visited
 
-    from orderloop.orders import workflow
+    from orderloop.orders import services
 
-    real = workflow.perform_action
+    real = services.perform_action
 
     def the_other_worker_was_first(*, order_id, **kwargs):
         if order_id == first.pk:
             real(order_id=order_id, action_name="close", actor=users["sales_manager"], data={"note": ""})
         return real(order_id=order_id, **kwargs)
 
-    monkeypatch.setattr(workflow, "perform_action", the_other_worker_was_first)
+    monkeypatch.setattr(services, "perform_action", the_other_worker_was_first)
     assert orders_close_completed() == [second.ref]
     assert set(SalesOrder.objects.filter(pk__in=[first.pk, second.pk]).values_list("status", flat=True)) == {"closed"}
     assert SalesOrder.objects.get(pk=first.pk).events.filter(type="closed").count() == 1

@@ -5,7 +5,7 @@ from orderloop.core.exceptions import NotAllowed
 from orderloop.orders.models import OrderEvent
 from orderloop.orders.schemas import OrderCreate
 from orderloop.orders.services import order_receive
-from orderloop.orders.workflow import perform_action
+from orderloop.orders.lifecycle.engine import perform_action
 from tests.api_client import Api
 from tests.conftest import act, make_user, order_data
 

@@ -13,7 +13,8 @@ from orderloop.core import clock
 from orderloop.core.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from orderloop.notifications.services import notify
 from orderloop.orders.access import order_visible_to, visible_orders_q
-from orderloop.orders.models import OrderEvent, SalesOrder, TimerKind
+from orderloop.orders.events import event_record
+from orderloop.orders.models import EventType, SalesOrder, TimerKind
 from orderloop.orders.models import OrderStatus as S
 from orderloop.orders.timers import order_url, timer_meet, timer_start, timer_stop
 
@@ -31,8 +32,7 @@ def tickets_visible_to(user):
 
 
 def _record(order, ticket, actor, event_type, now, payload):
-    OrderEvent.objects.create(order=order, type=event_type, actor=actor, occurred_at=now, from_status=order.status,
-                              to_status=order.status, payload={"ticket_id": ticket.pk, **payload})
+    event_record(order, event_type, {"ticket_id": ticket.pk, **payload}, actor=actor, at=now)
 
 
 def ticket_open(*, order_id: int, actor, ticket_type: str, description: str) -> Ticket:
@@ -58,10 +58,10 @@ def ticket_open(*, order_id: int, actor, ticket_type: str, description: str) -> 
             raise InvalidTransition(_("订单已「%(status)s」，不能登记售后问题") % {"status": order.get_status_display()})
         ticket = Ticket.objects.create(order=order, ticket_type=ticket_type, description=description.strip(),
                                        opened_at=now, opened_by=actor)
-        _record(order, ticket, actor, "ticket_opened", now, {"ticket_type": ticket_type, "description": ticket.description})
+        _record(order, ticket, actor, EventType.TICKET_OPENED, now, {"ticket_type": ticket_type, "description": ticket.description})
         timer_start(order=order, ticket=ticket, kind=TimerKind.AFTERSALES_RESPONSE, now=now,
                     due=now + timedelta(hours=RESPONSE_HOURS))
-        notify(event="ticket_opened", key=f"ticket:{ticket.pk}:opened", order=order, url=order_url(order),
+        notify(event=EventType.TICKET_OPENED, key=f"ticket:{ticket.pk}:opened", order=order, url=order_url(order),
                subject=_("订单 %(ref)s 新售后问题：%(type)s") % {"ref": order.ref, "type": ticket.get_ticket_type_display()},
                body=ticket.description)
     return ticket
@@ -92,7 +92,7 @@ def ticket_respond(*, ticket_id: int, actor, note: str) -> Ticket:
             ticket.state = TicketState.RESPONDED
         ticket.save()
         timer_meet(ticket=ticket, kind=TimerKind.AFTERSALES_RESPONSE, now=now)
-        _record(ticket.order, ticket, actor, "ticket_responded", now, {"note": ticket.response_note})
+        _record(ticket.order, ticket, actor, EventType.TICKET_RESPONDED, now, {"note": ticket.response_note})
     return ticket
 
 
@@ -118,7 +118,7 @@ def ticket_give_solution(*, ticket_id: int, actor, solution_type: str, solution:
         ticket.save()
         timer_stop(ticket=ticket, kind=TimerKind.AFTERSALES_RESOLUTION, now=now)  # a new promise replaces the old
         timer_start(order=ticket.order, ticket=ticket, kind=TimerKind.AFTERSALES_RESOLUTION, now=now, due=promised_at)
-        _record(ticket.order, ticket, actor, "ticket_solution_given", now, {
+        _record(ticket.order, ticket, actor, EventType.TICKET_SOLUTION_GIVEN, now, {
             "solution_type": solution_type, "solution": ticket.solution, "promised_at": promised_at.isoformat()})
     return ticket
 
@@ -135,8 +135,8 @@ def ticket_resolve(*, ticket_id: int, actor, result: str) -> Ticket:
         ticket.result, ticket.resolved_at, ticket.state = result.strip(), now, TicketState.RESOLVED
         ticket.save()
         timer_meet(ticket=ticket, kind=TimerKind.AFTERSALES_RESOLUTION, now=now)
-        _record(ticket.order, ticket, actor, "ticket_resolved", now, {"result": ticket.result})
-        notify(event="ticket_resolved", key=f"ticket:{ticket.pk}:resolved:{now.timestamp()}", order=ticket.order,
+        _record(ticket.order, ticket, actor, EventType.TICKET_RESOLVED, now, {"result": ticket.result})
+        notify(event=EventType.TICKET_RESOLVED, key=f"ticket:{ticket.pk}:resolved:{now.timestamp()}", order=ticket.order,
                url=order_url(ticket.order),
                subject=_("订单 %(ref)s 的%(type)s问题已处理") % {"ref": ticket.order.ref, "type": ticket.get_ticket_type_display()},
                body=_("处理措施：%(solution)s\n处理结果：%(result)s") % {"solution": ticket.solution, "result": ticket.result})
@@ -162,7 +162,7 @@ def ticket_follow_up(*, ticket_id: int, actor, confirmed: bool, satisfaction: in
         if not confirmed:  # not solved for the customer: a new solution is needed
             ticket.state, ticket.result, ticket.resolved_at = TicketState.RESPONDED, "", None
         ticket.save()
-        _record(ticket.order, ticket, actor, "ticket_followed_up", now, {
+        _record(ticket.order, ticket, actor, EventType.TICKET_FOLLOWED_UP, now, {
             "confirmed": confirmed, "satisfaction": ticket.customer_satisfaction, "note": ticket.follow_up_note})
     return ticket
 
@@ -185,5 +185,5 @@ def ticket_close(*, ticket_id: int, actor) -> Ticket:
             raise InvalidTransition(_("不能关闭：%(reasons)s") % {"reasons": "；".join(problems)})
         ticket.closed_at, ticket.state = now, TicketState.CLOSED
         ticket.save()
-        _record(ticket.order, ticket, actor, "ticket_closed", now, {})
+        _record(ticket.order, ticket, actor, EventType.TICKET_CLOSED, now, {})
     return ticket

@@ -175,6 +175,11 @@ def local(moment: datetime) -> datetime:
     return moment.astimezone(SHANGHAI)
 
 
+def local_text(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A moment as people here read it: Beijing time, to the minute ("" for none)."""
+    return moment.astimezone(SHANGHAI).strftime(fmt) if moment else ""
+
+
 @dataclass(frozen=True)
 class CalendarAlert:
     year: int

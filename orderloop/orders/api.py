@@ -1,4 +1,4 @@
-"""The order API: thin; every rule lives in the services and the workflow."""
+"""The order API: thin; every rule lives in the services and the lifecycle."""
 import hashlib
 import json
 from typing import Annotated
@@ -19,7 +19,9 @@ from orderloop.orders.payloads import Payload
 from orderloop.orders.uploads import UPLOAD_ROLES, attachment_upload, files_kept_on_commit
 from orderloop.orders.schemas import EventOut, OrderCreate, OrderOut, OrderPage, OrderPatch
 from orderloop.orders.selectors import capped_count, event_data, order_detail, order_get, order_list, order_summary, order_timeline
-from orderloop.orders.workflow import ACTIONS, TRANSITIONS, perform_action
+from orderloop.orders.lifecycle.engine import perform_action
+from orderloop.orders.lifecycle.table import TRANSITIONS
+from orderloop.orders.steps import ACTIONS
 
 UPLOADERS = {role for kind_roles in UPLOAD_ROLES.values() for role in kind_roles}
 

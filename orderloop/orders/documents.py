@@ -3,7 +3,6 @@ every PDF reader has) means no font files to ship and text that can be searched 
 import io
 from xml.sax.saxutils import escape
 
-from django.utils import timezone
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -12,6 +11,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from orderloop.core.calendar import local_text
 from orderloop.core.money import money_text, rmb_capitals
 from orderloop.core.phones import phone_display
 
@@ -75,7 +75,7 @@ def order_confirmation_pdf(order, seller=None) -> bytes:
     story.append(Spacer(1, 6 * mm))
     for event in approvals:
         level = "销售总监" if event.payload.get("level") == "director" else "销售经理"
-        when = timezone.localtime(event.occurred_at).strftime("%Y-%m-%d %H:%M")
+        when = local_text(event.occurred_at)
         story.append(Paragraph(escape(f"{level}审批：{event.actor}　{when}　意见：{event.payload.get('comment', '')}"), TEXT))
     story.append(Spacer(1, 10 * mm))
     story.append(Paragraph("客户确认（签字/盖章）：____________________　　日期：____________", TEXT))
@@ -85,8 +85,6 @@ def order_confirmation_pdf(order, seller=None) -> bytes:
 
 def receipt_pdf_bytes(shipment) -> bytes:
     """《客户签收单》 of one consignment: what was delivered, and who signed for it, when and how."""
-    from orderloop.core.calendar import SHANGHAI
-
     order = shipment.order
     buffer = io.BytesIO()
     document = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=18 * mm,
@@ -95,7 +93,7 @@ def receipt_pdf_bytes(shipment) -> bytes:
         ["订单编号", order.ref, "发货批次", f"第 {shipment.position} 批"],
         ["客户名称", order.customer.name, "交付地址", order.delivery_address or "—"],
         ["物流方式", shipment.get_method_display(), "承运商 / 物流单号", f"{shipment.carrier} {shipment.tracking_number}"],
-        ["发货时间", shipment.shipped_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"), "预计送达时间", shipment.eta.isoformat()],
+        ["发货时间", local_text(shipment.shipped_at), "预计送达时间", shipment.eta.isoformat()],
     ]
     items = [["序号", "产品/服务名称", "规格型号", "数量", "单位"]]
     items += [[item.order_line.position, item.order_line.product_name, item.order_line.model,
@@ -103,7 +101,7 @@ def receipt_pdf_bytes(shipment) -> bytes:
               for item in shipment.lines.select_related("order_line")]
     via = "系统回执（客户在线确认）" if shipment.receipt_via == "link" else "签字签收单（扫描件存档）"
     signed = [
-        ["签收人", shipment.received_by_name, "签收时间", shipment.received_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")],
+        ["签收人", shipment.received_by_name, "签收时间", local_text(shipment.received_at)],
         ["签收方式", via, "签收地址", shipment.receipt_address or "—"],
     ]
     story = [

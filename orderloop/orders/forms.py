@@ -9,19 +9,15 @@ from enum import Enum
 
 from django.db.models import TextChoices
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as N_
 from pydantic import BaseModel
 
 from orderloop.masterdata.models import Product
 from orderloop.masterdata.services import stock_available
-from orderloop.orders.actions import shipped_quantities
-from orderloop.orders.dates import default_stage_plan
 from orderloop.orders.labels import CHOICES, LABELS
-from orderloop.orders.workflow import ACTIONS
+from orderloop.orders.steps import ACTIONS
 
 LONG_TEXT = {"missing", "reason", "comment", "summary", "outcome", "note", "talk", "record", "problem", "measure",
              "next_step", "description", "usage", "need", "mitigation", "goods", "qc_report", "special_requirements", "special_terms", "remarks"}
-WEB_SKIP = {("supplement", "lines"), ("follow_up", "rated_by")}
 
 
 def _unwrap(annotation):
@@ -65,7 +61,7 @@ def _kind(name: str, annotation) -> tuple[str, dict]:
 def _fields(model: type[BaseModel], *, action: str = "", prefix: str = "", values: dict, errors: dict) -> list[dict]:
     fields = []
     for name, info in model.model_fields.items():
-        if name == "version" or (action, name) in WEB_SKIP:
+        if name == "version" or (action and name in ACTIONS[action].web_skip):
             continue
         kind, choices = _kind(name, info.annotation)
         path = f"{prefix}{name}"
@@ -85,69 +81,9 @@ def _fields(model: type[BaseModel], *, action: str = "", prefix: str = "", value
     return fields
 
 
-def _initial(action: str, order) -> dict:
-    lines = list(order.lines.all())
-    if action == "approve":
-        return {"comment": _("同意")}
-    if action == "review":
-        return {"verdict": "pass"}
-    if action == "supplement":
-        return {name: getattr(order, name) or "" for name in ("contact_name", "contact_phone", "payment_terms",
-                                                               "delivery_address", "requested_date")}
-    if action == "confirm_stock":
-        # suggested from the stock levels; an empty feasible date is computed on the business calendar
-        available = stock_available([line.product_id for line in lines])
-        return {"lines": [{"line_id": line.pk, "lead_time_days": "", "feasible_date": "", "date_reason": "",
-                           "availability": "in_stock" if available.get(line.product_id, Decimal(0)) >= line.quantity else "short"}
-                          for line in lines]}
-    if action == "start_fulfillment":
-        return {"stages": default_stage_plan()}
-    if action == "accept":  # the earliest consignment not yet accepted, every check ticked
-        shipment = order.shipments.filter(accepted_at__isnull=True).order_by("position").first()
-        items = list(shipment.lines.all()) if shipment else []
-        return {"shipment_id": shipment.pk if shipment else "", "quantity_ok": True, "spec_ok": True, "appearance_ok": True,
-                "lines": [{"line_id": item.order_line_id, "quantity_ok": True, "spec_ok": True, "appearance_ok": True}
-                          for item in items],
-                "issues": [{"issue_type": "", "description": ""} for _ in range(3)], "signed_by": order.contact_name}
-    if action == "confirm_receipt":
-        shipment = order.shipments.filter(received_at__isnull=True).order_by("position").first()
-        return {"shipment_id": shipment.pk if shipment else "", "signed_by": order.contact_name}
-    if action == "amend":
-        return {"lines": [{"line_id": line.pk, "product_id": line.product_id, "quantity": line.quantity,
-                           "unit_price": line.unit_price} for line in lines]
-                + [{"line_id": "", "product_id": "", "quantity": "", "unit_price": ""}],
-                "payment_terms": order.payment_terms, "delivery_address": order.delivery_address,
-                "requested_date": order.requested_date or "", "special_terms": order.special_terms}
-    if action == "prepare_shipment":
-        return {"goods": "\n".join(f"{line.product_name} {line.model} × {line.quantity.normalize():f}" for line in lines),
-                "quantity_checked": True, "qc_passed": True}
-    if action == "ship":  # everything not yet shipped; lower a quantity or clear it for a part shipment
-        shipped = shipped_quantities(order)
-        remaining = [(line, line.open_quantity - shipped.get(line.pk, Decimal(0))) for line in lines]
-        return {"lines": [{"line_id": line.pk, "quantity": f"{quantity.normalize():f}"}
-                          for line, quantity in remaining if quantity > 0]}
-    if action == "follow_up":
-        return {"channel": "phone"}
-    if action == "track":  # the stage in hand: the first one of the plan not yet done
-        current = order.stages.filter(superseded=False, actual_date__isnull=True).order_by("position", "id").first()
-        if current is None:
-            return {"stage": _("生产备货")}
-        return {"stage": current.name, "planned_date": current.planned_date}
-    return {}
-
-
-# Actions that cannot be undone ask before they are sent (the page's form carries the question).
-CONFIRM = {
-    "reject": N_("驳回后订单即终止，不能恢复。确定驳回这张订单吗？"),
-    "cancel": N_("取消后订单即终止，不能恢复。确定取消这张订单吗？"),
-    "short_close": N_("短交关闭后，该行未发的数量不再发货。确定短交关闭吗？"),
-    "close": N_("完成后订单归入已完成，不能再修改。确定完成这张订单吗？"),
-}
-
-
 def action_form(action: str, order, *, data: dict | None = None, errors: dict | None = None) -> dict:
     spec = ACTIONS[action]
-    values = data if data is not None else _initial(action, order)
+    values = data if data is not None else (spec.initial(order) if spec.initial else {})
     fields = _fields(spec.payload, action=action, values=values, errors=errors or {})
     extra = {}
     if action in ("accept", "confirm_receipt"):
@@ -170,7 +106,7 @@ def action_form(action: str, order, *, data: dict | None = None, errors: dict | 
     if action == "resolve_risk":
         extra["risks"] = {r.pk: str(r) for r in order.risks.all() if r.is_open}
     return {"name": action, "label": _(spec.label), "fields": fields, "version": order.version,
-            "confirm": _(CONFIRM[action]) if action in CONFIRM else "",
+            "confirm": _(spec.confirm) if spec.confirm else "",
             "multipart": any(f["kind"] == "file" for f in fields),
             "form_errors": _errors_outside_the_form(errors or {}, spec.payload), **extra}
 

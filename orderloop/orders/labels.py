@@ -8,7 +8,7 @@ from django.utils.translation import gettext_noop as N_
 
 from orderloop.accounts.roles import Role
 from orderloop.aftersales.models import TicketType
-from orderloop.core.calendar import SHANGHAI
+from orderloop.core.calendar import local_text
 from orderloop.orders.models import Channel, Mitigation, OrderStatus, RiskType
 
 LABELS = {
@@ -78,7 +78,7 @@ def display_value(name: str, value) -> str:
         return str(user) if user else value
     if name.endswith("_at") and isinstance(value, str):  # a moment, stored as ISO 8601
         try:
-            return datetime.fromisoformat(value).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+            return local_text(datetime.fromisoformat(value))
         except ValueError:
             return value
     return str(_(CHOICES.get(name, {}).get(value, str(value))))
@@ -110,7 +110,8 @@ def audit_display(entry) -> dict:
     """An audit entry as people read it: the operation and object by name, each change as 字段：旧 → 新."""
     from django.apps import apps
 
-    from orderloop.orders.workflow import EVENT_LABELS, status_label
+    from orderloop.orders.events import event_label
+    from orderloop.orders.lifecycle.table import status_label
 
     try:
         model = apps.get_model(entry.object_type)
@@ -146,6 +147,6 @@ def audit_display(entry) -> dict:
             lines.append(f"{field_label(name)}：{value(name, change[0])} → {value(name, change[1])}")
         else:
             lines.append(f"{field_label(name)}：{value(name, change)}")
-    operation = AUDIT_OPERATIONS.get(entry.operation) or EVENT_LABELS.get(entry.operation) or entry.operation
-    return {"operation": _(operation), "object": _(AUDIT_OBJECTS.get(entry.object_type, entry.object_type)),
+    operation = _(AUDIT_OPERATIONS[entry.operation]) if entry.operation in AUDIT_OPERATIONS else event_label(entry.operation)
+    return {"operation": operation, "object": _(AUDIT_OBJECTS.get(entry.object_type, entry.object_type)),
             "changes": lines}

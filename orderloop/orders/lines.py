@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 
 from orderloop.core.exceptions import InvalidInput
 from orderloop.masterdata.models import Product
-from orderloop.orders.models import OrderLine
+from orderloop.orders.models import OrderLine, SalesOrder
 
 CENT = Decimal("0.01")
 
@@ -63,3 +63,21 @@ def lines_snapshot(order) -> list[dict]:
         }
         for line in order.lines.all()
     ]
+
+
+def keep_lines(order: SalesOrder, lines: list) -> SalesOrder:
+    """Let ``order.lines.all()`` answer ``lines`` (all of the order's lines, in their order) without a query, as
+    ``prefetch_related("lines")`` would."""
+    for line in lines:
+        OrderLine.order.field.set_cached_value(line, order)
+    queryset = order.lines.get_queryset()
+    queryset._result_cache, queryset._prefetch_done = lines, True
+    if not hasattr(order, "_prefetched_objects_cache"):
+        order._prefetched_objects_cache = {}
+    order._prefetched_objects_cache["lines"] = queryset
+    return order
+
+
+def lines_changed(order) -> None:
+    """Lines were added or removed: forget the ones ``perform_action`` read with the order."""
+    getattr(order, "_prefetched_objects_cache", {}).pop("lines", None)

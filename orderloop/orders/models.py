@@ -145,11 +145,46 @@ class OrderLine(models.Model):
         return self.quantity - self.short_closed_quantity
 
 
+class EventType(models.TextChoices):
+    """What happened on an order's timeline (``OrderEvent.type``): one member per lifecycle action (its label is
+    the action's), and the events no action causes."""
+
+    RECEIVED = "received", _("接收订单")
+    UPDATED = "updated", _("修改订单")
+    REVIEWED = "reviewed", _("初步审核")
+    CONTACT_LOGGED = "contact_logged", _("记录沟通")
+    SUPPLEMENTED = "supplemented", _("补充信息")
+    APPROVED = "approved", _("审批通过")
+    APPROVAL_REJECTED = "approval_rejected", _("审批驳回")
+    STOCK_CONFIRMED = "stock_confirmed", _("确认库存")
+    DATE_AGREED = "date_agreed", _("确认交期")
+    FULFILLMENT_STARTED = "fulfillment_started", _("开始备货/生产")
+    PROGRESS_TRACKED = "progress_tracked", _("进度跟进")
+    RISK_RAISED = "risk_raised", _("上报风险")
+    RISK_RESOLVED = "risk_resolved", _("解决风险")
+    SHIPMENT_PREPARED = "shipment_prepared", _("发货准备")
+    SHIPPED = "shipped", _("发货")
+    ACCEPTED = "accepted", _("客户验收")
+    RECEIPT_CONFIRMED = "receipt_confirmed", _("客户签收")
+    FOLLOWED_UP = "followed_up", _("客户回访")
+    CLOSED = "closed", _("完成订单")
+    AMENDED = "amended", _("变更订单")
+    SHORT_CLOSED = "short_closed", _("短交关闭")
+    CANCELLED = "cancelled", _("取消订单")
+    LOGISTICS_NOTICE_SENT = "logistics_notice_sent", _("物流预告已发送")
+    TICKET_OPENED = "ticket_opened", _("登记售后问题")
+    TICKET_RESPONDED = "ticket_responded", _("售后响应")
+    TICKET_SOLUTION_GIVEN = "ticket_solution_given", _("售后解决方案")
+    TICKET_RESOLVED = "ticket_resolved", _("售后处理结果")
+    TICKET_FOLLOWED_UP = "ticket_followed_up", _("售后回访客户")
+    TICKET_CLOSED = "ticket_closed", _("客户反馈已关闭")
+
+
 class OrderEvent(models.Model):
-    """The order timeline: append-only, one row per action."""
+    """The order timeline: append-only, one row per action; written only by ``orders.events``."""
 
     order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="events")
-    type = models.CharField(_("事件"), max_length=40)
+    type = models.CharField(_("事件"), max_length=40, choices=EventType.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     occurred_at = models.DateTimeField(_("时间"))
     from_status = models.CharField(max_length=30, blank=True)

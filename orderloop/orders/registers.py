@@ -142,10 +142,7 @@ def logistics_records(orders_queryset):
 
 
 def logistics_row(shipment, user=None) -> list:
-    from orderloop.core.calendar import SHANGHAI
-
-    def when(moment):
-        return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if moment else ""
+    from orderloop.core.calendar import local_text as when
 
     goods = "；".join(f"{item.order_line.product_name} {item.order_line.model} × {item.quantity.normalize():f}"
                      for item in shipment.lines.all())

@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.utils.translation import gettext as _
 
 from orderloop.core.phones import phone_display
-from orderloop.orders.actions import key_field_problems
+from orderloop.orders.steps.intake import key_field_problems
 from orderloop.orders.models import SalesOrder
 
 DUPLICATE_WINDOW = timedelta(days=7)

@@ -14,7 +14,9 @@ from orderloop.core.phones import phone_display, phone_masked
 from orderloop.orders.access import filter_visible
 from orderloop.orders.models import OrderLine, OrderStatus, SalesOrder
 from orderloop.orders.labels import event_details
-from orderloop.orders.workflow import EVENT_LABELS, available_actions, status_label
+from orderloop.orders.events import event_label
+from orderloop.orders.lifecycle.engine import available_actions
+from orderloop.orders.lifecycle.table import status_label
 
 SORTS = {
     # orders without a formal number yet come last, on every database
@@ -221,7 +223,7 @@ def order_summary(order) -> dict:
 
 def event_data(event) -> dict:
     return {
-        "id": event.pk, "type": event.type, "label": _(EVENT_LABELS.get(event.type, event.type)),
+        "id": event.pk, "type": event.type, "label": event_label(event.type),
         "from_label": status_label(event.from_status) if event.from_status else "",
         "to_label": status_label(event.to_status) if event.to_status else "",
         "details": event_details(event.payload),

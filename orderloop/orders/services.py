@@ -1,5 +1,5 @@
-"""Order use cases outside the lifecycle table: intake and corrections before approval.
-Lifecycle actions go through ``orders.workflow.perform_action``."""
+"""Order use cases outside the lifecycle table: intake, corrections before approval, copies, archiving and the
+system's automatic close. Lifecycle actions go through ``orders.lifecycle.engine.perform_action``."""
 import secrets
 from datetime import timedelta
 from decimal import Decimal
@@ -19,13 +19,14 @@ from orderloop.masterdata.services import customers_visible_to
 from orderloop.masterdata.models import Customer
 from orderloop.orders.access import order_visible_to
 from orderloop.core.phones import phone_e164
-from orderloop.orders.actions import apply_order_fields, field_value_problems
+from orderloop.orders.steps.intake import apply_order_fields, field_value_problems
 from orderloop.orders.lines import build_line, products_for
-from orderloop.orders.models import Channel, IdempotencyKey, OrderEvent, OrderLine, SalesOrder
+from orderloop.orders.events import event_record, events_record
+from orderloop.orders.models import Channel, EventType, IdempotencyKey, OrderLine, SalesOrder
 from orderloop.orders.models import OrderStatus as S
 from orderloop.orders.uploads import attachment_store, files_kept_on_commit
 from orderloop.orders.schemas import DraftCreate, OrderCreate, OrderPatch
-from orderloop.orders.workflow import order_state
+from orderloop.orders.lifecycle.engine import order_state, perform_action, refusal
 
 REF_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 INTAKE_ROLES = {Role.SALES_ASSISTANT, Role.ACCOUNT_MANAGER}
@@ -91,10 +92,9 @@ def orders_receive(*, actor, batch: list[tuple[OrderCreate, object]], attachment
             for kind, filename, content_type, content in attachments:
                 attachment_store(order=order, kind=kind, filename=filename, content_type=content_type, content=content,
                                  actor=actor, now=now)
-        _insert_all(OrderEvent, [
-            OrderEvent(order=order, type="received", actor=actor, occurred_at=now, to_status=order.status,
-                       payload={"intake_channel": order.channel, "total_amount": str(order.total_amount)})
-            for order in orders])
+        events_record(EventType.RECEIVED, [
+            (order, {"intake_channel": order.channel, "total_amount": str(order.total_amount)}) for order in orders],
+            actor=actor, at=now, from_status="")
         _insert_all(AuditEntry, [audit_entry(actor=actor, obj=order, operation="received", object_type="orders.salesorder",
                                              changes=diff({}, order_state(order))) for order in orders])
     return orders
@@ -128,8 +128,7 @@ def order_update(*, order_id: int, actor, data: OrderPatch) -> SalesOrder:
             order.version += 1
             order.updated_at = now
             order.save()
-            OrderEvent.objects.create(order=order, type="updated", actor=actor, occurred_at=now, from_status=order.status,
-                                      to_status=order.status, payload={"fields": sorted(changes)})
+            event_record(order, EventType.UPDATED, {"fields": sorted(changes)}, actor=actor, at=now)
             audit_record(actor=actor, obj=order, operation="updated", changes=changes, object_type="orders.salesorder")
     return order
 
@@ -189,8 +188,6 @@ FINISHED = (S.CLOSED, S.REJECTED, S.CANCELLED)
 
 def orders_close_completed() -> list[str]:
     """Close every delivered order whose follow-up is done (the system's ``close``)."""
-    from orderloop.orders.workflow import perform_action, refusal
-
     closed = []
     for order in SalesOrder.objects.filter(status=S.DELIVERED, visit__done_at__isnull=False):
         if refusal(order, None, "close") is None:

@@ -1,7 +1,7 @@
-"""The deadlines of SPEC section 3 on an order: when each starts, what meets it,
-and whom a breach is told. ``timers_after_action`` runs inside every lifecycle
-action's transaction; the worker calls ``timers_flag_breaches`` and
-``logistics_notices_send``."""
+"""The deadlines of SPEC section 3 on an order: in which states each runs, which states start it, and whom a
+breach is told (the actions that meet or start one say so in their ``Action``: ``meets``, ``starts``).
+``timers_after_action`` runs inside every lifecycle action's transaction; the worker calls
+``timers_flag_breaches`` and ``logistics_notices_send``."""
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
@@ -12,12 +12,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from orderloop.core import clock
-from orderloop.core.calendar import SHANGHAI, BusinessCalendar, local
+from orderloop.core.calendar import SHANGHAI, BusinessCalendar, local, local_text
 from orderloop.core.prepared import insert
 from orderloop.notifications.services import notify
-from orderloop.orders.models import OrderEvent, OrderTimer, TimerKind, TimerState
+from orderloop.orders.models import EventType, OrderTimer, TimerKind, TimerState
 from orderloop.orders.models import OrderStatus as S
-from orderloop.orders.receipts import receipt_url
+from orderloop.orders.events import event_record
+from orderloop.orders.links import receipt_url
 
 
 @dataclass(frozen=True)
@@ -25,23 +26,17 @@ class TimerRule:
     kind: str
     runs_in: frozenset                      # leaving these states stops the timer
     starts_on_entering: frozenset = field(default=frozenset())
-    starts_on_actions: frozenset = field(default=frozenset())
-    met_by: frozenset = field(default=frozenset())
     escalate_to: str = "sales_manager"
 
 
 RULES = [
-    TimerRule(TimerKind.CONTACT, frozenset({S.NEEDS_INFO}), frozenset({S.NEEDS_INFO}), met_by=frozenset({"log_contact"})),
+    TimerRule(TimerKind.CONTACT, frozenset({S.NEEDS_INFO}), frozenset({S.NEEDS_INFO})),
     TimerRule(TimerKind.APPROVAL, frozenset({S.PENDING_APPROVAL, S.PENDING_DIRECTOR}),
-              frozenset({S.PENDING_APPROVAL, S.PENDING_DIRECTOR}), met_by=frozenset({"approve", "reject"}),
-              escalate_to="sales_director"),
-    TimerRule(TimerKind.STOCK_CHECK, frozenset({S.PENDING_STOCK_CHECK}), frozenset({S.PENDING_STOCK_CHECK}),
-              met_by=frozenset({"confirm_stock"})),
-    TimerRule(TimerKind.TRACKING, frozenset({S.IN_FULFILLMENT}), frozenset({S.IN_FULFILLMENT}),
-              starts_on_actions=frozenset({"track"}), met_by=frozenset({"track"})),
-    TimerRule(TimerKind.LOGISTICS_NOTICE, frozenset({S.READY_TO_SHIP, S.SHIPPED}), starts_on_actions=frozenset({"ship"}),
-              met_by=frozenset({"logistics_notice_sent"})),
-    TimerRule(TimerKind.FOLLOW_UP, frozenset({S.DELIVERED}), frozenset({S.DELIVERED}), met_by=frozenset({"follow_up"})),
+              frozenset({S.PENDING_APPROVAL, S.PENDING_DIRECTOR}), escalate_to="sales_director"),
+    TimerRule(TimerKind.STOCK_CHECK, frozenset({S.PENDING_STOCK_CHECK}), frozenset({S.PENDING_STOCK_CHECK})),
+    TimerRule(TimerKind.TRACKING, frozenset({S.IN_FULFILLMENT}), frozenset({S.IN_FULFILLMENT})),
+    TimerRule(TimerKind.LOGISTICS_NOTICE, frozenset({S.READY_TO_SHIP, S.SHIPPED})),  # met by the notice itself
+    TimerRule(TimerKind.FOLLOW_UP, frozenset({S.DELIVERED}), frozenset({S.DELIVERED})),
 ]
 RULE = {rule.kind: rule for rule in RULES}
 NOTICE_HOUR = time(9, 0)
@@ -62,14 +57,14 @@ def _logistics_due(eta_iso: str, now: datetime) -> datetime:
     return max(datetime.combine(eve, time(18, 0), tzinfo=SHANGHAI), now + timedelta(hours=1))
 
 
-def _meet_or_stop_open_timers(*, order, action: str, now: datetime) -> int:
-    """Meet the order's open timers that ``action`` meets and stop those that do not run in the order's new state,
+def _meet_or_stop_open_timers(*, order, meets: frozenset, now: datetime) -> int:
+    """Meet the order's open timers of the kinds ``meets`` names and stop those that do not run in the order's new state,
     as the timer rules say: one UPDATE and no read (after-sales deadlines follow their ticket, not the order's
     state, and are left alone). A breached timer stays breached and gets its ``met_at`` or ``stopped_at`` all the
     same. The statement is written out rather than built by the ORM: it runs in every action, and its CASE
     expressions cost the ORM more than the rest of the action's statements."""
-    met = tuple(rule.kind for rule in RULES if action in rule.met_by)
-    stopped = tuple(rule.kind for rule in RULES if action not in rule.met_by and order.status not in rule.runs_in)
+    met = tuple(rule.kind for rule in RULES if rule.kind in meets)
+    stopped = tuple(rule.kind for rule in RULES if rule.kind not in meets and order.status not in rule.runs_in)
     if not (met or stopped):
         return 0
     connection = connections[router.db_for_write(OrderTimer)]
@@ -97,14 +92,15 @@ def _meet_or_stop_open_timers(*, order, action: str, now: datetime) -> int:
 _OPEN_TIMERS_UPDATE: dict[tuple, str] = {}
 
 
-def timers_after_action(*, order, action: str, source: str, event_payload: dict, now: datetime,
-                        calendar: BusinessCalendar | None = None) -> list[OrderTimer]:
-    """Meet or stop the order's open timers and start the ones this action starts; returns those started."""
+def timers_after_action(*, order, meets: frozenset, starts: frozenset, source: str, event_payload: dict,
+                        now: datetime, calendar: BusinessCalendar | None = None) -> list[OrderTimer]:
+    """Meet the open timers the action meets, stop those that do not run in the order's new state, and start the
+    ones the action starts or its new state starts; returns those started."""
     started = []
-    _meet_or_stop_open_timers(order=order, action=action, now=now)
+    _meet_or_stop_open_timers(order=order, meets=meets, now=now)
     for rule in RULES:
         entered = order.status != source and order.status in rule.starts_on_entering
-        if not (entered or action in rule.starts_on_actions):
+        if not (entered or rule.kind in starts):
             continue
         calendar = calendar or BusinessCalendar.load()
         shipment_id = None
@@ -116,9 +112,6 @@ def timers_after_action(*, order, action: str, source: str, event_payload: dict,
             order=order, kind=rule.kind, started_at=now, due_at=due, escalate_to=rule.escalate_to,
             estimated=rule.kind != TimerKind.LOGISTICS_NOTICE and calendar.estimated_between(local(now).date(), local(due).date()),
             shipment_id=shipment_id)))
-    if action == "raise_risk":  # told at once (orders.notices): the deadline is met when it is raised
-        started.append(OrderTimer.objects.create(order=order, kind=TimerKind.RISK, started_at=now, due_at=now, met_at=now,
-                                                 state=TimerState.MET, escalate_to="sales_manager"))
     return started
 
 
@@ -132,8 +125,8 @@ class DeadlineChange:
     after: datetime
 
     def as_row(self) -> list[str]:
-        return [self.ref, self.kind, self.before.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
-                self.after.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")]
+        return [self.ref, self.kind, local_text(self.before),
+                local_text(self.after)]
 
 
 def timers_recompute(*, calendar: BusinessCalendar, years: set[int], now: datetime) -> list[DeadlineChange]:
@@ -202,7 +195,7 @@ def timers_flag_breaches(*, now: datetime | None = None) -> int:
             notify(event=f"timer_breached:{timer.kind}", key=f"timer:{timer.pk}:breached", order=order, url=order_url(order),
                    subject=_("订单 %(ref)s 「%(kind)s」已超时") % {"ref": order.ref, "kind": timer.get_kind_display()},
                    body=_("截止时间 %(due)s，订单状态「%(status)s」。") % {
-                       "due": timer.due_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+                       "due": local_text(timer.due_at),
                        "status": order.get_status_display()})
             flagged += 1
     return flagged
@@ -236,9 +229,8 @@ def logistics_notices_send(*, now: datetime | None = None) -> int:
             timer.save(update_fields=["met_at", "state"])
             shipment.notice_sent_at = now
             shipment.save(update_fields=["notice_sent_at"])
-            OrderEvent.objects.create(order=order, type="logistics_notice_sent", actor=None, occurred_at=now,
-                                      from_status=order.status, to_status=order.status,
-                                      payload={"batch": shipment.position, "eta": shipment.eta.isoformat(),
-                                               "tracking_number": shipment.tracking_number})
+            event_record(order, EventType.LOGISTICS_NOTICE_SENT, {
+                "batch": shipment.position, "eta": shipment.eta.isoformat(), "tracking_number": shipment.tracking_number},
+                actor=None, at=now)
             sent += 1
     return sent

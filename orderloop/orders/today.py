@@ -11,14 +11,14 @@ from django.utils.translation import gettext as _
 from orderloop.aftersales.models import TicketState
 from orderloop.aftersales.services import HANDLERS, tickets_visible_to
 from orderloop.core import clock
-from orderloop.core.calendar import SHANGHAI, BusinessCalendar, calendar_alerts
+from orderloop.core.calendar import SHANGHAI, BusinessCalendar, calendar_alerts, local_text
 from orderloop.notifications.services import notify
 from orderloop.orders.access import filter_visible
 from orderloop.orders.models import OrderTimer, Risk, SalesOrder, TimerState
-from orderloop.orders.workflow import ACTIONS, TERMINAL, TRANSITIONS, available_actions
+from orderloop.orders.lifecycle.engine import available_actions
+from orderloop.orders.lifecycle.table import TERMINAL, TRANSITIONS
+from orderloop.orders.steps import ACTIONS
 
-# Actions anyone may take in passing; they do not make an order "wait for" someone.
-INCIDENTAL = {"raise_risk", "resolve_risk", "amend", "short_close", "cancel"}
 # Who answers for a running deadline, by kind.
 RESPONSIBLE = {
     "contact": {"sales_assistant", "account_manager"}, "approval": {"sales_manager", "sales_director"},
@@ -45,7 +45,7 @@ class Today:
 
 
 def _states_with_work(roles) -> set[str]:
-    return {s for t in TRANSITIONS if t.action not in INCIDENTAL and t.roles & roles for s in t.sources}
+    return {s for t in TRANSITIONS if not ACTIONS[t.action].incidental and t.roles & roles for s in t.sources}
 
 
 def user_today(user, *, now: datetime | None = None, calendar: BusinessCalendar | None = None) -> Today:
@@ -64,7 +64,7 @@ def user_today(user, *, now: datetime | None = None, calendar: BusinessCalendar 
         next_due.setdefault(t.order_id, t)
     candidates = visible.filter(status__in=_states_with_work(user.roles)).select_related("customer", "owner")
     for order in candidates.order_by("created_at"):
-        actions = [a for a in available_actions(order, user) if a not in INCIDENTAL]
+        actions = [a for a in available_actions(order, user) if not ACTIONS[a].incidental]
         if actions:
             today.waiting.append((order, [_(ACTIONS[a].label) for a in actions], next_due.get(order.pk)))
     today.risks = list(Risk.objects.filter(order__in=visible.values("pk"), resolved_at__isnull=True)
@@ -104,11 +104,11 @@ def _summary(today: Today) -> str:
     for timer in today.overdue[:20]:
         lines.append(_("已超时 %(ref)s「%(kind)s」截止 %(due)s") % {
             "ref": timer.order.ref, "kind": timer.get_kind_display(),
-            "due": timer.due_at.astimezone(SHANGHAI).strftime("%m-%d %H:%M")})
+            "due": local_text(timer.due_at, "%m-%d %H:%M")})
     for timer in today.due_today[:20]:
         lines.append(_("今日到期 %(ref)s「%(kind)s」%(due)s") % {
             "ref": timer.order.ref, "kind": timer.get_kind_display(),
-            "due": timer.due_at.astimezone(SHANGHAI).strftime("%H:%M")})
+            "due": local_text(timer.due_at, "%H:%M")})
     for ticket in today.tickets[:20]:
         lines.append(_("客户反馈 %(ref)s：%(type)s（%(state)s）") % {
             "ref": ticket.order.ref, "type": ticket.get_ticket_type_display(), "state": ticket.get_state_display()})
@@ -116,7 +116,7 @@ def _summary(today: Today) -> str:
         lines.append(_("风险 %(ref)s：%(risk)s") % {"ref": risk.order.ref, "risk": str(risk)})
     for order, last in today.idle[:20]:
         lines.append(_("停滞 %(ref)s：自 %(last)s 无进展") % {
-            "ref": order.ref, "last": last.astimezone(SHANGHAI).strftime("%m-%d %H:%M")})
+            "ref": order.ref, "last": local_text(last, "%m-%d %H:%M")})
     return "\n".join(lines)
 
 

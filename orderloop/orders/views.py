@@ -33,8 +33,10 @@ from orderloop.orders import services
 from orderloop.orders.uploads import attachment_upload, checked_upload, files_kept_on_commit
 from orderloop.orders.board import board
 from orderloop.orders.documents import order_confirmation_pdf, receipt_pdf_bytes
-from orderloop.orders.receipts import receipt_confirm_by_link, receipt_url, shipment_for_token
-from orderloop.orders.visits import rating_url, visit_for_token, visit_rate_by_link
+from orderloop.orders.customer import receipt_confirm_by_link
+from orderloop.orders.links import receipt_url, shipment_for_token
+from orderloop.orders.customer import visit_rate_by_link
+from orderloop.orders.links import rating_url, visit_for_token
 from orderloop.orders.forms import action_form, parse_post
 from orderloop.orders.labels import AUDIT_OBJECTS, audit_display
 from orderloop.orders.importing import import_template, orders_import
@@ -45,12 +47,13 @@ from orderloop.orders.registers import (LOGISTICS_TABLE, REGISTER_1, REGISTER_2,
                                        order_line_records, order_line_row, progress_records, progress_row,
                                        progress_rows, xlsx_file)
 from orderloop.orders.review import possible_duplicates, review_checklist
-from orderloop.orders.rules import director_reasons, percent
+from orderloop.orders.steps.approval import director_reasons, percent
 from orderloop.orders.schemas import OrderCreate, OrderPatch
 from orderloop.orders.today import user_today
 from orderloop.orders.selectors import AUDIT_READERS, CappedPaginator, audit_entries, customer_history, event_data, order_get, order_list, sees_cost, shown_phone
 from orderloop.setup.models import CompanyProfile
-from orderloop.orders.workflow import ACTIONS, available_actions, blocked_actions, perform_action
+from orderloop.orders.lifecycle.engine import available_actions, blocked_actions, perform_action
+from orderloop.orders.steps import ACTIONS
 
 INTAKE_LINE_ROWS = 5
 APPROVAL_STATES = {OrderStatus.PENDING_APPROVAL, OrderStatus.PENDING_DIRECTOR}

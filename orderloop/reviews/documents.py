@@ -13,7 +13,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
-from orderloop.core.calendar import SHANGHAI
+from orderloop.core.calendar import local_text
 from orderloop.orders.documents import FONT, TEXT, TITLE, _table
 from orderloop.reviews.report import relabel
 
@@ -25,7 +25,7 @@ def _shown(value, suffix=""):
 
 
 def _when(moment) -> str:
-    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if moment else ""
+    return local_text(moment)
 
 
 def _chinese(figures: dict) -> dict:

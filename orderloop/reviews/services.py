@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from orderloop.accounts.roles import Role
 from orderloop.core import clock
 from orderloop.core.audit import audit_record
-from orderloop.core.calendar import SHANGHAI, BusinessCalendar
+from orderloop.core.calendar import SHANGHAI, BusinessCalendar, local_text
 from orderloop.core.dates import parse_date
 from orderloop.core.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from orderloop.notifications.services import notify
@@ -84,7 +84,7 @@ def review_file(*, month: date, actor, summary: str) -> MonthlyReview:
         review = MonthlyReview.objects.select_for_update().get(month=month)
         if review.filed_at:
             raise InvalidTransition(_("该月复盘已于 %(when)s 提交") % {
-                "when": review.filed_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")})
+                "when": local_text(review.filed_at)})
         review.filed_at, review.filed_by, review.summary = now, actor, summary
         review.figures = review_figures(month)
         review.save()
@@ -180,7 +180,7 @@ def reviews_flag_breaches(*, now: datetime | None = None) -> int:
             review.save(update_fields=["breached_at"])
             notify(event="review_overdue", key=f"review:{review.pk}:breached",
                    subject=_("%(month)s 月度订单复盘报告已超时未提交") % {"month": review.month.strftime("%Y-%m")},
-                   body=_("截止时间 %(due)s") % {"due": review.due_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")})
+                   body=_("截止时间 %(due)s") % {"due": local_text(review.due_at)})
             flagged += 1
     return flagged
 

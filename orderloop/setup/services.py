@@ -18,7 +18,7 @@ from orderloop.accounts.models import Team, User
 from orderloop.accounts.roles import Role
 from orderloop.core import clock
 from orderloop.core.audit import audit_record, snapshot
-from orderloop.core.calendar import BusinessCalendar, calendar_alerts, entries_changed, local, notice_known
+from orderloop.core.calendar import BusinessCalendar, calendar_alerts, entries_changed, local_text, notice_known
 from orderloop.core.exceptions import DomainError, InvalidInput, NotAllowed
 from orderloop.core.models import AuditEntry, CalendarOverride, CalendarYear
 from orderloop.masterdata.models import Customer, Product, Qualification
@@ -328,7 +328,7 @@ def setup_steps() -> list[Step]:
         Step("robots", str(STEP_TITLES["robots"]), False, robots_active > 0,
              _("%(count)s 个群机器人") % {"count": robots_active} if robots_active else _("可选：把提醒发到企业微信、钉钉或飞书群")),
         Step("mail", str(STEP_TITLES["mail"]), False, mail_tested is not None,
-             _("测试邮件已于 %(when)s 发出") % {"when": local(mail_tested.occurred_at).strftime("%Y-%m-%d %H:%M")}
+             _("测试邮件已于 %(when)s 发出") % {"when": local_text(mail_tested.occurred_at)}
              if mail_tested else _("发送一封测试邮件，确认客户能收到签收和回访评价链接")),
     ]
 

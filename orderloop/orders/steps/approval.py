@@ -1,10 +1,16 @@
-"""Approval rules and separation of duties (SPEC section 2)."""
+"""Step 2, 订单审批: the sales manager's approval, and the director's when the director rule applies
+(amount over the threshold, special terms, margin under the floor, credit limit exceeded); separation of
+duties: whoever entered or owns the order, or approved it as manager, does not decide it."""
 from decimal import ROUND_DOWN, Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
 
-from orderloop.orders.models import ApprovalPolicy
+from orderloop.orders import payloads as p
+from orderloop.orders.lifecycle.spec import Action
+from orderloop.orders.models import ApprovalPolicy, EventType, TimerKind
 from orderloop.orders.models import OrderStatus as S
+
 
 # Orders whose amount counts against the customer's credit limit.
 CREDIT_STATES = {
@@ -57,3 +63,30 @@ def approval_conflict(order, user) -> str | None:
     if order.status == S.PENDING_DIRECTOR and user.pk == order.manager_approved_by_id:
         return _("总监审批须由另一人完成，经理审批人不能再次审批")
     return None
+
+
+def approve(order, actor, payload: p.ApprovePayload):
+    if order.status == S.PENDING_APPROVAL:
+        reasons = director_reasons(order)
+        order.manager_approved_by = actor
+        if reasons:
+            return S.PENDING_DIRECTOR, {"level": "manager", "comment": payload.comment, "director_reasons": reasons}
+        return S.PENDING_STOCK_CHECK, {"level": "manager", "comment": payload.comment}
+    return S.PENDING_STOCK_CHECK, {"level": "director", "comment": payload.comment}
+
+
+def reject(order, actor, payload: p.RejectPayload):
+    level = "manager" if order.status == S.PENDING_APPROVAL else "director"
+    return S.REJECTED, {"level": level, "reason": payload.reason}
+
+
+def _approver_guard(order, user):
+    return approval_conflict(order, user)
+
+
+ACTIONS = [
+    Action("approve", N_("审批通过"), EventType.APPROVED, p.ApprovePayload, approve, duty_guards=(_approver_guard,),
+           meets=frozenset({TimerKind.APPROVAL}), initial=lambda order: {"comment": _("同意")}),
+    Action("reject", N_("审批驳回"), EventType.APPROVAL_REJECTED, p.RejectPayload, reject, duty_guards=(_approver_guard,),
+           meets=frozenset({TimerKind.APPROVAL}), confirm=N_("驳回后订单即终止，不能恢复。确定驳回这张订单吗？")),
+]

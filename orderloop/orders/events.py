@@ -1,0 +1,33 @@
+"""The order's timeline (``OrderEvent``): the one place that writes it. Actions, intake, corrections, the
+logistics notice and after-sales tickets all record their events here; each type is an ``EventType`` member
+with its label."""
+from datetime import datetime
+
+from orderloop.core.prepared import insert
+from orderloop.orders.models import EventType, OrderEvent
+
+
+def event_label(code: str) -> str:
+    """The label of an event type, in the user's language; an unknown code shows as itself."""
+    return str(EventType(code).label) if code in EventType.values else code
+
+
+def events_record(type: EventType, entries: list[tuple], *, actor, at: datetime, from_status: str | None = None,
+                  to_status: str | None = None) -> list[OrderEvent]:
+    """One ``type`` event for each ``(order, payload)`` of ``entries``, by ``actor`` (None: the system or the
+    customer) at ``at``; the statuses default to the order's status now (an event that moves nothing)."""
+    events = [OrderEvent(order=order, type=EventType(type), actor=actor, occurred_at=at,
+                         from_status=order.status if from_status is None else from_status,
+                         to_status=order.status if to_status is None else to_status, payload=payload)
+              for order, payload in entries]
+    if len(events) == 1:  # the common case, by the prepared INSERT
+        insert(events[0])
+    else:
+        OrderEvent.objects.bulk_create(events)
+    return events
+
+
+def event_record(order, type: EventType, payload: dict, *, actor, at: datetime, from_status: str | None = None,
+                 to_status: str | None = None) -> OrderEvent:
+    """One event on ``order``'s timeline (see ``events_record``)."""
+    return events_record(type, [(order, payload)], actor=actor, at=at, from_status=from_status, to_status=to_status)[0]

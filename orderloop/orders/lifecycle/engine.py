@@ -1,0 +1,212 @@
+"""The lifecycle's engine: why an action is refused, which actions a user may take now, and ``perform_action``,
+the one place that changes an order's status — lock the order, check the table row and the action's guards,
+run its handler, then write the status, the event, the deadlines, the notices and the audit in one
+transaction. It knows no step: what an action does and its conditions come from its ``Action`` in
+``orders.steps``."""
+from django.db import transaction
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils.translation import gettext as _
+from pydantic import BaseModel, ValidationError
+
+from orderloop.accounts.models import User
+from orderloop.accounts.roles import Role as R
+from orderloop.core import clock
+from orderloop.core.audit import audit_record, diff, snapshot
+from orderloop.core.exceptions import DomainError, InvalidInput, InvalidTransition, NotAllowed, NotFound, StaleVersion
+from orderloop.core.prepared import PreparedQuery, server_prepared, update
+from orderloop.core.validation import pydantic_errors
+from orderloop.orders.access import STAGE_VISIBILITY, order_visible_to
+from orderloop.orders.events import event_record
+from orderloop.orders.lifecycle.table import STAY, SYSTEM, TRANSITIONS, rows_for
+from orderloop.orders.lines import keep_lines, lines_snapshot
+from orderloop.orders.models import OrderEvent, OrderLine, SalesOrder
+from orderloop.orders.models import OrderStatus as S
+from orderloop.orders.steps import ACTIONS, ENTERING
+from orderloop.orders.timers import timers_after_action
+
+assert {t.action for t in TRANSITIONS} == set(ACTIONS), "every action has a row and every row an action"
+
+
+def _actor_roles(user) -> frozenset:
+    return frozenset({SYSTEM}) if user is None else user.roles
+
+
+def refusal(order, user, action_name: str) -> DomainError | None:
+    """Why ``user`` cannot take ``action_name`` on ``order`` now (payload aside), or None."""
+    action = ACTIONS.get(action_name)
+    if action is None:
+        return NotFound(_("未知操作：%(action)s") % {"action": action_name})
+    rows = rows_for(action_name, order.status)
+    label = _(action.label)
+    if not rows:
+        return InvalidTransition(
+            _("订单当前状态为「%(status)s」，不能执行「%(action)s」") % {"status": order.get_status_display(), "action": label}
+        )
+    roles = _actor_roles(user)
+    if not any(t.roles & roles for t in rows):
+        return NotAllowed(_("您的角色不能在此状态下执行「%(action)s」") % {"action": label})
+    for guard in action.duty_guards:
+        reason = guard(order, user)
+        if reason:
+            return NotAllowed(reason)
+    for guard in action.guards:
+        reason = guard(order, user)
+        if reason:
+            return DomainError(_("不能执行「%(action)s」：%(reason)s") % {"action": label, "reason": reason})
+    return None
+
+
+def blocked_actions(order, user) -> list[tuple[str, str]]:
+    """(label, why) of the actions ``user`` would take now but for a missing fact, e.g. stages still open."""
+    if not order_visible_to(order, user):
+        return []
+    names = dict.fromkeys(t.action for t in TRANSITIONS if order.status in t.sources and t.roles & _actor_roles(user))
+    blocked = []
+    for name in names:
+        if ACTIONS[name].quiet:  # nothing to do is not worth a word
+            continue
+        problem = refusal(order, user, name)
+        if problem is not None and type(problem) is DomainError:
+            blocked.append((_(ACTIONS[name].label), problem.message))
+    return blocked
+
+
+def available_actions(order, user) -> list[str]:
+    """The actions ``user`` may take on ``order`` now, in table order."""
+    if not order_visible_to(order, user):
+        return []
+    names = dict.fromkeys(t.action for t in TRANSITIONS if order.status in t.sources and t.roles & _actor_roles(user))
+    return [name for name in names if refusal(order, user, name) is None]
+
+
+AUDITED_FIELDS = (
+    "status", "number", "contact_name", "contact_phone", "payment_terms", "delivery_address", "requested_date",
+    "promised_date", "special_requirements", "special_terms", "remarks", "total_amount", "owner", "manager_approved_by",
+)
+
+
+def order_state(order) -> dict:
+    return {**snapshot(order, AUDITED_FIELDS), "lines": lines_snapshot(order)}
+
+
+def parse_payload(action_name: str, data) -> BaseModel:
+    action = ACTIONS.get(action_name)
+    if action is None:
+        raise NotFound(_("未知操作：%(action)s") % {"action": action_name})
+    if isinstance(data, action.payload):
+        return data
+    try:
+        return action.payload.model_validate(data or {})
+    except ValidationError as exc:
+        raise InvalidInput(_("提交的内容有误"), errors=pydantic_errors(exc)) from exc
+
+
+def _visible_at_a_glance(order, user) -> bool:
+    """True when the loaded order alone shows that ``user`` may see it: the conditions of
+    ``access.visible_orders_q`` that need no other row (a director or admin; the person who entered or owns the
+    order or its customer; a sales assistant of the team of the person who entered or owns it; the manager of
+    that team; a department while the order is in its stages), with the teams read with the locked order.
+    False means "ask the database"."""
+    roles = user.roles
+    if roles & {R.SALES_DIRECTOR, R.ADMIN}:
+        return True
+    if roles & {R.SALES_ASSISTANT, R.ACCOUNT_MANAGER, R.SALES_MANAGER} and user.pk in (
+            order.entered_by_id, order.owner_id, order.customer.owner_id):
+        return True
+    teams = getattr(order, "owner_team_id", None), getattr(order, "entered_by_team_id", None)
+    if R.SALES_ASSISTANT in roles and user.team_id and user.team_id in teams:
+        return True
+    managers = getattr(order, "owner_team_manager_id", None), getattr(order, "entered_by_team_manager_id", None)
+    if R.SALES_MANAGER in roles and user.pk in managers:
+        return True
+    return any(role in roles and order.status in states for role, states in STAGE_VISIBILITY.items())
+
+
+def _locked_order(pk) -> QuerySet:
+    """The order, locked, with its customer and the teams (and their managers) of the people who own it and
+    entered it, for ``_visible_at_a_glance``."""
+    owner, entered_by = User.objects.filter(pk=OuterRef("owner_id")), User.objects.filter(pk=OuterRef("entered_by_id"))
+    return (SalesOrder.objects.select_for_update().select_related("customer").filter(pk=pk).order_by()
+            .annotate(owner_team_id=Subquery(owner.values("team_id")),
+                      owner_team_manager_id=Subquery(owner.values("team__manager_id")),
+                      entered_by_team_id=Subquery(entered_by.values("team_id")),
+                      entered_by_team_manager_id=Subquery(entered_by.values("team__manager_id"))))
+
+
+# The locked order with its customer, and its lines: read at the start of every action, compiled once.
+_LOCKED_ORDER = PreparedQuery(SalesOrder, _locked_order, for_write=True, prep=SalesOrder._meta.pk.get_prep_value)
+_ORDER_LINES = PreparedQuery(OrderLine, lambda order_id: OrderLine.objects.filter(order_id=order_id))
+
+
+def _with_lines(order: SalesOrder) -> SalesOrder:
+    """``order.lines.all()`` answered from one read, as ``prefetch_related("lines")`` leaves it."""
+    return keep_lines(order, _ORDER_LINES.all(order.pk))
+
+
+def _locked_visible_order(order_id: int, actor) -> SalesOrder | None:
+    """The order, locked, if ``actor`` may see it, with its lines read once: the guards, the handler and both
+    audit snapshots use them. A handler that adds or removes lines drops them (``actions.lines_changed``) so
+    that what follows reads them again. Visibility is ``order_visible_to``, asked only when the order itself
+    does not already show it."""
+    found = _LOCKED_ORDER.all(order_id)
+    order = _with_lines(found[0]) if found else None
+    if order is None or actor is None or _visible_at_a_glance(order, actor) or order_visible_to(order, actor):
+        return order
+    return None
+
+
+_ORDER_COLUMNS = [(f.name, f.attname) for f in SalesOrder._meta.concrete_fields if not f.primary_key]
+
+
+def _column_values(order) -> dict:
+    return {attname: getattr(order, attname) for _name, attname in _ORDER_COLUMNS}
+
+
+def _changed_columns(order, loaded: dict) -> list[str]:
+    """The fields the action changed (the order has no mutable values: text, numbers, dates, ids), so that the
+    UPDATE writes those and not all thirty columns."""
+    return [name for name, attname in _ORDER_COLUMNS if getattr(order, attname) != loaded[attname]]
+
+
+def perform_action(*, order_id: int, action_name: str, actor, data) -> OrderEvent:
+    """Take a lifecycle action: one transaction; refused actions change nothing."""
+    with transaction.atomic(), server_prepared():
+        order = _locked_visible_order(order_id, actor)
+        if order is None:
+            raise NotFound(_("订单不存在"))
+        problem = refusal(order, actor, action_name)
+        if problem:
+            raise problem
+        payload = parse_payload(action_name, data)
+        if payload.version is not None and payload.version != order.version:
+            raise StaleVersion(expected=payload.version, actual=order.version)
+        action = ACTIONS[action_name]
+        before = order_state(order)
+        loaded = _column_values(order)
+        source = order.status
+        target, event_payload = action.handler(order, actor, payload)
+        allowed = {t for row_ in rows_for(action_name, source) for t in row_.targets}
+        if target not in allowed:
+            raise RuntimeError(f"{action_name} from {source} led to {target}, not in {sorted(allowed)}")
+        if target != STAY:
+            order.status = target
+        now = clock.now()
+        delivered = order.status == S.DELIVERED and source != S.DELIVERED
+        if delivered:
+            order.delivered_at = now
+        order.version += 1
+        order.updated_at = now
+        update(order, _changed_columns(order, loaded))
+        event = event_record(order, action.event, event_payload, actor=actor, at=now, from_status=source)
+        started = timers_after_action(order=order, meets=action.meets, starts=action.starts, source=source,
+                                      event_payload=event_payload, now=now)
+        if order.status != source and order.status in ENTERING:
+            ENTERING[order.status](order, now, started)
+        if action.notice is not None:
+            action.notice(order, event, event_payload)
+        audit_record(actor=actor, obj=order, operation=action.event, changes=diff(before, order_state(order)),
+                     object_type="orders.salesorder")
+    return event
+
+
+

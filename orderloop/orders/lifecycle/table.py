@@ -1,0 +1,73 @@
+"""The state machine, declared once: each row is an action, the states it starts from, where it may lead, and
+the roles that may take it. The API's actions, the buttons on the order page, the permission checks, "what
+waits for me" and the documentation's table all come from here."""
+from dataclasses import dataclass
+
+from orderloop.accounts.roles import ALL_ROLES
+from orderloop.accounts.roles import Role as R
+from orderloop.orders.models import OrderStatus
+from orderloop.orders.models import OrderStatus as S
+
+SYSTEM = "system"  # the worker acting on its own (automatic close), or the customer through a signed link
+STAY = "stay"  # an action's target when the order stays in its state
+BEFORE_SHIPMENT = frozenset({
+    S.RECEIVED, S.NEEDS_INFO, S.PENDING_APPROVAL, S.PENDING_DIRECTOR, S.PENDING_STOCK_CHECK,
+    S.DATE_NEGOTIATION, S.CONFIRMED, S.IN_FULFILLMENT, S.READY_TO_SHIP,
+})
+AMENDABLE = frozenset({
+    S.PENDING_APPROVAL, S.PENDING_DIRECTOR, S.PENDING_STOCK_CHECK, S.DATE_NEGOTIATION,
+    S.CONFIRMED, S.IN_FULFILLMENT, S.READY_TO_SHIP,
+})
+TERMINAL = frozenset({S.CLOSED, S.REJECTED, S.CANCELLED})
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    sources: frozenset
+    targets: frozenset  # the states it may lead to; STAY = stays where it is
+    roles: frozenset
+
+
+def row(action, sources, targets, roles) -> Transition:
+    as_set = lambda x: frozenset(x) if isinstance(x, (set, frozenset, list, tuple)) else frozenset({x})  # noqa: E731
+    return Transition(action, as_set(sources), as_set(targets), as_set(roles))
+
+
+SALES = {R.SALES_ASSISTANT, R.ACCOUNT_MANAGER}
+OPERATIONS = {R.WAREHOUSE, R.PRODUCTION}
+
+TRANSITIONS: list[Transition] = [
+    row("review", S.RECEIVED, {S.PENDING_APPROVAL, S.NEEDS_INFO, S.REJECTED}, SALES),
+    row("review", S.NEEDS_INFO, S.REJECTED, SALES),
+    row("log_contact", S.NEEDS_INFO, STAY, SALES),
+    row("supplement", S.NEEDS_INFO, S.RECEIVED, SALES),
+    row("approve", S.PENDING_APPROVAL, {S.PENDING_DIRECTOR, S.PENDING_STOCK_CHECK}, R.SALES_MANAGER),
+    row("approve", S.PENDING_DIRECTOR, S.PENDING_STOCK_CHECK, R.SALES_DIRECTOR),
+    row("reject", S.PENDING_APPROVAL, S.REJECTED, R.SALES_MANAGER),
+    row("reject", S.PENDING_DIRECTOR, S.REJECTED, R.SALES_DIRECTOR),
+    row("confirm_stock", S.PENDING_STOCK_CHECK, {S.CONFIRMED, S.DATE_NEGOTIATION}, OPERATIONS),
+    row("agree_date", S.DATE_NEGOTIATION, {S.CONFIRMED, S.IN_FULFILLMENT}, R.ACCOUNT_MANAGER),
+    row("start_fulfillment", S.CONFIRMED, S.IN_FULFILLMENT, OPERATIONS),
+    row("track", S.IN_FULFILLMENT, STAY, {R.SALES_ASSISTANT, R.WAREHOUSE, R.PRODUCTION}),
+    row("raise_risk", {S.CONFIRMED, S.IN_FULFILLMENT}, STAY, ALL_ROLES),
+    row("resolve_risk", {S.CONFIRMED, S.IN_FULFILLMENT}, {STAY, S.DATE_NEGOTIATION}, ALL_ROLES),
+    row("prepare_shipment", S.IN_FULFILLMENT, S.READY_TO_SHIP, R.WAREHOUSE),
+    row("ship", S.READY_TO_SHIP, {S.SHIPPED, STAY}, R.LOGISTICS),
+    row("accept", {S.READY_TO_SHIP, S.SHIPPED}, {STAY, S.DELIVERED}, {R.ACCOUNT_MANAGER, R.LOGISTICS}),
+    row("confirm_receipt", {S.READY_TO_SHIP, S.SHIPPED}, {STAY, S.DELIVERED}, {SYSTEM, R.ACCOUNT_MANAGER, R.LOGISTICS}),
+    row("follow_up", S.DELIVERED, STAY, {SYSTEM, R.ACCOUNT_MANAGER}),
+    row("close", S.DELIVERED, S.CLOSED, {SYSTEM, R.SALES_MANAGER}),
+    row("amend", AMENDABLE, {STAY, S.PENDING_APPROVAL, S.PENDING_STOCK_CHECK}, R.SALES_ASSISTANT),
+    row("short_close", {S.CONFIRMED, S.IN_FULFILLMENT}, STAY, R.SALES_MANAGER),
+    row("short_close", S.READY_TO_SHIP, {STAY, S.SHIPPED, S.DELIVERED}, R.SALES_MANAGER),
+    row("cancel", BEFORE_SHIPMENT, S.CANCELLED, R.SALES_MANAGER),
+]
+
+
+def rows_for(action: str, status: str) -> list[Transition]:
+    return [t for t in TRANSITIONS if t.action == action and status in t.sources]
+
+
+def status_label(code: str) -> str:
+    return OrderStatus(code).label if code in OrderStatus.values else code

@@ -1,0 +1,191 @@
+"""Step 5, 交付: consignments shipped (发货批次, part shipments allowed), the customer's acceptance of each
+(验收: checks per line; issues become after-sales tickets with their photos) and its receipt (签收: a signed
+scan uploaded by staff, or the customer's confirmation through the receipt link). The order is 已发货 once
+everything is shipped and 已交付 once every consignment is received."""
+from decimal import Decimal
+
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
+
+from orderloop.aftersales.services import ticket_open
+from orderloop.core import clock
+from orderloop.core.exceptions import InvalidInput
+from orderloop.orders import payloads as p
+from orderloop.orders.lifecycle.spec import Action
+from orderloop.orders.lifecycle.table import STAY
+from orderloop.orders.models import Attachment, EventType, Shipment, ShipmentLine, TimerKind
+from orderloop.orders.models import OrderStatus as S
+
+
+def shipped_quantities(order) -> dict[int, Decimal]:
+    rows = ShipmentLine.objects.filter(shipment__order=order).values("order_line_id").annotate(total=Sum("quantity"))
+    return {row["order_line_id"]: row["total"] for row in rows}
+
+
+def ship(order, actor, payload: p.ShipPayload):
+    """A consignment (发货批次) of some or all of what is not yet shipped; the order is 已发货 once everything is."""
+    lines = {line.pk: line for line in order.lines.all()}
+    shipped = shipped_quantities(order)
+    remaining = {pk: line.open_quantity - shipped.get(pk, Decimal(0)) for pk, line in lines.items()}
+    if payload.lines is None:
+        wanted = {pk: quantity for pk, quantity in remaining.items() if quantity > 0}
+    else:
+        wanted, errors = {}, {}
+        for index, item in enumerate(payload.lines):
+            if item.line_id not in lines:
+                errors[f"lines.{index}.line_id"] = [_("不是本订单的行")]
+            elif item.quantity + wanted.get(item.line_id, Decimal(0)) > remaining[item.line_id]:
+                errors[f"lines.{index}.quantity"] = [
+                    _("超过未发数量 %(n)s") % {"n": f"{remaining[item.line_id].normalize():f}"}]
+            else:
+                wanted[item.line_id] = wanted.get(item.line_id, Decimal(0)) + item.quantity
+        if errors:
+            raise InvalidInput(_("发货明细有误"), errors=errors)
+    if not wanted:
+        raise InvalidInput(_("没有未发的货物"), errors={"lines": [_("没有未发的货物")]})
+    shipment = Shipment.objects.create(
+        order=order, position=order.shipments.count() + 1, method=payload.method, carrier=payload.carrier,
+        tracking_number=payload.tracking_number, eta=payload.eta, shipped_at=clock.now(), shipped_by=actor)
+    ShipmentLine.objects.bulk_create(
+        ShipmentLine(shipment=shipment, order_line=lines[pk], quantity=quantity) for pk, quantity in wanted.items())
+    complete = all(remaining[pk] - wanted.get(pk, Decimal(0)) <= 0 for pk in lines)
+    event = {**payload.model_dump(mode="json", exclude={"version", "lines"}), "shipment_id": shipment.pk,
+             "batch": shipment.position,
+             "goods": [f"{lines[pk].product_name} {lines[pk].model} × {quantity.normalize():f}" for pk, quantity in wanted.items()]}
+    return (S.SHIPPED if complete else STAY), {**event, "complete": complete}
+
+
+ISSUE_TICKET_TYPE = {"damaged": "damage", "wrong_model": "wrong_model", "wrong_quantity": "wrong_quantity", "other": "other"}
+
+
+def _attachment(order, attachment_id, kind, field):
+    found = order.attachments.filter(pk=attachment_id, kind=kind, ticket__isnull=True).first()
+    if found is None:
+        raise InvalidInput(_("附件不存在"), errors={field: [_("不是本订单的「%(kind)s」") % {"kind": Attachment.Kind(kind).label}]})
+    return found
+
+
+def accept(order, actor, payload: p.AcceptPayload):
+    """验收 of one consignment: checks per line, issues that become after-sales tickets with their photos,
+    and, with a signed receipt, its receipt. The order is 已交付 once everything shipped is received."""
+    waiting = order.shipments.filter(accepted_at__isnull=True)
+    shipment = (waiting.filter(pk=payload.shipment_id) if payload.shipment_id else waiting).order_by("position").first()
+    if shipment is None:
+        raise InvalidInput(_("没有这个待验收的发货批次"), errors={"shipment_id": [_("批次不存在或已验收")]})
+    shipped = {item.order_line_id: item for item in shipment.lines.select_related("order_line")}
+    overall = {"quantity_ok": payload.quantity_ok, "spec_ok": payload.spec_ok, "appearance_ok": payload.appearance_ok}
+    checks = {line_id: dict(overall) for line_id in shipped}
+    errors = {}
+    for index, item in enumerate(payload.lines or []):
+        if item.line_id not in shipped:
+            errors[f"lines.{index}.line_id"] = [_("不在本批次中")]
+        else:
+            checks[item.line_id] = item.model_dump(exclude={"line_id"})
+    photos = {}
+    for index, issue in enumerate(payload.issues):
+        if issue.photo_attachment_id is not None:
+            photos[index] = _attachment(order, issue.photo_attachment_id, Attachment.Kind.PHOTO,
+                                        f"issues.{index}.photo_attachment_id")
+    receipt = None
+    if payload.receipt_attachment_id is not None:
+        receipt = _attachment(order, payload.receipt_attachment_id, Attachment.Kind.RECEIPT, "receipt_attachment_id")
+        if not payload.signed_by:
+            errors["signed_by"] = [_("上传签收单时须填写签收人")]
+    if errors:
+        raise InvalidInput(_("验收记录有误"), errors=errors)
+    now = clock.now()
+    shipment.accepted_at = now
+    shipment.save(update_fields=["accepted_at"])
+    tickets = []
+    for index, issue in enumerate(payload.issues):
+        ticket = ticket_open(order_id=order.pk, actor=actor, ticket_type=ISSUE_TICKET_TYPE[issue.issue_type],
+                             description=_("验收问题（第 %(batch)s 批）：%(text)s") % {"batch": shipment.position,
+                                                                               "text": issue.description})
+        if index in photos:
+            photos[index].ticket, photos[index].shipment = ticket, shipment
+            photos[index].save(update_fields=["ticket", "shipment"])
+        tickets.append(ticket.pk)
+    event = {"batch": shipment.position, "shipment_id": shipment.pk,
+             "checks": [{"line": f"{shipped[pk].order_line.product_name} {shipped[pk].order_line.model}", **c}
+                        for pk, c in checks.items()],
+             "issues": [issue.model_dump(mode="json", exclude={"photo_attachment_id"}) for issue in payload.issues],
+             "ticket_ids": tickets}
+    if receipt is not None:
+        _receive(shipment, signed_by=payload.signed_by, via="scan", scan=receipt, now=now)
+        event["signed_by"] = payload.signed_by
+    return _delivered_or_stay(order), event
+
+
+def _receive(shipment, *, signed_by, via, now, scan=None, address=None):
+    shipment.received_at, shipment.received_by_name, shipment.receipt_via = now, signed_by, via
+    shipment.receipt_address = address
+    shipment.save(update_fields=["received_at", "received_by_name", "receipt_via", "receipt_address"])
+    if scan is not None:
+        scan.shipment = shipment
+        scan.save(update_fields=["shipment"])
+
+
+def _delivered_or_stay(order):
+    everything_shipped = order.status == S.SHIPPED
+    if everything_shipped and not order.shipments.filter(received_at__isnull=True).exists():
+        return S.DELIVERED
+    return STAY
+
+
+def confirm_receipt(order, actor, payload: p.ConfirmReceiptPayload):
+    """签收: a signed receipt uploaded by staff, or the customer's confirmation through the receipt link (系统回执)."""
+    shipment = order.shipments.filter(pk=payload.shipment_id, received_at__isnull=True).first()
+    if shipment is None:
+        raise InvalidInput(_("没有这个待签收的发货批次"), errors={"shipment_id": [_("批次不存在或已签收")]})
+    scan = None
+    if payload.receipt_attachment_id is not None:
+        scan = _attachment(order, payload.receipt_attachment_id, Attachment.Kind.RECEIPT, "receipt_attachment_id")
+    elif actor is not None:
+        raise InvalidInput(_("请上传客户签字的签收单"), errors={"receipt_attachment_id": [_("必填")]})
+    now = clock.now()
+    _receive(shipment, signed_by=payload.signed_by, via="scan" if scan else "link", scan=scan, now=now)
+    event = {"batch": shipment.position, "shipment_id": shipment.pk, "signed_by": payload.signed_by,
+             "receipt_via": "scan" if scan else "link"}
+    return _delivered_or_stay(order), event
+
+
+def _shipment_to_accept_guard(order, user):
+    return None if order.shipments.filter(accepted_at__isnull=True).exists() else _("没有待验收的发货批次")
+
+
+def _shipment_to_receive_guard(order, user):
+    return None if order.shipments.filter(received_at__isnull=True).exists() else _("没有待签收的发货批次")
+
+
+def _ship_initial(order) -> dict:
+    """Everything not yet shipped; lower a quantity or clear it for a part shipment."""
+    shipped = shipped_quantities(order)
+    remaining = [(line, line.open_quantity - shipped.get(line.pk, Decimal(0))) for line in order.lines.all()]
+    return {"lines": [{"line_id": line.pk, "quantity": f"{quantity.normalize():f}"}
+                      for line, quantity in remaining if quantity > 0]}
+
+
+def _accept_initial(order) -> dict:
+    """The earliest consignment not yet accepted, every check ticked."""
+    shipment = order.shipments.filter(accepted_at__isnull=True).order_by("position").first()
+    items = list(shipment.lines.all()) if shipment else []
+    return {"shipment_id": shipment.pk if shipment else "", "quantity_ok": True, "spec_ok": True, "appearance_ok": True,
+            "lines": [{"line_id": item.order_line_id, "quantity_ok": True, "spec_ok": True, "appearance_ok": True}
+                      for item in items],
+            "issues": [{"issue_type": "", "description": ""} for _ in range(3)], "signed_by": order.contact_name}
+
+
+def _confirm_receipt_initial(order) -> dict:
+    shipment = order.shipments.filter(received_at__isnull=True).order_by("position").first()
+    return {"shipment_id": shipment.pk if shipment else "", "signed_by": order.contact_name}
+
+
+ACTIONS = [
+    Action("ship", N_("发货"), EventType.SHIPPED, p.ShipPayload, ship, starts=frozenset({TimerKind.LOGISTICS_NOTICE}),
+           initial=_ship_initial),
+    Action("accept", N_("客户验收"), EventType.ACCEPTED, p.AcceptPayload, accept, guards=(_shipment_to_accept_guard,),
+           initial=_accept_initial, quiet=True),
+    Action("confirm_receipt", N_("客户签收"), EventType.RECEIPT_CONFIRMED, p.ConfirmReceiptPayload, confirm_receipt,
+           guards=(_shipment_to_receive_guard,), initial=_confirm_receipt_initial, quiet=True),
+]

@@ -1,0 +1,108 @@
+"""Step 6, 客户回访 and 订单完成: the follow-up visit opened when the order is delivered and due by the end
+of the 3rd working day, done by the account manager or by the customer through the rating link (an
+after-sales need opens a ticket); the order closes once the visit is done and no feedback is open."""
+from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
+
+from orderloop.aftersales.models import TicketType
+from orderloop.aftersales.services import ticket_open
+from orderloop.core import clock
+from orderloop.core.calendar import local_text
+from orderloop.core.exceptions import InvalidInput
+from orderloop.notifications.services import notify
+from orderloop.orders import payloads as p
+from orderloop.orders.lifecycle.spec import Action
+from orderloop.orders.lifecycle.table import STAY
+from orderloop.orders.links import rating_url
+from orderloop.orders.models import EventType, FollowUpVisit, TimerKind, VisitChannel
+from orderloop.orders.models import OrderStatus as S
+
+
+def visit_of(order) -> FollowUpVisit | None:
+    """The order's follow-up visit, or None; kept on the order (``order.visit``), so that the follow-up's guard
+    and its handler read it once."""
+    try:
+        return order.visit
+    except FollowUpVisit.DoesNotExist:
+        return None
+
+
+def visit_open(order, now, started: list) -> FollowUpVisit:
+    """On entering 已交付, inside the delivering action: the visit, due when the follow-up deadline just started
+    (``started``: the deadlines the action started) is, and the customer's rating link by e-mail. The caller
+    holds the order's lock, so the visit is read, then updated or created, without savepoints."""
+    timer = next((t for t in reversed(started) if t.kind == TimerKind.FOLLOW_UP), None)
+    due_at = timer.due_at if timer else order.timers.filter(kind=TimerKind.FOLLOW_UP).order_by("-started_at", "-id").first().due_at
+    visit = FollowUpVisit.objects.filter(order=order).first()
+    if visit is None:
+        visit = FollowUpVisit.objects.create(order=order, due_at=due_at)
+    else:
+        visit.due_at = due_at
+        visit.save(update_fields=["due_at"])
+    link = rating_url(visit)
+    notify(event="visit_opened", key=f"visit:{visit.pk}:opened", order=order, url=link,
+           subject=_("订单 %(ref)s 已交付，请为我们的服务评分") % {"ref": order.ref},
+           body=_("感谢您的订购。请在 %(days)s 天内通过以下链接为本次订单评分（1-5分）：%(link)s") % {
+               "days": settings.ORDERLOOP_RATING_LINK_DAYS, "link": link})
+    return visit
+
+
+def follow_up(order, actor, payload: p.FollowUpPayload):
+    """客户满意度回访: by the account manager, or by the customer through the rating link (``actor`` None).
+    An after-sales need opens a ticket in the same transaction."""
+    errors = {}
+    if (actor is None) != (payload.channel == VisitChannel.LINK):
+        errors["channel"] = [_("无效的选项")]
+    if actor is None and not payload.rated_by.strip():
+        errors["rated_by"] = [_("请填写您的姓名")]
+    if payload.need.strip() and payload.need_type not in TicketType.values:
+        errors["need_type"] = [_("请选择售后需求类型")]
+    if payload.need_type and not payload.need.strip():
+        errors["need"] = [_("请填写售后需求")]
+    if errors:
+        raise InvalidInput(_("回访记录有误"), errors=errors)
+    visit = visit_of(order) or FollowUpVisit(order=order, due_at=clock.now())  # under the order's lock: no race
+    visit.done_at, visit.visited_by = clock.now(), actor
+    visit.channel, visit.usage, visit.satisfaction = payload.channel, payload.usage.strip(), payload.satisfaction
+    visit.aftersales_need, visit.rated_by_name = payload.need.strip(), payload.rated_by.strip()
+    visit.save()
+    event = payload.model_dump(mode="json", exclude={"version"})
+    if payload.need_type:
+        ticket = ticket_open(order_id=order.pk, actor=actor, ticket_type=payload.need_type, description=visit.aftersales_need)
+        event["ticket_id"] = ticket.pk
+    return STAY, event
+
+
+def close(order, actor, payload: p.ClosePayload):
+    return S.CLOSED, {"note": payload.note}
+
+
+def _visit_due_guard(order, user):
+    visit = visit_of(order)
+    if visit is not None and visit.done_at:
+        return _("已于 %(when)s 完成回访") % {"when": local_text(visit.done_at)}
+    return None
+
+
+def _close_guard(order, user):
+    """An order closes when its visit is done and no feedback is open; every reason is given at once."""
+    reasons = []
+    if not FollowUpVisit.objects.filter(order=order, done_at__isnull=False).exists():
+        reasons.append(_("尚未完成客户回访"))
+    open_tickets = order.tickets.filter(closed_at__isnull=True).count()
+    if open_tickets:
+        reasons.append(_("还有 %(n)s 个客户反馈/售后问题未关闭") % {"n": open_tickets})
+    return "；".join(reasons) or None
+
+
+# What entering a state sets going, whichever action led there.
+ENTERING = {S.DELIVERED: visit_open}
+
+ACTIONS = [
+    Action("follow_up", N_("客户回访"), EventType.FOLLOWED_UP, p.FollowUpPayload, follow_up, guards=(_visit_due_guard,),
+           meets=frozenset({TimerKind.FOLLOW_UP}), initial=lambda order: {"channel": "phone"},
+           web_skip=frozenset({"rated_by"}), quiet=True),
+    Action("close", N_("完成订单"), EventType.CLOSED, p.ClosePayload, close, guards=(_close_guard,),
+           confirm=N_("完成后订单归入已完成，不能再修改。确定完成这张订单吗？")),
+]

@@ -1,0 +1,234 @@
+"""Steps 3 and 4, 订单确认 and 订单执行: the warehouse or production confirms stock and a feasible date per
+line, a later date is agreed with the customer, stocking or production starts on a plan of stages and is
+followed up, delay risks are raised and resolved, and the goods are made ready to ship (《发货准备单》)."""
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
+
+from orderloop.accounts.models import User
+from orderloop.core import clock
+from orderloop.core.calendar import BusinessCalendar
+from orderloop.core.exceptions import DomainError, InvalidInput
+from orderloop.masterdata.services import stock_available
+from orderloop.notifications.services import notify
+from orderloop.orders import payloads as p
+from orderloop.orders.dates import default_stage_plan, feasible_date
+from orderloop.orders.lifecycle.spec import Action
+from orderloop.orders.lifecycle.table import STAY
+from orderloop.orders.models import Attachment, EventType, FulfillmentStage, Mitigation, OrderTimer, Risk, TimerKind, TimerState
+from orderloop.orders.models import OrderStatus as S
+from orderloop.orders.timers import order_url
+
+
+def confirm_stock(order, actor, payload: p.ConfirmStockPayload):
+    lines = {line.pk: line for line in order.lines.all()}
+    given = {item.line_id: item for item in payload.lines}
+    errors = {}
+    calendar = BusinessCalendar.load()
+    today = clock.today()
+    computed = {}
+    for index, item in enumerate(payload.lines):
+        if item.line_id not in lines:
+            errors[f"lines.{index}.line_id"] = [_("不是本订单的行")]
+            continue
+        if item.availability != "in_stock" and not item.lead_time_days:
+            errors[f"lines.{index}.lead_time_days"] = [_("缺货或需生产时须填写生产周期")]
+            continue
+        computed[item.line_id] = feasible_date(availability=item.availability, lead_time_days=item.lead_time_days,
+                                               today=today, calendar=calendar)
+        if item.feasible_date and item.feasible_date != computed[item.line_id].date and not item.date_reason:
+            errors[f"lines.{index}.date_reason"] = [
+                _("可交付日期与计算结果 %(date)s 不同，请说明原因") % {"date": computed[item.line_id].date.isoformat()}]
+    missing = [line.position for line_id, line in lines.items() if line_id not in given]
+    if missing:
+        errors["lines"] = [_("以下行未确认库存：第 %(rows)s 行") % {"rows": "、".join(map(str, missing))}]
+    if errors:
+        raise InvalidInput(_("库存确认有误"), errors=errors)
+    late, recorded = [], []
+    for line_id, line in lines.items():
+        item = given[line_id]
+        line.availability = item.availability
+        line.lead_time_days = item.lead_time_days
+        line.feasible_date = item.feasible_date or computed[line_id].date
+        wanted = line.requested_date or order.requested_date
+        if wanted and line.feasible_date > wanted:
+            late.append(line.position)
+            line.agreed_date = None
+        else:
+            line.agreed_date = wanted
+        line.save(update_fields=["availability", "lead_time_days", "feasible_date", "agreed_date"])
+        recorded.append({"line_id": line_id, "availability": item.availability.value, "lead_time_days": item.lead_time_days,
+                         "feasible_date": line.feasible_date.isoformat(), "computed": computed[line_id].explanation,
+                         "date_reason": item.date_reason})
+    event = {"lines": recorded, "note": payload.note}
+    if late:
+        return S.DATE_NEGOTIATION, {**event, "late_lines": late}
+    order.promised_date = max((line.agreed_date for line in lines.values() if line.agreed_date), default=order.requested_date)
+    return S.CONFIRMED, event
+
+
+def agree_date(order, actor, payload: p.AgreeDatePayload):
+    lines = list(order.lines.all())
+    latest_feasible = max((line.feasible_date for line in lines if line.feasible_date), default=None)
+    if latest_feasible and payload.agreed_date < latest_feasible:
+        raise InvalidInput(
+            _("约定交期不能早于可交付日期 %(date)s") % {"date": latest_feasible.isoformat()},
+            errors={"agreed_date": [_("不能早于 %(date)s") % {"date": latest_feasible.isoformat()}]},
+        )
+    for line in lines:
+        line.agreed_date = payload.agreed_date
+        line.save(update_fields=["agreed_date"])
+    order.promised_date = payload.agreed_date
+    event = {"agreed_date": payload.agreed_date.isoformat(), "talk": payload.talk}
+    return _back_from_negotiation(order), event
+
+
+def _back_from_negotiation(order):
+    """A delay agreed during stocking or production goes back to it; a new order goes on to 已确认."""
+    opened = order.events.filter(to_status=S.DATE_NEGOTIATION).order_by("-occurred_at", "-id").first()
+    return S.IN_FULFILLMENT if opened and opened.from_status == S.IN_FULFILLMENT else S.CONFIRMED
+
+
+def start_fulfillment(order, actor, payload: p.StartFulfillmentPayload):
+    owners = {stage.owner for stage in payload.stages if stage.owner}
+    people = {u.username: u for u in User.objects.filter(username__in=owners)} if owners else {}
+    known = {name for name, user in people.items() if user.is_active}
+    errors = {f"stages.{i}.owner": [_("用户不存在：%(name)s") % {"name": s.owner}]
+              for i, s in enumerate(payload.stages) if s.owner and s.owner not in known}
+    if errors:
+        raise InvalidInput(_("备货计划有误"), errors=errors)
+    order.stages.filter(superseded=False).update(superseded=True)  # a restart after an amendment replaces the plan
+    FulfillmentStage.objects.bulk_create([
+        FulfillmentStage(order=order, position=i + 1, name=stage.name, owner=people.get(stage.owner),
+                         planned_date=stage.planned_date)
+        for i, stage in enumerate(payload.stages)
+    ])
+    return S.IN_FULFILLMENT, {"stages": [stage.model_dump(mode="json") for stage in payload.stages]}
+
+
+def track(order, actor, payload: p.TrackPayload):
+    """A progress record; one that names a stage of the plan and an actual date finishes that stage."""
+    if payload.actual_date:
+        order.stages.filter(superseded=False, name=payload.stage, actual_date__isnull=True).update(
+            actual_date=payload.actual_date)
+    return STAY, payload.model_dump(mode="json", exclude={"version"})
+
+
+def raise_risk(order, actor, payload: p.RaiseRiskPayload):
+    risk = Risk.objects.create(order=order, risk_type=payload.risk_type, description=payload.description,
+                               raised_by=actor, raised_at=clock.now())
+    return STAY, {"risk_id": risk.pk, "risk_type": risk.risk_type, "description": risk.description}
+
+
+def resolve_risk(order, actor, payload: p.ResolveRiskPayload):
+    """Close a risk with its mitigation; agreeing a delay with the customer reopens the date (协商交期)."""
+    risk = order.risks.filter(pk=payload.risk_id, resolved_at__isnull=True).first()
+    if risk is None:
+        raise InvalidInput(_("没有这个未解决的风险"), errors={"risk_id": [_("风险不存在或已解决")]})
+    risk.mitigation_type = payload.mitigation_type
+    risk.mitigation = payload.mitigation
+    risk.resolved_by = actor
+    risk.resolved_at = clock.now()
+    risk.save(update_fields=["mitigation_type", "mitigation", "resolved_by", "resolved_at"])
+    event = {"risk_id": risk.pk, "risk_type": risk.risk_type, "mitigation_type": risk.mitigation_type,
+             "mitigation": risk.mitigation}
+    if payload.mitigation_type == Mitigation.NEGOTIATE_DELAY:
+        return S.DATE_NEGOTIATION, event
+    return STAY, event
+
+
+def prepare_shipment(order, actor, payload: p.PrepareShipmentPayload):
+    """《发货准备单》: the goods list, the quantity and quality check, the QC report."""
+    problems = {}
+    if not payload.quantity_checked:
+        problems["quantity_checked"] = [_("发货前须核对产品数量")]
+    if not payload.qc_passed:
+        problems["qc_passed"] = [_("质检未通过：请处理后重新质检")]
+    if problems:
+        raise DomainError(_("不能执行「发货准备」：%(reasons)s") % {
+            "reasons": "；".join(m for msgs in problems.values() for m in msgs)}, errors=problems)
+    event = payload.model_dump(mode="json", exclude={"version", "qc_report_attachment_id"})
+    if payload.qc_report_attachment_id is not None:
+        report = order.attachments.filter(pk=payload.qc_report_attachment_id, kind=Attachment.Kind.QC_REPORT).first()
+        if report is None:
+            raise InvalidInput(_("质检报告文件不存在"), errors={"qc_report_attachment_id": [_("不是本订单的质检报告")]})
+        event.update(qc_report_attachment_id=report.pk, qc_report_file=report.filename)
+    return S.READY_TO_SHIP, event
+
+
+# --- guards ------------------------------------------------------------------------------------------------------
+
+def _open_risk_guard(order, user):
+    return None if order.risks.filter(resolved_at__isnull=True).exists() else _("没有未解决的风险")
+
+
+def _stages_done_guard(order, user):
+    open_stages = list(order.stages.filter(superseded=False, actual_date__isnull=True).values_list("name", flat=True))
+    if open_stages:
+        return _("以下环节尚未完成：%(stages)s") % {"stages": "、".join(open_stages)}
+    return None
+
+
+# --- whom they tell ----------------------------------------------------------------------------------------------
+
+def _tell_risk(order, event, event_payload):
+    """A delay risk goes to the sales manager at once (问题不过夜): its deadline is met as it is raised."""
+    now = event.occurred_at
+    OrderTimer.objects.create(order=order, kind=TimerKind.RISK, started_at=now, due_at=now, met_at=now,
+                              state=TimerState.MET, escalate_to="sales_manager")
+    notify(event="risk_raised", key=f"risk:{event_payload['risk_id']}", order=order, url=order_url(order),
+           subject=_("订单 %(ref)s 出现延期风险") % {"ref": order.ref}, body=event_payload.get("description", ""))
+
+
+def _tell_negotiation(order, event, event_payload):
+    if order.status == S.DATE_NEGOTIATION:
+        notify(event="date_negotiation", key=f"event:{event.pk}", order=order, url=order_url(order),
+               subject=_("订单 %(ref)s 须与客户协商延期") % {"ref": order.ref}, body=event_payload.get("mitigation", ""))
+
+
+def _tell_shipment_prepared(order, event, event_payload):
+    """《发货准备单》 to logistics and the sales assistant."""
+    notify(event="shipment_prepared", key=f"event:{event.pk}", order=order, url=order_url(order),
+           subject=_("订单 %(ref)s 已完成发货准备，请安排发货") % {"ref": order.ref}, body=event_payload.get("goods", ""))
+
+
+# --- what their forms start with ---------------------------------------------------------------------------------
+
+def _confirm_stock_initial(order) -> dict:
+    """Suggested from the stock levels; an empty feasible date is computed on the business calendar."""
+    lines = list(order.lines.all())
+    available = stock_available([line.product_id for line in lines])
+    return {"lines": [{"line_id": line.pk, "lead_time_days": "", "feasible_date": "", "date_reason": "",
+                       "availability": "in_stock" if available.get(line.product_id, Decimal(0)) >= line.quantity else "short"}
+                      for line in lines]}
+
+
+def _track_initial(order) -> dict:
+    """The stage in hand: the first one of the plan not yet done."""
+    current = order.stages.filter(superseded=False, actual_date__isnull=True).order_by("position", "id").first()
+    if current is None:
+        return {"stage": _("生产备货")}
+    return {"stage": current.name, "planned_date": current.planned_date}
+
+
+def _prepare_shipment_initial(order) -> dict:
+    return {"goods": "\n".join(f"{line.product_name} {line.model} × {line.quantity.normalize():f}" for line in order.lines.all()),
+            "quantity_checked": True, "qc_passed": True}
+
+
+ACTIONS = [
+    Action("confirm_stock", N_("确认库存"), EventType.STOCK_CONFIRMED, p.ConfirmStockPayload, confirm_stock,
+           meets=frozenset({TimerKind.STOCK_CHECK}), initial=_confirm_stock_initial),
+    Action("agree_date", N_("确认交期"), EventType.DATE_AGREED, p.AgreeDatePayload, agree_date),
+    Action("start_fulfillment", N_("开始备货/生产"), EventType.FULFILLMENT_STARTED, p.StartFulfillmentPayload,
+           start_fulfillment, initial=lambda order: {"stages": default_stage_plan()}),
+    Action("track", N_("进度跟进"), EventType.PROGRESS_TRACKED, p.TrackPayload, track,
+           meets=frozenset({TimerKind.TRACKING}), starts=frozenset({TimerKind.TRACKING}), initial=_track_initial),
+    Action("raise_risk", N_("上报风险"), EventType.RISK_RAISED, p.RaiseRiskPayload, raise_risk, notice=_tell_risk,
+           incidental=True),
+    Action("resolve_risk", N_("解决风险"), EventType.RISK_RESOLVED, p.ResolveRiskPayload, resolve_risk,
+           guards=(_open_risk_guard,), notice=_tell_negotiation, quiet=True, incidental=True),
+    Action("prepare_shipment", N_("发货准备"), EventType.SHIPMENT_PREPARED, p.PrepareShipmentPayload, prepare_shipment,
+           guards=(_stages_done_guard,), notice=_tell_shipment_prepared, initial=_prepare_shipment_initial),
+]

@@ -1,0 +1,129 @@
+"""Step 1 of the process, 订单接收与初步审核: the reviewer's verdict on a received order (the formal number is
+given when it passes), the contact logged while the customer supplements, and the supplement itself."""
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
+
+from orderloop.core import clock
+from orderloop.core.exceptions import DomainError, InvalidInput
+from orderloop.core.numbering import next_order_number
+from orderloop.core.phones import phone_e164
+from orderloop.masterdata.services import customer_qualification_problems
+from orderloop.orders import payloads as p
+from orderloop.orders.lifecycle.spec import Action
+from orderloop.orders.lifecycle.table import STAY
+from orderloop.orders.lines import lines_changed, lines_snapshot, replace_lines
+from orderloop.orders.models import EventType, TimerKind
+from orderloop.orders.models import OrderStatus as S
+
+
+def field_value_problems(*, contact_phone=None, order_date=None, requested_date=None) -> dict[str, list[str]]:
+    """Values that are present but wrong. Missing ones are the review's business (待补充)."""
+    problems = {}
+    if contact_phone:
+        try:
+            phone_e164(contact_phone)
+        except ValueError as exc:
+            problems["contact_phone"] = [str(exc)]
+    if order_date and requested_date and requested_date < order_date:
+        problems["requested_date"] = [_("交付日期早于下单日期")]
+    return problems
+
+
+def key_field_problems(order) -> dict[str, list[str]]:
+    """The seed's key fields (客户名称、联系人及联系方式、产品、数量、单价、总金额、付款方式、交付地址、交付日期)."""
+    problems: dict[str, list[str]] = {}
+    if not order.contact_name.strip():
+        problems["contact_name"] = [_("缺少联系人")]
+    if not order.contact_phone:
+        problems["contact_phone"] = [_("缺少联系方式")]
+    if not order.payment_terms.strip():
+        problems["payment_terms"] = [_("缺少付款方式")]
+    if not order.delivery_address.strip():
+        problems["delivery_address"] = [_("缺少交付地址")]
+    if not order.requested_date:
+        problems["requested_date"] = [_("缺少交付日期")]
+    elif order.requested_date < order.order_date:
+        problems["requested_date"] = [_("交付日期早于下单日期")]
+    lines = list(order.lines.all())
+    if not lines:
+        problems["lines"] = [_("订单没有产品行")]
+    qualification = customer_qualification_problems(order.customer, today=clock.today())
+    if qualification:
+        problems["customer_id"] = qualification
+    return problems
+
+
+def review(order, actor, payload: p.ReviewPayload):
+    if payload.verdict == "pass":
+        if order.status != S.RECEIVED:
+            raise DomainError(_("只有「已接收」的订单可以审核通过，请先补充信息"))
+        problems = key_field_problems(order)
+        if problems:
+            raise InvalidInput(_("订单关键信息不完整或客户资质未通过，不能审核通过"), errors=problems)
+        order.number, order.number_month, order.number_seq = next_order_number(at=clock.now())
+        return S.PENDING_APPROVAL, {"verdict": "pass", "number": order.number, "comment": payload.comment}
+    if payload.verdict == "needs_info":
+        missing = [item.strip() for item in payload.missing if item.strip()]
+        if not missing:
+            raise InvalidInput(_("请列出需要客户补充或澄清的内容"), errors={"missing": [_("必填")]})
+        if order.status != S.RECEIVED:
+            raise DomainError(_("订单已在待补充状态"))
+        return S.NEEDS_INFO, {"verdict": "needs_info", "missing": missing, "comment": payload.comment}
+    if not payload.reason:
+        raise InvalidInput(_("驳回必须填写原因"), errors={"reason": [_("必填")]})
+    return S.REJECTED, {"verdict": "reject", "reason": payload.reason, "comment": payload.comment}
+
+
+def log_contact(order, actor, payload: p.LogContactPayload):
+    return STAY, payload.model_dump(exclude={"version"})
+
+
+ORDER_FIELDS = ("contact_name", "contact_phone", "payment_terms", "delivery_address", "requested_date",
+                "special_requirements", "special_terms", "remarks")
+
+
+def apply_order_fields(order, fields: p.OrderFields) -> list[str]:
+    """Apply the given fields; returns the names of those that changed."""
+    problems = field_value_problems(contact_phone=fields.contact_phone, order_date=order.order_date,
+                                    requested_date=fields.requested_date)
+    if problems:
+        raise InvalidInput(_("订单信息有误"), errors=problems)
+    if fields.contact_phone:
+        fields = fields.model_copy(update={"contact_phone": phone_e164(fields.contact_phone)})
+    changed = []
+    for name in ORDER_FIELDS:
+        value = getattr(fields, name)
+        if value is not None and value != getattr(order, name):
+            setattr(order, name, value)
+            changed.append(name)
+    if fields.lines is not None:
+        before = lines_snapshot(order)
+        lines_changed(order)
+        replace_lines(order, fields.lines)
+        if [(l["product_id"], l["quantity"], l["unit_price"]) for l in before] != [
+                (l["product_id"], l["quantity"], l["unit_price"]) for l in lines_snapshot(order)]:
+            changed.append("lines")
+    return changed
+
+
+def supplement(order, actor, payload: p.SupplementPayload):
+    changed = apply_order_fields(order, payload)
+    return S.RECEIVED, {"note": payload.note, "fields": changed}
+
+
+def _review_initial(order) -> dict:
+    return {"verdict": "pass"}
+
+
+def _supplement_initial(order) -> dict:
+    return {name: getattr(order, name) or "" for name in ("contact_name", "contact_phone", "payment_terms",
+                                                           "delivery_address", "requested_date")}
+
+
+ACTIONS = [
+    Action("review", N_("初步审核"), EventType.REVIEWED, p.ReviewPayload, review, initial=_review_initial),
+    Action("log_contact", N_("记录沟通"), EventType.CONTACT_LOGGED, p.LogContactPayload, log_contact,
+           meets=frozenset({TimerKind.CONTACT})),
+    Action("supplement", N_("补充信息"), EventType.SUPPLEMENTED, p.SupplementPayload, supplement,
+           initial=_supplement_initial, web_skip=frozenset({"lines"})),
+]
