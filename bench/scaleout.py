@@ -65,8 +65,8 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from orderloop.accounts.models import Team, User
-from orderloop.demo import LICENCE_SCAN
 from orderloop.masterdata.models import Contact, Customer, Product, Qualification
+from orderloop.setup.demo import LICENCE_SCAN
 
 roles, sales_team, password = {roles!r}, {sales_team!r}, {password!r}
 hashed = make_password(password)  # the production hasher, once for every user

@@ -258,7 +258,7 @@ def _licence_scan() -> str:
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
 
-    from orderloop.demo import LICENCE_SCAN
+    from orderloop.setup.demo import LICENCE_SCAN
 
     name = "licences/bench-licence.png"
     if not default_storage.exists(name):
