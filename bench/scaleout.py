@@ -430,7 +430,7 @@ class Run:
 
 # --- the checks --------------------------------------------------------------------------------------------------
 
-def message_id(key: str) -> str:  # as orderloop.notifications.services.message_id
+def message_id(key: str) -> str:  # as orderloop.notifications.delivery.message_id
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@orderloop>"
 
 
