@@ -5,7 +5,7 @@ concurrent clients, authenticated as a sales manager and as the sales director (
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_http_1m ORDERLOOP_VAR_DIR=/tmp/http-var \\
         .venv/bin/python bench/http_load.py --web-workers 4 --label after
 
-Seed the database first (``orderloop bench seed --orders 1000000``). Writes bench/results/http.md (the section
+Seed the database first (``.venv/bin/python bench/seed.py --orders 1000000`` with the same ``DATABASE_URL``). Writes bench/results/http.md (the section
 for ``--label`` is replaced, other sections are kept) and prints each result. Needs ``wrk`` (apt-get install wrk).
 """
 from __future__ import annotations
@@ -275,7 +275,7 @@ def write_results(label: str, info: dict, rows: list, args, command: str) -> Non
             "an order number, a number or reference prefix, part of a customer name, a product model. Detail: orders\n"
             "drawn from the whole history. Floor: the sign-in page without a session (one small template, no\n"
             "query): what the server and the framework cost before any work. Latencies in milliseconds.\n\n"
-            "Reproduce (after `orderloop bench seed --orders 1000000` into that database):\n\n"
+            "Reproduce (after `.venv/bin/python bench/seed.py --orders 1000000` into that database):\n\n"
             f"    {command}\n\n")
     body = [f"{info['when']} · {info['orders']:,} orders · {info['cpu']}, {info['cores']} cores, {info['ram_gib']} GiB RAM · "
             f"{', '.join(f'{k} {v}' for k, v in info['versions'].items())} · {args.web_workers} gunicorn workers · "

@@ -91,8 +91,8 @@ def master_data() -> dict:
     from django.core.files.base import ContentFile
 
     from orderloop.accounts.models import Team, User
-    from orderloop.demo import LICENCE_SCAN
     from orderloop.masterdata.models import Contact, Customer, Product, Qualification
+    from orderloop.setup.demo import LICENCE_SCAN
 
     team = Team.objects.create(name="华北销售一组")
     users = {}

@@ -5,8 +5,8 @@
     .venv/bin/python bench/register.py --engine sqlite
     .venv/bin/python bench/register.py --engine postgres
 
-1. A database with at least ``--rows`` order lines: migrate, then ``orderloop bench seed`` (core/benchseed.py,
-   about two lines an order) until there are enough. SQLite: /tmp/bench-register/sqlite/orderloop.sqlite3;
+1. A database with at least ``--rows`` order lines: migrate, then ``seed()`` of bench/seed.py (about two lines
+   an order) until there are enough. SQLite: /tmp/bench-register/sqlite/orderloop.sqlite3;
    PostgreSQL: ``bench_register`` at 127.0.0.1:5432. Made anew unless ``--reuse`` and it already holds enough.
 2. Export: the real view (``orders.views.register``, name ``orders``, format ``xlsx``) asked for
    /registers/orders.xlsx by the sales director, who sees every order, and the whole streamed response written
@@ -115,7 +115,7 @@ def prepare(engine: str, rows: int, reuse: bool) -> dict:
         django_setup(engine)
         from django.core.management import call_command
         call_command("migrate", verbosity=0)
-    from orderloop.core.benchseed import seed
+    from bench.seed import seed
 
     seeded, started = 0, time.perf_counter()
     while (have := line_count()) < rows:
@@ -298,7 +298,7 @@ def render(r: dict, command: str) -> str:
            f"- machine: {m['cpu']}, {m['cores']} cores, {m['ram']} RAM",
            f"- versions: Python {v['python']}, Django {v['django']}, openpyxl {v['openpyxl']}, {engine_version}",
            f"- database: {r['database']['orders']:,} orders with {r['database']['lines']:,} lines "
-           f"(`orderloop bench seed`), each figure the median of {r['runs']} runs, each run a process of its own", "",
+           f"(`bench/seed.py`), each figure the median of {r['runs']} runs, each run a process of its own", "",
            "| | rows | time (s) | rows per second | peak memory of the process (MB) | memory before (MB) | file | runs (s) |",
            "|---|---:|---:|---:|---:|---:|---:|---|",
            f"| export .xlsx, /registers/orders.xlsx as the director | {e[0]['rows']:,} | "

@@ -7,7 +7,7 @@ that computes the same figures for the same month.
     .venv/bin/python bench/review.py --engine sqlite --orders 100000
 
 The database is ``bench_review_1m`` (``bench_review_<N>`` for other sizes) at 127.0.0.1:5432 (PostgreSQL) or /tmp/review-bench/sqlite-<N>/ (SQLite):
-migrated, and seeded with ``orderloop bench seed --orders N`` unless it already holds exactly N orders (then it
+migrated, and seeded with ``seed(orders=N)`` of bench/seed.py unless it already holds exactly N orders (then it
 is reused as it is, so a second run takes seconds). The month is the calendar month in the middle of the seeded
 orders' dates. Each side runs once to warm up, then ``--runs`` times; the figure is the median. Both results
 must be the same in every figure (labels and the computation time aside), else the run fails.
@@ -81,7 +81,7 @@ def ensure_data(orders: int) -> dict:
         return {"seeded": False, "orders": have}
     if have:
         raise SystemExit(f"the database holds {have:,} orders, not {orders:,}: run again with --fresh")
-    from orderloop.core.benchseed import seed
+    from bench.seed import seed
 
     result = seed(orders=orders, out=lambda line: print("  " + line, flush=True))
     if connection.vendor == "postgresql":

@@ -65,8 +65,8 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from orderloop.accounts.models import Team, User
-from orderloop.demo import LICENCE_SCAN
 from orderloop.masterdata.models import Contact, Customer, Product, Qualification
+from orderloop.setup.demo import LICENCE_SCAN
 
 roles, sales_team, password = {roles!r}, {sales_team!r}, {password!r}
 hashed = make_password(password)  # the production hasher, once for every user
@@ -430,7 +430,7 @@ class Run:
 
 # --- the checks --------------------------------------------------------------------------------------------------
 
-def message_id(key: str) -> str:  # as orderloop.notifications.services.message_id
+def message_id(key: str) -> str:  # as orderloop.notifications.delivery.message_id
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@orderloop>"
 
 

@@ -10,11 +10,11 @@ from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 
 from orderloop.accounts.models import Team, User
-from orderloop.demo import LICENCE_SCAN
 from orderloop.masterdata.models import Contact, Customer, Product, Qualification
 from orderloop.orders.schemas import OrderCreate
 from orderloop.orders.services import order_receive
 from orderloop.orders.lifecycle.engine import perform_action
+from orderloop.setup.demo import LICENCE_SCAN
 
 ROLES = ["sales_assistant", "account_manager", "sales_manager", "sales_director", "warehouse", "production",
          "logistics", "after_sales", "admin"]

@@ -22,7 +22,7 @@ def violations(page) -> list[str]:
 
 
 def test_no_serious_or_critical_violation_on_any_page(browser, web_server):  # noqa: F811
-    from orderloop.demo import load_demo
+    from orderloop.setup.demo import load_demo
 
     load_demo()
     values = subjects()

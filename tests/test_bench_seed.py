@@ -1,12 +1,15 @@
-"""``orderloop bench seed``: realistic data in bulk, consistent with what the lifecycle would have left."""
+"""``bench/seed.py``: realistic data in bulk, consistent with what the lifecycle would have left."""
+import os
+import subprocess
+import sys
 from collections import Counter, defaultdict
+from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
+from bench.seed import main, seed
 from orderloop.accounts.models import User
 from orderloop.core import clock
-from orderloop.core.benchseed import seed
 from orderloop.core.calendar import SHANGHAI
 from orderloop.core.models import OrderNumberCounter
 from orderloop.masterdata.models import Customer
@@ -25,6 +28,7 @@ from orderloop.orders.services import order_receive
 from orderloop.orders.lifecycle.engine import perform_action
 
 N = 300
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -97,7 +101,19 @@ def test_numbers_follow_the_scheme_and_a_new_order_gets_the_next(seeded):
     assert order.number == f"{month}-{expected:03d}"
 
 
-def test_the_command(db, capsys):
-    call_command("bench", "seed", "--orders", "30", "--years", "1")
+def test_the_command_line(db, capsys):
+    main(["--orders", "30", "--years", "1"])
     assert SalesOrder.objects.count() == 30
     assert "seeded 30 orders" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["--orders", "0"])
+    assert "--orders must be at least 1" in capsys.readouterr().err
+
+
+def test_the_script_sets_up_django_itself(tmp_path):
+    env = {**os.environ, "ORDERLOOP_VAR_DIR": str(tmp_path)}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "seed.py"), "--help"], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "--orders" in done.stdout

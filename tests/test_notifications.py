@@ -17,8 +17,9 @@ from django.db import connections
 
 from orderloop.core import clock
 from orderloop.notifications import robots
+from orderloop.notifications.delivery import LEASE, outbox_deliver
 from orderloop.notifications.models import ChatRobot, Notification
-from orderloop.notifications.services import LEASE, inbox_mark_read, notify, outbox_deliver, unread_count
+from orderloop.notifications.services import inbox_mark_read, notify, unread_count
 from orderloop.orders.models import SalesOrder
 from tests.robot_server import RobotServer
 

@@ -2,8 +2,8 @@
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from orderloop.demo import LICENCE_SCAN
 from orderloop.orders.models import SalesOrder
+from orderloop.setup.demo import LICENCE_SCAN
 from tests.conftest import act
 
 

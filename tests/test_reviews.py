@@ -402,7 +402,7 @@ def june_2024(web_server):
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_sales_manager_reads_the_may_2024_review_with_its_charts_and_downloads_the_pdf(browser, web_server, june_2024,
                                                                                             tmp_path):
-    from orderloop.demo import load_demo
+    from orderloop.setup.demo import load_demo
 
     load_demo()
     page = log_in(browser, web_server, "sales_manager")

@@ -22,7 +22,7 @@ def capture(page, name):
 
 
 def test_the_readme_pages_from_the_demo_data(browser, web_server):  # noqa: F811
-    from orderloop.demo import load_demo
+    from orderloop.setup.demo import load_demo
 
     load_demo()
     page = log_in(browser, web_server, "sales_manager")

@@ -10,6 +10,11 @@ from orderloop.accounts.throttle import record_success
 from orderloop.core import clock
 
 
+def first_admin_needed() -> bool:
+    """No account yet: a new installation, whose first visitor creates the system administrator (setup's guide)."""
+    return not User.objects.exists()
+
+
 def token_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 

@@ -1,5 +1,6 @@
 from django.contrib.auth import views as auth_views
 
+from orderloop.accounts.services import first_admin_needed
 from orderloop.accounts.throttle import ThrottledAuthenticationForm, retry_after_seconds
 
 
@@ -10,8 +11,6 @@ class LoginView(auth_views.LoginView):
     authentication_form = ThrottledAuthenticationForm
 
     def get_context_data(self, **kwargs):
-        from orderloop.setup.services import first_admin_needed
-
         return super().get_context_data(**kwargs, first_admin_needed=first_admin_needed())
 
     def form_invalid(self, form):

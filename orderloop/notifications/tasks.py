@@ -1,7 +1,8 @@
+"""The worker's tasks (Huey): deliver the outbox when ``notify``'s transaction commits, and sweep it every minute."""
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from orderloop.notifications.services import outbox_deliver
+from orderloop.notifications.delivery import outbox_deliver
 
 
 @db_task()

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from orderloop.accounts.models import Team, User
 from orderloop.accounts.roles import Role
+from orderloop.accounts.services import first_admin_needed  # noqa: F401  asked here by the guide and the home page
 from orderloop.core import clock
 from orderloop.core.audit import audit_record, snapshot
 from orderloop.core.calendar import BusinessCalendar, calendar_alerts, entries_changed, local_text, notice_known
@@ -45,10 +46,6 @@ class Step:
     done: bool
     summary: str
     warnings: list[str] = field(default_factory=list)
-
-
-def first_admin_needed() -> bool:
-    return not User.objects.exists()
 
 
 def first_admin_create(*, username: str, display_name: str, email: str, password: str) -> User:

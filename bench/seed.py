@@ -1,4 +1,10 @@
-"""Benchmark data: ``orderloop bench seed --orders N``.
+#!/usr/bin/env python
+"""Benchmark data: N orders with their history, in bulk.
+
+    .venv/bin/python bench/seed.py --orders N [--years 4] [--seed 20240501] [--batch 10000]
+
+As a script it sets up Django with ``orderloop.config.settings`` (the database of ``DATABASE_URL``, else the
+embedded one); the benchmarks call ``seed()`` in their own process.
 
 Users (one per role, several sales teams), customers with contacts, products, and N orders spread over several
 years in every state of the lifecycle, each with its lines and a timeline that leads to its status, plus the
@@ -11,10 +17,18 @@ sequence. Nothing here goes through the lifecycle engine: that is what makes a m
 """
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import random
 import time
 from datetime import UTC, date, datetime, timedelta
+
+if __name__ == "__main__":  # run as a script: Django is set up before the models below are imported
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orderloop.config.settings")
+    import django
+
+    django.setup()
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
@@ -244,7 +258,7 @@ def _licence_scan() -> str:
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
 
-    from orderloop.demo import LICENCE_SCAN
+    from orderloop.setup.demo import LICENCE_SCAN
 
     name = "licences/bench-licence.png"
     if not default_storage.exists(name):
@@ -696,3 +710,27 @@ TIMER_FOR = {S.NEEDS_INFO: "contact", S.PENDING_APPROVAL: "approval", S.PENDING_
 def seed(*, orders: int, years: float = 4.0, seed: int = 20240501, batch: int = 10_000, out=print) -> dict:
     """Add ``orders`` orders (and the master data they need) to the database; returns counts and timings."""
     return Seeder(orders=orders, years=years, seed=seed, batch=batch, out=out).run()
+
+
+def main(argv: list[str] | None = None) -> None:
+    from django.core.management.color import color_style
+
+    parser = argparse.ArgumentParser(description="Fill the database with N realistic orders over several years, "
+                                                 "with their history (bulk inserts / COPY).")
+    parser.add_argument("--orders", type=int, required=True, help="how many orders to add")
+    parser.add_argument("--years", type=float, default=4.0, help="spread them over this many years up to now")
+    parser.add_argument("--seed", type=int, default=20240501, help="random seed (same seed, same data)")
+    parser.add_argument("--batch", type=int, default=10_000, help="orders written per transaction")
+    args = parser.parse_args(argv)
+    if args.orders < 1:
+        parser.error("--orders must be at least 1")
+    result = seed(orders=args.orders, years=args.years, seed=args.seed, batch=args.batch,
+                  out=lambda line: print(line, flush=True))
+    rows = ", ".join(f"{label.split('.')[-1]} {n:,}" for label, n in result["rows"].items())
+    print(color_style().SUCCESS(
+        f"seeded {result['orders']:,} orders in {result['seconds']:.1f}s ({result['orders_per_second']:.0f} orders/s); "
+        f"rows: {rows}"))
+
+
+if __name__ == "__main__":
+    main()

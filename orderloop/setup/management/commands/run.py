@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from orderloop.demo import PASSWORD as DEMO_PASSWORD, USERS as DEMO_USERS, database_is_empty, load_demo
+from orderloop.setup.demo import PASSWORD as DEMO_PASSWORD, USERS as DEMO_USERS, database_is_empty, load_demo
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from orderloop.demo import database_is_empty, load_demo
+from orderloop.setup.demo import database_is_empty, load_demo
 
 
 class Command(BaseCommand):

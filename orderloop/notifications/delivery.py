@@ -1,0 +1,145 @@
+"""Delivery of the outbox: ``outbox_deliver`` sends the notifications that are due, from any number of workers
+at once (each batch claimed under a lease), e-mails one by one and chat robots merged within their rate limits.
+The worker's tasks (notifications.tasks) call it."""
+import hashlib
+import logging
+import uuid
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import Q
+
+from orderloop.core import clock
+from orderloop.notifications import robots
+from orderloop.notifications.models import ChatRobot, Channel, Notification
+
+logger = logging.getLogger(__name__)
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 8
+MERGE_AT_MOST = 10
+
+
+def _claim(now, batch: int) -> tuple[str, list[int]]:
+    claim = uuid.uuid4().hex
+    with transaction.atomic():
+        ids = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(state=Notification.State.PENDING)
+            .exclude(channel=Channel.INAPP)
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .order_by("id").values_list("id", flat=True)[:batch]
+        )
+        Notification.objects.filter(pk__in=ids).update(claimed_until=now + LEASE, claim=claim)
+    return claim, ids
+
+
+def _mark_sent(rows, claim, now):
+    Notification.objects.filter(pk__in=[r.pk for r in rows], claim=claim).update(
+        state=Notification.State.SENT, sent_at=now, claimed_until=None, last_error="")
+
+
+def _release(rows, claim, *, retry_at, error="", count_attempt=True):
+    for row in rows:
+        attempts = row.attempts + (1 if count_attempt else 0)
+        failed = attempts >= MAX_ATTEMPTS
+        Notification.objects.filter(pk=row.pk, claim=claim).update(
+            attempts=attempts, next_attempt_at=retry_at, claimed_until=None, last_error=error[:2000],
+            state=Notification.State.FAILED if failed else Notification.State.PENDING)
+
+
+def message_id(key: str) -> str:
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@orderloop>"
+
+
+def absolute_url(url: str) -> str:
+    """A notification's link as a reader outside the app follows it: a path gets the site's address in front, a
+    complete URL (the customer's rating link) stays as it is."""
+    if not url or urlsplit(url).scheme:
+        return url
+    return settings.ORDERLOOP_BASE_URL.rstrip("/") + url
+
+
+def _send_email(row) -> None:
+    link = absolute_url(row.url)
+    text = row.body if link in row.body else f"{row.body}\n\n{link}"  # the rating link is in its text already
+    EmailMessage(subject=row.subject, body=text, to=[row.address],
+                 headers={"Message-ID": message_id(row.key)}).send()
+
+
+def robot_text(rows) -> str:
+    if len(rows) == 1:
+        row = rows[0]
+        return "\n".join(part for part in [row.subject, row.body, absolute_url(row.url)] if part)
+    lines = [f"orderloop 通知（{len(rows)} 条）"]
+    lines += [f"{i}. {row.subject}" + (f" {absolute_url(row.url)}" if row.url else "") for i, row in enumerate(rows, 1)]
+    return "\n".join(lines)
+
+
+def _take_robot_slot(robot_id, now):
+    """Count one message against the robot's per-minute limit; returns (True, None) or (False, retry_at)."""
+    with transaction.atomic():
+        robot = ChatRobot.objects.select_for_update().get(pk=robot_id)
+        if robot.paused_until and robot.paused_until > now:
+            return robot, robot.paused_until
+        if robot.window_started_at is None or robot.window_started_at <= now - timedelta(minutes=1):
+            robot.window_started_at, robot.window_count = now, 0
+        if robot.window_count >= robot.per_minute:
+            return robot, robot.window_started_at + timedelta(minutes=1)
+        robot.window_count += 1
+        robot.save(update_fields=["window_started_at", "window_count"])
+        return robot, None
+
+
+def _deliver_robot(robot_id, rows, claim, now) -> int:
+    """Send ``rows`` to one robot, merged into messages of at most ten, within its rate limit."""
+    sent = 0
+    while rows:
+        robot, retry_at = _take_robot_slot(robot_id, now)
+        if retry_at is not None:
+            _release(rows, claim, retry_at=retry_at, count_attempt=False)
+            break
+        sending, rows = rows[:MERGE_AT_MOST], rows[MERGE_AT_MOST:]
+        outcome = robots.post(robot, robot_text(sending))
+        if outcome.ok:
+            _mark_sent(sending, claim, now)
+            sent += len(sending)
+            continue
+        if outcome.throttled:
+            pause = timedelta(minutes=10 if robot.kind == "dingtalk" else 1)
+            ChatRobot.objects.filter(pk=robot.pk).update(paused_until=now + pause)
+            _release(sending + rows, claim, retry_at=now + pause, error=outcome.error, count_attempt=False)
+        else:
+            retry_at = now + timedelta(minutes=2 ** min(sending[0].attempts, 6))
+            _release(sending + rows, claim, retry_at=retry_at, error=outcome.error)
+        break
+    return sent
+
+
+def outbox_deliver(*, batch: int = 200, now=None) -> int:
+    """Send the due notifications; returns how many were sent."""
+    now = now or clock.now()
+    claim, ids = _claim(now, batch)
+    if not ids:
+        return 0
+    rows = list(Notification.objects.filter(pk__in=ids, claim=claim).order_by("id"))
+    sent = 0
+    by_robot: dict[int, list] = {}
+    for row in rows:
+        if row.channel == Channel.ROBOT:
+            by_robot.setdefault(row.robot_id, []).append(row)
+            continue
+        try:
+            _send_email(row)
+        except Exception as exc:  # any mail error: try again later, with backoff
+            logger.warning("mail to %s failed: %s", row.address, exc)
+            _release([row], claim, retry_at=now + timedelta(minutes=2 ** min(row.attempts, 6)), error=str(exc))
+        else:
+            _mark_sent([row], claim, now)
+            sent += 1
+    for robot_id, robot_rows in by_robot.items():
+        sent += _deliver_robot(robot_id, robot_rows, claim, now)
+    return sent
