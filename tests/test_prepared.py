@@ -1,11 +1,17 @@
 """PreparedQuery (core/prepared.py) gives what the QuerySet it was made from gives: the same rows as model
-instances with the same values and types, select_related instances included, counted as one query."""
+instances with the same values and types, select_related instances included, counted as one query. insert()
+and update() refuse a model whose own save() they would skip; with ORDERLOOP_PREPARED_SQL off the ORM does the
+work and the lifecycle writes the same rows."""
+from datetime import datetime
+
 import pytest
 from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
+from django.test.utils import CaptureQueriesContext, isolate_apps
 
-from orderloop.core.prepared import PreparedQuery
-from orderloop.orders.models import OrderLine, SalesOrder
+from orderloop.core import clock, prepared
+from orderloop.core.models import AuditEntry
+from orderloop.core.prepared import PreparedQuery, insert, server_prepared, update
+from orderloop.orders.models import OrderEvent, OrderLine, OrderTimer, SalesOrder
 
 LOCKED = PreparedQuery(SalesOrder, lambda pk: SalesOrder.objects.select_for_update().select_related("customer").filter(pk=pk)
                        .order_by(), for_write=True, prep=SalesOrder._meta.pk.get_prep_value)
@@ -73,7 +79,7 @@ def test_update_writes_the_fields_named_and_refuses_a_missing_row(orders, users)
         update(order, ["remarks"])
 
 
-def test_actions_keep_their_statements_prepared_on_postgresql_and_lists_do_not(orders, users):
+def test_actions_keep_their_statements_prepared_on_postgresql_and_lists_do_not(orders, users, settings):
     """The lifecycle's short statements are kept prepared (parsed and planned once per connection); a list,
     whose best plan depends on its filter (a status of a thousand orders or of eight hundred thousand), is
     planned for its own parameters every time."""
@@ -81,6 +87,7 @@ def test_actions_keep_their_statements_prepared_on_postgresql_and_lists_do_not(o
         pytest.skip("prepared statements on the server are PostgreSQL's; SQLite keeps its own statement cache")
     from orderloop.orders.selectors import order_list
 
+    settings.ORDERLOOP_PREPARED_SQL = True  # what is checked here, whatever the environment says
     for _ in range(6):
         orders.at("pending_approval")
     for _ in range(6):
@@ -91,3 +98,113 @@ def test_actions_keep_their_statements_prepared_on_postgresql_and_lists_do_not(o
     assert any('FROM "orders_salesorder"' in sql and "FOR UPDATE" in sql for sql in prepared), prepared
     assert not any('"orders_salesorder"."archived_at" IS NULL' in sql for sql in prepared), prepared
     assert connection.connection.prepare_threshold is None  # restored after each action
+
+
+# --- a model's own save() -----------------------------------------------------------------------
+
+@pytest.fixture(params=[True, False], ids=["prepared", "orm"])
+def prepared_sql(request, settings):
+    """Each test below runs with ORDERLOOP_PREPARED_SQL on and off."""
+    settings.ORDERLOOP_PREPARED_SQL = request.param
+    return request.param
+
+
+def test_update_refuses_the_audit_whose_save_keeps_it_append_only(orders, prepared_sql):
+    """AuditEntry.save() refuses to change a saved entry; update() would write without asking it."""
+    orders.received()
+    entry = AuditEntry.objects.get(operation="received")
+    entry.operation = "rewritten"
+    with pytest.raises(TypeError, match=r"core\.AuditEntry overrides save\(\)"):
+        update(entry, ["operation"])
+    assert AuditEntry.objects.get(pk=entry.pk).operation == "received"
+
+
+def test_insert_and_update_refuse_a_model_whose_save_they_would_skip(orders, prepared_sql):
+    order = orders.received()
+    with isolate_apps("orderloop.orders", "orderloop.core"):
+        class Stamped:  # a save() that reaches the model through its bases, not its own body
+            def save(self, *args, **kwargs):
+                self.payload = {**self.payload, "stamped": True}
+                super().save(*args, **kwargs)
+
+        class StampedEvent(Stamped, OrderEvent):
+            class Meta:
+                proxy = True
+                app_label = "orders"
+
+        class Reworded(AuditEntry):  # its own save(): what AuditEntry says of its save() does not cover this one
+            class Meta:
+                proxy = True
+                app_label = "core"
+
+            def save(self, *args, **kwargs):
+                self.operation = self.operation.upper()
+                super().save(*args, **kwargs)
+
+    events = OrderEvent.objects.count()
+    event = StampedEvent(order=order, type="noted", occurred_at=order.created_at, from_status="received",
+                         to_status="received", payload={})
+    with pytest.raises(TypeError, match=r"orders\.StampedEvent overrides save\(\) \(Stamped\.save in "):
+        insert(event)
+    assert OrderEvent.objects.count() == events
+    stored = StampedEvent.objects.filter(order=order).first()
+    with pytest.raises(TypeError, match=r"orders\.StampedEvent"):
+        update(stored, ["payload"])
+    with pytest.raises(TypeError, match=r"core\.Reworded overrides save\(\) \(Reworded\.save "):
+        insert(Reworded(occurred_at=order.created_at, object_type="x", object_id="1", operation="y"))
+
+
+def written(order) -> dict:
+    """What the lifecycle wrote for ``order``: the order, its lines, timeline, deadlines and audit, without the
+    keys and numbers that differ from one order to the next."""
+    volatile = {"id", "order_id", "line_id", "shipment_id", "object_id", "object_repr", "provisional_ref", "number",
+                "number_seq"}
+
+    def plain(value):
+        if isinstance(value, dict):
+            return {key: plain(item) for key, item in value.items() if key not in volatile}
+        if isinstance(value, list):
+            return [plain(item) for item in value]
+        return value
+
+    return plain({
+        "order": SalesOrder.objects.filter(pk=order.pk).values().get(),
+        "lines": list(OrderLine.objects.filter(order=order).order_by("pk").values()),
+        "events": list(OrderEvent.objects.filter(order=order).order_by("pk").values()),
+        "timers": list(OrderTimer.objects.filter(order=order).order_by("pk").values()),
+        "audit": list(AuditEntry.objects.filter(object_type="orders.salesorder", object_id=str(order.pk))
+                      .order_by("pk").values()),
+    })
+
+
+def test_with_prepared_sql_off_the_lifecycle_writes_the_same_rows(orders, settings, monkeypatch):
+    moment = datetime(2030, 5, 6, 10, 0)
+    settings.ORDERLOOP_PREPARED_SQL = True
+    with clock.frozen_at(moment):
+        first = orders.at("closed")
+
+    settings.ORDERLOOP_PREPARED_SQL = False
+
+    class Untouched(dict):  # the statements written once are neither written nor read
+        def get(self, *args):
+            raise AssertionError("prepared SQL used with ORDERLOOP_PREPARED_SQL off")
+
+    def not_compiled(*args):
+        raise AssertionError("a query compiled with ORDERLOOP_PREPARED_SQL off")
+
+    monkeypatch.setattr(prepared, "_INSERTS", Untouched())
+    monkeypatch.setattr(prepared, "_UPDATES", Untouched())
+    monkeypatch.setattr(prepared, "_Compiled", not_compiled)
+    with clock.frozen_at(moment):
+        second = orders.at("closed")
+    assert written(second) == written(first)
+    assert len(written(second)["events"]) == 11 and len(written(second)["audit"]) >= 9
+
+
+def test_with_prepared_sql_off_nothing_is_kept_prepared_on_the_server(db, settings):
+    settings.ORDERLOOP_PREPARED_SQL = False
+    connection.ensure_connection()
+    raw = connection.connection
+    kept = (getattr(raw, "cursor_factory", None), getattr(raw, "prepare_threshold", None))
+    with server_prepared():
+        assert (getattr(raw, "cursor_factory", None), getattr(raw, "prepare_threshold", None)) == kept

@@ -120,6 +120,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # A pooler in transaction mode that cannot keep prepared statements (PgBouncer before 1.21, or without
 # max_prepared_statements) needs ORDERLOOP_PG_PREPARED_STATEMENTS=0.
 ORDERLOOP_PG_PREPARED_STATEMENTS = env_bool("ORDERLOOP_PG_PREPARED_STATEMENTS", True)
+# The lifecycle's statements written once (core.prepared: PreparedQuery, insert, update) rest on Django's
+# internals. ORDERLOOP_PREPARED_SQL=0 lets the ORM build them as usual (slower, the same rows): after a Django
+# upgrade, until the prepared SQL is checked against it. It switches server_prepared off too.
+ORDERLOOP_PREPARED_SQL = env_bool("ORDERLOOP_PREPARED_SQL", True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

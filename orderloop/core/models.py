@@ -24,6 +24,11 @@ class AuditEntry(models.Model):
     def __str__(self):
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.object_type}#{self.object_id} {self.operation}"
 
+    # core.prepared.insert() writes a new entry without calling save() (every action's audit, on the hot path):
+    # save() below only refuses an entry already saved, which insert() hands to save(). Whoever changes save()
+    # checks this still holds; update() is refused.
+    prepared_sql_skips_save = ("insert",)
+
     def save(self, *args, **kwargs):
         if self.pk is not None:  # loading a backup writes raw rows and does not come here
             raise PermissionError("audit entries are append-only")

@@ -8,13 +8,21 @@ the parameter, keeps the compiled SQL, and on each run puts the value where the 
 Django's cursor (so it is logged, traced and counted like any query) and turns the rows into model instances as
 ``QuerySet`` iteration does (``ModelIterable``): from_db, the converters of the fields, ``select_related``
 instances and annotations. Model querysets without prefetching or known related objects qualify.
+
+All of it leans on Django's internals (the compiler's select list, ``get_related_populators``, the fields' database
+preparation), which a Django upgrade may change without a word. ``ORDERLOOP_PREPARED_SQL=0`` turns it off, read
+at each call: ``PreparedQuery`` runs its QuerySet, ``insert`` and ``update`` call ``save()``, ``server_prepared``
+does nothing. ``insert`` and ``update`` write without calling the model's ``save()``, so in either mode they
+refuse a model that overrides it, unless the class that defines that ``save()`` names the operation in
+``prepared_sql_skips_save`` (a reviewed promise that the override does nothing the operation leaves out).
 """
 from collections.abc import Callable
 from contextlib import contextmanager
+from functools import cache
 
 from django.conf import settings
 from django.db import DatabaseError, connections, router
-from django.db.models import NOT_PROVIDED, QuerySet
+from django.db.models import NOT_PROVIDED, Model, QuerySet
 from django.db.models.query import get_related_populators
 from django.db.models.signals import post_save, pre_save
 from django.db.transaction import TransactionManagementError
@@ -22,12 +30,23 @@ from django.db.transaction import TransactionManagementError
 MARKER = 7_919_000_000_000_017  # never an id: it only marks where the parameter goes
 
 
+def enabled() -> bool:
+    """``ORDERLOOP_PREPARED_SQL``: off, the ORM builds every statement as usual."""
+    return settings.ORDERLOOP_PREPARED_SQL
+
+
+def _refuse_unsupported(queryset: QuerySet) -> None:
+    if queryset._known_related_objects or queryset._prefetch_related_lookups:
+        raise ValueError(f"not a query PreparedQuery can run: {queryset.query}")
+
+
 class _Compiled:
     def __init__(self, queryset: QuerySet, alias: str):
+        _refuse_unsupported(queryset)
         compiler = queryset.query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
         positions = [i for i, value in enumerate(params) if value == MARKER]
-        if len(positions) != 1 or queryset._known_related_objects or queryset._prefetch_related_lookups:
+        if len(positions) != 1:
             raise ValueError(f"not a query PreparedQuery can run: {sql}")
         self.sql, self.params, self.position = sql, list(params), positions[0]
         self.for_update = bool(queryset.query.select_for_update)
@@ -53,6 +72,12 @@ class PreparedQuery:
         self.compiled: dict[str, _Compiled] = {}
 
     def all(self, value) -> list:
+        if not enabled():  # the QuerySet itself; what the prepared query could not run is refused alike
+            queryset = self.build(value)
+            _refuse_unsupported(queryset)
+            if self.for_write:
+                queryset = queryset.using(router.db_for_write(self.model))
+            return list(queryset)
         using = router.db_for_write(self.model) if self.for_write else router.db_for_read(self.model)
         compiled = self.compiled.get(using)
         if compiled is None:
@@ -78,6 +103,25 @@ class PreparedQuery:
         return objects
 
 
+# --- a model's own save() -------------------------------------------------------------------------
+
+@cache
+def _skipped_save(model: type, operation: str) -> str | None:
+    """Why ``operation`` ("insert" or "update") may not write ``model`` without its ``save()``, or None."""
+    owner = next(klass for klass in model.__mro__ if "save" in vars(klass))  # whose save() the model uses
+    if owner is Model or operation in vars(owner).get("prepared_sql_skips_save", ()):
+        return None
+    return (f"{model._meta.label} overrides save() ({owner.__name__}.save in {owner.__module__}), which "
+            f"core.prepared.{operation}() does not call: save it with save(), or, once that save() is checked to do "
+            f"nothing {operation}() leaves out, name {operation!r} in {owner.__name__}.prepared_sql_skips_save")
+
+
+def _check_save(model: type, operation: str) -> None:
+    problem = _skipped_save(model, operation)
+    if problem is not None:
+        raise TypeError(problem)
+
+
 # --- inserts ------------------------------------------------------------------------------------
 
 _INSERTS: dict[tuple, tuple] = {}
@@ -87,9 +131,10 @@ def insert(obj):
     """Save the new ``obj`` as ``obj.save()`` would (every concrete field but the automatic id, the fields'
     ``pre_save`` and database preparation, the id read back), with the INSERT written once per model and database
     instead of being built by the ORM each time. Models with save signals listened to, or objects that already
-    have an id, are saved by ``save()``."""
+    have an id, are saved by ``save()``; a model that overrides ``save()`` is refused (see the module)."""
     model = type(obj)
-    if obj.pk is not None or pre_save.has_listeners(model) or post_save.has_listeners(model):
+    _check_save(model, "insert")
+    if not enabled() or obj.pk is not None or pre_save.has_listeners(model) or post_save.has_listeners(model):
         obj.save(force_insert=True)
         return obj
     using = router.db_for_write(model, instance=obj)
@@ -127,9 +172,10 @@ _UPDATES: dict[tuple, tuple] = {}
 def update(obj, fields: list[str]) -> None:
     """``obj.save(update_fields=fields)``, with the UPDATE written once per model, fields and database instead of
     being built by the ORM each time; like save(), an UPDATE that finds no row is an error. Models with save
-    signals listened to are saved by ``save()``."""
+    signals listened to are saved by ``save()``; a model that overrides ``save()`` is refused (see the module)."""
     model = type(obj)
-    if not fields or pre_save.has_listeners(model) or post_save.has_listeners(model):
+    _check_save(model, "update")
+    if not enabled() or not fields or pre_save.has_listeners(model) or post_save.has_listeners(model):
         obj.save(update_fields=fields)
         return
     using = obj._state.db or router.db_for_write(model, instance=obj)
@@ -162,9 +208,9 @@ def server_prepared(using: str = "default"):
     filtered by status or searched is planned for its own parameters each time (a status may hold a thousand
     orders or eight hundred thousand), which a prepared statement's generic plan would not.
     ``ORDERLOOP_PG_PREPARED_STATEMENTS=0`` switches it off for poolers in transaction mode that cannot keep
-    prepared statements."""
+    prepared statements; ``ORDERLOOP_PREPARED_SQL=0`` too."""
     connection = connections[using]
-    if connection.vendor != "postgresql" or not settings.ORDERLOOP_PG_PREPARED_STATEMENTS:
+    if connection.vendor != "postgresql" or not settings.ORDERLOOP_PG_PREPARED_STATEMENTS or not enabled():
         yield
         return
     from django.db.backends.postgresql.base import ServerBindingCursor
