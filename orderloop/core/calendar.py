@@ -195,13 +195,12 @@ def calendar_alerts(today: date, calendar: BusinessCalendar | None = None) -> li
             for year in years if not calendar.year_known(year)]
 
 
-def _connect_signals() -> None:
+def connect_signals() -> None:
+    """Empty the entries' cache when an entry or a year changes (after its commit) and after a migrate or flush;
+    connected by ``CoreConfig.ready``."""
     from django.db.models.signals import post_delete, post_migrate, post_save
 
     for model in ("core.CalendarOverride", "core.CalendarYear"):
         post_save.connect(entries_changed, sender=model, dispatch_uid=f"calendar_{model}_saved")
         post_delete.connect(entries_changed, sender=model, dispatch_uid=f"calendar_{model}_deleted")
     post_migrate.connect(_ENTRIES.forget, dispatch_uid="calendar_entries_migrated")
-
-
-_connect_signals()

@@ -57,15 +57,14 @@ def routes_for(event: str) -> list[NotificationRoute]:
     return _ROUTES.get().get(event, [])
 
 
-def _connect_signals() -> None:
+def connect_signals() -> None:
+    """Empty the routes' cache when a route changes (after its commit) and after a migrate or flush; connected by
+    ``NotificationsConfig.ready``."""
     from django.db.models.signals import post_delete, post_migrate, post_save
 
     post_save.connect(_ROUTES.changed, sender=NotificationRoute, dispatch_uid="notification_routes_saved")
     post_delete.connect(_ROUTES.changed, sender=NotificationRoute, dispatch_uid="notification_routes_deleted")
     post_migrate.connect(_ROUTES.forget, dispatch_uid="notification_routes_migrated")
-
-
-_connect_signals()
 
 
 def notify(*, event: str, key: str, subject: str, body: str = "", order=None, url: str = "",
