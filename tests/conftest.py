@@ -1,32 +1,20 @@
-"""Shared fixtures: users for every role, a qualified customer, products, and
-orders driven through the real lifecycle to any state."""
+"""Shared fixtures: users for every role, a qualified customer, products, orders driven through the real
+lifecycle to any state, the demo the crawls ask, and a browser with a server of its own. Helpers that are
+not fixtures are in tests/support/."""
 import os
 import shutil
 from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 
-from orderloop.accounts.models import Team, User
+from orderloop.accounts.models import Team
 from orderloop.masterdata.models import Contact, Customer, Product, Qualification
-from orderloop.orders.schemas import OrderCreate
-from orderloop.orders.services import order_receive
-from orderloop.orders.lifecycle.engine import perform_action
 from orderloop.setup.demo import LICENCE_SCAN
-
-ROLES = ["sales_assistant", "account_manager", "sales_manager", "sales_director", "warehouse", "production",
-         "logistics", "after_sales", "admin"]
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-def make_user(username, *roles, team=None):
-    user = User.objects.create_user(username=username, password="orderloop", team=team, display_name=username,
-                                    email=f"{username}@example.com")
-    # Role groups come from a data migration; transactional tests flush them, so make sure they exist.
-    user.groups.set([Group.objects.get_or_create(name=role)[0] for role in roles or [username]])
-    return User.objects.get(pk=user.pk)
+from tests.support.ci import IN_CI
+from tests.support.orders import OrderBuilder
+from tests.support.users import ROLES, make_user
 
 
 @pytest.fixture
@@ -61,99 +49,27 @@ def product(db):
                                   cost_price=Decimal("4000.00"))
 
 
-def order_data(customer, product, **overrides):
-    data = {
-        "customer_id": customer.pk, "contact_name": "李*", "contact_phone": "13800001111", "order_date": "2024-05-10",
-        "channel": "web", "payment_terms": "30%预付,余款到付", "delivery_address": "北京市海淀区路1号",
-        "requested_date": "2030-05-25", "remarks": "需定制logo",
-        "lines": [{"product_id": product.pk, "quantity": "10", "unit_price": "5000"}],
-    }
-    data.update(overrides)
-    return data
-
-
-def act(order, action, user, **data):
-    if action in ("approve", "reject"):  # approvers approve the version they read
-        data.setdefault("version", type(order).objects.get(pk=order.pk).version)
-    return perform_action(order_id=order.pk, action_name=action, actor=user, data=data).order
-
-
-# The happy path, one step per state: (state reached, action, role, payload builder)
-def _stock_lines(order, feasible="2030-05-20"):
-    return [{"line_id": line.pk, "availability": "in_stock", "feasible_date": feasible, "date_reason": "按排产计划"} for line in order.lines.all()]
-
-
-PATH = [
-    ("pending_approval", "review", "sales_assistant", lambda o: {"verdict": "pass"}),
-    ("pending_stock_check", "approve", "sales_manager", lambda o: {"comment": "同意"}),
-    ("confirmed", "confirm_stock", "warehouse", lambda o: {"lines": _stock_lines(o)}),
-    ("in_fulfillment", "start_fulfillment", "production",
-     lambda o: {"stages": [{"name": "生产", "owner": "production", "planned_date": "2030-05-20"}]}),
-    ("ready_to_ship", "prepare_shipment", "warehouse",
-     lambda o: {"goods": "服务器A型 × 10", "quantity_checked": True, "qc_passed": True, "qc_report": "合格"}),
-    ("shipped", "ship", "logistics",
-     lambda o: {"method": "express", "carrier": "顺丰速运", "tracking_number": "SF1", "eta": "2030-05-23"}),
-    ("delivered", "accept", "account_manager",
-     lambda o: {"quantity_ok": True, "spec_ok": True, "appearance_ok": True, "signed_by": "李*",
-                "receipt_attachment_id": receipt_scan(o).pk}),
-    ("closed", "close", "sales_manager", lambda o: {"note": ""}),
-]
-
-
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-
-
-def receipt_scan(order):
-    """A signed receipt, scanned and uploaded (kind receipt)."""
-    from orderloop.core import clock
-    from orderloop.orders.uploads import attachment_store
-
-    return attachment_store(order=order, kind="receipt", filename="签收单.png", content_type="image/png", content=PNG,
-                            actor=None, now=clock.now())
-
-
-class OrderBuilder:
-    def __init__(self, users, customer, product):
-        self.users, self.customer, self.product = users, customer, product
-
-    def received(self, **overrides):
-        return order_receive(actor=self.users["sales_assistant"], data=OrderCreate(**order_data(self.customer, self.product, **overrides)))
-
-    def at(self, state: str, **overrides):
-        if state == "pending_director" and "lines" not in overrides:  # over the 100,000 threshold
-            overrides["lines"] = [{"product_id": self.product.pk, "quantity": "30", "unit_price": "5000"}]
-        order = self.received(**overrides)
-        special = {
-            "needs_info": [("review", "sales_assistant", {"verdict": "needs_info", "missing": ["交付日期不明确"]})],
-            "rejected": [("review", "sales_assistant", {"verdict": "reject", "reason": "客户资质不符"})],
-            "cancelled": [("review", "sales_assistant", {"verdict": "pass"}), ("cancel", "sales_manager", {"reason": "客户取消"})],
-            "pending_director": [("review", "sales_assistant", {"verdict": "pass"}), ("approve", "sales_manager", {"comment": "同意"})],
-            "date_negotiation": [("review", "sales_assistant", {"verdict": "pass"}), ("approve", "sales_manager", {"comment": "同意"}),
-                                 ("confirm_stock", "warehouse", None)],
-        }
-        if state in special:
-            for action, role, payload in special[state]:
-                if payload is None:
-                    payload = {"lines": _stock_lines(order, feasible="2031-01-31")}
-                order = act(order, action, self.users[role], **payload)
-            assert order.status == state, (order.status, state)
-            return order
-        if state == "received":
-            return order
-        for reached, action, role, payload in PATH:
-            if reached == "ready_to_ship":  # every stage of the plan done first
-                order = act(order, "track", self.users["production"], stage="生产", record="生产完成", actual_date="2030-05-19")
-            if reached == "closed":
-                order = act(order, "follow_up", self.users["account_manager"], channel="phone", usage="运行正常", satisfaction=5)
-            order = act(order, action, self.users[role], **payload(order))
-            if reached == state:
-                return order
-        raise AssertionError(f"no path to {state}")
-
-
 @pytest.fixture
 def orders(users, customer, product):
     return OrderBuilder(users, customer, product)
+
+
+@pytest.fixture
+def crawl_demo(db):
+    """The demo, loaded and asked for on the product's clock at ``CRAWL_AT``; what the permission matrix's
+    placeholders stand for in it (tests/support/matrix.py)."""
+    from django.core.management import call_command
+
+    from orderloop.core import clock
+    from tests.support.matrix import CRAWL_AT, subjects
+
+    with clock.frozen_at(CRAWL_AT):
+        call_command("demo", force=True)
+        yield subjects()
+
+
+# ------------------------------------------------------------------------------------------------------------
+# In a real browser (Playwright driving Debian's Chromium)
 
 
 @pytest.fixture
@@ -164,3 +80,46 @@ def chromium_path():
             pytest.fail("Chromium is required in CI (.ci/run installs Debian's chromium)")
         pytest.skip("Chromium is not installed (apt-get install chromium); browser tests need it")
     return path
+
+
+@pytest.fixture
+def browser(chromium_path, web_server):  # closed before the server stops, so its connections end first
+    from django.db import connections
+    from playwright.sync_api import sync_playwright
+
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield browser
+        # Django queries made while Playwright's loop runs get connections of their own; close them here.
+        connections.close_all()
+        browser.close()
+
+
+@pytest.fixture
+def web_server(transactional_db):
+    """A server for this test alone, stopped (and its database connections closed) when the test ends.
+    pytest-django's session-wide live server outlives the test database on PostgreSQL."""
+    from django.core.servers.basehttp import ThreadedWSGIServer
+    from django.test.testcases import LiveServerThread
+
+    from tests.support.browser import Server
+
+    class JoiningServer(ThreadedWSGIServer):
+        daemon_threads = False  # server_close() waits for request threads, which close their connections
+
+    class ServerThread(LiveServerThread):
+        server_class = JoiningServer
+
+    # static files come from the app itself (WhiteNoise), as in production
+    server = Server("")
+    thread = ServerThread("127.0.0.1", server.handler, port=0)
+    thread.daemon = True
+    thread.start()
+    thread.is_ready.wait()
+    if thread.error:
+        raise thread.error
+    server.url = f"http://127.0.0.1:{thread.port}"
+    yield server
+    thread.terminate()

@@ -14,7 +14,7 @@ from orderloop.core import clock
 from orderloop.notifications.models import Notification
 from orderloop.orders.models import Attachment, SalesOrder
 from orderloop.orders.links import receipt_token
-from tests.conftest import PNG
+from tests.support.orders import PNG
 
 SH = ZoneInfo("Asia/Shanghai")
 

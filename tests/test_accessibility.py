@@ -4,8 +4,8 @@ import os
 
 import pytest
 
-from tests.test_browser import browser, web_server  # noqa: F401  (fixtures)
-from tests.test_permission_matrix import ROLES, concrete, matrix, subjects
+from tests.support.matrix import concrete, matrix, subjects
+from tests.support.users import ROLES
 
 AXE = os.path.join(os.path.dirname(__file__), "vendor", "axe-core", "axe.min.js")
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -21,7 +21,7 @@ def violations(page) -> list[str]:
     return found
 
 
-def test_no_serious_or_critical_violation_on_any_page(browser, web_server):  # noqa: F811
+def test_no_serious_or_critical_violation_on_any_page(browser, web_server):
     from orderloop.setup.demo import load_demo
 
     load_demo()
@@ -47,7 +47,7 @@ def test_no_serious_or_critical_violation_on_any_page(browser, web_server):  # n
     assert found == {}
 
 
-def test_axe_would_see_a_violation(browser):  # noqa: F811
+def test_axe_would_see_a_violation(browser):
     page = browser.new_context(bypass_csp=True).new_page()
     page.set_content("<html lang='zh-hans'><head><title>x</title></head><body><main><img src='x.png'></main></body></html>")
     assert any(problem.startswith("image-alt") for problem in violations(page))

@@ -12,8 +12,8 @@ from orderloop.orders.models import OrderTimer
 from orderloop.orders.timers import timers_flag_breaches
 from orderloop.reviews.models import MonthlyReview
 from orderloop.reviews.services import review_file, review_open_due, reviews_flag_breaches
-from tests.api_client import Api
-from tests.conftest import act
+from tests.support.api_client import Api
+from tests.support.orders import act
 
 SH = ZoneInfo("Asia/Shanghai")
 

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 from django.test import Client
 
 from orderloop.core import clock
-from tests.conftest import act
+from tests.support.orders import act
 
 SH = ZoneInfo("Asia/Shanghai")
 

@@ -5,8 +5,8 @@ from django.test import Client
 
 from orderloop.core.models import AuditEntry
 from orderloop.orders.models import SalesOrder
-from tests.api_client import Api
-from tests.conftest import order_data
+from tests.support.api_client import Api
+from tests.support.orders import order_data
 
 
 @pytest.fixture
@@ -123,7 +123,7 @@ def test_no_token_is_a_401_and_a_bad_login_too(db):
 
 
 def test_an_order_out_of_reach_is_a_404(users, assistant, customer, product):
-    from tests.conftest import make_user
+    from tests.support.users import make_user
 
     make_user("outsider", "account_manager")
     ref = assistant.post("/orders", order_data(customer, product)).json()["ref"]

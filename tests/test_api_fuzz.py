@@ -146,7 +146,7 @@ def test_the_api_holds_to_its_schema_under_generated_requests(db, wsgi_app):
 
 def test_text_holding_nul_is_refused_at_its_field(users, customer):
     """PostgreSQL cannot store NUL: a body, query, form field or path holding one is a 422, never a 500."""
-    from tests.api_client import Api
+    from tests.support.api_client import Api
 
     assistant = Api("sales_assistant")
     response = assistant.post("/tickets", {"order_ref": "SO\x00", "ticket_type": "quality", "description": "外观破损"})
@@ -162,8 +162,8 @@ def test_text_holding_nul_is_refused_at_its_field(users, customer):
 
 
 def test_an_idempotency_key_longer_than_kept_is_refused(users, customer, product):
-    from tests.api_client import Api
-    from tests.conftest import order_data
+    from tests.support.api_client import Api
+    from tests.support.orders import order_data
 
     response = Api("sales_assistant").post("/orders", order_data(customer, product), headers={"HTTP_IDEMPOTENCY_KEY": "k" * 201})
     assert response.status_code == 422 and list(response.json()["errors"]) == ["Idempotency-Key"]
@@ -171,14 +171,14 @@ def test_an_idempotency_key_longer_than_kept_is_refused(users, customer, product
 
 
 def test_a_page_beyond_any_offset_is_refused(users):
-    from tests.api_client import Api
+    from tests.support.api_client import Api
 
     response = Api("sales_assistant").get("/orders", page=10**20)
     assert response.status_code == 422 and list(response.json()["errors"]) == ["page"]
 
 
 def test_an_id_beyond_64_bits_is_bad_input(db, users):
-    from tests.api_client import Api
+    from tests.support.api_client import Api
 
     response = Api("sales_manager").get("/orders", customer_id="152080350944861061120")
     assert response.status_code == 422 and list(response.json()["errors"]) == ["customer_id"]

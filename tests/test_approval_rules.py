@@ -6,7 +6,7 @@ import pytest
 from orderloop.core.exceptions import StaleVersion
 from orderloop.orders.models import ApprovalPolicy, OrderEvent, SalesOrder
 from orderloop.orders.lifecycle.engine import available_actions, perform_action
-from tests.conftest import act
+from tests.support.orders import act
 
 
 def reviewed(orders, users, **overrides):

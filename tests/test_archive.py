@@ -13,8 +13,8 @@ from orderloop.core.exceptions import InvalidTransition
 from orderloop.core.models import AuditEntry
 from orderloop.orders.models import SalesOrder
 from orderloop.orders.services import orders_archive_finished
-from tests.api_client import Api
-from tests.conftest import PNG
+from tests.support.api_client import Api
+from tests.support.orders import PNG
 
 SH = ZoneInfo("Asia/Shanghai")
 CLOSED_AT = datetime(2025, 3, 10, 12, 0, tzinfo=SH)

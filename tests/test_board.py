@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from orderloop.core import clock
 from orderloop.orders.board import board
-from tests.conftest import act
+from tests.support.orders import act
 
 SH = ZoneInfo("Asia/Shanghai")
 

@@ -1,101 +1,12 @@
 """In a real browser (Playwright driving Debian's Chromium)."""
-import contextlib
 import os
 
 import pytest
-from django.db import connections
 
-from orderloop.core import clock
 from orderloop.orders.models import SalesOrder
+from tests.support.browser import ARTIFACTS, accept_dialog, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
-ARTIFACTS = os.path.join(os.path.dirname(__file__), "..", "test-artifacts")
-
-
-@pytest.fixture
-def browser(chromium_path, web_server):  # closed before the server stops, so its connections end first
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield browser
-        # Django queries made while Playwright's loop runs get connections of their own; close them here.
-        connections.close_all()
-        browser.close()
-
-
-class Server:
-    def __init__(self, url):
-        self.url = url
-        self.moment = None  # the product's clock in the server's requests; None: the machine's
-
-    @contextlib.contextmanager
-    def frozen_at(self, moment):
-        """The server's requests, and the test itself, read the product's clock at ``moment``."""
-        with clock.frozen_at(moment) as moment:
-            self.moment = moment
-            try:
-                yield moment
-            finally:
-                self.moment = None
-
-    def handler(self, app):
-        """``app`` run on the product's clock at ``moment`` while one is set."""
-        def handle(environ, start_response):
-            if self.moment is None:
-                return app(environ, start_response)
-            with clock.frozen_at(self.moment):
-                return app(environ, start_response)
-        return handle
-
-
-@pytest.fixture
-def web_server(transactional_db):
-    """A server for this test alone, stopped (and its database connections closed) when the test ends.
-    pytest-django's session-wide live server outlives the test database on PostgreSQL."""
-    from django.core.servers.basehttp import ThreadedWSGIServer
-    from django.test.testcases import LiveServerThread
-
-    class JoiningServer(ThreadedWSGIServer):
-        daemon_threads = False  # server_close() waits for request threads, which close their connections
-
-    class ServerThread(LiveServerThread):
-        server_class = JoiningServer
-
-    # static files come from the app itself (WhiteNoise), as in production
-    server = Server("")
-    thread = ServerThread("127.0.0.1", server.handler, port=0)
-    thread.daemon = True
-    thread.start()
-    thread.is_ready.wait()
-    if thread.error:
-        raise thread.error
-    server.url = f"http://127.0.0.1:{thread.port}"
-    yield server
-    thread.terminate()
-
-
-def accept_dialog(dialog):
-    dialog.accept()
-
-
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-DESKTOP = {"viewport": {"width": 1280, "height": 900}}
-
-
-def log_in(browser, web_server, username, phone=False, password="orderloop"):
-    page = browser.new_page(**(PHONE if phone else DESKTOP))
-    # A destructive action asks first (window.confirm); the journeys answer yes. A test of the question
-    # itself removes this handler.
-    page.on("dialog", accept_dialog)
-    page.goto(f"{web_server.url}/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{web_server.url}/today/")
-    return page
 
 
 def test_intake_review_and_approval_in_the_browser(browser, web_server, users, customer, product):
@@ -167,7 +78,7 @@ def test_sales_manager_sees_a_breached_deadline_and_its_escalation(browser, web_
 
     from orderloop.core import clock
     from orderloop.orders.timers import timers_flag_breaches
-    from tests.conftest import act
+    from tests.support.orders import act
 
     with clock.frozen_at(datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))):
         order = act(orders.received(), "review", users["sales_assistant"], verdict="needs_info", missing=["交付日期不明确"])
@@ -189,7 +100,7 @@ def test_sales_manager_sees_a_breached_deadline_and_its_escalation(browser, web_
 
 
 def test_mail_order_from_upload_through_needs_info_to_review_passed(browser, web_server, users, customer, product):
-    from tests.mails import order_mail
+    from tests.support.mails import order_mail
 
     customer.contacts.update(email="li@keji.example")
     page = log_in(browser, web_server, "sales_assistant")
@@ -251,7 +162,7 @@ def test_mail_order_from_upload_through_needs_info_to_review_passed(browser, web
 def test_two_level_approval_a_short_line_and_the_agreed_date(browser, web_server, users, orders, product):
     from orderloop.masterdata.models import Product
     from orderloop.orders.models import SalesOrder
-    from tests.conftest import act
+    from tests.support.orders import act
 
     switch = Product.objects.create(name="交换机", model="N-100", unit="台", list_price="1200.00", cost_price="800.00")
     from datetime import date, timedelta
@@ -308,7 +219,7 @@ def test_a_late_stage_and_a_material_shortage_reach_the_manager_who_resolves_it(
     from django.utils import timezone
 
     from orderloop.notifications.models import Notification
-    from tests.conftest import act
+    from tests.support.orders import act
 
     today = timezone.localdate()
     order = act(orders.at("confirmed"), "start_fulfillment", users["production"], stages=[
@@ -365,7 +276,7 @@ def test_a_late_stage_and_a_material_shortage_reach_the_manager_who_resolves_it(
 
 def test_acceptance_on_a_phone_with_a_photo_of_a_damaged_unit(browser, web_server, users, orders):
     from orderloop.aftersales.models import Ticket
-    from tests.conftest import PNG
+    from tests.support.orders import PNG
 
     order = orders.at("shipped")
     page = log_in(browser, web_server, "account_manager", phone=True)

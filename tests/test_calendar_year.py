@@ -11,8 +11,8 @@ from django.test import Client
 from orderloop.core import clock
 from orderloop.core.models import AuditEntry, CalendarOverride, CalendarYear
 from orderloop.orders.models import OrderTimer
-from tests.api_client import Api
-from tests.conftest import act
+from tests.support.api_client import Api
+from tests.support.orders import act
 
 SH = ZoneInfo("Asia/Shanghai")
 DECEMBER = datetime(2026, 12, 2, 10, 0, tzinfo=SH)

@@ -1,10 +1,8 @@
 """The demo data and the one-command start."""
-import contextlib
 import http.cookiejar
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +21,7 @@ from orderloop.accounts.models import User
 from orderloop.notifications.models import Notification
 from orderloop.orders.models import SalesOrder
 from orderloop.orders.timers import logistics_notices_send, timers_flag_breaches
+from tests.support.serving import serving
 
 
 def test_demo_data_holds_one_user_per_role_and_the_seed_orders(db):
@@ -70,40 +69,6 @@ def test_demo_loads_only_into_an_empty_embedded_database(db):
     with pytest.raises(CommandError):  # nor into a database that has data
         call_command("demo")
     assert SalesOrder.objects.count() == 6
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def serving(tmp_path, *options):
-    """`orderloop run` on a fresh data folder, until it answers; stopped afterwards. What it prints is in
-    tmp_path / "run.log"."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
-    env.update({"ORDERLOOP_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "orderloop.config.settings"})
-    log = tmp_path / "run.log"
-    with open(log, "wb") as output:
-        server = subprocess.Popen([sys.executable, "-m", "orderloop.cli", "run", "--bind", f"127.0.0.1:{port}",
-                                   "--web-workers", "1", *options], env=env, stdout=output, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2) as response:
-                    assert response.status == 200
-                    break
-            except OSError:
-                assert server.poll() is None, log.read_text()
-                assert time.monotonic() < deadline, "the server did not come up"
-                time.sleep(0.5)  # waiting for a separate process to start listening, not for time in the product
-        yield port
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def web_session(port: int, username: str):

@@ -30,7 +30,7 @@ def test_no_confirmation_before_review_passes(orders, users):
 
 
 def test_the_internal_slip_shows_approvals_stock_and_dates(orders, users):
-    from tests.conftest import act
+    from tests.support.orders import act
 
     order = orders.at("pending_stock_check")
     line = order.lines.get()

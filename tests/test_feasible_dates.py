@@ -8,7 +8,7 @@ from orderloop.core import clock
 from orderloop.core.calendar import BusinessCalendar
 from orderloop.core.exceptions import InvalidInput
 from orderloop.orders.dates import feasible_date
-from tests.conftest import act
+from tests.support.orders import act
 
 SH = ZoneInfo("Asia/Shanghai")
 

@@ -14,8 +14,8 @@ from orderloop.masterdata.models import Customer, Qualification
 from orderloop.orders.models import ApprovalPolicy, SalesOrder
 from orderloop.setup import services
 from orderloop.setup.models import CompanyProfile
-from tests.robot_server import RobotServer
-from tests.test_browser import ARTIFACTS, accept_dialog, browser, log_in, web_server  # noqa: F401  (fixtures)
+from tests.support.browser import ARTIFACTS, accept_dialog, log_in
+from tests.support.robot_server import RobotServer
 
 
 # The walk happens on one working day of a year whose holidays ship with the product: the company's day off
@@ -24,7 +24,7 @@ FIRST_RUN_AT = datetime(2026, 11, 2, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 @pytest.fixture
-def first_run_day(web_server):  # noqa: F811
+def first_run_day(web_server):
     with web_server.frozen_at(FIRST_RUN_AT) as moment:
         yield moment
 
@@ -35,7 +35,7 @@ def step_done(page, code) -> bool:
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_fresh_install_is_walked_to_its_first_order(browser, web_server, first_run_day):  # noqa: F811
+def test_a_fresh_install_is_walked_to_its_first_order(browser, web_server, first_run_day):
     assert not User.objects.exists()
     robot = RobotServer()
     page = browser.new_page(viewport={"width": 1280, "height": 900})

@@ -21,7 +21,7 @@ from orderloop.orders.models import FollowUpVisit, SalesOrder
 from orderloop.orders.registers import REGISTER_3
 from orderloop.orders.services import orders_close_completed
 from orderloop.orders.links import rating_token
-from tests.conftest import act
+from tests.support.orders import act
 
 SH = ZoneInfo("Asia/Shanghai")
 SEED_HEADERS = ["订单编号", "客户名称", "反馈类型", "反馈内容", "反馈时间", "处理负责人", "处理措施", "处理结果",

@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from orderloop.core import clock
 from orderloop.notifications.models import Notification
 from orderloop.orders.models import Attachment, FulfillmentStage, Risk, SalesOrder
-from tests.api_client import Api
-from tests.conftest import act
+from tests.support.api_client import Api
+from tests.support.orders import act
 
 SH = ZoneInfo("Asia/Shanghai")
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

@@ -5,10 +5,11 @@ import re
 from django.test import Client
 
 from orderloop.accounts.models import User
-from tests.test_permission_matrix import ROLES, concrete, demo, matrix  # noqa: F401  (demo: fixture)
+from tests.support.matrix import concrete, matrix
+from tests.support.users import ROLES
 
 
-def test_every_page_links_to_its_own_help(demo):  # noqa: F811
+def test_every_page_links_to_its_own_help(crawl_demo):
     clients = {}
     help_ids = None
     missing, checked = [], 0
@@ -19,7 +20,7 @@ def test_every_page_links_to_its_own_help(demo):  # noqa: F811
         if role not in clients:
             clients[role] = Client()
             clients[role].force_login(User.objects.get(username=role))
-        response = clients[role].get(concrete(path, demo))
+        response = clients[role].get(concrete(path, crawl_demo))
         page = response.content.decode() if "text/html" in response.get("Content-Type", "") else ""
         link = re.search(r'<a href="/help/([^"]*)" id="help-link">', page)
         if not link:

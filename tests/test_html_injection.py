@@ -12,8 +12,8 @@ from pypdf import PdfReader
 
 from orderloop.aftersales.services import ticket_open
 from orderloop.core import clock
-from tests.api_client import Api
-from tests.test_browser import accept_dialog, browser, log_in, web_server  # noqa: F401  (fixtures)
+from tests.support.api_client import Api
+from tests.support.browser import accept_dialog, log_in
 
 EVIL = "<script>alert(1)</script>"
 EVIL_TEXT = '<img src=x onerror="alert(2)">'
@@ -34,7 +34,7 @@ def evil_order(orders, users, customer):
 
 
 def _png():
-    from tests.conftest import PNG
+    from tests.support.orders import PNG
 
     return PNG
 
@@ -88,7 +88,7 @@ def test_an_uploaded_html_file_is_refused_and_a_stored_one_is_only_a_download(ev
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_no_script_runs_in_a_browser(browser, web_server, evil_order):  # noqa: F811
+def test_no_script_runs_in_a_browser(browser, web_server, evil_order):
     page = log_in(browser, web_server, "sales_director")
     dialogs = []
     page.remove_listener("dialog", accept_dialog)

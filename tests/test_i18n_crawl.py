@@ -8,7 +8,8 @@ import pytest
 from django.test import Client
 
 from orderloop.accounts.models import User
-from tests.test_permission_matrix import ROLES, concrete, demo, matrix  # noqa: F401  (demo: fixture)
+from tests.support.matrix import concrete, matrix
+from tests.support.users import ROLES
 
 ALLOWED = {
     "orderloop",                                   # the product's name
@@ -42,14 +43,14 @@ def english_words(text: str) -> set[str]:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_every_page_of_every_role_is_in_chinese(role, demo):  # noqa: F811
+def test_every_page_of_every_role_is_in_chinese(role, crawl_demo):
     client = Client()
     client.force_login(User.objects.get(username=role))
     found = {}
     for method, path, expected in matrix("Pages"):
         if method != "GET" or expected[role] != 200 or path.startswith("/admin/"):  # Django's admin: Django's words
             continue
-        response = client.get(concrete(path, demo))
+        response = client.get(concrete(path, crawl_demo))
         if "text/html" in response.get("Content-Type", ""):
             words = english_words(visible_text(response.content.decode()))
             if words:
@@ -88,13 +89,13 @@ def stored_text() -> str:
 
 
 def catalog_msgids() -> set[str]:
-    from tests.test_translations import po_entries
+    from tests.support.catalog import po_entries
 
     return {msgid for msgid, _, _ in po_entries() if re.search(r"[\u3400-\u9fff]", msgid) and "%" not in msgid}
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_every_page_of_every_role_is_in_english_when_chosen(role, demo):  # noqa: F811
+def test_every_page_of_every_role_is_in_english_when_chosen(role, crawl_demo):
     msgids, data = catalog_msgids(), stored_text()
     client = Client()
     client.force_login(User.objects.get(username=role))
@@ -103,7 +104,7 @@ def test_every_page_of_every_role_is_in_english_when_chosen(role, demo):  # noqa
     for method, path, expected in matrix("Pages"):
         if method != "GET" or expected[role] != 200 or path.startswith("/admin/"):
             continue
-        response = client.get(concrete(path, demo))
+        response = client.get(concrete(path, crawl_demo))
         if "text/html" in response.get("Content-Type", ""):
             left = chinese_interface_strings(visible_text(response.content.decode()), msgids, data)
             if left:

@@ -5,8 +5,8 @@ import pytest
 from django.db import connections
 
 from orderloop.orders.models import SalesOrder
-from tests.api_client import Api
-from tests.conftest import order_data
+from tests.support.api_client import Api
+from tests.support.orders import order_data
 
 
 def test_five_sequential_retries_make_one_order(users, customer, product):

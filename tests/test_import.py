@@ -4,29 +4,13 @@ from datetime import date
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
 from orderloop.orders.importing import import_template, orders_import
 from orderloop.orders.models import OrderEvent, SalesOrder
 from orderloop.orders.registers import REGISTER_1
-from tests.api_client import Api
-
-
-def workbook(rows, header=REGISTER_1) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
-def row(number="A-1", customer="科技有限公司", model="S-001", quantity=10, price=5000, amount=None, phone="13800001111",
-        order_date=date(2026, 3, 2), requested=date(2026, 3, 20)):
-    return [number, customer, "李*", phone, order_date, "服务器A型", model, quantity, price, amount, "30%预付,余款到付",
-            "北京市海淀区路1号", requested, "", "需定制logo"]
+from tests.support.api_client import Api
+from tests.support.workbooks import row, workbook
 
 
 def test_the_template_has_the_registers_headers_and_instructions(users):

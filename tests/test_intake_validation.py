@@ -7,8 +7,8 @@ from django.test import Client
 from orderloop.core.models import AuditEntry
 from orderloop.masterdata.models import Customer
 from orderloop.orders.models import OrderEvent, SalesOrder
-from tests.api_client import Api
-from tests.conftest import act, order_data
+from tests.support.api_client import Api
+from tests.support.orders import act, order_data
 
 
 @pytest.mark.parametrize("field, value, message", [

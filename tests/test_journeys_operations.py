@@ -13,8 +13,8 @@ from playwright.sync_api import expect
 from orderloop.core import clock
 from orderloop.core.calendar import SHANGHAI
 from orderloop.orders.models import SalesOrder
-from tests.conftest import PNG, act, receipt_scan
-from tests.test_browser import ARTIFACTS, browser, log_in, web_server  # noqa: F401  (fixtures)
+from tests.support.browser import ARTIFACTS, log_in
+from tests.support.orders import PNG, act, receipt_scan
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 NO_HORIZONTAL_OVERFLOW = "document.scrollingElement.scrollWidth <= window.innerWidth"
@@ -46,7 +46,7 @@ def submit(page, form, label):
     expect(page.get_by_text(f"{label}：已完成")).to_be_visible()
 
 
-def test_warehouse_confirms_stock_and_prepares_a_shipment(browser, web_server, users, orders, product):  # noqa: F811
+def test_warehouse_confirms_stock_and_prepares_a_shipment(browser, web_server, users, orders, product):
     from orderloop.masterdata.models import Product
 
     switch = Product.objects.create(name="交换机", model="N-100", unit="台", list_price="1200.00", cost_price="800.00")
@@ -120,7 +120,7 @@ def test_warehouse_confirms_stock_and_prepares_a_shipment(browser, web_server, u
     assert ready.attachments.get(kind="qc_report").filename == "质检报告.png"
 
 
-def test_production_plans_the_stages_and_tracks_them_to_done(browser, web_server, users, orders):  # noqa: F811
+def test_production_plans_the_stages_and_tracks_them_to_done(browser, web_server, users, orders):
     from orderloop.orders.lifecycle.engine import available_actions
 
     order = orders.at("confirmed")
@@ -226,7 +226,7 @@ def find_in_logistics_register(page, order, tracking_number):
     return rows
 
 
-def test_logistics_ships_on_a_phone_and_at_the_desk_and_finds_the_consignments(browser, web_server, users, orders):  # noqa: F811
+def test_logistics_ships_on_a_phone_and_at_the_desk_and_finds_the_consignments(browser, web_server, users, orders):
     on_phone, at_desk = orders.at("ready_to_ship"), orders.at("ready_to_ship")
     eta = (clock.today() + timedelta(days=3)).isoformat()
 
@@ -264,7 +264,7 @@ def test_logistics_ships_on_a_phone_and_at_the_desk_and_finds_the_consignments(b
         assert [(item.order_line.product_name, item.quantity) for item in shipment.lines.all()] == [("服务器A型", Decimal(10))]
 
 
-def test_after_sales_answers_resolves_follows_up_and_closes_a_ticket(browser, web_server, users, orders):  # noqa: F811
+def test_after_sales_answers_resolves_follows_up_and_closes_a_ticket(browser, web_server, users, orders):
     from orderloop.aftersales.models import Ticket
 
     # at acceptance the account manager found a dented unit: the issue became an after-sales ticket

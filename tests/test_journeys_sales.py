@@ -14,8 +14,8 @@ from playwright.sync_api import expect
 from orderloop.orders.models import FollowUpVisit, OrderEvent, SalesOrder
 from orderloop.orders.registers import REGISTER_2
 from orderloop.orders.lifecycle.engine import available_actions
-from tests.conftest import PNG, act
-from tests.test_browser import ARTIFACTS, browser, log_in, web_server  # noqa: F401  (fixtures)
+from tests.support.browser import ARTIFACTS, log_in
+from tests.support.orders import PNG, act
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -51,7 +51,7 @@ def screenshot(page, name):
     page.screenshot(path=os.path.join(ARTIFACTS, f"{name}.png"), full_page=True)
 
 
-def test_sales_assistant_day(browser, web_server, users, orders):  # noqa: F811
+def test_sales_assistant_day(browser, web_server, users, orders):
     in_production = orders.at("in_fulfillment")
     page = log_in(browser, web_server, "sales_assistant")
     # the today page shows the order in production waiting for its daily tracking
@@ -148,7 +148,7 @@ def test_sales_assistant_day(browser, web_server, users, orders):  # noqa: F811
     page.close()
 
 
-def test_account_manager_day_on_a_phone_and_at_the_desk(browser, web_server, users, orders):  # noqa: F811
+def test_account_manager_day_on_a_phone_and_at_the_desk(browser, web_server, users, orders):
     on_the_road = orders.at("shipped")
     negotiating = orders.at("date_negotiation")
     feasible = max(line.feasible_date for line in negotiating.lines.all())
@@ -208,7 +208,7 @@ def test_account_manager_day_on_a_phone_and_at_the_desk(browser, web_server, use
     page.close()
 
 
-def test_sales_manager_day(browser, web_server, users, orders):  # noqa: F811
+def test_sales_manager_day(browser, web_server, users, orders):
     from orderloop.core import clock
     from orderloop.orders.timers import timers_flag_breaches
 
@@ -262,7 +262,7 @@ def test_sales_manager_day(browser, web_server, users, orders):  # noqa: F811
     assert states[late.pk] == "needs_info" and states[in_production.pk] == "in_fulfillment"
 
 
-def test_sales_director_day(browser, web_server, users, orders):  # noqa: F811
+def test_sales_director_day(browser, web_server, users, orders):
     large = orders.at("pending_director")
     special = orders.at("pending_director", special_terms="账期180天")
     not_yet = orders.at("pending_approval")

@@ -1,9 +1,9 @@
 """Scenario tests: orders driven through the REST API by the proper role at each step."""
 import pytest
 
-from tests.api_client import Api
+from tests.support.api_client import Api
 from orderloop.orders.models import SalesOrder
-from tests.conftest import order_data, receipt_scan
+from tests.support.orders import order_data, receipt_scan
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from orderloop.notifications.models import Notification
 from orderloop.orders.models import OrderEvent, SalesOrder
 from orderloop.orders.lifecycle.engine import available_actions, perform_action
 from orderloop.orders.steps import ACTIONS
-from tests.conftest import ROLES, act, receipt_scan
+from tests.support.orders import act, receipt_scan
+from tests.support.users import ROLES
 
 SA, AM, SM, SD = "sales_assistant", "account_manager", "sales_manager", "sales_director"
 WH, PR, LOG, AS, ADM = "warehouse", "production", "logistics", "after_sales", "admin"

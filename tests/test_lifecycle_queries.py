@@ -79,7 +79,7 @@ def test_the_glance_at_the_locked_order_agrees_with_the_visibility_rule(orders, 
     from orderloop.accounts.models import Team
     from orderloop.orders.access import order_visible_to
     from orderloop.orders.lifecycle.engine import _locked_visible_order
-    from tests.conftest import make_user
+    from tests.support.users import make_user
 
     other = Team.objects.create(name="华南销售组")
     outsiders = {role: make_user(f"other_{role}", role, team=other)

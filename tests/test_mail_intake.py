@@ -7,7 +7,7 @@ from orderloop.core.exceptions import InvalidInput
 from orderloop.orders.mail import mail_receive
 from orderloop.orders.models import IncomingMail, SalesOrder
 from orderloop.orders.lifecycle.engine import perform_action
-from tests.mails import order_mail
+from tests.support.mails import order_mail
 
 
 def test_an_eml_upload_becomes_a_draft_with_its_mail_and_lines(users, customer, product):
@@ -80,8 +80,8 @@ def test_not_a_mail_is_refused(users):
 
 @pytest.fixture
 def imap_server():
-    from tests.conftest import IN_CI
-    from tests.imap_server import ImapServer, why_not
+    from tests.support.ci import IN_CI
+    from tests.support.imap_server import ImapServer, why_not
 
     reason = why_not()
     if reason:

@@ -2,7 +2,7 @@
 import pytest
 
 from orderloop.masterdata.uscc import uscc_check_char, uscc_problem
-from tests.api_client import Api
+from tests.support.api_client import Api
 
 
 @pytest.mark.parametrize("code", ["91310115MA1FL5C15C", "92440300L23456783T", "91110000600037341L"])

@@ -21,7 +21,7 @@ from orderloop.notifications.delivery import LEASE, outbox_deliver
 from orderloop.notifications.models import ChatRobot, Notification
 from orderloop.notifications.services import inbox_mark_read, notify, unread_count
 from orderloop.orders.models import SalesOrder
-from tests.robot_server import RobotServer
+from tests.support.robot_server import RobotServer
 
 SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=SH)

@@ -10,7 +10,7 @@ from orderloop.core import clock
 from orderloop.core.models import OrderNumberCounter
 from orderloop.orders.models import SalesOrder
 from orderloop.orders.selectors import order_list
-from tests.conftest import act
+from tests.support.orders import act
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PROCESSES, PER_PROCESS = 8, 50
@@ -80,7 +80,7 @@ def test_the_thousandth_order_of_a_month_sorts_after_the_999th(orders, users):
 
 
 def test_api_lists_numbers_in_numeric_order(orders, users):
-    from tests.api_client import Api
+    from tests.support.api_client import Api
 
     OrderNumberCounter.objects.create(month="202405", last=998)
     with clock.frozen_at(datetime(2024, 5, 20, 10, 0, tzinfo=SHANGHAI)):

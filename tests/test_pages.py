@@ -2,7 +2,8 @@
 import pytest
 from django.test import Client
 
-from tests.conftest import ROLES, act
+from tests.support.orders import act
+from tests.support.users import ROLES
 
 
 def client_for(username):

@@ -3,76 +3,18 @@ every role on the demo data, answers exactly the status the matrix says. A page 
 row fails the coverage tests, so nothing new slips in unexamined."""
 import json
 import re
-from pathlib import Path
-
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.management import call_command
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
 from orderloop.accounts.models import ApiToken, User
 from orderloop.accounts.services import api_token_issue
-from orderloop.aftersales.models import Ticket
-from orderloop.core import clock
-from orderloop.masterdata.models import Customer
-from orderloop.orders.models import Attachment, SalesOrder
-from orderloop.orders.links import receipt_token
-from orderloop.orders.links import rating_token
+from tests.support.matrix import concrete, matrix
+from tests.support.users import ROLES
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "security.md"
-ROLES = ["sales_assistant", "account_manager", "sales_manager", "sales_director", "warehouse", "production",
-         "logistics", "after_sales", "admin"]
 # URL names answered by Django itself or open to everyone by design, each with the reason (docs/security.md).
-# A working day in December: the admin's pages show the alert for next year's holidays (2027 is not shipped).
-CRAWL_AT = datetime(2026, 12, 2, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 NOT_IN_MATRIX = {"login", "logout", "set_language", "api:openapi-json", "api:openapi-view", "api:api-root", "api:token"}
-
-
-def matrix(section: str) -> list[tuple[str, str, dict[str, int]]]:
-    """(method, path, {role: status}) of the table under the heading ``section``."""
-    text = DOC.read_text()
-    body = text.split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
-    rows = []
-    for line in body.splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 2 + len(ROLES) and cells[0] in {"GET", "POST", "PATCH"}:
-            rows.append((cells[0], cells[1].strip("`"), dict(zip(ROLES, (int(c) for c in cells[2:]), strict=True))))
-    return rows
-
-
-def subjects() -> dict[str, str]:
-    """What the placeholders of the matrix's paths stand for, in the demo data."""
-    first = SalesOrder.objects.get(number="202405-001")
-    second = SalesOrder.objects.get(number="202405-002")
-    fresh = SalesOrder.objects.filter(status="received").order_by("created_at").first()
-    return {
-        "{receipt}": str(Attachment.objects.filter(order=first, kind="receipt").first().pk),
-        "{ticket}": str(Ticket.objects.get(order__number="202405-003").pk),
-        "{customer}": str(Customer.objects.get(name="科技有限公司").pk),
-        "{received}": fresh.ref,
-        "{receipt_token}": receipt_token(second.shipments.get()),
-        "{rating_token}": rating_token(first.visit),
-        "{item}": str(_action_item().pk),
-    }
-
-
-def _action_item():
-    from datetime import date
-
-    from orderloop.reviews.services import action_item_add
-
-    manager = User.objects.get(username="sales_manager")
-    return action_item_add(month=date(2024, 5, 1), actor=manager, description="缩短发货准备时间",
-                           owner_id=str(User.objects.get(username="warehouse").pk), due_date="2099-01-31")
-
-
-def concrete(path: str, values: dict[str, str]) -> str:
-    for placeholder, value in values.items():
-        path = path.replace(placeholder, value)
-    return path
 
 
 def page_status(username: str, method: str, path: str) -> int:
@@ -90,22 +32,14 @@ def api_status(token: str, method: str, path: str) -> int:
     return send(path, json.dumps({}), content_type="application/json", **headers).status_code
 
 
-@pytest.fixture
-def demo(db):
-    """The demo, loaded and asked for on the product's clock at ``CRAWL_AT``."""
-    with clock.frozen_at(CRAWL_AT):
-        call_command("demo", force=True)
-        yield subjects()
-
-
-def observed(section: str, demo) -> list[tuple[str, str, dict[str, int]]]:
+def observed(section: str, crawl_demo) -> list[tuple[str, str, dict[str, int]]]:
     tokens = {}
     if section == "API":
         ApiToken.objects.all().delete()
         tokens = {role: api_token_issue(username=role, password="orderloop") for role in ROLES}
     rows = []
     for method, path, _expected in matrix(section):
-        url = concrete(path, demo)
+        url = concrete(path, crawl_demo)
         if section == "API":
             rows.append((method, path, {role: api_status(tokens[role], method, url) for role in ROLES}))
         else:
@@ -114,11 +48,11 @@ def observed(section: str, demo) -> list[tuple[str, str, dict[str, int]]]:
 
 
 @pytest.mark.parametrize("section", ["Pages", "API"])
-def test_every_cell_of_the_matrix(section, demo):
+def test_every_cell_of_the_matrix(section, crawl_demo):
     expected = matrix(section)
     assert expected, f"no rows under ## {section}"
     differences = [(method, path, role, want, got[role])
-                   for (method, path, want_row), (_m, _p, got) in zip(expected, observed(section, demo), strict=True)
+                   for (method, path, want_row), (_m, _p, got) in zip(expected, observed(section, crawl_demo), strict=True)
                    for role, want in want_row.items() if got[role] != want]
     assert differences == []
 

@@ -2,7 +2,6 @@
 one: nothing is fetched per order shown (select_related / prefetch_related), so a page of a million-order
 database costs a fixed number of round trips."""
 import pytest
-from conftest import order_data
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -10,6 +9,7 @@ from orderloop.accounts.services import api_token_issue
 from orderloop.masterdata.models import Customer
 from orderloop.orders.schemas import OrderCreate
 from orderloop.orders.services import order_receive
+from tests.support.orders import order_data
 
 
 def _receive(users, customer, product, lines=1, **overrides):

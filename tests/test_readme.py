@@ -6,7 +6,7 @@ import subprocess
 import urllib.request
 from pathlib import Path
 
-from tests.test_demo_and_run import serving
+from tests.support.serving import serving
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

@@ -56,7 +56,6 @@ from datetime import date  # noqa: E402
 from decimal import Decimal  # noqa: E402
 
 import pytest  # noqa: E402
-from conftest import make_user, order_data  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
@@ -68,6 +67,8 @@ from orderloop.orders.models import SalesOrder  # noqa: E402
 from orderloop.orders.registers import REGISTER_1  # noqa: E402
 from orderloop.orders.schemas import OrderCreate  # noqa: E402
 from orderloop.orders.services import order_receive  # noqa: E402
+from tests.support.orders import order_data  # noqa: E402
+from tests.support.users import make_user  # noqa: E402
 
 SEED_REGISTER_1 = ["订单编号", "客户名称", "联系人", "联系方式", "下单日期", "产品/服务名称", "规格型号", "数量", "单价(元)",
                    "总金额(元)", "付款方式", "交付地址", "交付日期", "销售负责人", "备注"]

@@ -4,7 +4,7 @@ from django.test import Client
 
 from orderloop.orders.models import SalesOrder
 from orderloop.setup.demo import LICENCE_SCAN
-from tests.conftest import act
+from tests.support.orders import act
 
 
 def page(users, role, url, **kwargs):

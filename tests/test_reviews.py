@@ -22,13 +22,11 @@ from orderloop.orders.models import SalesOrder
 from orderloop.reviews.models import ActionItem, MonthlyReview
 from orderloop.reviews.report import review_figures
 from orderloop.reviews.services import action_item_add, action_item_done, review_file
-from tests import test_browser
-from tests.conftest import act, receipt_scan
-from tests.test_browser import ARTIFACTS, log_in
+from tests.support.browser import ARTIFACTS, log_in
+from tests.support.orders import act, receipt_scan
 
 SH = ZoneInfo("Asia/Shanghai")
 MARCH = date(2025, 3, 1)
-browser, web_server = test_browser.browser, test_browser.web_server  # the browser tests' fixtures, shared
 
 
 def review_queries() -> int:

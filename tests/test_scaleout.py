@@ -21,7 +21,8 @@ import pytest
 
 from orderloop.orders.models import SalesOrder
 from orderloop.orders.services import orders_close_completed
-from tests.conftest import IN_CI, act
+from tests.support.ci import IN_CI
+from tests.support.orders import act
 
 ROOT = Path(__file__).resolve().parent.parent
 ORDERS = 150  # about a minute of driving on 2 cores, with setup and checks well within 90 s

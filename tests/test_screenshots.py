@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from tests.test_browser import ARTIFACTS, browser, log_in, web_server  # noqa: F401  (fixtures)
+from tests.support.browser import ARTIFACTS, log_in
 
 README_DIR = os.path.join(os.path.dirname(__file__), "..", "docs", "screenshots")
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -21,7 +21,7 @@ def capture(page, name):
     return path
 
 
-def test_the_readme_pages_from_the_demo_data(browser, web_server):  # noqa: F811
+def test_the_readme_pages_from_the_demo_data(browser, web_server):
     from orderloop.setup.demo import load_demo
 
     load_demo()

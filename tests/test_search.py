@@ -10,7 +10,8 @@ from orderloop.orders import selectors
 from orderloop.orders.selectors import order_list
 from orderloop.orders.schemas import OrderCreate
 from orderloop.orders.services import order_receive
-from tests.conftest import make_user, order_data
+from tests.support.orders import order_data
+from tests.support.users import make_user
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ from orderloop.accounts.models import ApiToken, LoginFailure, User
 from orderloop.accounts.services import token_hash
 from orderloop.core import clock
 from orderloop.orders.uploads import attachment_store
-from tests.test_browser import browser, log_in, web_server  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = sorted((ROOT / "orderloop").rglob("templates/**/*.html"))
@@ -139,7 +138,7 @@ def test_htmx_is_told_not_to_inject_styles_or_evaluate_code():
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_the_main_pages_raise_no_csp_violation_in_a_browser(browser, web_server):  # noqa: F811
+def test_the_main_pages_raise_no_csp_violation_in_a_browser(browser, web_server):
     call_command("demo", force=True)
     from orderloop.aftersales.models import Ticket
     from orderloop.orders.models import SalesOrder
@@ -372,7 +371,7 @@ def test_an_attachment_claiming_html_or_svg_is_served_as_a_download(users, order
 
 def test_only_a_recognised_photo_is_shown_inline(users, orders):
     order = orders.at("received")
-    from tests.conftest import PNG
+    from tests.support.orders import PNG
     photo = attachment_store(order=order, kind="photo", filename="a.png", content_type="image/png", content=PNG,
                              actor=None, now=clock.now())
     client = Client()

@@ -6,8 +6,9 @@ from orderloop.orders.models import OrderEvent
 from orderloop.orders.schemas import OrderCreate
 from orderloop.orders.services import order_receive
 from orderloop.orders.lifecycle.engine import perform_action
-from tests.api_client import Api
-from tests.conftest import act, make_user, order_data
+from tests.support.api_client import Api
+from tests.support.orders import act, order_data
+from tests.support.users import make_user
 
 BIG = [{"product_id": None, "quantity": "30", "unit_price": "5000"}]  # 150,000.00 yuan
 

@@ -10,8 +10,8 @@ from django.test import Client
 from orderloop.core import clock
 from orderloop.notifications.models import Notification
 from orderloop.orders.timers import logistics_notices_send
-from tests.api_client import Api
-from tests.conftest import act
+from tests.support.api_client import Api
+from tests.support.orders import act
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -94,7 +94,7 @@ def test_an_unknown_register_is_not_found(users):
 
 def test_short_closing_what_was_never_shipped_ships_the_order(orders, users):
     from orderloop.core.exceptions import InvalidInput
-    from tests.conftest import receipt_scan
+    from tests.support.orders import receipt_scan
 
     with clock.frozen_at(at(2030, 5, 20, 9, 0)):
         order = orders.at("ready_to_ship")

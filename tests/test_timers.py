@@ -9,7 +9,7 @@ from orderloop.core import clock
 from orderloop.notifications.models import Notification
 from orderloop.orders.models import OrderTimer
 from orderloop.orders.timers import logistics_notices_send, timers_flag_breaches
-from tests.conftest import act
+from tests.support.orders import act
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -192,7 +192,7 @@ def test_leaving_a_state_stops_its_timer(monday, users):
 
 
 def test_timers_are_in_the_api(monday, users):
-    from tests.api_client import Api
+    from tests.support.api_client import Api
 
     order = act(monday.received(), "review", users["sales_assistant"], verdict="pass")
     timers = Api("sales_manager").get(f"/orders/{order.number}").json()["timers"]

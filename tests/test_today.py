@@ -11,7 +11,7 @@ from orderloop.core import clock
 from orderloop.notifications.models import Notification
 from orderloop.orders.timers import timers_flag_breaches
 from orderloop.orders.today import daily_digest_send, daily_rollup_send, user_today
-from tests.conftest import act
+from tests.support.orders import act
 
 SH = ZoneInfo("Asia/Shanghai")
 

@@ -1,23 +1,8 @@
 """English is complete: every interface string of the catalog is translated, and the compiled catalog
 the app loads holds the same translations."""
 import gettext
-import re
-from pathlib import Path
 
-LOCALE = Path(__file__).resolve().parent.parent / "orderloop" / "locale" / "en" / "LC_MESSAGES"
-
-
-def po_entries():
-    text = (LOCALE / "django.po").read_text()
-    entries = []
-    for block in text.split("\n\n"):
-        if "msgid" not in block or block.lstrip().startswith("#~"):
-            continue
-        fuzzy = "#, fuzzy" in block
-        msgid = "".join(re.findall(r'"(.*)"', block.split("msgstr")[0].split("msgid", 1)[1]))
-        msgstr = "".join(re.findall(r'"(.*)"', block.split("msgstr", 1)[1]))
-        entries.append((msgid, msgstr, fuzzy))
-    return entries
+from tests.support.catalog import LOCALE, po_entries
 
 
 def test_every_string_is_translated_and_none_is_fuzzy():

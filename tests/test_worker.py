@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tests.conftest import IN_CI
+from tests.support.ci import IN_CI
 
 REDIS = ("127.0.0.1", 6379)
 

@@ -1,7 +1,7 @@
 """Order mails as customers send them."""
 from email.message import EmailMessage
 
-from tests.test_import import row, workbook
+from tests.support.workbooks import row, workbook
 
 
 def order_mail(sender="李* <li@keji.example>", subject="采购订单：服务器A型 10台", with_sheet=True,

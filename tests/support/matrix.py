@@ -1,0 +1,61 @@
+"""The permission matrix of docs/security.md, read: its rows per section, what the placeholders of its paths
+stand for in the demo data, and the moment the demo is asked for (``CRAWL_AT``). The matrix's test and the
+crawls (help, languages, accessibility) share it; the ``crawl_demo`` fixture (conftest.py) loads the demo."""
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from orderloop.accounts.models import User
+from orderloop.aftersales.models import Ticket
+from orderloop.masterdata.models import Customer
+from orderloop.orders.links import rating_token, receipt_token
+from orderloop.orders.models import Attachment, SalesOrder
+from tests.support.users import ROLES
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "security.md"
+# A working day in December: the admin's pages show the alert for next year's holidays (2027 is not shipped).
+CRAWL_AT = datetime(2026, 12, 2, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def matrix(section: str) -> list[tuple[str, str, dict[str, int]]]:
+    """(method, path, {role: status}) of the table under the heading ``section``."""
+    text = DOC.read_text()
+    body = text.split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
+    rows = []
+    for line in body.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 2 + len(ROLES) and cells[0] in {"GET", "POST", "PATCH"}:
+            rows.append((cells[0], cells[1].strip("`"), dict(zip(ROLES, (int(c) for c in cells[2:]), strict=True))))
+    return rows
+
+
+def subjects() -> dict[str, str]:
+    """What the placeholders of the matrix's paths stand for, in the demo data."""
+    first = SalesOrder.objects.get(number="202405-001")
+    second = SalesOrder.objects.get(number="202405-002")
+    fresh = SalesOrder.objects.filter(status="received").order_by("created_at").first()
+    return {
+        "{receipt}": str(Attachment.objects.filter(order=first, kind="receipt").first().pk),
+        "{ticket}": str(Ticket.objects.get(order__number="202405-003").pk),
+        "{customer}": str(Customer.objects.get(name="科技有限公司").pk),
+        "{received}": fresh.ref,
+        "{receipt_token}": receipt_token(second.shipments.get()),
+        "{rating_token}": rating_token(first.visit),
+        "{item}": str(_action_item().pk),
+    }
+
+
+def _action_item():
+    from datetime import date
+
+    from orderloop.reviews.services import action_item_add
+
+    manager = User.objects.get(username="sales_manager")
+    return action_item_add(month=date(2024, 5, 1), actor=manager, description="缩短发货准备时间",
+                           owner_id=str(User.objects.get(username="warehouse").pk), due_date="2099-01-31")
+
+
+def concrete(path: str, values: dict[str, str]) -> str:
+    for placeholder, value in values.items():
+        path = path.replace(placeholder, value)
+    return path
