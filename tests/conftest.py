@@ -7,14 +7,17 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.core.files.base import ContentFile
 
-from orderloop.accounts.models import Team
-from orderloop.masterdata.models import Contact, Customer, Product, Qualification
-from orderloop.setup.demo import LICENCE_SCAN
-from tests.support.ci import IN_CI
-from tests.support.orders import OrderBuilder
-from tests.support.users import ROLES, make_user
+pytest.register_assert_rewrite("tests.support")  # the helpers' asserts explain themselves, as the tests' do
+
+from django.core.files.base import ContentFile  # noqa: E402
+
+from orderloop.accounts.models import Team  # noqa: E402
+from orderloop.masterdata.models import Contact, Customer, Product, Qualification  # noqa: E402
+from orderloop.setup.demo import LICENCE_SCAN  # noqa: E402
+from tests.support.ci import IN_CI  # noqa: E402
+from tests.support.orders import OrderBuilder  # noqa: E402
+from tests.support.users import ROLES, make_user  # noqa: E402
 
 
 @pytest.fixture

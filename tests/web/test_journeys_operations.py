@@ -2,7 +2,7 @@
 the warehouse, the production planner, logistics (on a phone and at a desk) and the after-sales engineer,
 each started from the person's today page, done through the screens by their Chinese names, and ending in
 a state checked in the database and on the page. Earlier steps of an order, done by other people, are
-taken through the real lifecycle (tests.conftest.OrderBuilder)."""
+taken through the real lifecycle (tests.support.orders.OrderBuilder)."""
 import os
 from datetime import timedelta
 from decimal import Decimal

@@ -19,7 +19,7 @@ from orderloop.accounts.services import token_hash
 from orderloop.core import clock
 from orderloop.orders.uploads import attachment_store
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = sorted((ROOT / "orderloop").rglob("templates/**/*.html"))
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; font-src 'self'; "
        "connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'")

@@ -19,7 +19,7 @@ from django.db import connection
 from tests.support.backup import canonical_state
 from tests.support.ci import IN_CI
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # -------------------------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from orderloop.orders.services import order_receive
 from orderloop.orders.lifecycle.engine import perform_action
 
 N = 300
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from tests.support.matrix import concrete, matrix, subjects
 from tests.support.users import ROLES
 
-AXE = os.path.join(os.path.dirname(__file__), "vendor", "axe-core", "axe.min.js")
+AXE = os.path.join(os.path.dirname(__file__), "..", "vendor", "axe-core", "axe.min.js")
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from tests.support.browser import ARTIFACTS, log_in
 
-README_DIR = os.path.join(os.path.dirname(__file__), "..", "docs", "screenshots")
+README_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "screenshots")
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 

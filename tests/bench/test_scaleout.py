@@ -24,7 +24,7 @@ from orderloop.orders.services import orders_close_completed
 from tests.support.ci import IN_CI
 from tests.support.orders import act
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ORDERS = 150  # about a minute of driving on 2 cores, with setup and checks well within 90 s
 POSTGRES = os.environ.get("ORDERLOOP_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 REDIS = "redis://127.0.0.1:6379"

@@ -7,7 +7,7 @@ from orderloop.orders.events import event_label
 from orderloop.orders.models import EventType, OrderEvent
 from orderloop.orders.steps import ACTIONS
 
-PACKAGE = Path(__file__).resolve().parent.parent / "orderloop"
+PACKAGE = Path(__file__).resolve().parents[2] / "orderloop"
 WRITER = PACKAGE / "orders" / "events.py"
 WRITES = {"create", "bulk_create", "get_or_create", "update_or_create"}
 
