@@ -1,10 +1,11 @@
-# orderloop: `make run` serves the app with demo data; `make test` runs the whole suite.
+# orderloop: `make run` serves the app with demo data; `make test` runs the whole suite, `make test-fast`
+# all of it but the tests marked slow.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lock clean
+.PHONY: run test test-fast install lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "orderloop needs Python 3.11 or newer")'
@@ -20,6 +21,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The inner loop: every test but those marked slow (the browser's among them).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 # Re-pin the dependencies after changing pyproject.toml.
 lock:

@@ -20,6 +20,14 @@ from tests.support.orders import OrderBuilder  # noqa: E402
 from tests.support.users import ROLES, make_user  # noqa: E402
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m selects: ``-m "not slow"`` (make test-fast) leaves the browser out
+def pytest_collection_modifyitems(items):
+    """Every browser test is slow."""
+    for item in items:
+        if item.get_closest_marker("browser") and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture
 def team(db):
     return Team.objects.create(name="华北销售一组")

@@ -6,6 +6,8 @@ import subprocess
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from tests.support.serving import serving
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -36,6 +38,7 @@ def api_get(port: int, path: str, username: str) -> dict:
                                             timeout=10))
 
 
+@pytest.mark.slow
 def test_the_readme_api_example_runs_as_written_on_the_demo(tmp_path):
     commands = api_commands()
     assert "curl" in commands and "localhost:8000" in commands

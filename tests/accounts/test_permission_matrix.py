@@ -47,6 +47,7 @@ def observed(section: str, crawl_demo) -> list[tuple[str, str, dict[str, int]]]:
     return rows
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("section", ["Pages", "API"])
 def test_every_cell_of_the_matrix(section, crawl_demo):
     expected = matrix(section)

@@ -105,6 +105,7 @@ def wsgi_app():
         signal.connect(close_old_connections)
 
 
+@pytest.mark.slow
 def test_the_api_holds_to_its_schema_under_generated_requests(db, wsgi_app):
     call_command("demo", force=True)
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", wsgi_app)

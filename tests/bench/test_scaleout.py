@@ -39,6 +39,7 @@ def reachable(url: str, default_port: int) -> bool:
         return False
 
 
+@pytest.mark.slow
 def test_two_web_processes_and_two_workers_take_orders_to_closed_without_gaps_or_doubles(tmp_path):
     if os.environ.get("DATABASE_URL"):
         pytest.skip("the scale-out run manages its own PostgreSQL database: it runs once, in the SQLite pass")

@@ -107,6 +107,7 @@ def take_backup(path: Path) -> Path:
 # -------------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_a_backup_restores_on_the_other_engine_and_back_with_every_row_and_file_identical(demo, databases, tmp_path):
     here = connection.vendor

@@ -19,6 +19,7 @@ def redis_up() -> bool:
         return False
 
 
+@pytest.mark.slow
 def test_a_worker_on_redis_runs_the_tasks(tmp_path):
     if not redis_up():
         if IN_CI:

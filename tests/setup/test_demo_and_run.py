@@ -89,6 +89,7 @@ def mails_in(folder) -> list[str]:
     return [part for text in texts for part in text.split("-" * 79 + "\n") if part.strip()]
 
 
+@pytest.mark.slow
 def test_orderloop_run_serves_the_demo_on_a_fresh_data_folder(tmp_path):
     with serving(tmp_path) as port:
         request = urllib.request.Request(f"http://127.0.0.1:{port}/api/auth/token", method="POST",
@@ -104,6 +105,7 @@ def test_orderloop_run_serves_the_demo_on_a_fresh_data_folder(tmp_path):
         assert (tmp_path / "orderloop.sqlite3").exists() and (tmp_path / "queue.sqlite3").exists()
 
 
+@pytest.mark.slow
 def test_orderloop_run_without_the_demo_asks_for_the_administrator(tmp_path):
     with serving(tmp_path, "--no-demo", "--no-worker") as port:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
@@ -112,6 +114,7 @@ def test_orderloop_run_without_the_demo_asks_for_the_administrator(tmp_path):
         assert "创建系统管理员" in page and 'name="password_again"' in page
 
 
+@pytest.mark.slow
 def test_the_first_start_says_where_and_who_then_a_line_per_request_and_writes_mail_to_files(tmp_path):
     with serving(tmp_path) as port:
         warehouse = web_session(port, "warehouse")
@@ -144,6 +147,7 @@ def test_the_first_start_says_where_and_who_then_a_line_per_request_and_writes_m
 
 # Under Debian's faketime (the suite run in a December to come) a timed wait never times out (libfaketime 0.9.10 with
 # Python 3.11, wolfcw/libfaketime#390): the worker's idle threads would never wake to run the periodic tasks.
+@pytest.mark.slow
 @pytest.mark.skipif("faketime" in os.environ.get("LD_PRELOAD", ""),
                     reason="libfaketime: a timed wait never times out, so the worker's idle threads never wake")
 def test_the_worker_prints_each_line_once(tmp_path):

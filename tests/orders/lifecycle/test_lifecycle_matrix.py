@@ -96,6 +96,7 @@ def prepare(state, action, order, users):
         act(order, "follow_up", users[AM], channel="phone", usage="运行正常", satisfaction=5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("state", list(ALLOWED))
 def test_every_action_and_role_in_state(state, orders, users):
     order = orders.at(state)
