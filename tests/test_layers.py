@@ -12,7 +12,8 @@ PACKAGE = ROOT / "orderloop"
 # From the bottom up; the first pattern a module matches places it.
 ROOMS = [
     ("kernel", ["orderloop.core", "orderloop.core.*"]),
-    ("what is stored", ["orderloop.*.models", "orderloop.accounts.roles", "orderloop.masterdata.uscc"]),
+    ("what is stored, roles and permissions", ["orderloop.*.models", "orderloop.accounts.roles",
+                                               "orderloop.accounts.permissions", "orderloop.masterdata.uscc"]),
     ("people and master data", ["orderloop.accounts.services", "orderloop.accounts.throttle",
                                 "orderloop.masterdata.services", "orderloop.masterdata.schemas"]),
     ("telling people", ["orderloop.notifications.services", "orderloop.notifications.robots",

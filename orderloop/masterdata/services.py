@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from orderloop.accounts.permissions import CUSTOMER_EDITORS, PRODUCT_EDITORS, QUALIFIERS, SEE_EVERYTHING, SEE_OWN_ORDERS, STOCK_KEEPERS
 from orderloop.accounts.models import User
 from orderloop.accounts.roles import Role
 from orderloop.core import clock
@@ -16,9 +17,6 @@ from orderloop.masterdata.models import Contact, Customer, Product, Qualificatio
 from orderloop.masterdata.schemas import CustomerIn, CustomerPatch, ProductIn
 from orderloop.masterdata.uscc import uscc_problem
 
-CUSTOMER_EDITORS = {Role.SALES_ASSISTANT, Role.ACCOUNT_MANAGER, Role.SALES_MANAGER, Role.SALES_DIRECTOR, Role.ADMIN}
-QUALIFIERS = {Role.SALES_MANAGER, Role.SALES_DIRECTOR, Role.ADMIN}
-PRODUCT_EDITORS = {Role.ADMIN}
 CUSTOMER_FIELDS = ("name", "uscc", "address", "credit_limit", "owner", "qualification", "credit_record")
 
 
@@ -29,10 +27,10 @@ def customers_visible_to(user, queryset=None):
     they work on. One definition for the customer register, the pickers and intake."""
     queryset = Customer.objects.all() if queryset is None else queryset
     roles = user.roles
-    if roles & {Role.SALES_DIRECTOR, Role.ADMIN}:
+    if roles & SEE_EVERYTHING:
         return queryset
     q = Q(pk__in=[])
-    if roles & {Role.SALES_ASSISTANT, Role.ACCOUNT_MANAGER, Role.SALES_MANAGER}:
+    if roles & SEE_OWN_ORDERS:
         q |= Q(owner=user) | Q(owner__isnull=True)
     if Role.SALES_ASSISTANT in roles and user.team_id:
         q |= Q(owner__team_id=user.team_id)
@@ -154,7 +152,6 @@ def customer_qualification_problems(customer, *, today) -> list[str]:
     return problems
 
 
-STOCK_KEEPERS = {Role.ADMIN, Role.WAREHOUSE}
 
 
 def stock_adjust(*, actor, product_id: int, warehouse: str = "主仓库", on_hand_change: Decimal = Decimal("0"),

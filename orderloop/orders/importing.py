@@ -19,6 +19,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from pydantic import ValidationError
 
+from orderloop.accounts.permissions import ORDER_ENTRY
 from orderloop.accounts.models import User
 from orderloop.core.exceptions import InvalidInput, NotAllowed
 from orderloop.core.dates import parse_date
@@ -29,7 +30,7 @@ from orderloop.masterdata.models import Product
 from orderloop.orders.lines import line_amount
 from orderloop.orders.registers import REGISTER_1
 from orderloop.orders.schemas import OrderCreate
-from orderloop.orders.services import INTAKE_ROLES, orders_receive
+from orderloop.orders.services import orders_receive
 
 MAX_BYTES = 5 * 1024 * 1024
 UNREADABLE_WORKBOOK = (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError)
@@ -110,7 +111,7 @@ def _decimal(value):
 
 
 def orders_import(*, actor, content: bytes) -> ImportResult:
-    if not actor.has_role(*INTAKE_ROLES):
+    if not actor.has_role(*ORDER_ENTRY):
         raise NotAllowed(_("只有销售助理或客户经理可以导入订单"))
     if len(content) > MAX_BYTES:
         raise InvalidInput(_("文件过大（最大 5 MB）"), errors={"file": [_("文件过大（最大 5 MB）")]})

@@ -7,7 +7,7 @@ from django.db.models import F, Field, Lookup, Q
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
-from orderloop.accounts.roles import Role
+from orderloop.accounts.permissions import CONTACT_READERS, COST_READERS, SEE_EVERYTHING
 from orderloop.core.calendar import date_estimated
 from orderloop.core.exceptions import NotFound
 from orderloop.core.phones import phone_display, phone_masked
@@ -29,9 +29,6 @@ SORTS = {
     "total_amount": ("total_amount", "id"),
     "-total_amount": ("-total_amount", "-id"),
 }
-COST_ROLES = {Role.SALES_MANAGER, Role.SALES_DIRECTOR, Role.ADMIN}
-CONTACT_ROLES = {Role.SALES_ASSISTANT, Role.ACCOUNT_MANAGER, Role.SALES_MANAGER, Role.SALES_DIRECTOR,
-                 Role.ADMIN, Role.LOGISTICS, Role.AFTER_SALES}
 
 
 def order_list(*, user, status: list[str] | None = None, owner: str | None = None, customer_id: int | None = None,
@@ -157,11 +154,11 @@ def order_timeline(order):
 
 
 def sees_cost(user) -> bool:
-    return bool(user.roles & COST_ROLES)
+    return bool(user.roles & COST_READERS)
 
 
 def shown_phone(order, user) -> str:
-    return phone_display(order.contact_phone) if user.roles & CONTACT_ROLES else phone_masked(order.contact_phone)
+    return phone_display(order.contact_phone) if user.roles & CONTACT_READERS else phone_masked(order.contact_phone)
 
 
 def order_detail(order, user) -> dict:
@@ -176,7 +173,7 @@ def order_detail(order, user) -> dict:
         "customer_id": order.customer_id,
         "customer_name": order.customer.name,
         "contact_name": order.contact_name,
-        "contact_phone": order.contact_phone if user.roles & CONTACT_ROLES else phone_masked(order.contact_phone),
+        "contact_phone": order.contact_phone if user.roles & CONTACT_READERS else phone_masked(order.contact_phone),
         "order_date": order.order_date,
         "channel": order.channel,
         "payment_terms": order.payment_terms,
@@ -246,9 +243,6 @@ def customer_history(order, *, limit: int = 10):
             .order_by("-created_at")[:limit])
 
 
-AUDIT_READERS = {"sales_manager", "sales_director", "admin"}
-
-
 def audit_entries(*, user, actor: str | None = None, object_type: str | None = None, object_id: str | None = None,
                   since=None, until=None, operation: str | None = None):
     """The audit log as ``user`` may read it: the director and admins all of it; a sales manager what their
@@ -259,7 +253,7 @@ def audit_entries(*, user, actor: str | None = None, object_type: str | None = N
     from orderloop.orders.access import visible_orders_q
 
     entries = AuditEntry.objects.select_related("actor").order_by("-occurred_at", "-id")
-    if not user.has_role("sales_director", "admin"):
+    if not user.has_role(*SEE_EVERYTHING):
         orders = SalesOrder.objects.filter(visible_orders_q(user) or Q()).values_list("pk", flat=True)
         team = Q(actor=user) | (Q(actor__team_id=user.team_id) if user.team_id else Q(pk__in=[]))
         entries = entries.filter(team | Q(object_type="orders.salesorder", object_id__in=[str(pk) for pk in orders]))

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_noop as N_
 from django.views.decorators.http import require_POST
 from pydantic import ValidationError
 
-from orderloop.accounts.roles import Role
+from orderloop.accounts.permissions import ADMINISTRATORS, AUDIT_READERS, ORDER_ENTRY, RATING_LINK_SENDERS, RECEIPT_LINK_SENDERS
 from orderloop.core import clock
 from orderloop.core.audit import download_record
 from orderloop.core.calendar import SHANGHAI
@@ -50,7 +50,7 @@ from orderloop.orders.review import possible_duplicates, review_checklist
 from orderloop.orders.steps.approval import director_reasons, percent
 from orderloop.orders.schemas import OrderCreate, OrderPatch
 from orderloop.orders.today import user_today
-from orderloop.orders.selectors import AUDIT_READERS, CappedPaginator, audit_entries, customer_history, event_data, order_get, order_list, sees_cost, shown_phone
+from orderloop.orders.selectors import CappedPaginator, audit_entries, customer_history, event_data, order_get, order_list, sees_cost, shown_phone
 from orderloop.setup.models import CompanyProfile
 from orderloop.orders.lifecycle.engine import available_actions, blocked_actions, perform_action
 from orderloop.orders.steps import ACTIONS
@@ -143,7 +143,7 @@ def intake_only(view):
     def wrapper(request, *args, **kwargs):
         if "ref" in kwargs:
             _get_order(request, kwargs["ref"])  # an order out of reach is not there (404), whoever asks
-        if not request.user.has_role(*services.INTAKE_ROLES):
+        if not request.user.has_role(*ORDER_ENTRY):
             raise PermissionDenied(_("只有销售助理和客户经理可以录入或修改订单"))
         return view(request, *args, **kwargs)
     return wrapper
@@ -183,14 +183,14 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
     shipments = list(order.shipments.prefetch_related(
         Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line"))))
     visit = FollowUpVisit.objects.filter(order=order).first()
-    if request.user.has_role("account_manager", "logistics"):  # staff send the customer the receipt link
+    if request.user.has_role(*RECEIPT_LINK_SENDERS):  # staff send the customer the receipt link
         for shipment in shipments:
             shipment.receipt_link = "" if shipment.received_at else receipt_url(shipment)
     return {
         "order": order,
         "checklist": review_checklist(order) if reviewing else [],
-        "can_edit": order.status in services.EDITABLE_STATES and request.user.has_role(*services.INTAKE_ROLES),
-        "can_copy": request.user.has_role(*services.INTAKE_ROLES),
+        "can_edit": order.status in services.EDITABLE_STATES and request.user.has_role(*ORDER_ENTRY),
+        "can_copy": request.user.has_role(*ORDER_ENTRY),
         "duplicates": possible_duplicates(order) if reviewing else [],
         "lines": list(order.lines.all()),
         "phone": shown_phone(order, request.user),
@@ -215,7 +215,7 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
         "can_open_ticket": order.status not in NOT_FOR_TICKETS and request.user.has_role(*OPENERS),
         "ticket_types": TicketType.choices,
         "visit": visit,
-        "rating_link": rating_url(visit) if visit and not visit.done_at and request.user.has_role("account_manager") else "",
+        "rating_link": rating_url(visit) if visit and not visit.done_at and request.user.has_role(*RATING_LINK_SENDERS) else "",
         "shipments": shipments,
         "attachments": list(order.attachments.all()),
     }
@@ -335,7 +335,7 @@ def home(request):
 @login_required
 def today(request):
     context = {"today": user_today(request.user)}
-    if request.user.has_role(Role.ADMIN):
+    if request.user.has_role(*ADMINISTRATORS):
         from orderloop.setup.services import ready_for_first_order
 
         context["setup_pending"] = not ready_for_first_order()
