@@ -23,7 +23,7 @@ ROOMS = [
                             "orderloop.orders.uploads", "orderloop.orders.payloads", "orderloop.orders.schemas",
                             "orderloop.orders.lifecycle", "orderloop.orders.lifecycle.table",
                             "orderloop.orders.lifecycle.spec"]),
-    ("after-sales", ["orderloop.aftersales.services"]),
+    ("after-sales", ["orderloop.aftersales.lifecycle", "orderloop.aftersales.services"]),
     ("the process", ["orderloop.orders.steps", "orderloop.orders.steps.*", "orderloop.orders.lifecycle.engine",
                      "orderloop.orders.customer", "orderloop.orders.services", "orderloop.orders.review"]),
     ("reads and documents", ["orderloop.orders.selectors", "orderloop.orders.labels", "orderloop.orders.today",
