@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.test import Client
 
+from orderloop.accounts.permissions import TICKET_HANDLERS, TICKET_OPENERS
 from orderloop.accounts.roles import Role
-from orderloop.aftersales import lifecycle, services
+from orderloop.aftersales import lifecycle
 from orderloop.aftersales.lifecycle import (STAY, SYSTEM, TICKET_ACTIONS, TICKET_TRANSITIONS, ticket_available_actions,
                                             ticket_refusal)
 from orderloop.aftersales.models import Ticket, TicketState
@@ -80,9 +81,9 @@ def test_the_table_names_states_roles_and_one_entry():
 
 
 def test_the_table_agrees_with_the_role_gates_of_the_api_and_the_order_page():
-    """``services.OPENERS`` and ``HANDLERS`` gate the API's ticket operations and the order page's form."""
+    """``TICKET_OPENERS`` and ``TICKET_HANDLERS`` gate the API's ticket operations and the order page's form."""
     for t in TICKET_TRANSITIONS:
-        assert t.roles == (set(services.OPENERS) | {SYSTEM} if t.action == "open" else set(services.HANDLERS)), t
+        assert t.roles == (TICKET_OPENERS | {SYSTEM} if t.action == "open" else TICKET_HANDLERS), t
 
 
 # refusals

@@ -29,6 +29,12 @@ ATTACHMENT_UPLOADERS = {
 }
 UPLOADERS = frozenset().union(*ATTACHMENT_UPLOADERS.values())
 
+# --- customer feedback (after-sales tickets) ----------------------------------------------------------------------
+# Record a customer's feedback on an order (anyone who hears of it; the customer through the rating link too).
+TICKET_OPENERS = frozenset({R.AFTER_SALES, R.ACCOUNT_MANAGER, R.SALES_ASSISTANT, R.SALES_MANAGER, R.LOGISTICS})
+# Handle it: after-sales for problems, the account manager for the rest.
+TICKET_HANDLERS = frozenset({R.AFTER_SALES, R.ACCOUNT_MANAGER})
+
 # --- deadlines --------------------------------------------------------------------------------------------------
 # Who answers for a running deadline, by its kind (orders.models.TimerKind); its escalation is told as well.
 DEADLINE_OWNERS = {

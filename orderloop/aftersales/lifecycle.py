@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
-from orderloop.accounts.roles import Role as R
+from orderloop.accounts.permissions import TICKET_HANDLERS, TICKET_OPENERS
 from orderloop.aftersales.models import Ticket
 from orderloop.aftersales.models import TicketState as T
 from orderloop.core import clock
@@ -44,15 +44,14 @@ def row(action, sources, targets, roles) -> TicketTransition:
 # After-sales for problems, the account manager for the rest; anyone who hears of feedback may record it,
 # and the customer through the rating link.
 TICKET_TRANSITIONS: list[TicketTransition] = [
-    row("open", (), T.OPEN,
-        {SYSTEM, R.AFTER_SALES, R.ACCOUNT_MANAGER, R.SALES_ASSISTANT, R.SALES_MANAGER, R.LOGISTICS}),
-    row("respond", T.OPEN, T.RESPONDED, {R.AFTER_SALES, R.ACCOUNT_MANAGER}),
-    row("respond", {T.RESPONDED, T.SOLUTION_GIVEN, T.RESOLVED}, STAY, {R.AFTER_SALES, R.ACCOUNT_MANAGER}),
-    row("give_solution", NOT_CLOSED, T.SOLUTION_GIVEN, {R.AFTER_SALES, R.ACCOUNT_MANAGER}),  # a new one replaces the old
-    row("resolve", T.SOLUTION_GIVEN, T.RESOLVED, {R.AFTER_SALES, R.ACCOUNT_MANAGER}),
+    row("open", (), T.OPEN, {SYSTEM} | TICKET_OPENERS),
+    row("respond", T.OPEN, T.RESPONDED, TICKET_HANDLERS),
+    row("respond", {T.RESPONDED, T.SOLUTION_GIVEN, T.RESOLVED}, STAY, TICKET_HANDLERS),
+    row("give_solution", NOT_CLOSED, T.SOLUTION_GIVEN, TICKET_HANDLERS),  # a new one replaces the old
+    row("resolve", T.SOLUTION_GIVEN, T.RESOLVED, TICKET_HANDLERS),
     # confirmed: it waits to be closed; not solved for the customer: back for a new solution
-    row("follow_up", T.RESOLVED, {STAY, T.RESPONDED}, {R.AFTER_SALES, R.ACCOUNT_MANAGER}),
-    row("close", NOT_CLOSED, T.CLOSED, {R.AFTER_SALES, R.ACCOUNT_MANAGER}),
+    row("follow_up", T.RESOLVED, {STAY, T.RESPONDED}, TICKET_HANDLERS),
+    row("close", NOT_CLOSED, T.CLOSED, TICKET_HANDLERS),
 ]
 
 

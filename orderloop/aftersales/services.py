@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from orderloop.accounts.roles import Role
 from orderloop.aftersales.lifecycle import STAY, ticket_enter, ticket_perform, ticket_refusal
 from orderloop.aftersales.models import SolutionType, Ticket, TicketState, TicketType
 from orderloop.core import clock
@@ -21,8 +20,6 @@ from orderloop.orders.models import OrderStatus as S
 from orderloop.orders.timers import order_url, timer_meet, timer_start, timer_stop
 
 RESPONSE_HOURS = 24
-OPENERS = {Role.AFTER_SALES, Role.ACCOUNT_MANAGER, Role.SALES_ASSISTANT, Role.SALES_MANAGER, Role.LOGISTICS}
-HANDLERS = {Role.AFTER_SALES, Role.ACCOUNT_MANAGER}  # after-sales for problems, the account manager for the rest
 NOT_FOR_TICKETS = {S.REJECTED, S.CANCELLED}
 
 

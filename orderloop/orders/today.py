@@ -8,10 +8,10 @@ from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from orderloop.accounts.permissions import ADMINISTRATORS, DEADLINE_OWNERS
+from orderloop.accounts.permissions import ADMINISTRATORS, DEADLINE_OWNERS, TICKET_HANDLERS
 from orderloop.accounts.roles import Role
 from orderloop.aftersales.models import TicketState
-from orderloop.aftersales.services import HANDLERS, tickets_visible_to
+from orderloop.aftersales.services import tickets_visible_to
 from orderloop.core import clock
 from orderloop.core.calendar import SHANGHAI, BusinessCalendar, calendar_alerts, local_text
 from orderloop.notifications.services import notify
@@ -76,7 +76,7 @@ def user_today(user, *, now: datetime | None = None, calendar: BusinessCalendar 
 
 def _my_tickets(user) -> list:
     """After-sales: every open feedback; an account manager: the ones they handle or must confirm with the customer."""
-    if not user.has_role(*HANDLERS):
+    if not user.has_role(*TICKET_HANDLERS):
         return []
     tickets = tickets_visible_to(user).filter(closed_at__isnull=True).order_by("opened_at", "id")
     if not user.has_role(Role.AFTER_SALES):

@@ -18,7 +18,8 @@ from django.utils.translation import gettext_noop as N_
 from django.views.decorators.http import require_POST
 from pydantic import ValidationError
 
-from orderloop.accounts.permissions import ADMINISTRATORS, AUDIT_READERS, ORDER_ENTRY, RATING_LINK_SENDERS, RECEIPT_LINK_SENDERS
+from orderloop.accounts.permissions import (ADMINISTRATORS, AUDIT_READERS, ORDER_ENTRY, RATING_LINK_SENDERS,
+                                             RECEIPT_LINK_SENDERS, TICKET_OPENERS)
 from orderloop.core import clock
 from orderloop.core.audit import download_record
 from orderloop.core.calendar import SHANGHAI
@@ -28,7 +29,7 @@ from orderloop.core.validation import pydantic_errors
 from orderloop.masterdata.models import Customer, Product
 from orderloop.masterdata.services import customers_visible_to
 from orderloop.aftersales.models import TicketType
-from orderloop.aftersales.services import NOT_FOR_TICKETS, OPENERS
+from orderloop.aftersales.services import NOT_FOR_TICKETS
 from orderloop.orders import services
 from orderloop.orders.uploads import attachment_upload, checked_upload, files_kept_on_commit
 from orderloop.orders.board import board
@@ -212,7 +213,7 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
         "timers": list(order.timers.all()),
         "stages": list(order.stages.filter(superseded=False).select_related("owner")),
         "tickets": list(order.tickets.all()),
-        "can_open_ticket": order.status not in NOT_FOR_TICKETS and request.user.has_role(*OPENERS),
+        "can_open_ticket": order.status not in NOT_FOR_TICKETS and request.user.has_role(*TICKET_OPENERS),
         "ticket_types": TicketType.choices,
         "visit": visit,
         "rating_link": rating_url(visit) if visit and not visit.done_at and request.user.has_role(*RATING_LINK_SENDERS) else "",
