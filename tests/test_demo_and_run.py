@@ -5,6 +5,7 @@ import json
 import os
 import re
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -85,6 +86,7 @@ def serving(tmp_path, *options):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
     env.update({"ORDERLOOP_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "orderloop.config.settings"})
+    tmp_path.mkdir(parents=True, exist_ok=True)
     log = tmp_path / "run.log"
     with open(log, "wb") as output:
         server = subprocess.Popen([sys.executable, "-m", "orderloop.cli", "run", "--bind", f"127.0.0.1:{port}",
@@ -137,6 +139,16 @@ def test_orderloop_run_serves_the_demo_on_a_fresh_data_folder(tmp_path):
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/vendor/htmx/htmx.min.js", timeout=5) as asset:
             assert asset.status == 200
         assert (tmp_path / "orderloop.sqlite3").exists() and (tmp_path / "queue.sqlite3").exists()
+
+
+def test_orderloop_run_keeps_its_data_folder_to_this_user(tmp_path):
+    """The data folder holds the database, uploads, mail and the secret key: no one else on the machine reads it."""
+    data = tmp_path / "var"
+    with serving(data, "--no-demo", "--no-worker"):
+        pass
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data / "orderloop.sqlite3").stat().st_mode) == 0o600
+    assert stat.S_IMODE((data / "secret_key").stat().st_mode) == 0o600
 
 
 def test_orderloop_run_without_the_demo_asks_for_the_administrator(tmp_path):

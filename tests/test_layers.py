@@ -33,7 +33,7 @@ ROOMS = [
     ("intake from files and mail", ["orderloop.orders.importing", "orderloop.orders.mail"]),
     ("setup", ["orderloop.setup.services", "orderloop.setup.forms"]),
     ("web, worker and wiring", ["*.views", "*.api", "*.urls", "*.forms", "*.admin", "*.apps", "*.tasks", "*.context",
-                                "*.management.commands.*", "orderloop.setup.demo", "orderloop.demo",
+                                "*.management.commands.*", "orderloop.setup.demo", "orderloop.setup.checks",
                                 "orderloop.config.*", "orderloop.cli"]),
 ]
 

@@ -88,8 +88,8 @@ def orders_receive(*, actor, batch: list[tuple[OrderCreate, object]], attachment
         OrderLine.objects.bulk_create(lines)  # each line takes its order's new id
         prefetch_related_objects(orders, "lines")  # for the audit snapshots: one read, not one per order
         for order in orders:
-            for kind, filename, content_type, content in attachments:
-                attachment_store(order=order, kind=kind, filename=filename, content_type=content_type, content=content,
+            for kind, filename, _content_type, content in attachments:
+                attachment_store(order=order, kind=kind, filename=filename, content=content,
                                  actor=actor, now=now)
         events_record(EventType.RECEIVED, [
             (order, {"intake_channel": order.channel, "total_amount": str(order.total_amount)}) for order in orders],

@@ -52,9 +52,11 @@ def files_kept_on_commit():
         parent.extend(stored)
 
 
-def attachment_store(*, order, kind, filename, content_type, content: bytes, actor, now) -> Attachment:
-    """Keep a file with an order. Inside ``files_kept_on_commit`` the file goes if the transaction does."""
-    attachment = Attachment(order=order, kind=kind, filename=filename[:255], content_type=content_type[:100],
+def attachment_store(*, order, kind, filename, content: bytes, actor, now) -> Attachment:
+    """Keep a file with an order, its type as its content shows it (a PDF, a PNG or JPEG image, or else just bytes:
+    never what a mail's sender declared). Inside ``files_kept_on_commit`` the file goes if the transaction does."""
+    attachment = Attachment(order=order, kind=kind, filename=filename[:255],
+                            content_type=sniff(content) or "application/octet-stream",
                             size=len(content), uploaded_by=actor, uploaded_at=now)
     attachment.file.save(filename, ContentFile(content), save=False)
     file_stored(attachment.file)
@@ -77,6 +79,5 @@ def attachment_upload(*, order, actor, kind: str, upload, field: str = "file") -
         raise NotAllowed(_("您的角色不能上传「%(kind)s」") % {"kind": Attachment.Kind(kind).label})
     if order.archived_at:
         raise InvalidTransition(_("订单已归档，只能查看"))
-    kind, filename, content_type, content = checked_upload(upload, field=field, kind=kind)
-    return attachment_store(order=order, kind=kind, filename=filename, content_type=content_type, content=content,
-                            actor=actor, now=clock.now())
+    kind, filename, _content_type, content = checked_upload(upload, field=field, kind=kind)
+    return attachment_store(order=order, kind=kind, filename=filename, content=content, actor=actor, now=clock.now())
