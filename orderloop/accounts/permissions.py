@@ -54,8 +54,19 @@ ESCALATE_TO_DIRECTOR = R.SALES_DIRECTOR  # …or, for an approval, to the direct
 AUDIT_READERS = frozenset({R.SALES_MANAGER, R.SALES_DIRECTOR, R.ADMIN})  # a sales manager: their team's part
 REVIEW_READERS = frozenset({R.SALES_MANAGER, R.SALES_DIRECTOR, R.ADMIN})
 REVIEW_RUNNERS = frozenset({R.SALES_MANAGER, R.SALES_DIRECTOR})  # file the review, add action items, confirm any item
+# Create customers and change their name, credit code, address, credit record and contacts.
 CUSTOMER_EDITORS = frozenset({R.SALES_ASSISTANT, R.ACCOUNT_MANAGER, R.SALES_MANAGER, R.SALES_DIRECTOR, R.ADMIN})
+# Financial authority (SPEC section 9): a customer's credit limit, its qualification and its owner. The sales
+# manager holds it for the customers of the teams they manage, COMPANY_WIDE_AUTHORITY for every customer
+# (masterdata.services.customer_authority_problems); every change is audited with old and new value.
+CREDIT_SETTERS = frozenset({R.SALES_MANAGER, R.SALES_DIRECTOR, R.ADMIN})  # set a customer's credit limit
 QUALIFIERS = frozenset({R.SALES_MANAGER, R.SALES_DIRECTOR, R.ADMIN})  # set a customer's qualification
+OWNER_ASSIGNERS = frozenset({R.SALES_MANAGER, R.SALES_DIRECTOR, R.ADMIN})  # give a customer another owner
+COMPANY_WIDE_AUTHORITY = frozenset({R.SALES_DIRECTOR, R.ADMIN})  # the above for every team's customers
+# May own a customer (SPEC section 1: an account manager owns customers).
+CUSTOMER_OWNERS = frozenset({R.ACCOUNT_MANAGER})
+# May be named an order's 销售负责人 (an imported row's owner): the sales staff who take orders in.
+ORDER_OWNERS = frozenset({R.SALES_ASSISTANT, R.ACCOUNT_MANAGER})
 PRODUCT_EDITORS = frozenset({R.ADMIN})
 STOCK_KEEPERS = frozenset({R.ADMIN, R.WAREHOUSE})  # record stock movements
 ADMINISTRATORS = frozenset({R.ADMIN})  # system settings, the calendar, the year's holidays alert

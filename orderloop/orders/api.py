@@ -124,7 +124,7 @@ def attachment_index(request: HttpRequest, ref: Ref):
 
 @router.get("/{ref}/events", response={200: list[EventOut], **READ_ERRORS}, summary="The order's timeline")
 def order_events(request: HttpRequest, ref: Ref):
-    return [event_data(e) for e in order_timeline(order_get(user=request.auth, ref=ref))]
+    return [event_data(e, request.auth) for e in order_timeline(order_get(user=request.auth, ref=ref))]
 
 
 def _action_route(action_name: str, payload_type: type[Payload]):

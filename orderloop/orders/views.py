@@ -180,7 +180,7 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
         for name in actions
     ]
     reviewing = "review" in actions
-    events = [event_data(e) for e in order.events.select_related("actor").order_by("occurred_at", "id")]
+    events = [event_data(e, request.user) for e in order.events.select_related("actor").order_by("occurred_at", "id")]
     shipments = list(order.shipments.prefetch_related(
         Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line"))))
     visit = FollowUpVisit.objects.filter(order=order).first()
@@ -189,7 +189,7 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
             shipment.receipt_link = "" if shipment.received_at else receipt_url(shipment)
     return {
         "order": order,
-        "checklist": review_checklist(order) if reviewing else [],
+        "checklist": review_checklist(order, phone=shown_phone(order, request.user)) if reviewing else [],
         "can_edit": order.status in services.EDITABLE_STATES and request.user.has_role(*ORDER_ENTRY),
         "can_copy": request.user.has_role(*ORDER_ENTRY),
         "duplicates": possible_duplicates(order) if reviewing else [],
@@ -424,11 +424,10 @@ INLINE_TYPES = {"image/png", "image/jpeg"}  # as recognised from the content whe
 def review_form(request, ref):
     """《订单初步审核表》, printable."""
     order = _get_order(request, ref)
-    events = [event_data(e) for e in order.events.select_related("actor").filter(type__in=["reviewed", "contact_logged", "supplemented"])]
+    events = [event_data(e, request.user) for e in order.events.select_related("actor").filter(type__in=["reviewed", "contact_logged", "supplemented"])]
     return render(request, "orders/documents/review_form.html", {
-        "order": order, "checklist": review_checklist(order), "events": events,
+        "order": order, "checklist": review_checklist(order, phone=shown_phone(order, request.user)), "events": events,
         "verdict": next((e for e in reversed(events) if e["type"] == "reviewed"), None),
-        "phone": shown_phone(order, request.user),
     })
 
 
@@ -483,7 +482,7 @@ def confirmation_pdf(request, ref):
     order = _get_order(request, ref)
     if not order.number:
         raise Http404(_("初步审核通过后才有订单确认单"))
-    response = HttpResponse(order_confirmation_pdf(order, seller=CompanyProfile.current()), content_type="application/pdf")
+    response = HttpResponse(order_confirmation_pdf(order, user=request.user, seller=CompanyProfile.current()), content_type="application/pdf")
     response["Content-Disposition"] = f"inline; filename=confirmation-{order.number}.pdf"
     return response
 
@@ -493,7 +492,7 @@ def confirmation_pdf(request, ref):
 def internal_slip(request, ref):
     """《订单内部流转单》, printable."""
     order = _get_order(request, ref)
-    events = [event_data(e) for e in order.events.select_related("actor").order_by("occurred_at", "id")]
+    events = [event_data(e, request.user) for e in order.events.select_related("actor").order_by("occurred_at", "id")]
     return render(request, "orders/documents/internal_slip.html", {"order": order, "events": events,
                                                                      "lines": list(order.lines.all())})
 
@@ -514,7 +513,7 @@ def acceptance(request, ref):
 def acceptance_record(request, ref):
     """《验收问题记录表》, printable: each consignment's checks, the issues found, their photos and tickets."""
     order = _get_order(request, ref)
-    events = [event_data(e) for e in order.events.select_related("actor").filter(type="accepted").order_by("occurred_at", "id")]
+    events = [event_data(e, request.user) for e in order.events.select_related("actor").filter(type="accepted").order_by("occurred_at", "id")]
     tickets = {t.pk: t for t in order.tickets.prefetch_related("photos")}
     for event in events:
         event["tickets"] = [tickets[pk] for pk in event["payload"].get("ticket_ids", []) if pk in tickets]
