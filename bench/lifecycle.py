@@ -141,7 +141,7 @@ def lifecycle(world: dict) -> None:
     act("track", "production", stage="生产", record="生产完成", actual_date="2030-05-19")
     act("prepare_shipment", "warehouse", goods="服务器A型 × 10", quantity_checked=True, qc_passed=True, qc_report="合格")
     act("ship", "logistics", method="express", carrier="顺丰速运", tracking_number="SF1", eta="2030-05-23")
-    receipt = attachment_store(order=order, kind="receipt", filename="签收单.png", content_type="image/png", content=PNG,
+    receipt = attachment_store(order=order, kind="receipt", filename="签收单.png", content=PNG,
                                actor=None, now=clock.now())
     act("accept", "account_manager", quantity_ok=True, spec_ok=True, appearance_ok=True, signed_by="李*",
         receipt_attachment_id=receipt.pk)

@@ -12,7 +12,8 @@ PACKAGE = ROOT / "orderloop"
 # From the bottom up; the first pattern a module matches places it.
 ROOMS = [
     ("kernel", ["orderloop.core", "orderloop.core.*"]),
-    ("what is stored", ["orderloop.*.models", "orderloop.accounts.roles", "orderloop.masterdata.uscc"]),
+    ("what is stored, roles and permissions", ["orderloop.*.models", "orderloop.accounts.roles",
+                                               "orderloop.accounts.permissions", "orderloop.masterdata.uscc"]),
     ("people and master data", ["orderloop.accounts.services", "orderloop.accounts.throttle",
                                 "orderloop.masterdata.services", "orderloop.masterdata.schemas"]),
     ("telling people", ["orderloop.notifications.services", "orderloop.notifications.robots",
@@ -22,7 +23,7 @@ ROOMS = [
                             "orderloop.orders.uploads", "orderloop.orders.payloads", "orderloop.orders.schemas",
                             "orderloop.orders.lifecycle", "orderloop.orders.lifecycle.table",
                             "orderloop.orders.lifecycle.spec"]),
-    ("after-sales", ["orderloop.aftersales.services"]),
+    ("after-sales", ["orderloop.aftersales.lifecycle", "orderloop.aftersales.services"]),
     ("the process", ["orderloop.orders.steps", "orderloop.orders.steps.*", "orderloop.orders.lifecycle.engine",
                      "orderloop.orders.customer", "orderloop.orders.services", "orderloop.orders.review"]),
     ("reads and documents", ["orderloop.orders.selectors", "orderloop.orders.labels", "orderloop.orders.today",
@@ -32,7 +33,7 @@ ROOMS = [
     ("intake from files and mail", ["orderloop.orders.importing", "orderloop.orders.mail"]),
     ("setup", ["orderloop.setup.services", "orderloop.setup.forms"]),
     ("web, worker and wiring", ["*.views", "*.api", "*.urls", "*.forms", "*.admin", "*.apps", "*.tasks", "*.context",
-                                "*.management.commands.*", "orderloop.setup.demo", "orderloop.demo",
+                                "*.management.commands.*", "orderloop.setup.demo", "orderloop.setup.checks",
                                 "orderloop.config.*", "orderloop.cli"]),
 ]
 

@@ -34,7 +34,7 @@ class BearerWithRole(BearerToken):
 
 
 def roles(*codes) -> BearerWithRole:
-    """``auth=roles(*INTAKE_ROLES)``: the operation is for these roles only."""
+    """``auth=roles(*ORDER_ENTRY)``: the operation is for these roles only."""
     return BearerWithRole(codes)
 
 

@@ -4,6 +4,7 @@ from datetime import datetime
 from ninja import Router, Schema, Status
 from pydantic import Field
 
+from orderloop.accounts.permissions import TICKET_HANDLERS, TICKET_OPENERS
 from orderloop.accounts.api import roles
 from orderloop.aftersales import services
 from orderloop.aftersales.models import SolutionType, Ticket, TicketType
@@ -82,7 +83,7 @@ def ticket_list(request, open_only: bool = False):
     return [ticket_data(t) for t in tickets[:500]]
 
 
-@router.post("", auth=roles(*services.OPENERS), response={201: TicketOut, **errors(400, 401, 403, 404, 409, 422)}, summary="Open a ticket on an order")
+@router.post("", auth=roles(*TICKET_OPENERS), response={201: TicketOut, **errors(400, 401, 403, 404, 409, 422)}, summary="Open a ticket on an order")
 def ticket_create(request, data: TicketIn):
     order = order_get(user=request.auth, ref=data.order_ref)
     ticket = services.ticket_open(order_id=order.pk, actor=request.auth, ticket_type=data.ticket_type,
@@ -90,29 +91,29 @@ def ticket_create(request, data: TicketIn):
     return Status(201, ticket_data(ticket))
 
 
-@router.post("/{ticket_id}/respond", auth=roles(*services.HANDLERS), response=TICKET_STEP, summary="First response (within 24 hours)")
+@router.post("/{ticket_id}/respond", auth=roles(*TICKET_HANDLERS), response=TICKET_STEP, summary="First response (within 24 hours)")
 def ticket_respond(request, ticket_id: int, data: RespondIn):
     return ticket_data(services.ticket_respond(ticket_id=ticket_id, actor=request.auth, note=data.note))
 
 
-@router.post("/{ticket_id}/solution", auth=roles(*services.HANDLERS), response=TICKET_STEP, summary="Give a solution and a promised time")
+@router.post("/{ticket_id}/solution", auth=roles(*TICKET_HANDLERS), response=TICKET_STEP, summary="Give a solution and a promised time")
 def ticket_solution(request, ticket_id: int, data: SolutionIn):
     return ticket_data(services.ticket_give_solution(ticket_id=ticket_id, actor=request.auth, solution_type=data.solution_type,
                                                      solution=data.solution, promised_at=data.promised_at))
 
 
-@router.post("/{ticket_id}/resolve", auth=roles(*services.HANDLERS), response=TICKET_STEP, summary="Record the result")
+@router.post("/{ticket_id}/resolve", auth=roles(*TICKET_HANDLERS), response=TICKET_STEP, summary="Record the result")
 def ticket_resolve(request, ticket_id: int, data: ResolveIn):
     return ticket_data(services.ticket_resolve(ticket_id=ticket_id, actor=request.auth, result=data.result))
 
 
-@router.post("/{ticket_id}/follow-up", auth=roles(*services.HANDLERS), response=TICKET_STEP, summary="The customer's word on the result")
+@router.post("/{ticket_id}/follow-up", auth=roles(*TICKET_HANDLERS), response=TICKET_STEP, summary="The customer's word on the result")
 def ticket_follow_up(request, ticket_id: int, data: FollowUpIn):
     return ticket_data(services.ticket_follow_up(ticket_id=ticket_id, actor=request.auth, confirmed=data.confirmed,
                                                  satisfaction=data.satisfaction, note=data.note))
 
 
-@router.post("/{ticket_id}/close", auth=roles(*services.HANDLERS), response={200: TicketOut, **errors(401, 403, 404, 409, 422)},
+@router.post("/{ticket_id}/close", auth=roles(*TICKET_HANDLERS), response={200: TicketOut, **errors(401, 403, 404, 409, 422)},
              summary="Close: needs a result the customer confirmed")
 def ticket_close(request, ticket_id: int):
     return ticket_data(services.ticket_close(ticket_id=ticket_id, actor=request.auth))

@@ -1,26 +1,25 @@
 """Customer feedback and after-sales tickets (客户反馈与售后记录): opened from any feedback, answered within
 24 hours, a solution with a promised time, the result told to the account manager and the customer, and
 the customer's confirmation before the ticket closes. Each step is one transaction, recorded on the
-order's timeline, with its deadline."""
+order's timeline, with its deadline; who may take it from which state is the table of ``aftersales.lifecycle``,
+whose ``ticket_perform`` (``ticket_enter`` for the opening) locks, checks and writes the state. Here: each
+step's input checks, what it changes, its deadlines and notices."""
 from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from orderloop.accounts.roles import Role
+from orderloop.aftersales.lifecycle import STAY, ticket_enter, ticket_perform, ticket_refusal
 from orderloop.aftersales.models import SolutionType, Ticket, TicketState, TicketType
 from orderloop.core import clock
-from orderloop.core.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound
+from orderloop.core.exceptions import InvalidInput, InvalidTransition, NotFound
 from orderloop.notifications.services import notify
 from orderloop.orders.access import order_visible_to, visible_orders_q
-from orderloop.orders.events import event_record
 from orderloop.orders.models import EventType, SalesOrder, TimerKind
 from orderloop.orders.models import OrderStatus as S
 from orderloop.orders.timers import order_url, timer_meet, timer_start, timer_stop
 
 RESPONSE_HOURS = 24
-OPENERS = {Role.AFTER_SALES, Role.ACCOUNT_MANAGER, Role.SALES_ASSISTANT, Role.SALES_MANAGER, Role.LOGISTICS}
-HANDLERS = {Role.AFTER_SALES, Role.ACCOUNT_MANAGER}  # after-sales for problems, the account manager for the rest
 NOT_FOR_TICKETS = {S.REJECTED, S.CANCELLED}
 
 
@@ -31,14 +30,11 @@ def tickets_visible_to(user):
     return tickets if q is None else tickets.filter(order__in=SalesOrder.objects.filter(q).values("pk"))
 
 
-def _record(order, ticket, actor, event_type, now, payload):
-    event_record(order, event_type, {"ticket_id": ticket.pk, **payload}, actor=actor, at=now)
-
-
 def ticket_open(*, order_id: int, actor, ticket_type: str, description: str) -> Ticket:
     """Record a customer's feedback; ``actor`` None: the customer, through the rating link."""
-    if actor is not None and not actor.has_role(*OPENERS):
-        raise NotAllowed(_("您的角色不能登记售后问题"))
+    problem = ticket_refusal(None, actor, "open")
+    if problem is not None:
+        raise problem
     errors = {}
     if ticket_type not in TicketType.values:
         errors["ticket_type"] = [_("无效的选项")]
@@ -56,9 +52,8 @@ def ticket_open(*, order_id: int, actor, ticket_type: str, description: str) -> 
             raise InvalidTransition(_("订单已归档，只能查看"))
         if order.status in NOT_FOR_TICKETS:
             raise InvalidTransition(_("订单已「%(status)s」，不能登记售后问题") % {"status": order.get_status_display()})
-        ticket = Ticket.objects.create(order=order, ticket_type=ticket_type, description=description.strip(),
-                                       opened_at=now, opened_by=actor)
-        _record(order, ticket, actor, EventType.TICKET_OPENED, now, {"ticket_type": ticket_type, "description": ticket.description})
+        ticket = Ticket(order=order, ticket_type=ticket_type, description=description.strip(), opened_at=now, opened_by=actor)
+        ticket_enter(ticket, actor=actor, now=now, event_payload={"ticket_type": ticket_type, "description": ticket.description})
         timer_start(order=order, ticket=ticket, kind=TimerKind.AFTERSALES_RESPONSE, now=now,
                     due=now + timedelta(hours=RESPONSE_HOURS))
         notify(event=EventType.TICKET_OPENED, key=f"ticket:{ticket.pk}:opened", order=order, url=order_url(order),
@@ -67,33 +62,19 @@ def ticket_open(*, order_id: int, actor, ticket_type: str, description: str) -> 
     return ticket
 
 
-def _locked_ticket(ticket_id, actor) -> Ticket:
-    if not actor.has_role(*HANDLERS):
-        raise NotAllowed(_("只有售后工程师或客户经理可以处理客户反馈"))
-    ticket = Ticket.objects.select_for_update(of=("self",)).select_related("order").filter(pk=ticket_id).first()
-    if ticket is None or not order_visible_to(ticket.order, actor):
-        raise NotFound(_("售后问题不存在"))
-    if ticket.closed_at:
-        raise InvalidTransition(_("该反馈已关闭"))
-    return ticket
-
-
 def ticket_respond(*, ticket_id: int, actor, note: str) -> Ticket:
     if not note.strip():
         raise InvalidInput(_("请填写响应记录"), errors={"note": [_("必填")]})
-    now = clock.now()
-    with transaction.atomic():
-        ticket = _locked_ticket(ticket_id, actor)
+
+    def respond(ticket, now):
         if ticket.first_response_at is None:
             ticket.first_response_at = now
         ticket.response_note = note.strip()
         ticket.assignee = ticket.assignee or actor
-        if ticket.state == TicketState.OPEN:
-            ticket.state = TicketState.RESPONDED
-        ticket.save()
         timer_meet(ticket=ticket, kind=TimerKind.AFTERSALES_RESPONSE, now=now)
-        _record(ticket.order, ticket, actor, EventType.TICKET_RESPONDED, now, {"note": ticket.response_note})
-    return ticket
+        return None, {"note": ticket.response_note}  # the first answer: 已响应; a later one replaces the note
+
+    return ticket_perform(ticket_id=ticket_id, action_name="respond", actor=actor, handler=respond)
 
 
 def ticket_give_solution(*, ticket_id: int, actor, solution_type: str, solution: str, promised_at: datetime) -> Ticket:
@@ -102,45 +83,39 @@ def ticket_give_solution(*, ticket_id: int, actor, solution_type: str, solution:
         errors["solution_type"] = [_("无效的选项")]
     if not solution.strip():
         errors["solution"] = [_("必填")]
-    now = clock.now()
-    if promised_at <= now:
+    if promised_at <= clock.now():
         errors["promised_at"] = [_("承诺完成时间须晚于现在")]
     if errors:
         raise InvalidInput(_("解决方案有误"), errors=errors)
-    with transaction.atomic():
-        ticket = _locked_ticket(ticket_id, actor)
+
+    def give_solution(ticket, now):
         if ticket.first_response_at is None:  # a solution is also an answer
             ticket.first_response_at = now
             timer_meet(ticket=ticket, kind=TimerKind.AFTERSALES_RESPONSE, now=now)
         ticket.assignee = ticket.assignee or actor
         ticket.solution_type, ticket.solution, ticket.promised_at = solution_type, solution.strip(), promised_at
-        ticket.state = TicketState.SOLUTION_GIVEN
-        ticket.save()
         timer_stop(ticket=ticket, kind=TimerKind.AFTERSALES_RESOLUTION, now=now)  # a new promise replaces the old
         timer_start(order=ticket.order, ticket=ticket, kind=TimerKind.AFTERSALES_RESOLUTION, now=now, due=promised_at)
-        _record(ticket.order, ticket, actor, EventType.TICKET_SOLUTION_GIVEN, now, {
-            "solution_type": solution_type, "solution": ticket.solution, "promised_at": promised_at.isoformat()})
-    return ticket
+        return None, {"solution_type": solution_type, "solution": ticket.solution, "promised_at": promised_at.isoformat()}
+
+    return ticket_perform(ticket_id=ticket_id, action_name="give_solution", actor=actor, handler=give_solution)
 
 
 def ticket_resolve(*, ticket_id: int, actor, result: str) -> Ticket:
     """The result of the solution, told to the account manager and the customer; the customer confirms it next."""
     if not result.strip():
         raise InvalidInput(_("请填写处理结果"), errors={"result": [_("必填")]})
-    now = clock.now()
-    with transaction.atomic():
-        ticket = _locked_ticket(ticket_id, actor)
-        if ticket.state != TicketState.SOLUTION_GIVEN:
-            raise InvalidTransition(_("须先给出解决方案"))
-        ticket.result, ticket.resolved_at, ticket.state = result.strip(), now, TicketState.RESOLVED
-        ticket.save()
+
+    def resolve(ticket, now):
+        ticket.result, ticket.resolved_at = result.strip(), now
         timer_meet(ticket=ticket, kind=TimerKind.AFTERSALES_RESOLUTION, now=now)
-        _record(ticket.order, ticket, actor, EventType.TICKET_RESOLVED, now, {"result": ticket.result})
         notify(event=EventType.TICKET_RESOLVED, key=f"ticket:{ticket.pk}:resolved:{now.timestamp()}", order=ticket.order,
                url=order_url(ticket.order),
                subject=_("订单 %(ref)s 的%(type)s问题已处理") % {"ref": ticket.order.ref, "type": ticket.get_ticket_type_display()},
                body=_("处理措施：%(solution)s\n处理结果：%(result)s") % {"solution": ticket.solution, "result": ticket.result})
-    return ticket
+        return None, {"result": ticket.result}
+
+    return ticket_perform(ticket_id=ticket_id, action_name="resolve", actor=actor, handler=resolve)
 
 
 def ticket_follow_up(*, ticket_id: int, actor, confirmed: bool, satisfaction: int | None, note: str) -> Ticket:
@@ -152,38 +127,22 @@ def ticket_follow_up(*, ticket_id: int, actor, confirmed: bool, satisfaction: in
         errors["note"] = [_("必填")]
     if errors:
         raise InvalidInput(_("回访记录有误"), errors=errors)
-    now = clock.now()
-    with transaction.atomic():
-        ticket = _locked_ticket(ticket_id, actor)
-        if ticket.state != TicketState.RESOLVED:
-            raise InvalidTransition(_("尚未填写处理结果，不能回访客户"))
+
+    def follow_up(ticket, now):
         ticket.followed_up_at, ticket.follow_up_note, ticket.customer_confirmed = now, note.strip(), confirmed
         ticket.customer_satisfaction = satisfaction if confirmed else None
+        target = STAY
         if not confirmed:  # not solved for the customer: a new solution is needed
-            ticket.state, ticket.result, ticket.resolved_at = TicketState.RESPONDED, "", None
-        ticket.save()
-        _record(ticket.order, ticket, actor, EventType.TICKET_FOLLOWED_UP, now, {
-            "confirmed": confirmed, "satisfaction": ticket.customer_satisfaction, "note": ticket.follow_up_note})
-    return ticket
+            target, ticket.result, ticket.resolved_at = TicketState.RESPONDED, "", None
+        return target, {"confirmed": confirmed, "satisfaction": ticket.customer_satisfaction, "note": ticket.follow_up_note}
 
-
-def ticket_close_problems(ticket: Ticket) -> list[str]:
-    problems = []
-    if not ticket.result:
-        problems.append(_("尚未填写处理结果"))
-    if not (ticket.followed_up_at and ticket.customer_confirmed):
-        problems.append(_("尚未回访客户确认处理结果"))
-    return problems
+    return ticket_perform(ticket_id=ticket_id, action_name="follow_up", actor=actor, handler=follow_up)
 
 
 def ticket_close(*, ticket_id: int, actor) -> Ticket:
-    now = clock.now()
-    with transaction.atomic():
-        ticket = _locked_ticket(ticket_id, actor)
-        problems = ticket_close_problems(ticket)
-        if problems:
-            raise InvalidTransition(_("不能关闭：%(reasons)s") % {"reasons": "；".join(problems)})
-        ticket.closed_at, ticket.state = now, TicketState.CLOSED
-        ticket.save()
-        _record(ticket.order, ticket, actor, EventType.TICKET_CLOSED, now, {})
-    return ticket
+    """Closing needs a result the customer confirmed (the table's guard, ``ticket_close_problems``)."""
+    def close(ticket, now):
+        ticket.closed_at = now
+        return None, {}
+
+    return ticket_perform(ticket_id=ticket_id, action_name="close", actor=actor, handler=close)

@@ -1,6 +1,7 @@
 """After-sales pages: the feedback list (售后问题处理记录) with the photos taken at acceptance, one ticket
-with the step its handler takes next, and feedback recorded from the order page. Thin: the rules live
-in aftersales.services."""
+with the steps its handler may take now (``ticket_available_actions``: the page offers nothing the server
+would refuse), and feedback recorded from the order page. Thin: the rules live in aftersales.services and
+aftersales.lifecycle."""
 from datetime import datetime
 
 from django.contrib import messages
@@ -13,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from orderloop.aftersales import services
+from orderloop.aftersales.lifecycle import ticket_available_actions, ticket_close_problems
 from orderloop.aftersales.models import SolutionType, TicketState
 from orderloop.core.audit import download_record
 from orderloop.core.calendar import SHANGHAI
@@ -75,8 +77,8 @@ def ticket_detail(request, ticket_id):
     events = [event_data(e) for e in ticket.order.events.filter(payload__ticket_id=ticket.pk).select_related("actor")
               .order_by("occurred_at", "id")]
     return render(request, "aftersales/ticket_detail.html", {
-        "ticket": ticket, "events": events, "handles": request.user.has_role(*services.HANDLERS),
-        "close_problems": services.ticket_close_problems(ticket), "solution_types": SolutionType.choices,
+        "ticket": ticket, "events": events, "actions": ticket_available_actions(ticket, request.user),
+        "close_problems": ticket_close_problems(ticket), "solution_types": SolutionType.choices,
         "error": error, "errors": errors, "failed_step": step if error else "", "post": request.POST,
         "scores": range(5, 0, -1)}, status=status)
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from orderloop.masterdata.models import Contact, Customer, Product, StockAdjustment, StockLevel
-from orderloop.masterdata.services import stock_adjust
+from orderloop.masterdata.services import customer_admin_save, customer_owner_candidates, stock_adjust
 
 
 class ContactInline(admin.TabularInline):
@@ -15,6 +15,14 @@ class CustomerAdmin(admin.ModelAdmin):
     list_filter = ("qualification",)
     search_fields = ("name", "uscc")
     inlines = [ContactInline]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "owner":  # only an account manager owns customers
+            kwargs["queryset"] = customer_owner_candidates()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        customer_admin_save(actor=request.user, customer=obj)
 
 
 @admin.register(Product)

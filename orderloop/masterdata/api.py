@@ -1,11 +1,12 @@
 from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 
+from orderloop.accounts.permissions import CUSTOMER_EDITORS, PRODUCT_EDITORS
 from orderloop.core.schemas import errors
 from orderloop.masterdata.models import Customer, Product
 from orderloop.masterdata.schemas import CustomerIn, CustomerOut, CustomerPatch, ProductIn, ProductOut
 from orderloop.accounts.api import roles
-from orderloop.masterdata.services import CUSTOMER_EDITORS, PRODUCT_EDITORS, customer_create, customers_visible_to, customer_update, product_create
+from orderloop.masterdata.services import customer_create, customers_visible_to, customer_update, product_create
 from orderloop.orders.selectors import sees_cost
 
 customers = Router(tags=["customers"])

@@ -13,13 +13,18 @@ class ContactIn(BaseModel):
     is_primary: bool = False
 
 
+AUTHORITY = ("Financial authority: a change only by the sales manager of the customer's team, the director or an "
+             "admin (403 for others); a value sent as it is changes nothing.")
+
+
 class CustomerIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     name: str = Field(min_length=1, max_length=200)
     uscc: str = Field("", max_length=18)
     address: str = Field("", max_length=300)
     credit_limit: Decimal = Field(Decimal("0.00"), ge=0, max_digits=14, decimal_places=2)
-    owner: str | None = Field(None, description="Username of the account manager who owns the customer.")
+    owner: str | None = Field(None, description="Username of the account manager who owns the customer; sales staff name "
+                                                "one of their own team.")
     qualification: Qualification | None = None
     credit_record: str = Field("", max_length=4000)
     contacts: list[ContactIn] = Field(default_factory=list)
@@ -30,9 +35,9 @@ class CustomerPatch(BaseModel):
     name: str | None = Field(None, min_length=1, max_length=200)
     uscc: str | None = Field(None, max_length=18)
     address: str | None = Field(None, max_length=300)
-    credit_limit: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
-    owner: str | None = None
-    qualification: Qualification | None = None
+    credit_limit: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2, description=AUTHORITY)
+    owner: str | None = Field(None, description="Username of an active account manager; \"\" for nobody. " + AUTHORITY)
+    qualification: Qualification | None = Field(None, description=AUTHORITY)
     credit_record: str | None = Field(None, max_length=4000)
     contacts: list[ContactIn] | None = None
 

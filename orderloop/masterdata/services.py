@@ -7,7 +7,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from orderloop.accounts.models import User
+from orderloop.accounts.permissions import (COMPANY_WIDE_AUTHORITY, CREDIT_SETTERS, CUSTOMER_EDITORS, CUSTOMER_OWNERS,
+                                            OWNER_ASSIGNERS, PRODUCT_EDITORS, QUALIFIERS, SEE_EVERYTHING, SEE_OWN_ORDERS,
+                                            STOCK_KEEPERS)
+from orderloop.accounts.models import Team, User
 from orderloop.accounts.roles import Role
 from orderloop.core import clock
 from orderloop.core.audit import audit_record, diff, snapshot
@@ -16,9 +19,6 @@ from orderloop.masterdata.models import Contact, Customer, Product, Qualificatio
 from orderloop.masterdata.schemas import CustomerIn, CustomerPatch, ProductIn
 from orderloop.masterdata.uscc import uscc_problem
 
-CUSTOMER_EDITORS = {Role.SALES_ASSISTANT, Role.ACCOUNT_MANAGER, Role.SALES_MANAGER, Role.SALES_DIRECTOR, Role.ADMIN}
-QUALIFIERS = {Role.SALES_MANAGER, Role.SALES_DIRECTOR, Role.ADMIN}
-PRODUCT_EDITORS = {Role.ADMIN}
 CUSTOMER_FIELDS = ("name", "uscc", "address", "credit_limit", "owner", "qualification", "credit_record")
 
 
@@ -29,10 +29,10 @@ def customers_visible_to(user, queryset=None):
     they work on. One definition for the customer register, the pickers and intake."""
     queryset = Customer.objects.all() if queryset is None else queryset
     roles = user.roles
-    if roles & {Role.SALES_DIRECTOR, Role.ADMIN}:
+    if roles & SEE_EVERYTHING:
         return queryset
     q = Q(pk__in=[])
-    if roles & {Role.SALES_ASSISTANT, Role.ACCOUNT_MANAGER, Role.SALES_MANAGER}:
+    if roles & SEE_OWN_ORDERS:
         q |= Q(owner=user) | Q(owner__isnull=True)
     if Role.SALES_ASSISTANT in roles and user.team_id:
         q |= Q(owner__team_id=user.team_id)
@@ -64,7 +64,63 @@ def _owner(username: str | None, errors: dict) -> User | None:
     user = User.objects.filter(username=username, is_active=True).first()
     if user is None:
         errors["owner"] = [_("用户不存在：%(name)s") % {"name": username}]
+    elif not user.has_role(*CUSTOMER_OWNERS):
+        errors["owner"] = [_("%(name)s 不是客户经理，不能负责客户") % {"name": username}]
     return user
+
+
+def customer_owner_candidates():
+    """The users who may own a customer: active, holding a role of CUSTOMER_OWNERS."""
+    return User.objects.filter(is_active=True, groups__name__in=CUSTOMER_OWNERS).distinct().order_by("username")
+
+
+def _managed_by(owner: User | None, manager) -> bool:
+    """Whether a customer owned by ``owner`` is one of the teams ``manager`` manages. A customer nobody owns
+    is in no team yet: the sales managers who see it may take it into theirs."""
+    if owner is None:
+        return True
+    return owner.team_id is not None and Team.objects.filter(pk=owner.team_id, manager=manager).exists()
+
+
+def _authority(actor, roles: frozenset, owners) -> bool:
+    """Financial authority (SPEC section 9): a role of ``roles``, and for a sales manager every one of ``owners``
+    (the customer's owner before and after the change) in a team they manage."""
+    if not actor.has_role(*roles):
+        return False
+    if actor.has_role(*(roles & COMPANY_WIDE_AUTHORITY)):
+        return True
+    return all(_managed_by(owner, actor) for owner in owners)
+
+
+def customer_authority_problems(*, actor, customer: Customer | None, credit_limit=None, qualification=None,
+                                owner_changes: bool = False, new_owner: User | None = None) -> dict[str, list[str]]:
+    """Why ``actor`` may not make these changes to ``customer`` (None: a customer being created), by field; empty
+    when they may. Only the changes count: a value sent as it already is changes nothing and needs no authority.
+    The credit limit (0 turns the credit rule of the director's approval off), the qualification and the owner
+    are financial authority; the sales staff who create a customer may name an owner from their own team."""
+    current_owner = customer.owner if customer is not None else None
+    owners = [current_owner] + ([new_owner] if owner_changes else [])
+    problems = {}
+    if credit_limit is not None and credit_limit != (customer.credit_limit if customer else Decimal("0")):
+        if not _authority(actor, CREDIT_SETTERS, owners):
+            problems["credit_limit"] = [_("只有销售经理（本团队的客户）、销售总监或系统管理员可以调整信用额度")]
+    default_qualification = Customer._meta.get_field("qualification").default
+    if qualification is not None and qualification != (customer.qualification if customer else default_qualification):
+        if not _authority(actor, QUALIFIERS, owners):
+            problems["qualification"] = [_("只有销售经理（本团队的客户）、销售总监或系统管理员可以审核客户资质")]
+    if owner_changes:
+        if customer is None and not actor.has_role(*OWNER_ASSIGNERS):  # a new customer, by the sales staff
+            if new_owner is not None and new_owner != actor and (
+                    actor.team_id is None or new_owner.team_id != actor.team_id):
+                problems["owner"] = [_("只能指定本团队的客户经理")]
+        elif not _authority(actor, OWNER_ASSIGNERS, owners):
+            problems["owner"] = [_("只有销售经理（本团队内）、销售总监或系统管理员可以更换客户经理")]
+    return problems
+
+
+def _refuse(problems: dict[str, list[str]]) -> None:
+    if problems:
+        raise NotAllowed("；".join(m for messages in problems.values() for m in messages), errors=problems)
 
 
 def _replace_contacts(customer, contacts) -> None:
@@ -77,14 +133,15 @@ def customer_create(*, actor, data: CustomerIn) -> Customer:
         raise NotAllowed(_("您不能新建客户"))
     errors = _customer_errors(data)
     owner = _owner(data.owner, errors)
-    if data.qualification and not actor.has_role(*QUALIFIERS):
-        errors["qualification"] = [_("只有销售经理、总监或管理员可以审核客户资质")]
+    _refuse(customer_authority_problems(actor=actor, customer=None, credit_limit=data.credit_limit,
+                                        qualification=data.qualification, owner_changes=bool(data.owner),
+                                        new_owner=None if "owner" in errors else owner))
     if errors:
         raise InvalidInput(_("客户信息有误"), errors=errors)
     with transaction.atomic():
         customer = Customer.objects.create(
             name=data.name, uscc=data.uscc.upper(), address=data.address, credit_limit=data.credit_limit,
-            owner=owner or (actor if actor.has_role(Role.ACCOUNT_MANAGER) else None),
+            owner=owner or (actor if actor.has_role(*CUSTOMER_OWNERS) else None),
             qualification=data.qualification or Customer._meta.get_field("qualification").default,
             credit_record=data.credit_record,
         )
@@ -102,9 +159,14 @@ def customer_update(*, actor, customer_id: int, data: CustomerPatch) -> Customer
         if customer is None:
             raise NotFound(_("客户不存在"))
         errors = _customer_errors(data, customer_id=customer.pk)
-        if data.qualification is not None and not actor.has_role(*QUALIFIERS):
-            errors["qualification"] = [_("只有销售经理、总监或管理员可以审核客户资质")]
-        owner = _owner(data.owner, errors)
+        owner_changes = data.owner is not None and (data.owner or None) != (
+            customer.owner.username if customer.owner else None)
+        owner = _owner(data.owner, errors) if owner_changes else customer.owner
+        # Refused as a whole, before anything is written: no part of the change is kept. An owner who may not
+        # own customers at all is invalid input (422) for those who may move customers.
+        _refuse(customer_authority_problems(actor=actor, customer=customer, credit_limit=data.credit_limit,
+                                            qualification=data.qualification, owner_changes=owner_changes,
+                                            new_owner=None if "owner" in errors else owner))
         if errors:
             raise InvalidInput(_("客户信息有误"), errors=errors)
         before = snapshot(customer, CUSTOMER_FIELDS)
@@ -114,13 +176,24 @@ def customer_update(*, actor, customer_id: int, data: CustomerPatch) -> Customer
                 setattr(customer, name, value)
         if data.uscc is not None:
             customer.uscc = data.uscc.upper()
-        if data.owner is not None:
+        if owner_changes:
             customer.owner = owner
         customer.save()
         if data.contacts is not None:
             _replace_contacts(customer, data.contacts)
         audit_record(actor=actor, obj=customer, operation="updated", changes=diff(before, snapshot(customer, CUSTOMER_FIELDS)))
     return customer
+
+
+def customer_admin_save(*, actor, customer: Customer) -> None:
+    """A customer saved in Django's admin (system administrators only, who hold every financial authority):
+    audited like a change through the API, old and new value of each field."""
+    with transaction.atomic():
+        stored = Customer.objects.filter(pk=customer.pk).first() if customer.pk else None
+        before = snapshot(stored, CUSTOMER_FIELDS) if stored else {}
+        customer.save()
+        audit_record(actor=actor, obj=customer, operation="updated" if stored else "created",
+                     changes=diff(before, snapshot(customer, CUSTOMER_FIELDS)))
 
 
 def product_create(*, actor, data: ProductIn) -> Product:
@@ -154,7 +227,6 @@ def customer_qualification_problems(customer, *, today) -> list[str]:
     return problems
 
 
-STOCK_KEEPERS = {Role.ADMIN, Role.WAREHOUSE}
 
 
 def stock_adjust(*, actor, product_id: int, warehouse: str = "主仓库", on_hand_change: Decimal = Decimal("0"),

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from orderloop.accounts.models import User
+from orderloop.accounts.roles import Role
 from orderloop.core import clock
 from orderloop.core.process_cache import ProcessCache
 from orderloop.notifications.models import ChatRobot, Channel, Notification, NotificationRoute
@@ -22,14 +23,14 @@ def recipients(order, role: str) -> list[User]:
     """The people who play ``role`` for ``order``."""
     if order is None:
         return list(users_with_role(role))
-    if role == "sales_manager":
+    if role == Role.SALES_MANAGER:
         teams = [t for t in (order.owner.team_id, order.entered_by.team_id if order.entered_by else None) if t]
         managers = list(users_with_role(role).filter(managed_teams__in=teams).distinct())
         return managers or list(users_with_role(role))
-    if role == "account_manager":
+    if role == Role.ACCOUNT_MANAGER:
         people = [order.owner, order.customer.owner]
         return list({u.pk: u for u in people if u and u.is_active and u.has_role(role)}.values())
-    if role == "sales_assistant":
+    if role == Role.SALES_ASSISTANT:
         return [order.entered_by] if order.entered_by and order.entered_by.is_active else []
     return list(users_with_role(role))
 

@@ -2,6 +2,7 @@
 lists, detail pages, the API and the lifecycle engine alike."""
 from django.db.models import Exists, OuterRef, Q
 
+from orderloop.accounts.permissions import SEE_EVERYTHING, SEE_OWN_ORDERS
 from orderloop.accounts.roles import Role
 from orderloop.orders.models import OrderStatus as S
 
@@ -25,10 +26,10 @@ def visible_orders_q(user) -> Q | None:
     from orderloop.masterdata.models import Customer
 
     roles = user.roles
-    if roles & {Role.SALES_DIRECTOR, Role.ADMIN}:
+    if roles & SEE_EVERYTHING:
         return None
     q = Q(pk__in=[])
-    if roles & {Role.SALES_ASSISTANT, Role.ACCOUNT_MANAGER, Role.SALES_MANAGER}:
+    if roles & SEE_OWN_ORDERS:
         q |= (Q(entered_by_id=user.pk) | Q(owner_id=user.pk)
               | Q(customer_id__in=Customer.objects.filter(owner_id=user.pk).values("pk")))
     if Role.SALES_ASSISTANT in roles and user.team_id:

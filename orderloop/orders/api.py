@@ -9,6 +9,7 @@ from ninja import File, Form, Header, Path, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
+from orderloop.accounts.permissions import ORDER_ENTRY, UPLOADERS
 from orderloop.accounts.api import roles
 from orderloop.core.exceptions import InvalidInput
 from orderloop.core.prepared import server_prepared
@@ -16,14 +17,13 @@ from orderloop.core.schemas import errors
 from orderloop.orders import services
 from orderloop.orders.importing import orders_import
 from orderloop.orders.payloads import Payload
-from orderloop.orders.uploads import UPLOAD_ROLES, attachment_upload, files_kept_on_commit
+from orderloop.orders.uploads import attachment_upload, files_kept_on_commit
 from orderloop.orders.schemas import EventOut, OrderCreate, OrderOut, OrderPage, OrderPatch
 from orderloop.orders.selectors import capped_count, event_data, order_detail, order_get, order_list, order_summary, order_timeline
 from orderloop.orders.lifecycle.engine import perform_action
 from orderloop.orders.lifecycle.table import TRANSITIONS
 from orderloop.orders.steps import ACTIONS
 
-UPLOADERS = {role for kind_roles in UPLOAD_ROLES.values() for role in kind_roles}
 
 router = Router(tags=["orders"])
 # The refusals an operation on one order may answer with (body: core.schemas.ErrorOut): reading it, and changing it.
@@ -49,7 +49,7 @@ def _detail(request, ref: str) -> dict:
         return order_detail(order_get(user=request.auth, ref=ref), request.auth)
 
 
-@router.post("", auth=roles(*services.INTAKE_ROLES), response={201: OrderOut, 200: OrderOut, **errors(400, 401, 403, 409, 422)}, summary="Take an order in (intake)",
+@router.post("", auth=roles(*ORDER_ENTRY), response={201: OrderOut, 200: OrderOut, **errors(400, 401, 403, 409, 422)}, summary="Take an order in (intake)",
              exclude_unset=True)
 def order_create(request: HttpRequest, data: OrderCreate,
                  idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=200)):  # as stored
@@ -77,7 +77,7 @@ class ImportOut(Schema):
     created: list[str]
 
 
-@router.post("/import", auth=roles(*services.INTAKE_ROLES), response={200: ImportOut, **errors(400, 401, 403, 422)},
+@router.post("/import", auth=roles(*ORDER_ENTRY), response={200: ImportOut, **errors(400, 401, 403, 422)},
              summary="Import orders from an .xlsx in the layout of register 1")
 def order_import(request: HttpRequest, file: File[UploadedFile]):
     result = orders_import(actor=request.auth, content=file.read())
@@ -92,7 +92,7 @@ def order_read(request: HttpRequest, ref: Ref):
     return _detail(request, ref)
 
 
-@router.patch("/{ref}", auth=roles(*services.INTAKE_ROLES), response={200: OrderOut, **CHANGE_ERRORS}, exclude_unset=True,
+@router.patch("/{ref}", auth=roles(*ORDER_ENTRY), response={200: OrderOut, **CHANGE_ERRORS}, exclude_unset=True,
               summary="Correct an order before review passes (with the version read)")
 def order_patch(request: HttpRequest, ref: Ref, data: OrderPatch):
     order = order_get(user=request.auth, ref=ref)
@@ -124,7 +124,7 @@ def attachment_index(request: HttpRequest, ref: Ref):
 
 @router.get("/{ref}/events", response={200: list[EventOut], **READ_ERRORS}, summary="The order's timeline")
 def order_events(request: HttpRequest, ref: Ref):
-    return [event_data(e) for e in order_timeline(order_get(user=request.auth, ref=ref))]
+    return [event_data(e, request.auth) for e in order_timeline(order_get(user=request.auth, ref=ref))]
 
 
 def _action_route(action_name: str, payload_type: type[Payload]):

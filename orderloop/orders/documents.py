@@ -13,7 +13,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from orderloop.core.calendar import local_text
 from orderloop.core.money import money_text, rmb_capitals
-from orderloop.core.phones import phone_display
+from orderloop.orders.selectors import shown_phone
 
 FONT = "STSong-Light"
 pdfmetrics.registerFont(UnicodeCIDFont(FONT))
@@ -41,8 +41,10 @@ def _seller(company) -> list:
     return [Paragraph(escape("　".join(parts)), TEXT), Spacer(1, 3 * mm)]
 
 
-def order_confirmation_pdf(order, seller=None) -> bytes:
-    """《订单确认单》: the order as approved, with the total in capitals; ``seller`` the company profile."""
+def order_confirmation_pdf(order, *, user, seller=None) -> bytes:
+    """《订单确认单》: the order as approved, with the total in capitals; ``seller`` the company profile. ``user``
+    reads it under the field rules of the order page (orders.selectors: the phone masked for those who do not
+    contact the customer; no cost or margin is printed)."""
     buffer = io.BytesIO()
     document = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=18 * mm,
                                  bottomMargin=18 * mm, title=f"订单确认单 {order.ref}", author="orderloop")
@@ -51,7 +53,7 @@ def order_confirmation_pdf(order, seller=None) -> bytes:
     facts = [
         ["订单编号", order.ref, "下单日期", order.order_date.isoformat()],
         ["客户名称", order.customer.name, "统一社会信用代码", order.customer.uscc or "—"],
-        ["联系人", order.contact_name or "—", "联系方式", phone_display(order.contact_phone) or "—"],
+        ["联系人", order.contact_name or "—", "联系方式", shown_phone(order, user) or "—"],
         ["付款方式", order.payment_terms or "—", "交付日期", (order.promised_date or order.requested_date or "—").__str__()],
         ["交付地址", order.delivery_address or "—", "销售负责人", str(order.owner)],
     ]

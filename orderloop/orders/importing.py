@@ -19,6 +19,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from pydantic import ValidationError
 
+from orderloop.accounts.permissions import ORDER_ENTRY, ORDER_OWNERS
 from orderloop.accounts.models import User
 from orderloop.core.exceptions import InvalidInput, NotAllowed
 from orderloop.core.dates import parse_date
@@ -29,7 +30,7 @@ from orderloop.masterdata.models import Product
 from orderloop.orders.lines import line_amount
 from orderloop.orders.registers import REGISTER_1
 from orderloop.orders.schemas import OrderCreate
-from orderloop.orders.services import INTAKE_ROLES, orders_receive
+from orderloop.orders.services import orders_receive
 
 MAX_BYTES = 5 * 1024 * 1024
 UNREADABLE_WORKBOOK = (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError)
@@ -48,7 +49,7 @@ INSTRUCTIONS = [
     ("数量", "必填，大于 0。"),
     ("单价(元)", "留空按产品标准单价。"),
     ("总金额(元)", "可留空；如填写，须等于 数量 × 单价。"),
-    ("销售负责人", "用户名或姓名；留空为客户的客户经理。"),
+    ("销售负责人", "用户名或姓名，须为本团队的销售助理或客户经理；留空为客户的客户经理。"),
     ("同一订单的多行", "客户名称、联系人、联系方式、日期、付款方式、交付地址、销售负责人、备注须一致。"),
     ("导入规则", "任何一个单元格有误，整个文件都不导入，并逐一列出有误的行和列。导入的订单状态为「已接收」，进入初步审核。"),
 ]
@@ -109,8 +110,18 @@ def _decimal(value):
     return Decimal(str(value).strip().replace(",", ""))
 
 
+def _owner_problem(actor, owner, name: str) -> str | None:
+    """Why ``owner`` may not be an imported order's 销售负责人: the order's owner sees it and takes its steps, so
+    it is one of the sales staff who take orders in (ORDER_OWNERS), the importing user or one of their team."""
+    if not owner.has_role(*ORDER_OWNERS):
+        return _("%(name)s 不是销售助理或客户经理，不能作为销售负责人") % {"name": name}
+    if owner.pk != actor.pk and (actor.team_id is None or owner.team_id != actor.team_id):
+        return _("%(name)s 不在您的团队，不能作为销售负责人") % {"name": name}
+    return None
+
+
 def orders_import(*, actor, content: bytes) -> ImportResult:
-    if not actor.has_role(*INTAKE_ROLES):
+    if not actor.has_role(*ORDER_ENTRY):
         raise NotAllowed(_("只有销售助理或客户经理可以导入订单"))
     if len(content) > MAX_BYTES:
         raise InvalidInput(_("文件过大（最大 5 MB）"), errors={"file": [_("文件过大（最大 5 MB）")]})
@@ -191,6 +202,8 @@ def orders_import(*, actor, content: bytes) -> ImportResult:
         owner = _text(cells["销售负责人"])
         if owner and owner not in users:
             bad(row_number, "销售负责人", _("用户不存在：%(name)s") % {"name": owner})
+        elif owner and (problem := _owner_problem(actor, users[owner], owner)):
+            bad(row_number, "销售负责人", problem)
         parsed["header"] = {name: _text(cells[name]) if name not in ("下单日期", "交付日期") else parsed.get(
             "order_date" if name == "下单日期" else "requested_date") for name in HEADER_FIELDS}
         parsed["owner"] = users.get(owner)

@@ -57,11 +57,11 @@ def _phone(phone: str, full: bool) -> str:
 def order_line_row(line, user=None) -> list:
     """A row of register 1 from a tuple of LINE_FIELDS, in the layout orders/importing.py reads back (the phone
     masked as on the order page for those who do not see contacts)."""
-    from orderloop.orders.selectors import CONTACT_ROLES
+    from orderloop.accounts.permissions import CONTACT_READERS
 
     (number, provisional_ref, customer, contact, phone, order_date, product_name, model, quantity, unit_price,
      amount, payment_terms, address, requested_date, owner_name, owner_username, remarks) = line
-    full = user is None or bool(user.roles & CONTACT_ROLES)
+    full = user is None or bool(user.roles & CONTACT_READERS)
     return [
         number or provisional_ref, customer, contact, _phone(phone, full) if phone else "", order_date,
         product_name, model, _number(quantity), _number(unit_price), _number(amount),

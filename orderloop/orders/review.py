@@ -4,14 +4,15 @@ from datetime import timedelta
 
 from django.utils.translation import gettext as _
 
-from orderloop.core.phones import phone_display
 from orderloop.orders.steps.intake import key_field_problems
 from orderloop.orders.models import SalesOrder
 
 DUPLICATE_WINDOW = timedelta(days=7)
 
 
-def review_checklist(order) -> list[dict]:
+def review_checklist(order, *, phone: str) -> list[dict]:
+    """The seed's key fields checked one by one; ``phone`` is the contact's number as the reader may see it
+    (orders.selectors.shown_phone: masked for those who do not contact the customer)."""
     problems = key_field_problems(order)
     lines = list(order.lines.all())
     products = "；".join(f"{line.product_name} {line.model}" for line in lines)
@@ -25,7 +26,7 @@ def review_checklist(order) -> list[dict]:
     return [
         item(_("客户名称及资质"), order.customer.name, "customer_id"),
         item(_("联系人"), order.contact_name, "contact_name"),
-        item(_("联系方式"), phone_display(order.contact_phone), "contact_phone"),
+        item(_("联系方式"), phone, "contact_phone"),
         item(_("产品/服务名称及规格型号"), products, "lines"),
         item(_("数量"), quantities, "lines"),
         item(_("单价(元)"), prices, "lines"),

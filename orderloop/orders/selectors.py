@@ -7,7 +7,7 @@ from django.db.models import F, Field, Lookup, Q
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
-from orderloop.accounts.roles import Role
+from orderloop.accounts.permissions import CONTACT_READERS, COST_READERS, SEE_EVERYTHING
 from orderloop.core.calendar import date_estimated
 from orderloop.core.exceptions import NotFound
 from orderloop.core.phones import phone_display, phone_masked
@@ -29,9 +29,6 @@ SORTS = {
     "total_amount": ("total_amount", "id"),
     "-total_amount": ("-total_amount", "-id"),
 }
-COST_ROLES = {Role.SALES_MANAGER, Role.SALES_DIRECTOR, Role.ADMIN}
-CONTACT_ROLES = {Role.SALES_ASSISTANT, Role.ACCOUNT_MANAGER, Role.SALES_MANAGER, Role.SALES_DIRECTOR,
-                 Role.ADMIN, Role.LOGISTICS, Role.AFTER_SALES}
 
 
 def order_list(*, user, status: list[str] | None = None, owner: str | None = None, customer_id: int | None = None,
@@ -156,12 +153,35 @@ def order_timeline(order):
     return order.events.select_related("actor").order_by("occurred_at", "id")
 
 
+# The field rules (SPEC section 6, fields), one definition for the pages, the API and every document and PDF.
+# ``user`` None (a reader nobody named) gets the strictest: no cost, the phone masked.
+
 def sees_cost(user) -> bool:
-    return bool(user.roles & COST_ROLES)
+    """Cost prices and margins (成本、利润率), and whatever names them (the approval's reasons)."""
+    return user is not None and bool(user.roles & COST_READERS)
+
+
+def sees_contact(user) -> bool:
+    """The customer's phone number in full; everyone else reads it masked (138****5678)."""
+    return user is not None and bool(user.roles & CONTACT_READERS)
 
 
 def shown_phone(order, user) -> str:
-    return phone_display(order.contact_phone) if user.roles & CONTACT_ROLES else phone_masked(order.contact_phone)
+    return phone_display(order.contact_phone) if sees_contact(user) else phone_masked(order.contact_phone)
+
+
+# Event payload keys only cost readers see: the reasons for the director's approval may name the margin
+# (利润率 … 低于 …), and the order page shows them to cost readers only.
+COST_PAYLOAD_KEYS = frozenset({"director_reasons"})
+
+
+def shown_payload(payload: dict, user) -> dict:
+    """An event's payload as ``user`` may read it, under the same field rules as the order itself."""
+    shown = payload if sees_cost(user) else {k: v for k, v in payload.items() if k not in COST_PAYLOAD_KEYS}
+    phone = shown.get("contact_phone")
+    if phone and isinstance(phone, str) and not sees_contact(user):
+        shown = {**shown, "contact_phone": phone_masked(phone)}
+    return shown
 
 
 def order_detail(order, user) -> dict:
@@ -176,7 +196,7 @@ def order_detail(order, user) -> dict:
         "customer_id": order.customer_id,
         "customer_name": order.customer.name,
         "contact_name": order.contact_name,
-        "contact_phone": order.contact_phone if user.roles & CONTACT_ROLES else phone_masked(order.contact_phone),
+        "contact_phone": order.contact_phone if sees_contact(user) else phone_masked(order.contact_phone),
         "order_date": order.order_date,
         "channel": order.channel,
         "payment_terms": order.payment_terms,
@@ -221,15 +241,17 @@ def order_summary(order) -> dict:
     }
 
 
-def event_data(event) -> dict:
+def event_data(event, user=None) -> dict:
+    """An event of the timeline as ``user`` may read it (shown_payload); without a user, the strictest rules."""
+    payload = shown_payload(event.payload, user)
     return {
         "id": event.pk, "type": event.type, "label": event_label(event.type),
         "from_label": status_label(event.from_status) if event.from_status else "",
         "to_label": status_label(event.to_status) if event.to_status else "",
-        "details": event_details(event.payload),
+        "details": event_details(payload),
         "actor": event.actor.username if event.actor else None, "actor_name": str(event.actor) if event.actor else "",
         "occurred_at": event.occurred_at,
-        "from_status": event.from_status, "to_status": event.to_status, "payload": event.payload,
+        "from_status": event.from_status, "to_status": event.to_status, "payload": payload,
     }
 
 
@@ -246,9 +268,6 @@ def customer_history(order, *, limit: int = 10):
             .order_by("-created_at")[:limit])
 
 
-AUDIT_READERS = {"sales_manager", "sales_director", "admin"}
-
-
 def audit_entries(*, user, actor: str | None = None, object_type: str | None = None, object_id: str | None = None,
                   since=None, until=None, operation: str | None = None):
     """The audit log as ``user`` may read it: the director and admins all of it; a sales manager what their
@@ -259,7 +278,7 @@ def audit_entries(*, user, actor: str | None = None, object_type: str | None = N
     from orderloop.orders.access import visible_orders_q
 
     entries = AuditEntry.objects.select_related("actor").order_by("-occurred_at", "-id")
-    if not user.has_role("sales_director", "admin"):
+    if not user.has_role(*SEE_EVERYTHING):
         orders = SalesOrder.objects.filter(visible_orders_q(user) or Q()).values_list("pk", flat=True)
         team = Q(actor=user) | (Q(actor__team_id=user.team_id) if user.team_id else Q(pk__in=[]))
         entries = entries.filter(team | Q(object_type="orders.salesorder", object_id__in=[str(pk) for pk in orders]))

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, prefetch_related_objects
 from django.utils.translation import gettext as _
 
-from orderloop.accounts.roles import Role
+from orderloop.accounts.permissions import ORDER_ENTRY
 from orderloop.core import clock
 from orderloop.core.audit import audit_entry, audit_record, diff
 from orderloop.core.models import AuditEntry
@@ -29,7 +29,6 @@ from orderloop.orders.schemas import DraftCreate, OrderCreate, OrderPatch
 from orderloop.orders.lifecycle.engine import order_state, perform_action, refusal
 
 REF_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-INTAKE_ROLES = {Role.SALES_ASSISTANT, Role.ACCOUNT_MANAGER}
 EDITABLE_STATES = {S.RECEIVED, S.NEEDS_INFO}
 
 
@@ -49,7 +48,7 @@ def orders_receive(*, actor, batch: list[tuple[OrderCreate, object]], attachment
     """Intake of one order or of many (an imported register: ``batch`` of (data, owner or None)), each checked
     as on its own, the rows of all written together: customers and products read once, each table's rows
     inserted at once. The first order that fails a check refuses the whole batch (the caller's transaction)."""
-    if actor is not None and not actor.has_role(*INTAKE_ROLES):
+    if actor is not None and not actor.has_role(*ORDER_ENTRY):
         raise NotAllowed(_("只有销售助理或客户经理可以录入订单"))
     customers = Customer.objects.all() if actor is None else customers_visible_to(actor)  # the mailbox: any sender
     customers = customers.filter(pk__in={data.customer_id for data, _owner in batch}).select_related("owner").in_bulk()
@@ -89,8 +88,8 @@ def orders_receive(*, actor, batch: list[tuple[OrderCreate, object]], attachment
         OrderLine.objects.bulk_create(lines)  # each line takes its order's new id
         prefetch_related_objects(orders, "lines")  # for the audit snapshots: one read, not one per order
         for order in orders:
-            for kind, filename, content_type, content in attachments:
-                attachment_store(order=order, kind=kind, filename=filename, content_type=content_type, content=content,
+            for kind, filename, _content_type, content in attachments:
+                attachment_store(order=order, kind=kind, filename=filename, content=content,
                                  actor=actor, now=now)
         events_record(EventType.RECEIVED, [
             (order, {"intake_channel": order.channel, "total_amount": str(order.total_amount)}) for order in orders],
@@ -116,7 +115,7 @@ def order_update(*, order_id: int, actor, data: OrderPatch) -> SalesOrder:
             raise NotFound(_("订单不存在"))
         if data.version != order.version:
             raise StaleVersion(expected=data.version, actual=order.version)
-        if not actor.has_role(*INTAKE_ROLES):
+        if not actor.has_role(*ORDER_ENTRY):
             raise NotAllowed(_("只有销售助理或客户经理可以修改订单"))
         if order.status not in EDITABLE_STATES:
             raise InvalidTransition(_("订单已审核通过，修改须通过「变更订单」"))

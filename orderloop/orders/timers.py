@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from orderloop.accounts.permissions import ESCALATE_TO_DIRECTOR, ESCALATE_TO_MANAGER
 from orderloop.core import clock
 from orderloop.core.calendar import SHANGHAI, BusinessCalendar, local, local_text
 from orderloop.core.prepared import insert
@@ -26,13 +27,13 @@ class TimerRule:
     kind: str
     runs_in: frozenset                      # leaving these states stops the timer
     starts_on_entering: frozenset = field(default=frozenset())
-    escalate_to: str = "sales_manager"
+    escalate_to: str = ESCALATE_TO_MANAGER
 
 
 RULES = [
     TimerRule(TimerKind.CONTACT, frozenset({S.NEEDS_INFO}), frozenset({S.NEEDS_INFO})),
     TimerRule(TimerKind.APPROVAL, frozenset({S.PENDING_APPROVAL, S.PENDING_DIRECTOR}),
-              frozenset({S.PENDING_APPROVAL, S.PENDING_DIRECTOR}), escalate_to="sales_director"),
+              frozenset({S.PENDING_APPROVAL, S.PENDING_DIRECTOR}), escalate_to=ESCALATE_TO_DIRECTOR),
     TimerRule(TimerKind.STOCK_CHECK, frozenset({S.PENDING_STOCK_CHECK}), frozenset({S.PENDING_STOCK_CHECK})),
     TimerRule(TimerKind.TRACKING, frozenset({S.IN_FULFILLMENT}), frozenset({S.IN_FULFILLMENT})),
     TimerRule(TimerKind.LOGISTICS_NOTICE, frozenset({S.READY_TO_SHIP, S.SHIPPED})),  # met by the notice itself
@@ -155,7 +156,7 @@ def timers_recompute(*, calendar: BusinessCalendar, years: set[int], now: dateti
     return changes
 
 
-def timer_start(*, order, kind: str, now: datetime, due: datetime, escalate_to: str = "sales_manager",
+def timer_start(*, order, kind: str, now: datetime, due: datetime, escalate_to: str = ESCALATE_TO_MANAGER,
                 ticket=None, estimated: bool = False) -> OrderTimer:
     """Start a deadline that no lifecycle action starts (after-sales tickets)."""
     return OrderTimer.objects.create(order=order, ticket=ticket, kind=kind, started_at=now, due_at=due,

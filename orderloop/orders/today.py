@@ -8,8 +8,10 @@ from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from orderloop.accounts.permissions import ADMINISTRATORS, DEADLINE_OWNERS, TICKET_HANDLERS
+from orderloop.accounts.roles import Role
 from orderloop.aftersales.models import TicketState
-from orderloop.aftersales.services import HANDLERS, tickets_visible_to
+from orderloop.aftersales.services import tickets_visible_to
 from orderloop.core import clock
 from orderloop.core.calendar import SHANGHAI, BusinessCalendar, calendar_alerts, local_text
 from orderloop.notifications.services import notify
@@ -19,13 +21,6 @@ from orderloop.orders.lifecycle.engine import available_actions
 from orderloop.orders.lifecycle.table import TERMINAL, TRANSITIONS
 from orderloop.orders.steps import ACTIONS
 
-# Who answers for a running deadline, by kind.
-RESPONSIBLE = {
-    "contact": {"sales_assistant", "account_manager"}, "approval": {"sales_manager", "sales_director"},
-    "stock_check": {"warehouse", "production"}, "tracking": {"sales_assistant", "warehouse", "production"},
-    "logistics_notice": {"logistics"}, "follow_up": {"account_manager"},
-    "aftersales_response": {"after_sales"}, "aftersales_resolution": {"after_sales"},
-}
 
 
 @dataclass
@@ -55,7 +50,7 @@ def user_today(user, *, now: datetime | None = None, calendar: BusinessCalendar 
     visible = filter_visible(SalesOrder.objects.exclude(status__in=TERMINAL), user)
     timers = (OrderTimer.objects.filter(order__in=visible.values("pk"), met_at__isnull=True, stopped_at__isnull=True)
               .select_related("order", "order__customer").order_by("due_at"))
-    mine = [t for t in timers if user.roles & (RESPONSIBLE.get(t.kind, set()) | {t.escalate_to})]
+    mine = [t for t in timers if user.roles & (DEADLINE_OWNERS.get(t.kind, frozenset()) | {t.escalate_to})]
     end_of_day = datetime.combine(now.astimezone(SHANGHAI).date(), time(23, 59, 59), tzinfo=SHANGHAI)
     today.overdue = [t for t in mine if t.state == TimerState.BREACHED]
     today.due_today = [t for t in mine if t.state == TimerState.RUNNING and t.due_at <= end_of_day]
@@ -74,17 +69,17 @@ def user_today(user, *, now: datetime | None = None, calendar: BusinessCalendar 
     quiet = (visible.exclude(status__in={"delivered"}).annotate(last=Max("events__occurred_at"))
              .filter(last__lt=idle_before).select_related("customer").order_by("last"))
     today.idle = [(order, order.last) for order in quiet[:50]]
-    if "admin" in user.roles:
+    if user.roles & ADMINISTRATORS:
         today.alerts = calendar_alerts(now.astimezone(SHANGHAI).date(), calendar)
     return today
 
 
 def _my_tickets(user) -> list:
     """After-sales: every open feedback; an account manager: the ones they handle or must confirm with the customer."""
-    if not user.has_role(*HANDLERS):
+    if not user.has_role(*TICKET_HANDLERS):
         return []
     tickets = tickets_visible_to(user).filter(closed_at__isnull=True).order_by("opened_at", "id")
-    if not user.has_role("after_sales"):
+    if not user.has_role(Role.AFTER_SALES):
         tickets = tickets.filter(Q(assignee=user) | Q(state=TicketState.RESOLVED))
     return list(tickets[:100])
 

@@ -8,20 +8,13 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from orderloop.accounts.roles import Role
+from orderloop.accounts.permissions import ATTACHMENT_UPLOADERS
 from orderloop.core import clock
 from orderloop.core.exceptions import InvalidInput, InvalidTransition, NotAllowed
 from orderloop.orders.models import Attachment
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 SIGNATURES = {b"%PDF-": "application/pdf", b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
-# Who may add which kind of file to an order they can see.
-UPLOAD_ROLES = {
-    Attachment.Kind.SCAN: {Role.SALES_ASSISTANT, Role.ACCOUNT_MANAGER},
-    Attachment.Kind.QC_REPORT: {Role.WAREHOUSE, Role.PRODUCTION},
-    Attachment.Kind.PHOTO: {Role.ACCOUNT_MANAGER, Role.LOGISTICS},
-    Attachment.Kind.RECEIPT: {Role.ACCOUNT_MANAGER, Role.LOGISTICS},
-}
 _stored: ContextVar[list | None] = ContextVar("orderloop_stored_files", default=None)
 
 
@@ -59,9 +52,11 @@ def files_kept_on_commit():
         parent.extend(stored)
 
 
-def attachment_store(*, order, kind, filename, content_type, content: bytes, actor, now) -> Attachment:
-    """Keep a file with an order. Inside ``files_kept_on_commit`` the file goes if the transaction does."""
-    attachment = Attachment(order=order, kind=kind, filename=filename[:255], content_type=content_type[:100],
+def attachment_store(*, order, kind, filename, content: bytes, actor, now) -> Attachment:
+    """Keep a file with an order, its type as its content shows it (a PDF, a PNG or JPEG image, or else just bytes:
+    never what a mail's sender declared). Inside ``files_kept_on_commit`` the file goes if the transaction does."""
+    attachment = Attachment(order=order, kind=kind, filename=filename[:255],
+                            content_type=sniff(content) or "application/octet-stream",
                             size=len(content), uploaded_by=actor, uploaded_at=now)
     attachment.file.save(filename, ContentFile(content), save=False)
     file_stored(attachment.file)
@@ -78,12 +73,11 @@ def file_stored(fieldfile) -> None:
 
 def attachment_upload(*, order, actor, kind: str, upload, field: str = "file") -> Attachment:
     """An uploaded PDF or image kept with ``order`` (which ``actor`` can see), if the role may add this kind."""
-    if kind not in UPLOAD_ROLES:
-        raise InvalidInput(_("不能上传此类附件"), errors={"kind": [_("可选：%(kinds)s") % {"kinds": "、".join(UPLOAD_ROLES)}]})
-    if not actor.roles & UPLOAD_ROLES[kind]:
+    if kind not in ATTACHMENT_UPLOADERS:
+        raise InvalidInput(_("不能上传此类附件"), errors={"kind": [_("可选：%(kinds)s") % {"kinds": "、".join(ATTACHMENT_UPLOADERS)}]})
+    if not actor.roles & ATTACHMENT_UPLOADERS[kind]:
         raise NotAllowed(_("您的角色不能上传「%(kind)s」") % {"kind": Attachment.Kind(kind).label})
     if order.archived_at:
         raise InvalidTransition(_("订单已归档，只能查看"))
-    kind, filename, content_type, content = checked_upload(upload, field=field, kind=kind)
-    return attachment_store(order=order, kind=kind, filename=filename, content_type=content_type, content=content,
-                            actor=actor, now=clock.now())
+    kind, filename, _content_type, content = checked_upload(upload, field=field, kind=kind)
+    return attachment_store(order=order, kind=kind, filename=filename, content=content, actor=actor, now=clock.now())

@@ -18,7 +18,8 @@ from django.utils.translation import gettext_noop as N_
 from django.views.decorators.http import require_POST
 from pydantic import ValidationError
 
-from orderloop.accounts.roles import Role
+from orderloop.accounts.permissions import (ADMINISTRATORS, AUDIT_READERS, ORDER_ENTRY, RATING_LINK_SENDERS,
+                                             RECEIPT_LINK_SENDERS, TICKET_OPENERS)
 from orderloop.core import clock
 from orderloop.core.audit import download_record
 from orderloop.core.calendar import SHANGHAI
@@ -28,7 +29,7 @@ from orderloop.core.validation import pydantic_errors
 from orderloop.masterdata.models import Customer, Product
 from orderloop.masterdata.services import customers_visible_to
 from orderloop.aftersales.models import TicketType
-from orderloop.aftersales.services import NOT_FOR_TICKETS, OPENERS
+from orderloop.aftersales.services import NOT_FOR_TICKETS
 from orderloop.orders import services
 from orderloop.orders.uploads import attachment_upload, checked_upload, files_kept_on_commit
 from orderloop.orders.board import board
@@ -50,7 +51,7 @@ from orderloop.orders.review import possible_duplicates, review_checklist
 from orderloop.orders.steps.approval import director_reasons, percent
 from orderloop.orders.schemas import OrderCreate, OrderPatch
 from orderloop.orders.today import user_today
-from orderloop.orders.selectors import AUDIT_READERS, CappedPaginator, audit_entries, customer_history, event_data, order_get, order_list, sees_cost, shown_phone
+from orderloop.orders.selectors import CappedPaginator, audit_entries, customer_history, event_data, order_get, order_list, sees_cost, shown_phone
 from orderloop.setup.models import CompanyProfile
 from orderloop.orders.lifecycle.engine import available_actions, blocked_actions, perform_action
 from orderloop.orders.steps import ACTIONS
@@ -143,7 +144,7 @@ def intake_only(view):
     def wrapper(request, *args, **kwargs):
         if "ref" in kwargs:
             _get_order(request, kwargs["ref"])  # an order out of reach is not there (404), whoever asks
-        if not request.user.has_role(*services.INTAKE_ROLES):
+        if not request.user.has_role(*ORDER_ENTRY):
             raise PermissionDenied(_("只有销售助理和客户经理可以录入或修改订单"))
         return view(request, *args, **kwargs)
     return wrapper
@@ -179,18 +180,18 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
         for name in actions
     ]
     reviewing = "review" in actions
-    events = [event_data(e) for e in order.events.select_related("actor").order_by("occurred_at", "id")]
+    events = [event_data(e, request.user) for e in order.events.select_related("actor").order_by("occurred_at", "id")]
     shipments = list(order.shipments.prefetch_related(
         Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line"))))
     visit = FollowUpVisit.objects.filter(order=order).first()
-    if request.user.has_role("account_manager", "logistics"):  # staff send the customer the receipt link
+    if request.user.has_role(*RECEIPT_LINK_SENDERS):  # staff send the customer the receipt link
         for shipment in shipments:
             shipment.receipt_link = "" if shipment.received_at else receipt_url(shipment)
     return {
         "order": order,
-        "checklist": review_checklist(order) if reviewing else [],
-        "can_edit": order.status in services.EDITABLE_STATES and request.user.has_role(*services.INTAKE_ROLES),
-        "can_copy": request.user.has_role(*services.INTAKE_ROLES),
+        "checklist": review_checklist(order, phone=shown_phone(order, request.user)) if reviewing else [],
+        "can_edit": order.status in services.EDITABLE_STATES and request.user.has_role(*ORDER_ENTRY),
+        "can_copy": request.user.has_role(*ORDER_ENTRY),
         "duplicates": possible_duplicates(order) if reviewing else [],
         "lines": list(order.lines.all()),
         "phone": shown_phone(order, request.user),
@@ -212,10 +213,10 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
         "timers": list(order.timers.all()),
         "stages": list(order.stages.filter(superseded=False).select_related("owner")),
         "tickets": list(order.tickets.all()),
-        "can_open_ticket": order.status not in NOT_FOR_TICKETS and request.user.has_role(*OPENERS),
+        "can_open_ticket": order.status not in NOT_FOR_TICKETS and request.user.has_role(*TICKET_OPENERS),
         "ticket_types": TicketType.choices,
         "visit": visit,
-        "rating_link": rating_url(visit) if visit and not visit.done_at and request.user.has_role("account_manager") else "",
+        "rating_link": rating_url(visit) if visit and not visit.done_at and request.user.has_role(*RATING_LINK_SENDERS) else "",
         "shipments": shipments,
         "attachments": list(order.attachments.all()),
     }
@@ -335,7 +336,7 @@ def home(request):
 @login_required
 def today(request):
     context = {"today": user_today(request.user)}
-    if request.user.has_role(Role.ADMIN):
+    if request.user.has_role(*ADMINISTRATORS):
         from orderloop.setup.services import ready_for_first_order
 
         context["setup_pending"] = not ready_for_first_order()
@@ -423,11 +424,10 @@ INLINE_TYPES = {"image/png", "image/jpeg"}  # as recognised from the content whe
 def review_form(request, ref):
     """《订单初步审核表》, printable."""
     order = _get_order(request, ref)
-    events = [event_data(e) for e in order.events.select_related("actor").filter(type__in=["reviewed", "contact_logged", "supplemented"])]
+    events = [event_data(e, request.user) for e in order.events.select_related("actor").filter(type__in=["reviewed", "contact_logged", "supplemented"])]
     return render(request, "orders/documents/review_form.html", {
-        "order": order, "checklist": review_checklist(order), "events": events,
+        "order": order, "checklist": review_checklist(order, phone=shown_phone(order, request.user)), "events": events,
         "verdict": next((e for e in reversed(events) if e["type"] == "reviewed"), None),
-        "phone": shown_phone(order, request.user),
     })
 
 
@@ -482,7 +482,7 @@ def confirmation_pdf(request, ref):
     order = _get_order(request, ref)
     if not order.number:
         raise Http404(_("初步审核通过后才有订单确认单"))
-    response = HttpResponse(order_confirmation_pdf(order, seller=CompanyProfile.current()), content_type="application/pdf")
+    response = HttpResponse(order_confirmation_pdf(order, user=request.user, seller=CompanyProfile.current()), content_type="application/pdf")
     response["Content-Disposition"] = f"inline; filename=confirmation-{order.number}.pdf"
     return response
 
@@ -492,7 +492,7 @@ def confirmation_pdf(request, ref):
 def internal_slip(request, ref):
     """《订单内部流转单》, printable."""
     order = _get_order(request, ref)
-    events = [event_data(e) for e in order.events.select_related("actor").order_by("occurred_at", "id")]
+    events = [event_data(e, request.user) for e in order.events.select_related("actor").order_by("occurred_at", "id")]
     return render(request, "orders/documents/internal_slip.html", {"order": order, "events": events,
                                                                      "lines": list(order.lines.all())})
 
@@ -513,7 +513,7 @@ def acceptance(request, ref):
 def acceptance_record(request, ref):
     """《验收问题记录表》, printable: each consignment's checks, the issues found, their photos and tickets."""
     order = _get_order(request, ref)
-    events = [event_data(e) for e in order.events.select_related("actor").filter(type="accepted").order_by("occurred_at", "id")]
+    events = [event_data(e, request.user) for e in order.events.select_related("actor").filter(type="accepted").order_by("occurred_at", "id")]
     tickets = {t.pk: t for t in order.tickets.prefetch_related("photos")}
     for event in events:
         event["tickets"] = [tickets[pk] for pk in event["payload"].get("ticket_ids", []) if pk in tickets]

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from orderloop.accounts.roles import Role
+from orderloop.accounts.permissions import REVIEW_RUNNERS
 from orderloop.core import clock
 from orderloop.core.audit import audit_record
 from orderloop.core.calendar import SHANGHAI, BusinessCalendar, local_text
@@ -18,8 +18,6 @@ from orderloop.reviews.models import ActionItem, MonthlyReview
 from orderloop.reviews.report import relabel, review_figures
 
 REVIEW_WORKING_DAYS = 3
-REVIEW_READERS = (Role.SALES_MANAGER, Role.SALES_DIRECTOR, Role.ADMIN)
-REVIEW_RUNNERS = (Role.SALES_MANAGER, Role.SALES_DIRECTOR)  # file the review, add action items, confirm any item
 DESCRIPTION_MAX = 1000
 
 

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from orderloop.accounts.permissions import REVIEW_READERS, REVIEW_RUNNERS
 from orderloop.core import clock
 from orderloop.core.audit import download_record
 from orderloop.core.exceptions import DomainError, NotAllowed
@@ -20,7 +21,7 @@ from orderloop.reviews.models import ActionItem
 
 
 def _reader(request):
-    if not request.user.has_role(*services.REVIEW_READERS):
+    if not request.user.has_role(*REVIEW_READERS):
         raise PermissionDenied(_("只有销售经理、销售总监和管理员可以查看订单复盘"))
 
 
@@ -33,7 +34,7 @@ def _not_in_future(month: date):
 def review_index(request):
     _reader(request)
     return render(request, "reviews/review_list.html", {"months": services.review_months(),
-                                                         "can_run": request.user.has_role(*services.REVIEW_RUNNERS)})
+                                                         "can_run": request.user.has_role(*REVIEW_RUNNERS)})
 
 
 def _detail_context(request, month: date, *, errors=None, values=None) -> dict:
@@ -42,7 +43,7 @@ def _detail_context(request, month: date, *, errors=None, values=None) -> dict:
     errors, values = errors or {}, values or {}
     for item in items:  # a refused 完成 shows its errors next to the item
         item.form_errors, item.form_values = errors.get(f"done-{item.pk}", {}), values.get(f"done-{item.pk}", {})
-    can_run = request.user.has_role(*services.REVIEW_RUNNERS)
+    can_run = request.user.has_role(*REVIEW_RUNNERS)
     return {
         "month": month, "review": review, "figures": figures, "items": items,
         "computed_at": datetime.fromisoformat(figures["computed_at"]),
@@ -100,7 +101,7 @@ def action_item_done(request, item_id):
     item = ActionItem.objects.select_related("review").filter(pk=item_id).first()
     if item is None:
         raise Http404(item_id)
-    from_review = request.POST.get("back") != "mine" and request.user.has_role(*services.REVIEW_READERS)
+    from_review = request.POST.get("back") != "mine" and request.user.has_role(*REVIEW_READERS)
     try:
         services.action_item_done(item_id=item_id, actor=request.user, note=request.POST.get("done_note", ""))
     except NotAllowed as exc:

@@ -138,8 +138,7 @@ def _act(order, action, user, when, **data):
 
 def _receipt(order):
     """The customer's signed 签收单, scanned."""
-    return attachment_store(order=order, kind="receipt", filename="签收单.png", content_type="image/png",
-                            content=LICENCE_SCAN, actor=None, now=clock.now())
+    return attachment_store(order=order, kind="receipt", filename="签收单.png", content=LICENCE_SCAN, actor=None, now=clock.now())
 
 
 def _receive(user, when, **data):

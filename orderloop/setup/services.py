@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from orderloop.accounts.permissions import ORDER_ENTRY
 from orderloop.accounts.models import Team, User
 from orderloop.accounts.roles import Role
 from orderloop.accounts.services import first_admin_needed  # noqa: F401  asked here by the guide and the home page
@@ -30,7 +31,6 @@ from orderloop.orders.timers import DeadlineChange, timers_recompute
 from orderloop.setup.models import CompanyProfile
 
 # Who must exist before an order can travel: someone to enter it, someone to approve it.
-INTAKE_ROLES = (Role.SALES_ASSISTANT, Role.ACCOUNT_MANAGER)
 MAIL_TESTED = "mail_tested"
 
 STEP_TITLES = {"company": gettext_lazy("公司信息"), "teams": gettext_lazy("销售团队"), "users": gettext_lazy("用户与角色"),
@@ -292,7 +292,7 @@ def setup_steps() -> list[Step]:
     teams = Team.objects.count()
     holders = _role_holders()
     missing = [str(Role(role).label) for role, count in holders.items() if not count and role != Role.ADMIN]
-    can_enter = any(holders[role] for role in INTAKE_ROLES)
+    can_enter = any(holders[role] for role in ORDER_ENTRY)
     qualified = Customer.objects.filter(qualification=Qualification.QUALIFIED).count()
     products = Product.objects.filter(is_active=True).count()
     policy = ApprovalPolicy.current()

@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from orderloop.accounts.permissions import ADMINISTRATORS
 from orderloop.accounts.models import Team, User
-from orderloop.accounts.roles import Role
 from orderloop.core import clock
 from orderloop.core.calendar import BusinessCalendar
 from orderloop.core.exceptions import DomainError
@@ -33,7 +33,7 @@ class Verbatim(str):
 
 
 def _admin(request):
-    if not request.user.has_role(Role.ADMIN):
+    if not request.user.has_role(*ADMINISTRATORS):
         raise PermissionDenied(_("只有系统管理员可以进行系统设置"))
 
 

@@ -3,6 +3,7 @@ import http.cookiejar
 import json
 import os
 import re
+import stat
 import subprocess
 import sys
 import time
@@ -103,6 +104,17 @@ def test_orderloop_run_serves_the_demo_on_a_fresh_data_folder(tmp_path):
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/vendor/htmx/htmx.min.js", timeout=5) as asset:
             assert asset.status == 200
         assert (tmp_path / "orderloop.sqlite3").exists() and (tmp_path / "queue.sqlite3").exists()
+
+
+@pytest.mark.slow
+def test_orderloop_run_keeps_its_data_folder_to_this_user(tmp_path):
+    """The data folder holds the database, uploads, mail and the secret key: no one else on the machine reads it."""
+    data = tmp_path / "var"
+    with serving(data, "--no-demo", "--no-worker"):
+        pass
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data / "orderloop.sqlite3").stat().st_mode) == 0o600
+    assert stat.S_IMODE((data / "secret_key").stat().st_mode) == 0o600
 
 
 @pytest.mark.slow

@@ -52,7 +52,7 @@ def receipt_scan(order):
     from orderloop.core import clock
     from orderloop.orders.uploads import attachment_store
 
-    return attachment_store(order=order, kind="receipt", filename="签收单.png", content_type="image/png", content=PNG,
+    return attachment_store(order=order, kind="receipt", filename="签收单.png", content=PNG,
                             actor=None, now=clock.now())
 
 

@@ -21,6 +21,7 @@ def serving(tmp_path, *options):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
     env.update({"ORDERLOOP_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "orderloop.config.settings"})
+    tmp_path.mkdir(parents=True, exist_ok=True)
     log = tmp_path / "run.log"
     with open(log, "wb") as output:
         server = subprocess.Popen([sys.executable, "-m", "orderloop.cli", "run", "--bind", f"127.0.0.1:{port}",

@@ -8,6 +8,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, ValidationError
 
+from orderloop.accounts.permissions import SEE_EVERYTHING, SEE_OWN_ORDERS
 from orderloop.accounts.models import User
 from orderloop.accounts.roles import Role as R
 from orderloop.core import clock
@@ -108,9 +109,9 @@ def _visible_at_a_glance(order, user) -> bool:
     that team; a department while the order is in its stages), with the teams read with the locked order.
     False means "ask the database"."""
     roles = user.roles
-    if roles & {R.SALES_DIRECTOR, R.ADMIN}:
+    if roles & SEE_EVERYTHING:
         return True
-    if roles & {R.SALES_ASSISTANT, R.ACCOUNT_MANAGER, R.SALES_MANAGER} and user.pk in (
+    if roles & SEE_OWN_ORDERS and user.pk in (
             order.entered_by_id, order.owner_id, order.customer.owner_id):
         return True
     teams = getattr(order, "owner_team_id", None), getattr(order, "entered_by_team_id", None)

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
+from orderloop.accounts.permissions import ESCALATE_TO_MANAGER
 from orderloop.accounts.models import User
 from orderloop.core import clock
 from orderloop.core.calendar import BusinessCalendar
@@ -176,7 +177,7 @@ def _tell_risk(order, event, event_payload):
     """A delay risk goes to the sales manager at once (问题不过夜): its deadline is met as it is raised."""
     now = event.occurred_at
     OrderTimer.objects.create(order=order, kind=TimerKind.RISK, started_at=now, due_at=now, met_at=now,
-                              state=TimerState.MET, escalate_to="sales_manager")
+                              state=TimerState.MET, escalate_to=ESCALATE_TO_MANAGER)
     notify(event="risk_raised", key=f"risk:{event_payload['risk_id']}", order=order, url=order_url(order),
            subject=_("订单 %(ref)s 出现延期风险") % {"ref": order.ref}, body=event_payload.get("description", ""))
 

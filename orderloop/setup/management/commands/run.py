@@ -23,6 +23,10 @@ class Command(BaseCommand):
                             help="leave an empty database empty: the first page then creates the administrator")
 
     def handle(self, *args, bind, web_workers, no_worker, no_demo, **options):
+        # What it and the processes it starts create (the database, uploads, mail, the queue) is this user's alone.
+        os.umask(0o077)
+        settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+        settings.VAR_DIR.chmod(0o700)
         executor = MigrationExecutor(connection)
         pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
         call_command("migrate", interactive=False, verbosity=0)

@@ -1,0 +1,74 @@
+"""Who may do what outside the lifecycle table (SPEC section 6): every set of roles the product checks, named by
+what it allows. Who may take which lifecycle action is in ``orders/lifecycle/table.py``; which orders a user
+sees (rows) is ``orders/access.py``, built on the sets below. ``docs/security.md``'s permission matrix is
+checked cell by cell against the product by ``tests/test_permission_matrix.py``."""
+from orderloop.accounts.roles import ALL_ROLES
+from orderloop.accounts.roles import Role as R
+
+# --- orders ---------------------------------------------------------------------------------------------------
+# See every order (and the whole audit log).
+SEE_EVERYTHING = frozenset({R.SALES_DIRECTOR, R.ADMIN})
+# See the orders they entered or own, and those of customers they own.
+SEE_OWN_ORDERS = frozenset({R.SALES_ASSISTANT, R.ACCOUNT_MANAGER, R.SALES_MANAGER})
+# Take orders in, correct them before approval, import and copy them.
+ORDER_ENTRY = frozenset({R.SALES_ASSISTANT, R.ACCOUNT_MANAGER})
+# See cost prices and margins.
+COST_READERS = frozenset({R.SALES_MANAGER, R.SALES_DIRECTOR, R.ADMIN})
+# See the customer's contact in full (the others see a masked phone).
+CONTACT_READERS = frozenset({R.SALES_ASSISTANT, R.ACCOUNT_MANAGER, R.SALES_MANAGER, R.SALES_DIRECTOR, R.ADMIN,
+                             R.LOGISTICS, R.AFTER_SALES})
+# Send the customer the receipt link of a consignment, and the rating link of a delivered order.
+RECEIPT_LINK_SENDERS = frozenset({R.ACCOUNT_MANAGER, R.LOGISTICS})
+RATING_LINK_SENDERS = frozenset({R.ACCOUNT_MANAGER})
+# Upload an attachment, by its kind (orders.models.Attachment.Kind).
+ATTACHMENT_UPLOADERS = {
+    "scan": frozenset({R.SALES_ASSISTANT, R.ACCOUNT_MANAGER}),
+    "qc_report": frozenset({R.WAREHOUSE, R.PRODUCTION}),
+    "photo": frozenset({R.ACCOUNT_MANAGER, R.LOGISTICS}),
+    "receipt": frozenset({R.ACCOUNT_MANAGER, R.LOGISTICS}),
+}
+UPLOADERS = frozenset().union(*ATTACHMENT_UPLOADERS.values())
+
+# --- customer feedback (after-sales tickets) ----------------------------------------------------------------------
+# Record a customer's feedback on an order (anyone who hears of it; the customer through the rating link too).
+TICKET_OPENERS = frozenset({R.AFTER_SALES, R.ACCOUNT_MANAGER, R.SALES_ASSISTANT, R.SALES_MANAGER, R.LOGISTICS})
+# Handle it: after-sales for problems, the account manager for the rest.
+TICKET_HANDLERS = frozenset({R.AFTER_SALES, R.ACCOUNT_MANAGER})
+
+# --- deadlines --------------------------------------------------------------------------------------------------
+# Who answers for a running deadline, by its kind (orders.models.TimerKind); its escalation is told as well.
+DEADLINE_OWNERS = {
+    "contact": frozenset({R.SALES_ASSISTANT, R.ACCOUNT_MANAGER}),
+    "approval": frozenset({R.SALES_MANAGER, R.SALES_DIRECTOR}),
+    "stock_check": frozenset({R.WAREHOUSE, R.PRODUCTION}),
+    "tracking": frozenset({R.SALES_ASSISTANT, R.WAREHOUSE, R.PRODUCTION}),
+    "logistics_notice": frozenset({R.LOGISTICS}),
+    "follow_up": frozenset({R.ACCOUNT_MANAGER}),
+    "aftersales_response": frozenset({R.AFTER_SALES}),
+    "aftersales_resolution": frozenset({R.AFTER_SALES}),
+}
+ESCALATE_TO_MANAGER = R.SALES_MANAGER  # a breached deadline goes up to…
+ESCALATE_TO_DIRECTOR = R.SALES_DIRECTOR  # …or, for an approval, to the director
+
+# --- audit, reviews, master data, setup -------------------------------------------------------------------------
+AUDIT_READERS = frozenset({R.SALES_MANAGER, R.SALES_DIRECTOR, R.ADMIN})  # a sales manager: their team's part
+REVIEW_READERS = frozenset({R.SALES_MANAGER, R.SALES_DIRECTOR, R.ADMIN})
+REVIEW_RUNNERS = frozenset({R.SALES_MANAGER, R.SALES_DIRECTOR})  # file the review, add action items, confirm any item
+# Create customers and change their name, credit code, address, credit record and contacts.
+CUSTOMER_EDITORS = frozenset({R.SALES_ASSISTANT, R.ACCOUNT_MANAGER, R.SALES_MANAGER, R.SALES_DIRECTOR, R.ADMIN})
+# Financial authority (SPEC section 9): a customer's credit limit, its qualification and its owner. The sales
+# manager holds it for the customers of the teams they manage, COMPANY_WIDE_AUTHORITY for every customer
+# (masterdata.services.customer_authority_problems); every change is audited with old and new value.
+CREDIT_SETTERS = frozenset({R.SALES_MANAGER, R.SALES_DIRECTOR, R.ADMIN})  # set a customer's credit limit
+QUALIFIERS = frozenset({R.SALES_MANAGER, R.SALES_DIRECTOR, R.ADMIN})  # set a customer's qualification
+OWNER_ASSIGNERS = frozenset({R.SALES_MANAGER, R.SALES_DIRECTOR, R.ADMIN})  # give a customer another owner
+COMPANY_WIDE_AUTHORITY = frozenset({R.SALES_DIRECTOR, R.ADMIN})  # the above for every team's customers
+# May own a customer (SPEC section 1: an account manager owns customers).
+CUSTOMER_OWNERS = frozenset({R.ACCOUNT_MANAGER})
+# May be named an order's 销售负责人 (an imported row's owner): the sales staff who take orders in.
+ORDER_OWNERS = frozenset({R.SALES_ASSISTANT, R.ACCOUNT_MANAGER})
+PRODUCT_EDITORS = frozenset({R.ADMIN})
+STOCK_KEEPERS = frozenset({R.ADMIN, R.WAREHOUSE})  # record stock movements
+ADMINISTRATORS = frozenset({R.ADMIN})  # system settings, the calendar, the year's holidays alert
+
+EVERYONE = ALL_ROLES
