@@ -51,6 +51,7 @@ def _settings_in(env) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_check_deploy_reports_no_issues_with_the_production_environment(tmp_path):
     done = subprocess.run([sys.executable, "-m", "orderloop.cli", "check", "--deploy", "--fail-level", "WARNING"],
                           check=False, env=_settings_env(tmp_path, **PRODUCTION), cwd=ROOT, capture_output=True,
@@ -59,6 +60,7 @@ def test_check_deploy_reports_no_issues_with_the_production_environment(tmp_path
     assert "System check identified no issues" in done.stdout, done.stdout + done.stderr
 
 
+@pytest.mark.slow
 def test_https_settings_follow_orderloop_https_and_the_embedded_run_stays_plain_http(tmp_path):
     production = _settings_in(_settings_env(tmp_path, **PRODUCTION, ORDERLOOP_PROXY_SSL_HEADER="X-Forwarded-Proto"))
     assert production == {

@@ -47,6 +47,7 @@ def _check_deploy(var_dir) -> str:
     return done.stdout + done.stderr
 
 
+@pytest.mark.slow
 def test_a_data_folder_others_can_read_is_warned_about(tmp_path):
     with tempfile.TemporaryDirectory() as top:  # beside pytest's own folders, which are closed to others
         Path(top).chmod(0o755)
