@@ -1,10 +1,13 @@
+import hashlib
 from functools import cached_property
 
 from django.contrib.auth.models import AbstractUser
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from orderloop.accounts.roles import Role
+from orderloop.core import clock
+from orderloop.core.audit import audit_record
 
 
 class Team(models.Model):
@@ -50,33 +53,105 @@ class User(AbstractUser):
     def role_labels(self) -> list[str]:
         return [Role(code).label for code in Role.values if code in self.roles]
 
+    def save(self, *args, **kwargs):
+        """A new password (``set_password``: the user's own change, the admin's, ``changepassword``) or a deactivated
+        account ends every API token of the user, in the transaction of the save. A hash upgraded at login is no
+        new password (Django clears ``_password`` for it) and ends nothing: see ``check_password``."""
+        if self._password is not None:
+            reason = ApiToken.End.PASSWORD_CHANGED
+        elif not self.is_active:
+            reason = ApiToken.End.DEACTIVATED  # each save of an inactive account: one UPDATE, usually of no row
+        else:
+            return super().save(*args, **kwargs)
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            api_tokens_end(self, reason)
+
+    def check_password(self, raw_password):
+        """Django's check, which stores the hash again when the hasher has changed (a Django upgrade raises its
+        iterations): the same password, so the user's tokens follow the new hash instead of ending."""
+        before = self.password
+        valid = super().check_password(raw_password)
+        if valid and self.pk and self.password != before:
+            self._tokens_follow(before)
+        return valid
+
+    async def acheck_password(self, raw_password):
+        before = self.password
+        valid = await super().acheck_password(raw_password)
+        if valid and self.pk and self.password != before:
+            await ApiToken.objects.filter(user=self, password_fingerprint=password_fingerprint(before)).aupdate(
+                password_fingerprint=password_fingerprint(self.password))
+        return valid
+
+    def _tokens_follow(self, old_hash: str) -> None:
+        ApiToken.objects.filter(user=self, password_fingerprint=password_fingerprint(old_hash)).update(
+            password_fingerprint=password_fingerprint(self.password))
+
+
+def password_fingerprint(password_hash: str) -> str:
+    """What a token keeps of its user's password: the SHA-256 of the stored hash (never of the password). Any new
+    password, set any way (even by an UPDATE that bypasses ``save``), changes it, and the token stops answering."""
+    return hashlib.sha256((password_hash or "").encode()).hexdigest()
+
 
 class ApiToken(models.Model):
-    """A bearer token for the REST API. Only its SHA-256 hash is stored."""
+    """A bearer token for the REST API. Only its SHA-256 hash is stored, with its first characters to tell tokens
+    apart. It answers until it expires or ends: revoked by its user or an administrator, or ended by a new
+    password or a deactivated account (``end_reason``); and only while ``password_fingerprint`` matches the
+    user's password (services.api_token_user)."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    class End(models.TextChoices):
+        REVOKED = "revoked", _("已撤销")
+        PASSWORD_CHANGED = "password_changed", _("密码已更改")
+        DEACTIVATED = "deactivated", _("账号已停用")
+
+    user = models.ForeignKey(User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="api_tokens")
     key_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField()
-    expires_at = models.DateTimeField()
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    key_prefix = models.CharField(_("令牌开头"), max_length=8, blank=True)
+    password_fingerprint = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(_("创建时间"))
+    expires_at = models.DateTimeField(_("到期时间"))
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("失效时间"), null=True, blank=True)
+    revoked_by = models.ForeignKey(User, verbose_name=_("撤销人"), null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    end_reason = models.CharField(_("失效原因"), max_length=20, choices=End.choices, blank=True)
 
     class Meta:
         verbose_name = _("接口令牌")
         verbose_name_plural = _("接口令牌")
 
+    def __str__(self):
+        return f"{self.user} {self.key_prefix}…"
+
+
+def api_tokens_end(user: User, reason: str, *, actor: User | None = None) -> int:
+    """End every live token of ``user`` (a new password, a deactivated account), with one audit entry on the user
+    when there was any. Tokens ended stay ended if the account is activated again."""
+    now = clock.now()
+    ended = (ApiToken.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=now)
+             .update(revoked_at=now, end_reason=reason, revoked_by=actor))
+    if ended:
+        audit_record(actor=actor, obj=user, operation="api_tokens_revoked",
+                     changes={"end_reason": reason, "api_tokens": ended})
+    return ended
+
 
 class LoginFailure(models.Model):
     """A failed login (web, admin or API), kept in the database so that every web process counts the same
-    failures. ``locks_username`` / ``locks_address`` mark the failure that reached a limit: the lockout runs
-    from it. A successful login sets ``cleared`` on its username's failures (they still count for the address)."""
+    failures. ``locks_username_at_address`` / ``locks_address`` mark the failure that reached a limit: the
+    lockout of that username from that address, or of the address, runs from it. A successful login sets
+    ``cleared`` on the failures of its username from its address (they still count for the address). An
+    administrator's unlock sets ``unlocked``: the failure then counts for nothing (throttle.lockout_lift)."""
 
-    username = models.CharField(max_length=150, db_index=True)
-    ip_address = models.GenericIPAddressField(null=True, blank=True, db_index=True)
-    at = models.DateTimeField(db_index=True)
-    locks_username = models.BooleanField(default=False)
-    locks_address = models.BooleanField(default=False)
-    cleared = models.BooleanField(default=False)
+    username = models.CharField(_("用户名"), max_length=150, db_index=True)
+    ip_address = models.GenericIPAddressField(_("地址"), null=True, blank=True, db_index=True)
+    at = models.DateTimeField(_("时间"), db_index=True)
+    locks_username_at_address = models.BooleanField(_("锁定该地址的此用户名"), default=False)
+    locks_address = models.BooleanField(_("锁定该地址"), default=False)
+    cleared = models.BooleanField(_("已由登录成功清除"), default=False)
+    unlocked = models.BooleanField(_("已由管理员解除"), default=False)
 
     class Meta:
         verbose_name = _("登录失败记录")

@@ -71,4 +71,8 @@ PRODUCT_EDITORS = frozenset({R.ADMIN})
 STOCK_KEEPERS = frozenset({R.ADMIN, R.WAREHOUSE})  # record stock movements
 ADMINISTRATORS = frozenset({R.ADMIN})  # system settings, the calendar, the year's holidays alert
 
+# --- sign-in and tokens -----------------------------------------------------------------------------------------
+ANY_USERS_TOKENS = frozenset({R.ADMIN})  # see and revoke anyone's API tokens (everyone else: their own)
+LOCKOUT_LIFTERS = frozenset({R.ADMIN})  # lift a login lockout early (admin, 登录失败记录 → 解除锁定)
+
 EVERYONE = ALL_ROLES

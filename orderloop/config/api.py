@@ -11,6 +11,7 @@ from ninja.parser import Parser
 
 from orderloop.accounts.api import BearerToken
 from orderloop.accounts.api import router as auth_router
+from orderloop.accounts.api import tokens as tokens_router
 from orderloop.aftersales.api import router as tickets_router
 from orderloop.core.exceptions import DomainError
 from orderloop.core.validation import MESSAGES, field_path
@@ -58,6 +59,7 @@ api = NinjaAPI(
     parser=TextParser(),
 )
 api.add_router("/auth", auth_router)
+api.add_router("/tokens", tokens_router)
 api.add_router("/customers", customers)
 api.add_router("/products", products)
 api.add_router("/orders", orders_router)

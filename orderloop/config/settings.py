@@ -152,11 +152,13 @@ WHITENOISE_USE_FINDERS = True
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("ORDERLOOP_MEDIA_ROOT", VAR_DIR / "media"))
 
-# Django's ModelBackend, refusing every way in while a username or address is locked (login throttling)
+# Django's ModelBackend, refusing every way in while a username is locked at an address, or the address is
 AUTHENTICATION_BACKENDS = ["orderloop.accounts.throttle.ThrottledModelBackend"]
-# Login throttling (docs/operations.md): failures per username (from any address) and per address, counted
-# within the window; reaching either limit refuses further attempts for the lockout.
-ORDERLOOP_LOGIN_FAILURES_PER_USERNAME = int(os.environ.get("ORDERLOOP_LOGIN_FAILURES_PER_USERNAME", "5"))
+# Login throttling (docs/operations.md): failures per username from one address, and per address, counted within
+# the window; reaching either limit refuses further attempts from that address for the lockout. The limit per
+# username and address is still read from its former name, ORDERLOOP_LOGIN_FAILURES_PER_USERNAME, if set.
+ORDERLOOP_LOGIN_FAILURES_PER_USERNAME_AND_ADDRESS = int(os.environ.get(
+    "ORDERLOOP_LOGIN_FAILURES_PER_USERNAME_AND_ADDRESS", os.environ.get("ORDERLOOP_LOGIN_FAILURES_PER_USERNAME", "5")))
 ORDERLOOP_LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("ORDERLOOP_LOGIN_FAILURES_PER_ADDRESS", "20"))
 ORDERLOOP_LOGIN_WINDOW_MINUTES = int(os.environ.get("ORDERLOOP_LOGIN_WINDOW_MINUTES", "15"))
 ORDERLOOP_LOGIN_LOCKOUT_MINUTES = int(os.environ.get("ORDERLOOP_LOGIN_LOCKOUT_MINUTES", "15"))

@@ -11,6 +11,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", include("orderloop.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("help/", help_page, name="help"),
     path("inbox/", include("orderloop.notifications.urls")),

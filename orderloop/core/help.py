@@ -54,6 +54,10 @@ SECTIONS = {
     "audit": (N_("审计日志"), [
         N_("谁在什么时候改了什么：订单、客户、产品、设置的每次修改和每次导出下载。可按人员、对象、操作和时间筛选；记录不能修改或删除。"),
     ]),
+    "tokens": (N_("接口令牌"), [
+        N_("脚本和其他系统用接口令牌调用本系统的接口。这里列出您的令牌（系统管理员可看到所有人的）：创建和到期时间、最近一次使用的时间（每分钟最多记录一次）。"),
+        N_("不再使用或可能泄露的令牌请立即撤销。修改密码或停用账号后，该用户的所有令牌自动失效；撤销和失效都记入审计日志。"),
+    ]),
     "setup": (N_("首次设置向导"), [
         N_("系统管理员按步骤设置公司信息、销售团队、用户与角色、审批规则、客户与产品；完成标 * 的步骤后即可录入第一张订单。工作日历、群机器人和邮件可以稍后设置。"),
         N_("每年 12 月国务院办公厅发布下一年的放假通知后，在 工作日历 → 某年放假安排 中把通知里的放假和调休上班日逐行填入（可直接粘贴通知原文，如「国庆节：10月1日至7日」），预览全年日历后保存；已按估算计算的期限会重新计算并列出。"),
@@ -70,7 +74,7 @@ PAGE_SECTION = {
     "orders:visit_sheet": "order", "aftersales:list": "tickets", "aftersales:detail": "tickets",
     "aftersales:record": "tickets", "notifications:inbox": "inbox", "reviews:list": "reviews",
     "reviews:detail": "reviews", "reviews:my_actions": "reviews", "setup:guide": "setup", "setup:step": "setup",
-    "setup:calendar_year": "setup",
+    "setup:calendar_year": "setup", "accounts:tokens": "tokens",
     "orders:receipt": "customer_links", "orders:rating": "customer_links", "help": "today",
 }
 

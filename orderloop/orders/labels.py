@@ -6,6 +6,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
+from orderloop.accounts.models import ApiToken
 from orderloop.accounts.roles import Role
 from orderloop.aftersales.models import TicketType
 from orderloop.core.calendar import local_text
@@ -54,6 +55,7 @@ CHOICES = {
     "mitigation_type": dict(Mitigation.choices),
     "receipt_via": {"scan": N_("签收单扫描件"), "link": N_("系统回执")},
     "availability": {"in_stock": N_("现货"), "short": N_("缺货"), "needs_production": N_("需生产")},
+    "end_reason": dict(ApiToken.End.choices),
 }
 CHOICES["fields"] = LABELS  # which fields a correction changed
 HIDDEN_IN_TIMELINE = {"id", "verdict", "risk_id", "line_id", "ticket_id", "qc_report_attachment_id", "shipment_id", "complete",
@@ -94,16 +96,19 @@ AUDIT_OPERATIONS = {
     "downloaded": N_("导出/下载"), "created": N_("新建"), "updated": N_("修改"), "archived": N_("归档"),
     "tested": N_("发送测试消息"), "mail_tested": N_("发送测试邮件"),
     "action_item_added": N_("提出优化措施"), "action_item_done": N_("完成优化措施"), "review_filed": N_("提交月度复盘"),
+    "revoked": N_("撤销"), "api_tokens_revoked": N_("接口令牌失效"), "unlocked": N_("解除登录锁定"),
 }
 AUDIT_OBJECTS = {
     "orders.salesorder": N_("订单"), "masterdata.customer": N_("客户"), "masterdata.product": N_("产品"),
     "aftersales.ticket": N_("客户反馈"), "reviews.monthlyreview": N_("月度复盘"), "reviews.actionitem": N_("优化措施"),
     "export": N_("导出"), "orders.approvalpolicy": N_("审批规则"), "setup.companyprofile": N_("公司信息"),
     "accounts.user": N_("用户"), "accounts.team": N_("团队"), "core.calendaroverride": N_("日历调整"),
-    "notifications.chatrobot": N_("群机器人"),
+    "notifications.chatrobot": N_("群机器人"), "accounts.apitoken": N_("接口令牌"),
+    "accounts.loginfailure": N_("登录失败记录"),
 }
 AUDIT_DETAILS = {"what": N_("内容"), "path": N_("地址与筛选"), "rows": N_("行数"), "roles": N_("角色"),
-                 "confirmed": N_("确认"), "to": N_("收件人"), "result": N_("结果")}
+                 "confirmed": N_("确认"), "to": N_("收件人"), "result": N_("结果"), "api_tokens": N_("接口令牌数"),
+                 "user": N_("用户"), "end_reason": N_("失效原因"), "failures": N_("失败记录数"), "locks_address": N_("同时解除该地址的锁定")}
 
 
 def audit_display(entry) -> dict:

@@ -26,6 +26,7 @@ def test_openapi_describes_every_operation(db):
         ("POST", "/api/orders/import"), ("GET", "/api/tickets"), ("POST", "/api/tickets"), ("POST", "/api/tickets/{ticket_id}/respond"),
         ("POST", "/api/tickets/{ticket_id}/solution"), ("POST", "/api/tickets/{ticket_id}/resolve"),
         ("POST", "/api/tickets/{ticket_id}/follow-up"), ("POST", "/api/tickets/{ticket_id}/close"),
+        ("GET", "/api/tokens"), ("POST", "/api/tokens/{token_id}/revoke"),
     }
     from orderloop.orders.steps import ACTIONS
     expected |= {("POST", f"/api/orders/{{ref}}/actions/{name}") for name in ACTIONS}

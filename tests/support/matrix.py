@@ -5,7 +5,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from orderloop.accounts.models import User
+from orderloop.accounts.models import ApiToken, User
+from orderloop.accounts.services import api_token_issue
 from orderloop.aftersales.models import Ticket
 from orderloop.masterdata.models import Customer
 from orderloop.orders.links import rating_token, receipt_token
@@ -42,7 +43,14 @@ def subjects() -> dict[str, str]:
         "{receipt_token}": receipt_token(second.shipments.get()),
         "{rating_token}": rating_token(first.visit),
         "{item}": str(_action_item().pk),
+        "{token}": str(_spare_token().pk),
     }
+
+
+def _spare_token():
+    """An API token of the warehouse, besides the one each role uses for the matrix."""
+    api_token_issue(username="warehouse", password="orderloop")
+    return ApiToken.objects.filter(user__username="warehouse").latest("id")
 
 
 def _action_item():
