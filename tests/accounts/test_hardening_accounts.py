@@ -5,7 +5,7 @@ per address), so wrong passwords sent from elsewhere lock nobody out, and an adm
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.hashers import PBKDF2PasswordHasher, make_password
+from django.contrib.auth.hashers import make_password
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -20,12 +20,6 @@ T0 = timezone.make_aware(timezone.datetime(2030, 3, 4, 10, 0))
 LOCKED = "登录失败次数过多，请 15 分钟后再试"
 NEW_PASSWORD = "Kx7-tunnel-harbour"
 
-
-class FastPBKDF2Hasher(PBKDF2PasswordHasher):
-    """A cheap stand-in for a newer hasher (a Django upgrade raises PBKDF2's iterations)."""
-
-    algorithm = "pbkdf2_fast_test"
-    iterations = 2
 
 
 def _token(username, password="orderloop", ip="10.0.0.1") -> str:
@@ -107,7 +101,7 @@ def test_a_password_written_past_the_model_still_ends_the_tokens(users):
 def test_a_hash_upgraded_at_login_is_no_new_password_and_the_tokens_stay(users, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     key = _token("production")
-    settings.PASSWORD_HASHERS = ["tests.test_hardening_accounts.FastPBKDF2Hasher",
+    settings.PASSWORD_HASHERS = ["tests.support.hashers.FastPBKDF2Hasher",
                                  "django.contrib.auth.hashers.MD5PasswordHasher"]
     assert Client().post("/login/", {"username": "production", "password": "orderloop"}).status_code == 302
     assert User.objects.get(username="production").password.startswith("pbkdf2_fast_test$")  # stored again
