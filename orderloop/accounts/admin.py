@@ -1,12 +1,20 @@
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.admin.utils import unquote
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.debug import sensitive_post_parameters
 
 from orderloop.accounts.models import LoginFailure, Team, User
 from orderloop.accounts.permissions import LOCKOUT_LIFTERS
 from orderloop.accounts.throttle import ThrottledLoginFormMixin, lockout_lift
+from orderloop.core.admin import SECRET, AuditedAdmin
+from orderloop.core.audit import audit_record
 
 
 class ThrottledAdminAuthenticationForm(ThrottledLoginFormMixin, AdminAuthenticationForm):
@@ -17,13 +25,35 @@ admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AuditedAdmin, BaseUserAdmin):
+    """Users, their groups (the roles) and permissions, audited; the password as changed, never its hash."""
+
     list_display = ("username", "display_name", "team", "is_active")
     fieldsets = BaseUserAdmin.fieldsets + (("orderloop", {"fields": ("display_name", "phone", "team")}),)
 
+    @method_decorator(sensitive_post_parameters())
+    def user_change_password(self, request, id, form_url=""):
+        """Django's own page, which saves the password without save_model: audited here, in one transaction."""
+        with transaction.atomic():
+            before = User.objects.filter(pk=unquote(id)).values_list("password", flat=True).first()
+            response = super().user_change_password(request, id, form_url)
+            user = User.objects.filter(pk=unquote(id)).first()
+            if user is not None and before is not None and user.password != before:
+                audit_record(actor=request.user, obj=user, operation="updated", changes={"password": [SECRET, SECRET]})
+        return response
+
+
+# Roles are groups named by role code (accounts/roles.py): a group's changes are audited like a user's.
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(AuditedAdmin, BaseGroupAdmin):
+    pass
+
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ("name", "manager")
 
 

@@ -1,5 +1,8 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy
 
+from orderloop.core.admin import AuditedAdmin, ReadOnlyAdmin
+from orderloop.core.audit import audit_record, diff, snapshot
 from orderloop.masterdata.models import Contact, Customer, Product, StockAdjustment, StockLevel
 from orderloop.masterdata.services import customer_admin_save, customer_owner_candidates, stock_adjust
 
@@ -10,7 +13,9 @@ class ContactInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(AuditedAdmin, admin.ModelAdmin):
+    """The customer through customer_admin_save (audited there); its contacts and its deletion audited here."""
+
     list_display = ("name", "uscc", "qualification", "credit_limit", "owner")
     list_filter = ("qualification",)
     search_fields = ("name", "uscc")
@@ -26,23 +31,25 @@ class CustomerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ("name", "model", "unit", "list_price", "cost_price", "is_active")
     search_fields = ("name", "model")
 
 
 @admin.register(StockLevel)
-class StockLevelAdmin(admin.ModelAdmin):
+class StockLevelAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("product", "warehouse", "on_hand", "reserved", "available")
-    readonly_fields = ("product", "warehouse", "on_hand", "reserved")
+    readonly_page = ("admin:masterdata_stockadjustment_add", (), gettext_lazy("“库存调整”"))
+    readonly_reason = gettext_lazy("库存只通过调整变动，每次调整都记下原因。")
 
-    def has_add_permission(self, request):
-        return False  # levels change only through adjustments, with a reason
+
+LEVEL_FIELDS = ("on_hand", "reserved")
 
 
 @admin.register(StockAdjustment)
-class StockAdjustmentAdmin(admin.ModelAdmin):
-    """Adding an adjustment changes the level; adjustments themselves are never edited."""
+class StockAdjustmentAdmin(AuditedAdmin, admin.ModelAdmin):
+    """Adding an adjustment changes the level (audited: on hand and reserved, old → new, and the reason);
+    adjustments themselves are never edited."""
 
     list_display = ("at", "stock", "on_hand_change", "reserved_change", "reason", "actor")
     fields = ("product", "warehouse", "on_hand_change", "reserved_change", "reason")
@@ -62,10 +69,14 @@ class StockAdjustmentAdmin(admin.ModelAdmin):
         return super().get_form(request, obj, **kwargs)
 
     def save_model(self, request, obj, form, change):
-        stock = stock_adjust(actor=request.user, product_id=form.cleaned_data["product"].pk,
-                             warehouse=form.cleaned_data["warehouse"], on_hand_change=obj.on_hand_change,
-                             reserved_change=obj.reserved_change, reason=obj.reason)
+        product, warehouse = form.cleaned_data["product"], form.cleaned_data["warehouse"]
+        level = StockLevel.objects.filter(product=product, warehouse=warehouse).first()
+        before = snapshot(level, LEVEL_FIELDS) if level else {}
+        stock = stock_adjust(actor=request.user, product_id=product.pk, warehouse=warehouse,
+                             on_hand_change=obj.on_hand_change, reserved_change=obj.reserved_change, reason=obj.reason)
         obj.pk = stock.adjustments.first().pk
+        audit_record(actor=request.user, obj=stock, operation="updated" if level else "created",
+                     changes={**diff(before, snapshot(stock, LEVEL_FIELDS)), "reason": obj.reason.strip()})
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -185,15 +185,22 @@ def customer_update(*, actor, customer_id: int, data: CustomerPatch) -> Customer
     return customer
 
 
+def _admin_snapshot(customer: Customer) -> dict:
+    """What the admin's form changes: the fields of the API, and the business licence (its file by name) with
+    its expiry, which the review of an order checks (customer_qualification_problems)."""
+    return {**snapshot(customer, CUSTOMER_FIELDS + ("licence_expiry",)),
+            "business_licence": customer.business_licence.name or ""}
+
+
 def customer_admin_save(*, actor, customer: Customer) -> None:
     """A customer saved in Django's admin (system administrators only, who hold every financial authority):
-    audited like a change through the API, old and new value of each field."""
+    audited like a change through the API, old and new value of each field, the business licence included."""
     with transaction.atomic():
         stored = Customer.objects.filter(pk=customer.pk).first() if customer.pk else None
-        before = snapshot(stored, CUSTOMER_FIELDS) if stored else {}
+        before = _admin_snapshot(stored) if stored else {}
         customer.save()
         audit_record(actor=actor, obj=customer, operation="updated" if stored else "created",
-                     changes=diff(before, snapshot(customer, CUSTOMER_FIELDS)))
+                     changes=diff(before, _admin_snapshot(customer)))
 
 
 def product_create(*, actor, data: ProductIn) -> Product:

@@ -93,7 +93,7 @@ def event_details(payload: dict) -> list[tuple[str, str]]:
 
 
 AUDIT_OPERATIONS = {
-    "downloaded": N_("导出/下载"), "created": N_("新建"), "updated": N_("修改"), "archived": N_("归档"),
+    "downloaded": N_("导出/下载"), "created": N_("新建"), "updated": N_("修改"), "deleted": N_("删除"), "archived": N_("归档"),
     "tested": N_("发送测试消息"), "mail_tested": N_("发送测试邮件"),
     "action_item_added": N_("提出优化措施"), "action_item_done": N_("完成优化措施"), "review_filed": N_("提交月度复盘"),
     "revoked": N_("撤销"), "api_tokens_revoked": N_("接口令牌失效"), "unlocked": N_("解除登录锁定"),
@@ -153,5 +153,9 @@ def audit_display(entry) -> dict:
         else:
             lines.append(f"{field_label(name)}：{value(name, change)}")
     operation = _(AUDIT_OPERATIONS[entry.operation]) if entry.operation in AUDIT_OPERATIONS else event_label(entry.operation)
-    return {"operation": operation, "object": _(AUDIT_OBJECTS.get(entry.object_type, entry.object_type)),
+    if entry.object_type in AUDIT_OBJECTS:
+        shown_object = _(AUDIT_OBJECTS[entry.object_type])
+    else:  # a record changed in Django's admin (a group, a contact, a notification route, …): its model's name
+        shown_object = str(model._meta.verbose_name) if model else entry.object_type
+    return {"operation": operation, "object": shown_object,
             "changes": lines}
