@@ -66,6 +66,21 @@ def orders(users, customer, product):
 
 
 @pytest.fixture
+def imap_server():
+    """A real IMAP server (Dovecot) of the test's own; skipped where Dovecot cannot run, but never in CI."""
+    from tests.support.imap_server import ImapServer, why_not
+
+    reason = why_not()
+    if reason:
+        if IN_CI:
+            pytest.fail(f"the IMAP test must run in CI: {reason}")
+        pytest.skip(reason)
+    server = ImapServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def crawl_demo(db):
     """The demo, loaded and asked for on the product's clock at ``CRAWL_AT``; what the permission matrix's
     placeholders stand for in it (tests/support/matrix.py)."""

@@ -423,6 +423,7 @@ class IncomingMail(models.Model):
         WAITING = "waiting", _("待匹配客户")
         CONVERTED = "converted", _("已生成订单")
         IGNORED = "ignored", _("已忽略")
+        REFUSED = "refused", _("未能接收")
 
     message_id = models.CharField(max_length=300, blank=True, db_index=True)
     sender = models.CharField(_("发件人"), max_length=300)
@@ -431,6 +432,11 @@ class IncomingMail(models.Model):
     raw = models.FileField(upload_to="mail/%Y/%m/")
     state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.WAITING)
     order = models.ForeignKey(SalesOrder, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The customer the sender was matched to (or the order's): the mail is that customer's team's to take in;
+    # a mail matched to no customer is every team's (orders.mail.mails_visible_to).
+    customer = models.ForeignKey("masterdata.Customer", verbose_name=_("客户"), null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="+")
+    reason = models.CharField(_("原因"), max_length=500, blank=True)  # why a refused mail was not taken in
 
     class Meta:
         ordering = ["-received_at", "-id"]

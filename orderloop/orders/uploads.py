@@ -1,11 +1,17 @@
 """Uploaded files: the type is read from the content, not trusted from the name; sizes
 are limited; and a file is only kept if the transaction that stored it commits, so a
-refused action leaves no orphaned file behind."""
+refused action leaves no orphaned file behind. A file's name is the sender's to show, never a path: it is
+shown as its last part, without control characters, and stored under a name of letters, digits, - and _."""
+import os
+import re
+import unicodedata
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
 from orderloop.accounts.permissions import ATTACHMENT_UPLOADERS
@@ -52,13 +58,44 @@ def files_kept_on_commit():
         parent.extend(stored)
 
 
+HIDDEN_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}  # control, format (right-to-left override), line breaks
+SAFE_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,10}")
+
+
+def filename_shown(name: str) -> str:
+    """A file's name as its sender gave it, safe to show and to offer as a download's name: its last path part
+    (``../``, folders and either slash gone), without control or formatting characters, at most 255 characters
+    with its extension kept; ``attachment`` when nothing is left."""
+    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in HIDDEN_CATEGORIES).strip()
+    if name in ("", ".", ".."):
+        return "attachment"
+    stem, extension = os.path.splitext(name)
+    if len(name) <= 255 or len(extension) > 20:
+        return name[:255]
+    return stem[: 255 - len(extension)] + extension
+
+
+def filename_stored(shown: str) -> str:
+    """The name a file is stored under: the shown name's letters, digits, - and _ (Django's get_valid_filename),
+    at most 40 of them, and its extension if that is plain letters and digits; ``attachment`` if none is left."""
+    stem, extension = os.path.splitext(shown)
+    try:
+        stem = get_valid_filename(stem).lstrip(".")[:40]
+    except SuspiciousFileOperation:  # nothing valid left of it
+        stem = ""
+    return (stem or "attachment") + (extension.lower() if SAFE_EXTENSION.fullmatch(extension) else "")
+
+
 def attachment_store(*, order, kind, filename, content: bytes, actor, now) -> Attachment:
     """Keep a file with an order, its type as its content shows it (a PDF, a PNG or JPEG image, or else just bytes:
-    never what a mail's sender declared). Inside ``files_kept_on_commit`` the file goes if the transaction does."""
-    attachment = Attachment(order=order, kind=kind, filename=filename[:255],
+    never what a mail's sender declared), its name shown as ``filename_shown`` and stored as ``filename_stored``
+    (a mail's ``../x.pdf`` is x.pdf). Inside ``files_kept_on_commit`` the file goes if the transaction does."""
+    shown = filename_shown(filename)
+    attachment = Attachment(order=order, kind=kind, filename=shown,
                             content_type=sniff(content) or "application/octet-stream",
                             size=len(content), uploaded_by=actor, uploaded_at=now)
-    attachment.file.save(filename, ContentFile(content), save=False)
+    attachment.file.save(filename_stored(shown), ContentFile(content), save=False)
     file_stored(attachment.file)
     attachment.save()
     return attachment

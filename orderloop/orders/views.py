@@ -32,6 +32,7 @@ from orderloop.aftersales.models import TicketType
 from orderloop.aftersales.services import NOT_FOR_TICKETS
 from orderloop.orders import services
 from orderloop.orders.uploads import attachment_upload, checked_upload, files_kept_on_commit
+from orderloop.orders.access import order_visible_to
 from orderloop.orders.board import board
 from orderloop.orders.documents import order_confirmation_pdf, receipt_pdf_bytes
 from orderloop.orders.customer import receipt_confirm_by_link
@@ -41,7 +42,8 @@ from orderloop.orders.links import rating_url, visit_for_token
 from orderloop.orders.forms import action_form, parse_post
 from orderloop.orders.labels import AUDIT_OBJECTS, audit_display
 from orderloop.orders.importing import import_template, orders_import
-from orderloop.orders.mail import mail_convert, mail_receive
+from orderloop.orders.sheets import MAX_COLUMNS, MAX_ROWS
+from orderloop.orders.mail import OPEN_STATES, mail_convert, mail_receive, mails_visible_to, refusal_text
 from orderloop.orders.models import Channel, FollowUpVisit, IncomingMail, OrderStatus, SalesOrder, ShipmentLine
 from orderloop.orders.registers import (LOGISTICS_TABLE, REGISTER_1, REGISTER_2, REGISTER_3, Register, csv_file,
                                        feedback_records, feedback_row, feedback_rows, logistics_records, logistics_row,
@@ -343,6 +345,9 @@ def today(request):
     return render(request, "orders/today.html", context)
 
 
+SHEET_LIMITS = {"max_rows": MAX_ROWS, "max_columns": MAX_COLUMNS}  # stated on the import and mail pages
+
+
 @login_required
 @intake_only
 def order_import(request):
@@ -361,7 +366,7 @@ def order_import(request):
                     messages.success(request, _("已导入 %(n)s 个订单，状态为「已接收」") % {"n": len(result.created)})
                     return redirect(reverse("orders:list") + "?status=received")
     status = 422 if error or (result and result.errors) else 200
-    return render(request, "orders/order_import.html", {"result": result, "error": error}, status=status)
+    return render(request, "orders/order_import.html", {"result": result, "error": error, **SHEET_LIMITS}, status=status)
 
 
 @login_required
@@ -373,6 +378,22 @@ def order_import_template(request):
     return response
 
 
+def _mail_taken_in(request, incoming):
+    """Where a mail just taken in (or taken in before) leads; another team's order or customer is not named."""
+    if incoming.order_id and order_visible_to(incoming.order, request.user):
+        messages.success(request, _("已根据邮件生成订单 %(ref)s，请补全信息后审核") % {"ref": incoming.order.ref})
+        return redirect("orders:detail", ref=incoming.order.ref)
+    if incoming.order_id:
+        messages.info(request, _("该邮件已生成订单"))
+    elif not mails_visible_to(request.user).filter(pk=incoming.pk).exists():
+        messages.info(request, _("邮件已保存，将由负责该客户的同事生成订单"))
+    elif incoming.state == IncomingMail.State.REFUSED:
+        messages.warning(request, _("该邮件未能接收：%(reason)s") % {"reason": incoming.reason})
+    else:
+        messages.info(request, _("未能根据发件人匹配客户，请选择客户后生成订单"))
+    return redirect("orders:mail")
+
+
 @login_required
 @intake_only
 def order_mail(request):
@@ -380,7 +401,7 @@ def order_mail(request):
     if request.method == "POST":
         try:
             if "incoming" in request.POST:
-                incoming = mail_convert(incoming_id=int(request.POST["incoming"]), actor=request.user,
+                incoming = mail_convert(incoming_id=_int(request.POST["incoming"]) or 0, actor=request.user,
                                         customer_id=_int(request.POST.get("customer_id")) or 0)
             else:
                 upload = request.FILES.get("file")
@@ -388,18 +409,16 @@ def order_mail(request):
                     raise InvalidInput(_("请选择 .eml 文件"), errors={"file": [_("请选择 .eml 文件")]})
                 customer = customers_visible_to(request.user).filter(pk=_int(request.POST.get("customer_id")) or 0).first()
                 incoming = mail_receive(raw=upload.read(), actor=request.user, customer=customer)
+        except NotFound as exc:  # another team's mail is not there
+            raise Http404(exc.message) from exc
         except DomainError as exc:
-            error = "；".join(m for msgs in exc.errors.values() for m in msgs) or exc.message
+            error = refusal_text(exc)
         else:
-            if incoming.order:
-                messages.success(request, _("已根据邮件生成订单 %(ref)s，请补全信息后审核") % {"ref": incoming.order.ref})
-                return redirect("orders:detail", ref=incoming.order.ref)
-            messages.info(request, _("未能根据发件人匹配客户，请选择客户后生成订单"))
-            return redirect("orders:mail")
-    waiting = IncomingMail.objects.filter(state=IncomingMail.State.WAITING)[:100]
+            return _mail_taken_in(request, incoming)
+    waiting = mails_visible_to(request.user).filter(state__in=OPEN_STATES).select_related("customer")[:100]
     return render(request, "orders/order_mail.html", {
         "waiting": waiting, "customers": customers_visible_to(request.user, Customer.objects.only("id", "name")), "error": error,
-    }, status=422 if error else 200)
+        **SHEET_LIMITS}, status=422 if error else 200)
 
 
 @login_required

@@ -78,21 +78,6 @@ def test_not_a_mail_is_refused(users):
     assert response.status_code == 422 and "缺少发件人" in response.content.decode()
 
 
-@pytest.fixture
-def imap_server():
-    from tests.support.ci import IN_CI
-    from tests.support.imap_server import ImapServer, why_not
-
-    reason = why_not()
-    if reason:
-        if IN_CI:
-            pytest.fail(f"the IMAP test must run in CI: {reason}")
-        pytest.skip(reason)
-    server = ImapServer()
-    yield server
-    server.stop()
-
-
 def test_a_mail_delivered_to_the_order_mailbox_becomes_an_order(imap_server, users, customer, product, settings):
     customer.contacts.update(email="li@keji.example")
     imap_server.deliver(order_mail())
