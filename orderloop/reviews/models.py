@@ -14,6 +14,9 @@ class MonthlyReview(models.Model):
     summary = models.TextField(_("复盘结论"), blank=True)
     figures = models.JSONField(_("复盘数据"), null=True, blank=True, editable=False,
                                help_text=_("提交时冻结的报告数据；未提交时按当前数据计算"))
+    # {"<team id>[,<team id>…]": figures}: each team's figures (and each manager's set of teams), frozen at filing
+    team_figures = models.JSONField(_("团队复盘数据"), null=True, blank=True, editable=False,
+                                    help_text=_("提交时按团队冻结的报告数据（销售经理看到本团队的数据）"))
 
     class Meta:
         ordering = ["-month"]

@@ -25,6 +25,12 @@ A month is a calendar month in Asia/Shanghai. Definitions:
 - 按销售负责人 / 按客户: the month's orders (as 订单数量) with their amount, plus the orders delivered in
   the month and their on-time rate. 按产品: the month's order lines by product: orders, quantity, amount.
 
+Scope: without ``teams`` the whole company (the director, the admin, and the figures a filed review freezes);
+with ``teams`` (team ids) only the orders owned or entered by a member of one of those teams, and the tickets,
+risks, deadlines, order lines and status events of those orders: every figure, totals included, is then the
+teams' (a sales manager's review, SPEC section 9). The scope is one more condition on the order set in each of
+the same queries, so the number of queries does not change.
+
 Amounts are strings with two decimals, rates and days are numbers with one decimal (None when there is
 nothing to divide by); rounding is half up.
 """
@@ -32,6 +38,7 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import Count, F, Min, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate
@@ -39,6 +46,7 @@ from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
+from orderloop.accounts.models import User
 from orderloop.aftersales.models import Ticket, TicketType
 from orderloop.core import clock
 from orderloop.core.calendar import SHANGHAI
@@ -75,34 +83,53 @@ def month_bounds(month: date) -> tuple[datetime, datetime]:
 REPORT_SETTINGS = {"random_page_cost": "1.1", "jit": "off", "work_mem": "64MB"}
 
 
-def review_figures(month: date) -> dict:
-    """All figures of the month's review, JSON-serialisable (see the module docstring for what each means).
+def team_orders_q(teams) -> Q:
+    """The orders of ``teams`` (team ids): owned or entered by one of their members, as a sales manager sees
+    them (orders.access); a subquery on the order's own columns, so it never multiplies rows."""
+    members = User.objects.filter(team_id__in=list(teams)).values("pk")
+    return Q(owner_id__in=members) | Q(entered_by_id__in=members)
+
+
+def review_figures(month: date, teams=None) -> dict:
+    """All figures of the month's review, JSON-serialisable (see the module docstring for what each means);
+    ``teams`` (team ids) limits every figure to those teams' orders, None is the whole company.
 
     Six queries, each aggregating in the database, whatever the number of orders: the month's orders grouped by
     owner and customer (every count and amount, summed up here), the order lines by product, the time in each
     phase (only the ranks the median and 90th percentile need), tickets, risks and deadlines by type; on
     PostgreSQL one more before them that sets REPORT_SETTINGS for the transaction."""
     if connection.vendor != "postgresql":
-        return _figures(month)
+        return _figures(month, teams)
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join("set_config(%s, %s, true)" for _setting in REPORT_SETTINGS),
                        [value for pair in REPORT_SETTINGS.items() for value in pair])
-        return _figures(month)
+        return _figures(month, teams)
 
 
-def _figures(month: date) -> dict:
+def _scoped(queryset, scope: Q | None, path: str = "order"):
+    """``queryset`` limited to the orders of the scope (None: unchanged, the company's statement as before)."""
+    if scope is None:
+        return queryset
+    if not path:
+        return queryset.filter(scope)
+    return queryset.filter(**{f"{path}__in": SalesOrder.objects.filter(scope).values("pk")})
+
+
+def _figures(month: date, teams=None) -> dict:
     first = month.replace(day=1)
     start, end = month_bounds(first)
+    scope = None if teams is None else team_orders_q(teams)
 
-    groups = _order_groups(start, end)
+    groups = _order_groups(start, end, scope)
     counted = [key for key in (groups[0] if groups else ()) if not key.endswith("_id") and "__" not in key]
     counts = defaultdict(int, {key: sum(group[key] or 0 for group in groups) for key in counted})
-    tickets = dict(Ticket.objects.filter(opened_at__gte=start, opened_at__lt=end).order_by()  # no ordering in GROUP BY
+    tickets = dict(_scoped(Ticket.objects.filter(opened_at__gte=start, opened_at__lt=end), scope)
+                   .order_by()  # no ordering in GROUP BY
                    .values("ticket_type").annotate(n=Count("id")).values_list("ticket_type", "n"))
-    risks = dict(Risk.objects.filter(raised_at__gte=start, raised_at__lt=end).order_by()
+    risks = dict(_scoped(Risk.objects.filter(raised_at__gte=start, raised_at__lt=end), scope).order_by()
                  .values("risk_type").annotate(n=Count("id")).values_list("risk_type", "n"))
 
-    phases = _phases(start, end)
+    phases = _phases(start, end, scope)
     return {
         "month": first.strftime("%Y-%m"),
         "computed_at": clock.now().astimezone(SHANGHAI).isoformat(timespec="seconds"),
@@ -115,17 +142,17 @@ def _figures(month: date) -> dict:
         "delivery": _delivery(counts),
         "satisfaction": _satisfaction(counts),
         "tickets": _counts(tickets, TicketType),
-        "deadlines": _deadlines(start, end),
+        "deadlines": _deadlines(start, end, scope),
         "phases": phases,
         "bottleneck": _bottleneck(phases),
         "delay_reasons": _counts(risks, RiskType),
         "by_owner": _breakdown(groups, "owner_id", lambda g: g["owner__display_name"] or g["owner__username"]),
         "by_customer": _breakdown(groups, "customer_id", lambda g: g["customer__name"]),
-        "by_product": _by_product(start, end),
+        "by_product": _by_product(start, end, scope),
     }
 
 
-def _order_groups(start: datetime, end: datetime) -> list[dict]:
+def _order_groups(start: datetime, end: datetime, scope: Q | None = None) -> list[dict]:
     """The orders taken or delivered in the month, counted per (owner, customer): one row per pair."""
     ordered = Q(order_date__gte=start.date(), order_date__lt=end.date())
     counted = ordered & ~Q(status__in=NOT_COUNTED)
@@ -135,7 +162,7 @@ def _order_groups(start: datetime, end: datetime) -> list[dict]:
     on_time = dated & Q(LessThanOrEqual(TruncDate("delivered_at", tzinfo=SHANGHAI), due))
     rated = delivered & Q(visit__satisfaction__gt=0)  # a score of 0 (none) is not a rating
     return list(
-        SalesOrder.objects.filter(ordered | delivered).order_by()
+        _scoped(SalesOrder.objects.filter(ordered | delivered), scope, path="").order_by()
         .values("owner_id", "owner__display_name", "owner__username", "customer_id", "customer__name")
         .annotate(orders=Count("id", filter=counted), amount=Sum("total_amount", filter=counted),
                   rejected=Count("id", filter=ordered & Q(status=S.REJECTED)),
@@ -187,10 +214,10 @@ def _label(choices, code: str) -> str:
     return str(choices(code).label) if code in choices.values else code
 
 
-def _deadlines(start: datetime, end: datetime) -> list[dict]:
+def _deadlines(start: datetime, end: datetime, scope: Q | None = None) -> list[dict]:
     met = Q(breached_at__isnull=True, met_at__isnull=False, met_at__lte=F("due_at"))
     tally = {row["kind"]: (row["on_time"], row["total"] - row["on_time"]) for row in
-             OrderTimer.objects.filter(due_at__gte=start, due_at__lt=end)
+             _scoped(OrderTimer.objects.filter(due_at__gte=start, due_at__lt=end), scope)
              .filter(Q(met_at__isnull=False) | Q(breached_at__isnull=False)).order_by()
              .values("kind").annotate(on_time=Count("id", filter=met), total=Count("id"))}
     return [{"kind": kind, "label": _label(TimerKind, kind), "on_time": tally[kind][0], "breached": tally[kind][1],
@@ -219,7 +246,7 @@ SELECT {columns} FROM (
       SELECT e.order_id, {phase} AS phase, e.occurred_at,
              LEAD(e.occurred_at) OVER (PARTITION BY e.order_id ORDER BY e.occurred_at, e.id) AS left_at
       FROM {event} e JOIN {order} o ON o.id = e.order_id
-      WHERE o.delivered_at >= %s AND o.delivered_at < %s AND e.to_status <> e.from_status
+      WHERE o.delivered_at >= %s AND o.delivered_at < %s AND e.to_status <> e.from_status{scope}
     ) visits
     WHERE left_at IS NOT NULL AND phase IS NOT NULL
     GROUP BY order_id
@@ -229,7 +256,8 @@ WHERE {wanted}
 """
 
 
-def _phase_sql(vendor: str) -> str:
+def _phase_sql(vendor: str, scope_sql: str = "") -> str:
+    """PHASE_SQL for the database, ``scope_sql`` a condition on the order ``o`` (empty: every order)."""
     position = {code: index for index, (code, _label, _statuses) in enumerate(PHASES)}
     phases = range(len(PHASES))
     quote = connection.ops.quote_name
@@ -241,11 +269,12 @@ def _phase_sql(vendor: str) -> str:
         phase="CASE e.to_status " + " ".join(f"WHEN '{status}' THEN {position[code]}"
                                              for status, code in PHASE_OF_STATUS.items()) + " END",
         event=quote(OrderEvent._meta.db_table), order=quote(SalesOrder._meta.db_table),
+        scope=scope_sql,
         wanted=" OR ".join(f"r{k} IN (n{k} / 2 - 1, n{k} / 2, (n{k} - 1) * 9 / 10, (n{k} - 1) * 9 / 10 + 1)"
                            for k in phases))
 
 
-def _phases(start: datetime, end: datetime) -> list[dict]:
+def _phases(start: datetime, end: datetime, scope: Q | None = None) -> list[dict]:
     """Median and 90th percentile of the days each order delivered in the month spent in each phase.
 
     The database sums each order's time per phase (the time in a status runs until the next status-changing
@@ -253,9 +282,17 @@ def _phases(start: datetime, end: datetime) -> list[dict]:
     interpolation is done here as statistics.median and _percentile do it on the whole sorted list."""
     sizes = [0] * len(PHASES)
     ranked: list[dict[int, float]] = [{} for _phase in PHASES]
+    scope_sql, scope_params = "", ()
+    if scope is not None:  # the scope's orders as a subquery of the same statement
+        try:
+            scope_sql, scope_params = SalesOrder.objects.filter(scope).values("pk").query.sql_with_params()
+            scope_sql = f" AND o.id IN ({scope_sql})"
+        except EmptyResultSet:  # no teams (a manager of none): no order is in the scope
+            scope_sql = " AND 1 = 0"
     with connection.cursor() as cursor:
-        cursor.execute(_phase_sql(connection.vendor),
-                       [connection.ops.adapt_datetimefield_value(start), connection.ops.adapt_datetimefield_value(end)])
+        cursor.execute(_phase_sql(connection.vendor, scope_sql),
+                       [connection.ops.adapt_datetimefield_value(start), connection.ops.adapt_datetimefield_value(end),
+                        *scope_params])
         for row in cursor.fetchall():
             for k in range(len(PHASES)):
                 n, rank, micros = row[3 * k:3 * k + 3]
@@ -313,8 +350,8 @@ def _breakdown(groups: list[dict], key: str, name) -> list[dict]:
     return result
 
 
-def _by_product(start: datetime, end: datetime) -> list[dict]:
-    lines = (OrderLine.objects.filter(order__order_date__gte=start.date(), order__order_date__lt=end.date())
+def _by_product(start: datetime, end: datetime, scope: Q | None = None) -> list[dict]:
+    lines = (_scoped(OrderLine.objects.filter(order__order_date__gte=start.date(), order__order_date__lt=end.date()), scope)
              .exclude(order__status__in=NOT_COUNTED).order_by()
              .values("product_id").annotate(product=Min("product_name"), model=Min("model"),
                                             orders=Count("order_id", distinct=True),

@@ -1,5 +1,9 @@
 """The monthly review (订单复盘报告): opened when a month ends, filed by a sales manager within 3 working days
-(otherwise the director is told once) with its figures frozen, and its action items (优化措施) tracked to done."""
+(otherwise the director is told once) with its figures frozen, and its action items (优化措施) tracked to done.
+
+Who sees which figures (SPEC sections 6 and 9): the director and the admin the whole company; a sales manager
+the teams they manage, every figure computed over those teams' orders (``review_scope``). Filing freezes the
+company's figures and, beside them, each team's (and each manager's set of teams) in ``team_figures``."""
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
@@ -7,7 +11,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from orderloop.accounts.permissions import REVIEW_RUNNERS
+from orderloop.accounts.models import Team
+from orderloop.accounts.permissions import REVIEW_RUNNERS, SEE_EVERYTHING
 from orderloop.core import clock
 from orderloop.core.audit import audit_record
 from orderloop.core.calendar import SHANGHAI, BusinessCalendar, local_text
@@ -56,14 +61,44 @@ def review_open(*, month: date) -> MonthlyReview:
     return review
 
 
-def review_report(*, month: date) -> tuple[MonthlyReview | None, dict]:
-    """The month's review (None if never opened) and its figures: frozen once filed, otherwise computed now.
-    Labels are in the reader's language."""
+def review_scope(user) -> tuple[int, ...] | None:
+    """The teams whose figures ``user`` sees in the review: None for the whole company (the director, the admin),
+    otherwise the ids of the teams they manage, in order (none: a review of no orders)."""
+    if user.has_role(*SEE_EVERYTHING):
+        return None
+    return tuple(Team.objects.filter(manager_id=user.pk).order_by("pk").values_list("pk", flat=True))
+
+
+def scope_key(teams) -> str:
+    """The key of a set of teams in ``MonthlyReview.team_figures``."""
+    return ",".join(str(team) for team in sorted(teams))
+
+
+def review_report(*, month: date, teams=None) -> tuple[MonthlyReview | None, dict, bool]:
+    """The month's review (None if never opened), its figures for ``teams`` (see ``review_scope``; None: the whole
+    company), and whether they are the ones frozen at filing. A filed month answers its frozen figures; a scope
+    frozen under no key (the review was filed before teams were frozen, or the manager's teams changed since)
+    is computed now, and says so. Labels are in the reader's language."""
     month = month.replace(day=1)
     review = MonthlyReview.objects.select_related("filed_by").filter(month=month).first()
     if review is not None and review.filed_at and review.figures is not None:
-        return review, relabel(review.figures)
-    return review, review_figures(month)
+        if teams is None:
+            return review, relabel(review.figures), True
+        frozen = (review.team_figures or {}).get(scope_key(teams))
+        if frozen is not None:
+            return review, relabel(frozen), True
+        return review, review_figures(month, teams=teams), False
+    return review, review_figures(month, teams=teams), False
+
+
+def _frozen_scopes() -> list[tuple[int, ...]]:
+    """The sets of teams frozen at filing: each team alone, and each manager's teams together."""
+    scopes = {(pk,) for pk in Team.objects.values_list("pk", flat=True)}
+    managed: dict[int, list[int]] = {}
+    for pk, manager_id in Team.objects.filter(manager__isnull=False).values_list("pk", "manager_id"):
+        managed.setdefault(manager_id, []).append(pk)
+    scopes |= {tuple(sorted(teams)) for teams in managed.values()}
+    return sorted(scopes)
 
 
 def review_file(*, month: date, actor, summary: str) -> MonthlyReview:
@@ -85,6 +120,7 @@ def review_file(*, month: date, actor, summary: str) -> MonthlyReview:
                 "when": local_text(review.filed_at)})
         review.filed_at, review.filed_by, review.summary = now, actor, summary
         review.figures = review_figures(month)
+        review.team_figures = {scope_key(teams): review_figures(month, teams=teams) for teams in _frozen_scopes()}
         review.save()
         audit_record(actor=actor, obj=review, operation="review_filed", changes={"summary": ["", summary]})
     return review

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from orderloop.accounts.models import Team
 from orderloop.accounts.permissions import REVIEW_READERS, REVIEW_RUNNERS
 from orderloop.core import clock
 from orderloop.core.audit import download_record
@@ -37,8 +38,15 @@ def review_index(request):
                                                          "can_run": request.user.has_role(*REVIEW_RUNNERS)})
 
 
+def _report(request, month: date):
+    """The review and the figures the reader may see: a sales manager's teams', the director's and admin's all."""
+    teams = services.review_scope(request.user)
+    review, figures, frozen = services.review_report(month=month, teams=teams)
+    return review, figures, frozen, teams
+
+
 def _detail_context(request, month: date, *, errors=None, values=None) -> dict:
-    review, figures = services.review_report(month=month)
+    review, figures, frozen, teams = _report(request, month)
     items = list(review.action_items.select_related("owner", "done_by")) if review else []
     errors, values = errors or {}, values or {}
     for item in items:  # a refused 完成 shows its errors next to the item
@@ -46,6 +54,8 @@ def _detail_context(request, month: date, *, errors=None, values=None) -> dict:
     can_run = request.user.has_role(*REVIEW_RUNNERS)
     return {
         "month": month, "review": review, "figures": figures, "items": items,
+        "scope_teams": None if teams is None else list(Team.objects.filter(pk__in=teams).order_by("name")),
+        "frozen": frozen,
         "computed_at": datetime.fromisoformat(figures["computed_at"]),
         "can_file": can_run and not (review and review.filed_at) and month < clock.today().replace(day=1),
         "can_add": can_run,
@@ -137,7 +147,7 @@ def _download(request, content: bytes, month: date, extension: str, content_type
 def review_xlsx(request, month):
     _reader(request)
     _not_in_future(month)
-    review, figures = services.review_report(month=month)
+    review, figures, _frozen, _teams = _report(request, month)
     return _download(request, review_xlsx_bytes(month, review, figures), month, "xlsx",
                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
@@ -146,5 +156,5 @@ def review_xlsx(request, month):
 def review_pdf(request, month):
     _reader(request)
     _not_in_future(month)
-    review, figures = services.review_report(month=month)
+    review, figures, _frozen, _teams = _report(request, month)
     return _download(request, review_pdf_bytes(month, review, figures), month, "pdf", "application/pdf")
