@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from orderloop.core import clock
-from orderloop.core.exceptions import InvalidInput
+from orderloop.core.exceptions import InvalidInput, NotFound
 from orderloop.masterdata.services import customers_visible_to
 from orderloop.masterdata.models import Contact, Customer, Product
 from orderloop.orders.models import Attachment, IncomingMail
@@ -123,7 +123,9 @@ def mail_receive(*, raw: bytes, actor=None, customer: Customer | None = None) ->
 def mail_convert(*, incoming_id: int, actor, customer_id: int) -> IncomingMail:
     """A waiting mail becomes an order once a user names its customer."""
     with transaction.atomic():
-        incoming = IncomingMail.objects.select_for_update().get(pk=incoming_id)
+        incoming = IncomingMail.objects.select_for_update().filter(pk=incoming_id).first()
+        if incoming is None:
+            raise NotFound(_("邮件不存在"), errors={"incoming": [_("邮件不存在")]})
         if incoming.state != IncomingMail.State.WAITING:
             return incoming
         customer = customers_visible_to(actor).filter(pk=customer_id).first()
