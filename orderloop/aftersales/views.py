@@ -55,7 +55,7 @@ def _take_step(step: str, ticket_id: int, actor, post):
     if step == "follow_up":
         score = post.get("satisfaction", "")
         return services.ticket_follow_up(ticket_id=ticket_id, actor=actor, confirmed=post.get("confirmed") == "yes",
-                                         satisfaction=int(score) if score.isdigit() else None, note=post.get("note", ""))
+                                         satisfaction=int(score) if score in {"1", "2", "3", "4", "5"} else None, note=post.get("note", ""))
     if step == "close":
         return services.ticket_close(ticket_id=ticket_id, actor=actor)
     raise Http404(_("未知操作"))

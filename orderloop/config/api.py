@@ -1,10 +1,13 @@
 """The REST API: one NinjaAPI mounting each app's router, and one error format:
-``{"detail": …, "errors": {field: [messages]}}``."""
+``{"detail": …, "errors": {field: [messages]}, "code": …}`` — on every error under /api/, the ones Django and
+django-ninja answer themselves included (an unknown address 404, a method the operation does not have 405, a
+server error 500: ``ApiErrorsMiddleware``)."""
 import json
 
 from django.db import DataError
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
@@ -66,10 +69,20 @@ api.add_router("/orders", orders_router)
 api.add_router("/tickets", tickets_router)
 
 
+# The code of an error by its status, where nothing more particular is known (a DomainError carries its own).
+CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+         409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "invalid", 429: "too_many_requests",
+         500: "server_error"}
+DETAILS = {404: N_("未找到"), 405: N_("不支持该请求方法"), 500: N_("服务器内部错误")}  # what Django and ninja answer
+
+
+def error_code(status: int) -> str:
+    return CODES.get(status, "server_error" if status >= 500 else "error")
+
+
 def error_response(request, status: int, detail: str, errors: dict | None = None, code: str = ""):
-    body = {"detail": detail, "errors": errors or {}}
-    if code:
-        body["code"] = code
+    """The one error body: ``detail``, ``errors`` per field (empty when none), and always a ``code``."""
+    body = {"detail": detail, "errors": errors or {}, "code": code or error_code(status)}
     return api.create_response(request, body, status=status)
 
 
@@ -112,9 +125,36 @@ def http_error(request, exc: HttpError):
         return validation_error(request, exc.__cause__)
     if exc.status_code == 400:
         return error_response(request, 400, _("请求内容不是有效的 JSON"), code="bad_request")
-    return error_response(request, exc.status_code, str(exc))
+    return error_response(request, exc.status_code, str(exc), code=error_code(exc.status_code))
 
 
 @api.exception_handler(Http404)
 def not_found(request, exc):
     return error_response(request, 404, _("未找到"), code="not_found")
+
+
+API_PREFIX = "/api/"
+
+
+class ApiErrorsMiddleware:
+    """Every error under /api/ in the API's error format. Django answers an address no route matches (404) and a
+    server error (500) with its HTML pages, django-ninja a method the operation does not have with a plain-text
+    405 (``PathView._not_allowed``): each becomes ``error_response`` with its status, keeping the Allow header.
+    Errors the API raised itself are JSON already and pass as they are."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (response.status_code >= 400 and request.path.startswith(API_PREFIX)
+                and not response.get("Content-Type", "").startswith("application/json")):
+            status = response.status_code
+            detail = DETAILS.get(status) or (DETAILS[500] if status >= 500 else N_("请求无效"))
+            replaced = error_response(request, status, _(detail))
+            for header in ("Allow", "Retry-After"):
+                if header in response:
+                    replaced[header] = response[header]
+            return replaced
+        return response
+

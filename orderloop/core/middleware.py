@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.utils import translation
+from django.views.defaults import bad_request
 
 
 class ChosenLanguageMiddleware:
@@ -33,3 +34,25 @@ class ContentSecurityPolicyMiddleware:
         if self.policy:
             response.headers.setdefault("Content-Security-Policy", self.policy)
         return response
+
+
+class NulRefusedMiddleware:
+    """A page asked with the NUL character in its address, query string or form is bad input (400): no page
+    asks for one, and no text the database stores can hold it (PostgreSQL refuses it, a server error). The
+    API refuses it itself, at the field (422: config/api.py ``TextParser``)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith("/api/") and _holds_nul(request):
+            return bad_request(request, None)
+        return self.get_response(request)
+
+
+def _holds_nul(request) -> bool:
+    if "\x00" in request.path:
+        return True
+    sources = [request.GET] + ([request.POST] if request.method == "POST" else [])
+    return any("\x00" in key or any("\x00" in value for value in values)
+               for source in sources for key, values in source.lists())

@@ -11,8 +11,8 @@ class ErrorOut(Schema):
     errors: dict[str, list[str]] = Field(
         description="Messages per field path (`lines.0.quantity`); `__all__` for the input as a whole. Empty when "
         "the refusal concerns no field.")
-    code: str | None = Field(None, description="A stable code for programs: `bad_request`, `invalid`, `unauthorized`, "
-                             "`forbidden`, `not_found`, `illegal_transition`, `stale_version`, …")
+    code: str = Field(description="A stable code for programs, on every error: `bad_request`, `invalid`, `unauthorized`, "
+                      "`forbidden`, `not_found`, `method_not_allowed`, `illegal_transition`, `stale_version`, `server_error`, …")
 
 
 def errors(*statuses: int) -> dict[int, type[ErrorOut]]:

@@ -8,6 +8,7 @@ from django.db.models import Q
 from orderloop.accounts.models import User
 from orderloop.accounts.roles import Role
 from orderloop.core import clock
+from orderloop.core.ids import db_ids
 from orderloop.core.process_cache import ProcessCache
 from orderloop.notifications.models import ChatRobot, Channel, Notification, NotificationRoute
 from orderloop.notifications.tasks import deliver_outbox
@@ -133,5 +134,5 @@ def unread_count(user) -> int:
 def inbox_mark_read(*, user, ids=None) -> int:
     rows = inbox(user).filter(read_at__isnull=True)
     if ids is not None:
-        rows = rows.filter(pk__in=ids)
+        rows = rows.filter(pk__in=db_ids(ids))
     return rows.update(read_at=clock.now())

@@ -3,6 +3,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from orderloop.core.ids import db_ids
 from orderloop.notifications.services import inbox, inbox_mark_read
 
 
@@ -15,6 +16,6 @@ def inbox_page(request):
 @login_required
 @require_POST
 def inbox_read(request):
-    ids = [int(i) for i in request.POST.getlist("id") if i.isdigit()] or None
+    ids = db_ids(request.POST.getlist("id")) or None  # none (or none that names a row): all of them
     inbox_mark_read(user=request.user, ids=ids)
     return redirect("notifications:inbox")

@@ -133,7 +133,10 @@ def parse_post(action: str, post) -> dict:
         target = data
         for part in parts[:-1]:
             target = target.setdefault(part, {})
-        target[parts[-1]] = value
+            if not isinstance(target, dict):  # "lines" and "lines.0.quantity" both posted: not a form of ours
+                break
+        else:
+            target[parts[-1]] = value
     shaped = _shape(model, data)
     if action == "ship" and "lines" in shaped:  # a line with no quantity is not in this consignment
         shaped["lines"] = [row for row in shaped["lines"] if row.get("quantity")]

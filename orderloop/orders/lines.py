@@ -4,6 +4,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.utils.translation import gettext as _
 
 from orderloop.core.exceptions import InvalidInput
+from orderloop.core.ids import db_ids
 from orderloop.masterdata.models import Product
 from orderloop.orders.models import OrderLine, SalesOrder
 
@@ -17,7 +18,7 @@ def line_amount(quantity: Decimal, unit_price: Decimal) -> Decimal:
 def products_for(lines, *, field_prefix: str = "lines") -> dict[int, Product]:
     """Load the products that ``lines`` name, or raise with the line that names an unknown one."""
     ids = {line.product_id for line in lines if line.product_id is not None}
-    products = Product.objects.in_bulk(ids)
+    products = Product.objects.in_bulk(db_ids(ids))  # an id beyond 64 bits names no product
     errors = {}
     for index, line in enumerate(lines):
         if line.product_id is not None and (line.product_id not in products or not products[line.product_id].is_active):

@@ -212,17 +212,20 @@ def xlsx_bytes(title: str, headers: list[str], rows, *, text_columns=(0,)) -> by
 
 def csv_file(headers: list[str], rows):
     """CSV for Excel and WPS: UTF-8 with a byte order mark, or Chinese turns to 乱码. In a temporary file
-    (rewound), written a chunk at a time; and the number of rows written."""
+    (rewound), written a chunk at a time; and the number of rows written. Every cell through core/exports.py
+    ``csv_cell``: text that begins with a formula trigger (=, +, -, @, tab, CR) gets a quote in front."""
+    from orderloop.core.exports import csv_row
+
     out = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(headers)
+    writer.writerow(csv_row(headers))
     out.write(buffer.getvalue().encode("utf-8-sig"))
     count = 0
     for row in rows:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow(["" if v is None else v.isoformat() if isinstance(v, date) else v for v in row])
+        writer.writerow(csv_row(row))
         out.write(buffer.getvalue().encode("utf-8"))
         count += 1
     out.seek(0)

@@ -15,6 +15,7 @@ from orderloop.core.audit import audit_entry, audit_record, diff
 from orderloop.core.models import AuditEntry
 from orderloop.core.prepared import insert, server_prepared
 from orderloop.core.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound, StaleVersion
+from orderloop.core.ids import db_ids
 from orderloop.masterdata.services import customers_visible_to
 from orderloop.masterdata.models import Customer
 from orderloop.orders.access import order_visible_to
@@ -51,7 +52,7 @@ def orders_receive(*, actor, batch: list[tuple[OrderCreate, object]], attachment
     if actor is not None and not actor.has_role(*ORDER_ENTRY):
         raise NotAllowed(_("只有销售助理或客户经理可以录入订单"))
     customers = Customer.objects.all() if actor is None else customers_visible_to(actor)  # the mailbox: any sender
-    customers = customers.filter(pk__in={data.customer_id for data, _owner in batch}).select_related("owner").in_bulk()
+    customers = customers.filter(pk__in=db_ids(data.customer_id for data, _owner in batch)).select_related("owner").in_bulk()
     products = products_for([line for data, _owner in batch for line in data.lines])
     now = clock.now()
     orders, lines = [], []

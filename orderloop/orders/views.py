@@ -24,6 +24,7 @@ from orderloop.core import clock
 from orderloop.core.audit import download_record
 from orderloop.core.calendar import SHANGHAI
 from orderloop.core.exceptions import DomainError, InvalidInput, NotFound
+from orderloop.core.ids import id_or_none
 from orderloop.core.prepared import server_prepared
 from orderloop.core.validation import pydantic_errors
 from orderloop.masterdata.models import Customer, Product
@@ -66,7 +67,7 @@ APPROVAL_STATES = {OrderStatus.PENDING_APPROVAL, OrderStatus.PENDING_DIRECTOR}
 def order_index(request):
     status = [s for s in request.GET.getlist("status") if s]
     rows = order_list(user=request.user, status=status, owner=request.GET.get("owner") or None,
-                      customer_id=_int(request.GET.get("customer")), q=request.GET.get("q") or None,
+                      customer_id=id_or_none(request.GET.get("customer")), q=request.GET.get("q") or None,
                       sort=request.GET.get("sort") or "-created_at", archived=request.GET.get("archived") == "1")
     page = CappedPaginator(rows, 50).get_page(request.GET.get("page"))
     labels = dict(OrderStatus.choices)
@@ -78,9 +79,9 @@ def order_index(request):
     query.pop("page", None)
     return render(request, "orders/order_list.html", {
         "page": page, "statuses": OrderStatus.choices, "selected_status": status,
-        "customer_options": _customer_options(request.user, _int(request.GET.get("customer"))), "query": query.urlencode(),
+        "customer_options": _customer_options(request.user, id_or_none(request.GET.get("customer"))), "query": query.urlencode(),
         "filters": {"q": request.GET.get("q", ""), "owner": request.GET.get("owner", ""),
-                    "customer": _int(request.GET.get("customer")), "sort": request.GET.get("sort", "-created_at"),
+                    "customer": id_or_none(request.GET.get("customer")), "sort": request.GET.get("sort", "-created_at"),
                     "archived": request.GET.get("archived") == "1"},
     })
 
@@ -401,13 +402,13 @@ def order_mail(request):
     if request.method == "POST":
         try:
             if "incoming" in request.POST:
-                incoming = mail_convert(incoming_id=_int(request.POST["incoming"]) or 0, actor=request.user,
-                                        customer_id=_int(request.POST.get("customer_id")) or 0)
+                incoming = mail_convert(incoming_id=id_or_none(request.POST["incoming"]) or 0, actor=request.user,
+                                        customer_id=id_or_none(request.POST.get("customer_id")) or 0)
             else:
                 upload = request.FILES.get("file")
                 if upload is None:
                     raise InvalidInput(_("请选择 .eml 文件"), errors={"file": [_("请选择 .eml 文件")]})
-                customer = customers_visible_to(request.user).filter(pk=_int(request.POST.get("customer_id")) or 0).first()
+                customer = customers_visible_to(request.user).filter(pk=id_or_none(request.POST.get("customer_id")) or 0).first()
                 incoming = mail_receive(raw=upload.read(), actor=request.user, customer=customer)
         except NotFound as exc:  # another team's mail is not there
             raise Http404(exc.message) from exc
@@ -703,9 +704,9 @@ REGISTER_LINKS = [(name, reg.title) for name, reg in REGISTERS.items()]
 @login_required
 def stage_board(request):
     columns = board(user=request.user, owner=request.GET.get("owner") or None,
-                    customer_id=_int(request.GET.get("customer")), stage=request.GET.get("stage") or None)
+                    customer_id=id_or_none(request.GET.get("customer")), stage=request.GET.get("stage") or None)
     return render(request, "orders/board.html", {
         "columns": columns, "customers": customers_visible_to(request.user, Customer.objects.only("id", "name")),
-        "filters": {"owner": request.GET.get("owner", ""), "customer": _int(request.GET.get("customer")),
+        "filters": {"owner": request.GET.get("owner", ""), "customer": id_or_none(request.GET.get("customer")),
                     "stage": request.GET.get("stage", "")},
     })

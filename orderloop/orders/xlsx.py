@@ -1,22 +1,25 @@
-"""A streaming .xlsx writer for registers: rows go straight into the zipped sheet, a chunk at a time.
+"""The .xlsx writer of every exported workbook (the registers, 《物流跟踪表》, the monthly review): rows go
+straight into the zipped sheets, a chunk at a time.
 
 openpyxl's write-only workbook also streams, but builds an element per cell and keeps every distinct string in
 memory (the shared-strings table): about 0.5 ms a row of 15 cells on this machine, so 100,000 rows took close
 to a minute — longer than the web server's 30 s worker timeout. Here a row is one formatted string: strings
-inline (``t="inlineStr"``, nothing kept), numbers as numbers, dates as Excel dates, codes as text ("@"). The
-sheet has what the registers' files always had: a bold header, frozen under the first row, a filter over
-every row, and column widths for Chinese text. openpyxl, Excel, WPS and LibreOffice read it; the import
-(orders/importing.py) reads it back.
+inline (``t="inlineStr"``, nothing kept), numbers as numbers, dates as Excel dates, codes as text ("@"). No
+cell is ever a formula (no ``<f>``): text that begins with ``=`` is a string and Excel shows it as typed
+(core/exports.py; a carriage return is written ``&#13;`` so that it survives the XML). Each sheet has a bold
+header, frozen under the first row, column widths for Chinese text, and for registers a filter over every row.
+openpyxl, Excel, WPS and LibreOffice read it; the import (orders/importing.py) reads it back.
 """
-import re
 import zipfile
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from openpyxl.utils import get_column_letter
 
-ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # not allowed in XML 1.0
+from orderloop.core.exports import cell_text
+
 EPOCH = date(1899, 12, 30)
 BOLD, TEXT, DATE = 1, 2, 3  # cellXfs of STYLES
 CHUNK = 500  # rows joined before they are compressed
@@ -26,26 +29,30 @@ CONTENT_TYPES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>\
 <Default Extension="xml" ContentType="application/xml"/>\
 <Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>\
-<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>\
+{sheets}\
 <Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>\
 </Types>"""
+SHEET_TYPE = ('<Override PartName="/xl/worksheets/sheet{n}.xml" '
+              'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>')
 ROOT_RELS = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">\
 <Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" \
 Target="xl/workbook.xml"/></Relationships>"""
 WORKBOOK_RELS = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">\
-<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" \
-Target="worksheets/sheet1.xml"/>\
-<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" \
+{sheets}\
+<Relationship Id="rIdStyles" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" \
 Target="styles.xml"/></Relationships>"""
+SHEET_REL = ('<Relationship Id="rId{n}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
+             'Target="worksheets/sheet{n}.xml"/>')
 WORKBOOK = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" \
 xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">\
 <bookViews><workbookView/></bookViews>\
-<sheets><sheet name="{title}" sheetId="1" r:id="rId1"/></sheets>\
-<definedNames><definedName name="_xlnm._FilterDatabase" localSheetId="0" hidden="1">{filter}</definedName></definedNames>\
+<sheets>{sheets}</sheets>{names}\
 </workbook>"""
+SHEET_ENTRY = '<sheet name="{title}" sheetId="{n}" r:id="rId{n}"/>'
+FILTER_NAME = '<definedName name="_xlnm._FilterDatabase" localSheetId="{index}" hidden="1">{ref}</definedName>'
 STYLES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">\
 <numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/></numFmts>\
@@ -69,8 +76,11 @@ xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">\
 <sheetFormatPr defaultRowHeight="15"/><cols>{cols}</cols><sheetData>"""
 
 
+ENTITIES = {"\r": "&#13;"}  # an XML reader turns a bare carriage return into a line feed
+
+
 def _text(value) -> str:
-    return escape(ILLEGAL.sub("", value))
+    return escape(cell_text(value), ENTITIES)
 
 
 def _string_cell(ref: str, value: str, style: int = 0) -> str:
@@ -78,49 +88,82 @@ def _string_cell(ref: str, value: str, style: int = 0) -> str:
     return f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{_text(value)}</t></is></c>'
 
 
-def write_xlsx(fileobj, title: str, headers: list[str], rows, *, widths: list[float], text_columns=(0,)) -> int:
-    """Write a one-sheet workbook of ``headers`` and ``rows`` to ``fileobj``; return the number of rows.
-    Cells: None or "" empty; int, float and Decimal numbers; date and datetime Excel dates (yyyy-mm-dd); anything
-    else text. Columns in ``text_columns`` are text whatever their value."""
-    letters = [get_column_letter(i) for i in range(1, len(headers) + 1)]
-    texts = set(text_columns)
-    cols = "".join(f'<col min="{i}" max="{i}" width="{w:g}" customWidth="1"/>' for i, w in enumerate(widths, 1))
+@dataclass
+class Sheet:
+    title: str                 # at most 31 characters are kept (Excel's limit)
+    headers: list
+    rows: object               # an iterable of lists of cells
+    widths: list               # per column, in characters
+    text_columns: tuple = (0,)  # columns that are text whatever their value (codes: order numbers, phones)
+    filter: bool = True        # a filter over every row
+
+
+def _cell(ref: str, value, text: bool) -> str:
+    """One cell: None or "" nothing; bool a boolean; int, float and Decimal numbers; date and datetime Excel
+    dates (yyyy-mm-dd); anything else, and everything in a text column, an explicit string."""
+    if text:
+        return _string_cell(ref, str(value), TEXT)
+    if isinstance(value, bool):
+        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, (int, float, Decimal)):
+        return f'<c r="{ref}"><v>{value}</v></c>'
+    if isinstance(value, date):
+        day = value.date() if isinstance(value, datetime) else value
+        return f'<c r="{ref}" s="{DATE}"><v>{(day - EPOCH).days}</v></c>'
+    return _string_cell(ref, str(value))
+
+
+def _write_sheet(book, n: int, sheet: Sheet) -> int:
+    letters = [get_column_letter(i) for i in range(1, len(sheet.headers) + 1)]
+    texts = set(sheet.text_columns)
+    cols = "".join(f'<col min="{i}" max="{i}" width="{w:g}" customWidth="1"/>' for i, w in enumerate(sheet.widths, 1))
     count = 0
+    with book.open(f"xl/worksheets/sheet{n}.xml", "w", force_zip64=True) as out:
+        header = "".join(_string_cell(f"{letter}1", str(h), BOLD) for letter, h in zip(letters, sheet.headers))
+        out.write((SHEET_HEAD.format(cols=cols) + f'<row r="1">{header}</row>').encode())
+        chunk = []
+        for row in sheet.rows:
+            count += 1
+            number = count + 1
+            cells = "".join(_cell(f"{letters[index]}{number}", value, index in texts)
+                            for index, value in enumerate(row) if value is not None and value != "")
+            chunk.append(f'<row r="{number}">{cells}</row>')
+            if len(chunk) >= CHUNK:
+                out.write("".join(chunk).encode())
+                chunk = []
+        end = f'<autoFilter ref="A1:{letters[-1]}{count + 1}"/>' if sheet.filter else ""
+        out.write(("".join(chunk) + f"</sheetData>{end}</worksheet>").encode())
+    return count
+
+
+def _title(sheet: Sheet) -> str:
+    return cell_text(sheet.title)[:31]
+
+
+def write_workbook(fileobj, sheets: list[Sheet]) -> list[int]:
+    """Write a workbook of ``sheets`` to ``fileobj``; return the number of rows written to each."""
+    counts = []
     with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as book:
-        book.writestr("[Content_Types].xml", CONTENT_TYPES)
+        numbers = range(1, len(sheets) + 1)
+        book.writestr("[Content_Types].xml", CONTENT_TYPES.format(sheets="".join(SHEET_TYPE.format(n=n) for n in numbers)))
         book.writestr("_rels/.rels", ROOT_RELS)
-        book.writestr("xl/_rels/workbook.xml.rels", WORKBOOK_RELS)
+        book.writestr("xl/_rels/workbook.xml.rels", WORKBOOK_RELS.format(sheets="".join(SHEET_REL.format(n=n) for n in numbers)))
         book.writestr("xl/styles.xml", STYLES)
-        with book.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
-            header = "".join(_string_cell(f"{letter}1", str(h), BOLD) for letter, h in zip(letters, headers))
-            sheet.write((SHEET_HEAD.format(cols=cols) + f'<row r="1">{header}</row>').encode())
-            chunk = []
-            for row in rows:
-                count += 1
-                n = count + 1
-                cells = []
-                for index, value in enumerate(row):
-                    if value is None or value == "":
-                        continue
-                    ref = f"{letters[index]}{n}"
-                    if index in texts:
-                        cells.append(_string_cell(ref, str(value), TEXT))
-                    elif isinstance(value, bool):
-                        cells.append(f'<c r="{ref}" t="b"><v>{int(value)}</v></c>')
-                    elif isinstance(value, (int, float, Decimal)):
-                        cells.append(f'<c r="{ref}"><v>{value}</v></c>')
-                    elif isinstance(value, date):
-                        day = value.date() if isinstance(value, datetime) else value
-                        cells.append(f'<c r="{ref}" s="{DATE}"><v>{(day - EPOCH).days}</v></c>')
-                    else:
-                        cells.append(_string_cell(ref, str(value)))
-                chunk.append(f'<row r="{n}">{"".join(cells)}</row>')
-                if len(chunk) >= CHUNK:
-                    sheet.write("".join(chunk).encode())
-                    chunk = []
-            last = f"{letters[-1]}{count + 1}"
-            sheet.write(("".join(chunk) + f'</sheetData><autoFilter ref="A1:{last}"/></worksheet>').encode())
+        for n, sheet in zip(numbers, sheets):
+            counts.append(_write_sheet(book, n, sheet))
+        names = "".join(
+            FILTER_NAME.format(index=n - 1, ref=escape(
+                f"'{_title(sheet).replace(chr(39), chr(39) * 2)}'!$A$1:${get_column_letter(len(sheet.headers))}${count + 1}"))
+            for n, sheet, count in zip(numbers, sheets, counts) if sheet.filter)
         book.writestr("xl/workbook.xml", WORKBOOK.format(
-            title=escape(ILLEGAL.sub("", title)[:31], {'"': "&quot;"}),
-            filter=escape(f"'{title[:31].replace(chr(39), chr(39) * 2)}'!$A$1:${letters[-1]}${count + 1}")))
+            sheets="".join(SHEET_ENTRY.format(title=escape(_title(sheet), {'"': "&quot;"}), n=n)
+                           for n, sheet in zip(numbers, sheets)),
+            names=f"<definedNames>{names}</definedNames>" if names else ""))
+    return counts
+
+
+def write_xlsx(fileobj, title: str, headers: list[str], rows, *, widths: list[float], text_columns=(0,)) -> int:
+    """Write a one-sheet workbook of ``headers`` and ``rows`` (a register) to ``fileobj``; return the number of
+    rows. Columns in ``text_columns`` are text whatever their value."""
+    (count,) = write_workbook(fileobj, [Sheet(title, headers, rows, widths, text_columns)])
     return count

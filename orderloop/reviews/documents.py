@@ -102,27 +102,19 @@ def _width(value) -> int:
 
 
 def review_xlsx_bytes(month, review, figures) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+    """The workbook, one sheet per group of figures, written by orders/xlsx.py like every exported workbook:
+    text (customer names, action items, notes) an explicit string, never a formula; numbers numbers."""
+    from orderloop.orders.xlsx import Sheet, write_workbook
 
     items = list(review.action_items.select_related("owner")) if review else []
-    book = Workbook()
-    book.remove(book.active)
+    sheets = []
     for title, headers, rows in review_sheets(month, review, figures, items):
-        sheet = book.create_sheet(title)
-        sheet.append(headers)
         widths = [_width(h) for h in headers]
         for row in rows:
-            sheet.append(row)
             widths = [min(60, max(w, _width(v))) for w, v in zip(widths, row)]
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for index, width in enumerate(widths, 1):
-            sheet.column_dimensions[get_column_letter(index)].width = width
-        sheet.freeze_panes = "A2"
+        sheets.append(Sheet(title, headers, rows, widths, text_columns=(), filter=False))
     buffer = io.BytesIO()
-    book.save(buffer)
+    write_workbook(buffer, sheets)
     return buffer.getvalue()
 
 

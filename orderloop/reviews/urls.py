@@ -5,6 +5,9 @@ from django.urls import path, register_converter
 from orderloop.reviews import views
 
 
+MIN_YEAR, MAX_YEAR = 1900, 9998
+
+
 class MonthConverter:
     """YYYY-MM in the address, the month's first day in the view."""
 
@@ -12,7 +15,9 @@ class MonthConverter:
 
     def to_python(self, value: str) -> date:
         year, month = value.split("-")
-        return date(int(year), int(month), 1)  # ValueError (month 13) is a 404
+        if not MIN_YEAR <= int(year) <= MAX_YEAR:  # the months around one still fit in a date
+            raise ValueError(year)
+        return date(int(year), int(month), 1)  # ValueError (month 13, year 0001) is a 404
 
     def to_url(self, value: date) -> str:
         return value.strftime("%Y-%m")

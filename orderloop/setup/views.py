@@ -18,6 +18,7 @@ from orderloop.accounts.models import Team, User
 from orderloop.core import clock
 from orderloop.core.calendar import BusinessCalendar
 from orderloop.core.exceptions import DomainError
+from orderloop.core.ids import id_or_none
 from orderloop.core.models import CalendarOverride
 from orderloop.masterdata.models import Customer, Product
 from orderloop.notifications.models import ChatRobot
@@ -173,9 +174,7 @@ def step(request, code):
     if request.method == "POST":
         try:
             if "robot" in request.POST:
-                robot = get_object_or_404(ChatRobot, pk=request.POST["robot"]) if request.POST["robot"].isdigit() else None
-                if robot is None:
-                    raise Http404
+                robot = get_object_or_404(ChatRobot, pk=id_or_none(request.POST["robot"]) or 0)
                 services.robot_test(actor=request.user, robot=robot)
                 messages.success(request, _("测试消息已发送到 %(name)s，请在群里查看。") % {"name": robot.name})
                 return redirect("setup:step", code)
