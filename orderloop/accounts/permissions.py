@@ -1,8 +1,7 @@
 """Who may do what outside the lifecycle table (SPEC section 6): every set of roles the product checks, named by
 what it allows. Who may take which lifecycle action is in ``orders/lifecycle/table.py``; which orders a user
 sees (rows) is ``orders/access.py``, built on the sets below. ``docs/security.md``'s permission matrix is
-checked cell by cell against the product by ``tests/test_permission_matrix.py``."""
-from orderloop.accounts.roles import ALL_ROLES
+checked cell by cell against the product by ``tests/accounts/test_permission_matrix.py``."""
 from orderloop.accounts.roles import Role as R
 
 # --- orders ---------------------------------------------------------------------------------------------------
@@ -74,5 +73,3 @@ ADMINISTRATORS = frozenset({R.ADMIN})  # system settings, the calendar, the year
 # --- sign-in and tokens -----------------------------------------------------------------------------------------
 ANY_USERS_TOKENS = frozenset({R.ADMIN})  # see and revoke anyone's API tokens (everyone else: their own)
 LOCKOUT_LIFTERS = frozenset({R.ADMIN})  # lift a login lockout early (admin, 登录失败记录 → 解除锁定)
-
-EVERYONE = ALL_ROLES

@@ -17,5 +17,3 @@ class Role(models.TextChoices):
 
 
 ALL_ROLES = frozenset(Role.values)
-SALES_ROLES = frozenset({Role.SALES_ASSISTANT, Role.ACCOUNT_MANAGER})
-MANAGEMENT_ROLES = frozenset({Role.SALES_MANAGER, Role.SALES_DIRECTOR, Role.ADMIN})

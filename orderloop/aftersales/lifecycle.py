@@ -22,28 +22,14 @@ from orderloop.core.exceptions import DomainError, InvalidTransition, NotAllowed
 from orderloop.orders.access import order_visible_to
 from orderloop.orders.events import event_record
 from orderloop.orders.models import EventType
+from orderloop.orders.lifecycle.table import STAY, SYSTEM, Transition, actor_roles, row
 
-SYSTEM = "system"  # the customer, through the rating link (no user)
-STAY = "stay"  # an action's target when the ticket stays in its state
 NOT_CLOSED = frozenset({T.OPEN, T.RESPONDED, T.SOLUTION_GIVEN, T.RESOLVED})
-
-
-@dataclass(frozen=True)
-class TicketTransition:
-    action: str
-    sources: frozenset  # empty: the entry, a ticket not opened yet
-    targets: frozenset  # the states it may lead to; STAY = stays where it is
-    roles: frozenset
-
-
-def row(action, sources, targets, roles) -> TicketTransition:
-    as_set = lambda x: frozenset(x) if isinstance(x, (set, frozenset, list, tuple)) else frozenset({x})  # noqa: E731
-    return TicketTransition(action, as_set(sources), as_set(targets), as_set(roles))
 
 
 # After-sales for problems, the account manager for the rest; anyone who hears of feedback may record it,
 # and the customer through the rating link.
-TICKET_TRANSITIONS: list[TicketTransition] = [
+TICKET_TRANSITIONS: list[Transition] = [
     row("open", (), T.OPEN, {SYSTEM} | TICKET_OPENERS),
     row("respond", T.OPEN, T.RESPONDED, TICKET_HANDLERS),
     row("respond", {T.RESPONDED, T.SOLUTION_GIVEN, T.RESOLVED}, STAY, TICKET_HANDLERS),
@@ -90,13 +76,9 @@ TICKET_ACTIONS = {a.name: a for a in [
 assert {t.action for t in TICKET_TRANSITIONS} == set(TICKET_ACTIONS), "every action has a row and every row an action"
 
 
-def _rows(action_name: str, state: str | None) -> list[TicketTransition]:
+def _rows(action_name: str, state: str | None) -> list[Transition]:
     """The action's rows from ``state``; None: no ticket yet, the entry's rows."""
     return [t for t in TICKET_TRANSITIONS if t.action == action_name and (state in t.sources if state else not t.sources)]
-
-
-def _actor_roles(user) -> frozenset:
-    return frozenset({SYSTEM}) if user is None else user.roles
 
 
 def _role_refusal(action_name: str, roles: frozenset) -> DomainError | None:
@@ -137,14 +119,14 @@ def ticket_refusal(ticket: Ticket | None, user, action_name: str) -> DomainError
     unknown action; NotAllowed (403) when no row of the action is open to the user's roles; InvalidTransition
     (409) in a state the action does not start from ("该反馈已关闭" once closed); then the action's guards
     (closing needs a result the customer confirmed, 409)."""
-    return _refusal(ticket, _actor_roles(user), action_name)
+    return _refusal(ticket, actor_roles(user), action_name)
 
 
 def ticket_available_actions(ticket: Ticket, user) -> list[str]:
     """The actions ``user`` may take on ``ticket`` now, in table order: what the ticket page offers."""
     if user is not None and not order_visible_to(ticket.order, user):
         return []
-    roles = _actor_roles(user)
+    roles = actor_roles(user)
     names = dict.fromkeys(t.action for t in TICKET_TRANSITIONS if ticket.state in t.sources and t.roles & roles)
     return [name for name in names if _refusal(ticket, roles, name) is None]
 
@@ -183,7 +165,7 @@ def ticket_perform(*, ticket_id: int, action_name: str, actor, handler: Handler)
     """Take ``action_name`` on the ticket: one transaction; a refused action changes nothing. The role is asked
     before the ticket is read (403 even for a ticket out of reach), then the locked ticket must be visible to
     ``actor`` (404) and the table and the action's guards must allow it (``ticket_refusal``)."""
-    roles = _actor_roles(actor)
+    roles = actor_roles(actor)
     problem = _role_refusal(action_name, roles)
     if problem is not None:
         raise problem

@@ -99,6 +99,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "orderloop.notifications.context.unread_notifications",
                 "orderloop.core.help.help_context",
+                "orderloop.accounts.context.may",
             ],
         },
     },

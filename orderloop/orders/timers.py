@@ -39,7 +39,6 @@ RULES = [
     TimerRule(TimerKind.LOGISTICS_NOTICE, frozenset({S.READY_TO_SHIP, S.SHIPPED})),  # met by the notice itself
     TimerRule(TimerKind.FOLLOW_UP, frozenset({S.DELIVERED}), frozenset({S.DELIVERED})),
 ]
-RULE = {rule.kind: rule for rule in RULES}
 NOTICE_HOUR = time(9, 0)
 
 

@@ -38,6 +38,13 @@ def test_no_module_spells_a_role_by_its_code():
     assert spelled == {}
 
 
+def test_no_template_spells_a_role_by_its_code():
+    """Templates ask ``may`` (accounts/context.py), never ``"admin" in user.roles``."""
+    spelled = {str(path.relative_to(PACKAGE)): role for path in sorted(PACKAGE.rglob("*.html"))
+               for role in CODES if f'"{role}" in user.roles' in path.read_text(encoding="utf-8")}
+    assert spelled == {}
+
+
 def test_the_check_sees_a_role_spelled_out(tmp_path):
     module = tmp_path / "view.py"
     module.write_text('def page(user):\n    return user.has_role("sales_director") or "admin" in user.roles\n',

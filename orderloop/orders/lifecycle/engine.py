@@ -18,7 +18,7 @@ from orderloop.core.prepared import PreparedQuery, server_prepared, update
 from orderloop.core.validation import pydantic_errors
 from orderloop.orders.access import STAGE_VISIBILITY, order_visible_to
 from orderloop.orders.events import event_record
-from orderloop.orders.lifecycle.table import STAY, SYSTEM, TRANSITIONS, rows_for
+from orderloop.orders.lifecycle.table import STAY, TRANSITIONS, actor_roles, rows_for
 from orderloop.orders.lines import keep_lines, lines_snapshot
 from orderloop.orders.models import OrderEvent, OrderLine, SalesOrder
 from orderloop.orders.models import OrderStatus as S
@@ -26,10 +26,6 @@ from orderloop.orders.steps import ACTIONS, ENTERING
 from orderloop.orders.timers import timers_after_action
 
 assert {t.action for t in TRANSITIONS} == set(ACTIONS), "every action has a row and every row an action"
-
-
-def _actor_roles(user) -> frozenset:
-    return frozenset({SYSTEM}) if user is None else user.roles
 
 
 def refusal(order, user, action_name: str) -> DomainError | None:
@@ -43,7 +39,7 @@ def refusal(order, user, action_name: str) -> DomainError | None:
         return InvalidTransition(
             _("订单当前状态为「%(status)s」，不能执行「%(action)s」") % {"status": order.get_status_display(), "action": label}
         )
-    roles = _actor_roles(user)
+    roles = actor_roles(user)
     if not any(t.roles & roles for t in rows):
         return NotAllowed(_("您的角色不能在此状态下执行「%(action)s」") % {"action": label})
     for guard in action.duty_guards:
@@ -61,7 +57,7 @@ def blocked_actions(order, user) -> list[tuple[str, str]]:
     """(label, why) of the actions ``user`` would take now but for a missing fact, e.g. stages still open."""
     if not order_visible_to(order, user):
         return []
-    names = dict.fromkeys(t.action for t in TRANSITIONS if order.status in t.sources and t.roles & _actor_roles(user))
+    names = dict.fromkeys(t.action for t in TRANSITIONS if order.status in t.sources and t.roles & actor_roles(user))
     blocked = []
     for name in names:
         if ACTIONS[name].quiet:  # nothing to do is not worth a word
@@ -76,7 +72,7 @@ def available_actions(order, user) -> list[str]:
     """The actions ``user`` may take on ``order`` now, in table order."""
     if not order_visible_to(order, user):
         return []
-    names = dict.fromkeys(t.action for t in TRANSITIONS if order.status in t.sources and t.roles & _actor_roles(user))
+    names = dict.fromkeys(t.action for t in TRANSITIONS if order.status in t.sources and t.roles & actor_roles(user))
     return [name for name in names if refusal(order, user, name) is None]
 
 
@@ -146,7 +142,7 @@ def _with_lines(order: SalesOrder) -> SalesOrder:
 
 def _locked_visible_order(order_id: int, actor) -> SalesOrder | None:
     """The order, locked, if ``actor`` may see it, with its lines read once: the guards, the handler and both
-    audit snapshots use them. A handler that adds or removes lines drops them (``actions.lines_changed``) so
+    audit snapshots use them. A handler that adds or removes lines drops them (``lines.lines_changed``) so
     that what follows reads them again. Visibility is ``order_visible_to``, asked only when the order itself
     does not already show it."""
     found = _LOCKED_ORDER.all(order_id)

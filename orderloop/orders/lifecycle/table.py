@@ -24,7 +24,7 @@ TERMINAL = frozenset({S.CLOSED, S.REJECTED, S.CANCELLED})
 @dataclass(frozen=True)
 class Transition:
     action: str
-    sources: frozenset
+    sources: frozenset  # empty: an entry (a ticket not opened yet)
     targets: frozenset  # the states it may lead to; STAY = stays where it is
     roles: frozenset
 
@@ -63,6 +63,11 @@ TRANSITIONS: list[Transition] = [
     row("short_close", S.READY_TO_SHIP, {STAY, S.SHIPPED, S.DELIVERED}, R.SALES_MANAGER),
     row("cancel", BEFORE_SHIPMENT, S.CANCELLED, R.SALES_MANAGER),
 ]
+
+
+def actor_roles(user) -> frozenset:
+    """The roles ``user`` acts in; no user: the system (the worker, or the customer through a signed link)."""
+    return frozenset({SYSTEM}) if user is None else user.roles
 
 
 def rows_for(action: str, status: str) -> list[Transition]:
