@@ -19,6 +19,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from pydantic import BaseModel
 
+from orderloop.accounts.models import ApiToken
+from orderloop.accounts.services import api_token_issue
 from orderloop.accounts.throttle import ThrottledAuthenticationForm
 from orderloop.aftersales.services import ticket_open
 from orderloop.core import clock
@@ -126,8 +128,14 @@ def world(orders, users, customer):
         "year": [str(today.year), "1", "9999"], "name": ["orders", "progress", "feedback", "logistics"],
         "token": [url.rstrip("/").rsplit("/", 1)[-1] for url in (receipt_url(shipment), rating_url(visit))],
         "customer_id": [str(customer.pk)],
+        "token_id": [str(_a_token(users["warehouse"]).pk)],
     }
     return good
+
+
+def _a_token(user):
+    api_token_issue(username=user.username, password="orderloop")
+    return ApiToken.objects.filter(user=user).latest("id")
 
 
 def candidates(route: str, good: dict) -> list[str]:
