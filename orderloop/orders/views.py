@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from orderloop.accounts.permissions import (ADMINISTRATORS, AUDIT_READERS, ORDER_ENTRY, RATING_LINK_SENDERS,
                                              RECEIPT_LINK_SENDERS, TICKET_OPENERS)
+from orderloop.accounts.services import first_admin_needed
 from orderloop.core import clock
 from orderloop.core.audit import download_record
 from orderloop.core.calendar import SHANGHAI
@@ -329,8 +330,6 @@ def _intake_payload(values: dict) -> tuple[dict, list[int]]:
 
 
 def home(request):
-    from orderloop.setup.services import first_admin_needed
-
     return redirect(reverse("setup:guide" if first_admin_needed() else "orders:today"))
 
 

@@ -17,7 +17,6 @@ from django.utils.translation import gettext_lazy
 from orderloop.accounts.permissions import ORDER_ENTRY
 from orderloop.accounts.models import Team, User
 from orderloop.accounts.roles import Role
-from orderloop.accounts.services import first_admin_needed  # noqa: F401  asked here by the guide and the home page
 from orderloop.core import clock
 from orderloop.core.audit import audit_record, snapshot
 from orderloop.core.calendar import BusinessCalendar, calendar_alerts, entries_changed, local_text, notice_known

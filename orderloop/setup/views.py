@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from orderloop.accounts.permissions import ADMINISTRATORS
 from orderloop.accounts.models import Team, User
+from orderloop.accounts.services import first_admin_needed
 from orderloop.core import clock
 from orderloop.core.calendar import BusinessCalendar
 from orderloop.core.exceptions import DomainError
@@ -59,7 +60,7 @@ def first_admin(request):
 
 
 def guide(request):
-    if services.first_admin_needed():
+    if first_admin_needed():
         return first_admin(request)
     if not request.user.is_authenticated:
         return redirect(f"{reverse('login')}?next={request.path}")

@@ -60,7 +60,7 @@ def names_read_by(view) -> set[str]:
         seen.add(function)
         try:
             source = inspect.getsource(function)
-        except (OSError, TypeError):
+        except (OSError, TypeError):  # a built-in or a C function: no source to read, no field names in it
             continue
         names |= set(NAME_READ.findall(source))
         for called in set(re.findall(r"\b(\w+)\(", source)):
