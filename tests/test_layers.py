@@ -22,7 +22,7 @@ ROOMS = [
                             "orderloop.orders.timers", "orderloop.orders.links", "orderloop.orders.dates",
                             "orderloop.orders.uploads", "orderloop.orders.payloads", "orderloop.orders.schemas",
                             "orderloop.orders.lifecycle", "orderloop.orders.lifecycle.table",
-                            "orderloop.orders.lifecycle.spec"]),
+                            "orderloop.orders.lifecycle.spec", "orderloop.orders.handoffs"]),
     ("after-sales", ["orderloop.aftersales.lifecycle", "orderloop.aftersales.services"]),
     ("the process", ["orderloop.orders.steps", "orderloop.orders.steps.*", "orderloop.orders.lifecycle.engine",
                      "orderloop.orders.customer", "orderloop.orders.services", "orderloop.orders.review"]),

@@ -14,6 +14,7 @@ from orderloop.aftersales.models import SolutionType, Ticket, TicketState, Ticke
 from orderloop.core import clock
 from orderloop.core.exceptions import InvalidInput, InvalidTransition, NotFound
 from orderloop.notifications.services import notify
+from orderloop.orders.handoffs import handoff_notify
 from orderloop.orders.access import order_visible_to, visible_orders_q
 from orderloop.orders.models import EventType, SalesOrder, TimerKind
 from orderloop.orders.models import OrderStatus as S
@@ -56,9 +57,10 @@ def ticket_open(*, order_id: int, actor, ticket_type: str, description: str) -> 
         ticket_enter(ticket, actor=actor, now=now, event_payload={"ticket_type": ticket_type, "description": ticket.description})
         timer_start(order=order, ticket=ticket, kind=TimerKind.AFTERSALES_RESPONSE, now=now,
                     due=now + timedelta(hours=RESPONSE_HOURS))
-        notify(event=EventType.TICKET_OPENED, key=f"ticket:{ticket.pk}:opened", order=order, url=order_url(order),
-               subject=_("订单 %(ref)s 新售后问题：%(type)s") % {"ref": order.ref, "type": ticket.get_ticket_type_display()},
-               body=ticket.description)
+        handoff_notify(order, event=EventType.TICKET_OPENED, key=f"ticket:{ticket.pk}:opened", actor=actor,
+                       step=_("售后问题：%(type)s") % {"type": ticket.get_ticket_type_display()},
+                       asked=_("24小时内响应，制定解决方案（如维修、换货、退款），并在承诺时间内完成处理"),
+                       due=now + timedelta(hours=RESPONSE_HOURS), detail=_("反馈内容：%(text)s") % {"text": ticket.description})
     return ticket
 
 
@@ -113,6 +115,10 @@ def ticket_resolve(*, ticket_id: int, actor, result: str) -> Ticket:
                url=order_url(ticket.order),
                subject=_("订单 %(ref)s 的%(type)s问题已处理") % {"ref": ticket.order.ref, "type": ticket.get_ticket_type_display()},
                body=_("处理措施：%(solution)s\n处理结果：%(result)s") % {"solution": ticket.solution, "result": ticket.result})
+        handoff_notify(ticket.order, event="ticket_confirmation_requested", key=f"ticket:{ticket.pk}:resolved:{now.timestamp()}",
+                       step=_("售后回访"), actor=actor, asked=_("处理结果已同步，请回访客户确认处理结果及满意度"),
+                       detail=_("处理措施：%(solution)s\n处理结果：%(result)s") % {"solution": ticket.solution,
+                                                                            "result": ticket.result})
         return None, {"result": ticket.result}
 
     return ticket_perform(ticket_id=ticket_id, action_name="resolve", actor=actor, handler=resolve)

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from orderloop.core import clock
 from orderloop.notifications import robots
@@ -128,9 +129,13 @@ def outbox_deliver(*, batch: int = 200, now=None) -> int:
     rows = list(Notification.objects.filter(pk__in=ids, claim=claim).order_by("id"))
     sent = 0
     by_robot: dict[int, list] = {}
+    digests: dict[str, list] = {}
     for row in rows:
         if row.channel == Channel.ROBOT:
             by_robot.setdefault(row.robot_id, []).append(row)
+            continue
+        if row.digest:
+            digests.setdefault(row.address, []).append(row)
             continue
         try:
             _send_email(row)
@@ -140,6 +145,30 @@ def outbox_deliver(*, batch: int = 200, now=None) -> int:
         else:
             _mark_sent([row], claim, now)
             sent += 1
+    for address, digest_rows in digests.items():
+        sent += _deliver_digest(address, digest_rows, claim, now)
     for robot_id, robot_rows in by_robot.items():
         sent += _deliver_robot(robot_id, robot_rows, claim, now)
     return sent
+
+
+def digest_text(rows) -> str:
+    parts = []
+    for i, row in enumerate(rows, 1):
+        link = absolute_url(row.url)
+        parts.append("\n".join(part for part in [f"{i}. {row.subject}", row.body,
+                                                  link if link not in row.body else ""] if part))
+    return "\n\n".join(parts)
+
+
+def _deliver_digest(address, rows, claim, now) -> int:
+    """A person's e-mail notices of the day as one mail (邮件汇总：每日一次)."""
+    try:
+        EmailMessage(subject=_("orderloop 每日通知汇总（%(n)s 条）") % {"n": len(rows)}, body=digest_text(rows),
+                     to=[address], headers={"Message-ID": message_id("|".join(row.key for row in rows))}).send()
+    except Exception as exc:  # any mail error: the whole digest again later
+        logger.warning("digest to %s failed: %s", address, exc)
+        _release(rows, claim, retry_at=now + timedelta(minutes=2 ** min(rows[0].attempts, 6)), error=str(exc))
+        return 0
+    _mark_sent(rows, claim, now)
+    return len(rows)

@@ -9,6 +9,38 @@ class Channel(models.TextChoices):
     ROBOT = "robot", _("群机器人")
 
 
+# The kinds of notice a person may choose channels for (their events), as the preferences page lists them.
+KINDS = {
+    "order_received": _("新订单待初步审核"),
+    "needs_info": _("订单待补充信息：联系客户"),
+    "approval_requested": _("订单待审批"),
+    "director_approval_requested": _("订单待总监审批"),
+    "stock_check_requested": _("订单待确认库存"),
+    "date_negotiation": _("交期待协商"),
+    "order_confirmed": _("订单已确认：安排备货/生产"),
+    "shipment_prepared": _("发货准备完成：安排发货"),
+    "order_shipped": _("已发货：协助客户验收"),
+    "follow_up_due": _("已交付：客户回访"),
+    "ticket_opened": _("新售后问题"),
+    "ticket_confirmation_requested": _("售后已处理：回访客户确认"),
+    "risk_raised": _("延期风险"),
+    "logistics_notice": _("物流预告"),
+    "timer_breached:contact": _("超时提醒：联系客户"),
+    "timer_breached:approval": _("超时提醒：审批"),
+    "timer_breached:stock_check": _("超时提醒：确认库存"),
+    "timer_breached:tracking": _("超时提醒：进度跟进"),
+    "timer_breached:logistics_notice": _("超时提醒：物流预告"),
+    "timer_breached:follow_up": _("超时提醒：交付回访"),
+    "timer_breached:aftersales_response": _("超时提醒：售后响应"),
+    "timer_breached:aftersales_resolution": _("超时提醒：售后处理"),
+    "review_overdue": _("月度复盘逾期"),
+    "review_action_assigned": _("复盘优化措施"),
+    "daily_digest": _("每日待办摘要"),
+    "daily_rollup": _("团队每日汇总"),
+    "calendar_alert": _("工作日历提醒"),
+}
+
+
 class Notification(models.Model):
     """The outbox: written in the transaction of the change that causes it,
     delivered afterwards by a worker, at least once, never twice for one key."""
@@ -38,6 +70,7 @@ class Notification(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    digest = models.BooleanField(default=False, help_text=_("汇入收件人的每日邮件汇总"))
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -104,3 +137,32 @@ class ChatRobot(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.name}"
+
+
+class NotificationPreference(models.Model):
+    """One person's channels for one kind of notice (its event). No row: every channel its routes give. The
+    team's chat group is not a person's choice: its routes are the administrator's (NotificationRoute)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences")
+    event = models.CharField(_("事件"), max_length=60)
+    inapp = models.BooleanField(_("站内消息"), default=True)
+    email = models.BooleanField(_("邮件"), default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "event"], name="preference_unique_user_event")]
+        verbose_name = _("通知偏好")
+        verbose_name_plural = _("通知偏好")
+
+    def __str__(self):
+        return f"{self.user} {self.event}: inapp={self.inapp} email={self.email}"
+
+
+class MailDigest(models.Model):
+    """A person who takes their e-mail notices as one mail a day (邮件汇总：每日一次) instead of one mail each."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mail_digest")
+    daily = models.BooleanField(_("邮件汇总：每日一次"), default=False)
+
+    class Meta:
+        verbose_name = _("邮件汇总")
+        verbose_name_plural = _("邮件汇总")

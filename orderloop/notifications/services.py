@@ -1,16 +1,21 @@
 """Notifications: ``notify`` writes the outbox inside the caller's transaction and, once it commits, asks the
 worker to deliver (notifications.tasks, which sends through notifications.delivery); the in-app inbox."""
 import logging
+from datetime import datetime, time, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
 from orderloop.accounts.models import User
 from orderloop.accounts.roles import Role
 from orderloop.core import clock
+from orderloop.core.calendar import SHANGHAI
 from orderloop.core.ids import db_ids
 from orderloop.core.process_cache import ProcessCache
-from orderloop.notifications.models import ChatRobot, Channel, Notification, NotificationRoute
+from orderloop.notifications.models import (
+    KINDS, ChatRobot, Channel, MailDigest, Notification, NotificationPreference, NotificationRoute,
+)
 from orderloop.notifications.tasks import deliver_outbox
 
 logger = logging.getLogger(__name__)
@@ -69,23 +74,47 @@ def connect_signals() -> None:
     post_migrate.connect(_ROUTES.forget, dispatch_uid="notification_routes_migrated")
 
 
+def next_digest_at(now: datetime) -> datetime:
+    """When the daily mail digest next goes out: ``ORDERLOOP_DIGEST_AT`` Beijing time, today or tomorrow."""
+    hour, minute = (int(part) for part in settings.ORDERLOOP_DIGEST_AT.split(":"))
+    local_now = now.astimezone(SHANGHAI)
+    at = datetime.combine(local_now.date(), time(hour, minute), tzinfo=SHANGHAI)
+    return at if at > local_now else at + timedelta(days=1)
+
+
+def muted_channels(event: str, people) -> dict[int, set[str]]:
+    """The channels each of ``people`` turned off for ``event`` (their notification preferences); no row: none."""
+    ids = [person.pk for person in people]
+    if not ids:
+        return {}
+    muted: dict[int, set[str]] = {}
+    for user_id, inapp, email in NotificationPreference.objects.filter(event=event, user_id__in=ids).values_list(
+            "user_id", "inapp", "email"):
+        muted[user_id] = {channel for channel, on in ((Channel.INAPP, inapp), (Channel.EMAIL, email)) if not on}
+    return muted
+
+
 def notify(*, event: str, key: str, subject: str, body: str = "", order=None, url: str = "",
-           roles: dict[str, list[User]] | None = None) -> int:
+           roles: dict[str, list[User]] | None = None, exclude: User | None = None) -> int:
     """Record the notifications of ``event`` as the routing table says, in the current
     transaction; each (key, person, channel) only once. ``roles`` may name the people
-    for a role instead of deriving them from the order."""
+    for a role instead of deriving them from the order; ``exclude`` (who caused it) is not told.
+    A person gets the in-app and e-mail channels they did not turn off for ``event``
+    (``NotificationPreference``); the team's chat group is the routing table's choice."""
     now = clock.now()
     rows: list[Notification] = []
     robot_teams: set = set()
     wants_robot = False
 
     def add(channel, suffix, **fields):
+        fields.setdefault("next_attempt_at", now)
         rows.append(Notification(
             key=f"{key}:{suffix}:{channel}"[:200], event=event, channel=channel, order=order, subject=subject[:200],
-            body=body, url=url, created_at=now, next_attempt_at=now,
+            body=body, url=url, created_at=now,
             state=Notification.State.SENT if channel == Channel.INAPP else Notification.State.PENDING,
             sent_at=now if channel == Channel.INAPP else None, **fields))
 
+    routed = []
     for route in routes_for(event):
         channels = route.channel_list
         if route.role == "customer":
@@ -95,13 +124,24 @@ def notify(*, event: str, key: str, subject: str, body: str = "", order=None, ur
             continue
         people = (roles or {}).get(route.role)
         people = recipients(order, route.role) if people is None else people
-        for person in people:
-            if Channel.INAPP in channels:
-                add(Channel.INAPP, f"user:{person.pk}", recipient=person)
-            if Channel.EMAIL in channels and person.email:
-                add(Channel.EMAIL, f"user:{person.pk}", recipient=person, address=person.email)
-            robot_teams.add(person.team_id)
+        routed.append((channels, [p for p in people if exclude is None or p.pk != exclude.pk]))
         wants_robot |= Channel.ROBOT in channels
+    everyone = {p.pk: p for _channels, people in routed for p in people}
+    muted = muted_channels(event, everyone.values())
+    by_mail = [pk for pk, p in everyone.items() if p.email and Channel.EMAIL not in muted.get(pk, ())]
+    digesting = set(MailDigest.objects.filter(user_id__in=by_mail, daily=True).values_list("user_id", flat=True)) if by_mail else set()
+    for channels, people in routed:
+        for person in people:
+            off = muted.get(person.pk, ())
+            if Channel.INAPP in channels and Channel.INAPP not in off:
+                add(Channel.INAPP, f"user:{person.pk}", recipient=person)
+            if Channel.EMAIL in channels and person.email and Channel.EMAIL not in off:
+                if person.pk in digesting:  # kept for the person's daily mail
+                    add(Channel.EMAIL, f"user:{person.pk}", recipient=person, address=person.email, digest=True,
+                        next_attempt_at=next_digest_at(now))
+                else:
+                    add(Channel.EMAIL, f"user:{person.pk}", recipient=person, address=person.email)
+            robot_teams.add(person.team_id)
     if wants_robot:
         if order is not None:
             robot_teams.add(order.owner.team_id)
@@ -136,3 +176,41 @@ def inbox_mark_read(*, user, ids=None) -> int:
     if ids is not None:
         rows = rows.filter(pk__in=db_ids(ids))
     return rows.update(read_at=clock.now())
+
+
+# --- each person's choice of channels -------------------------------------------------------------------------
+
+def preference_kinds(user) -> list[str]:
+    """The kinds of notice (events) ``user`` may receive: those routed to one of their roles or to them by name,
+    in the order of ``KINDS``."""
+    roles = set(user.roles) | {"recipient"}
+    events = {event for event, routes in _ROUTES.get().items() if any(route.role in roles for route in routes)}
+    known = [event for event in KINDS if event in events]
+    return known + sorted(events - set(known))
+
+
+def preferences_of(user) -> tuple[list[dict], bool]:
+    """Per kind of notice ``user`` may receive: its label and whether in-app and e-mail are on; and whether their
+    e-mails come as one daily digest."""
+    chosen = {p.event: p for p in NotificationPreference.objects.filter(user=user)}
+    rows = []
+    for event in preference_kinds(user):
+        choice = chosen.get(event)
+        rows.append({"event": event, "label": KINDS.get(event, event), "inapp": choice.inapp if choice else True,
+                     "email": choice.email if choice else True})
+    digest = MailDigest.objects.filter(user=user, daily=True).exists()
+    return rows, digest
+
+
+@transaction.atomic
+def preferences_save(*, user, off: dict[str, set[str]], daily_digest: bool) -> None:
+    """Keep ``user``'s choice: for each kind they may receive, the channels in ``off`` (inapp, email) are
+    turned off and the others on; a kind with every channel on keeps no row (the default)."""
+    for event in preference_kinds(user):
+        channels = off.get(event, set())
+        if not channels:
+            NotificationPreference.objects.filter(user=user, event=event).delete()
+            continue
+        NotificationPreference.objects.update_or_create(user=user, event=event, defaults={
+            "inapp": Channel.INAPP not in channels, "email": Channel.EMAIL not in channels})
+    MailDigest.objects.update_or_create(user=user, defaults={"daily": daily_digest})

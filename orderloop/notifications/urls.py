@@ -6,4 +6,5 @@ app_name = "notifications"
 urlpatterns = [
     path("", views.inbox_page, name="inbox"),
     path("read/", views.inbox_read, name="read"),
+    path("preferences/", views.preferences_page, name="preferences"),
 ]

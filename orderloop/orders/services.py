@@ -20,7 +20,7 @@ from orderloop.masterdata.services import customers_visible_to
 from orderloop.masterdata.models import Customer
 from orderloop.orders.access import order_visible_to
 from orderloop.core.phones import phone_e164
-from orderloop.orders.steps.intake import apply_order_fields, field_value_problems
+from orderloop.orders.steps.intake import apply_order_fields, field_value_problems, tell_received
 from orderloop.orders.lines import build_line, products_for
 from orderloop.orders.events import event_record, events_record
 from orderloop.orders.models import Channel, EventType, IdempotencyKey, OrderLine, SalesOrder
@@ -92,9 +92,10 @@ def orders_receive(*, actor, batch: list[tuple[OrderCreate, object]], attachment
             for kind, filename, _content_type, content in attachments:
                 attachment_store(order=order, kind=kind, filename=filename, content=content,
                                  actor=actor, now=now)
-        events_record(EventType.RECEIVED, [
+        events = events_record(EventType.RECEIVED, [
             (order, {"intake_channel": order.channel, "total_amount": str(order.total_amount)}) for order in orders],
             actor=actor, at=now, from_status="")
+        tell_received(orders, events, actor=actor)
         _insert_all(AuditEntry, [audit_entry(actor=actor, obj=order, operation="received", object_type="orders.salesorder",
                                              changes=diff({}, order_state(order))) for order in orders])
     return orders

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
 from orderloop.orders import payloads as p
+from orderloop.orders.handoffs import handoff_notify, running_deadline
 from orderloop.orders.lifecycle.spec import Action
 from orderloop.orders.models import ApprovalPolicy, EventType, TimerKind
 from orderloop.orders.models import OrderStatus as S
@@ -84,9 +85,24 @@ def _approver_guard(order, user):
     return approval_conflict(order, user)
 
 
+def _tell_approval(order, event, event_payload):
+    """The manager's approval under a director rule goes to the director (待总监审批); approvals complete go to
+    the warehouse and production (待确认库存)."""
+    if order.status == S.PENDING_DIRECTOR:
+        handoff_notify(order, event="director_approval_requested", key=f"event:{event.pk}", step=_("待总监审批"),
+                       actor=event.actor, asked=_("大额订单或特殊条款，请最终审批"),
+                       detail=_("上报原因：%(reasons)s") % {"reasons": "；".join(event_payload.get("director_reasons", []))},
+                       deadline=running_deadline(order, kind=TimerKind.APPROVAL))
+    elif order.status == S.PENDING_STOCK_CHECK:
+        handoff_notify(order, event="stock_check_requested", key=f"event:{event.pk}", step=_("待确认库存"),
+                       actor=event.actor,
+                       asked=_("确认库存状态（现货/缺货/需生产）或生产周期，反馈实际可交付日期"),
+                       deadline=running_deadline(order, kind=TimerKind.STOCK_CHECK))
+
+
 ACTIONS = [
     Action("approve", N_("审批通过"), EventType.APPROVED, p.ApprovePayload, approve, duty_guards=(_approver_guard,),
-           meets=frozenset({TimerKind.APPROVAL}), initial=lambda order: {"comment": _("同意")}),
+           meets=frozenset({TimerKind.APPROVAL}), initial=lambda order: {"comment": _("同意")}, notice=_tell_approval),
     Action("reject", N_("审批驳回"), EventType.APPROVAL_REJECTED, p.RejectPayload, reject, duty_guards=(_approver_guard,),
            meets=frozenset({TimerKind.APPROVAL}), confirm=N_("驳回后订单即终止，不能恢复。确定驳回这张订单吗？")),
 ]

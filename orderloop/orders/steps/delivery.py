@@ -2,6 +2,7 @@
 (验收: checks per line; issues become after-sales tickets with their photos) and its receipt (签收: a signed
 scan uploaded by staff, or the customer's confirmation through the receipt link). The order is 已发货 once
 everything is shipped and 已交付 once every consignment is received."""
+from datetime import date
 from decimal import Decimal
 
 from django.db.models import Sum
@@ -12,6 +13,7 @@ from orderloop.aftersales.services import ticket_open
 from orderloop.core import clock
 from orderloop.core.exceptions import InvalidInput
 from orderloop.orders import payloads as p
+from orderloop.orders.handoffs import handoff_notify
 from orderloop.orders.lifecycle.spec import Action
 from orderloop.orders.lifecycle.table import STAY
 from orderloop.orders.models import Attachment, EventType, Shipment, ShipmentLine, TimerKind
@@ -158,6 +160,20 @@ def _shipment_to_receive_guard(order, user):
     return None if order.shipments.filter(received_at__isnull=True).exists() else _("没有待签收的发货批次")
 
 
+def _tell_shipped(order, event, event_payload):
+    """Each consignment shipped goes to the account manager, to coordinate the customer's acceptance on site
+    (客户验收) by its expected arrival."""
+    eta = event_payload.get("eta")
+    handoff_notify(order, event="order_shipped", key=f"event:{event.pk}", step=_("客户验收"), actor=event.actor,
+                   asked=_("货物送达后协助客户进行现场验收：核对产品数量、规格、外观质量；有异议当场记录并拍照；"
+                           "获取客户签字的《签收单》（或系统回执）"),
+                   due=date.fromisoformat(eta) if eta else None,
+                   detail=_("第 %(batch)s 批：%(carrier)s %(number)s，预计 %(eta)s 送达；货物：%(goods)s") % {
+                       "batch": event_payload.get("batch"), "carrier": event_payload.get("carrier", ""),
+                       "number": event_payload.get("tracking_number", ""), "eta": eta or "",
+                       "goods": "；".join(event_payload.get("goods", []))})
+
+
 def _ship_initial(order) -> dict:
     """Everything not yet shipped; lower a quantity or clear it for a part shipment."""
     shipped = shipped_quantities(order)
@@ -183,7 +199,7 @@ def _confirm_receipt_initial(order) -> dict:
 
 ACTIONS = [
     Action("ship", N_("发货"), EventType.SHIPPED, p.ShipPayload, ship, starts=frozenset({TimerKind.LOGISTICS_NOTICE}),
-           initial=_ship_initial),
+           initial=_ship_initial, notice=_tell_shipped),
     Action("accept", N_("客户验收"), EventType.ACCEPTED, p.AcceptPayload, accept, guards=(_shipment_to_accept_guard,),
            initial=_accept_initial, quiet=True),
     Action("confirm_receipt", N_("客户签收"), EventType.RECEIPT_CONFIRMED, p.ConfirmReceiptPayload, confirm_receipt,

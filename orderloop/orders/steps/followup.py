@@ -12,6 +12,7 @@ from orderloop.core.calendar import local_text
 from orderloop.core.exceptions import InvalidInput
 from orderloop.notifications.services import notify
 from orderloop.orders import payloads as p
+from orderloop.orders.handoffs import handoff_notify
 from orderloop.orders.lifecycle.spec import Action
 from orderloop.orders.lifecycle.table import STAY
 from orderloop.orders.links import rating_url
@@ -33,7 +34,8 @@ def visit_open(order, now, started: list) -> FollowUpVisit:
     (``started``: the deadlines the action started) is, and the customer's rating link by e-mail. The caller
     holds the order's lock, so the visit is read, then updated or created, without savepoints."""
     timer = next((t for t in reversed(started) if t.kind == TimerKind.FOLLOW_UP), None)
-    due_at = timer.due_at if timer else order.timers.filter(kind=TimerKind.FOLLOW_UP).order_by("-started_at", "-id").first().due_at
+    timer = timer or order.timers.filter(kind=TimerKind.FOLLOW_UP).order_by("-started_at", "-id").first()
+    due_at = timer.due_at
     visit = FollowUpVisit.objects.filter(order=order).first()
     if visit is None:
         visit = FollowUpVisit.objects.create(order=order, due_at=due_at)
@@ -45,7 +47,16 @@ def visit_open(order, now, started: list) -> FollowUpVisit:
            subject=_("订单 %(ref)s 已交付，请为我们的服务评分") % {"ref": order.ref},
            body=_("感谢您的订购。请在 %(days)s 天内通过以下链接为本次订单评分（1-5分）：%(link)s") % {
                "days": settings.ORDERLOOP_RATING_LINK_DAYS, "link": link})
+    _tell_visit_due(order, visit, timer)
     return visit
+
+
+def _tell_visit_due(order, visit, timer):
+    """The delivered order goes to the account manager for the follow-up visit, by its deadline; one notice per
+    time the order is delivered (its follow-up deadline)."""
+    handoff_notify(order, event="follow_up_due", key=f"visit:{visit.pk}:timer:{timer.pk}", step=_("客户回访"),
+                   asked=_("交付后3个工作日内通过电话或邮件回访客户，确认产品使用情况、满意度及是否有售后需求，"
+                           "并填写《客户满意度回访表》"), deadline=timer)
 
 
 def follow_up(order, actor, payload: p.FollowUpPayload):

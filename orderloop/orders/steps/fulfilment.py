@@ -15,6 +15,7 @@ from orderloop.masterdata.services import stock_available
 from orderloop.notifications.services import notify
 from orderloop.orders import payloads as p
 from orderloop.orders.dates import default_stage_plan, feasible_date
+from orderloop.orders.handoffs import handoff_notify, promised_text, running_deadline
 from orderloop.orders.lifecycle.spec import Action
 from orderloop.orders.lifecycle.table import STAY
 from orderloop.orders.models import Attachment, EventType, FulfillmentStage, Mitigation, OrderTimer, Risk, TimerKind, TimerState
@@ -182,16 +183,47 @@ def _tell_risk(order, event, event_payload):
            subject=_("订单 %(ref)s 出现延期风险") % {"ref": order.ref}, body=event_payload.get("description", ""))
 
 
-def _tell_negotiation(order, event, event_payload):
+def _tell_negotiation(order, event, event_payload, *, detail=None):
+    """A date to negotiate goes to the account manager (交期协商): a delay agreed while resolving a risk, or a
+    feasible date later than the customer's found by the stock check."""
     if order.status == S.DATE_NEGOTIATION:
-        notify(event="date_negotiation", key=f"event:{event.pk}", order=order, url=order_url(order),
-               subject=_("订单 %(ref)s 须与客户协商延期") % {"ref": order.ref}, body=event_payload.get("mitigation", ""))
+        handoff_notify(order, event="date_negotiation", key=f"event:{event.pk}", step=_("交期协商"), actor=event.actor,
+                       asked=_("可交付日期晚于客户要求日期，请提前与客户协商调整交期，并记录协商结果"),
+                       detail=event_payload.get("mitigation", "") if detail is None else detail,
+                       deadline=running_deadline(order, since=event.occurred_at))
+
+
+def _tell_to_start(order, event, *, asked):
+    """An order confirmed goes to the warehouse and production, to stock or make it (备货/生产)."""
+    handoff_notify(order, event="order_confirmed", key=f"event:{event.pk}", step=_("已确认"), actor=event.actor,
+                   asked=asked, detail=promised_text(order), deadline=running_deadline(order, since=event.occurred_at))
+
+
+START_ASKED = N_("根据确认订单安排备货或生产，明确各环节负责人及时间节点")
+
+
+def _tell_stock_confirmed(order, event, event_payload):
+    if order.status == S.DATE_NEGOTIATION:
+        late = "、".join(map(str, event_payload.get("late_lines", [])))
+        _tell_negotiation(order, event, event_payload, detail=_("可交付日期晚于客户要求的行：第 %(rows)s 行") % {"rows": late})
+    elif order.status == S.CONFIRMED:
+        _tell_to_start(order, event, asked=_(START_ASKED))
+
+
+def _tell_date_agreed(order, event, event_payload):
+    if order.status == S.CONFIRMED:
+        _tell_to_start(order, event, asked=_(START_ASKED))
+    else:  # a delay agreed during stocking or production
+        _tell_to_start(order, event, asked=_("交期已与客户协商调整为 %(date)s，请按新交期继续备货/生产") % {
+            "date": event_payload.get("agreed_date", "")})
 
 
 def _tell_shipment_prepared(order, event, event_payload):
     """《发货准备单》 to logistics and the sales assistant."""
-    notify(event="shipment_prepared", key=f"event:{event.pk}", order=order, url=order_url(order),
-           subject=_("订单 %(ref)s 已完成发货准备，请安排发货") % {"ref": order.ref}, body=event_payload.get("goods", ""))
+    handoff_notify(order, event="shipment_prepared", key=f"event:{event.pk}", step=_("待发货"), actor=event.actor,
+                   asked=_("根据《发货准备单》安排发货，确认物流方式、物流单号及预计送达时间"),
+                   detail="\n".join(filter(None, [_("货物清单：%(goods)s") % {"goods": event_payload.get("goods", "")},
+                                                   promised_text(order)])))
 
 
 # --- what their forms start with ---------------------------------------------------------------------------------
@@ -220,8 +252,9 @@ def _prepare_shipment_initial(order) -> dict:
 
 ACTIONS = [
     Action("confirm_stock", N_("确认库存"), EventType.STOCK_CONFIRMED, p.ConfirmStockPayload, confirm_stock,
-           meets=frozenset({TimerKind.STOCK_CHECK}), initial=_confirm_stock_initial),
-    Action("agree_date", N_("确认交期"), EventType.DATE_AGREED, p.AgreeDatePayload, agree_date),
+           meets=frozenset({TimerKind.STOCK_CHECK}), initial=_confirm_stock_initial, notice=_tell_stock_confirmed),
+    Action("agree_date", N_("确认交期"), EventType.DATE_AGREED, p.AgreeDatePayload, agree_date,
+           notice=_tell_date_agreed),
     Action("start_fulfillment", N_("开始备货/生产"), EventType.FULFILLMENT_STARTED, p.StartFulfillmentPayload,
            start_fulfillment, initial=lambda order: {"stages": default_stage_plan()}),
     Action("track", N_("进度跟进"), EventType.PROGRESS_TRACKED, p.TrackPayload, track,

@@ -8,11 +8,14 @@ from orderloop.core.exceptions import DomainError, InvalidInput
 from orderloop.core.numbering import next_order_number
 from orderloop.core.phones import phone_e164
 from orderloop.masterdata.services import customer_qualification_problems
+from orderloop.accounts.roles import Role
+from orderloop.notifications.services import users_with_role
 from orderloop.orders import payloads as p
+from orderloop.orders.handoffs import handoff_notify, running_deadline
 from orderloop.orders.lifecycle.spec import Action
 from orderloop.orders.lifecycle.table import STAY
 from orderloop.orders.lines import lines_changed, lines_snapshot, replace_lines
-from orderloop.orders.models import EventType, TimerKind
+from orderloop.orders.models import Channel, EventType, TimerKind
 from orderloop.orders.models import OrderStatus as S
 
 
@@ -111,6 +114,50 @@ def supplement(order, actor, payload: p.SupplementPayload):
     return S.RECEIVED, {"note": payload.note, "fields": changed}
 
 
+# --- whom they tell ----------------------------------------------------------------------------------------------
+
+# Intake that no reviewer typed in: the API, the order mailbox and an imported register.
+UNATTENDED_CHANNELS = frozenset({Channel.API, Channel.EMAIL, Channel.IMPORT})
+
+
+def _reviewers(owner) -> dict:
+    """Who reviews an order received without them: its account manager and the sales assistants of their team."""
+    assistants = list(users_with_role(Role.SALES_ASSISTANT).filter(team_id=owner.team_id)) if owner.team_id else []
+    return {Role.ACCOUNT_MANAGER: [owner] if owner.is_active else [], Role.SALES_ASSISTANT: assistants}
+
+
+def tell_received(orders, events, *, actor) -> None:
+    """Orders received by the API, the mailbox or an import go to their reviewers at once (待初步审核); an
+    imported batch is told once per account manager, with its orders listed."""
+    by_owner: dict = {}
+    for order, event in zip(orders, events):
+        if order.channel in UNATTENDED_CHANNELS:
+            by_owner.setdefault(order.owner_id, []).append((order, event))
+    asked = _("初步核对订单关键信息（客户名称、联系人及联系方式、产品规格型号、数量、单价、总金额、付款方式、交付地址、"
+              "交付日期、特殊需求），确认客户资质，给出审核结论：通过/需补充/驳回")
+    for received in by_owner.values():
+        order, event = received[0]
+        detail = ""
+        if len(received) > 1:
+            detail = _("同批接收 %(n)s 张订单：%(refs)s") % {"n": len(received), "refs": "、".join(o.ref for o, _e in received)}
+        handoff_notify(order, event="order_received", key=f"event:{event.pk}", step=_("待初步审核"), asked=asked,
+                       actor=actor, detail=detail, roles=_reviewers(order.owner))
+
+
+def _tell_review(order, event, event_payload):
+    """Passed: the sales managers of the team approve it (待审批); needs information: the sales staff contact the
+    customer within the contact deadline."""
+    if order.status == S.PENDING_APPROVAL:
+        handoff_notify(order, event="approval_requested", key=f"event:{event.pk}", step=_("待审批"), actor=event.actor,
+                       asked=_("复核订单信息（金额、交付条款、利润率等），确认无误后审批"),
+                       deadline=running_deadline(order, kind=TimerKind.APPROVAL))
+    elif order.status == S.NEEDS_INFO:
+        handoff_notify(order, event="needs_info", key=f"event:{event.pk}", step=_("待补充"), actor=event.actor,
+                       asked=_("联系客户（或对接人）补充确认，并记录沟通结果"),
+                       detail=_("需补充：%(items)s") % {"items": "；".join(event_payload.get("missing", []))},
+                       deadline=running_deadline(order, kind=TimerKind.CONTACT))
+
+
 def _review_initial(order) -> dict:
     return {"verdict": "pass"}
 
@@ -121,7 +168,8 @@ def _supplement_initial(order) -> dict:
 
 
 ACTIONS = [
-    Action("review", N_("初步审核"), EventType.REVIEWED, p.ReviewPayload, review, initial=_review_initial),
+    Action("review", N_("初步审核"), EventType.REVIEWED, p.ReviewPayload, review, initial=_review_initial,
+           notice=_tell_review),
     Action("log_contact", N_("记录沟通"), EventType.CONTACT_LOGGED, p.LogContactPayload, log_contact,
            meets=frozenset({TimerKind.CONTACT})),
     Action("supplement", N_("补充信息"), EventType.SUPPLEMENTED, p.SupplementPayload, supplement,
