@@ -84,7 +84,7 @@ def ticket_open(*, order_id: int | None = None, actor, ticket_type: str, descrip
             if order is None or (actor is not None and not order_visible_to(order, actor)):
                 raise NotFound(_("订单不存在"))
             if order.archived_at:
-                raise InvalidTransition(_("订单已归档，只能查看；请不选订单，在客户名下登记反馈"))
+                raise InvalidTransition(_("订单已归档，只能查看"))
             if customer_id not in (None, "") and str(order.customer_id) != str(customer_id):
                 raise InvalidInput(_("订单 %(ref)s 不是所选客户的订单") % {"ref": order.ref},
                                    errors={"customer_id": [_("与订单的客户不一致")]})
