@@ -15,6 +15,7 @@ from orderloop.aftersales.lifecycle import STAY, tickets_visible_q, ticket_enter
 from orderloop.aftersales.models import WITHOUT_ORDER, SolutionType, Ticket, TicketState, TicketType
 from orderloop.core import clock
 from orderloop.core.exceptions import InvalidInput, InvalidTransition, NotFound
+from orderloop.core.ids import id_or_none
 from orderloop.masterdata.models import Customer
 from orderloop.masterdata.services import customers_visible_to
 from orderloop.notifications.services import notify
@@ -49,9 +50,10 @@ def _customer_for(customer_id, actor) -> Customer:
     if customer_id in (None, ""):
         raise InvalidInput(_("请选择客户：没有订单的反馈须记录在客户名下"), errors={"customer_id": [_("请选择客户")]})
     customers = Customer.objects.all() if actor is None else feedback_customers(actor)
-    customer = customers.filter(pk=customer_id).first() if str(customer_id).isdigit() and int(customer_id) < 2 ** 63 else None
+    number = id_or_none(customer_id)
+    customer = customers.filter(pk=number).first() if number is not None else None
     if customer is None:
-        raise InvalidInput(_("客户不存在：编号 %(id)s 没有您可以登记反馈的客户") % {"id": customer_id},
+        raise InvalidInput(_("客户不存在：编号 %(id)s 没有您可以登记反馈的客户") % {"id": str(customer_id)[:20]},
                            errors={"customer_id": [_("客户不存在")]})
     return customer
 
@@ -85,7 +87,7 @@ def ticket_open(*, order_id: int | None = None, actor, ticket_type: str, descrip
                 raise NotFound(_("订单不存在"))
             if order.archived_at:
                 raise InvalidTransition(_("订单已归档，只能查看"))
-            if customer_id not in (None, "") and str(order.customer_id) != str(customer_id):
+            if customer_id not in (None, "") and order.customer_id != id_or_none(customer_id):
                 raise InvalidInput(_("订单 %(ref)s 不是所选客户的订单") % {"ref": order.ref},
                                    errors={"customer_id": [_("与订单的客户不一致")]})
             customer = order.customer
