@@ -570,7 +570,7 @@ class Seeder:
             opened = visit["due_at"] - 2 * DAY
             closed = status == S.CLOSED
             ticket = T[Ticket].take_id()
-            T[Ticket].add(id=ticket, order_id=pk, ticket_type=rng.choice(["quality", "installation", "damage", "other"]),
+            T[Ticket].add(id=ticket, order_id=pk, customer_id=customer["id"], ticket_type=rng.choice(["quality", "installation", "damage", "other"]),
                           description="设备运行时有异响", state="closed" if closed else "responded", opened_at=opened,
                           opened_by_id=owner.pk, assignee_id=u["after_sales"].pk, first_response_at=opened + HOUR,
                           response_note="已电话联系客户", solution_type="repair" if closed else "",

@@ -33,6 +33,9 @@ UPLOADERS = frozenset().union(*ATTACHMENT_UPLOADERS.values())
 TICKET_OPENERS = frozenset({R.AFTER_SALES, R.ACCOUNT_MANAGER, R.SALES_ASSISTANT, R.SALES_MANAGER, R.LOGISTICS})
 # Handle it: after-sales for problems, the account manager for the rest.
 TICKET_HANDLERS = frozenset({R.AFTER_SALES, R.ACCOUNT_MANAGER})
+# See every feedback recorded without an order (the others: those of the customers they see, opened or handled by
+# them); after-sales answers every feedback, and may record it for any customer.
+ALL_FEEDBACK_READERS = frozenset({R.AFTER_SALES, R.SALES_DIRECTOR, R.ADMIN})
 
 # --- deadlines --------------------------------------------------------------------------------------------------
 # Who answers for a running deadline, by its kind (orders.models.TimerKind); its escalation is told as well.

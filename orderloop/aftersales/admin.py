@@ -12,7 +12,7 @@ class TicketAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """Shown only: a ticket moves through its steps (response, solution, result, the customer's confirmation,
     close) on its page, by aftersales.lifecycle, on the order's timeline and with its deadlines."""
 
-    list_display = ("order", "ticket_type", "state", "opened_at", "first_response_at", "promised_at", "resolved_at", "closed_at")
+    list_display = ("customer", "order", "ticket_type", "state", "opened_at", "first_response_at", "promised_at", "resolved_at", "closed_at")
     list_filter = ("state", "ticket_type")
     readonly_page = ("aftersales:list", (), gettext_lazy("“售后问题”"))
     readonly_reason = gettext_lazy("反馈按步骤处理：响应、解决方案、处理结果，客户确认后关闭。")

@@ -16,7 +16,11 @@ router = Router(tags=["tickets"])
 
 
 class TicketIn(Schema):
-    order_ref: str
+    order_ref: str | None = Field(None, max_length=40, description="The order the feedback is about, in any state; "
+                                  "omit it for feedback without an order (then customer_id is required).")
+    customer_id: int | None = Field(None, description="The customer the feedback comes from: required without "
+                                    "order_ref (a pre-sales question, a complaint, a suggestion); with order_ref it "
+                                    "must be the order's customer.")
     ticket_type: TicketType
     description: str = Field(min_length=1, max_length=4000)
 
@@ -43,7 +47,9 @@ class FollowUpIn(Schema):
 
 class TicketOut(Schema):
     id: int
-    order_ref: str
+    order_ref: str | None = Field(description="None: feedback without an order")
+    customer_id: int
+    customer_name: str
     ticket_type: str
     description: str
     state: str
@@ -66,7 +72,8 @@ TICKET_STEP = {200: TicketOut, **errors(400, 401, 403, 404, 409, 422)}
 
 def ticket_data(ticket: Ticket) -> dict:
     return {
-        "id": ticket.pk, "order_ref": ticket.order.ref, "ticket_type": ticket.ticket_type, "description": ticket.description,
+        "id": ticket.pk, "order_ref": ticket.order.ref if ticket.order_id else None, "customer_id": ticket.customer_id,
+        "customer_name": ticket.customer.name, "ticket_type": ticket.ticket_type, "description": ticket.description,
         "state": ticket.state, "opened_at": ticket.opened_at, "first_response_at": ticket.first_response_at,
         "solution_type": ticket.solution_type, "solution": ticket.solution, "promised_at": ticket.promised_at,
         "resolved_at": ticket.resolved_at, "result": ticket.result, "followed_up_at": ticket.followed_up_at,
@@ -83,11 +90,14 @@ def ticket_list(request, open_only: bool = False):
     return [ticket_data(t) for t in tickets[:500]]
 
 
-@router.post("", auth=roles(*TICKET_OPENERS), response={201: TicketOut, **errors(400, 401, 403, 404, 409, 422)}, summary="Open a ticket on an order")
+@router.post("", auth=roles(*TICKET_OPENERS), response={201: TicketOut, **errors(400, 401, 403, 404, 409, 422)}, summary="Record a customer's feedback, on an order or without one")
 def ticket_create(request, data: TicketIn):
-    order = order_get(user=request.auth, ref=data.order_ref)
-    ticket = services.ticket_open(order_id=order.pk, actor=request.auth, ticket_type=data.ticket_type,
-                                  description=data.description)
+    """On an order (``order_ref``, in any state, a rejected or cancelled one too) or on the customer alone
+    (``customer_id``: 售前疑问 presales, 投诉 complaint, 建议 suggestion, 其他 other). The response deadline (24
+    hours) starts at once."""
+    order_id = order_get(user=request.auth, ref=data.order_ref).pk if data.order_ref else None
+    ticket = services.ticket_open(order_id=order_id, customer_id=data.customer_id, actor=request.auth,
+                                  ticket_type=data.ticket_type, description=data.description)
     return Status(201, ticket_data(ticket))
 
 

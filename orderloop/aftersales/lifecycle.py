@@ -14,12 +14,16 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
-from orderloop.accounts.permissions import TICKET_HANDLERS, TICKET_OPENERS
+from django.db.models import Q
+
+from orderloop.accounts.permissions import ALL_FEEDBACK_READERS, TICKET_HANDLERS, TICKET_OPENERS
 from orderloop.aftersales.models import Ticket
 from orderloop.aftersales.models import TicketState as T
 from orderloop.core import clock
+from orderloop.core.audit import audit_record
 from orderloop.core.exceptions import DomainError, InvalidTransition, NotAllowed, NotFound
-from orderloop.orders.access import order_visible_to
+from orderloop.masterdata.services import customers_visible_to
+from orderloop.orders.access import order_visible_to, visible_orders_q
 from orderloop.orders.events import event_record
 from orderloop.orders.models import EventType
 from orderloop.orders.lifecycle.table import STAY, SYSTEM, Transition, actor_roles, row
@@ -76,6 +80,32 @@ TICKET_ACTIONS = {a.name: a for a in [
 assert {t.action for t in TICKET_TRANSITIONS} == set(TICKET_ACTIONS), "every action has a row and every row an action"
 
 
+def tickets_visible_q(user) -> Q | None:
+    """A filter for the tickets ``user`` may see; None: all of them. A ticket on an order: whoever sees the order;
+    feedback without an order: the customer's people (``customers_visible_to``), its opener and handler, and
+    ``ALL_FEEDBACK_READERS`` (after-sales answers every feedback)."""
+    from orderloop.orders.models import SalesOrder
+
+    orders = visible_orders_q(user)
+    if orders is None:
+        return None
+    q = Q(order__in=SalesOrder.objects.filter(orders).values("pk"))
+    if user.roles & ALL_FEEDBACK_READERS:
+        return q | Q(order__isnull=True)
+    return q | Q(order__isnull=True) & (Q(customer__in=customers_visible_to(user).values("pk"))
+                                        | Q(opened_by_id=user.pk) | Q(assignee_id=user.pk))
+
+
+def ticket_visible_to(ticket: Ticket, user) -> bool:
+    """Whether ``user`` (None: the system or the customer through a link) may see ``ticket``."""
+    if user is None:
+        return True
+    if ticket.order_id:
+        return order_visible_to(ticket.order, user)
+    q = tickets_visible_q(user)
+    return q is None or Ticket.objects.filter(q, pk=ticket.pk).exists()
+
+
 def _rows(action_name: str, state: str | None) -> list[Transition]:
     """The action's rows from ``state``; None: no ticket yet, the entry's rows."""
     return [t for t in TICKET_TRANSITIONS if t.action == action_name and (state in t.sources if state else not t.sources)]
@@ -124,7 +154,7 @@ def ticket_refusal(ticket: Ticket | None, user, action_name: str) -> DomainError
 
 def ticket_available_actions(ticket: Ticket, user) -> list[str]:
     """The actions ``user`` may take on ``ticket`` now, in table order: what the ticket page offers."""
-    if user is not None and not order_visible_to(ticket.order, user):
+    if not ticket_visible_to(ticket, user):
         return []
     roles = actor_roles(user)
     names = dict.fromkeys(t.action for t in TICKET_TRANSITIONS if ticket.state in t.sources and t.roles & roles)
@@ -134,7 +164,8 @@ def ticket_available_actions(ticket: Ticket, user) -> list[str]:
 def _ticket_write(ticket: Ticket, action_name: str, *, actor, now: datetime, source: str | None, target: str | None,
                   event_payload: dict) -> Ticket:
     """The one place that sets a ticket's state: to where the action's row from ``source`` leads (``target``
-    None: its one target), then the ticket is saved and the action's event written on the order's timeline."""
+    None: its one target), then the ticket is saved and the action's event written on the order's timeline;
+    feedback without an order has no timeline: the step is kept in the audit record of the ticket instead."""
     allowed = {t for row_ in _rows(action_name, source) for t in row_.targets}
     if target is None and len(allowed) == 1:
         target = next(iter(allowed))
@@ -143,16 +174,19 @@ def _ticket_write(ticket: Ticket, action_name: str, *, actor, now: datetime, sou
     if target != STAY:
         ticket.state = target
     ticket.save()
-    event_record(ticket.order, TICKET_ACTIONS[action_name].event, {"ticket_id": ticket.pk, **event_payload},
-                 actor=actor, at=now)
+    event = TICKET_ACTIONS[action_name].event
+    if ticket.order_id:
+        event_record(ticket.order, event, {"ticket_id": ticket.pk, **event_payload}, actor=actor, at=now)
+    else:
+        audit_record(actor=actor, obj=ticket, operation=str(event), changes={"state": ticket.state, **event_payload})
     return ticket
 
 
 def ticket_enter(ticket: Ticket, *, actor, now: datetime, event_payload: dict) -> Ticket:
-    """Open ``ticket`` (built on its order, not saved yet): the entry row's state, the ticket, its event. Inside
-    the caller's transaction, which holds the order's lock and has asked ``ticket_refusal(None, actor, "open")``
-    before its input checks."""
-    assert ticket.pk is None and transaction.get_connection().in_atomic_block, "a new ticket, inside the order's transaction"
+    """Open ``ticket`` (built on its customer and order, not saved yet): the entry row's state, the ticket, its
+    event. Inside the caller's transaction, which holds the order's lock (when there is an order) and has asked
+    ``ticket_refusal(None, actor, "open")`` before its input checks."""
+    assert ticket.pk is None and transaction.get_connection().in_atomic_block, "a new ticket, inside the caller's transaction"
     return _ticket_write(ticket, "open", actor=actor, now=now, source=None, target=None, event_payload=event_payload)
 
 
@@ -171,8 +205,9 @@ def ticket_perform(*, ticket_id: int, action_name: str, actor, handler: Handler)
         raise problem
     now = clock.now()
     with transaction.atomic():
-        ticket = Ticket.objects.select_for_update(of=("self",)).select_related("order").filter(pk=ticket_id).first()
-        if ticket is None or not order_visible_to(ticket.order, actor):
+        ticket = (Ticket.objects.select_for_update(of=("self",)).select_related("order", "customer")
+                  .filter(pk=ticket_id).first())
+        if ticket is None or not ticket_visible_to(ticket, actor):
             raise NotFound(_("售后问题不存在"))
         problem = _refusal(ticket, roles, action_name)
         if problem is not None:

@@ -12,7 +12,12 @@ class TicketType(models.TextChoices):
     WRONG_MODEL = "wrong_model", _("型号不符")
     WRONG_QUANTITY = "wrong_quantity", _("数量不符")
     COMPLAINT = "complaint", _("投诉")
+    SUGGESTION = "suggestion", _("建议")
     OTHER = "other", _("其他")
+
+
+# Feedback that may be recorded against a customer alone, without an order (seed principle 3: 售前疑问 …).
+WITHOUT_ORDER = (TicketType.PRESALES, TicketType.COMPLAINT, TicketType.SUGGESTION, TicketType.OTHER)
 
 
 class SolutionType(models.TextChoices):
@@ -33,9 +38,14 @@ class TicketState(models.TextChoices):
 
 class Ticket(models.Model):
     """Customer feedback of any kind and its handling (客户反馈与售后记录): a response within 24 hours, a solution
-    with a promised time, the result, and the customer's confirmation before it closes."""
+    with a promised time, the result, and the customer's confirmation before it closes. Always a customer's;
+    an order's when it is about one (in any state), none for a pre-sales question, a complaint or a suggestion
+    that concerns no order."""
 
-    order = models.ForeignKey("orders.SalesOrder", on_delete=models.PROTECT, related_name="tickets")
+    customer = models.ForeignKey("masterdata.Customer", verbose_name=_("客户"), on_delete=models.PROTECT,
+                                 related_name="tickets")
+    order = models.ForeignKey("orders.SalesOrder", verbose_name=_("订单"), null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="tickets")
     ticket_type = models.CharField(_("反馈类型"), max_length=20, choices=TicketType.choices)
     description = models.TextField(_("反馈内容"))
     state = models.CharField(_("状态"), max_length=20, choices=TicketState.choices, default=TicketState.OPEN)
@@ -69,3 +79,8 @@ class Ticket(models.Model):
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
+
+    @property
+    def ref(self) -> str:
+        """The order's reference, or empty for feedback without an order."""
+        return self.order.ref if self.order_id else ""

@@ -13,12 +13,16 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from orderloop.accounts.permissions import TICKET_OPENERS
 from orderloop.aftersales import services
 from orderloop.aftersales.lifecycle import ticket_available_actions, ticket_close_problems
-from orderloop.aftersales.models import SolutionType, TicketState
+from orderloop.aftersales.models import WITHOUT_ORDER, SolutionType, TicketState, TicketType
 from orderloop.core.audit import download_record
 from orderloop.core.calendar import SHANGHAI
 from orderloop.core.exceptions import DomainError, InvalidInput, NotAllowed, NotFound
+from orderloop.core.models import AuditEntry
+from orderloop.orders.events import event_label
+from orderloop.orders.labels import event_details
 from orderloop.orders.selectors import event_data, order_get
 
 
@@ -61,6 +65,18 @@ def _take_step(step: str, ticket_id: int, actor, post):
     raise Http404(_("未知操作"))
 
 
+def ticket_history(ticket, user) -> list[dict]:
+    """The ticket's steps, oldest first: its events on the order's timeline, or, for feedback without an order,
+    the audit record its steps wrote (``aftersales.lifecycle._ticket_write``) in the same shape."""
+    if ticket.order_id:
+        return [event_data(e) for e in ticket.order.events.filter(payload__ticket_id=ticket.pk).select_related("actor")
+                .order_by("occurred_at", "id")]
+    entries = (AuditEntry.objects.filter(object_type="aftersales.ticket", object_id=str(ticket.pk))
+               .select_related("actor").order_by("occurred_at", "id"))
+    return [{"occurred_at": e.occurred_at, "actor_name": str(e.actor) if e.actor else "", "label": event_label(e.operation),
+             "details": event_details({k: v for k, v in e.changes.items() if k != "state"})} for e in entries]
+
+
 @login_required
 def ticket_detail(request, ticket_id):
     ticket = services.tickets_visible_to(request.user).prefetch_related("photos").filter(pk=ticket_id).first()
@@ -74,8 +90,7 @@ def ticket_detail(request, ticket_id):
             return redirect("aftersales:detail", ticket_id=ticket.pk)
         except DomainError as exc:
             error, errors, status = exc.message, exc.errors, exc.http_status
-    events = [event_data(e) for e in ticket.order.events.filter(payload__ticket_id=ticket.pk).select_related("actor")
-              .order_by("occurred_at", "id")]
+    events = ticket_history(ticket, request.user)
     return render(request, "aftersales/ticket_detail.html", {
         "ticket": ticket, "events": events, "actions": ticket_available_actions(ticket, request.user),
         "close_problems": ticket_close_problems(ticket), "solution_types": SolutionType.choices,
@@ -90,7 +105,7 @@ def ticket_record(request, ticket_id):
     if ticket is None:
         raise Http404(_("售后问题不存在"))
     download_record(request, what="售后问题处理记录表", object_type="aftersales.ticket", object_id=ticket.pk,
-                    object_repr=f"{ticket.order.ref} {ticket.get_ticket_type_display()}")
+                    object_repr=f"{ticket.ref or ticket.customer.name} {ticket.get_ticket_type_display()}")
     timers = {t.kind: t for t in ticket.timers.order_by("started_at")}
     return render(request, "aftersales/ticket_record.html", {
         "ticket": ticket, "response_timer": timers.get("aftersales_response"),
@@ -116,3 +131,29 @@ def ticket_new(request, ref):
     messages.success(request, _("已登记客户反馈"))
     return redirect("aftersales:detail", ticket_id=ticket.pk)
 
+
+
+@login_required
+def record_feedback(request):
+    """记录客户反馈: feedback from a customer, with or without an order (a pre-sales question, a complaint, a
+    suggestion); the order, when given, may be in any state."""
+    if not request.user.has_role(*TICKET_OPENERS):
+        raise PermissionDenied(_("您的角色不能登记售后问题"))
+    error, errors, status, post = "", {}, 200, request.POST
+    if request.method == "POST":
+        ref = post.get("order_ref", "").strip()
+        try:
+            order_id = order_get(user=request.user, ref=ref).pk if ref else None
+            ticket = services.ticket_open(order_id=order_id, customer_id=post.get("customer_id") or None, actor=request.user,
+                                          ticket_type=post.get("ticket_type", ""), description=post.get("description", ""))
+        except DomainError as exc:
+            error, errors, status = exc.message, exc.errors, exc.http_status
+            if isinstance(exc, NotFound) and ref:
+                errors = {"order_ref": [exc.message]}
+        else:
+            messages.success(request, _("已登记客户反馈"))
+            return redirect("aftersales:detail", ticket_id=ticket.pk)
+    return render(request, "aftersales/record_feedback.html", {
+        "customers": services.feedback_customers(request.user).only("id", "name").order_by("name"),
+        "ticket_types": TicketType.choices, "without_order": [str(TicketType(t).label) for t in WITHOUT_ORDER],
+        "error": error, "errors": errors, "post": post}, status=status)

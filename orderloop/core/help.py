@@ -45,6 +45,7 @@ SECTIONS = {
     "tickets": (N_("售后问题"), [
         N_("客户反馈和售后问题：24 小时内响应，给出解决方案和承诺时间，记录处理结果，回访客户确认后关闭。"),
         N_("客户没有确认解决的问题不能关闭；订单在所有问题关闭、回访完成后才能完成。"),
+        N_("「记录客户反馈」：售前疑问、投诉、建议不涉及订单时只选客户即可记录；涉及订单时填写订单编号，已驳回、已取消的订单也可以。"),
     ]),
     "inbox": (N_("消息"), [
         N_("系统发给您的提醒：新订单、待审批、即将到期和已超时的事项、客户反馈。点标题进入相应的订单或问题。"),
@@ -74,7 +75,7 @@ PAGE_SECTION = {
     "orders:audit": "audit", "orders:review_form": "order", "orders:internal_slip": "order",
     "orders:acceptance_record": "order", "orders:progress_sheet": "order", "orders:shipment_slip": "order",
     "orders:visit_sheet": "order", "aftersales:list": "tickets", "aftersales:detail": "tickets",
-    "aftersales:record": "tickets", "notifications:inbox": "inbox", "reviews:list": "reviews",
+    "aftersales:record": "tickets", "aftersales:record_feedback": "tickets", "notifications:inbox": "inbox", "reviews:list": "reviews",
     "reviews:detail": "reviews", "reviews:my_actions": "reviews", "setup:guide": "setup", "setup:step": "setup",
     "setup:calendar_year": "setup", "accounts:tokens": "tokens",
     "orders:receipt": "customer_links", "orders:rating": "customer_links", "help": "today",

@@ -52,8 +52,10 @@ def promised_text(order) -> str:
     return _("约定交期：%(date)s") % {"date": order.promised_date.isoformat()} if order.promised_date else ""
 
 
-def handoff_text(order, *, asked: str, due_text: str = "", detail: str = "") -> str:
-    lines = [_("订单：%(order)s") % {"order": order_label(order)}, _("请您：%(asked)s") % {"asked": asked}]
+def handoff_text(order, *, asked: str, due_text: str = "", detail: str = "", customer=None) -> str:
+    about = (_("订单：%(order)s") % {"order": order_label(order)} if order is not None
+             else _("客户：%(customer)s") % {"customer": customer.name})
+    lines = [about, _("请您：%(asked)s") % {"asked": asked}]
     lines.append(_("截止时间：%(due)s") % {"due": due_text} if due_text else _("截止时间：无时限，请尽快处理"))
     if detail:
         lines.append(detail)
@@ -61,15 +63,19 @@ def handoff_text(order, *, asked: str, due_text: str = "", detail: str = "") -> 
 
 
 def handoff_notify(order, *, event: str, key: str, step: str, asked: str, actor=None, due=None, deadline=None,
-                   detail: str = "", roles: dict | None = None, url: str = "") -> int:
+                   detail: str = "", roles: dict | None = None, url: str = "", customer=None) -> int:
     """Tell the next owner(s) of ``order`` (the routes of ``event``) that ``step`` waits for them: what is
     ``asked``, by when (``due``: a moment or a day; else the running ``deadline`` timer given, if any), and
-    ``detail``. ``actor``, who handed it on, is not told. Returns the number of outbox rows written."""
+    ``detail``. ``actor``, who handed it on, is not told. Without an order (a customer's feedback), ``customer``
+    names whom it is about and ``url`` where it is. Returns the number of outbox rows written."""
     if due is None and deadline is not None:
         due = deadline.due_at
-    subject = _("【%(step)s】订单 %(ref)s（%(customer)s）") % {"step": step, "ref": order.ref, "customer": order.customer.name}
+    if order is not None:
+        subject = _("【%(step)s】订单 %(ref)s（%(customer)s）") % {"step": step, "ref": order.ref, "customer": order.customer.name}
+    else:
+        subject = _("【%(step)s】客户 %(customer)s") % {"step": step, "customer": customer.name}
     if due is not None:
         subject += _("，截止 %(due)s") % {"due": local_text(due) if isinstance(due, datetime) else due.isoformat()}
     return notify(event=event, key=key, order=order, url=url or order_url(order), subject=subject,
-                  body=handoff_text(order, asked=asked, due_text=deadline_text(due), detail=detail),
+                  body=handoff_text(order, asked=asked, due_text=deadline_text(due), detail=detail, customer=customer),
                   roles=roles, exclude=actor)

@@ -349,9 +349,11 @@ class TimerState(models.TextChoices):
 
 
 class OrderTimer(models.Model):
-    """A deadline of SPEC section 3 on one order: its due time, and whether it was met."""
+    """A deadline of SPEC section 3 on one order: its due time, and whether it was met. A ticket's deadlines name
+    the ticket, and no order when the feedback concerns none (a pre-sales question)."""
 
-    order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="timers")
+    order = models.ForeignKey(SalesOrder, null=True, blank=True, on_delete=models.CASCADE, related_name="timers",
+                              help_text=_("空：不关联订单的客户反馈的期限"))
     ticket = models.ForeignKey("aftersales.Ticket", null=True, blank=True, on_delete=models.CASCADE, related_name="timers")
     shipment = models.ForeignKey(Shipment, null=True, blank=True, on_delete=models.CASCADE, related_name="timers")
     kind = models.CharField(_("期限"), max_length=30, choices=TimerKind.choices)

@@ -107,25 +107,36 @@ def _day(moment):
     return moment.astimezone(SHANGHAI).date().isoformat() if moment else ""
 
 
-def feedback_records(orders_queryset):
+def feedback_records(orders_queryset, user=None):
+    """The tickets of the given orders and, with ``user``, the feedback without an order that ``user`` may see
+    (pre-sales questions, complaints, suggestions recorded against a customer), oldest first."""
+    from django.db.models import Q
+
     from orderloop.aftersales.models import Ticket
 
-    return (Ticket.objects.filter(order__in=orders_queryset.values("pk"))
-            .select_related("order", "order__customer", "assignee").order_by("opened_at", "id"))
+    q = Q(order__in=orders_queryset.values("pk"))
+    if user is not None:
+        from orderloop.aftersales.lifecycle import tickets_visible_q
+
+        visible = tickets_visible_q(user)
+        q |= Q(order__isnull=True) if visible is None else Q(order__isnull=True) & visible
+    return (Ticket.objects.filter(q).select_related("order", "customer", "assignee").order_by("opened_at", "id"))
 
 
 def feedback_row(ticket, user=None) -> list:
+    """A row of register 3; 订单编号 empty for feedback without an order."""
     return [
-        ticket.order.ref, ticket.order.customer.name, ticket.get_ticket_type_display(), ticket.description,
-        _day(ticket.opened_at), str(ticket.assignee) if ticket.assignee else "", ticket.solution, ticket.result,
-        ticket.customer_satisfaction or "", _day(ticket.followed_up_at),
+        ticket.order.ref if ticket.order_id else "", ticket.customer.name, ticket.get_ticket_type_display(),
+        ticket.description, _day(ticket.opened_at), str(ticket.assignee) if ticket.assignee else "", ticket.solution,
+        ticket.result, ticket.customer_satisfaction or "", _day(ticket.followed_up_at),
     ]
 
 
-def feedback_rows(orders_queryset):
-    """Register 3 (客户反馈与售后记录表): one row per feedback of the given orders, oldest first."""
-    for ticket in feedback_records(orders_queryset).iterator(chunk_size=CHUNK):
-        yield feedback_row(ticket)
+def feedback_rows(orders_queryset, user=None):
+    """Register 3 (客户反馈与售后记录表): one row per feedback of the given orders, oldest first; with ``user``
+    also the feedback without an order ``user`` may see."""
+    for ticket in feedback_records(orders_queryset, user).iterator(chunk_size=CHUNK):
+        yield feedback_row(ticket, user)
 
 
 # --- 《物流跟踪表》: one row per consignment ------------------------------------------------------------------
@@ -167,9 +178,17 @@ class Register:
     row: Callable                    # (record, user) → list of cells
     filename: str                    # quoted for Content-Disposition
     text_columns: tuple = (0,)       # codes kept as text in Excel (order numbers, phones, tracking numbers)
+    records_for_user: bool = False   # records(visible orders, user): also records of no order the user may see
+
+    def records_of(self, orders_queryset, user=None):
+        """The register's records of the visible orders, and with ``user`` those of no order that ``user`` may see
+        (register 3: feedback without an order)."""
+        if self.records_for_user:
+            return self.records(orders_queryset, user)
+        return self.records(orders_queryset)
 
     def rows(self, orders_queryset, user=None):
-        for record in self.records(orders_queryset).iterator(chunk_size=CHUNK):
+        for record in self.records_of(orders_queryset, user).iterator(chunk_size=CHUNK):
             yield self.row(record, user)
 
 

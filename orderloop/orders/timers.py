@@ -157,7 +157,8 @@ def timers_recompute(*, calendar: BusinessCalendar, years: set[int], now: dateti
 
 def timer_start(*, order, kind: str, now: datetime, due: datetime, escalate_to: str = ESCALATE_TO_MANAGER,
                 ticket=None, estimated: bool = False) -> OrderTimer:
-    """Start a deadline that no lifecycle action starts (after-sales tickets)."""
+    """Start a deadline that no lifecycle action starts (after-sales tickets; ``order`` None for feedback without
+    an order)."""
     return OrderTimer.objects.create(order=order, ticket=ticket, kind=kind, started_at=now, due_at=due,
                                      escalate_to=escalate_to, estimated=estimated)
 
@@ -185,13 +186,24 @@ def timers_flag_breaches(*, now: datetime | None = None) -> int:
     due_ids = list(OrderTimer.objects.filter(state=TimerState.RUNNING, due_at__lt=now).values_list("pk", flat=True))
     for timer_id in due_ids:
         with transaction.atomic():
-            timer = (OrderTimer.objects.select_for_update(skip_locked=True, of=("self",)).select_related("order", "order__customer")
+            timer = (OrderTimer.objects.select_for_update(skip_locked=True, of=("self",))
+                     .select_related("order", "order__customer", "ticket__customer")
                      .filter(pk=timer_id, state=TimerState.RUNNING).first())
             if timer is None:
                 continue
             timer.state, timer.breached_at = TimerState.BREACHED, now
             timer.save(update_fields=["state", "breached_at"])
             order = timer.order
+            if order is None:  # the deadline of feedback without an order: about its customer
+                ticket = timer.ticket
+                notify(event=f"timer_breached:{timer.kind}", key=f"timer:{timer.pk}:breached",
+                       url=reverse("aftersales:detail", args=[ticket.pk]),
+                       subject=_("客户 %(customer)s 的反馈「%(kind)s」已超时") % {
+                           "customer": ticket.customer.name, "kind": timer.get_kind_display()},
+                       body=_("截止时间 %(due)s，反馈：%(description)s") % {
+                           "due": local_text(timer.due_at), "description": ticket.description[:200]})
+                flagged += 1
+                continue
             notify(event=f"timer_breached:{timer.kind}", key=f"timer:{timer.pk}:breached", order=order, url=order_url(order),
                    subject=_("订单 %(ref)s 「%(kind)s」已超时") % {"ref": order.ref, "kind": timer.get_kind_display()},
                    body=_("截止时间 %(due)s，订单状态「%(status)s」。") % {

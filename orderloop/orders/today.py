@@ -106,7 +106,8 @@ def _summary(today: Today) -> str:
             "due": local_text(timer.due_at, "%H:%M")})
     for ticket in today.tickets[:20]:
         lines.append(_("客户反馈 %(ref)s：%(type)s（%(state)s）") % {
-            "ref": ticket.order.ref, "type": ticket.get_ticket_type_display(), "state": ticket.get_state_display()})
+            "ref": ticket.ref or ticket.customer.name, "type": ticket.get_ticket_type_display(),
+            "state": ticket.get_state_display()})
     for risk in today.risks[:20]:
         lines.append(_("风险 %(ref)s：%(risk)s") % {"ref": risk.order.ref, "risk": str(risk)})
     for order, last in today.idle[:20]:

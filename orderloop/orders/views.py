@@ -31,7 +31,6 @@ from orderloop.core.validation import pydantic_errors
 from orderloop.masterdata.models import Customer, Product
 from orderloop.masterdata.services import customers_visible_to
 from orderloop.aftersales.models import TicketType
-from orderloop.aftersales.services import NOT_FOR_TICKETS
 from orderloop.orders import services
 from orderloop.orders.uploads import attachment_upload, checked_upload, files_kept_on_commit
 from orderloop.orders.access import order_visible_to
@@ -217,7 +216,7 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
         "timers": list(order.timers.all()),
         "stages": list(order.stages.filter(superseded=False).select_related("owner")),
         "tickets": list(order.tickets.all()),
-        "can_open_ticket": order.status not in NOT_FOR_TICKETS and request.user.has_role(*TICKET_OPENERS),
+        "can_open_ticket": not order.archived_at and request.user.has_role(*TICKET_OPENERS),  # any state: principle 3
         "ticket_types": TicketType.choices,
         "visit": visit,
         "rating_link": rating_url(visit) if visit and not visit.done_at and request.user.has_role(*RATING_LINK_SENDERS) else "",
@@ -654,7 +653,8 @@ REGISTERS = {
     "progress": Register(N_("订单跟进进度表"), REGISTER_2, progress_records, progress_row,
                          "%E8%AE%A2%E5%8D%95%E8%B7%9F%E8%BF%9B%E8%BF%9B%E5%BA%A6%E8%A1%A8"),
     "feedback": Register(N_("客户反馈与售后记录表"), REGISTER_3, feedback_records, feedback_row,
-                         "%E5%AE%A2%E6%88%B7%E5%8F%8D%E9%A6%88%E4%B8%8E%E5%94%AE%E5%90%8E%E8%AE%B0%E5%BD%95%E8%A1%A8"),
+                         "%E5%AE%A2%E6%88%B7%E5%8F%8D%E9%A6%88%E4%B8%8E%E5%94%AE%E5%90%8E%E8%AE%B0%E5%BD%95%E8%A1%A8",
+                         records_for_user=True),
     "logistics": Register(N_("物流跟踪表"), LOGISTICS_TABLE, logistics_records, logistics_row,
                           "%E7%89%A9%E6%B5%81%E8%B7%9F%E8%B8%AA%E8%A1%A8", text_columns=(0, 6)),
 }
@@ -687,7 +687,7 @@ def register(request, name, fmt="html"):
         response = FileResponse(out, content_type=CONTENT_TYPES[fmt])
         response["Content-Disposition"] = f"attachment; filename*=UTF-8''{reg.filename}.{fmt}"
         return response
-    page = Paginator(reg.records(visible), REGISTER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(reg.records_of(visible, request.user), REGISTER_PAGE).get_page(request.GET.get("page"))
     rows = [[cell.isoformat() if isinstance(cell, date) else cell for cell in reg.row(record, request.user)]
             for record in page.object_list]
     query = request.GET.copy()

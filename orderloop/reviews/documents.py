@@ -58,11 +58,21 @@ def summary_rows(month, review, figures) -> list[list]:
         ["回访评分订单数", satisfaction["rated"]],
         ["客户满意度(平均分)", _shown(satisfaction["average"])],
         ["售后问题数", figures["tickets"]["total"]],
+        *_feedback_rows(figures.get("feedback")),
         ["延期风险数", figures["delay_reasons"]["total"]],
         ["瓶颈环节", f"{bottleneck['label']}（中位数 {bottleneck['median_days']} 天）" if bottleneck else "—"],
         ["复盘结论", review.summary if review and review.filed_at else ""],
         ["数据计算时间", figures["computed_at"].replace("T", " ")[:16]],
     ]
+
+
+def _feedback_rows(feedback: dict | None) -> list[list]:
+    """客户反馈处理 (a review filed before it was counted has none)."""
+    if not feedback:
+        return []
+    return [["其中无订单反馈", feedback["without_order"]], ["按时响应反馈", feedback["responded_in_time"]],
+            ["反馈响应及时率(%)", _shown(feedback["response_rate"])], ["已关闭反馈", feedback["closed"]],
+            ["反馈关闭率(%)", _shown(feedback["closure_rate"])]]
 
 
 def _action_rows(items) -> list[list]:

@@ -10,7 +10,12 @@ A month is a calendar month in Asia/Shanghai. Definitions:
   Rate = on time / (on time + late) × 100, one decimal (10 delivered, 7 on time → 70.0).
 - 客户满意度: the 回访 scores (1–5) of the orders delivered in the month that have one: the average
   (one decimal) and how many gave each score.
-- 售后问题类型: the tickets opened (反馈时间) in the month, counted by 反馈类型.
+- 售后问题类型: the tickets opened (反馈时间) in the month, counted by 反馈类型, feedback without an order (售前疑问,
+  投诉, 建议 recorded against a customer) included.
+- 客户反馈处理 (``feedback``): of the same tickets, how many concern no order, how many were answered within the
+  response deadline (首次响应 no later than 24 hours after 反馈时间) and how many are closed (after the customer's
+  confirmation) when the figures are computed; 响应及时率 = answered in time / opened × 100 and 关闭率 = closed /
+  opened × 100, one decimal (None when none was opened).
 - 期限达成率, per kind of deadline: the deadlines due in the month that were met or breached.
   On time = met no later than its due time and never flagged as breached; otherwise breached.
   Rate = on time / (on time + breached) × 100. Deadlines stopped unmet or still running are left out.
@@ -27,7 +32,8 @@ A month is a calendar month in Asia/Shanghai. Definitions:
 
 Scope: without ``teams`` the whole company (the director, the admin, and the figures a filed review freezes);
 with ``teams`` (team ids) only the orders owned or entered by a member of one of those teams, and the tickets,
-risks, deadlines, order lines and status events of those orders: every figure, totals included, is then the
+risks, deadlines, order lines and status events of those orders (feedback without an order: that of the customers
+a member owns, or recorded by a member): every figure, totals included, is then the
 teams' (a sales manager's review, SPEC section 9). The scope is one more condition on the order set in each of
 the same queries, so the number of queries does not change.
 
@@ -48,6 +54,7 @@ from django.utils.translation import gettext_noop as N_
 
 from orderloop.accounts.models import User
 from orderloop.aftersales.models import Ticket, TicketType
+from orderloop.aftersales.services import RESPONSE_HOURS
 from orderloop.core import clock
 from orderloop.core.calendar import SHANGHAI
 from orderloop.orders.models import OrderEvent, OrderLine, OrderTimer, Risk, RiskType, SalesOrder, TimerKind
@@ -123,9 +130,13 @@ def _figures(month: date, teams=None) -> dict:
     groups = _order_groups(start, end, scope)
     counted = [key for key in (groups[0] if groups else ()) if not key.endswith("_id") and "__" not in key]
     counts = defaultdict(int, {key: sum(group[key] or 0 for group in groups) for key in counted})
-    tickets = dict(_scoped(Ticket.objects.filter(opened_at__gte=start, opened_at__lt=end), scope)
-                   .order_by()  # no ordering in GROUP BY
-                   .values("ticket_type").annotate(n=Count("id")).values_list("ticket_type", "n"))
+    in_time = Q(first_response_at__isnull=False, first_response_at__lte=F("opened_at") + timedelta(hours=RESPONSE_HOURS))
+    ticket_rows = list(_feedback_scoped(Ticket.objects.filter(opened_at__gte=start, opened_at__lt=end), teams, scope)
+                       .order_by()  # no ordering in GROUP BY
+                       .values("ticket_type").annotate(n=Count("id"), without_order=Count("id", filter=Q(order__isnull=True)),
+                                                       in_time=Count("id", filter=in_time),
+                                                       closed=Count("id", filter=Q(closed_at__isnull=False))))
+    tickets = {row["ticket_type"]: row["n"] for row in ticket_rows}
     risks = dict(_scoped(Risk.objects.filter(raised_at__gte=start, raised_at__lt=end), scope).order_by()
                  .values("risk_type").annotate(n=Count("id")).values_list("risk_type", "n"))
 
@@ -142,6 +153,7 @@ def _figures(month: date, teams=None) -> dict:
         "delivery": _delivery(counts),
         "satisfaction": _satisfaction(counts),
         "tickets": _counts(tickets, TicketType),
+        "feedback": _feedback(ticket_rows),
         "deadlines": _deadlines(start, end, scope),
         "phases": phases,
         "bottleneck": _bottleneck(phases),
@@ -150,6 +162,25 @@ def _figures(month: date, teams=None) -> dict:
         "by_customer": _breakdown(groups, "customer_id", lambda g: g["customer__name"]),
         "by_product": _by_product(start, end, scope),
     }
+
+
+def _feedback_scoped(queryset, teams, scope: Q | None):
+    """Tickets limited to the teams' (None: unchanged): those of the scope's orders, and the feedback without an
+    order of the customers a member owns or recorded by a member."""
+    if scope is None:
+        return queryset
+    members = User.objects.filter(team_id__in=list(teams)).values("pk")
+    return queryset.filter(Q(order__in=SalesOrder.objects.filter(scope).values("pk"))
+                           | Q(order__isnull=True) & (Q(customer__owner_id__in=members) | Q(opened_by_id__in=members)))
+
+
+def _feedback(rows: list[dict]) -> dict:
+    """客户反馈处理: the month's feedback, without an order, answered in time and closed (see the docstring)."""
+    total = sum(row["n"] for row in rows)
+    in_time, closed = sum(row["in_time"] for row in rows), sum(row["closed"] for row in rows)
+    return {"total": total, "without_order": sum(row["without_order"] for row in rows),
+            "responded_in_time": in_time, "response_rate": _rate(in_time, total),
+            "closed": closed, "closure_rate": _rate(closed, total)}
 
 
 def _order_groups(start: datetime, end: datetime, scope: Q | None = None) -> list[dict]:

@@ -245,7 +245,7 @@ def test_records_with_rules_of_their_own_are_shown_only(model, superuser):
 
 def test_a_ticket_cannot_be_closed_in_the_admin(site, orders, users):
     order = orders.received()
-    ticket = Ticket.objects.create(order=order, ticket_type="quality", description="外壳划伤", opened_at=clock.now(),
+    ticket = Ticket.objects.create(order=order, customer=order.customer, ticket_type="quality", description="外壳划伤", opened_at=clock.now(),
                                    state=TicketState.RESPONDED, first_response_at=clock.now())
     page = site.get(_url(Ticket, "change", ticket.pk))
     assert page.status_code == 200  # shown, with where it is handled
