@@ -23,7 +23,7 @@ from orderloop.orders.services import order_receive, orders_receive
 from orderloop.orders.steps import ACTIONS
 from tests.support.orders import act, order_data, receipt_scan
 from tests.support.robot_server import RobotServer
-from tests.support.users import make_user
+
 
 SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=SH)  # a Monday, in business hours
