@@ -101,8 +101,10 @@ def ticket_open(*, order_id: int | None = None, actor, ticket_type: str, descrip
         timer_start(order=order, ticket=ticket, kind=TimerKind.AFTERSALES_RESPONSE, now=now,
                     due=now + timedelta(hours=RESPONSE_HOURS))
         handoff_notify(order, event=EventType.TICKET_OPENED, key=f"ticket:{ticket.pk}:opened", actor=actor,
-                       step=_("售后问题：%(type)s") % {"type": ticket.get_ticket_type_display()},
-                       asked=_("24小时内响应，制定解决方案（如维修、换货、退款），并在承诺时间内完成处理"),
+                       step=(_("售后问题：%(type)s") if order else _("客户反馈：%(type)s")) % {
+                           "type": ticket.get_ticket_type_display()},
+                       asked=(_("24小时内响应，制定解决方案（如维修、换货、退款），并在承诺时间内完成处理") if order
+                              else _("24小时内响应客户，给出答复或处理方案，并在承诺时间内完成处理")),
                        due=now + timedelta(hours=RESPONSE_HOURS), detail=_("反馈内容：%(text)s") % {"text": ticket.description},
                        url=ticket_url(ticket), customer=customer)
     return ticket

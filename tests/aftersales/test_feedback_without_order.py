@@ -44,7 +44,7 @@ def test_a_presales_question_without_an_order_goes_round_the_closed_loop(users, 
     response = OrderTimer.objects.get(ticket=ticket, kind="aftersales_response")
     assert (response.order, response.due_at, response.state) == (None, at(2026, 3, 3, 10, 0), "running")
     told = Notification.objects.filter(event="ticket_opened", recipient=after_sales, channel="inapp").get()
-    assert told.subject == "客户 科技有限公司 新反馈：售前疑问" and told.url == f"/tickets/{ticket.pk}/"
+    assert told.subject == "【客户反馈：售前疑问】客户 科技有限公司，截止 2026-03-03 10:00" and told.url == f"/tickets/{ticket.pk}/"
 
     with clock.frozen_at(at(2026, 3, 2, 15, 0)):  # answered within its deadline
         ticket_respond(ticket_id=ticket.pk, actor=am, note="已电话答复：支持定制logo")
