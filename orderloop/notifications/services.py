@@ -64,14 +64,34 @@ def routes_for(event: str) -> list[NotificationRoute]:
     return _ROUTES.get().get(event, [])
 
 
+def _load_choices() -> dict:
+    """Everyone's choices, as ``notify`` asks them: the channels each person turned off per kind of notice, who
+    takes e-mail as a daily digest, and whether any chat robot is active (most installations have none)."""
+    muted: dict[tuple[int, str], set[str]] = {}
+    for user_id, event, inapp, email in NotificationPreference.objects.values_list("user_id", "event", "inapp", "email"):
+        muted[(user_id, event)] = {channel for channel, on in ((Channel.INAPP, inapp), (Channel.EMAIL, email)) if not on}
+    return {"muted": muted,
+            "digest": set(MailDigest.objects.filter(daily=True).values_list("user_id", flat=True)),
+            "robots": ChatRobot.objects.filter(is_active=True).exists()}
+
+
+# Read on every notification, changed by a person or an admin now and then: kept per process like the routes.
+_CHOICES = ProcessCache(_load_choices, ROUTES_TTL)
+
+
 def connect_signals() -> None:
-    """Empty the routes' cache when a route changes (after its commit) and after a migrate or flush; connected by
-    ``NotificationsConfig.ready``."""
+    """Empty the routes' cache when a route changes (after its commit) and after a migrate or flush, and the
+    choices' cache when a preference, a digest or a robot changes; connected by ``NotificationsConfig.ready``."""
     from django.db.models.signals import post_delete, post_migrate, post_save
 
     post_save.connect(_ROUTES.changed, sender=NotificationRoute, dispatch_uid="notification_routes_saved")
     post_delete.connect(_ROUTES.changed, sender=NotificationRoute, dispatch_uid="notification_routes_deleted")
     post_migrate.connect(_ROUTES.forget, dispatch_uid="notification_routes_migrated")
+    for model in (NotificationPreference, MailDigest, ChatRobot):
+        name = model._meta.model_name
+        post_save.connect(_CHOICES.changed, sender=model, dispatch_uid=f"notification_choices_{name}_saved")
+        post_delete.connect(_CHOICES.changed, sender=model, dispatch_uid=f"notification_choices_{name}_deleted")
+    post_migrate.connect(_CHOICES.forget, dispatch_uid="notification_choices_migrated")
 
 
 def next_digest_at(now: datetime) -> datetime:
@@ -84,14 +104,8 @@ def next_digest_at(now: datetime) -> datetime:
 
 def muted_channels(event: str, people) -> dict[int, set[str]]:
     """The channels each of ``people`` turned off for ``event`` (their notification preferences); no row: none."""
-    ids = [person.pk for person in people]
-    if not ids:
-        return {}
-    muted: dict[int, set[str]] = {}
-    for user_id, inapp, email in NotificationPreference.objects.filter(event=event, user_id__in=ids).values_list(
-            "user_id", "inapp", "email"):
-        muted[user_id] = {channel for channel, on in ((Channel.INAPP, inapp), (Channel.EMAIL, email)) if not on}
-    return muted
+    muted = _CHOICES.get()["muted"]
+    return {person.pk: muted[(person.pk, event)] for person in people if (person.pk, event) in muted}
 
 
 def notify(*, event: str, key: str, subject: str, body: str = "", order=None, url: str = "",
@@ -128,8 +142,7 @@ def notify(*, event: str, key: str, subject: str, body: str = "", order=None, ur
         wants_robot |= Channel.ROBOT in channels
     everyone = {p.pk: p for _channels, people in routed for p in people}
     muted = muted_channels(event, everyone.values())
-    by_mail = [pk for pk, p in everyone.items() if p.email and Channel.EMAIL not in muted.get(pk, ())]
-    digesting = set(MailDigest.objects.filter(user_id__in=by_mail, daily=True).values_list("user_id", flat=True)) if by_mail else set()
+    digesting = _CHOICES.get()["digest"]
     for channels, people in routed:
         for person in people:
             off = muted.get(person.pk, ())
@@ -142,11 +155,11 @@ def notify(*, event: str, key: str, subject: str, body: str = "", order=None, ur
                 else:
                     add(Channel.EMAIL, f"user:{person.pk}", recipient=person, address=person.email)
             robot_teams.add(person.team_id)
-    if wants_robot:
+    if wants_robot and _CHOICES.get()["robots"]:
         if order is not None:
             robot_teams.add(order.owner.team_id)
         team_robots = ChatRobot.objects.filter(is_active=True).filter(Q(team__isnull=True) | Q(team_id__in=robot_teams - {None}))
-        for robot in team_robots:
+        for robot in team_robots.only("pk"):
             add(Channel.ROBOT, f"robot:{robot.pk}", robot=robot, address=str(robot.pk))
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
     if any(row.channel != Channel.INAPP for row in rows):

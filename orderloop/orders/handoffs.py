@@ -22,7 +22,13 @@ NOT_A_HANDOFF_DEADLINE = (TimerKind.LOGISTICS_NOTICE, TimerKind.RISK)
 
 def running_deadline(order, *, since: datetime | None = None, kind: str | None = None) -> OrderTimer | None:
     """The order's running deadline the hand-off started: the open one of ``kind``, or, without a kind, the open
-    order deadline started at ``since`` (the hand-off's moment); None when the new state has none."""
+    order deadline started at ``since`` (the hand-off's moment); None when the new state has none. Inside a
+    lifecycle action, the deadlines it started (``timers_after_action``) are asked, not the database."""
+    started = getattr(order, "started_deadlines", None)  # inside a lifecycle action: what it started
+    if started is not None:
+        found = [t for t in started if (t.kind == kind if kind is not None else t.kind not in NOT_A_HANDOFF_DEADLINE)
+                 and (since is None or t.started_at == since)]
+        return found[-1] if found else None
     timers = OrderTimer.objects.filter(order=order, ticket__isnull=True, met_at__isnull=True, stopped_at__isnull=True)
     if kind is not None:
         timers = timers.filter(kind=kind)

@@ -112,6 +112,7 @@ def timers_after_action(*, order, meets: frozenset, starts: frozenset, source: s
             order=order, kind=rule.kind, started_at=now, due_at=due, escalate_to=rule.escalate_to,
             estimated=rule.kind != TimerKind.LOGISTICS_NOTICE and calendar.estimated_between(local(now).date(), local(due).date()),
             shipment_id=shipment_id)))
+    order.started_deadlines = started  # for the action's notice: the deadline a hand-off names, without a read
     return started
 
 

@@ -237,9 +237,11 @@ def test_sales_manager_day(browser, web_server, users, orders):
     assert status(page) == "待确认库存"
     assert "同意，按期交付" in page.locator("#timeline li[data-event=approved]").inner_text()
 
-    # the escalation in the inbox leads to the breached deadline
-    assert page.locator("#unread-count").inner_text() == "1"
+    # the escalation in the inbox leads to the breached deadline; the three orders handed over for approval
+    # (待审批) are there too
+    assert page.locator("#unread-count").inner_text() == "4"
     page.get_by_role("link", name="消息").click()
+    assert page.locator("#inbox").inner_text().count("【待审批】") == 3
     page.get_by_role("link", name=f"订单 {late.ref} 「联系客户」已超时").click()
     assert "已超时" in page.locator("#timers tr[data-kind=contact]").inner_text()
 

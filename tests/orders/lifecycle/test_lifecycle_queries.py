@@ -19,8 +19,10 @@ def test_a_whole_lifecycle_takes_a_bounded_number_of_statements(orders):
     # with the helper's own reads and the test transaction's savepoints: 182 before the lifecycle path was
     # trimmed, 146 after; 131 once the open timers are met or stopped by one UPDATE without reading them and the
     # order number is taken by one upsert; 127 once the notification routes are kept per process and a sales
-    # manager's visibility is decided from the teams read with the locked order
-    assert len(ctx) <= 130, len(ctx)
+    # manager's visibility is decided from the teams read with the locked order; 146 once each of the path's nine
+    # hand-offs tells its next owner (who they are, and one INSERT of the notices; the people's choices and whether
+    # any chat robot is active are kept per process)
+    assert len(ctx) <= 150, len(ctx)
     assert order.status == "closed"
     assert OrderEvent.objects.filter(order=order).count() == 11  # received and ten actions
     assert AuditEntry.objects.filter(object_id=str(order.pk), object_type="orders.salesorder").count() >= 9
