@@ -27,7 +27,7 @@ FILES = {"licence": "business_licence", "credit": "credit_report"}  # the addres
 
 def _readers_only(request) -> None:
     if not request.user.has_role(*CUSTOMER_READERS):
-        raise PermissionDenied(_("您的角色不查看客户资料"))
+        raise PermissionDenied(_("您的角色不能查看客户资料"))
 
 
 def _customer(request, customer_id) -> Customer:
