@@ -62,6 +62,7 @@ def _detail(request, customer, *, status=200, failed="", errors=None, error="", 
         "problems": customer_qualification_problems(customer, today=clock.today()),
         "may_submit": may_submit_qualification(request.user, customer),
         "may_decide": may_decide_qualification(request.user, customer),
+        "owns": customer.owner_id == request.user.pk,
         "orders": list(orders[:ORDERS_SHOWN]), "more_orders": orders.count() > ORDERS_SHOWN,
         "failed": failed, "errors": errors or {}, "error": error, "post": post or {},
     }, status=status)
