@@ -3,19 +3,16 @@ lifecycle to any state, the demo the crawls ask, and a browser with a server of 
 not fixtures are in tests/support/."""
 import os
 import shutil
-from datetime import date
 from decimal import Decimal
 
 import pytest
 
 pytest.register_assert_rewrite("tests.support")  # the helpers' asserts explain themselves, as the tests' do
 
-from django.core.files.base import ContentFile  # noqa: E402
-
 from orderloop.accounts.models import Team  # noqa: E402
-from orderloop.masterdata.models import Contact, Customer, Product, Qualification  # noqa: E402
-from orderloop.setup.demo import LICENCE_SCAN  # noqa: E402
+from orderloop.masterdata.models import Product  # noqa: E402
 from tests.support.ci import IN_CI  # noqa: E402
+from tests.support.customers import make_customer  # noqa: E402
 from tests.support.orders import OrderBuilder  # noqa: E402
 from tests.support.users import ROLES, make_user  # noqa: E402
 
@@ -46,12 +43,8 @@ def users(db, team):
 
 @pytest.fixture
 def customer(users):
-    c = Customer.objects.create(name="科技有限公司", uscc="91310115MA1FL5C15C", owner=users["account_manager"],
-                                qualification=Qualification.QUALIFIED, address="北京市海淀区路1号",
-                                licence_expiry=date(2099, 12, 31), credit_record="信用良好")
-    c.business_licence.save("licence.png", ContentFile(LICENCE_SCAN), save=True)
-    Contact.objects.create(customer=c, name="李*", phone="13800001111", is_primary=True, email="buyer@example.com")
-    return c
+    """科技有限公司, qualified (tests/support/customers.py: customers are qualified unless a test asks otherwise)."""
+    return make_customer(owner=users["account_manager"])
 
 
 @pytest.fixture

@@ -56,6 +56,8 @@ ESCALATE_TO_DIRECTOR = R.SALES_DIRECTOR  # …or, for an approval, to the direct
 AUDIT_READERS = frozenset({R.SALES_MANAGER, R.SALES_DIRECTOR, R.ADMIN})  # a sales manager: their team's part
 REVIEW_READERS = frozenset({R.SALES_MANAGER, R.SALES_DIRECTOR, R.ADMIN})
 REVIEW_RUNNERS = frozenset({R.SALES_MANAGER, R.SALES_DIRECTOR})  # file the review, add action items, confirm any item
+# See the customers' pages (客户, /customers/): which customers is masterdata.services.customers_visible_to.
+CUSTOMER_READERS = frozenset({R.SALES_ASSISTANT, R.ACCOUNT_MANAGER, R.SALES_MANAGER, R.SALES_DIRECTOR, R.ADMIN})
 # Create customers and change their name, credit code, address, credit record and contacts.
 CUSTOMER_EDITORS = frozenset({R.SALES_ASSISTANT, R.ACCOUNT_MANAGER, R.SALES_MANAGER, R.SALES_DIRECTOR, R.ADMIN})
 # Financial authority (SPEC section 9): a customer's credit limit, its qualification and its owner. The sales
@@ -63,6 +65,9 @@ CUSTOMER_EDITORS = frozenset({R.SALES_ASSISTANT, R.ACCOUNT_MANAGER, R.SALES_MANA
 # (masterdata.services.customer_authority_problems); every change is audited with old and new value.
 CREDIT_SETTERS = frozenset({R.SALES_MANAGER, R.SALES_DIRECTOR, R.ADMIN})  # set a customer's credit limit
 QUALIFIERS = frozenset({R.SALES_MANAGER, R.SALES_DIRECTOR, R.ADMIN})  # set a customer's qualification
+# Upload a customer's business licence and credit record for review (资质资料): the account manager who owns the
+# customer, besides QUALIFIERS with authority over it (masterdata.qualification).
+QUALIFICATION_SUBMITTERS = frozenset({R.ACCOUNT_MANAGER})
 OWNER_ASSIGNERS = frozenset({R.SALES_MANAGER, R.SALES_DIRECTOR, R.ADMIN})  # give a customer another owner
 COMPANY_WIDE_AUTHORITY = frozenset({R.SALES_DIRECTOR, R.ADMIN})  # the above for every team's customers
 # May own a customer (SPEC section 1: an account manager owns customers).

@@ -18,6 +18,7 @@ urlpatterns = [
     path("tickets/", include("orderloop.aftersales.urls")),
     path("reviews/", include("orderloop.reviews.urls")),
     path("setup/", include("orderloop.setup.urls")),
+    path("customers/", include("orderloop.masterdata.urls")),
     path("", include("orderloop.orders.urls")),
 ]
 # Uploaded files are never served from MEDIA_URL, not even with DEBUG: only through views that check who may

@@ -54,6 +54,11 @@ SECTIONS = {
         N_("每月结束后 3 个工作日内，销售经理查看上月的交付准时率、客户满意度、售后问题、各环节用时和瓶颈，写下结论并提交《订单复盘报告》；提交后数据冻结。"),
         N_("提出的优化措施指定负责人和期限，负责人在「我负责的优化措施」中标记完成。"),
     ]),
+    "customers": (N_("客户"), [
+        N_("您可查看的客户（客户经理：自己负责的客户；销售经理：本团队的客户；销售总监和系统管理员：全部客户），及其资质、营业执照、信用记录和订单。"),
+        N_("新客户由客户经理在客户页上传营业执照（PDF 或图片）、有效期和信用记录，资质变为「待审核」并通知销售经理；销售经理（本团队的客户）、销售总监或系统管理员审核为「合格」或「不合格」（须写明原因），每次都记入审计日志。"),
+        N_("资质不是「合格」的客户，其订单不能通过初步审核。"),
+    ]),
     "audit": (N_("审计日志"), [
         N_("谁在什么时候改了什么：订单、客户、产品、设置的每次修改和每次导出下载。可按人员、对象、操作和时间筛选；记录不能修改或删除。"),
     ]),
@@ -79,6 +84,8 @@ PAGE_SECTION = {
     "reviews:detail": "reviews", "reviews:my_actions": "reviews", "setup:guide": "setup", "setup:step": "setup",
     "setup:calendar_year": "setup", "accounts:tokens": "tokens",
     "orders:receipt": "customer_links", "orders:rating": "customer_links", "help": "today",
+    "masterdata:customers": "customers", "masterdata:customer": "customers",
+    "masterdata:qualification_upload": "customers", "masterdata:qualification_decision": "customers",
 }
 
 

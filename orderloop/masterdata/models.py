@@ -29,6 +29,14 @@ class Customer(models.Model):
     business_licence = models.FileField(_("营业执照"), upload_to="licences/", blank=True)
     licence_expiry = models.DateField(_("营业执照有效期至"), null=True, blank=True)
     credit_record = models.TextField(_("信用记录"), blank=True)
+    credit_report = models.FileField(_("征信报告"), upload_to="credit/", blank=True)
+    qualification_submitted_at = models.DateTimeField(_("资质资料提交时间"), null=True, blank=True)
+    qualification_submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("资质资料提交人"), null=True,
+                                                   blank=True, on_delete=models.PROTECT, related_name="+")
+    qualification_decided_at = models.DateTimeField(_("资质审核时间"), null=True, blank=True)
+    qualification_decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("资质审核人"), null=True,
+                                                 blank=True, on_delete=models.PROTECT, related_name="+")
+    qualification_note = models.TextField(_("资质审核意见"), blank=True, help_text=_("不合格时必填原因"))
     credit_limit = models.DecimalField(
         "信用额度(元)", max_digits=14, decimal_places=2, default=Decimal("0.00"), validators=[MinValueValidator(Decimal("0"))],
         help_text=_("0 表示未设额度"),

@@ -215,11 +215,16 @@ def product_create(*, actor, data: ProductIn) -> Product:
     return product
 
 
-def customer_qualification_problems(customer, *, today) -> list[str]:
-    """Why ``customer`` may not yet have an order pass review (新客户需补充营业执照、信用记录等)."""
+def qualification_authority(actor, customer: Customer) -> bool:
+    """Whether ``actor`` may find ``customer``'s qualification 合格 or 不合格 (SPEC section 9): the sales manager of
+    the customer's team, the director or an admin."""
+    return _authority(actor, QUALIFIERS, [customer.owner])
+
+
+def qualification_material_problems(customer, *, today) -> list[str]:
+    """What is missing or wrong in the papers of ``customer`` (新客户需补充营业执照、信用记录等): the credit code, the
+    business licence with its expiry, the credit record (a note or a credit report's file)."""
     problems = []
-    if customer.qualification == Qualification.UNQUALIFIED:
-        problems.append(_("客户资质审核未通过"))
     code_problem = uscc_problem(customer.uscc) if customer.uscc else _("缺少统一社会信用代码")
     if code_problem:
         problems.append(code_problem)
@@ -229,11 +234,30 @@ def customer_qualification_problems(customer, *, today) -> list[str]:
         problems.append(_("缺少营业执照有效期"))
     elif customer.licence_expiry < today:
         problems.append(_("营业执照已于 %(date)s 过期") % {"date": customer.licence_expiry.isoformat()})
-    if not customer.credit_record.strip():
+    if not customer.credit_record.strip() and not customer.credit_report:
         problems.append(_("缺少信用记录"))
     return problems
 
 
+def qualification_state_problem(customer) -> str:
+    """Why the qualification itself does not let an order pass, and what to do about it; "" when 合格."""
+    if customer.qualification == Qualification.QUALIFIED:
+        return ""
+    if customer.qualification == Qualification.UNQUALIFIED:
+        if customer.qualification_note:
+            return _("客户资质审核不合格（原因：%(reason)s）：请客户经理在客户页重新上传资料，由销售经理审核合格") % {
+                "reason": customer.qualification_note}
+        return _("客户资质审核不合格：请客户经理在客户页重新上传资料，由销售经理审核合格")
+    if customer.qualification_submitted_at:
+        return _("客户资质待审核：资料已提交，请销售经理在客户页审核资质")
+    return _("客户资质待审核：请客户经理在客户页上传营业执照和信用记录，由销售经理审核合格")
+
+
+def customer_qualification_problems(customer, *, today) -> list[str]:
+    """Why ``customer`` may not yet have an order pass review: its qualification not 合格 (待审核 or 不合格, with what
+    to do), and what is missing or out of date in its papers."""
+    state = qualification_state_problem(customer)
+    return ([state] if state else []) + qualification_material_problems(customer, today=today)
 
 
 def stock_adjust(*, actor, product_id: int, warehouse: str = "主仓库", on_hand_change: Decimal = Decimal("0"),

@@ -10,6 +10,7 @@ from orderloop.accounts.models import ApiToken
 from orderloop.accounts.roles import Role
 from orderloop.aftersales.models import TicketType
 from orderloop.core.calendar import local_text
+from orderloop.masterdata.models import Qualification
 from orderloop.orders.models import Channel, Mitigation, OrderStatus, RiskType
 
 LABELS = {
@@ -56,6 +57,7 @@ CHOICES = {
     "receipt_via": {"scan": N_("签收单扫描件"), "link": N_("系统回执")},
     "availability": {"in_stock": N_("现货"), "short": N_("缺货"), "needs_production": N_("需生产")},
     "end_reason": dict(ApiToken.End.choices),
+    "qualification": dict(Qualification.choices),
 }
 CHOICES["fields"] = LABELS  # which fields a correction changed
 HIDDEN_IN_TIMELINE = {"id", "verdict", "risk_id", "line_id", "ticket_id", "qc_report_attachment_id", "shipment_id", "complete",
@@ -97,6 +99,7 @@ AUDIT_OPERATIONS = {
     "tested": N_("发送测试消息"), "mail_tested": N_("发送测试邮件"),
     "action_item_added": N_("提出优化措施"), "action_item_done": N_("完成优化措施"), "review_filed": N_("提交月度复盘"),
     "revoked": N_("撤销"), "api_tokens_revoked": N_("接口令牌失效"), "unlocked": N_("解除登录锁定"),
+    "qualification_submitted": N_("上传资质资料"), "qualification_decided": N_("审核客户资质"),
 }
 AUDIT_OBJECTS = {
     "orders.salesorder": N_("订单"), "masterdata.customer": N_("客户"), "masterdata.product": N_("产品"),

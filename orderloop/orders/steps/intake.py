@@ -7,6 +7,7 @@ from orderloop.core import clock
 from orderloop.core.exceptions import DomainError, InvalidInput
 from orderloop.core.numbering import next_order_number
 from orderloop.core.phones import phone_e164
+from orderloop.masterdata.models import Qualification
 from orderloop.masterdata.services import customer_qualification_problems
 from orderloop.accounts.roles import Role
 from orderloop.notifications.services import users_with_role
@@ -61,6 +62,10 @@ def review(order, actor, payload: p.ReviewPayload):
         if order.status != S.RECEIVED:
             raise DomainError(_("只有「已接收」的订单可以审核通过，请先补充信息"))
         problems = key_field_problems(order)
+        customer = order.customer
+        if customer.qualification != Qualification.QUALIFIED:
+            raise InvalidInput(_("客户「%(customer)s」的资质为「%(state)s」，订单不能审核通过：请先在客户页完成资质审核") % {
+                "customer": customer.name, "state": customer.get_qualification_display()}, errors=problems)
         if problems:
             raise InvalidInput(_("订单关键信息不完整或客户资质未通过，不能审核通过"), errors=problems)
         order.number, order.number_month, order.number_seq = next_order_number(at=clock.now())

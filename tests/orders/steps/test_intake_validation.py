@@ -64,7 +64,8 @@ def test_the_intake_form_names_the_bad_field_and_keeps_the_input(users, customer
     ({"licence_expiry": date(2020, 1, 1)}, "营业执照已于 2020-01-01 过期"),
     ({"credit_record": ""}, "缺少信用记录"),
     ({"uscc": "91310115MA1FL5C15D"}, "统一社会信用代码校验位不正确"),
-    ({"qualification": "unqualified"}, "客户资质审核未通过"),
+    ({"qualification": "unqualified"}, "客户资质审核不合格：请客户经理在客户页重新上传资料，由销售经理审核合格"),
+    ({"qualification": "pending"}, "客户资质待审核：请客户经理在客户页上传营业执照和信用记录，由销售经理审核合格"),
 ])
 def test_an_unqualified_customer_cannot_pass_review(orders, users, customer, change, reason):
     order = orders.received()
