@@ -13,7 +13,7 @@ from orderloop.accounts.models import Team
 from orderloop.core import clock
 from orderloop.core.exceptions import NotAllowed, NotFound
 from orderloop.core.models import AuditEntry
-from orderloop.masterdata.models import Customer, Qualification
+from orderloop.masterdata.models import Qualification
 from orderloop.masterdata.qualification import qualification_decide, qualification_submit
 from orderloop.notifications.models import Notification
 from orderloop.setup.demo import LICENCE_SCAN
