@@ -337,13 +337,11 @@ def _date_range(model, field: str, start: date | None, end: date | None) -> dict
         target = target._meta.get_field(part).related_model
     moment = isinstance(target._meta.get_field(field.split("__")[-1]), DateTimeField)
     conditions = {}
-    if start:
+    if start and start > date.min + timedelta(days=1):  # the first days of the calendar: every record is after them
         conditions[f"{field}__gte"] = datetime.combine(start, time.min, tzinfo=SHANGHAI) if moment else start
-    if end:
-        if moment:
-            conditions[f"{field}__lt"] = datetime.combine(end + timedelta(days=1), time.min, tzinfo=SHANGHAI)
-        else:
-            conditions[f"{field}__lte"] = end
+    if end and end < date.max - timedelta(days=1):  # and before the last ones
+        conditions[f"{field}__lt" if moment else f"{field}__lte"] = (
+            datetime.combine(end + timedelta(days=1), time.min, tzinfo=SHANGHAI) if moment else end)
     return conditions
 
 
