@@ -165,7 +165,7 @@ def import_file(engine: str, rows: int, path: Path) -> None:
     from orderloop.accounts.models import User
     from orderloop.orders.registers import xlsx_file
     from orderloop.orders.selectors import order_list
-    from orderloop.orders.views import REGISTERS
+    from orderloop.orders.registers import REGISTERS
 
     user = User.objects.get(username=IMPORTER)
     register = REGISTERS["orders"]

@@ -1,4 +1,5 @@
-"""The ``orderloop`` command: run, worker, demo, and every Django management command."""
+"""The ``orderloop`` command: run, worker, demo, backup, restore, import, export, report, and every Django
+management command."""
 import os
 import sys
 
@@ -16,6 +17,9 @@ def main(argv: list[str] | None = None) -> None:
             "  demo      load the demo data (--force to load into a non-empty or PostgreSQL database)\n"
             "  backup    write the database and every uploaded file to one archive (--output PATH)\n"
             "  restore   restore such an archive into a migrated database, any engine (--force to replace data)\n"
+            "  import    import orders from an .xlsx in the layout of register 1 (FILE --user NAME [--dry-run])\n"
+            "  export    write a register as .xlsx or .csv (orders|progress|feedback --user NAME [--output PATH])\n"
+            "  report    the monthly review's figures (YYYY-MM --user NAME [--json])\n"
             "  migrate, createsuperuser, shell, …   any Django management command\n"
         )
         if not args:

@@ -25,6 +25,14 @@ def first_admin_needed() -> bool:
     return not User.objects.exists()
 
 
+def active_user(username: str) -> User:
+    """The active user of that username (the ``orderloop`` commands act as one): NotFound, saying so, otherwise."""
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise NotFound(_("用户不存在或已停用：%(name)s") % {"name": username})
+    return user
+
+
 def token_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 

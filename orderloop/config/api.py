@@ -19,7 +19,9 @@ from orderloop.aftersales.api import router as tickets_router
 from orderloop.core.exceptions import DomainError
 from orderloop.core.validation import MESSAGES, field_path
 from orderloop.masterdata.api import customers, products
+from orderloop.orders.api import registers as registers_router
 from orderloop.orders.api import router as orders_router
+from orderloop.reviews.api import router as reports_router
 
 
 def _nul_errors(value, loc: tuple) -> list[dict]:
@@ -67,6 +69,8 @@ api.add_router("/customers", customers)
 api.add_router("/products", products)
 api.add_router("/orders", orders_router)
 api.add_router("/tickets", tickets_router)
+api.add_router("/registers", registers_router)
+api.add_router("/reports", reports_router)
 
 
 # The code of an error by its status, where nothing more particular is known (a DomainError carries its own).

@@ -53,12 +53,17 @@ def audit_record(*, actor, obj, operation: str, changes: dict, object_type: str 
 
 
 def download_record(request, *, what: str, object_type: str = "export", object_id="", object_repr: str = "",
-                    rows: int | None = None) -> AuditEntry:
-    """An export or a document taken out of the system (导出/下载): who, what, which filter, how many rows."""
-    changes = {"what": what, "path": request.get_full_path()}
+                    rows: int | None = None, actor=None, path: str = "") -> AuditEntry:
+    """An export or a document taken out of the system (导出/下载): who, what, which filter, how many rows. Without
+    a request (the ``orderloop export`` command), ``actor`` (None: the operator at the server) and ``path`` (the
+    command line) say who and how."""
+    if request is not None:
+        path = request.get_full_path()
+        actor = request.user if request.user.is_authenticated else None
+    changes = {"what": what, "path": path}
     if rows is not None:
         changes["rows"] = rows
     return AuditEntry.objects.create(
-        occurred_at=clock.now(), actor=request.user if request.user.is_authenticated else None,
+        occurred_at=clock.now(), actor=actor,
         object_type=object_type, object_id=str(object_id)[:40], object_repr=(object_repr or what)[:200],
         operation="downloaded", changes=changes)

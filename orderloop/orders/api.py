@@ -1,22 +1,26 @@
 """The order API: thin; every rule lives in the services and the lifecycle."""
 import hashlib
 import json
+from datetime import date
 from typing import Annotated
 
-from django.http import HttpRequest
+from django.http import FileResponse, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import File, Form, Header, Path, Query, Router, Schema, Status
 from ninja.files import UploadedFile
-from pydantic import Field
+from pydantic import Field, create_model
 
 from orderloop.accounts.permissions import ORDER_ENTRY, UPLOADERS
 from orderloop.accounts.api import roles
+from orderloop.core.audit import download_record
 from orderloop.core.exceptions import InvalidInput
 from orderloop.core.prepared import server_prepared
 from orderloop.core.schemas import errors
 from orderloop.orders import services
 from orderloop.orders.importing import orders_import
 from orderloop.orders.payloads import Payload
+from orderloop.orders.registers import (CONTENT_TYPES, DATE, MONEY, NUMBER, QUANTITY, REGISTERS, SCORE, SEED_REGISTERS, TEXT,
+                                       RegisterFilters, json_row, register_export)
 from orderloop.orders.uploads import attachment_upload, files_kept_on_commit
 from orderloop.orders.schemas import EventOut, OrderCreate, OrderOut, OrderPage, OrderPatch
 from orderloop.orders.selectors import capped_count, event_data, order_detail, order_get, order_list, order_summary, order_timeline
@@ -144,3 +148,132 @@ def _action_route(action_name: str, payload_type: type[Payload]):
 
 for _name, _action in ACTIONS.items():
     _action_route(_name, _action.payload)
+
+
+# --- the seed's registers (SPEC sections 4 and 7): /api/registers/{orders,progress,feedback}[.xlsx|.csv] --------
+
+registers = Router(tags=["registers"])
+KIND_TYPES = {TEXT: str, DATE: date | None, MONEY: str | None, QUANTITY: str | None, SCORE: int | None,
+              NUMBER: int | None}
+KIND_NOTES = {MONEY: "Money: a decimal string with two places.", QUANTITY: "A decimal string.",
+              DATE: "ISO 8601 date.", SCORE: "1–5, null when not rated."}
+FILE_FORMATS = {"xlsx": CONTENT_TYPES["xlsx"].split(";")[0], "csv": CONTENT_TYPES["csv"].split(";")[0]}
+
+
+class RegisterFilterQuery(Schema):
+    q: str | None = Field(None, description="Search: order number, provisional reference, customer, contact, product, model.")
+    status: list[str] | None = Field(None, description="The orders' states (codes, any of them).")
+    customer_id: int | None = Field(None, ge=1, le=2**63 - 1)
+    owner: str | None = Field(None, description="The orders' 销售负责人, by username.")
+    date_from: date | None = Field(None, description="From this date (included), on the register's own date: 下单日期, "
+                                   "the progress record's day, 反馈时间.")
+    date_to: date | None = Field(None, description="To this date (included).")
+
+    def filters(self) -> RegisterFilters:
+        return RegisterFilters(q=self.q, status=tuple(self.status or ()), customer_id=self.customer_id,
+                               owner=self.owner, date_from=self.date_from, date_to=self.date_to)
+
+
+class RegisterQuery(RegisterFilterQuery):
+    page: int = Field(1, le=1_000_000)  # below 1 reads as 1, as in GET /api/orders
+    page_size: int = Field(50, description="Rows per page, 1 to 200.")
+
+
+class RegisterColumn(Schema):
+    key: str = Field(description="The column's machine name: the key of each item.")
+    header: str = Field(description="The column's heading in the seed's register (as in the .xlsx and .csv files).")
+
+
+def _wanted_format(accept: str) -> str:
+    """json, xlsx or csv: the first of them the Accept header prefers (by q, then by order); json when none."""
+    ranked = []
+    for index, part in enumerate(accept.split(",")):
+        media, *params = [piece.strip() for piece in part.split(";")]
+        quality = 1.0
+        for param in params:
+            if param.startswith("q="):
+                try:
+                    quality = float(param[2:])
+                except ValueError:
+                    quality = 0.0
+        ranked.append((-quality, index, media.lower()))
+    for quality, _index, media in sorted(ranked):
+        if quality >= 0:  # q=0: not acceptable
+            continue
+        if media in ("application/json", "application/*", "*/*"):
+            return "json"
+        for fmt, content_type in FILE_FORMATS.items():
+            if media == content_type:
+                return fmt
+    return "json"
+
+
+def _register_file(request: HttpRequest, name: str, fmt: str, filters: RegisterFilters):
+    register = REGISTERS[name]
+    out, count = register_export(register, fmt, register.records_filtered(request.auth, filters), request.auth)
+    download_record(request, what=f"{register.title}.{fmt}", rows=count)
+    response = FileResponse(out, content_type=CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{register.filename}.{fmt}"
+    return response
+
+
+def _file_content(*formats: str) -> dict:
+    return {fmt_type: {"schema": {"type": "string", "format": "binary"}}
+            for fmt, fmt_type in FILE_FORMATS.items() if fmt in formats}
+
+
+def _register_routes(name: str) -> None:
+    register = REGISTERS[name]
+    camel = name.title()
+    row_model = create_model(
+        f"Register{camel}Row",
+        **{key: (KIND_TYPES[kind], Field(description=f"{header}. {KIND_NOTES.get(kind, '')}".strip()))
+           for key, header, kind in register.columns})
+    page_model = create_model(
+        f"Register{camel}Page", name=(str, Field(description="The register: orders, progress or feedback.")), title=(str, Field(description="The register's name in the seed.")),
+        columns=(list[RegisterColumn], ...),
+        count=(int, Field(description="How many rows match the filters.")), page=(int, ...), page_size=(int, ...),
+        items=(list[row_model], ...))
+
+    def register_read(request: HttpRequest, query: Query[RegisterQuery]):
+        fmt = _wanted_format(request.headers.get("Accept", ""))
+        if fmt != "json":
+            return _register_file(request, name, fmt, query.filters())
+        page_size = max(1, min(query.page_size, 200))
+        page = max(1, query.page)
+        records = register.records_filtered(request.auth, query.filters())
+        items = records[(page - 1) * page_size: page * page_size]
+        return {"name": name, "title": _(register.title),
+                "columns": [{"key": key, "header": header} for key, header, _kind in register.columns],
+                "count": records.count(), "page": page, "page_size": page_size,
+                "items": [json_row(register, register.row(record, request.auth)) for record in items]}
+
+    register_read.__name__ = f"register_{name}"
+    registers.get(
+        f"/{name}", response={200: page_model, **errors(401, 422)}, operation_id=f"register_{name}",
+        summary=f"Register: {register.title}",
+        description=(f"《{register.title}》 of the orders the caller may see, as on the register's page: one item per row, "
+                     "keyed by the columns' machine names (`columns` pairs them with the seed's headings). "
+                     "With `Accept: text/csv` or the .xlsx type, the whole filtered register as that file."),
+        openapi_extra={"responses": {200: {"content": _file_content("xlsx", "csv")}}})(register_read)
+    for fmt in FILE_FORMATS:
+        _register_download_route(name, fmt)
+
+
+def _register_download_route(name: str, fmt: str) -> None:
+    register = REGISTERS[name]
+
+    def register_download(request: HttpRequest, filters: Query[RegisterFilterQuery]):
+        return _register_file(request, name, fmt, filters.filters())
+
+    register_download.__name__ = f"register_{name}_{fmt}"
+    registers.get(
+        f"/{name}.{fmt}", response={200: None, **errors(401, 422)}, operation_id=f"register_{name}_{fmt}",
+        summary=f"Register: {register.title} as .{fmt}",
+        description=f"《{register.title}》 of the orders the caller may see, filtered, as .{fmt} with the seed's headings.",
+        openapi_extra={"responses": {200: {"description": "The file", "content": _file_content(fmt)}}},
+    )(register_download)
+
+
+for _register_name in SEED_REGISTERS:
+    _register_routes(_register_name)

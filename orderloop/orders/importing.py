@@ -119,7 +119,9 @@ def _owner_problem(actor, owner, name: str) -> str | None:
     return None
 
 
-def orders_import(*, actor, content: bytes) -> ImportResult:
+def orders_import(*, actor, content: bytes, dry_run: bool = False) -> ImportResult:
+    """Import the workbook's orders as ``actor``; ``dry_run``: every check and the intake itself, then rolled back
+    (``result.created`` says what would have been taken in; nothing is written)."""
     if not actor.has_role(*ORDER_ENTRY):
         raise NotAllowed(_("只有销售助理或客户经理可以导入订单"))
     if len(content) > MAX_BYTES:
@@ -235,4 +237,6 @@ def orders_import(*, actor, content: bytes) -> ImportResult:
         return result
     with transaction.atomic():
         result.created = orders_receive(actor=actor, batch=prepared)
+        if dry_run:
+            transaction.set_rollback(True)  # and whatever was to follow the commit (notices) is dropped with it
     return result

@@ -15,6 +15,8 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Callable
 
+from django.utils.translation import gettext_noop as N_
+
 REGISTER_1 = ["订单编号", "客户名称", "联系人", "联系方式", "下单日期", "产品/服务名称", "规格型号", "数量", "单价(元)",
               "总金额(元)", "付款方式", "交付地址", "交付日期", "销售负责人", "备注"]
 REGISTER_2 = ["订单编号", "当前阶段", "负责人", "计划完成时间", "实际完成时间", "跟进记录", "存在问题", "解决措施", "下一步计划"]
@@ -179,6 +181,7 @@ class Register:
     filename: str                    # quoted for Content-Disposition
     text_columns: tuple = (0,)       # codes kept as text in Excel (order numbers, phones, tracking numbers)
     records_for_user: bool = False   # records(visible orders, user): also records of no order the user may see
+    date_field: str = ""             # the record's date the date range filters on (a date or a moment)
 
     def records_of(self, orders_queryset, user=None):
         """The register's records of the visible orders, and with ``user`` those of no order that ``user`` may see
@@ -190,6 +193,46 @@ class Register:
     def rows(self, orders_queryset, user=None):
         for record in self.records_of(orders_queryset, user).iterator(chunk_size=CHUNK):
             yield self.row(record, user)
+
+    @property
+    def columns(self) -> list[tuple[str, str, str]]:
+        """(machine name, seed heading, kind) of each column, in the register's order (see COLUMNS)."""
+        return [(COLUMNS.get(header, (header, TEXT))[0], header, COLUMNS.get(header, (header, TEXT))[1])
+                for header in self.headers]
+
+    def records_filtered(self, user, filters: "RegisterFilters"):
+        """The records of the orders ``user`` may see, as the register's page and /api/registers/… filter them."""
+        # Records of no order (feedback recorded against a customer) have no status or owner: a filter on those
+        # leaves them out; the customer filter narrows them to that customer.
+        order_filters = bool(filters.status or filters.owner or filters.q)
+        records = self.records_of(filters.orders(user), None if order_filters else user)
+        if self.records_for_user and filters.customer_id is not None:
+            records = records.filter(customer_id=filters.customer_id)
+        if self.date_field and (filters.date_from or filters.date_to):
+            records = records.filter(**_date_range(records.model, self.date_field, filters.date_from, filters.date_to))
+        return records
+
+
+# --- the registers' columns by machine name (SPEC section 7: JSON and exports' machine names follow the registers) -
+
+TEXT, DATE, MONEY, QUANTITY, SCORE, NUMBER = "text", "date", "money", "quantity", "score", "number"
+COLUMNS = {
+    # seed heading: (machine name, kind). The JSON of /api/registers/… is keyed by the machine names, which are the
+    # order's and line's field names of the API where there is one; the files keep the seed's headings.
+    "订单编号": ("ref", TEXT), "客户名称": ("customer_name", TEXT), "联系人": ("contact_name", TEXT),
+    "联系方式": ("contact_phone", TEXT), "下单日期": ("order_date", DATE), "产品/服务名称": ("product_name", TEXT),
+    "规格型号": ("model", TEXT), "数量": ("quantity", QUANTITY), "单价(元)": ("unit_price", MONEY),
+    "总金额(元)": ("amount", MONEY), "付款方式": ("payment_terms", TEXT), "交付地址": ("delivery_address", TEXT),
+    "交付日期": ("requested_date", DATE), "销售负责人": ("owner", TEXT), "备注": ("remarks", TEXT),
+    # register 2
+    "当前阶段": ("stage", TEXT), "负责人": ("owner", TEXT), "计划完成时间": ("planned_date", DATE),
+    "实际完成时间": ("actual_date", DATE), "跟进记录": ("record", TEXT), "存在问题": ("problem", TEXT),
+    "解决措施": ("measure", TEXT), "下一步计划": ("next_step", TEXT),
+    # register 3
+    "反馈类型": ("feedback_type", TEXT), "反馈内容": ("content", TEXT), "反馈时间": ("feedback_date", DATE),
+    "处理负责人": ("assignee", TEXT), "处理措施": ("solution", TEXT), "处理结果": ("result", TEXT),
+    "客户满意度评分(1-5分)": ("satisfaction", SCORE), "跟进日期": ("follow_up_date", DATE),
+}
 
 
 # --- files -------------------------------------------------------------------------------------------------
@@ -255,3 +298,105 @@ def csv_bytes(headers: list[str], rows) -> bytes:
     out, _count = csv_file(headers, rows)
     with out:
         return out.read()
+
+
+def json_cell(kind: str, value):
+    """A register's cell in JSON (SPEC section 7): money a decimal string with two places ("5000.00"), a quantity a
+    decimal string ("10", "2.5"), dates ISO 8601, a score a number; an empty date, number or score is null."""
+    if value is None or value == "":
+        return "" if kind == TEXT else None
+    if kind == DATE:
+        return value.isoformat() if isinstance(value, date) else str(value)
+    if kind == MONEY:
+        return f"{Decimal(str(value)):.2f}"
+    if kind == QUANTITY:
+        return f"{Decimal(str(value)).normalize():f}"
+    if kind in (SCORE, NUMBER):
+        return int(value)
+    return str(value)
+
+
+def json_row(register: Register, cells: list) -> dict:
+    """One row of a register as JSON, keyed by the columns' machine names."""
+    return {key: json_cell(kind, value) for (key, _heading, kind), value in zip(register.columns, cells)}
+
+
+# --- which records: the filters of the register's page and of /api/registers/… -----------------------------
+
+@dataclass(frozen=True)
+class RegisterFilters:
+    """What a register is narrowed to: the orders (search, status, customer, 销售负责人 by username, as the order
+    list filters them) and a date range (from, to, both included) on the register's own date: 下单日期 in register
+    1, the progress record's time in register 2, 反馈时间 in register 3, the shipping time in 《物流跟踪表》."""
+    q: str | None = None
+    status: tuple = ()
+    customer_id: int | None = None
+    owner: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def orders(self, user):
+        from orderloop.orders.selectors import order_list
+
+        return order_list(user=user, q=self.q or None, status=list(self.status) or None, owner=self.owner or None,
+                          customer_id=self.customer_id, archived=True)  # registers keep everything, archived too
+
+    def query(self) -> dict:
+        """The filters as a query string's parameters (for the download links of a filtered page)."""
+        values = {"q": self.q, "status": list(self.status), "customer": self.customer_id, "owner": self.owner,
+                  "date_from": self.date_from, "date_to": self.date_to}
+        return {key: value for key, value in values.items() if value not in (None, "", [])}
+
+
+def _date_range(model, field: str, start: date | None, end: date | None) -> dict:
+    """Conditions for ``field`` (a date, or a moment read as its Shanghai date) within [start, end]."""
+    from datetime import datetime, time, timedelta
+
+    from django.db.models import DateTimeField
+
+    from orderloop.core.calendar import SHANGHAI
+
+    target = model
+    for part in field.split("__")[:-1]:
+        target = target._meta.get_field(part).related_model
+    moment = isinstance(target._meta.get_field(field.split("__")[-1]), DateTimeField)
+    conditions = {}
+    if start and start > date.min + timedelta(days=1):  # the first days of the calendar: every record is after them
+        conditions[f"{field}__gte"] = datetime.combine(start, time.min, tzinfo=SHANGHAI) if moment else start
+    if end and end < date.max - timedelta(days=1):  # and before the last ones
+        conditions[f"{field}__lt" if moment else f"{field}__lte"] = (
+            datetime.combine(end + timedelta(days=1), time.min, tzinfo=SHANGHAI) if moment else end)
+    return conditions
+
+
+# --- the registers by name: their pages (/registers/<name>/), files, /api/registers/<name> and `orderloop export` --
+
+def _quoted(name: str) -> str:
+    from urllib.parse import quote
+
+    return quote(name)
+
+
+REGISTERS = {
+    # name: the register of the orders a user may see
+    "orders": Register(N_("销售订单基本信息表"), REGISTER_1, order_line_records, order_line_row,
+                       _quoted("销售订单基本信息表"), text_columns=(0, 3), date_field="order__order_date"),
+    "progress": Register(N_("订单跟进进度表"), REGISTER_2, progress_records, progress_row,
+                         _quoted("订单跟进进度表"), date_field="occurred_at"),
+    "feedback": Register(N_("客户反馈与售后记录表"), REGISTER_3, feedback_records, feedback_row,
+                         _quoted("客户反馈与售后记录表"), date_field="opened_at", records_for_user=True),
+    "logistics": Register(N_("物流跟踪表"), LOGISTICS_TABLE, logistics_records, logistics_row,
+                          _quoted("物流跟踪表"), text_columns=(0, 6), date_field="shipped_at"),
+}
+SEED_REGISTERS = ("orders", "progress", "feedback")  # the seed's three registers (SPEC section 4), also in the API
+CONTENT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                 "csv": "text/csv; charset=utf-8"}
+
+
+def register_export(register: Register, fmt: str, records, user):
+    """The register's ``records`` as an .xlsx or .csv file in a temporary file (rewound), and its number of rows:
+    streamed from the database a chunk at a time (bench/register.py)."""
+    rows = (register.row(record, user) for record in records.iterator(chunk_size=CHUNK))
+    if fmt == "xlsx":
+        return xlsx_file(str(register.title), register.headers, rows, text_columns=register.text_columns)
+    return csv_file(register.headers, rows)

@@ -24,6 +24,7 @@ from orderloop.accounts.services import first_admin_needed
 from orderloop.core import clock
 from orderloop.core.audit import download_record
 from orderloop.core.calendar import SHANGHAI
+from orderloop.core.dates import parse_date
 from orderloop.core.exceptions import DomainError, InvalidInput, NotFound
 from orderloop.core.ids import id_or_none
 from orderloop.core.prepared import server_prepared
@@ -46,10 +47,8 @@ from orderloop.orders.importing import import_template, orders_import
 from orderloop.orders.sheets import MAX_COLUMNS, MAX_ROWS
 from orderloop.orders.mail import OPEN_STATES, mail_convert, mail_receive, mails_visible_to, refusal_text
 from orderloop.orders.models import Channel, FollowUpVisit, IncomingMail, OrderStatus, SalesOrder, ShipmentLine
-from orderloop.orders.registers import (LOGISTICS_TABLE, REGISTER_1, REGISTER_2, REGISTER_3, Register, csv_file,
-                                       feedback_records, feedback_row, feedback_rows, logistics_records, logistics_row,
-                                       order_line_records, order_line_row, progress_records, progress_row,
-                                       progress_rows, xlsx_file)
+from orderloop.orders.registers import (CONTENT_TYPES, REGISTER_2, REGISTER_3, REGISTERS, RegisterFilters,
+                                       feedback_rows, progress_rows, register_export)
 from orderloop.orders.review import possible_duplicates, review_checklist
 from orderloop.orders.steps.approval import director_reasons, percent
 from orderloop.orders.schemas import OrderCreate, OrderPatch
@@ -645,56 +644,47 @@ def order_copy(request, ref):
     return redirect("orders:detail", ref=copy.ref)
 
 
-REGISTERS = {
-    # name: the register of the orders a user may see (file names quoted for Content-Disposition)
-    "orders": Register(N_("销售订单基本信息表"), REGISTER_1, order_line_records, order_line_row,
-                       "%E9%94%80%E5%94%AE%E8%AE%A2%E5%8D%95%E5%9F%BA%E6%9C%AC%E4%BF%A1%E6%81%AF%E8%A1%A8",
-                       text_columns=(0, 3)),
-    "progress": Register(N_("订单跟进进度表"), REGISTER_2, progress_records, progress_row,
-                         "%E8%AE%A2%E5%8D%95%E8%B7%9F%E8%BF%9B%E8%BF%9B%E5%BA%A6%E8%A1%A8"),
-    "feedback": Register(N_("客户反馈与售后记录表"), REGISTER_3, feedback_records, feedback_row,
-                         "%E5%AE%A2%E6%88%B7%E5%8F%8D%E9%A6%88%E4%B8%8E%E5%94%AE%E5%90%8E%E8%AE%B0%E5%BD%95%E8%A1%A8",
-                         records_for_user=True),
-    "logistics": Register(N_("物流跟踪表"), LOGISTICS_TABLE, logistics_records, logistics_row,
-                          "%E7%89%A9%E6%B5%81%E8%B7%9F%E8%B8%AA%E8%A1%A8", text_columns=(0, 6)),
-}
 REGISTER_PAGE = 100  # rows on screen; the files hold them all
 
 
-def register_export(register: Register, fmt: str, visible, user):
-    """The register of ``visible`` orders as an .xlsx or .csv file in a temporary file (rewound), and its
-    number of rows: streamed from the database a chunk at a time (bench/register.py)."""
-    rows = register.rows(visible, user)
-    if fmt == "xlsx":
-        return xlsx_file(str(register.title), register.headers, rows, text_columns=register.text_columns)
-    return csv_file(register.headers, rows)
+def _date_or_none(value):
+    try:
+        return parse_date(value) if value else None
+    except ValueError:  # a date the browser would not send: no filter, not a server error
+        return None
 
 
-CONTENT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                 "csv": "text/csv; charset=utf-8"}
+def register_filters(query) -> RegisterFilters:
+    """A register page's filters from its query string (the same as /api/registers/… takes)."""
+    return RegisterFilters(q=query.get("q") or None, status=tuple(s for s in query.getlist("status") if s),
+                           customer_id=id_or_none(query.get("customer")), owner=query.get("owner") or None,
+                           date_from=_date_or_none(query.get("date_from")), date_to=_date_or_none(query.get("date_to")))
 
 
 @login_required
 def register(request, name, fmt="html"):
-    """A register of the orders the user may see, on screen (100 rows a page, printable) or as .xlsx / .csv."""
+    """A register of the orders the user may see, filtered, on screen (100 rows a page, printable) or as .xlsx / .csv."""
     if name not in REGISTERS:
         raise Http404(name)
     reg = REGISTERS[name]
-    visible = order_list(user=request.user, q=request.GET.get("q") or None, archived=True)  # registers keep everything
+    filters = register_filters(request.GET)
+    records = reg.records_filtered(request.user, filters)
     if fmt in CONTENT_TYPES:
-        out, count = register_export(reg, fmt, visible, request.user)
+        out, count = register_export(reg, fmt, records, request.user)
         download_record(request, what=f"{reg.title}.{fmt}", rows=count)
         response = FileResponse(out, content_type=CONTENT_TYPES[fmt])
         response["Content-Disposition"] = f"attachment; filename*=UTF-8''{reg.filename}.{fmt}"
         return response
-    page = Paginator(reg.records_of(visible, request.user), REGISTER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(records, REGISTER_PAGE).get_page(request.GET.get("page"))
     rows = [[cell.isoformat() if isinstance(cell, date) else cell for cell in reg.row(record, request.user)]
             for record in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "orders/register.html", {
         "name": name, "title": _(reg.title), "headers": [_(h) for h in reg.headers], "rows": rows, "page": page,
-        "query": query.urlencode(), "q": request.GET.get("q", ""), "registers": REGISTER_LINKS})
+        "query": query.urlencode(), "q": request.GET.get("q", ""), "registers": REGISTER_LINKS,
+        "filters": filters, "statuses": OrderStatus.choices, "dated": bool(reg.date_field),
+        "customer_options": _customer_options(request.user, filters.customer_id)})
 
 
 REGISTER_LINKS = [(name, reg.title) for name, reg in REGISTERS.items()]

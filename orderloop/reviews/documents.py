@@ -128,6 +128,18 @@ def review_xlsx_bytes(month, review, figures) -> bytes:
     return buffer.getvalue()
 
 
+def review_text(month, review, figures) -> str:
+    """The review as plain text (``orderloop report``): the workbook's sheets one after the other, a title line
+    and the sheet's rows with tab-separated cells, headers first."""
+    items = list(review.action_items.select_related("owner")) if review else []
+    blocks = [f"{month:%Y-%m} 订单复盘报告"]
+    for title, headers, rows in review_sheets(month, review, figures, items):
+        lines = [f"【{title}】", "\t".join(headers)]
+        lines += ["\t".join("" if value is None else str(value) for value in row) for row in rows] or ["（无）"]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"
+
+
 def phase_chart(figures) -> Drawing:
     """各阶段用时: the median days per phase as bars."""
     phases = figures["phases"]

@@ -4,6 +4,7 @@
 Who sees which figures (SPEC sections 6 and 9): the director and the admin the whole company; a sales manager
 the teams they manage, every figure computed over those teams' orders (``review_scope``). Filing freezes the
 company's figures and, beside them, each team's (and each manager's set of teams) in ``team_figures``."""
+import re
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
@@ -89,6 +90,34 @@ def review_report(*, month: date, teams=None) -> tuple[MonthlyReview | None, dic
             return review, relabel(frozen), True
         return review, review_figures(month, teams=teams), False
     return review, review_figures(month, teams=teams), False
+
+
+MONTH_TEXT = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def report_month(text: str) -> date:
+    """The first day of the month ``text`` (YYYY-MM) names, one that has begun: as the review's page takes it."""
+    match = MONTH_TEXT.match(text or "")
+    if not match:
+        raise InvalidInput(_("月份格式应为 YYYY-MM"), errors={"month": [_("月份格式应为 YYYY-MM")]})
+    year, month = int(match.group(1)), int(match.group(2))
+    if not 1900 <= year <= 9998 or date(year, month, 1) > clock.today().replace(day=1):
+        raise NotFound(_("该月尚未开始"))
+    return date(year, month, 1)
+
+
+def monthly_report(*, month: date, reader) -> tuple[dict, MonthlyReview | None]:
+    """The month's review figures as ``reader``'s review page shows them (their scope, frozen once filed), with
+    what they cover: the JSON of /api/reports/monthly/YYYY-MM and ``orderloop report``."""
+    teams = review_scope(reader)
+    review, figures, frozen = review_report(month=month, teams=teams)
+    filed = bool(review and review.filed_at)
+    return {
+        "month": month.strftime("%Y-%m"), "scope": "company" if teams is None else "teams",
+        "teams": [] if teams is None else list(Team.objects.filter(pk__in=teams).order_by("name").values_list("name", flat=True)),
+        "frozen": frozen, "filed_at": review.filed_at if filed else None, "summary": review.summary if filed else "",
+        "figures": figures,
+    }, review
 
 
 def _frozen_scopes() -> list[tuple[int, ...]]:

@@ -27,7 +27,10 @@ def test_openapi_describes_every_operation(db):
         ("POST", "/api/tickets/{ticket_id}/solution"), ("POST", "/api/tickets/{ticket_id}/resolve"),
         ("POST", "/api/tickets/{ticket_id}/follow-up"), ("POST", "/api/tickets/{ticket_id}/close"),
         ("GET", "/api/tokens"), ("POST", "/api/tokens/{token_id}/revoke"),
+        ("GET", "/api/reports/monthly/{month}"),
     }
+    expected |= {("GET", f"/api/registers/{name}{suffix}") for name in ("orders", "progress", "feedback")
+                 for suffix in ("", ".xlsx", ".csv")}
     from orderloop.orders.steps import ACTIONS
     expected |= {("POST", f"/api/orders/{{ref}}/actions/{name}") for name in ACTIONS}
     assert operations == expected

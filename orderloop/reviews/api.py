@@ -1,0 +1,130 @@
+"""/api/reports: the monthly review's figures (《订单复盘报告》), as its page shows them to the caller: a sales manager
+their teams', the director and the admin the whole company (SPEC section 9). Thin: reviews.services decides."""
+from datetime import datetime
+from typing import Annotated
+
+from django.http import HttpRequest
+from ninja import Path, Router, Schema
+from pydantic import Field
+
+from orderloop.accounts.api import roles
+from orderloop.accounts.permissions import REVIEW_READERS
+from orderloop.core.schemas import errors
+from orderloop.reviews import services
+
+router = Router(tags=["reports"])
+Month = Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="The month, YYYY-MM (Asia/Shanghai).")]
+
+
+class OrdersFigures(Schema):
+    count: int = Field(description="订单数量: orders whose 下单日期 is in the month, rejected and cancelled left out.")
+    amount: str = Field(description="订单金额 of those orders: a decimal string.")
+    rejected: int
+    cancelled: int
+
+
+class DeliveryFigures(Schema):
+    delivered: int
+    on_time: int
+    late: int
+    no_date: int = Field(description="Delivered orders with neither a promised nor a requested date (not in the rate).")
+    on_time_rate: float | None = Field(description="交付准时率, percent with one decimal; null when none was dated.")
+
+
+class ScoreCount(Schema):
+    score: int
+    count: int
+
+
+class SatisfactionFigures(Schema):
+    rated: int
+    average: float | None
+    distribution: list[ScoreCount]
+
+
+class TypeCount(Schema):
+    type: str
+    label: str
+    count: int
+
+
+class TypeCounts(Schema):
+    total: int
+    by_type: list[TypeCount]
+
+
+class DeadlineFigures(Schema):
+    kind: str
+    label: str
+    on_time: int
+    breached: int
+    rate: float | None
+
+
+class PhaseFigures(Schema):
+    phase: str
+    label: str
+    orders: int
+    median_days: float | None
+    p90_days: float | None
+
+
+class Bottleneck(Schema):
+    phase: str
+    label: str
+    median_days: float | None
+    p90_days: float | None
+
+
+class Breakdown(Schema):
+    name: str
+    orders: int
+    amount: str
+    delivered: int
+    on_time: int
+    on_time_rate: float | None
+
+
+class ProductFigures(Schema):
+    product: str
+    model: str
+    quantity: str
+    amount: str
+    orders: int
+
+
+class ReviewFigures(Schema):
+    """Every figure of 《订单复盘报告》; what each means is in orderloop/reviews/report.py."""
+
+    month: str
+    computed_at: datetime
+    orders: OrdersFigures
+    delivery: DeliveryFigures
+    satisfaction: SatisfactionFigures
+    tickets: TypeCounts = Field(description="售后问题类型: the feedback opened in the month, by type.")
+    deadlines: list[DeadlineFigures] = Field(description="期限达成率 per kind of deadline due in the month.")
+    phases: list[PhaseFigures] = Field(description="各阶段用时 of the orders delivered in the month, in days.")
+    bottleneck: Bottleneck | None = Field(description="瓶颈环节: the phase with the largest median.")
+    delay_reasons: TypeCounts = Field(description="延误原因: the risks raised in the month, by type.")
+    by_owner: list[Breakdown]
+    by_customer: list[Breakdown]
+    by_product: list[ProductFigures]
+
+
+class MonthlyReportOut(Schema):
+    month: str = Field(description="YYYY-MM")
+    scope: str = Field(description="`company` (the director, the admin) or `teams` (a sales manager's teams).")
+    teams: list[str] = Field(description="The teams the figures cover, when the scope is `teams`.")
+    frozen: bool = Field(description="The figures frozen when the review was filed (else computed now).")
+    filed_at: datetime | None
+    summary: str = Field(description="复盘结论, once filed.")
+    figures: ReviewFigures
+
+
+@router.get("/monthly/{month}", auth=roles(*REVIEW_READERS), response={200: MonthlyReportOut, **errors(401, 403, 404, 422)},
+            summary="The monthly review's figures (订单复盘报告)")
+def monthly_report(request: HttpRequest, month: Month):
+    """The figures of the month's review as its page shows them to the caller: a sales manager the teams they
+    manage, the director and the admin the whole company; a filed review's frozen figures."""
+    data, _review = services.monthly_report(month=services.report_month(month), reader=request.auth)
+    return data
