@@ -93,6 +93,15 @@ class ProductFigures(Schema):
     orders: int
 
 
+class FeedbackFigures(Schema):
+    total: int = Field(description="The feedback opened in the month, with an order or without.")
+    without_order: int = Field(description="Of them, recorded against a customer with no order (售前疑问, 投诉, 建议…).")
+    responded_in_time: int
+    response_rate: float | None = Field(description="Percent answered within the response deadline.")
+    closed: int
+    closure_rate: float | None = Field(description="Percent closed with the customer's confirmation.")
+
+
 class ReviewFigures(Schema):
     """Every figure of 《订单复盘报告》; what each means is in orderloop/reviews/report.py."""
 
@@ -102,6 +111,7 @@ class ReviewFigures(Schema):
     delivery: DeliveryFigures
     satisfaction: SatisfactionFigures
     tickets: TypeCounts = Field(description="售后问题类型: the feedback opened in the month, by type.")
+    feedback: FeedbackFigures | None = Field(None, description="客户反馈处理: absent from reviews filed before it was counted.")
     deadlines: list[DeadlineFigures] = Field(description="期限达成率 per kind of deadline due in the month.")
     phases: list[PhaseFigures] = Field(description="各阶段用时 of the orders delivered in the month, in days.")
     bottleneck: Bottleneck | None = Field(description="瓶颈环节: the phase with the largest median.")
