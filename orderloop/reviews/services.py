@@ -216,11 +216,11 @@ def action_item_apply(*, item_id: int, actor, values: dict, note: str = "") -> A
         item = ActionItem.objects.select_for_update().select_related("review").filter(pk=item_id).first()
         if item is None:
             raise NotFound(_("优化措施不存在"))
-        if not item.setting:
-            raise InvalidTransition(_("该优化措施不涉及设置变更"))
         if not actor.has_role(*setting_updaters(item.setting)):
             raise NotAllowed(_("只有销售总监可以修改审批规则") if item.setting == template_changes.APPROVAL_RULE
                              else _("只有销售经理或销售总监可以更新期限和环节模板"))
+        if not item.setting:
+            raise InvalidTransition(_("该优化措施不涉及设置变更"))
         if item.done_at:
             raise InvalidTransition(_("该优化措施已完成"))
         if len(note) > DESCRIPTION_MAX:

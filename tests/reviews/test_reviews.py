@@ -285,7 +285,7 @@ def test_the_workbook_holds_each_group_of_figures(march, users):
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(response.content))
     assert book.sheetnames == ["概况", "客户满意度", "售后问题类型", "期限达成率", "各阶段用时", "延误原因",
-                               "按销售负责人", "按客户", "按产品", "优化措施"]
+                               "按销售负责人", "按客户", "按产品", "上月优化措施带来的模板变更", "优化措施"]
     summary = {row[0]: row[1] for row in book["概况"].iter_rows(min_row=2, values_only=True)}
     assert summary["交付准时率(%)"] == "70.0" and summary["订单数量"] == 11 and summary["订单金额(元)"] == 510000
     assert summary["客户满意度(平均分)"] == "4.0" and summary["瓶颈环节"] == "备货生产（中位数 6.5 天）"
