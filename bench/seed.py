@@ -90,7 +90,7 @@ OPEN_WEIGHTS = {  # the states of orders taken in the last weeks
 }
 RECENT_DAYS = 45  # older orders are finished: closed, rejected or cancelled
 ARCHIVE_AFTER = timedelta(days=365)
-DIRECTOR_OVER = 100_000_00  # cents
+DIRECTOR_OVER = 10_000_00  # cents: the director's threshold (orders.ApprovalPolicy, the seed's 超过万元)
 CANCEL_FROM = [S.RECEIVED, S.PENDING_APPROVAL, S.PENDING_STOCK_CHECK, S.CONFIRMED, S.IN_FULFILLMENT]
 
 
@@ -426,16 +426,8 @@ class Seeder:
         order_date = local_created.date()
         requested = order_date + timedelta(days=rng.randint(7, 45))
 
-        # the path to the status: (event type, actor, to_status, payload)
-        if status == S.CANCELLED:
-            before = rng.choice(CANCEL_FROM)
-            path = self._path(before, rng, team, owner, entered_by)
-            path.append(("cancelled", manager, S.CANCELLED, {"reason": rng.choice(["客户取消采购计划", "客户预算调整", "重复下单"])}))
-        else:
-            path = self._path(status, rng, team, owner, entered_by)
-        big = any(step[0] == "approved" and step[3].get("level") == "director" for step in path)
-
-        # lines
+        # lines: an order waiting for the director is over the threshold; the amount decides the rest
+        big = status == S.PENDING_DIRECTOR
         n_lines = rng.choice((1, 1, 1, 2, 2, 3, 4))
         total = cost_total = 0
         line_rows = []
@@ -449,6 +441,15 @@ class Seeder:
             total += amount
             cost_total += product["cost"] * quantity
             line_rows.append((lines_t.take_id(), position, product, quantity, price, amount))
+
+        # the path to the status: (event type, actor, to_status, payload); over the threshold, the director approves
+        director = total > DIRECTOR_OVER
+        if status == S.CANCELLED:
+            before = rng.choice(CANCEL_FROM)
+            path = self._path(before, rng, team, owner, entered_by, director)
+            path.append(("cancelled", manager, S.CANCELLED, {"reason": rng.choice(["客户取消采购计划", "客户预算调整", "重复下单"])}))
+        else:
+            path = self._path(status, rng, team, owner, entered_by, director)
 
         # times: steps an hour to a few days apart, squeezed to end before now
         gaps = [timedelta(hours=rng.uniform(0.3, 30)) for _ in path[1:]]
@@ -597,8 +598,9 @@ class Seeder:
                    updated_at=last)
         self.counts[status] += 1
 
-    def _path(self, status: str, rng, team, owner, entered_by) -> list:
-        """The lifecycle steps to ``status``: (event type, actor, status after, payload)."""
+    def _path(self, status: str, rng, team, owner, entered_by, director: bool) -> list:
+        """The lifecycle steps to ``status``: (event type, actor, status after, payload); ``director``: the amount
+        is over the threshold, so the director approves after the manager."""
         u = self.users
         steps = [("received", entered_by, S.RECEIVED, {})]
         if status == S.RECEIVED:
@@ -614,7 +616,6 @@ class Seeder:
             return steps
         if status == S.REJECTED:
             return steps + [("approval_rejected", manager, S.REJECTED, {"reason": "价格低于底线"})]
-        director = status == S.PENDING_DIRECTOR or rng.random() < 0.08
         if director:
             steps.append(("approved", manager, S.PENDING_DIRECTOR, {"level": "manager", "comment": "同意"}))
             if status == S.PENDING_DIRECTOR:

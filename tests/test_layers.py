@@ -30,7 +30,7 @@ ROOMS = [
     ("reads and documents", ["orderloop.orders.selectors", "orderloop.orders.labels", "orderloop.orders.today",
                              "orderloop.orders.board", "orderloop.orders.registers", "orderloop.orders.documents",
                              "orderloop.orders.xlsx", "orderloop.reviews.report", "orderloop.reviews.services",
-                             "orderloop.reviews.documents"]),
+                             "orderloop.reviews.template_changes", "orderloop.reviews.documents"]),
     ("intake from files and mail", ["orderloop.orders.importing", "orderloop.orders.mail",
                                     "orderloop.orders.sheets"]),
     ("setup", ["orderloop.setup.services", "orderloop.setup.forms"]),

@@ -58,6 +58,10 @@ REVIEW_READERS = frozenset({R.SALES_MANAGER, R.SALES_DIRECTOR, R.ADMIN})
 REVIEW_RUNNERS = frozenset({R.SALES_MANAGER, R.SALES_DIRECTOR})  # file the review, add action items, confirm any item
 # See the customers' pages (客户, /customers/): which customers is masterdata.services.customers_visible_to.
 CUSTOMER_READERS = frozenset({R.SALES_ASSISTANT, R.ACCOUNT_MANAGER, R.SALES_MANAGER, R.SALES_DIRECTOR, R.ADMIN})
+# Apply the change a review's action item names (提出优化措施并更新模板): a deadline's length or a stage template's
+# days; the approval rule only the director (it decides which orders the sales manager approves alone).
+TEMPLATE_UPDATERS = frozenset({R.SALES_MANAGER, R.SALES_DIRECTOR})
+APPROVAL_RULE_UPDATERS = frozenset({R.SALES_DIRECTOR})
 # Create customers and change their name, credit code, address, credit record and contacts.
 CUSTOMER_EDITORS = frozenset({R.SALES_ASSISTANT, R.ACCOUNT_MANAGER, R.SALES_MANAGER, R.SALES_DIRECTOR, R.ADMIN})
 # Financial authority (SPEC section 9): a customer's credit limit, its qualification and its owner. The sales

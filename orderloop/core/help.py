@@ -53,6 +53,7 @@ SECTIONS = {
     "reviews": (N_("订单复盘"), [
         N_("每月结束后 3 个工作日内，销售经理查看上月的交付准时率、客户满意度、售后问题、各环节用时和瓶颈，写下结论并提交《订单复盘报告》；提交后数据冻结。"),
         N_("提出的优化措施指定负责人和期限，负责人在「我负责的优化措施」中标记完成。"),
+        N_("优化措施涉及期限、备货/生产环节模板或审批规则时（提出优化措施并更新模板），在措施页面填写新值并应用：设置随即修改、记入审计日志，措施同时完成；下月的复盘报告在「上月优化措施带来的模板变更」中列出。"),
     ]),
     "customers": (N_("客户"), [
         N_("您可查看的客户（客户经理：自己负责的客户；销售经理：本团队的客户；销售总监和系统管理员：全部客户），及其资质、营业执照、信用记录和订单。"),
@@ -80,8 +81,9 @@ PAGE_SECTION = {
     "orders:audit": "audit", "orders:review_form": "order", "orders:internal_slip": "order",
     "orders:acceptance_record": "order", "orders:progress_sheet": "order", "orders:shipment_slip": "order",
     "orders:visit_sheet": "order", "aftersales:list": "tickets", "aftersales:detail": "tickets",
-    "aftersales:record": "tickets", "aftersales:record_feedback": "tickets", "notifications:inbox": "inbox", "reviews:list": "reviews",
-    "reviews:detail": "reviews", "reviews:my_actions": "reviews", "setup:guide": "setup", "setup:step": "setup",
+    "aftersales:record": "tickets", "aftersales:record_feedback": "tickets", "notifications:inbox": "inbox",
+    "reviews:list": "reviews", "reviews:detail": "reviews", "reviews:my_actions": "reviews", "reviews:action": "reviews",
+    "setup:guide": "setup", "setup:step": "setup",
     "setup:calendar_year": "setup", "accounts:tokens": "tokens",
     "orders:receipt": "customer_links", "orders:rating": "customer_links", "help": "today",
     "masterdata:customers": "customers", "masterdata:customer": "customers",

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -450,10 +451,14 @@ class IncomingMail(models.Model):
 
 
 class ApprovalPolicy(models.Model):
-    """The director rule, as an admin sets it (one row)."""
+    """The director rule, as an admin sets it (one row). The amount follows the seed: "若涉及大额订单(如超过万元)
+    或特殊条款,需上报销售总监最终审批" — over 10,000.00 yuan, strictly greater (exactly 10,000.00 needs no director)."""
 
-    director_threshold = models.DecimalField(_("总监审批金额（超过）"), max_digits=14, decimal_places=2,
-                                             default=Decimal("100000.00"))
+    DEFAULT_DIRECTOR_THRESHOLD = Decimal("10000.00")
+
+    director_threshold = models.DecimalField(_("总监审批金额（超过，元）"), max_digits=14, decimal_places=2,
+                                             default=DEFAULT_DIRECTOR_THRESHOLD, validators=[MinValueValidator(Decimal("0"))],
+                                             help_text=_("大额订单（超过万元，默认 10,000 元）需总监审批；金额恰好等于此数时不需要"))
     margin_floor = models.DecimalField(_("最低利润率"), max_digits=5, decimal_places=4, default=Decimal("0.1000"),
                                        help_text=_("如 0.1000 表示 10%；低于此利润率的订单须总监审批"))
     special_terms_need_director = models.BooleanField(_("特殊条款须总监审批"), default=True)
@@ -469,6 +474,22 @@ class ApprovalPolicy(models.Model):
     @classmethod
     def current(cls) -> "ApprovalPolicy":
         return cls.objects.order_by("pk").first() or cls()
+
+
+class DeadlineSetting(models.Model):
+    """A deadline of SPEC section 3 as the company set it after a monthly review (提出优化措施并更新模板): its length
+    in the unit the deadline is counted in (settings.ORDERLOOP_SLA says which). A deadline without a row keeps the
+    installation's default; a change applies to deadlines started after it."""
+
+    kind = models.CharField(_("期限"), max_length=30, unique=True)  # a key of settings.ORDERLOOP_SLA
+    amount = models.DecimalField(_("时长"), max_digits=6, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("期限设置")
+        verbose_name_plural = _("期限设置")
+
+    def __str__(self):
+        return self.kind
 
 
 class StageTemplate(models.Model):

@@ -15,8 +15,9 @@ from orderloop.accounts.permissions import ESCALATE_TO_DIRECTOR, ESCALATE_TO_MAN
 from orderloop.core import clock
 from orderloop.core.calendar import SHANGHAI, BusinessCalendar, local, local_text
 from orderloop.core.prepared import insert
+from orderloop.core.process_cache import ProcessCache
 from orderloop.notifications.services import notify
-from orderloop.orders.models import EventType, OrderTimer, TimerKind, TimerState
+from orderloop.orders.models import DeadlineSetting, EventType, OrderTimer, TimerKind, TimerState
 from orderloop.orders.models import OrderStatus as S
 from orderloop.orders.events import event_record
 from orderloop.orders.links import receipt_url
@@ -46,8 +47,33 @@ def order_url(order) -> str:
     return reverse("orders:detail", args=[order.ref])
 
 
-def _due(kind: str, now: datetime, calendar: BusinessCalendar) -> datetime:
+# The lengths the company set after a monthly review (DeadlineSetting), read on every deadline started and
+# changed now and then: kept per process (core.process_cache) like the calendar's entries.
+DEADLINES_TTL = 60.0
+_DEADLINES = ProcessCache(lambda: dict(DeadlineSetting.objects.values_list("kind", "amount")), DEADLINES_TTL)
+
+
+def deadline_length(kind: str) -> tuple[float, str]:
+    """(amount, clock) of a deadline of SPEC section 3: the company's setting if it changed one
+    (reviews.template_changes), otherwise the installation's (settings.ORDERLOOP_SLA)."""
     amount, clock_kind = settings.ORDERLOOP_SLA[kind]
+    changed = _DEADLINES.get().get(kind)
+    if changed is not None:
+        amount = int(changed) if clock_kind == "working_days" else float(changed)
+    return amount, clock_kind
+
+
+def connect_signals() -> None:
+    """Empty the deadlines' cache when a length changes (after its commit) and after a migrate or flush."""
+    from django.db.models.signals import post_delete, post_migrate, post_save
+
+    post_save.connect(_DEADLINES.changed, sender=DeadlineSetting, dispatch_uid="deadline_settings_saved")
+    post_delete.connect(_DEADLINES.changed, sender=DeadlineSetting, dispatch_uid="deadline_settings_deleted")
+    post_migrate.connect(_DEADLINES.forget, dispatch_uid="deadline_settings_migrated")
+
+
+def _due(kind: str, now: datetime, calendar: BusinessCalendar) -> datetime:
+    amount, clock_kind = deadline_length(kind)
     return calendar.deadline(now, amount=amount, clock=clock_kind)
 
 
@@ -142,7 +168,7 @@ def timers_recompute(*, calendar: BusinessCalendar, years: set[int], now: dateti
               .select_related("order").order_by("due_at", "pk"))
     changes = []
     for timer in timers:
-        amount, kind_clock = settings.ORDERLOOP_SLA[timer.kind]
+        amount, kind_clock = deadline_length(timer.kind)
         due = calendar.deadline(timer.started_at, amount=amount, clock=kind_clock)
         estimated = calendar.deadline_estimated(timer.started_at, due, clock=kind_clock)
         if due == timer.due_at and estimated == timer.estimated:

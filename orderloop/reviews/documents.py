@@ -80,8 +80,26 @@ def _action_rows(items) -> list[list]:
              _when(item.done_at), item.done_note] for item in items]
 
 
-def review_sheets(month, review, figures, items) -> list[tuple[str, list[str], list[list]]]:
-    """(sheet title, headers, rows) for each group of figures."""
+CHANGES_TITLE = "上月优化措施带来的模板变更"
+CHANGES_HEADERS = ["优化措施", "设置", "变更（原值 → 新值）", "应用时间", "确认人"]
+
+
+def change_rows(changes) -> list[list]:
+    """上月优化措施带来的模板变更: one row per applied action item of the month before."""
+    return [[item.description, item.setting_change["setting"],
+             "；".join(f"{label}：{old} → {new}" for label, old, new in item.setting_change["changes"]),
+             _when(item.done_at), str(item.done_by or "")] for item in changes]
+
+
+def _changes(month):
+    from orderloop.reviews.services import template_changes_of
+
+    return template_changes_of(month)
+
+
+def review_sheets(month, review, figures, items, changes=()) -> list[tuple[str, list[str], list[list]]]:
+    """(sheet title, headers, rows) for each group of figures; the template changes of last month's action items
+    just before this month's action items (the last sheet)."""
     f = _chinese(figures)
     return [
         ("概况", ["指标", "数值"], summary_rows(month, review, f)),
@@ -103,6 +121,7 @@ def review_sheets(month, review, figures, items) -> list[tuple[str, list[str], l
         ("按产品", ["产品/服务名称", "规格型号", "订单数量", "数量", "总金额(元)"],
          [[row["product"], row["model"], row["orders"], Decimal(row["quantity"]), Decimal(row["amount"])]
           for row in f["by_product"]]),
+        (CHANGES_TITLE, CHANGES_HEADERS, change_rows(changes)),
         ("优化措施", ["优化措施", "负责人", "完成期限", "状态", "完成时间", "完成情况"], _action_rows(items)),
     ]
 
@@ -118,7 +137,7 @@ def review_xlsx_bytes(month, review, figures) -> bytes:
 
     items = list(review.action_items.select_related("owner")) if review else []
     sheets = []
-    for title, headers, rows in review_sheets(month, review, figures, items):
+    for title, headers, rows in review_sheets(month, review, figures, items, _changes(month)):
         widths = [_width(h) for h in headers]
         for row in rows:
             widths = [min(60, max(w, _width(v))) for w, v in zip(widths, row)]
@@ -165,7 +184,7 @@ def phase_chart(figures) -> Drawing:
 def review_pdf_bytes(month, review, figures) -> bytes:
     """《订单复盘报告》: the figures, a chart of the time per phase, the conclusion and the action items."""
     items = list(review.action_items.select_related("owner")) if review else []
-    sheets = review_sheets(month, review, figures, items)
+    sheets = review_sheets(month, review, figures, items, _changes(month))
     buffer = io.BytesIO()
     document = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=18 * mm,
                                  bottomMargin=18 * mm, title=f"订单复盘报告 {month.strftime('%Y-%m')}", author="orderloop")
@@ -173,7 +192,7 @@ def review_pdf_bytes(month, review, figures) -> bytes:
     summary = [row for row in sheets[0][2] if row[0] != "复盘结论"]
     story += [_table([[label, str(value)] for label, value in summary], [50 * mm, 124 * mm], header=False)]
     story += [Paragraph("各阶段用时", HEADING_STYLE), phase_chart(_chinese(figures))]
-    for title, headers, rows in sheets[1:-1]:
+    for title, headers, rows in sheets[1:-2]:
         story.append(Paragraph(title, HEADING_STYLE))
         if rows:
             story.append(_table([headers] + [[str(cell) for cell in row] for row in rows], None))
@@ -182,6 +201,11 @@ def review_pdf_bytes(month, review, figures) -> bytes:
     story.append(Paragraph("复盘结论", HEADING_STYLE))
     conclusion = review.summary if review and review.filed_at else "（尚未提交）"
     story.append(Paragraph(escape(conclusion).replace("\n", "<br/>"), TEXT))
+    story.append(Paragraph(CHANGES_TITLE, HEADING_STYLE))
+    changes = sheets[-2][2]
+    story.append(_table([CHANGES_HEADERS] + changes,
+                        [40 * mm, 30 * mm, 54 * mm, 28 * mm, 22 * mm]) if changes
+                 else Paragraph("上月的优化措施没有更新期限、环节模板或审批规则", TEXT))
     story.append(Paragraph("优化措施", HEADING_STYLE))
     headers, rows = sheets[-1][1], sheets[-1][2]
     story.append(_table([headers] + rows, [46 * mm, 20 * mm, 22 * mm, 16 * mm, 28 * mm, 42 * mm]) if rows

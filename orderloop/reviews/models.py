@@ -50,6 +50,11 @@ class ActionItem(models.Model):
     done_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("确认人"), null=True, blank=True,
                                 on_delete=models.PROTECT, related_name="+")
     done_note = models.TextField(_("完成情况"), blank=True)
+    # The process setting the measure changes (提出优化措施并更新模板), named when the item is added:
+    # "deadline:<kind>", "stage_template:<id>" or "approval_rule" (reviews.template_changes); blank: none.
+    setting = models.CharField(_("涉及的设置"), max_length=60, blank=True)
+    # What applying it changed, kept as it read then: {"setting": label, "changes": [[field, old, new], …]}.
+    setting_change = models.JSONField(_("设置变更"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["due_date", "id"]

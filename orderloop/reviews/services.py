@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from orderloop.accounts.models import Team
-from orderloop.accounts.permissions import REVIEW_RUNNERS, SEE_EVERYTHING
+from orderloop.accounts.permissions import APPROVAL_RULE_UPDATERS, REVIEW_RUNNERS, SEE_EVERYTHING, TEMPLATE_UPDATERS
 from orderloop.core import clock
 from orderloop.core.audit import audit_record
 from orderloop.core.calendar import SHANGHAI, BusinessCalendar, local_text
@@ -21,6 +21,7 @@ from orderloop.core.dates import parse_date
 from orderloop.core.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from orderloop.notifications.services import notify
 from orderloop.reviews.models import ActionItem, MonthlyReview
+from orderloop.reviews import template_changes
 from orderloop.reviews.report import relabel, review_figures
 
 REVIEW_WORKING_DAYS = 3
@@ -155,8 +156,9 @@ def review_file(*, month: date, actor, summary: str) -> MonthlyReview:
     return review
 
 
-def action_item_add(*, month: date, actor, description: str, owner_id, due_date) -> ActionItem:
-    """An improvement agreed in the review, with its owner and due date."""
+def action_item_add(*, month: date, actor, description: str, owner_id, due_date, setting: str = "") -> ActionItem:
+    """An improvement agreed in the review, with its owner and due date, and the process setting it changes if
+    it changes one (a deadline, a stage template, the approval rule: reviews.template_changes)."""
     if not actor.has_role(*REVIEW_RUNNERS):
         raise NotAllowed(_("只有销售经理或总监可以提出优化措施"))
     errors: dict[str, list[str]] = {}
@@ -183,16 +185,21 @@ def action_item_add(*, month: date, actor, description: str, owner_id, due_date)
         else:
             if due < clock.today():
                 errors["due_date"] = [_("不能早于今天 %(today)s") % {"today": clock.today().isoformat()}]
+    try:
+        setting = template_changes.setting_check(setting)
+    except InvalidInput as exc:
+        errors.update(exc.errors)
     if errors:
-        labels = {"description": _("优化措施"), "owner": _("负责人"), "due_date": _("完成期限")}
+        labels = {"description": _("优化措施"), "owner": _("负责人"), "due_date": _("完成期限"), "setting": _("涉及的设置")}
         raise InvalidInput(_("优化措施有误：%(fields)s") % {"fields": "、".join(str(labels[f]) for f in errors)},
                            errors=errors)
     with transaction.atomic():
         review = review_open(month=month)
         item = ActionItem.objects.create(review=review, description=description, owner=owner, due_date=due,
-                                         created_by=actor, created_at=clock.now())
+                                         created_by=actor, created_at=clock.now(), setting=setting)
         audit_record(actor=actor, obj=item, operation="action_item_added",
-                     changes={"description": [None, description], "owner": [None, owner.pk], "due_date": [None, due.isoformat()]})
+                     changes={"description": [None, description], "owner": [None, owner.pk], "due_date": [None, due.isoformat()],
+                              **({"setting": [None, setting]} if setting else {})})
         notify(event="review_action_assigned", key=f"action_item:{item.pk}:assigned", roles={"recipient": [owner]},
                url=reverse("reviews:my_actions"),
                subject=_("%(month)s 订单复盘：请在 %(due)s 前完成优化措施") % {
@@ -212,6 +219,8 @@ def action_item_done(*, item_id: int, actor, note: str) -> ActionItem:
             raise NotAllowed(_("只有负责人或销售经理、总监可以确认完成"))
         if item.done_at:
             raise InvalidTransition(_("该优化措施已完成"))
+        if item.setting:
+            raise InvalidTransition(_("该优化措施涉及设置变更：请在措施页面填写新值并应用，应用后即完成"))
         if not note:
             raise InvalidInput(_("请填写完成情况"), errors={"done_note": [_("必填")]})
         if len(note) > DESCRIPTION_MAX:
@@ -220,6 +229,46 @@ def action_item_done(*, item_id: int, actor, note: str) -> ActionItem:
         item.save(update_fields=["done_at", "done_by", "done_note"])
         audit_record(actor=actor, obj=item, operation="action_item_done", changes={"done_note": ["", note]})
     return item
+
+
+def setting_updaters(reference: str) -> frozenset:
+    """Who may apply a change to the setting: the approval rule is the director's (it decides which orders the
+    sales manager approves alone); deadlines and stage templates are the review runners'."""
+    return APPROVAL_RULE_UPDATERS if reference == template_changes.APPROVAL_RULE else TEMPLATE_UPDATERS
+
+
+def action_item_apply(*, item_id: int, actor, values: dict, note: str = "") -> ActionItem:
+    """Make the change an action item names and mark the item done, in one transaction: the setting's new values
+    (checked all first; a wrong one changes nothing), the setting's own audit entry and the item's, old → new."""
+    note = (note or "").strip()
+    with transaction.atomic():
+        item = ActionItem.objects.select_for_update().select_related("review").filter(pk=item_id).first()
+        if item is None:
+            raise NotFound(_("优化措施不存在"))
+        if not actor.has_role(*setting_updaters(item.setting)):
+            raise NotAllowed(_("只有销售总监可以修改审批规则") if item.setting == template_changes.APPROVAL_RULE
+                             else _("只有销售经理或销售总监可以更新期限和环节模板"))
+        if not item.setting:
+            raise InvalidTransition(_("该优化措施不涉及设置变更"))
+        if item.done_at:
+            raise InvalidTransition(_("该优化措施已完成"))
+        if len(note) > DESCRIPTION_MAX:
+            raise InvalidInput(_("完成情况过长"), errors={"done_note": [_("最多 %(n)s 个字符") % {"n": DESCRIPTION_MAX}]})
+        change = template_changes.setting_apply(reference=item.setting, values=values, actor=actor)
+        item.done_at, item.done_by, item.setting_change = clock.now(), actor, change
+        item.done_note = note or _("已更新%(setting)s") % {"setting": change["setting"]}
+        item.save(update_fields=["done_at", "done_by", "done_note", "setting_change"])
+        audit_record(actor=actor, obj=item, operation="action_item_applied",
+                     changes={"done_note": ["", item.done_note], "setting": item.setting,
+                              **{label: [old, new] for label, old, new in change["changes"]}})
+    return item
+
+
+def template_changes_of(month: date):
+    """上月优化措施带来的模板变更: the changes the previous month's review's action items made, in the order made."""
+    previous = previous_month(month.replace(day=1))
+    return list(ActionItem.objects.filter(review__month=previous, setting_change__isnull=False, done_at__isnull=False)
+                .select_related("done_by", "review").order_by("done_at", "pk"))
 
 
 def _int(value):

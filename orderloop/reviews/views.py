@@ -16,7 +16,7 @@ from orderloop.accounts.permissions import REVIEW_READERS, REVIEW_RUNNERS
 from orderloop.core import clock
 from orderloop.core.audit import download_record
 from orderloop.core.exceptions import DomainError, NotAllowed
-from orderloop.reviews import services
+from orderloop.reviews import services, template_changes
 from orderloop.reviews.documents import review_pdf_bytes, review_xlsx_bytes
 from orderloop.reviews.models import ActionItem
 
@@ -61,6 +61,9 @@ def _detail_context(request, month: date, *, errors=None, values=None) -> dict:
         "can_add": can_run,
         "can_mark_done": {item.pk for item in items if not item.is_done and (can_run or item.owner_id == request.user.pk)},
         "people": get_user_model().objects.filter(is_active=True).order_by("display_name", "username") if can_run else [],
+        "setting_options": template_changes.setting_options() if can_run else [],
+        "setting_labels": template_changes.setting_options() if any(item.setting for item in items) else [],
+        "template_changes": services.template_changes_of(month),
         "errors": errors, "values": values, "today": clock.today(),
     }
 
@@ -98,7 +101,8 @@ def action_item_add(request, month):
     _not_in_future(month)
     try:
         services.action_item_add(month=month, actor=request.user, description=request.POST.get("description", ""),
-                                 owner_id=request.POST.get("owner"), due_date=request.POST.get("due_date"))
+                                 owner_id=request.POST.get("owner"), due_date=request.POST.get("due_date"),
+                                 setting=request.POST.get("setting", ""))
     except DomainError as exc:
         return _refused(request, month, exc, "add")
     messages.success(request, _("已添加优化措施"))
@@ -125,6 +129,53 @@ def action_item_done(request, item_id):
     if from_review:
         return redirect("reviews:detail", month=item.review.month)
     return redirect("reviews:my_actions")
+
+
+def _item_visible(request, item) -> bool:
+    return item.owner_id == request.user.pk or request.user.has_role(*REVIEW_READERS)
+
+
+def _item_context(request, item, *, error=None, values=None) -> dict:
+    fields = template_changes.setting_fields(item.setting) if item.setting and not item.is_done else []
+    values = values or {}
+    errors = (error.errors if error else {}) or {}
+    return {
+        "item": item, "setting_label": template_changes.setting_label(item.setting) if item.setting else "",
+        "fields": [{"field": f, "value": values.get(f.name, f.current), "errors": errors.get(f.name, [])} for f in fields],
+        "can_apply": bool(fields) and request.user.has_role(*services.setting_updaters(item.setting)),
+        "error": error, "note": values.get("done_note", ""), "note_errors": errors.get("done_note", []),
+        "can_mark_done": not item.is_done and not item.setting and (
+            item.owner_id == request.user.pk or request.user.has_role(*REVIEW_RUNNERS)),
+        "can_read_review": request.user.has_role(*REVIEW_READERS), "today": clock.today(),
+    }
+
+
+@login_required
+def action_item_detail(request, item_id):
+    """One action item: what it is, and for one that names a setting, the setting's values now and the form that
+    applies the new ones (and so completes the item)."""
+    item = ActionItem.objects.select_related("review", "owner", "created_by", "done_by").filter(pk=item_id).first()
+    if item is None or not _item_visible(request, item):
+        raise Http404(_("优化措施不存在"))
+    return render(request, "reviews/action_item.html", _item_context(request, item))
+
+
+@login_required
+@require_POST
+def action_item_apply(request, item_id):
+    item = ActionItem.objects.select_related("review", "owner", "created_by", "done_by").filter(pk=item_id).first()
+    if item is None or not _item_visible(request, item):
+        raise Http404(_("优化措施不存在"))
+    try:
+        services.action_item_apply(item_id=item.pk, actor=request.user, values=request.POST,
+                                   note=request.POST.get("done_note", ""))
+    except NotAllowed as exc:
+        raise PermissionDenied(exc.message) from exc
+    except DomainError as exc:
+        return render(request, "reviews/action_item.html", _item_context(request, item, error=exc, values=request.POST),
+                      status=exc.http_status)
+    messages.success(request, _("设置已更新，优化措施已完成"))
+    return redirect("reviews:action", item_id=item.pk)
 
 
 @login_required

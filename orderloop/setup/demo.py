@@ -154,6 +154,8 @@ def _seed_orders(u, c, p):
                  remarks="需定制logo", lines=[{"product_id": p["S-001"].pk, "quantity": 10, "unit_price": "5000"}])
     o = _act(o, "review", u["sales_assistant"], at("2024-05-10", "10:30"), verdict="pass", comment="关键信息齐全")
     o = _act(o, "approve", u["sales_manager"], at("2024-05-10", "14:00"), comment="同意")
+    # 50,000 yuan: a large order (大额订单, over 10,000), so the director approves it too.
+    o = _act(o, "approve", u["sales_director"], at("2024-05-10", "16:00"), comment="同意")
     o = _act(o, "confirm_stock", u["production"], at("2024-05-11", "10:00"), lines=[
         {"line_id": o.lines.get().pk, "availability": "needs_production", "lead_time_days": 6, "feasible_date": "2024-05-20", "date_reason": "按排产计划"}])
     o = _act(o, "start_fulfillment", u["production"], at("2024-05-13", "09:00"), stages=[
@@ -185,13 +187,15 @@ def _seed_orders(u, c, p):
              usage="设备运行正常，客户对加急交付满意", satisfaction=5)
     _act(o, "close", u["sales_manager"], at("2024-05-24", "11:00"), note="回访完成，无售后问题")
 
-    # 202405-002: the customer adds one unit during fulfilment; now at customer acceptance.
+    # 202405-002: the customer adds one unit during fulfilment (more of an approved large order: back through the
+    # stock check, not approval); now at customer acceptance.
     o = _receive(u["sales_assistant"], at("2024-05-15", "10:00"), customer_id=c["tech"].pk, contact_name="李*",
                  contact_phone="13800001111", order_date="2024-05-15", channel="web", payment_terms="30%预付,余款到付",
                  delivery_address="北京市海淀区路1号", requested_date="2024-05-26",
                  lines=[{"product_id": p["S-001"].pk, "quantity": 10, "unit_price": "5000"}])
     o = _act(o, "review", u["sales_assistant"], at("2024-05-15", "11:00"), verdict="pass")
     o = _act(o, "approve", u["sales_manager"], at("2024-05-15", "15:00"), comment="同意")
+    o = _act(o, "approve", u["sales_director"], at("2024-05-15", "17:00"), comment="同意")  # 50,000 yuan
     o = _act(o, "confirm_stock", u["warehouse"], at("2024-05-16", "10:00"), lines=[
         {"line_id": o.lines.get().pk, "availability": "in_stock", "feasible_date": "2024-05-24", "date_reason": "按排产计划"}])
     o = _act(o, "start_fulfillment", u["warehouse"], at("2024-05-17", "09:00"), stages=[
@@ -224,6 +228,7 @@ def _seed_orders(u, c, p):
                  lines=[{"product_id": p["S-002"].pk, "quantity": 2, "unit_price": "8000"}])
     o = _act(o, "review", u["sales_assistant"], at("2024-05-16", "11:00"), verdict="pass")
     o = _act(o, "approve", u["sales_manager"], at("2024-05-16", "14:00"), comment="同意")
+    o = _act(o, "approve", u["sales_director"], at("2024-05-16", "15:00"), comment="同意")  # 16,000 yuan
     o = _act(o, "confirm_stock", u["warehouse"], at("2024-05-16", "16:00"), lines=[
         {"line_id": o.lines.get().pk, "availability": "in_stock", "feasible_date": "2024-05-20", "date_reason": "按排产计划"}])
     o = _act(o, "start_fulfillment", u["warehouse"], at("2024-05-17", "09:00"), stages=[
@@ -273,7 +278,7 @@ def _current_orders(u, c, p):
              contact_phone="13800001111", channel="email", payment_terms="月结30天", delivery_address="北京市海淀区路1号",
              requested_date=(now + timedelta(days=20)).date().isoformat(),
              lines=[{"product_id": p["N-100"].pk, "quantity": 20}, {"product_id": p["SV-01"].pk, "quantity": 1}])
-    # A large order: the manager approves, the director must approve too.
+    # A large order (120,000 yuan): the manager approves, the director must approve too.
     o = _receive(u["sales_assistant"], now - timedelta(minutes=50), customer_id=c["trade"].pk, contact_name="王*",
                  contact_phone="13900002222", channel="web", payment_terms="50%预付,余款到付",
                  delivery_address="深圳市南山区路2号", requested_date=(now + timedelta(days=30)).date().isoformat(),
@@ -286,6 +291,7 @@ def _current_orders(u, c, p):
                  lines=[{"product_id": p["S-001"].pk, "quantity": 5}])
     o = _act(o, "review", u["sales_assistant"], now - timedelta(hours=2, minutes=50), verdict="pass")
     o = _act(o, "approve", u["sales_manager"], now - timedelta(hours=2, minutes=30), comment="同意")
+    o = _act(o, "approve", u["sales_director"], now - timedelta(hours=2, minutes=15), comment="同意")  # 25,000 yuan
     o = _act(o, "confirm_stock", u["production"], now - timedelta(hours=2), lines=[
         {"line_id": o.lines.get().pk, "availability": "needs_production", "lead_time_days": 7}])
     _act(o, "start_fulfillment", u["production"], now - timedelta(hours=1, minutes=30), stages=default_stage_plan())

@@ -139,7 +139,8 @@ STEPS = {
     "users": StepPage(gettext_lazy("为每位同事建一个账号并选好角色；一个人可以有几个角色。录入订单需要销售助理或客户经理，"
                                    "审批需要销售经理；仓储、生产、物流和售后的同事各自处理订单的相应环节。"),
                       forms.UserForm, _save_user, _users_table),
-    "approval": StepPage(gettext_lazy("销售经理审批每一张订单；满足以下任一条件时，还须销售总监审批。"),
+    "approval": StepPage(gettext_lazy("销售经理审批每一张订单；大额订单（超过万元，默认 10,000 元）或含特殊条款的订单，"
+                                      "还须上报销售总监最终审批。满足以下任一条件时须总监审批。"),
                          lambda data: forms.ApprovalForm(data, instance=ApprovalPolicy.current()), _save_policy,
                          back_to_guide=True),
     "masterdata": StepPage(gettext_lazy("订单只能为资质合格的客户录入。在后台添加客户（营业执照、资质状态、客户经理、联系人）"

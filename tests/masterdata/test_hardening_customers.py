@@ -59,15 +59,16 @@ def test_sales_roles_cannot_change_credit_limit_or_qualification_and_nothing_of_
     assert _customer_audits(customer) == []
 
 
-def test_the_owning_account_manager_cannot_switch_the_credit_rule_off(orders, users, customer):
-    customer.credit_limit = Decimal("80000.00")
+def test_the_owning_account_manager_cannot_switch_the_credit_rule_off(orders, users, customer, product):
+    customer.credit_limit = Decimal("8000.00")
     customer.save()
     assert Api("account_manager").patch(f"/customers/{customer.pk}", {"credit_limit": "0"}).status_code == 403
-    first = act(act(orders.received(), "review", users["sales_assistant"], verdict="pass"), "approve",
+    small = [{"product_id": product.pk, "quantity": "1", "unit_price": "5000"}]  # under the director's threshold
+    first = act(act(orders.received(lines=small), "review", users["sales_assistant"], verdict="pass"), "approve",
                 users["sales_manager"], comment="同意")
-    second = act(act(orders.received(), "review", users["sales_assistant"], verdict="pass"), "approve",
+    second = act(act(orders.received(lines=small), "review", users["sales_assistant"], verdict="pass"), "approve",
                  users["sales_manager"], comment="同意")
-    assert (first.status, second.status) == ("pending_stock_check", "pending_director")  # 100,000 of 80,000
+    assert (first.status, second.status) == ("pending_stock_check", "pending_director")  # 10,000 of 8,000
 
 
 def test_sales_roles_still_edit_the_rest_and_may_send_the_terms_unchanged(users, customer):

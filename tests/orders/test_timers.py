@@ -93,6 +93,7 @@ def test_each_approval_level_has_its_own_timer_met_by_its_decision(monday, users
 def test_stock_check_timer_met_or_breached(monday, users):
     order = act(act(monday.received(), "review", users["sales_assistant"], verdict="pass"),
                 "approve", users["sales_manager"], comment="同意")
+    order = act(order, "approve", users["sales_director"], comment="同意")  # 50,000.00: over the threshold
     stock = timer(order, "stock_check")
     assert stock.due_at == at(2026, 3, 3, 10, 0)
     assert breach_check(at(2026, 3, 3, 10, 30)) == 1

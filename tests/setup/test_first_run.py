@@ -101,7 +101,7 @@ def test_a_fresh_install_is_walked_to_its_first_order(browser, web_server, first
 
     # 审批规则: the director's threshold
     page.get_by_role("link", name="审批规则").click()
-    page.get_by_label("总监审批金额（超过）").fill("200000")
+    page.get_by_label("总监审批金额（超过，元）").fill("200000")
     page.get_by_role("button", name="保存").click()
     page.wait_for_selector("#setup-steps")
     assert ApprovalPolicy.current().director_threshold == 200000
@@ -204,7 +204,7 @@ def test_ready_needs_company_team_people_rules_customer_and_product(users, custo
     assert steps["teams"].done and steps["users"].done and steps["masterdata"].done
     assert not services.ready_for_first_order()
     services.company_save(actor=admin, data={"name": "华星精密机械有限公司"})
-    services.approval_policy_save(actor=admin, data={"director_threshold": 100000, "margin_floor": "0.1",
+    services.approval_policy_save(actor=admin, data={"director_threshold": 10000, "margin_floor": "0.1",
                                                      "special_terms_need_director": True,
                                                      "credit_limit_needs_director": True})
     assert services.ready_for_first_order()

@@ -22,7 +22,8 @@ def act(order, action, user, **data):
     return perform_action(order_id=order.pk, action_name=action, actor=user, data=data).order
 
 
-# The happy path, one step per state: (state reached, action, role, payload builder)
+# The happy path, one step per state: (state reached, action, role, payload builder). The default order (10 ×
+# 5,000.00 = 50,000.00, the seed's 202405-001) is a large order: the director approves it after the manager.
 def _stock_lines(order, feasible="2030-05-20"):
     return [{"line_id": line.pk, "availability": "in_stock", "feasible_date": feasible, "date_reason": "按排产计划"} for line in order.lines.all()]
 
@@ -64,8 +65,6 @@ class OrderBuilder:
         return order_receive(actor=self.users["sales_assistant"], data=OrderCreate(**order_data(self.customer, self.product, **overrides)))
 
     def at(self, state: str, **overrides):
-        if state == "pending_director" and "lines" not in overrides:  # over the 100,000 threshold
-            overrides["lines"] = [{"product_id": self.product.pk, "quantity": "30", "unit_price": "5000"}]
         order = self.received(**overrides)
         special = {
             "needs_info": [("review", "sales_assistant", {"verdict": "needs_info", "missing": ["交付日期不明确"]})],
@@ -80,6 +79,8 @@ class OrderBuilder:
                 if payload is None:
                     payload = {"lines": _stock_lines(order, feasible="2031-01-31")}
                 order = act(order, action, self.users[role], **payload)
+                if action == "approve" and order.status == "pending_director" != state:
+                    order = act(order, "approve", self.users["sales_director"], comment="同意")
             assert order.status == state, (order.status, state)
             return order
         if state == "received":
@@ -90,6 +91,8 @@ class OrderBuilder:
             if reached == "closed":
                 order = act(order, "follow_up", self.users["account_manager"], channel="phone", usage="运行正常", satisfaction=5)
             order = act(order, action, self.users[role], **payload(order))
+            if action == "approve" and order.status == "pending_director":  # a large order (over 10,000): the director too
+                order = act(order, "approve", self.users["sales_director"], comment="同意")
             if reached == state:
                 return order
         raise AssertionError(f"no path to {state}")

@@ -45,7 +45,7 @@ def test_intake_review_and_approval_in_the_browser(browser, web_server, users, c
     approve.get_by_label("意见").fill("同意，注意logo定制")
     approve.get_by_role("button", name="提交：审批通过").click()
     page.wait_for_selector("text=审批通过：已完成")
-    assert page.locator("#order-status").inner_text() == "待确认库存"
+    assert page.locator("#order-status").inner_text() == "待总监审批"  # 10 × 5,000.00: a large order (over 10,000)
 
     # the order page shows both events in Chinese
     timeline = page.locator("#timeline")
@@ -53,7 +53,7 @@ def test_intake_review_and_approval_in_the_browser(browser, web_server, users, c
     assert "初步审核" in review.inner_text() and "通过" in review.inner_text() and "已接收 → 待审批" in review.inner_text()
     approval = timeline.locator("li[data-event=approved]")
     assert "审批通过" in approval.inner_text() and "同意，注意logo定制" in approval.inner_text()
-    assert "待审批 → 待确认库存" in approval.inner_text()
+    assert "待审批 → 待总监审批" in approval.inner_text()
     os.makedirs(ARTIFACTS, exist_ok=True)
     page.screenshot(path=os.path.join(ARTIFACTS, "order-approved.png"), full_page=True)
     page.close()

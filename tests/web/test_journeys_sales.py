@@ -234,7 +234,7 @@ def test_sales_manager_day(browser, web_server, users, orders):
     approve = open_action(page, "审批通过")
     approve.get_by_label("意见").fill("同意，按期交付")
     submit(approve, page, "审批通过")
-    assert status(page) == "待确认库存"
+    assert status(page) == "待总监审批"  # 50,000.00: over the seed's 10,000
     assert "同意，按期交付" in page.locator("#timeline li[data-event=approved]").inner_text()
 
     # the escalation in the inbox leads to the breached deadline; the three orders handed over for approval
@@ -260,7 +260,7 @@ def test_sales_manager_day(browser, web_server, users, orders):
     page.close()
 
     states = dict(SalesOrder.objects.values_list("pk", "status"))
-    assert states[to_approve.pk] == "pending_stock_check" and states[to_close.pk] == "closed"
+    assert states[to_approve.pk] == "pending_director" and states[to_close.pk] == "closed"
     assert states[late.pk] == "needs_info" and states[in_production.pk] == "in_fulfillment"
 
 
@@ -283,9 +283,9 @@ def test_sales_director_day(browser, web_server, users, orders):
 
     # approves the large order
     table.get_by_role("link", name=large.number).click()
-    assert "150000.00" == page.locator("#order-total").inner_text()
+    assert "50000.00" == page.locator("#order-total").inner_text()
     reasons = page.locator("section.notice", has=page.get_by_role("heading", name="需总监审批")).inner_text()
-    assert "金额 150,000.00 元超过 100,000.00 元" in reasons, reasons
+    assert "金额 50,000.00 元超过 10,000.00 元" in reasons, reasons
     approve = open_action(page, "审批通过")
     approve.get_by_label("意见").fill("同意，大额订单注意回款")
     submit(approve, page, "审批通过")

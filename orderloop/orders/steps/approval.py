@@ -29,19 +29,21 @@ def money(value: Decimal) -> str:
     return f"{value:,.2f}"
 
 
-def director_reasons(order, policy: ApprovalPolicy | None = None) -> list[str]:
-    """Why an order needs the director's approval; empty when it does not."""
+def director_rules(order, policy: ApprovalPolicy | None = None) -> list[tuple[str, str]]:
+    """The director rules an order meets, as (rule, reason): ``amount`` (over the threshold, strictly: the seed's
+    "大额订单(如超过万元)"), ``special_terms``, ``margin``, ``credit``; empty when the manager's approval is enough."""
     policy = policy or ApprovalPolicy.current()
-    reasons = []
+    rules = []
     threshold = policy.director_threshold
     if order.total_amount > threshold:
-        reasons.append(_("金额 %(amount)s 元超过 %(threshold)s 元") % {"amount": money(order.total_amount), "threshold": money(threshold)})
+        rules.append(("amount", _("金额 %(amount)s 元超过 %(threshold)s 元") % {
+            "amount": money(order.total_amount), "threshold": money(threshold)}))
     if policy.special_terms_need_director and order.special_terms.strip():
-        reasons.append(_("含特殊条款"))
+        rules.append(("special_terms", _("含特殊条款")))
     margin = order.margin
     floor = policy.margin_floor
     if margin is not None and margin < floor:
-        reasons.append(_("利润率 %(margin)s 低于 %(floor)s") % {"margin": percent(margin), "floor": percent(floor)})
+        rules.append(("margin", _("利润率 %(margin)s 低于 %(floor)s") % {"margin": percent(margin), "floor": percent(floor)}))
     limit = order.customer.credit_limit
     if policy.credit_limit_needs_director and limit > 0:
         exposure = sum(
@@ -49,8 +51,14 @@ def director_reasons(order, policy: ApprovalPolicy | None = None) -> list[str]:
             Decimal("0"),
         ) + order.total_amount
         if exposure > limit:
-            reasons.append(_("客户未结订单 %(exposure)s 元超出信用额度 %(limit)s 元") % {"exposure": money(exposure), "limit": money(limit)})
-    return reasons
+            rules.append(("credit", _("客户未结订单 %(exposure)s 元超出信用额度 %(limit)s 元") % {
+                "exposure": money(exposure), "limit": money(limit)}))
+    return rules
+
+
+def director_reasons(order, policy: ApprovalPolicy | None = None) -> list[str]:
+    """Why an order needs the director's approval; empty when it does not."""
+    return [reason for _rule, reason in director_rules(order, policy)]
 
 
 def approval_conflict(order, user) -> str | None:

@@ -13,7 +13,7 @@ from orderloop.orders.lifecycle.table import STAY
 from orderloop.orders.lines import build_line, line_amount, lines_changed, products_for, recompute_total
 from orderloop.orders.models import EventType
 from orderloop.orders.models import OrderStatus as S
-from orderloop.orders.steps.approval import director_reasons
+from orderloop.orders.steps.approval import director_rules
 from orderloop.orders.steps.delivery import shipped_quantities
 
 
@@ -58,7 +58,7 @@ def amendment_diff(before_lines: dict, after_lines: dict, before_fields: dict, o
 
 def amend(order, actor, payload: p.AmendPayload):
     changes: list[str] = []
-    reasons_before = set(director_reasons(order))
+    rules_before = {rule for rule, _reason in director_rules(order)}
     lines_before, total_before = _readable_lines(order), order.total_amount
     fields_before = {name: getattr(order, name) for name in AMEND_LABELS}
     needs_approval = needs_stock_check = False
@@ -79,7 +79,10 @@ def amend(order, actor, payload: p.AmendPayload):
             changes.append("lines")
     if not changes:
         raise InvalidInput(_("没有任何变更"), errors={"__all__": [_("请修改订单行或条款")]})
-    if not set(director_reasons(order)) <= reasons_before:
+    # A rule the order did not meet before (an amount now over the threshold, a margin now under the floor…) sends
+    # it back to approval; more of a rule already met and approved (11 units instead of 10, both over the
+    # threshold: the seed's 202405-002) goes back through the stock check only.
+    if not {rule for rule, _reason in director_rules(order)} <= rules_before:
         needs_approval = True
     diff = amendment_diff(lines_before, _readable_lines(order), fields_before, order, total_before)
     event = {"reason": payload.reason, "changed": changes, "diff": diff}

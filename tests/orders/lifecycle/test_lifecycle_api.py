@@ -36,7 +36,8 @@ def test_order_goes_from_received_to_closed_through_the_api(api, customer, produ
     order = step(api, "sales_assistant", ref, "review", "pending_approval", verdict="pass")
     ref = order["number"]
     assert ref and ref == order["ref"]
-    step(api, "sales_manager", ref, "approve", "pending_stock_check", comment="同意")
+    step(api, "sales_manager", ref, "approve", "pending_director", comment="同意")  # 50,000.00: over 10,000
+    step(api, "sales_director", ref, "approve", "pending_stock_check", comment="同意")
     line_id = order["lines"][0]["id"]
     step(api, "warehouse", ref, "confirm_stock", "confirmed",
          lines=[{"line_id": line_id, "availability": "in_stock", "feasible_date": "2030-05-20", "date_reason": "按排产计划"}])
@@ -63,7 +64,7 @@ def test_order_goes_from_received_to_closed_through_the_api(api, customer, produ
     events = api["sales_manager"].get(f"/orders/{ref}/events").json()
     assert [(e["type"], e["actor"]) for e in events] == [
         ("received", "sales_assistant"), ("reviewed", "sales_assistant"), ("approved", "sales_manager"),
-        ("stock_confirmed", "warehouse"), ("fulfillment_started", "production"), ("progress_tracked", "sales_assistant"),
+        ("approved", "sales_director"), ("stock_confirmed", "warehouse"), ("fulfillment_started", "production"), ("progress_tracked", "sales_assistant"),
         ("risk_raised", "production"), ("risk_resolved", "sales_manager"), ("shipment_prepared", "warehouse"),
         ("shipped", "logistics"), ("accepted", "account_manager"), ("followed_up", "account_manager"),
         ("closed", "sales_manager"),
@@ -96,7 +97,8 @@ def test_review_pass_refused_while_key_fields_are_missing(api, customer, product
 def test_date_negotiation_path(api, customer, product):
     ref = api["sales_assistant"].post("/orders", order_data(customer, product, requested_date="2030-05-25")).json()["ref"]
     ref = step(api, "sales_assistant", ref, "review", "pending_approval", verdict="pass")["ref"]
-    body = step(api, "sales_manager", ref, "approve", "pending_stock_check", comment="同意")
+    step(api, "sales_manager", ref, "approve", "pending_director", comment="同意")
+    body = step(api, "sales_director", ref, "approve", "pending_stock_check", comment="同意")
     line_id = body["lines"][0]["id"]
     body = step(api, "production", ref, "confirm_stock", "date_negotiation",
                 lines=[{"line_id": line_id, "availability": "needs_production", "lead_time_days": 10, "feasible_date": "2030-06-10", "date_reason": "按排产计划"}])
@@ -127,7 +129,8 @@ def test_rejected_paths(api, customer, product):
 def test_cancelled_path(api, customer, product):
     ref = api["sales_assistant"].post("/orders", order_data(customer, product)).json()["ref"]
     ref = step(api, "sales_assistant", ref, "review", "pending_approval", verdict="pass")["ref"]
-    step(api, "sales_manager", ref, "approve", "pending_stock_check", comment="同意")
+    step(api, "sales_manager", ref, "approve", "pending_director", comment="同意")
+    step(api, "sales_director", ref, "approve", "pending_stock_check", comment="同意")
     missing_reason = api["sales_manager"].action(ref, "cancel")
     assert missing_reason.status_code == 422 and missing_reason.json()["errors"] == {"reason": ["必填"]}
     body = step(api, "sales_manager", ref, "cancel", "cancelled", reason="客户取消采购计划")

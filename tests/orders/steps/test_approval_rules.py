@@ -21,16 +21,12 @@ def lines(product, quantity, price):
     return [{"product_id": product.pk, "quantity": quantity, "unit_price": price}]
 
 
-def test_exactly_the_threshold_needs_no_director_one_fen_over_does(orders, users, product):
-    at_threshold = reviewed(orders, users, lines=lines(product, "1", "100000.00"))
-    assert manager_approves(at_threshold, users).status == "pending_stock_check"
-    one_fen_over = reviewed(orders, users, lines=lines(product, "1", "100000.01"))
-    assert manager_approves(one_fen_over, users).status == "pending_director"
-
-
 def test_the_threshold_is_the_admins_setting(orders, users, product):
-    ApprovalPolicy.objects.update(director_threshold=Decimal("40000.00"))
-    assert manager_approves(reviewed(orders, users), users).status == "pending_director"  # 50,000.00
+    # the default (10,000.00: the boundary is in test_director_threshold.py) sends 50,000.00 to the director…
+    assert manager_approves(reviewed(orders, users), users).status == "pending_director"
+    # …an admin's higher threshold does not
+    ApprovalPolicy.objects.update(director_threshold=Decimal("60000.00"))
+    assert manager_approves(reviewed(orders, users), users).status == "pending_stock_check"  # 50,000.00
 
 
 def test_a_margin_just_under_the_floor_needs_the_director(orders, users, product):
@@ -44,15 +40,16 @@ def test_a_margin_just_under_the_floor_needs_the_director(orders, users, product
     assert manager_approves(at_floor, users).status == "pending_stock_check"
 
 
-def test_a_customer_over_the_credit_limit_needs_the_director(orders, users, customer):
-    customer.credit_limit = Decimal("80000.00")
+def test_a_customer_over_the_credit_limit_needs_the_director(orders, users, customer, product):
+    customer.credit_limit = Decimal("8000.00")
     customer.save()
-    first = manager_approves(reviewed(orders, users), users)  # 50,000 of 80,000
+    small = lines(product, "1", "5000")
+    first = manager_approves(reviewed(orders, users, lines=small), users)  # 5,000 of 8,000
     assert first.status == "pending_stock_check"
-    second = manager_approves(reviewed(orders, users), users)  # 100,000 open
+    second = manager_approves(reviewed(orders, users, lines=small), users)  # 10,000 open, each under the threshold
     assert second.status == "pending_director"
     assert second.events.get(type="approved").payload["director_reasons"] == [
-        "客户未结订单 100,000.00 元超出信用额度 80,000.00 元"]
+        "客户未结订单 10,000.00 元超出信用额度 8,000.00 元"]
 
 
 def test_approving_a_version_that_changed_since_it_was_read_is_refused(orders, users, product):

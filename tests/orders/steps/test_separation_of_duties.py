@@ -31,8 +31,8 @@ def test_the_user_who_entered_an_order_cannot_approve_it(users, team, customer, 
     order.refresh_from_db()
     assert order.status == "pending_approval" and order.events.count() == events_before
     assert "approve" not in Api("manager_assistant").get(f"/orders/{order.number}").json()["available_actions"]
-    # and another manager of the team can
-    assert act(order, "approve", users["sales_manager"], comment="同意").status == "pending_stock_check"
+    # and another manager of the team can (50,000.00: on to the director)
+    assert act(order, "approve", users["sales_manager"], comment="同意").status == "pending_director"
 
 
 def test_the_owner_of_an_order_cannot_approve_it(users, team, customer, product):
@@ -58,19 +58,22 @@ def test_a_managers_approval_over_the_threshold_stops_at_the_director(users, ord
     assert order.status == "pending_director"
     approved = order.events.get(type="approved")
     assert approved.payload["level"] == "manager"
-    assert approved.payload["director_reasons"] == ["金额 150,000.00 元超过 100,000.00 元"]
+    assert approved.payload["director_reasons"] == ["金额 150,000.00 元超过 10,000.00 元"]
     assert act(order, "approve", users["sales_director"], comment="同意").status == "pending_stock_check"
 
 
 def test_exactly_the_threshold_needs_no_director(users, orders, product):
-    lines = [{"product_id": product.pk, "quantity": "20", "unit_price": "5000"}]  # 100,000.00: not over
+    lines = [{"product_id": product.pk, "quantity": "2", "unit_price": "5000"}]  # 10,000.00: not over
     order = act(orders.received(lines=lines), "review", users["sales_assistant"], verdict="pass")
     assert act(order, "approve", users["sales_manager"], comment="同意").status == "pending_stock_check"
 
 
-def test_special_terms_need_the_director(users, orders):
-    order = act(orders.received(special_terms="账期180天"), "review", users["sales_assistant"], verdict="pass")
-    assert act(order, "approve", users["sales_manager"], comment="同意").status == "pending_director"
+def test_special_terms_need_the_director(users, orders, product):
+    small = [{"product_id": product.pk, "quantity": "1", "unit_price": "5000"}]  # under the threshold
+    order = act(orders.received(special_terms="账期180天", lines=small), "review", users["sales_assistant"], verdict="pass")
+    approved = act(order, "approve", users["sales_manager"], comment="同意")
+    assert approved.status == "pending_director"
+    assert approved.events.get(type="approved").payload["director_reasons"] == ["含特殊条款"]
 
 
 def test_the_director_level_needs_a_different_person(users, team, orders, product):
