@@ -7,6 +7,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.test import Client
 
 from orderloop.core import clock
 from orderloop.core.exceptions import DomainError, InvalidInput, NotAllowed
@@ -85,6 +86,10 @@ def test_one_more_unit_at_acceptance_is_a_second_part_shipped_and_accepted_on_it
         order = act(order, "prepare_shipment", users["warehouse"], goods="服务器A型 S-001 × 1", quantity_checked=True,
                     qc_passed=True, qc_report="合格")
         assert order.status == "ready_to_ship"
+        client = Client()
+        client.force_login(users["logistics"])
+        slip = client.get(f"/orders/{order.number}/documents/shipment/").content.decode()
+        assert slip.count("<td>服务器A型</td>") == 1 and ">1 台<" in slip  # 《发货准备单》 of the added unit alone
         with pytest.raises(InvalidInput) as refused:
             act(order, "ship", users["logistics"], **SHIP, tracking_number="SF2",
                 lines=[{"line_id": first_line.pk, "quantity": "1"}])
