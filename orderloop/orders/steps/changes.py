@@ -71,7 +71,8 @@ def amend(order, actor, payload: p.AmendPayload):
     rule says so), is prepared, shipped and accepted on its own. Before anything has shipped, an amendment
     that lowers, removes or reprices prepared goods takes the whole order back as one part, as before."""
     fixed = {line.pk: line for line in prepared_lines(order)}
-    if fixed and not order.shipments.exists() and not _only_adds(fixed, payload.lines):
+    if fixed and not order.shipments.exists() and (
+            _touches(fixed, payload.lines) or (order.status in PREPARED_STATES and not _adds(fixed, payload.lines))):
         _one_part_again(order)
         fixed = {}
     late = bool(fixed)
@@ -133,17 +134,20 @@ def amend(order, actor, payload: p.AmendPayload):
     return STAY, event
 
 
-def _only_adds(fixed: dict, lines_in) -> bool:
-    """True when ``lines_in`` keeps every prepared line at its price and at least its quantity, and adds some."""
+def _touches(fixed: dict, lines_in) -> bool:
+    """True when ``lines_in`` lowers, removes or reprices a prepared line."""
     if lines_in is None:
         return False
     given = {item.line_id: item for item in lines_in if item.line_id is not None}
-    for pk, line in fixed.items():
-        item = given.get(pk)
-        if item is None or item.quantity < line.quantity or item.unit_price not in (None, line.unit_price):
-            return False
-    return any(item.line_id is None or item.line_id not in fixed or item.quantity > fixed[item.line_id].quantity
-               for item in lines_in)
+    return any(pk not in given or given[pk].quantity < line.quantity or given[pk].unit_price not in (None, line.unit_price)
+               for pk, line in fixed.items())
+
+
+def _adds(fixed: dict, lines_in) -> bool:
+    """True when ``lines_in`` adds a line or raises a prepared one."""
+    return lines_in is not None and any(
+        item.line_id is None or item.line_id not in fixed or item.quantity > fixed[item.line_id].quantity
+        for item in lines_in)
 
 
 def _one_part_again(order) -> None:
@@ -196,11 +200,19 @@ def _amend_lines(order, lines_in, *, fixed: dict, part: int) -> tuple[bool, bool
         line.delete()
         quantity_changed = True
     for product, quantity, price in added:
+        quantity_changed = True
+        same = next((line for line in existing.values() if line.pk in kept and line.pk not in fixed and line.part == part
+                     and line.product_id == product.pk and line.unit_price == (product.list_price if price is None else price)),
+                    None)
+        if same is not None and fixed:  # one more of what the part in hand already has
+            same.quantity += quantity
+            same.amount = line_amount(same.quantity, same.unit_price)
+            same.save(update_fields=["quantity", "amount"])
+            continue
         line = build_line(order=order, position=next_position, product=product, quantity=quantity, unit_price=price)
         line.part = part
         line.save()
         next_position += 1
-        quantity_changed = True
     lines_changed(order)
     recompute_total(order)
     return price_changed, quantity_changed

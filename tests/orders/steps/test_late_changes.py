@@ -227,3 +227,17 @@ def test_register_2_at_every_open_stage_by_its_owner(orders, users):
         act(orders.at("closed"), "track", users["account_manager"], stage="售后跟进", record="无")
     rows = list(progress_rows(SalesOrder.objects.all()))
     assert {(row[1], row[5]) for row in rows} >= {("订单审批", "待客户确认付款方式"), ("售后跟进", "已安排回访")}
+
+
+def test_while_a_part_is_in_hand_more_is_added_to_it_and_terms_leave_the_prepared_goods_alone(orders, users):
+    order = orders.at("ready_to_ship")
+    line = order.lines.get()
+    order = act(order, "amend", users["sales_assistant"], reason="客户加购1台", lines=[{"line_id": line.pk, "quantity": "11"}])
+    added = order.lines.get(part=2)
+    order = act(order, "amend", users["sales_assistant"], reason="客户再加1台",
+                lines=[{"line_id": line.pk, "quantity": "11"}, {"line_id": added.pk, "quantity": "1"}])
+    assert [(l.part, l.quantity) for l in order.lines.all()] == [(1, 10), (2, 2)]
+    order = act(order, "amend", users["sales_assistant"], reason="付款方式调整", payment_terms="货到付款")
+    assert order.status == "pending_approval"
+    assert [(l.part, l.quantity) for l in order.lines.all()] == [(1, 10), (2, 2)]
+    assert order.events.filter(type="amended").last().payload["part"] == 2
