@@ -68,6 +68,7 @@ def test_one_more_unit_at_acceptance_as_the_seed_tells_it(browser, web_server, u
     form.locator('[name="lines.0.quantity"]').fill("2")
     form.get_by_label("交付日期").fill("2030-05-26")
     form.get_by_label("原因").fill("客户临时要求增加1台")
+    screenshot(page, "late-change-amend-form")
     submit(page, form, "变更订单")
     expect(page.locator("#order-status")).to_have_text("待确认库存")
     added = page.locator("tr[data-part='2']")
