@@ -4,6 +4,8 @@ from django.db.models import Exists, OuterRef, Q
 
 from orderloop.accounts.permissions import SEE_EVERYTHING, SEE_OWN_ORDERS
 from orderloop.accounts.roles import Role
+from orderloop.orders.lifecycle.table import AGAIN_FOR_A_PART
+from orderloop.orders.models import OrderLine
 from orderloop.orders.models import OrderStatus as S
 
 # The stages in which the operational departments work on an order.
@@ -41,6 +43,8 @@ def visible_orders_q(user) -> Q | None:
     for role, states in STAGE_VISIBILITY.items():
         if role in roles:
             q |= Q(status__in=states)
+    if Role.LOGISTICS in roles:  # a later part in hand: the earlier parts' goods are shipped and signed for meanwhile
+        q |= Q(status__in=AGAIN_FOR_A_PART) & Q(Exists(OrderLine.objects.filter(order_id=OuterRef("pk"), part__gt=1)))
     if Role.AFTER_SALES in roles:
         q |= Q(Exists(Ticket.objects.filter(order_id=OuterRef("pk"))))
     return q

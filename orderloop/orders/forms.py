@@ -14,7 +14,9 @@ from pydantic import BaseModel
 from orderloop.masterdata.models import Product
 from orderloop.masterdata.services import stock_available
 from orderloop.orders.labels import CHOICES, LABELS
+from orderloop.orders.lines import prepared_lines
 from orderloop.orders.steps import ACTIONS
+from orderloop.orders.steps.delivery import shipped_quantities
 
 LONG_TEXT = {"missing", "reason", "comment", "summary", "outcome", "note", "talk", "record", "problem", "measure",
              "next_step", "description", "usage", "need", "mitigation", "goods", "qc_report", "special_requirements", "special_terms", "remarks"}
@@ -92,14 +94,18 @@ def action_form(action: str, order, *, data: dict | None = None, errors: dict | 
             "n": sh.position, "carrier": sh.carrier, "number": sh.tracking_number} for sh in order.shipments.filter(**waiting)}
     if action in ("confirm_stock", "amend", "short_close", "ship", "accept"):
         lines = list(order.lines.all())
+        shipped = shipped_quantities(order)
         extra["line_labels"] = {line.pk: f"{line.position}. {line.product_name} {line.model} × {line.quantity.normalize():f}"
-                                for line in lines}
+                                + _line_notes(line, shipped) for line in lines}
         if action == "confirm_stock":
             available = stock_available([line.product_id for line in lines])
             extra["line_labels"] = {line.pk: f"{text}（{_('可用库存')} {available.get(line.product_id, Decimal(0)).normalize():f}）"
                                     for line, text in zip(lines, extra["line_labels"].values(), strict=True)}
     if action == "amend":
         extra["products"] = {p.pk: f"{p.name} {p.model}" for p in Product.objects.filter(is_active=True)}
+        if prepared_lines(order):
+            extra["hint"] = _("货物已备好或已发出：追加的数量和新增的行作为新的部分，单独确认库存、发货和验收；"
+                              "已备好或已发出的货物不能减少、删除或改价。")
     if action == "follow_up":  # the customer's own rating comes through the rating link
         channel = next(f for f in fields if f["name"] == "channel")
         channel["choices"].pop("link", None)
@@ -109,6 +115,16 @@ def action_form(action: str, order, *, data: dict | None = None, errors: dict | 
             "confirm": _(spec.confirm) if spec.confirm else "",
             "multipart": any(f["kind"] == "file" for f in fields),
             "form_errors": _errors_outside_the_form(errors or {}, spec.payload), **extra}
+
+
+def _line_notes(line, shipped: dict) -> str:
+    """A line's part after the first (quantity added late) and what of it has shipped."""
+    notes = []
+    if line.part > 1:
+        notes.append(_("第 %(n)s 部分") % {"n": line.part})
+    if shipped.get(line.pk):
+        notes.append(_("已发货 %(n)s") % {"n": f"{shipped[line.pk].normalize():f}"})
+    return f"（{'，'.join(notes)}）" if notes else ""
 
 
 def _errors_outside_the_form(errors: dict, model) -> list[str]:

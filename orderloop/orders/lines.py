@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from orderloop.core.exceptions import InvalidInput
 from orderloop.core.ids import db_ids
 from orderloop.masterdata.models import Product
-from orderloop.orders.models import OrderLine, SalesOrder
+from orderloop.orders.models import OrderLine, OrderStatus, SalesOrder
 
 CENT = Decimal("0.01")
 
@@ -51,6 +51,31 @@ def replace_lines(order, lines_in) -> None:
 
 def recompute_total(order) -> None:
     order.total_amount = sum((line.amount for line in order.lines.all()), Decimal("0.00"))
+
+
+# Once 发货准备 is done the goods of the order's last part are prepared; they stay prepared while a later part
+# (quantity added at 待发货 or after) goes through stock confirmation, fulfilment and its own 发货准备.
+PREPARED_STATES = frozenset({OrderStatus.READY_TO_SHIP, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.CLOSED})
+
+
+def last_part(order) -> int:
+    return max((line.part for line in order.lines.all()), default=1)
+
+
+def open_lines(order) -> list[OrderLine]:
+    """The lines not prepared yet, those stock confirmation, the plan and 发货准备 are about: the last part's,
+    unless the order is past 发货准备 (then none)."""
+    if order.status in PREPARED_STATES:
+        return []
+    part = last_part(order)
+    return [line for line in order.lines.all() if line.part == part]
+
+
+def prepared_lines(order) -> list[OrderLine]:
+    """The lines whose goods are prepared (on a 《发货准备单》): every part before the last, and the last one
+    once the order is past 发货准备."""
+    still_open = {line.pk for line in open_lines(order)}
+    return [line for line in order.lines.all() if line.pk not in still_open]
 
 
 def lines_snapshot(order) -> list[dict]:

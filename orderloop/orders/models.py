@@ -127,6 +127,9 @@ class OrderLine(models.Model):
     agreed_date = models.DateField(_("约定交付日期"), null=True, blank=True)
     short_closed_quantity = models.DecimalField(_("短交关闭数量"), max_digits=12, decimal_places=3, default=Decimal("0"))
     short_close_reason = models.CharField(_("短交原因"), max_length=500, blank=True)
+    # 1: what was ordered; 2, 3, …: quantity added after the goods were prepared (待发货 or later), each part
+    # confirmed, prepared, shipped and accepted on its own (orders.lines.open_lines)
+    part = models.PositiveSmallIntegerField(_("部分"), default=1)
 
     class Meta:
         ordering = ["position", "id"]

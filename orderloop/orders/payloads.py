@@ -203,7 +203,7 @@ class AmendPayload(Payload):
     payment_terms: str | None = Field(None, max_length=200)
     special_terms: str | None = Field(None, max_length=2000)
     delivery_address: str | None = Field(None, max_length=300)
-    requested_date: DateIn | None = None
+    requested_date: DateIn | None = Field(None, description="Once goods are prepared: the date of the added part.")
 
 
 class ShortClosePayload(Payload):

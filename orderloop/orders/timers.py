@@ -20,6 +20,7 @@ from orderloop.notifications.services import notify
 from orderloop.orders.models import DeadlineSetting, EventType, OrderTimer, TimerKind, TimerState
 from orderloop.orders.models import OrderStatus as S
 from orderloop.orders.events import event_record
+from orderloop.orders.lifecycle.table import AGAIN_FOR_A_PART
 from orderloop.orders.links import receipt_url
 
 
@@ -37,7 +38,8 @@ RULES = [
               frozenset({S.PENDING_APPROVAL, S.PENDING_DIRECTOR}), escalate_to=ESCALATE_TO_DIRECTOR),
     TimerRule(TimerKind.STOCK_CHECK, frozenset({S.PENDING_STOCK_CHECK}), frozenset({S.PENDING_STOCK_CHECK})),
     TimerRule(TimerKind.TRACKING, frozenset({S.IN_FULFILLMENT}), frozenset({S.IN_FULFILLMENT})),
-    TimerRule(TimerKind.LOGISTICS_NOTICE, frozenset({S.READY_TO_SHIP, S.SHIPPED})),  # met by the notice itself
+    # met by the notice itself; a consignment may be on its way while a later part is in hand
+    TimerRule(TimerKind.LOGISTICS_NOTICE, frozenset({S.READY_TO_SHIP, S.SHIPPED}) | AGAIN_FOR_A_PART),
     TimerRule(TimerKind.FOLLOW_UP, frozenset({S.DELIVERED}), frozenset({S.DELIVERED})),
 ]
 NOTICE_HOUR = time(9, 0)
@@ -126,7 +128,7 @@ def timers_after_action(*, order, meets: frozenset, starts: frozenset, source: s
     _meet_or_stop_open_timers(order=order, meets=meets, now=now)
     for rule in RULES:
         entered = order.status != source and order.status in rule.starts_on_entering
-        if not (entered or rule.kind in starts):
+        if not (entered or (rule.kind in starts and order.status in rule.runs_in)):  # started only where it runs
             continue
         calendar = calendar or BusinessCalendar.load()
         shipment_id = None

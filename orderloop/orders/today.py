@@ -40,7 +40,7 @@ class Today:
 
 
 def _states_with_work(roles) -> set[str]:
-    return {s for t in TRANSITIONS if not ACTIONS[t.action].incidental and t.roles & roles for s in t.sources}
+    return {s for t in TRANSITIONS if t.roles & roles for s in t.sources if not ACTIONS[t.action].incidental_in(s)}
 
 
 def user_today(user, *, now: datetime | None = None, calendar: BusinessCalendar | None = None) -> Today:
@@ -59,7 +59,7 @@ def user_today(user, *, now: datetime | None = None, calendar: BusinessCalendar 
         next_due.setdefault(t.order_id, t)
     candidates = visible.filter(status__in=_states_with_work(user.roles)).select_related("customer", "owner")
     for order in candidates.order_by("created_at"):
-        actions = [a for a in available_actions(order, user) if not ACTIONS[a].incidental]
+        actions = [a for a in available_actions(order, user) if not ACTIONS[a].incidental_in(order.status)]
         if actions:
             today.waiting.append((order, [_(ACTIONS[a].label) for a in actions], next_due.get(order.pk)))
     today.risks = list(Risk.objects.filter(order__in=visible.values("pk"), resolved_at__isnull=True)

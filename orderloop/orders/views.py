@@ -56,6 +56,7 @@ from orderloop.orders.today import user_today
 from orderloop.orders.selectors import CappedPaginator, audit_entries, customer_history, event_data, order_get, order_list, sees_cost, shown_phone
 from orderloop.setup.models import CompanyProfile
 from orderloop.orders.lifecycle.engine import available_actions, blocked_actions, perform_action
+from orderloop.orders.lines import last_part
 from orderloop.orders.steps import ACTIONS
 
 INTAKE_LINE_ROWS = 5
@@ -624,8 +625,9 @@ def shipment_slip(request, ref):
     if prepared is None:
         raise Http404(_("尚未完成发货准备"))
     report_id = prepared.payload.get("qc_report_attachment_id")
+    part = last_part(order)  # the latest 发货准备 is of the last part (a later part has its own)
     return render(request, "orders/documents/shipment_slip.html", {
-        "order": order, "prepared": prepared, "lines": list(order.lines.all()),
+        "order": order, "prepared": prepared, "lines": [line for line in order.lines.all() if line.part == part],
         "report": order.attachments.filter(pk=report_id).first() if report_id else None,
     })
 

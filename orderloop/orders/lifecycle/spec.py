@@ -32,3 +32,7 @@ class Action:
     confirm: str = ""  # the question asked before an action that cannot be undone (gettext_noop)
     quiet: bool = False  # refused for want of something to do (no risk open…): not listed as blocked
     incidental: bool = False  # anyone may take it in passing: it does not make an order wait for someone
+    work_in: frozenset = field(default=frozenset())  # …but in these states it does (进度跟进 in 备货/生产)
+
+    def incidental_in(self, status: str) -> bool:
+        return self.incidental and status not in self.work_in

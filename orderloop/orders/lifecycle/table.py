@@ -19,6 +19,11 @@ AMENDABLE = frozenset({
     S.CONFIRMED, S.IN_FULFILLMENT, S.READY_TO_SHIP,
 })
 TERMINAL = frozenset({S.CLOSED, S.REJECTED, S.CANCELLED})
+# A later part (quantity added at 待发货 or after, see steps/changes.py) takes the order through these states
+# again, while the consignments of the earlier parts are still shipped, accepted and signed for.
+AGAIN_FOR_A_PART = frozenset({
+    S.PENDING_APPROVAL, S.PENDING_DIRECTOR, S.PENDING_STOCK_CHECK, S.DATE_NEGOTIATION, S.CONFIRMED, S.IN_FULFILLMENT,
+})
 
 
 @dataclass(frozen=True)
@@ -49,18 +54,29 @@ TRANSITIONS: list[Transition] = [
     row("confirm_stock", S.PENDING_STOCK_CHECK, {S.CONFIRMED, S.DATE_NEGOTIATION}, OPERATIONS),
     row("agree_date", S.DATE_NEGOTIATION, {S.CONFIRMED, S.IN_FULFILLMENT}, R.ACCOUNT_MANAGER),
     row("start_fulfillment", S.CONFIRMED, S.IN_FULFILLMENT, OPERATIONS),
-    row("track", S.IN_FULFILLMENT, STAY, {R.SALES_ASSISTANT, R.WAREHOUSE, R.PRODUCTION}),
+    # 进度跟进 (register 2): the sales assistant follows the order at every open stage, and so does the stage's owner
+    row("track", {S.RECEIVED, S.NEEDS_INFO}, STAY, SALES),
+    row("track", S.PENDING_APPROVAL, STAY, {R.SALES_ASSISTANT, R.SALES_MANAGER}),
+    row("track", S.PENDING_DIRECTOR, STAY, {R.SALES_ASSISTANT, R.SALES_DIRECTOR}),
+    row("track", {S.PENDING_STOCK_CHECK, S.CONFIRMED, S.IN_FULFILLMENT}, STAY, {R.SALES_ASSISTANT, *OPERATIONS}),
+    row("track", S.DATE_NEGOTIATION, STAY, SALES),
+    row("track", S.READY_TO_SHIP, STAY, {R.SALES_ASSISTANT, R.WAREHOUSE, R.LOGISTICS}),
+    row("track", S.SHIPPED, STAY, {R.SALES_ASSISTANT, R.ACCOUNT_MANAGER, R.LOGISTICS}),
+    row("track", S.DELIVERED, STAY, SALES),
     row("raise_risk", {S.CONFIRMED, S.IN_FULFILLMENT}, STAY, ALL_ROLES),
     row("resolve_risk", {S.CONFIRMED, S.IN_FULFILLMENT}, {STAY, S.DATE_NEGOTIATION}, ALL_ROLES),
     row("prepare_shipment", S.IN_FULFILLMENT, S.READY_TO_SHIP, R.WAREHOUSE),
     row("ship", S.READY_TO_SHIP, {S.SHIPPED, STAY}, R.LOGISTICS),
+    row("ship", AGAIN_FOR_A_PART, STAY, R.LOGISTICS),  # what an earlier part prepared
     row("accept", {S.READY_TO_SHIP, S.SHIPPED}, {STAY, S.DELIVERED}, {R.ACCOUNT_MANAGER, R.LOGISTICS}),
+    row("accept", AGAIN_FOR_A_PART, STAY, {R.ACCOUNT_MANAGER, R.LOGISTICS}),
     row("confirm_receipt", {S.READY_TO_SHIP, S.SHIPPED}, {STAY, S.DELIVERED}, {SYSTEM, R.ACCOUNT_MANAGER, R.LOGISTICS}),
+    row("confirm_receipt", AGAIN_FOR_A_PART, STAY, {SYSTEM, R.ACCOUNT_MANAGER, R.LOGISTICS}),
     row("follow_up", S.DELIVERED, STAY, {SYSTEM, R.ACCOUNT_MANAGER}),
     row("close", S.DELIVERED, S.CLOSED, {SYSTEM, R.SALES_MANAGER}),
     row("amend", AMENDABLE, {STAY, S.PENDING_APPROVAL, S.PENDING_STOCK_CHECK}, R.SALES_ASSISTANT),
-    row("short_close", {S.CONFIRMED, S.IN_FULFILLMENT}, STAY, R.SALES_MANAGER),
-    row("short_close", S.READY_TO_SHIP, {STAY, S.SHIPPED, S.DELIVERED}, R.SALES_MANAGER),
+    row("amend", S.SHIPPED, {S.PENDING_APPROVAL, S.PENDING_STOCK_CHECK}, R.SALES_ASSISTANT),  # a further part
+    row("short_close", {S.CONFIRMED, S.IN_FULFILLMENT, S.READY_TO_SHIP}, {STAY, S.SHIPPED, S.DELIVERED}, R.SALES_MANAGER),
     row("cancel", BEFORE_SHIPMENT, S.CANCELLED, R.SALES_MANAGER),
 ]
 

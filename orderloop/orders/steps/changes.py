@@ -10,7 +10,10 @@ from orderloop.core.exceptions import DomainError, InvalidInput
 from orderloop.orders import payloads as p
 from orderloop.orders.lifecycle.spec import Action
 from orderloop.orders.lifecycle.table import STAY
-from orderloop.orders.lines import build_line, line_amount, lines_changed, products_for, recompute_total
+from orderloop.orders.lines import (
+    PREPARED_STATES, build_line, last_part, line_amount, lines_changed, open_lines, prepared_lines, products_for,
+    recompute_total,
+)
 from orderloop.orders.models import EventType
 from orderloop.orders.models import OrderStatus as S
 from orderloop.orders.steps.approval import director_rules
@@ -20,7 +23,7 @@ from orderloop.orders.steps.delivery import shipped_quantities
 AMENDABLE_FIELDS = ("payment_terms", "special_terms", "delivery_address", "requested_date")
 # How far back an amendment sends the order, by where it stands now.
 LIFECYCLE_POSITION = [S.PENDING_APPROVAL, S.PENDING_DIRECTOR, S.PENDING_STOCK_CHECK, S.DATE_NEGOTIATION,
-                      S.CONFIRMED, S.IN_FULFILLMENT, S.READY_TO_SHIP]
+                      S.CONFIRMED, S.IN_FULFILLMENT, S.READY_TO_SHIP, S.SHIPPED]
 
 
 AMEND_LABELS = {"payment_terms": "付款方式", "special_terms": "特殊条款", "delivery_address": "交付地址",
@@ -28,8 +31,13 @@ AMEND_LABELS = {"payment_terms": "付款方式", "special_terms": "特殊条款"
 
 
 def _readable_lines(order) -> dict:
-    return {line.pk: (f"{line.product_name} {line.model}", f"{line.quantity.normalize():f}", f"{line.unit_price}")
+    return {line.pk: (_line_title(line), f"{line.quantity.normalize():f}", f"{line.unit_price}")
             for line in order.lines.all()}
+
+
+def _line_title(line) -> str:
+    title = f"{line.product_name} {line.model}"
+    return title if line.part == 1 else _("%(title)s（第 %(part)s 部分）") % {"title": title, "part": line.part}
 
 
 def amendment_diff(before_lines: dict, after_lines: dict, before_fields: dict, order, total_before) -> list[str]:
@@ -57,14 +65,30 @@ def amendment_diff(before_lines: dict, after_lines: dict, before_fields: dict, o
 
 
 def amend(order, actor, payload: p.AmendPayload):
+    """Before 发货准备 an amendment changes the order's lines and terms and sends it back as far as it must.
+    Once goods are prepared (待发货, 已发货, or an earlier part) it keeps them as they are: added quantity and
+    new lines become a further part (第 2 部分 …) that goes through stock confirmation (and approval where a
+    rule says so), is prepared, shipped and accepted on its own. Before anything has shipped, an amendment
+    that lowers, removes or reprices prepared goods takes the whole order back as one part, as before."""
+    fixed = {line.pk: line for line in prepared_lines(order)}
+    if fixed and not order.shipments.exists() and (
+            _touches(fixed, payload.lines) or (order.status in PREPARED_STATES and not _adds(fixed, payload.lines))):
+        _one_part_again(order)
+        fixed = {}
+    late = bool(fixed)
+    part = last_part(order) if open_lines(order) or not late else last_part(order) + 1
     changes: list[str] = []
     rules_before = {rule for rule, _reason in director_rules(order)}
     lines_before, total_before = _readable_lines(order), order.total_amount
     fields_before = {name: getattr(order, name) for name in AMEND_LABELS}
     needs_approval = needs_stock_check = False
+    part_date = None
     for name in AMENDABLE_FIELDS:
         value = getattr(payload, name)
         if value is not None and value != getattr(order, name):
+            if late and name == "requested_date":  # the date of the part in hand; the first part's stays
+                part_date = value
+                continue
             changes.append(name)
             setattr(order, name, value)
             if name in ("payment_terms", "special_terms"):
@@ -72,20 +96,38 @@ def amend(order, actor, payload: p.AmendPayload):
             if name == "requested_date":
                 needs_stock_check = True
     if payload.lines is not None:
-        price_changed, quantity_changed = _amend_lines(order, payload.lines)
+        price_changed, quantity_changed = _amend_lines(order, payload.lines, fixed=fixed, part=part)
         needs_approval |= price_changed
         needs_stock_check |= quantity_changed
         if price_changed or quantity_changed:
             changes.append("lines")
+    part_lines = open_lines(order) if not late or order.status not in PREPARED_STATES else [
+        line for line in order.lines.all() if line.part == part]
+    part_lines = [line for line in part_lines if line.pk not in fixed]
+    dated = [line for line in part_lines if part_date is not None and line.requested_date != part_date]
+    for line in dated:
+        line.requested_date = part_date
+        line.save(update_fields=["requested_date"])
+    if dated:
+        changes.append("requested_date")
+        needs_stock_check = True
     if not changes:
         raise InvalidInput(_("没有任何变更"), errors={"__all__": [_("请修改订单行或条款")]})
+    if late and not part_lines:
+        if order.status in PREPARED_STATES:
+            raise InvalidInput(_("货物已备好或已发出：变更只能追加数量"), errors={"lines": [_("请追加数量或新增行")]})
+        raise InvalidInput(_("追加的部分不能删空"), errors={"lines": [_("不再需要时，确认库存后用「短交关闭」")]})
     # A rule the order did not meet before (an amount now over the threshold, a margin now under the floor…) sends
     # it back to approval; more of a rule already met and approved (11 units instead of 10, both over the
     # threshold: the seed's 202405-002) goes back through the stock check only.
     if not {rule for rule, _reason in director_rules(order)} <= rules_before:
         needs_approval = True
     diff = amendment_diff(lines_before, _readable_lines(order), fields_before, order, total_before)
+    if dated:
+        diff.append(_("第 %(part)s 部分 交付日期：%(date)s") % {"part": part, "date": part_date.isoformat()})
     event = {"reason": payload.reason, "changed": changes, "diff": diff}
+    if late:
+        event["part"] = part
     here = LIFECYCLE_POSITION.index(order.status)
     if needs_approval:
         order.manager_approved_by = None
@@ -95,7 +137,31 @@ def amend(order, actor, payload: p.AmendPayload):
     return STAY, event
 
 
-def _amend_lines(order, lines_in) -> tuple[bool, bool]:
+def _touches(fixed: dict, lines_in) -> bool:
+    """True when ``lines_in`` lowers, removes or reprices a prepared line."""
+    if lines_in is None:
+        return False
+    given = {item.line_id: item for item in lines_in if item.line_id is not None}
+    return any(pk not in given or given[pk].quantity < line.quantity or given[pk].unit_price not in (None, line.unit_price)
+               for pk, line in fixed.items())
+
+
+def _adds(fixed: dict, lines_in) -> bool:
+    """True when ``lines_in`` adds a line or raises a prepared one."""
+    return lines_in is not None and any(
+        item.line_id is None or item.line_id not in fixed or item.quantity > fixed[item.line_id].quantity
+        for item in lines_in)
+
+
+def _one_part_again(order) -> None:
+    """The whole order goes back as one part (nothing has shipped, prepared goods are changed)."""
+    for line in order.lines.all():
+        if line.part != 1:
+            line.part = 1
+            line.save(update_fields=["part"])
+
+
+def _amend_lines(order, lines_in, *, fixed: dict, part: int) -> tuple[bool, bool]:
     existing = {line.pk: line for line in order.lines.all()}
     errors = {}
     for index, item in enumerate(lines_in):
@@ -105,12 +171,19 @@ def _amend_lines(order, lines_in) -> tuple[bool, bool]:
             errors[f"lines.{index}.product_id"] = [_("新增行须选择产品")]
     if errors:
         raise InvalidInput(_("订单行有误"), errors=errors)
+    _refuse_reductions(fixed, lines_in)
     products = products_for(lines_in)
     price_changed = quantity_changed = False
     kept = set()
+    added = []  # (line of the part in hand to add to, or None, product, quantity, price)
     next_position = max((line.position for line in existing.values()), default=0) + 1
     for item in lines_in:
-        if item.line_id is not None:
+        if item.line_id in fixed:  # prepared goods stay; what is added becomes the part in hand
+            line = existing[item.line_id]
+            kept.add(line.pk)
+            if item.quantity > line.quantity:
+                added.append((line.product, item.quantity - line.quantity, line.unit_price))
+        elif item.line_id is not None:
             line = existing[item.line_id]
             kept.add(line.pk)
             new_price = line.unit_price if item.unit_price is None else item.unit_price
@@ -123,23 +196,57 @@ def _amend_lines(order, lines_in) -> tuple[bool, bool]:
                 line.amount = line_amount(line.quantity, line.unit_price)
                 line.save(update_fields=["unit_price", "quantity", "amount"])
         else:
-            build_line(order=order, position=next_position, product=products[item.product_id],
-                       quantity=item.quantity, unit_price=item.unit_price).save()
-            next_position += 1
-            quantity_changed = True
+            added.append((products[item.product_id], item.quantity, item.unit_price))
             price_changed |= item.unit_price is not None and item.unit_price != products[item.product_id].list_price
     removed = [line for pk, line in existing.items() if pk not in kept]
     for line in removed:
         line.delete()
         quantity_changed = True
+    for product, quantity, price in added:
+        quantity_changed = True
+        same = next((line for line in existing.values() if line.pk in kept and line.pk not in fixed and line.part == part
+                     and line.product_id == product.pk and line.unit_price == (product.list_price if price is None else price)),
+                    None)
+        if same is not None and fixed:  # one more of what the part in hand already has
+            same.quantity += quantity
+            same.amount = line_amount(same.quantity, same.unit_price)
+            same.save(update_fields=["quantity", "amount"])
+            continue
+        line = build_line(order=order, position=next_position, product=product, quantity=quantity, unit_price=price)
+        line.part = part
+        line.save()
+        next_position += 1
     lines_changed(order)
     recompute_total(order)
     return price_changed, quantity_changed
 
 
+def _refuse_reductions(fixed: dict, lines_in) -> None:
+    """Goods prepared or shipped are not lowered, removed or repriced by an amendment (nothing of the order has
+    shipped before this is asked: then the whole order goes back instead)."""
+    errors = {}
+    given = set()
+    for index, item in enumerate(lines_in):
+        line = fixed.get(item.line_id)
+        if line is None:
+            continue
+        given.add(line.pk)
+        if item.quantity < line.quantity:
+            errors[f"lines.{index}.quantity"] = [_("不能少于 %(n)s：未发的请用「短交关闭」，已发的退货请登记客户反馈") % {
+                "n": f"{line.quantity.normalize():f}"}]
+        if item.unit_price is not None and item.unit_price != line.unit_price:
+            errors[f"lines.{index}.unit_price"] = [_("已备好或已发出的货物不能改价")]
+    missing = [str(line.position) for pk, line in fixed.items() if pk not in given]
+    if missing:
+        errors["lines"] = [_("第 %(rows)s 行已备好或已发出，不能删除") % {"rows": "、".join(missing)}]
+    if errors:
+        raise InvalidInput(_("已有发货批次：已备好或已发出的货物不能减少、删除或改价"), errors=errors)
+
+
 def short_close(order, actor, payload: p.ShortClosePayload):
     """Close the rest of a line short (the customer takes less); the total follows. After a part shipment,
-    closing what was never shipped makes the order 已发货, or 已交付 if every consignment is received."""
+    closing what was never shipped (the rest of a consignment, or a later part no longer wanted) makes the order
+    已发货, or 已交付 if every consignment is received."""
     lines = {line.pk: line for line in order.lines.all()}
     line = lines.get(payload.line_id)
     if line is None:
@@ -161,7 +268,7 @@ def short_close(order, actor, payload: p.ShortClosePayload):
     recompute_total(order)
     target = STAY
     everything_shipped = all(other.open_quantity <= shipped.get(pk, Decimal(0)) for pk, other in lines.items())
-    if order.status == S.READY_TO_SHIP and shipped and everything_shipped:  # the rest was never going to ship
+    if shipped and everything_shipped:  # the rest was never going to ship (the part in hand, or what was prepared)
         target = S.SHIPPED if order.shipments.filter(received_at__isnull=True).exists() else S.DELIVERED
     return target, {"line": f"{line.product_name} {line.model}", "diff": [
         f"{line.product_name} {line.model} 数量：{before.normalize():f} → {payload.keep_quantity.normalize():f}"],
@@ -174,7 +281,7 @@ def cancel(order, actor, payload: p.CancelPayload):
 
 def _nothing_shipped_guard(order, user):
     if order.shipments.exists():
-        return _("已有发货批次：少交请用「短交关闭」，加购请新建订单")
+        return _("已有发货批次：未发的部分请用「短交关闭」")
     return None
 
 
@@ -187,10 +294,10 @@ def _amend_initial(order) -> dict:
 
 
 ACTIONS = [
-    Action("amend", N_("变更订单"), EventType.AMENDED, p.AmendPayload, amend, guards=(_nothing_shipped_guard,),
-           initial=_amend_initial, incidental=True),
+    Action("amend", N_("变更订单"), EventType.AMENDED, p.AmendPayload, amend, initial=_amend_initial, incidental=True),
     Action("short_close", N_("短交关闭"), EventType.SHORT_CLOSED, p.ShortClosePayload, short_close, incidental=True,
            confirm=N_("短交关闭后，该行未发的数量不再发货。确定短交关闭吗？")),
-    Action("cancel", N_("取消订单"), EventType.CANCELLED, p.CancelPayload, cancel, incidental=True,
+    Action("cancel", N_("取消订单"), EventType.CANCELLED, p.CancelPayload, cancel, guards=(_nothing_shipped_guard,),
+           incidental=True,
            confirm=N_("取消后订单即终止，不能恢复。确定取消这张订单吗？")),
 ]

@@ -16,6 +16,7 @@ from orderloop.orders import payloads as p
 from orderloop.orders.handoffs import handoff_notify
 from orderloop.orders.lifecycle.spec import Action
 from orderloop.orders.lifecycle.table import STAY
+from orderloop.orders.lines import prepared_lines
 from orderloop.orders.models import Attachment, EventType, Shipment, ShipmentLine, TimerKind
 from orderloop.orders.models import OrderStatus as S
 
@@ -26,8 +27,9 @@ def shipped_quantities(order) -> dict[int, Decimal]:
 
 
 def ship(order, actor, payload: p.ShipPayload):
-    """A consignment (发货批次) of some or all of what is not yet shipped; the order is 已发货 once everything is."""
-    lines = {line.pk: line for line in order.lines.all()}
+    """A consignment (发货批次) of some or all of what is prepared and not yet shipped; the order is 已发货 once
+    everything is (while a later part is still in hand, what an earlier part prepared ships on its own)."""
+    lines = {line.pk: line for line in prepared_lines(order)}
     shipped = shipped_quantities(order)
     remaining = {pk: line.open_quantity - shipped.get(pk, Decimal(0)) for pk, line in lines.items()}
     if payload.lines is None:
@@ -51,7 +53,8 @@ def ship(order, actor, payload: p.ShipPayload):
         tracking_number=payload.tracking_number, eta=payload.eta, shipped_at=clock.now(), shipped_by=actor)
     ShipmentLine.objects.bulk_create(
         ShipmentLine(shipment=shipment, order_line=lines[pk], quantity=quantity) for pk, quantity in wanted.items())
-    complete = all(remaining[pk] - wanted.get(pk, Decimal(0)) <= 0 for pk in lines)
+    complete = all(line.open_quantity - shipped.get(line.pk, Decimal(0)) - wanted.get(line.pk, Decimal(0)) <= 0
+                   for line in order.lines.all())
     event = {**payload.model_dump(mode="json", exclude={"version", "lines"}), "shipment_id": shipment.pk,
              "batch": shipment.position,
              "goods": [f"{lines[pk].product_name} {lines[pk].model} × {quantity.normalize():f}" for pk, quantity in wanted.items()]}
@@ -152,6 +155,13 @@ def confirm_receipt(order, actor, payload: p.ConfirmReceiptPayload):
     return _delivered_or_stay(order), event
 
 
+def _prepared_to_ship_guard(order, user):
+    shipped = shipped_quantities(order)
+    if any(line.open_quantity > shipped.get(line.pk, Decimal(0)) for line in prepared_lines(order)):
+        return None
+    return _("没有已备好待发的货物")
+
+
 def _shipment_to_accept_guard(order, user):
     return None if order.shipments.filter(accepted_at__isnull=True).exists() else _("没有待验收的发货批次")
 
@@ -177,7 +187,7 @@ def _tell_shipped(order, event, event_payload):
 def _ship_initial(order) -> dict:
     """Everything not yet shipped; lower a quantity or clear it for a part shipment."""
     shipped = shipped_quantities(order)
-    remaining = [(line, line.open_quantity - shipped.get(line.pk, Decimal(0))) for line in order.lines.all()]
+    remaining = [(line, line.open_quantity - shipped.get(line.pk, Decimal(0))) for line in prepared_lines(order)]
     return {"lines": [{"line_id": line.pk, "quantity": f"{quantity.normalize():f}"}
                       for line, quantity in remaining if quantity > 0]}
 
@@ -198,8 +208,8 @@ def _confirm_receipt_initial(order) -> dict:
 
 
 ACTIONS = [
-    Action("ship", N_("发货"), EventType.SHIPPED, p.ShipPayload, ship, starts=frozenset({TimerKind.LOGISTICS_NOTICE}),
-           initial=_ship_initial, notice=_tell_shipped),
+    Action("ship", N_("发货"), EventType.SHIPPED, p.ShipPayload, ship, guards=(_prepared_to_ship_guard,),
+           starts=frozenset({TimerKind.LOGISTICS_NOTICE}), initial=_ship_initial, notice=_tell_shipped, quiet=True),
     Action("accept", N_("客户验收"), EventType.ACCEPTED, p.AcceptPayload, accept, guards=(_shipment_to_accept_guard,),
            initial=_accept_initial, quiet=True),
     Action("confirm_receipt", N_("客户签收"), EventType.RECEIPT_CONFIRMED, p.ConfirmReceiptPayload, confirm_receipt,

@@ -18,13 +18,14 @@ from orderloop.orders.dates import default_stage_plan, feasible_date
 from orderloop.orders.handoffs import handoff_notify, promised_text, running_deadline
 from orderloop.orders.lifecycle.spec import Action
 from orderloop.orders.lifecycle.table import STAY
+from orderloop.orders.lines import open_lines
 from orderloop.orders.models import Attachment, EventType, FulfillmentStage, Mitigation, OrderTimer, Risk, TimerKind, TimerState
 from orderloop.orders.models import OrderStatus as S
 from orderloop.orders.timers import order_url
 
 
 def confirm_stock(order, actor, payload: p.ConfirmStockPayload):
-    lines = {line.pk: line for line in order.lines.all()}
+    lines = {line.pk: line for line in open_lines(order)}  # a later part: its lines only
     given = {item.line_id: item for item in payload.lines}
     errors = {}
     calendar = BusinessCalendar.load()
@@ -66,12 +67,12 @@ def confirm_stock(order, actor, payload: p.ConfirmStockPayload):
     event = {"lines": recorded, "note": payload.note}
     if late:
         return S.DATE_NEGOTIATION, {**event, "late_lines": late}
-    order.promised_date = max((line.agreed_date for line in lines.values() if line.agreed_date), default=order.requested_date)
+    order.promised_date = max((line.agreed_date for line in order.lines.all() if line.agreed_date), default=order.requested_date)
     return S.CONFIRMED, event
 
 
 def agree_date(order, actor, payload: p.AgreeDatePayload):
-    lines = list(order.lines.all())
+    lines = open_lines(order)
     latest_feasible = max((line.feasible_date for line in lines if line.feasible_date), default=None)
     if latest_feasible and payload.agreed_date < latest_feasible:
         raise InvalidInput(
@@ -81,7 +82,7 @@ def agree_date(order, actor, payload: p.AgreeDatePayload):
     for line in lines:
         line.agreed_date = payload.agreed_date
         line.save(update_fields=["agreed_date"])
-    order.promised_date = payload.agreed_date
+    order.promised_date = max(line.agreed_date for line in order.lines.all() if line.agreed_date)
     event = {"agreed_date": payload.agreed_date.isoformat(), "talk": payload.talk}
     return _back_from_negotiation(order), event
 
@@ -230,23 +231,34 @@ def _tell_shipment_prepared(order, event, event_payload):
 
 def _confirm_stock_initial(order) -> dict:
     """Suggested from the stock levels; an empty feasible date is computed on the business calendar."""
-    lines = list(order.lines.all())
+    lines = open_lines(order)
     available = stock_available([line.product_id for line in lines])
     return {"lines": [{"line_id": line.pk, "lead_time_days": "", "feasible_date": "", "date_reason": "",
                        "availability": "in_stock" if available.get(line.product_id, Decimal(0)) >= line.quantity else "short"}
                       for line in lines]}
 
 
+# Register 2's 当前阶段 outside 备货/生产, in the seed's words (its 202405-002 row: 客户验收).
+PROCESS_STAGES = {
+    S.RECEIVED: N_("初步审核"), S.NEEDS_INFO: N_("初步审核"), S.PENDING_APPROVAL: N_("订单审批"),
+    S.PENDING_DIRECTOR: N_("订单审批"), S.PENDING_STOCK_CHECK: N_("确认库存"), S.DATE_NEGOTIATION: N_("交期协商"),
+    S.CONFIRMED: N_("生产备货"), S.IN_FULFILLMENT: N_("生产备货"), S.READY_TO_SHIP: N_("订单交付"),
+    S.SHIPPED: N_("客户验收"), S.DELIVERED: N_("售后跟进"),
+}
+
+
 def _track_initial(order) -> dict:
-    """The stage in hand: the first one of the plan not yet done."""
-    current = order.stages.filter(superseded=False, actual_date__isnull=True).order_by("position", "id").first()
+    """The stage in hand: in 备货/生产 the first one of the plan not yet done; elsewhere the process's stage."""
+    current = None
+    if order.status == S.IN_FULFILLMENT:
+        current = order.stages.filter(superseded=False, actual_date__isnull=True).order_by("position", "id").first()
     if current is None:
-        return {"stage": _("生产备货")}
+        return {"stage": _(PROCESS_STAGES.get(order.status, N_("生产备货")))}
     return {"stage": current.name, "planned_date": current.planned_date}
 
 
 def _prepare_shipment_initial(order) -> dict:
-    return {"goods": "\n".join(f"{line.product_name} {line.model} × {line.quantity.normalize():f}" for line in order.lines.all()),
+    return {"goods": "\n".join(f"{line.product_name} {line.model} × {line.quantity.normalize():f}" for line in open_lines(order)),
             "quantity_checked": True, "qc_passed": True}
 
 
@@ -258,7 +270,8 @@ ACTIONS = [
     Action("start_fulfillment", N_("开始备货/生产"), EventType.FULFILLMENT_STARTED, p.StartFulfillmentPayload,
            start_fulfillment, initial=lambda order: {"stages": default_stage_plan()}),
     Action("track", N_("进度跟进"), EventType.PROGRESS_TRACKED, p.TrackPayload, track,
-           meets=frozenset({TimerKind.TRACKING}), starts=frozenset({TimerKind.TRACKING}), initial=_track_initial),
+           meets=frozenset({TimerKind.TRACKING}), starts=frozenset({TimerKind.TRACKING}), initial=_track_initial,
+           incidental=True, work_in=frozenset({S.IN_FULFILLMENT})),
     Action("raise_risk", N_("上报风险"), EventType.RISK_RAISED, p.RaiseRiskPayload, raise_risk, notice=_tell_risk,
            incidental=True),
     Action("resolve_risk", N_("解决风险"), EventType.RISK_RESOLVED, p.ResolveRiskPayload, resolve_risk,

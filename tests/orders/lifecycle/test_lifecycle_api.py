@@ -76,7 +76,7 @@ def test_order_goes_from_received_to_closed_through_the_api(api, customer, produ
 def test_needs_info_path_contact_and_supplement(api, customer, product):
     ref = api["sales_assistant"].post("/orders", order_data(customer, product, contact_phone="")).json()["ref"]
     body = step(api, "sales_assistant", ref, "review", "needs_info", verdict="needs_info", missing=["缺少联系方式", "交付日期不明确"])
-    assert body["available_actions"] == ["review", "log_contact", "supplement"]
+    assert body["available_actions"] == ["review", "log_contact", "supplement", "track"]
     step(api, "account_manager", ref, "log_contact", "needs_info", channel="phone", summary="电话联系李*", outcome="客户补充了手机号")
     step(api, "sales_assistant", ref, "supplement", "received", contact_phone="13800001111", note="已补充")
     body = step(api, "sales_assistant", ref, "review", "pending_approval", verdict="pass")
@@ -104,7 +104,7 @@ def test_date_negotiation_path(api, customer, product):
                 lines=[{"line_id": line_id, "availability": "needs_production", "lead_time_days": 10, "feasible_date": "2030-06-10", "date_reason": "按排产计划"}])
     assert body["lines"][0]["feasible_date"] == "2030-06-10"
     assert body["available_actions"] == []
-    assert api["account_manager"].get(f"/orders/{ref}").json()["available_actions"] == ["agree_date"]
+    assert api["account_manager"].get(f"/orders/{ref}").json()["available_actions"] == ["agree_date", "track"]
     too_early = api["account_manager"].action(ref, "agree_date", agreed_date="2030-06-01", talk="客户希望6月1日")
     assert too_early.status_code == 422 and "agreed_date" in too_early.json()["errors"]
     body = step(api, "account_manager", ref, "agree_date", "confirmed", agreed_date="2030-06-12", talk="客户同意6月12日交付")

@@ -18,20 +18,20 @@ SEES_CONFIRMED = {SA, AM, SM, SD, ADM, WH, PR}
 
 # SPEC section 2, written out by hand: who may take which action in which state.
 ALLOWED = {
-    "received": {"review": {SA, AM}, "cancel": {SM}},
-    "needs_info": {"review": {SA, AM}, "log_contact": {SA, AM}, "supplement": {SA, AM}, "cancel": {SM}},
-    "pending_approval": {"approve": {SM}, "reject": {SM}, "amend": {SA}, "cancel": {SM}},
-    "pending_director": {"approve": {SD}, "reject": {SD}, "amend": {SA}, "cancel": {SM}},
-    "pending_stock_check": {"confirm_stock": {WH, PR}, "amend": {SA}, "cancel": {SM}},
-    "date_negotiation": {"agree_date": {AM}, "amend": {SA}, "cancel": {SM}},
-    "confirmed": {"start_fulfillment": {WH, PR}, "raise_risk": SEES_CONFIRMED, "resolve_risk": SEES_CONFIRMED,
-                  "amend": {SA}, "short_close": {SM}, "cancel": {SM}},
+    "received": {"review": {SA, AM}, "track": {SA, AM}, "cancel": {SM}},
+    "needs_info": {"review": {SA, AM}, "log_contact": {SA, AM}, "supplement": {SA, AM}, "track": {SA, AM}, "cancel": {SM}},
+    "pending_approval": {"approve": {SM}, "reject": {SM}, "track": {SA, SM}, "amend": {SA}, "cancel": {SM}},
+    "pending_director": {"approve": {SD}, "reject": {SD}, "track": {SA, SD}, "amend": {SA}, "cancel": {SM}},
+    "pending_stock_check": {"confirm_stock": {WH, PR}, "track": {SA, WH, PR}, "amend": {SA}, "cancel": {SM}},
+    "date_negotiation": {"agree_date": {AM}, "track": {SA, AM}, "amend": {SA}, "cancel": {SM}},
+    "confirmed": {"start_fulfillment": {WH, PR}, "track": {SA, WH, PR}, "raise_risk": SEES_CONFIRMED,
+                  "resolve_risk": SEES_CONFIRMED, "amend": {SA}, "short_close": {SM}, "cancel": {SM}},
     "in_fulfillment": {"track": {SA, WH, PR}, "raise_risk": SEES_CONFIRMED | {LOG},
                        "resolve_risk": SEES_CONFIRMED | {LOG}, "prepare_shipment": {WH}, "amend": {SA},
                        "short_close": {SM}, "cancel": {SM}},
-    "ready_to_ship": {"ship": {LOG}, "amend": {SA}, "short_close": {SM}, "cancel": {SM}},
-    "shipped": {"accept": {AM, LOG}, "confirm_receipt": {AM, LOG}},
-    "delivered": {"follow_up": {AM}, "close": {SM}},
+    "ready_to_ship": {"ship": {LOG}, "track": {SA, WH, LOG}, "amend": {SA}, "short_close": {SM}, "cancel": {SM}},
+    "shipped": {"accept": {AM, LOG}, "confirm_receipt": {AM, LOG}, "track": {SA, AM, LOG}, "amend": {SA}},
+    "delivered": {"follow_up": {AM}, "track": {SA, AM}, "close": {SM}},
     "closed": {}, "rejected": {}, "cancelled": {},
 }
 EXPECTED_TARGET = {

@@ -114,7 +114,7 @@ def test_short_closing_what_was_never_shipped_ships_the_order(orders, users):
     assert order.visit.due_at > at(2030, 5, 23, 17, 0)
 
 
-def test_no_amendment_once_something_has_shipped(orders, users):
+def test_no_reduction_once_something_has_shipped(orders, users):
     from orderloop.core.exceptions import DomainError
 
     with clock.frozen_at(at(2030, 5, 20, 9, 0)):
@@ -123,6 +123,6 @@ def test_no_amendment_once_something_has_shipped(orders, users):
         order = act(order, "ship", users["logistics"], method="express", carrier="顺丰速运", tracking_number="SF1",
                     eta="2030-05-23", lines=[{"line_id": line.pk, "quantity": "6"}])
     with pytest.raises(DomainError) as refused:
-        act(order, "amend", users["sales_assistant"], reason="客户加购", lines=[{"line_id": line.pk, "quantity": "12"}])
-    assert refused.value.message == "不能执行「变更订单」：已有发货批次：少交请用「短交关闭」，加购请新建订单"
+        act(order, "amend", users["sales_assistant"], reason="客户少要", lines=[{"line_id": line.pk, "quantity": "8"}])
+    assert refused.value.message == "已有发货批次：已备好或已发出的货物不能减少、删除或改价"
     assert order.lines.get().quantity == 10
