@@ -138,7 +138,7 @@ def lifecycle(world: dict) -> None:
     act("confirm_stock", "warehouse", lines=[{"line_id": line_id, "availability": "in_stock", "feasible_date": "2030-05-20",
                                                "date_reason": "按排产计划"} for line_id in line_ids])
     act("start_fulfillment", "production", stages=[{"name": "生产", "owner": "production", "planned_date": "2030-05-20"}])
-    act("track", "production", stage="生产", record="生产完成", actual_date="2030-05-19")
+    act("track", "production", stage="生产", record="生产完成", actual_date="2024-05-19")
     act("prepare_shipment", "warehouse", goods="服务器A型 × 10", quantity_checked=True, qc_passed=True, qc_report="合格")
     act("ship", "logistics", method="express", carrier="顺丰速运", tracking_number="SF1", eta="2030-05-23")
     receipt = attachment_store(order=order, kind="receipt", filename="签收单.png", content=PNG,

@@ -221,7 +221,7 @@ def drive_order(http: Http, tokens: dict, client: int, index: int, customer_id: 
     act("warehouse", ref, "confirm_stock", "confirmed", lines=lines)
     act("production", ref, "start_fulfillment", "in_fulfillment",
         stages=[{"name": "生产", "owner": "production", "planned_date": "2030-05-20"}])
-    act("production", ref, "track", "in_fulfillment", stage="生产", record="生产完成", actual_date="2030-05-19")
+    act("production", ref, "track", "in_fulfillment", stage="生产", record="生产完成", actual_date="2024-05-19")
     act("warehouse", ref, "prepare_shipment", "ready_to_ship", goods="服务器A型 × 10", quantity_checked=True,
         qc_passed=True, qc_report="合格")
     act("logistics", ref, "ship", "shipped", method="express", carrier="顺丰速运", tracking_number=f"SF{index}",

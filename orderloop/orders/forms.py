@@ -90,7 +90,7 @@ def action_form(action: str, order, *, data: dict | None = None, errors: dict | 
         waiting = {"accept": {"accepted_at__isnull": True}, "confirm_receipt": {"received_at__isnull": True}}[action]
         extra["shipments"] = {sh.pk: _("第 %(n)s 批（%(carrier)s %(number)s）") % {
             "n": sh.position, "carrier": sh.carrier, "number": sh.tracking_number} for sh in order.shipments.filter(**waiting)}
-    if action in ("confirm_stock", "amend", "short_close", "ship", "accept"):
+    if action in ("confirm_stock", "agree_date", "amend", "short_close", "ship", "accept"):
         lines = list(order.lines.all())
         extra["line_labels"] = {line.pk: f"{line.position}. {line.product_name} {line.model} × {line.quantity.normalize():f}"
                                 for line in lines}

@@ -35,6 +35,7 @@ RULES = [
     TimerRule(TimerKind.APPROVAL, frozenset({S.PENDING_APPROVAL, S.PENDING_DIRECTOR}),
               frozenset({S.PENDING_APPROVAL, S.PENDING_DIRECTOR}), escalate_to=ESCALATE_TO_DIRECTOR),
     TimerRule(TimerKind.STOCK_CHECK, frozenset({S.PENDING_STOCK_CHECK}), frozenset({S.PENDING_STOCK_CHECK})),
+    TimerRule(TimerKind.NEGOTIATION, frozenset({S.DATE_NEGOTIATION}), frozenset({S.DATE_NEGOTIATION})),
     TimerRule(TimerKind.TRACKING, frozenset({S.IN_FULFILLMENT}), frozenset({S.IN_FULFILLMENT})),
     TimerRule(TimerKind.LOGISTICS_NOTICE, frozenset({S.READY_TO_SHIP, S.SHIPPED})),  # met by the notice itself
     TimerRule(TimerKind.FOLLOW_UP, frozenset({S.DELIVERED}), frozenset({S.DELIVERED})),
