@@ -91,7 +91,7 @@ def master_data() -> dict:
     from django.core.files.base import ContentFile
 
     from orderloop.accounts.models import Team, User
-    from orderloop.masterdata.models import Contact, Customer, Product, Qualification
+    from orderloop.masterdata.models import Contact, Customer, Product, Qualification, StockLevel
     from orderloop.setup.demo import LICENCE_SCAN
 
     team = Team.objects.create(name="华北销售一组")
@@ -110,6 +110,7 @@ def master_data() -> dict:
     Contact.objects.create(customer=customer, name="李*", phone="13800001111", is_primary=True, email="buyer@example.com")
     product = Product.objects.create(name="服务器A型", model="S-001", unit="台", list_price=Decimal("5000.00"),
                                      cost_price=Decimal("4000.00"))
+    StockLevel.objects.create(product=product, on_hand=Decimal("1000000000"))  # every order's 现货 line is held
     return {"users": users, "customer": customer, "product": product}
 
 
