@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from orderloop.masterdata.models import Product
 from orderloop.masterdata.services import stock_available
-from orderloop.orders.labels import CHOICES, LABELS
+from orderloop.orders.labels import CHOICES, LABELS, ROW_LABELS
 from orderloop.orders.steps import ACTIONS
 
 LONG_TEXT = {"missing", "reason", "comment", "summary", "outcome", "note", "talk", "record", "problem", "measure",
@@ -65,13 +65,14 @@ def _fields(model: type[BaseModel], *, action: str = "", prefix: str = "", value
             continue
         kind, choices = _kind(name, info.annotation)
         path = f"{prefix}{name}"
+        label = ROW_LABELS.get(name) if prefix and name in ROW_LABELS else LABELS.get(name, name)
         field = {
-            "name": path, "label": _(LABELS.get(name, name)), "kind": kind, "choices": choices,
+            "name": path, "label": _(label), "kind": kind, "choices": choices,
             "required": info.is_required(), "errors": errors.get(path, []), "value": values.get(name, ""),
         }
         if kind == "rows":
             item = typing.get_args(_unwrap(info.annotation)[0])[0]
-            field["columns"] = [_(LABELS.get(n, n)) for n in item.model_fields]
+            field["columns"] = [_(ROW_LABELS.get(n) or LABELS.get(n, n)) for n in item.model_fields]
             rows = values.get(name) or []
             field["rows"] = [
                 _fields(item, prefix=f"{path}.{i}.", values=row, errors=errors) for i, row in enumerate(rows)

@@ -264,9 +264,10 @@ def _confirm_stock_initial(order) -> dict:
 
 
 def _agree_date_initial(order) -> dict:
-    """A date per line, each starting at the line's feasible date."""
-    return {"agreed_date": "", "lines": [{"line_id": line.pk, "agreed_date": line.feasible_date or ""}
-                                         for line in order.lines.all()]}
+    """One date for the order, starting at the latest feasible date; a line given its own date keeps it."""
+    lines = list(order.lines.all())
+    latest = max((line.feasible_date for line in lines if line.feasible_date), default=None)
+    return {"agreed_date": latest or "", "lines": [{"line_id": line.pk, "agreed_date": ""} for line in lines]}
 
 
 def _track_initial(order) -> dict:
