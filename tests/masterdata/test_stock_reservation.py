@@ -93,6 +93,20 @@ def test_a_line_to_be_produced_holds_nothing_and_ships_without_touching_stock(or
     assert level(product) == (3, 0) and held(order) == {1: 0}
 
 
+def test_a_manual_adjustment_cannot_undo_what_orders_hold(orders, users, product):
+    from orderloop.masterdata.services import stock_adjust
+
+    stock_up(product, "12")
+    confirm_in_stock(orders.at("pending_stock_check"), users)
+    with pytest.raises(InvalidInput) as refused:
+        stock_adjust(actor=users["warehouse"], product_id=product.pk, reserved_change=Decimal("-5"), reason="盘点")
+    assert refused.value.errors == {"reserved_change": ["预留数量不能少于订单已预留的 10（取消订单或短交关闭会释放）"]}
+    with pytest.raises(InvalidInput) as refused:
+        stock_adjust(actor=users["warehouse"], product_id=product.pk, on_hand_change=Decimal("-3"), reason="盘亏")
+    assert refused.value.errors == {"reserved_change": ["预留数量须在 0 与在库数量之间"]}
+    assert level(product) == (12, 10)
+
+
 # --- the last unit, two connections at once -----------------------------------------------------------------------
 
 def _postgresql_or_skip():
