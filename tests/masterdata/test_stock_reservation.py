@@ -107,6 +107,22 @@ def test_a_manual_adjustment_cannot_undo_what_orders_hold(orders, users, product
     assert level(product) == (12, 10)
 
 
+def test_the_admin_lists_reservations_read_only(orders, users, product):
+    from django.test import Client
+
+    stock_up(product, "10")
+    order = confirm_in_stock(orders.at("pending_stock_check"), users)
+    superuser = users["admin"]
+    superuser.is_staff = superuser.is_superuser = True  # as `orderloop createsuperuser` makes it
+    superuser.save(update_fields=["is_staff", "is_superuser"])
+    admin = Client()
+    admin.force_login(superuser)
+    page = admin.get("/admin/masterdata/stockreservation/")
+    assert page.status_code == 200 and "S-001" in page.content.decode()
+    reservation = StockReservation.objects.get(order_line__order=order)
+    assert admin.post(f"/admin/masterdata/stockreservation/{reservation.pk}/delete/", {"post": "yes"}).status_code == 403
+
+
 # --- the last unit, two connections at once -----------------------------------------------------------------------
 
 def _postgresql_or_skip():

@@ -20,6 +20,7 @@ from orderloop.orders.lifecycle.spec import Action
 from orderloop.orders.lifecycle.table import STAY
 from orderloop.orders.models import Attachment, EventType, FulfillmentStage, Mitigation, OrderTimer, Risk, TimerKind, TimerState
 from orderloop.orders.models import OrderStatus as S
+from orderloop.orders.steps.delivery import shipped_quantities
 from orderloop.orders.timers import order_url
 
 
@@ -78,8 +79,10 @@ def _reserve_in_stock(order, actor, lines: dict, payload: p.ConfirmStockPayload)
     """Lines confirmed as 现货 hold their quantity from the available stock (on hand − reserved), all of it or
     none: two orders cannot both take the last unit. Confirming again replaces what the order held."""
     indexes = {item.line_id: index for index, item in enumerate(payload.lines)}
-    wants = [Want(line_id, line.product_id, line.open_quantity) for line_id, line in lines.items()
-             if payload.lines[indexes[line_id]].availability == "in_stock" and line.open_quantity > 0]
+    shipped = shipped_quantities(order)  # a later part of the order (a second consignment) holds only what is left
+    to_ship = {line_id: line.open_quantity - shipped.get(line_id, Decimal(0)) for line_id, line in lines.items()}
+    wants = [Want(line_id, line.product_id, to_ship[line_id]) for line_id, line in lines.items()
+             if payload.lines[indexes[line_id]].availability == "in_stock" and to_ship[line_id] > 0]
     shortages = stock_reserve(line_ids=list(lines), wants=wants, actor=actor,
                               reason=_("订单 %(ref)s 确认现货，预留库存") % {"ref": order.ref})
     if not shortages:

@@ -19,7 +19,7 @@ def test_a_whole_lifecycle_takes_a_bounded_number_of_statements(orders):
     # with the helper's own reads and the test transaction's savepoints: 182 before the lifecycle path was
     # trimmed, 146 after; 131 once the open timers are met or stopped by one UPDATE without reading them and the
     # order number is taken by one upsert; 127 once the notification routes are kept per process and a sales
-    # manager's visibility is decided from the teams read with the locked order; 142 once stock confirmed as 现货
+    # manager's visibility is decided from the teams read with the locked order; 143 once stock confirmed as 现货
     # is held and shipped out of it (each: the stock rows locked, the reservations read, the level, its
     # adjustment, the reservation written — 10 — and the helper's 2 reads of the stock it tops up)
     assert len(ctx) <= 145, len(ctx)
