@@ -128,8 +128,8 @@ def agree_date(order, actor, payload: p.AgreeDatePayload):
         line.save(update_fields=["agreed_date"])
     order.promised_date = max(dates.values())
     event = {"agreed_date": order.promised_date.isoformat(), "talk": payload.talk,
-             "lines": [{"line_id": pk, "position": line.position, "agreed_date": dates[pk].isoformat()}
-                       for pk, line in lines.items()]}
+             "lines": [{"line_id": pk, "line": f"{line.position}. {line.product_name} {line.model}",
+                        "agreed_date": dates[pk].isoformat()} for pk, line in lines.items()]}
     return _back_from_negotiation(order), event
 
 
