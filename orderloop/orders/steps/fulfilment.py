@@ -50,7 +50,12 @@ def confirm_stock(order, actor, payload: p.ConfirmStockPayload):
     if missing:
         errors["lines"] = [_("以下行未确认库存：第 %(rows)s 行") % {"rows": "、".join(map(str, missing))}]
     if errors:
-        raise InvalidInput(_("库存确认有误"), errors=errors)
+        rows = {f"lines.{index}": lines[item.line_id].position for index, item in enumerate(payload.lines)
+                if item.line_id in lines}
+        where = [_("第 %(row)s 行") % {"row": rows[path.rpartition(".")[0]]} + message
+                 if path.rpartition(".")[0] in rows else message
+                 for path, messages in errors.items() for message in messages]
+        raise InvalidInput(_("库存确认有误：%(problems)s") % {"problems": "；".join(where)}, errors=errors)
     _reserve_in_stock(order, actor, lines, payload)
     late, recorded = [], []
     for line_id, line in lines.items():

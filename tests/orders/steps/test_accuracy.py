@@ -74,6 +74,7 @@ def test_a_feasible_date_before_the_order_date_is_refused(orders, users, product
     error = refused(order, "confirm_stock", users["warehouse"], lines=[
         {"line_id": order.lines.get().pk, "availability": "in_stock", "feasible_date": "2020-05-20", "date_reason": "按排产计划"}])
     assert error.errors == {"lines.0.feasible_date": ["计划日期 2020-05-20 早于下单日期 2024-05-10"]}
+    assert error.message == "库存确认有误：第 1 行计划日期 2020-05-20 早于下单日期 2024-05-10"
 
 
 def test_an_eta_before_the_shipping_date_is_refused_through_the_api(orders, users):
