@@ -91,7 +91,7 @@ def master_data() -> dict:
     from django.core.files.base import ContentFile
 
     from orderloop.accounts.models import Team, User
-    from orderloop.masterdata.models import Contact, Customer, Product, Qualification
+    from orderloop.masterdata.models import Contact, Customer, Product, Qualification, StockLevel
     from orderloop.setup.demo import LICENCE_SCAN
 
     team = Team.objects.create(name="华北销售一组")
@@ -110,6 +110,7 @@ def master_data() -> dict:
     Contact.objects.create(customer=customer, name="李*", phone="13800001111", is_primary=True, email="buyer@example.com")
     product = Product.objects.create(name="服务器A型", model="S-001", unit="台", list_price=Decimal("5000.00"),
                                      cost_price=Decimal("4000.00"))
+    StockLevel.objects.create(product=product, on_hand=Decimal("1000000000"))  # every order's 现货 line is held
     return {"users": users, "customer": customer, "product": product}
 
 
@@ -138,7 +139,7 @@ def lifecycle(world: dict) -> None:
     act("confirm_stock", "warehouse", lines=[{"line_id": line_id, "availability": "in_stock", "feasible_date": "2030-05-20",
                                                "date_reason": "按排产计划"} for line_id in line_ids])
     act("start_fulfillment", "production", stages=[{"name": "生产", "owner": "production", "planned_date": "2030-05-20"}])
-    act("track", "production", stage="生产", record="生产完成", actual_date="2030-05-19")
+    act("track", "production", stage="生产", record="生产完成", actual_date="2024-05-19")
     act("prepare_shipment", "warehouse", goods="服务器A型 × 10", quantity_checked=True, qc_passed=True, qc_report="合格")
     act("ship", "logistics", method="express", carrier="顺丰速运", tracking_number="SF1", eta="2030-05-23")
     receipt = attachment_store(order=order, kind="receipt", filename="签收单.png", content=PNG,

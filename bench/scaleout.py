@@ -65,7 +65,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from orderloop.accounts.models import Team, User
-from orderloop.masterdata.models import Contact, Customer, Product, Qualification
+from orderloop.masterdata.models import Contact, Customer, Product, Qualification, StockLevel
 from orderloop.setup.demo import LICENCE_SCAN
 
 roles, sales_team, password = {roles!r}, {sales_team!r}, {password!r}
@@ -86,6 +86,7 @@ customer.business_licence.save("licence.png", ContentFile(LICENCE_SCAN), save=Tr
 Contact.objects.create(customer=customer, name="李*", phone="13800001111", is_primary=True, email="buyer@example.com")
 product = Product.objects.create(name="服务器A型", model="S-001", unit="台", list_price=Decimal("5000.00"),
                                  cost_price=Decimal("4000.00"))
+StockLevel.objects.create(product=product, on_hand=Decimal("1000000000"))  # every order's 现货 line is held
 print("SETUP " + json.dumps({{"customer_id": customer.pk, "product_id": product.pk}}))
 """
 
@@ -221,7 +222,7 @@ def drive_order(http: Http, tokens: dict, client: int, index: int, customer_id: 
     act("warehouse", ref, "confirm_stock", "confirmed", lines=lines)
     act("production", ref, "start_fulfillment", "in_fulfillment",
         stages=[{"name": "生产", "owner": "production", "planned_date": "2030-05-20"}])
-    act("production", ref, "track", "in_fulfillment", stage="生产", record="生产完成", actual_date="2030-05-19")
+    act("production", ref, "track", "in_fulfillment", stage="生产", record="生产完成", actual_date="2024-05-19")
     act("warehouse", ref, "prepare_shipment", "ready_to_ship", goods="服务器A型 × 10", quantity_checked=True,
         qc_passed=True, qc_report="合格")
     act("logistics", ref, "ship", "shipped", method="express", carrier="顺丰速运", tracking_number=f"SF{index}",

@@ -23,6 +23,7 @@ import os
 import random
 import time
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 if __name__ == "__main__":  # run as a script: Django is set up before the models below are imported
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orderloop.config.settings")
@@ -42,7 +43,7 @@ from orderloop.core import clock
 from orderloop.core.calendar import SHANGHAI
 from orderloop.core.models import OrderNumberCounter
 from orderloop.core.numbering import format_order_number
-from orderloop.masterdata.models import Contact, Customer, Product, Qualification
+from orderloop.masterdata.models import Contact, Customer, Product, Qualification, StockLevel
 from orderloop.masterdata.uscc import ALPHABET as USCC_ALPHABET
 from orderloop.masterdata.uscc import uscc_check_char
 from orderloop.orders.models import (
@@ -287,6 +288,10 @@ def _products(rng, count) -> list[dict]:
                        "cost": cost})
     with connection.cursor() as cursor:
         table.flush(cursor)
+    # on hand for every goods line the seed confirms as 现货 and for confirmations made on the seeded orders later
+    # (the seeded history itself holds no reservation: its lines are shipped or were confirmed before stock was kept)
+    StockLevel.objects.bulk_create(StockLevel(product_id=row["id"], on_hand=Decimal("1000000")) for row in result
+                                   if row["unit"] != "次")
     return result
 
 

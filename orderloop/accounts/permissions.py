@@ -43,6 +43,7 @@ DEADLINE_OWNERS = {
     "contact": frozenset({R.SALES_ASSISTANT, R.ACCOUNT_MANAGER}),
     "approval": frozenset({R.SALES_MANAGER, R.SALES_DIRECTOR}),
     "stock_check": frozenset({R.WAREHOUSE, R.PRODUCTION}),
+    "negotiation": frozenset({R.ACCOUNT_MANAGER}),
     "tracking": frozenset({R.SALES_ASSISTANT, R.WAREHOUSE, R.PRODUCTION}),
     "logistics_notice": frozenset({R.LOGISTICS}),
     "follow_up": frozenset({R.ACCOUNT_MANAGER}),

@@ -254,6 +254,7 @@ ORDERLOOP_SLA = {
     "contact": (float(os.environ.get("ORDERLOOP_SLA_CONTACT_HOURS", "2")), "business_hours"),
     "approval": (9, "business_hours"),
     "stock_check": (9, "business_hours"),
+    "negotiation": (float(os.environ.get("ORDERLOOP_SLA_NEGOTIATION_HOURS", "9")), "business_hours"),  # 交期协商
     "tracking": (int(os.environ.get("ORDERLOOP_TRACKING_EVERY_WORKING_DAYS", "1")), "working_days"),
     "follow_up": (3, "working_days"),
 }

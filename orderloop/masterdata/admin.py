@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy
 
 from orderloop.core.admin import AuditedAdmin, ReadOnlyAdmin
 from orderloop.core.audit import audit_record, diff, snapshot
-from orderloop.masterdata.models import Contact, Customer, Product, StockAdjustment, StockLevel
+from orderloop.masterdata.models import Contact, Customer, Product, StockAdjustment, StockLevel, StockReservation
 from orderloop.masterdata.services import customer_admin_save, customer_owner_candidates, stock_adjust
 
 
@@ -41,6 +41,13 @@ class StockLevelAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("product", "warehouse", "on_hand", "reserved", "available")
     readonly_page = ("admin:masterdata_stockadjustment_add", (), gettext_lazy("“库存调整”"))
     readonly_reason = gettext_lazy("库存只通过调整变动，每次调整都记下原因。")
+
+
+@admin.register(StockReservation)
+class StockReservationAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    list_display = ("stock", "order_line", "quantity", "reserved_at")
+    list_select_related = ("stock__product", "order_line")
+    readonly_reason = gettext_lazy("订单确认现货时预留，取消、短交关闭或变更数量时释放，发货时出库。")
 
 
 LEVEL_FIELDS = ("on_hand", "reserved")

@@ -99,7 +99,12 @@ class StockLevel(models.Model):
     reserved = models.DecimalField(_("已预留数量"), max_digits=14, decimal_places=3, default=Decimal("0"))
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["product", "warehouse"], name="stock_unique_product_warehouse")]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "warehouse"], name="stock_unique_product_warehouse"),
+            # the last guard of a reservation: nothing reserved beyond what is on hand, nothing negative
+            models.CheckConstraint(condition=models.Q(reserved__gte=0) & models.Q(reserved__lte=models.F("on_hand")),
+                                   name="stock_reserved_within_on_hand"),
+        ]
         verbose_name = _("库存")
         verbose_name_plural = _("库存")
 
@@ -118,10 +123,33 @@ class StockAdjustment(models.Model):
     on_hand_change = models.DecimalField(_("在库变动"), max_digits=14, decimal_places=3, default=Decimal("0"))
     reserved_change = models.DecimalField(_("预留变动"), max_digits=14, decimal_places=3, default=Decimal("0"))
     reason = models.CharField(_("原因"), max_length=300)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(_("时间"))
 
     class Meta:
         ordering = ["-at", "-id"]
         verbose_name = _("库存调整")
         verbose_name_plural = _("库存调整")
+
+
+class StockReservation(models.Model):
+    """Stock held for an order line confirmed as 现货 (in stock): counted in its level's ``reserved`` until the
+    line ships (consumed), is short-closed or the order is cancelled (released). Written only by
+    ``masterdata/stock.py``."""
+
+    stock = models.ForeignKey(StockLevel, on_delete=models.PROTECT, related_name="reservations", verbose_name=_("库存"))
+    order_line = models.ForeignKey("orders.OrderLine", on_delete=models.CASCADE, related_name="reservations",
+                                   verbose_name=_("订单行"))
+    quantity = models.DecimalField(_("预留数量"), max_digits=14, decimal_places=3)
+    reserved_at = models.DateTimeField(_("预留时间"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["order_line", "stock"], name="reservation_unique_line_stock"),
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="reservation_quantity_positive"),
+        ]
+        verbose_name = _("库存预留")
+        verbose_name_plural = _("库存预留")
+
+    def __str__(self):
+        return f"{self.stock} × {self.quantity}"

@@ -277,6 +277,9 @@ def stock_adjust(*, actor, product_id: int, warehouse: str = "主仓库", on_han
             errors["on_hand_change"] = [_("调整后在库数量不能为负")]
         elif stock.reserved < 0 or stock.reserved > stock.on_hand:
             errors["reserved_change"] = [_("预留数量须在 0 与在库数量之间")]
+        elif stock.reserved < (held := sum((r.quantity for r in stock.reservations.all()), Decimal("0"))):
+            errors["reserved_change"] = [_("预留数量不能少于订单已预留的 %(n)s（取消订单或短交关闭会释放）") % {
+                "n": f"{held.normalize():f}"}]
         if errors:
             raise InvalidInput(_("库存调整有误"), errors=errors)
         stock.save()

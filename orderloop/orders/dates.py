@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from orderloop.accounts.models import User
 from orderloop.core import clock
@@ -19,7 +20,7 @@ class Feasible:
 
 def add_working_days(calendar: BusinessCalendar, start: date, days: int) -> date:
     day = start
-    for _ in range(days):
+    for _step in range(days):
         day = calendar.next_working_day(day)
     return day
 
@@ -75,3 +76,29 @@ def default_stage_plan() -> list[dict]:
             person = User.objects.filter(is_active=True, groups__name=stage.owner_role).order_by("id").first()
             owners[stage.owner_role] = person.username if person else ""
     return [{"name": stage.name, "owner": owners[stage.owner_role], "planned_date": stage.planned_date} for stage in plan]
+
+
+# --- accuracy (信息准确性): dates as they can be -------------------------------------------------------------------
+
+def actual_date_problem(value: date | None) -> str | None:
+    """An actual date (a stage finished, goods shipped or accepted) has happened: not after today in Beijing."""
+    today = clock.today()
+    if value and value > today:
+        return _("实际日期 %(date)s 晚于今天 %(today)s：实际发生的日期不能是将来") % {
+            "date": value.isoformat(), "today": today.isoformat()}
+    return None
+
+
+def planned_date_problem(value: date | None, order_date: date | None) -> str | None:
+    """A planned date (a stage, a feasible or agreed date) lies on or after the day the order was placed."""
+    if value and order_date and value < order_date:
+        return _("计划日期 %(date)s 早于下单日期 %(order_date)s") % {
+            "date": value.isoformat(), "order_date": order_date.isoformat()}
+    return None
+
+
+def eta_problem(eta: date | None, shipped_on: date) -> str | None:
+    """The goods arrive on or after the day they leave."""
+    if eta and eta < shipped_on:
+        return _("预计到达日期 %(eta)s 早于发货日期 %(shipped)s") % {"eta": eta.isoformat(), "shipped": shipped_on.isoformat()}
+    return None

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from orderloop.masterdata.models import Product
 from orderloop.masterdata.services import stock_available
-from orderloop.orders.labels import CHOICES, LABELS
+from orderloop.orders.labels import CHOICES, LABELS, ROW_LABELS
 from orderloop.orders.lines import prepared_lines
 from orderloop.orders.steps import ACTIONS
 from orderloop.orders.steps.delivery import shipped_quantities
@@ -67,13 +67,14 @@ def _fields(model: type[BaseModel], *, action: str = "", prefix: str = "", value
             continue
         kind, choices = _kind(name, info.annotation)
         path = f"{prefix}{name}"
+        label = ROW_LABELS.get(name) if prefix and name in ROW_LABELS else LABELS.get(name, name)
         field = {
-            "name": path, "label": _(LABELS.get(name, name)), "kind": kind, "choices": choices,
+            "name": path, "label": _(label), "kind": kind, "choices": choices,
             "required": info.is_required(), "errors": errors.get(path, []), "value": values.get(name, ""),
         }
         if kind == "rows":
             item = typing.get_args(_unwrap(info.annotation)[0])[0]
-            field["columns"] = [_(LABELS.get(n, n)) for n in item.model_fields]
+            field["columns"] = [_(ROW_LABELS.get(n) or LABELS.get(n, n)) for n in item.model_fields]
             rows = values.get(name) or []
             field["rows"] = [
                 _fields(item, prefix=f"{path}.{i}.", values=row, errors=errors) for i, row in enumerate(rows)
@@ -92,7 +93,7 @@ def action_form(action: str, order, *, data: dict | None = None, errors: dict | 
         waiting = {"accept": {"accepted_at__isnull": True}, "confirm_receipt": {"received_at__isnull": True}}[action]
         extra["shipments"] = {sh.pk: _("第 %(n)s 批（%(carrier)s %(number)s）") % {
             "n": sh.position, "carrier": sh.carrier, "number": sh.tracking_number} for sh in order.shipments.filter(**waiting)}
-    if action in ("confirm_stock", "amend", "short_close", "ship", "accept"):
+    if action in ("confirm_stock", "agree_date", "amend", "short_close", "ship", "accept"):
         lines = list(order.lines.all())
         shipped = shipped_quantities(order)
         extra["line_labels"] = {line.pk: f"{line.position}. {line.product_name} {line.model} × {line.quantity.normalize():f}"

@@ -37,6 +37,9 @@ LABELS = {
     "changed": N_("变更内容"), "intake_channel": N_("接收渠道"), "customer_id": N_("客户资质"), "ticket_type": N_("反馈类型"),
     "solution_type": N_("处理措施"), "solution": N_("解决方案"), "promised_at": N_("承诺完成时间"), "result": N_("处理结果"), "confirmed": N_("客户确认已解决"), "fields": N_("修改字段"), "late_lines": N_("晚于要求日期的行"), "total_amount": N_("总金额(元)"),
 }
+# A field of a row (e.g. one line of 确认交期) where the same name on the form itself means something else.
+ROW_LABELS = {"agreed_date": N_("本行约定交期（留空按上面的日期）")}
+
 CHOICES = {
     "verdict": {"pass": N_("通过"), "needs_info": N_("需补充"), "reject": N_("驳回")},
     "channel": {"phone": N_("电话"), "wechat": N_("微信"), "email": N_("邮件"), "visit": N_("拜访"), "other": N_("其他"),

@@ -337,6 +337,7 @@ class TimerKind(models.TextChoices):
     CONTACT = "contact", _("联系客户")
     APPROVAL = "approval", _("审批")
     STOCK_CHECK = "stock_check", _("确认库存")
+    NEGOTIATION = "negotiation", _("交期协商")
     TRACKING = "tracking", _("进度跟进")
     RISK = "risk", _("风险上报")
     LOGISTICS_NOTICE = "logistics_notice", _("物流预告")

@@ -82,8 +82,15 @@ class ConfirmStockPayload(Payload):
     note: str = Field("", max_length=2000)
 
 
+class AgreedLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    line_id: int
+    agreed_date: DateIn | None = Field(None, description="Leave out to take the order's agreed_date.")
+
+
 class AgreeDatePayload(Payload):
-    agreed_date: DateIn
+    agreed_date: DateIn | None = Field(None, description="The date agreed for every line not named in lines.")
+    lines: list[AgreedLine] = Field(default_factory=list, description="A date per line; lines left out take agreed_date.")
     talk: str = Field(min_length=1, max_length=2000, description="The negotiation with the customer, as logged.")
 
 

@@ -37,6 +37,7 @@ RULES = [
     TimerRule(TimerKind.APPROVAL, frozenset({S.PENDING_APPROVAL, S.PENDING_DIRECTOR}),
               frozenset({S.PENDING_APPROVAL, S.PENDING_DIRECTOR}), escalate_to=ESCALATE_TO_DIRECTOR),
     TimerRule(TimerKind.STOCK_CHECK, frozenset({S.PENDING_STOCK_CHECK}), frozenset({S.PENDING_STOCK_CHECK})),
+    TimerRule(TimerKind.NEGOTIATION, frozenset({S.DATE_NEGOTIATION}), frozenset({S.DATE_NEGOTIATION})),
     TimerRule(TimerKind.TRACKING, frozenset({S.IN_FULFILLMENT}), frozenset({S.IN_FULFILLMENT})),
     # met by the notice itself; a consignment may be on its way while a later part is in hand
     TimerRule(TimerKind.LOGISTICS_NOTICE, frozenset({S.READY_TO_SHIP, S.SHIPPED}) | AGAIN_FOR_A_PART),

@@ -14,7 +14,8 @@ from orderloop.accounts.models import Team, User
 from orderloop.aftersales.services import (ticket_close, ticket_follow_up, ticket_give_solution, ticket_open, ticket_resolve,
                                            ticket_respond)
 from orderloop.core import clock
-from orderloop.masterdata.models import Contact, Customer, Product, Qualification
+from orderloop.masterdata.models import Contact, Customer, Product, Qualification, StockLevel
+from orderloop.masterdata.services import stock_adjust
 from orderloop.orders.models import ApprovalPolicy, SalesOrder
 from orderloop.orders.schemas import OrderCreate
 from orderloop.orders.dates import default_stage_plan
@@ -122,7 +123,15 @@ def _master_data(users):
     for name, model, unit, price, cost in catalogue:
         products[model], _ = Product.objects.get_or_create(model=model, defaults={
             "name": name, "unit": unit, "list_price": Decimal(price), "cost_price": Decimal(cost)})
+    with clock.frozen_at(at("2024-05-01", "09:00")):  # enough on hand for every line the history confirms as 现货
+        for model, quantity in OPENING_STOCK.items():
+            if not StockLevel.objects.filter(product=products[model]).exists():
+                stock_adjust(actor=users["admin"], product_id=products[model].pk, on_hand_change=Decimal(quantity),
+                             reason="期初库存盘点")
     return customers, products
+
+
+OPENING_STOCK = {"S-001": "40", "S-002": "20", "N-100": "60"}  # the services (SV-01) are not stocked
 
 
 def _act_event(order, action, user, when, **data):

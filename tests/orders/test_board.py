@@ -24,7 +24,7 @@ def test_cards_sit_under_their_current_stage_and_late_ones_are_flagged(orders, u
     with clock.frozen_at(datetime(2026, 3, 2, 9, 0, tzinfo=SH)):
         first = start(orders, users, plan)
         second = start(orders, users, plan)
-        act(second, "track", users["production"], stage="生产", record="生产完成", actual_date="2026-03-04")
+        act(second, "track", users["production"], stage="生产", record="生产完成", actual_date="2026-03-02")
     with clock.frozen_at(datetime(2026, 3, 6, 9, 0, tzinfo=SH)):
         columns = {c.name: c.cards for c in board(user=users["sales_manager"])}
     assert [card.order.pk for card in columns["生产"]] == [first.pk]
@@ -37,7 +37,7 @@ def test_cards_sit_under_their_current_stage_and_late_ones_are_flagged(orders, u
     page = client.get("/board/").content.decode()
     assert first.number in page and second.number in page
     detail = client.get(f"/orders/{second.number}/").content.decode()
-    assert '<td>生产</td><td>production</td><td>2026-03-05</td><td>2026-03-04</td>' in detail
+    assert '<td>生产</td><td>production</td><td>2026-03-05</td><td>2026-03-02</td>' in detail
 
 
 def test_the_board_makes_as_many_queries_for_fifty_orders_as_for_one(orders, users):

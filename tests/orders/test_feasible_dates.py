@@ -8,7 +8,7 @@ from orderloop.core import clock
 from orderloop.core.calendar import BusinessCalendar
 from orderloop.core.exceptions import InvalidInput
 from orderloop.orders.dates import feasible_date
-from tests.support.orders import act
+from tests.support.orders import act, stock_for
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -41,6 +41,7 @@ def test_a_date_other_than_the_computed_one_needs_a_reason(orders, users):
     with clock.frozen_at(datetime(2026, 9, 25, 10, 0, tzinfo=SH)):
         order = orders.at("pending_stock_check")
         line = order.lines.get()
+        stock_for(order)
         with pytest.raises(InvalidInput) as refused:
             act(order, "confirm_stock", users["warehouse"],
                 lines=[{"line_id": line.pk, "availability": "in_stock", "feasible_date": "2026-10-30"}])

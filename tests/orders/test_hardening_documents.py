@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from orderloop.accounts.permissions import CONTACT_READERS, COST_READERS
 from orderloop.orders.access import order_visible_to
 from tests.support.api_client import Api
-from tests.support.orders import act, receipt_scan
+from tests.support.orders import act, receipt_scan, stock_for
 from tests.support.users import ROLES
 
 FULL_PHONE = ("13800001111", "138 0000 1111", "+8613800001111", "0000 1111")
@@ -49,11 +49,12 @@ def margin_orders(orders, users, product):
         assert order.status == "pending_director"
         order = act(order, "approve", users["sales_director"], comment="同意")
         line = order.lines.get()
+        stock_for(order)
         order = act(order, "confirm_stock", users["warehouse"], lines=[
             {"line_id": line.pk, "availability": "in_stock", "feasible_date": "2030-05-20", "date_reason": "按排产计划"}])
         order = act(order, "start_fulfillment", users["production"],
                     stages=[{"name": "生产", "owner": "production", "planned_date": "2030-05-20"}])
-        order = act(order, "track", users["production"], stage="生产", record="生产完成", actual_date="2030-05-19")
+        order = act(order, "track", users["production"], stage="生产", record="生产完成", actual_date="2024-05-19")
         order = act(order, "prepare_shipment", users["warehouse"], goods="服务器A型 × 10", quantity_checked=True,
                     qc_passed=True, qc_report="合格")
         if until_delivered:

@@ -9,7 +9,7 @@ from orderloop.core import clock
 from orderloop.notifications.models import Notification
 from orderloop.orders.models import OrderTimer
 from orderloop.orders.timers import logistics_notices_send, timers_flag_breaches
-from tests.support.orders import act
+from tests.support.orders import act, stock_for
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -99,6 +99,7 @@ def test_stock_check_timer_met_or_breached(monday, users):
     assert breach_check(at(2026, 3, 3, 10, 30)) == 1
     assert escalations("timer_breached:stock_check") == [("sales_manager", "email"), ("sales_manager", "inapp")]
     line = order.lines.get()
+    stock_for(order)
     with clock.frozen_at(at(2026, 3, 3, 11, 0)):
         act(order, "confirm_stock", users["warehouse"],
             lines=[{"line_id": line.pk, "availability": "in_stock", "feasible_date": "2030-05-20", "date_reason": "按排产计划"}])

@@ -23,7 +23,7 @@ from orderloop.reviews.models import ActionItem, MonthlyReview
 from orderloop.reviews.report import review_figures
 from orderloop.reviews.services import action_item_add, action_item_done, review_file
 from tests.support.browser import ARTIFACTS, log_in
-from tests.support.orders import act, receipt_scan
+from tests.support.orders import act, receipt_scan, stock_for
 
 SH = ZoneInfo("Asia/Shanghai")
 MARCH = date(2025, 3, 1)
@@ -68,6 +68,7 @@ def deliver(orders, users, plan: Plan):
     order = step(at(s, 12), order, "review", users["sales_assistant"], verdict="pass")
     order = step(at(s, 13), order, "approve", users["sales_manager"], comment="同意")  # 50,000.00: a large order
     order = step(at(s, 14), order, "approve", users["sales_director"], comment="同意")
+    stock_for(order)
     order = step(at(s, 17), order, "confirm_stock", users["warehouse"], lines=[
         {"line_id": line.pk, "availability": "in_stock", "feasible_date": s.isoformat(), "date_reason": "现货"}
         for line in order.lines.all()])

@@ -1,5 +1,8 @@
 """Orders driven through the real lifecycle: the intake payload, one action by one user, and any state
-reached along the happy path (OrderBuilder, the ``orders`` fixture)."""
+reached along the happy path (OrderBuilder, the ``orders`` fixture); stock enough for a line confirmed as 现货."""
+from decimal import Decimal
+
+from orderloop.masterdata.models import StockLevel
 from orderloop.orders.lifecycle.engine import perform_action
 from orderloop.orders.schemas import OrderCreate
 from orderloop.orders.services import order_receive
@@ -14,6 +17,22 @@ def order_data(customer, product, **overrides):
     }
     data.update(overrides)
     return data
+
+
+def stock_up(product, quantity="1000", warehouse="主仓库"):
+    """``quantity`` more on hand of ``product`` (the warehouse's count, as a stock take would find it)."""
+    level, _created = StockLevel.objects.get_or_create(product=product, warehouse=warehouse)
+    level.on_hand += Decimal(quantity)
+    level.save(update_fields=["on_hand"])
+    return level
+
+
+def stock_for(order):
+    """Enough available stock for every line of ``order`` to be confirmed as 现货 (a thousand more when short)."""
+    for line in order.lines.select_related("product"):
+        level = StockLevel.objects.filter(product=line.product, warehouse="主仓库").first()
+        if level is None or level.available < line.quantity:
+            stock_up(line.product, line.quantity + 1000)
 
 
 def act(order, action, user, **data):
@@ -77,6 +96,7 @@ class OrderBuilder:
         if state in special:
             for action, role, payload in special[state]:
                 if payload is None:
+                    stock_for(order)
                     payload = {"lines": _stock_lines(order, feasible="2031-01-31")}
                 order = act(order, action, self.users[role], **payload)
                 if action == "approve" and order.status == "pending_director" != state:
@@ -87,7 +107,9 @@ class OrderBuilder:
             return order
         for reached, action, role, payload in PATH:
             if reached == "ready_to_ship":  # every stage of the plan done first
-                order = act(order, "track", self.users["production"], stage="生产", record="生产完成", actual_date="2030-05-19")
+                order = act(order, "track", self.users["production"], stage="生产", record="生产完成", actual_date="2024-05-19")
+            if action == "confirm_stock":
+                stock_for(order)
             if reached == "closed":
                 order = act(order, "follow_up", self.users["account_manager"], channel="phone", usage="运行正常", satisfaction=5)
             order = act(order, action, self.users[role], **payload(order))

@@ -162,7 +162,7 @@ def test_mail_order_from_upload_through_needs_info_to_review_passed(browser, web
 def test_two_level_approval_a_short_line_and_the_agreed_date(browser, web_server, users, orders, product):
     from orderloop.masterdata.models import Product
     from orderloop.orders.models import SalesOrder
-    from tests.support.orders import act
+    from tests.support.orders import act, stock_up
 
     switch = Product.objects.create(name="交换机", model="N-100", unit="台", list_price="1200.00", cost_price="800.00")
     from datetime import date, timedelta
@@ -185,7 +185,8 @@ def test_two_level_approval_a_short_line_and_the_agreed_date(browser, web_server
     assert approve("sales_manager") == "待总监审批"
     assert approve("sales_director") == "待确认库存"
 
-    # the warehouse marks the switches short, with a lead time
+    # the warehouse marks the switches short, with a lead time (the servers are on hand)
+    stock_up(product, "28")
     page = log_in(browser, web_server, "warehouse")
     page.goto(f"{web_server.url}/orders/{order.number}/")
     page.locator("#action-confirm_stock summary").click()

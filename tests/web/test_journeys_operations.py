@@ -54,7 +54,7 @@ def test_warehouse_confirms_stock_and_prepares_a_shipment(browser, web_server, u
         {"product_id": product.pk, "quantity": "10", "unit_price": "5000"},
         {"product_id": switch.pk, "quantity": "5", "unit_price": "1200"}])
     produced = orders.at("in_fulfillment")  # its one stage, 生产, recorded as finished by production
-    produced = act(produced, "track", users["production"], stage="生产", record="生产完成", actual_date="2030-05-19")
+    produced = act(produced, "track", users["production"], stage="生产", record="生产完成", actual_date="2024-05-19")
 
     # the today page lists what waits for the warehouse: the stock confirmation and the shipment to prepare
     page = log_in(browser, web_server, "warehouse")

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
 from orderloop.core.exceptions import DomainError, InvalidInput
+from orderloop.masterdata.stock import stock_release
 from orderloop.orders import payloads as p
 from orderloop.orders.lifecycle.spec import Action
 from orderloop.orders.lifecycle.table import STAY
@@ -96,7 +97,7 @@ def amend(order, actor, payload: p.AmendPayload):
             if name == "requested_date":
                 needs_stock_check = True
     if payload.lines is not None:
-        price_changed, quantity_changed = _amend_lines(order, payload.lines, fixed=fixed, part=part)
+        price_changed, quantity_changed = _amend_lines(order, payload.lines, actor, fixed=fixed, part=part)
         needs_approval |= price_changed
         needs_stock_check |= quantity_changed
         if price_changed or quantity_changed:
@@ -161,7 +162,9 @@ def _one_part_again(order) -> None:
             line.save(update_fields=["part"])
 
 
-def _amend_lines(order, lines_in, *, fixed: dict, part: int) -> tuple[bool, bool]:
+def _amend_lines(order, lines_in, actor, *, fixed: dict, part: int) -> tuple[bool, bool]:
+    """Apply the new lines; before quantities or lines change, what the lines not yet prepared held in stock is
+    given back: the stock check that follows reserves again (prepared goods keep theirs)."""
     existing = {line.pk: line for line in order.lines.all()}
     errors = {}
     for index, item in enumerate(lines_in):
@@ -173,6 +176,11 @@ def _amend_lines(order, lines_in, *, fixed: dict, part: int) -> tuple[bool, bool
         raise InvalidInput(_("订单行有误"), errors=errors)
     _refuse_reductions(fixed, lines_in)
     products = products_for(lines_in)
+    kept_ids = {item.line_id for item in lines_in if item.line_id is not None}
+    if any(item.line_id is None or item.quantity != existing[item.line_id].quantity for item in lines_in) \
+            or set(existing) - kept_ids:
+        stock_release(line_ids=[pk for pk in existing if pk not in fixed], actor=actor,
+                      reason=_("订单 %(ref)s 变更数量，释放预留库存，待重新确认库存") % {"ref": order.ref})
     price_changed = quantity_changed = False
     kept = set()
     added = []  # (line of the part in hand to add to, or None, product, quantity, price)
@@ -265,6 +273,8 @@ def short_close(order, actor, payload: p.ShortClosePayload):
     line.short_close_reason = payload.reason
     line.amount = line_amount(payload.keep_quantity, line.unit_price)
     line.save(update_fields=["short_closed_quantity", "short_close_reason", "amount"])
+    stock_release(line_ids=[line.pk], keep={line.pk: payload.keep_quantity - shipped.get(line.pk, Decimal(0))},
+                  actor=actor, reason=_("订单 %(ref)s 短交关闭，释放预留库存") % {"ref": order.ref})
     recompute_total(order)
     target = STAY
     everything_shipped = all(other.open_quantity <= shipped.get(pk, Decimal(0)) for pk, other in lines.items())
@@ -276,6 +286,9 @@ def short_close(order, actor, payload: p.ShortClosePayload):
 
 
 def cancel(order, actor, payload: p.CancelPayload):
+    """The order ends; what its lines held in stock is given back."""
+    stock_release(line_ids=[line.pk for line in order.lines.all()], actor=actor,
+                  reason=_("订单 %(ref)s 取消，释放预留库存") % {"ref": order.ref})
     return S.CANCELLED, {"reason": payload.reason}
 
 

@@ -12,7 +12,9 @@ from django.utils.translation import gettext_noop as N_
 from orderloop.aftersales.services import ticket_open
 from orderloop.core import clock
 from orderloop.core.exceptions import InvalidInput
+from orderloop.masterdata.stock import stock_consume
 from orderloop.orders import payloads as p
+from orderloop.orders.dates import eta_problem
 from orderloop.orders.handoffs import handoff_notify
 from orderloop.orders.lifecycle.spec import Action
 from orderloop.orders.lifecycle.table import STAY
@@ -28,7 +30,10 @@ def shipped_quantities(order) -> dict[int, Decimal]:
 
 def ship(order, actor, payload: p.ShipPayload):
     """A consignment (发货批次) of some or all of what is prepared and not yet shipped; the order is 已发货 once
-    everything is (while a later part is still in hand, what an earlier part prepared ships on its own)."""
+    everything is (while a later part is still in hand, what an earlier part prepared ships on its own). What the
+    lines held in stock leaves the warehouse with it (per line, up to the quantity shipped)."""
+    if problem := eta_problem(payload.eta, clock.today()):
+        raise InvalidInput(_("发货信息有误：%(problem)s") % {"problem": problem}, errors={"eta": [problem]})
     lines = {line.pk: line for line in prepared_lines(order)}
     shipped = shipped_quantities(order)
     remaining = {pk: line.open_quantity - shipped.get(pk, Decimal(0)) for pk, line in lines.items()}
@@ -53,6 +58,8 @@ def ship(order, actor, payload: p.ShipPayload):
         tracking_number=payload.tracking_number, eta=payload.eta, shipped_at=clock.now(), shipped_by=actor)
     ShipmentLine.objects.bulk_create(
         ShipmentLine(shipment=shipment, order_line=lines[pk], quantity=quantity) for pk, quantity in wanted.items())
+    stock_consume(shipped=wanted, actor=actor,
+                  reason=_("订单 %(ref)s 第 %(batch)s 批发货出库") % {"ref": order.ref, "batch": shipment.position})
     complete = all(line.open_quantity - shipped.get(line.pk, Decimal(0)) - wanted.get(line.pk, Decimal(0)) <= 0
                    for line in order.lines.all())
     event = {**payload.model_dump(mode="json", exclude={"version", "lines"}), "shipment_id": shipment.pk,

@@ -12,15 +12,17 @@ from orderloop.core import clock
 from orderloop.core.calendar import BusinessCalendar
 from orderloop.core.exceptions import DomainError, InvalidInput
 from orderloop.masterdata.services import stock_available
+from orderloop.masterdata.stock import Want, stock_reserve
 from orderloop.notifications.services import notify
 from orderloop.orders import payloads as p
-from orderloop.orders.dates import default_stage_plan, feasible_date
+from orderloop.orders.dates import actual_date_problem, default_stage_plan, feasible_date, planned_date_problem
 from orderloop.orders.handoffs import handoff_notify, promised_text, running_deadline
 from orderloop.orders.lifecycle.spec import Action
 from orderloop.orders.lifecycle.table import STAY
 from orderloop.orders.lines import open_lines
 from orderloop.orders.models import Attachment, EventType, FulfillmentStage, Mitigation, OrderTimer, Risk, TimerKind, TimerState
 from orderloop.orders.models import OrderStatus as S
+from orderloop.orders.steps.delivery import shipped_quantities
 from orderloop.orders.timers import order_url
 
 
@@ -40,6 +42,9 @@ def confirm_stock(order, actor, payload: p.ConfirmStockPayload):
             continue
         computed[item.line_id] = feasible_date(availability=item.availability, lead_time_days=item.lead_time_days,
                                                today=today, calendar=calendar)
+        if problem := planned_date_problem(item.feasible_date, order.order_date):
+            errors[f"lines.{index}.feasible_date"] = [problem]
+            continue
         if item.feasible_date and item.feasible_date != computed[item.line_id].date and not item.date_reason:
             errors[f"lines.{index}.date_reason"] = [
                 _("可交付日期与计算结果 %(date)s 不同，请说明原因") % {"date": computed[item.line_id].date.isoformat()}]
@@ -47,7 +52,13 @@ def confirm_stock(order, actor, payload: p.ConfirmStockPayload):
     if missing:
         errors["lines"] = [_("以下行未确认库存：第 %(rows)s 行") % {"rows": "、".join(map(str, missing))}]
     if errors:
-        raise InvalidInput(_("库存确认有误"), errors=errors)
+        rows = {f"lines.{index}": lines[item.line_id].position for index, item in enumerate(payload.lines)
+                if item.line_id in lines}
+        where = [_("第 %(row)s 行") % {"row": rows[path.rpartition(".")[0]]} + message
+                 if path.rpartition(".")[0] in rows else message
+                 for path, messages in errors.items() for message in messages]
+        raise InvalidInput(_("库存确认有误：%(problems)s") % {"problems": "；".join(where)}, errors=errors)
+    _reserve_in_stock(order, actor, lines, payload)
     late, recorded = [], []
     for line_id, line in lines.items():
         item = given[line_id]
@@ -71,19 +82,61 @@ def confirm_stock(order, actor, payload: p.ConfirmStockPayload):
     return S.CONFIRMED, event
 
 
+def _reserve_in_stock(order, actor, lines: dict, payload: p.ConfirmStockPayload) -> None:
+    """Lines confirmed as 现货 hold their quantity from the available stock (on hand − reserved), all of it or
+    none: two orders cannot both take the last unit. Confirming again replaces what the order held."""
+    indexes = {item.line_id: index for index, item in enumerate(payload.lines)}
+    shipped = shipped_quantities(order)  # a later part of the order (a second consignment) holds only what is left
+    to_ship = {line_id: line.open_quantity - shipped.get(line_id, Decimal(0)) for line_id, line in lines.items()}
+    wants = [Want(line_id, line.product_id, to_ship[line_id]) for line_id, line in lines.items()
+             if payload.lines[indexes[line_id]].availability == "in_stock" and to_ship[line_id] > 0]
+    shortages = stock_reserve(line_ids=list(lines), wants=wants, actor=actor,
+                              reason=_("订单 %(ref)s 确认现货，预留库存") % {"ref": order.ref})
+    if not shortages:
+        return
+    errors, where = {}, []
+    for short in shortages:
+        line = lines[short.line_id]
+        message = _("现货不足：需要 %(wanted)s，可用库存 %(available)s（在库数量 − 已预留数量）") % {
+            "wanted": f"{short.wanted.normalize():f}", "available": f"{short.available.normalize():f}"}
+        errors[f"lines.{indexes[short.line_id]}.availability"] = [message]
+        where.append(_("第 %(row)s 行 %(product)s %(model)s %(message)s") % {
+            "row": line.position, "product": line.product_name, "model": line.model, "message": message})
+    raise InvalidInput(_("不能确认为现货：%(where)s。请选择「缺货」或「需生产」并填写生产周期") % {"where": "；".join(where)},
+                       errors=errors)
+
+
 def agree_date(order, actor, payload: p.AgreeDatePayload):
-    lines = open_lines(order)
-    latest_feasible = max((line.feasible_date for line in lines if line.feasible_date), default=None)
-    if latest_feasible and payload.agreed_date < latest_feasible:
-        raise InvalidInput(
-            _("约定交期不能早于可交付日期 %(date)s") % {"date": latest_feasible.isoformat()},
-            errors={"agreed_date": [_("不能早于 %(date)s") % {"date": latest_feasible.isoformat()}]},
-        )
-    for line in lines:
-        line.agreed_date = payload.agreed_date
+    """The date agreed with the customer, per line (协商交期): a line named in ``lines`` takes its own date, the
+    others ``agreed_date``; none earlier than the line's feasible date or the order date."""
+    lines = {line.pk: line for line in open_lines(order)}  # a later part: its lines only
+    dates = {pk: payload.agreed_date for pk in lines}
+    errors, where = {}, {}
+    for index, item in enumerate(payload.lines):
+        if item.line_id not in lines:
+            errors[f"lines.{index}.line_id"] = [_("不是本订单的行")]
+        elif item.agreed_date is not None:
+            dates[item.line_id] = item.agreed_date
+            where[item.line_id] = f"lines.{index}.agreed_date"
+    for pk, line in lines.items():
+        path, agreed = where.get(pk, "agreed_date"), dates[pk]
+        if agreed is None:
+            errors.setdefault(path, []).append(_("第 %(row)s 行缺少约定交期") % {"row": line.position})
+        elif line.feasible_date and agreed < line.feasible_date:
+            errors.setdefault(path, []).append(_("第 %(row)s 行约定交期不能早于可交付日期 %(date)s") % {
+                "row": line.position, "date": line.feasible_date.isoformat()})
+        elif problem := planned_date_problem(agreed, order.order_date):
+            errors.setdefault(path, []).append(_("第 %(row)s 行%(problem)s") % {"row": line.position, "problem": problem})
+    if errors:
+        raise InvalidInput(_("约定交期有误：%(problems)s") % {
+            "problems": "；".join(m for msgs in errors.values() for m in msgs)}, errors=errors)
+    for pk, line in lines.items():
+        line.agreed_date = dates[pk]
         line.save(update_fields=["agreed_date"])
     order.promised_date = max(line.agreed_date for line in order.lines.all() if line.agreed_date)
-    event = {"agreed_date": payload.agreed_date.isoformat(), "talk": payload.talk}
+    event = {"agreed_date": order.promised_date.isoformat(), "talk": payload.talk,
+             "lines": [{"line_id": pk, "line": f"{line.position}. {line.product_name} {line.model}",
+                        "agreed_date": dates[pk].isoformat()} for pk, line in lines.items()]}
     return _back_from_negotiation(order), event
 
 
@@ -99,8 +152,13 @@ def start_fulfillment(order, actor, payload: p.StartFulfillmentPayload):
     known = {name for name, user in people.items() if user.is_active}
     errors = {f"stages.{i}.owner": [_("用户不存在：%(name)s") % {"name": s.owner}]
               for i, s in enumerate(payload.stages) if s.owner and s.owner not in known}
+    for i, stage in enumerate(payload.stages):
+        if problem := planned_date_problem(stage.planned_date, order.order_date):
+            errors[f"stages.{i}.planned_date"] = [problem]
     if errors:
-        raise InvalidInput(_("备货计划有误"), errors=errors)
+        raise InvalidInput(_("备货计划有误：%(problems)s") % {"problems": "；".join(
+            _("第 %(n)s 个环节 %(problem)s") % {"n": int(path.split(".")[1]) + 1, "problem": m}
+            for path, msgs in errors.items() for m in msgs)}, errors=errors)
     order.stages.filter(superseded=False).update(superseded=True)  # a restart after an amendment replaces the plan
     FulfillmentStage.objects.bulk_create([
         FulfillmentStage(order=order, position=i + 1, name=stage.name, owner=people.get(stage.owner),
@@ -112,6 +170,14 @@ def start_fulfillment(order, actor, payload: p.StartFulfillmentPayload):
 
 def track(order, actor, payload: p.TrackPayload):
     """A progress record; one that names a stage of the plan and an actual date finishes that stage."""
+    errors = {}
+    if problem := actual_date_problem(payload.actual_date):
+        errors["actual_date"] = [problem]
+    if problem := planned_date_problem(payload.planned_date, order.order_date):
+        errors["planned_date"] = [problem]
+    if errors:
+        raise InvalidInput(_("进度记录有误（环节「%(stage)s」）：%(problems)s") % {
+            "stage": payload.stage, "problems": "；".join(m for msgs in errors.values() for m in msgs)}, errors=errors)
     if payload.actual_date:
         order.stages.filter(superseded=False, name=payload.stage, actual_date__isnull=True).update(
             actual_date=payload.actual_date)
@@ -247,6 +313,13 @@ PROCESS_STAGES = {
 }
 
 
+def _agree_date_initial(order) -> dict:
+    """One date for the order, starting at the latest feasible date; a line given its own date keeps it."""
+    lines = open_lines(order)
+    latest = max((line.feasible_date for line in lines if line.feasible_date), default=None)
+    return {"agreed_date": latest or "", "lines": [{"line_id": line.pk, "agreed_date": ""} for line in lines]}
+
+
 def _track_initial(order) -> dict:
     """The stage in hand: in 备货/生产 the first one of the plan not yet done; elsewhere the process's stage."""
     current = None
@@ -266,7 +339,7 @@ ACTIONS = [
     Action("confirm_stock", N_("确认库存"), EventType.STOCK_CONFIRMED, p.ConfirmStockPayload, confirm_stock,
            meets=frozenset({TimerKind.STOCK_CHECK}), initial=_confirm_stock_initial, notice=_tell_stock_confirmed),
     Action("agree_date", N_("确认交期"), EventType.DATE_AGREED, p.AgreeDatePayload, agree_date,
-           notice=_tell_date_agreed),
+           meets=frozenset({TimerKind.NEGOTIATION}), initial=_agree_date_initial, notice=_tell_date_agreed),
     Action("start_fulfillment", N_("开始备货/生产"), EventType.FULFILLMENT_STARTED, p.StartFulfillmentPayload,
            start_fulfillment, initial=lambda order: {"stages": default_stage_plan()}),
     Action("track", N_("进度跟进"), EventType.PROGRESS_TRACKED, p.TrackPayload, track,

@@ -3,7 +3,7 @@ import pytest
 
 from tests.support.api_client import Api
 from orderloop.orders.models import SalesOrder
-from tests.support.orders import order_data, receipt_scan
+from tests.support.orders import order_data, receipt_scan, stock_up
 
 
 @pytest.fixture
@@ -39,12 +39,13 @@ def test_order_goes_from_received_to_closed_through_the_api(api, customer, produ
     step(api, "sales_manager", ref, "approve", "pending_director", comment="同意")  # 50,000.00: over 10,000
     step(api, "sales_director", ref, "approve", "pending_stock_check", comment="同意")
     line_id = order["lines"][0]["id"]
+    stock_up(product)
     step(api, "warehouse", ref, "confirm_stock", "confirmed",
          lines=[{"line_id": line_id, "availability": "in_stock", "feasible_date": "2030-05-20", "date_reason": "按排产计划"}])
     step(api, "production", ref, "start_fulfillment", "in_fulfillment",
          stages=[{"name": "备货", "owner": "warehouse", "planned_date": "2030-05-18"}])
     step(api, "sales_assistant", ref, "track", "in_fulfillment", stage="备货", record="已完成备货,质检合格",
-         actual_date="2030-05-18")
+         actual_date="2024-05-18")
     risk = step(api, "production", ref, "raise_risk", "in_fulfillment", risk_type="material_shortage", description="缺少风扇")
     events = api["production"].get(f"/orders/{ref}/events").json()
     risk_id = events[-1]["payload"]["risk_id"]

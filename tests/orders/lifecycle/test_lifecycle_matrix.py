@@ -9,7 +9,7 @@ from orderloop.notifications.models import Notification
 from orderloop.orders.models import OrderEvent, SalesOrder
 from orderloop.orders.lifecycle.engine import available_actions, perform_action
 from orderloop.orders.steps import ACTIONS
-from tests.support.orders import act, receipt_scan
+from tests.support.orders import act, receipt_scan, stock_for
 from tests.support.users import ROLES
 
 SA, AM, SM, SD = "sales_assistant", "account_manager", "sales_manager", "sales_director"
@@ -87,11 +87,14 @@ def trace(order_id):
 
 
 def prepare(state, action, order, users):
-    """Facts an allowed action needs first: an open risk to resolve, stages done, a visit before closing."""
+    """Facts an allowed action needs first: an open risk to resolve, stages done, a visit before closing, stock
+    for lines confirmed as 现货."""
+    if action == "confirm_stock":
+        stock_for(order)
     if action == "resolve_risk" and state in ("confirmed", "in_fulfillment"):
         act(order, "raise_risk", users[SM], risk_type="other", description="待解决")
     if action == "prepare_shipment" and state == "in_fulfillment":
-        act(order, "track", users[PR], stage="生产", record="生产完成", actual_date="2030-05-19")
+        act(order, "track", users[PR], stage="生产", record="生产完成", actual_date="2024-05-19")
     if action == "close" and state == "delivered":
         act(order, "follow_up", users[AM], channel="phone", usage="运行正常", satisfaction=5)
 

@@ -23,8 +23,10 @@ def test_a_whole_lifecycle_takes_a_bounded_number_of_statements(orders):
     # order number is taken by one upsert; 127 once the notification routes are kept per process and a sales
     # manager's visibility is decided from the teams read with the locked order; 146 once each of the path's nine
     # hand-offs tells its next owner (who they are, and one INSERT of the notices; the people's choices and whether
-    # any chat robot is active are kept per process)
-    assert len(ctx) <= 150, len(ctx)
+    # any chat robot is active are kept per process); about 12 more once stock confirmed as 现货 is held and shipped
+    # out of it (each: the stock rows locked, the reservations read, the level, its adjustment, the reservation
+    # written — 10 — and the helper's 2 reads of the stock it tops up)
+    assert len(ctx) <= 165, len(ctx)
     assert order.status == "closed"
     assert OrderEvent.objects.filter(order=order).count() == 11  # received and ten actions
     assert AuditEntry.objects.filter(object_id=str(order.pk), object_type="orders.salesorder").count() >= 9

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 from django.test import Client
 
 from orderloop.core import clock
-from tests.support.orders import act
+from tests.support.orders import act, stock_for
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -14,6 +14,7 @@ def test_one_more_unit_after_confirmation_goes_through_stock_again(orders, users
     with clock.frozen_at(datetime(2026, 5, 11, 10, 0, tzinfo=SH)):
         order = orders.at("pending_stock_check", requested_date="2026-05-26")
         line = order.lines.get()
+        stock_for(order)
         order = act(order, "confirm_stock", users["warehouse"], lines=[{"line_id": line.pk, "availability": "in_stock"}])
         assert (order.status, order.promised_date, order.total_amount) == ("confirmed", date(2026, 5, 26), 50000)
         # 客户临时要求增加1台
