@@ -148,6 +148,32 @@ def test_approvals_complete_go_to_warehouse_and_production(orders, users, produc
         assert "确认库存状态（现货/缺货/需生产）或生产周期，反馈实际可交付日期" in notice.body
 
 
+def test_an_amendment_sent_back_to_approval_goes_to_the_sales_manager_with_what_changed(orders, users, group):
+    order = orders.at("confirmed")
+    Notification.objects.all().delete()  # what the way here told; the amendment's own notices follow
+    line = order.lines.get()
+    order = act(order, "amend", users["sales_assistant"], reason="客户要求降价",
+                lines=[{"line_id": line.pk, "quantity": str(line.quantity), "unit_price": "4800"}])
+    assert order.status == "pending_approval"
+    notice = told(users["sales_manager"], "approval_requested", step="订单变更，待重新审批", order=order, group=group,
+                  due=due_of(order, "approval"))
+    assert "变更原因：客户要求降价" in notice.body and "单价" in notice.body
+    not_told(users["sales_assistant"], "approval_requested")
+
+
+def test_an_amendment_of_quantity_goes_back_to_warehouse_and_production(orders, users, group):
+    order = orders.at("confirmed")
+    Notification.objects.all().delete()  # what the way here told; the amendment's own notices follow
+    line = order.lines.get()
+    order = act(order, "amend", users["sales_assistant"], reason="客户临时要求增加1台",
+                lines=[{"line_id": line.pk, "quantity": str(line.quantity + 1)}])
+    assert order.status == "pending_stock_check"
+    for role in ("warehouse", "production"):
+        notice = told(users[role], "stock_check_requested", step="订单变更，待重新确认库存", order=order, group=group,
+                      due=due_of(order, "stock_check"))
+        assert "变更原因：客户临时要求增加1台" in notice.body
+
+
 def test_a_late_feasible_date_goes_to_the_account_manager_for_negotiation(orders, users, group):
     order = orders.at("pending_stock_check")
     lines = [{"line_id": line.pk, "availability": "short", "lead_time_days": 200, "feasible_date": "2031-01-31",

@@ -15,7 +15,8 @@ from orderloop.orders.lines import (
     PREPARED_STATES, build_line, last_part, line_amount, lines_changed, open_lines, prepared_lines, products_for,
     recompute_total,
 )
-from orderloop.orders.models import EventType
+from orderloop.orders.handoffs import handoff_notify, running_deadline
+from orderloop.orders.models import EventType, TimerKind
 from orderloop.orders.models import OrderStatus as S
 from orderloop.orders.steps.approval import director_rules
 from orderloop.orders.steps.delivery import shipped_quantities
@@ -136,6 +137,24 @@ def amend(order, actor, payload: p.AmendPayload):
     if needs_stock_check and here > LIFECYCLE_POSITION.index(S.PENDING_STOCK_CHECK):
         return S.PENDING_STOCK_CHECK, {**event, "back_to": S.PENDING_STOCK_CHECK.value}
     return STAY, event
+
+
+def _tell_amended(order, event, event_payload):
+    """An amendment that sends the order back hands it to whom it goes back to, with what changed: the sales
+    managers to approve again (待审批), or the warehouse and production to check stock again (待确认库存; for a
+    further part, its lines only — 客户临时要求增加1台)."""
+    changed = _("变更内容：%(diff)s") % {"diff": "；".join(event_payload.get("diff", []))}
+    if event_payload.get("reason"):
+        changed += "\n" + _("变更原因：%(reason)s") % {"reason": event_payload["reason"]}
+    back_to = event_payload.get("back_to")
+    if back_to == S.PENDING_APPROVAL:
+        handoff_notify(order, event="approval_requested", key=f"event:{event.pk}", step=_("订单变更，待重新审批"),
+                       actor=event.actor, asked=_("订单已变更，请复核变更后的金额、条款，重新审批"), detail=changed,
+                       deadline=running_deadline(order, kind=TimerKind.APPROVAL))
+    elif back_to == S.PENDING_STOCK_CHECK:
+        handoff_notify(order, event="stock_check_requested", key=f"event:{event.pk}", step=_("订单变更，待重新确认库存"),
+                       actor=event.actor, asked=_("订单数量已变更，请重新确认库存状态（现货/缺货/需生产）及可交付日期"),
+                       detail=changed, deadline=running_deadline(order, kind=TimerKind.STOCK_CHECK))
 
 
 def _touches(fixed: dict, lines_in) -> bool:
@@ -307,7 +326,8 @@ def _amend_initial(order) -> dict:
 
 
 ACTIONS = [
-    Action("amend", N_("变更订单"), EventType.AMENDED, p.AmendPayload, amend, initial=_amend_initial, incidental=True),
+    Action("amend", N_("变更订单"), EventType.AMENDED, p.AmendPayload, amend, initial=_amend_initial, incidental=True,
+           notice=_tell_amended),
     Action("short_close", N_("短交关闭"), EventType.SHORT_CLOSED, p.ShortClosePayload, short_close, incidental=True,
            confirm=N_("短交关闭后，该行未发的数量不再发货。确定短交关闭吗？")),
     Action("cancel", N_("取消订单"), EventType.CANCELLED, p.CancelPayload, cancel, guards=(_nothing_shipped_guard,),
