@@ -49,6 +49,7 @@ SECTIONS = {
     ]),
     "inbox": (N_("消息"), [
         N_("系统发给您的提醒：新订单、待审批、即将到期和已超时的事项、客户反馈。点标题进入相应的订单或问题。"),
+        N_("订单交到您手上时（待审批、待确认库存、待发货、客户验收……）即时通知您，写明要您做什么和截止时间：站内消息、邮件，团队群机器人（如已配置）。在「通知设置」中可按通知类型关闭站内或邮件，或把邮件改为每日汇总。"),
     ]),
     "reviews": (N_("订单复盘"), [
         N_("每月结束后 3 个工作日内，销售经理查看上月的交付准时率、客户满意度、售后问题、各环节用时和瓶颈，写下结论并提交《订单复盘报告》；提交后数据冻结。"),
@@ -82,6 +83,7 @@ PAGE_SECTION = {
     "orders:acceptance_record": "order", "orders:progress_sheet": "order", "orders:shipment_slip": "order",
     "orders:visit_sheet": "order", "aftersales:list": "tickets", "aftersales:detail": "tickets",
     "aftersales:record": "tickets", "aftersales:record_feedback": "tickets", "notifications:inbox": "inbox",
+    "notifications:preferences": "inbox",
     "reviews:list": "reviews", "reviews:detail": "reviews", "reviews:my_actions": "reviews", "reviews:action": "reviews",
     "setup:guide": "setup", "setup:step": "setup",
     "setup:calendar_year": "setup", "accounts:tokens": "tokens",

@@ -10,7 +10,8 @@ BEFORE = [("aftersales", "0004_review_indexes")]
 AFTER = [("aftersales", "0005_feedback_without_order")]
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: the database is restored as the migrations left it (the tests after this one find it whole).
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_existing_tickets_get_their_orders_customer(orders, users):
     order = orders.at("received")
     executor = MigrationExecutor(connection)
@@ -23,3 +24,5 @@ def test_existing_tickets_get_their_orders_customer(orders, users):
     executor.migrate(AFTER)
     ticket = Ticket.objects.get(pk=old_ticket.pk)
     assert (ticket.customer_id, ticket.order_id) == (order.customer_id, order.pk)
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())  # every migration that depends on it, applied again

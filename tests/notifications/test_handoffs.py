@@ -21,7 +21,7 @@ from orderloop.orders.models import ApprovalPolicy, OrderEvent
 from orderloop.orders.schemas import OrderCreate
 from orderloop.orders.services import order_receive, orders_receive
 from orderloop.orders.steps import ACTIONS
-from tests.support.orders import act, order_data, receipt_scan
+from tests.support.orders import act, order_data, receipt_scan, stock_for
 from tests.support.robot_server import RobotServer
 
 
@@ -186,6 +186,7 @@ def test_a_late_feasible_date_goes_to_the_account_manager_for_negotiation(orders
 
 def test_stock_confirmed_goes_on_to_start_fulfilment(orders, users, group):
     order = orders.at("pending_stock_check")
+    stock_for(order)
     lines = [{"line_id": line.pk, "availability": "in_stock", "feasible_date": "2030-05-20", "date_reason": "现货"}
              for line in order.lines.all()]
     order = act(order, "confirm_stock", users["warehouse"], lines=lines)
@@ -206,7 +207,7 @@ def test_a_date_agreed_goes_to_warehouse_and_production(orders, users, group):
 
 def test_shipment_prepared_goes_to_logistics(orders, users, group):
     order = orders.at("in_fulfillment")
-    act(order, "track", users["production"], stage="生产", record="生产完成", actual_date="2030-05-19")
+    act(order, "track", users["production"], stage="生产", record="生产完成", actual_date="2026-03-02")
     order = act(order, "prepare_shipment", users["warehouse"], goods="服务器A型 × 10", quantity_checked=True,
                 qc_passed=True, qc_report="合格")
     notice = told(users["logistics"], "shipment_prepared", step="待发货", order=order, group=group, due="无时限")

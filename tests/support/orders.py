@@ -1,11 +1,19 @@
 """Orders driven through the real lifecycle: the intake payload, one action by one user, and any state
 reached along the happy path (OrderBuilder, the ``orders`` fixture); stock enough for a line confirmed as 现货."""
+from datetime import date
 from decimal import Decimal
+
+from orderloop.core import clock
 
 from orderloop.masterdata.models import StockLevel
 from orderloop.orders.lifecycle.engine import perform_action
 from orderloop.orders.schemas import OrderCreate
 from orderloop.orders.services import order_receive
+
+
+def _eta() -> str:
+    """2030-05-23, or the shipping day when a test ships later (an ETA is never before it)."""
+    return max(date(2030, 5, 23), clock.today()).isoformat()
 
 
 def order_data(customer, product, **overrides):
@@ -56,7 +64,7 @@ PATH = [
     ("ready_to_ship", "prepare_shipment", "warehouse",
      lambda o: {"goods": "服务器A型 × 10", "quantity_checked": True, "qc_passed": True, "qc_report": "合格"}),
     ("shipped", "ship", "logistics",
-     lambda o: {"method": "express", "carrier": "顺丰速运", "tracking_number": "SF1", "eta": "2030-05-23"}),
+     lambda o: {"method": "express", "carrier": "顺丰速运", "tracking_number": "SF1", "eta": _eta()}),
     ("delivered", "accept", "account_manager",
      lambda o: {"quantity_ok": True, "spec_ok": True, "appearance_ok": True, "signed_by": "李*",
                 "receipt_attachment_id": receipt_scan(o).pk}),

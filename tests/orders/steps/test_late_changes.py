@@ -168,6 +168,8 @@ def test_a_further_part_is_approved_again_when_a_rule_says_so(orders, users, pro
     with pytest.raises(NotAllowed):
         act(order, "approve", users["sales_assistant"], comment="同意")
     order = act(order, "approve", users["sales_manager"], comment="同意优惠")
+    assert order.status == "pending_director"  # 54,500 yuan: over the director's 10,000
+    order = act(order, "approve", users["sales_director"], comment="同意")
     assert order.status == "pending_stock_check"
     # the consignment already sent can still be signed for while the part is approved and checked
     assert "confirm_receipt" in available_actions(order, users["account_manager"])
