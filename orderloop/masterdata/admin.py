@@ -20,6 +20,9 @@ class CustomerAdmin(AuditedAdmin, admin.ModelAdmin):
     list_filter = ("qualification",)
     search_fields = ("name", "uscc")
     inlines = [ContactInline]
+    # who submitted and decided the qualification: written by the customer's page (masterdata.qualification)
+    readonly_fields = ("qualification_submitted_at", "qualification_submitted_by", "qualification_decided_at",
+                       "qualification_decided_by")
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "owner":  # only an account manager owns customers

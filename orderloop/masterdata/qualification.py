@@ -52,7 +52,7 @@ def _visible(actor, customer_id) -> Customer:
 
 
 def _locked(customer_id) -> Customer:
-    return Customer.objects.select_for_update().select_related("owner").get(pk=customer_id)
+    return Customer.objects.select_for_update(of=("self",)).select_related("owner").get(pk=customer_id)
 
 
 def _keep(fieldfile, upload_name: str, content: bytes) -> None:

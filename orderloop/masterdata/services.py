@@ -188,8 +188,8 @@ def customer_update(*, actor, customer_id: int, data: CustomerPatch) -> Customer
 def _admin_snapshot(customer: Customer) -> dict:
     """What the admin's form changes: the fields of the API, and the business licence (its file by name) with
     its expiry, which the review of an order checks (customer_qualification_problems)."""
-    return {**snapshot(customer, CUSTOMER_FIELDS + ("licence_expiry",)),
-            "business_licence": customer.business_licence.name or ""}
+    return {**snapshot(customer, CUSTOMER_FIELDS + ("licence_expiry", "qualification_note")),
+            "business_licence": customer.business_licence.name or "", "credit_report": customer.credit_report.name or ""}
 
 
 def customer_admin_save(*, actor, customer: Customer) -> None:

@@ -201,7 +201,7 @@ def test_the_customer_pages_show_what_each_may_see(users, newcomer, customer, or
     assert order.ref in detail and "客户资质待审核" in detail
     manager = _client(users["sales_manager"]).get(f"/customers/{newcomer.pk}/").content.decode()
     assert 'id="qualification-decision"' in manager
-    licence = _client(users["sales_manager"]).get(f"/customers/{customer.pk}/files/licence/")
+    licence = _client(users["sales_manager"]).get(f"/customers/{customer.pk}/files/licence")
     assert licence.status_code == 200 and licence["Content-Type"] == "image/png"
-    assert _client(users["logistics"]).get(f"/customers/{customer.pk}/files/licence/").status_code == 403
-    assert _client(users["sales_manager"]).get(f"/customers/{newcomer.pk}/files/licence/").status_code == 404
+    assert _client(users["logistics"]).get(f"/customers/{customer.pk}/files/licence").status_code == 403
+    assert _client(users["sales_manager"]).get(f"/customers/{newcomer.pk}/files/licence").status_code == 404

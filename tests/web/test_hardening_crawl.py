@@ -127,7 +127,7 @@ def world(orders, users, customer):
         "item_id": [str(item.pk)], "month": [month, "2025-03"], "code": sorted(STEP_TITLES),
         "year": [str(today.year), "1", "9999"], "name": ["orders", "progress", "feedback", "logistics"],
         "token": [url.rstrip("/").rsplit("/", 1)[-1] for url in (receipt_url(shipment), rating_url(visit))],
-        "customer_id": [str(customer.pk)],
+        "customer_id": [str(customer.pk)], "kind": ["licence", "credit"],
         "token_id": [str(_a_token(users["warehouse"]).pk)],
     }
     return good
