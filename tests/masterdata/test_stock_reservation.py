@@ -141,7 +141,7 @@ def _waiting_on_a_lock() -> bool:
         return cursor.fetchone()[0] > 0
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the tests after it find the data migrations' rows
 def test_two_orders_cannot_reserve_the_last_unit(orders, users, product):
     """The first confirmation holds the stock row until it commits; the second, started meanwhile on another
     connection, waits on the row and then reads that nothing is left: one wins, the other gets the refusal."""
