@@ -216,7 +216,9 @@ def drive_order(http: Http, tokens: dict, client: int, index: int, customer_id: 
     if not ref:
         raise StepFailed(f"order {index}: no formal number after review")
     _, body = call("sales_manager", "GET", f"/api/orders/{ref}")  # the approver approves the version they read
-    act("sales_manager", ref, "approve", "pending_stock_check", comment="同意", version=body["version"])
+    _, body = act("sales_manager", ref, "approve", "pending_director", comment="同意", version=body["version"])
+    # 50,000 yuan: over the director's 10,000, the director approves next
+    act("sales_director", ref, "approve", "pending_stock_check", comment="同意", version=body["version"])
     lines = [{"line_id": line["id"], "availability": "in_stock", "feasible_date": "2030-05-20", "date_reason": "按排产计划"}
              for line in body["lines"]]
     act("warehouse", ref, "confirm_stock", "confirmed", lines=lines)
@@ -735,7 +737,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise RuntimeError(f"token for {role}: {status} {body}")
             return role, body["token"]
 
-        roles = ["sales_assistant", "account_manager", "sales_manager", "warehouse", "production", "logistics"]
+        roles = ["sales_assistant", "account_manager", "sales_manager", "sales_director", "warehouse", "production", "logistics"]
         with concurrent.futures.ThreadPoolExecutor(len(roles)) as pool:
             tokens = dict(pool.map(token, enumerate(roles)))
         setup_requests = stats.requests

@@ -65,7 +65,7 @@ def test_two_web_processes_and_two_workers_take_orders_to_closed_without_gaps_or
     assert summary["ok"] and summary["failed_checks"] == []
     assert summary["orders"] == ORDERS and summary["numbers"] == ORDERS
     assert summary["5xx"] == 0
-    assert summary["requests"] == 13 * ORDERS  # intake, read, 11 actions and the receipt upload for each order
+    assert summary["requests"] == 14 * ORDERS  # intake, read, 12 actions (the director's approval among them) and the receipt upload
     assert summary["emails_sent"] == summary["emails_received"] >= ORDERS
     report = results.read_text()
     assert "Result: **PASS**" in report and f"| Orders (intake → closed) | {ORDERS} |" in report

@@ -124,6 +124,8 @@ def amend(order, actor, payload: p.AmendPayload):
     # threshold: the seed's 202405-002) goes back through the stock check only.
     if not {rule for rule, _reason in director_rules(order)} <= rules_before:
         needs_approval = True
+    if order.status == S.PENDING_DIRECTOR:  # the manager approved the order as it was: not this one
+        needs_approval = True
     diff = amendment_diff(lines_before, _readable_lines(order), fields_before, order, total_before)
     if dated:
         diff.append(_("第 %(part)s 部分 交付日期：%(date)s") % {"part": part, "date": part_date.isoformat()})

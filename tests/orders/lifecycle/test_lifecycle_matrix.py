@@ -38,7 +38,8 @@ EXPECTED_TARGET = {
     ("received", "review"): "pending_approval", ("received", "cancel"): "cancelled",
     ("needs_info", "review"): "rejected", ("needs_info", "log_contact"): "needs_info",
     ("needs_info", "supplement"): "received", ("needs_info", "cancel"): "cancelled",
-    ("pending_approval", "approve"): "pending_stock_check", ("pending_approval", "reject"): "rejected",
+    # the 50,000-yuan order is over the director's 10,000: the manager's approval passes it to the director
+    ("pending_approval", "approve"): "pending_director", ("pending_approval", "reject"): "rejected",
     ("pending_director", "approve"): "pending_stock_check", ("pending_director", "reject"): "rejected",
     ("pending_stock_check", "confirm_stock"): "confirmed", ("date_negotiation", "agree_date"): "confirmed",
     ("confirmed", "start_fulfillment"): "in_fulfillment", ("in_fulfillment", "prepare_shipment"): "ready_to_ship",
