@@ -15,10 +15,10 @@ from playwright.sync_api import expect
 
 from orderloop.core import clock
 from orderloop.orders.models import SalesOrder
-from tests.support.browser import ARTIFACTS, log_in
-from tests.support.orders import PNG, act, order_data, stock_up
 from orderloop.orders.schemas import OrderCreate
 from orderloop.orders.services import order_receive
+from tests.support.browser import ARTIFACTS, log_in
+from tests.support.orders import PNG, act, order_data, stock_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -126,7 +126,10 @@ def test_one_more_unit_at_acceptance_as_the_seed_tells_it(browser, web_server, u
         expect(added).to_contain_text("第 2 部分（追加）")
         expect(added).to_contain_text("服务器A型")
         expect(page.locator("#order-total")).to_have_text("55000.00")
-        expect(page.locator("#timeline li[data-event=amended]")).to_contain_text("新增 服务器A型 S-001（第 2 部分）：数量 1")
+        amended = page.locator("#timeline li[data-event=amended]")
+        expect(amended).to_contain_text("新增 服务器A型 S-001（第 2 部分）：数量 1")
+        expect(amended).to_contain_text("退回至待确认库存")
+        expect(amended).not_to_contain_text("part")  # every field of the entry under its Chinese name
         screenshot(page, "late-change-amended")
         page.close()
     order = SalesOrder.objects.get(pk=order.pk)
