@@ -32,7 +32,7 @@ LABELS = {
     "issue_type": N_("问题类型"), "signed_by": N_("签收人"), "satisfaction": N_("客户满意度评分(1-5分)"),
     "need_type": N_("售后需求类型"), "usage": N_("产品使用情况"), "need": N_("售后需求"), "rated_by": N_("评价人"),
     "product_id": N_("产品"), "quantity": N_("数量"), "unit_price": N_("单价(元)"), "amount": N_("金额(元)"),
-    "model": N_("规格型号"),
+    "model": N_("规格型号"), "part": N_("部分"),
     "number": N_("订单编号"), "level": N_("审批级别"), "director_reasons": N_("需总监审批的原因"), "back_to": N_("退回至"),
     "changed": N_("变更内容"), "intake_channel": N_("接收渠道"), "customer_id": N_("客户资质"), "ticket_type": N_("反馈类型"),
     "solution_type": N_("处理措施"), "solution": N_("解决方案"), "promised_at": N_("承诺完成时间"), "result": N_("处理结果"), "confirmed": N_("客户确认已解决"), "fields": N_("修改字段"), "late_lines": N_("晚于要求日期的行"), "total_amount": N_("总金额(元)"),

@@ -196,8 +196,10 @@ def _seed_orders(u, c, p):
              usage="设备运行正常，客户对加急交付满意", satisfaction=5)
     _act(o, "close", u["sales_manager"], at("2024-05-24", "11:00"), note="回访完成，无售后问题")
 
-    # 202405-002: the customer adds one unit during fulfilment (more of an approved large order: back through the
-    # stock check, not approval); now at customer acceptance.
+    # 202405-002: 科技有限公司, 服务器A型 S-001 × 10 @ 5000, shipped; at 客户验收 the account manager calls the
+    # customer (表2's row: 客户临时要求增加1台). The extra unit is part 2 of the order — more of an approved large
+    # order goes back through the stock check, not approval — confirmed from stock by the warehouse, stocked,
+    # prepared and shipped the same day as the second consignment: both await acceptance on 5月26日.
     o = _receive(u["sales_assistant"], at("2024-05-15", "10:00"), customer_id=c["tech"].pk, contact_name="李*",
                  contact_phone="13800001111", order_date="2024-05-15", channel="web", payment_terms="30%预付,余款到付",
                  delivery_address="北京市海淀区路1号", requested_date="2024-05-26",
@@ -208,27 +210,31 @@ def _seed_orders(u, c, p):
     o = _act(o, "confirm_stock", u["warehouse"], at("2024-05-16", "10:00"), lines=[
         {"line_id": o.lines.get().pk, "availability": "in_stock", "feasible_date": "2024-05-24", "date_reason": "按排产计划"}])
     o = _act(o, "start_fulfillment", u["warehouse"], at("2024-05-17", "09:00"), stages=[
-        {"name": "备货", "owner": "warehouse", "planned_date": "2024-05-22"},
-        {"name": "质检", "owner": "warehouse", "planned_date": "2024-05-23"}])
-    o = _act(o, "amend", u["sales_assistant"], at("2024-05-22", "11:00"), reason="客户临时要求增加1台",
-             lines=[{"line_id": o.lines.get().pk, "quantity": 11}])
-    o = _act(o, "confirm_stock", u["warehouse"], at("2024-05-22", "15:00"), lines=[
-        {"line_id": o.lines.get().pk, "availability": "in_stock", "feasible_date": "2024-05-25", "date_reason": "按排产计划"}])
-    o = _act(o, "start_fulfillment", u["warehouse"], at("2024-05-23", "09:00"), stages=[
-        {"name": "备货", "owner": "warehouse", "planned_date": "2024-05-24"}])
-    o = _act(o, "raise_risk", u["warehouse"], at("2024-05-23", "10:00"), risk_type="customer_change",
-             description="客户临时增加1台，现有库存只够10台")
-    o = _act(o, "resolve_risk", u["sales_manager"], at("2024-05-23", "14:00"), risk_id=o.risks.get().pk,
-             mitigation_type="other", mitigation="协调仓库紧急调货1台")
-    o = _act(o, "track", u["sales_assistant"], at("2024-05-24", "16:00"),
+        {"name": "备货", "owner": "warehouse", "planned_date": "2024-05-23"}])
+    o = _act(o, "track", u["warehouse"], at("2024-05-23", "16:30"), stage="备货", record="10台备货完成,质检合格",
+             problem="无", measure="无", next_step="5月25日发货", planned_date="2024-05-23", actual_date="2024-05-23")
+    o = _act(o, "prepare_shipment", u["warehouse"], at("2024-05-23", "17:00"), goods="服务器A型 S-001 × 10",
+             quantity_checked=True, qc_passed=True, qc_report="10台全部质检合格")
+    o = _act(o, "ship", u["logistics"], at("2024-05-25", "09:00"), method="truckload", carrier="德邦物流",
+             tracking_number="DB20240525001", eta="2024-05-26")
+    _worker_ran(at("2024-05-25", "09:00"))  # the customer is told of the first consignment that morning
+    o = _act(o, "track", u["account_manager"], at("2024-05-25", "10:00"),
              stage="客户验收", record="已联系客户确认明日送达", problem="客户临时要求增加1台",
              measure="协调仓库紧急备货,同步更新订单数量", next_step="5月26日现场交付并验收", planned_date="2024-05-26")
-    o = _act(o, "track", u["warehouse"], at("2024-05-24", "16:30"), stage="备货", record="11台备货完成,质检合格",
-             problem="无", measure="无", next_step="5月25日发货", planned_date="2024-05-24", actual_date="2024-05-24")
-    o = _act(o, "prepare_shipment", u["warehouse"], at("2024-05-24", "17:00"), goods="服务器A型 S-001 × 11",
-             quantity_checked=True, qc_passed=True, qc_report="11台全部质检合格")
-    _act(o, "ship", u["logistics"], at("2024-05-25", "09:00"), method="truckload", carrier="德邦物流",
-         tracking_number="DB20240525001", eta="2024-05-26")
+    first = o.lines.get()
+    o = _act(o, "amend", u["sales_assistant"], at("2024-05-25", "10:30"), reason="客户临时要求增加1台",
+             lines=[{"line_id": first.pk, "quantity": 11}])
+    added = o.lines.get(part=2)
+    o = _act(o, "confirm_stock", u["warehouse"], at("2024-05-25", "11:00"), lines=[
+        {"line_id": added.pk, "availability": "in_stock", "feasible_date": "2024-05-26", "date_reason": "协调仓库紧急备货"}])
+    o = _act(o, "start_fulfillment", u["warehouse"], at("2024-05-25", "11:30"), stages=[
+        {"name": "备货", "owner": "warehouse", "planned_date": "2024-05-25"}])
+    o = _act(o, "track", u["warehouse"], at("2024-05-25", "14:00"), stage="备货", record="紧急备货1台完成,质检合格",
+             problem="无", measure="无", next_step="今日随第2批发出", planned_date="2024-05-25", actual_date="2024-05-25")
+    o = _act(o, "prepare_shipment", u["warehouse"], at("2024-05-25", "14:30"), goods="服务器A型 S-001 × 1",
+             quantity_checked=True, qc_passed=True, qc_report="1台质检合格")
+    _act(o, "ship", u["logistics"], at("2024-05-25", "15:00"), method="express", carrier="顺丰速运",
+         tracking_number="SF20240525001", eta="2024-05-26")
 
     # 202405-003: 贸易公司, delivered; the visit found noise from a server (产品质量), solved, closed.
     o = _receive(u["sales_assistant"], at("2024-05-16", "10:00"), customer_id=c["trade"].pk, contact_name="王*",
@@ -268,8 +274,8 @@ def _seed_orders(u, c, p):
     _act(o, "close", u["sales_manager"], at("2024-05-24", "09:00"), note="回访完成，售后问题已解决")
 
 
-# The seed's last step: 202405-002 ships on the morning before delivery.
-HISTORY_ENDS = ("2024-05-25", "09:00")
+# The seed's last step: 202405-002's second consignment ships the afternoon before delivery.
+HISTORY_ENDS = ("2024-05-25", "15:30")
 
 
 def _worker_ran(when: datetime) -> None:

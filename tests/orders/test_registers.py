@@ -28,9 +28,9 @@ def test_register_2_has_exactly_the_seeds_headers_and_rows(db):
     assert rows[0] == SEED_HEADERS
     assert ["202405-001", "生产备货", "周*", "2024-05-20", "2024-05-20", "已完成生产,质检合格", "无", "无",
             "5月21日安排发货"] in rows
-    assert ["202405-002", "客户验收", "陈*", "2024-05-26", None, "已联系客户确认明日送达", "客户临时要求增加1台",
+    assert ["202405-002", "客户验收", "张*", "2024-05-26", None, "已联系客户确认明日送达", "客户临时要求增加1台",
             "协调仓库紧急备货,同步更新订单数量", "5月26日现场交付并验收"] in rows
-    assert len(rows) == 1 + 5  # the demo's five progress records
+    assert len(rows) == 1 + 6  # the demo's six progress records
     assert book.active.freeze_panes == "A2" and book.active["A2"].number_format == "@"
 
 
@@ -38,7 +38,7 @@ def test_register_2_as_csv_opens_in_excel_with_chinese_intact(db):
     content = manager(db).get("/registers/progress.csv").getvalue()
     assert content.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM for Excel and WPS
     rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
-    assert rows[0] == SEED_HEADERS and len(rows) == 6
+    assert rows[0] == SEED_HEADERS and len(rows) == 1 + 6
     assert ["202405-001", "客户希望提前至5月23日交付"] in [row[0:6:5] for row in rows]
 
 

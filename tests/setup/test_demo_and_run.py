@@ -40,7 +40,13 @@ def test_demo_data_holds_one_user_per_role_and_the_seed_orders(db):
         "服务器A型", "S-001", 10, 5000, 50000)
     assert first.status == "closed"
     second = SalesOrder.objects.get(number="202405-002")
-    assert second.status == "shipped" and second.lines.get().quantity == 11  # the customer added one unit
+    # shipped; at 客户验收 the customer asked for one unit more: part 2, shipped as the second consignment, and
+    # both consignments await the customer's acceptance on 5月26日
+    assert second.status == "shipped" and second.total_amount == 55000
+    assert [(line.part, line.quantity) for line in second.lines.order_by("part")] == [(1, 10), (2, 1)]
+    assert [(s.position, s.eta.isoformat(), s.accepted_at) for s in second.shipments.order_by("position")] == [
+        (1, "2024-05-26", None), (2, "2024-05-26", None)]
+    assert second.events.filter(type="approved").count() == 2  # the extra unit went back to the stock check only
     third = SalesOrder.objects.get(number="202405-003")
     assert third.customer.name == "贸易公司" and third.status == "closed"
     # every state was reached through the lifecycle: the timeline ends where the order stands
@@ -53,9 +59,11 @@ def test_the_demo_leaves_no_deadline_of_its_history_for_the_first_start_to_escal
     # what the worker does first on `make run`: nothing of 2024 is overdue or still to be told
     assert timers_flag_breaches() == 0 and logistics_notices_send() == 0
     assert not Notification.objects.filter(event__startswith="timer_breached").exists()
-    # the customer of 202405-002 was told on the morning it shipped, the day before delivery
-    notice = SalesOrder.objects.get(number="202405-002").events.get(type="logistics_notice_sent")
-    assert notice.occurred_at == datetime(2024, 5, 25, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    # the customer of 202405-002 was told of each consignment the day it shipped, the day before delivery
+    notices = SalesOrder.objects.get(number="202405-002").events.filter(type="logistics_notice_sent").order_by("occurred_at")
+    assert [(n.payload["batch"], n.occurred_at) for n in notices] == [
+        (1, datetime(2024, 5, 25, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))),
+        (2, datetime(2024, 5, 25, 15, 30, tzinfo=ZoneInfo("Asia/Shanghai")))]
 
 
 def test_demo_loads_only_into_an_empty_embedded_database(db):

@@ -40,7 +40,7 @@ def subjects() -> dict[str, str]:
         "{ticket}": str(Ticket.objects.get(order__number="202405-003").pk),
         "{customer}": str(Customer.objects.get(name="科技有限公司").pk),
         "{received}": fresh.ref,
-        "{receipt_token}": receipt_token(second.shipments.get()),
+        "{receipt_token}": receipt_token(second.shipments.get(position=1)),
         "{rating_token}": rating_token(first.visit),
         "{item}": str(_action_item().pk),
         "{token}": str(_spare_token().pk),

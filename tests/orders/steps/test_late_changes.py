@@ -32,8 +32,9 @@ def accepted(order, user, shipment):
 
 
 def test_one_more_unit_at_acceptance_is_a_second_part_shipped_and_accepted_on_its_own(orders, users):
-    with clock.frozen_at(at(2030, 5, 25, 10, 0)):
+    with clock.frozen_at(at(2030, 5, 22, 10, 0)):  # shipped before its ETA of 2030-05-23
         order = orders.at("shipped")
+    with clock.frozen_at(at(2030, 5, 25, 10, 0)):
         first_line = order.lines.get()
         # 202405-002 · 客户验收 · 客户经理: the account manager records the day's follow-up
         order = act(order, "track", users["account_manager"], stage="客户验收", planned_date="2030-05-26",
@@ -114,8 +115,9 @@ def test_one_more_unit_at_acceptance_is_a_second_part_shipped_and_accepted_on_it
 
 
 def test_an_order_delivered_only_when_every_consignment_is_accepted(orders, users):
-    with clock.frozen_at(at(2030, 5, 25, 10, 0)):
+    with clock.frozen_at(at(2030, 5, 22, 10, 0)):  # shipped before its ETA of 2030-05-23
         order = orders.at("shipped")
+    with clock.frozen_at(at(2030, 5, 25, 10, 0)):
         line = order.lines.get()
         order = act(order, "amend", users["sales_assistant"], reason="客户加购1台", lines=[{"line_id": line.pk, "quantity": "11"}])
         added = order.lines.get(part=2)
@@ -213,7 +215,7 @@ def test_the_late_part_can_be_short_closed_and_the_order_goes_back_to_shipped(or
 
 
 def test_register_2_at_every_open_stage_by_its_owner(orders, users):
-    with clock.frozen_at(at(2030, 5, 25, 10, 0)):
+    with clock.frozen_at(at(2030, 5, 22, 10, 0)):  # before the ETA of the orders shipped here, 2030-05-23
         shipped = orders.at("shipped")
         with pytest.raises(NotAllowed):
             act(shipped, "track", users["warehouse"], stage="客户验收", record="无")
