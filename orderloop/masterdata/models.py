@@ -23,6 +23,8 @@ class Qualification(models.TextChoices):
 
 class Customer(models.Model):
     name = models.CharField(_("客户名称"), max_length=200, unique=True)
+    code = models.CharField(_("客户编码"), max_length=30, blank=True, db_index=True,
+                            help_text=_("贵司内部的客户编号，可用于搜索；留空即可"))
     uscc = models.CharField(_("统一社会信用代码"), max_length=18, blank=True, validators=[validate_uscc])
     address = models.CharField(_("地址"), max_length=300, blank=True)
     qualification = models.CharField(_("资质状态"), max_length=20, choices=Qualification.choices, default=Qualification.PENDING)
@@ -42,6 +44,9 @@ class Customer(models.Model):
         help_text=_("0 表示未设额度"),
     )
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("客户经理"), null=True, blank=True, on_delete=models.PROTECT, related_name="customers")
+    payment_terms = models.CharField(_("付款方式"), max_length=200, blank=True,
+                                     help_text=_("录入订单时默认带出，如 30%预付,余款到付"))
+    is_active = models.BooleanField(_("有效"), default=True, help_text=_("停用的客户不能再下新订单，历史订单不受影响"))
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
