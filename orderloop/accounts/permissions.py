@@ -79,6 +79,8 @@ COMPANY_WIDE_AUTHORITY = frozenset({R.SALES_DIRECTOR, R.ADMIN})  # the above for
 CUSTOMER_OWNERS = frozenset({R.ACCOUNT_MANAGER})
 # May be named an order's 销售负责人 (an imported row's owner): the sales staff who take orders in.
 ORDER_OWNERS = frozenset({R.SALES_ASSISTANT, R.ACCOUNT_MANAGER})
+# May own a stage of a stocking or production plan that the stage template does not give a role.
+STAGE_OWNERS = frozenset({R.WAREHOUSE, R.PRODUCTION})
 PRODUCT_EDITORS = frozenset({R.ADMIN})
 STOCK_KEEPERS = frozenset({R.ADMIN, R.WAREHOUSE})  # record stock movements
 ADMINISTRATORS = frozenset({R.ADMIN})  # system settings, the calendar, the year's holidays alert

@@ -22,7 +22,7 @@ from orderloop.masterdata.services import customers_visible_to
 from orderloop.notifications.services import notify
 from orderloop.orders.access import order_visible_to
 from orderloop.orders.handoffs import handoff_notify
-from orderloop.orders.models import EventType, SalesOrder, TimerKind
+from orderloop.orders.models import EventType, FollowUpVisit, SalesOrder, TimerKind
 from orderloop.orders.timers import order_url, timer_meet, timer_start, timer_stop
 
 RESPONSE_HOURS = 24
@@ -174,8 +174,21 @@ def ticket_resolve(*, ticket_id: int, actor, result: str) -> Ticket:
     return ticket_perform(ticket_id=ticket_id, action_name="resolve", actor=actor, handler=resolve)
 
 
+def visit_satisfaction(ticket) -> int | None:
+    """The score the customer already gave at the order's follow-up visit (客户满意度回访), if any: asked once, the
+    ticket's follow-up reuses it instead of asking again."""
+    if not ticket.order_id:
+        return None
+    return (FollowUpVisit.objects.filter(order_id=ticket.order_id, done_at__isnull=False, satisfaction__gt=0)
+            .values_list("satisfaction", flat=True).first())
+
+
 def ticket_follow_up(*, ticket_id: int, actor, confirmed: bool, satisfaction: int | None, note: str) -> Ticket:
-    """Ask the customer about the result (跟进): confirmed, with a score, or not solved, back to a new solution."""
+    """Ask the customer about the result (跟进): confirmed, with a score, or not solved, back to a new solution. A
+    score left out is the one the customer gave at the order's follow-up visit, when there was one."""
+    if confirmed and satisfaction is None:
+        ticket = Ticket.objects.filter(pk=ticket_id).only("order_id").first()
+        satisfaction = visit_satisfaction(ticket) if ticket else None
     errors = {}
     if confirmed and satisfaction not in range(1, 6):
         errors["satisfaction"] = [_("请填写 1-5 分")]

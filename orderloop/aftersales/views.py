@@ -95,7 +95,7 @@ def ticket_detail(request, ticket_id):
         "ticket": ticket, "events": events, "actions": ticket_available_actions(ticket, request.user),
         "close_problems": ticket_close_problems(ticket), "solution_types": SolutionType.choices,
         "error": error, "errors": errors, "failed_step": step if error else "", "post": request.POST,
-        "scores": range(5, 0, -1)}, status=status)
+        "scores": range(5, 0, -1), "known_satisfaction": services.visit_satisfaction(ticket)}, status=status)
 
 
 @login_required

@@ -1,14 +1,16 @@
 """The date the company can deliver a line, in working days on the business calendar:
 from stock, picking and packing; when short or to be produced, the production lead time too."""
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 from orderloop.accounts.models import User
+from orderloop.accounts.roles import Role
 from orderloop.core import clock
 from orderloop.core.calendar import BusinessCalendar
+from orderloop.orders.lines import open_lines
 from orderloop.orders.models import StageTemplate
 
 
@@ -64,12 +66,69 @@ def plan_stages(steps, *, start: date, calendar: BusinessCalendar) -> list[Plann
     return planned
 
 
-def default_stage_plan() -> list[dict]:
-    """The default stage template planned from today on the business calendar, owners by role."""
+def subtract_working_days(calendar: BusinessCalendar, end: date, days: int) -> date:
+    day = end
+    for _step in range(days):
+        day -= timedelta(days=1)
+        while not calendar.is_working_day(day):
+            day -= timedelta(days=1)
+    return day
+
+
+def confirmed_plan_basis(order) -> tuple[date | None, int]:
+    """(the latest feasible date, the longest lead time) the warehouse or production confirmed at 确认库存, over the
+    lines still to deliver; (None, 0) before any was confirmed."""
+    lines = open_lines(order)
+    finish = max((line.feasible_date for line in lines if line.feasible_date), default=None)
+    lead = max((line.lead_time_days or 0 for line in lines if line.availability != "in_stock"), default=0)
+    return finish, lead
+
+
+def plan_from_confirmation(steps, *, finish: date | None, lead_time_days: int, today: date,
+                           calendar: BusinessCalendar) -> list[PlannedStage]:
+    """The stages of a template, planned from what 确认库存 confirmed: the production stages take the confirmed
+    lead time (when a line is short or to be produced) instead of the template's days, and the plan is laid out
+    backwards from the confirmed feasible date, the last stage ending on it. A plan that would have to start
+    before today (or no confirmed date) is laid out forwards from today on the business calendar."""
+    steps = [PlannedStage(step.name, step.owner_role,
+                          lead_time_days if lead_time_days and step.owner_role == "production" else step.working_days,
+                          today) for step in steps]
+    if finish is not None:
+        ends, day = [], finish
+        for step in reversed(steps):
+            ends.append(day)
+            day = subtract_working_days(calendar, day, step.working_days)
+        if day >= today:
+            return [PlannedStage(step.name, step.owner_role, step.working_days, end)
+                    for step, end in zip(steps, reversed(ends), strict=True)]
+    return plan_stages(steps, start=today, calendar=calendar)
+
+
+def stage_roles() -> dict[str, str]:
+    """The role that owns each stage of the default template, by the stage's name."""
+    template = StageTemplate.objects.filter(is_default=True).prefetch_related("steps").first()
+    return {step.name: step.owner_role for step in template.steps.all()} if template else {}
+
+
+def stage_owner_choices(roles) -> dict[str, str]:
+    """The active people who hold one of ``roles``: username → "姓名（角色）", for a stage's owner."""
+    people = User.objects.filter(is_active=True, groups__name__in=list(roles)).distinct().order_by("username")
+    choices = {}
+    for person in people.prefetch_related("groups"):
+        held = [Role(code).label for code in Role.values if code in roles and code in person.roles]
+        choices[person.username] = f"{person.display_name or person.username}（{'、'.join(map(str, held))}）"
+    return choices
+
+
+def default_stage_plan(order=None) -> list[dict]:
+    """The default stage template planned from the feasible date and lead time confirmed at 确认库存 (see
+    ``plan_from_confirmation``), owners by role: the first active person who holds the stage's role."""
     template = StageTemplate.objects.filter(is_default=True).prefetch_related("steps").first()
     if template is None:
         return [{"name": "", "owner": "", "planned_date": ""}]
-    plan = plan_stages(template.steps.all(), start=clock.today(), calendar=BusinessCalendar.load())
+    finish, lead = confirmed_plan_basis(order) if order is not None else (None, 0)
+    plan = plan_from_confirmation(template.steps.all(), finish=finish, lead_time_days=lead, today=clock.today(),
+                                  calendar=BusinessCalendar.load())
     owners = {}
     for stage in plan:
         if stage.owner_role not in owners:

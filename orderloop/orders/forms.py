@@ -11,8 +11,10 @@ from django.db.models import TextChoices
 from django.utils.translation import gettext as _
 from pydantic import BaseModel
 
+from orderloop.accounts.permissions import STAGE_OWNERS
 from orderloop.masterdata.models import Product
 from orderloop.masterdata.services import stock_available
+from orderloop.orders.dates import stage_owner_choices, stage_roles
 from orderloop.orders.labels import CHOICES, LABELS, ROW_LABELS
 from orderloop.orders.lines import prepared_lines
 from orderloop.orders.steps import ACTIONS
@@ -110,12 +112,29 @@ def action_form(action: str, order, *, data: dict | None = None, errors: dict | 
     if action == "follow_up":  # the customer's own rating comes through the rating link
         channel = next(f for f in fields if f["name"] == "channel")
         channel["choices"].pop("link", None)
+    if action == "start_fulfillment":
+        _owners_from_the_role(fields)
     if action == "resolve_risk":
         extra["risks"] = {r.pk: str(r) for r in order.risks.all() if r.is_open}
     return {"name": action, "label": _(spec.label), "fields": fields, "version": order.version,
             "confirm": _(spec.confirm) if spec.confirm else "",
             "multipart": any(f["kind"] == "file" for f in fields),
             "form_errors": _errors_outside_the_form(errors or {}, spec.payload), **extra}
+
+
+def _owners_from_the_role(fields: list[dict]) -> None:
+    """Each stage's owner is picked from the active people who hold the stage's role (the default template's;
+    warehouse or production for a stage it does not name), shown as 姓名（角色）, posted as the username."""
+    roles = stage_roles()
+    choices = {}
+    for row in next(f for f in fields if f["name"] == "stages")["rows"]:
+        name = next((cell["value"] for cell in row if cell["name"].endswith(".name")), "")
+        held = frozenset({roles[name]}) if name in roles else STAGE_OWNERS
+        if held not in choices:
+            choices[held] = stage_owner_choices(held)
+        for cell in row:
+            if cell["name"].endswith(".owner"):
+                cell["kind"], cell["choices"] = "select", choices[held]
 
 
 def _line_notes(line, shipped: dict) -> str:

@@ -140,9 +140,32 @@ def timers_after_action(*, order, meets: frozenset, starts: frozenset, source: s
         started.append(insert(OrderTimer(
             order=order, kind=rule.kind, started_at=now, due_at=due, escalate_to=rule.escalate_to,
             estimated=rule.kind != TimerKind.LOGISTICS_NOTICE and calendar.estimated_between(local(now).date(), local(due).date()),
-            shipment_id=shipment_id)))
+            shipment_id=shipment_id, note=_tracked_stage(event_payload) if rule.kind == TimerKind.TRACKING else "")))
     order.started_deadlines = started  # for the action's notice: the deadline a hand-off names, without a read
     return started
+
+
+def _tracked_stage(event_payload: dict) -> str:
+    """The stage a progress deadline follows: the one a progress record names, or the plan's first stage."""
+    stage = event_payload.get("stage") or next(iter(event_payload.get("stages") or []), {}).get("name", "")
+    return str(stage)[:200]
+
+
+def deadline_rows(timers) -> list[OrderTimer]:
+    """The order page's deadlines, in their order: each deadline once, but the progress deadlines (进度跟进: one
+    per progress record, every one kept for the escalations and the monthly review) one row per stage, the latest,
+    with ``records`` (how many the stage had) and ``breaches`` (how many of them breached)."""
+    timers = list(timers)
+    groups: dict[str, list[OrderTimer]] = {}
+    for timer in timers:
+        if timer.kind == TimerKind.TRACKING:
+            groups.setdefault(timer.note, []).append(timer)
+    latest = {}
+    for stage, group in groups.items():
+        last = max(group, key=lambda t: (t.started_at, t.pk))
+        last.records, last.breaches = len(group), sum(1 for t in group if t.breached_at)
+        latest[stage] = last
+    return [t for t in timers if t.kind != TimerKind.TRACKING or latest[t.note] is t]
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,8 @@ from orderloop.orders.registers import (CONTENT_TYPES, REGISTER_2, REGISTER_3, R
                                        feedback_rows, progress_rows, register_export)
 from orderloop.orders.review import possible_duplicates, review_checklist
 from orderloop.orders.steps.approval import director_reasons, percent
+from orderloop.orders.steps.followup import close_ready_notice
+from orderloop.orders.timers import deadline_rows
 from orderloop.orders.schemas import OrderCreate, OrderPatch
 from orderloop.orders.today import user_today
 from orderloop.orders.selectors import CappedPaginator, audit_entries, customer_history, event_data, order_get, order_list, sees_cost, shown_phone
@@ -209,11 +211,11 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
         "accepted": any(e["type"] == "accepted" for e in events),
         "can_accept": "accept" in actions,
         "forms": forms,
-        "blocked": blocked_actions(order, request.user),
+        "blocked": blocked_actions(order, request.user) + close_ready_notice(order),
         "today": clock.today(),
         "open_action": failed_action,
         "risks": list(order.risks.all()),
-        "timers": list(order.timers.all()),
+        "timers": deadline_rows(order.timers.all()),
         "stages": list(order.stages.filter(superseded=False).select_related("owner")),
         "tickets": list(order.tickets.all()),
         "can_open_ticket": not order.archived_at and request.user.has_role(*TICKET_OPENERS),  # any state: principle 3

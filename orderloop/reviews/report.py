@@ -25,7 +25,8 @@ A month is a calendar month in Asia/Shanghai. Definitions:
   备货生产: 已确认, 备货/生产中; 发货准备: 待发货; 物流运输: 已发货). An order's time in a phase is the
   sum over its visits; orders that never passed through a phase are not in its sample. Per phase:
   median and 90th percentile (linear between the closest ranks), in days, one decimal.
-  瓶颈环节 = the phase with the largest median (a tie goes to the larger 90th percentile).
+  瓶颈环节 = the phase with the largest median (a tie goes to the larger 90th percentile), named only when that
+  median is above zero and at least 1.5 times the median of the other phases' medians (none otherwise).
 - 延误原因: the risks raised (发现时间) in the month, counted by 风险类型.
 - 按销售负责人 / 按客户: the month's orders (as 订单数量) with their amount, plus the orders delivered in
   the month and their on-time rate. 按产品: the month's order lines by product: orders, quantity, amount.
@@ -354,11 +355,25 @@ def _percentile(ordered: dict[int, float], n: int, share: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
+BOTTLENECK_FACTOR = 1.5  # how far above the other phases a phase must be to be named the bottleneck
+
+
 def _bottleneck(phases: list[dict]) -> dict | None:
+    """The phase that stands out: the largest median (a tie goes to the larger 90th percentile), named only when it
+    is above zero and at least BOTTLENECK_FACTOR times the median of the other measured phases' medians (alone:
+    above zero). None when every phase took about as long, or no time at all."""
     measured = [p for p in phases if p["median_days"] is not None]
     if not measured:
         return None
     slowest = max(measured, key=lambda p: (p["median_days"], p["p90_days"]))  # max keeps the first of equals
+    others = sorted(p["median_days"] for p in measured if p is not slowest)
+    if slowest["median_days"] <= 0:
+        return None
+    if others:
+        middle = len(others) // 2
+        typical = others[middle] if len(others) % 2 else (others[middle - 1] + others[middle]) / 2
+        if slowest["median_days"] < BOTTLENECK_FACTOR * typical:
+            return None
     return {key: slowest[key] for key in ("phase", "label", "median_days", "p90_days")}
 
 

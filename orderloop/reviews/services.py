@@ -298,19 +298,27 @@ def reviews_flag_breaches(*, now: datetime | None = None) -> int:
 
 
 def review_months(*, limit: int = 36) -> list[dict]:
-    """The months that can be reviewed, newest first: from the first order's month to this one, with the state
-    of each month's review and how many of its action items are still open."""
-    from django.db.models import Count, Min, Q
+    """The months worth reviewing, newest first: this month, and every month with data (orders placed, orders
+    delivered, customer feedback) or with a review filed or holding action items; with the state of each month's
+    review and how many of its action items are still open."""
+    from django.db.models import Count, DateField, Q
+    from django.db.models.functions import TruncMonth
 
+    from orderloop.aftersales.models import Ticket
+    from orderloop.core.calendar import SHANGHAI
     from orderloop.orders.models import SalesOrder
 
+    def months_of(queryset, field: str, **trunc) -> set:
+        return set(queryset.filter(**{f"{field}__isnull": False})
+                   .annotate(m=TruncMonth(field, output_field=DateField(), **trunc)).values_list("m", flat=True).distinct())
+
     this_month = clock.today().replace(day=1)
-    first = min(filter(None, [SalesOrder.objects.aggregate(first=Min("order_date"))["first"],
-                              MonthlyReview.objects.aggregate(first=Min("month"))["first"], this_month]))
     reviews = {r.month: r for r in MonthlyReview.objects.select_related("filed_by").annotate(
-        open_items=Count("action_items", filter=Q(action_items__done_at__isnull=True)))}
-    months, month = [], this_month
-    while month >= first.replace(day=1) and len(months) < limit:
-        months.append({"month": month, "review": reviews.get(month), "current": month == this_month})
-        month = previous_month(month)
-    return months
+        open_items=Count("action_items", filter=Q(action_items__done_at__isnull=True)), items=Count("action_items"))}
+    with_data = (months_of(SalesOrder.objects.all(), "order_date")
+                 | months_of(SalesOrder.objects.all(), "delivered_at", tzinfo=SHANGHAI)
+                 | months_of(Ticket.objects.all(), "opened_at", tzinfo=SHANGHAI)
+                 | {month for month, review in reviews.items() if review.filed_at or review.items}
+                 | {this_month})
+    wanted = sorted((m.replace(day=1) for m in with_data if m and m.replace(day=1) <= this_month), reverse=True)[:limit]
+    return [{"month": month, "review": reviews.get(month), "current": month == this_month} for month in wanted]

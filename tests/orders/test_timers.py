@@ -1,9 +1,11 @@
 """Each deadline of SPEC section 3, with the clock under control: it starts, it is
 met, or else it breaches and the person named is told once."""
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.test import Client
 
 from orderloop.core import clock
 from orderloop.notifications.models import Notification
@@ -200,3 +202,25 @@ def test_timers_are_in_the_api(monday, users):
     timers = Api("sales_manager").get(f"/orders/{order.number}").json()["timers"]
     assert [(t["kind"], t["label"], t["state"], t["due_at"]) for t in timers] == [
         ("approval", "审批", "running", "2026-03-03T10:00:00+08:00")]
+
+
+def test_the_order_page_shows_one_progress_deadline_per_stage(monday, users):
+    """Every progress record meets its deadline and starts the next (the escalations and the monthly review count
+    each), but the order page lists the stage once: its latest deadline, with how many records and breaches."""
+    order = monday.at("in_fulfillment")  # the plan's one stage: 生产
+    assert timer(order, "tracking").note == "生产"
+    with clock.frozen_at(at(2026, 3, 3, 17, 0)):
+        act(order, "track", users["production"], stage="生产", record="进展正常")
+    assert breach_check(at(2026, 3, 5, 0, 1)) == 1  # the second deadline is missed
+    with clock.frozen_at(at(2026, 3, 5, 9, 0)):
+        act(order, "track", users["production"], stage="生产", record="补记进度")
+        act(order, "track", users["warehouse"], stage="质检", record="开始质检")
+    assert list(OrderTimer.objects.filter(order=order, kind="tracking").order_by("id").values_list("note", "state")) == [
+        ("生产", "met"), ("生产", "breached"), ("生产", "met"), ("质检", "running")]
+    client = Client()
+    client.force_login(users["sales_assistant"])
+    page = client.get(f"/orders/{order.ref}/").content.decode()
+    table = page[page.index('id="timers"'):]
+    table = table[:table.index("</table>")]
+    rows = re.findall(r'<tr class="timer[^"]*" data-kind="tracking">\s*<td>(.*?)</td>', table, re.S)
+    assert [re.sub(r"<[^>]+>", "", row).strip() for row in rows] == ["进度跟进（生产） 共 3 次跟进，超时 1 次", "进度跟进（质检）"]

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
-from orderloop.aftersales.models import TicketType
+from orderloop.aftersales.models import Ticket, TicketType
 from orderloop.aftersales.services import ticket_open
 from orderloop.core import clock
 from orderloop.core.calendar import local_text
@@ -89,6 +89,23 @@ def close(order, actor, payload: p.ClosePayload):
     return S.CLOSED, {"note": payload.note}
 
 
+def _follow_up_initial(order) -> dict:
+    """The customer's score is asked once: one already given when confirming an after-sales result on this order
+    (the latest) is filled in."""
+    score = (Ticket.objects.filter(order=order, customer_confirmed=True, customer_satisfaction__gt=0)
+             .order_by("-followed_up_at", "-id").values_list("customer_satisfaction", flat=True).first())
+    return {"channel": "phone", "satisfaction": str(score) if score else ""}
+
+
+def close_ready_notice(order) -> list[tuple[str, str]]:
+    """(label, why) for the order page: a delivered order that meets every condition to close is closed by the
+    system (``services.orders_close_completed``, every few minutes), said so until it is."""
+    if order.status != S.DELIVERED or _close_guard(order, None):
+        return []
+    return [(_("完成订单"), _("完成条件均已满足（已完成客户回访，没有未关闭的客户反馈/售后问题）："
+                           "系统将在几分钟内自动完成订单，并记入时间线。"))]
+
+
 def _visit_due_guard(order, user):
     visit = visit_of(order)
     if visit is not None and visit.done_at:
@@ -112,7 +129,7 @@ ENTERING = {S.DELIVERED: visit_open}
 
 ACTIONS = [
     Action("follow_up", N_("客户回访"), EventType.FOLLOWED_UP, p.FollowUpPayload, follow_up, guards=(_visit_due_guard,),
-           meets=frozenset({TimerKind.FOLLOW_UP}), initial=lambda order: {"channel": "phone"},
+           meets=frozenset({TimerKind.FOLLOW_UP}), initial=_follow_up_initial,
            web_skip=frozenset({"rated_by"}), quiet=True),
     Action("close", N_("完成订单"), EventType.CLOSED, p.ClosePayload, close, guards=(_close_guard,),
            confirm=N_("完成后订单归入已完成，不能再修改。确定完成这张订单吗？")),

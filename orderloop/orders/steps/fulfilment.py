@@ -341,7 +341,7 @@ ACTIONS = [
     Action("agree_date", N_("确认交期"), EventType.DATE_AGREED, p.AgreeDatePayload, agree_date,
            meets=frozenset({TimerKind.NEGOTIATION}), initial=_agree_date_initial, notice=_tell_date_agreed),
     Action("start_fulfillment", N_("开始备货/生产"), EventType.FULFILLMENT_STARTED, p.StartFulfillmentPayload,
-           start_fulfillment, initial=lambda order: {"stages": default_stage_plan()}),
+           start_fulfillment, initial=lambda order: {"stages": default_stage_plan(order)}),
     Action("track", N_("进度跟进"), EventType.PROGRESS_TRACKED, p.TrackPayload, track,
            meets=frozenset({TimerKind.TRACKING}), starts=frozenset({TimerKind.TRACKING}), initial=_track_initial,
            incidental=True, work_in=frozenset({S.IN_FULFILLMENT})),
