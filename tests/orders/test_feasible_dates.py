@@ -1,4 +1,5 @@
 """Feasible dates from stock and lead time, in working days on China's calendar."""
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -114,7 +115,7 @@ def test_a_stage_template_with_five_production_days_across_national_day():
         ("备货", date(2026, 9, 29)), ("生产", date(2026, 10, 12)), ("包装", date(2026, 10, 13)), ("质检", date(2026, 10, 14))]
 
 
-def test_the_start_form_is_planned_from_the_default_template(orders, users):
+def test_the_start_form_is_planned_from_the_default_template_back_from_the_confirmed_date(orders, users):
     from django.test import Client
 
     with clock.frozen_at(datetime(2026, 9, 28, 9, 0, tzinfo=SH)):
@@ -122,5 +123,8 @@ def test_the_start_form_is_planned_from_the_default_template(orders, users):
         client = Client()
         client.force_login(users["production"])
         page = client.get(f"/orders/{order.number}/").content.decode()
-    assert 'name="stages.1.name" value="生产"' in page and 'name="stages.1.owner" value="production"' in page
-    assert 'name="stages.1.planned_date" value="2026-10-12"' in page
+    assert 'name="stages.1.name" value="生产"' in page
+    assert re.search(r'<select name="stages\.1\.owner"[^>]*>.*?<option value="production" selected>', page, re.S)
+    # the confirmed feasible date is 2030-05-20 (a Monday): 质检 ends on it, the stages before it back from it
+    planned = re.findall(r'name="stages\.\d\.planned_date" value="([\d-]+)"', page)
+    assert planned == ["2030-05-09", "2030-05-16", "2030-05-17", "2030-05-20"]
