@@ -127,14 +127,16 @@ def _owners_from_the_role(fields: list[dict]) -> None:
     warehouse or production for a stage it does not name), shown as 姓名（角色）, posted as the username."""
     roles = stage_roles()
     choices = {}
-    for row in next(f for f in fields if f["name"] == "stages")["rows"]:
+    stages = next(f for f in fields if f["name"] == "stages")
+    stages["columns"] = [_("负责人") if column == _(LABELS["owner"]) else column for column in stages["columns"]]
+    for row in stages["rows"]:
         name = next((cell["value"] for cell in row if cell["name"].endswith(".name")), "")
         held = frozenset({roles[name]}) if name in roles else STAGE_OWNERS
         if held not in choices:
             choices[held] = stage_owner_choices(held)
         for cell in row:
             if cell["name"].endswith(".owner"):
-                cell["kind"], cell["choices"] = "select", choices[held]
+                cell["kind"], cell["choices"], cell["label"] = "select", choices[held], _("负责人")
 
 
 def _line_notes(line, shipped: dict) -> str:

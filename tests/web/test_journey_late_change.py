@@ -155,10 +155,11 @@ def test_one_more_unit_at_acceptance_as_the_seed_tells_it(browser, web_server, u
         form = open_action(page, "开始备货/生产")
         rows = form.locator("tbody tr")
         for index in range(1, rows.count()):  # the standard plan's other stages: this one unit is only picked
-            for label in ("环节", "负责人(用户名)", "计划完成时间"):
+            for label in ("环节", "计划完成时间"):
                 rows.nth(index).get_by_label(label).fill("")
+            rows.nth(index).get_by_label("负责人").select_option("")
         expect(rows.first.get_by_label("环节")).to_have_value("备货")
-        rows.first.get_by_label("负责人(用户名)").fill("warehouse")
+        rows.first.get_by_label("负责人").select_option("warehouse")
         rows.first.get_by_label("计划完成时间").fill("2024-05-25")
         submit(page, form, "开始备货/生产")
         expect(page.locator("#order-status")).to_have_text("备货/生产中")

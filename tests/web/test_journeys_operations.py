@@ -136,12 +136,13 @@ def test_production_plans_the_stages_and_tracks_them_to_done(browser, web_server
     rows = form.locator("tbody tr")
     expect(rows).to_have_count(4)
     assert [rows.nth(i).get_by_label("环节").input_value() for i in range(4)] == ["备货", "生产", "包装", "质检"]
-    assert rows.nth(1).get_by_label("负责人(用户名)").input_value() == "production"
+    assert rows.nth(1).get_by_label("负责人").input_value() == "production"  # chosen among the production planners
     produce_by = (today + timedelta(days=14)).isoformat()
     rows.nth(1).get_by_label("计划完成时间").fill(produce_by)
     for index in (2, 3):
-        for label in ("环节", "负责人(用户名)", "计划完成时间"):
+        for label in ("环节", "计划完成时间"):
             rows.nth(index).get_by_label(label).fill("")
+        rows.nth(index).get_by_label("负责人").select_option("")
     submit(page, form, "开始备货/生产")
     expect(page.locator("#order-status")).to_have_text("备货/生产中")
     stages = page.locator("#stages tbody tr")
