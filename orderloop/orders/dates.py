@@ -115,7 +115,8 @@ def stage_owner_choices(roles) -> dict[str, str]:
     people = User.objects.filter(is_active=True, groups__name__in=list(roles)).distinct().order_by("username")
     choices = {}
     for person in people.prefetch_related("groups"):
-        held = [Role(code).label for code in Role.values if code in roles and code in person.roles]
+        groups = {group.name for group in person.groups.all()}
+        held = [Role(code).label for code in Role.values if code in roles and code in groups]
         choices[person.username] = f"{person.display_name or person.username}（{'、'.join(map(str, held))}）"
     return choices
 
