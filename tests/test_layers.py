@@ -13,7 +13,8 @@ PACKAGE = ROOT / "orderloop"
 ROOMS = [
     ("kernel", ["orderloop.core", "orderloop.core.*"]),
     ("what is stored, roles and permissions", ["orderloop.*.models", "orderloop.accounts.roles",
-                                               "orderloop.accounts.permissions", "orderloop.masterdata.uscc"]),
+                                               "orderloop.accounts.permissions", "orderloop.masterdata.uscc",
+                                               "orderloop.setup.site"]),
     ("people and master data", ["orderloop.accounts.services", "orderloop.accounts.throttle",
                                 "orderloop.masterdata.services", "orderloop.masterdata.schemas",
                                 "orderloop.masterdata.stock"]),
