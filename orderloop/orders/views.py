@@ -39,6 +39,7 @@ from orderloop.orders.board import board
 from orderloop.orders.documents import order_confirmation_pdf, receipt_pdf_bytes
 from orderloop.orders.customer import receipt_confirm_by_link
 from orderloop.orders.links import receipt_url, shipment_for_token
+from orderloop.orders.outcomes import action_outcome
 from orderloop.orders.customer import visit_rate_by_link
 from orderloop.orders.links import rating_url, visit_for_token
 from orderloop.orders.forms import action_form, parse_post
@@ -252,7 +253,7 @@ def order_action(request, ref, action):
         if not any(f["name"] == action for f in context["forms"]):
             messages.error(request, exc.message)
         return render(request, "orders/order_detail.html", context, status=422 if isinstance(exc, InvalidInput) else 409)
-    messages.success(request, _("%(action)s：已完成") % {"action": _(ACTIONS[action].label)})
+    messages.success(request, action_outcome(event, ACTIONS[action].label))
     return redirect("orders:detail", ref=event.order.ref)
 
 
