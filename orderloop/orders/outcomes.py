@@ -53,3 +53,11 @@ def action_outcome(event, action_label: str) -> str:
     if deadline is not None and deadline.due_at:
         text += _("，截止 %(due)s") % {"due": local_text(deadline.due_at)}
     return text
+
+
+def order_saved_text(order) -> str:
+    """After the order's fields are edited: saved, where it is, what is next."""
+    where = _("订单 %(ref)s 已保存，现为「%(status)s」") % {"ref": order.ref, "status": status_label(order.status)}
+    if order.status in ENDED:
+        return where
+    return _("%(where)s；下一步：%(next)s") % {"where": where, "next": _(NEXT_STEP[order.status])}

@@ -39,7 +39,7 @@ from orderloop.orders.board import board
 from orderloop.orders.documents import order_confirmation_pdf, receipt_pdf_bytes
 from orderloop.orders.customer import receipt_confirm_by_link
 from orderloop.orders.links import receipt_url, shipment_for_token
-from orderloop.orders.outcomes import action_outcome
+from orderloop.orders.outcomes import action_outcome, order_saved_text
 from orderloop.orders.customer import visit_rate_by_link
 from orderloop.orders.links import rating_url, visit_for_token
 from orderloop.orders.forms import action_form, parse_post
@@ -475,7 +475,7 @@ def order_edit(request, ref):
             if exc.message and "__all__" not in errors and not isinstance(exc, InvalidInput):
                 errors["__all__"] = [exc.message]
         else:
-            messages.success(request, _("订单已保存"))
+            messages.success(request, order_saved_text(SalesOrder.objects.get(pk=order.pk)))
             return redirect("orders:detail", ref=order.ref)
     else:
         values = {name: getattr(order, name) or "" for name in INTAKE_FIELDS if name not in ("customer_id",)}

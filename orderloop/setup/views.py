@@ -199,8 +199,10 @@ def step(request, code):
                 raise Http404
             if form.is_valid():
                 moved = page.save(request.user, form.cleaned_data)
-                messages.success(request, _("已保存；%(count)s 个进行中的期限已按新日历重新计算") % {"count": len(moved)}
-                                 if moved else _("已保存"))
+                saved = _("%(step)s已保存") % {"step": services.STEP_TITLES[code]}
+                if moved:
+                    saved += _("；%(count)s 个进行中的期限已按新日历重新计算") % {"count": len(moved)}
+                messages.success(request, saved + (_("。请继续向导的下一步") if page.back_to_guide else _("。可继续添加")))
                 return redirect("setup:guide" if page.back_to_guide else "setup:step", *([] if page.back_to_guide else [code]))
         except DomainError as exc:
             if form is None:

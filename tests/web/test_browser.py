@@ -118,7 +118,7 @@ def test_mail_order_from_upload_through_needs_info_to_review_passed(browser, web
     page.get_by_label("付款方式").fill("30%预付,余款到付")
     page.get_by_label("交付地址").fill("北京市海淀区路1号")
     page.get_by_role("button", name="保存").click()
-    page.wait_for_selector("text=订单已保存")
+    page.wait_for_selector(".messages .success:has-text('已保存')")
     # the delivery date is vague: needs info
     page.locator("#action-review summary").click()
     review = page.locator("form[data-action=review]")
