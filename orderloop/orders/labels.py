@@ -117,6 +117,14 @@ AUDIT_DETAILS = {"what": N_("内容"), "path": N_("地址与筛选"), "rows": N_
                  "user": N_("用户"), "end_reason": N_("失效原因"), "failures": N_("失败记录数"), "locks_address": N_("同时解除该地址的锁定")}
 
 
+def person_text(user) -> str:
+    """A person as the audit log names them: 张三（销售经理）; their login name when they have no name."""
+    if user is None:
+        return _("系统")
+    roles = "、".join(str(label) for label in user.role_labels)
+    return f"{user}（{roles}）" if roles else str(user)
+
+
 def audit_display(entry) -> dict:
     """An audit entry as people read it: the operation and object by name, each change as 字段：旧 → 新."""
     from django.apps import apps
@@ -129,15 +137,29 @@ def audit_display(entry) -> dict:
     except (LookupError, ValueError):
         model = None
 
+    def model_field(name):
+        try:
+            return model._meta.get_field(name) if model else None
+        except FieldDoesNotExist:  # a field since removed from the model
+            return None
+
     def field_label(name):
+        """The entry's own model names its fields (a customer's 名称, not the 环节 of an order's stage plan)."""
         if name in AUDIT_DETAILS:
             return _(AUDIT_DETAILS[name])
-        if name in LABELS:
-            return _(LABELS[name])
-        try:
-            return str(model._meta.get_field(name).verbose_name) if model else name
-        except FieldDoesNotExist:  # a field since removed from the model: its code is all we have
-            return name
+        field = model_field(name)
+        if field is not None and hasattr(field, "verbose_name"):
+            return str(field.verbose_name)
+        return _(LABELS[name]) if name in LABELS else name  # a field since removed: its code is all we have
+
+    def related_text(field, item) -> str:
+        """A foreign key, recorded by its id, shown as what it names: a person by name and role."""
+        from orderloop.accounts.models import User
+
+        related = field.related_model.objects.filter(pk=item).first()
+        if related is None:
+            return str(item)
+        return person_text(related) if isinstance(related, User) else str(related)
 
     def value(name, item):
         if item in (None, "", [], {}):
@@ -150,6 +172,9 @@ def audit_display(entry) -> dict:
             return f"{_(title)}{space}{rest}" + (f".{extension}" if extension else "")
         if name in ("status", "from_status", "to_status"):
             return status_label(item)
+        field = model_field(name)
+        if field is not None and field.is_relation and field.many_to_one and isinstance(item, int):
+            return related_text(field, item)
         return display_value(name, item)
 
     lines = []
@@ -163,5 +188,5 @@ def audit_display(entry) -> dict:
         shown_object = _(AUDIT_OBJECTS[entry.object_type])
     else:  # a record changed in Django's admin (a group, a contact, a notification route, …): its model's name
         shown_object = str(model._meta.verbose_name) if model else entry.object_type
-    return {"operation": operation, "object": shown_object,
+    return {"operation": operation, "object": shown_object, "actor": person_text(entry.actor) if entry.actor_id else _("系统"),
             "changes": lines}

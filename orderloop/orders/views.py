@@ -119,7 +119,10 @@ def audit_log(request):
     query = get.copy()
     query.pop("page", None)
     page = Paginator(entries, 100).get_page(get.get("page"))
+    people = {}  # one instance per person: their roles are read once
     for entry in page:
+        if entry.actor_id:
+            entry.actor = people.setdefault(entry.actor_id, entry.actor)
         entry.shown = audit_display(entry)
     return render(request, "orders/audit_log.html", {
         "page": page, "filters": get, "query": query.urlencode(),
