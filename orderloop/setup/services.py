@@ -309,7 +309,7 @@ def _role_holders() -> dict[str, int]:
 def _site_step() -> Step:
     address, source = site_address()
     summary = {"operator": _("%(address)s（由运维以环境变量 ORDERLOOP_BASE_URL 设定）"),
-               "setting": _("%(address)s"),
+               "setting": "%(address)s",
                "seen": _("%(address)s（同事登录时使用的地址，尚未确认）"),
                "default": _("%(address)s（默认地址，尚未确认）")}[source] % {"address": address}
     warnings = [_("这是本机地址，客户打不开签收和评价链接。请填写客户能访问的地址。")] if loopback(address) else []
