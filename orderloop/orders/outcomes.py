@@ -9,6 +9,7 @@ from orderloop.core.calendar import local_text
 from orderloop.orders.handoffs import running_deadline
 from orderloop.orders.lifecycle.table import status_label
 from orderloop.orders.models import OrderStatus as S
+from orderloop.orders.models import SalesOrder
 
 # Who acts next in each state, in the seed's words.
 NEXT_STEP = {
@@ -41,7 +42,8 @@ def action_done_text(action_label: str, payload: dict) -> str:
 
 def action_outcome(event, action_label: str) -> str:
     """The message after ``event`` (the action labelled ``action_label``): what was done, the state, what is next."""
-    order, payload = event.order, event.payload or {}
+    order = SalesOrder.objects.get(pk=event.order_id)  # as committed: its open deadlines asked of the database
+    payload = event.payload or {}
     done = action_done_text(action_label, payload)
     where = _("订单 %(ref)s 现为「%(status)s」") % {"ref": order.ref, "status": status_label(order.status)}
     if order.status in ENDED:
