@@ -13,7 +13,8 @@ PACKAGE = ROOT / "orderloop"
 ROOMS = [
     ("kernel", ["orderloop.core", "orderloop.core.*"]),
     ("what is stored, roles and permissions", ["orderloop.*.models", "orderloop.accounts.roles",
-                                               "orderloop.accounts.permissions", "orderloop.masterdata.uscc"]),
+                                               "orderloop.accounts.permissions", "orderloop.masterdata.uscc",
+                                               "orderloop.setup.site"]),
     ("people and master data", ["orderloop.accounts.services", "orderloop.accounts.throttle",
                                 "orderloop.masterdata.services", "orderloop.masterdata.schemas",
                                 "orderloop.masterdata.stock"]),
@@ -29,7 +30,7 @@ ROOMS = [
                      "orderloop.orders.customer", "orderloop.orders.services", "orderloop.orders.review",
                      "orderloop.masterdata.qualification"]),
     ("reads and documents", ["orderloop.orders.selectors", "orderloop.orders.labels", "orderloop.orders.today",
-                             "orderloop.orders.board", "orderloop.orders.registers", "orderloop.orders.documents",
+                             "orderloop.orders.board", "orderloop.orders.outcomes", "orderloop.orders.registers", "orderloop.orders.documents",
                              "orderloop.orders.xlsx", "orderloop.reviews.report", "orderloop.reviews.services",
                              "orderloop.reviews.template_changes", "orderloop.reviews.documents"]),
     ("intake from files and mail", ["orderloop.orders.importing", "orderloop.orders.mail",

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 
 from orderloop.accounts.permissions import TICKET_OPENERS
@@ -43,6 +44,25 @@ def _local_datetime(value: str):
         return datetime.fromisoformat(value).replace(tzinfo=SHANGHAI) if value else None
     except ValueError:
         return None
+
+
+# What each step did and who acts next in the state it leaves the ticket in (the message after a step).
+STEP_DONE = {"respond": gettext_noop("已响应"), "solution": gettext_noop("已给出解决方案"),
+             "resolve": gettext_noop("已处理完成"), "follow_up": gettext_noop("已回访客户"), "close": gettext_noop("已关闭")}
+NEXT_STEP = {
+    TicketState.OPEN: gettext_noop("售后专员在24小时内响应"),
+    TicketState.RESPONDED: gettext_noop("售后专员制定解决方案并承诺完成时间"),
+    TicketState.SOLUTION_GIVEN: gettext_noop("售后专员在承诺时间内完成处理"),
+    TicketState.RESOLVED: gettext_noop("客户经理回访客户，确认问题已解决"),
+    TicketState.CLOSED: gettext_noop("流程结束"),
+}
+
+
+def ticket_outcome(done: str, ticket) -> str:
+    """「已响应：售后问题（202405-003）现为「已响应」；下一步：售后专员制定解决方案并承诺完成时间」"""
+    return _("%(done)s：售后问题 %(about)s 现为「%(state)s」；下一步：%(next)s") % {
+        "done": done, "about": ticket.ref or ticket.customer.name, "state": ticket.get_state_display(),
+        "next": _(NEXT_STEP[ticket.state])}
 
 
 def _take_step(step: str, ticket_id: int, actor, post):
@@ -85,8 +105,8 @@ def ticket_detail(request, ticket_id):
     error, errors, status, step = "", {}, 200, request.POST.get("step", "")
     if request.method == "POST":
         try:
-            _take_step(step, ticket.pk, request.user, request.POST)
-            messages.success(request, _("已保存"))
+            ticket = _take_step(step, ticket.pk, request.user, request.POST)
+            messages.success(request, ticket_outcome(_(STEP_DONE[step]), ticket))
             return redirect("aftersales:detail", ticket_id=ticket.pk)
         except DomainError as exc:
             error, errors, status = exc.message, exc.errors, exc.http_status
@@ -128,7 +148,7 @@ def ticket_new(request, ref):
     except DomainError as exc:
         messages.error(request, "；".join([exc.message] + [m for msgs in exc.errors.values() for m in msgs]))
         return redirect("orders:detail", ref=order.ref)
-    messages.success(request, _("已登记客户反馈"))
+    messages.success(request, ticket_outcome(_("已登记客户反馈"), ticket))
     return redirect("aftersales:detail", ticket_id=ticket.pk)
 
 
@@ -151,7 +171,7 @@ def record_feedback(request):
             if isinstance(exc, NotFound) and ref:
                 errors = {"order_ref": [exc.message]}
         else:
-            messages.success(request, _("已登记客户反馈"))
+            messages.success(request, ticket_outcome(_("已登记客户反馈"), ticket))
             return redirect("aftersales:detail", ticket_id=ticket.pk)
     return render(request, "aftersales/record_feedback.html", {
         "customers": services.feedback_customers(request.user).only("id", "name").order_by("name"),

@@ -245,7 +245,8 @@ else:
 # Business rules: the director rule is edited by an admin (审批规则); these are its defaults.
 ORDERLOOP_BUSINESS_TIMEZONE = "Asia/Shanghai"
 ORDERLOOP_BUSINESS_HOURS = os.environ.get("ORDERLOOP_BUSINESS_HOURS", "09:00-18:00")
-ORDERLOOP_BASE_URL = os.environ.get("ORDERLOOP_BASE_URL", "http://127.0.0.1:8000")
+ORDERLOOP_BASE_URL = os.environ.get("ORDERLOOP_BASE_URL", "")  # unset: 系统设置 › 网站地址 (orderloop.setup.site)
+ORDERLOOP_SERVED_AT = os.environ.get("ORDERLOOP_SERVED_AT", "")  # set by `orderloop run` for its processes
 ORDERLOOP_API_TOKEN_DAYS = int(os.environ.get("ORDERLOOP_API_TOKEN_DAYS", "30"))
 
 # Deadlines (SPEC section 3): amount and clock per kind. Clocks: business_hours (within business hours on

@@ -7,7 +7,6 @@ import uuid
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Q
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 from orderloop.core import clock
 from orderloop.notifications import robots
 from orderloop.notifications.models import ChatRobot, Channel, Notification
+from orderloop.setup.site import site_url
 
 logger = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
@@ -61,7 +61,7 @@ def absolute_url(url: str) -> str:
     complete URL (the customer's rating link) stays as it is."""
     if not url or urlsplit(url).scheme:
         return url
-    return settings.ORDERLOOP_BASE_URL.rstrip("/") + url
+    return site_url(url)
 
 
 def _send_email(row) -> None:

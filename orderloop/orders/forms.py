@@ -15,7 +15,7 @@ from orderloop.accounts.permissions import STAGE_OWNERS
 from orderloop.masterdata.models import Product
 from orderloop.masterdata.services import stock_available
 from orderloop.orders.dates import stage_owner_choices, stage_roles
-from orderloop.orders.labels import CHOICES, LABELS, ROW_LABELS
+from orderloop.orders.labels import CHOICES, LABELS, ROW_LABELS, form_label
 from orderloop.orders.lines import prepared_lines
 from orderloop.orders.steps import ACTIONS
 from orderloop.orders.steps.delivery import shipped_quantities
@@ -69,9 +69,9 @@ def _fields(model: type[BaseModel], *, action: str = "", prefix: str = "", value
             continue
         kind, choices = _kind(name, info.annotation)
         path = f"{prefix}{name}"
-        label = ROW_LABELS.get(name) if prefix and name in ROW_LABELS else LABELS.get(name, name)
+        label = _(ROW_LABELS[name]) if prefix and name in ROW_LABELS else form_label(name)
         field = {
-            "name": path, "label": _(label), "kind": kind, "choices": choices,
+            "name": path, "label": label, "kind": kind, "choices": choices,
             "required": info.is_required(), "errors": errors.get(path, []), "value": values.get(name, ""),
         }
         if kind == "rows":

@@ -14,19 +14,19 @@ from orderloop.masterdata.models import Qualification
 from orderloop.orders.models import Channel, Mitigation, OrderStatus, RiskType
 
 LABELS = {
-    "verdict": N_("审核结论"), "missing": N_("需补充/澄清的内容（每行一项）"), "reason": N_("原因"), "comment": N_("意见"),
+    "verdict": N_("审核结论"), "missing": N_("需补充/澄清的内容"), "reason": N_("原因"), "comment": N_("意见"),
     "channel": N_("沟通方式"), "summary": N_("沟通内容"), "outcome": N_("沟通结果"), "note": N_("说明"),
     "contact_name": N_("联系人"), "contact_phone": N_("联系方式"), "payment_terms": N_("付款方式"), "delivery_address": N_("交付地址"),
     "requested_date": N_("交付日期"), "special_requirements": N_("特殊需求"), "special_terms": N_("特殊条款"), "remarks": N_("备注"),
     "lines": N_("订单行"), "line_id": N_("行"), "availability": N_("库存状态"), "lead_time_days": N_("生产周期(工作日)"),
-    "feasible_date": N_("可交付日期（留空自动计算）"), "date_reason": N_("日期调整原因"), "computed": N_("计算依据"), "diff": N_("变更明细"), "keep_quantity": N_("保留数量"), "line": N_("订单行"), "agreed_date": N_("客户同意的交付日期"), "talk": N_("协商记录"),
+    "feasible_date": N_("可交付日期"), "date_reason": N_("日期调整原因"), "computed": N_("计算依据"), "diff": N_("变更明细"), "keep_quantity": N_("保留数量"), "line": N_("订单行"), "agreed_date": N_("客户同意的交付日期"), "talk": N_("协商记录"),
     "stages": N_("备货/生产环节"), "name": N_("环节"), "owner": N_("负责人(用户名)"), "planned_date": N_("计划完成时间"),
     "stage": N_("当前阶段"), "record": N_("跟进记录"), "problem": N_("存在问题"), "measure": N_("解决措施"), "next_step": N_("下一步计划"),
     "actual_date": N_("实际完成时间"), "risk_type": N_("风险类型"), "description": N_("描述"), "risk_id": N_("风险"),
     "mitigation": N_("解决措施"), "goods": N_("货物清单"), "quantity_checked": N_("已核对产品数量"), "qc_passed": N_("质检合格"),
-    "qc_report": N_("质检结论"), "qc_report_attachment_id": N_("质检报告（PDF/图片）"), "qc_report_file": N_("质检报告"),
+    "qc_report": N_("质检结论"), "qc_report_attachment_id": N_("质检报告"), "qc_report_file": N_("质检报告"),
     "mitigation_type": N_("解决方式"), "batch": N_("发货批次"), "shipment_id": N_("发货批次"),
-    "photo_attachment_id": N_("照片"), "receipt_attachment_id": N_("签字的签收单（PDF/图片）"), "checks": N_("核对结果"),
+    "photo_attachment_id": N_("照片"), "receipt_attachment_id": N_("签字的签收单"), "checks": N_("核对结果"),
     "receipt_via": N_("签收方式"), "ticket_ids": N_("售后工单"), "method": N_("物流方式"), "carrier": N_("承运商"), "tracking_number": N_("物流单号"), "eta": N_("预计送达时间"),
     "quantity_ok": N_("数量无误"), "spec_ok": N_("规格无误"), "appearance_ok": N_("外观质量无误"), "issues": N_("验收问题"),
     "issue_type": N_("问题类型"), "signed_by": N_("签收人"), "satisfaction": N_("客户满意度评分(1-5分)"),
@@ -38,7 +38,19 @@ LABELS = {
     "solution_type": N_("处理措施"), "solution": N_("解决方案"), "promised_at": N_("承诺完成时间"), "result": N_("处理结果"), "confirmed": N_("客户确认已解决"), "fields": N_("修改字段"), "late_lines": N_("晚于要求日期的行"), "total_amount": N_("总金额(元)"),
 }
 # A field of a row (e.g. one line of 确认交期) where the same name on the form itself means something else.
+# A form's hint, shown after the field's label on the action forms only (form_label): never in the timeline, the
+# audit log or a printed document.
+HINTS = {"missing": N_("每行一项"), "feasible_date": N_("留空自动计算"), "qc_report_attachment_id": N_("PDF/图片"),
+         "receipt_attachment_id": N_("PDF/图片")}
 ROW_LABELS = {"agreed_date": N_("本行约定交期（留空按上面的日期）")}
+
+
+
+def form_label(name: str) -> str:
+    """A field's label on a form: its name, and its hint in brackets when it has one."""
+    label = _(LABELS.get(name, name))
+    return _("%(label)s（%(hint)s）") % {"label": label, "hint": _(HINTS[name])} if name in HINTS else label
+
 
 CHOICES = {
     "verdict": {"pass": N_("通过"), "needs_info": N_("需补充"), "reject": N_("驳回")},
@@ -117,6 +129,14 @@ AUDIT_DETAILS = {"what": N_("内容"), "path": N_("地址与筛选"), "rows": N_
                  "user": N_("用户"), "end_reason": N_("失效原因"), "failures": N_("失败记录数"), "locks_address": N_("同时解除该地址的锁定")}
 
 
+def person_text(user) -> str:
+    """A person as the audit log names them: 张三（销售经理）; their login name when they have no name."""
+    if user is None:
+        return _("系统")
+    roles = "、".join(str(label) for label in user.role_labels)
+    return f"{user}（{roles}）" if roles else str(user)
+
+
 def audit_display(entry) -> dict:
     """An audit entry as people read it: the operation and object by name, each change as 字段：旧 → 新."""
     from django.apps import apps
@@ -129,15 +149,29 @@ def audit_display(entry) -> dict:
     except (LookupError, ValueError):
         model = None
 
+    def model_field(name):
+        try:
+            return model._meta.get_field(name) if model else None
+        except FieldDoesNotExist:  # a field since removed from the model
+            return None
+
     def field_label(name):
+        """The entry's own model names its fields (a customer's 名称, not the 环节 of an order's stage plan)."""
         if name in AUDIT_DETAILS:
             return _(AUDIT_DETAILS[name])
-        if name in LABELS:
-            return _(LABELS[name])
-        try:
-            return str(model._meta.get_field(name).verbose_name) if model else name
-        except FieldDoesNotExist:  # a field since removed from the model: its code is all we have
-            return name
+        field = model_field(name)
+        if field is not None and hasattr(field, "verbose_name"):
+            return str(field.verbose_name)
+        return _(LABELS[name]) if name in LABELS else name  # a field since removed: its code is all we have
+
+    def related_text(field, item) -> str:
+        """A foreign key, recorded by its id, shown as what it names: a person by name and role."""
+        from orderloop.accounts.models import User
+
+        related = field.related_model.objects.filter(pk=item).first()
+        if related is None:
+            return str(item)
+        return person_text(related) if isinstance(related, User) else str(related)
 
     def value(name, item):
         if item in (None, "", [], {}):
@@ -150,6 +184,9 @@ def audit_display(entry) -> dict:
             return f"{_(title)}{space}{rest}" + (f".{extension}" if extension else "")
         if name in ("status", "from_status", "to_status"):
             return status_label(item)
+        field = model_field(name)
+        if field is not None and field.is_relation and field.many_to_one and isinstance(item, int):
+            return related_text(field, item)
         return display_value(name, item)
 
     lines = []
@@ -163,5 +200,5 @@ def audit_display(entry) -> dict:
         shown_object = _(AUDIT_OBJECTS[entry.object_type])
     else:  # a record changed in Django's admin (a group, a contact, a notification route, …): its model's name
         shown_object = str(model._meta.verbose_name) if model else entry.object_type
-    return {"operation": operation, "object": shown_object,
+    return {"operation": operation, "object": shown_object, "actor": person_text(entry.actor) if entry.actor_id else _("系统"),
             "changes": lines}

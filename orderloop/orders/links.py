@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from orderloop.core import clock
 from orderloop.core.exceptions import DomainError, NotFound
 from orderloop.orders.models import FollowUpVisit, Shipment
+from orderloop.setup.site import site_url
 
 RECEIPT, RATING = "orderloop.receipt", "orderloop.rating"  # the signatures' salts: one link never opens the other
 
@@ -26,7 +27,7 @@ def _token(salt: str, key: str, pk: int, days: int) -> str:
 
 
 def _url(name: str, token: str) -> str:
-    return settings.ORDERLOOP_BASE_URL.rstrip("/") + reverse(name, args=[token])
+    return site_url(reverse(name, args=[token]))
 
 
 def _row(token: str, salt: str, key: str, queryset, *, invalid: str, expired: str):

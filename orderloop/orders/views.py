@@ -39,6 +39,7 @@ from orderloop.orders.board import board
 from orderloop.orders.documents import order_confirmation_pdf, receipt_pdf_bytes
 from orderloop.orders.customer import receipt_confirm_by_link
 from orderloop.orders.links import receipt_url, shipment_for_token
+from orderloop.orders.outcomes import action_outcome, order_saved_text
 from orderloop.orders.customer import visit_rate_by_link
 from orderloop.orders.links import rating_url, visit_for_token
 from orderloop.orders.forms import action_form, parse_post
@@ -120,7 +121,10 @@ def audit_log(request):
     query = get.copy()
     query.pop("page", None)
     page = Paginator(entries, 100).get_page(get.get("page"))
+    people = {}  # one instance per person: their roles are read once
     for entry in page:
+        if entry.actor_id:
+            entry.actor = people.setdefault(entry.actor_id, entry.actor)
         entry.shown = audit_display(entry)
     return render(request, "orders/audit_log.html", {
         "page": page, "filters": get, "query": query.urlencode(),
@@ -254,7 +258,7 @@ def order_action(request, ref, action):
         if not any(f["name"] == action for f in context["forms"]):
             messages.error(request, exc.message)
         return render(request, "orders/order_detail.html", context, status=422 if isinstance(exc, InvalidInput) else 409)
-    messages.success(request, _("%(action)s：已完成") % {"action": _(ACTIONS[action].label)})
+    messages.success(request, action_outcome(event, ACTIONS[action].label))
     return redirect("orders:detail", ref=event.order.ref)
 
 
@@ -476,7 +480,7 @@ def order_edit(request, ref):
             if exc.message and "__all__" not in errors and not isinstance(exc, InvalidInput):
                 errors["__all__"] = [exc.message]
         else:
-            messages.success(request, _("订单已保存"))
+            messages.success(request, order_saved_text(SalesOrder.objects.get(pk=order.pk)))
             return redirect("orders:detail", ref=order.ref)
     else:
         values = {name: getattr(order, name) or "" for name in INTAKE_FIELDS if name not in ("customer_id",)}

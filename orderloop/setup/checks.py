@@ -1,16 +1,14 @@
 """Deployment checks of our own, run by ``orderloop check --deploy`` with Django's: what a production install must
 not keep from a first try — the demo's accounts with their published password, customer links pointing at this
 machine, and a data folder others on the machine can read."""
-import ipaddress
 import stat
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import Tags, Warning, register
 from django.db import DatabaseError
 
-LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "0.0.0.0", ""}
+from orderloop.setup.site import loopback, site_address
 
 
 @register(Tags.security, deploy=True)
@@ -30,25 +28,20 @@ def demo_accounts_check(app_configs=None, **kwargs):
                     id="orderloop.W001")]
 
 
-def loopback(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    if host in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 @register(Tags.security, deploy=True)
 def customer_link_address_check(app_configs=None, **kwargs):
-    url = settings.ORDERLOOP_BASE_URL
-    if url and not loopback(url):
+    url, source = site_address()
+    if source in ("operator", "setting") and not loopback(url):
         return []
-    return [Warning(f"ORDERLOOP_BASE_URL is {url or 'not set'}: the receipt and rating links sent to customers "
-                    "point at this machine and do not open for them.",
-                    hint="Set ORDERLOOP_BASE_URL to the address customers reach, e.g. https://orders.example.com.",
+    return [Warning(f"The address in links sent to customers is {url} ({source_names[source]}): the receipt and rating "
+                    "links may not open for them.",
+                    hint="Set it in 系统设置 › 网站地址, or set ORDERLOOP_BASE_URL to the address customers reach, "
+                         "e.g. https://orders.example.com.",
                     id="orderloop.W002")]
+
+
+source_names = {"operator": "ORDERLOOP_BASE_URL", "setting": "系统设置 › 网站地址",
+                "seen": "the address a colleague signed in at, not confirmed in 系统设置", "default": "not set"}
 
 
 def _data_paths() -> list[Path]:

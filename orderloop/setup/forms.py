@@ -9,7 +9,7 @@ from orderloop.accounts.models import Team, User
 from orderloop.accounts.roles import Role
 from orderloop.notifications.models import ChatRobot
 from orderloop.orders.models import ApprovalPolicy
-from orderloop.setup.models import CompanyProfile
+from orderloop.setup.models import CompanyProfile, SiteAddress
 
 
 class FirstAdminForm(forms.Form):
@@ -30,6 +30,15 @@ class CompanyForm(forms.ModelForm):
     class Meta:
         model = CompanyProfile
         fields = ("name", "uscc", "address", "phone", "email", "bank_name", "bank_account")
+
+
+class SiteAddressForm(forms.ModelForm):
+    url = forms.URLField(label=_("网站地址"), max_length=300, assume_scheme="https",
+                         help_text=_("客户和同事打开本系统的地址，如 https://orders.example.com；签收链接、回访评价链接和邮件中的链接都以它开头"))
+
+    class Meta:
+        model = SiteAddress
+        fields = ("url",)
 
 
 class TeamForm(forms.Form):

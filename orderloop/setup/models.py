@@ -25,3 +25,20 @@ class CompanyProfile(models.Model):
     @classmethod
     def current(cls) -> "CompanyProfile | None":
         return cls.objects.order_by("pk").first()
+
+
+class SiteAddress(models.Model):
+    """The address customers and colleagues reach the app at, put in front of every link sent outside (one row).
+    ``url`` is the administrator's choice in 系统设置; ``seen_url`` the address a colleague signed in at, used until
+    the administrator sets one. The operator's ``ORDERLOOP_BASE_URL`` wins over both (orderloop.setup.site)."""
+
+    url = models.URLField(_("网站地址"), max_length=300, blank=True)
+    seen_url = models.URLField(_("登录时使用的地址"), max_length=300, blank=True)
+    seen_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("网站地址")
+        verbose_name_plural = _("网站地址")
+
+    def __str__(self):
+        return self.url or self.seen_url

@@ -3,6 +3,7 @@ functions that set each part up. Every change is one transaction with an audit e
 import calendar as pycalendar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from urllib.parse import urlsplit
 
 import chinese_calendar
 from django.conf import settings
@@ -27,13 +28,14 @@ from orderloop.notifications import robots
 from orderloop.notifications.models import ChatRobot
 from orderloop.orders.models import ApprovalPolicy
 from orderloop.orders.timers import DeadlineChange, timers_recompute
-from orderloop.setup.models import CompanyProfile
+from orderloop.setup.models import CompanyProfile, SiteAddress
+from orderloop.setup.site import loopback, site_address
 
 # Who must exist before an order can travel: someone to enter it, someone to approve it.
 MAIL_TESTED = "mail_tested"
 
 STEP_TITLES = {"company": gettext_lazy("公司信息"), "teams": gettext_lazy("销售团队"), "users": gettext_lazy("用户与角色"),
-               "approval": gettext_lazy("审批规则"), "masterdata": gettext_lazy("客户与产品"),
+               "approval": gettext_lazy("审批规则"), "site": gettext_lazy("网站地址"), "masterdata": gettext_lazy("客户与产品"),
                "calendar": gettext_lazy("工作日历"), "robots": gettext_lazy("群机器人"), "mail": gettext_lazy("邮件")}
 
 
@@ -104,6 +106,25 @@ def company_save(*, actor, data: dict) -> CompanyProfile:
     audit_record(actor=actor, obj=profile, operation="updated" if before else "created",
                  changes={key: [before.get(key), value] for key, value in after.items() if before.get(key) != value})
     return profile
+
+
+@transaction.atomic
+def site_address_save(*, actor, url: str) -> SiteAddress:
+    """The address in every link sent outside: scheme, host and port only (the links add their own path)."""
+    parts = urlsplit((url or "").strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInput(_("网站地址须以 http:// 或 https:// 开头，后跟域名或 IP 地址"), errors={"url": [
+            _("网站地址须以 http:// 或 https:// 开头，后跟域名或 IP 地址")]})
+    if parts.path.strip("/") or parts.query or parts.fragment:
+        raise InvalidInput(_("网站地址只填写协议、域名和端口，如 https://orders.example.com"), errors={"url": [
+            _("网站地址只填写协议、域名和端口，如 https://orders.example.com")]})
+    address = f"{parts.scheme}://{parts.netloc}"
+    row = SiteAddress.objects.select_for_update().order_by("pk").first() or SiteAddress()
+    before = row.url
+    row.url = address
+    row.save()
+    audit_record(actor=actor, obj=row, operation="updated" if before else "created", changes={"url": [before, address]})
+    return row
 
 
 @transaction.atomic
@@ -285,6 +306,16 @@ def _role_holders() -> dict[str, int]:
     return counts
 
 
+def _site_step() -> Step:
+    address, source = site_address()
+    summary = {"operator": _("%(address)s（由运维以环境变量 ORDERLOOP_BASE_URL 设定）"),
+               "setting": "%(address)s",
+               "seen": _("%(address)s（同事登录时使用的地址，尚未确认）"),
+               "default": _("%(address)s（默认地址，尚未确认）")}[source] % {"address": address}
+    warnings = [_("这是本机地址，客户打不开签收和评价链接。请填写客户能访问的地址。")] if loopback(address) else []
+    return Step("site", str(STEP_TITLES["site"]), False, source in ("operator", "setting"), summary, warnings)
+
+
 def setup_steps() -> list[Step]:
     today = clock.today()
     company = CompanyProfile.current()
@@ -306,6 +337,7 @@ def setup_steps() -> list[Step]:
     return [
         Step("company", str(STEP_TITLES["company"]), True, company is not None,
              company.name if company else _("订单确认单和发给客户的邮件上写的是贵公司的名称、地址和联系方式")),
+        _site_step(),
         Step("teams", str(STEP_TITLES["teams"]), True, teams > 0,
              _("%(count)s 个团队") % {"count": teams} if teams else _("销售经理按团队审批和查看订单")),
         Step("users", str(STEP_TITLES["users"]), True, can_enter and holders[Role.SALES_MANAGER] > 0,

@@ -25,7 +25,8 @@ from orderloop.masterdata.models import Customer, Product
 from orderloop.notifications.models import ChatRobot
 from orderloop.orders.models import ApprovalPolicy
 from orderloop.setup import forms, services
-from orderloop.setup.models import CompanyProfile
+from orderloop.setup.models import CompanyProfile, SiteAddress
+from orderloop.setup.site import request_address, site_address
 
 
 class Verbatim(str):
@@ -109,6 +110,10 @@ def _save_company(actor, data):
     services.company_save(actor=actor, data=data)
 
 
+def _save_site(actor, data):
+    services.site_address_save(actor=actor, url=data["url"])
+
+
 def _save_team(actor, data):
     services.team_create(actor=actor, name=data["name"], manager=data["manager"])
 
@@ -133,6 +138,10 @@ STEPS = {
     "company": StepPage(gettext_lazy("这些信息印在《订单确认单》上，并作为发给客户的邮件的落款。"),
                         lambda data: forms.CompanyForm(data, instance=CompanyProfile.current()), _save_company,
                         back_to_guide=True),
+    "site": StepPage(gettext_lazy("客户收到的签收链接、回访评价链接和同事收到的邮件提醒都以这个地址开头，须是客户和同事能打开的地址。"
+                                  "已按您现在访问本系统的地址预填；运维以环境变量 ORDERLOOP_BASE_URL 设定时以环境变量为准。"),
+                     lambda data: forms.SiteAddressForm(data, instance=SiteAddress.objects.order_by("pk").first()),
+                     _save_site, back_to_guide=True),
     "teams": StepPage(gettext_lazy("每个销售团队有一位销售经理：他审批本团队的订单、接收本团队的超时升级。"
                                    "没有销售经理账号时可先建团队，建好用户后在这里或后台指定。"),
                       forms.TeamForm, _save_team, _teams_table),
@@ -172,6 +181,8 @@ def step(request, code):
     if page is None:
         raise Http404(_("没有这个设置步骤"))
     form = page.form(request.POST if request.method == "POST" else None) if page.form else None
+    if code == "site" and not form.is_bound and not form.instance.url:  # prefilled from the admin's own request
+        form.initial["url"] = site_address()[0] if site_address()[1] == "operator" else request_address(request)
     status = 200
     if request.method == "POST":
         try:
@@ -188,8 +199,10 @@ def step(request, code):
                 raise Http404
             if form.is_valid():
                 moved = page.save(request.user, form.cleaned_data)
-                messages.success(request, _("已保存；%(count)s 个进行中的期限已按新日历重新计算") % {"count": len(moved)}
-                                 if moved else _("已保存"))
+                saved = _("%(step)s已保存") % {"step": services.STEP_TITLES[code]}
+                if moved:
+                    saved += _("；%(count)s 个进行中的期限已按新日历重新计算") % {"count": len(moved)}
+                messages.success(request, saved + (_("。请继续向导的下一步") if page.back_to_guide else _("。可继续添加")))
                 return redirect("setup:guide" if page.back_to_guide else "setup:step", *([] if page.back_to_guide else [code]))
         except DomainError as exc:
             if form is None:

@@ -33,6 +33,7 @@ def test_demo_accounts_with_the_demo_password_are_warned_about(db):
     ("http://127.0.0.1:8000", True), ("http://localhost:8000", True), ("http://[::1]/", True), ("", True),
     ("https://orders.example.com", False), ("http://192.168.1.20:8000", False),
 ])
+@pytest.mark.django_db
 def test_a_customer_link_address_on_this_machine_is_warned_about(url, warned):
     with override_settings(ORDERLOOP_BASE_URL=url):
         assert (_ids(customer_link_address_check()) == {"orderloop.W002"}) is warned

@@ -30,7 +30,7 @@ def test_intake_review_and_approval_in_the_browser(browser, web_server, users, c
     page.get_by_text("初步审核", exact=True).click()
     page.locator("form[data-action=review]").get_by_label("审核结论").select_option("pass")
     page.get_by_role("button", name="提交：初步审核").click()
-    page.wait_for_selector("text=初步审核：已完成")
+    page.wait_for_selector(".messages .success:has-text('初步审核')")
     order = SalesOrder.objects.get()
     assert order.status == "pending_approval" and order.number
     assert page.locator("h1").inner_text() == f"订单 {order.number}"
@@ -44,7 +44,7 @@ def test_intake_review_and_approval_in_the_browser(browser, web_server, users, c
     approve = page.locator("form[data-action=approve]")
     approve.get_by_label("意见").fill("同意，注意logo定制")
     approve.get_by_role("button", name="提交：审批通过").click()
-    page.wait_for_selector("text=审批通过：已完成")
+    page.wait_for_selector(".messages .success:has-text('审批通过')")
     assert page.locator("#order-status").inner_text() == "待总监审批"  # 10 × 5,000.00: a large order (over 10,000)
 
     # the order page shows both events in Chinese
@@ -118,14 +118,14 @@ def test_mail_order_from_upload_through_needs_info_to_review_passed(browser, web
     page.get_by_label("付款方式").fill("30%预付,余款到付")
     page.get_by_label("交付地址").fill("北京市海淀区路1号")
     page.get_by_role("button", name="保存").click()
-    page.wait_for_selector("text=订单已保存")
+    page.wait_for_selector(".messages .success:has-text('已保存')")
     # the delivery date is vague: needs info
     page.locator("#action-review summary").click()
     review = page.locator("form[data-action=review]")
     review.get_by_label("审核结论").select_option("needs_info")
     review.get_by_label("需补充/澄清的内容（每行一项）").fill("交付日期不明确（邮件写「5月25日前」，未写年份）")
     review.get_by_role("button", name="提交：初步审核").click()
-    page.wait_for_selector("text=初步审核：已完成")
+    page.wait_for_selector(".messages .success:has-text('初步审核')")
     assert page.locator("#order-status").inner_text() == "待补充"
     assert "进行中" in page.locator("#timers tr[data-kind=contact]").inner_text()
     # logs the phone call: the 2-hour deadline is met
@@ -135,19 +135,19 @@ def test_mail_order_from_upload_through_needs_info_to_review_passed(browser, web
     contact.get_by_label("沟通内容").fill("电话联系李*，确认交付日期")
     contact.get_by_label("沟通结果").fill("客户确认2030年5月25日交付")
     contact.get_by_role("button", name="提交：记录沟通").click()
-    page.wait_for_selector("text=记录沟通：已完成")
+    page.wait_for_selector(".messages .success:has-text('记录沟通')")
     assert "已按时完成" in page.locator("#timers tr[data-kind=contact]").inner_text()
     # supplements the date and passes the review
     page.locator("#action-supplement summary").click()
     supplement = page.locator("form[data-action=supplement]")
     supplement.get_by_label("交付日期").fill("2030-05-25")
     supplement.get_by_role("button", name="提交：补充信息").click()
-    page.wait_for_selector("text=补充信息：已完成")
+    page.wait_for_selector(".messages .success:has-text('补充信息')")
     assert page.locator("#order-status").inner_text() == "已接收"
     assert "✓ 交付日期：2030-05-25" in page.locator("#checklist").inner_text()
     page.locator("#action-review summary").click()
     page.locator("form[data-action=review]").get_by_role("button", name="提交：初步审核").click()
-    page.wait_for_selector("text=初步审核：已完成")
+    page.wait_for_selector(".messages .success:has-text('初步审核')")
     assert page.locator("#order-status").inner_text() == "待审批"
     # the printable review form shows the checklist and the verdict
     page.get_by_role("link", name="《订单初步审核表》").click()
@@ -177,7 +177,7 @@ def test_two_level_approval_a_short_line_and_the_agreed_date(browser, web_server
         page.goto(f"{web_server.url}/orders/{order.number}/")
         page.locator("#action-approve summary").click()
         page.locator("form[data-action=approve]").get_by_role("button", name="提交：审批通过").click()
-        page.wait_for_selector("text=审批通过：已完成")
+        page.wait_for_selector(".messages .success:has-text('审批通过')")
         status = page.locator("#order-status").inner_text()
         page.close()
         return status
@@ -195,7 +195,7 @@ def test_two_level_approval_a_short_line_and_the_agreed_date(browser, web_server
     form.locator("select[name='lines.1.availability']").select_option("short")
     form.locator("input[name='lines.1.lead_time_days']").fill("15")
     form.get_by_role("button", name="提交：确认库存").click()
-    page.wait_for_selector("text=确认库存：已完成")
+    page.wait_for_selector(".messages .success:has-text('确认库存')")
     assert page.locator("#order-status").inner_text() == "交期协商中"
     page.close()
     feasible = max(line.feasible_date for line in SalesOrder.objects.get(pk=order.pk).lines.all())
@@ -208,7 +208,7 @@ def test_two_level_approval_a_short_line_and_the_agreed_date(browser, web_server
     form.get_by_label("客户同意的交付日期").fill(feasible.isoformat())
     form.get_by_label("协商记录").fill("电话沟通：交换机缺货，客户同意整单延后交付")
     form.get_by_role("button", name="提交：确认交期").click()
-    page.wait_for_selector("text=确认交期：已完成")
+    page.wait_for_selector(".messages .success:has-text('确认交期')")
     assert page.locator("#order-status").inner_text() == "已确认"
     assert feasible.isoformat() in page.locator("dl.facts").inner_text()
     page.close()
@@ -238,14 +238,14 @@ def test_a_late_stage_and_a_material_shortage_reach_the_manager_who_resolves_it(
     track.get_by_label("存在问题").fill("芯片到货延迟")
     track.get_by_label("实际完成时间").fill(today.isoformat())
     track.get_by_role("button", name="提交：进度跟进").click()
-    page.wait_for_selector("text=进度跟进：已完成")
+    page.wait_for_selector(".messages .success:has-text('进度跟进')")
     assert today.isoformat() in page.locator("#stages").inner_text()
     page.locator("#action-raise_risk summary").click()
     risk = page.locator("form[data-action=raise_risk]")
     risk.get_by_label("风险类型").select_option(label="原材料短缺")
     risk.get_by_label("描述").fill("包装用防静电袋缺货，质检后无法包装")
     risk.get_by_role("button", name="提交：上报风险").click()
-    page.wait_for_selector("text=上报风险：已完成")
+    page.wait_for_selector(".messages .success:has-text('上报风险')")
     page.close()
     assert Notification.objects.filter(event="risk_raised", recipient=users["sales_manager"]).exists()
 
@@ -267,7 +267,7 @@ def test_a_late_stage_and_a_material_shortage_reach_the_manager_who_resolves_it(
     resolve.get_by_label("解决方式").select_option(label="协调优先生产")
     resolve.get_by_label("解决措施").fill("协调采购加急，今日到货后优先包装")
     resolve.get_by_role("button", name="提交：解决风险").click()
-    page.wait_for_selector("text=解决风险：已完成")
+    page.wait_for_selector(".messages .success:has-text('解决风险')")
     assert "已解决（协调优先生产）：协调采购加急" in page.locator("#risks").inner_text()
     assert page.locator("#order-status").inner_text() == "备货/生产中"
     page.close()
@@ -290,7 +290,7 @@ def test_acceptance_on_a_phone_with_a_photo_of_a_damaged_unit(browser, web_serve
     assert photo.get_attribute("capture") == "environment"
     photo.set_input_files({"name": "damage.png", "mimeType": "image/png", "buffer": PNG})
     form.get_by_role("button", name="提交：客户验收").click()
-    page.wait_for_selector("text=客户验收：已完成")
+    page.wait_for_selector(".messages .success:has-text('客户验收')")
     os.makedirs(ARTIFACTS, exist_ok=True)
     page.screenshot(path=os.path.join(ARTIFACTS, "acceptance-phone.png"), full_page=True)
     page.close()

@@ -40,7 +40,7 @@ def open_action(page, label):
 
 def submit(page, form, label):
     form.get_by_role("button", name=f"提交：{label}").click()
-    expect(page.get_by_text(f"{label}：已完成")).to_be_visible()
+    expect(page.locator(".messages .success", has_text=label)).to_be_visible()
 
 
 def screenshot(page, name):

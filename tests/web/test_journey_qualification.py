@@ -86,6 +86,6 @@ def test_a_new_customer_is_qualified_by_upload_and_approval_before_its_order_pas
     page.reload()
     page.locator("#customer-orders").get_by_role("link", name=order.ref).click()
     review_pass(page)
-    expect(page.get_by_text("初步审核：已完成")).to_be_visible()
+    expect(page.locator(".messages .success", has_text="初步审核通过")).to_be_visible()
     order.refresh_from_db()
     assert order.status == "pending_approval" and order.number

@@ -43,7 +43,7 @@ def submit(page, form, label):
     before = events.count()
     form.get_by_role("button", name=f"提交：{label}").click()
     expect(events).to_have_count(before + 1)
-    expect(page.get_by_text(f"{label}：已完成")).to_be_visible()
+    expect(page.locator(".messages .success", has_text=label)).to_be_visible()
 
 
 def test_warehouse_confirms_stock_and_prepares_a_shipment(browser, web_server, users, orders, product):

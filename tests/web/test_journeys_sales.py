@@ -34,7 +34,7 @@ def open_action(page, label):
 
 def submit(form, page, label):
     form.get_by_role("button", name=f"提交：{label}").click()
-    page.wait_for_selector(f"text={label}：已完成")
+    page.wait_for_selector(f".messages .success:has-text('{label}')")  # what was done, and what is next
 
 
 def apply_filters(page):

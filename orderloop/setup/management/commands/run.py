@@ -1,4 +1,5 @@
 import os
+import socket
 import signal
 import subprocess
 import sys
@@ -39,7 +40,8 @@ class Command(BaseCommand):
         if settings.EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend":
             self.stdout.write(f"E-mails the app sends are written to {settings.EMAIL_FILE_PATH} until a mail server is set "
                               "(EMAIL_BACKEND)")
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "orderloop.config.settings"}
+        # the address it serves at: links sent before anyone signs in (the worker's first e-mails) open there
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "orderloop.config.settings", "ORDERLOOP_SERVED_AT": served_at(bind)}
         processes = []
         if not no_worker:  # the worker's warnings and errors; each task it runs only with ORDERLOOP_WORKER_LOG_LEVEL=INFO
             worker_env = {"ORDERLOOP_WORKER_LOG_LEVEL": "WARNING", **env}
@@ -67,3 +69,11 @@ class Command(BaseCommand):
             stop()
             for process in processes:
                 process.wait()
+
+
+def served_at(bind: str) -> str:
+    """``http://host:port`` of a gunicorn ``--bind``; every address (0.0.0.0) is this machine's name."""
+    host, _, port = bind.rpartition(":")
+    if host in ("", "0.0.0.0", "::", "[::]"):
+        host = socket.getfqdn()
+    return f"http://{host}:{port}" if port else f"http://{bind}"
