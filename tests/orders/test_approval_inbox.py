@@ -1,7 +1,6 @@
 """My work: the approval inbox (待我审批) shows each approver the orders waiting for their own decision, decides
 them through the lifecycle engine with the version read, in a fixed number of queries; the queues of 我的待办;
 the order page's actions at the top, what an order waits for, and its two approval deadlines told apart."""
-import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
