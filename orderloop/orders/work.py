@@ -144,16 +144,22 @@ def waiting_for(order, user) -> list[str]:
             for roles, labels in found.items()]
 
 
+TIMELINE_UNFOLDED = 20  # a timeline up to this long shows every step open; a longer one only the current step
+
+
 def timeline_steps(events, status) -> list[dict]:
-    """The timeline folded by step: consecutive events in the same state (the step the order was at), the
-    current one open."""
+    """The timeline folded by step: consecutive events in the same state (the step the order was at), each a
+    fold of its own; the current one open, and the earlier ones too while the whole timeline is short."""
     steps = []
     for event in events:
         step = event["from_status"] or event["to_status"]
         if not steps or steps[-1]["status"] != step:
             steps.append({"status": step, "label": event["from_label"] or event["to_label"], "events": [], "open": False})
         steps[-1]["events"].append(event)
-    if steps:
+    if steps and len(events) <= TIMELINE_UNFOLDED:
+        for step in steps:
+            step["open"] = True
+    elif steps:
         steps[-1]["open"] = True
         for step in steps:
             if step["status"] == status:

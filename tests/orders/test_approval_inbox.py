@@ -1,12 +1,15 @@
 """My work: the approval inbox (待我审批) shows each approver the orders waiting for their own decision, decides
 them through the lifecycle engine with the version read, in a fixed number of queries; the queues of 我的待办;
 the order page's actions at the top, what an order waits for, and its two approval deadlines told apart."""
+import re
+
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from orderloop.orders.models import OrderEvent, SalesOrder
 from orderloop.orders.work import approvals_for, queues_for
+from tests.support.orders import act
 
 SMALL = [{"quantity": "1", "unit_price": "5000"}]  # 5,000.00: the manager's approval is enough
 
@@ -149,7 +152,19 @@ def test_the_two_approval_deadlines_are_told_apart(orders, users):
     response = client_for(users["sales_director"]).get(f"/orders/{order.ref}/")
     labels = [t.label for t in response.context["timers"] if t.kind == "approval"]
     assert labels == ["经理审批", "总监审批"]
-    # the timeline folded by step: intake and review, then the manager's approval, the latest open
+    # the timeline folded by step: intake and review, then the manager's approval; short, so all open
     steps = response.context["steps"]
     assert [(s["label"], [e["type"] for e in s["events"]], s["open"]) for s in steps] == [
-        ("已接收", ["received", "reviewed"], False), ("待审批", ["approved"], True)]
+        ("已接收", ["received", "reviewed"], True), ("待审批", ["approved"], True)]
+
+
+def test_a_long_timeline_folds_the_earlier_steps(orders, users):
+    order = orders.at("in_fulfillment")
+    for day in range(1, 22):
+        act(order, "track", users["production"], stage="生产", record=f"第 {day} 天：装配中")
+    response = client_for(users["sales_assistant"]).get(f"/orders/{order.ref}/")
+    steps = response.context["steps"]
+    assert [s["open"] for s in steps] == [False] * (len(steps) - 1) + [True]
+    assert steps[-1]["label"] == "备货/生产中" and len(steps[-1]["events"]) == 21
+    body = response.content.decode()
+    assert re.findall(r'<details class="timeline-step" data-step="(\w+)" open>', body) == ["in_fulfillment"]
