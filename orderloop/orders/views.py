@@ -722,6 +722,8 @@ def approvals(request):
 
 def _approvals_page(request, *, failed=None, status=200):
     rows = approvals_for(request.user)
+    if failed and not any(row.order.ref == failed["ref"] for row in rows):  # no longer in the list: said on top
+        messages.error(request, f"{failed['ref']}：{failed['error']}")
     return render(request, "orders/approvals.html", {
         "rows": rows, "sees_cost": sees_cost(request.user), "failed": failed or {}}, status=status)
 
@@ -745,7 +747,7 @@ def approval_decide(request, ref):
             row = next((r for r in approvals_for(request.user) if r.order.pk == order.pk), None)
             return render(request, "orders/partials/_approval_row.html", {
                 "row": row, "failed": failed, "sees_cost": sees_cost(request.user), "ref": order.ref})
-        return _approvals_page(request, failed=failed, status=422 if isinstance(exc, InvalidInput) else 409)
+        return _approvals_page(request, failed=failed, status=exc.http_status)
     result = decision_result(action, event.order)
     if request.htmx:
         return render(request, "orders/partials/_approval_row.html", {

@@ -91,7 +91,11 @@ def test_a_stale_or_empty_decision_changes_nothing_and_keeps_the_comment(orders,
     assert empty.status_code == 422 and 'role="alert"' in empty.content.decode()
     order.refresh_from_db()
     assert order.status == "pending_approval" and not OrderEvent.objects.filter(order=order, type__startswith="approv").exists()
-    # someone without the right to approve cannot, even by posting
+    # the sales assistant sees the order but may not approve it: refused, said at the top of the list
+    refused = client_for(users["sales_assistant"]).post(f"/approvals/{order.ref}/", {
+        "decision": "approve", "comment": "x", "version": order.version})
+    assert refused.status_code == 403 and "您的角色不能在此状态下执行「审批通过」" in refused.content.decode()
+    # someone who does not see it: not there
     assert client_for(users["warehouse"]).post(f"/approvals/{order.ref}/", {
         "decision": "approve", "comment": "x", "version": order.version}).status_code == 404
 

@@ -3,11 +3,13 @@ director's threshold (10,000 yuan) and one over it. The manager opens one in the
 three from the list, a comment typed on each row, each row answering what was done and what happens next; the
 large one waits in the director's inbox, the others for the stock check (the warehouse's 待确认库存). Each
 comment is on its order's timeline. On the order page at 1440×900 the approval is at hand without scrolling."""
+import os
+
 import pytest
 from playwright.sync_api import expect
 
 from orderloop.orders.models import OrderEvent, SalesOrder
-from tests.support.browser import log_in
+from tests.support.browser import ARTIFACTS, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 DESK = {"width": 1440, "height": 900}
@@ -51,6 +53,8 @@ def test_the_manager_approves_three_orders_from_the_inbox(browser, web_server, u
     expect(panel.get_by_role("link", name="打开订单页")).to_be_visible()
     expect(panel).to_contain_text("北京市海淀区路1号")
     assert page.url == f"{web_server.url}/approvals/"
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    page.screenshot(path=os.path.join(ARTIFACTS, "approval-inbox.png"))
 
     # approve each from its row, with its own comment
     expected = {small.ref: "已通过，待确认库存", smaller.ref: "已通过，待确认库存", large.ref: "已通过，已提交销售总监审批"}
