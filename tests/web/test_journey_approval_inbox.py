@@ -33,6 +33,8 @@ def test_the_manager_approves_three_orders_from_the_inbox(browser, web_server, u
     approve = page.locator("#top-actions").get_by_role("link", name="审批通过")
     expect(approve).to_be_in_viewport()
     assert page.evaluate("window.scrollY") == 0
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    page.screenshot(path=os.path.join(ARTIFACTS, "order-page-approver.png"))
     approve.click()
     expect(page.locator("#action-approve form")).to_be_visible()
     # the deadline reads 经理审批, not 审批
@@ -53,7 +55,6 @@ def test_the_manager_approves_three_orders_from_the_inbox(browser, web_server, u
     expect(panel.get_by_role("link", name="打开订单页")).to_be_visible()
     expect(panel).to_contain_text("北京市海淀区路1号")
     assert page.url == f"{web_server.url}/approvals/"
-    os.makedirs(ARTIFACTS, exist_ok=True)
     page.screenshot(path=os.path.join(ARTIFACTS, "approval-inbox.png"))
 
     # approve each from its row, with its own comment
