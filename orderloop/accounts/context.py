@@ -3,10 +3,12 @@
 from orderloop.accounts.permissions import (
     ADMINISTRATORS, AUDIT_READERS, CUSTOMER_READERS, ORDER_ENTRY, REVIEW_READERS, TICKET_OPENERS,
 )
+from orderloop.orders.lifecycle.table import approval_states
 
 
 def may(request) -> dict:
     roles = getattr(getattr(request, "user", None), "roles", None) or frozenset()
     return {"may": {"enter_orders": bool(roles & ORDER_ENTRY), "read_reviews": bool(roles & REVIEW_READERS),
                     "read_audit": bool(roles & AUDIT_READERS), "administer": bool(roles & ADMINISTRATORS),
-                    "open_tickets": bool(roles & TICKET_OPENERS), "read_customers": bool(roles & CUSTOMER_READERS)}}
+                    "open_tickets": bool(roles & TICKET_OPENERS), "read_customers": bool(roles & CUSTOMER_READERS),
+                    "approve": bool(approval_states(roles))}}

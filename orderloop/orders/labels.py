@@ -202,3 +202,15 @@ def audit_display(entry) -> dict:
         shown_object = str(model._meta.verbose_name) if model else entry.object_type
     return {"operation": operation, "object": shown_object, "actor": person_text(entry.actor) if entry.actor_id else _("系统"),
             "changes": lines}
+
+
+def timer_labels(timers, events) -> None:
+    """Each deadline's name as the order page shows it (``timer.label``): an approval deadline reads 经理审批 or
+    总监审批, by the state the order had entered when it started (the event at or before its start)."""
+    for timer in timers:
+        timer.label = timer.get_kind_display()
+        if timer.kind != "approval":
+            continue
+        entered = [e for e in events if e["occurred_at"] <= timer.started_at and e["to_status"]]
+        director = bool(entered) and entered[-1]["to_status"] == OrderStatus.PENDING_DIRECTOR
+        timer.label = _("总监审批") if director else _("经理审批")

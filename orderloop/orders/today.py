@@ -26,6 +26,7 @@ from orderloop.orders.steps import ACTIONS
 @dataclass
 class Today:
     waiting: list = field(default_factory=list)     # (order, [action labels], due timer or None)
+    waiting_names: dict = field(default_factory=dict)  # order id → the names of the actions waiting
     overdue: list = field(default_factory=list)     # breached timers still open
     due_today: list = field(default_factory=list)   # running timers due before the day ends
     risks: list = field(default_factory=list)       # open risks
@@ -62,6 +63,7 @@ def user_today(user, *, now: datetime | None = None, calendar: BusinessCalendar 
         actions = [a for a in available_actions(order, user) if not ACTIONS[a].incidental_in(order.status)]
         if actions:
             today.waiting.append((order, [_(ACTIONS[a].label) for a in actions], next_due.get(order.pk)))
+            today.waiting_names[order.pk] = actions
     today.risks = list(Risk.objects.filter(order__in=visible.values("pk"), resolved_at__isnull=True)
                        .select_related("order").order_by("raised_at"))
     today.tickets = _my_tickets(user)

@@ -43,7 +43,7 @@ from orderloop.orders.outcomes import action_outcome, order_saved_text
 from orderloop.orders.customer import visit_rate_by_link
 from orderloop.orders.links import rating_url, visit_for_token
 from orderloop.orders.forms import action_form, parse_post
-from orderloop.orders.labels import AUDIT_OBJECTS, audit_display
+from orderloop.orders.labels import AUDIT_OBJECTS, audit_display, timer_labels
 from orderloop.orders.importing import import_template, orders_import
 from orderloop.orders.sheets import MAX_COLUMNS, MAX_ROWS
 from orderloop.orders.mail import OPEN_STATES, mail_convert, mail_receive, mails_visible_to, refusal_text
@@ -56,6 +56,8 @@ from orderloop.orders.steps.followup import close_ready_notice
 from orderloop.orders.timers import deadline_rows
 from orderloop.orders.schemas import OrderCreate, OrderPatch
 from orderloop.orders.today import user_today
+from orderloop.orders.work import (DECISIONS, approvals_for, decision_data, decision_result, queues_for, timeline_steps,
+                                   waiting_for)
 from orderloop.orders.selectors import CappedPaginator, audit_entries, customer_history, event_data, order_get, order_list, sees_cost, shown_phone
 from orderloop.setup.models import CompanyProfile
 from orderloop.orders.lifecycle.engine import available_actions, blocked_actions, perform_action
@@ -219,7 +221,10 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
         "today": clock.today(),
         "open_action": failed_action,
         "risks": list(order.risks.all()),
-        "timers": deadline_rows(order.timers.all()),
+        "timers": _labelled_timers(order, events),
+        "top_actions": sorted(forms, key=lambda f: ACTIONS[f["name"]].incidental_in(order.status)),
+        "waiting_for": waiting_for(order, request.user),
+        "steps": timeline_steps(events, order.status),
         "stages": list(order.stages.filter(superseded=False).select_related("owner")),
         "tickets": list(order.tickets.all()),
         "can_open_ticket": not order.archived_at and request.user.has_role(*TICKET_OPENERS),  # any state: principle 3
@@ -229,6 +234,12 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
         "shipments": shipments,
         "attachments": list(order.attachments.all()),
     }
+
+
+def _labelled_timers(order, events):
+    timers = deadline_rows(order.timers.all())
+    timer_labels(timers, events)
+    return timers
 
 
 @login_required
@@ -707,3 +718,67 @@ def stage_board(request):
         "filters": {"owner": request.GET.get("owner", ""), "customer": id_or_none(request.GET.get("customer")),
                     "stage": request.GET.get("stage", "")},
     })
+
+
+@login_required
+def approvals(request):
+    """待我审批: the orders waiting for this user's approval, decided from the list."""
+    return _approvals_page(request)
+
+
+def _approvals_page(request, *, failed=None, status=200):
+    rows = approvals_for(request.user)
+    if failed and not any(row.order.ref == failed["ref"] for row in rows):  # no longer in the list: said on top
+        messages.error(request, f"{failed['ref']}：{failed['error']}")
+    return render(request, "orders/approvals.html", {
+        "rows": rows, "sees_cost": sees_cost(request.user), "failed": failed or {}}, status=status)
+
+
+@login_required
+@require_POST
+def approval_decide(request, ref):
+    """Approve or reject one order of the inbox with a comment: the order page's action (perform_action, the
+    version read), answered with the row's result line (htmx) or back to the list."""
+    order = _get_order(request, ref)
+    action = request.POST.get("decision")
+    if action not in DECISIONS:
+        raise Http404(action)
+    try:
+        data = parse_post(action, decision_data(action, request.POST))
+        event = perform_action(order_id=order.pk, action_name=action, actor=request.user, data=data)
+    except DomainError as exc:
+        message = "；".join(m for msgs in (exc.errors or {}).values() for m in msgs) or exc.message
+        failed = {"ref": order.ref, "error": message, "comment": request.POST.get("comment", "")}
+        if request.htmx:
+            row = next((r for r in approvals_for(request.user) if r.order.pk == order.pk), None)
+            return render(request, "orders/partials/_approval_row.html", {
+                "row": row, "failed": failed, "sees_cost": sees_cost(request.user), "ref": order.ref})
+        return _approvals_page(request, failed=failed, status=exc.http_status)
+    result = decision_result(action, event.order)
+    if request.htmx:
+        return render(request, "orders/partials/_approval_row.html", {
+            "done": result, "order": event.order, "sees_cost": sees_cost(request.user), "ref": event.order.ref})
+    messages.success(request, _("%(ref)s %(result)s") % {"ref": event.order.ref, "result": result})
+    return redirect("orders:approvals")
+
+
+@login_required
+def order_summary(request, ref):
+    """An order at a glance for the inbox's side panel; asked for without htmx, the order page."""
+    order = _get_order(request, ref)
+    if not request.htmx:
+        return redirect("orders:detail", ref=order.ref)
+    events = [event_data(e, request.user) for e in order.events.select_related("actor").order_by("-occurred_at", "-id")[:5]]
+    return render(request, "orders/partials/_order_summary.html", {
+        "order": order, "lines": list(order.lines.all()), "events": events, "sees_cost": sees_cost(request.user),
+        "margin_percent": percent(order.margin) if order.margin is not None else "—",
+        "director_reasons": director_reasons(order) if sees_cost(request.user) and order.status in APPROVAL_STATES else [],
+        "phone": shown_phone(order, request.user)})
+
+
+@login_required
+def my_work(request):
+    """我的待办: what waits for this user, a tab per kind of work (待确认库存, 待发货, 待回访 …)."""
+    queues = queues_for(request.user)
+    chosen = next((q for q in queues if q.key == request.GET.get("queue")), queues[0] if queues else None)
+    return render(request, "orders/work.html", {"queues": queues, "chosen": chosen})

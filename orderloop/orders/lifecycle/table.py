@@ -92,3 +92,9 @@ def rows_for(action: str, status: str) -> list[Transition]:
 
 def status_label(code: str) -> str:
     return OrderStatus(code).label if code in OrderStatus.values else code
+
+
+def approval_states(roles) -> set[str]:
+    """The states in which these roles approve (the ``approve`` rows): 待审批 for the sales manager, 待总监审批 for
+    the director."""
+    return {s for t in TRANSITIONS if t.action == "approve" and t.roles & roles for s in t.sources}

@@ -29,9 +29,10 @@ def money(value: Decimal) -> str:
     return f"{value:,.2f}"
 
 
-def director_rules(order, policy: ApprovalPolicy | None = None) -> list[tuple[str, str]]:
+def director_rules(order, policy: ApprovalPolicy | None = None, *, others: Decimal | None = None) -> list[tuple[str, str]]:
     """The director rules an order meets, as (rule, reason): ``amount`` (over the threshold, strictly: the seed's
-    "大额订单(如超过万元)"), ``special_terms``, ``margin``, ``credit``; empty when the manager's approval is enough."""
+    "大额订单(如超过万元)"), ``special_terms``, ``margin``, ``credit``; empty when the manager's approval is enough.
+    ``others``: the amount of the customer's other open orders, when the caller read it for many orders at once."""
     policy = policy or ApprovalPolicy.current()
     rules = []
     threshold = policy.director_threshold
@@ -46,10 +47,10 @@ def director_rules(order, policy: ApprovalPolicy | None = None) -> list[tuple[st
         rules.append(("margin", _("利润率 %(margin)s 低于 %(floor)s") % {"margin": percent(margin), "floor": percent(floor)}))
     limit = order.customer.credit_limit
     if policy.credit_limit_needs_director and limit > 0:
-        exposure = sum(
-            order.customer.orders.filter(status__in=CREDIT_STATES).exclude(pk=order.pk).values_list("total_amount", flat=True),
-            Decimal("0"),
-        ) + order.total_amount
+        if others is None:
+            others = sum(order.customer.orders.filter(status__in=CREDIT_STATES).exclude(pk=order.pk)
+                         .values_list("total_amount", flat=True), Decimal("0"))
+        exposure = others + order.total_amount
         if exposure > limit:
             rules.append(("credit", _("客户未结订单 %(exposure)s 元超出信用额度 %(limit)s 元") % {
                 "exposure": money(exposure), "limit": money(limit)}))
