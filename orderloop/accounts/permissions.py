@@ -79,7 +79,11 @@ COMPANY_WIDE_AUTHORITY = frozenset({R.SALES_DIRECTOR, R.ADMIN})  # the above for
 CUSTOMER_OWNERS = frozenset({R.ACCOUNT_MANAGER})
 # May be named an order's 销售负责人 (an imported row's owner): the sales staff who take orders in.
 ORDER_OWNERS = frozenset({R.SALES_ASSISTANT, R.ACCOUNT_MANAGER})
-PRODUCT_EDITORS = frozenset({R.ADMIN})
+PRODUCT_EDITORS = frozenset({R.ADMIN})  # create, change and take products off sale (停用)
+# See the products' pages (产品, /products/) with their stock: everyone who enters or checks orders, and the
+# warehouse and production who confirm stock; the cost price only COST_READERS.
+PRODUCT_READERS = frozenset({R.SALES_ASSISTANT, R.ACCOUNT_MANAGER, R.SALES_MANAGER, R.SALES_DIRECTOR, R.ADMIN,
+                             R.WAREHOUSE, R.PRODUCTION})
 STOCK_KEEPERS = frozenset({R.ADMIN, R.WAREHOUSE})  # record stock movements
 ADMINISTRATORS = frozenset({R.ADMIN})  # system settings, the calendar, the year's holidays alert
 
