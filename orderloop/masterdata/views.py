@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -287,6 +287,8 @@ def customer_active(request, customer_id):
     """停用 (no new orders for the customer; its orders go on) or 启用 again."""
     _editors_only(request)
     customer = _customer(request, customer_id)
+    if request.POST.get("active") not in ("0", "1"):
+        return HttpResponse(_("请选择停用或启用"), status=422, content_type="text/plain; charset=utf-8")
     active = request.POST.get("active") == "1"
     try:
         customer_update(actor=request.user, customer_id=customer.pk, data=CustomerPatch(is_active=active))
@@ -421,6 +423,8 @@ def product_active(request, product_id):
     """停用 (no longer choosable for new orders; the orders that have it keep it) or 启用 again."""
     _product_editors_only(request)
     product = _product(product_id)
+    if request.POST.get("active") not in ("0", "1"):
+        return HttpResponse(_("请选择停用或启用"), status=422, content_type="text/plain; charset=utf-8")
     active = request.POST.get("active") == "1"
     product = product_update(actor=request.user, product_id=product.pk, data=ProductPatch(is_active=active))
     if active:
