@@ -305,6 +305,8 @@ def customer_active(request, customer_id):
 # --- products (产品) and their stock ---------------------------------------------------------------------------------
 
 PRODUCT_TEXT = ("name", "model", "unit", "list_price", "cost_price")
+MAX_STOCK_CHANGE = Decimal("100000000000")  # what a stock level holds: 14 digits, 3 of them decimals
+STOCK_STEP = Decimal("0.001")
 
 
 def _product_readers_only(request) -> None:
@@ -448,11 +450,11 @@ def product_stock(request, product_id):
     text = request.POST.get("on_hand_change", "").strip()
     try:
         change = Decimal(text)
-        if not change.is_finite() or change == 0:
+        if not change.is_finite() or change == 0 or abs(change) >= MAX_STOCK_CHANGE or change != change.quantize(STOCK_STEP):
             raise InvalidOperation
     except InvalidOperation:
         return _product_page(request, product, status=422, error=_("库存调整有误，未保存"),
-                             errors={"on_hand_change": [_("请填写不为 0 的数量，入库为正数、出库或盘亏为负数")]},
+                             errors={"on_hand_change": [_("请填写不为 0 的数量（最多 3 位小数），入库为正数、出库或盘亏为负数")]},
                              post=request.POST)
     if len(warehouse) > 50:
         return _product_page(request, product, status=422, error=_("库存调整有误，未保存"),
