@@ -81,7 +81,11 @@ CUSTOMER_OWNERS = frozenset({R.ACCOUNT_MANAGER})
 ORDER_OWNERS = frozenset({R.SALES_ASSISTANT, R.ACCOUNT_MANAGER})
 # May own a stage of a stocking or production plan that the stage template does not give a role.
 STAGE_OWNERS = frozenset({R.WAREHOUSE, R.PRODUCTION})
-PRODUCT_EDITORS = frozenset({R.ADMIN})
+PRODUCT_EDITORS = frozenset({R.ADMIN})  # create, change and take products off sale (停用)
+# See the products' pages (产品, /products/) with their stock: everyone who enters or checks orders, and the
+# warehouse and production who confirm stock; the cost price only COST_READERS.
+PRODUCT_READERS = frozenset({R.SALES_ASSISTANT, R.ACCOUNT_MANAGER, R.SALES_MANAGER, R.SALES_DIRECTOR, R.ADMIN,
+                             R.WAREHOUSE, R.PRODUCTION})
 STOCK_KEEPERS = frozenset({R.ADMIN, R.WAREHOUSE})  # record stock movements
 ADMINISTRATORS = frozenset({R.ADMIN})  # system settings, the calendar, the year's holidays alert
 

@@ -5,6 +5,7 @@ from django.urls import include, path
 from orderloop.accounts.views import LoginView
 from orderloop.config.api import api
 from orderloop.core.views import help_page
+from orderloop.masterdata.urls import product_patterns
 
 urlpatterns = [
     path("api/", api.urls),
@@ -19,6 +20,7 @@ urlpatterns = [
     path("reviews/", include("orderloop.reviews.urls")),
     path("setup/", include("orderloop.setup.urls")),
     path("customers/", include("orderloop.masterdata.urls")),
+    path("products/", include((product_patterns, "products"))),
     path("", include("orderloop.orders.urls")),
 ]
 # Uploaded files are never served from MEDIA_URL, not even with DEBUG: only through views that check who may

@@ -60,6 +60,12 @@ SECTIONS = {
         N_("您可查看的客户（客户经理：自己负责的客户；销售经理：本团队的客户；销售总监和系统管理员：全部客户），及其资质、营业执照、信用记录和订单。"),
         N_("新客户由客户经理在客户页上传营业执照（PDF 或图片）、有效期和信用记录，资质变为「待审核」并通知销售经理；销售经理（本团队的客户）、销售总监或系统管理员审核为「合格」或「不合格」（须写明原因），每次都记入审计日志。"),
         N_("资质不是「合格」的客户，其订单不能通过初步审核。"),
+        N_("「新建客户」：销售助理、客户经理、销售经理、销售总监和系统管理员填写客户名称、客户编码、统一社会信用代码、地址、付款方式和联系人；客户经理可在同一表单上传营业执照和征信报告，随即提交资质审核。客户名称重复时会指出已有的客户。信用额度和客户经理只有有权限的人可以填写和修改。"),
+        N_("「停用」的客户不能再录入新订单，已有订单照常处理；需要时可以再「启用」。客户列表可按客户名称、客户编码或联系电话搜索。"),
+    ]),
+    "products": (N_("产品"), [
+        N_("产品的规格型号、单位、单价和各仓库的库存（可用数量 = 在库数量 − 已预留数量）。成本价只有销售经理、销售总监和系统管理员能看到。"),
+        N_("系统管理员新建、编辑和停用产品；停用的产品录入新订单时不能再选择。仓储和系统管理员在产品页「库存调整」中录入入库、出库或盘点的数量和原因，每次调整都有记录。"),
     ]),
     "audit": (N_("审计日志"), [
         N_("谁在什么时候改了什么：订单、客户、产品、设置的每次修改和每次导出下载。可按人员、对象、操作和时间筛选；记录不能修改或删除。"),
@@ -90,6 +96,10 @@ PAGE_SECTION = {
     "orders:receipt": "customer_links", "orders:rating": "customer_links", "help": "today",
     "masterdata:customers": "customers", "masterdata:customer": "customers",
     "masterdata:qualification_upload": "customers", "masterdata:qualification_decision": "customers",
+    "masterdata:customer_new": "customers", "masterdata:customer_edit": "customers",
+    "masterdata:customer_active": "customers",
+    "products:list": "products", "products:new": "products", "products:detail": "products", "products:edit": "products",
+    "products:active": "products", "products:stock": "products",
 }
 
 

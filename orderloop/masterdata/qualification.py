@@ -18,7 +18,7 @@ from orderloop.core.audit import audit_record, diff, snapshot
 from orderloop.core.dates import parse_date
 from orderloop.core.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from orderloop.masterdata.models import Customer, Qualification
-from orderloop.masterdata.services import (customers_visible_to, qualification_authority,
+from orderloop.masterdata.services import (customer_create, customers_visible_to, qualification_authority,
                                            qualification_material_problems)
 from orderloop.notifications.services import notify, users_with_role
 from orderloop.orders.uploads import checked_upload, file_stored, filename_shown, filename_stored, files_kept_on_commit
@@ -176,4 +176,18 @@ def qualification_decide(*, actor, customer_id, verdict: str, reason: str = "") 
                    roles={"recipient": [customer.owner]}, url=customer_url(customer),
                    subject=_("客户「%(customer)s」资质审核：%(state)s") % {"customer": customer.name, "state": label},
                    body=reason)
+    return customer
+
+
+def customer_create_with_papers(*, actor, data, licence=None, licence_expiry="", credit_record: str = "",
+                                credit_report=None) -> Customer:
+    """A new customer and, when any of its papers are given (营业执照, its expiry, 信用记录 or 征信报告), those papers
+    submitted for review (``qualification_submit``) — one transaction: refused papers keep no customer either."""
+    papers = bool(licence or (licence_expiry or "").strip() or (credit_record or "").strip() or credit_report)
+    with files_kept_on_commit():
+        customer = customer_create(actor=actor, data=data)
+        if papers:
+            customer = qualification_submit(actor=actor, customer_id=customer.pk, licence=licence,
+                                            licence_expiry=licence_expiry, credit_record=credit_record,
+                                            credit_report=credit_report)
     return customer

@@ -20,8 +20,10 @@ AUTHORITY = ("Financial authority: a change only by the sales manager of the cus
 class CustomerIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     name: str = Field(min_length=1, max_length=200)
+    code: str = Field("", max_length=30)
     uscc: str = Field("", max_length=18)
     address: str = Field("", max_length=300)
+    payment_terms: str = Field("", max_length=200)
     credit_limit: Decimal = Field(Decimal("0.00"), ge=0, max_digits=14, decimal_places=2)
     owner: str | None = Field(None, description="Username of the account manager who owns the customer; sales staff name "
                                                 "one of their own team.")
@@ -33,8 +35,11 @@ class CustomerIn(BaseModel):
 class CustomerPatch(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     name: str | None = Field(None, min_length=1, max_length=200)
+    code: str | None = Field(None, max_length=30)
     uscc: str | None = Field(None, max_length=18)
     address: str | None = Field(None, max_length=300)
+    payment_terms: str | None = Field(None, max_length=200)
+    is_active: bool | None = Field(None, description="False: no new orders for the customer (停用); its orders stay.")
     credit_limit: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2, description=AUTHORITY)
     owner: str | None = Field(None, description="Username of an active account manager; \"\" for nobody. " + AUTHORITY)
     qualification: Qualification | None = Field(None, description=AUTHORITY)
@@ -53,8 +58,11 @@ class ContactOut(BaseModel):
 class CustomerOut(BaseModel):
     id: int
     name: str
+    code: str
     uscc: str
     address: str
+    payment_terms: str
+    is_active: bool
     qualification: str
     credit_limit: Decimal
     owner: str | None
@@ -68,6 +76,16 @@ class ProductIn(BaseModel):
     unit: str = Field("台", min_length=1, max_length=20)
     list_price: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
     cost_price: Decimal = Field(Decimal("0.00"), ge=0, max_digits=14, decimal_places=2)
+
+
+class ProductPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: str | None = Field(None, min_length=1, max_length=200)
+    model: str | None = Field(None, min_length=1, max_length=100)
+    unit: str | None = Field(None, min_length=1, max_length=20)
+    list_price: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
+    cost_price: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
+    is_active: bool | None = None
 
 
 class ProductOut(BaseModel):

@@ -16,10 +16,12 @@ from orderloop.core import clock
 from orderloop.core.audit import audit_record, diff, snapshot
 from orderloop.core.exceptions import InvalidInput, NotAllowed, NotFound
 from orderloop.masterdata.models import Contact, Customer, Product, Qualification, StockAdjustment, StockLevel
-from orderloop.masterdata.schemas import CustomerIn, CustomerPatch, ProductIn
+from orderloop.masterdata.schemas import CustomerIn, CustomerPatch, ProductIn, ProductPatch
 from orderloop.masterdata.uscc import uscc_problem
 
-CUSTOMER_FIELDS = ("name", "uscc", "address", "credit_limit", "owner", "qualification", "credit_record")
+CUSTOMER_FIELDS = ("name", "code", "uscc", "address", "payment_terms", "is_active", "credit_limit", "owner",
+                   "qualification", "credit_record")
+PRODUCT_FIELDS = ("name", "model", "unit", "list_price", "cost_price", "is_active")
 
 
 def customers_visible_to(user, queryset=None):
@@ -41,10 +43,19 @@ def customers_visible_to(user, queryset=None):
     return queryset.filter(q).distinct()
 
 
+def customers_for_new_orders(user, queryset=None):
+    """The customers ``user`` may take a new order for: those they see (``customers_visible_to``) that are not
+    停用. The intake's customer list and search read this."""
+    return customers_visible_to(user, queryset).filter(is_active=True)
+
+
 def _customer_errors(data, *, customer_id=None) -> dict[str, list[str]]:
     errors = {}
-    if data.name is not None and Customer.objects.filter(name=data.name).exclude(pk=customer_id).exists():
-        errors["name"] = [_("客户名称已存在")]
+    existing = Customer.objects.filter(name=data.name).exclude(pk=customer_id).select_related("owner").first() \
+        if data.name is not None else None
+    if existing is not None:
+        errors["name"] = [_("客户「%(name)s」已存在（客户编码 %(code)s，客户经理 %(owner)s），请勿重复新建") % {
+            "name": existing.name, "code": existing.code or "—", "owner": existing.owner or "—"}]
     if data.uscc:
         problem = uscc_problem(data.uscc)
         if problem:
@@ -140,7 +151,8 @@ def customer_create(*, actor, data: CustomerIn) -> Customer:
         raise InvalidInput(_("客户信息有误"), errors=errors)
     with transaction.atomic():
         customer = Customer.objects.create(
-            name=data.name, uscc=data.uscc.upper(), address=data.address, credit_limit=data.credit_limit,
+            name=data.name, code=data.code, uscc=data.uscc.upper(), address=data.address,
+            payment_terms=data.payment_terms, credit_limit=data.credit_limit,
             owner=owner or (actor if actor.has_role(*CUSTOMER_OWNERS) else None),
             qualification=data.qualification or Customer._meta.get_field("qualification").default,
             credit_record=data.credit_record,
@@ -170,7 +182,8 @@ def customer_update(*, actor, customer_id: int, data: CustomerPatch) -> Customer
         if errors:
             raise InvalidInput(_("客户信息有误"), errors=errors)
         before = snapshot(customer, CUSTOMER_FIELDS)
-        for name in ("name", "address", "credit_limit", "qualification", "credit_record"):
+        for name in ("name", "code", "address", "payment_terms", "is_active", "credit_limit", "qualification",
+                     "credit_record"):
             value = getattr(data, name)
             if value is not None:
                 setattr(customer, name, value)
@@ -203,15 +216,42 @@ def customer_admin_save(*, actor, customer: Customer) -> None:
                      changes=diff(before, _admin_snapshot(customer)))
 
 
+def _model_taken(model: str, product_id=None) -> dict[str, list[str]]:
+    existing = Product.objects.filter(model=model).exclude(pk=product_id).first()
+    if existing is None:
+        return {}
+    return {"model": [_("规格型号 %(model)s 已存在（%(name)s）") % {"model": existing.model, "name": existing.name}]}
+
+
 def product_create(*, actor, data: ProductIn) -> Product:
     if not actor.has_role(*PRODUCT_EDITORS):
         raise NotAllowed(_("只有系统管理员可以维护产品"))
-    if Product.objects.filter(model=data.model).exists():
-        raise InvalidInput(_("产品信息有误"), errors={"model": [_("规格型号已存在")]})
+    errors = _model_taken(data.model)
+    if errors:
+        raise InvalidInput(_("产品信息有误"), errors=errors)
     with transaction.atomic():
         product = Product.objects.create(**data.model_dump())
-        audit_record(actor=actor, obj=product, operation="created",
-                     changes=diff({}, snapshot(product, ("name", "model", "unit", "list_price", "cost_price"))))
+        audit_record(actor=actor, obj=product, operation="created", changes=diff({}, snapshot(product, PRODUCT_FIELDS)))
+    return product
+
+
+def product_update(*, actor, product_id: int, data: ProductPatch) -> Product:
+    """Change a product (its name, model, unit, prices) or take it off sale (``is_active`` False: not choosable
+    for new orders; the orders that have it keep it)."""
+    if not actor.has_role(*PRODUCT_EDITORS):
+        raise NotAllowed(_("只有系统管理员可以维护产品"))
+    with transaction.atomic():
+        product = Product.objects.select_for_update().filter(pk=product_id).first()
+        if product is None:
+            raise NotFound(_("产品不存在"))
+        errors = _model_taken(data.model, product.pk) if data.model is not None else {}
+        if errors:
+            raise InvalidInput(_("产品信息有误"), errors=errors)
+        before = snapshot(product, PRODUCT_FIELDS)
+        for name, value in data.model_dump(exclude_none=True).items():
+            setattr(product, name, value)
+        product.save()
+        audit_record(actor=actor, obj=product, operation="updated", changes=diff(before, snapshot(product, PRODUCT_FIELDS)))
     return product
 
 

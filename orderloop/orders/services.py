@@ -60,6 +60,9 @@ def orders_receive(*, actor, batch: list[tuple[OrderCreate, object]], attachment
         customer = customers.get(data.customer_id)
         if customer is None:
             raise InvalidInput(_("客户不存在"), errors={"customer_id": [_("客户不存在：%(id)s") % {"id": data.customer_id}]})
+        if not customer.is_active:
+            raise InvalidInput(_("客户「%(name)s」已停用，不能录入新订单") % {"name": customer.name},
+                               errors={"customer_id": [_("客户已停用，请联系客户经理在客户页启用")]})
         order_date = data.order_date or clock.today()
         problems = field_value_problems(contact_phone=data.contact_phone, order_date=order_date,
                                         requested_date=data.requested_date)

@@ -30,7 +30,7 @@ from orderloop.core.ids import id_or_none
 from orderloop.core.prepared import server_prepared
 from orderloop.core.validation import pydantic_errors
 from orderloop.masterdata.models import Customer, Product
-from orderloop.masterdata.services import customers_visible_to
+from orderloop.masterdata.services import customers_for_new_orders, customers_visible_to
 from orderloop.aftersales.models import TicketType
 from orderloop.orders import services
 from orderloop.orders.uploads import attachment_upload, checked_upload, files_kept_on_commit
@@ -287,7 +287,7 @@ def _with_uploads(request, order):
 @intake_only
 def order_new(request):
     products = list(Product.objects.filter(is_active=True))
-    customers = list(customers_visible_to(request.user, Customer.objects.prefetch_related("contacts")))
+    customers = list(customers_for_new_orders(request.user, Customer.objects.prefetch_related("contacts")))
     errors: dict = {}
     values: dict = {"order_date": clock.today().isoformat(), "lines": [{} for _ in range(INTAKE_LINE_ROWS)]}
     if request.method == "POST":

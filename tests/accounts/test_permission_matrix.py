@@ -68,7 +68,7 @@ def _url_names(patterns, namespace=""):
 
 
 def test_every_page_has_a_row():
-    placeholders = {"{receipt}": "1", "{ticket}": "1", "{customer}": "1", "{received}": "R1", "{receipt_token}": "t",
+    placeholders = {"{receipt}": "1", "{ticket}": "1", "{customer}": "1", "{product}": "1", "{received}": "R1", "{receipt_token}": "t",
                     "{rating_token}": "t", "{item}": "1", "{token}": "1"}
     covered = {resolve(concrete(path, placeholders).split("?")[0]).view_name for _m, path, _r in matrix("Pages")}
     names = {name for name in _url_names(get_resolver().url_patterns)

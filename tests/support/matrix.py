@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from orderloop.accounts.models import ApiToken, User
 from orderloop.accounts.services import api_token_issue
 from orderloop.aftersales.models import Ticket
-from orderloop.masterdata.models import Customer
+from orderloop.masterdata.models import Customer, Product
 from orderloop.orders.links import rating_token, receipt_token
 from orderloop.orders.models import Attachment, SalesOrder
 from tests.support.users import ROLES
@@ -39,6 +39,7 @@ def subjects() -> dict[str, str]:
         "{receipt}": str(Attachment.objects.filter(order=first, kind="receipt").first().pk),
         "{ticket}": str(Ticket.objects.get(order__number="202405-003").pk),
         "{customer}": str(Customer.objects.get(name="科技有限公司").pk),
+        "{product}": str(Product.objects.get(model="S-001").pk),
         "{received}": fresh.ref,
         "{receipt_token}": receipt_token(second.shipments.get(position=1)),
         "{rating_token}": rating_token(first.visit),

@@ -128,6 +128,7 @@ def world(orders, users, customer):
         "year": [str(today.year), "1", "9999"], "name": ["orders", "progress", "feedback", "logistics"],
         "token": [url.rstrip("/").rsplit("/", 1)[-1] for url in (receipt_url(shipment), rating_url(visit))],
         "customer_id": [str(customer.pk)], "kind": ["licence", "credit"],
+        "product_id": [str(delivered.lines.first().product_id)],
         "token_id": [str(_a_token(users["warehouse"]).pk)],
     }
     return good
