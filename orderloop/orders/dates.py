@@ -91,7 +91,7 @@ def plan_from_confirmation(steps, *, finish: date | None, lead_time_days: int, t
     backwards from the confirmed feasible date, the last stage ending on it. A plan that would have to start
     before today (or no confirmed date) is laid out forwards from today on the business calendar."""
     steps = [PlannedStage(step.name, step.owner_role,
-                          lead_time_days if lead_time_days and step.owner_role == "production" else step.working_days,
+                          lead_time_days if lead_time_days and step.owner_role == Role.PRODUCTION else step.working_days,
                           today) for step in steps]
     if finish is not None:
         ends, day = [], finish
