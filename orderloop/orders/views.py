@@ -278,8 +278,7 @@ def order_new(request):
     rows: list[int] = []
     values: dict = {"order_date": clock.today().isoformat(), "lines": [{} for _ in range(INTAKE_LINE_ROWS)]}
     if request.method == "POST" and "add_line" in request.POST:  # 添加一行 without JavaScript: nothing saved yet
-        values = _intake_values(request.POST)
-        values["lines"].append({})
+        values = _intake_values(request.POST, add_line=True)
     elif request.method == "POST":
         values = _intake_values(request.POST)
         payload, rows = _intake_payload(values)
@@ -313,16 +312,17 @@ LINE_KEYS = ("product_id", "quantity", "unit_price")
 MAX_INTAKE_LINES = 500
 
 
-def _intake_values(post) -> dict:
+def _intake_values(post, *, add_line: bool = False) -> dict:
     """The posted fields, and the posted lines in their order (any number of rows, blank ones dropped, a few
-    blank ones added to fill in)."""
+    blank ones added to fill in; with ``add_line`` (添加一行 without JavaScript) one blank row more than posted)."""
     values = {name: post.get(name, "").strip() for name in INTAKE_FIELDS}
     indices = sorted({int(key.split(".")[1]) for key in post
                       if key.startswith("lines.") and key.count(".") == 2 and key.split(".")[1].isdigit()
                       and key.split(".")[2] in LINE_KEYS})[:MAX_INTAKE_LINES]
     lines = [{key: post.get(f"lines.{i}.{key}", "").strip() for key in LINE_KEYS} for i in indices]
-    lines = [line for line in lines if any(line.values())]
-    values["lines"] = lines + [{} for _ in range(max(1, INTAKE_LINE_ROWS - len(lines)))]
+    filled = [line for line in lines if any(line.values())]
+    blank = len(lines) - len(filled) + 1 if add_line else max(1, INTAKE_LINE_ROWS - len(filled))
+    values["lines"] = filled + [{} for _ in range(blank)]
     return values
 
 
@@ -557,8 +557,7 @@ def order_edit(request, ref):
     errors: dict = {}
     rows: list[int] = []
     if request.method == "POST" and "add_line" in request.POST:
-        values = _intake_values(request.POST)
-        values["lines"].append({})
+        values = _intake_values(request.POST, add_line=True)
     elif request.method == "POST":
         values = _intake_values(request.POST)
         payload, rows = _intake_payload(values)
