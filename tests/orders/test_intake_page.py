@@ -41,24 +41,24 @@ def test_the_search_offers_only_active_customers_the_user_may_see_and_keeps_the_
     make_customer("待审科技公司", owner=users["account_manager"], uscc="", qualification=Qualification.PENDING)
     assert names(customer_search(users["sales_assistant"], "科技")) == ["待审科技公司", "科技有限公司"]
     # the intake endpoint says the qualification is pending: intake takes the order, the review does not pass it
-    results = client_of(users["sales_assistant"]).get("/orders/new/customers/", {"q": "科技"}).json()["results"]
+    results = client_of(users["sales_assistant"]).get("/orders/new/customers.json", {"q": "科技"}).json()["results"]
     assert [r["name"] for r in results] == ["待审科技公司", "科技有限公司"]
     assert "资质：待审核" in results[0]["detail"]
 
 
 def test_the_customer_search_gives_what_choosing_it_fills_in(users, customer):
     Customer.objects.filter(pk=customer.pk).update(payment_terms="30%预付,余款到付", code="C001")
-    (found,) = client_of(users["account_manager"]).get("/orders/new/customers/", {"q": "kj"}).json()["results"]
+    (found,) = client_of(users["account_manager"]).get("/orders/new/customers.json", {"q": "kj"}).json()["results"]
     assert found["id"] == customer.pk and "C001" in found["detail"]
     assert found["fill"] == {"contact_name": "李*", "contact_phone": "13800001111",
                              "delivery_address": "北京市海淀区路1号", "payment_terms": "30%预付,余款到付"}
 
 
 def test_the_searches_are_for_order_entry_only(users, customer, client):
-    assert client.get("/orders/new/customers/", {"q": "kj"}).status_code == 302  # to the login
+    assert client.get("/orders/new/customers.json", {"q": "kj"}).status_code == 302  # to the login
     for role in ("warehouse", "sales_director"):
-        assert client_of(users[role]).get("/orders/new/customers/", {"q": "kj"}).status_code == 403
-        assert client_of(users[role]).get("/orders/new/products/", {"q": "s"}).status_code == 403
+        assert client_of(users[role]).get("/orders/new/customers.json", {"q": "kj"}).status_code == 403
+        assert client_of(users[role]).get("/orders/new/products.json", {"q": "s"}).status_code == 403
 
 
 def test_a_product_is_found_by_name_model_or_initials_with_its_list_price(users):
@@ -68,7 +68,7 @@ def test_a_product_is_found_by_name_model_or_initials_with_its_list_price(users)
     assert [p.model for p in product_search("服务器")] == ["S-001", "S-002"]
     products["S-002"].is_active = False
     products["S-002"].save()
-    (found,) = client_of(users["sales_assistant"]).get("/orders/new/products/", {"q": "fwq"}).json()["results"]
+    (found,) = client_of(users["sales_assistant"]).get("/orders/new/products.json", {"q": "fwq"}).json()["results"]
     assert found == {"id": products["S-001"].pk, "name": "服务器A型 S-001", "detail": "5000.00/台", "price": "5000.00"}
 
 
