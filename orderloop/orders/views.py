@@ -1,6 +1,6 @@
 """Pages: thin. Parse, call one service, show the result or the errors."""
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import wraps
 from urllib.parse import quote
 
@@ -366,19 +366,26 @@ def _intake_errors(errors: dict, values: dict, rows: list[int]) -> dict:
 
 
 def _intake_totals(values: dict, products: list) -> dict:
-    """Each line's amount and the total as the page shows them before submitting (the saved order recomputes)."""
+    """Each line's amount and the total as the page shows them before submitting (the saved order recomputes);
+    a value that is no amount (junk, beyond any order) shows none."""
     prices = {str(p.pk): p.list_price for p in products}
     total = Decimal("0")
     for line in values["lines"]:
         try:
             quantity = Decimal(line.get("quantity") or "0")
             price = Decimal(line["unit_price"]) if line.get("unit_price") else prices.get(line.get("product_id", ""))
-        except (InvalidOperation, ValueError):
-            continue
-        if price is not None and quantity.is_finite() and price.is_finite() and line.get("product_id"):
+            if price is None or not line.get("product_id") or not (abs(quantity) < SHOWN_LIMIT and abs(price) < SHOWN_LIMIT):
+                continue
             line["amount"] = yuan(quantity * price)
-            total += line["amount"]
+        except (ArithmeticError, ValueError):
+            continue
+        total += line["amount"]
+    if abs(total) >= SHOWN_LIMIT:
+        return {"total": "", "total_capitals": ""}
     return {"total": yuan(total), "total_capitals": rmb_capitals(total)}
+
+
+SHOWN_LIMIT = Decimal("1e14")  # amounts up to 万亿 (what 大写 can say); beyond, the server's own check refuses
 
 
 @login_required
@@ -419,9 +426,11 @@ def intake_duplicates(request):
         lines = []
         for line in values["lines"]:
             try:
-                lines.append((int(line["product_id"]), Decimal(line["quantity"])))
-            except (KeyError, ValueError, InvalidOperation):
+                product_id, quantity = id_or_none(line.get("product_id")), Decimal(line["quantity"])
+            except (KeyError, ArithmeticError):
                 continue
+            if product_id and quantity.is_finite():
+                lines.append((product_id, quantity))
         if lines:
             duplicates = duplicates_of(customer_id=customer_id, total=total, lines=lines, at=clock.now(),
                                        among=filter_visible(SalesOrder.objects.all(), request.user))

@@ -121,3 +121,14 @@ def test_the_review_suggests_pass_only_when_the_checklist_has_nothing_against_it
     missing_date = orders.received(requested_date=None)
     verdict, missing = action_form("review", missing_date)["fields"][:2]
     assert verdict["value"] == "needs_info" and missing["value"] == ["缺少交付日期"]
+
+
+def test_junk_amounts_show_no_total_and_break_nothing(users, customer):
+    products = demo_products()
+    client = client_of(users["sales_assistant"])
+    for quantity, price in [("1e30", ""), ("2", "NaN"), ("Infinity", "1"), ("9" * 40, "9" * 40), ("-sNaN", "x")]:
+        form = {"customer_id": customer.pk, "lines.0.product_id": products["S-001"].pk, "lines.0.quantity": quantity,
+                "lines.0.unit_price": price}
+        assert client.post("/orders/new/", form).status_code == 422, (quantity, price)
+        assert client.get("/orders/new/duplicates", form).status_code == 200
+    assert SalesOrder.objects.count() == 0
