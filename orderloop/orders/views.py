@@ -1,4 +1,5 @@
 """Pages: thin. Parse, call one service, show the result or the errors."""
+import re
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import wraps
@@ -309,6 +310,7 @@ INTAKE_FIELDS = ("customer_id", "contact_name", "contact_phone", "order_date", "
 INTAKE_LABELS = {"customer_id": N_("客户名称"), "channel": N_("接收渠道"), "order_date": N_("下单日期"),
                  "scan": N_("书面订单扫描件"), "lines": N_("产品/服务")}
 LINE_KEYS = ("product_id", "quantity", "unit_price")
+LINE_NAME = re.compile(r"lines\.([0-9]{1,6})\.(?:product_id|quantity|unit_price)")
 MAX_INTAKE_LINES = 500
 
 
@@ -316,9 +318,7 @@ def _intake_values(post, *, add_line: bool = False) -> dict:
     """The posted fields, and the posted lines in their order (any number of rows, blank ones dropped, a few
     blank ones added to fill in; with ``add_line`` (添加一行 without JavaScript) one blank row more than posted)."""
     values = {name: post.get(name, "").strip() for name in INTAKE_FIELDS}
-    indices = sorted({int(key.split(".")[1]) for key in post
-                      if key.startswith("lines.") and key.count(".") == 2 and key.split(".")[1].isdigit()
-                      and key.split(".")[2] in LINE_KEYS})[:MAX_INTAKE_LINES]
+    indices = sorted({int(match[1]) for match in map(LINE_NAME.fullmatch, post) if match})[:MAX_INTAKE_LINES]
     lines = [{key: post.get(f"lines.{i}.{key}", "").strip() for key in LINE_KEYS} for i in indices]
     filled = [line for line in lines if any(line.values())]
     blank = len(lines) - len(filled) + 1 if add_line else max(1, INTAKE_LINE_ROWS - len(filled))

@@ -106,7 +106,7 @@ def test_every_problem_is_named_at_the_top_with_its_line(users, customer):
     products = demo_products()
     page = client_of(users["sales_assistant"]).post("/orders/new/", {
         "contact_phone": "12345", "lines.0.product_id": products["S-001"].pk, "lines.0.quantity": "1",
-        "lines.1.product_id": products["N-100"].pk, "lines.1.quantity": "-2"})
+        "lines.1.product_id": products["N-100"].pk, "lines.1.quantity": "-2", "lines.².quantity": "1"})
     assert page.status_code == 422
     problems = [p["text"] for p in page.context["problems"]]
     assert "客户名称：必填" in problems and "第 2 行 数量：必须大于 0" in problems
