@@ -17,7 +17,7 @@ ROOMS = [
                                                "orderloop.setup.site"]),
     ("people and master data", ["orderloop.accounts.services", "orderloop.accounts.throttle",
                                 "orderloop.masterdata.services", "orderloop.masterdata.schemas",
-                                "orderloop.masterdata.stock"]),
+                                "orderloop.masterdata.stock", "orderloop.masterdata.search"]),
     ("telling people", ["orderloop.notifications.services", "orderloop.notifications.robots",
                         "orderloop.notifications.tasks", "orderloop.notifications.delivery"]),
     ("the order's record", ["orderloop.orders.access", "orderloop.orders.events", "orderloop.orders.lines",

@@ -6,6 +6,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from orderloop.core.pinyin import pinyin_initials
 from orderloop.masterdata.uscc import uscc_problem
 
 
@@ -13,6 +14,14 @@ def validate_uscc(value: str) -> None:
     problem = uscc_problem(value)
     if problem:
         raise ValidationError(problem)
+
+
+def _fill_initials(record, save_kwargs: dict) -> None:
+    """The pinyin initials of the record's name, kept with it so that search is a query, not a computation."""
+    record.initials = pinyin_initials(record.name)
+    fields = save_kwargs.get("update_fields")
+    if fields is not None and "name" in fields and "initials" not in fields:
+        save_kwargs["update_fields"] = [*fields, "initials"]
 
 
 class Qualification(models.TextChoices):
@@ -47,6 +56,7 @@ class Customer(models.Model):
     payment_terms = models.CharField(_("付款方式"), max_length=200, blank=True,
                                      help_text=_("录入订单时默认带出，如 30%预付,余款到付"))
     is_active = models.BooleanField(_("有效"), default=True, help_text=_("停用的客户不能再下新订单，历史订单不受影响"))
+    initials = models.CharField(_("拼音首字母"), max_length=100, blank=True, db_index=True, editable=False)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
@@ -56,6 +66,10 @@ class Customer(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        _fill_initials(self, kwargs)
+        super().save(*args, **kwargs)
 
     @property
     def is_qualified(self) -> bool:
@@ -85,6 +99,7 @@ class Product(models.Model):
     list_price = models.DecimalField(_("单价(元)"), max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
     cost_price = models.DecimalField(_("成本价(元)"), max_digits=14, decimal_places=2, default=Decimal("0.00"), validators=[MinValueValidator(Decimal("0"))])
     is_active = models.BooleanField(_("在售"), default=True)
+    initials = models.CharField(_("拼音首字母"), max_length=100, blank=True, db_index=True, editable=False)
 
     class Meta:
         ordering = ["model"]
@@ -93,6 +108,10 @@ class Product(models.Model):
 
     def __str__(self):
         return f"{self.name} {self.model}"
+
+    def save(self, *args, **kwargs):
+        _fill_initials(self, kwargs)
+        super().save(*args, **kwargs)
 
 
 class StockLevel(models.Model):

@@ -40,11 +40,18 @@ def review_checklist(order, *, phone: str) -> list[dict]:
 
 def possible_duplicates(order) -> list[SalesOrder]:
     """Orders of the same customer within 7 days with the same amount or the same lines."""
-    lines = sorted((line.product_id, line.quantity) for line in order.lines.all())
-    nearby = (SalesOrder.objects.filter(customer_id=order.customer_id,
-                                        created_at__gte=order.created_at - DUPLICATE_WINDOW,
-                                        created_at__lte=order.created_at + DUPLICATE_WINDOW)
-              .exclude(pk=order.pk).exclude(status__in=["rejected", "cancelled"]).prefetch_related("lines"))
+    return duplicates_of(customer_id=order.customer_id, total=order.total_amount, at=order.created_at,
+                         lines=[(line.product_id, line.quantity) for line in order.lines.all()], exclude=order.pk)
+
+
+def duplicates_of(*, customer_id, total, lines, at, exclude=None, among=None) -> list[SalesOrder]:
+    """Orders of ``customer_id`` within 7 days of ``at`` with the amount ``total`` or the same ``lines``
+    ((product id, quantity) pairs): for an order saved, or one being entered (nothing saved yet). ``among``
+    narrows the orders looked at (those a user may see)."""
+    lines = sorted(lines)
+    nearby = (SalesOrder.objects if among is None else among).filter(
+        customer_id=customer_id, created_at__gte=at - DUPLICATE_WINDOW, created_at__lte=at + DUPLICATE_WINDOW)
+    nearby = nearby.exclude(pk=exclude).exclude(status__in=["rejected", "cancelled"]).prefetch_related("lines")
     return [other for other in nearby
-            if (order.total_amount and other.total_amount == order.total_amount)
+            if (total and other.total_amount == total)
             or (lines and sorted((line.product_id, line.quantity) for line in other.lines.all()) == lines)]

@@ -1,5 +1,7 @@
 """Pages: thin. Parse, call one service, show the result or the errors."""
+import re
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from functools import wraps
 from urllib.parse import quote
 
@@ -8,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -27,14 +29,16 @@ from orderloop.core.calendar import SHANGHAI
 from orderloop.core.dates import parse_date
 from orderloop.core.exceptions import DomainError, InvalidInput, NotFound
 from orderloop.core.ids import id_or_none
+from orderloop.core.money import rmb_capitals, yuan
 from orderloop.core.prepared import server_prepared
 from orderloop.core.validation import pydantic_errors
 from orderloop.masterdata.models import Customer, Product
+from orderloop.masterdata.search import customer_search, product_search
 from orderloop.masterdata.services import customers_for_new_orders, customers_visible_to
 from orderloop.aftersales.models import TicketType
 from orderloop.orders import services
 from orderloop.orders.uploads import attachment_upload, checked_upload, files_kept_on_commit
-from orderloop.orders.access import order_visible_to
+from orderloop.orders.access import filter_visible, order_visible_to
 from orderloop.orders.board import board
 from orderloop.orders.documents import order_confirmation_pdf, receipt_pdf_bytes
 from orderloop.orders.customer import receipt_confirm_by_link
@@ -43,14 +47,14 @@ from orderloop.orders.outcomes import action_outcome, order_saved_text
 from orderloop.orders.customer import visit_rate_by_link
 from orderloop.orders.links import rating_url, visit_for_token
 from orderloop.orders.forms import action_form, parse_post
-from orderloop.orders.labels import AUDIT_OBJECTS, audit_display, timer_labels
+from orderloop.orders.labels import AUDIT_OBJECTS, LABELS, audit_display, timer_labels
 from orderloop.orders.importing import import_template, orders_import
 from orderloop.orders.sheets import MAX_COLUMNS, MAX_ROWS
 from orderloop.orders.mail import OPEN_STATES, mail_convert, mail_receive, mails_visible_to, refusal_text
 from orderloop.orders.models import Channel, FollowUpVisit, IncomingMail, OrderStatus, SalesOrder, ShipmentLine
 from orderloop.orders.registers import (CONTENT_TYPES, REGISTER_2, REGISTER_3, REGISTERS, RegisterFilters,
                                        feedback_rows, progress_rows, register_export)
-from orderloop.orders.review import possible_duplicates, review_checklist
+from orderloop.orders.review import duplicates_of, possible_duplicates, review_checklist
 from orderloop.orders.steps.approval import director_reasons, percent
 from orderloop.orders.steps.followup import close_ready_notice
 from orderloop.orders.timers import deadline_rows
@@ -64,7 +68,7 @@ from orderloop.orders.lifecycle.engine import available_actions, blocked_actions
 from orderloop.orders.lines import last_part
 from orderloop.orders.steps import ACTIONS
 
-INTAKE_LINE_ROWS = 5
+INTAKE_LINE_ROWS = 3  # blank rows offered; 添加一行 adds more (in the page, or by the server without JavaScript)
 APPROVAL_STATES = {OrderStatus.PENDING_APPROVAL, OrderStatus.PENDING_DIRECTOR}
 
 
@@ -287,10 +291,13 @@ def _with_uploads(request, order):
 @intake_only
 def order_new(request):
     products = list(Product.objects.filter(is_active=True))
-    customers = list(customers_for_new_orders(request.user, Customer.objects.prefetch_related("contacts")))
+    customers = list(customers_for_new_orders(request.user))
     errors: dict = {}
+    rows: list[int] = []
     values: dict = {"order_date": clock.today().isoformat(), "lines": [{} for _ in range(INTAKE_LINE_ROWS)]}
-    if request.method == "POST":
+    if request.method == "POST" and "add_line" in request.POST:  # 添加一行 without JavaScript: nothing saved yet
+        values = _intake_values(request.POST, add_line=True)
+    elif request.method == "POST":
         values = _intake_values(request.POST)
         payload, rows = _intake_payload(values)
         try:
@@ -303,29 +310,36 @@ def order_new(request):
         except DomainError as exc:
             errors = exc.errors or {"__all__": [exc.message]}
         else:
-            messages.success(request, _("订单已接收，临时编号 %(ref)s") % {"ref": order.ref})
+            messages.success(request, _("订单已接收，临时编号 %(ref)s。下一步：初步审核——核对关键信息和客户资质，"
+                                        "给出结论（通过/需补充/驳回）") % {"ref": order.ref})
             return redirect("orders:detail", ref=order.ref)
-    for key, msgs in errors.items():
-        parts = key.split(".")
-        if parts[0] == "lines" and len(parts) == 3 and int(parts[1]) < len(rows):
-            line = values["lines"][rows[int(parts[1])]]
-            line.setdefault("errors", []).extend(f"{_(LINE_LABELS.get(parts[2], parts[2]))}：{m}" for m in msgs)
+    chosen = id_or_none(values.get("customer_id"))
+    if chosen and not any(c.pk == chosen for c in customers):  # keep what was chosen even if it is no longer offered
+        customers += list(customers_visible_to(request.user).filter(pk=chosen))
     return render(request, "orders/order_new.html", {
-        "customers": customers, "products": products, "values": values, "errors": errors,
-        "channels": Channel.choices, "form_errors": errors.get("__all__", []),
+        "customers": customers, "products": products, "values": values, "channels": Channel.choices,
+        **_intake_errors(errors, values, rows), **_intake_totals(values, products),
     }, status=422 if errors else 200)
 
 
 INTAKE_FIELDS = ("customer_id", "contact_name", "contact_phone", "order_date", "channel", "payment_terms",
                  "delivery_address", "requested_date", "special_requirements", "special_terms", "remarks")
+INTAKE_LABELS = {"customer_id": N_("客户名称"), "channel": N_("接收渠道"), "order_date": N_("下单日期"),
+                 "scan": N_("书面订单扫描件"), "lines": N_("产品/服务")}
+LINE_KEYS = ("product_id", "quantity", "unit_price")
+LINE_NAME = re.compile(r"lines\.([0-9]{1,6})\.(?:product_id|quantity|unit_price)")
+MAX_INTAKE_LINES = 500
 
 
-def _intake_values(post) -> dict:
+def _intake_values(post, *, add_line: bool = False) -> dict:
+    """The posted fields, and the posted lines in their order (any number of rows, blank ones dropped, a few
+    blank ones added to fill in; with ``add_line`` (添加一行 without JavaScript) one blank row more than posted)."""
     values = {name: post.get(name, "").strip() for name in INTAKE_FIELDS}
-    values["lines"] = [
-        {key: post.get(f"lines.{i}.{key}", "").strip() for key in ("product_id", "quantity", "unit_price")}
-        for i in range(INTAKE_LINE_ROWS)
-    ]
+    indices = sorted({int(match[1]) for match in map(LINE_NAME.fullmatch, post) if match})[:MAX_INTAKE_LINES]
+    lines = [{key: post.get(f"lines.{i}.{key}", "").strip() for key in LINE_KEYS} for i in indices]
+    filled = [line for line in lines if any(line.values())]
+    blank = len(lines) - len(filled) + 1 if add_line else max(1, INTAKE_LINE_ROWS - len(filled))
+    values["lines"] = filled + [{} for _ in range(blank)]
     return values
 
 
@@ -343,6 +357,101 @@ def _intake_payload(values: dict) -> tuple[dict, list[int]]:
         rows.append(index)
     payload["lines"] = lines
     return payload, rows
+
+
+def _intake_errors(errors: dict, values: dict, rows: list[int]) -> dict:
+    """Every problem named by its field (and line), for the banner at the top, each linked to its field; the
+    fields marked where they are."""
+    problems = [{"field": "", "text": m} for m in errors.get("__all__", [])]
+    for key, msgs in errors.items():
+        parts = key.split(".")
+        if key == "__all__":
+            continue
+        if parts[0] == "lines" and len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(rows):
+            row = rows[int(parts[1])]
+            line = values["lines"][row]
+            label = _("第 %(n)s 行 %(field)s") % {"n": row + 1, "field": _(LINE_LABELS.get(parts[2], parts[2]))}
+            line.setdefault("errors", []).extend(f"{_(LINE_LABELS.get(parts[2], parts[2]))}：{m}" for m in msgs)
+            line.setdefault("invalid", []).append(parts[2])
+            problems += [{"field": f"lines.{row}.{parts[2]}", "text": f"{label}：{m}"} for m in msgs]
+            continue
+        name = parts[0]
+        label = _(INTAKE_LABELS.get(name) or LABELS.get(name, name))
+        field = "lines.0.product_id" if name == "lines" else name
+        problems += [{"field": field, "text": f"{label}：{m}"} for m in msgs]
+    return {"errors": errors, "problems": problems, "form_errors": errors.get("__all__", [])}
+
+
+def _intake_totals(values: dict, products: list) -> dict:
+    """Each line's amount and the total as the page shows them before submitting (the saved order recomputes);
+    a value that is no amount (junk, beyond any order) shows none."""
+    prices = {str(p.pk): p.list_price for p in products}
+    total = Decimal("0")
+    for line in values["lines"]:
+        try:
+            quantity = Decimal(line.get("quantity") or "0")
+            price = Decimal(line["unit_price"]) if line.get("unit_price") else prices.get(line.get("product_id", ""))
+            if price is None or not line.get("product_id") or not (abs(quantity) < SHOWN_LIMIT and abs(price) < SHOWN_LIMIT):
+                continue
+            line["amount"] = yuan(quantity * price)
+        except (ArithmeticError, ValueError):
+            continue
+        total += line["amount"]
+    if abs(total) >= SHOWN_LIMIT:
+        return {"total": "", "total_capitals": ""}
+    return {"total": yuan(total), "total_capitals": rmb_capitals(total)}
+
+
+SHOWN_LIMIT = Decimal("1e14")  # amounts up to 万亿 (what 大写 can say); beyond, the server's own check refuses
+
+
+@login_required
+@intake_only
+def intake_customers(request):
+    """Customers found as one types (intake's customer search), with what choosing one fills in."""
+    results = []
+    for customer in customer_search(request.user, request.GET.get("q", "")):
+        contact = next(iter(customer.contacts.all()), None)
+        note = "" if customer.is_qualified else _("资质：%(state)s") % {"state": customer.get_qualification_display()}
+        results.append({"id": customer.pk, "name": customer.name,
+                        "detail": " · ".join(x for x in (customer.code, contact.phone if contact else "", note) if x),
+                        "fill": {"contact_name": contact.name if contact else "", "contact_phone": contact.phone if contact else "",
+                                 "delivery_address": customer.address, "payment_terms": customer.payment_terms}})
+    return JsonResponse({"results": results})
+
+
+@login_required
+@intake_only
+def intake_products(request):
+    """Products found as one types (a line's product search), with the list price a choice fills in."""
+    return JsonResponse({"results": [
+        {"id": p.pk, "name": f"{p.name} {p.model}", "detail": f"{p.list_price}/{p.unit}", "price": f"{p.list_price}"}
+        for p in product_search(request.GET.get("q", ""))]})
+
+
+@login_required
+@intake_only
+def intake_duplicates(request):
+    """The warning shown while an order is entered: orders of the same customer within 7 days with the same
+    amount or the same lines (the check the review makes), before anything is saved."""
+    values = _intake_values(request.GET)
+    customer_id = id_or_none(values.get("customer_id"))
+    duplicates = []
+    if customer_id:
+        products = list(Product.objects.filter(pk__in=[id_or_none(l.get("product_id")) or 0 for l in values["lines"]]))
+        total = _intake_totals(values, products)["total"]
+        lines = []
+        for line in values["lines"]:
+            try:
+                product_id, quantity = id_or_none(line.get("product_id")), Decimal(line["quantity"])
+            except (KeyError, ArithmeticError):
+                continue
+            if product_id and quantity.is_finite():
+                lines.append((product_id, quantity))
+        if lines:
+            duplicates = duplicates_of(customer_id=customer_id, total=total, lines=lines, at=clock.now(),
+                                       among=filter_visible(SalesOrder.objects.all(), request.user))
+    return render(request, "orders/partials/_intake_duplicates.html", {"duplicates": duplicates})
 
 
 def home(request):
@@ -472,7 +581,10 @@ def order_edit(request, ref):
     """Complete or correct an order before review passes (the web side of PATCH)."""
     order = _get_order(request, ref)
     errors: dict = {}
-    if request.method == "POST":
+    rows: list[int] = []
+    if request.method == "POST" and "add_line" in request.POST:
+        values = _intake_values(request.POST, add_line=True)
+    elif request.method == "POST":
         values = _intake_values(request.POST)
         payload, rows = _intake_payload(values)
         payload.pop("customer_id", None)
@@ -500,9 +612,10 @@ def order_edit(request, ref):
         existing = [{"product_id": str(line.product_id), "quantity": f"{line.quantity.normalize():f}",
                      "unit_price": f"{line.unit_price}"} for line in order.lines.all()]
         values["lines"] = (existing + [{} for _ in range(INTAKE_LINE_ROWS)])[:max(INTAKE_LINE_ROWS, len(existing))]
+    products = list(Product.objects.filter(is_active=True))
     return render(request, "orders/order_new.html", {
-        "editing": order, "customers": [order.customer], "products": list(Product.objects.filter(is_active=True)),
-        "values": values, "errors": errors, "channels": Channel.choices, "form_errors": errors.get("__all__", []),
+        "editing": order, "customers": [order.customer], "products": products, "values": values,
+        "channels": Channel.choices, **_intake_errors(errors, values, rows), **_intake_totals(values, products),
     }, status=422 if errors else 200)
 
 

@@ -97,9 +97,10 @@ def _users() -> dict[str, User]:
 
 
 def _master_data(users):
-    def customer(name, uscc, owner, contact, phone, address, limit):
+    def customer(name, uscc, owner, contact, phone, address, limit, code, terms):
         c, _ = Customer.objects.get_or_create(name=name, defaults={
             "uscc": uscc, "owner": users[owner], "address": address, "qualification": Qualification.QUALIFIED,
+            "code": code, "payment_terms": terms,
             "credit_record": "信用良好，无逾期记录", "credit_limit": Decimal(limit), "licence_expiry": date(2030, 12, 31),
         })
         if not c.business_licence:
@@ -109,9 +110,12 @@ def _master_data(users):
         return c
 
     customers = {
-        "tech": customer("科技有限公司", "91310115MA1FL5C15C", "account_manager", "李*", "13800001111", "北京市海淀区路1号", "500000"),
-        "trade": customer("贸易公司", "92440300L23456783T", "account_manager", "王*", "13900002222", "深圳市南山区路2号", "300000"),
-        "east": customer("华东制造有限公司", "91110000600037341L", "account_manager2", "周*", "13700003333", "上海市浦东新区路3号", "0"),
+        "tech": customer("科技有限公司", "91310115MA1FL5C15C", "account_manager", "李*", "13800001111", "北京市海淀区路1号", "500000",
+                         "C001", "30%预付,余款到付"),
+        "trade": customer("贸易公司", "92440300L23456783T", "account_manager", "王*", "13900002222", "深圳市南山区路2号", "300000",
+                          "C002", "货到付款"),
+        "east": customer("华东制造有限公司", "91110000600037341L", "account_manager2", "周*", "13700003333", "上海市浦东新区路3号", "0",
+                         "C003", "月结30天"),
     }
     catalogue = [
         ("服务器A型", "S-001", "台", "5000.00", "4000.00"),

@@ -15,6 +15,7 @@ from orderloop.orders.models import ApprovalPolicy, SalesOrder
 from orderloop.setup import services
 from orderloop.setup.models import CompanyProfile
 from tests.support.browser import ARTIFACTS, accept_dialog, log_in
+from tests.support.intake import choose_customer, choose_product
 from tests.support.robot_server import RobotServer
 
 
@@ -158,13 +159,13 @@ def test_a_fresh_install_is_walked_to_its_first_order(browser, web_server, first
     # the sales assistant enters the first real order
     page = log_in(browser, web_server, "chen", password="Orderloop-2026!")
     page.get_by_role("link", name="录入订单").click()
-    page.get_by_label("客户名称").select_option(label="苏州恒达机电有限公司")
+    choose_customer(page, "恒达", "苏州恒达机电有限公司")
     page.get_by_label("联系人").fill("何*")
     page.get_by_label("联系方式").fill("13912345678")
     page.get_by_label("交付日期").fill("2027-03-31")
     page.get_by_label("付款方式").fill("30%预付,余款到付")
     page.get_by_label("交付地址").fill("苏州市吴中区东吴北路9号")
-    page.get_by_label("产品 1", exact=True).select_option(label="数控车床 CK6150（86000.00/台）")
+    choose_product(page, 1, "CK6150", "数控车床 CK6150")
     page.get_by_label("数量 1", exact=True).fill("2")
     page.get_by_role("button", name="提交订单").click()
     page.wait_for_selector("#order-status")

@@ -5,6 +5,7 @@ import pytest
 
 from orderloop.orders.models import SalesOrder
 from tests.support.browser import ARTIFACTS, accept_dialog, log_in
+from tests.support.intake import choose_customer, choose_product
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -13,13 +14,13 @@ def test_intake_review_and_approval_in_the_browser(browser, web_server, users, c
     # the sales assistant enters an order in the intake form
     page = log_in(browser, web_server, "sales_assistant")
     page.get_by_role("link", name="录入订单").click()
-    page.get_by_label("客户名称").select_option(label="科技有限公司")
+    choose_customer(page, "kj", "科技有限公司")
     page.get_by_label("联系人").fill("李*")
     page.get_by_label("联系方式").fill("13800001111")
     page.get_by_label("交付日期").fill("2030-05-25")
     page.get_by_label("付款方式").fill("30%预付,余款到付")
     page.get_by_label("交付地址").fill("北京市海淀区路1号")
-    page.get_by_label("产品 1", exact=True).select_option(label="服务器A型 S-001（5000.00/台）")
+    choose_product(page, 1, "S-001", "服务器A型 S-001")
     page.get_by_label("数量 1", exact=True).fill("10")
     page.get_by_role("button", name="提交订单").click()
     page.wait_for_selector("#order-status")
@@ -62,12 +63,13 @@ def test_intake_review_and_approval_in_the_browser(browser, web_server, users, c
 def test_intake_form_keeps_input_and_names_the_bad_field(browser, web_server, users, customer, product):
     page = log_in(browser, web_server, "sales_assistant")
     page.goto(f"{web_server.url}/orders/new/")
-    page.get_by_label("客户名称").select_option(label="科技有限公司")
+    choose_customer(page, "kj", "科技有限公司")
     page.get_by_label("联系人").fill("李*")
-    page.get_by_label("产品 1", exact=True).select_option(label="服务器A型 S-001（5000.00/台）")
+    choose_product(page, 1, "S-001", "服务器A型 S-001")
     page.get_by_label("数量 1", exact=True).fill("-3")
     page.get_by_role("button", name="提交订单").click()
-    assert page.get_by_text("数量：必须大于 0").is_visible()
+    assert page.get_by_text("数量：必须大于 0", exact=True).is_visible()
+    assert page.locator("#intake-errors").get_by_role("link", name="第 1 行 数量：必须大于 0").is_visible()
     assert page.get_by_label("联系人").input_value() == "李*"
     assert SalesOrder.objects.count() == 0
 

@@ -16,6 +16,7 @@ from orderloop.orders.registers import REGISTER_2
 from orderloop.orders.lifecycle.engine import available_actions
 from tests.support.browser import ARTIFACTS, log_in
 from tests.support.orders import PNG, act
+from tests.support.intake import choose_customer, choose_product
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -61,13 +62,13 @@ def test_sales_assistant_day(browser, web_server, users, orders):
 
     # a customer phones an order in, without a delivery date
     page.get_by_role("link", name="录入订单").click()
-    page.get_by_label("客户名称").select_option(label="科技有限公司")
+    choose_customer(page, "kj", "科技有限公司")
     page.get_by_label("接收渠道").select_option(label="电话")
     page.get_by_label("联系人").fill("李*")
     page.get_by_label("联系方式").fill("13800001111")
     page.get_by_label("付款方式").fill("30%预付,余款到付")
     page.get_by_label("交付地址").fill("北京市海淀区路1号")
-    page.get_by_label("产品 1", exact=True).select_option(label="服务器A型 S-001（5000.00/台）")
+    choose_product(page, 1, "S-001", "服务器A型 S-001")
     page.get_by_label("数量 1", exact=True).fill("4")
     page.get_by_role("button", name="提交订单").click()
     page.wait_for_selector("#order-status")

@@ -164,7 +164,11 @@ def _tell_review(order, event, event_payload):
 
 
 def _review_initial(order) -> dict:
-    return {"verdict": "pass"}
+    """通过 only when the checklist has nothing against it; otherwise 需补充, with what is missing listed."""
+    problems = key_field_problems(order)
+    if not problems:
+        return {"verdict": "pass"}
+    return {"verdict": "needs_info", "missing": [m for msgs in problems.values() for m in msgs]}
 
 
 def _supplement_initial(order) -> dict:
