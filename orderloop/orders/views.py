@@ -731,12 +731,13 @@ def register(request, name, fmt="html"):
         return response
     records = reg.records_filtered(request.user, filters)
     page = Paginator(records, REGISTER_PAGE).get_page(request.GET.get("page"))
-    rows = _register_cells(reg, [reg.row(record, request.user) for record in page.object_list])
+    rows = [[cell.isoformat() if isinstance(cell, date) else cell for cell in reg.row(record, request.user)]
+            for record in page.object_list]
     sort = reg.sort_key(filters.sort)
     query = filter_query(request.GET)
     files = [(_("下载 .xlsx"), reverse("orders:register_xlsx", args=[name])), (_("下载 .csv"), reverse("orders:register_csv", args=[name]))]
     return _list_page(request, "orders/register.html", "orders/_register_results.html", {
-        "name": name, "title": _(reg.title), "rows": rows, "page": page, "registers": REGISTER_LINKS,
+        "name": name, "title": _(reg.title), "rows": rows, "cells": _register_cells(reg, rows), "page": page, "registers": REGISTER_LINKS,
         "columns": len(reg.headers), "query": query,
         "headers": _sort_headers(request.GET, [(key if key in (reg.sorts or {}) else "", heading)
                                                for key, heading, _kind in reg.columns], sort),
@@ -754,8 +755,6 @@ def _register_cells(reg, rows) -> list[list[dict]]:
     for row in rows:
         cells = []
         for (key, _heading, kind), value in zip(columns, row):
-            if isinstance(value, date):
-                value = value.isoformat()
             cell = {"value": value, "kind": kind, "long": key in LONG_TEXT}
             if key == "ref" and value:
                 cell["url"] = detail.format(quote(str(value), safe=""))
