@@ -394,16 +394,17 @@ class RegisterFilters:
 FILTER_KEYS = ("q", "status", "customer", "owner", "product", "date_from", "date_to", "sort", "archived")
 
 
-def parse_filters(query, *, date_label: str = "下单日期", archived: bool = True) -> tuple[RegisterFilters, list[str]]:
+def parse_filters(get, *, date_label: str = "下单日期", archived: bool = True) -> tuple[RegisterFilters, list[str]]:
     """The filters of the order list and of a register's page (and of their files) from a query string, and
     what was wrong with it: a date that is not one, or a range that ends before it starts, is named in the
-    message and left out of the filter; an unknown id is no filter. ``date_label``: the date the range is on."""
+    message and left out of the filter; an unknown id is no filter. ``get``: the query string (request.GET);
+    ``date_label``: the date the range is on."""
     from django.utils.translation import gettext as _
 
     errors = []
 
-    def day(key, bound):
-        value = (query.get(key) or "").strip()
+    def day(value, bound):
+        value = (value or "").strip()
         if not value:
             return None
         try:
@@ -413,17 +414,17 @@ def parse_filters(query, *, date_label: str = "下单日期", archived: bool = T
                 "field": _(date_label), "bound": bound, "value": value})
             return None
 
-    date_from, date_to = day("date_from", _("从")), day("date_to", _("至"))
+    date_from, date_to = day(get.get("date_from"), _("从")), day(get.get("date_to"), _("至"))
     if date_from and date_to and date_to < date_from:
         errors.append(_("%(field)s：结束日期 %(to)s 早于开始日期 %(from)s，请调整日期范围") % {
             "field": _(date_label), "to": date_to.isoformat(), "from": date_from.isoformat()})
         date_from = date_to = None
     filters = RegisterFilters(
-        q=(query.get("q") or "").strip() or None, status=tuple(s for s in query.getlist("status") if s),
-        customer_id=_id(query.get("customer")), owner=(query.get("owner") or "").strip() or None,
-        product_id=_id(query.get("product")), date_from=date_from, date_to=date_to,
-        sort=(query.get("sort") or "").strip()[:40],
-        archived=archived or query.get("archived") == "1")
+        q=(get.get("q") or "").strip() or None, status=tuple(s for s in get.getlist("status") if s),
+        customer_id=_id(get.get("customer")), owner=(get.get("owner") or "").strip() or None,
+        product_id=_id(get.get("product")), date_from=date_from, date_to=date_to,
+        sort=(get.get("sort") or "").strip()[:40],
+        archived=archived or get.get("archived") == "1")
     return filters, errors
 
 

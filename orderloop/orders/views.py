@@ -1,6 +1,6 @@
 """Pages: thin. Parse, call one service, show the result or the errors."""
 from datetime import date, datetime, time, timedelta
-from functools import wraps
+from functools import partial, wraps
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -119,8 +119,9 @@ def _filter_form(request, page_key, filters, errors, *, sort, date_label, archiv
     current = filter_query(request.GET)
     return {
         "action": request.path, "raw": request.GET, "statuses": OrderStatus.choices, "selected_status": filters.status,
-        "customer_options": _customer_options(request.user, filters.customer_id),
-        "owner_options": _owner_options(filters.owner), "product_options": _product_options(filters.product_id),
+        # called by the template only where the form is drawn (not for an htmx request's results)
+        "customer_options": partial(_customer_options, request.user, filters.customer_id),
+        "owner_options": partial(_owner_options, filters.owner), "product_options": partial(_product_options, filters.product_id),
         "date_label": _(date_label), "archived": archived, "errors": errors, "sort": sort, "page_key": page_key,
         "query": current, "files": files or [], "saved": saved_filters(request.user, page_key),
     }
@@ -765,12 +766,12 @@ def _register_cells(reg, rows) -> list[list[dict]]:
 
 @login_required
 @require_POST
-def saved_filter_save(request, page_key):
-    """保存筛选: the current filter of a list under a name; back to the list with it."""
-    target = _list_url(page_key)
+def saved_filter_save(request, name):
+    """保存筛选: the current filter of a list (``name``: "list" or a register) under a name; back to it."""
+    target = _list_url(name)
     query = QueryDict(request.POST.get("query", ""))
     try:
-        saved = save_filter(request.user, page_key, request.POST.get("name", ""), query)
+        saved = save_filter(request.user, name, request.POST.get("name", ""), query)
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect(f"{target}?{filter_query(query)}")
@@ -780,9 +781,9 @@ def saved_filter_save(request, page_key):
 
 @login_required
 @require_POST
-def saved_filter_delete(request, page_key, pk):
-    target = _list_url(page_key)
-    delete_saved_filter(request.user, pk)
+def saved_filter_delete(request, name, filter_id):
+    target = _list_url(name)
+    delete_saved_filter(request.user, filter_id)
     messages.success(request, _("已删除保存的筛选"))
     return redirect(target)
 

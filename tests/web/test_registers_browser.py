@@ -99,6 +99,7 @@ def test_register_1_sorts_filters_links_to_orders_and_shows_their_totals(browser
     assert len(shown_refs) == sum(o.lines.count() for o in expected) < total_rows
     assert all(start <= date.fromisoformat(d) <= end for d in _column(page, "下单日期"))
     assert "date_from=" + start.isoformat() in page.url  # the address bar holds the filter (hx-push-url)
+    assert "sort=-order_date" in page.url and _column(page, "下单日期") == sorted(_column(page, "下单日期"), reverse=True)
     page.reload()  # and the address alone gives the same rows
     assert _column(page, "订单编号") == shown_refs
 
