@@ -31,7 +31,7 @@ ROOMS = [
                      "orderloop.masterdata.qualification"]),
     ("reads and documents", ["orderloop.orders.selectors", "orderloop.orders.labels", "orderloop.orders.today",
                              "orderloop.orders.board", "orderloop.orders.outcomes", "orderloop.orders.registers",
-                             "orderloop.orders.documents", "orderloop.orders.work",
+                             "orderloop.orders.saved_filters", "orderloop.orders.documents", "orderloop.orders.work",
                              "orderloop.orders.xlsx", "orderloop.reviews.report", "orderloop.reviews.services",
                              "orderloop.reviews.template_changes", "orderloop.reviews.documents"]),
     ("intake from files and mail", ["orderloop.orders.importing", "orderloop.orders.mail",

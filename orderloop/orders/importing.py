@@ -46,7 +46,7 @@ INSTRUCTIONS = [
     ("产品/服务名称 / 规格型号", "规格型号必填，须与系统中的产品一致；名称可留空。"),
     ("数量", "必填，大于 0。"),
     ("单价(元)", "留空按产品标准单价。"),
-    ("总金额(元)", "可留空；如填写，须等于 数量 × 单价。"),
+    ("总金额(元)", "可留空；如填写，须等于订单总金额（各行 数量 × 单价 之和）。"),
     ("销售负责人", "用户名或姓名，须为本团队的销售助理或客户经理；留空为客户的客户经理。"),
     ("同一订单的多行", "客户名称、联系人、联系方式、日期、付款方式、交付地址、销售负责人、备注须一致。"),
     ("导入规则", "任何一个单元格有误，整个文件都不导入，并逐一列出有误的行和列。导入的订单状态为「已接收」，进入初步审核。"),
@@ -178,10 +178,9 @@ def orders_import(*, actor, content: bytes, dry_run: bool = False) -> ImportResu
         if parsed["unit_price"] is not None and parsed["unit_price"] < 0:
             bad(row_number, "单价(元)", _("不能小于 0"))
         price = parsed["unit_price"] if parsed["unit_price"] is not None else (product.list_price if product else None)
-        if parsed["amount"] is not None and parsed["quantity"] and price is not None and parsed["quantity"] > 0:
-            if line_amount(parsed["quantity"], price) != parsed["amount"].quantize(Decimal("0.01")):
-                bad(row_number, "总金额(元)", _("应等于 数量 × 单价 = %(amount)s") % {
-                    "amount": line_amount(parsed["quantity"], price)})
+        parsed["line_amount"] = None
+        if parsed["quantity"] and price is not None and parsed["quantity"] > 0:
+            parsed["line_amount"] = line_amount(parsed["quantity"], price)
         for column, key in (("下单日期", "order_date"), ("交付日期", "requested_date")):
             try:
                 parsed[key] = _date(cells[column])
@@ -213,6 +212,7 @@ def orders_import(*, actor, content: bytes, dry_run: bool = False) -> ImportResu
             for name in HEADER_FIELDS:
                 if other["header"][name] != first["header"][name]:
                     bad(other["row"], name, _("与同一订单第%(row)s行不一致") % {"row": first["row"]})
+        _check_total(rows_of_order, bad)
         if first["customer"] is None or any(r["product"] is None or r["quantity"] is None for r in rows_of_order):
             continue
         head = first["header"]
@@ -240,3 +240,21 @@ def orders_import(*, actor, content: bytes, dry_run: bool = False) -> ImportResu
         if dry_run:
             transaction.set_rollback(True)  # and whatever was to follow the commit (notices) is dropped with it
     return result
+
+
+def _check_total(rows_of_order, bad):
+    """总金额(元) of a row, where filled in: the order's total (as register 1 exports it), or for an order of one
+    line 数量 × 单价 — which is the same; the amount of its own line is taken too (sheets written by hand)."""
+    amounts = [r["line_amount"] for r in rows_of_order]
+    total = sum(amounts) if all(a is not None for a in amounts) else None
+    for r in rows_of_order:
+        if r["amount"] is None or r["line_amount"] is None:
+            continue
+        given = r["amount"].quantize(Decimal("0.01"))
+        if given == r["line_amount"] or given == total:
+            continue
+        if total is None or len(rows_of_order) == 1:
+            bad(r["row"], "总金额(元)", _("应等于 数量 × 单价 = %(amount)s") % {"amount": r["line_amount"]})
+        else:
+            bad(r["row"], "总金额(元)", _("应等于订单总金额 %(total)s（本行 数量 × 单价 = %(amount)s）") % {
+                "total": total, "amount": r["line_amount"]})

@@ -546,3 +546,22 @@ class FulfillmentStage(models.Model):
     @property
     def is_done(self) -> bool:
         return self.actual_date is not None
+
+
+class SavedFilter(models.Model):
+    """A filter of the order list or a register saved by a user under a name (保存筛选), to pick it again."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_filters")
+    page = models.CharField(_("页面"), max_length=20)  # "list" (订单列表) or a register's name
+    name = models.CharField(_("名称"), max_length=40)
+    query = models.CharField(_("筛选条件"), max_length=1000, blank=True)  # the query string, without the page
+    created_at = models.DateTimeField(_("保存时间"))
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["user", "page", "name"], name="saved_filter_name_per_page")]
+        verbose_name = _("已保存的筛选")
+        verbose_name_plural = _("已保存的筛选")
+
+    def __str__(self):
+        return self.name

@@ -35,7 +35,7 @@ def _number(value: Decimal):
 # --- register 1 (销售订单基本信息表): one row per order line ----------------------------------------------
 
 LINE_FIELDS = ("order__number", "order__provisional_ref", "order__customer__name", "order__contact_name",
-               "order__contact_phone", "order__order_date", "product_name", "model", "quantity", "unit_price", "amount",
+               "order__contact_phone", "order__order_date", "product_name", "model", "quantity", "unit_price", "order__total_amount",
                "order__payment_terms", "order__delivery_address", "order__requested_date", "order__owner__display_name",
                "order__owner__username", "order__remarks")
 
@@ -58,15 +58,16 @@ def _phone(phone: str, full: bool) -> str:
 
 def order_line_row(line, user=None) -> list:
     """A row of register 1 from a tuple of LINE_FIELDS, in the layout orders/importing.py reads back (the phone
-    masked as on the order page for those who do not see contacts)."""
+    masked as on the order page for those who do not see contacts). 总金额(元) is the order's total, on each of
+    its lines, as the seed's sheet keeps it (数量 × 单价 gives the line's amount)."""
     from orderloop.accounts.permissions import CONTACT_READERS
 
     (number, provisional_ref, customer, contact, phone, order_date, product_name, model, quantity, unit_price,
-     amount, payment_terms, address, requested_date, owner_name, owner_username, remarks) = line
+     total, payment_terms, address, requested_date, owner_name, owner_username, remarks) = line
     full = user is None or bool(user.roles & CONTACT_READERS)
     return [
         number or provisional_ref, customer, contact, _phone(phone, full) if phone else "", order_date,
-        product_name, model, _number(quantity), _number(unit_price), _number(amount),
+        product_name, model, _number(quantity), _number(unit_price), _number(total),
         payment_terms, address, requested_date, owner_name or owner_username, remarks,
     ]
 
@@ -182,6 +183,10 @@ class Register:
     text_columns: tuple = (0,)       # codes kept as text in Excel (order numbers, phones, tracking numbers)
     records_for_user: bool = False   # records(visible orders, user): also records of no order the user may see
     date_field: str = ""             # the record's date the date range filters on (a date or a moment)
+    date_label: str = ""             # that date's name in the filter form and its messages
+    sorts: dict = None               # column machine name → the record's fields it sorts by (the sort whitelist)
+    default_order: tuple = ("id",)   # ties broken, and the order without a sort
+    product_field: str = ""          # the record's product, where a record is of one line (register 1)
 
     def records_of(self, orders_queryset, user=None):
         """The register's records of the visible orders, and with ``user`` those of no order that ``user`` may see
@@ -204,13 +209,36 @@ class Register:
         """The records of the orders ``user`` may see, as the register's page and /api/registers/… filter them."""
         # Records of no order (feedback recorded against a customer) have no status or owner: a filter on those
         # leaves them out; the customer filter narrows them to that customer.
-        order_filters = bool(filters.status or filters.owner or filters.q)
+        order_filters = bool(filters.status or filters.owner or filters.q or filters.product_id)
         records = self.records_of(filters.orders(user), None if order_filters else user)
         if self.records_for_user and filters.customer_id is not None:
             records = records.filter(customer_id=filters.customer_id)
         if self.date_field and (filters.date_from or filters.date_to):
             records = records.filter(**_date_range(records.model, self.date_field, filters.date_from, filters.date_to))
-        return records
+        if self.product_field and filters.product_id is not None:
+            records = records.filter(**{self.product_field: filters.product_id})
+        return records.order_by(*self.ordering(filters.sort))
+
+    def ordering(self, sort: str | None) -> tuple:
+        """The records' order for ``?sort=key`` or ``?sort=-key`` (a column's machine name); a key not in the
+        whitelist keeps the register's own order (oldest first)."""
+        key, descending = (sort[1:], True) if sort and sort.startswith("-") else (sort, False)
+        fields = (self.sorts or {}).get(key or "")
+        if not fields:
+            return self.default_order
+        return tuple(_directed(field, descending) for field in fields) + self.default_order
+
+    def sort_key(self, sort: str | None) -> str:
+        """``sort`` if the register sorts by it, else "" (the default order)."""
+        key = sort[1:] if sort and sort.startswith("-") else sort
+        return sort if key and key in (self.sorts or {}) else ""
+
+
+def _directed(field: str, descending: bool):
+    """A field in ascending or descending order, empty values last either way (on every database)."""
+    from django.db.models import F
+
+    return F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
 
 
 # --- the registers' columns by machine name (SPEC section 7: JSON and exports' machine names follow the registers) -
@@ -232,7 +260,14 @@ COLUMNS = {
     "反馈类型": ("feedback_type", TEXT), "反馈内容": ("content", TEXT), "反馈时间": ("feedback_date", DATE),
     "处理负责人": ("assignee", TEXT), "处理措施": ("solution", TEXT), "处理结果": ("result", TEXT),
     "客户满意度评分(1-5分)": ("satisfaction", SCORE), "跟进日期": ("follow_up_date", DATE),
+    # 《物流跟踪表》
+    "发货批次": ("batch", NUMBER), "货物": ("goods", TEXT), "物流方式": ("method", TEXT), "承运商": ("carrier", TEXT),
+    "物流单号": ("tracking_number", TEXT), "发货时间": ("shipped_at", DATE), "预计送达时间": ("eta", DATE),
+    "物流预告时间": ("notice_sent_at", DATE), "签收时间": ("received_at", DATE), "签收人": ("received_by", TEXT),
 }
+# Free text that may run long: on screen cut to a width with the whole text in its title (docs/decisions.md).
+LONG_TEXT = frozenset({"customer_name", "product_name", "payment_terms", "delivery_address", "remarks", "record",
+                       "problem", "measure", "next_step", "content", "solution", "result", "goods"})
 
 
 # --- files -------------------------------------------------------------------------------------------------
@@ -334,18 +369,82 @@ class RegisterFilters:
     owner: str | None = None
     date_from: date | None = None
     date_to: date | None = None
+    product_id: int | None = None    # orders with a line of this product (register 1: those lines)
+    sort: str = ""                   # a column's machine name, "-" in front for descending (whitelisted per list)
+    archived: bool = True            # registers keep everything, archived too; the order list asks for them
 
     def orders(self, user):
+        from orderloop.orders.models import OrderLine
         from orderloop.orders.selectors import order_list
 
-        return order_list(user=user, q=self.q or None, status=list(self.status) or None, owner=self.owner or None,
-                          customer_id=self.customer_id, archived=True)  # registers keep everything, archived too
+        orders = order_list(user=user, q=self.q or None, status=list(self.status) or None, owner=self.owner or None,
+                            customer_id=self.customer_id, archived=self.archived)
+        if self.product_id is not None:
+            orders = orders.filter(pk__in=OrderLine.objects.filter(product_id=self.product_id).values("order_id"))
+        return orders
 
     def query(self) -> dict:
         """The filters as a query string's parameters (for the download links of a filtered page)."""
         values = {"q": self.q, "status": list(self.status), "customer": self.customer_id, "owner": self.owner,
-                  "date_from": self.date_from, "date_to": self.date_to}
+                  "product": self.product_id, "date_from": self.date_from, "date_to": self.date_to,
+                  "sort": self.sort}
         return {key: value for key, value in values.items() if value not in (None, "", [])}
+
+
+FILTER_KEYS = ("q", "status", "customer", "owner", "product", "date_from", "date_to", "sort", "archived")
+
+
+def parse_filters(get, *, date_label: str = "下单日期", archived: bool = True) -> tuple[RegisterFilters, list[str]]:
+    """The filters of the order list and of a register's page (and of their files) from a query string, and
+    what was wrong with it: a date that is not one, or a range that ends before it starts, is named in the
+    message and left out of the filter; an unknown id is no filter. ``get``: the query string (request.GET);
+    ``date_label``: the date the range is on."""
+    from django.utils.translation import gettext as _
+
+    errors = []
+
+    def day(value, bound):
+        value = (value or "").strip()
+        if not value:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            errors.append(_("%(field)s（%(bound)s）：“%(value)s”不是有效日期，请按 年-月-日 填写，例如 2024-05-10") % {
+                "field": _(date_label), "bound": bound, "value": value})
+            return None
+
+    date_from, date_to = day(get.get("date_from"), _("从")), day(get.get("date_to"), _("至"))
+    if date_from and date_to and date_to < date_from:
+        errors.append(_("%(field)s：结束日期 %(to)s 早于开始日期 %(from)s，请调整日期范围") % {
+            "field": _(date_label), "to": date_to.isoformat(), "from": date_from.isoformat()})
+        date_from = date_to = None
+    filters = RegisterFilters(
+        q=(get.get("q") or "").strip() or None, status=tuple(s for s in get.getlist("status") if s),
+        customer_id=_id(get.get("customer")), owner=(get.get("owner") or "").strip() or None,
+        product_id=_id(get.get("product")), date_from=date_from, date_to=date_to,
+        sort=(get.get("sort") or "").strip()[:40],
+        archived=archived or get.get("archived") == "1")
+    return filters, errors
+
+
+def _id(value) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**63 else None
+
+
+def listed_orders(user, filters: RegisterFilters):
+    """The order list (订单列表): the orders ``user`` may see, filtered, the date range on 下单日期, sorted by a
+    column of the list (selectors.SORTS; newest first without one)."""
+    from orderloop.orders.selectors import SORTS
+
+    orders = filters.orders(user)
+    if filters.date_from or filters.date_to:
+        orders = orders.filter(**_date_range(orders.model, "order_date", filters.date_from, filters.date_to))
+    return orders.order_by(*SORTS.get(filters.sort, SORTS["-created_at"]))
 
 
 def _date_range(model, field: str, start: date | None, end: date | None) -> dict:
@@ -377,16 +476,34 @@ def _quoted(name: str) -> str:
     return quote(name)
 
 
+ORDER_REF = ("order__number_month", "order__number_seq", "order__provisional_ref")  # 订单编号 in its own order
 REGISTERS = {
     # name: the register of the orders a user may see
     "orders": Register(N_("销售订单基本信息表"), REGISTER_1, order_line_records, order_line_row,
-                       _quoted("销售订单基本信息表"), text_columns=(0, 3), date_field="order__order_date"),
+                       _quoted("销售订单基本信息表"), text_columns=(0, 3), date_field="order__order_date",
+                       date_label=N_("下单日期"), product_field="product_id",
+                       default_order=("order__created_at", "order_id", "position"),
+                       sorts={"ref": ORDER_REF, "customer_name": ("order__customer__name",),
+                              "order_date": ("order__order_date",), "product_name": ("product_name",),
+                              "model": ("model",), "quantity": ("quantity",), "unit_price": ("unit_price",),
+                              "amount": ("order__total_amount",), "requested_date": ("order__requested_date",),
+                              "owner": ("order__owner__username",)}),
     "progress": Register(N_("订单跟进进度表"), REGISTER_2, progress_records, progress_row,
-                         _quoted("订单跟进进度表"), date_field="occurred_at"),
+                         _quoted("订单跟进进度表"), date_field="occurred_at", date_label=N_("记录日期"),
+                         default_order=("occurred_at", "id"),
+                         sorts={"ref": ORDER_REF, "owner": ("actor__username",)}),
     "feedback": Register(N_("客户反馈与售后记录表"), REGISTER_3, feedback_records, feedback_row,
-                         _quoted("客户反馈与售后记录表"), date_field="opened_at", records_for_user=True),
+                         _quoted("客户反馈与售后记录表"), date_field="opened_at", records_for_user=True,
+                         date_label=N_("反馈时间"), default_order=("opened_at", "id"),
+                         sorts={"ref": ORDER_REF, "customer_name": ("customer__name",),
+                                "feedback_type": ("ticket_type",), "feedback_date": ("opened_at",),
+                                "assignee": ("assignee__username",), "satisfaction": ("customer_satisfaction",),
+                                "follow_up_date": ("followed_up_at",)}),
     "logistics": Register(N_("物流跟踪表"), LOGISTICS_TABLE, logistics_records, logistics_row,
-                          _quoted("物流跟踪表"), text_columns=(0, 6), date_field="shipped_at"),
+                          _quoted("物流跟踪表"), text_columns=(0, 6), date_field="shipped_at", date_label=N_("发货时间"),
+                          default_order=("shipped_at", "id"),
+                          sorts={"ref": ORDER_REF, "customer_name": ("order__customer__name",),
+                                 "shipped_at": ("shipped_at",), "eta": ("eta",), "received_at": ("received_at",)}),
 }
 SEED_REGISTERS = ("orders", "progress", "feedback")  # the seed's three registers (SPEC section 4), also in the API
 CONTENT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -28,6 +28,15 @@ SORTS = {
     "-requested_date": ("-requested_date", "-id"),
     "total_amount": ("total_amount", "id"),
     "-total_amount": ("-total_amount", "-id"),
+    # the order list's other columns (its headings sort)
+    "order_date": ("order_date", "id"),
+    "-order_date": ("-order_date", "-id"),
+    "customer_name": ("customer__name", "id"),
+    "-customer_name": ("-customer__name", "-id"),
+    "owner": ("owner__username", "id"),
+    "-owner": ("-owner__username", "-id"),
+    "status": ("status", "id"),
+    "-status": ("-status", "-id"),
 }
 
 

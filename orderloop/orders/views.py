@@ -2,7 +2,7 @@
 import re
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from functools import wraps
+from functools import partial, wraps
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -20,13 +20,12 @@ from django.utils.translation import gettext_noop as N_
 from django.views.decorators.http import require_POST
 from pydantic import ValidationError
 
-from orderloop.accounts.permissions import (ADMINISTRATORS, AUDIT_READERS, ORDER_ENTRY, RATING_LINK_SENDERS,
+from orderloop.accounts.permissions import (ADMINISTRATORS, AUDIT_READERS, ORDER_ENTRY, ORDER_OWNERS, RATING_LINK_SENDERS,
                                              RECEIPT_LINK_SENDERS, TICKET_OPENERS)
 from orderloop.accounts.services import first_admin_needed
 from orderloop.core import clock
 from orderloop.core.audit import download_record
 from orderloop.core.calendar import SHANGHAI
-from orderloop.core.dates import parse_date
 from orderloop.core.exceptions import DomainError, InvalidInput, NotFound
 from orderloop.core.ids import id_or_none
 from orderloop.core.money import rmb_capitals, yuan
@@ -52,8 +51,9 @@ from orderloop.orders.importing import import_template, orders_import
 from orderloop.orders.sheets import MAX_COLUMNS, MAX_ROWS
 from orderloop.orders.mail import OPEN_STATES, mail_convert, mail_receive, mails_visible_to, refusal_text
 from orderloop.orders.models import Channel, FollowUpVisit, IncomingMail, OrderStatus, SalesOrder, ShipmentLine
-from orderloop.orders.registers import (CONTENT_TYPES, REGISTER_2, REGISTER_3, REGISTERS, RegisterFilters,
-                                       feedback_rows, progress_rows, register_export)
+from orderloop.orders.registers import (CONTENT_TYPES, LONG_TEXT, REGISTER_2, REGISTER_3, REGISTERS, feedback_rows,
+                                       listed_orders, parse_filters, progress_rows, register_export)
+from orderloop.orders.saved_filters import delete_saved_filter, filter_query, save_filter, saved_filters
 from orderloop.orders.review import duplicates_of, possible_duplicates, review_checklist
 from orderloop.orders.steps.approval import director_reasons, percent
 from orderloop.orders.steps.followup import close_ready_notice
@@ -62,7 +62,7 @@ from orderloop.orders.schemas import OrderCreate, OrderPatch
 from orderloop.orders.today import user_today
 from orderloop.orders.work import (DECISIONS, approvals_for, decision_data, decision_result, queues_for, timeline_steps,
                                    waiting_for)
-from orderloop.orders.selectors import CappedPaginator, audit_entries, customer_history, event_data, order_get, order_list, sees_cost, shown_phone
+from orderloop.orders.selectors import CappedPaginator, audit_entries, customer_history, event_data, order_get, sees_cost, shown_phone
 from orderloop.setup.models import CompanyProfile
 from orderloop.orders.lifecycle.engine import available_actions, blocked_actions, perform_action
 from orderloop.orders.lines import last_part
@@ -74,25 +74,87 @@ APPROVAL_STATES = {OrderStatus.PENDING_APPROVAL, OrderStatus.PENDING_DIRECTOR}
 
 @login_required
 def order_index(request):
-    status = [s for s in request.GET.getlist("status") if s]
-    rows = order_list(user=request.user, status=status, owner=request.GET.get("owner") or None,
-                      customer_id=id_or_none(request.GET.get("customer")), q=request.GET.get("q") or None,
-                      sort=request.GET.get("sort") or "-created_at", archived=request.GET.get("archived") == "1")
+    filters, errors = parse_filters(request.GET, archived=False)
+    rows = listed_orders(request.user, filters)
     page = CappedPaginator(rows, 50).get_page(request.GET.get("page"))
     labels = dict(OrderStatus.choices)
     detail = reverse("orders:detail", args=["REF"]).replace("REF", "{}")
     for order in page.object_list:  # once per page, not a lookup per row in the template
         order.status_label = labels.get(order.status, order.status)
         order.url = detail.format(quote(order.ref, safe=""))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(request, "orders/order_list.html", {
-        "page": page, "statuses": OrderStatus.choices, "selected_status": status,
-        "customer_options": _customer_options(request.user, id_or_none(request.GET.get("customer"))), "query": query.urlencode(),
-        "filters": {"q": request.GET.get("q", ""), "owner": request.GET.get("owner", ""),
-                    "customer": id_or_none(request.GET.get("customer")), "sort": request.GET.get("sort", "-created_at"),
-                    "archived": request.GET.get("archived") == "1"},
+    sort = filters.sort if filters.sort.lstrip("-") in {key for key, _label in ORDER_LIST_COLUMNS if key} else ""
+    return _list_page(request, "orders/order_list.html", "orders/_order_list_results.html", {
+        "page": page, "headers": _sort_headers(request.GET, ORDER_LIST_COLUMNS, sort),
+        "ff": _filter_form(request, "list", filters, errors, sort=sort, date_label=N_("下单日期"), archived=True),
     })
+
+
+# The order list's columns: (selectors.SORTS key, heading)
+ORDER_LIST_COLUMNS = [("number", N_("订单编号")), ("customer_name", N_("客户名称")), ("order_date", N_("下单日期")),
+                      ("requested_date", N_("交付日期")), ("total_amount", N_("总金额(元)")),
+                      ("owner", N_("销售负责人")), ("status", N_("订单状态"))]
+
+
+def _list_page(request, template, results_template, context):
+    """The whole page, or for an htmx request from the page's filters, sort headers or pager only its results
+    (the table, its pager, files and saved filters); the address bar follows (hx-push-url)."""
+    if request.htmx and not request.htmx.history_restore_request:
+        response = render(request, results_template, context)
+    else:
+        response = render(request, template, context)
+    response["Vary"] = "HX-Request"
+    return response
+
+
+def _sort_headers(query, columns, sort: str) -> list[dict]:
+    """Each column's heading and, for a column that sorts, the link that sorts by it (ascending first, then
+    descending) and its aria-sort."""
+    headers = []
+    for key, label in columns:
+        header = {"label": _(label), "key": key, "aria": "", "url": ""}
+        if key:
+            here = query.copy()
+            here.pop("page", None)
+            header["aria"] = "ascending" if sort == key else "descending" if sort == f"-{key}" else ""
+            here["sort"] = f"-{key}" if sort == key else key
+            header["url"] = "?" + here.urlencode()
+        headers.append(header)
+    return headers
+
+
+def _filter_form(request, page_key, filters, errors, *, sort, date_label, archived=False, files=None):
+    """The shared filter form's context (orders/_filters.html): what the user typed, the options, the messages,
+    the saved filters and, for a register, its files with the same filters."""
+    current = filter_query(request.GET)
+    return {
+        "action": request.path, "raw": request.GET, "statuses": OrderStatus.choices, "selected_status": filters.status,
+        # called by the template only where the form is drawn (not for an htmx request's results)
+        "customer_options": partial(_customer_options, request.user, filters.customer_id),
+        "owner_options": partial(_owner_options, filters.owner), "product_options": partial(_product_options, filters.product_id),
+        "date_label": _(date_label), "archived": archived, "errors": errors, "sort": sort, "page_key": page_key,
+        "query": current, "files": files or [], "saved": saved_filters(request.user, page_key),
+    }
+
+
+def _owner_options(selected: str | None):
+    """销售负责人: the people who may own an order (ORDER_OWNERS), by name; the value is the username."""
+    from orderloop.accounts.models import User
+
+    people = (User.objects.filter(is_active=True, groups__name__in=ORDER_OWNERS).distinct()
+              .order_by("username").values_list("username", "display_name"))
+    return format_html_join("", '<option value="{}"{}>{}</option>',
+                            ((name, mark_safe(" selected") if name == selected else "", shown or name)
+                             for name, shown in people))
+
+
+def _product_options(selected: int | None):
+    products = Product.objects.filter(is_active=True).order_by("model").values_list("id", "model", "name")
+    rows = list(products[:CUSTOMER_PICKER_MAX + 1])
+    if len(rows) > CUSTOMER_PICKER_MAX:  # as for customers: the search box finds a product by model or name
+        rows = list(Product.objects.filter(pk=selected).values_list("id", "model", "name")) if selected else []
+    return format_html_join("", '<option value="{}"{}>{} {}</option>',
+                            ((pk, mark_safe(" selected") if pk == selected else "", model, name)
+                             for pk, model, name in rows))
 
 
 def _customer_options(user, selected):
@@ -779,44 +841,89 @@ def order_copy(request, ref):
 REGISTER_PAGE = 100  # rows on screen; the files hold them all
 
 
-def _date_or_none(value):
-    try:
-        return parse_date(value) if value else None
-    except ValueError:  # a date the browser would not send: no filter, not a server error
-        return None
-
-
-def register_filters(query) -> RegisterFilters:
-    """A register page's filters from its query string (the same as /api/registers/… takes)."""
-    return RegisterFilters(q=query.get("q") or None, status=tuple(s for s in query.getlist("status") if s),
-                           customer_id=id_or_none(query.get("customer")), owner=query.get("owner") or None,
-                           date_from=_date_or_none(query.get("date_from")), date_to=_date_or_none(query.get("date_to")))
-
-
 @login_required
 def register(request, name, fmt="html"):
-    """A register of the orders the user may see, filtered, on screen (100 rows a page, printable) or as .xlsx / .csv."""
+    """A register of the orders the user may see, filtered and sorted, on screen (100 rows a page, printable) or
+    as .xlsx / .csv with the same filters and order."""
     if name not in REGISTERS:
         raise Http404(name)
     reg = REGISTERS[name]
-    filters = register_filters(request.GET)
-    records = reg.records_filtered(request.user, filters)
+    filters, errors = parse_filters(request.GET, date_label=reg.date_label or "下单日期")
     if fmt in CONTENT_TYPES:
+        if errors:  # not a file of other rows than asked for: the page says what is wrong
+            for error in errors:
+                messages.error(request, error)
+            return redirect(reverse("orders:register", args=[name]) + "?" + request.GET.urlencode())
+        records = reg.records_filtered(request.user, filters)
         out, count = register_export(reg, fmt, records, request.user)
         download_record(request, what=f"{reg.title}.{fmt}", rows=count)
         response = FileResponse(out, content_type=CONTENT_TYPES[fmt])
         response["Content-Disposition"] = f"attachment; filename*=UTF-8''{reg.filename}.{fmt}"
         return response
+    records = reg.records_filtered(request.user, filters)
     page = Paginator(records, REGISTER_PAGE).get_page(request.GET.get("page"))
     rows = [[cell.isoformat() if isinstance(cell, date) else cell for cell in reg.row(record, request.user)]
             for record in page.object_list]
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(request, "orders/register.html", {
-        "name": name, "title": _(reg.title), "headers": [_(h) for h in reg.headers], "rows": rows, "page": page,
-        "query": query.urlencode(), "q": request.GET.get("q", ""), "registers": REGISTER_LINKS,
-        "filters": filters, "statuses": OrderStatus.choices, "dated": bool(reg.date_field),
-        "customer_options": _customer_options(request.user, filters.customer_id)})
+    sort = reg.sort_key(filters.sort)
+    query = filter_query(request.GET)
+    files = [(_("下载 .xlsx"), reverse("orders:register_xlsx", args=[name])), (_("下载 .csv"), reverse("orders:register_csv", args=[name]))]
+    return _list_page(request, "orders/register.html", "orders/_register_results.html", {
+        "name": name, "title": _(reg.title), "rows": rows, "cells": _register_cells(reg, rows), "page": page, "registers": REGISTER_LINKS,
+        "columns": len(reg.headers), "query": query,
+        "headers": _sort_headers(request.GET, [(key if key in (reg.sorts or {}) else "", heading)
+                                               for key, heading, _kind in reg.columns], sort),
+        "ff": _filter_form(request, name, filters, errors, sort=sort, date_label=reg.date_label or "下单日期",
+                           files=[(label, f"{url}?{query}" if query else url) for label, url in files]),
+    })
+
+
+def _register_cells(reg, rows) -> list[list[dict]]:
+    """The cells of a register's page: the value, its kind (money shown as ¥1,234.00, dates and numbers on one
+    line), the order page's link on 订单编号, and for long free text the whole text as the cell's title."""
+    detail = reverse("orders:detail", args=["REF"]).replace("REF", "{}")
+    columns = reg.columns
+    shown = []
+    for row in rows:
+        cells = []
+        for (key, _heading, kind), value in zip(columns, row):
+            cell = {"value": value, "kind": kind, "long": key in LONG_TEXT}
+            if key == "ref" and value:
+                cell["url"] = detail.format(quote(str(value), safe=""))
+            cells.append(cell)
+        shown.append(cells)
+    return shown
+
+
+@login_required
+@require_POST
+def saved_filter_save(request, name):
+    """保存筛选: the current filter of a list (``name``: "list" or a register) under a name; back to it."""
+    target = _list_url(name)
+    query = QueryDict(request.POST.get("query", ""))
+    try:
+        saved = save_filter(request.user, name, request.POST.get("name", ""), query)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(f"{target}?{filter_query(query)}")
+    messages.success(request, _("已保存筛选「%(name)s」：以后在“已保存的筛选”中点它即可再次使用") % {"name": saved.name})
+    return redirect(f"{target}?{saved.query}")
+
+
+@login_required
+@require_POST
+def saved_filter_delete(request, name, filter_id):
+    target = _list_url(name)
+    delete_saved_filter(request.user, filter_id)
+    messages.success(request, _("已删除保存的筛选"))
+    return redirect(target)
+
+
+def _list_url(page_key: str) -> str:
+    if page_key == "list":
+        return reverse("orders:list")
+    if page_key not in REGISTERS:
+        raise Http404(page_key)
+    return reverse("orders:register", args=[page_key])
 
 
 REGISTER_LINKS = [(name, reg.title) for name, reg in REGISTERS.items()]

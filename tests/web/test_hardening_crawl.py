@@ -49,7 +49,8 @@ NAME_READ = re.compile(r"""\b(?:request\.(?:GET|POST)|get|post)\s*(?:\.get(?:lis
 
 def names_read_by(view) -> set[str]:
     """The names a view reads from the query string or a form (request.GET.get("x"), request.POST["x"], …), in
-    its own code and in the functions of its module that it calls."""
+    its own code and in the functions of its module that it calls (and registers.parse_filters, which reads the
+    filters of the order list and the registers)."""
     view = inspect.unwrap(view)  # through login_required and the other decorators made with functools.wraps
     module = inspect.getmodule(view)
     names, seen, todo = set(), set(), [view]
@@ -65,7 +66,8 @@ def names_read_by(view) -> set[str]:
         names |= set(NAME_READ.findall(source))
         for called in set(re.findall(r"\b(\w+)\(", source)):
             target = getattr(module, called, None)
-            if inspect.isfunction(target) and target.__module__ == module.__name__:
+            if inspect.isfunction(target) and (target.__module__ == module.__name__
+                                               or target.__module__.endswith(".registers")):  # the lists' filters
                 todo.append(inspect.unwrap(target))
     return names
 
@@ -125,11 +127,11 @@ def world(orders, users, customer):
         "ref": [delivered.ref, received.ref], "action": sorted(ACTIONS), "batch": ["1"],
         "attachment_id": [str(delivered.attachments.first().pk)], "ticket_id": [str(ticket.pk)],
         "item_id": [str(item.pk)], "month": [month, "2025-03"], "code": sorted(STEP_TITLES),
-        "year": [str(today.year), "1", "9999"], "name": ["orders", "progress", "feedback", "logistics"],
+        "year": [str(today.year), "1", "9999"], "name": ["orders", "progress", "feedback", "logistics", "list"],
         "token": [url.rstrip("/").rsplit("/", 1)[-1] for url in (receipt_url(shipment), rating_url(visit))],
         "customer_id": [str(customer.pk)], "kind": ["licence", "credit"],
         "product_id": [str(delivered.lines.first().product_id)],
-        "token_id": [str(_a_token(users["warehouse"]).pk)],
+        "token_id": [str(_a_token(users["warehouse"]).pk)], "filter_id": ["1"],
     }
     return good
 
