@@ -13,7 +13,12 @@ def yuan(value) -> Decimal:
 
 
 def money_text(value) -> str:
-    return f"¥{yuan(value):,.2f}"
+    return f"¥{amount_text(value)}"
+
+
+def amount_text(value) -> str:
+    """Yuan with thousands separators and fen, e.g. 51,000.00 (a column already headed 元)."""
+    return f"{yuan(value):,.2f}"
 
 
 def _group(value: int) -> str:

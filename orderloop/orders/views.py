@@ -28,7 +28,7 @@ from orderloop.core.audit import download_record
 from orderloop.core.calendar import SHANGHAI
 from orderloop.core.exceptions import DomainError, InvalidInput, NotFound
 from orderloop.core.ids import id_or_none
-from orderloop.core.money import rmb_capitals, yuan
+from orderloop.core.money import amount_text, rmb_capitals, yuan
 from orderloop.core.prepared import server_prepared
 from orderloop.core.validation import pydantic_errors
 from orderloop.masterdata.models import Customer, Product
@@ -455,13 +455,14 @@ def _intake_totals(values: dict, products: list) -> dict:
             price = Decimal(line["unit_price"]) if line.get("unit_price") else prices.get(line.get("product_id", ""))
             if price is None or not line.get("product_id") or not (abs(quantity) < SHOWN_LIMIT and abs(price) < SHOWN_LIMIT):
                 continue
-            line["amount"] = yuan(quantity * price)
+            amount = yuan(quantity * price)
         except (ArithmeticError, ValueError):
             continue
-        total += line["amount"]
+        line["amount"] = amount_text(amount)
+        total += amount
     if abs(total) >= SHOWN_LIMIT:
-        return {"total": "", "total_capitals": ""}
-    return {"total": yuan(total), "total_capitals": rmb_capitals(total)}
+        return {"total": "", "total_capitals": "", "total_value": None}
+    return {"total": amount_text(total), "total_capitals": rmb_capitals(total), "total_value": total}
 
 
 SHOWN_LIMIT = Decimal("1e14")  # amounts up to 万亿 (what 大写 can say); beyond, the server's own check refuses
@@ -501,7 +502,7 @@ def intake_duplicates(request):
     duplicates = []
     if customer_id:
         products = list(Product.objects.filter(pk__in=[id_or_none(l.get("product_id")) or 0 for l in values["lines"]]))
-        total = _intake_totals(values, products)["total"]
+        total = _intake_totals(values, products)["total_value"]
         lines = []
         for line in values["lines"]:
             try:

@@ -99,7 +99,7 @@ def test_without_javascript_add_a_line_keeps_everything_and_saves_nothing(users,
     html = page.content.decode()
     assert 'name="lines.3.quantity"' in html and 'name="lines.4.quantity"' not in html
     assert 'value="李*"' in html and html.count(f'<option value="{products["N-100"].pk}" data-price="1200.00"') >= 3
-    assert ">7200.00<" in html and rmb_capitals(Decimal("7200")) in html  # the total of the lines so far
+    assert ">7,200.00<" in html and rmb_capitals(Decimal("7200")) in html  # the total of the lines so far
 
 
 def test_every_problem_is_named_at_the_top_with_its_line(users, customer):

@@ -25,7 +25,7 @@ def test_intake_review_and_approval_in_the_browser(browser, web_server, users, c
     page.get_by_role("button", name="提交订单").click()
     page.wait_for_selector("#order-status")
     assert page.locator("#order-status").inner_text() == "已接收"
-    assert page.locator("#order-total").inner_text() == "50000.00"
+    assert page.locator("#order-total").inner_text() == "50,000.00"
 
     # and passes the preliminary review
     page.get_by_text("初步审核", exact=True).click()
@@ -114,7 +114,7 @@ def test_mail_order_from_upload_through_needs_info_to_review_passed(browser, web
     page.wait_for_selector("#order-status")
     assert page.locator("#order-status").inner_text() == "已接收"
     assert "采购订单.xlsx" in page.locator("#attachments").inner_text()
-    assert page.locator("#order-total").inner_text() == "50000.00"
+    assert page.locator("#order-total").inner_text() == "50,000.00"
     # completes the draft
     page.locator("#edit-order").click()
     page.get_by_label("付款方式").fill("30%预付,余款到付")

@@ -80,8 +80,8 @@ def test_the_seeds_order_entered_with_searches_in_fewer_keys_than_the_spreadshee
                 effort.type(quantity)
                 effort.press("Enter")  # the next line; after the last, a new one
         expected = [Decimal(q) * products[m].list_price for _t, m, q in LINES if q]
-        expect(page.locator("#intake-total")).to_have_text(f"{sum(expected):.2f}")
-        assert amounts(page) == [f"{a:.2f}" for a in expected] + [""]
+        expect(page.locator("#intake-total")).to_have_text(f"{sum(expected):,.2f}")
+        assert amounts(page) == [f"{a:,.2f}" for a in expected] + [""]
         expect(page.locator("#intake-capitals")).to_have_text(rmb_capitals(sum(expected)))
 
         # a line too many, entered and removed; a quantity changed: the amounts, total and 大写 follow
@@ -90,15 +90,15 @@ def test_the_seeds_order_entered_with_searches_in_fewer_keys_than_the_spreadshee
         results_of(page, combobox(page, "产品 8")).first.wait_for()
         effort.press("Enter")
         effort.type("7")
-        expect(page.locator("#intake-total")).to_have_text(f"{sum(expected) + 7 * 1200:.2f}")
+        expect(page.locator("#intake-total")).to_have_text(f"{sum(expected) + 7 * 1200:,.2f}")
         effort.click(page.get_by_role("button", name="删除第 8 行"))
         expect(page.locator("#intake-lines tbody tr[data-line]")).to_have_count(7)
-        expect(page.locator("#intake-total")).to_have_text(f"{sum(expected):.2f}")
+        expect(page.locator("#intake-total")).to_have_text(f"{sum(expected):,.2f}")
         effort.fill(page.get_by_label("数量 2", exact=True), "6")
         expected[1] = 6 * products["N-100"].list_price
-        expect(page.locator("#intake-total")).to_have_text(f"{sum(expected):.2f}")
+        expect(page.locator("#intake-total")).to_have_text(f"{sum(expected):,.2f}")
         expect(page.locator("#intake-capitals")).to_have_text(rmb_capitals(sum(expected)))
-        assert amounts(page)[1] == "7200.00"
+        assert amounts(page)[1] == "7,200.00"
 
         # submitted with line 7's quantity missing: the banner at the top names it, nothing typed is lost
         effort.click(page.get_by_role("button", name="提交订单"))
@@ -115,10 +115,10 @@ def test_the_seeds_order_entered_with_searches_in_fewer_keys_than_the_spreadshee
         assert [page.get_by_label(f"数量 {row}", exact=True).input_value() for row in range(1, 7)] == [
             "10", "6", "2", "1", "3", "5"]
         expect(page.get_by_label("特殊需求")).to_have_value("需定制logo")
-        expect(page.locator("#intake-total")).to_have_text(f"{sum(expected):.2f}")
+        expect(page.locator("#intake-total")).to_have_text(f"{sum(expected):,.2f}")
         effort.type("2")  # the focus is on the missing quantity
         expected.append(2 * products["S-001"].list_price)
-        expect(page.locator("#intake-total")).to_have_text(f"{sum(expected):.2f}")
+        expect(page.locator("#intake-total")).to_have_text(f"{sum(expected):,.2f}")
         effort.click(page.get_by_role("button", name="提交订单"))
         page.wait_for_selector("#order-status")
         expect(page.locator(".messages")).to_contain_text("下一步：初步审核")

@@ -96,7 +96,7 @@ def test_one_more_unit_at_acceptance_as_the_seed_tells_it(browser, web_server, u
         page = log_in(browser, web_server, "account_manager")
         page.goto(url)
         expect(page.locator("#order-status")).to_have_text("已发货")
-        expect(page.locator("#order-total")).to_have_text("50000.00")
+        expect(page.locator("#order-total")).to_have_text("50,000.00")
         expect(page.locator("#timeline li[data-event=approved]")).to_have_count(2)  # the manager, then the director
         form = open_action(page, "进度跟进")
         expect(form.get_by_label("当前阶段")).to_have_value("客户验收")
@@ -125,7 +125,7 @@ def test_one_more_unit_at_acceptance_as_the_seed_tells_it(browser, web_server, u
         added = page.locator("tr[data-part='2']")
         expect(added).to_contain_text("第 2 部分（追加）")
         expect(added).to_contain_text("服务器A型")
-        expect(page.locator("#order-total")).to_have_text("55000.00")
+        expect(page.locator("#order-total")).to_have_text("55,000.00")
         amended = page.locator("#timeline li[data-event=amended]")
         expect(amended).to_contain_text("新增 服务器A型 S-001（第 2 部分）：数量 1")
         expect(amended).to_contain_text("退回至待确认库存")
@@ -202,7 +202,7 @@ def test_one_more_unit_at_acceptance_as_the_seed_tells_it(browser, web_server, u
         expect(page.locator("#order-status")).to_have_text("已发货")
         accept_consignment(page, "第 2 批（顺丰速运 SF20240525001）")
         expect(page.locator("#order-status")).to_have_text("已交付")
-        expect(page.locator("#order-total")).to_have_text("55000.00")
+        expect(page.locator("#order-total")).to_have_text("55,000.00")
         screenshot(page, "late-change-delivered")
 
         # register 2 shows the seed's row

@@ -72,7 +72,7 @@ def test_sales_assistant_day(browser, web_server, users, orders):
     page.get_by_label("数量 1", exact=True).fill("4")
     page.get_by_role("button", name="提交订单").click()
     page.wait_for_selector("#order-status")
-    assert status(page) == "已接收" and page.locator("#order-total").inner_text() == "20000.00"
+    assert status(page) == "已接收" and page.locator("#order-total").inner_text() == "20,000.00"
     expect(page.get_by_text("临时编号；初步审核通过后分配正式订单编号")).to_be_visible()
     order = SalesOrder.objects.get(status="received")
     assert order.number in (None, "") and page.locator("h1").inner_text() == f"订单 {order.ref}"
@@ -230,7 +230,7 @@ def test_sales_manager_day(browser, web_server, users, orders):
 
     # approves an order from its page, seeing amount, terms and margin
     waiting.get_by_role("link", name=to_approve.number).click()
-    assert page.locator("#order-total").inner_text() == "50000.00"
+    assert page.locator("#order-total").inner_text() == "50,000.00"
     assert "利润率" in page.locator("tr.cost").inner_text()
     approve = open_action(page, "审批通过")
     approve.get_by_label("意见").fill("同意，按期交付")
@@ -284,7 +284,7 @@ def test_sales_director_day(browser, web_server, users, orders):
 
     # approves the large order
     table.get_by_role("link", name=large.number).click()
-    assert "50000.00" == page.locator("#order-total").inner_text()
+    assert "50,000.00" == page.locator("#order-total").inner_text()
     reasons = page.locator("section.notice", has=page.get_by_role("heading", name="需总监审批")).inner_text()
     assert "金额 50,000.00 元超过 10,000.00 元" in reasons, reasons
     approve = open_action(page, "审批通过")

@@ -217,8 +217,9 @@
     return Math.round(parseFloat(value) * 100);
   }
 
-  function money(amount) {
-    return (amount / 100).toFixed(2);
+  function money(amount) {  // 51,000.00, as the server writes it (core/money.py amount_text)
+    var parts = (Math.abs(amount) / 100).toFixed(2).split(".");
+    return (amount < 0 ? "-" : "") + parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, ",") + "." + parts[1];
   }
 
   var DIGITS = "零壹贰叁肆伍陆柒捌玖";
