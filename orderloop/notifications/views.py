@@ -32,7 +32,7 @@ def preferences_page(request):
         off = {row["event"]: {channel for channel in (Channel.INAPP, Channel.EMAIL)
                               if f"{channel}:{row['event']}" not in request.POST} for row in rows}
         preferences_save(user=request.user, off=off, daily_digest=request.POST.get("digest") == "daily")
-        messages.success(request, _("通知设置已保存"))
+        messages.success(request, _("通知设置已保存：以后的通知按新设置发送"))
         return redirect("notifications:preferences")
     rows, digest = preferences_of(request.user)
     return render(request, "notifications/preferences.html", {"rows": rows, "digest": digest})

@@ -100,12 +100,13 @@ def action_item_add(request, month):
     _reader(request)
     _not_in_future(month)
     try:
-        services.action_item_add(month=month, actor=request.user, description=request.POST.get("description", ""),
+        item = services.action_item_add(month=month, actor=request.user, description=request.POST.get("description", ""),
                                  owner_id=request.POST.get("owner"), due_date=request.POST.get("due_date"),
                                  setting=request.POST.get("setting", ""))
     except DomainError as exc:
         return _refused(request, month, exc, "add")
-    messages.success(request, _("已添加优化措施"))
+    messages.success(request, _("已添加优化措施：%(owner)s 负责，%(due)s 前完成；负责人完成后在「我负责的优化措施」中确认") % {
+        "owner": item.owner, "due": item.due_date})
     return redirect("reviews:detail", month=month)
 
 
@@ -125,7 +126,7 @@ def action_item_done(request, item_id):
             return _refused(request, item.review.month, exc, f"done-{item_id}")
         messages.error(request, exc.message)
         return redirect("reviews:my_actions")
-    messages.success(request, _("优化措施已完成"))
+    messages.success(request, _("优化措施已完成：复盘报告中显示为已完成"))
     if from_review:
         return redirect("reviews:detail", month=item.review.month)
     return redirect("reviews:my_actions")
@@ -174,7 +175,7 @@ def action_item_apply(request, item_id):
     except DomainError as exc:
         return render(request, "reviews/action_item.html", _item_context(request, item, error=exc, values=request.POST),
                       status=exc.http_status)
-    messages.success(request, _("设置已更新，优化措施已完成"))
+    messages.success(request, _("设置已更新：此后开始的期限和新的订单按新设置执行；优化措施已完成"))
     return redirect("reviews:action", item_id=item.pk)
 
 
