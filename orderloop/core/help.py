@@ -23,6 +23,13 @@ SECTIONS = {
     "new": (N_("录入订单"), [
         N_("按客户的订单填写客户、联系人、交付日期、付款方式、交付地址和订单行，可附上订单扫描件。标 * 的为必填；有误时会指出哪一项，已填内容不会丢失。"),
         N_("提交后订单为「已接收」，使用临时编号；初步审核通过后分配正式订单编号。"),
+        N_("客户可按名称、客户编码、电话或拼音首字母搜索，选中后带出联系人、联系方式、交付地址和付款方式（已填写的不会被覆盖）；"
+           "产品按名称、型号或拼音首字母搜索，单价默认为标准单价，金额、合计和大写随时更新。"),
+    ]),
+    "work": (N_("待我审批与我的待办"), [
+        N_("待我审批列出等您这一级审批的订单：金额、利润率（经理和总监可见）、审批期限和适用的总监审批规则。"
+           "填写审批意见后点「通过」或「驳回」即可，不必打开订单；点订单编号在右侧查看订单摘要。"),
+        N_("我的待办按工作分页签列出等您处理的订单（待确认库存、待发货、待回访……），每行有截止时间和办理入口。"),
     ]),
     "import": (N_("导入订单"), [
         N_("下载导入模板，按《销售订单基本信息表》填写，每行一个订单行。任何一个单元格有误，整个文件都不导入，并列出有误的行和列。"),
@@ -89,7 +96,7 @@ PAGE_SECTION = {
     "orders:acceptance_record": "order", "orders:progress_sheet": "order", "orders:shipment_slip": "order",
     "orders:visit_sheet": "order", "aftersales:list": "tickets", "aftersales:detail": "tickets",
     "aftersales:record": "tickets", "aftersales:record_feedback": "tickets", "notifications:inbox": "inbox",
-    "notifications:preferences": "inbox",
+    "notifications:preferences": "inbox", "orders:approvals": "work", "orders:work": "work",
     "reviews:list": "reviews", "reviews:detail": "reviews", "reviews:my_actions": "reviews", "reviews:action": "reviews",
     "setup:guide": "setup", "setup:step": "setup",
     "setup:calendar_year": "setup", "accounts:tokens": "tokens",

@@ -18,6 +18,7 @@ ALLOWED = {
     "logo",                                        # demo data: 202405-001's remark 需定制logo
     "Excel", "WPS",                                # the spreadsheet programs the help names
     "Webhook",                                     # the chat platforms' own word: 企业微信/钉钉/飞书 say "Webhook 地址"
+    "ORDERLOOP_BASE_URL",                          # the environment variable the site's address page names
 }
 DATA = [
     r"https?://\S+", r"(?<![\w/])/[\w\-./?=&%{}]+",  # links and paths (the audit log records the path of a download)
@@ -28,7 +29,7 @@ DATA = [
 
 
 def visible_text(content: str) -> str:
-    content = re.sub(r"(?s)<(script|style)[^>]*>.*?</\1>", " ", content)
+    content = re.sub(r"(?s)<(script|style|template)[^>]*>.*?</\1>", " ", content)  # never shown as they are
     content = re.sub(r"(?s)<!--.*?-->", " ", content)
     content = re.sub(r'(?s)<(\w+)[^>]*\btranslate="no"[^>]*>.*?</\1>', " ", content)  # data marked as not to translate
     attributes = " ".join(re.findall(r'(?:placeholder|title|aria-label|alt)="([^"]*)"', content))

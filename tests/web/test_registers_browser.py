@@ -35,7 +35,9 @@ WRAPPED = """(selector) => {
             if (!node.textContent.trim()) continue;
             const part = document.createRange();
             part.selectNodeContents(node);
-            if (part.getClientRects().length > 1) split = true;
+            // an ellipsis splits a cut text into fragments on the same line: count the lines, not the fragments
+            const tops = new Set(Array.from(part.getClientRects(), rect => Math.round(rect.top)));
+            if (tops.size > 1) split = true;
         }
         if (split) wrapped.push(cell.innerText.trim().slice(0, 40));
     }
