@@ -1,5 +1,4 @@
 """The demo data and the one-command start."""
-import http.cookiejar
 import json
 import os
 import re
@@ -22,7 +21,7 @@ from orderloop.accounts.models import User
 from orderloop.notifications.models import Notification
 from orderloop.orders.models import SalesOrder
 from orderloop.orders.timers import logistics_notices_send, timers_flag_breaches
-from tests.support.serving import serving
+from tests.support.serving import serving, web_session
 
 
 def test_demo_data_holds_one_user_per_role_and_the_seed_orders(db):
@@ -78,18 +77,6 @@ def test_demo_loads_only_into_an_empty_embedded_database(db):
     with pytest.raises(CommandError):  # nor into a database that has data
         call_command("demo")
     assert SalesOrder.objects.count() == 6
-
-
-def web_session(port: int, username: str):
-    """A browser's cookies, logged in through the login form."""
-    base = f"http://127.0.0.1:{port}"
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-    page = opener.open(f"{base}/login/", timeout=10).read().decode()
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    form = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "username": username, "password": "orderloop"})
-    with opener.open(urllib.request.Request(f"{base}/login/", data=form.encode()), timeout=10) as response:
-        assert response.url == f"{base}/today/"
-    return opener
 
 
 def mails_in(folder) -> list[str]:

@@ -1,6 +1,5 @@
 """The address in links sent outside (orderloop.setup.site): the customer's receipt link opens where the app
 really serves — a random port here, never the 8000 of a default — and the administrator's 网站地址 wins."""
-import http.cookiejar
 import re
 import urllib.parse
 import urllib.request
@@ -12,18 +11,8 @@ from orderloop.core.exceptions import InvalidInput
 from orderloop.setup import services
 from orderloop.setup.models import SiteAddress
 from orderloop.setup.site import address_seen, site_address, site_url
-from tests.support.serving import serving
+from tests.support.serving import serving, web_session
 from tests.support.users import make_user
-
-
-def _session(base: str, username: str):
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-    page = opener.open(f"{base}/login/", timeout=10).read().decode()
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    form = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "username": username, "password": "orderloop"})
-    with opener.open(urllib.request.Request(f"{base}/login/", data=form.encode()), timeout=10) as response:
-        assert response.url == f"{base}/today/"
-    return opener
 
 
 @pytest.mark.slow
@@ -33,7 +22,7 @@ def test_the_customers_receipt_link_opens_on_the_port_the_app_serves(tmp_path, m
         assert port != 8000
         base = f"http://127.0.0.1:{port}"
         # the link logistics copy from the order page to send the customer
-        logistics = _session(base, "logistics")
+        logistics = web_session(port, "logistics")
         order_page = logistics.open(f"{base}/orders/202405-002/", timeout=10).read().decode()
         copied = re.findall(r'class="receipt-link" readonly value="([^"]+)"', order_page)
         assert copied and all(url.startswith(f"{base}/receipt/") for url in copied), copied
@@ -41,7 +30,7 @@ def test_the_customers_receipt_link_opens_on_the_port_the_app_serves(tmp_path, m
             assert response.status == 200 and "202405-002" in response.read().decode()
 
         # 系统设置 › 网站地址: prefilled from the administrator's own request; what they save wins from then on
-        admin = _session(base, "admin")
+        admin = web_session(port, "admin")
         step = admin.open(f"{base}/setup/site/", timeout=10).read().decode()
         assert f'value="{base}"' in step
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', step).group(1)

@@ -1,10 +1,13 @@
 """`orderloop run` as people start it: a real process on a fresh data folder and a free port."""
 import contextlib
+import http.cookiejar
 import os
 import socket
 import subprocess
+import re
 import sys
 import time
+import urllib.parse
 import urllib.request
 
 
@@ -41,3 +44,15 @@ def serving(tmp_path, *options):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def web_session(port: int, username: str):
+    """A browser's cookies on the server at ``port``, logged in as ``username`` through the login form."""
+    base = f"http://127.0.0.1:{port}"
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    page = opener.open(f"{base}/login/", timeout=10).read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "username": username, "password": "orderloop"})
+    with opener.open(urllib.request.Request(f"{base}/login/", data=form.encode()), timeout=10) as response:
+        assert response.url == f"{base}/today/"
+    return opener
