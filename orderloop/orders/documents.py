@@ -1,59 +1,78 @@
-"""PDF documents of an order. ReportLab's built-in Chinese font (STSong-Light, a CID font
-every PDF reader has) means no font files to ship and text that can be searched and copied."""
+"""PDF documents of an order, in the one embedded font of orderloop.core.pdf (Noto Sans SC, subset on embedding),
+so the text is the same in every viewer and can be searched and copied."""
 import io
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from orderloop.core.calendar import local_text
 from orderloop.core.money import money_text, rmb_capitals
+from orderloop.core.pdf import CELL, FONT, TABLE_FONT, TEXT, TITLE, document_template
 from orderloop.orders.selectors import shown_phone
 
-FONT = "STSong-Light"
-pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-TITLE = ParagraphStyle("title", fontName=FONT, fontSize=18, leading=24, alignment=1, spaceAfter=6 * mm)
-TEXT = ParagraphStyle("text", fontName=FONT, fontSize=10.5, leading=15)
-CELL = ParagraphStyle("cell", fontName=FONT, fontSize=9.5, leading=12)
+__all__ = ["CELL", "FONT", "TEXT", "TITLE", "order_confirmation_pdf", "receipt_pdf_bytes"]
 
 
 def _table(rows, widths, header=True):
     table = Table([[Paragraph(escape(str(cell)), CELL) for cell in row] for row in rows], colWidths=widths, repeatRows=1 if header else 0)
-    style = [("GRID", (0, 0), (-1, -1), 0.5, colors.grey), ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]
+    style = [TABLE_FONT, ("GRID", (0, 0), (-1, -1), 0.5, colors.grey), ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]
     if header:
         style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDEBF7")))
     table.setStyle(TableStyle(style))
     return table
 
 
-def _seller(company) -> list:
-    """The seller's line under the title: the company profile of the first-run guide, if there is one."""
-    if company is None:
-        return []
-    parts = [f"供方：{company.name}"] + [f"{label}：{value}" for label, value in (
-        ("统一社会信用代码", company.uscc), ("地址", company.address), ("电话", company.phone),
-        ("开户银行", company.bank_name), ("账号", company.bank_account)) if value]
-    return [Paragraph(escape("　".join(parts)), TEXT), Spacer(1, 3 * mm)]
+def _parties(order, company, user) -> Table:
+    """供方 and 需方 side by side: the company's details from 系统设置 and the customer's."""
+    customer = order.customer
+    seller = [("单位名称", company.name if company else "—")]
+    if company:
+        seller += [(label, value) for label, value in (
+            ("统一社会信用代码", company.uscc), ("地址", company.address), ("电话", company.phone),
+            ("开户银行", company.bank_name), ("银行账号", company.bank_account)) if value]
+    buyer = [("单位名称", customer.name)] + [(label, value) for label, value in (
+        ("统一社会信用代码", customer.uscc), ("地址", customer.address or order.delivery_address),
+        ("联系人", order.contact_name), ("联系方式", shown_phone(order, user))) if value]
+
+    def column(title, rows):
+        lines = [f"<b>{title}</b>"] + [f"{escape(label)}：{escape(str(value))}" for label, value in rows]
+        return Paragraph("<br/>".join(lines), CELL)
+
+    table = Table([[column("供方", seller), column("需方", buyer)]], colWidths=[87 * mm, 87 * mm])
+    table.setStyle(TableStyle([TABLE_FONT, ("BOX", (0, 0), (-1, -1), 0.5, colors.grey), ("LINEAFTER", (0, 0), (0, 0), 0.5, colors.grey),
+                               ("VALIGN", (0, 0), (-1, -1), "TOP"), ("TOPPADDING", (0, 0), (-1, -1), 4),
+                               ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))
+    return table
+
+
+def _signatures(order, company) -> KeepTogether:
+    """供方/需方 签章: for each party its name, a line for the authorised signature, room for the seal and the date."""
+    def block(title, name):
+        return Paragraph("<br/>".join([
+            f"<b>{title}签章</b>", f"单位名称：{escape(name)}", "授权代表（签字）：________________", "签章：", "<br/><br/>",
+            "日期：______年____月____日"]), TEXT)
+
+    table = Table([[block("供方", company.name if company else "________________"), block("需方", order.customer.name)]],
+                  colWidths=[87 * mm, 87 * mm])
+    table.setStyle(TableStyle([TABLE_FONT, ("BOX", (0, 0), (-1, -1), 0.5, colors.grey), ("LINEAFTER", (0, 0), (0, 0), 0.5, colors.grey),
+                               ("VALIGN", (0, 0), (-1, -1), "TOP"), ("TOPPADDING", (0, 0), (-1, -1), 6),
+                               ("BOTTOMPADDING", (0, 0), (-1, -1), 8), ("LEFTPADDING", (0, 0), (-1, -1), 8)]))
+    return KeepTogether([Paragraph("双方确认以上订单内容无误，签字盖章后生效。", TEXT), Spacer(1, 3 * mm), table])
 
 
 def order_confirmation_pdf(order, *, user, seller=None) -> bytes:
-    """《订单确认单》: the order as approved, with the total in capitals; ``seller`` the company profile. ``user``
-    reads it under the field rules of the order page (orders.selectors: the phone masked for those who do not
-    contact the customer; no cost or margin is printed)."""
+    """《订单确认单》: the order as approved, with the total in capitals, between 供方 (``seller``, the company profile
+    of 系统设置) and 需方 (the customer), with both parties' 签章 blocks at the foot. ``user`` reads it under the
+    field rules of the order page (orders.selectors: the phone masked for those who do not contact the customer;
+    no cost or margin is printed)."""
     buffer = io.BytesIO()
-    document = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=18 * mm,
-                                 bottomMargin=18 * mm, title=f"订单确认单 {order.ref}", author="orderloop")
+    document = document_template(buffer, title=f"订单确认单 {order.ref}", author=seller.name if seller else "orderloop")
     lines = list(order.lines.all())
     approvals = list(order.events.filter(type="approved").select_related("actor").order_by("occurred_at", "id"))
     facts = [
         ["订单编号", order.ref, "下单日期", order.order_date.isoformat()],
-        ["客户名称", order.customer.name, "统一社会信用代码", order.customer.uscc or "—"],
-        ["联系人", order.contact_name or "—", "联系方式", shown_phone(order, user) or "—"],
         ["付款方式", order.payment_terms or "—", "交付日期", (order.promised_date or order.requested_date or "—").__str__()],
         ["交付地址", order.delivery_address or "—", "销售负责人", str(order.owner)],
     ]
@@ -63,7 +82,8 @@ def order_confirmation_pdf(order, *, user, seller=None) -> bytes:
     items.append(["", "合计", "", "", "", "", money_text(order.total_amount)])
     story = [
         Paragraph("订单确认单", TITLE),
-        *_seller(seller),
+        _parties(order, seller, user),
+        Spacer(1, 4 * mm),
         _table(facts, [28 * mm, 62 * mm, 32 * mm, 52 * mm], header=False),
         Spacer(1, 5 * mm),
         _table(items, [12 * mm, 48 * mm, 28 * mm, 18 * mm, 14 * mm, 26 * mm, 28 * mm]),
@@ -79,8 +99,8 @@ def order_confirmation_pdf(order, *, user, seller=None) -> bytes:
         level = "销售总监" if event.payload.get("level") == "director" else "销售经理"
         when = local_text(event.occurred_at)
         story.append(Paragraph(escape(f"{level}审批：{event.actor}　{when}　意见：{event.payload.get('comment', '')}"), TEXT))
-    story.append(Spacer(1, 10 * mm))
-    story.append(Paragraph("客户确认（签字/盖章）：____________________　　日期：____________", TEXT))
+    story.append(Spacer(1, 8 * mm))
+    story.append(_signatures(order, seller))
     document.build(story)
     return buffer.getvalue()
 
@@ -89,8 +109,7 @@ def receipt_pdf_bytes(shipment) -> bytes:
     """《客户签收单》 of one consignment: what was delivered, and who signed for it, when and how."""
     order = shipment.order
     buffer = io.BytesIO()
-    document = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=18 * mm,
-                                 bottomMargin=18 * mm, title=f"客户签收单 {order.ref}", author="orderloop")
+    document = document_template(buffer, title=f"客户签收单 {order.ref}")
     facts = [
         ["订单编号", order.ref, "发货批次", f"第 {shipment.position} 批"],
         ["客户名称", order.customer.name, "交付地址", order.delivery_address or "—"],

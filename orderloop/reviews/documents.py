@@ -1,23 +1,27 @@
-"""The 《订单复盘报告》 as a workbook (one sheet per group of figures) and as a PDF with a bar chart of the time
-per phase. Both in Chinese, like the seed's registers and the order documents."""
+"""The 《订单复盘报告》 as a workbook (one sheet per group of figures) and as a PDF a director can forward: the month
+and company, the key figures, the four charts of the review page (drawn here with ReportLab graphics, each with a
+one-line reading), then the tables. Both in Chinese, like the seed's registers and the order documents."""
 import io
 import unicodedata
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from django.utils import translation
-from reportlab.graphics.charts.barcharts import VerticalBarChart
+from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
+from reportlab.graphics.charts.doughnut import Doughnut
+from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from orderloop.core.calendar import local_text
-from orderloop.orders.documents import FONT, TEXT, TITLE, _table
+from orderloop.core.money import money_text
+from orderloop.core.pdf import CELL, FONT, HEADING, SMALL, TABLE_FONT, TEXT, TITLE, document_template
+from orderloop.orders.documents import _table
 from orderloop.reviews.report import relabel
 
-HEADING_STYLE = TEXT.clone("heading", fontSize=12.5, leading=18, spaceBefore=4 * mm, spaceAfter=2 * mm)
+HEADING_STYLE = HEADING
 
 
 def _shown(value, suffix=""):
@@ -159,48 +163,263 @@ def review_text(month, review, figures) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
-def phase_chart(figures) -> Drawing:
-    """各阶段用时: the median days per phase as bars."""
-    phases = figures["phases"]
-    drawing = Drawing(170 * mm, 70 * mm)
-    chart = VerticalBarChart()
-    chart.x, chart.y, chart.width, chart.height = 14 * mm, 12 * mm, 150 * mm, 48 * mm
-    chart.data = [[row["median_days"] or 0 for row in phases], [row["p90_days"] or 0 for row in phases]]
-    chart.categoryAxis.categoryNames = [row["label"] for row in phases]
-    chart.categoryAxis.labels.fontName = FONT
-    chart.categoryAxis.labels.fontSize = 8
-    chart.valueAxis.valueMin = 0
-    chart.valueAxis.labels.fontSize = 8
-    chart.bars[0].fillColor = colors.HexColor("#0B6BCB")
-    chart.bars[1].fillColor = colors.HexColor("#9FC5F8")
-    chart.barLabelFormat = "%.1f"
-    chart.barLabels.fontSize = 7
-    chart.barLabels.nudge = 6
-    drawing.add(chart)
-    drawing.add(String(14 * mm, 64 * mm, "各阶段用时（天）：深色为中位数，浅色为90%分位", fontName=FONT, fontSize=9))
+BLUE, LIGHT, GREEN, RED, GREY = (colors.HexColor(c) for c in ("#0B6BCB", "#9FC5F8", "#067647", "#B42318", "#9AA5B1"))
+FULL, HALF, CHART_HEIGHT = 174 * mm, 85 * mm, 66 * mm
+# The four charts of the review page (reviews/review_detail.html, static/js/review-charts.js), in its order.
+CHART_TITLES = ("图1 交付准时率", "图2 客户满意度分布", "图3 售后问题类型", "图4 各阶段用时（天）")
+
+
+def _number(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _drawing(width, height, title) -> Drawing:
+    """A chart's drawing, titled, in the embedded font from the start (ReportLab's graphics start in Helvetica)."""
+    drawing = Drawing(width, height, initialFontName=FONT, initialFontSize=9)
+    drawing.add(String(0, height - 5 * mm, title, fontName=FONT, fontSize=10.5))
     return drawing
 
 
-def review_pdf_bytes(month, review, figures) -> bytes:
-    """《订单复盘报告》: the figures, a chart of the time per phase, the conclusion and the action items."""
+def _chart_frame(width, title) -> Drawing:
+    return _drawing(width, CHART_HEIGHT, title)
+
+
+def _nothing(drawing, text) -> Drawing:
+    drawing.add(String(drawing.width / 2, CHART_HEIGHT / 2, text, fontName=FONT, fontSize=9, fillColor=GREY,
+                       textAnchor="middle"))
+    return drawing
+
+
+def _count_axis(axis, top: int):
+    """A value axis of whole numbers from 0, about five steps."""
+    step = max(1, -(-top // 5))
+    axis.valueMin, axis.valueMax, axis.valueStep = 0, max(step * 5, step * -(-top // step)), step
+    axis.labels.fontName, axis.labels.fontSize = FONT, 8
+    axis.labelTextFormat = "%d"
+
+
+def _bars(width, title, names, values, x_title, y_title) -> Drawing:
+    """A vertical bar chart of counts, each bar labelled with its value."""
+    drawing = _chart_frame(width, title)
+    chart = VerticalBarChart()
+    chart.x, chart.y, chart.width, chart.height = 14 * mm, 13 * mm, width - 18 * mm, CHART_HEIGHT - 26 * mm
+    chart.data = [values]
+    chart.categoryAxis.categoryNames = names
+    chart.categoryAxis.labels.fontName, chart.categoryAxis.labels.fontSize = FONT, 8
+    _count_axis(chart.valueAxis, max(values))
+    chart.bars[0].fillColor = BLUE
+    chart.barLabelFormat = "%d"
+    chart.barLabels.fontName, chart.barLabels.fontSize, chart.barLabels.nudge = FONT, 8, 5
+    chart.barSpacing = 2
+    drawing.add(chart)
+    drawing.add(String(chart.x + chart.width / 2, 2 * mm, x_title, fontName=FONT, fontSize=8, textAnchor="middle",
+                       fillColor=colors.HexColor("#555555")))
+    drawing.add(String(chart.x - 2 * mm, chart.y + chart.height + 3 * mm, y_title, fontName=FONT, fontSize=8,
+                       textAnchor="middle", fillColor=colors.HexColor("#555555")))
+    return drawing
+
+
+def on_time_chart(f) -> Drawing:
+    """交付准时率: the delivered orders, on time, late and without a date, as a doughnut with a legend."""
+    delivery = f["delivery"]
+    drawing = _chart_frame(HALF, CHART_TITLES[0])
+    parts = [("准时交付", delivery["on_time"], GREEN), ("延期交付", delivery["late"], RED), ("无交付日期", delivery["no_date"], GREY)]
+    if not sum(n for _, n, _ in parts):
+        return _nothing(drawing, "本月没有交付的订单")
+    shown = [(label, n, colour) for label, n, colour in parts if n]
+    chart = Doughnut()
+    chart.x, chart.y, chart.width, chart.height = 4 * mm, 6 * mm, 46 * mm, 46 * mm
+    chart.data = [n for _, n, _ in shown]
+    chart.labels = [str(n) for _, n, _ in shown]
+    chart.innerRadiusFraction = 0.5
+    chart.slices.fontName, chart.slices.fontSize, chart.slices.fontColor = FONT, 9, colors.white
+    chart.slices.labelRadius = 0.75
+    chart.slices.strokeColor, chart.slices.strokeWidth = colors.white, 1
+    for index, (_, _, colour) in enumerate(shown):
+        chart.slices[index].fillColor = colour
+    drawing.add(chart)
+    rate = delivery["on_time_rate"]
+    drawing.add(String(chart.x + chart.width / 2, chart.y + chart.height / 2 - 3, f"{_number(rate)}%" if rate is not None else "—",
+                       fontName=FONT, fontSize=11, textAnchor="middle"))
+    legend = Legend()
+    legend.x, legend.y = 56 * mm, 40 * mm
+    legend.fontName, legend.fontSize, legend.alignment = FONT, 8.5, "right"
+    legend.dx = legend.dy = 7
+    legend.deltay = 12
+    legend.colorNamePairs = [(colour, f"{label} {n}") for label, n, colour in parts]
+    drawing.add(legend)
+    return drawing
+
+
+def satisfaction_chart(f) -> Drawing:
+    """客户满意度分布: the orders per score, 1 to 5."""
+    rows = f["satisfaction"]["distribution"]
+    drawing = _bars(HALF, CHART_TITLES[1], [f"{row['score']}分" for row in rows], [row["count"] for row in rows],
+                    "客户满意度评分", "订单数")
+    if not f["satisfaction"]["rated"]:
+        drawing.add(String(drawing.width / 2, CHART_HEIGHT / 2, "本月没有回访评分", fontName=FONT, fontSize=9,
+                           fillColor=GREY, textAnchor="middle"))
+    return drawing
+
+
+def tickets_chart(f) -> Drawing:
+    """售后问题类型: the after-sales issues per type."""
+    rows = f["tickets"]["by_type"]
+    if not rows:
+        return _nothing(_chart_frame(FULL, CHART_TITLES[2]), "本月没有售后问题")
+    return _bars(FULL, CHART_TITLES[2], [row["label"] for row in rows], [row["count"] for row in rows], "问题类型", "数量")
+
+
+def phase_chart(f) -> Drawing:
+    """各阶段用时: the median and the 90th percentile of the days in each phase, as horizontal bars (the phases'
+    names read across), with a legend."""
+    phases = f["phases"]
+    height = max(CHART_HEIGHT, (len(phases) * 9 + 24) * mm)
+    drawing = _drawing(FULL, height, CHART_TITLES[3])
+    chart = HorizontalBarChart()
+    chart.x, chart.y, chart.width, chart.height = 26 * mm, 12 * mm, FULL - 36 * mm, height - 24 * mm
+    rows = list(reversed(phases))  # the first phase on top
+    chart.data = [[row["median_days"] or 0 for row in rows], [row["p90_days"] or 0 for row in rows]]
+    chart.categoryAxis.categoryNames = [row["label"] for row in rows]
+    chart.categoryAxis.labels.fontName, chart.categoryAxis.labels.fontSize = FONT, 8.5
+    top = max([value for series in chart.data for value in series] + [1])
+    step = next(s for s in (0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500) if top / s <= 8)
+    chart.valueAxis.valueMin, chart.valueAxis.valueStep = 0, step
+    chart.valueAxis.valueMax = step * (int(top / step) + 1)  # the longest bar and its label inside the axis
+    chart.valueAxis.labels.fontName, chart.valueAxis.labels.fontSize = FONT, 8
+    chart.bars[0].fillColor, chart.bars[1].fillColor = BLUE, LIGHT
+    chart.barLabelFormat = lambda value: "" if not value else f"{value:.1f}"
+    chart.barLabels.fontName, chart.barLabels.fontSize, chart.barLabels.nudge = FONT, 7.5, 7
+    chart.barLabels.boxAnchor = "w"
+    chart.groupSpacing = 6
+    drawing.add(chart)
+    drawing.add(String(chart.x + chart.width / 2, 2 * mm, "天", fontName=FONT, fontSize=8, textAnchor="middle",
+                       fillColor=colors.HexColor("#555555")))
+    legend = Legend()
+    legend.x, legend.y = FULL - 60 * mm, height - 3 * mm
+    legend.fontName, legend.fontSize, legend.alignment = FONT, 8.5, "right"
+    legend.columnMaximum, legend.dx, legend.dy, legend.deltax = 1, 7, 7, 70
+    legend.colorNamePairs = [(BLUE, "中位数"), (LIGHT, "90%分位")]
+    drawing.add(legend)
+    if not any(row["median_days"] for row in phases):
+        drawing.add(String(FULL / 2, height / 2, "本月没有可计的环节用时", fontName=FONT, fontSize=9, fillColor=GREY,
+                           textAnchor="middle"))
+    return drawing
+
+
+def readings(f) -> list[str]:
+    """One line under each chart: what it says, in the words of a report."""
+    delivery, satisfaction, tickets = f["delivery"], f["satisfaction"], f["tickets"]
+    if delivery["delivered"]:
+        no_date = f"，无交付日期 {delivery['no_date']} 单" if delivery["no_date"] else ""
+        rate = f"准时率 {_number(delivery['on_time_rate'])}%" if delivery["on_time_rate"] is not None else "无法计算准时率"
+        on_time = f"本月交付 {delivery['delivered']} 单：准时 {delivery['on_time']} 单，延期 {delivery['late']} 单{no_date}；{rate}。"
+    else:
+        on_time = "本月没有交付的订单。"
+    if satisfaction["rated"]:
+        low = sum(row["count"] for row in satisfaction["distribution"] if row["score"] <= 2)
+        rated = (f"回访评分 {satisfaction['rated']} 单，平均 {_number(satisfaction['average'])} 分"
+                 + (f"，其中 {low} 单为 2 分及以下，需逐一跟进。" if low else "，没有 2 分及以下的评分。"))
+    else:
+        rated = "本月没有回访评分的订单。"
+    if tickets["total"]:
+        top = max(tickets["by_type"], key=lambda row: row["count"])
+        issues = f"售后问题共 {tickets['total']} 个，最多的是「{top['label']}」（{top['count']} 个）。"
+    else:
+        issues = "本月没有售后问题。"
+    measured = [row for row in f["phases"] if row["median_days"]]
+    if f["bottleneck"]:
+        b = f["bottleneck"]
+        phases = f"瓶颈环节是「{b['label']}」：用时中位数 {_number(b['median_days'])} 天，90% 分位 {_number(b['p90_days'])} 天。"
+    elif measured:
+        longest = max(measured, key=lambda row: row["median_days"])
+        phases = f"用时最长的是「{longest['label']}」（中位数 {_number(longest['median_days'])} 天），没有明显的瓶颈环节。"
+    else:
+        phases = "本月没有可计的环节用时。"
+    return [on_time, rated, issues, phases]
+
+
+def review_charts(f) -> list:
+    """The four charts of the review page, each with its one-line reading: the two small ones side by side."""
+    on_time, rated, issues, phases = readings(f)
+
+    def cell(drawing, reading):
+        return [drawing, Paragraph(escape(reading), SMALL)]
+
+    pair = Table([[cell(on_time_chart(f), on_time), cell(satisfaction_chart(f), rated)]], colWidths=[HALF + 2 * mm] * 2)
+    pair.setStyle(TableStyle([TABLE_FONT, ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                              ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+    return [pair, Spacer(1, 5 * mm),
+            KeepTogether([tickets_chart(f), Paragraph(escape(issues), SMALL)]), Spacer(1, 5 * mm),
+            KeepTogether([phase_chart(f), Paragraph(escape(phases), SMALL)])]
+
+
+def key_figures(f) -> Table:
+    """The six figures a director reads first, large, each under its label."""
+    orders, delivery, satisfaction = f["orders"], f["delivery"], f["satisfaction"]
+    bottleneck = f["bottleneck"]
+    tiles = [
+        ("订单数量", str(orders["count"]), f"驳回 {orders['rejected']} · 取消 {orders['cancelled']}"),
+        ("订单金额(元)", money_text(Decimal(orders["amount"])), ""),
+        ("交付准时率", "—" if delivery["on_time_rate"] is None else f"{_number(delivery['on_time_rate'])}%",
+         f"交付 {delivery['delivered']} 单"),
+        ("客户满意度", "—" if satisfaction["average"] is None else f"{_number(satisfaction['average'])} 分",
+         f"回访评分 {satisfaction['rated']} 单"),
+        ("售后问题", str(f["tickets"]["total"]), f"延期风险 {f['delay_reasons']['total']} 个"),
+        ("瓶颈环节", bottleneck["label"] if bottleneck else "无",
+         f"中位数 {_number(bottleneck['median_days'])} 天" if bottleneck else ""),
+    ]
+    label, big = CELL.clone("tile-label", textColor="#555555", fontSize=8.5), CELL.clone("tile", fontSize=15, leading=20)
+
+    def tile(name, value, note):
+        return [Paragraph(escape(name), label), Paragraph(escape(value), big), Paragraph(escape(note), label)]
+
+    table = Table([[tile(*t) for t in tiles[:3]], [tile(*t) for t in tiles[3:]]], colWidths=[58 * mm] * 3)
+    table.setStyle(TableStyle([TABLE_FONT, ("BOX", (0, 0), (-1, -1), 0.5, colors.grey), ("INNERGRID", (0, 0), (-1, -1), 0.5, colors.grey),
+                               ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#F3F7FC")), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                               ("TOPPADDING", (0, 0), (-1, -1), 4), ("BOTTOMPADDING", (0, 0), (-1, -1), 5)]))
+    return table
+
+
+def _company_name() -> str:
+    from orderloop.setup.models import CompanyProfile
+
+    company = CompanyProfile.current()
+    return company.name if company else ""
+
+
+def review_pdf_bytes(month, review, figures, scope=None) -> bytes:
+    """《订单复盘报告》 as a report to forward: the month and company (and the teams, for a manager's review), the key
+    figures and the conclusion, the four charts of the page with a line each, then the tables and the action
+    items. ``scope`` the names of the teams the figures are limited to (None: the whole company)."""
     items = list(review.action_items.select_related("owner")) if review else []
     sheets = review_sheets(month, review, figures, items, _changes(month))
+    f = _chinese(figures)
+    company = _company_name()
     buffer = io.BytesIO()
-    document = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=18 * mm,
-                                 bottomMargin=18 * mm, title=f"订单复盘报告 {month.strftime('%Y-%m')}", author="orderloop")
-    story = [Paragraph("订单复盘报告", TITLE)]
+    document = document_template(buffer, title=f"订单复盘报告 {month.strftime('%Y-%m')}", author=company or "orderloop",
+                                 margin=16 * mm)
+    heading = "　".join(part for part in (company, f"{month.year}年{month.month}月",
+                                          f"范围：{'、'.join(scope)}" if scope else "") if part)
+    story = [Paragraph("订单复盘报告", TITLE.clone("review-title", spaceAfter=2 * mm)),
+             Paragraph(escape(heading), TEXT.clone("subtitle", alignment=1, fontSize=11.5, leading=16)),
+             Paragraph(escape(f"{_state(review)}　数据计算时间：{figures['computed_at'].replace('T', ' ')[:16]}"),
+                       SMALL.clone("state", alignment=1, spaceAfter=4 * mm)),
+             Paragraph("关键指标", HEADING_STYLE), key_figures(f),
+             Paragraph("复盘结论", HEADING_STYLE)]
+    conclusion = review.summary if review and review.filed_at else "（尚未提交）"
+    story.append(Paragraph(escape(conclusion).replace("\n", "<br/>"), TEXT))
+    story.append(Paragraph("图表", HEADING_STYLE))
+    story += review_charts(f)
+    story.append(Paragraph("概况", HEADING_STYLE))
     summary = [row for row in sheets[0][2] if row[0] != "复盘结论"]
     story += [_table([[label, str(value)] for label, value in summary], [50 * mm, 124 * mm], header=False)]
-    story += [Paragraph("各阶段用时", HEADING_STYLE), phase_chart(_chinese(figures))]
     for title, headers, rows in sheets[1:-2]:
         story.append(Paragraph(title, HEADING_STYLE))
         if rows:
             story.append(_table([headers] + [[str(cell) for cell in row] for row in rows], None))
         else:
             story.append(Paragraph("本月没有记录", TEXT))
-    story.append(Paragraph("复盘结论", HEADING_STYLE))
-    conclusion = review.summary if review and review.filed_at else "（尚未提交）"
-    story.append(Paragraph(escape(conclusion).replace("\n", "<br/>"), TEXT))
     story.append(Paragraph(CHANGES_TITLE, HEADING_STYLE))
     changes = sheets[-2][2]
     story.append(_table([CHANGES_HEADERS] + changes,
@@ -208,7 +427,7 @@ def review_pdf_bytes(month, review, figures) -> bytes:
                  else Paragraph("上月的优化措施没有更新期限、环节模板或审批规则", TEXT))
     story.append(Paragraph("优化措施", HEADING_STYLE))
     headers, rows = sheets[-1][1], sheets[-1][2]
-    story.append(_table([headers] + rows, [46 * mm, 20 * mm, 22 * mm, 16 * mm, 28 * mm, 42 * mm]) if rows
+    story.append(_table([headers] + rows, [46 * mm, 24 * mm, 22 * mm, 16 * mm, 28 * mm, 42 * mm]) if rows
                  else Paragraph("暂无优化措施", TEXT))
     story.append(Spacer(1, 8 * mm))
     story.append(Paragraph("销售经理（签字）：____________________　　日期：____________", TEXT))

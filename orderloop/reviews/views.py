@@ -208,5 +208,6 @@ def review_xlsx(request, month):
 def review_pdf(request, month):
     _reader(request)
     _not_in_future(month)
-    review, figures, _frozen, _teams = _report(request, month)
-    return _download(request, review_pdf_bytes(month, review, figures), month, "pdf", "application/pdf")
+    review, figures, _frozen, teams = _report(request, month)
+    scope = None if teams is None else list(Team.objects.filter(pk__in=teams).order_by("name").values_list("name", flat=True))
+    return _download(request, review_pdf_bytes(month, review, figures, scope), month, "pdf", "application/pdf")

@@ -2,6 +2,7 @@
 frozen when filed, as .xlsx and PDF, with action items tracked to done; and the page in a browser."""
 import io
 import os
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -24,6 +25,7 @@ from orderloop.reviews.report import review_figures
 from orderloop.reviews.services import action_item_add, action_item_done, review_file
 from tests.support.browser import ARTIFACTS, log_in
 from tests.support.orders import act, receipt_scan, stock_for
+from tests.support.pdf import filled_marks, rgb
 
 SH = ZoneInfo("Asia/Shanghai")
 MARCH = date(2025, 3, 1)
@@ -309,10 +311,35 @@ def test_the_pdf_holds_the_figures_the_conclusion_and_the_action_items(march, us
         response = sales_manager_client(users).get("/reviews/2025-03.pdf")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     text = pdf_text(response.content)
-    assert text.startswith("订单复盘报告\n复盘月份\n2025-03\n")
+    assert [line.strip() for line in text.split("\n")[:2]] == ["订单复盘报告", "2025年3月 范围：华北销售一组"]  # month, scope
     assert "交付准时率(%)\n70.0\n" in text and "客户满意度(平均分)\n4.0\n" in text
     assert "瓶颈环节\n备货生产（中位数 6.5 天）" in text and "复盘结论\n备货生产是瓶颈" in text
     assert "原材料安全库存提高到两周用量\nwarehouse\n2025-04-30\n进行中" in text.replace("两周\n用量", "两周用量")
+
+
+def test_the_pdf_carries_the_four_charts_of_the_page_each_drawn_with_a_reading(march, users):
+    """The charts of the review page (交付准时率, 客户满意度分布, 售后问题类型, 各阶段用时), numbered and titled in the
+    text, their marks drawn in the file: the doughnut's wedges, a bar per score, per issue type and two per phase."""
+    with clock.frozen_at(at(date(2025, 4, 2), 10)):
+        content = sales_manager_client(users).get("/reviews/2025-03.pdf").content
+    text = pdf_text(content)
+    assert re.findall(r"^图(\d) (.+)$", text, re.M) == [("1", "交付准时率"), ("2", "客户满意度分布"), ("3", "售后问题类型"),
+                                                          ("4", "各阶段用时（天）")]
+    assert text.index("关键指标") < text.index("图1 ") < text.index("复盘月份")  # key figures, charts, the tables
+    for reading in ("本月交付 10 单：准时 7 单，延期 3 单；准时率 70%。", "回访评分 8 单，平均 4 分，其中 1 单为 2 分及以下",
+                    "售后问题共 4 个，最多的是「产品质量」（2 个）。", "瓶颈环节是「备货生产」：用时中位数 6.5 天，90% 分位 9.1 天。"):
+        assert reading in text.replace("\n", ""), reading
+    marks = filled_marks(content)
+    assert marks.get(rgb("#067647"), 0) >= 2 and marks.get(rgb("#B42318"), 0) >= 2  # wedge and legend: on time, late
+    # bars in the chart blue: 5 scores + 3 issue types + 6 phases' medians (+ a legend swatch); 6 phases' 90th percentiles
+    assert marks.get(rgb("#0B6BCB"), 0) >= 5 + 3 + 6 and marks.get(rgb("#9FC5F8"), 0) >= 6
+
+
+def test_an_empty_month_still_has_its_four_charts_saying_there_is_nothing(users):
+    with clock.frozen_at(at(date(2025, 4, 2), 10)):
+        text = pdf_text(sales_manager_client(users).get("/reviews/2025-03.pdf").content)
+    assert len(re.findall(r"^图\d ", text, re.M)) == 4
+    assert "本月没有交付的订单" in text and "本月没有售后问题" in text and "本月没有回访评分" in text
 
 
 def test_action_items_are_added_refused_with_reasons_and_marked_done(users):
