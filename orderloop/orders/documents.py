@@ -27,20 +27,21 @@ def _table(rows, widths, header=True):
 def _parties(order, company, user) -> Table:
     """供方 and 需方 side by side: the company's details from 系统设置 and the customer's."""
     customer = order.customer
-    seller = [("单位名称", company.name if company else "—")]
+    seller = []
     if company:
-        seller += [(label, value) for label, value in (
+        seller = [(label, value) for label, value in (
             ("统一社会信用代码", company.uscc), ("地址", company.address), ("电话", company.phone),
             ("开户银行", company.bank_name), ("银行账号", company.bank_account)) if value]
-    buyer = [("单位名称", customer.name)] + [(label, value) for label, value in (
+    buyer = [(label, value) for label, value in (
         ("统一社会信用代码", customer.uscc), ("地址", customer.address or order.delivery_address),
         ("联系人", order.contact_name), ("联系方式", shown_phone(order, user))) if value]
 
-    def column(title, rows):
-        lines = [f"<b>{title}</b>"] + [f"{escape(label)}：{escape(str(value))}" for label, value in rows]
+    def column(party, name, rows):
+        lines = [f"<b>{party}：{escape(name)}</b>"] + [f"{escape(label)}：{escape(str(value))}" for label, value in rows]
         return Paragraph("<br/>".join(lines), CELL)
 
-    table = Table([[column("供方", seller), column("需方", buyer)]], colWidths=[87 * mm, 87 * mm])
+    table = Table([[column("供方", company.name if company else "—", seller), column("需方", customer.name, buyer)]],
+                  colWidths=[87 * mm, 87 * mm])
     table.setStyle(TableStyle([TABLE_FONT, ("BOX", (0, 0), (-1, -1), 0.5, colors.grey), ("LINEAFTER", (0, 0), (0, 0), 0.5, colors.grey),
                                ("VALIGN", (0, 0), (-1, -1), "TOP"), ("TOPPADDING", (0, 0), (-1, -1), 4),
                                ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))

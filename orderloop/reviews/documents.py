@@ -184,9 +184,10 @@ def _chart_frame(width, title) -> Drawing:
     return _drawing(width, CHART_HEIGHT, title)
 
 
-def _nothing(drawing, text) -> Drawing:
-    drawing.add(String(drawing.width / 2, CHART_HEIGHT / 2, text, fontName=FONT, fontSize=9, fillColor=GREY,
-                       textAnchor="middle"))
+def _nothing(width, title) -> Drawing:
+    """A chart with nothing to draw this month: its title and a short grey note (the reading under it says why)."""
+    drawing = _drawing(width, 14 * mm, title)
+    drawing.add(String(0, 2 * mm, "（本月无数据）", fontName=FONT, fontSize=9, fillColor=GREY))
     return drawing
 
 
@@ -222,10 +223,10 @@ def _bars(width, title, names, values, x_title, y_title) -> Drawing:
 def on_time_chart(f) -> Drawing:
     """交付准时率: the delivered orders, on time, late and without a date, as a doughnut with a legend."""
     delivery = f["delivery"]
-    drawing = _chart_frame(HALF, CHART_TITLES[0])
     parts = [("准时交付", delivery["on_time"], GREEN), ("延期交付", delivery["late"], RED), ("无交付日期", delivery["no_date"], GREY)]
     if not sum(n for _, n, _ in parts):
-        return _nothing(drawing, "本月没有交付的订单")
+        return _nothing(HALF, CHART_TITLES[0])
+    drawing = _chart_frame(HALF, CHART_TITLES[0])
     shown = [(label, n, colour) for label, n, colour in parts if n]
     chart = Doughnut()
     chart.x, chart.y, chart.width, chart.height = 4 * mm, 6 * mm, 46 * mm, 46 * mm
@@ -254,19 +255,17 @@ def on_time_chart(f) -> Drawing:
 def satisfaction_chart(f) -> Drawing:
     """客户满意度分布: the orders per score, 1 to 5."""
     rows = f["satisfaction"]["distribution"]
-    drawing = _bars(HALF, CHART_TITLES[1], [f"{row['score']}分" for row in rows], [row["count"] for row in rows],
-                    "客户满意度评分", "订单数")
     if not f["satisfaction"]["rated"]:
-        drawing.add(String(drawing.width / 2, CHART_HEIGHT / 2, "本月没有回访评分", fontName=FONT, fontSize=9,
-                           fillColor=GREY, textAnchor="middle"))
-    return drawing
+        return _nothing(HALF, CHART_TITLES[1])
+    return _bars(HALF, CHART_TITLES[1], [f"{row['score']}分" for row in rows], [row["count"] for row in rows],
+                 "客户满意度评分", "订单数")
 
 
 def tickets_chart(f) -> Drawing:
     """售后问题类型: the after-sales issues per type."""
     rows = f["tickets"]["by_type"]
     if not rows:
-        return _nothing(_chart_frame(FULL, CHART_TITLES[2]), "本月没有售后问题")
+        return _nothing(FULL, CHART_TITLES[2])
     return _bars(FULL, CHART_TITLES[2], [row["label"] for row in rows], [row["count"] for row in rows], "问题类型", "数量")
 
 
@@ -274,6 +273,8 @@ def phase_chart(f) -> Drawing:
     """各阶段用时: the median and the 90th percentile of the days in each phase, as horizontal bars (the phases'
     names read across), with a legend."""
     phases = f["phases"]
+    if not any(row["median_days"] for row in phases):
+        return _nothing(FULL, CHART_TITLES[3])
     height = max(CHART_HEIGHT, (len(phases) * 9 + 24) * mm)
     drawing = _drawing(FULL, height, CHART_TITLES[3])
     chart = HorizontalBarChart()
@@ -301,9 +302,6 @@ def phase_chart(f) -> Drawing:
     legend.columnMaximum, legend.dx, legend.dy, legend.deltax = 1, 7, 7, 70
     legend.colorNamePairs = [(BLUE, "中位数"), (LIGHT, "90%分位")]
     drawing.add(legend)
-    if not any(row["median_days"] for row in phases):
-        drawing.add(String(FULL / 2, height / 2, "本月没有可计的环节用时", fontName=FONT, fontSize=9, fillColor=GREY,
-                           textAnchor="middle"))
     return drawing
 
 

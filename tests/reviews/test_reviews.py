@@ -340,6 +340,7 @@ def test_an_empty_month_still_has_its_four_charts_saying_there_is_nothing(users)
         text = pdf_text(sales_manager_client(users).get("/reviews/2025-03.pdf").content)
     assert len(re.findall(r"^图\d ", text, re.M)) == 4
     assert "本月没有交付的订单" in text and "本月没有售后问题" in text and "本月没有回访评分" in text
+    assert text.count("（本月无数据）") == 4
 
 
 def test_action_items_are_added_refused_with_reasons_and_marked_done(users):
