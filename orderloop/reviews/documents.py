@@ -16,7 +16,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from orderloop.core.calendar import local_text
-from orderloop.core.money import money_text
+from orderloop.core.money import amount_text
 from orderloop.core.pdf import CELL, FONT, HEADING, SMALL, TABLE_FONT, TEXT, TITLE, document_template
 from orderloop.orders.documents import _table
 from orderloop.reviews.report import relabel
@@ -358,7 +358,7 @@ def key_figures(f) -> Table:
     bottleneck = f["bottleneck"]
     tiles = [
         ("订单数量", str(orders["count"]), f"驳回 {orders['rejected']} · 取消 {orders['cancelled']}"),
-        ("订单金额(元)", money_text(Decimal(orders["amount"])), ""),
+        ("订单金额(元)", amount_text(Decimal(orders["amount"])), ""),
         ("交付准时率", "—" if delivery["on_time_rate"] is None else f"{_number(delivery['on_time_rate'])}%",
          f"交付 {delivery['delivered']} 单"),
         ("客户满意度", "—" if satisfaction["average"] is None else f"{_number(satisfaction['average'])} 分",
