@@ -1,8 +1,9 @@
 """The pages of the people who work away from a desk, on a 390×844 phone, each as the role that uses it: the
 account manager at the customer's, logistics and the warehouse at the dock, production on the floor, the
 manager approving on the road, after-sales, and the customer on a signed link. No page scrolls sideways or has
-an element running past the screen's right edge, and no text is squeezed into a column narrower than two
-characters (what made 订单编号 read one character per line). Every folded part of a page (the action forms, the
+an element running past the screen's right edge, no text is squeezed into a column narrower than two
+characters (what made 订单编号 read one character per line), and the buttons, fields and links of forms and cards
+are at least 44 px high. Every folded part of a page (the action forms, the
 timeline) is opened before it is measured, and the 菜单 is measured open too."""
 import os
 
@@ -73,6 +74,14 @@ MEASURE = """(width) => {
             if (widest < two - 0.5) problems.push(`${name(el)}: «${text.slice(0, 20)}» is ${Math.round(widest)} px wide`);
         }
     }
+    // a finger's target: the buttons, fields and links of forms and cards are at least 44 px high
+    const targets = 'main button, main .button, main select, main input:not([type=hidden]):not([type=checkbox]):not([type=radio]), ' +
+        'main table.grid td a, main .today-grid li a, main summary';
+    for (const el of document.querySelectorAll(targets)) {
+        const box = el.getBoundingClientRect();
+        if ((box.width || box.height) && !hidden(el) && box.height < 43.5)
+            problems.push(`${name(el)} «${el.textContent.trim().slice(0, 12)}» is a ${Math.round(box.height)} px target`);
+    }
     return problems;
 }"""
 
@@ -108,7 +117,7 @@ def test_every_page_a_phone_role_uses_fits_the_phone(browser, web_server):
         url = web_server.url
         pages = {
             "account_manager": ["/today/", "/work/", "/orders/", f"/orders/{shipped.ref}/", "/registers/progress/",
-                                "/registers/logistics/", "/tickets/", f"/tickets/{ticket.pk}/",
+                                "/registers/logistics/", "/tickets/?state=all", f"/tickets/{ticket.pk}/",
                                 f"/orders/{shipped.ref}/acceptance/", f"/orders/{delivered.ref}/", "/inbox/"],
             "sales_manager": ["/today/", "/approvals/", "/work/", "/orders/"],
             "logistics": ["/today/", "/work/", f"/orders/{to_ship.ref}/", "/registers/logistics/",
@@ -151,7 +160,7 @@ def test_every_page_a_phone_role_uses_fits_the_phone(browser, web_server):
     assert problems == {}, '\n'.join(f'{where}: {found}' for where, found in problems.items())
 
 
-def test_the_measure_sees_a_page_that_scrolls_sideways_and_a_squeezed_column(browser, web_server):
+def test_the_measure_sees_a_page_that_scrolls_sideways_a_squeezed_column_and_a_small_target(browser, web_server):
     page = browser.new_page(**PHONE)
     page.goto(f"{web_server.url}/login/")
     assert page.evaluate(MEASURE, PHONE['viewport']['width']) == []
@@ -160,8 +169,11 @@ def test_the_measure_sees_a_page_that_scrolls_sideways_and_a_squeezed_column(bro
         const wide = document.createElement('p'); wide.style.width = '600px'; wide.textContent = '很宽的一段'; main.append(wide);
         const narrow = document.createElement('p'); narrow.id = 'narrow'; narrow.style.width = '12px'; narrow.textContent = '订单编号';
         main.append(narrow);
+        const tiny = document.createElement('button'); tiny.id = 'tiny'; tiny.textContent = '提交'; tiny.style.minHeight = '0';
+        tiny.style.height = '20px'; main.append(tiny);
     }""")
     found = page.evaluate(MEASURE, PHONE['viewport']['width'])
     assert any("scrolls sideways" in p for p in found) and any("runs past the right edge" in p for p in found)
     assert any(p.startswith("p#narrow: «订单编号» is") for p in found)
+    assert "button#tiny «提交» is a 20 px target" in found
     page.close()
