@@ -11,7 +11,6 @@ import pytest
 
 from orderloop.accounts.models import User
 from orderloop.aftersales.models import Ticket
-from orderloop.core import clock
 from orderloop.masterdata.models import Customer, Product
 from orderloop.orders.links import rating_token, receipt_token
 from orderloop.orders.models import SalesOrder
