@@ -176,3 +176,23 @@ def test_the_measure_sees_a_page_that_scrolls_sideways_a_squeezed_column_and_a_s
     assert any(p.startswith("p#narrow: «订单编号» is") for p in found)
     assert "button#tiny «提交» is a 20 px target" in found
     page.close()
+
+
+def test_the_menu_opens_without_script(browser, web_server, users):
+    context = browser.new_context(**PHONE, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{web_server.url}/login/")
+    page.get_by_label("用户名").fill("logistics")
+    page.get_by_label("密码").fill("orderloop")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{web_server.url}/today/")
+    menu = page.locator("#menu")
+    assert not menu.get_by_role("link", name="物流跟踪表").is_visible()
+    page.get_by_role("link", name="菜单").click()
+    menu.get_by_role("link", name="物流跟踪表").click()
+    page.wait_for_url(f"{web_server.url}/registers/logistics/")
+    assert not page.locator("#menu").get_by_role("link", name="今日").is_visible()  # folded again on the next page
+    open_menu(page)
+    page.get_by_role("link", name="收起菜单").click()
+    assert not page.locator("#menu").get_by_role("button", name="退出").is_visible()
+    context.close()
