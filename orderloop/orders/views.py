@@ -887,7 +887,7 @@ def _register_cells(reg, rows) -> list[list[dict]]:
     for row in rows:
         cells = []
         for (key, _heading, kind), value in zip(columns, row):
-            cell = {"value": value, "kind": kind, "long": key in LONG_TEXT}
+            cell = {"value": value, "kind": kind, "long": key in LONG_TEXT, "label": _(_heading)}
             if key == "ref" and value:
                 cell["url"] = detail.format(quote(str(value), safe=""))
             cells.append(cell)

@@ -52,3 +52,13 @@ def log_in(browser, web_server, username, phone=False, password="orderloop"):
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(f"{web_server.url}/today/")
     return page
+
+
+def open_menu(page):
+    """On a phone the navigation and the session links fold behind 菜单 (base.html): opens it when it is
+    folded; at a desk it is always open."""
+    toggle = page.locator("header .menu-toggle")
+    if toggle.is_visible():
+        toggle.click()
+        page.locator("#menu nav").wait_for(state="visible")
+    return page

@@ -11,7 +11,7 @@ from orderloop.core.models import AuditEntry
 from orderloop.masterdata.models import Qualification
 from orderloop.orders.models import SalesOrder
 from orderloop.setup.demo import LICENCE_SCAN
-from tests.support.browser import ARTIFACTS, log_in
+from tests.support.browser import ARTIFACTS, log_in, open_menu
 from tests.support.customers import make_customer
 from tests.support.orders import OrderBuilder
 
@@ -48,7 +48,7 @@ def test_a_new_customer_is_qualified_by_upload_and_approval_before_its_order_pas
     expect(page.locator("#customer-link")).to_have_attribute("href", f"/customers/{newcomer.pk}/")
 
     # …goes to the customer through the navigation and uploads the licence and the credit record
-    page.get_by_role("link", name="客户", exact=True).click()
+    open_menu(page).get_by_role("link", name="客户", exact=True).click()
     page.locator("#customers").get_by_role("link", name="新星贸易有限公司").click()
     expect(page.locator("#qualification-state")).to_have_text("待审核")
     assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")

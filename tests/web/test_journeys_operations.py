@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from orderloop.core import clock
 from orderloop.core.calendar import SHANGHAI
 from orderloop.orders.models import SalesOrder
-from tests.support.browser import ARTIFACTS, log_in
+from tests.support.browser import ARTIFACTS, log_in, open_menu
 from tests.support.orders import PNG, act, receipt_scan
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -217,7 +217,7 @@ def ship_from_today(page, order, *, method, carrier, tracking_number, eta):
 
 
 def find_in_logistics_register(page, order, tracking_number):
-    page.locator("nav").get_by_role("link", name="物流跟踪表").click()
+    open_menu(page).locator("nav").get_by_role("link", name="物流跟踪表").click()
     expect(page.locator("h1")).to_have_text("物流跟踪表")
     page.get_by_label("搜索").fill(order.number)
     page.get_by_role("button", name="筛选").click()

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from orderloop.orders.models import FollowUpVisit, OrderEvent, SalesOrder
 from orderloop.orders.registers import REGISTER_2
 from orderloop.orders.lifecycle.engine import available_actions
-from tests.support.browser import ARTIFACTS, log_in
+from tests.support.browser import ARTIFACTS, log_in, open_menu
 from tests.support.orders import PNG, act
 from tests.support.intake import choose_customer, choose_product
 
@@ -160,8 +160,11 @@ def test_account_manager_day_on_a_phone_and_at_the_desk(browser, web_server, use
     assert on_the_road.number in waiting.inner_text() and "客户验收" in waiting.inner_text()
     assert negotiating.number in waiting.inner_text() and "确认交期" in waiting.inner_text()
     assert no_horizontal_overflow(page)
+    open_menu(page)  # on a phone the navigation folds behind 菜单
     today = page.get_by_role("navigation").get_by_role("link", name="今日")
-    assert today.bounding_box()["height"] < 30  # the menu's names stay on one line, not a character per line
+    box = today.bounding_box()  # a touch target; its name on one line, not a character per line
+    assert 44 <= box["height"] < 60 and box["width"] >= 30
+    page.get_by_role("link", name="收起菜单").click()
     # at the customer's site: checks the goods, the customer signs, the signed receipt is photographed
     waiting.get_by_role("link", name=on_the_road.number).click()
     assert status(page) == "已发货"

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from tests.support.browser import ARTIFACTS, log_in
+from tests.support.browser import ARTIFACTS, PHONE, log_in
 from tests.support.intake import choose_customer, choose_product
 
 README_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "screenshots")
@@ -87,4 +87,30 @@ def test_the_desk_pages_from_the_demo_data(browser, web_server):
     page.get_by_role("link", name="科技有限公司").first.click()
     assert page.locator("#payment-terms").inner_text() == "30%预付,余款到付"
     capture(page, "customer", full_page=False)
+    page.close()
+
+
+def test_the_phone_pages_from_the_demo_data(browser, web_server):
+    """On a 390×844 phone: the account manager's today page with the menu folded, the order waiting for 客户验收
+    with its actions first, and the receipt the customer signs on the link."""
+    from orderloop.orders.links import receipt_token
+    from orderloop.orders.models import SalesOrder
+    from orderloop.setup.demo import load_demo
+
+    load_demo()
+    page = log_in(browser, web_server, "account_manager", phone=True)
+    assert page.locator("#waiting li", has_text="202405-002").is_visible() and page.locator(".menu-toggle").is_visible()
+    capture(page, "phone-today", full_page=False)
+
+    page.goto(f"{web_server.url}/orders/202405-002/")
+    page.locator("#action-accept > summary").click()  # the acceptance, the first thing on the page
+    assert page.locator("#actions").bounding_box()["y"] < page.locator("dl.facts").bounding_box()["y"]
+    capture(page, "phone-order", full_page=False)
+    page.close()
+
+    shipment = SalesOrder.objects.get(number="202405-002").shipments.get(position=1)
+    page = browser.new_page(**PHONE)  # the customer, logged in nowhere
+    page.goto(f"{web_server.url}/receipt/{receipt_token(shipment)}/")
+    assert page.get_by_role("button", name="确认签收").is_visible()
+    capture(page, "phone-receipt", full_page=False)
     page.close()

@@ -1,0 +1,198 @@
+"""The pages of the people who work away from a desk, on a 390×844 phone, each as the role that uses it: the
+account manager at the customer's, logistics and the warehouse at the dock, production on the floor, the
+manager approving on the road, after-sales, and the customer on a signed link. No page scrolls sideways or has
+an element running past the screen's right edge, no text is squeezed into a column narrower than two
+characters (what made 订单编号 read one character per line), and the buttons, fields and links of forms and cards
+are at least 44 px high. Every folded part of a page (the action forms, the
+timeline) is opened before it is measured, and the 菜单 is measured open too."""
+import os
+
+import pytest
+
+from orderloop.accounts.models import User
+from orderloop.aftersales.models import Ticket
+from orderloop.masterdata.models import Customer, Product
+from orderloop.orders.links import rating_token, receipt_token
+from orderloop.orders.models import SalesOrder
+from tests.support.browser import ARTIFACTS, PHONE, open_menu
+from tests.support.matrix import CRAWL_AT
+from tests.support.orders import OrderBuilder, act
+from tests.support.users import ROLES
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+# What a person would stumble on, measured in the page: [problem, …]. An element inside one that clips or
+# scrolls on purpose is judged by that element (which must not itself scroll sideways); an element that is not
+# shown (no box, or inside a visually hidden one) is not measured. The width is the phone's: a phone widens its
+# layout viewport (window.innerWidth) to fit a page that is too wide, zoomed out.
+MEASURE = """(width) => {
+    const problems = [];
+    const ruler = document.createElement('canvas').getContext('2d');
+    const scroller = document.scrollingElement;
+    if (scroller.scrollWidth > width) problems.push(`the page scrolls sideways: ${scroller.scrollWidth} > ${width}`);
+    const name = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+        (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '') +
+        (el.name ? `[name=${el.name}]` : '');
+    const hidden = (el) => {
+        for (let a = el; a && a !== document.body; a = a.parentElement) {
+            const s = getComputedStyle(a);
+            if (s.display === 'none' || s.visibility === 'hidden' || s.clip !== 'auto') return true;
+        }
+        return false;
+    };
+    const clipped = (el) => {
+        for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+            if (getComputedStyle(a).overflowX !== 'visible') return true;
+        }
+        return false;
+    };
+    for (const el of document.body.querySelectorAll('*')) {
+        const box = el.getBoundingClientRect();
+        if (box.width === 0 && box.height === 0) continue;
+        if (['OPTION', 'SCRIPT', 'TEMPLATE', 'BR'].includes(el.tagName) || hidden(el)) continue;
+        const style = getComputedStyle(el);
+        if (['auto', 'scroll'].includes(style.overflowX) && el.scrollWidth > el.clientWidth + 1)
+            problems.push(`${name(el)} scrolls sideways: ${el.scrollWidth} > ${el.clientWidth}`);
+        if (style.overflowX === 'visible' && el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1 && !clipped(el))
+            problems.push(`${name(el)}'s content runs out of it: ${el.scrollWidth} > ${el.clientWidth}`);
+        if (box.right > width + 0.5 && !clipped(el))
+            problems.push(`${name(el)} runs past the right edge: ${Math.round(box.right)} > ${width}`);
+        // each text of its own is at least two characters wide, as wide as they are in its font ("陈*" is
+        // narrower than "订单"): a label squeezed beside its checkbox stacks its characters one per line
+        for (const node of el.childNodes) {
+            const text = node.nodeType === Node.TEXT_NODE ? node.textContent.trim() : '';
+            const chars = [...text];
+            if (chars.length < 2) continue;
+            const range = document.createRange();
+            range.selectNodeContents(node);
+            const rects = Array.from(range.getClientRects(), rect => rect.width);
+            if (!rects.length) continue;  // not laid out as text (a textarea's value)
+            const widest = Math.max(...rects);
+            ruler.font = style.font;
+            const two = Math.min(2 * parseFloat(style.fontSize), ruler.measureText(chars.slice(0, 2).join('')).width);
+            if (widest < two - 0.5) problems.push(`${name(el)}: «${text.slice(0, 20)}» is ${Math.round(widest)} px wide`);
+        }
+    }
+    // a finger's target: the buttons, fields and links of forms and cards are at least 44 px high
+    const targets = 'main button, main .button, main select, main input:not([type=hidden]):not([type=checkbox]):not([type=radio]), ' +
+        'main table.grid td a, main .today-grid li a, main summary';
+    for (const el of document.querySelectorAll(targets)) {
+        const box = el.getBoundingClientRect();
+        if ((box.width || box.height) && !hidden(el) && box.height < 43.5)
+            problems.push(`${name(el)} «${el.textContent.trim().slice(0, 12)}» is a ${Math.round(box.height)} px target`);
+    }
+    return problems;
+}"""
+
+
+def measured(page, url, problems, who, *, unfold=True):
+    page.goto(url)
+    if unfold:
+        page.evaluate("() => document.querySelectorAll('main details').forEach(d => { d.open = true; })")
+    found = page.evaluate(MEASURE, PHONE['viewport']['width'])
+    where = url.split('/', 3)[-1]
+    if found:
+        problems[f"{who} {where}"] = found
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    slug = "-".join(part for part in where.split("/") if part)[:40] or "home"
+    page.screenshot(path=os.path.join(ARTIFACTS, f"phone-{who}-{slug}.png"), full_page=True)
+    return page
+
+
+def test_every_page_a_phone_role_uses_fits_the_phone(browser, web_server):
+    from orderloop.setup.demo import load_demo
+
+    with web_server.frozen_at(CRAWL_AT):
+        load_demo()
+        users = {role: User.objects.get(username=role) for role in ROLES}
+        builder = OrderBuilder(users, Customer.objects.get(name="科技有限公司"), Product.objects.get(model="S-001"))
+        to_ship = builder.at("ready_to_ship")         # logistics ships it at the dock
+        to_prepare = builder.at("in_fulfillment")      # production tracks it, then the warehouse prepares it
+        to_prepare = act(to_prepare, "track", users["production"], stage="生产", record="生产完成", actual_date="2024-05-19")
+        in_production = builder.at("in_fulfillment")  # production's stage still open
+        delivered = builder.at("delivered")           # the customer's rating link waits for a score
+        shipped = SalesOrder.objects.get(number="202405-002")  # at 客户验收, its receipt not yet signed
+        ticket = Ticket.objects.get(order__number="202405-003")
+        url = web_server.url
+        pages = {
+            "account_manager": ["/today/", "/work/", "/orders/", f"/orders/{shipped.ref}/", "/registers/progress/",
+                                "/registers/logistics/", "/tickets/?state=all", f"/tickets/{ticket.pk}/",
+                                f"/orders/{shipped.ref}/acceptance/", f"/orders/{delivered.ref}/", "/inbox/"],
+            "sales_manager": ["/today/", "/approvals/", "/work/", "/orders/"],
+            "logistics": ["/today/", "/work/", f"/orders/{to_ship.ref}/", "/registers/logistics/",
+                          f"/orders/{shipped.ref}/acceptance/", "/inbox/"],
+            "warehouse": ["/today/", "/work/", f"/orders/{to_prepare.ref}/", "/registers/progress/"],
+            "production": ["/today/", "/work/", f"/orders/{in_production.ref}/", "/registers/progress/"],
+            "after_sales": ["/today/", "/tickets/", f"/tickets/{ticket.pk}/", "/registers/feedback/"],
+        }
+        problems = {}
+        for role, paths in pages.items():
+            context = browser.new_context(**PHONE)
+            page = context.new_page()
+            page.goto(f"{url}/login/")
+            assert page.evaluate(MEASURE, PHONE['viewport']['width']) == []  # the login page, before anyone is known
+            page.get_by_label("用户名").fill(role)
+            page.get_by_label("密码").fill("orderloop")
+            page.get_by_role("button", name="登录").click()
+            page.wait_for_url(f"{url}/today/")
+            # the header is one short line; 菜单 opens the navigation and the session links
+            assert page.locator("header").bounding_box()["height"] <= 60
+            assert not page.get_by_role("link", name="订单列表").is_visible()
+            open_menu(page)
+            assert page.locator("#menu").get_by_role("link", name="订单列表").is_visible()
+            found = page.evaluate(MEASURE, PHONE['viewport']['width'])
+            if found:
+                problems[f"{role} 菜单"] = found
+            page.screenshot(path=os.path.join(ARTIFACTS, f"phone-{role}-menu.png"))
+            for path in paths:
+                measured(page, url + path, problems, role)
+            context.close()
+
+        # the customer, on the signed links sent by SMS or e-mail, logged in nowhere
+        context = browser.new_context(**PHONE)
+        page = context.new_page()
+        measured(page, f"{url}/receipt/{receipt_token(shipped.shipments.get(position=1))}/", problems, "customer")
+        assert page.get_by_role("button", name="确认签收").is_visible()
+        measured(page, f"{url}/rating/{rating_token(delivered.visit)}/", problems, "customer")
+        assert page.get_by_role("button", name="提交评价").is_visible()
+        context.close()
+    assert problems == {}, '\n'.join(f'{where}: {found}' for where, found in problems.items())
+
+
+def test_the_measure_sees_a_page_that_scrolls_sideways_a_squeezed_column_and_a_small_target(browser, web_server):
+    page = browser.new_page(**PHONE)
+    page.goto(f"{web_server.url}/login/")
+    assert page.evaluate(MEASURE, PHONE['viewport']['width']) == []
+    page.evaluate("""() => {
+        const main = document.querySelector('main');
+        const wide = document.createElement('p'); wide.style.width = '600px'; wide.textContent = '很宽的一段'; main.append(wide);
+        const narrow = document.createElement('p'); narrow.id = 'narrow'; narrow.style.width = '12px'; narrow.textContent = '订单编号';
+        main.append(narrow);
+        const tiny = document.createElement('button'); tiny.id = 'tiny'; tiny.textContent = '提交'; tiny.style.minHeight = '0';
+        tiny.style.height = '20px'; main.append(tiny);
+    }""")
+    found = page.evaluate(MEASURE, PHONE['viewport']['width'])
+    assert any("scrolls sideways" in p for p in found) and any("runs past the right edge" in p for p in found)
+    assert any(p.startswith("p#narrow: «订单编号» is") for p in found)
+    assert "button#tiny «提交» is a 20 px target" in found
+    page.close()
+
+
+def test_the_menu_opens_without_script(browser, web_server, users):
+    context = browser.new_context(**PHONE, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{web_server.url}/login/")
+    page.get_by_label("用户名").fill("logistics")
+    page.get_by_label("密码").fill("orderloop")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{web_server.url}/today/")
+    menu = page.locator("#menu")
+    assert not menu.get_by_role("link", name="物流跟踪表").is_visible()
+    page.get_by_role("link", name="菜单").click()
+    menu.get_by_role("link", name="物流跟踪表").click()
+    page.wait_for_url(f"{web_server.url}/registers/logistics/")
+    assert not page.locator("#menu").get_by_role("link", name="今日").is_visible()  # folded again on the next page
+    open_menu(page)
+    page.get_by_role("link", name="收起菜单").click()
+    assert not page.locator("#menu").get_by_role("button", name="退出").is_visible()
+    context.close()
