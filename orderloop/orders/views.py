@@ -348,6 +348,8 @@ def order_action(request, ref, action):
 def phone_notice(request, ref):
     """已电话通知: the customer was told of a consignment by phone (meets its 物流预告 deadline)."""
     order = _get_order(request, ref)
+    if not request.user.has_role(*PHONE_NOTICE_RECORDERS):
+        raise PermissionDenied(_("只有物流专员或客户经理可以记录电话通知"))
     try:
         notice_by_phone(order=order, actor=request.user, shipment_id=request.POST.get("shipment_id"),
                         note=request.POST.get("note", ""))
