@@ -65,6 +65,7 @@ class CustomerOut(BaseModel):
     uscc: str
     address: str
     payment_terms: str
+    notice_channel: str
     is_active: bool
     qualification: str
     credit_limit: Decimal

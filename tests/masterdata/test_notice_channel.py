@@ -29,3 +29,13 @@ def test_an_unknown_channel_is_refused(users, customer):
     assert response.status_code == 422
     customer.refresh_from_db()
     assert customer.notice_channel == "email"
+
+
+def test_the_api_reads_and_changes_the_notice_channel(users, customer):
+    from tests.support.api_client import Api
+
+    api = Api("account_manager")
+    assert api.get(f"/customers/{customer.pk}").json()["notice_channel"] == "email"
+    changed = api.patch(f"/customers/{customer.pk}", {"notice_channel": "sms"})
+    assert changed.status_code == 200 and changed.json()["notice_channel"] == "sms"
+    assert api.patch(f"/customers/{customer.pk}", {"notice_channel": "fax"}).status_code == 422
