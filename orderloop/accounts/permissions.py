@@ -19,6 +19,9 @@ CONTACT_READERS = frozenset({R.SALES_ASSISTANT, R.ACCOUNT_MANAGER, R.SALES_MANAG
 # Send the customer the receipt link of a consignment, and the rating link of a delivered order.
 RECEIPT_LINK_SENDERS = frozenset({R.ACCOUNT_MANAGER, R.LOGISTICS})
 RATING_LINK_SENDERS = frozenset({R.ACCOUNT_MANAGER})
+# Record that the customer was told of a consignment by phone (已电话通知, meets the 物流预告 deadline), and see on
+# 今日 the day-before notices that could not be sent by e-mail or SMS.
+PHONE_NOTICE_RECORDERS = frozenset({R.LOGISTICS, R.ACCOUNT_MANAGER})
 # Upload an attachment, by its kind (orders.models.Attachment.Kind).
 ATTACHMENT_UPLOADERS = {
     "scan": frozenset({R.SALES_ASSISTANT, R.ACCOUNT_MANAGER}),

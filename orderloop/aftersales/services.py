@@ -21,6 +21,7 @@ from orderloop.masterdata.models import Customer
 from orderloop.masterdata.services import customers_visible_to
 from orderloop.notifications.services import notify
 from orderloop.orders.access import order_visible_to
+from orderloop.orders.customer_messages import ticket_resolved as customer_ticket_resolved
 from orderloop.orders.handoffs import handoff_notify
 from orderloop.orders.models import EventType, FollowUpVisit, SalesOrder, TimerKind
 from orderloop.orders.timers import order_url, timer_meet, timer_start, timer_stop
@@ -161,7 +162,8 @@ def ticket_resolve(*, ticket_id: int, actor, result: str) -> Ticket:
                url=ticket_url(ticket),
                subject=(_("订单 %(ref)s 的%(type)s问题已处理") if ticket.order_id else _("客户 %(customer)s 的%(type)s已处理")) % {
                    "ref": ticket.ref, "customer": ticket.customer.name, "type": ticket.get_ticket_type_display()},
-               body=_("处理措施：%(solution)s\n处理结果：%(result)s") % {"solution": ticket.solution, "result": ticket.result})
+               body=_("处理措施：%(solution)s\n处理结果：%(result)s") % {"solution": ticket.solution, "result": ticket.result},
+               customer=customer_ticket_resolved(ticket))
         handoff_notify(ticket.order, event="ticket_confirmation_requested", key=f"ticket:{ticket.pk}:resolved:{now.timestamp()}",
                        step=_("售后回访"), actor=actor, url=ticket_url(ticket), customer=ticket.customer,
                        roles=({Role.ACCOUNT_MANAGER: [ticket.customer.owner]}

@@ -16,7 +16,8 @@ products = Router(tags=["products"])
 def customer_data(customer: Customer) -> dict:
     return {
         "id": customer.pk, "name": customer.name, "code": customer.code, "uscc": customer.uscc,
-        "address": customer.address, "payment_terms": customer.payment_terms, "is_active": customer.is_active,
+        "address": customer.address, "payment_terms": customer.payment_terms, "notice_channel": customer.notice_channel,
+        "is_active": customer.is_active,
         "qualification": customer.qualification, "credit_limit": customer.credit_limit,
         "owner": customer.owner.username if customer.owner else None,
         "contacts": [{"id": c.pk, "name": c.name, "phone": c.phone, "email": c.email, "is_primary": c.is_primary}

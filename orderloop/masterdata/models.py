@@ -30,6 +30,13 @@ class Qualification(models.TextChoices):
     UNQUALIFIED = "unqualified", _("不合格")
 
 
+class NoticeChannel(models.TextChoices):
+    """How the customer is told (物流预告, the rating link, a resolved ticket): by e-mail or by SMS."""
+
+    EMAIL = "email", _("邮件")
+    SMS = "sms", _("短信")
+
+
 class Customer(models.Model):
     name = models.CharField(_("客户名称"), max_length=200, unique=True)
     code = models.CharField(_("客户编码"), max_length=30, blank=True, db_index=True,
@@ -55,6 +62,8 @@ class Customer(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("客户经理"), null=True, blank=True, on_delete=models.PROTECT, related_name="customers")
     payment_terms = models.CharField(_("付款方式"), max_length=200, blank=True,
                                      help_text=_("录入订单时默认带出，如 30%预付,余款到付"))
+    notice_channel = models.CharField(_("通知方式"), max_length=10, choices=NoticeChannel.choices, default=NoticeChannel.EMAIL,
+                                      help_text=_("发给客户的物流预告、签收和评价链接：邮件或短信；没有邮箱时改发短信"))
     is_active = models.BooleanField(_("有效"), default=True, help_text=_("停用的客户不能再下新订单，历史订单不受影响"))
     initials = models.CharField(_("拼音首字母"), max_length=100, blank=True, db_index=True, editable=False)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)

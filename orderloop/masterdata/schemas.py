@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from orderloop.masterdata.models import Qualification
+from orderloop.masterdata.models import NoticeChannel, Qualification
 
 
 class ContactIn(BaseModel):
@@ -24,6 +24,8 @@ class CustomerIn(BaseModel):
     uscc: str = Field("", max_length=18)
     address: str = Field("", max_length=300)
     payment_terms: str = Field("", max_length=200)
+    notice_channel: NoticeChannel = Field(NoticeChannel.EMAIL, description="How the customer is told (物流预告, links): "
+                                          "email or sms; without an e-mail address, SMS all the same.")
     credit_limit: Decimal = Field(Decimal("0.00"), ge=0, max_digits=14, decimal_places=2)
     owner: str | None = Field(None, description="Username of the account manager who owns the customer; sales staff name "
                                                 "one of their own team.")
@@ -39,6 +41,7 @@ class CustomerPatch(BaseModel):
     uscc: str | None = Field(None, max_length=18)
     address: str | None = Field(None, max_length=300)
     payment_terms: str | None = Field(None, max_length=200)
+    notice_channel: NoticeChannel | None = None
     is_active: bool | None = Field(None, description="False: no new orders for the customer (停用); its orders stay.")
     credit_limit: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2, description=AUTHORITY)
     owner: str | None = Field(None, description="Username of an active account manager; \"\" for nobody. " + AUTHORITY)
@@ -62,6 +65,7 @@ class CustomerOut(BaseModel):
     uscc: str
     address: str
     payment_terms: str
+    notice_channel: str
     is_active: bool
     qualification: str
     credit_limit: Decimal

@@ -19,7 +19,7 @@ from orderloop.masterdata.models import Contact, Customer, Product, Qualificatio
 from orderloop.masterdata.schemas import CustomerIn, CustomerPatch, ProductIn, ProductPatch
 from orderloop.masterdata.uscc import uscc_problem
 
-CUSTOMER_FIELDS = ("name", "code", "uscc", "address", "payment_terms", "is_active", "credit_limit", "owner",
+CUSTOMER_FIELDS = ("name", "code", "uscc", "address", "payment_terms", "notice_channel", "is_active", "credit_limit", "owner",
                    "qualification", "credit_record")
 PRODUCT_FIELDS = ("name", "model", "unit", "list_price", "cost_price", "is_active")
 
@@ -152,7 +152,7 @@ def customer_create(*, actor, data: CustomerIn) -> Customer:
     with transaction.atomic():
         customer = Customer.objects.create(
             name=data.name, code=data.code, uscc=data.uscc.upper(), address=data.address,
-            payment_terms=data.payment_terms, credit_limit=data.credit_limit,
+            payment_terms=data.payment_terms, credit_limit=data.credit_limit, notice_channel=data.notice_channel,
             owner=owner or (actor if actor.has_role(*CUSTOMER_OWNERS) else None),
             qualification=data.qualification or Customer._meta.get_field("qualification").default,
             credit_record=data.credit_record,
@@ -182,8 +182,8 @@ def customer_update(*, actor, customer_id: int, data: CustomerPatch) -> Customer
         if errors:
             raise InvalidInput(_("客户信息有误"), errors=errors)
         before = snapshot(customer, CUSTOMER_FIELDS)
-        for name in ("name", "code", "address", "payment_terms", "is_active", "credit_limit", "qualification",
-                     "credit_record"):
+        for name in ("name", "code", "address", "payment_terms", "notice_channel", "is_active", "credit_limit",
+                     "qualification", "credit_record"):
             value = getattr(data, name)
             if value is not None:
                 setattr(customer, name, value)

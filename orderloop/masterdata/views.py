@@ -20,7 +20,7 @@ from orderloop.accounts.permissions import (CUSTOMER_EDITORS, CUSTOMER_READERS, 
 from orderloop.core import clock
 from orderloop.core.exceptions import DomainError
 from orderloop.core.validation import pydantic_errors
-from orderloop.masterdata.models import Customer, Product, Qualification, StockAdjustment
+from orderloop.masterdata.models import Customer, NoticeChannel, Product, Qualification, StockAdjustment
 from orderloop.masterdata.qualification import (customer_create_with_papers, may_decide_qualification,
                                                 may_submit_qualification, qualification_decide, qualification_submit)
 from orderloop.masterdata.schemas import CustomerIn, CustomerPatch, ProductIn, ProductPatch
@@ -182,6 +182,8 @@ def _blank_rows(rows) -> list[dict]:
 
 def _form_fields(post, *, financial: bool, owner: bool) -> dict:
     payload = {name: post.get(name, "").strip() for name in ("name", "code", "uscc", "address", "payment_terms")}
+    if post.get("notice_channel", "").strip():
+        payload["notice_channel"] = post.get("notice_channel", "").strip()
     if financial and post.get("credit_limit", "").strip():
         payload["credit_limit"] = post.get("credit_limit", "").strip()
     if owner and "owner" in post:
@@ -202,9 +204,10 @@ def _form(request, *, customer=None, values=None, rows=None, errors=None, error=
         candidates = candidates.filter(team_id=actor.team_id) if actor.team_id else candidates.none()
     if values is None:
         values = {"name": "", "code": "", "uscc": "", "address": "", "payment_terms": "", "credit_limit": "",
-                  "owner": ""} if creating else {
+                  "owner": "", "notice_channel": NoticeChannel.EMAIL} if creating else {
             "name": customer.name, "code": customer.code, "uscc": customer.uscc, "address": customer.address,
             "payment_terms": customer.payment_terms, "credit_limit": customer.credit_limit,
+            "notice_channel": customer.notice_channel,
             "owner": customer.owner.username if customer.owner else ""}
     if rows is None:
         rows = [] if creating else [{"index": n, "name": c.name, "phone": c.phone, "email": c.email, "remove": False,
@@ -213,7 +216,7 @@ def _form(request, *, customer=None, values=None, rows=None, errors=None, error=
         rows = _blank_rows(rows)
     return render(request, "masterdata/customer_form.html", {
         "customer": customer, "values": values, "rows": rows, "errors": errors or {}, "error": error,
-        "financial": financial, "may_owner": may_owner, "candidates": candidates,
+        "financial": financial, "may_owner": may_owner, "candidates": candidates, "notice_channels": NoticeChannel.choices,
         "papers": creating and actor.has_role(*(QUALIFICATION_SUBMITTERS | QUALIFIERS)),
     }, status=status)
 

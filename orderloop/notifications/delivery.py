@@ -2,6 +2,7 @@
 at once (each batch claimed under a lease), e-mails one by one and chat robots merged within their rate limits.
 The worker's tasks (notifications.tasks) call it."""
 import hashlib
+import json
 import logging
 import uuid
 from datetime import timedelta
@@ -13,8 +14,9 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from orderloop.core import clock
-from orderloop.notifications import robots
-from orderloop.notifications.models import ChatRobot, Channel, Notification
+from orderloop.notifications import robots, sms
+from orderloop.notifications.models import SMS, ChatRobot, Channel, Notification
+from orderloop.setup.models import SmsSettings
 from orderloop.setup.site import site_url
 
 logger = logging.getLogger(__name__)
@@ -50,6 +52,28 @@ def _release(rows, claim, *, retry_at, error="", count_attempt=True):
         Notification.objects.filter(pk=row.pk, claim=claim).update(
             attempts=attempts, next_attempt_at=retry_at, claimed_until=None, last_error=error[:2000],
             state=Notification.State.FAILED if failed else Notification.State.PENDING)
+
+
+def _fail(rows, claim, *, error):
+    """Given up at once: trying again changes nothing (the provider refused the number, template or key)."""
+    Notification.objects.filter(pk__in=[r.pk for r in rows], claim=claim).update(
+        attempts=MAX_ATTEMPTS, claimed_until=None, last_error=error[:2000], state=Notification.State.FAILED)
+
+
+def _deliver_sms(row, claim, now, settings) -> int:
+    """One customer SMS through the provider (notifications.sms); refused for good: failed at once, for the order's
+    side to show (orders.timers.notice_failures_record); failed for now: again later, with backoff."""
+    params = json.loads(row.body or "{}").get("params", {})
+    outcome = sms.send(settings, phone=row.address, kind=row.event, params=params, out_id=str(row.pk))
+    if outcome.ok:
+        _mark_sent([row], claim, now)
+        return 1
+    logger.warning("SMS to %s failed: %s", row.address, outcome.error)
+    if outcome.retry:
+        _release([row], claim, retry_at=now + timedelta(minutes=2 ** min(row.attempts, 6)), error=outcome.error)
+    else:
+        _fail([row], claim, error=outcome.error)
+    return 0
 
 
 def message_id(key: str) -> str:
@@ -130,7 +154,11 @@ def outbox_deliver(*, batch: int = 200, now=None) -> int:
     sent = 0
     by_robot: dict[int, list] = {}
     digests: dict[str, list] = {}
+    sms_settings = SmsSettings.current() if any(row.channel == SMS for row in rows) else None
     for row in rows:
+        if row.channel == SMS:
+            sent += _deliver_sms(row, claim, now, sms_settings)
+            continue
         if row.channel == Channel.ROBOT:
             by_robot.setdefault(row.robot_id, []).append(row)
             continue

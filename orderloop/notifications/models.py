@@ -9,6 +9,11 @@ class Channel(models.TextChoices):
     ROBOT = "robot", _("群机器人")
 
 
+# A customer's SMS (notifications.sms): the outbox's channel for it. Not among ``Channel``'s choices, which are the
+# channels a colleague chooses among (their preferences); a customer is told by e-mail or SMS as their record says.
+SMS = "sms"
+
+
 # The kinds of notice a person may choose channels for (their events), as the preferences page lists them.
 KINDS = {
     "order_received": _("新订单待初步审核"),

@@ -1,11 +1,15 @@
 """Notifications: ``notify`` writes the outbox inside the caller's transaction and, once it commits, asks the
 worker to deliver (notifications.tasks, which sends through notifications.delivery); the in-app inbox."""
+import json
 import logging
+import re
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from orderloop.accounts.models import User
 from orderloop.accounts.roles import Role
@@ -13,9 +17,11 @@ from orderloop.core import clock
 from orderloop.core.calendar import SHANGHAI
 from orderloop.core.ids import db_ids
 from orderloop.core.process_cache import ProcessCache
+from orderloop.masterdata.models import NoticeChannel
 from orderloop.notifications.models import (
-    KINDS, ChatRobot, Channel, MailDigest, Notification, NotificationPreference, NotificationRoute,
+    KINDS, SMS, ChatRobot, Channel, MailDigest, Notification, NotificationPreference, NotificationRoute,
 )
+from orderloop.setup.models import SmsSettings
 from orderloop.notifications.tasks import deliver_outbox
 
 logger = logging.getLogger(__name__)
@@ -41,9 +47,50 @@ def recipients(order, role: str) -> list[User]:
     return list(users_with_role(role))
 
 
-def _customer_email(order) -> str:
-    contact = order.customer.contacts.filter(email__gt="").order_by("-is_primary", "id").first()
-    return contact.email if contact else ""
+@dataclass(frozen=True)
+class CustomerMessage:
+    """What the customer reads: its own subject, text and link (a signed link the customer opens without an
+    account, or none — never a page of the app behind its login), and the values of the SMS template of its kind.
+    Built by ``orders.customer_messages``; ``notify`` sends it by e-mail or SMS as the customer's record says."""
+
+    customer: object
+    subject: str
+    body: str
+    link: str = ""
+    sms_params: dict = field(default_factory=dict)
+
+
+MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
+
+
+def mobile_number(phone: str) -> str:
+    """A mainland mobile number in ``phone`` (spaces and dashes dropped, +86 allowed), or ""."""
+    match = MOBILE.match(re.sub(r"[\s\-()]", "", phone or ""))
+    return match.group(1) if match else ""
+
+
+@dataclass(frozen=True)
+class CustomerAddress:
+    channel: str = ""   # Channel.EMAIL or SMS; "" when the customer cannot be reached
+    address: str = ""
+    problem: str = ""   # why not, for the people who must phone instead
+
+
+def customer_address(customer, kind: str) -> CustomerAddress:
+    """How a customer message of ``kind`` reaches ``customer``: by SMS when they prefer it or have no e-mail (and
+    have a mobile number, and SMS is set up for this kind in 系统设置), by e-mail otherwise; or why it cannot."""
+    contacts = list(customer.contacts.order_by("-is_primary", "id")) if customer is not None else []
+    email = next((c.email for c in contacts if c.email), "")
+    mobile = next((mobile_number(c.phone) for c in contacts if mobile_number(c.phone)), "")
+    sms = SmsSettings.current()
+    sms_ready = sms is not None and sms.ready_for(kind)
+    if mobile and sms_ready and (customer.notice_channel == NoticeChannel.SMS or not email):
+        return CustomerAddress(SMS, mobile)
+    if email:
+        return CustomerAddress(Channel.EMAIL, email)
+    if not mobile:
+        return CustomerAddress(problem=_("客户无邮箱和手机"))
+    return CustomerAddress(problem=_("客户无邮箱，短信未启用或未设置该类消息的模板"))
 
 
 def _load_routes() -> dict[str, list[NotificationRoute]]:
@@ -109,12 +156,15 @@ def muted_channels(event: str, people) -> dict[int, set[str]]:
 
 
 def notify(*, event: str, key: str, subject: str, body: str = "", order=None, url: str = "",
-           roles: dict[str, list[User]] | None = None, exclude: User | None = None) -> int:
+           roles: dict[str, list[User]] | None = None, exclude: User | None = None,
+           customer: CustomerMessage | None = None) -> int:
     """Record the notifications of ``event`` as the routing table says, in the current
     transaction; each (key, person, channel) only once. ``roles`` may name the people
     for a role instead of deriving them from the order; ``exclude`` (who caused it) is not told.
     A person gets the in-app and e-mail channels they did not turn off for ``event``
-    (``NotificationPreference``); the team's chat group is the routing table's choice."""
+    (``NotificationPreference``); the team's chat group is the routing table's choice. The customer (a route
+    to ``customer``) gets ``customer``, their own message, by e-mail or SMS (``customer_address``); without one,
+    nothing: the colleagues' text and link are never the customer's."""
     now = clock.now()
     rows: list[Notification] = []
     robot_teams: set = set()
@@ -132,9 +182,22 @@ def notify(*, event: str, key: str, subject: str, body: str = "", order=None, ur
     for route in routes_for(event):
         channels = route.channel_list
         if route.role == "customer":
-            email = _customer_email(order) if order else ""
-            if email and Channel.EMAIL in channels:
-                add(Channel.EMAIL, f"customer:{email}", address=email)
+            if customer is None:
+                continue
+            reach = customer_address(customer.customer, event)
+            if reach.channel == SMS:
+                rows.append(Notification(
+                    key=f"{key}:customer:{reach.address}:{SMS}"[:200], event=event, channel=SMS, order=order,
+                    address=reach.address, subject=customer.subject[:200], url=customer.link, created_at=now,
+                    body=json.dumps({"text": customer.body, "params": customer.sms_params}, ensure_ascii=False),
+                    next_attempt_at=now))
+            elif reach.channel == Channel.EMAIL:
+                rows.append(Notification(
+                    key=f"{key}:customer:{reach.address}:{Channel.EMAIL}"[:200], event=event, channel=Channel.EMAIL,
+                    order=order, address=reach.address, subject=customer.subject[:200], body=customer.body,
+                    url=customer.link, created_at=now, next_attempt_at=now))
+            else:
+                logger.info("customer message %s not sent: %s", key, reach.problem)
             continue
         people = (roles or {}).get(route.role)
         people = recipients(order, route.role) if people is None else people

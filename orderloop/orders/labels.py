@@ -55,7 +55,7 @@ def form_label(name: str) -> str:
 CHOICES = {
     "verdict": {"pass": N_("通过"), "needs_info": N_("需补充"), "reject": N_("驳回")},
     "channel": {"phone": N_("电话"), "wechat": N_("微信"), "email": N_("邮件"), "visit": N_("拜访"), "other": N_("其他"),
-                "link": N_("客户在线评价")},
+                "link": N_("客户在线评价"), "sms": N_("短信")},
     "method": {"express": N_("快递"), "less_than_truckload": N_("零担"), "truckload": N_("整车运输"), "pickup": N_("自提"), "other": N_("其他")},
     "issue_type": {"damaged": N_("破损"), "wrong_model": N_("型号不符"), "wrong_quantity": N_("数量不符"), "other": N_("其他")},
     "level": {"manager": N_("销售经理"), "director": N_("销售总监")},

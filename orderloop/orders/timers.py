@@ -2,6 +2,7 @@
 breach is told (the actions that meet or start one say so in their ``Action``: ``meets``, ``starts``).
 ``timers_after_action`` runs inside every lifecycle action's transaction; the worker calls
 ``timers_flag_breaches`` and ``logistics_notices_send``."""
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
@@ -11,17 +12,20 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from orderloop.accounts.permissions import ESCALATE_TO_DIRECTOR, ESCALATE_TO_MANAGER
+from orderloop.accounts.permissions import ESCALATE_TO_DIRECTOR, ESCALATE_TO_MANAGER, PHONE_NOTICE_RECORDERS
 from orderloop.core import clock
 from orderloop.core.calendar import SHANGHAI, BusinessCalendar, local, local_text
 from orderloop.core.prepared import insert
+from orderloop.core.exceptions import InvalidInput, NotAllowed
+from orderloop.core.ids import id_or_none
 from orderloop.core.process_cache import ProcessCache
-from orderloop.notifications.services import notify
-from orderloop.orders.models import DeadlineSetting, EventType, OrderTimer, TimerKind, TimerState
+from orderloop.notifications.models import Notification
+from orderloop.notifications.services import customer_address, notify
+from orderloop.orders.customer_messages import logistics_notice
+from orderloop.orders.models import DeadlineSetting, EventType, OrderTimer, Shipment, TimerKind, TimerState
 from orderloop.orders.models import OrderStatus as S
 from orderloop.orders.events import event_record
 from orderloop.orders.lifecycle.table import AGAIN_FOR_A_PART
-from orderloop.orders.links import receipt_url
 
 
 @dataclass(frozen=True)
@@ -266,36 +270,121 @@ def timers_flag_breaches(*, now: datetime | None = None) -> int:
     return flagged
 
 
+def _meet_notice_timer(timer, now) -> None:
+    timer.met_at = now
+    if timer.state == TimerState.RUNNING:
+        timer.state = TimerState.MET
+    timer.save(update_fields=["met_at", "state"])
+
+
+def _notice_failed(order, shipment, problem: str, now) -> None:
+    """A notice no channel could carry: kept on the consignment (shown on 今日 to logistics and the account manager
+    until someone tells the customer, 已电话通知) and recorded on the order's timeline once per reason."""
+    if shipment.notice_problem == problem[:300]:
+        return
+    shipment.notice_problem = problem[:300]
+    shipment.save(update_fields=["notice_problem"])
+    event_record(order, EventType.LOGISTICS_NOTICE_FAILED, {
+        "batch": shipment.position, "eta": shipment.eta.isoformat(), "problem": problem[:300]}, actor=None, at=now)
+
+
 def logistics_notices_send(*, now: datetime | None = None) -> int:
-    """Before each consignment's ETA, tell the customer and the account manager where the goods are."""
+    """Before each consignment's ETA, tell the customer (by e-mail or SMS, orders.customer_messages) and the account
+    manager where the goods are; returns how many were sent. A notice no channel can carry (no e-mail, no mobile
+    or SMS not set up) is not sent: its deadline runs on, and logistics and the account manager see it on 今日 to
+    phone the customer (``notice_by_phone``): once it could not be sent, the worker leaves it to them."""
     now = now or clock.now()
     sent = 0
-    candidates = OrderTimer.objects.filter(kind=TimerKind.LOGISTICS_NOTICE, met_at__isnull=True, stopped_at__isnull=True)
+    notice_failures_record(now=now)
+    candidates = (OrderTimer.objects.filter(kind=TimerKind.LOGISTICS_NOTICE, met_at__isnull=True, stopped_at__isnull=True)
+                  .filter(shipment__notice_problem=""))
     for timer_id in candidates.values_list("pk", flat=True):
         with transaction.atomic():
             timer = (OrderTimer.objects.select_for_update(skip_locked=True, of=("self",))
                      .select_related("order", "order__customer", "shipment")
                      .filter(pk=timer_id, met_at__isnull=True, stopped_at__isnull=True).first())
-            if timer is None:
+            if timer is None or timer.shipment.notice_problem:
                 continue
             notice_at = datetime.combine(timer.due_at.astimezone(SHANGHAI).date(), NOTICE_HOUR, tzinfo=SHANGHAI)
             if now < notice_at:
                 continue
             order, shipment = timer.order, timer.shipment
+            reach = customer_address(order.customer, "logistics_notice")
+            if not reach.channel:
+                _notice_failed(order, shipment, reach.problem, now)
+                continue
+            message = logistics_notice(shipment)
             notify(event="logistics_notice", key=f"timer:{timer.pk}:notice", order=order, url=order_url(order),
-                   subject=_("订单 %(ref)s 预计 %(eta)s 送达") % {"ref": order.ref, "eta": shipment.eta.isoformat()},
-                   body=_("承运商：%(carrier)s，物流单号：%(number)s，交付地址：%(address)s。"
-                          "收货后请通过以下链接确认签收：%(link)s") % {
-                       "carrier": shipment.carrier, "number": shipment.tracking_number,
-                       "address": order.delivery_address, "link": receipt_url(shipment)})
-            timer.met_at = now
-            if timer.state == TimerState.RUNNING:
-                timer.state = TimerState.MET
-            timer.save(update_fields=["met_at", "state"])
-            shipment.notice_sent_at = now
-            shipment.save(update_fields=["notice_sent_at"])
+                   subject=message.subject, body=message.body, customer=message)
+            _meet_notice_timer(timer, now)
+            shipment.notice_sent_at, shipment.notice_problem = now, ""
+            shipment.save(update_fields=["notice_sent_at", "notice_problem"])
             event_record(order, EventType.LOGISTICS_NOTICE_SENT, {
-                "batch": shipment.position, "eta": shipment.eta.isoformat(), "tracking_number": shipment.tracking_number},
-                actor=None, at=now)
+                "batch": shipment.position, "eta": shipment.eta.isoformat(), "tracking_number": shipment.tracking_number,
+                "channel": reach.channel}, actor=None, at=now)
             sent += 1
     return sent
+
+
+NOTICE_KEY = re.compile(r"^timer:(\d+):notice:customer:")
+FAILURE_RECORDED = "failure_recorded"  # the outbox row's claim once the order's side has shown its failure
+
+
+def notice_failures_record(*, now: datetime | None = None) -> int:
+    """The customer's notices the provider refused for good or the mail server never took (the outbox gave them
+    up): each consignment's notice counts as not sent — its deadline runs again, the failure goes on the timeline
+    and on 今日 — until someone phones the customer. Each given-up row is looked at once; returns how many
+    notices were found not sent."""
+    now = now or clock.now()
+    found = 0
+    given_up = (Notification.objects.filter(event="logistics_notice", state=Notification.State.FAILED,
+                                            recipient__isnull=True, key__contains=":notice:customer:")
+                .exclude(claim=FAILURE_RECORDED).values_list("pk", "key", "channel", "last_error"))
+    for pk, key, channel, error in given_up:
+        match = NOTICE_KEY.match(key)
+        with transaction.atomic():
+            Notification.objects.filter(pk=pk).update(claim=FAILURE_RECORDED)
+            timer = match and (OrderTimer.objects.select_for_update(of=("self",)).select_related("order", "shipment")
+                               .filter(pk=int(match.group(1)), kind=TimerKind.LOGISTICS_NOTICE, stopped_at__isnull=True)
+                               .first())
+            if not timer or timer.shipment is None or timer.shipment.received_at:
+                continue
+            problem = (_("短信发送失败：%(error)s") if channel == "sms" else _("邮件发送失败：%(error)s")) % {
+                "error": (error or "")[:200]}
+            timer.met_at = None
+            timer.state = TimerState.BREACHED if timer.breached_at else TimerState.RUNNING
+            timer.save(update_fields=["met_at", "state"])
+            timer.shipment.notice_sent_at = None
+            timer.shipment.save(update_fields=["notice_sent_at"])
+            _notice_failed(timer.order, timer.shipment, problem, now)
+            found += 1
+    return found
+
+
+@transaction.atomic
+def notice_by_phone(*, order, actor, shipment_id, note: str) -> None:
+    """已电话通知: logistics or the account manager told the customer of a consignment by phone; it meets the
+    consignment's 物流预告 deadline as a sent notice does, and goes on the timeline with its note."""
+    if not actor.has_role(*PHONE_NOTICE_RECORDERS):
+        raise NotAllowed(_("只有物流专员或客户经理可以记录电话通知"))
+    note = (note or "").strip()
+    if not note:
+        raise InvalidInput(_("请填写电话通知的说明"), errors={"note": [_("请写明通知了谁、说了什么，如：已电话告知李经理明日送达")]})
+    shipment = order.shipments.filter(pk=id_or_none(shipment_id) or 0).first()
+    if shipment is None:
+        raise InvalidInput(_("没有这个发货批次"), errors={"shipment_id": [_("批次不存在")]})
+    now = clock.now()
+    timer = (OrderTimer.objects.select_for_update(of=("self",))
+             .filter(shipment=shipment, kind=TimerKind.LOGISTICS_NOTICE, stopped_at__isnull=True).order_by("-id").first())
+    if timer is not None and timer.met_at is None:
+        _meet_notice_timer(timer, now)
+    shipment.notice_sent_at, shipment.notice_problem = now, ""
+    shipment.save(update_fields=["notice_sent_at", "notice_problem"])
+    event_record(order, EventType.PHONE_NOTICE, {"batch": shipment.position, "eta": shipment.eta.isoformat(),
+                                                 "note": note[:500]}, actor=actor, at=now)
+
+
+def notices_not_sent(orders):
+    """The consignments of ``orders`` whose day-before notice could not be sent and nobody has phoned yet (今日)."""
+    return (Shipment.objects.filter(order__in=orders, notice_sent_at__isnull=True, received_at__isnull=True)
+            .exclude(notice_problem="").select_related("order", "order__customer").order_by("eta", "id"))

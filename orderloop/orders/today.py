@@ -8,7 +8,7 @@ from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from orderloop.accounts.permissions import ADMINISTRATORS, DEADLINE_OWNERS, TICKET_HANDLERS
+from orderloop.accounts.permissions import ADMINISTRATORS, DEADLINE_OWNERS, PHONE_NOTICE_RECORDERS, TICKET_HANDLERS
 from orderloop.accounts.roles import Role
 from orderloop.aftersales.models import TicketState
 from orderloop.aftersales.services import tickets_visible_to
@@ -20,6 +20,7 @@ from orderloop.orders.models import OrderTimer, Risk, SalesOrder, TimerState
 from orderloop.orders.lifecycle.engine import available_actions
 from orderloop.orders.lifecycle.table import TERMINAL, TRANSITIONS
 from orderloop.orders.steps import ACTIONS
+from orderloop.orders.timers import notices_not_sent
 
 
 
@@ -33,10 +34,11 @@ class Today:
     tickets: list = field(default_factory=list)     # open customer feedback whose next step is mine
     idle: list = field(default_factory=list)        # (order, last activity)
     alerts: list = field(default_factory=list)      # for admins: CalendarAlert, a year's holidays not entered
+    notices: list = field(default_factory=list)     # consignments whose 物流预告 could not be sent: phone the customer
 
     @property
     def count(self) -> int:
-        return (len(self.waiting) + len(self.overdue) + len(self.due_today) + len(self.risks) + len(self.tickets)
+        return (len(self.notices) + len(self.waiting) + len(self.overdue) + len(self.due_today) + len(self.risks) + len(self.tickets)
                 + len(self.idle) + len(self.alerts))
 
 
@@ -71,6 +73,8 @@ def user_today(user, *, now: datetime | None = None, calendar: BusinessCalendar 
     quiet = (visible.exclude(status__in={"delivered"}).annotate(last=Max("events__occurred_at"))
              .filter(last__lt=idle_before).select_related("customer").order_by("last"))
     today.idle = [(order, order.last) for order in quiet[:50]]
+    if user.roles & PHONE_NOTICE_RECORDERS:
+        today.notices = list(notices_not_sent(visible.values("pk"))[:100])
     if user.roles & ADMINISTRATORS:
         today.alerts = calendar_alerts(now.astimezone(SHANGHAI).date(), calendar)
     return today
@@ -95,6 +99,9 @@ def _one_working_day_before(now: datetime, calendar: BusinessCalendar) -> dateti
 
 def _summary(today: Today) -> str:
     lines = []
+    for shipment in today.notices[:20]:
+        lines.append(_("物流预告未能发送 %(ref)s 第 %(batch)s 批：%(problem)s，请电话通知") % {
+            "ref": shipment.order.ref, "batch": shipment.position, "problem": shipment.notice_problem})
     for order, actions, _timer in today.waiting[:20]:
         lines.append(_("待处理 %(ref)s %(customer)s：%(actions)s") % {
             "ref": order.ref, "customer": order.customer.name, "actions": "、".join(actions)})

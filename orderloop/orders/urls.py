@@ -31,6 +31,7 @@ urlpatterns = [
     path("orders/<str:ref>/copy/", views.order_copy, name="copy"),
     path("orders/<str:ref>/documents/review/", views.review_form, name="review_form"),
     path("orders/<str:ref>/documents/internal/", views.internal_slip, name="internal_slip"),
+    path("orders/<str:ref>/phone-notice/", views.phone_notice, name="phone_notice"),
     path("orders/<str:ref>/acceptance/", views.acceptance, name="acceptance"),
     path("orders/<str:ref>/documents/acceptance/", views.acceptance_record, name="acceptance_record"),
     path("orders/<str:ref>/documents/receipt-<int:batch>.pdf", views.receipt_pdf, name="receipt_pdf"),

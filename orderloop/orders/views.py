@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from pydantic import ValidationError
 
 from orderloop.accounts.permissions import (ADMINISTRATORS, AUDIT_READERS, ORDER_ENTRY, ORDER_OWNERS, RATING_LINK_SENDERS,
-                                             RECEIPT_LINK_SENDERS, TICKET_OPENERS)
+                                             PHONE_NOTICE_RECORDERS, RECEIPT_LINK_SENDERS, TICKET_OPENERS)
 from orderloop.accounts.services import first_admin_needed
 from orderloop.core import clock
 from orderloop.core.audit import download_record
@@ -42,6 +42,7 @@ from orderloop.orders.board import board
 from orderloop.orders.documents import order_confirmation_pdf, receipt_pdf_bytes
 from orderloop.orders.customer import receipt_confirm_by_link
 from orderloop.orders.links import receipt_url, shipment_for_token
+from orderloop.orders.timers import notice_by_phone
 from orderloop.orders.outcomes import action_outcome, order_saved_text
 from orderloop.orders.customer import visit_rate_by_link
 from orderloop.orders.links import rating_url, visit_for_token
@@ -261,6 +262,9 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
     shipments = list(order.shipments.prefetch_related(
         Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line"))))
     visit = FollowUpVisit.objects.filter(order=order).first()
+    phone_notice = request.user.has_role(*PHONE_NOTICE_RECORDERS)
+    for shipment in shipments:  # a consignment whose customer is not told yet: 已电话通知
+        shipment.phone_notice = phone_notice and not shipment.notice_sent_at and not shipment.received_at
     if request.user.has_role(*RECEIPT_LINK_SENDERS):  # staff send the customer the receipt link
         for shipment in shipments:
             shipment.receipt_link = "" if shipment.received_at else receipt_url(shipment)
@@ -337,6 +341,23 @@ def order_action(request, ref, action):
         return render(request, "orders/order_detail.html", context, status=422 if isinstance(exc, InvalidInput) else 409)
     messages.success(request, action_outcome(event, ACTIONS[action].label))
     return redirect("orders:detail", ref=event.order.ref)
+
+
+@login_required
+@require_POST
+def phone_notice(request, ref):
+    """已电话通知: the customer was told of a consignment by phone (meets its 物流预告 deadline)."""
+    order = _get_order(request, ref)
+    if not request.user.has_role(*PHONE_NOTICE_RECORDERS):
+        raise PermissionDenied(_("只有物流专员或客户经理可以记录电话通知"))
+    try:
+        notice_by_phone(order=order, actor=request.user, shipment_id=request.POST.get("shipment_id"),
+                        note=request.POST.get("note", ""))
+    except DomainError as exc:
+        messages.error(request, exc.message + "".join(f"：{m}" for ms in exc.errors.values() for m in ms[:1]))
+        return redirect("orders:detail", ref=order.ref)
+    messages.success(request, _("已记录电话通知：物流预告期限已完成，记录在订单时间线上"))
+    return redirect("orders:detail", ref=order.ref)
 
 
 def _with_uploads(request, order):

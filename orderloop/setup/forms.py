@@ -9,7 +9,7 @@ from orderloop.accounts.models import Team, User
 from orderloop.accounts.roles import Role
 from orderloop.notifications.models import ChatRobot
 from orderloop.orders.models import ApprovalPolicy
-from orderloop.setup.models import CompanyProfile, SiteAddress
+from orderloop.setup.models import CompanyProfile, SiteAddress, SmsSettings
 
 
 class FirstAdminForm(forms.Form):
@@ -80,6 +80,22 @@ class RobotForm(forms.ModelForm):
     class Meta:
         model = ChatRobot
         fields = ("name", "team", "kind", "webhook_url", "secret", "keyword")
+
+
+class SmsForm(forms.ModelForm):
+    """系统设置 › 短信: the secret is never shown back; left empty, the stored one stays."""
+
+    endpoint = forms.URLField(label=_("接口地址"), max_length=300, assume_scheme="https",
+                              help_text=_("阿里云短信服务的接口地址，一般不必修改"))
+    access_key_secret = forms.CharField(
+        label=_("AccessKey Secret"), max_length=200, required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("保存后不再显示；留空则保留已保存的密钥"))
+
+    class Meta:
+        model = SmsSettings
+        fields = ("enabled", "endpoint", "access_key_id", "access_key_secret", "sign_name", "template_logistics_notice",
+                  "template_rating", "template_ticket_resolved")
 
 
 # --- a year's days from the State Council's notice ---------------------------------------------------------------

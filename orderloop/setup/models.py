@@ -42,3 +42,38 @@ class SiteAddress(models.Model):
 
     def __str__(self):
         return self.url or self.seen_url
+
+
+class SmsSettings(models.Model):
+    """The SMS provider (Aliyun SMS, dysmsapi SendSms) that tells customers who prefer SMS or have no e-mail (one
+    row, set in 系统设置 › 短信). The AccessKey secret is stored and never shown back."""
+
+    enabled = models.BooleanField(_("启用短信"), default=False)
+    endpoint = models.URLField(_("接口地址"), max_length=300, default="https://dysmsapi.aliyuncs.com/")
+    access_key_id = models.CharField(_("AccessKey ID"), max_length=100, blank=True)
+    access_key_secret = models.CharField(_("AccessKey Secret"), max_length=200, blank=True)
+    sign_name = models.CharField(_("短信签名"), max_length=50, blank=True, help_text=_("在阿里云短信服务审核通过的签名，如 某某科技"))
+    template_logistics_notice = models.CharField(_("物流预告模板"), max_length=50, blank=True,
+                                                 help_text=_("模板 CODE，如 SMS_123456789"))
+    template_rating = models.CharField(_("回访评价链接模板"), max_length=50, blank=True)
+    template_ticket_resolved = models.CharField(_("售后处理结果模板"), max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = _("短信设置")
+        verbose_name_plural = _("短信设置")
+
+    def __str__(self):
+        return self.sign_name or self.endpoint
+
+    @classmethod
+    def current(cls) -> "SmsSettings | None":
+        return cls.objects.order_by("pk").first()
+
+    def template_for(self, kind: str) -> str:
+        """The template CODE of a kind of customer message ("" when none is set)."""
+        return {"logistics_notice": self.template_logistics_notice, "visit_opened": self.template_rating,
+                "ticket_resolved": self.template_ticket_resolved}.get(kind, "")
+
+    def ready_for(self, kind: str) -> bool:
+        return bool(self.enabled and self.endpoint and self.access_key_id and self.access_key_secret and self.sign_name
+                    and self.template_for(kind))

@@ -28,7 +28,8 @@ from orderloop.notifications import robots
 from orderloop.notifications.models import ChatRobot
 from orderloop.orders.models import ApprovalPolicy
 from orderloop.orders.timers import DeadlineChange, timers_recompute
-from orderloop.setup.models import CompanyProfile, SiteAddress
+from orderloop.core.admin import audit_changes
+from orderloop.setup.models import CompanyProfile, SiteAddress, SmsSettings
 from orderloop.setup.site import loopback, site_address
 
 # Who must exist before an order can travel: someone to enter it, someone to approve it.
@@ -36,7 +37,8 @@ MAIL_TESTED = "mail_tested"
 
 STEP_TITLES = {"company": gettext_lazy("公司信息"), "teams": gettext_lazy("销售团队"), "users": gettext_lazy("用户与角色"),
                "approval": gettext_lazy("审批规则"), "site": gettext_lazy("网站地址"), "masterdata": gettext_lazy("客户与产品"),
-               "calendar": gettext_lazy("工作日历"), "robots": gettext_lazy("群机器人"), "mail": gettext_lazy("邮件")}
+               "calendar": gettext_lazy("工作日历"), "robots": gettext_lazy("群机器人"), "mail": gettext_lazy("邮件"),
+               "sms": gettext_lazy("短信")}
 
 
 @dataclass
@@ -284,6 +286,45 @@ def mail_test(*, actor) -> str:
     return actor.email
 
 
+SMS_FIELDS = ("enabled", "endpoint", "access_key_id", "access_key_secret", "sign_name", "template_logistics_notice",
+              "template_rating", "template_ticket_resolved")
+SMS_SECRETS = frozenset({"access_key_secret"})
+
+
+@transaction.atomic
+def sms_settings_save(*, actor, data: dict) -> SmsSettings:
+    """The SMS provider's settings (系统设置 › 短信); an empty secret keeps the stored one. Enabled, it must have what
+    a message needs: the AccessKey, the 签名 and the 物流预告 template. Audited, the secret as changed only."""
+    row = SmsSettings.objects.select_for_update().order_by("pk").first() or SmsSettings()
+    before = snapshot(row, SMS_FIELDS) if row.pk else {}
+    values = {name: data.get(name, getattr(row, name)) for name in SMS_FIELDS}
+    for name in SMS_FIELDS:
+        if isinstance(values[name], str):
+            values[name] = values[name].strip()
+    if not values["access_key_secret"]:
+        values["access_key_secret"] = row.access_key_secret
+    if values["enabled"]:
+        required = {"access_key_id": _("请填写 AccessKey ID"), "access_key_secret": _("请填写 AccessKey Secret"),
+                    "sign_name": _("请填写短信签名"), "template_logistics_notice": _("请填写物流预告的模板 CODE")}
+        errors = {name: [message] for name, message in required.items() if not values[name]}
+        if errors:
+            raise InvalidInput(_("启用短信前请填写标出的内容"), errors=errors)
+    for name, value in values.items():
+        setattr(row, name, value)
+    row.save()
+    audit_record(actor=actor, obj=row, operation="updated" if before else "created",
+                 changes=audit_changes(before, snapshot(row, SMS_FIELDS), SMS_SECRETS))
+    return row
+
+
+def sms_summary() -> str:
+    row = SmsSettings.current()
+    if row is None or not row.enabled:
+        return _("可选：客户选择短信或没有邮箱时，物流预告等经阿里云短信发出")
+    key = row.access_key_id
+    return _("已启用：签名「%(sign)s」，AccessKey %(key)s") % {"sign": row.sign_name, "key": f"{key[:4]}…{key[-2:]}" if len(key) > 6 else "****"}
+
+
 def mail_settings() -> list[tuple[str, str]]:
     backend = settings.EMAIL_BACKEND.rsplit(".", 2)[-2]
     rows = [(_("发送方式"), {"smtp": _("SMTP 服务器"), "console": _("仅写入日志（未接邮件服务器）"),
@@ -355,6 +396,8 @@ def setup_steps() -> list[Step]:
              [alert.message for alert in alerts]),
         Step("robots", str(STEP_TITLES["robots"]), False, robots_active > 0,
              _("%(count)s 个群机器人") % {"count": robots_active} if robots_active else _("可选：把提醒发到企业微信、钉钉或飞书群")),
+        Step("sms", str(STEP_TITLES["sms"]), False, bool(SmsSettings.current() and SmsSettings.current().enabled),
+             sms_summary()),
         Step("mail", str(STEP_TITLES["mail"]), False, mail_tested is not None,
              _("测试邮件已于 %(when)s 发出") % {"when": local_text(mail_tested.occurred_at)}
              if mail_tested else _("发送一封测试邮件，确认客户能收到签收和回访评价链接")),

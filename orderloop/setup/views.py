@@ -25,7 +25,7 @@ from orderloop.masterdata.models import Customer, Product
 from orderloop.notifications.models import ChatRobot
 from orderloop.orders.models import ApprovalPolicy
 from orderloop.setup import forms, services
-from orderloop.setup.models import CompanyProfile, SiteAddress
+from orderloop.setup.models import CompanyProfile, SiteAddress, SmsSettings
 from orderloop.setup.site import request_address, site_address
 
 
@@ -130,6 +130,10 @@ def _save_override(actor, data):
     return services.calendar_override_save(actor=actor, day=data["date"], is_workday=data["is_workday"], note=data["note"])
 
 
+def _save_sms(actor, data):
+    services.sms_settings_save(actor=actor, data=data)
+
+
 def _save_robot(actor, data):
     services.robot_create(actor=actor, data=data)
 
@@ -161,6 +165,10 @@ STEPS = {
     "robots": StepPage(gettext_lazy("可选。把提醒和超时升级发到团队的企业微信、钉钉或飞书群：在群设置中添加自定义机器人，"
                                     "把 Webhook 地址（和加签密钥或关键词）填在这里，然后发送测试消息。"),
                        forms.RobotForm, _save_robot),
+    "sms": StepPage(gettext_lazy("可选。客户资料中通知方式选「短信」或没有邮箱的客户，物流预告、回访评价链接和售后处理结果经阿里云短信发出。"
+                                 "在阿里云短信服务申请签名和模板，模板变量：物流预告 ${order} ${eta} ${carrier} ${number} ${link}；"
+                                 "回访评价 ${order} ${link}；售后处理结果 ${order} ${result}。AccessKey Secret 保存后不再显示。"),
+                    lambda data: forms.SmsForm(data, instance=SmsSettings.current()), _save_sms, back_to_guide=True),
     "mail": StepPage(gettext_lazy("客户的签收链接、回访评价链接和同事的邮件提醒都经邮件服务器发出。服务器在部署时以环境变量设置"
                                   "（见运维说明）；在这里发一封测试邮件到您的邮箱确认。")),
 }

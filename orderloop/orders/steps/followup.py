@@ -1,7 +1,6 @@
 """Step 6, 客户回访 and 订单完成: the follow-up visit opened when the order is delivered and due by the end
 of the 3rd working day, done by the account manager or by the customer through the rating link (an
 after-sales need opens a ticket); the order closes once the visit is done and no feedback is open."""
-from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
@@ -15,7 +14,7 @@ from orderloop.orders import payloads as p
 from orderloop.orders.handoffs import handoff_notify
 from orderloop.orders.lifecycle.spec import Action
 from orderloop.orders.lifecycle.table import STAY
-from orderloop.orders.links import rating_url
+from orderloop.orders.customer_messages import rating_request
 from orderloop.orders.models import EventType, FollowUpVisit, TimerKind, VisitChannel
 from orderloop.orders.models import OrderStatus as S
 
@@ -42,11 +41,9 @@ def visit_open(order, now, started: list) -> FollowUpVisit:
     else:
         visit.due_at = due_at
         visit.save(update_fields=["due_at"])
-    link = rating_url(visit)
-    notify(event="visit_opened", key=f"visit:{visit.pk}:opened", order=order, url=link,
-           subject=_("订单 %(ref)s 已交付，请为我们的服务评分") % {"ref": order.ref},
-           body=_("感谢您的订购。请在 %(days)s 天内通过以下链接为本次订单评分（1-5分）：%(link)s") % {
-               "days": settings.ORDERLOOP_RATING_LINK_DAYS, "link": link})
+    message = rating_request(visit)
+    notify(event="visit_opened", key=f"visit:{visit.pk}:opened", order=order, url=message.link,
+           subject=message.subject, body=message.body, customer=message)
     _tell_visit_due(order, visit, timer)
     return visit
 
