@@ -210,8 +210,8 @@ def _shape(model: type[BaseModel], data: dict) -> dict:
         if kind == "checkbox":
             shaped[name] = raw in ("on", "true", "1", True)
         elif kind == "answer":  # not chosen: left out, for the action to say which
-            if raw in ("true", "false"):
-                shaped[name] = raw == "true"
+            if raw in ("true", "on", "1", "false", "0"):
+                shaped[name] = raw in ("true", "on", "1")
         elif kind == "files":  # the view stores the uploads and puts their ids in, one a line
             if raw:
                 shaped[name] = [item for item in str(raw).split() if item]
