@@ -174,6 +174,8 @@ def test_one_more_unit_at_acceptance_as_the_seed_tells_it(browser, web_server, u
 
         form = open_action(page, "发货准备")
         expect(form.get_by_label("货物清单")).to_have_value("服务器A型 S-001 × 1")
+        form.get_by_label("已核对产品数量").check()
+        form.get_by_label("质检合格").check()
         form.get_by_label("质检结论").fill("1台质检合格")
         submit(page, form, "发货准备")
         expect(page.locator("#order-status")).to_have_text("待发货")
