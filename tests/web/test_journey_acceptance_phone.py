@@ -2,6 +2,7 @@
 and 外观 one by one (none is ticked for them), records a dented unit with a photo; the customer opens the receipt
 link in their own browser, sees the issue with its photo, adds a remark and signs; the 《客户签收单》 PDF says what
 happened. And no check of 验收 or 《发货准备单》 is ticked before the person checking ticks it."""
+import os
 import re
 import struct
 import zlib
@@ -13,12 +14,17 @@ from pypdf import PdfReader
 
 from orderloop.aftersales.models import Ticket
 from orderloop.orders.models import SalesOrder
-from tests.support.browser import PHONE, log_in
+from tests.support.browser import ARTIFACTS, PHONE, log_in
 from tests.support.orders import act
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 NO_HORIZONTAL_OVERFLOW = "document.scrollingElement.scrollWidth <= window.innerWidth"
 TICKED = "input[type=checkbox]:checked, input[type=radio]:checked"
+
+
+def screenshot(page, name):
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    page.screenshot(path=os.path.join(ARTIFACTS, f"journey-{name}.png"), full_page=True)
 
 
 def photo_png() -> bytes:
@@ -58,6 +64,7 @@ def test_the_customer_signs_a_receipt_that_shows_the_damage_recorded_at_acceptan
     camera = form.locator("input[name=appearance_photo_attachment_ids]")
     assert (camera.get_attribute("accept"), camera.get_attribute("capture")) == ("image/*", "environment")
     camera.set_input_files({"name": "dent.png", "mimeType": "image/png", "buffer": photo_png()})
+    screenshot(page, "acceptance-phone-items")
     form.get_by_role("button", name="提交：客户验收").click()
     expect(page.locator(".messages .success", has_text="客户验收")).to_be_visible()
     ticket = Ticket.objects.get(order=order)
@@ -81,6 +88,7 @@ def test_the_customer_signs_a_receipt_that_shows_the_damage_recorded_at_acceptan
     assert receipt.evaluate(NO_HORIZONTAL_OVERFLOW)
     receipt.get_by_label("备注（可选）").fill("凹陷一台，请尽快换货")
     receipt.get_by_label("签收人姓名").fill("李四")
+    screenshot(receipt, "receipt-phone")
     receipt.get_by_role("button", name="确认签收").click()
     expect(receipt.locator("#receipt-done")).to_contain_text("已由 李四")
     expect(receipt.locator("#receipt-remark")).to_have_text("客户备注：凹陷一台，请尽快换货")

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_noop as N_
 from orderloop.aftersales.services import ticket_open
 from orderloop.core import clock
 from orderloop.core.exceptions import InvalidInput
+from orderloop.core.ids import id_or_none
 from orderloop.masterdata.stock import stock_consume
 from orderloop.orders import payloads as p
 from orderloop.orders.dates import eta_problem
@@ -91,7 +92,8 @@ def _answers(order, payload: p.AcceptPayload) -> tuple[list[dict], dict, list[st
         photos = []
         for index, photo_id in enumerate(getattr(payload, f"{item}_photo_attachment_ids")):
             field = f"{item}_photo_attachment_ids.{index}"
-            found = order.attachments.filter(pk=photo_id, kind=Attachment.Kind.PHOTO, ticket__isnull=True).first()
+            found = order.attachments.filter(pk=id_or_none(photo_id) or 0, kind=Attachment.Kind.PHOTO,
+                                             ticket__isnull=True).first()
             if found is None or photo_id in photos_seen:
                 errors[field] = [_("「%(item)s」的照片不是本订单待用的验收照片") % {"item": label}]
             else:
