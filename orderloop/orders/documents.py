@@ -107,7 +107,11 @@ def order_confirmation_pdf(order, *, user, seller=None) -> bytes:
 
 
 def receipt_pdf_bytes(shipment) -> bytes:
-    """《客户签收单》 of one consignment: what was delivered, and who signed for it, when and how."""
+    """《客户签收单》 of one consignment: what was delivered, the acceptance as recorded (each item 合格 or 不合格,
+    every issue with its note and photos' names), the customer's remark, and who signed for it, when and how — a
+    receipt through the link as 经系统回执确认 with the IP address it came from, never an IP called an address."""
+    from orderloop.orders.selectors import acceptance_items
+
     order = shipment.order
     buffer = io.BytesIO()
     document = document_template(buffer, title=f"客户签收单 {order.ref}")
@@ -121,10 +125,15 @@ def receipt_pdf_bytes(shipment) -> bytes:
     items += [[item.order_line.position, item.order_line.product_name, item.order_line.model,
                f"{item.quantity.normalize():f}", item.order_line.unit]
               for item in shipment.lines.select_related("order_line")]
-    via = "系统回执（客户在线确认）" if shipment.receipt_via == "link" else "签字签收单（扫描件存档）"
+    checks = acceptance_items(shipment)
+    issues = [check for check in checks if not check.passed]
+    if shipment.receipt_via == "link":
+        via = f"经系统回执确认（IP {shipment.receipt_address}）" if shipment.receipt_address else "经系统回执确认"
+    else:
+        via = "签字签收单（扫描件存档）"
     signed = [
         ["签收人", shipment.received_by_name, "签收时间", local_text(shipment.received_at)],
-        ["签收方式", via, "签收地址", shipment.receipt_address or "—"],
+        ["签收方式", via, "验收时间", local_text(shipment.accepted_at) if shipment.accepted_at else "未记录现场验收"],
     ]
     story = [
         Paragraph("客户签收单", TITLE),
@@ -132,10 +141,21 @@ def receipt_pdf_bytes(shipment) -> bytes:
         Spacer(1, 5 * mm),
         _table(items, [14 * mm, 64 * mm, 44 * mm, 30 * mm, 22 * mm]),
         Spacer(1, 5 * mm),
-        Paragraph("客户已核对产品数量、规格与外观质量，确认收货。", TEXT),
-        Spacer(1, 3 * mm),
-        _table(signed, [28 * mm, 60 * mm, 34 * mm, 52 * mm], header=False),
     ]
+    if checks:
+        rows = [["验收项目", "结论", "问题说明", "照片"]]
+        rows += [[check.get_item_display(), "合格" if check.passed else "不合格", check.note or "—",
+                  "、".join(photo.filename for photo in check.photos) or "—"] for check in checks]
+        story += [Paragraph("现场验收记录", TEXT), Spacer(1, 2 * mm),
+                  _table(rows, [24 * mm, 20 * mm, 90 * mm, 40 * mm]), Spacer(1, 3 * mm)]
+    if issues:
+        story.append(Paragraph(escape(f"客户已收到以上货物，确认收货；验收时记录的问题（{len(issues)} 项，见上表）已转售后处理，"
+                                      "签收不表示认可这些问题。"), TEXT))
+    elif checks:
+        story.append(Paragraph("客户已核对产品数量、规格与外观质量，验收合格，确认收货。", TEXT))
+    else:
+        story.append(Paragraph("客户确认收到以上货物（未记录现场验收）。", TEXT))
+    story += [Spacer(1, 3 * mm), Paragraph(escape(f"客户备注：{shipment.receipt_remark or '无'}"), TEXT),
+              Spacer(1, 3 * mm), _table(signed, [28 * mm, 60 * mm, 34 * mm, 52 * mm], header=False)]
     document.build(story)
     return buffer.getvalue()
-

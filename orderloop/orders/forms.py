@@ -9,6 +9,7 @@ from enum import Enum
 
 from django.db.models import TextChoices
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
 from pydantic import BaseModel
 
 from orderloop.accounts.permissions import STAGE_OWNERS
@@ -18,10 +19,12 @@ from orderloop.orders.dates import stage_owner_choices, stage_roles
 from orderloop.orders.labels import CHOICES, LABELS, ROW_LABELS, form_label
 from orderloop.orders.lines import prepared_lines
 from orderloop.orders.steps import ACTIONS
-from orderloop.orders.steps.delivery import shipped_quantities
+from orderloop.orders.models import AcceptanceItem
+from orderloop.orders.steps.delivery import ACCEPTANCE_ITEMS, shipped_quantities
 
 LONG_TEXT = {"missing", "reason", "comment", "summary", "outcome", "note", "talk", "record", "problem", "measure",
-             "next_step", "description", "usage", "need", "mitigation", "goods", "qc_report", "special_requirements", "special_terms", "remarks"}
+             "next_step", "description", "usage", "need", "mitigation", "goods", "qc_report", "special_requirements", "special_terms", "remarks",
+             "remark"}
 
 
 def _unwrap(annotation):
@@ -35,12 +38,17 @@ def _unwrap(annotation):
     return annotation, False
 
 
+ANSWERS = {"true": N_("合格"), "false": N_("不合格")}
+
+
 def _kind(name: str, annotation) -> tuple[str, dict]:
     if name.endswith("_attachment_id"):  # uploaded with the form, stored, then referenced by id
         return "file", {}
+    if name.endswith("_attachment_ids"):  # several files (photos), each stored and referenced by id
+        return "files", {}
     if name == "satisfaction":  # 1–5, chosen; nothing chosen until the customer has said
         return "select", {"": "—", **{str(score): str(score) for score in range(5, 0, -1)}}
-    base, _optional = _unwrap(annotation)
+    base, optional = _unwrap(annotation)
     origin = typing.get_origin(base)
     if origin is typing.Literal:
         values = typing.get_args(base)
@@ -53,13 +61,15 @@ def _kind(name: str, annotation) -> tuple[str, dict]:
         if isinstance(item, type) and issubclass(item, BaseModel):
             return "rows", {}
         return "lines_text", {}
+    if base is bool and optional:  # answered 合格 or 不合格, nothing chosen until the user chooses
+        return "answer", {key: _(label) for key, label in ANSWERS.items()}
     if base is bool:
         return "checkbox", {}
     if base is date:
         return "date", {}
     if base in (int, Decimal):
         return "number", {}
-    return ("textarea" if name in LONG_TEXT else "text"), {}
+    return ("textarea" if name in LONG_TEXT or name.endswith("_note") else "text"), {}
 
 
 def _fields(model: type[BaseModel], *, action: str = "", prefix: str = "", values: dict, errors: dict) -> list[dict]:
@@ -104,6 +114,17 @@ def action_form(action: str, order, *, data: dict | None = None, errors: dict | 
             available = stock_available([line.product_id for line in lines])
             extra["line_labels"] = {line.pk: f"{text}（{_('可用库存')} {available.get(line.product_id, Decimal(0)).normalize():f}）"
                                     for line, text in zip(lines, extra["line_labels"].values(), strict=True)}
+    if action == "accept":  # each item with its answer, note and photos, asked together
+        by_name = {f["name"]: f for f in fields}
+        extra["acceptance_items"] = [
+            {"key": item, "label": AcceptanceItem.Item(item).label, "answer": by_name[f"{item}_ok"],
+             "chosen": {True: "true", False: "false"}.get(by_name[f"{item}_ok"]["value"], ""),
+             "note": by_name[f"{item}_note"], "photos": by_name[f"{item}_photo_attachment_ids"],
+             "photo_errors": [m for key, msgs in (errors or {}).items()
+                              if key.startswith(f"{item}_photo_attachment_ids") for m in msgs]}
+            for item in ACCEPTANCE_ITEMS]
+        extra["acceptance_fields"] = {f"{item}_{part}" for item in ACCEPTANCE_ITEMS
+                                      for part in ("ok", "note", "photo_attachment_ids")}
     if action == "amend":
         extra["products"] = {p.pk: f"{p.name} {p.model}" for p in Product.objects.filter(is_active=True)}
         if prepared_lines(order):
@@ -118,7 +139,7 @@ def action_form(action: str, order, *, data: dict | None = None, errors: dict | 
         extra["risks"] = {r.pk: str(r) for r in order.risks.all() if r.is_open}
     return {"name": action, "label": _(spec.label), "fields": fields, "version": order.version,
             "confirm": _(spec.confirm) if spec.confirm else "",
-            "multipart": any(f["kind"] == "file" for f in fields),
+            "multipart": any(f["kind"] in ("file", "files") for f in fields),
             "form_errors": _errors_outside_the_form(errors or {}, spec.payload), **extra}
 
 
@@ -188,6 +209,12 @@ def _shape(model: type[BaseModel], data: dict) -> dict:
         raw = data.get(name)
         if kind == "checkbox":
             shaped[name] = raw in ("on", "true", "1", True)
+        elif kind == "answer":  # not chosen: left out, for the action to say which
+            if raw in ("true", "on", "1", "false", "0"):
+                shaped[name] = raw in ("true", "on", "1")
+        elif kind == "files":  # the view stores the uploads and puts their ids in, one a line
+            if raw:
+                shaped[name] = [item for item in str(raw).split() if item]
         elif kind == "lines_text":
             if raw is not None:
                 shaped[name] = [item.strip() for item in str(raw).splitlines() if item.strip()]

@@ -271,7 +271,9 @@ class Shipment(models.Model):
     received_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
     received_by_name = models.CharField(_("签收人"), max_length=100, blank=True)
     receipt_via = models.CharField(_("签收方式"), max_length=10, blank=True)  # scan | link
-    receipt_address = models.GenericIPAddressField(_("签收地址"), null=True, blank=True)
+    # the IP address the customer's receipt link was confirmed from (系统回执): a network address, not a place
+    receipt_address = models.GenericIPAddressField(_("回执确认IP"), null=True, blank=True)
+    receipt_remark = models.TextField(_("客户签收备注"), blank=True)
 
     class Meta:
         ordering = ["position", "id"]
@@ -281,6 +283,31 @@ class Shipment(models.Model):
 
     def __str__(self):
         return f"{self.order_id} #{self.position} {self.tracking_number}"
+
+
+class AcceptanceItem(models.Model):
+    """One check of a consignment's acceptance (验收): 数量, 规格 or 外观, answered 合格 or 不合格; a 不合格 one
+    has its note, and the after-sales ticket it opened (its photos are the ticket's)."""
+
+    class Item(models.TextChoices):
+        QUANTITY = "quantity", _("数量")
+        SPEC = "spec", _("规格")
+        APPEARANCE = "appearance", _("外观")
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="acceptance_items")
+    item = models.CharField(_("验收项目"), max_length=20, choices=Item.choices)
+    passed = models.BooleanField(_("合格"))
+    note = models.TextField(_("说明"), blank=True)
+    ticket = models.ForeignKey("aftersales.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["shipment", "id"]
+        constraints = [models.UniqueConstraint(fields=["shipment", "item"], name="acceptance_item_unique")]
+        verbose_name = _("验收项目")
+        verbose_name_plural = _("验收项目")
+
+    def __str__(self):
+        return f"{self.shipment_id} {self.item} {'ok' if self.passed else 'fail'}"
 
 
 class ShipmentLine(models.Model):
@@ -313,7 +340,7 @@ class FollowUpVisit(models.Model):
     visited_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("回访人"), null=True, blank=True,
                                    on_delete=models.PROTECT, related_name="+")
     rated_by_name = models.CharField(_("评价人"), max_length=100, blank=True)
-    rated_from = models.GenericIPAddressField(_("评价来源地址"), null=True, blank=True)
+    rated_from = models.GenericIPAddressField(_("评价来源IP"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("客户满意度回访")

@@ -149,28 +149,31 @@ class ShipPayload(Payload):
     lines: list[ShipLine] | None = Field(None, description="What this consignment carries; leave out to ship everything not yet shipped.")
 
 
-class AcceptanceIssue(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    issue_type: Literal["damaged", "wrong_model", "wrong_quantity", "other"]
-    description: str = Text
-    photo_attachment_id: int | None = Field(None, description="A photo uploaded first (kind photo).")
+def _note():
+    return Field("", max_length=2000, description="What is 不合格 (required when the item is answered false).")
 
 
-class AcceptLine(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    line_id: int
-    quantity_ok: bool
-    spec_ok: bool
-    appearance_ok: bool
+def _photos():
+    return Field(default_factory=list, max_length=20,
+                 description="Photos of what is 不合格, each uploaded first with POST /orders/{ref}/attachments (kind photo).")
+
+
+ANSWER = "合格 (true) or 不合格 (false); every item must be answered."
 
 
 class AcceptPayload(Payload):
+    """验收 of one consignment: 数量, 规格 and 外观 each answered 合格 or 不合格; a 不合格 item has its note and
+    may have photos, and opens an after-sales ticket."""
     shipment_id: int | None = Field(None, description="The consignment checked; leave out for the earliest not yet accepted.")
-    quantity_ok: bool
-    spec_ok: bool
-    appearance_ok: bool
-    lines: list[AcceptLine] | None = Field(None, description="Checks per line; leave out to apply the three above to every line.")
-    issues: list[AcceptanceIssue] = Field(default_factory=list, description="Each issue opens an after-sales ticket.")
+    quantity_ok: bool | None = Field(None, description=f"数量: {ANSWER}")
+    quantity_note: str = _note()
+    quantity_photo_attachment_ids: list[int] = _photos()
+    spec_ok: bool | None = Field(None, description=f"规格: {ANSWER}")
+    spec_note: str = _note()
+    spec_photo_attachment_ids: list[int] = _photos()
+    appearance_ok: bool | None = Field(None, description=f"外观: {ANSWER}")
+    appearance_note: str = _note()
+    appearance_photo_attachment_ids: list[int] = _photos()
     signed_by: str = Field("", max_length=100, description="Who signed the paper receipt for the customer.")
     receipt_attachment_id: int | None = Field(
         None, description="The signed receipt (kind receipt); without it the customer confirms through the receipt link.")
@@ -179,6 +182,7 @@ class AcceptPayload(Payload):
 class ConfirmReceiptPayload(Payload):
     shipment_id: int
     signed_by: str = Field(min_length=1, max_length=100)
+    remark: str = Field("", max_length=1000, description="The customer's own remark on the receipt (客户签收备注).")
     receipt_attachment_id: int | None = Field(None, description="The signed receipt scan (kind receipt); required for staff.")
 
 

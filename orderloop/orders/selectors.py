@@ -12,7 +12,7 @@ from orderloop.core.calendar import date_estimated
 from orderloop.core.exceptions import NotFound
 from orderloop.core.phones import phone_display, phone_masked
 from orderloop.orders.access import filter_visible
-from orderloop.orders.models import OrderLine, OrderStatus, SalesOrder
+from orderloop.orders.models import Attachment, OrderLine, OrderStatus, SalesOrder
 from orderloop.orders.labels import event_details
 from orderloop.orders.events import event_label
 from orderloop.orders.lifecycle.engine import available_actions
@@ -304,3 +304,15 @@ def audit_entries(*, user, actor: str | None = None, object_type: str | None = N
     if until:
         entries = entries.filter(occurred_at__lt=until)
     return entries
+
+
+def acceptance_items(shipment) -> list:
+    """The acceptance (验收) of a consignment as recorded: 数量, 规格 and 外观 in the order asked, each 合格 or
+    不合格 with its note, and its photos (``.photos``, the ticket's) — what the receipt shows the customer."""
+    items = list(shipment.acceptance_items.all())
+    photos: dict = {}
+    for photo in Attachment.objects.filter(shipment=shipment, kind=Attachment.Kind.PHOTO, ticket__isnull=False):
+        photos.setdefault(photo.ticket_id, []).append(photo)
+    for item in items:
+        item.photos = photos.get(item.ticket_id, []) if item.ticket_id else []
+    return items

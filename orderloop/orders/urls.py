@@ -36,6 +36,7 @@ urlpatterns = [
     path("orders/<str:ref>/documents/acceptance/", views.acceptance_record, name="acceptance_record"),
     path("orders/<str:ref>/documents/receipt-<int:batch>.pdf", views.receipt_pdf, name="receipt_pdf"),
     path("receipt/<str:token>/", views.receipt_by_link, name="receipt"),
+    path("receipt/<str:token>/photos/<int:attachment_id>/", views.receipt_photo, name="receipt_photo"),
     path("rating/<str:token>/", views.rating_by_link, name="rating"),
     path("orders/<str:ref>/documents/progress/", views.progress_sheet, name="progress_sheet"),
     path("orders/<str:ref>/documents/shipment/", views.shipment_slip, name="shipment_slip"),

@@ -51,7 +51,7 @@ from orderloop.orders.labels import AUDIT_OBJECTS, LABELS, audit_display, timer_
 from orderloop.orders.importing import import_template, orders_import
 from orderloop.orders.sheets import MAX_COLUMNS, MAX_ROWS
 from orderloop.orders.mail import OPEN_STATES, mail_convert, mail_receive, mails_visible_to, refusal_text
-from orderloop.orders.models import Channel, FollowUpVisit, IncomingMail, OrderStatus, SalesOrder, ShipmentLine
+from orderloop.orders.models import AcceptanceItem, Attachment, Channel, FollowUpVisit, IncomingMail, OrderStatus, SalesOrder, ShipmentLine
 from orderloop.orders.registers import (CONTENT_TYPES, LONG_TEXT, REGISTER_2, REGISTER_3, REGISTERS, feedback_rows,
                                        listed_orders, parse_filters, progress_rows, register_export)
 from orderloop.orders.saved_filters import delete_saved_filter, filter_query, save_filter, saved_filters
@@ -63,7 +63,7 @@ from orderloop.orders.schemas import OrderCreate, OrderPatch
 from orderloop.orders.today import user_today
 from orderloop.orders.work import (DECISIONS, approvals_for, decision_data, decision_result, queues_for, timeline_steps,
                                    waiting_for)
-from orderloop.orders.selectors import CappedPaginator, audit_entries, customer_history, event_data, order_get, sees_cost, shown_phone
+from orderloop.orders.selectors import CappedPaginator, acceptance_items, audit_entries, customer_history, event_data, order_get, sees_cost, shown_phone
 from orderloop.setup.models import CompanyProfile
 from orderloop.orders.lifecycle.engine import available_actions, blocked_actions, perform_action
 from orderloop.orders.lines import last_part
@@ -367,6 +367,11 @@ def _with_uploads(request, order):
         if name.endswith("_attachment_id") and upload:
             kind = name.rsplit(".", 1)[-1].removesuffix("_attachment_id")
             post[name] = str(attachment_upload(order=order, actor=request.user, upload=upload, field=name, kind=kind).pk)
+    for name in request.FILES:  # several files of one field (``…_photo_attachment_ids``: photos), their ids one a line
+        if name.endswith("_photo_attachment_ids"):
+            post[name] = "\n".join(
+                str(attachment_upload(order=order, actor=request.user, upload=upload, field=name, kind="photo").pk)
+                for upload in request.FILES.getlist(name) if upload)
     return post
 
 
@@ -747,8 +752,11 @@ def acceptance_record(request, ref):
     order = _get_order(request, ref)
     events = [event_data(e, request.user) for e in order.events.select_related("actor").filter(type="accepted").order_by("occurred_at", "id")]
     tickets = {t.pk: t for t in order.tickets.prefetch_related("photos")}
+    items = dict(AcceptanceItem.Item.choices)
     for event in events:
         event["tickets"] = [tickets[pk] for pk in event["payload"].get("ticket_ids", []) if pk in tickets]
+        for answer in event["payload"].get("answers", []):
+            answer["item_label"] = items.get(answer.get("item"), answer.get("item"))
     return render(request, "orders/documents/acceptance_record.html", {"order": order, "events": events})
 
 
@@ -775,13 +783,29 @@ def receipt_by_link(request, token):
     if request.method == "POST" and not done:
         try:
             shipment = receipt_confirm_by_link(token=token, signed_by=request.POST.get("signed_by", ""),
-                                               address=request.META.get("REMOTE_ADDR"))
+                                               remark=request.POST.get("remark", ""), address=request.META.get("REMOTE_ADDR"))
             done = True
         except DomainError as exc:
             error = "；".join(m for msgs in exc.errors.values() for m in msgs) or exc.message
+    checks = acceptance_items(shipment)
     return render(request, "orders/receipt.html", {
         "shipment": shipment, "order": shipment.order, "items": shipment.lines.select_related("order_line"),
-        "done": done, "error": error}, status=422 if error else 200)
+        "checks": checks, "issues": [item for item in checks if not item.passed], "token": token,
+        "done": done, "error": error, "post": request.POST if error else {}}, status=422 if error else 200)
+
+
+def receipt_photo(request, token, attachment_id):
+    """A photo of an issue recorded at the acceptance of the consignment the receipt link is for, for the
+    customer to see with the same link (PNG or JPEG, as recognised at upload)."""
+    try:
+        shipment = shipment_for_token(token)
+    except DomainError as exc:
+        return HttpResponse(exc.message, status=exc.http_status, content_type="text/plain; charset=utf-8")
+    photo = Attachment.objects.filter(pk=attachment_id, shipment=shipment, kind=Attachment.Kind.PHOTO,
+                                      ticket__isnull=False, content_type__in=INLINE_TYPES).first()
+    if photo is None:
+        raise Http404(attachment_id)
+    return FileResponse(photo.file.open("rb"), content_type=photo.content_type)
 
 
 def rating_by_link(request, token):

@@ -51,6 +51,8 @@ def screenshot(page, name):
 def accept_consignment(page, batch):
     form = open_action(page, "客户验收")
     form.get_by_label("发货批次").select_option(label=batch)
+    for item in ("数量", "规格", "外观"):
+        form.get_by_label(f"{item}：合格", exact=True).check()
     form.get_by_label("签收人").fill("李*")
     form.get_by_label("签字的签收单（PDF/图片）").set_input_files({"name": "签收单.png", "mimeType": "image/png", "buffer": PNG})
     submit(page, form, "客户验收")
@@ -172,6 +174,8 @@ def test_one_more_unit_at_acceptance_as_the_seed_tells_it(browser, web_server, u
 
         form = open_action(page, "发货准备")
         expect(form.get_by_label("货物清单")).to_have_value("服务器A型 S-001 × 1")
+        form.get_by_label("已核对产品数量").check()
+        form.get_by_label("质检合格").check()
         form.get_by_label("质检结论").fill("1台质检合格")
         submit(page, form, "发货准备")
         expect(page.locator("#order-status")).to_have_text("待发货")

@@ -96,8 +96,10 @@ def test_warehouse_confirms_stock_and_prepares_a_shipment(browser, web_server, u
     assert page.locator(".blocked").count() == 0
     form = open_action(page, "发货准备")
     assert form.get_by_label("货物清单").input_value() == "服务器A型 S-001 × 10"
-    expect(form.get_by_label("已核对产品数量")).to_be_checked()
-    expect(form.get_by_label("质检合格")).to_be_checked()
+    expect(form.get_by_label("已核对产品数量")).not_to_be_checked()  # ticked by the one who checked, never before
+    expect(form.get_by_label("质检合格")).not_to_be_checked()
+    form.get_by_label("已核对产品数量").check()
+    form.get_by_label("质检合格").check()
     form.get_by_label("质检结论").fill("外观、通电测试全部合格")
     form.get_by_label("质检报告（PDF/图片）").set_input_files({"name": "质检报告.png", "mimeType": "image/png", "buffer": PNG})
     submit(page, form, "发货准备")
@@ -271,7 +273,7 @@ def test_after_sales_answers_resolves_follows_up_and_closes_a_ticket(browser, we
     # at acceptance the account manager found a dented unit: the issue became an after-sales ticket
     order = orders.at("shipped")
     order = act(order, "accept", users["account_manager"], quantity_ok=True, spec_ok=True, appearance_ok=False,
-                issues=[{"issue_type": "damaged", "description": "1台服务器外壳凹陷"}], signed_by="李*",
+                appearance_note="1台服务器外壳凹陷", signed_by="李*",
                 receipt_attachment_id=receipt_scan(order).pk)
     assert order.status == "delivered"
     ticket = Ticket.objects.get(order=order)

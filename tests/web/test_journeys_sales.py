@@ -173,6 +173,8 @@ def test_account_manager_day_on_a_phone_and_at_the_desk(browser, web_server, use
     form = page.locator("form[data-action=accept]")
     expect(form).to_be_visible()
     assert no_horizontal_overflow(page)
+    for item in ("数量", "规格", "外观"):
+        form.get_by_label(f"{item}：合格", exact=True).check()
     form.get_by_label("签收人").fill("李*")
     form.get_by_label("签字的签收单（PDF/图片）").set_input_files({"name": "签收单.png", "mimeType": "image/png", "buffer": PNG})
     submit(form, page, "客户验收")

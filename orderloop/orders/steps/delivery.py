@@ -1,7 +1,8 @@
 """Step 5, 交付: consignments shipped (发货批次, part shipments allowed), the customer's acceptance of each
-(验收: checks per line; issues become after-sales tickets with their photos) and its receipt (签收: a signed
-scan uploaded by staff, or the customer's confirmation through the receipt link). The order is 已发货 once
-everything is shipped and 已交付 once every consignment is received."""
+(验收: 数量, 规格 and 外观 each answered 合格 or 不合格; a 不合格 one becomes an after-sales ticket with its note
+and photos) and its receipt (签收: a signed scan uploaded by staff, or the customer's confirmation through the
+receipt link, with their remark). The order is 已发货 once everything is shipped and 已交付 once every
+consignment is received."""
 from datetime import date
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ from django.utils.translation import gettext_noop as N_
 from orderloop.aftersales.services import ticket_open
 from orderloop.core import clock
 from orderloop.core.exceptions import InvalidInput
+from orderloop.core.ids import id_or_none
 from orderloop.masterdata.stock import stock_consume
 from orderloop.orders import payloads as p
 from orderloop.orders.dates import eta_problem
@@ -19,7 +21,7 @@ from orderloop.orders.handoffs import handoff_notify
 from orderloop.orders.lifecycle.spec import Action
 from orderloop.orders.lifecycle.table import STAY
 from orderloop.orders.lines import prepared_lines
-from orderloop.orders.models import Attachment, EventType, Shipment, ShipmentLine, TimerKind
+from orderloop.orders.models import AcceptanceItem, Attachment, EventType, Shipment, ShipmentLine, TimerKind
 from orderloop.orders.models import OrderStatus as S
 
 
@@ -68,7 +70,9 @@ def ship(order, actor, payload: p.ShipPayload):
     return (S.SHIPPED if complete else STAY), {**event, "complete": complete}
 
 
-ISSUE_TICKET_TYPE = {"damaged": "damage", "wrong_model": "wrong_model", "wrong_quantity": "wrong_quantity", "other": "other"}
+# The checks of 验收 (SPEC 4), in the order they are asked; a 不合格 one opens a ticket of its type.
+ACCEPTANCE_ITEMS = ("quantity", "spec", "appearance")  # AcceptanceItem.Item
+ITEM_TICKET_TYPE = {"quantity": "wrong_quantity", "spec": "wrong_model", "appearance": "damage"}
 
 
 def _attachment(order, attachment_id, kind, field):
@@ -78,50 +82,74 @@ def _attachment(order, attachment_id, kind, field):
     return found
 
 
+def _answers(order, payload: p.AcceptPayload) -> tuple[list[dict], dict, list[str]]:
+    """Each item's answer, note and photos, and the errors: an item not answered, a 不合格 one without a note,
+    a photo that is not one of this order's, not yet used; and the items not answered."""
+    answers, errors, unanswered, photos_seen = [], {}, [], set()
+    for item in ACCEPTANCE_ITEMS:
+        label = AcceptanceItem.Item(item).label
+        ok, note = getattr(payload, f"{item}_ok"), getattr(payload, f"{item}_note").strip()
+        photos = []
+        for index, photo_id in enumerate(getattr(payload, f"{item}_photo_attachment_ids")):
+            field = f"{item}_photo_attachment_ids.{index}"
+            found = order.attachments.filter(pk=id_or_none(photo_id) or 0, kind=Attachment.Kind.PHOTO,
+                                             ticket__isnull=True).first()
+            if found is None or photo_id in photos_seen:
+                errors[field] = [_("「%(item)s」的照片不是本订单待用的验收照片") % {"item": label}]
+            else:
+                photos.append(found)
+                photos_seen.add(photo_id)
+        if ok is None:
+            unanswered.append(str(label))
+            errors[f"{item}_ok"] = [_("请选择「%(item)s」合格或不合格") % {"item": label}]
+        elif not ok and not note:
+            errors[f"{item}_note"] = [_("「%(item)s」不合格：请填写说明") % {"item": label}]
+        elif ok and photos:
+            errors[f"{item}_photo_attachment_ids"] = [_("「%(item)s」合格，无需照片") % {"item": label}]
+        answers.append({"item": item, "label": label, "ok": ok, "note": note if ok is False else "", "photos": photos})
+    return answers, errors, unanswered
+
+
 def accept(order, actor, payload: p.AcceptPayload):
-    """验收 of one consignment: checks per line, issues that become after-sales tickets with their photos,
-    and, with a signed receipt, its receipt. The order is 已交付 once everything shipped is received."""
+    """验收 of one consignment: 数量, 规格 and 外观 each answered 合格 or 不合格 (none is assumed); a 不合格 item,
+    with its note and photos, becomes an after-sales ticket; with a signed receipt, its receipt too. The order is
+    已交付 once everything shipped is received."""
     waiting = order.shipments.filter(accepted_at__isnull=True)
     shipment = (waiting.filter(pk=payload.shipment_id) if payload.shipment_id else waiting).order_by("position").first()
     if shipment is None:
         raise InvalidInput(_("没有这个待验收的发货批次"), errors={"shipment_id": [_("批次不存在或已验收")]})
-    shipped = {item.order_line_id: item for item in shipment.lines.select_related("order_line")}
-    overall = {"quantity_ok": payload.quantity_ok, "spec_ok": payload.spec_ok, "appearance_ok": payload.appearance_ok}
-    checks = {line_id: dict(overall) for line_id in shipped}
-    errors = {}
-    for index, item in enumerate(payload.lines or []):
-        if item.line_id not in shipped:
-            errors[f"lines.{index}.line_id"] = [_("不在本批次中")]
-        else:
-            checks[item.line_id] = item.model_dump(exclude={"line_id"})
-    photos = {}
-    for index, issue in enumerate(payload.issues):
-        if issue.photo_attachment_id is not None:
-            photos[index] = _attachment(order, issue.photo_attachment_id, Attachment.Kind.PHOTO,
-                                        f"issues.{index}.photo_attachment_id")
+    answers, errors, unanswered = _answers(order, payload)
     receipt = None
     if payload.receipt_attachment_id is not None:
-        receipt = _attachment(order, payload.receipt_attachment_id, Attachment.Kind.RECEIPT, "receipt_attachment_id")
+        try:
+            receipt = _attachment(order, payload.receipt_attachment_id, Attachment.Kind.RECEIPT, "receipt_attachment_id")
+        except InvalidInput as exc:
+            errors.update(exc.errors)
         if not payload.signed_by:
             errors["signed_by"] = [_("上传签收单时须填写签收人")]
+    if unanswered:
+        raise InvalidInput(_("请逐项验收：%(items)s 尚未选择合格或不合格") % {"items": "、".join(unanswered)}, errors=errors)
     if errors:
-        raise InvalidInput(_("验收记录有误"), errors=errors)
+        raise InvalidInput(_("验收记录有误：%(problem)s") % {"problem": next(iter(errors.values()))[0]}, errors=errors)
     now = clock.now()
     shipment.accepted_at = now
     shipment.save(update_fields=["accepted_at"])
     tickets = []
-    for index, issue in enumerate(payload.issues):
-        ticket = ticket_open(order_id=order.pk, actor=actor, ticket_type=ISSUE_TICKET_TYPE[issue.issue_type],
-                             description=_("验收问题（第 %(batch)s 批）：%(text)s") % {"batch": shipment.position,
-                                                                               "text": issue.description})
-        if index in photos:
-            photos[index].ticket, photos[index].shipment = ticket, shipment
-            photos[index].save(update_fields=["ticket", "shipment"])
-        tickets.append(ticket.pk)
+    for answer in answers:
+        ticket = None
+        if not answer["ok"]:
+            ticket = ticket_open(order_id=order.pk, actor=actor, ticket_type=ITEM_TICKET_TYPE[answer["item"]],
+                                 description=_("验收问题（第 %(batch)s 批，%(item)s不合格）：%(text)s") % {
+                                     "batch": shipment.position, "item": answer["label"], "text": answer["note"]})
+            for photo in answer["photos"]:
+                photo.ticket, photo.shipment = ticket, shipment
+                photo.save(update_fields=["ticket", "shipment"])
+            tickets.append(ticket.pk)
+        AcceptanceItem.objects.create(shipment=shipment, item=answer["item"], passed=answer["ok"], note=answer["note"],
+                                      ticket=ticket)
     event = {"batch": shipment.position, "shipment_id": shipment.pk,
-             "checks": [{"line": f"{shipped[pk].order_line.product_name} {shipped[pk].order_line.model}", **c}
-                        for pk, c in checks.items()],
-             "issues": [issue.model_dump(mode="json", exclude={"photo_attachment_id"}) for issue in payload.issues],
+             "answers": [{"item": a["item"], "answer": "pass" if a["ok"] else "fail", "note": a["note"],
+                          "photos": [photo.filename for photo in a["photos"]]} for a in answers],
              "ticket_ids": tickets}
     if receipt is not None:
         _receive(shipment, signed_by=payload.signed_by, via="scan", scan=receipt, now=now)
@@ -129,10 +157,10 @@ def accept(order, actor, payload: p.AcceptPayload):
     return _delivered_or_stay(order), event
 
 
-def _receive(shipment, *, signed_by, via, now, scan=None, address=None):
+def _receive(shipment, *, signed_by, via, now, scan=None, address=None, remark=""):
     shipment.received_at, shipment.received_by_name, shipment.receipt_via = now, signed_by, via
-    shipment.receipt_address = address
-    shipment.save(update_fields=["received_at", "received_by_name", "receipt_via", "receipt_address"])
+    shipment.receipt_address, shipment.receipt_remark = address, remark
+    shipment.save(update_fields=["received_at", "received_by_name", "receipt_via", "receipt_address", "receipt_remark"])
     if scan is not None:
         scan.shipment = shipment
         scan.save(update_fields=["shipment"])
@@ -156,9 +184,10 @@ def confirm_receipt(order, actor, payload: p.ConfirmReceiptPayload):
     elif actor is not None:
         raise InvalidInput(_("请上传客户签字的签收单"), errors={"receipt_attachment_id": [_("必填")]})
     now = clock.now()
-    _receive(shipment, signed_by=payload.signed_by, via="scan" if scan else "link", scan=scan, now=now)
+    _receive(shipment, signed_by=payload.signed_by, via="scan" if scan else "link", scan=scan, now=now,
+             remark=payload.remark)
     event = {"batch": shipment.position, "shipment_id": shipment.pk, "signed_by": payload.signed_by,
-             "receipt_via": "scan" if scan else "link"}
+             "receipt_via": "scan" if scan else "link", "remark": payload.remark}
     return _delivered_or_stay(order), event
 
 
@@ -200,13 +229,10 @@ def _ship_initial(order) -> dict:
 
 
 def _accept_initial(order) -> dict:
-    """The earliest consignment not yet accepted, every check ticked."""
+    """The earliest consignment not yet accepted; no item answered: each is checked and answered by the person
+    at the door, never assumed 合格."""
     shipment = order.shipments.filter(accepted_at__isnull=True).order_by("position").first()
-    items = list(shipment.lines.all()) if shipment else []
-    return {"shipment_id": shipment.pk if shipment else "", "quantity_ok": True, "spec_ok": True, "appearance_ok": True,
-            "lines": [{"line_id": item.order_line_id, "quantity_ok": True, "spec_ok": True, "appearance_ok": True}
-                      for item in items],
-            "issues": [{"issue_type": "", "description": ""} for _ in range(3)], "signed_by": order.contact_name}
+    return {"shipment_id": shipment.pk if shipment else "", "signed_by": order.contact_name}
 
 
 def _confirm_receipt_initial(order) -> dict:

@@ -331,8 +331,8 @@ def _track_initial(order) -> dict:
 
 
 def _prepare_shipment_initial(order) -> dict:
-    return {"goods": "\n".join(f"{line.product_name} {line.model} × {line.quantity.normalize():f}" for line in open_lines(order)),
-            "quantity_checked": True, "qc_passed": True}
+    """The goods list; the quantity and QC checks start unticked: the warehouse ticks what it checked."""
+    return {"goods": "\n".join(f"{line.product_name} {line.model} × {line.quantity.normalize():f}" for line in open_lines(order))}
 
 
 ACTIONS = [

@@ -35,32 +35,57 @@ def web(user):
     return client
 
 
-def test_an_issue_found_at_acceptance_becomes_a_ticket_with_its_photo(shipped, users):
+ALL_PASS = {"quantity_ok": "true", "spec_ok": "true", "appearance_ok": "true"}
+
+
+def test_an_item_not_up_to_standard_becomes_a_ticket_with_its_note_and_photos(shipped, users):
     client = web(users["account_manager"])
     assert client.get(f"/orders/{shipped.number}/acceptance/").status_code == 200
     response = client.post(f"/orders/{shipped.number}/actions/accept/", {
-        "shipment_id": str(shipped.shipments.get().pk), "quantity_ok": "on", "spec_ok": "on",
-        "issues.0.issue_type": "damaged", "issues.0.description": "1台外壳破损",
-        "issues.0.photo_attachment_id": SimpleUploadedFile("damage.png", PNG, content_type="image/png")})
+        "shipment_id": str(shipped.shipments.get().pk), "quantity_ok": "true", "spec_ok": "true",
+        "appearance_ok": "false", "appearance_note": "1台外壳破损",
+        "appearance_photo_attachment_ids": [SimpleUploadedFile("damage.png", PNG, content_type="image/png"),
+                                            SimpleUploadedFile("damage-2.png", PNG, content_type="image/png")]})
     assert response.status_code == 302, response.content.decode()[:500]
     order = SalesOrder.objects.get(pk=shipped.pk)
     assert order.status == "shipped"  # accepted, but nobody has signed yet
     ticket = Ticket.objects.get(order=order)
-    assert (ticket.ticket_type, ticket.description) == ("damage", "验收问题（第 1 批）：1台外壳破损")
-    assert [p.filename for p in ticket.photos.all()] == ["damage.png"]
+    assert (ticket.ticket_type, ticket.description) == ("damage", "验收问题（第 1 批，外观不合格）：1台外壳破损")
+    assert sorted(p.filename for p in ticket.photos.all()) == ["damage-2.png", "damage.png"]
+    shipment = order.shipments.get()
+    assert [(i.item, i.passed, i.note, i.ticket_id) for i in shipment.acceptance_items.all()] == [
+        ("quantity", True, "", None), ("spec", True, "", None), ("appearance", False, "1台外壳破损", ticket.pk)]
     told = set(Notification.objects.filter(event="ticket_opened").values_list("recipient__username", flat=True))
     assert told == {"after_sales", "sales_manager"}
     record = client.get(f"/orders/{order.number}/documents/acceptance/").content.decode()
-    assert "验收问题记录表" in record and "1台外壳破损" in record and "damage.png" in record and "✗" in record
+    assert "验收问题记录表" in record and "1台外壳破损" in record and "damage.png" in record and "✗ 不合格" in record
+
+
+@pytest.mark.parametrize("answers, message, field", [
+    ({}, "请逐项验收：数量、规格、外观 尚未选择合格或不合格", "quantity_ok"),
+    ({"quantity_ok": "true", "appearance_ok": "true"}, "请逐项验收：规格 尚未选择合格或不合格", "spec_ok"),
+    ({**ALL_PASS, "spec_ok": "false"}, "「规格」不合格：请填写说明", "spec_note"),
+])
+def test_an_item_not_answered_or_not_up_to_standard_without_a_note_changes_nothing(shipped, users, answers, message,
+                                                                                     field):
+    client = web(users["account_manager"])
+    before = stored_files()
+    response = client.post(f"/orders/{shipped.number}/actions/accept/", {
+        **answers, "spec_photo_attachment_ids": SimpleUploadedFile("spec.png", PNG, content_type="image/png")})
+    page = response.content.decode()
+    assert response.status_code == 422 and message in page
+    assert f'name="{field}"' in page  # the form is back, with what was chosen
+    assert stored_files() == before
+    shipment = shipped.shipments.get()
+    assert shipment.accepted_at is None and not shipment.acceptance_items.exists() and not Ticket.objects.exists()
 
 
 def test_an_acceptance_that_fails_after_the_upload_keeps_no_photo(shipped, users):
     client = web(users["account_manager"])
     before = stored_files()
     response = client.post(f"/orders/{shipped.number}/actions/accept/", {
-        "quantity_ok": "on", "spec_ok": "on", "appearance_ok": "on",
-        "issues.0.issue_type": "damaged", "issues.0.description": "破损",
-        "issues.0.photo_attachment_id": SimpleUploadedFile("damage.png", PNG, content_type="image/png"),
+        **ALL_PASS, "appearance_ok": "false", "appearance_note": "破损",
+        "appearance_photo_attachment_ids": SimpleUploadedFile("damage.png", PNG, content_type="image/png"),
         "receipt_attachment_id": SimpleUploadedFile("receipt.png", PNG, content_type="image/png")})  # no signer
     assert response.status_code == 422 and "上传签收单时须填写签收人" in response.content.decode()
     assert stored_files() == before
@@ -76,8 +101,7 @@ def test_an_upload_too_large_or_not_an_image_is_refused_and_leaves_nothing(shipp
     client = web(users["account_manager"])
     before = stored_files()
     response = client.post(f"/orders/{shipped.number}/actions/accept/", {
-        "quantity_ok": "on", "spec_ok": "on", "appearance_ok": "on", "signed_by": "李*",
-        "receipt_attachment_id": upload})
+        **ALL_PASS, "signed_by": "李*", "receipt_attachment_id": upload})
     assert response.status_code == 422 and message in response.content.decode()
     assert stored_files() == before
     assert SalesOrder.objects.get(pk=shipped.pk).status == "shipped"
@@ -86,7 +110,7 @@ def test_an_upload_too_large_or_not_an_image_is_refused_and_leaves_nothing(shipp
 def test_a_signed_scan_with_the_acceptance_delivers_the_order(shipped, users):
     client = web(users["logistics"])
     response = client.post(f"/orders/{shipped.number}/actions/accept/", {
-        "quantity_ok": "on", "spec_ok": "on", "appearance_ok": "on", "signed_by": "李*",
+        **ALL_PASS, "signed_by": "李*",
         "receipt_attachment_id": SimpleUploadedFile("签收单.pdf", b"%PDF-1.4\n%%EOF\n")})
     assert response.status_code == 302
     order = SalesOrder.objects.get(pk=shipped.pk)
@@ -142,3 +166,36 @@ def test_the_receipt_link_expires_and_refuses_a_tampered_token(shipped):
         assert customer.get(f"/receipt/{token}/").status_code == 200  # the genuine link still works
     shipment.refresh_from_db()
     assert shipment.received_at is None and SalesOrder.objects.get(pk=shipped.pk).status == "shipped"
+
+
+def pdf_text(content: bytes) -> str:
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
+def test_the_receipt_shows_the_issues_recorded_at_acceptance_and_keeps_the_customers_remark(shipped, users):
+    staff = web(users["account_manager"])
+    response = staff.post(f"/orders/{shipped.number}/actions/accept/", {
+        **ALL_PASS, "appearance_ok": "false", "appearance_note": "1台外壳凹陷",
+        "appearance_photo_attachment_ids": SimpleUploadedFile("dent.png", PNG, content_type="image/png")})
+    assert response.status_code == 302
+    shipment = shipped.shipments.get()
+    photo = shipment.attachments.get(kind="photo")
+    token = receipt_token(shipment)
+
+    customer = Client()  # no account
+    page = customer.get(f"/receipt/{token}/").content.decode()
+    assert "1台外壳凹陷" in page and "不合格" in page and f"/receipt/{token}/photos/{photo.pk}/" in page
+    shown = customer.get(f"/receipt/{token}/photos/{photo.pk}/")
+    assert shown.status_code == 200 and shown["Content-Type"] == "image/png" and b"".join(shown.streaming_content) == PNG
+    assert customer.get(f"/receipt/{token[:-2]}xx/photos/{photo.pk}/").status_code == 404
+
+    done = customer.post(f"/receipt/{token}/", {"signed_by": "李四", "remark": "凹陷一台，等待换货"},
+                         REMOTE_ADDR="203.0.113.7")
+    assert done.status_code == 200 and "凹陷一台，等待换货" in done.content.decode()
+    shipment.refresh_from_db()
+    assert (shipment.receipt_remark, shipment.receipt_address) == ("凹陷一台，等待换货", "203.0.113.7")
+    assert "凹陷一台，等待换货" in staff.get(f"/orders/{shipped.number}/").content.decode()  # staff see it
+
+    text = pdf_text(staff.get(f"/orders/{shipped.number}/documents/receipt-1.pdf").content)
+    assert "1台外壳凹陷" in text and "dent.png" in text and "不合格" in text and "凹陷一台，等待换货" in text
+    assert "经系统回执确认（IP 203.0.113.7）" in text and "签收地址" not in text and "签收人" in text
