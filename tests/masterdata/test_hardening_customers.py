@@ -180,7 +180,7 @@ def test_the_admin_site_audits_a_customers_terms_and_offers_only_account_manager
     response = client.post(f"/admin/masterdata/customer/{customer.pk}/change/", {
         "name": customer.name, "uscc": customer.uscc, "address": customer.address, "qualification": "qualified",
         "licence_expiry": "2099-12-31", "credit_record": customer.credit_record, "credit_limit": "66000.00",
-        "owner": users["account_manager"].pk, "is_active": "on",
+        "owner": users["account_manager"].pk, "is_active": "on", "notice_channel": "email",
         "contacts-TOTAL_FORMS": "0", "contacts-INITIAL_FORMS": "0", "contacts-MIN_NUM_FORMS": "0",
         "contacts-MAX_NUM_FORMS": "1000"})
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
