@@ -25,6 +25,34 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.slow)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _static_files_listed_once():
+    """WhiteNoise lists every static file (a stat and headers for each) when its middleware starts: once per
+    process in production, but once per test client here, and the matrix's and crawls' tests start hundreds.
+    The listing is taken once per run (for the same static settings) and given to every later start: the files
+    do not change while the tests run."""
+    from django.conf import settings
+    from whitenoise.middleware import WhiteNoiseMiddleware
+
+    listing = WhiteNoiseMiddleware.add_files_from_finders
+    listed = {}
+
+    def add_files_from_finders(self):
+        key = repr([getattr(settings, name, None) for name in (
+            "DEBUG", "STATIC_URL", "STATIC_ROOT", "STATICFILES_DIRS", "STATICFILES_FINDERS", "INSTALLED_APPS",
+            "FORCE_SCRIPT_NAME")] + [(name, getattr(settings, name)) for name in sorted(dir(settings))
+                                     if name.startswith("WHITENOISE_")])
+        if key not in listed:
+            listing(self)
+            listed[key] = dict(self.files)
+        else:
+            self.files.update(listed[key])
+
+    WhiteNoiseMiddleware.add_files_from_finders = add_files_from_finders
+    yield
+    WhiteNoiseMiddleware.add_files_from_finders = listing
+
+
 @pytest.fixture
 def team(db):
     return Team.objects.create(name="华北销售一组")
