@@ -108,26 +108,16 @@ def _crawl_demo_loaded(django_db_setup, django_db_blocker):
     a test changes is undone before the next, and the class's tests all ask the same demo. A test function
     outside a class has it to itself, as before."""
     from django.core.management import call_command
-    from django.db import transaction
 
     from orderloop.core import clock
     from tests.support.matrix import CRAWL_AT, subjects
+    from tests.support.shared_db import kept_for_the_scope
 
-    atomic = transaction.atomic()
-    with django_db_blocker.unblock():
-        atomic.__enter__()
-        try:
-            with clock.frozen_at(CRAWL_AT):
-                call_command("demo", force=True)
-                values = subjects()
-        except BaseException:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
-            raise
-    yield values
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        atomic.__exit__(None, None, None)
+    with kept_for_the_scope(django_db_blocker):
+        with django_db_blocker.unblock(), clock.frozen_at(CRAWL_AT):
+            call_command("demo", force=True)
+            values = subjects()
+        yield values
 
 
 @pytest.fixture
