@@ -25,6 +25,34 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.slow)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _static_files_listed_once():
+    """WhiteNoise lists every static file (a stat and headers for each) when its middleware starts: once per
+    process in production, but once per test client here, and the matrix's and crawls' tests start hundreds.
+    The listing is taken once per run (for the same static settings) and given to every later start: the files
+    do not change while the tests run."""
+    from django.conf import settings
+    from whitenoise.middleware import WhiteNoiseMiddleware
+
+    listing = WhiteNoiseMiddleware.add_files_from_finders
+    listed = {}
+
+    def add_files_from_finders(self):
+        key = repr([getattr(settings, name, None) for name in (
+            "DEBUG", "STATIC_URL", "STATIC_ROOT", "STATICFILES_DIRS", "STATICFILES_FINDERS", "INSTALLED_APPS",
+            "FORCE_SCRIPT_NAME")] + [(name, getattr(settings, name)) for name in sorted(dir(settings))
+                                     if name.startswith("WHITENOISE_")])
+        if key not in listed:
+            listing(self)
+            listed[key] = dict(self.files)
+        else:
+            self.files.update(listed[key])
+
+    WhiteNoiseMiddleware.add_files_from_finders = add_files_from_finders
+    yield
+    WhiteNoiseMiddleware.add_files_from_finders = listing
+
+
 @pytest.fixture
 def team(db):
     return Team.objects.create(name="华北销售一组")
@@ -73,18 +101,35 @@ def imap_server():
     server.stop()
 
 
-@pytest.fixture
-def crawl_demo(db):
-    """The demo, loaded and asked for on the product's clock at ``CRAWL_AT``; what the permission matrix's
-    placeholders stand for in it (tests/support/matrix.py)."""
+@pytest.fixture(scope="class")
+def _crawl_demo_loaded(django_db_setup, django_db_blocker):
+    """The demo loaded on the product's clock at ``CRAWL_AT``, once for a test class, in a transaction of the
+    class's own that is rolled back after its last test: each test's own transaction (``db``) nests in it, so what
+    a test changes is undone before the next, and the class's tests all ask the same demo. A test function
+    outside a class has it to itself, as before."""
     from django.core.management import call_command
 
     from orderloop.core import clock
     from tests.support.matrix import CRAWL_AT, subjects
+    from tests.support.shared_db import kept_for_the_scope
+
+    with kept_for_the_scope(django_db_blocker):
+        with django_db_blocker.unblock(), clock.frozen_at(CRAWL_AT):
+            call_command("demo", force=True)
+            values = subjects()
+        yield values
+
+
+@pytest.fixture
+def crawl_demo(_crawl_demo_loaded, db):
+    """The demo, loaded and asked for on the product's clock at ``CRAWL_AT``; what the permission matrix's
+    placeholders stand for in it (tests/support/matrix.py). Tests of one class share one load of it (the
+    crawls run it once per role and language)."""
+    from orderloop.core import clock
+    from tests.support.matrix import CRAWL_AT
 
     with clock.frozen_at(CRAWL_AT):
-        call_command("demo", force=True)
-        yield subjects()
+        yield dict(_crawl_demo_loaded)
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -101,19 +146,60 @@ def chromium_path():
     return path
 
 
-@pytest.fixture
-def browser(chromium_path, web_server):  # closed before the server stops, so its connections end first
-    from django.db import connections
-    from playwright.sync_api import sync_playwright
+@pytest.fixture(scope="session")
+def _chromium():
+    """One Chromium for the run, launched at the first browser test's demand (a launch takes a second or more; a
+    context is cheap). Between browser tests Playwright's event loop is put aside, so that the tests in between
+    run in a thread with no event loop, as they would without a browser before them."""
+    import asyncio
 
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+    state = {}
+
+    def resume(path):
+        from playwright.sync_api import sync_playwright
+
+        os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+        if "loop" in state:
+            asyncio._set_running_loop(state.pop("loop"))
+        if "playwright" not in state:
+            state["manager"] = sync_playwright()
+            state["playwright"] = state["manager"].__enter__()
+        if "browser" not in state or not state["browser"].is_connected():  # one test's crash is not the next one's
+            state["browser"] = state["playwright"].chromium.launch(
+                executable_path=path, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        return state["browser"]
+
+    def pause():
+        state["loop"] = asyncio._get_running_loop()
+        asyncio._set_running_loop(None)
+
+    yield resume, pause
+    if "loop" in state:
+        asyncio._set_running_loop(state.pop("loop"))
+    if "browser" in state:
+        state["browser"].close()
+    if "manager" in state:
+        state["manager"].__exit__(None, None, None)
+
+
+@pytest.fixture
+def browser(_chromium, chromium_path, web_server):  # its pages closed before the server stops, so their connections end first
+    """The run's Chromium, with no context open: every context (and page) the test opens is closed when it ends,
+    so tests share no cookies, storage or pages."""
+    from django.db import connections
+
+    resume, pause = _chromium
+    browser = resume(chromium_path)
+    try:
         yield browser
-        # Django queries made while Playwright's loop runs get connections of their own; close them here.
-        connections.close_all()
-        browser.close()
+    finally:
+        try:
+            for context in browser.contexts:
+                context.close()
+        finally:
+            # Django queries made while Playwright's loop runs get connections of their own; close them here.
+            connections.close_all()
+            pause()
 
 
 @pytest.fixture

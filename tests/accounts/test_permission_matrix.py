@@ -47,15 +47,18 @@ def observed(section: str, crawl_demo) -> list[tuple[str, str, dict[str, int]]]:
     return rows
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("section", ["Pages", "API"])
-def test_every_cell_of_the_matrix(section, crawl_demo):
-    expected = matrix(section)
-    assert expected, f"no rows under ## {section}"
-    differences = [(method, path, role, want, got[role])
-                   for (method, path, want_row), (_m, _p, got) in zip(expected, observed(section, crawl_demo), strict=True)
-                   for role, want in want_row.items() if got[role] != want]
-    assert differences == []
+class TestTheMatrix:
+    """Both sections on one load of the demo (``crawl_demo``: each test's changes are undone before the next)."""
+
+    @pytest.mark.slow
+    @pytest.mark.parametrize("section", ["Pages", "API"])
+    def test_every_cell_of_the_matrix(self, section, crawl_demo):
+        expected = matrix(section)
+        assert expected, f"no rows under ## {section}"
+        differences = [(method, path, role, want, got[role])
+                       for (method, path, want_row), (_m, _p, got) in zip(expected, observed(section, crawl_demo), strict=True)
+                       for role, want in want_row.items() if got[role] != want]
+        assert differences == []
 
 
 def _url_names(patterns, namespace=""):

@@ -14,6 +14,7 @@ from orderloop.accounts.models import User
 from orderloop.core.models import AuditEntry
 from orderloop.orders.registers import REGISTER_1, REGISTER_2, REGISTER_3
 from tests.support.api_client import Api
+from tests.support.shared_db import kept_for_the_scope
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SEED = {"orders": REGISTER_1, "progress": REGISTER_2, "feedback": REGISTER_3}
@@ -23,9 +24,19 @@ REGISTER_1_KEYS = ["ref", "customer_name", "contact_name", "contact_phone", "ord
 MAY = "2024-05"
 
 
+@pytest.fixture(scope="module")
+def _demo_loaded(django_db_setup, django_db_blocker):
+    """The demo, loaded once for the module: every test here but the first (the OpenAPI's, which reads no data)
+    asks it, and what each changes is rolled back before the next (tests/support/shared_db.py)."""
+    with kept_for_the_scope(django_db_blocker):
+        with django_db_blocker.unblock():
+            call_command("demo", force=True)
+        yield
+
+
 @pytest.fixture
-def demo(db):
-    call_command("demo", force=True)
+def demo(_demo_loaded, db):
+    """The demo as loaded, each test's changes undone."""
 
 
 def page(username: str) -> Client:

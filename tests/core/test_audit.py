@@ -5,11 +5,22 @@ from django.test import Client
 
 from orderloop.accounts.models import User
 from orderloop.core.models import AuditEntry
+from tests.support.shared_db import kept_for_the_scope
+
+
+@pytest.fixture(scope="module")
+def _demo_loaded(django_db_setup, django_db_blocker):
+    """The demo, loaded once for the module: every test here asks it, and what each changes is rolled back before
+    the next (tests/support/shared_db.py)."""
+    with kept_for_the_scope(django_db_blocker):
+        with django_db_blocker.unblock():
+            call_command("demo", force=True)
+        yield
 
 
 @pytest.fixture
-def demo(db):
-    call_command("demo", force=True)
+def demo(_demo_loaded, db):
+    """The demo as loaded, each test's changes undone."""
 
 
 def login(username):

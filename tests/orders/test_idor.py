@@ -12,25 +12,37 @@ from orderloop.accounts.services import api_token_issue
 from orderloop.aftersales.models import Ticket
 from orderloop.masterdata.models import Customer
 from orderloop.orders.models import Attachment, SalesOrder
+from tests.support.shared_db import kept_for_the_scope
 
 OWN_TEAM = ["account_manager", "sales_manager"]         # 华北销售一组: 202405-001 … 003 are theirs
 OTHER_TEAM = ["account_manager2", "sales_manager2"]     # 华东销售二组
 
 
+@pytest.fixture(scope="module")
+def _demo_loaded(django_db_setup, django_db_blocker):
+    """The demo, and an order of the other team, made once for the module: every test here asks them, and what
+    each changes is rolled back before the next (tests/support/shared_db.py)."""
+    with kept_for_the_scope(django_db_blocker):
+        with django_db_blocker.unblock():
+            call_command("demo", force=True)
+            first = SalesOrder.objects.get(number="202405-001")
+            other = SalesOrder.objects.create(  # an order of the other team, to borrow its reference
+                customer=Customer.objects.get(name="华东制造有限公司"), owner=User.objects.get(username="account_manager2"),
+                order_date=first.order_date, provisional_ref="TMP-EASTONE1", contact_name="周*", created_at=first.created_at,
+                updated_at=first.updated_at)
+            values = {
+                "ref": "202405-001", "other_ref": other.ref,
+                "attachment": Attachment.objects.filter(order=first, kind="receipt").first().pk,
+                "ticket": Ticket.objects.get(order__number="202405-003").pk,
+                "customer": Customer.objects.get(name="科技有限公司").pk,
+            }
+        yield values
+
+
 @pytest.fixture
-def demo(db):
-    call_command("demo", force=True)
-    first = SalesOrder.objects.get(number="202405-001")
-    other = SalesOrder.objects.create(  # an order of the other team, to borrow its reference
-        customer=Customer.objects.get(name="华东制造有限公司"), owner=User.objects.get(username="account_manager2"),
-        order_date=first.order_date, provisional_ref="TMP-EASTONE1", contact_name="周*", created_at=first.created_at,
-        updated_at=first.updated_at)
-    return {
-        "ref": "202405-001", "other_ref": other.ref,
-        "attachment": Attachment.objects.filter(order=first, kind="receipt").first().pk,
-        "ticket": Ticket.objects.get(order__number="202405-003").pk,
-        "customer": Customer.objects.get(name="科技有限公司").pk,
-    }
+def demo(_demo_loaded, db):
+    """The demo as loaded, each test's changes undone."""
+    return _demo_loaded
 
 
 PAGES = [

@@ -18,14 +18,25 @@ from orderloop.accounts.models import User
 from orderloop.core.models import AuditEntry
 from orderloop.orders.models import SalesOrder
 from orderloop.orders.registers import REGISTER_1, REGISTER_2
+from tests.support.shared_db import kept_for_the_scope
 from tests.support.workbooks import row, workbook
 
 MAY = "2024-05"
 
 
+@pytest.fixture(scope="module")
+def _demo_loaded(django_db_setup, django_db_blocker):
+    """The demo, loaded once for the module's tests that ask it (those after the imports'; none of the later ones
+    goes without it), and what each changes is rolled back before the next (tests/support/shared_db.py)."""
+    with kept_for_the_scope(django_db_blocker):
+        with django_db_blocker.unblock():
+            call_command("demo", force=True)
+        yield
+
+
 @pytest.fixture
-def demo(db):
-    call_command("demo", force=True)
+def demo(_demo_loaded, db):
+    """The demo as loaded, each test's changes undone."""
 
 
 def page(username: str) -> Client:

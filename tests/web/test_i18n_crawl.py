@@ -43,20 +43,40 @@ def english_words(text: str) -> set[str]:
     return {word for word in re.findall(r"[A-Za-z][A-Za-z_]{2,}", text) if word not in ALLOWED}
 
 
-@pytest.mark.parametrize("role", ROLES)
-def test_every_page_of_every_role_is_in_chinese(role, crawl_demo):
-    client = Client()
-    client.force_login(User.objects.get(username=role))
-    found = {}
-    for method, path, expected in matrix("Pages"):
-        if method != "GET" or expected[role] != 200 or path.startswith("/admin/"):  # Django's admin: Django's words
-            continue
-        response = client.get(concrete(path, crawl_demo))
-        if "text/html" in response.get("Content-Type", ""):
-            words = english_words(visible_text(response.content.decode()))
-            if words:
-                found[path] = sorted(words)
-    assert found == {}
+class TestEveryPageOfEveryRole:
+    """Both languages, each role: the tests of the class ask one load of the demo (``crawl_demo``)."""
+
+    @pytest.mark.parametrize("role", ROLES)
+    def test_every_page_of_every_role_is_in_chinese(self, role, crawl_demo):
+        client = Client()
+        client.force_login(User.objects.get(username=role))
+        found = {}
+        for method, path, expected in matrix("Pages"):
+            if method != "GET" or expected[role] != 200 or path.startswith("/admin/"):  # Django's admin: Django's words
+                continue
+            response = client.get(concrete(path, crawl_demo))
+            if "text/html" in response.get("Content-Type", ""):
+                words = english_words(visible_text(response.content.decode()))
+                if words:
+                    found[path] = sorted(words)
+        assert found == {}
+
+    @pytest.mark.parametrize("role", ROLES)
+    def test_every_page_of_every_role_is_in_english_when_chosen(self, role, crawl_demo):
+        msgids, data = catalog_msgids(), stored_text()
+        client = Client()
+        client.force_login(User.objects.get(username=role))
+        client.cookies["django_language"] = "en"
+        found = {}
+        for method, path, expected in matrix("Pages"):
+            if method != "GET" or expected[role] != 200 or path.startswith("/admin/"):
+                continue
+            response = client.get(concrete(path, crawl_demo))
+            if "text/html" in response.get("Content-Type", ""):
+                left = chinese_interface_strings(visible_text(response.content.decode()), msgids, data)
+                if left:
+                    found[path] = sorted(left)
+        assert found == {}
 
 
 def test_the_crawl_would_see_english():
@@ -93,24 +113,6 @@ def catalog_msgids() -> set[str]:
     from tests.support.catalog import po_entries
 
     return {msgid for msgid, _, _ in po_entries() if re.search(r"[\u3400-\u9fff]", msgid) and "%" not in msgid}
-
-
-@pytest.mark.parametrize("role", ROLES)
-def test_every_page_of_every_role_is_in_english_when_chosen(role, crawl_demo):
-    msgids, data = catalog_msgids(), stored_text()
-    client = Client()
-    client.force_login(User.objects.get(username=role))
-    client.cookies["django_language"] = "en"
-    found = {}
-    for method, path, expected in matrix("Pages"):
-        if method != "GET" or expected[role] != 200 or path.startswith("/admin/"):
-            continue
-        response = client.get(concrete(path, crawl_demo))
-        if "text/html" in response.get("Content-Type", ""):
-            left = chinese_interface_strings(visible_text(response.content.decode()), msgids, data)
-            if left:
-                found[path] = sorted(left)
-    assert found == {}
 
 
 def test_the_english_crawl_would_see_chinese():
