@@ -5,10 +5,9 @@ with the AccessKey secret it was given — records the request, and answers like
 import base64
 import hashlib
 import hmac
-import json
-import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.support.local_http import LocalServer, QuietHandler
 
 SECRET = "testSecret-敏感"  # noqa: S105 (a test's own key)
 KEY_ID = "LTAI-test-key"
@@ -25,14 +24,14 @@ def expected_signature(secret: str, params: dict) -> str:
     return base64.b64encode(hmac.new((secret + "&").encode(), to_sign.encode(), hashlib.sha1).digest()).decode()
 
 
-class SmsServer:
+class SmsServer(LocalServer):
     def __init__(self, secret: str = SECRET):
         self.secret = secret
         self.requests: list[dict] = []  # each request's parameters, decoded
         self.answers: list[dict] = []   # scripted answers, consumed in order after the signature passes
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self):
                 parsed = urllib.parse.urlsplit(self.path)
                 params = dict(urllib.parse.parse_qsl(parsed.query, keep_blank_values=True))
@@ -44,24 +43,10 @@ class SmsServer:
                     status, answer = 200, (server.answers.pop(0) if server.answers else
                                            {"Code": "OK", "Message": "OK", "BizId": "900619746936498440^0",
                                             "RequestId": "F655A8D5-B967-440B-8683-DAD6FF8DE990"})
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self.answer_json(status, answer)
 
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.serve(Handler)
+        self.url += "/"
 
 
 def sms_settings(url: str, *, secret: str = SECRET, **fields):
