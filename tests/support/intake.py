@@ -56,15 +56,21 @@ def results_of(page, combobox):
     return listbox.locator("[role=option]")
 
 
+def search_box(page, name: str, exact: bool = False):
+    """The search box (an <input> that intake.js puts before the <select> it takes over) named ``name``. Not the
+    <select>: until the script has run, that is the combobox of that name, and it is hidden once the script ran."""
+    return page.get_by_role("combobox", name=name, exact=exact).and_(page.locator("input"))
+
+
 def choose_customer(page, text: str, name: str):
     """Type ``text`` in the customer search and click the customer ``name`` (for journeys that do not count)."""
-    box = page.get_by_role("combobox", name="客户名称")
+    box = search_box(page, "客户名称")
     box.fill(text)
     results_of(page, box).filter(has_text=name).first.click()
 
 
 def choose_product(page, row: int, text: str, name: str):
     """Type ``text`` in the product search of line ``row`` (1, 2, …) and click the product ``name``."""
-    box = page.get_by_role("combobox", name=f"产品 {row}", exact=True)
+    box = search_box(page, f"产品 {row}", exact=True)
     box.fill(text)
     results_of(page, box).filter(has_text=name).first.click()
