@@ -12,6 +12,7 @@ class Channel(models.TextChoices):
 # A customer's SMS (notifications.sms): the outbox's channel for it. Not among ``Channel``'s choices, which are the
 # channels a colleague chooses among (their preferences); a customer is told by e-mail or SMS as their record says.
 SMS = "sms"
+OUTBOX_CHANNELS = [*Channel.choices, (SMS, _("短信"))]
 
 
 # The kinds of notice a person may choose channels for (their events), as the preferences page lists them.
@@ -60,10 +61,10 @@ class Notification(models.Model):
 
     key = models.CharField(max_length=200, unique=True)
     event = models.CharField(_("事件"), max_length=60)
-    channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices)
+    channel = models.CharField(_("渠道"), max_length=10, choices=OUTBOX_CHANNELS)
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
                                   related_name="notifications")
-    address = models.CharField(_("地址"), max_length=254, blank=True, help_text=_("邮箱地址，或群机器人编号"))
+    address = models.CharField(_("地址"), max_length=254, blank=True, help_text=_("邮箱地址、手机号，或群机器人编号"))
     robot = models.ForeignKey("notifications.ChatRobot", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     order = models.ForeignKey("orders.SalesOrder", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     subject = models.CharField(_("标题"), max_length=200)
@@ -99,7 +100,7 @@ class NotificationRoute(models.Model):
     event = models.CharField(_("事件"), max_length=60)
     role = models.CharField(_("接收角色"), max_length=30,
                             help_text=_("sales_manager、sales_director、account_manager、sales_assistant、warehouse、"
-                                        "production、logistics、after_sales，或 customer（客户联系人邮箱）"))
+                                        "production、logistics、after_sales，或 customer（客户：按其通知方式发邮件或短信）"))
     channels = models.CharField(_("渠道"), max_length=60, default="inapp,email",
                                 help_text=_("逗号分隔：inapp（站内）、email（邮件）、robot（团队群机器人）"))
     enabled = models.BooleanField(_("启用"), default=True)
