@@ -7,6 +7,9 @@ from orderloop.accounts.roles import Role as R
 # --- orders ---------------------------------------------------------------------------------------------------
 # See every order (and the whole audit log).
 SEE_EVERYTHING = frozenset({R.SALES_DIRECTOR, R.ADMIN})
+# See every order and every customer with its amounts, and change none (SPEC section 1: finance keeps payment terms
+# and plans, invoices and receipts; it takes no lifecycle action, so the lifecycle table names it nowhere).
+SEE_EVERY_ORDER_READ_ONLY = frozenset({R.FINANCE})
 # See the orders they entered or own, and those of customers they own.
 SEE_OWN_ORDERS = frozenset({R.SALES_ASSISTANT, R.ACCOUNT_MANAGER, R.SALES_MANAGER})
 # Take orders in, correct them before approval, import and copy them.
@@ -61,7 +64,8 @@ AUDIT_READERS = frozenset({R.SALES_MANAGER, R.SALES_DIRECTOR, R.ADMIN})  # a sal
 REVIEW_READERS = frozenset({R.SALES_MANAGER, R.SALES_DIRECTOR, R.ADMIN})
 REVIEW_RUNNERS = frozenset({R.SALES_MANAGER, R.SALES_DIRECTOR})  # file the review, add action items, confirm any item
 # See the customers' pages (客户, /customers/): which customers is masterdata.services.customers_visible_to.
-CUSTOMER_READERS = frozenset({R.SALES_ASSISTANT, R.ACCOUNT_MANAGER, R.SALES_MANAGER, R.SALES_DIRECTOR, R.ADMIN})
+CUSTOMER_READERS = frozenset({R.SALES_ASSISTANT, R.ACCOUNT_MANAGER, R.SALES_MANAGER, R.SALES_DIRECTOR, R.ADMIN,
+                              R.FINANCE})
 # Apply the change a review's action item names (提出优化措施并更新模板): a deadline's length or a stage template's
 # days; the approval rule only the director (it decides which orders the sales manager approves alone).
 TEMPLATE_UPDATERS = frozenset({R.SALES_MANAGER, R.SALES_DIRECTOR})

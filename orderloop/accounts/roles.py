@@ -14,6 +14,7 @@ class Role(models.TextChoices):
     LOGISTICS = "logistics", _("物流")
     AFTER_SALES = "after_sales", _("售后工程师")
     ADMIN = "admin", _("系统管理员")
+    FINANCE = "finance", _("财务")
 
 
 ALL_ROLES = frozenset(Role.values)

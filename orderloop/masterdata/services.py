@@ -8,7 +8,8 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from orderloop.accounts.permissions import (COMPANY_WIDE_AUTHORITY, CREDIT_SETTERS, CUSTOMER_EDITORS, CUSTOMER_OWNERS,
-                                            OWNER_ASSIGNERS, PRODUCT_EDITORS, QUALIFIERS, SEE_EVERYTHING, SEE_OWN_ORDERS,
+                                            OWNER_ASSIGNERS, PRODUCT_EDITORS, QUALIFIERS, SEE_EVERY_ORDER_READ_ONLY,
+                                            SEE_EVERYTHING, SEE_OWN_ORDERS,
                                             STOCK_KEEPERS)
 from orderloop.accounts.models import Team, User
 from orderloop.accounts.roles import Role
@@ -31,7 +32,7 @@ def customers_visible_to(user, queryset=None):
     they work on. One definition for the customer register, the pickers and intake."""
     queryset = Customer.objects.all() if queryset is None else queryset
     roles = user.roles
-    if roles & SEE_EVERYTHING:
+    if roles & (SEE_EVERYTHING | SEE_EVERY_ORDER_READ_ONLY):
         return queryset
     q = Q(pk__in=[])
     if roles & SEE_OWN_ORDERS:

@@ -2,7 +2,7 @@
 lists, detail pages, the API and the lifecycle engine alike."""
 from django.db.models import Exists, OuterRef, Q
 
-from orderloop.accounts.permissions import SEE_EVERYTHING, SEE_OWN_ORDERS
+from orderloop.accounts.permissions import SEE_EVERY_ORDER_READ_ONLY, SEE_EVERYTHING, SEE_OWN_ORDERS
 from orderloop.accounts.roles import Role
 from orderloop.orders.lifecycle.table import AGAIN_FOR_A_PART
 from orderloop.orders.models import OrderLine
@@ -28,7 +28,7 @@ def visible_orders_q(user) -> Q | None:
     from orderloop.masterdata.models import Customer
 
     roles = user.roles
-    if roles & SEE_EVERYTHING:
+    if roles & (SEE_EVERYTHING | SEE_EVERY_ORDER_READ_ONLY):
         return None
     q = Q(pk__in=[])
     if roles & SEE_OWN_ORDERS:

@@ -42,6 +42,7 @@ USERS = [
     ("logistics", "吴*", ["logistics"], None),
     ("after_sales", "郑*", ["after_sales"], None),
     ("admin", "系统管理员", ["admin"], None),
+    ("finance", "何*", ["finance"], None),
     ("sales_manager2", "钱*", ["sales_manager"], "华东销售二组"),
     ("account_manager2", "冯*", ["account_manager"], "华东销售二组"),
 ]

@@ -4,7 +4,7 @@ from django.contrib.auth.models import Group
 from orderloop.accounts.models import User
 
 ROLES = ["sales_assistant", "account_manager", "sales_manager", "sales_director", "warehouse", "production",
-         "logistics", "after_sales", "admin"]
+         "logistics", "after_sales", "admin", "finance"]
 
 
 def make_user(username, *roles, team=None):

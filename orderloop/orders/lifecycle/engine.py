@@ -8,7 +8,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, ValidationError
 
-from orderloop.accounts.permissions import SEE_EVERYTHING, SEE_OWN_ORDERS
+from orderloop.accounts.permissions import SEE_EVERY_ORDER_READ_ONLY, SEE_EVERYTHING, SEE_OWN_ORDERS
 from orderloop.accounts.models import User
 from orderloop.accounts.roles import Role as R
 from orderloop.core import clock
@@ -105,7 +105,7 @@ def _visible_at_a_glance(order, user) -> bool:
     that team; a department while the order is in its stages), with the teams read with the locked order.
     False means "ask the database"."""
     roles = user.roles
-    if roles & SEE_EVERYTHING:
+    if roles & (SEE_EVERYTHING | SEE_EVERY_ORDER_READ_ONLY):
         return True
     if roles & SEE_OWN_ORDERS and user.pk in (
             order.entered_by_id, order.owner_id, order.customer.owner_id):
