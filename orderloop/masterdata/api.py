@@ -16,7 +16,8 @@ products = Router(tags=["products"])
 def customer_data(customer: Customer) -> dict:
     return {
         "id": customer.pk, "name": customer.name, "code": customer.code, "uscc": customer.uscc,
-        "address": customer.address, "payment_terms": customer.payment_terms, "notice_channel": customer.notice_channel,
+        "address": customer.address, "payment_terms": customer.payment_terms,
+        "payment_term": customer.payment_term.name if customer.payment_term_id else None, "notice_channel": customer.notice_channel,
         "is_active": customer.is_active,
         "qualification": customer.qualification, "credit_limit": customer.credit_limit,
         "owner": customer.owner.username if customer.owner else None,
@@ -35,7 +36,7 @@ def product_data(product: Product, user) -> dict:
 
 @customers.get("", response={200: list[CustomerOut], **errors(401, 422)}, summary="List customers")
 def customer_list(request, q: str = ""):
-    rows = customers_visible_to(request.auth, Customer.objects.select_related("owner").prefetch_related("contacts"))
+    rows = customers_visible_to(request.auth, Customer.objects.select_related("owner", "payment_term").prefetch_related("contacts"))
     if q:
         rows = rows.filter(name__icontains=q)
     return [customer_data(c) for c in rows[:500]]
@@ -49,14 +50,14 @@ def customer_post(request, data: CustomerIn):
 
 @customers.get("/{customer_id}", response={200: CustomerOut, **errors(401, 404, 422)}, summary="Get a customer")
 def customer_get(request, customer_id: int):
-    return customer_data(get_object_or_404(customers_visible_to(request.auth, Customer.objects.select_related("owner")),
+    return customer_data(get_object_or_404(customers_visible_to(request.auth, Customer.objects.select_related("owner", "payment_term")),
                                            pk=customer_id))
 
 
 @customers.patch("/{customer_id}", auth=roles(*CUSTOMER_EDITORS), response={200: CustomerOut, **errors(400, 401, 403, 404, 422)}, summary="Change a customer")
 def customer_patch(request, customer_id: int, data: CustomerPatch):
     customer_update(actor=request.auth, customer_id=customer_id, data=data)
-    return customer_data(Customer.objects.select_related("owner").get(pk=customer_id))
+    return customer_data(Customer.objects.select_related("owner", "payment_term").get(pk=customer_id))
 
 
 @products.get("", response={200: list[ProductOut], **errors(401, 422)}, summary="List products", exclude_unset=True)

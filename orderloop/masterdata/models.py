@@ -62,6 +62,9 @@ class Customer(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("客户经理"), null=True, blank=True, on_delete=models.PROTECT, related_name="customers")
     payment_terms = models.CharField(_("付款方式"), max_length=200, blank=True,
                                      help_text=_("录入订单时默认带出，如 30%预付,余款到付"))
+    payment_term = models.ForeignKey("masterdata.PaymentTerm", verbose_name=_("结构化付款条件"), null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="customers",
+                                     help_text=_("按期次计算订单的付款计划；留空时按付款方式文字识别"))
     notice_channel = models.CharField(_("通知方式"), max_length=10, choices=NoticeChannel.choices, default=NoticeChannel.EMAIL,
                                       help_text=_("发给客户的物流预告、签收和评价链接：邮件或短信；没有邮箱时改发短信"))
     is_active = models.BooleanField(_("有效"), default=True, help_text=_("停用的客户不能再下新订单，历史订单不受影响"))
@@ -186,3 +189,37 @@ class StockReservation(models.Model):
 
     def __str__(self):
         return f"{self.stock} × {self.quantity}"
+
+
+class Trigger(models.TextChoices):
+    """When an instalment of a payment term falls due (SPEC section 9, Money)."""
+    ON_CONFIRMATION = "on_confirmation", _("确认订单时")
+    BEFORE_SHIPMENT = "before_shipment", _("发货前")
+    ON_DELIVERY = "on_delivery", _("到货/验收时")
+    DAYS_AFTER_DELIVERY = "days_after_delivery", _("到货后N天")
+    DAYS_AFTER_INVOICE = "days_after_invoice", _("开票后N天")
+    FIXED_DATE = "fixed_date", _("指定日期")
+
+
+class PaymentTerm(models.Model):
+    """A structured payment term: instalments, each a percentage or a fixed amount of the order's total, due on a
+    trigger. ``instalments`` is a list of {"percent" | "amount", "trigger", "days", "working_days", "date"},
+    checked by ``masterdata.payment_terms.instalment_problems``."""
+    name = models.CharField(_("付款条件"), max_length=100, unique=True)
+    instalments = models.JSONField(_("分期"), default=list)
+    is_active = models.BooleanField(_("有效"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("付款条件")
+        verbose_name_plural = _("付款条件")
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        from orderloop.masterdata.payment_terms import instalment_problems
+
+        problems = instalment_problems(self.instalments)
+        if problems:
+            raise ValidationError({"instalments": problems})

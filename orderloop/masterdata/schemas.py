@@ -24,6 +24,8 @@ class CustomerIn(BaseModel):
     uscc: str = Field("", max_length=18)
     address: str = Field("", max_length=300)
     payment_terms: str = Field("", max_length=200)
+    payment_term: str | None = Field(None, max_length=100, description="Name of a structured payment term (e.g. 30%预付,余款到付) "
+                                     "from which orders' payment plans are computed; empty: read from the 付款方式 text.")
     notice_channel: NoticeChannel = Field(NoticeChannel.EMAIL, description="How the customer is told (物流预告, links): "
                                           "email or sms; without an e-mail address, SMS all the same.")
     credit_limit: Decimal = Field(Decimal("0.00"), ge=0, max_digits=14, decimal_places=2)
@@ -41,6 +43,7 @@ class CustomerPatch(BaseModel):
     uscc: str | None = Field(None, max_length=18)
     address: str | None = Field(None, max_length=300)
     payment_terms: str | None = Field(None, max_length=200)
+    payment_term: str | None = Field(None, max_length=100, description="Name of a structured payment term; \"\" for none.")
     notice_channel: NoticeChannel | None = None
     is_active: bool | None = Field(None, description="False: no new orders for the customer (停用); its orders stay.")
     credit_limit: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2, description=AUTHORITY)
@@ -65,6 +68,7 @@ class CustomerOut(BaseModel):
     uscc: str
     address: str
     payment_terms: str
+    payment_term: str | None = Field(None, description="The structured payment term's name, or null.")
     notice_channel: str
     is_active: bool
     qualification: str

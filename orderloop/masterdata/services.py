@@ -16,11 +16,12 @@ from orderloop.accounts.roles import Role
 from orderloop.core import clock
 from orderloop.core.audit import audit_record, diff, snapshot
 from orderloop.core.exceptions import InvalidInput, NotAllowed, NotFound
-from orderloop.masterdata.models import Contact, Customer, Product, Qualification, StockAdjustment, StockLevel
+from orderloop.masterdata.models import (Contact, Customer, PaymentTerm, Product, Qualification, StockAdjustment,
+                                         StockLevel)
 from orderloop.masterdata.schemas import CustomerIn, CustomerPatch, ProductIn, ProductPatch
 from orderloop.masterdata.uscc import uscc_problem
 
-CUSTOMER_FIELDS = ("name", "code", "uscc", "address", "payment_terms", "notice_channel", "is_active", "credit_limit", "owner",
+CUSTOMER_FIELDS = ("name", "code", "uscc", "address", "payment_terms", "payment_term", "notice_channel", "is_active", "credit_limit", "owner",
                    "qualification", "credit_record")
 PRODUCT_FIELDS = ("name", "model", "unit", "list_price", "cost_price", "is_active")
 
@@ -79,6 +80,21 @@ def _owner(username: str | None, errors: dict) -> User | None:
     elif not user.has_role(*CUSTOMER_OWNERS):
         errors["owner"] = [_("%(name)s 不是客户经理，不能负责客户") % {"name": username}]
     return user
+
+
+def _payment_term(name: str | None, errors: dict) -> PaymentTerm | None:
+    """The structured payment term named ``name`` ("" or None: none, the order's 付款方式 text is read instead)."""
+    if not name:
+        return None
+    term = PaymentTerm.objects.filter(name=name, is_active=True).first()
+    if term is None:
+        errors["payment_term"] = [_("付款条件不存在：%(name)s") % {"name": name}]
+    return term
+
+
+def payment_term_choices():
+    """The structured payment terms a customer may be given: the active ones, by name."""
+    return PaymentTerm.objects.filter(is_active=True).order_by("name")
 
 
 def customer_owner_candidates():
@@ -145,6 +161,7 @@ def customer_create(*, actor, data: CustomerIn) -> Customer:
         raise NotAllowed(_("您不能新建客户"))
     errors = _customer_errors(data)
     owner = _owner(data.owner, errors)
+    term = _payment_term(data.payment_term, errors)
     _refuse(customer_authority_problems(actor=actor, customer=None, credit_limit=data.credit_limit,
                                         qualification=data.qualification, owner_changes=bool(data.owner),
                                         new_owner=None if "owner" in errors else owner))
@@ -153,8 +170,8 @@ def customer_create(*, actor, data: CustomerIn) -> Customer:
     with transaction.atomic():
         customer = Customer.objects.create(
             name=data.name, code=data.code, uscc=data.uscc.upper(), address=data.address,
-            payment_terms=data.payment_terms, credit_limit=data.credit_limit, notice_channel=data.notice_channel,
-            owner=owner or (actor if actor.has_role(*CUSTOMER_OWNERS) else None),
+            payment_terms=data.payment_terms, payment_term=term, credit_limit=data.credit_limit,
+            notice_channel=data.notice_channel, owner=owner or (actor if actor.has_role(*CUSTOMER_OWNERS) else None),
             qualification=data.qualification or Customer._meta.get_field("qualification").default,
             credit_record=data.credit_record,
         )
@@ -175,6 +192,7 @@ def customer_update(*, actor, customer_id: int, data: CustomerPatch) -> Customer
         owner_changes = data.owner is not None and (data.owner or None) != (
             customer.owner.username if customer.owner else None)
         owner = _owner(data.owner, errors) if owner_changes else customer.owner
+        term = _payment_term(data.payment_term, errors) if data.payment_term is not None else customer.payment_term
         # Refused as a whole, before anything is written: no part of the change is kept. An owner who may not
         # own customers at all is invalid input (422) for those who may move customers.
         _refuse(customer_authority_problems(actor=actor, customer=customer, credit_limit=data.credit_limit,
@@ -192,6 +210,7 @@ def customer_update(*, actor, customer_id: int, data: CustomerPatch) -> Customer
             customer.uscc = data.uscc.upper()
         if owner_changes:
             customer.owner = owner
+        customer.payment_term = term
         customer.save()
         if data.contacts is not None:
             _replace_contacts(customer, data.contacts)

@@ -26,7 +26,7 @@ from orderloop.masterdata.qualification import (customer_create_with_papers, may
 from orderloop.masterdata.schemas import CustomerIn, CustomerPatch, ProductIn, ProductPatch
 from orderloop.masterdata.services import (customer_authority_problems, customer_owner_candidates,
                                            customer_qualification_problems, customer_update, customers_visible_to,
-                                           product_create, product_update, stock_adjust)
+                                           payment_term_choices, product_create, product_update, stock_adjust)
 from orderloop.orders.selectors import sees_cost
 from orderloop.orders.selectors import order_list
 from orderloop.orders.uploads import sniff
@@ -43,7 +43,7 @@ def _readers_only(request) -> None:
 def _customer(request, customer_id) -> Customer:
     _readers_only(request)
     customer = customers_visible_to(request.user, Customer.objects.select_related(
-        "owner", "owner__team", "qualification_submitted_by", "qualification_decided_by")).filter(pk=customer_id).first()
+        "owner", "owner__team", "payment_term", "qualification_submitted_by", "qualification_decided_by")).filter(pk=customer_id).first()
     if customer is None:
         raise Http404(_("客户不存在"))
     return customer
@@ -181,7 +181,7 @@ def _blank_rows(rows) -> list[dict]:
 
 
 def _form_fields(post, *, financial: bool, owner: bool) -> dict:
-    payload = {name: post.get(name, "").strip() for name in ("name", "code", "uscc", "address", "payment_terms")}
+    payload = {name: post.get(name, "").strip() for name in ("name", "code", "uscc", "address", "payment_terms", "payment_term")}
     if post.get("notice_channel", "").strip():
         payload["notice_channel"] = post.get("notice_channel", "").strip()
     if financial and post.get("credit_limit", "").strip():
@@ -203,10 +203,11 @@ def _form(request, *, customer=None, values=None, rows=None, errors=None, error=
     if not actor.has_role(*OWNER_ASSIGNERS):
         candidates = candidates.filter(team_id=actor.team_id) if actor.team_id else candidates.none()
     if values is None:
-        values = {"name": "", "code": "", "uscc": "", "address": "", "payment_terms": "", "credit_limit": "",
+        values = {"name": "", "code": "", "uscc": "", "address": "", "payment_terms": "", "payment_term": "", "credit_limit": "",
                   "owner": "", "notice_channel": NoticeChannel.EMAIL} if creating else {
             "name": customer.name, "code": customer.code, "uscc": customer.uscc, "address": customer.address,
             "payment_terms": customer.payment_terms, "credit_limit": customer.credit_limit,
+            "payment_term": customer.payment_term.name if customer.payment_term_id else "",
             "notice_channel": customer.notice_channel,
             "owner": customer.owner.username if customer.owner else ""}
     if rows is None:
@@ -217,6 +218,7 @@ def _form(request, *, customer=None, values=None, rows=None, errors=None, error=
     return render(request, "masterdata/customer_form.html", {
         "customer": customer, "values": values, "rows": rows, "errors": errors or {}, "error": error,
         "financial": financial, "may_owner": may_owner, "candidates": candidates, "notice_channels": NoticeChannel.choices,
+        "payment_term_choices": payment_term_choices(),
         "papers": creating and actor.has_role(*(QUALIFICATION_SUBMITTERS | QUALIFIERS)),
     }, status=status)
 

@@ -70,6 +70,20 @@ class TimerOut(BaseModel):
     estimated: bool
 
 
+class InstalmentOut(BaseModel):
+    number: int = Field(description="期次, from 1.")
+    trigger: str = Field(description="on_confirmation, before_shipment, on_delivery, days_after_delivery, days_after_invoice or fixed_date.")
+    condition: str = Field(description="The trigger in words, e.g. 确认订单时, 到货后60天.")
+    share: str = Field(description="The term's share: a percentage (30%) or a fixed amount.")
+    amount: Decimal = Field(description="Exact to the fen; the last instalment takes the remainder, so they sum to the total.")
+    due_date: date | None = Field(description="Where the order's dates tell it (delivery, a fixed date); else null.")
+
+
+class PaymentPlanOut(BaseModel):
+    term: str = Field(description="The payment term's name (the customer's structured term, else the one the order's 付款方式 names).")
+    instalments: list[InstalmentOut]
+
+
 class OrderOut(BaseModel):
     ref: str
     number: str | None
@@ -92,6 +106,7 @@ class OrderOut(BaseModel):
     special_terms: str
     remarks: str
     total_amount: Decimal
+    payment_plan: PaymentPlanOut | None = Field(None, description="The payment plan computed from the payment term and the total; null when the 付款方式 text names no known term (付款方式未能识别).")
     cost_amount: Decimal | None = Field(None, description="Only for managers, the director and admin.")
     margin: Decimal | None = Field(None, description="Only for managers, the director and admin.")
     version: int

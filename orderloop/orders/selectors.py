@@ -148,7 +148,7 @@ def order_get(*, user, ref: str) -> SalesOrder:
     field = "number" if re.fullmatch(r"\d{6}-\d{3,}", ref) else "provisional_ref"
     order = (
         filter_visible(SalesOrder.objects.filter(**{field: ref}), user)
-        .select_related("customer", "owner", "entered_by", "manager_approved_by")
+        .select_related("customer", "customer__payment_term", "owner", "entered_by", "manager_approved_by")
         .prefetch_related("lines", "risks", "timers")
         .first()
     )
@@ -193,6 +193,18 @@ def shown_payload(payload: dict, user) -> dict:
     return shown
 
 
+def payment_plan_data(order) -> dict | None:
+    """The order's payment plan as the API returns it (None: its 付款方式 names no known term)."""
+    from orderloop.orders.payments import payment_plan
+
+    plan = payment_plan(order)
+    if plan is None:
+        return None
+    return {"term": plan.term, "instalments": [
+        {"number": i.number, "trigger": i.trigger, "condition": i.condition, "share": i.share, "amount": i.amount,
+         "due_date": i.due} for i in plan.instalments]}
+
+
 def order_detail(order, user) -> dict:
     """The order as the API returns it to ``user``."""
     cost = sees_cost(user)
@@ -218,6 +230,7 @@ def order_detail(order, user) -> dict:
         "special_terms": order.special_terms,
         "remarks": order.remarks,
         "total_amount": order.total_amount,
+        "payment_plan": payment_plan_data(order),
         "version": order.version,
         "created_at": order.created_at,
         "archived": order.archived_at is not None,
