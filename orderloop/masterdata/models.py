@@ -216,10 +216,3 @@ class PaymentTerm(models.Model):
 
     def __str__(self):
         return self.name
-
-    def clean(self):
-        from orderloop.masterdata.payment_terms import instalment_problems
-
-        problems = instalment_problems(self.instalments)
-        if problems:
-            raise ValidationError({"instalments": problems})

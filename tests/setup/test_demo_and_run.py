@@ -28,7 +28,7 @@ def test_demo_data_holds_one_user_per_role_and_the_seed_orders(db):
     call_command("demo", force=True)
     usernames = set(User.objects.values_list("username", flat=True))
     assert {"sales_assistant", "account_manager", "sales_manager", "sales_director", "warehouse", "production",
-            "logistics", "after_sales", "admin", "sales_manager2", "account_manager2"} <= usernames
+            "logistics", "after_sales", "admin", "finance", "sales_manager2", "account_manager2"} <= usernames
     assert User.objects.get(username="sales_director").check_password("orderloop")
     first = SalesOrder.objects.get(number="202405-001")
     assert (first.customer.name, first.contact_name, first.order_date.isoformat(), first.payment_terms,
@@ -38,6 +38,11 @@ def test_demo_data_holds_one_user_per_role_and_the_seed_orders(db):
     assert (line.product_name, line.model, line.quantity, line.unit_price, first.total_amount) == (
         "服务器A型", "S-001", 10, 5000, 50000)
     assert first.status == "closed"
+    from orderloop.orders.payments import payment_plan  # the seed's terms as a plan: 30% on confirmation, the rest on delivery
+
+    plan = payment_plan(first)
+    assert [(i.condition, str(i.amount)) for i in plan.instalments] == [("确认订单时", "15000.00"), ("到货/验收时", "35000.00")]
+    assert first.delivered_at and plan.instalments[1].due is not None
     second = SalesOrder.objects.get(number="202405-002")
     # shipped; at 客户验收 the customer asked for one unit more: part 2, shipped as the second consignment, and
     # both consignments await the customer's acceptance on 5月26日

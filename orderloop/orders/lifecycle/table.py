@@ -10,6 +10,7 @@ from orderloop.orders.models import OrderStatus as S
 
 SYSTEM = "system"  # the worker acting on its own (automatic close), or the customer through a signed link
 STAY = "stay"  # an action's target when the order stays in its state
+EVERYONE_WHO_ACTS = ALL_ROLES - {R.FINANCE}  # finance reads orders and amounts; it changes no order (SPEC section 1)
 BEFORE_SHIPMENT = frozenset({
     S.RECEIVED, S.NEEDS_INFO, S.PENDING_APPROVAL, S.PENDING_DIRECTOR, S.PENDING_STOCK_CHECK,
     S.DATE_NEGOTIATION, S.CONFIRMED, S.IN_FULFILLMENT, S.READY_TO_SHIP,
@@ -63,8 +64,8 @@ TRANSITIONS: list[Transition] = [
     row("track", S.READY_TO_SHIP, STAY, {R.SALES_ASSISTANT, R.WAREHOUSE, R.LOGISTICS}),
     row("track", S.SHIPPED, STAY, {R.SALES_ASSISTANT, R.ACCOUNT_MANAGER, R.LOGISTICS}),
     row("track", S.DELIVERED, STAY, SALES),
-    row("raise_risk", {S.CONFIRMED, S.IN_FULFILLMENT}, STAY, ALL_ROLES),
-    row("resolve_risk", {S.CONFIRMED, S.IN_FULFILLMENT}, {STAY, S.DATE_NEGOTIATION}, ALL_ROLES),
+    row("raise_risk", {S.CONFIRMED, S.IN_FULFILLMENT}, STAY, EVERYONE_WHO_ACTS),
+    row("resolve_risk", {S.CONFIRMED, S.IN_FULFILLMENT}, {STAY, S.DATE_NEGOTIATION}, EVERYONE_WHO_ACTS),
     row("prepare_shipment", S.IN_FULFILLMENT, S.READY_TO_SHIP, R.WAREHOUSE),
     row("ship", S.READY_TO_SHIP, {S.SHIPPED, STAY}, R.LOGISTICS),
     row("ship", AGAIN_FOR_A_PART, STAY, R.LOGISTICS),  # what an earlier part prepared
