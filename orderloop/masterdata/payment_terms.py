@@ -53,12 +53,29 @@ def preset_name_for_text(text: str) -> str | None:
     return names.get(key) or ALIASES.get(key)
 
 
-def term_for_text(text: str) -> PaymentTerm | None:
-    """The stored preset a free-text 付款方式 names (one query), or None."""
-    name = preset_name_for_text(text)
-    if name is None:
+# "N%预付,余款到付" for any N (and its usual spellings): N % on confirmation, the rest on delivery — or before
+# shipment when the rest is paid 发货前.
+DEPOSIT_AND_REST = re.compile(r"^(?:预付)?(?P<n>\d{1,2}(?:\.\d{1,2})?)%(?:预付|定金|订金|预付款)?,"
+                              r"(?:余款|尾款)(?P<rest>到付|货到付款|到货付清|发货前付清|发货前付|款到发货)$")
+
+
+def deposit_and_rest(text: str) -> list[dict] | None:
+    """The instalments of a "N%预付,余款到付"-style text that is no preset, or None."""
+    found = DEPOSIT_AND_REST.match(normalised(text))
+    if not found or not 0 < Decimal(found["n"]) < 100:
         return None
-    return PaymentTerm.objects.filter(name=name, is_active=True).first()
+    rest = Trigger.BEFORE_SHIPMENT if found["rest"] in ("发货前付清", "发货前付", "款到发货") else Trigger.ON_DELIVERY
+    return [_percent(found["n"], Trigger.ON_CONFIRMATION), _percent(str(100 - Decimal(found["n"])), rest)]
+
+
+def term_for_text(text: str) -> PaymentTerm | None:
+    """The term a free-text 付款方式 names: the stored preset (one query), else an unsaved term read from a
+    "N%预付,余款到付"-style text; None when the text names no term."""
+    name = preset_name_for_text(text)
+    if name is not None:
+        return PaymentTerm.objects.filter(name=name, is_active=True).first()
+    instalments = deposit_and_rest(text)
+    return PaymentTerm(name=normalised(text), instalments=instalments) if instalments else None
 
 
 def instalment_problems(instalments) -> list[str]:

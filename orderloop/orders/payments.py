@@ -1,6 +1,6 @@
 """An order's payment plan (SPEC section 9, Money), computed from its term and total, not stored (yet).
 
-The term is the customer's structured term, else the preset the order's 付款方式 text names. Amounts are exact
+The term is the one the order's 付款方式 text names, else (no text) the customer's structured term. Amounts are exact
 to the fen: a percentage instalment is its share of the total rounded half-up to the fen, a fixed amount is
 taken as it is, and the last instalment takes the remainder, so the instalments always sum to the total."""
 from dataclasses import dataclass
@@ -93,9 +93,14 @@ def plan_for(total: Decimal, term_name: str, instalments: list[dict], *, deliver
 
 
 def payment_plan(order) -> PaymentPlan | None:
-    """The order's payment plan, or None when neither the customer's structured term nor the order's 付款方式 text
-    names a term (the page then says 付款方式未能识别). At most one query (the customer's term or the preset)."""
-    term = order.customer.payment_term if order.customer.payment_term_id else term_for_text(order.payment_terms)
+    """The order's payment plan, or None when its terms name none. The order's own 付款方式 (filled from the
+    customer at intake, then what was agreed for this order) comes first; an order without one follows the
+    customer's structured term. A text that names no term gives no plan (the page says 付款方式未能识别): the
+    customer's default is not put in its place. At most one query (the preset)."""
+    if (order.payment_terms or "").strip():
+        term = term_for_text(order.payment_terms)
+    else:
+        term = order.customer.payment_term if order.customer.payment_term_id else None
     if term is None:
         return None
     delivered = local(order.delivered_at).date() if order.delivered_at else None

@@ -1,5 +1,5 @@
-"""The payment plan of an order (SPEC section 9, Money): computed from the customer's structured term, else from
-the order's 付款方式 text, exact to the fen, on the order page (付款计划) and in the API."""
+"""The payment plan of an order (SPEC section 9, Money): computed from the order's 付款方式 text, else (no text)
+from the customer's structured term, exact to the fen, on the order page (付款计划) and in the API."""
 from datetime import date
 from decimal import Decimal
 
@@ -57,11 +57,25 @@ def test_due_dates_come_from_delivery_and_fixed_dates():
 
 
 @pytest.mark.django_db
-def test_the_customers_structured_term_comes_before_the_text(users, customer, product):
+def test_the_orders_own_terms_come_first_and_the_customers_term_when_it_has_none(users, customer, product):
     customer.payment_term = PaymentTerm.objects.get(name="质保金5%一年")
     customer.save()
-    order = _receive(users, customer, product, payment_terms="看情况")
-    assert [i.amount for i in payment_plan(order).instalments] == [Decimal("47500.00"), Decimal("2500.00")]
+    agreed = _receive(users, customer, product)  # this order's 付款方式: 30%预付,余款到付
+    assert [i.amount for i in payment_plan(agreed).instalments] == [Decimal("15000.00"), Decimal("35000.00")]
+    untold = _receive(users, customer, product, payment_terms="")
+    assert [i.amount for i in payment_plan(untold).instalments] == [Decimal("47500.00"), Decimal("2500.00")]
+    unread = _receive(users, customer, product, payment_terms="看情况")
+    assert payment_plan(unread) is None  # not the customer's default in place of what was agreed
+
+
+@pytest.mark.django_db
+def test_any_deposit_and_the_rest_on_delivery_or_before_shipment(users, customer, product):
+    half = payment_plan(_receive(users, customer, product, payment_terms="50%预付，余款到付"))
+    assert [(i.trigger, i.share, i.amount) for i in half.instalments] == [
+        ("on_confirmation", "50%", Decimal("25000.00")), ("on_delivery", "50%", Decimal("25000.00"))]
+    before = payment_plan(_receive(users, customer, product, payment_terms="预付20%，尾款发货前付清"))
+    assert [(i.trigger, i.amount) for i in before.instalments] == [
+        ("on_confirmation", Decimal("10000.00")), ("before_shipment", Decimal("40000.00"))]
 
 
 @pytest.mark.django_db
@@ -75,7 +89,7 @@ def test_the_order_page_shows_the_plan(client, users, customer, product):
 
 @pytest.mark.django_db
 def test_an_unparseable_text_gives_no_plan_and_the_page_says_so(client, users, customer, product):
-    order = _receive(users, customer, product, payment_terms="50%预付,余款到付")
+    order = _receive(users, customer, product, payment_terms="先付一半，剩下的看情况")
     assert payment_plan(order) is None
     client.force_login(users["sales_assistant"])
     page = client.get(f"/orders/{order.ref}/").content.decode()
