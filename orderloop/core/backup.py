@@ -49,7 +49,7 @@ NATURAL_KEY_MODELS = {"contenttypes.contenttype", "auth.permission"}
 SKIPPED_MODELS = NATURAL_KEY_MODELS | {"sessions.session"}
 # Rows that ``migrate`` itself writes (data migrations): a database holding only these counts as empty.
 SEEDED_MODELS = {"auth.group", "orders.approvalpolicy", "orders.stagetemplate", "orders.stagetemplatestep",
-                 "notifications.notificationroute"}
+                 "notifications.notificationroute", "masterdata.paymentterm"}
 
 
 class BackupError(Exception):
