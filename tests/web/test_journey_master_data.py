@@ -40,7 +40,7 @@ def test_customer_and_product_are_created_in_the_app_not_the_admin(browser, web_
         form.get_by_label("客户名称").fill("新星贸易有限公司")
         form.get_by_label("客户编码").fill("C-0099")
         form.get_by_label("统一社会信用代码").fill("91310115MA1FL5C15C")
-        form.get_by_label("付款方式").fill("30%预付,余款到付")
+        form.get_by_label("付款方式", exact=True).fill("30%预付,余款到付")
         form.get_by_label("地址").fill("上海市浦东新区世纪大道1号")
         rows = page.locator("#contact-rows tr")
         rows.nth(0).get_by_label("联系人", exact=True).fill("王经理")
