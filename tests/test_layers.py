@@ -27,6 +27,8 @@ ROOMS = [
                             "orderloop.orders.lifecycle", "orderloop.orders.lifecycle.table",
                             "orderloop.orders.lifecycle.spec", "orderloop.orders.handoffs", "orderloop.orders.payments"]),
     ("after-sales", ["orderloop.aftersales.lifecycle", "orderloop.aftersales.services"]),
+    ("money", ["orderloop.finance.plans", "orderloop.finance.gates", "orderloop.finance.receipts",
+               "orderloop.finance.invoices", "orderloop.finance.receivables"]),
     ("the process", ["orderloop.orders.steps", "orderloop.orders.steps.*", "orderloop.orders.lifecycle.engine",
                      "orderloop.orders.customer", "orderloop.orders.services", "orderloop.orders.review",
                      "orderloop.masterdata.qualification"]),

@@ -34,6 +34,17 @@ ATTACHMENT_UPLOADERS = {
 }
 UPLOADERS = frozenset().union(*ATTACHMENT_UPLOADERS.values())
 
+# --- money (SPEC section 9) ------------------------------------------------------------------------------------
+# Record receipts (回款) and allocate them, import bank statements, record issued invoices and red-letter ones.
+MONEY_RECORDERS = frozenset({R.FINANCE})
+# Raise an invoice request (开票申请) for an order they see.
+INVOICE_REQUESTERS = frozenset({R.ACCOUNT_MANAGER, R.SALES_ASSISTANT})
+# See the receivables, the receipts and the invoices of the orders they see (finance and the director: all).
+MONEY_READERS = frozenset({R.FINANCE, R.ACCOUNT_MANAGER, R.SALES_ASSISTANT, R.SALES_MANAGER, R.SALES_DIRECTOR, R.ADMIN})
+# Release an order held by its payment terms (a deposit before production, payment before shipment), and write off
+# what is left of a plan so that the order may close: with a reason, audited, counted in the review.
+PAYMENT_WAIVERS = frozenset({R.SALES_MANAGER})
+
 # --- customer feedback (after-sales tickets) ----------------------------------------------------------------------
 # Record a customer's feedback on an order (anyone who hears of it; the customer through the rating link too).
 TICKET_OPENERS = frozenset({R.AFTER_SALES, R.ACCOUNT_MANAGER, R.SALES_ASSISTANT, R.SALES_MANAGER, R.LOGISTICS})

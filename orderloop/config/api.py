@@ -16,6 +16,7 @@ from orderloop.accounts.api import BearerToken
 from orderloop.accounts.api import router as auth_router
 from orderloop.accounts.api import tokens as tokens_router
 from orderloop.aftersales.api import router as tickets_router
+from orderloop.finance.api import router as finance_router
 from orderloop.core.exceptions import DomainError
 from orderloop.core.validation import MESSAGES, field_path
 from orderloop.masterdata.api import customers, products
@@ -66,6 +67,7 @@ api = NinjaAPI(
 api.add_router("/auth", auth_router)
 api.add_router("/tokens", tokens_router)
 api.add_router("/customers", customers)
+api.add_router("/finance", finance_router)
 api.add_router("/products", products)
 api.add_router("/orders", orders_router)
 api.add_router("/tickets", tickets_router)

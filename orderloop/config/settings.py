@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "orderloop.accounts",
     "orderloop.masterdata",
     "orderloop.orders",
+    "orderloop.finance",
     "orderloop.notifications",
     "orderloop.aftersales",
     "orderloop.reviews",

@@ -18,6 +18,7 @@ urlpatterns = [
     path("inbox/", include("orderloop.notifications.urls")),
     path("tickets/", include("orderloop.aftersales.urls")),
     path("reviews/", include("orderloop.reviews.urls")),
+    path("finance/", include("orderloop.finance.urls")),
     path("setup/", include("orderloop.setup.urls")),
     path("customers/", include("orderloop.masterdata.urls")),
     path("products/", include((product_patterns, "products"))),

@@ -175,6 +175,8 @@ class EventType(models.TextChoices):
     AMENDED = "amended", _("变更订单")
     SHORT_CLOSED = "short_closed", _("短交关闭")
     CANCELLED = "cancelled", _("取消订单")
+    PAYMENT_WAIVED = "payment_waived", _("付款放行")
+    WRITTEN_OFF = "written_off", _("尾款核销")
     LOGISTICS_NOTICE_SENT = "logistics_notice_sent", _("物流预告已发送")
     LOGISTICS_NOTICE_FAILED = "logistics_notice_failed", _("物流预告未能发送")
     PHONE_NOTICE = "phone_notice", _("已电话通知")

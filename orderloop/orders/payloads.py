@@ -225,3 +225,11 @@ class ShortClosePayload(Payload):
 
 class CancelPayload(Payload):
     reason: str = Text
+
+
+class WaivePaymentPayload(Payload):
+    reason: str = Field(min_length=2, max_length=500, description="Why the order may go on before the money is in.")
+
+
+class WriteOffPayload(Payload):
+    reason: str = Field(min_length=2, max_length=500, description="Why what is left of the plan will not be collected.")

@@ -92,15 +92,19 @@ def plan_for(total: Decimal, term_name: str, instalments: list[dict], *, deliver
         for n, (item, amount) in enumerate(zip(instalments, amounts, strict=True), start=1)])
 
 
-def payment_plan(order) -> PaymentPlan | None:
-    """The order's payment plan, or None when its terms name none. The order's own 付款方式 (filled from the
-    customer at intake, then what was agreed for this order) comes first; an order without one follows the
-    customer's structured term. A text that names no term gives no plan (the page says 付款方式未能识别): the
-    customer's default is not put in its place. At most one query (the preset)."""
+def order_term(order):
+    """The term ``order`` follows: the one its own 付款方式 (filled from the customer at intake, then what was
+    agreed for this order) names; an order without one follows the customer's structured term. A text that names
+    no term gives None (the page says 付款方式未能识别): the customer's default is not put in its place. At most one
+    query (the preset)."""
     if (order.payment_terms or "").strip():
-        term = term_for_text(order.payment_terms)
-    else:
-        term = order.customer.payment_term if order.customer.payment_term_id else None
+        return term_for_text(order.payment_terms)
+    return order.customer.payment_term if order.customer.payment_term_id else None
+
+
+def payment_plan(order) -> PaymentPlan | None:
+    """The order's payment plan as its terms say, or None when they name none."""
+    term = order_term(order)
     if term is None:
         return None
     delivered = local(order.delivered_at).date() if order.delivered_at else None

@@ -3,6 +3,7 @@ reached along the happy path (OrderBuilder, the ``orders`` fixture); stock enoug
 from datetime import date
 from decimal import Decimal
 
+from tests.support.finance import pay
 from orderloop.core import clock
 
 from orderloop.masterdata.models import StockLevel
@@ -91,7 +92,9 @@ class OrderBuilder:
     def received(self, **overrides):
         return order_receive(actor=self.users["sales_assistant"], data=OrderCreate(**order_data(self.customer, self.product, **overrides)))
 
-    def at(self, state: str, **overrides):
+    def at(self, state: str, *, deposit_paid: bool = True, **overrides):
+        """The order at ``state`` along the happy path; finance records its deposit on the day it is confirmed
+        (30%预付) unless ``deposit_paid`` is False, and its balance before it closes."""
         order = self.received(**overrides)
         special = {
             "needs_info": [("review", "sales_assistant", {"verdict": "needs_info", "missing": ["交付日期不明确"]})],
@@ -118,11 +121,15 @@ class OrderBuilder:
                 order = act(order, "track", self.users["production"], stage="生产", record="生产完成", actual_date="2024-05-19")
             if action == "confirm_stock":
                 stock_for(order)
+            if action == "close":  # and the balance
+                pay(order, self.users["finance"])
             if reached == "closed":
                 order = act(order, "follow_up", self.users["account_manager"], channel="phone", usage="运行正常", satisfaction=5)
             order = act(order, action, self.users[role], **payload(order))
             if action == "approve" and order.status == "pending_director":  # a large order (over 10,000): the director too
                 order = act(order, "approve", self.users["sales_director"], comment="同意")
+            if reached == "confirmed" and deposit_paid:
+                pay(order, self.users["finance"], "on_confirmation")
             if reached == state:
                 return order
         raise AssertionError(f"no path to {state}")

@@ -16,6 +16,7 @@ from orderloop.core.audit import audit_record, diff, snapshot
 from orderloop.core.exceptions import DomainError, InvalidInput, InvalidTransition, NotAllowed, NotFound, StaleVersion
 from orderloop.core.prepared import PreparedQuery, server_prepared, update
 from orderloop.core.validation import pydantic_errors
+from orderloop.finance.plans import plan_after_action
 from orderloop.orders.access import STAGE_VISIBILITY, order_visible_to
 from orderloop.orders.events import event_record
 from orderloop.orders.lifecycle.table import STAY, TRANSITIONS, actor_roles, rows_for
@@ -194,6 +195,10 @@ def perform_action(*, order_id: int, action_name: str, actor, data) -> OrderEven
         order.version += 1
         order.updated_at = now
         update(order, _changed_columns(order, loaded))
+        plan_changes = plan_after_action(order, source=source, now=now, money_changed=(
+            order.total_amount != loaded["total_amount"] or order.payment_terms != loaded["payment_terms"]))
+        if plan_changes and order.status == source:  # an amendment: the plan's diff on the timeline
+            event_payload = {**event_payload, "payment_plan": plan_changes}
         event = event_record(order, action.event, event_payload, actor=actor, at=now, from_status=source)
         started = timers_after_action(order=order, meets=action.meets, starts=action.starts, source=source,
                                       event_payload=event_payload, now=now)

@@ -77,6 +77,10 @@ TRANSITIONS: list[Transition] = [
     row("close", S.DELIVERED, S.CLOSED, {SYSTEM, R.SALES_MANAGER}),
     row("amend", AMENDABLE, {STAY, S.PENDING_APPROVAL, S.PENDING_STOCK_CHECK}, R.SALES_ASSISTANT),
     row("amend", S.SHIPPED, {S.PENDING_APPROVAL, S.PENDING_STOCK_CHECK}, R.SALES_ASSISTANT),  # a further part
+    # SPEC section 9, Money: the sales manager releases an order held by its payment terms, or writes off what is
+    # left of its plan so that it may close
+    row("waive_payment", {S.CONFIRMED, S.READY_TO_SHIP}, STAY, R.SALES_MANAGER),
+    row("write_off", {S.SHIPPED, S.DELIVERED}, STAY, R.SALES_MANAGER),
     row("short_close", {S.CONFIRMED, S.IN_FULFILLMENT, S.READY_TO_SHIP}, {STAY, S.SHIPPED, S.DELIVERED}, R.SALES_MANAGER),
     row("cancel", BEFORE_SHIPMENT, S.CANCELLED, R.SALES_MANAGER),
 ]

@@ -10,6 +10,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
+from orderloop.finance.gates import shipment_hold
 from orderloop.aftersales.services import ticket_open
 from orderloop.core import clock
 from orderloop.core.exceptions import InvalidInput
@@ -241,7 +242,7 @@ def _confirm_receipt_initial(order) -> dict:
 
 
 ACTIONS = [
-    Action("ship", N_("发货"), EventType.SHIPPED, p.ShipPayload, ship, guards=(_prepared_to_ship_guard,),
+    Action("ship", N_("发货"), EventType.SHIPPED, p.ShipPayload, ship, guards=(_prepared_to_ship_guard, shipment_hold),
            starts=frozenset({TimerKind.LOGISTICS_NOTICE}), initial=_ship_initial, notice=_tell_shipped, quiet=True),
     Action("accept", N_("客户验收"), EventType.ACCEPTED, p.AcceptPayload, accept, guards=(_shipment_to_accept_guard,),
            initial=_accept_initial, quiet=True),

@@ -4,6 +4,7 @@ after-sales need opens a ticket); the order closes once the visit is done and no
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
+from orderloop.finance.plans import plan_outstanding
 from orderloop.aftersales.models import Ticket, TicketType
 from orderloop.aftersales.services import ticket_open
 from orderloop.core import clock
@@ -118,6 +119,8 @@ def _close_guard(order, user):
     open_tickets = order.tickets.filter(closed_at__isnull=True).count()
     if open_tickets:
         reasons.append(_("还有 %(n)s 个客户反馈/售后问题未关闭") % {"n": open_tickets})
+    if owed := plan_outstanding(order):
+        reasons.append(_("付款计划尚欠 %(amount)s 元（待财务登记回款，或销售经理尾款核销）") % {"amount": f"{owed:,.2f}"})
     return "；".join(reasons) or None
 
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
+from orderloop.finance.gates import deposit_hold
 from orderloop.accounts.permissions import ESCALATE_TO_MANAGER
 from orderloop.accounts.models import User
 from orderloop.core import clock
@@ -341,7 +342,7 @@ ACTIONS = [
     Action("agree_date", N_("确认交期"), EventType.DATE_AGREED, p.AgreeDatePayload, agree_date,
            meets=frozenset({TimerKind.NEGOTIATION}), initial=_agree_date_initial, notice=_tell_date_agreed),
     Action("start_fulfillment", N_("开始备货/生产"), EventType.FULFILLMENT_STARTED, p.StartFulfillmentPayload,
-           start_fulfillment, initial=lambda order: {"stages": default_stage_plan(order)}),
+           start_fulfillment, guards=(deposit_hold,), initial=lambda order: {"stages": default_stage_plan(order)}),
     Action("track", N_("进度跟进"), EventType.PROGRESS_TRACKED, p.TrackPayload, track,
            meets=frozenset({TimerKind.TRACKING}), starts=frozenset({TimerKind.TRACKING}), initial=_track_initial,
            incidental=True, work_in=frozenset({S.IN_FULFILLMENT})),

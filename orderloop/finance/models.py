@@ -1,0 +1,190 @@
+"""Order to cash (SPEC section 9, Money): each order's payment plan as stored instalments, the receipts (回款)
+finance records and their allocations to instalments, and the invoices (开票申请 → 数电发票, 红字)."""
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from orderloop.masterdata.models import Trigger, validate_uscc
+
+ZERO = Decimal("0.00")
+
+
+def money(label, **kwargs):
+    return models.DecimalField(label, max_digits=14, decimal_places=2, **kwargs)
+
+
+class Instalment(models.Model):
+    """One instalment of an order's payment plan (付款计划): its share of the total, when it falls due, what has been
+    received against it (the sum of its allocations, kept in step under the row's lock) and what a manager wrote
+    off. ``is_open`` is true while something is outstanding: the receivables read only the open rows."""
+    order = models.ForeignKey("orders.SalesOrder", on_delete=models.CASCADE, related_name="instalments")
+    number = models.PositiveSmallIntegerField(_("期数"))
+    trigger = models.CharField(_("付款条件"), max_length=30, choices=Trigger.choices)
+    days = models.PositiveIntegerField(_("天数"), default=0)
+    working_days = models.BooleanField(_("按工作日"), default=False)
+    fixed_date = models.DateField(_("指定日期"), null=True, blank=True)
+    share = models.CharField(_("比例/金额"), max_length=30)
+    amount = money(_("应收金额(元)"))
+    due_date = models.DateField(_("到期日"), null=True, blank=True)
+    received = money(_("已收金额(元)"), default=ZERO)
+    written_off = money(_("核销金额(元)"), default=ZERO)
+    write_off_reason = models.CharField(_("核销原因"), max_length=500, blank=True)
+    written_off_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("核销人"), null=True, blank=True,
+                                       on_delete=models.PROTECT, related_name="+")
+    written_off_at = models.DateTimeField(_("核销时间"), null=True, blank=True)
+    waived_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("放行人"), null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="+")
+    waived_at = models.DateTimeField(_("放行时间"), null=True, blank=True)
+    waive_reason = models.CharField(_("放行原因"), max_length=500, blank=True)
+    # 0: nobody told yet; 1: the account manager, 2: the sales manager, 3: the director (each once)
+    escalation_level = models.PositiveSmallIntegerField(_("逾期提醒级别"), default=0)
+    is_open = models.BooleanField(_("未结清"), default=True)
+    created_at = models.DateTimeField(_("创建时间"))
+
+    class Meta:
+        ordering = ["order", "number"]
+        verbose_name = _("付款计划分期")
+        verbose_name_plural = _("付款计划分期")
+        constraints = [
+            models.UniqueConstraint(fields=["order", "number"], name="instalment_unique_number"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="instalment_amount_not_negative"),
+            models.CheckConstraint(condition=Q(received__gte=0) & Q(written_off__gte=0), name="instalment_paid_not_negative"),
+            # never more received (and written off) than is due: the database's word, whatever the code does
+            models.CheckConstraint(condition=Q(received__lte=F("amount") - F("written_off")),
+                                   name="instalment_not_over_allocated"),
+        ]
+        indexes = [models.Index(fields=["due_date"], condition=Q(is_open=True), name="instalment_open_due_idx")]
+
+    def __str__(self):
+        return f"{self.order_id}/{self.number}"
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.amount - self.received - self.written_off
+
+
+class ReceiptSource(models.TextChoices):
+    MANUAL = "manual", _("手工登记")
+    STATEMENT = "statement", _("银行流水导入")
+
+
+class Receipt(models.Model):
+    """Money received from a customer (回款). What is not allocated to instalments stays the customer's balance
+    (预收余额); ``allocated`` is the sum of its allocations, kept in step under the row's lock."""
+    customer = models.ForeignKey("masterdata.Customer", verbose_name=_("客户"), on_delete=models.PROTECT,
+                                 related_name="receipts")
+    received_on = models.DateField(_("到账日期"), db_index=True)
+    payer = models.CharField(_("付款方"), max_length=200)
+    amount = money(_("金额(元)"))
+    bank_reference = models.CharField(_("银行流水号"), max_length=100, blank=True)
+    remark = models.CharField(_("备注"), max_length=500, blank=True)
+    allocated = money(_("已核销金额(元)"), default=ZERO)
+    source = models.CharField(_("来源"), max_length=20, choices=ReceiptSource.choices, default=ReceiptSource.MANUAL)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT,
+                                    related_name="+")
+    recorded_at = models.DateTimeField(_("登记时间"))
+
+    class Meta:
+        ordering = ["-received_on", "-id"]
+        verbose_name = _("回款")
+        verbose_name_plural = _("回款")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="receipt_amount_positive"),
+            models.CheckConstraint(condition=Q(allocated__gte=0) & Q(allocated__lte=F("amount")),
+                                   name="receipt_not_over_allocated"),
+        ]
+
+    def __str__(self):
+        return f"{self.received_on} {self.payer} {self.amount}"
+
+    @property
+    def unallocated(self) -> Decimal:
+        return self.amount - self.allocated
+
+
+class Allocation(models.Model):
+    """Part of a receipt applied to an instalment (回款核销)."""
+    receipt = models.ForeignKey(Receipt, on_delete=models.PROTECT, related_name="allocations")
+    instalment = models.ForeignKey(Instalment, on_delete=models.PROTECT, related_name="allocations")
+    amount = money(_("金额(元)"))
+    allocated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("核销人"), on_delete=models.PROTECT,
+                                     related_name="+")
+    allocated_at = models.DateTimeField(_("核销时间"))
+
+    class Meta:
+        ordering = ["allocated_at", "id"]
+        verbose_name = _("回款核销")
+        verbose_name_plural = _("回款核销")
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_amount_positive")]
+
+
+class InvoiceKind(models.TextChoices):
+    SPECIAL = "special", _("数电发票（增值税专用发票）")
+    ORDINARY = "ordinary", _("数电发票（普通发票）")
+
+
+class InvoiceStatus(models.TextChoices):
+    REQUESTED = "requested", _("待开票")
+    ISSUED = "issued", _("已开票")
+    REVERSED = "reversed", _("已红冲")
+
+
+class Invoice(models.Model):
+    """An invoice request (开票申请) by the account manager, per order or per consignment, and the invoice finance
+    issues for it (its 20-digit 数电 number and date). A red-letter invoice (红字) reverses an issued one: its
+    lines are the blue one's, negated, and ``red_of`` points at it. Amounts are tax-inclusive; the tax is split
+    out per line (see ``finance.invoices``) and the invoice's totals are the sums of its lines."""
+    order = models.ForeignKey("orders.SalesOrder", on_delete=models.PROTECT, related_name="invoices")
+    shipment = models.ForeignKey("orders.Shipment", verbose_name=_("发货批次"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="invoices")
+    kind = models.CharField(_("发票类型"), max_length=20, choices=InvoiceKind.choices, default=InvoiceKind.SPECIAL)
+    status = models.CharField(_("状态"), max_length=20, choices=InvoiceStatus.choices, default=InvoiceStatus.REQUESTED,
+                              db_index=True)
+    buyer_name = models.CharField(_("购买方名称"), max_length=200)
+    buyer_tax_id = models.CharField(_("纳税人识别号"), max_length=18, validators=[validate_uscc])
+    buyer_address_phone = models.CharField(_("地址、电话"), max_length=300, blank=True)
+    buyer_bank_account = models.CharField(_("开户行及账号"), max_length=300, blank=True)
+    remark = models.CharField(_("备注"), max_length=500, blank=True)
+    amount = money(_("价税合计(元)"), default=ZERO)
+    tax = money(_("税额(元)"), default=ZERO)
+    net = money(_("金额(元)"), default=ZERO)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.PROTECT,
+                                     related_name="+")
+    requested_at = models.DateTimeField(_("申请时间"))
+    number = models.CharField(_("发票号码"), max_length=20, null=True, blank=True, unique=True)
+    issued_on = models.DateField(_("开票日期"), null=True, blank=True)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("开票人"), null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField(_("登记时间"), null=True, blank=True)
+    red_of = models.OneToOneField("self", verbose_name=_("红冲的发票"), null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="red_letter")
+    reason = models.CharField(_("红冲原因"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("发票")
+        verbose_name_plural = _("发票")
+
+    def __str__(self):
+        return self.number or f"#{self.pk}"
+
+
+class InvoiceLine(models.Model):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField(_("行号"))
+    order_line = models.ForeignKey("orders.OrderLine", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    description = models.CharField(_("项目名称"), max_length=200)
+    model = models.CharField(_("规格型号"), max_length=100, blank=True)
+    unit = models.CharField(_("单位"), max_length=20, blank=True)
+    quantity = models.DecimalField(_("数量"), max_digits=12, decimal_places=3)
+    amount = money(_("价税合计(元)"))
+    tax_rate = models.DecimalField(_("税率"), max_digits=4, decimal_places=2)  # 0.13, 0.06
+    tax = money(_("税额(元)"))
+    net = money(_("金额(元)"))
+
+    class Meta:
+        ordering = ["invoice", "position"]
+        constraints = [models.UniqueConstraint(fields=["invoice", "position"], name="invoiceline_unique_position")]

@@ -1,0 +1,1 @@
+"""Finance's pages: thin views over ``finance`` services and reads."""
