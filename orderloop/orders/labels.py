@@ -14,6 +14,7 @@ from orderloop.masterdata.models import Qualification
 from orderloop.orders.models import Channel, Mitigation, OrderStatus, RiskType
 
 LABELS = {
+    "payment_plan": N_("付款计划"), "instalments": N_("分期"), "instalment": N_("期数"), "outstanding": N_("未收金额(元)"), "due_date": N_("到期日"),
     "verdict": N_("审核结论"), "missing": N_("需补充/澄清的内容"), "reason": N_("原因"), "comment": N_("意见"),
     "channel": N_("沟通方式"), "summary": N_("沟通内容"), "outcome": N_("沟通结果"), "note": N_("说明"),
     "contact_name": N_("联系人"), "contact_phone": N_("联系方式"), "payment_terms": N_("付款方式"), "delivery_address": N_("交付地址"),

@@ -35,7 +35,7 @@ from orderloop.masterdata.models import Customer, Product
 from orderloop.masterdata.search import customer_search, product_search
 from orderloop.masterdata.services import customers_for_new_orders, customers_visible_to
 from orderloop.aftersales.models import TicketType
-from orderloop.orders.payments import payment_plan
+from orderloop.finance.plans import payment_hold, plan_of
 from orderloop.orders import services
 from orderloop.orders.uploads import attachment_upload, checked_upload, files_kept_on_commit
 from orderloop.orders.access import filter_visible, order_visible_to
@@ -276,7 +276,8 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
         "can_copy": request.user.has_role(*ORDER_ENTRY),
         "duplicates": possible_duplicates(order) if reviewing else [],
         "lines": list(order.lines.all()),
-        "payment_plan": payment_plan(order),
+        "payment_plan": plan_of(order),
+        "payment_hold": payment_hold(order),
         "phone": shown_phone(order, request.user),
         "sees_cost": sees_cost(request.user),
         "margin_percent": percent(order.margin) if order.margin is not None else "—",

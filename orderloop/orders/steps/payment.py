@@ -35,7 +35,7 @@ def waive_payment(order, actor, payload: p.WaivePaymentPayload):
     Instalment.objects.filter(pk__in=[row.pk for row in rows]).update(waived_by=actor, waived_at=now,
                                                                       waive_reason=payload.reason)
     return STAY, {"reason": payload.reason, "instalments": [
-        {"number": row.number, "amount": str(row.amount), "outstanding": str(row.outstanding)} for row in rows]}
+        {"instalment": row.number, "amount": str(row.amount), "outstanding": str(row.outstanding)} for row in rows]}
 
 
 def _open_rows(order) -> list[Instalment]:
@@ -54,7 +54,7 @@ def write_off(order, actor, payload: p.WriteOffPayload):
                                                     write_off_reason=payload.reason, written_off_by=actor,
                                                     written_off_at=now)
     return STAY, {"reason": payload.reason, "instalments": [
-        {"number": row.number, "amount": str(row.outstanding)} for row in rows]}
+        {"instalment": row.number, "amount": str(row.outstanding)} for row in rows]}
 
 
 ACTIONS = [
