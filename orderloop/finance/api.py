@@ -1,4 +1,4 @@
 """The money API (/api/finance/…): payment plans, receipts and allocations, invoices, receivables."""
 from ninja import Router
 
-router = Router(tags=["finance"])
+router = Router(tags=["money"])
