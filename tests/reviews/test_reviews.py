@@ -23,6 +23,7 @@ from orderloop.orders.models import SalesOrder
 from orderloop.reviews.models import ActionItem, MonthlyReview
 from orderloop.reviews.report import review_figures
 from orderloop.reviews.services import action_item_add, action_item_done, review_file
+from tests.support.finance import pay
 from tests.support.browser import ARTIFACTS, log_in
 from tests.support.orders import act, receipt_scan, stock_for
 from tests.support.pdf import filled_marks, rgb
@@ -75,6 +76,8 @@ def deliver(orders, users, plan: Plan):
         {"line_id": line.pk, "availability": "in_stock", "feasible_date": s.isoformat(), "date_reason": "现货"}
         for line in order.lines.all()])
     assert order.promised_date == promised
+    with clock.frozen_at(at(s, 17, 15)):  # the 30% deposit in (30%预付), so production may start
+        pay(order, users["finance"], "on_confirmation")
     order = step(at(s, 17, 30), order, "start_fulfillment", users["production"],
                  stages=[{"name": "生产", "owner": "production", "planned_date": plan.delivered_on.isoformat()}])
     tracked = s + timedelta(days=3 if plan.tracked_late else 1)
