@@ -5,8 +5,8 @@ The plan is stored when the order is confirmed (确认订单: its deposit falls 
 it, instalment by instalment; what was received beyond an instalment's new amount goes back to the customer's
 balance (the allocation shrinks, the receipt keeps its money), so no fen is created or lost. Entering 待发货
 makes a "before shipment" instalment due, delivery the instalments counted from delivery; an issued invoice those
-counted from the invoice (``set_invoice_dates``). A rejected or cancelled order's plan goes, its receipts back to
-the customer's balance."""
+counted from the invoice (``finance.invoices`` syncs the plan when one is issued or reversed). A rejected or
+cancelled order's plan goes, its receipts back to the customer's balance."""
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -14,7 +14,7 @@ from django.db.models import F
 
 from orderloop.core.calendar import BusinessCalendar, local
 from orderloop.finance.gates import deposit_hold, shipment_hold
-from orderloop.finance.models import Allocation, Instalment, Receipt
+from orderloop.finance.models import Allocation, Instalment, Invoice, InvoiceStatus, Receipt
 from orderloop.masterdata.models import Trigger
 from orderloop.orders.models import OrderStatus as S
 from orderloop.orders.payments import Instalment as PlannedInstalment
@@ -53,7 +53,8 @@ def _due(row: Instalment, order, today: date, invoiced_on: date | None) -> date 
     if row.trigger == Trigger.DAYS_AFTER_DELIVERY:
         return _counted(delivered, row.days, row.working_days) if delivered else None
     if row.trigger == Trigger.DAYS_AFTER_INVOICE:
-        return _counted(invoiced_on, row.days, row.working_days) if invoiced_on else row.due_date
+        # counted from the first invoice still standing; none (not yet issued, or reversed): not yet due
+        return _counted(invoiced_on, row.days, row.working_days) if invoiced_on else None
     return row.due_date
 
 
@@ -137,9 +138,10 @@ def plan_outstanding(order) -> Decimal:
 
 
 def first_invoice_date(order) -> date | None:
-    from orderloop.finance.models import Invoice, InvoiceStatus
+    """The date of ``order``'s first invoice still standing: issued and not reversed (a red-letter invoice is
+    no invoice to count from, and its reversed blue one no longer is), or None."""
     return (Invoice.objects.filter(order=order, status=InvoiceStatus.ISSUED, red_of__isnull=True)
-            .order_by("issued_on").values_list("issued_on", flat=True).first())
+            .order_by("issued_on", "id").values_list("issued_on", flat=True).first())
 
 
 def plan_after_action(order, *, source: str, money_changed: bool, now) -> list[dict]:
