@@ -18,13 +18,14 @@ FILENAME = _quoted("回款登记表")
 DATE_LABEL = N_("到账日期")
 # (heading, machine name, kind)
 COLUMNS = [
-    ("到账日期", "received_on", DATE), ("客户名称", "customer_name", TEXT), ("付款方", "payer", TEXT),
-    ("金额(元)", "amount", MONEY), ("银行流水号", "bank_reference", TEXT), ("已核销金额(元)", "allocated", MONEY),
-    ("未核销金额(元)", "unallocated", MONEY), ("核销明细", "allocations", TEXT), ("登记人", "recorded_by", TEXT),
-    ("备注", "remark", TEXT),
+    (N_("到账日期"), "received_on", DATE), (N_("客户名称"), "customer_name", TEXT), (N_("付款方"), "payer", TEXT),
+    (N_("金额(元)"), "amount", MONEY), (N_("银行流水号"), "bank_reference", TEXT),
+    (N_("已核销金额(元)"), "allocated", MONEY), (N_("未核销金额(元)"), "unallocated", MONEY),
+    (N_("核销明细"), "allocations", TEXT), (N_("登记人"), "recorded_by", TEXT), (N_("备注"), "remark", TEXT),
 ]
 HEADERS = [heading for heading, _key, _kind in COLUMNS]
 TEXT_COLUMNS = (4,)  # the bank reference is a code: kept as text in Excel
+CODES = frozenset({"bank_reference", "payer"})  # data as typed, never translated by a browser
 
 
 def money_reader(user) -> bool:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from orderloop.core import clock
 from orderloop.core.audit import download_record
-from orderloop.finance.registers import (COLUMNS, DATE_LABEL, FILENAME, TITLE, money_reader, receipt_records,
+from orderloop.finance.registers import (CODES, COLUMNS, DATE_LABEL, FILENAME, TITLE, money_reader, receipt_records,
                                          receipt_register_file, receipt_row)
 from orderloop.finance.statements import customer_statement, default_range, statement_pdf
 from orderloop.masterdata.models import Customer
@@ -57,7 +57,8 @@ def receipt_register(request, fmt="html"):
     files = [(_("下载 .xlsx"), reverse("finance:receipt_register_xlsx")), (_("下载 .csv"), reverse("finance:receipt_register_csv"))]
     return render(request, "finance/receipt_register.html", {
         "title": _(TITLE), "headers": [_(heading) for heading, _key, _kind in COLUMNS],
-        "rows": [[{"value": value, "kind": kind, "label": _(heading)} for value, (heading, _k, kind) in zip(receipt_row(r), COLUMNS)]
+        "rows": [[{"value": value, "kind": kind, "label": _(heading), "code": key in CODES}
+                  for value, (heading, key, kind) in zip(receipt_row(r), COLUMNS)]
                  for r in page.object_list],
         "page": page, "query": query, "errors": errors, "raw": request.GET, "customers": options,
         "selected_customer": filters.customer_id, "date_label": _(DATE_LABEL),

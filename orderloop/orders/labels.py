@@ -39,6 +39,7 @@ LABELS = {
     "model": N_("规格型号"), "part": N_("部分"),
     "number": N_("订单编号"), "level": N_("审批级别"), "director_reasons": N_("需总监审批的原因"), "back_to": N_("退回至"),
     "changed": N_("变更内容"), "intake_channel": N_("接收渠道"), "customer_id": N_("客户资质"), "ticket_type": N_("反馈类型"),
+    "instalments": N_("付款计划分期"), "outstanding": N_("尚欠金额(元)"),
     "solution_type": N_("处理措施"), "solution": N_("解决方案"), "promised_at": N_("承诺完成时间"), "result": N_("处理结果"), "confirmed": N_("客户确认已解决"), "fields": N_("修改字段"), "late_lines": N_("晚于要求日期的行"), "total_amount": N_("总金额(元)"),
 }
 # A field of a row (e.g. one line of 确认交期) where the same name on the form itself means something else.
@@ -80,6 +81,7 @@ CHOICES = {
     "end_reason": dict(ApiToken.End.choices),
     "qualification": dict(Qualification.choices),
 }
+INSTALMENT_LABELS = {"number": N_("期数")}
 CHOICES["fields"] = LABELS  # which fields a correction changed
 HIDDEN_IN_TIMELINE = {"id", "verdict", "risk_id", "line_id", "ticket_id", "qc_report_attachment_id", "shipment_id", "complete",
                       "ticket_ids"}
@@ -92,7 +94,8 @@ def display_value(name: str, value) -> str:
     if isinstance(value, list):
         return "；".join(display_value(name, item) for item in value)
     if isinstance(value, dict):
-        return "，".join(f"{_(LABELS.get(k, k))} {display_value(k, v)}" for k, v in value.items()
+        labels = INSTALMENT_LABELS if name == "instalments" else LABELS  # 付款放行/尾款核销: the plan's instalments
+        return "，".join(f"{_(labels.get(k) or LABELS.get(k, k))} {display_value(k, v)}" for k, v in value.items()
                         if k not in HIDDEN_IN_TIMELINE and v not in ("", None, []))
     if name == "roles" and value in Role.values:
         return str(Role(value).label)
@@ -121,6 +124,7 @@ AUDIT_OPERATIONS = {
     "action_item_added": N_("提出优化措施"), "action_item_done": N_("完成优化措施"), "review_filed": N_("提交月度复盘"),
     "revoked": N_("撤销"), "api_tokens_revoked": N_("接口令牌失效"), "unlocked": N_("解除登录锁定"),
     "qualification_submitted": N_("上传资质资料"), "qualification_decided": N_("审核客户资质"),
+    "receipt_recorded": N_("登记回款"), "payment_allocated": N_("回款核销"),
 }
 AUDIT_OBJECTS = {
     "orders.salesorder": N_("订单"), "masterdata.customer": N_("客户"), "masterdata.product": N_("产品"),
@@ -128,11 +132,12 @@ AUDIT_OBJECTS = {
     "export": N_("导出"), "orders.approvalpolicy": N_("审批规则"), "setup.companyprofile": N_("公司信息"),
     "accounts.user": N_("用户"), "accounts.team": N_("团队"), "core.calendaroverride": N_("日历调整"),
     "notifications.chatrobot": N_("群机器人"), "accounts.apitoken": N_("接口令牌"),
-    "accounts.loginfailure": N_("登录失败记录"),
+    "accounts.loginfailure": N_("登录失败记录"), "finance.receipt": N_("回款"),
 }
 AUDIT_DETAILS = {"what": N_("内容"), "path": N_("地址与筛选"), "rows": N_("行数"), "roles": N_("角色"),
                  "confirmed": N_("确认"), "to": N_("收件人"), "result": N_("结果"), "api_tokens": N_("接口令牌数"),
-                 "user": N_("用户"), "end_reason": N_("失效原因"), "failures": N_("失败记录数"), "locks_address": N_("同时解除该地址的锁定")}
+                 "user": N_("用户"), "end_reason": N_("失效原因"), "failures": N_("失败记录数"), "locks_address": N_("同时解除该地址的锁定"),
+                 "instalment": N_("期数"), "receipt": N_("回款")}
 
 
 def person_text(user) -> str:
