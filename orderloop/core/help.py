@@ -48,6 +48,8 @@ SECTIONS = {
     "registers": (N_("台账"), [
         N_("《销售订单基本信息表》《订单跟进进度表》《客户反馈与售后记录表》和物流跟踪表，表头与公司流程文件一致。"),
         N_("可搜索，可下载 .xlsx 或 .csv（Excel 和 WPS 均可直接打开）；数据量大时生成需要片刻。每次下载都记入审计日志。"),
+        N_("《回款登记表》：财务登记的每笔回款（到账日期、付款方、金额、银行流水号）及其核销到哪张订单的第几期，可按到账日期和客户筛选；"
+           "财务、销售总监和系统管理员看到全部回款，销售人员看到自己可查看的客户的回款。客户页可按期间生成《对账单》（PDF）。"),
     ]),
     "tickets": (N_("售后问题"), [
         N_("客户反馈和售后问题：24 小时内响应，给出解决方案和承诺时间，记录处理结果，回访客户确认后关闭。"),
@@ -114,6 +116,7 @@ PAGE_SECTION = {
     "products:active": "products", "products:stock": "products",
     "finance:invoices": "invoices", "finance:invoice_issue": "invoices", "finance:invoice_red_letter": "invoices",
     "finance:invoice_request": "invoices",
+    "finance:receipt_register": "registers",
 }
 
 

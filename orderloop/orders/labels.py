@@ -81,6 +81,7 @@ CHOICES = {
     "end_reason": dict(ApiToken.End.choices),
     "qualification": dict(Qualification.choices),
 }
+INSTALMENT_LABELS = {"number": N_("期数")}
 CHOICES["fields"] = LABELS  # which fields a correction changed
 HIDDEN_IN_TIMELINE = {"id", "verdict", "risk_id", "line_id", "ticket_id", "qc_report_attachment_id", "shipment_id", "complete",
                       "ticket_ids"}
@@ -93,7 +94,8 @@ def display_value(name: str, value) -> str:
     if isinstance(value, list):
         return "；".join(display_value(name, item) for item in value)
     if isinstance(value, dict):
-        return "，".join(f"{_(LABELS.get(k, k))} {display_value(k, v)}" for k, v in value.items()
+        labels = INSTALMENT_LABELS if name == "instalments" else LABELS  # 付款放行/尾款核销: the plan's instalments
+        return "，".join(f"{_(labels.get(k) or LABELS.get(k, k))} {display_value(k, v)}" for k, v in value.items()
                         if k not in HIDDEN_IN_TIMELINE and v not in ("", None, []))
     if name == "roles" and value in Role.values:
         return str(Role(value).label)
@@ -124,6 +126,7 @@ AUDIT_OPERATIONS = {
     "qualification_submitted": N_("上传资质资料"), "qualification_decided": N_("审核客户资质"),
     "invoice_requested": N_("开票申请"), "invoice_issued": N_("登记发票"), "invoice_reversed": N_("红冲发票"),
     "plan_changed": N_("付款计划变更"),
+    "receipt_recorded": N_("登记回款"), "payment_allocated": N_("回款核销"),
 }
 AUDIT_OBJECTS = {
     "orders.salesorder": N_("订单"), "masterdata.customer": N_("客户"), "masterdata.product": N_("产品"),
@@ -133,11 +136,12 @@ AUDIT_OBJECTS = {
     "notifications.chatrobot": N_("群机器人"), "accounts.apitoken": N_("接口令牌"),
     "accounts.loginfailure": N_("登录失败记录"),
     "finance.invoice": N_("发票"),
+    "finance.receipt": N_("回款"),
 }
 AUDIT_DETAILS = {"what": N_("内容"), "path": N_("地址与筛选"), "rows": N_("行数"), "roles": N_("角色"),
                  "confirmed": N_("确认"), "to": N_("收件人"), "result": N_("结果"), "api_tokens": N_("接口令牌数"),
                  "user": N_("用户"), "end_reason": N_("失效原因"), "failures": N_("失败记录数"), "locks_address": N_("同时解除该地址的锁定"),
-                 "invoice": N_("发票")}
+                 "invoice": N_("发票"), "instalment": N_("期数"), "receipt": N_("回款")}
 
 
 def person_text(user) -> str:
