@@ -10,7 +10,8 @@ from orderloop.accounts.permissions import MONEY_READERS
 from orderloop.core.schemas import errors
 from orderloop.finance.receivables import BUCKETS, ageing
 
-router = Router(tags=["finance"])
+TAG = "finance"  # the OpenAPI tag: the app's name (the role of the same name is accounts.roles.Role.FINANCE)
+router = Router(tags=[TAG])
 
 
 # --- receivables (应收账款) ------------------------------------------------------------------------------------

@@ -15,13 +15,14 @@ is overdue.
 - **Credit exposure** (``credit_exposures``): what the director rule of the approval counts against the
   customer's credit limit (docs/decisions.md).
 """
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, DecimalField, Exists, ExpressionWrapper, F, OuterRef, Q, Sum
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -130,6 +131,22 @@ class Ageing:
 
 
 GROUP_FIELD = {"customer": "order__customer_id", "owner": "order__owner_id", "team": "order__owner_id"}
+# On PostgreSQL the ageing runs with the settings the monthly review runs with (reviews.report.REPORT_SETTINGS), for
+# its transaction only: random_page_cost for a database held in memory, so that the planner reads the open
+# instalments from the covering index instalment_open_order_idx (finance migration 0004) instead of the table, and
+# no JIT, whose compiling costs more than such a query (bench/receivables.py, docs/benchmarks.md).
+AGEING_SETTINGS = {"random_page_cost": "1.1", "jit": "off"}
+
+
+@contextmanager
+def _ageing_settings():
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join("set_config(%s, %s, true)" for _setting in AGEING_SETTINGS),
+                       [value for pair in AGEING_SETTINGS.items() for value in pair])
+        yield
 
 
 def ageing(user, *, by: str = "customer", today: date | None = None) -> Ageing:
@@ -140,14 +157,17 @@ def ageing(user, *, by: str = "customer", today: date | None = None) -> Ageing:
     today = today or clock.today()
     overdue = Q(due_date__lt=today)
     sums = {key: Sum(OUTSTANDING, filter=_bucket_q(key, today), default=ZERO) for key in BUCKET_KEYS}
+    # only columns of instalment_open_order_idx (counts of order_id and due_date, not of id): on PostgreSQL the open
+    # instalments are read from that index alone
     grouped = (open_instalments(user).order_by().values(GROUP_FIELD[by])
-               .annotate(**sums, n=Count("pk"), n_overdue=Count("pk", filter=overdue)))
+               .annotate(**sums, n=Count("order_id"), n_overdue=Count("due_date", filter=overdue)))
     rows: dict = {}
-    for values in grouped:
-        row = AgeingRow(key=values[GROUP_FIELD[by]], label="")
-        row.amounts = {key: values[key] or ZERO for key in BUCKET_KEYS}
-        row.instalments, row.overdue_instalments = values["n"], values["n_overdue"]
-        rows[row.key] = row
+    with _ageing_settings():
+        for values in grouped:
+            row = AgeingRow(key=values[GROUP_FIELD[by]], label="")
+            row.amounts = {key: values[key] or ZERO for key in BUCKET_KEYS}
+            row.instalments, row.overdue_instalments = values["n"], values["n_overdue"]
+            rows[row.key] = row
     rows = _labelled(by, rows)
     total = AgeingRow(key=None, label=_("合计"))
     for row in rows:
