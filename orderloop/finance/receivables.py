@@ -155,6 +155,8 @@ def ageing(user, *, by: str = "customer", today: date | None = None) -> Ageing:
     if by not in GROUPINGS:
         raise InvalidInput(_("分组方式只能是 customer、owner 或 team"), errors={"by": [_("无效的分组方式")]})
     today = today or clock.today()
+    if not date(1900, 1, 1) <= today <= date(9999, 12, 31) - timedelta(days=1):  # the buckets reach 91 days back
+        raise InvalidInput(_("日期超出范围"), errors={"on": [_("日期超出范围")]})
     overdue = Q(due_date__lt=today)
     sums = {key: Sum(OUTSTANDING, filter=_bucket_q(key, today), default=ZERO) for key in BUCKET_KEYS}
     # only columns of instalment_open_order_idx (counts of order_id and due_date, not of id): on PostgreSQL the open

@@ -150,6 +150,7 @@ def test_the_api_gives_the_ageing_by_customer_owner_or_team(two_teams, users):
         mine = get("sales_assistant").json()
         assert get("warehouse").status_code == 403
         assert get("finance", "?by=product").status_code == 422
+        assert get("finance", "?on=0001-01-02").status_code == 422
         on = get("finance", "?on=2026-03-20").json()
     assert body["by"] == "owner" and body["on"] == "2026-04-20"
     assert body["buckets"] == ["not_due", "d1_30", "d31_60", "d61_90", "over_90"]
