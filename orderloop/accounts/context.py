@@ -12,4 +12,4 @@ def may(request) -> dict:
                     "read_audit": bool(roles & AUDIT_READERS), "administer": bool(roles & ADMINISTRATORS),
                     "open_tickets": bool(roles & TICKET_OPENERS), "read_customers": bool(roles & CUSTOMER_READERS),
                     "approve": bool(approval_states(roles)), "read_products": bool(roles & PRODUCT_READERS),
-                    "read_receivables": bool(roles & MONEY_READERS)}}
+                    "read_money": bool(roles & MONEY_READERS)}}

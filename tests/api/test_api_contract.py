@@ -28,6 +28,9 @@ def test_openapi_describes_every_operation(db):
         ("POST", "/api/tickets/{ticket_id}/follow-up"), ("POST", "/api/tickets/{ticket_id}/close"),
         ("GET", "/api/tokens"), ("POST", "/api/tokens/{token_id}/revoke"),
         ("GET", "/api/reports/monthly/{month}"),
+        ("POST", "/api/finance/orders/{ref}/invoices"), ("GET", "/api/finance/orders/{ref}/invoices"),
+        ("GET", "/api/finance/invoices"), ("POST", "/api/finance/invoices/{invoice_id}/issue"),
+        ("POST", "/api/finance/invoices/{invoice_id}/red-letter"),
     }
     expected |= {("GET", f"/api/registers/{name}{suffix}") for name in ("orders", "progress", "feedback")
                  for suffix in ("", ".xlsx", ".csv")}

@@ -40,7 +40,7 @@ def drop_index(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("finance", "0001_initial"),
+        ("finance", "0002_invoices"),
         ("notifications", "0007_outbox_sms"),
     ]
 
