@@ -6,6 +6,9 @@ from orderloop.finance import views
 app_name = "finance"
 
 urlpatterns = [
+    path("receivables/", views.receivables, name="receivables"),
+    path("receivables.xlsx", views.receivables_download, {"fmt": "xlsx"}, name="receivables_xlsx"),
+    path("receivables.csv", views.receivables_download, {"fmt": "csv"}, name="receivables_csv"),
     path("invoices/", views.invoice_list, name="invoices"),
     path("invoices/<int:invoice_id>/issue/", views.invoice_issue, name="invoice_issue"),
     path("invoices/<int:invoice_id>/red-letter/", views.invoice_red_letter, name="invoice_red_letter"),

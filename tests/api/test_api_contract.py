@@ -31,6 +31,7 @@ def test_openapi_describes_every_operation(db):
         ("POST", "/api/finance/orders/{ref}/invoices"), ("GET", "/api/finance/orders/{ref}/invoices"),
         ("GET", "/api/finance/invoices"), ("POST", "/api/finance/invoices/{invoice_id}/issue"),
         ("POST", "/api/finance/invoices/{invoice_id}/red-letter"),
+        ("GET", "/api/finance/receivables"),
     }
     expected |= {("GET", f"/api/registers/{name}{suffix}") for name in ("orders", "progress", "feedback")
                  for suffix in ("", ".xlsx", ".csv")}
