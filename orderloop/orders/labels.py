@@ -121,6 +121,7 @@ AUDIT_OPERATIONS = {
     "action_item_added": N_("提出优化措施"), "action_item_done": N_("完成优化措施"), "review_filed": N_("提交月度复盘"),
     "revoked": N_("撤销"), "api_tokens_revoked": N_("接口令牌失效"), "unlocked": N_("解除登录锁定"),
     "qualification_submitted": N_("上传资质资料"), "qualification_decided": N_("审核客户资质"),
+    "receipt_recorded": N_("登记回款"), "payment_allocated": N_("回款核销"), "statement_imported": N_("导入银行流水"),
 }
 AUDIT_OBJECTS = {
     "orders.salesorder": N_("订单"), "masterdata.customer": N_("客户"), "masterdata.product": N_("产品"),
@@ -128,7 +129,8 @@ AUDIT_OBJECTS = {
     "export": N_("导出"), "orders.approvalpolicy": N_("审批规则"), "setup.companyprofile": N_("公司信息"),
     "accounts.user": N_("用户"), "accounts.team": N_("团队"), "core.calendaroverride": N_("日历调整"),
     "notifications.chatrobot": N_("群机器人"), "accounts.apitoken": N_("接口令牌"),
-    "accounts.loginfailure": N_("登录失败记录"),
+    "accounts.loginfailure": N_("登录失败记录"), "finance.receipt": N_("回款"),
+    "finance.statementimport": N_("银行流水导入"),
 }
 AUDIT_DETAILS = {"what": N_("内容"), "path": N_("地址与筛选"), "rows": N_("行数"), "roles": N_("角色"),
                  "confirmed": N_("确认"), "to": N_("收件人"), "result": N_("结果"), "api_tokens": N_("接口令牌数"),
