@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db.models import BooleanField, Case, F, Q, Sum, Value, When
 
+from orderloop.core.money import yuan
 from orderloop.finance.gates import holding_q
 from orderloop.finance.models import Instalment, Receipt
 from orderloop.masterdata.services import customers_visible_to
@@ -138,4 +139,5 @@ def customer_money(customer_id: int) -> Balance:
     paid = Receipt.objects.filter(customer_id=customer_id).aggregate(received=Sum("amount"), allocated=Sum("allocated"))
     owed = Instalment.objects.filter(order__customer_id=customer_id, is_open=True).aggregate(
         owed=Sum(F("amount") - F("received") - F("written_off")))["owed"]
-    return Balance(received=paid["received"] or ZERO, allocated=paid["allocated"] or ZERO, owed=owed or ZERO)
+    return Balance(received=yuan(paid["received"] or ZERO), allocated=yuan(paid["allocated"] or ZERO),
+                   owed=yuan(owed or ZERO))  # to the fen: SQLite sums decimals as floating point

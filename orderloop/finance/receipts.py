@@ -205,4 +205,4 @@ def customer_balance(customer_id: int) -> Decimal:
     """What the customer paid and is not yet allocated (预收余额)."""
     left = Receipt.objects.filter(customer_id=customer_id).aggregate(
         left=Sum(F("amount") - F("allocated")))["left"]
-    return left or Decimal("0.00")
+    return (left or Decimal("0.00")).quantize(FEN)  # SQLite sums decimals as floating point: to the fen

@@ -52,6 +52,11 @@ NAMES = {"received_on": N_("交易日期"), "payer": N_("付款方"), "amount": 
          "remark": N_("摘要")}
 
 
+def statement_columns() -> list[tuple[str, str, bool]]:
+    """The columns as the import page states them: what each is, the headings accepted, whether it is required."""
+    return [(_(NAMES[key]), "、".join(names), key in REQUIRED) for key, names in COLUMNS.items()]
+
+
 def _heading(value) -> str:
     text = _text(value)
     for unit in ("(元)", "（元）", "(人民币)", "（人民币）"):

@@ -26,7 +26,7 @@ from orderloop.finance.models import Instalment
 from orderloop.finance.queue import (collection_queue, customer_money, customer_open_items, instalments_visible,
                                      open_items, receipt_allocations, receipt_list, receipts_visible)
 from orderloop.finance.receipts import Share, receipt_allocate, receipt_record
-from orderloop.finance.statements import (statement_confirm, statement_get, statement_import,
+from orderloop.finance.statements import (statement_columns, statement_confirm, statement_get, statement_import,
                                           statement_suggestions)
 from orderloop.masterdata.models import Customer
 from orderloop.masterdata.services import customers_visible_to
@@ -107,7 +107,9 @@ def receipt_new(request):
     customer_id = instalment.order.customer_id if instalment else id_or_none(source.get("customer"))
     if customer_id is None:  # first the customer
         customers = customers_visible_to(request.user).filter(is_active=True).order_by("name")
-        return render(request, "finance/receipt_customer.html", {"customers": customers})
+        posted = request.method == "POST"
+        return render(request, "finance/receipt_customer.html", {
+            "customers": customers, "error": _("请选择付款的客户") if posted else ""}, status=422 if posted else 200)
     customer = _customer_for(request, customer_id)
     if request.method != "POST":
         values = {"received_on": clock.today().isoformat(), "payer": customer.name, "amount": "",
@@ -244,7 +246,8 @@ def statement_upload(request):
                 messages.success(request, _("已导入 %(n)s 笔回款，跳过 %(skipped)s 行") % {
                     "n": len(result.receipts), "skipped": len(result.skipped)})
                 return redirect(reverse("finance:statement", args=[result.statement.pk]))
-    return render(request, "finance/statement_import.html", {"error": error, "errors": errors, "max_rows": MAX_ROWS},
+    return render(request, "finance/statement_import.html", {"error": error, "errors": errors, "max_rows": MAX_ROWS,
+                                                             "columns": statement_columns()},
                   status=422 if error else 200)
 
 
