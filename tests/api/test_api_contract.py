@@ -28,6 +28,9 @@ def test_openapi_describes_every_operation(db):
         ("POST", "/api/tickets/{ticket_id}/follow-up"), ("POST", "/api/tickets/{ticket_id}/close"),
         ("GET", "/api/tokens"), ("POST", "/api/tokens/{token_id}/revoke"),
         ("GET", "/api/reports/monthly/{month}"),
+        ("GET", "/api/finance/instalments"), ("POST", "/api/finance/receipts"), ("GET", "/api/finance/receipts"),
+        ("POST", "/api/finance/receipts/{receipt_id}/allocations"), ("GET", "/api/finance/customers/{customer_id}/balance"),
+        ("POST", "/api/finance/statements"),
     }
     expected |= {("GET", f"/api/registers/{name}{suffix}") for name in ("orders", "progress", "feedback")
                  for suffix in ("", ".xlsx", ".csv")}
