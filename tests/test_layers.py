@@ -39,7 +39,7 @@ ROOMS = [
                              "orderloop.reviews.template_changes", "orderloop.reviews.documents",
                              "orderloop.finance.queue"]),
     ("intake from files and mail", ["orderloop.orders.importing", "orderloop.orders.mail",
-                                    "orderloop.orders.sheets", "orderloop.finance.statements"]),
+                                    "orderloop.orders.sheets", "orderloop.finance.bank_statements"]),
     ("setup", ["orderloop.setup.services", "orderloop.setup.forms"]),
     ("web, worker and wiring", ["*.views", "*.api", "*.urls", "*.forms", "*.admin", "*.apps", "*.tasks", "*.context",
                                 "*.management.commands.*", "orderloop.setup.demo", "orderloop.setup.checks",

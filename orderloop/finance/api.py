@@ -1,6 +1,6 @@
 """The money API (/api/finance/…): payment plans, receipts and allocations, invoices, receivables.
 
-Thin, as the order API: the rules live in ``finance.receipts`` (recording and allocating), ``finance.statements``
+Thin, as the order API: the rules live in ``finance.receipts`` (recording and allocating), ``finance.bank_statements``
 (bank statement import) and the reads in ``finance.queue``. Reading is for ``MONEY_READERS`` (the instalments of the
 orders they see, the receipts of the customers they see); recording, allocating and importing for
 ``MONEY_RECORDERS`` (finance) only, any other role 403 before the body is read. Money is a decimal string with two
@@ -24,7 +24,7 @@ from orderloop.finance.gates import holds
 from orderloop.finance.queue import (collection_queue, condition_of, customer_money, receipt_allocations,
                                      receipt_list, receipts_visible)
 from orderloop.finance.receipts import Share, receipt_allocate, receipt_record
-from orderloop.finance.statements import statement_import, statement_suggestions
+from orderloop.finance.bank_statements import statement_import, statement_suggestions
 from orderloop.masterdata.services import customers_visible_to
 from orderloop.orders.schemas import LocalTime
 

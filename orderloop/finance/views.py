@@ -26,7 +26,7 @@ from orderloop.finance.models import Instalment
 from orderloop.finance.queue import (collection_queue, customer_money, customer_open_items, instalments_visible,
                                      open_items, receipt_allocations, receipt_list, receipts_visible)
 from orderloop.finance.receipts import Share, receipt_allocate, receipt_record
-from orderloop.finance.statements import (statement_columns, statement_confirm, statement_get, statement_import,
+from orderloop.finance.bank_statements import (statement_columns, statement_confirm, statement_get, statement_import,
                                           statement_suggestions)
 from orderloop.masterdata.models import Customer
 from orderloop.masterdata.services import customers_visible_to

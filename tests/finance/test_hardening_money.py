@@ -12,7 +12,7 @@ from django.test import Client
 from orderloop.core import clock
 from orderloop.finance.models import Instalment, Receipt
 from orderloop.finance.receipts import receipt_record
-from orderloop.finance.statements import statement_import
+from orderloop.finance.bank_statements import statement_import
 from tests.support.api_client import Api
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))

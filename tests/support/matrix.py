@@ -77,7 +77,7 @@ def _payment():
 
 def _statement():
     """A bank statement finance imported (one line of 科技有限公司)."""
-    from orderloop.finance.statements import statement_import
+    from orderloop.finance.bank_statements import statement_import
 
     content = "交易日期,对方户名,贷方金额,交易流水号,摘要\n2026-12-01,科技有限公司,500.00,2026120100002,货款\n".encode()
     return statement_import(actor=User.objects.get(username="finance"), content=content, filename="流水.csv").statement

@@ -145,7 +145,7 @@ def _a_receipt(users, customer):
 
 
 def _a_statement(users):
-    from orderloop.finance.statements import statement_import
+    from orderloop.finance.bank_statements import statement_import
 
     content = f"交易日期,付款方,金额,流水号\n{clock.today().isoformat()},科技,50.00,CRAWL-2\n".encode()
     return statement_import(actor=users["finance"], content=content, filename="流水.csv").statement

@@ -12,10 +12,10 @@ from openpyxl import Workbook
 
 from orderloop.core import clock
 from orderloop.core.exceptions import InvalidInput
-from orderloop.finance import statements
+from orderloop.finance import bank_statements
 from orderloop.finance.models import Allocation, Instalment, Receipt, StatementImport
 from orderloop.finance.receipts import receipt_record
-from orderloop.finance.statements import statement_confirm, statement_import, statement_suggestions
+from orderloop.finance.bank_statements import statement_confirm, statement_import, statement_suggestions
 from tests.support.customers import make_customer
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -103,7 +103,7 @@ def test_a_failure_while_writing_line_150_leaves_zero_receipts(users, customer, 
         recorded.append(receipt_record(**kwargs))
         return recorded[-1]
 
-    monkeypatch.setattr(statements, "receipt_record", failing)
+    monkeypatch.setattr(bank_statements, "receipt_record", failing)
     with pytest.raises(RuntimeError):
         statement_import(actor=users["finance"], content=workbook(lines(200)), filename="流水.xlsx")
     assert len(recorded) == 149
