@@ -37,6 +37,7 @@ ROOMS = [
                              "orderloop.orders.saved_filters", "orderloop.orders.documents", "orderloop.orders.work",
                              "orderloop.orders.xlsx", "orderloop.reviews.report", "orderloop.reviews.services",
                              "orderloop.reviews.template_changes", "orderloop.reviews.documents",
+                             "orderloop.finance.registers", "orderloop.finance.statements",
                              "orderloop.finance.queue"]),
     ("intake from files and mail", ["orderloop.orders.importing", "orderloop.orders.mail",
                                     "orderloop.orders.sheets", "orderloop.finance.bank_statements"]),

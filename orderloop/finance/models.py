@@ -161,7 +161,7 @@ class Invoice(models.Model):
     issues for it (its 20-digit 数电 number and date). A red-letter invoice (红字) reverses an issued one: its
     lines are the blue one's, negated, and ``red_of`` points at it. Amounts are tax-inclusive; the tax is split
     out per line (see ``finance.invoices``) and the invoice's totals are the sums of its lines."""
-    order = models.ForeignKey("orders.SalesOrder", on_delete=models.PROTECT, related_name="invoices")
+    order = models.ForeignKey("orders.SalesOrder", verbose_name=_("订单"), on_delete=models.PROTECT, related_name="invoices")
     shipment = models.ForeignKey("orders.Shipment", verbose_name=_("发货批次"), null=True, blank=True,
                                  on_delete=models.PROTECT, related_name="invoices")
     kind = models.CharField(_("发票类型"), max_length=20, choices=InvoiceKind.choices, default=InvoiceKind.SPECIAL)

@@ -5,21 +5,25 @@ The plan is stored when the order is confirmed (确认订单: its deposit falls 
 it, instalment by instalment; what was received beyond an instalment's new amount goes back to the customer's
 balance (the allocation shrinks, the receipt keeps its money), so no fen is created or lost. Entering 待发货
 makes a "before shipment" instalment due, delivery the instalments counted from delivery; an issued invoice those
-counted from the invoice (``set_invoice_dates``). A rejected or cancelled order's plan goes, its receipts back to
-the customer's balance."""
+counted from the invoice (``finance.invoices`` syncs the plan when one is issued or reversed). A rejected or
+cancelled order's plan goes, its receipts back to the customer's balance."""
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import F
 
 from orderloop.core.calendar import BusinessCalendar, local
-from orderloop.finance.models import Allocation, Instalment, Receipt
+from orderloop.finance.gates import deposit_hold, shipment_hold
+from orderloop.finance.models import Allocation, Instalment, Invoice, InvoiceStatus, Receipt
 from orderloop.masterdata.models import Trigger
 from orderloop.orders.models import OrderStatus as S
-from orderloop.orders.payments import order_term, plan_for
+from orderloop.orders.payments import Instalment as PlannedInstalment
+from orderloop.orders.payments import PaymentPlan, condition_text, order_term, payment_plan, plan_for
 
 PLANNED = frozenset({S.CONFIRMED, S.IN_FULFILLMENT, S.READY_TO_SHIP, S.SHIPPED, S.DELIVERED, S.CLOSED})
 DROPPED = frozenset({S.REJECTED, S.CANCELLED})
+# Entering these stores the plan (确认) or dates its instalments (before shipment, on and after delivery).
+DATED = frozenset({S.CONFIRMED, S.READY_TO_SHIP, S.DELIVERED})
 
 
 def instalments_of(order) -> list[Instalment]:
@@ -49,7 +53,8 @@ def _due(row: Instalment, order, today: date, invoiced_on: date | None) -> date 
     if row.trigger == Trigger.DAYS_AFTER_DELIVERY:
         return _counted(delivered, row.days, row.working_days) if delivered else None
     if row.trigger == Trigger.DAYS_AFTER_INVOICE:
-        return _counted(invoiced_on, row.days, row.working_days) if invoiced_on else row.due_date
+        # counted from the first invoice still standing; none (not yet issued, or reversed): not yet due
+        return _counted(invoiced_on, row.days, row.working_days) if invoiced_on else None
     return row.due_date
 
 
@@ -68,6 +73,11 @@ def _give_back(row: Instalment, excess: Decimal) -> None:
         excess -= taken
 
 
+def _state(row: Instalment) -> tuple:
+    return (row.amount, row.due_date, row.trigger, row.share, row.days, row.working_days, row.fixed_date, row.received,
+            row.is_open)
+
+
 def _set_open(row: Instalment) -> None:
     row.is_open = row.outstanding > 0
 
@@ -80,34 +90,41 @@ def plan_sync(order, *, now) -> list[dict]:
         changes = []
         for row in rows.values():
             _give_back(row, row.received)
-            changes.append({"number": row.number, "amount": [str(row.amount), None]})
+            changes.append({"instalment": row.number, "amount": [str(row.amount), None]})
             row.delete()
         return changes
     term = order_term(order)
     items = term.instalments if term is not None else []
     wanted = plan_for(order.total_amount, term.name, items).instalments if term is not None else []
-    invoiced_on = first_invoice_date(order)
+    invoiced = []  # read once, and only for a term counted from the invoice
+
+    def invoiced_on():
+        if not invoiced:
+            invoiced.append(first_invoice_date(order))
+        return invoiced[0]
+
     changes = []
     for item, planned in zip(items, wanted, strict=True):
         row = rows.pop(planned.number, None)
-        before = None if row is None else (str(row.amount), row.trigger, row.due_date)
+        before = None if row is None else _state(row)
         if row is None:
             row = Instalment(order=order, number=planned.number, created_at=now)
         row.trigger, row.share, row.amount = planned.trigger, planned.share, planned.amount
         row.days, row.working_days = int(item.get("days") or 0), bool(item.get("working_days"))
         row.fixed_date = date.fromisoformat(str(item["date"])) if item.get("date") else None
-        row.due_date = _due(row, order, today, invoiced_on)
+        row.due_date = _due(row, order, today, invoiced_on() if row.trigger == Trigger.DAYS_AFTER_INVOICE else None)
         if row.received + row.written_off > row.amount:
             _give_back(row, row.received + row.written_off - row.amount)
         _set_open(row)
-        row.save()
-        after = (str(row.amount), row.trigger, row.due_date)
-        if before != after:
-            changes.append({"number": row.number, "amount": [before and before[0], after[0]],
-                            "due_date": [before and before[2] and before[2].isoformat(), after[2] and after[2].isoformat()]})
+        if before != _state(row):
+            row.save()
+        if before is None or before[:2] != (row.amount, row.due_date):
+            changes.append({"instalment": row.number, "amount": [before and str(before[0]), str(row.amount)],
+                            "due_date": [before and before[1] and before[1].isoformat(),
+                                         row.due_date and row.due_date.isoformat()]})
     for row in rows.values():  # the term now has fewer instalments
         _give_back(row, row.received)
-        changes.append({"number": row.number, "amount": [str(row.amount), None]})
+        changes.append({"instalment": row.number, "amount": [str(row.amount), None]})
         row.delete()
     return changes
 
@@ -121,16 +138,40 @@ def plan_outstanding(order) -> Decimal:
 
 
 def first_invoice_date(order) -> date | None:
-    from orderloop.finance.models import Invoice, InvoiceStatus
+    """The date of ``order``'s first invoice still standing: issued and not reversed (a red-letter invoice is
+    no invoice to count from, and its reversed blue one no longer is), or None."""
     return (Invoice.objects.filter(order=order, status=InvoiceStatus.ISSUED, red_of__isnull=True)
-            .order_by("issued_on").values_list("issued_on", flat=True).first())
+            .order_by("issued_on", "id").values_list("issued_on", flat=True).first())
 
 
 def plan_after_action(order, *, source: str, money_changed: bool, now) -> list[dict]:
     """Called by every lifecycle action inside its transaction: the plan is stored on confirmation and kept in
     step when the state, the total or the terms change; nothing is read otherwise."""
-    if order.status == source and not money_changed:
-        return []
-    if order.status not in PLANNED and order.status not in DROPPED:
-        return []
-    return plan_sync(order, now=now)
+    if money_changed and order.status in PLANNED | DROPPED or order.status != source and order.status in DATED | DROPPED:
+        return plan_sync(order, now=now)
+    return []
+
+
+def plan_of(order) -> PaymentPlan | None:
+    """The order's plan as people read it: the stored one with what came in, once the order is confirmed; before
+    that what its terms will give (None when they name no term)."""
+    rows = instalments_of(order)
+    if not rows:
+        return payment_plan(order)
+    term = order_term(order)
+    return PaymentPlan(term=term.name if term is not None else order.payment_terms, stored=True, instalments=[
+        PlannedInstalment(number=row.number, trigger=row.trigger, share=row.share, amount=row.amount, due=row.due_date,
+                          condition=condition_text({"trigger": row.trigger, "days": row.days,
+                                                    "working_days": row.working_days, "date": row.fixed_date}),
+                          received=row.received, written_off=row.written_off, waived=row.waived_at is not None,
+                          id=row.pk)
+        for row in rows])
+
+
+def payment_hold(order) -> str | None:
+    """Which payment holds the order now, in words (the order page says it to everyone), or None."""
+    if order.status == S.CONFIRMED:
+        return deposit_hold(order)
+    if order.status == S.READY_TO_SHIP:
+        return shipment_hold(order)
+    return None

@@ -1,3 +1,4 @@
+"""Finance's pages: thin views over ``finance`` services and reads."""
 from django.urls import path
 
 from orderloop.finance import views
@@ -13,4 +14,12 @@ urlpatterns = [
     path("statements/import/", views.statement_upload, name="statement_import"),
     path("statements/<int:statement_id>/", views.statement_detail, name="statement"),
     path("statements/<int:statement_id>/confirm/", views.statement_confirm_view, name="statement_confirm"),
+    path("invoices/", views.invoice_list, name="invoices"),
+    path("invoices/<int:invoice_id>/issue/", views.invoice_issue, name="invoice_issue"),
+    path("invoices/<int:invoice_id>/red-letter/", views.invoice_red_letter, name="invoice_red_letter"),
+    path("orders/<str:ref>/invoice/", views.invoice_request, name="invoice_request"),
+    path("receipts/register/", views.receipt_register, name="receipt_register"),
+    path("receipts/register.xlsx", views.receipt_register, {"fmt": "xlsx"}, name="receipt_register_xlsx"),
+    path("receipts/register.csv", views.receipt_register, {"fmt": "csv"}, name="receipt_register_csv"),
+    path("customers/<int:customer_id>/statement.pdf", views.customer_statement_pdf, name="customer_statement_pdf"),
 ]

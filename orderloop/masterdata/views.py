@@ -15,8 +15,8 @@ from django.views.decorators.http import require_POST
 
 from pydantic import ValidationError
 
-from orderloop.accounts.permissions import (CUSTOMER_EDITORS, CUSTOMER_READERS, OWNER_ASSIGNERS, PRODUCT_EDITORS,
-                                            PRODUCT_READERS, QUALIFICATION_SUBMITTERS, QUALIFIERS, STOCK_KEEPERS)
+from orderloop.accounts.permissions import (CUSTOMER_EDITORS, CUSTOMER_READERS, MONEY_READERS, OWNER_ASSIGNERS,
+                                            PRODUCT_EDITORS, PRODUCT_READERS, QUALIFICATION_SUBMITTERS, QUALIFIERS, STOCK_KEEPERS)
 from orderloop.core import clock
 from orderloop.core.exceptions import DomainError
 from orderloop.core.validation import pydantic_errors
@@ -76,6 +76,9 @@ def _detail(request, customer, *, status=200, failed="", errors=None, error="", 
         "may_decide": may_decide_qualification(request.user, customer),
         "owns": customer.owner_id == request.user.pk,
         "may_edit": request.user.has_role(*CUSTOMER_EDITORS),
+        # 《对账单》: the month so far unless another range is chosen
+        "may_read_money": request.user.has_role(*MONEY_READERS), "statement_from": clock.today().replace(day=1),
+        "statement_to": clock.today(),
         "orders": list(orders[:ORDERS_SHOWN]), "more_orders": orders.count() > ORDERS_SHOWN,
         "failed": failed, "errors": errors or {}, "error": error, "post": post or {},
     }, status=status)

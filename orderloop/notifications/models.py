@@ -40,6 +40,7 @@ KINDS = {
     "timer_breached:follow_up": _("超时提醒：交付回访"),
     "timer_breached:aftersales_response": _("超时提醒：售后响应"),
     "timer_breached:aftersales_resolution": _("超时提醒：售后处理"),
+    "invoice_requested": _("开票申请：开具发票"),
     "qualification_submitted": _("客户资质待审核"),
     "qualification_decided": _("客户资质审核结果"),
     "review_overdue": _("月度复盘逾期"),

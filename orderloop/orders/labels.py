@@ -14,6 +14,7 @@ from orderloop.masterdata.models import Qualification
 from orderloop.orders.models import Channel, Mitigation, OrderStatus, RiskType
 
 LABELS = {
+    "payment_plan": N_("付款计划"), "instalments": N_("分期"), "instalment": N_("期数"), "outstanding": N_("未收金额(元)"), "due_date": N_("到期日"),
     "verdict": N_("审核结论"), "missing": N_("需补充/澄清的内容"), "reason": N_("原因"), "comment": N_("意见"),
     "channel": N_("沟通方式"), "summary": N_("沟通内容"), "outcome": N_("沟通结果"), "note": N_("说明"),
     "contact_name": N_("联系人"), "contact_phone": N_("联系方式"), "payment_terms": N_("付款方式"), "delivery_address": N_("交付地址"),
@@ -80,6 +81,7 @@ CHOICES = {
     "end_reason": dict(ApiToken.End.choices),
     "qualification": dict(Qualification.choices),
 }
+INSTALMENT_LABELS = {"number": N_("期数")}
 CHOICES["fields"] = LABELS  # which fields a correction changed
 HIDDEN_IN_TIMELINE = {"id", "verdict", "risk_id", "line_id", "ticket_id", "qc_report_attachment_id", "shipment_id", "complete",
                       "ticket_ids"}
@@ -92,7 +94,8 @@ def display_value(name: str, value) -> str:
     if isinstance(value, list):
         return "；".join(display_value(name, item) for item in value)
     if isinstance(value, dict):
-        return "，".join(f"{_(LABELS.get(k, k))} {display_value(k, v)}" for k, v in value.items()
+        labels = INSTALMENT_LABELS if name == "instalments" else LABELS  # 付款放行/尾款核销: the plan's instalments
+        return "，".join(f"{_(labels.get(k) or LABELS.get(k, k))} {display_value(k, v)}" for k, v in value.items()
                         if k not in HIDDEN_IN_TIMELINE and v not in ("", None, []))
     if name == "roles" and value in Role.values:
         return str(Role(value).label)
@@ -121,7 +124,10 @@ AUDIT_OPERATIONS = {
     "action_item_added": N_("提出优化措施"), "action_item_done": N_("完成优化措施"), "review_filed": N_("提交月度复盘"),
     "revoked": N_("撤销"), "api_tokens_revoked": N_("接口令牌失效"), "unlocked": N_("解除登录锁定"),
     "qualification_submitted": N_("上传资质资料"), "qualification_decided": N_("审核客户资质"),
-    "receipt_recorded": N_("登记回款"), "payment_allocated": N_("回款核销"), "statement_imported": N_("导入银行流水"),
+    "invoice_requested": N_("开票申请"), "invoice_issued": N_("登记发票"), "invoice_reversed": N_("红冲发票"),
+    "plan_changed": N_("付款计划变更"),
+    "receipt_recorded": N_("登记回款"), "payment_allocated": N_("回款核销"),
+    "statement_imported": N_("导入银行流水"),
 }
 AUDIT_OBJECTS = {
     "orders.salesorder": N_("订单"), "masterdata.customer": N_("客户"), "masterdata.product": N_("产品"),
@@ -129,12 +135,14 @@ AUDIT_OBJECTS = {
     "export": N_("导出"), "orders.approvalpolicy": N_("审批规则"), "setup.companyprofile": N_("公司信息"),
     "accounts.user": N_("用户"), "accounts.team": N_("团队"), "core.calendaroverride": N_("日历调整"),
     "notifications.chatrobot": N_("群机器人"), "accounts.apitoken": N_("接口令牌"),
-    "accounts.loginfailure": N_("登录失败记录"), "finance.receipt": N_("回款"),
-    "finance.statementimport": N_("银行流水导入"),
+    "accounts.loginfailure": N_("登录失败记录"),
+    "finance.invoice": N_("发票"),
+    "finance.receipt": N_("回款"), "finance.statementimport": N_("银行流水导入"),
 }
 AUDIT_DETAILS = {"what": N_("内容"), "path": N_("地址与筛选"), "rows": N_("行数"), "roles": N_("角色"),
                  "confirmed": N_("确认"), "to": N_("收件人"), "result": N_("结果"), "api_tokens": N_("接口令牌数"),
-                 "user": N_("用户"), "end_reason": N_("失效原因"), "failures": N_("失败记录数"), "locks_address": N_("同时解除该地址的锁定")}
+                 "user": N_("用户"), "end_reason": N_("失效原因"), "failures": N_("失败记录数"), "locks_address": N_("同时解除该地址的锁定"),
+                 "invoice": N_("发票"), "instalment": N_("期数"), "receipt": N_("回款")}
 
 
 def person_text(user) -> str:
@@ -190,9 +198,11 @@ def audit_display(entry) -> dict:
                 stem, extension = item, ""
             title, space, rest = stem.partition(" ")  # 订单复盘报告 2024-05
             return f"{_(title)}{space}{rest}" + (f".{extension}" if extension else "")
+        field = model_field(name)
+        if entry.object_type == "finance.invoice" and field is not None and field.choices:  # an invoice's status, kind
+            return str(dict(field.flatchoices).get(item, item))
         if name in ("status", "from_status", "to_status"):
             return status_label(item)
-        field = model_field(name)
         if field is not None and field.is_relation and field.many_to_one and isinstance(item, int):
             return related_text(field, item)
         return display_value(name, item)

@@ -24,12 +24,22 @@ class Instalment:
     share: str  # 30% or a fixed amount's figure, as the term says
     amount: Decimal
     due: date | None  # where the order's dates tell it
+    # once the plan is stored (finance.plans): what came in, what a manager wrote off, whether it was released
+    received: Decimal = Decimal("0.00")
+    written_off: Decimal = Decimal("0.00")
+    waived: bool = False
+    id: int | None = None
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.amount - self.received - self.written_off
 
 
 @dataclass(frozen=True)
 class PaymentPlan:
     term: str  # the term's name
     instalments: list[Instalment]
+    stored: bool = False  # the order's own plan (from its confirmation on), not a preview of its terms
 
     @property
     def total(self) -> Decimal:

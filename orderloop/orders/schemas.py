@@ -76,11 +76,18 @@ class InstalmentOut(BaseModel):
     condition: str = Field(description="The trigger in words, e.g. 确认订单时, 到货后60天.")
     share: str = Field(description="The term's share: a percentage (30%) or a fixed amount.")
     amount: Decimal = Field(description="Exact to the fen; the last instalment takes the remainder, so they sum to the total.")
-    due_date: date | None = Field(description="Where the order's dates tell it (delivery, a fixed date); else null.")
+    due_date: date | None = Field(description="Where the order's dates tell it (confirmation, 待发货, delivery, the invoice, a fixed date); else null.")
+    id: int | None = Field(None, description="The stored instalment's id (allocate receipts to it); null before the order is confirmed.")
+    received: Decimal = Field(Decimal("0.00"), description="Allocated from receipts so far.")
+    written_off: Decimal = Field(Decimal("0.00"), description="Written off by a sales manager (尾款核销).")
+    outstanding: Decimal = Field(Decimal("0.00"), description="amount − received − written_off.")
+    waived: bool = Field(False, description="Released by a sales manager (付款放行): it no longer holds the order.")
 
 
 class PaymentPlanOut(BaseModel):
     term: str = Field(description="The payment term's name (the customer's structured term, else the one the order's 付款方式 names).")
+    stored: bool = Field(False, description="True once the order is confirmed and its plan stored; before, a preview of its terms.")
+    held_by: str | None = Field(None, description="Which unpaid instalment holds the order now (production or shipment), in words; null when none.")
     instalments: list[InstalmentOut]
 
 

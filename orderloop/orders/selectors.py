@@ -195,14 +195,15 @@ def shown_payload(payload: dict, user) -> dict:
 
 def payment_plan_data(order) -> dict | None:
     """The order's payment plan as the API returns it (None: its 付款方式 names no known term)."""
-    from orderloop.orders.payments import payment_plan
+    from orderloop.finance.plans import payment_hold, plan_of
 
-    plan = payment_plan(order)
+    plan = plan_of(order)
     if plan is None:
         return None
-    return {"term": plan.term, "instalments": [
-        {"number": i.number, "trigger": i.trigger, "condition": i.condition, "share": i.share, "amount": i.amount,
-         "due_date": i.due} for i in plan.instalments]}
+    return {"term": plan.term, "stored": plan.stored, "held_by": payment_hold(order), "instalments": [
+        {"id": i.id, "number": i.number, "trigger": i.trigger, "condition": i.condition, "share": i.share,
+         "amount": i.amount, "due_date": i.due, "received": i.received, "written_off": i.written_off,
+         "outstanding": i.outstanding, "waived": i.waived} for i in plan.instalments]}
 
 
 def order_detail(order, user) -> dict:

@@ -20,8 +20,9 @@ from django.utils.translation import gettext_noop as N_
 from django.views.decorators.http import require_POST
 from pydantic import ValidationError
 
-from orderloop.accounts.permissions import (ADMINISTRATORS, AUDIT_READERS, MONEY_RECORDERS, ORDER_ENTRY, ORDER_OWNERS,
-                                             RATING_LINK_SENDERS, PHONE_NOTICE_RECORDERS, RECEIPT_LINK_SENDERS,
+from orderloop.accounts.permissions import (ADMINISTRATORS, AUDIT_READERS, INVOICE_REQUESTERS, MONEY_READERS,
+                                             MONEY_RECORDERS, ORDER_ENTRY, ORDER_OWNERS, RATING_LINK_SENDERS,
+                                             PHONE_NOTICE_RECORDERS, RECEIPT_LINK_SENDERS,
                                              TICKET_OPENERS)
 from orderloop.accounts.services import first_admin_needed
 from orderloop.core import clock
@@ -37,7 +38,8 @@ from orderloop.masterdata.models import Customer, Product
 from orderloop.masterdata.search import customer_search, product_search
 from orderloop.masterdata.services import customers_for_new_orders, customers_visible_to
 from orderloop.aftersales.models import TicketType
-from orderloop.orders.payments import payment_plan
+from orderloop.finance.plans import payment_hold, plan_of
+from orderloop.finance.invoices import invoices_of, open_amount, request_problem
 from orderloop.orders import services
 from orderloop.orders.uploads import attachment_upload, checked_upload, files_kept_on_commit
 from orderloop.orders.access import filter_visible, order_visible_to
@@ -278,7 +280,8 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
         "can_copy": request.user.has_role(*ORDER_ENTRY),
         "duplicates": possible_duplicates(order) if reviewing else [],
         "lines": list(order.lines.all()),
-        "payment_plan": payment_plan(order),
+        "payment_plan": plan_of(order),
+        "payment_hold": payment_hold(order),
         "phone": shown_phone(order, request.user),
         "sees_cost": sees_cost(request.user),
         "margin_percent": percent(order.margin) if order.margin is not None else "—",
@@ -307,7 +310,17 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
         "rating_link": rating_url(visit) if visit and not visit.done_at and request.user.has_role(*RATING_LINK_SENDERS) else "",
         "shipments": shipments,
         "attachments": list(order.attachments.all()),
+        **_invoice_context(request, order),
     }
+
+
+def _invoice_context(request, order) -> dict:
+    """The order page's 发票 section: its invoices for those who see money, and the 开票申请 link for requesters."""
+    if not request.user.has_role(*MONEY_READERS):
+        return {"sees_invoices": False}
+    requester = request.user.has_role(*INVOICE_REQUESTERS)
+    return {"sees_invoices": True, "invoices": invoices_of(order), "invoice_open_amount": open_amount(order),
+            "can_request_invoice": requester and request_problem(order) is None}
 
 
 def _labelled_timers(order, events):

@@ -102,6 +102,26 @@ class FeedbackFigures(Schema):
     closure_rate: float | None = Field(description="Percent closed with the customer's confirmation.")
 
 
+class MoneyBreakdown(Schema):
+    name: str
+    due: str = Field(description="到期应收: the instalments due in the month, a decimal string.")
+    received: str = Field(description="回款: of those, what came in (到账日期) by the month's last day.")
+    collection_rate: float | None = Field(description="回款率 = received / due, percent with one decimal; null when nothing fell due.")
+    overdue: str = Field(description="期末逾期应收: due by the month's last day and neither received nor written off by its end.")
+    receivables: str = Field(description="期末应收: the overdue amount plus what delivered orders owe and is not due yet.")
+    sales: str = Field(description="The total of the orders delivered in the month (DSO's denominator).")
+    dso: float | None = Field(description="DSO = receivables / sales × the month's days, one decimal; null without sales.")
+    waived: int = Field(description="付款放行 events in the month.")
+    written_off: int = Field(description="尾款核销 events in the month.")
+
+
+class MoneyFigures(MoneyBreakdown):
+    name: str = ""
+    days: int = Field(description="The month's days.")
+    by_owner: list[MoneyBreakdown]
+    by_customer: list[MoneyBreakdown]
+
+
 class ReviewFigures(Schema):
     """Every figure of 《订单复盘报告》; what each means is in orderloop/reviews/report.py."""
 
@@ -119,6 +139,8 @@ class ReviewFigures(Schema):
     by_owner: list[Breakdown]
     by_customer: list[Breakdown]
     by_product: list[ProductFigures]
+    money: MoneyFigures | None = Field(None, description="回款: absent from reviews filed before it was counted "
+                                                          "(definitions in orderloop/reviews/report.py).")
 
 
 class MonthlyReportOut(Schema):

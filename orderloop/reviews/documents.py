@@ -65,6 +65,7 @@ def summary_rows(month, review, figures) -> list[list]:
         *_feedback_rows(figures.get("feedback")),
         ["延期风险数", figures["delay_reasons"]["total"]],
         ["瓶颈环节", f"{bottleneck['label']}（中位数 {bottleneck['median_days']} 天）" if bottleneck else "—"],
+        *_money_rows(figures.get("money")),
         ["复盘结论", review.summary if review and review.filed_at else ""],
         ["数据计算时间", figures["computed_at"].replace("T", " ")[:16]],
     ]
@@ -77,6 +78,40 @@ def _feedback_rows(feedback: dict | None) -> list[list]:
     return [["其中无订单反馈", feedback["without_order"]], ["按时响应反馈", feedback["responded_in_time"]],
             ["反馈响应及时率(%)", _shown(feedback["response_rate"])], ["已关闭反馈", feedback["closed"]],
             ["反馈关闭率(%)", _shown(feedback["closure_rate"])]]
+
+
+def _money_rows(money: dict | None) -> list[list]:
+    """回款 (a review filed before it was counted has none)."""
+    if not money:
+        return []
+    return [["到期应收(元)", Decimal(money["due"])], ["回款(元)", Decimal(money["received"])],
+            ["回款率(%)", _shown(money["collection_rate"])], ["期末逾期应收(元)", Decimal(money["overdue"])],
+            ["期末应收(元)", Decimal(money["receivables"])], ["本月交付金额(元)", Decimal(money["sales"])],
+            ["DSO(天)", _shown(money["dso"])], ["付款放行(次)", money["waived"]], ["尾款核销(次)", money["written_off"]]]
+
+
+MONEY_HEADERS = ["到期应收(元)", "回款(元)", "回款率(%)", "期末逾期应收(元)", "期末应收(元)", "本月交付金额(元)", "DSO(天)",
+                 "付款放行", "尾款核销"]
+
+
+MONEY_SHEETS = ("回款按销售负责人", "回款按客户")
+# ten columns across the page, each amount on one line
+MONEY_WIDTHS = [26 * mm] + [19 * mm] * 2 + [13 * mm] + [19 * mm] * 3 + [12 * mm] + [14 * mm] * 2
+
+
+def _money_table(rows) -> Table:
+    small = CELL.clone("money-cell", fontSize=8, leading=10)
+    table = Table([[Paragraph(escape(cell), small) for cell in row] for row in rows], colWidths=MONEY_WIDTHS, repeatRows=1)
+    table.setStyle(TableStyle([TABLE_FONT, ("GRID", (0, 0), (-1, -1), 0.5, colors.grey), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                               ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+                               ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDEBF7"))]))
+    return table
+
+
+def money_breakdown_rows(rows) -> list[list]:
+    return [[row["name"], Decimal(row["due"]), Decimal(row["received"]), _shown(row["collection_rate"]),
+             Decimal(row["overdue"]), Decimal(row["receivables"]), Decimal(row["sales"]), _shown(row["dso"]),
+             row["waived"], row["written_off"]] for row in rows]
 
 
 def _action_rows(items) -> list[list]:
@@ -125,6 +160,8 @@ def review_sheets(month, review, figures, items, changes=()) -> list[tuple[str, 
         ("按产品", ["产品/服务名称", "规格型号", "订单数量", "数量", "总金额(元)"],
          [[row["product"], row["model"], row["orders"], Decimal(row["quantity"]), Decimal(row["amount"])]
           for row in f["by_product"]]),
+        ("回款按销售负责人", ["销售负责人", *MONEY_HEADERS], money_breakdown_rows((f.get("money") or {}).get("by_owner", []))),
+        ("回款按客户", ["客户名称", *MONEY_HEADERS], money_breakdown_rows((f.get("money") or {}).get("by_customer", []))),
         (CHANGES_TITLE, CHANGES_HEADERS, change_rows(changes)),
         ("优化措施", ["优化措施", "负责人", "完成期限", "状态", "完成时间", "完成情况"], _action_rows(items)),
     ]
@@ -414,7 +451,9 @@ def review_pdf_bytes(month, review, figures, scope=None) -> bytes:
     story += [_table([[label, str(value)] for label, value in summary], [50 * mm, 124 * mm], header=False)]
     for title, headers, rows in sheets[1:-2]:
         story.append(Paragraph(title, HEADING_STYLE))
-        if rows:
+        if rows and title in MONEY_SHEETS:
+            story.append(_money_table([headers] + [[str(cell) for cell in row] for row in rows]))
+        elif rows:
             story.append(_table([headers] + [[str(cell) for cell in row] for row in rows], None))
         else:
             story.append(Paragraph("本月没有记录", TEXT))

@@ -30,6 +30,20 @@ A month is a calendar month in Asia/Shanghai. Definitions:
 - 延误原因: the risks raised (发现时间) in the month, counted by 风险类型.
 - 按销售负责人 / 按客户: the month's orders (as 订单数量) with their amount, plus the orders delivered in
   the month and their on-time rate. 按产品: the month's order lines by product: orders, quantity, amount.
+- 回款 (``money``), from the stored payment plans (finance.Instalment), the receipts allocated to them and the
+  orders' timelines, in total and by 销售负责人 and by customer (the order's):
+  - 到期应收 (``due``): the instalments whose due date falls in the month; 回款 (``received``): what was
+    allocated to those instalments from receipts whose 到账日期 is no later than the month's last day;
+    回款率 = received / due × 100, one decimal (None when nothing fell due).
+  - 期末逾期应收 (``overdue``): of the instalments due no later than the month's last day, what was neither
+    received (到账日期 by the last day) nor written off (尾款核销 before the month ended) at the month's end.
+  - 期末应收 (``receivables``): the same, over the instalments due by the month's last day and those of orders
+    delivered before the month ended (owed for goods delivered, though not due yet); instalments whose trigger
+    had not come (an undelivered order's balance) are not receivables yet.
+  - DSO (应收账款周转天数) = 期末应收 / the month's delivered sales (the total of the orders delivered in the
+    month, ``sales``) × the month's days, one decimal (None without delivered sales).
+  - 付款放行 / 尾款核销 (``waived`` / ``written_off``): how many of these events (the sales manager's release of
+    an order held by its payment terms, and write-off of what is left of a plan) happened in the month.
 
 Scope: without ``teams`` the whole company (the director, the admin, and the figures a filed review freezes);
 with ``teams`` (team ids) only the orders owned or entered by a member of one of those teams, and the tickets,
@@ -58,7 +72,8 @@ from orderloop.aftersales.models import Ticket, TicketType
 from orderloop.aftersales.services import RESPONSE_HOURS
 from orderloop.core import clock
 from orderloop.core.calendar import SHANGHAI
-from orderloop.orders.models import OrderEvent, OrderLine, OrderTimer, Risk, RiskType, SalesOrder, TimerKind
+from orderloop.finance.models import Allocation, Instalment
+from orderloop.orders.models import EventType, OrderEvent, OrderLine, OrderTimer, Risk, RiskType, SalesOrder, TimerKind
 from orderloop.orders.models import OrderStatus as S
 
 PHASES = [
@@ -102,10 +117,11 @@ def review_figures(month: date, teams=None) -> dict:
     """All figures of the month's review, JSON-serialisable (see the module docstring for what each means);
     ``teams`` (team ids) limits every figure to those teams' orders, None is the whole company.
 
-    Six queries, each aggregating in the database, whatever the number of orders: the month's orders grouped by
+    Nine queries, each aggregating in the database, whatever the number of orders: the month's orders grouped by
     owner and customer (every count and amount, summed up here), the order lines by product, the time in each
-    phase (only the ranks the median and 90th percentile need), tickets, risks and deadlines by type; on
-    PostgreSQL one more before them that sets REPORT_SETTINGS for the transaction."""
+    phase (only the ranks the median and 90th percentile need), tickets, risks and deadlines by type, and for
+    回款 the instalments, their allocations and the payment events, each by owner and customer; on PostgreSQL one
+    more before them that sets REPORT_SETTINGS for the transaction."""
     if connection.vendor != "postgresql":
         return _figures(month, teams)
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
@@ -162,6 +178,7 @@ def _figures(month: date, teams=None) -> dict:
         "by_owner": _breakdown(groups, "owner_id", lambda g: g["owner__display_name"] or g["owner__username"]),
         "by_customer": _breakdown(groups, "customer_id", lambda g: g["customer__name"]),
         "by_product": _by_product(start, end, scope),
+        "money": _money_figures(start, end, scope, groups),
     }
 
 
@@ -199,7 +216,8 @@ def _order_groups(start: datetime, end: datetime, scope: Q | None = None) -> lis
         .annotate(orders=Count("id", filter=counted), amount=Sum("total_amount", filter=counted),
                   rejected=Count("id", filter=ordered & Q(status=S.REJECTED)),
                   cancelled=Count("id", filter=ordered & Q(status=S.CANCELLED)),
-                  delivered=Count("id", filter=delivered), dated=Count("id", filter=dated),
+                  delivered=Count("id", filter=delivered), delivered_amount=Sum("total_amount", filter=delivered),
+                  dated=Count("id", filter=dated),
                   on_time=Count("id", filter=on_time), rated=Count("id", filter=rated),
                   score_sum=Sum("visit__satisfaction", filter=rated),
                   **{f"score_{score}": Count("id", filter=delivered & Q(visit__satisfaction=score)) for score in SCORES}))
@@ -407,6 +425,93 @@ def _by_product(start: datetime, end: datetime, scope: Q | None = None) -> list[
         result.append({"product": entry["product"], "model": entry["model"], "quantity": f"{entry['quantity'].normalize():f}",
                        "amount": _money(entry["amount"]), "orders": entry["orders"]})
     return result
+
+
+MONEY_SUMS = ("due", "received", "past_due", "past_due_received", "past_due_written_off", "receivable",
+              "receivable_received", "receivable_written_off", "sales")
+MONEY_COUNTS = ("waived", "written_off")
+
+
+def _money_figures(start: datetime, end: datetime, scope: Q | None, groups: list[dict]) -> dict:
+    """回款 (see the module docstring): three queries — the instalments, the allocations to them from receipts in by
+    the month's end, the 付款放行 and 尾款核销 events — each grouped by the order's owner and customer; the delivered
+    sales come from the order groups (``groups``)."""
+    first, following = start.date(), end.date()
+    in_month = Q(due_date__gte=first, due_date__lt=following)
+    past_due = Q(due_date__lt=following)
+    receivable = (past_due | Q(order__delivered_at__lt=end)) & Q(created_at__lt=end)
+    written_off = Q(written_off_at__lt=end)
+    names = ("owner__display_name", "owner__username", "customer__name")
+    rows: dict[tuple, dict] = {}
+
+    def entry(row: dict, prefix: str) -> dict:
+        key = (row[f"{prefix}owner_id"], row[f"{prefix}customer_id"])
+        found = rows.setdefault(key, {"owner_id": key[0], "customer_id": key[1],
+                                      **{name: row[f"{prefix}{name}"] for name in names},
+                                      **{name: Decimal("0") for name in MONEY_SUMS}, **{name: 0 for name in MONEY_COUNTS}})
+        return found
+
+    order = "order__"
+    for row in (_scoped(Instalment.objects.filter(receivable), scope).order_by()
+                .values(*(f"{order}{name}" for name in ("owner_id", "customer_id", *names)))
+                .annotate(due=Sum("amount", filter=in_month), past_due=Sum("amount", filter=past_due),
+                          past_due_written_off=Sum("written_off", filter=past_due & written_off),
+                          receivable=Sum("amount"), receivable_written_off=Sum("written_off", filter=written_off))):
+        found = entry(row, order)
+        for name in ("due", "past_due", "past_due_written_off", "receivable", "receivable_written_off"):
+            found[name] += row[name] or 0
+    through = "instalment__order__"
+    allocations = Allocation.objects.filter(receipt__received_on__lt=following, instalment__created_at__lt=end).filter(
+        Q(instalment__due_date__lt=following) | Q(instalment__order__delivered_at__lt=end))
+    for row in (_scoped(allocations, scope, path="instalment__order").order_by()
+                .values(*(f"{through}{name}" for name in ("owner_id", "customer_id", *names)))
+                .annotate(received=Sum("amount", filter=Q(instalment__due_date__gte=first, instalment__due_date__lt=following)),
+                          past_due_received=Sum("amount", filter=Q(instalment__due_date__lt=following)),
+                          receivable_received=Sum("amount"))):
+        found = entry(row, through)
+        for name in ("received", "past_due_received", "receivable_received"):
+            found[name] += row[name] or 0
+    events = OrderEvent.objects.filter(type__in=[EventType.PAYMENT_WAIVED, EventType.WRITTEN_OFF],
+                                       occurred_at__gte=start, occurred_at__lt=end)
+    for row in (_scoped(events, scope).order_by().values(*(f"{order}{name}" for name in ("owner_id", "customer_id", *names)))
+                .annotate(waived=Count("id", filter=Q(type=EventType.PAYMENT_WAIVED)),
+                          written_off=Count("id", filter=Q(type=EventType.WRITTEN_OFF)))):
+        found = entry(row, order)
+        found["waived"] += row["waived"]
+        found["written_off"] += row["written_off"]
+    for group in groups:
+        if group["delivered_amount"]:
+            found = entry(group, "")
+            found["sales"] += group["delivered_amount"]
+    days = (following - first).days
+    everything = _money_row(list(rows.values()), days)
+    return {**{key: value for key, value in everything.items() if key != "name"}, "days": days,
+            "by_owner": _money_breakdown(rows.values(), "owner_id", lambda r: r["owner__display_name"] or r["owner__username"], days),
+            "by_customer": _money_breakdown(rows.values(), "customer_id", lambda r: r["customer__name"], days)}
+
+
+def _money_row(rows: list[dict], days: int, name: str = "") -> dict:
+    total = {key: sum((row[key] for row in rows), Decimal("0")) for key in MONEY_SUMS}
+    receivables = total["receivable"] - total["receivable_received"] - total["receivable_written_off"]
+    return {
+        "name": name, "due": _money(total["due"]), "received": _money(total["received"]),
+        "collection_rate": _rate(total["received"], total["due"]) if total["due"] else None,
+        "overdue": _money(total["past_due"] - total["past_due_received"] - total["past_due_written_off"]),
+        "receivables": _money(receivables), "sales": _money(total["sales"]),
+        "dso": _one_decimal(receivables * days / total["sales"]) if total["sales"] else None,
+        "waived": sum(row["waived"] for row in rows), "written_off": sum(row["written_off"] for row in rows),
+    }
+
+
+def _money_breakdown(rows, key: str, name, days: int) -> list[dict]:
+    """The 回款 figures per owner or per customer: only those with something due, owed, sold or released."""
+    grouped: dict = defaultdict(list)
+    for row in rows:
+        grouped[row[key]].append(row)
+    result = [_money_row(members, days, name(members[0])) for members in grouped.values()]
+    result = [row for row in result if any(Decimal(row[k]) for k in ("due", "received", "overdue", "receivables", "sales"))
+              or row["waived"] or row["written_off"]]
+    return sorted(result, key=lambda r: (-Decimal(r["overdue"]), -Decimal(r["receivables"]), -Decimal(r["due"]), r["name"]))
 
 
 def relabel(figures: dict) -> dict:

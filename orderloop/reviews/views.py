@@ -65,6 +65,8 @@ def _detail_context(request, month: date, *, errors=None, values=None) -> dict:
         "setting_labels": template_changes.setting_options() if any(item.setting for item in items) else [],
         "template_changes": services.template_changes_of(month),
         "errors": errors, "values": values, "today": clock.today(),
+        "money_tables": [(_("回款按销售负责人"), figures["money"]["by_owner"], "by-owner"),
+                         (_("回款按客户"), figures["money"]["by_customer"], "by-customer")] if figures.get("money") else [],
     }
 
 

@@ -14,6 +14,9 @@ from orderloop.accounts.models import Team, User
 from orderloop.aftersales.services import (ticket_close, ticket_follow_up, ticket_give_solution, ticket_open, ticket_resolve,
                                            ticket_respond)
 from orderloop.core import clock
+from orderloop.core.calendar import local
+from orderloop.finance.models import Instalment
+from orderloop.finance.receipts import Share, receipt_record
 from orderloop.masterdata.models import Contact, Customer, Product, Qualification, StockLevel
 from orderloop.masterdata.services import stock_adjust
 from orderloop.orders.models import ApprovalPolicy, SalesOrder
@@ -155,6 +158,15 @@ def _receipt(order):
     return attachment_store(order=order, kind="receipt", filename="签收单.png", content=LICENCE_SCAN, actor=None, now=clock.now())
 
 
+def _money_in(order, user, when, number: int, bank_reference: str):
+    """Finance records the customer's payment of the order's instalment ``number`` in full, received that day."""
+    row = Instalment.objects.get(order=order, number=number)
+    with clock.frozen_at(when):
+        return receipt_record(customer_id=order.customer_id, received_on=local(when).date(), payer=order.customer.name,
+                              amount=row.outstanding, bank_reference=bank_reference, actor=user,
+                              allocations=[Share(row.pk, row.outstanding)])
+
+
 def _receive(user, when, **data):
     with clock.frozen_at(when):
         return order_receive(actor=user, data=OrderCreate(**data))
@@ -172,6 +184,8 @@ def _seed_orders(u, c, p):
     o = _act(o, "approve", u["sales_director"], at("2024-05-10", "16:00"), comment="同意")
     o = _act(o, "confirm_stock", u["production"], at("2024-05-11", "10:00"), lines=[
         {"line_id": o.lines.get().pk, "availability": "needs_production", "lead_time_days": 6, "feasible_date": "2024-05-20", "date_reason": "按排产计划"}])
+    # 30%预付: the 15,000.00 deposit comes in the afternoon it falls due, before production starts
+    _money_in(o, u["finance"], at("2024-05-11", "15:00"), 1, "2024051115000012")
     o = _act(o, "start_fulfillment", u["production"], at("2024-05-13", "09:00"), stages=[
         {"name": "生产备货", "owner": "production", "planned_date": "2024-05-20"}])
     o = _act(o, "track", u["sales_assistant"], at("2024-05-18", "16:00"), stage="生产备货", record="客户希望提前至5月23日交付",
@@ -197,6 +211,7 @@ def _seed_orders(u, c, p):
     o = _act(o, "accept", u["account_manager"], at("2024-05-23", "15:00"), receipt_attachment_id=_receipt(o).pk,
              quantity_ok=True, spec_ok=True,
              appearance_ok=True, signed_by="李*")
+    _money_in(o, u["finance"], at("2024-05-23", "16:30"), 2, "2024052316300087")  # 余款到付: the balance on arrival
     o = _act(o, "follow_up", u["account_manager"], at("2024-05-24", "10:00"), channel="phone",
              usage="设备运行正常，客户对加急交付满意", satisfaction=5)
     _act(o, "close", u["sales_manager"], at("2024-05-24", "11:00"), note="回访完成，无售后问题")
@@ -214,6 +229,10 @@ def _seed_orders(u, c, p):
     o = _act(o, "approve", u["sales_director"], at("2024-05-15", "17:00"), comment="同意")  # 50,000 yuan
     o = _act(o, "confirm_stock", u["warehouse"], at("2024-05-16", "10:00"), lines=[
         {"line_id": o.lines.get().pk, "availability": "in_stock", "feasible_date": "2024-05-24", "date_reason": "按排产计划"}])
+    # The deposit does not come; the sales manager lets stocking start without it (付款放行). It stays unpaid: the
+    # demo's overdue receivable.
+    o = _act(o, "waive_payment", u["sales_manager"], at("2024-05-16", "16:00"),
+             reason="老客户，信用良好，客户承诺预付款随到货一并支付，先行备货")
     o = _act(o, "start_fulfillment", u["warehouse"], at("2024-05-17", "09:00"), stages=[
         {"name": "备货", "owner": "warehouse", "planned_date": "2024-05-23"}])
     o = _act(o, "track", u["warehouse"], at("2024-05-23", "16:30"), stage="备货", record="10台备货完成,质检合格",
@@ -276,6 +295,7 @@ def _seed_orders(u, c, p):
         ticket_follow_up(ticket_id=ticket.pk, actor=u["after_sales"], confirmed=True, satisfaction=4,
                          note="客户确认设备运行正常")
         ticket_close(ticket_id=ticket.pk, actor=u["after_sales"])
+    _money_in(o, u["finance"], at("2024-05-23", "11:00"), 1, "2024052311000315")  # 货到付款
     _act(o, "close", u["sales_manager"], at("2024-05-24", "09:00"), note="回访完成，售后问题已解决")
 
 
@@ -314,4 +334,5 @@ def _current_orders(u, c, p):
     o = _act(o, "approve", u["sales_director"], now - timedelta(hours=2, minutes=15), comment="同意")  # 25,000 yuan
     o = _act(o, "confirm_stock", u["production"], now - timedelta(hours=2), lines=[
         {"line_id": o.lines.get().pk, "availability": "needs_production", "lead_time_days": 7}])
+    _money_in(o, u["finance"], now - timedelta(hours=1, minutes=45), 1, f"{local(now):%Y%m%d}0001")  # its 7,500.00 deposit
     _act(o, "start_fulfillment", u["production"], now - timedelta(hours=1, minutes=30), stages=default_stage_plan())

@@ -25,7 +25,7 @@ def at(*args):
 @pytest.fixture
 def delivered(orders):
     with clock.frozen_at(at(2026, 2, 13, 16, 0)):  # a Friday before the Spring Festival
-        return orders.at("delivered")
+        return orders.at("delivered", paid=True)  # the balance paid on arrival
 
 
 def open_ticket(order, users, when):

@@ -35,7 +35,7 @@ def at(*args):
 @pytest.fixture
 def delivered(orders):
     with clock.frozen_at(at(2026, 3, 2, 9, 0)):
-        return orders.at("delivered")
+        return orders.at("delivered", paid=True)  # the balance paid on arrival
 
 
 @pytest.fixture

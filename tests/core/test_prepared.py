@@ -158,7 +158,7 @@ def written(order) -> dict:
     """What the lifecycle wrote for ``order``: the order, its lines, timeline, deadlines and audit, without the
     keys and numbers that differ from one order to the next."""
     volatile = {"id", "order_id", "line_id", "shipment_id", "object_id", "object_repr", "provisional_ref", "number",
-                "number_seq"}
+                "number_seq", "receipt"}
 
     def plain(value):
         if isinstance(value, dict):

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from orderloop.core.calendar import local_text
 from orderloop.orders.models import OrderStatus, SalesOrder
+from tests.support.finance import pay
 from tests.support.orders import act, receipt_scan, stock_for
 
 SA, AM, SM, SD = "sales_assistant", "account_manager", "sales_manager", "sales_director"
@@ -79,6 +80,7 @@ def _prepare(state, action, order, users):
         act(order, "track", users["production"], stage="生产", record="生产完成", actual_date="2024-05-19")
     if action == "close":
         act(order, "follow_up", users[AM], channel="phone", usage="运行正常", satisfaction=5)
+        pay(order, users["finance"])
 
 
 @pytest.mark.parametrize("state, action, role, payload, done, after, next_step", CASES,

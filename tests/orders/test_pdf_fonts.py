@@ -20,6 +20,7 @@ PDFS = {
     "orders:confirmation_pdf": ("number", "model", "capitals", "parties", "signatures"),
     "orders:receipt_pdf": ("number", "model"),
     "reviews:pdf": ("company",),
+    "finance:customer_statement_pdf": ("parties", "statement"),
 }
 
 
@@ -55,7 +56,8 @@ def _documents(order, users) -> dict[str, bytes]:
     client.force_login(users["sales_director"])
     paths = {"orders:confirmation_pdf": f"/orders/{order.ref}/documents/confirmation.pdf",
              "orders:receipt_pdf": f"/orders/{order.ref}/documents/receipt-1.pdf",
-             "reviews:pdf": f"/reviews/{MOMENT:%Y-%m}.pdf"}
+             "reviews:pdf": f"/reviews/{MOMENT:%Y-%m}.pdf",
+             "finance:customer_statement_pdf": f"/finance/customers/{order.customer_id}/statement.pdf?from=2024-05-01&to={MOMENT:%Y-%m-%d}"}
     documents = {}
     with clock.frozen_at(MOMENT):
         for name, path in paths.items():
@@ -89,6 +91,8 @@ def test_every_pdf_embeds_its_fonts_and_its_text_reads_back_intact(closed, compa
             for expected in (f"供方：{company.name}", f"需方：{closed.customer.name}", company.uscc, company.address,
                              company.bank_account, closed.customer.uscc):
                 assert expected in text, (name, expected)
+        if "statement" in wanted:  # the order's 50,000.00 due and received: nothing owed at the end
+            assert "50,000.00" in text and "期末余额（大写）：人民币零元整" in text, name
         if "signatures" in wanted:
             assert "供方签章" in text and "需方签章" in text
             for expected, times in (("单位名称：", 2), ("授权代表（签字）", 2), ("签章：", 2), ("日期：", 2)):

@@ -10,6 +10,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from datetime import datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,10 +19,13 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from orderloop.accounts.models import User
+from orderloop.finance.models import Instalment, Receipt
 from orderloop.notifications.models import Notification
 from orderloop.orders.models import SalesOrder
 from orderloop.orders.timers import logistics_notices_send, timers_flag_breaches
 from tests.support.serving import serving, web_session
+
+SH = ZoneInfo("Asia/Shanghai")
 
 
 def test_demo_data_holds_one_user_per_role_and_the_seed_orders(db):
@@ -53,6 +57,20 @@ def test_demo_data_holds_one_user_per_role_and_the_seed_orders(db):
     assert second.events.filter(type="approved").count() == 2  # the extra unit went back to the stock check only
     third = SalesOrder.objects.get(number="202405-003")
     assert third.customer.name == "贸易公司" and third.status == "closed"
+    # 202405-001's money: finance recorded the 30 % deposit before production started and the balance on arrival
+    paid = Receipt.objects.filter(allocations__instalment__order=first).distinct().order_by("received_on")
+    assert [(r.received_on.isoformat(), r.amount, r.allocated, r.recorded_by.username) for r in paid] == [
+        ("2024-05-11", 15000, 15000, "finance"), ("2024-05-23", 35000, 35000, "finance")]
+    started = first.events.get(type="fulfillment_started").occurred_at
+    assert paid[0].recorded_at < started and paid[1].received_on == first.delivered_at.astimezone(SH).date()
+    assert not Instalment.objects.filter(order=first, is_open=True).exists()
+    assert not Instalment.objects.filter(order=third, is_open=True).exists()  # 货到付款, paid before it closed
+    # one overdue order: 202405-002's deposit (30 % of 55,000.00), due when it was confirmed, nothing received; the
+    # sales manager let stocking start without it (付款放行)
+    overdue = Instalment.objects.filter(is_open=True, due_date__lt=datetime.now(SH).date())
+    assert [(i.order.number, i.number, i.amount, i.received, i.due_date.isoformat()) for i in overdue] == [
+        ("202405-002", 1, Decimal("16500.00"), 0, "2024-05-16")]
+    assert second.events.filter(type="payment_waived").count() == 1 and overdue[0].waived_by.username == "sales_manager"
     # every state was reached through the lifecycle: the timeline ends where the order stands
     for order in SalesOrder.objects.all():
         assert order.events.order_by("-occurred_at", "-id").first().to_status == order.status

@@ -45,9 +45,17 @@ def subjects() -> dict[str, str]:
         "{rating_token}": rating_token(first.visit),
         "{item}": str(_action_item().pk),
         "{token}": str(_spare_token().pk),
+        "{invoice}": str(_invoice(first).pk),
         "{payment}": str(_payment().pk),
         "{statement}": str(_statement().pk),
     }
+
+
+def _invoice(order):
+    """An invoice requested for ``order`` by its account manager (finance has yet to issue it)."""
+    from orderloop.finance.invoices import invoice_request
+
+    return invoice_request(order_id=order.pk, actor=User.objects.get(username="account_manager"), data={"kind": "special"})
 
 
 def _spare_token():

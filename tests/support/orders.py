@@ -92,9 +92,9 @@ class OrderBuilder:
     def received(self, **overrides):
         return order_receive(actor=self.users["sales_assistant"], data=OrderCreate(**order_data(self.customer, self.product, **overrides)))
 
-    def at(self, state: str, *, deposit_paid: bool = True, **overrides):
+    def at(self, state: str, *, deposit_paid: bool = True, paid: bool = False, **overrides):
         """The order at ``state`` along the happy path; finance records its deposit on the day it is confirmed
-        (30%预付) unless ``deposit_paid`` is False, and its balance before it closes."""
+        (30%预付) unless ``deposit_paid`` is False, and its balance before it closes — on arrival with ``paid``."""
         order = self.received(**overrides)
         special = {
             "needs_info": [("review", "sales_assistant", {"verdict": "needs_info", "missing": ["交付日期不明确"]})],
@@ -130,6 +130,8 @@ class OrderBuilder:
                 order = act(order, "approve", self.users["sales_director"], comment="同意")
             if reached == "confirmed" and deposit_paid:
                 pay(order, self.users["finance"], "on_confirmation")
+            if reached == "delivered" and paid:
+                pay(order, self.users["finance"])
             if reached == state:
                 return order
         raise AssertionError(f"no path to {state}")

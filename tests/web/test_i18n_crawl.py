@@ -19,6 +19,7 @@ ALLOWED = {
     "Excel", "WPS",                                # the spreadsheet programs the help names
     "Webhook",                                     # the chat platforms' own word: 企业微信/钉钉/飞书 say "Webhook 地址"
     "ORDERLOOP_BASE_URL",                          # the environment variable the site's address page names
+    "DSO",                                         # 应收账款周转天数: Chinese finance reports name it so too
 }
 DATA = [
     r"https?://\S+", r"(?<![\w/])/[\w\-./?=&%{}]+",  # links and paths (the audit log records the path of a download)

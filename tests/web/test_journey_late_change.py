@@ -17,6 +17,7 @@ from orderloop.core import clock
 from orderloop.orders.models import SalesOrder
 from orderloop.orders.schemas import OrderCreate
 from orderloop.orders.services import order_receive
+from tests.support.finance import pay
 from tests.support.browser import ARTIFACTS, log_in
 from tests.support.orders import PNG, act, order_data, stock_up
 
@@ -75,6 +76,7 @@ def shipped_202405_002(users, customer, product):
         order = act(order, "confirm_stock", users["warehouse"], lines=[
             {"line_id": order.lines.get().pk, "availability": "in_stock", "feasible_date": "2024-05-24", "date_reason": "按排产计划"}])
     with clock.frozen_at(at("2024-05-17", "09:00")):
+        pay(order, users["finance"], "on_confirmation")  # the seed's 30% deposit, in before stocking
         order = act(order, "start_fulfillment", users["warehouse"], stages=[
             {"name": "备货", "owner": "warehouse", "planned_date": "2024-05-22"}])
     with clock.frozen_at(at("2024-05-22", "16:00")):
@@ -153,6 +155,10 @@ def test_one_more_unit_at_acceptance_as_the_seed_tells_it(browser, web_server, u
         rows.first.get_by_label("日期调整原因").fill("协调仓库紧急备货")
         submit(page, form, "确认库存")
         expect(page.locator("#order-status")).to_have_text("已确认")
+        # the added unit's 30% (1,500.00) holds its stocking until finance records it
+        expect(page.locator("#payment-hold")).to_contain_text("预付款未到账（第1期 16,500.00 元尚欠 1,500.00 元）")
+        pay(order, users["finance"], "on_confirmation")
+        page.reload()
 
         form = open_action(page, "开始备货/生产")
         rows = form.locator("tbody tr")

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from orderloop.core import clock
 from orderloop.core.calendar import SHANGHAI
 from orderloop.orders.models import SalesOrder
+from tests.support.finance import pay
 from tests.support.browser import ARTIFACTS, log_in, open_menu
 from tests.support.orders import PNG, act, receipt_scan
 
@@ -87,6 +88,9 @@ def test_warehouse_confirms_stock_and_prepares_a_shipment(browser, web_server, u
     assert (by_product["交换机"].availability, by_product["交换机"].lead_time_days, str(by_product["交换机"].feasible_date)) \
         == ("needs_production", 15, "2030-05-20")
     assert all(str(line.agreed_date) == "2030-05-25" for line in by_product.values())
+
+    # production waits for the 30% deposit; finance records it meanwhile
+    pay(confirmed, users["finance"], "on_confirmation")
 
     # later, back on the today page: the order whose stages are done gets its shipment preparation form
     page.get_by_role("link", name="今日").click()

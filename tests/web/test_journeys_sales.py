@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from orderloop.orders.models import FollowUpVisit, OrderEvent, SalesOrder
 from orderloop.orders.registers import REGISTER_2
 from orderloop.orders.lifecycle.engine import available_actions
+from tests.support.finance import pay
 from tests.support.browser import ARTIFACTS, log_in, open_menu
 from tests.support.orders import PNG, act
 from tests.support.intake import choose_customer, choose_product
@@ -196,6 +197,7 @@ def test_account_manager_day_on_a_phone_and_at_the_desk(browser, web_server, use
     assert on_the_road.status == "delivered" and on_the_road.shipments.get().received_by_name == "李*"
     done = FollowUpVisit.objects.get(order=on_the_road)
     assert done.done_at and done.satisfaction == 5 and done.channel == "phone"
+    pay(on_the_road, users["finance"])  # the balance, paid on arrival
     assert "close" in available_actions(on_the_road, users["sales_manager"])  # ready to close
 
     # at the desk: the date the customer agreed to on the phone
@@ -222,7 +224,7 @@ def test_sales_manager_day(browser, web_server, users, orders):
         late = act(orders.received(), "review", users["sales_assistant"], verdict="needs_info", missing=["交付日期不明确"])
     timers_flag_breaches(now=datetime(2026, 3, 2, 12, 30, tzinfo=SHANGHAI))
     to_approve = orders.at("pending_approval")
-    to_close = act(orders.at("delivered"), "follow_up", users["account_manager"], channel="phone", usage="运行正常",
+    to_close = act(orders.at("delivered", paid=True), "follow_up", users["account_manager"], channel="phone", usage="运行正常",
                    satisfaction=5)
     in_production = orders.at("in_fulfillment")
 

@@ -98,7 +98,7 @@ def test_system_closes_visited_orders(orders, users):
     from orderloop.orders.services import orders_close_completed
 
     waiting = orders.at("delivered")
-    visited = act(orders.at("delivered"), "follow_up", users["account_manager"], channel="phone", usage="好", satisfaction=4)
+    visited = act(orders.at("delivered", paid=True), "follow_up", users["account_manager"], channel="phone", usage="好", satisfaction=4)
     assert orders_close_completed() == [visited.ref]
     visited.refresh_from_db()
     waiting.refresh_from_db()

@@ -117,7 +117,8 @@ def test_every_page_a_phone_role_uses_fits_the_phone(browser, web_server):
         pages = {
             "account_manager": ["/today/", "/work/", "/orders/", f"/orders/{shipped.ref}/", "/registers/progress/",
                                 "/registers/logistics/", "/tickets/?state=all", f"/tickets/{ticket.pk}/",
-                                f"/orders/{shipped.ref}/acceptance/", f"/orders/{delivered.ref}/", "/inbox/"],
+                                f"/orders/{shipped.ref}/acceptance/", f"/orders/{delivered.ref}/", "/inbox/",
+                                f"/finance/orders/{shipped.ref}/invoice/"],
             "sales_manager": ["/today/", "/approvals/", "/work/", "/orders/"],
             "logistics": ["/today/", "/work/", f"/orders/{to_ship.ref}/", "/registers/logistics/",
                           f"/orders/{shipped.ref}/acceptance/", "/inbox/"],

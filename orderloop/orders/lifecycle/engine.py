@@ -197,7 +197,7 @@ def perform_action(*, order_id: int, action_name: str, actor, data) -> OrderEven
         update(order, _changed_columns(order, loaded))
         plan_changes = plan_after_action(order, source=source, now=now, money_changed=(
             order.total_amount != loaded["total_amount"] or order.payment_terms != loaded["payment_terms"]))
-        if plan_changes and order.status == source:  # an amendment: the plan's diff on the timeline
+        if plan_changes:  # stored on confirmation, recomputed after an amendment: on the timeline
             event_payload = {**event_payload, "payment_plan": plan_changes}
         event = event_record(order, action.event, event_payload, actor=actor, at=now, from_status=source)
         started = timers_after_action(order=order, meets=action.meets, starts=action.starts, source=source,

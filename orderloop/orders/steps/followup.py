@@ -100,7 +100,7 @@ def close_ready_notice(order) -> list[tuple[str, str]]:
     system (``services.orders_close_completed``, every few minutes), said so until it is."""
     if order.status != S.DELIVERED or _close_guard(order, None):
         return []
-    return [(_("完成订单"), _("完成条件均已满足（已完成客户回访，没有未关闭的客户反馈/售后问题）："
+    return [(_("完成订单"), _("完成条件均已满足（已完成客户回访，没有未关闭的客户反馈/售后问题，付款计划已结清）："
                            "系统将在几分钟内自动完成订单，并记入时间线。"))]
 
 

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
 from orderloop.core import clock
+from orderloop.core.audit import audit_record
 from orderloop.finance.gates import holding
 from orderloop.finance.models import Instalment
 from orderloop.masterdata.models import Trigger
@@ -15,6 +16,13 @@ from orderloop.orders.lifecycle.spec import Action
 from orderloop.orders.lifecycle.table import STAY
 from orderloop.orders.models import EventType
 from orderloop.orders.models import OrderStatus as S
+
+
+def _audit(order, actor, operation, rows, reason) -> None:
+    """The decision in the audit log, with the instalments and amounts it concerns (the order's own fields do not
+    change, so the action's audit of them would say nothing)."""
+    audit_record(actor=actor, obj=order, operation=operation, object_type="orders.salesorder", changes={
+        "reason": [None, reason], "instalments": [None, [f"{row.number}:{row.outstanding}" for row in rows]]})
 
 
 def _held(order) -> list[Instalment]:
@@ -34,8 +42,9 @@ def waive_payment(order, actor, payload: p.WaivePaymentPayload):
     rows = _held(order)
     Instalment.objects.filter(pk__in=[row.pk for row in rows]).update(waived_by=actor, waived_at=now,
                                                                       waive_reason=payload.reason)
+    _audit(order, actor, EventType.PAYMENT_WAIVED, rows, payload.reason)
     return STAY, {"reason": payload.reason, "instalments": [
-        {"number": row.number, "amount": str(row.amount), "outstanding": str(row.outstanding)} for row in rows]}
+        {"instalment": row.number, "amount": str(row.amount), "outstanding": str(row.outstanding)} for row in rows]}
 
 
 def _open_rows(order) -> list[Instalment]:
@@ -53,8 +62,9 @@ def write_off(order, actor, payload: p.WriteOffPayload):
         Instalment.objects.filter(pk=row.pk).update(written_off=row.amount - row.received, is_open=False,
                                                     write_off_reason=payload.reason, written_off_by=actor,
                                                     written_off_at=now)
+    _audit(order, actor, EventType.WRITTEN_OFF, rows, payload.reason)
     return STAY, {"reason": payload.reason, "instalments": [
-        {"number": row.number, "amount": str(row.outstanding)} for row in rows]}
+        {"instalment": row.number, "amount": str(row.outstanding)} for row in rows]}
 
 
 ACTIONS = [

@@ -2,6 +2,7 @@
 import pytest
 
 from tests.support.api_client import Api
+from tests.support.finance import pay
 from orderloop.orders.models import SalesOrder
 from tests.support.orders import order_data, receipt_scan, stock_up
 
@@ -21,7 +22,7 @@ def step(api, role, ref, action, expect_status, **payload):
     return body
 
 
-def test_order_goes_from_received_to_closed_through_the_api(api, customer, product):
+def test_order_goes_from_received_to_closed_through_the_api(api, users, customer, product):
     # given an order taken in through the API
     response = api["sales_assistant"].post("/orders", order_data(customer, product, requested_date="2030-05-25"))
     assert response.status_code == 201, response.json()
@@ -42,6 +43,10 @@ def test_order_goes_from_received_to_closed_through_the_api(api, customer, produ
     stock_up(product)
     step(api, "warehouse", ref, "confirm_stock", "confirmed",
          lines=[{"line_id": line_id, "availability": "in_stock", "feasible_date": "2030-05-20", "date_reason": "按排产计划"}])
+    held = api["production"].action(ref, "start_fulfillment", stages=[
+        {"name": "备货", "owner": "warehouse", "planned_date": "2030-05-18"}])
+    assert held.status_code == 409 and "预付款未到账" in held.json()["detail"]  # 30%预付: production waits for it
+    pay(SalesOrder.objects.get(number=ref), users["finance"], "on_confirmation")
     step(api, "production", ref, "start_fulfillment", "in_fulfillment",
          stages=[{"name": "备货", "owner": "warehouse", "planned_date": "2030-05-18"}])
     step(api, "sales_assistant", ref, "track", "in_fulfillment", stage="备货", record="已完成备货,质检合格",
@@ -57,6 +62,7 @@ def test_order_goes_from_received_to_closed_through_the_api(api, customer, produ
     step(api, "account_manager", ref, "accept", "delivered", quantity_ok=True, spec_ok=True, appearance_ok=True, signed_by="李*",
          receipt_attachment_id=receipt_scan(SalesOrder.objects.get(number=ref)).pk)
     step(api, "account_manager", ref, "follow_up", "delivered", channel="phone", usage="运行正常", satisfaction=5)
+    pay(SalesOrder.objects.get(number=ref), users["finance"])  # the balance, on arrival
     final = step(api, "sales_manager", ref, "close", "closed", note="")
 
     # then the timeline holds every step, in order, with who did it

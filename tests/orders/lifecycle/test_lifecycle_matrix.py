@@ -9,6 +9,9 @@ from orderloop.notifications.models import Notification
 from orderloop.orders.models import OrderEvent, SalesOrder
 from orderloop.orders.lifecycle.engine import available_actions, perform_action
 from orderloop.orders.steps import ACTIONS
+from orderloop.core import clock
+from orderloop.finance.models import Allocation, Instalment
+from tests.support.finance import pay
 from tests.support.orders import act, receipt_scan, stock_for
 from tests.support.users import ROLES
 
@@ -25,13 +28,16 @@ ALLOWED = {
     "pending_stock_check": {"confirm_stock": {WH, PR}, "track": {SA, WH, PR}, "amend": {SA}, "cancel": {SM}},
     "date_negotiation": {"agree_date": {AM}, "track": {SA, AM}, "amend": {SA}, "cancel": {SM}},
     "confirmed": {"start_fulfillment": {WH, PR}, "track": {SA, WH, PR}, "raise_risk": SEES_CONFIRMED,
-                  "resolve_risk": SEES_CONFIRMED, "amend": {SA}, "short_close": {SM}, "cancel": {SM}},
+                  "resolve_risk": SEES_CONFIRMED, "amend": {SA}, "short_close": {SM}, "cancel": {SM},
+                  "waive_payment": {SM}},
     "in_fulfillment": {"track": {SA, WH, PR}, "raise_risk": SEES_CONFIRMED | {LOG},
                        "resolve_risk": SEES_CONFIRMED | {LOG}, "prepare_shipment": {WH}, "amend": {SA},
                        "short_close": {SM}, "cancel": {SM}},
-    "ready_to_ship": {"ship": {LOG}, "track": {SA, WH, LOG}, "amend": {SA}, "short_close": {SM}, "cancel": {SM}},
-    "shipped": {"accept": {AM, LOG}, "confirm_receipt": {AM, LOG}, "track": {SA, AM, LOG}, "amend": {SA}},
-    "delivered": {"follow_up": {AM}, "track": {SA, AM}, "close": {SM}},
+    "ready_to_ship": {"ship": {LOG}, "track": {SA, WH, LOG}, "amend": {SA}, "short_close": {SM}, "cancel": {SM},
+                      "waive_payment": {SM}},
+    "shipped": {"accept": {AM, LOG}, "confirm_receipt": {AM, LOG}, "track": {SA, AM, LOG}, "amend": {SA},
+                "write_off": {SM}},
+    "delivered": {"follow_up": {AM}, "track": {SA, AM}, "close": {SM}, "write_off": {SM}},
     "closed": {}, "rejected": {}, "cancelled": {},
 }
 EXPECTED_TARGET = {
@@ -75,7 +81,18 @@ def payload(action, order):
         "amend": {"reason": "客户调整数量", "lines": [{"line_id": l.pk, "quantity": str(l.quantity + 1)} for l in lines]},
         "cancel": {"reason": "客户取消"},
         "short_close": {"line_id": lines[0].pk, "keep_quantity": "5", "reason": "客户同意少交"},
+        "waive_payment": {"reason": "老客户，先生产"},
+        "write_off": {"reason": "客户破产，余款无法收回"},
     }[action]
+
+
+def payment_held(order, trigger):
+    """The order held by an unpaid instalment of ``trigger`` (the deposit before production, payment before
+    shipment), whatever its term: the instalment's money taken back off it."""
+    Allocation.objects.filter(instalment__order=order).delete()
+    Instalment.objects.filter(order=order).delete()
+    Instalment.objects.create(order=order, number=1, trigger=trigger, share="100%", amount=order.total_amount,
+                              created_at=clock.now())
 
 
 def trace(order_id):
@@ -98,6 +115,9 @@ def prepare(state, action, order, users):
         act(order, "track", users[PR], stage="生产", record="生产完成", actual_date="2024-05-19")
     if action == "close" and state == "delivered":
         act(order, "follow_up", users[AM], channel="phone", usage="运行正常", satisfaction=5)
+        pay(order, users["finance"])
+    if action == "waive_payment" and state in ("confirmed", "ready_to_ship"):
+        payment_held(order, "on_confirmation" if state == "confirmed" else "before_shipment")
 
 
 @pytest.mark.slow
@@ -153,6 +173,8 @@ def test_buttons_offer_exactly_the_allowed_actions(state, orders, users):
             expected.discard("close")  # offered only once the visit is done
         if state in ("confirmed", "in_fulfillment"):
             expected.discard("resolve_risk")  # offered only while a risk is open
+        if state in ("confirmed", "ready_to_ship"):
+            expected.discard("waive_payment")  # offered only while a payment holds the order (the deposit is in)
         if state == "in_fulfillment":
             expected.discard("prepare_shipment")  # offered only once every stage is done
         assert set(available_actions(order, users[role])) == expected, role

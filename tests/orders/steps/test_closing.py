@@ -26,7 +26,7 @@ def at(*args):
 @pytest.fixture
 def delivered(orders):
     with clock.frozen_at(at(2026, 3, 2, 16, 0)):
-        return orders.at("delivered")
+        return orders.at("delivered", paid=True)  # the balance paid on arrival
 
 
 def page_of(order, user) -> str:

@@ -35,7 +35,7 @@ def at(*args):
 @pytest.fixture
 def delivered(orders):
     with clock.frozen_at(at(2026, 9, 30, 16, 0)):  # the day before the National Day holidays
-        return orders.at("delivered")
+        return orders.at("delivered", paid=True)  # the balance paid on arrival
 
 
 def login(username):

@@ -16,6 +16,7 @@ from orderloop.orders.models import SalesOrder
 from orderloop.orders.registers import progress_rows
 from orderloop.orders.steps import ACTIONS
 from orderloop.orders.today import user_today
+from tests.support.finance import pay
 from tests.support.orders import act, receipt_scan
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -79,8 +80,9 @@ def test_one_more_unit_at_acceptance_is_a_second_part_shipped_and_accepted_on_it
         act(order, "cancel", users["sales_manager"], reason="客户取消")
     assert refused.value.message == "不能执行「取消订单」：已有发货批次：未发的部分请用「短交关闭」"
 
-    # urgent stocking of the one unit, its own 发货准备 and consignment
+    # urgent stocking of the one unit, its own 发货准备 and consignment, once its 30% (1,500.00) is in
     with clock.frozen_at(at(2030, 5, 25, 16, 0)):
+        pay(order, users["finance"], "on_confirmation")
         order = act(order, "start_fulfillment", users["warehouse"],
                     stages=[{"name": "备货", "owner": "warehouse", "planned_date": "2030-05-25"}])
         order = act(order, "track", users["warehouse"], stage="备货", record="已备好1台", actual_date="2030-05-25")
@@ -123,6 +125,7 @@ def test_an_order_delivered_only_when_every_consignment_is_accepted(orders, user
         added = order.lines.get(part=2)
         order = act(order, "confirm_stock", users["warehouse"], lines=[{"line_id": added.pk, "availability": "in_stock",
                                                                         "feasible_date": "2030-05-25", "date_reason": "紧急备货"}])
+        pay(order, users["finance"], "on_confirmation")
         order = act(order, "start_fulfillment", users["warehouse"], stages=[{"name": "备货", "planned_date": "2030-05-25"}])
         order = act(order, "track", users["warehouse"], stage="备货", record="完成", actual_date="2030-05-25")
         order = act(order, "prepare_shipment", users["warehouse"], goods="服务器A型 S-001 × 1", quantity_checked=True,

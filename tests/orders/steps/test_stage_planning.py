@@ -10,6 +10,7 @@ from orderloop.accounts.models import User
 from orderloop.core import clock
 from orderloop.orders.forms import action_form
 from orderloop.orders.models import FulfillmentStage
+from tests.support.finance import pay
 from tests.support.orders import act, stock_for
 from tests.support.users import make_user
 
@@ -20,8 +21,10 @@ MONDAY = datetime(2026, 3, 2, 10, 0, tzinfo=SH)  # an ordinary working week: 2�
 def confirmed(orders, users, **line):
     order = orders.at("pending_stock_check")
     stock_for(order)
-    return act(order, "confirm_stock", users["warehouse"],
-               lines=[{"line_id": ln.pk, **line} for ln in order.lines.all()])
+    order = act(order, "confirm_stock", users["warehouse"],
+                lines=[{"line_id": ln.pk, **line} for ln in order.lines.all()])
+    pay(order, users["finance"], "on_confirmation")  # 30%预付: production starts once the deposit is in
+    return order
 
 
 def planned(order) -> list[tuple[str, str, date]]:

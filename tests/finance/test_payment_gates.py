@@ -1,0 +1,135 @@
+"""SPEC section 9, Money: the seed's "30%预付,余款到付" on a 50,000.00 order gives 15,000.00 due on confirmation and
+35,000.00 due on delivery; production waits for the deposit (409 with the reason) until finance records it, or a
+sales manager releases the order with a reason (audited); an order closes only once its plan is settled or the rest
+written off."""
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+
+from orderloop.core import clock
+from orderloop.core.calendar import SHANGHAI
+from orderloop.core.exceptions import DomainError, InvalidInput, NotAllowed
+from orderloop.core.models import AuditEntry
+from orderloop.finance.models import Instalment, Receipt
+from orderloop.finance.receipts import Share, receipt_allocate, receipt_record
+from orderloop.orders.lifecycle.engine import available_actions
+from orderloop.orders.models import OrderEvent
+from tests.support.api_client import Api
+from tests.support.finance import pay
+from tests.support.orders import act
+
+PLAN = [{"name": "生产", "owner": "production", "planned_date": "2030-05-20"}]
+
+
+def plan(order):
+    return [(row.number, row.trigger, row.amount, row.received, row.is_open)
+            for row in Instalment.objects.filter(order=order).order_by("number")]
+
+
+def test_the_seed_terms_give_the_deposit_on_confirmation_and_the_rest_on_delivery(orders, users):
+    with clock.frozen_at(datetime(2030, 5, 13, 10, tzinfo=SHANGHAI)):
+        order = orders.at("confirmed", deposit_paid=False)
+    assert order.total_amount == Decimal("50000.00")
+    rows = list(Instalment.objects.filter(order=order).order_by("number"))
+    assert [(r.trigger, r.amount, r.due_date) for r in rows] == [
+        ("on_confirmation", Decimal("15000.00"), date(2030, 5, 13)), ("on_delivery", Decimal("35000.00"), None)]
+
+
+def test_production_waits_for_the_deposit_until_finance_records_it(orders, users, client):
+    order = orders.at("confirmed", deposit_paid=False)
+    production = Api("production")
+    refused = production.action(order.number, "start_fulfillment", stages=PLAN)
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == ("不能执行「开始备货/生产」：预付款未到账（第1期 15,000.00 元尚欠 15,000.00 元），"
+                                         "待财务登记回款或销售经理付款放行")
+    assert "start_fulfillment" not in available_actions(order, users["production"])
+    client.force_login(users["account_manager"])
+    page = client.get(f"/orders/{order.number}/").content.decode()
+    assert "预付款未到账" in page  # the order page says which payment holds it, to everyone who reads it
+
+    # a part of the deposit is not enough
+    deposit = Instalment.objects.get(order=order, number=1)
+    receipt = receipt_record(customer_id=order.customer_id, received_on=clock.today(), payer=order.customer.name,
+                             amount=Decimal("10000.00"), actor=users["finance"], allocations=[Share(deposit.pk, Decimal("10000.00"))])
+    assert "尚欠 5,000.00 元" in production.action(order.number, "start_fulfillment", stages=PLAN).json()["detail"]
+    receipt_record(customer_id=order.customer_id, received_on=clock.today(), payer=order.customer.name,
+                   amount=Decimal("5000.00"), actor=users["finance"], allocations=[Share(deposit.pk, Decimal("5000.00"))])
+    assert "start_fulfillment" in available_actions(order, users["production"])
+    started = production.action(order.number, "start_fulfillment", stages=PLAN)
+    assert started.status_code == 200 and started.json()["status"] == "in_fulfillment"
+    assert receipt.pk and plan(order)[0] == (1, "on_confirmation", Decimal("15000.00"), Decimal("15000.00"), False)
+
+
+def test_a_sales_manager_releases_the_order_with_a_reason_and_it_is_audited(orders, users):
+    order = orders.at("confirmed", deposit_paid=False)
+    with pytest.raises(NotAllowed):
+        act(order, "waive_payment", users["account_manager"], reason="老客户")
+    with pytest.raises(InvalidInput):
+        act(order, "waive_payment", users["sales_manager"], reason="")
+    act(order, "waive_payment", users["sales_manager"], reason="老客户，信用良好，先排产")
+    event = OrderEvent.objects.filter(order=order, type="payment_waived").get()
+    assert event.actor == users["sales_manager"] and event.payload["reason"] == "老客户，信用良好，先排产"
+    assert event.payload["instalments"] == [{"instalment": 1, "amount": "15000.00", "outstanding": "15000.00"}]
+    assert AuditEntry.objects.filter(object_id=str(order.pk), operation="payment_waived").exists()
+    order = act(order, "start_fulfillment", users["production"], stages=PLAN)
+    assert order.status == "in_fulfillment"
+    # released is not paid: the deposit is still owed
+    assert plan(order)[0][3:] == (Decimal("0.00"), True)
+
+
+def test_payment_before_shipment_holds_the_shipment(orders, users):
+    order = orders.at("ready_to_ship", payment_terms="款到发货")
+    assert plan(order) == [(1, "before_shipment", Decimal("50000.00"), Decimal("0.00"), True)]
+    with pytest.raises(DomainError, match="发货前应付款未到账"):
+        act(order, "ship", users["logistics"], method="express", carrier="顺丰速运", tracking_number="SF1", eta="2030-05-23")
+    pay(order, users["finance"])
+    order = act(order, "ship", users["logistics"], method="express", carrier="顺丰速运", tracking_number="SF1", eta="2030-05-23")
+    assert order.status == "shipped"
+
+
+def test_an_order_closes_only_when_its_plan_is_settled_or_written_off(orders, users):
+    order = orders.at("delivered")
+    act(order, "follow_up", users["account_manager"], channel="phone", usage="运行正常", satisfaction=5)
+    with pytest.raises(DomainError, match="付款计划尚欠 35,000.00 元"):
+        act(order, "close", users["sales_manager"], note="")
+    act(order, "write_off", users["sales_manager"], reason="客户以质量问题为由拒付尾款，协商后放弃")
+    assert plan(order)[1] == (2, "on_delivery", Decimal("35000.00"), Decimal("0.00"), False)
+    assert Instalment.objects.get(order=order, number=2).written_off == Decimal("35000.00")
+    assert act(order, "close", users["sales_manager"], note="").status == "closed"
+
+
+def test_allocations_never_exceed_what_is_owed_or_what_was_received(orders, users):
+    order = orders.at("confirmed", deposit_paid=False)
+    deposit, rest = Instalment.objects.filter(order=order).order_by("number")
+    with pytest.raises(NotAllowed):
+        receipt_record(customer_id=order.customer_id, received_on=clock.today(), payer="x", amount="1.00",
+                       actor=users["account_manager"])
+    with pytest.raises(InvalidInput, match="超过该期未收金额 15,000.00 元"):
+        receipt_record(customer_id=order.customer_id, received_on=clock.today(), payer="x", amount="20000.00",
+                       actor=users["finance"], allocations=[Share(deposit.pk, Decimal("15000.01"))])
+    assert Receipt.objects.count() == 0  # nothing half-happens
+    receipt = receipt_record(customer_id=order.customer_id, received_on=clock.today(), payer="x", amount="20000.00",
+                             actor=users["finance"], allocations=[Share(deposit.pk, Decimal("15000.00"))])
+    with pytest.raises(InvalidInput, match="超过该笔回款未核销的 5,000.00 元"):
+        receipt_allocate(receipt_id=receipt.pk, allocations=[Share(rest.pk, Decimal("5000.01"))], actor=users["finance"])
+    receipt_allocate(receipt_id=receipt.pk, allocations=[Share(rest.pk, Decimal("5000.00"))], actor=users["finance"])
+    receipt.refresh_from_db()
+    assert receipt.allocated == receipt.amount == Decimal("20000.00")
+    assert plan(order) == [(1, "on_confirmation", Decimal("15000.00"), Decimal("15000.00"), False),
+                           (2, "on_delivery", Decimal("35000.00"), Decimal("5000.00"), True)]
+
+
+def test_an_amendment_recomputes_the_plan_and_gives_back_what_no_longer_fits(orders, users):
+    order = orders.at("in_fulfillment")  # 15,000.00 deposit received
+    line = order.lines.get()
+    order = act(order, "amend", users["sales_assistant"], reason="客户减少数量", lines=[{"line_id": line.pk, "quantity": "4"}])
+    order.refresh_from_db()
+    act(order, "confirm_stock", users["warehouse"], lines=[{"line_id": line.pk, "availability": "in_stock",
+                                                          "feasible_date": "2030-05-20", "date_reason": "按排产计划"}])
+    # 4 × 5,000.00 = 20,000.00: the deposit is now 6,000.00; 9,000.00 goes back to the customer's balance
+    assert plan(order)[0][:4] == (1, "on_confirmation", Decimal("6000.00"), Decimal("6000.00"))
+    receipt = Receipt.objects.get(customer=order.customer)
+    assert (receipt.amount, receipt.allocated) == (Decimal("15000.00"), Decimal("6000.00"))
+    event = OrderEvent.objects.filter(order=order, type="stock_confirmed").last()
+    assert {"instalment": 1, "amount": ["15000.00", "6000.00"], "due_date": [None, None]}.keys() <= event.payload["payment_plan"][0].keys()
