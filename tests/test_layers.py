@@ -38,6 +38,7 @@ ROOMS = [
                              "orderloop.orders.xlsx", "orderloop.reviews.report", "orderloop.reviews.services",
                              "orderloop.reviews.template_changes", "orderloop.reviews.documents",
                              "orderloop.finance.registers", "orderloop.finance.statements",
+                             "orderloop.finance.receivables_export",
                              "orderloop.finance.queue"]),
     ("intake from files and mail", ["orderloop.orders.importing", "orderloop.orders.mail",
                                     "orderloop.orders.sheets", "orderloop.finance.bank_statements"]),

@@ -41,6 +41,9 @@ MONEY_RECORDERS = frozenset({R.FINANCE})
 INVOICE_REQUESTERS = frozenset({R.ACCOUNT_MANAGER, R.SALES_ASSISTANT})
 # See the receivables, the receipts and the invoices of the orders they see (finance and the director: all).
 MONEY_READERS = frozenset({R.FINANCE, R.ACCOUNT_MANAGER, R.SALES_ASSISTANT, R.SALES_MANAGER, R.SALES_DIRECTOR, R.ADMIN})
+# See on 今日 the overdue instalments of the orders and customers they own (MONEY_RECORDERS: every overdue one, and
+# the deposits that hold production); the escalation of an overdue instalment tells them first (finance.receivables).
+RECEIVABLE_OWNERS = frozenset({R.ACCOUNT_MANAGER, R.SALES_ASSISTANT})
 # Release an order held by its payment terms (a deposit before production, payment before shipment), and write off
 # what is left of a plan so that the order may close: with a reason, audited, counted in the review.
 PAYMENT_WAIVERS = frozenset({R.SALES_MANAGER})

@@ -260,6 +260,9 @@ ORDERLOOP_SLA = {
     "tracking": (int(os.environ.get("ORDERLOOP_TRACKING_EVERY_WORKING_DAYS", "1")), "working_days"),
     "follow_up": (3, "working_days"),
 }
+# An overdue instalment (SPEC section 9) tells the account manager, the sales manager and the director once each,
+# after this many working days past its due date (finance.receivables.escalation_thresholds checks the value).
+ORDERLOOP_OVERDUE_ESCALATION = os.environ.get("ORDERLOOP_OVERDUE_ESCALATION", "1,5,30")
 ORDERLOOP_ORDER_MAILBOX = os.environ.get("ORDERLOOP_ORDER_MAILBOX", "")  # imaps://user:password@host:993/INBOX
 ORDERLOOP_LOGISTICS_NOTICE_DAYS = int(os.environ.get("ORDERLOOP_LOGISTICS_NOTICE_DAYS", "1"))  # days before the ETA
 ORDERLOOP_RECEIPT_LINK_DAYS = int(os.environ.get("ORDERLOOP_RECEIPT_LINK_DAYS", "7"))  # the customer's receipt link

@@ -82,6 +82,11 @@ SECTIONS = {
         N_("「导入银行流水」：上传网银导出的 .xlsx 或 .csv。任何一行有误，整个文件都不导入，并列出行号和列名；付款方须是已知客户。导入后列出金额与某一期未收金额相同的核销建议，勾选确认后核销。"),
         N_("同一个银行流水号只能登记一次。销售人员可以查看自己能看到的订单和客户的待收款与回款，只有财务可以登记和核销。"),
     ]),
+    "receivables": (N_("应收账款"), [
+        N_("未结清的付款计划分期按账龄列出：未到期、逾期1–30天、31–60天、61–90天和90天以上（按到期日起算的自然日），可按客户、销售负责人或团队汇总；按客户时可展开每个客户的逾期明细，点订单编号进入订单。"),
+        N_("财务、销售总监和系统管理员看全部；销售经理看本团队的订单；客户经理和销售助理看自己负责的订单和客户。可下载 .xlsx（账龄分析与《应收账款台账》）或 .csv（台账），每次下载都记入审计日志。"),
+        N_("逾期提醒：逾期满 1 个工作日通知客户经理，满 5 个工作日上报销售经理，满 30 个工作日上报销售总监，各一次（天数由运维在系统配置中设定）。客户经理和财务在「今日」看到逾期的应收款。"),
+    ]),
     "invoices": (N_("发票"), [
         N_("客户经理（或销售助理）在订单页「发票」中点「开票申请」，按整单或某一批发货申请开票：购买方名称、纳税人识别号（统一社会信用代码，会校验）、地址电话、开户行及账号默认取该客户上一次的开票信息，没有时取客户资料；发票类型选数电专票或普票，每行可选税率（货物默认 13%，按次、项、人天等计价或名称以「服务」结尾的默认 6%）。订单确认后才能申请，申请金额不能超过订单尚未开票的金额。"),
         N_("价格含税：每行税额 = 价税合计 × 税率 ÷ (1 + 税率)，四舍五入到分，金额 = 价税合计 − 税额；发票的税额和金额是各行之和，与数电发票一致。"),
@@ -123,6 +128,7 @@ PAGE_SECTION = {
     "finance:queue": "money", "finance:receipts": "money", "finance:receipt_new": "money", "finance:receipt": "money",
     "finance:receipt_allocate": "money", "finance:statement_import": "money", "finance:statement": "money",
     "finance:statement_confirm": "money",
+    "finance:receivables": "receivables",
     "finance:invoices": "invoices", "finance:invoice_issue": "invoices", "finance:invoice_red_letter": "invoices",
     "finance:invoice_request": "invoices",
     "finance:receipt_register": "registers",

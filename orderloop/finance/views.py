@@ -29,12 +29,14 @@ from orderloop.core.exceptions import DomainError, InvalidInput, NotAllowed, Not
 from orderloop.core.ids import id_or_none
 from orderloop.core.money import amount_text
 from orderloop.finance import invoices as service
+from orderloop.finance import receivables_export as ledger
 from orderloop.finance.bank_statements import (statement_columns, statement_confirm, statement_get, statement_import,
                                                statement_suggestions)
 from orderloop.finance.models import Instalment, InvoiceKind, InvoiceStatus
 from orderloop.finance.queue import (collection_queue, customer_money, customer_open_items, instalments_visible,
                                      open_items, receipt_allocations, receipt_list, receipts_visible)
 from orderloop.finance.receipts import Share, receipt_allocate, receipt_record
+from orderloop.finance.receivables import BUCKETS, GROUPINGS, ageing, may_read, overdue_instalments
 from orderloop.finance.registers import (CODES, COLUMNS, DATE_LABEL, FILENAME, TITLE, money_reader, receipt_records,
                                          receipt_register_file, receipt_row)
 from orderloop.finance.statements import customer_statement, default_range, statement_pdf
@@ -286,6 +288,65 @@ def customer_statement_pdf(request, customer_id):
                     object_repr=f"{customer.name} {what}")
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f"inline; filename=statement-{customer.pk}-{start:%Y%m%d}-{end:%Y%m%d}.pdf"
+    return response
+
+
+# --- 应收账款: the ageing and 《应收账款台账》 ---------------------------------------------------------------------
+
+AGEING_PAGE = 50  # groups on screen; the files hold them all
+OVERDUE_SHOWN = 20  # a customer's overdue instalments listed under its row
+
+
+def _receivables_reader(request):
+    if not may_read(request.user):
+        raise PermissionDenied(_("只有财务、销售人员和管理员可以查看应收账款"))
+
+
+def _by(request) -> str:
+    by = request.GET.get("by") or "customer"
+    return by if by in GROUPINGS else "customer"
+
+
+@login_required
+def receivables(request):
+    """应收账款: the ageing of what the user may see by customer (each with its overdue instalments), owner or
+    team, with the totals; the files below it."""
+    _receivables_reader(request)
+    by = _by(request)
+    result = ageing(request.user, by=by)
+    page = Paginator(result.rows, AGEING_PAGE).get_page(request.GET.get("page"))
+    overdue = {}
+    if by == "customer":
+        keys = [row.key for row in page.object_list if row.overdue_instalments]
+        for row in overdue_instalments(request.user, today=result.today, customer_ids=keys) if keys else []:
+            row.days_overdue = (result.today - row.due_date).days
+            overdue.setdefault(row.order.customer_id, []).append(row)
+    labels = [_(label) for _key, label, *_days in BUCKETS] + [_("逾期合计"), _("应收合计")]
+
+    def cells(row):  # (heading, amount, overdue) per column: the heading labels the cell on a phone
+        return [{"label": label, "value": value, "bad": 0 < index < len(BUCKETS) and value > 0}
+                for index, (label, value) in enumerate(zip(labels, row.cells()))]
+
+    rows = [{"row": row, "cells": cells(row), "overdue": overdue.get(row.key, [])[:OVERDUE_SHOWN],
+             "more": max(0, len(overdue.get(row.key, [])) - OVERDUE_SHOWN)} for row in page.object_list]
+    return render(request, "finance/receivables.html", {
+        "result": result, "by": by, "groupings": [(key, _(label)) for key, label in GROUPINGS.items()],
+        "headings": labels, "rows": rows, "total": cells(result.total), "page": page, "query": f"by={by}",
+        "columns": len(labels) + 2,
+    })
+
+
+@login_required
+def receivables_download(request, fmt: str):
+    """The ageing (the page's grouping) and 《应收账款台账》 as .xlsx, or the ledger as .csv; recorded in the audit
+    log like every export."""
+    _receivables_reader(request)
+    result = ageing(request.user, by=_by(request))
+    out, count = ledger.receivables_file(request.user, fmt, result)
+    download_record(request, what=f"{_(ledger.LEDGER_TITLE)}.{fmt}", rows=count)
+    response = FileResponse(out, content_type=ledger.CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = (f"attachment; filename*=UTF-8''{ledger.FILENAME}-{date.isoformat(result.today)}"
+                                       f".{fmt}")
     return response
 
 

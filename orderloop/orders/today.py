@@ -14,6 +14,7 @@ from orderloop.aftersales.models import TicketState
 from orderloop.aftersales.services import tickets_visible_to
 from orderloop.core import clock
 from orderloop.core.calendar import SHANGHAI, BusinessCalendar, calendar_alerts, local_text
+from orderloop.finance.receivables import OverdueSummary, today_receivables
 from orderloop.notifications.services import notify
 from orderloop.orders.access import filter_visible
 from orderloop.orders.models import OrderTimer, Risk, SalesOrder, TimerState
@@ -35,11 +36,12 @@ class Today:
     idle: list = field(default_factory=list)        # (order, last activity)
     alerts: list = field(default_factory=list)      # for admins: CalendarAlert, a year's holidays not entered
     notices: list = field(default_factory=list)     # consignments whose 物流预告 could not be sent: phone the customer
+    receivables: OverdueSummary = field(default_factory=OverdueSummary)  # overdue instalments (finance: deposits too)
 
     @property
     def count(self) -> int:
         return (len(self.notices) + len(self.waiting) + len(self.overdue) + len(self.due_today) + len(self.risks) + len(self.tickets)
-                + len(self.idle) + len(self.alerts))
+                + len(self.idle) + len(self.alerts) + self.receivables.count + len(self.receivables.deposits))
 
 
 def _states_with_work(roles) -> set[str]:
@@ -77,6 +79,7 @@ def user_today(user, *, now: datetime | None = None, calendar: BusinessCalendar 
         today.notices = list(notices_not_sent(visible.values("pk"))[:100])
     if user.roles & ADMINISTRATORS:
         today.alerts = calendar_alerts(now.astimezone(SHANGHAI).date(), calendar)
+    today.receivables = today_receivables(user, today=now.astimezone(SHANGHAI).date())
     return today
 
 
@@ -117,6 +120,13 @@ def _summary(today: Today) -> str:
         lines.append(_("客户反馈 %(ref)s：%(type)s（%(state)s）") % {
             "ref": ticket.ref or ticket.customer.name, "type": ticket.get_ticket_type_display(),
             "state": ticket.get_state_display()})
+    for row in today.receivables.rows:
+        lines.append(_("应收逾期 %(ref)s %(customer)s 第%(n)d期：尚欠 %(open)s 元，已逾期 %(days)d 天") % {
+            "ref": row.order.ref, "customer": row.order.customer.name, "n": row.number,
+            "open": f"{row.open_amount:,.2f}", "days": row.days_overdue})
+    for row in today.receivables.deposits:
+        lines.append(_("预付款未到账 %(ref)s %(customer)s：尚欠 %(open)s 元，待收款后开始备货/生产") % {
+            "ref": row.order.ref, "customer": row.order.customer.name, "open": f"{row.open_amount:,.2f}"})
     for risk in today.risks[:20]:
         lines.append(_("风险 %(ref)s：%(risk)s") % {"ref": risk.order.ref, "risk": str(risk)})
     for order, last in today.idle[:20]:

@@ -2,14 +2,13 @@
 待发货, 待回访 …), both from the lifecycle table (who may take which action in which state) and the orders the
 user may see; what an order page's actions wait for; what an approval decided and what happens next."""
 from dataclasses import dataclass, field
-from decimal import Decimal
 
-from django.db.models import Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
 from orderloop.accounts.roles import Role
 from orderloop.core import clock
+from orderloop.finance.receivables import credit_exposures
 from orderloop.orders.access import filter_visible
 from orderloop.orders.lifecycle.engine import refusal
 from orderloop.orders.lifecycle.table import STAY, TRANSITIONS, actor_roles, approval_states
@@ -54,12 +53,11 @@ def approvals_for(user, *, now=None) -> list[Approval]:
                                            met_at__isnull=True, stopped_at__isnull=True).order_by("due_at", "id"):
         timers.setdefault(timer.order_id, timer)
     policy = ApprovalPolicy.current()
-    exposure = dict(SalesOrder.objects.filter(customer_id__in={o.customer_id for o in orders}, status__in=CREDIT_STATES)
-                    .values("customer_id").annotate(total=Sum("total_amount")).values_list("customer_id", "total"))
     costs = sees_cost(user)
+    exposure = credit_exposures(orders, CREDIT_STATES) if costs else {}
     rows = []
     for order in orders:
-        others = (exposure.get(order.customer_id) or Decimal("0")) - order.total_amount
+        others = exposure.get(order.pk)
         timer = timers.get(order.pk)
         rows.append(Approval(
             order=order, level=_("总监审批") if order.status == S.PENDING_DIRECTOR else _("经理审批"), timer=timer,

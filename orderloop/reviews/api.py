@@ -102,8 +102,7 @@ class FeedbackFigures(Schema):
     closure_rate: float | None = Field(description="Percent closed with the customer's confirmation.")
 
 
-class MoneyBreakdown(Schema):
-    name: str
+class MoneyTotals(Schema):
     due: str = Field(description="到期应收: the instalments due in the month, a decimal string.")
     received: str = Field(description="回款: of those, what came in (到账日期) by the month's last day.")
     collection_rate: float | None = Field(description="回款率 = received / due, percent with one decimal; null when nothing fell due.")
@@ -115,8 +114,11 @@ class MoneyBreakdown(Schema):
     written_off: int = Field(description="尾款核销 events in the month.")
 
 
-class MoneyFigures(MoneyBreakdown):
-    name: str = ""
+class MoneyBreakdown(MoneyTotals):
+    name: str
+
+
+class MoneyFigures(MoneyTotals):
     days: int = Field(description="The month's days.")
     by_owner: list[MoneyBreakdown]
     by_customer: list[MoneyBreakdown]

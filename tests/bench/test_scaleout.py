@@ -78,7 +78,7 @@ def test_the_automatic_close_skips_an_order_closed_meanwhile(orders, users, monk
     sales manager may close by hand): an order closed since the list was read is skipped, the others still closed."""
     visited = []
     for _ in range(2):
-        order = orders.at("delivered")
+        order = orders.at("delivered", paid=True)
         visited.append(act(order, "follow_up", users["account_manager"], channel="phone", usage="运行正常", satisfaction=5))
     first, second = visited
 

@@ -8,7 +8,8 @@ import pytest
 from orderloop.finance.models import Invoice, InvoiceStatus
 from tests.support.browser import log_in, open_menu
 from tests.support.orders import OrderBuilder
-from tests.web.test_phone_pages import MEASURE, PHONE
+from tests.support.browser import PHONE
+from tests.support.phone import MEASURE
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 AT = datetime(2026, 12, 2, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))

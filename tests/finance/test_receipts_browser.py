@@ -1,6 +1,6 @@
 """Receipts in a real browser (issue #24, done-when 7, finance's part): finance records a deposit from its queue
 (待收款 → 登记回款), and production's order page then offers 开始备货/生产; a bank statement imported and its
-suggestion confirmed. Finance's pages fit a 390×844 phone as the other roles' pages do (tests/web/test_phone_pages.py)."""
+suggestion confirmed. Finance's pages fit a 390×844 phone as the other roles' pages do (tests/support/phone.py)."""
 import io
 from datetime import date
 
@@ -10,9 +10,16 @@ from playwright.sync_api import expect
 
 from orderloop.finance.models import Instalment, Receipt
 from tests.support.browser import PHONE, log_in
-from tests.web.test_phone_pages import measured
+from tests.support.phone import MEASURE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+def measured(page, url, problems, who):
+    page.goto(url)
+    found = page.evaluate(MEASURE, PHONE["viewport"]["width"])
+    if found:
+        problems[f"{who} {url.split('/', 3)[-1]}"] = found
 
 
 def test_finance_records_a_deposit_from_its_queue_and_production_may_start(browser, web_server, orders, users):

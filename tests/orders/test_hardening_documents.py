@@ -10,6 +10,7 @@ from pypdf import PdfReader
 
 from orderloop.accounts.permissions import CONTACT_READERS, COST_READERS
 from orderloop.orders.access import order_visible_to
+from tests.support.finance import pay
 from tests.support.api_client import Api
 from tests.support.orders import act, receipt_scan, stock_for
 from tests.support.users import ROLES
@@ -52,6 +53,7 @@ def margin_orders(orders, users, product):
         stock_for(order)
         order = act(order, "confirm_stock", users["warehouse"], lines=[
             {"line_id": line.pk, "availability": "in_stock", "feasible_date": "2030-05-20", "date_reason": "按排产计划"}])
+        pay(order, users["finance"], "on_confirmation")
         order = act(order, "start_fulfillment", users["production"],
                     stages=[{"name": "生产", "owner": "production", "planned_date": "2030-05-20"}])
         order = act(order, "track", users["production"], stage="生产", record="生产完成", actual_date="2024-05-19")

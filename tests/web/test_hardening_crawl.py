@@ -19,6 +19,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from pydantic import BaseModel
 
+from orderloop.finance.invoices import invoice_request
 from orderloop.accounts.models import ApiToken
 from orderloop.accounts.services import api_token_issue
 from orderloop.accounts.throttle import ThrottledAuthenticationForm
@@ -121,6 +122,7 @@ def world(orders, users, customer):
                            owner_id=users["warehouse"].pk, due_date=today.isoformat())
     Customer.objects.filter(pk=customer.pk).update(name="=HYPERLINK(\"http://evil.example\")\x0b科技")
     shipment = delivered.shipments.first()
+    invoice = invoice_request(order_id=delivered.pk, actor=users["account_manager"], data={"kind": "special"})
     visit = FollowUpVisit.objects.get(order=delivered)
     month = today.replace(day=1).strftime("%Y-%m")
     good = {
@@ -131,7 +133,7 @@ def world(orders, users, customer):
         "token": [url.rstrip("/").rsplit("/", 1)[-1] for url in (receipt_url(shipment), rating_url(visit))],
         "customer_id": [str(customer.pk)], "kind": ["licence", "credit"],
         "product_id": [str(delivered.lines.first().product_id)],
-        "token_id": [str(_a_token(users["warehouse"]).pk)], "filter_id": ["1"],
+        "token_id": [str(_a_token(users["warehouse"]).pk)], "filter_id": ["1"], "invoice_id": [str(invoice.pk)],
         "receipt_id": [str(_a_receipt(users, customer).pk)], "statement_id": [str(_a_statement(users).pk)],
     }
     return good

@@ -6,6 +6,7 @@ from decimal import ROUND_DOWN, Decimal
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
+from orderloop.finance.receivables import credit_exposures
 from orderloop.orders import payloads as p
 from orderloop.orders.handoffs import handoff_notify, running_deadline
 from orderloop.orders.lifecycle.spec import Action
@@ -13,7 +14,8 @@ from orderloop.orders.models import ApprovalPolicy, EventType, TimerKind
 from orderloop.orders.models import OrderStatus as S
 
 
-# Orders whose amount counts against the customer's credit limit.
+# Orders whose total counts against the customer's credit limit while they have no stored payment plan (from
+# confirmation on, their plan's outstanding counts instead: finance.receivables.credit_exposures).
 CREDIT_STATES = {
     S.PENDING_APPROVAL, S.PENDING_DIRECTOR, S.PENDING_STOCK_CHECK, S.DATE_NEGOTIATION, S.CONFIRMED,
     S.IN_FULFILLMENT, S.READY_TO_SHIP, S.SHIPPED, S.DELIVERED,
@@ -32,7 +34,9 @@ def money(value: Decimal) -> str:
 def director_rules(order, policy: ApprovalPolicy | None = None, *, others: Decimal | None = None) -> list[tuple[str, str]]:
     """The director rules an order meets, as (rule, reason): ``amount`` (over the threshold, strictly: the seed's
     "大额订单(如超过万元)"), ``special_terms``, ``margin``, ``credit``; empty when the manager's approval is enough.
-    ``others``: the amount of the customer's other open orders, when the caller read it for many orders at once."""
+    ``credit``: the customer's unpaid receivables plus its open orders, this one included, over its credit limit
+    (``finance.receivables.credit_exposures``, docs/decisions.md); ``others``: that exposure without this order's
+    part, when the caller read it for many orders at once."""
     policy = policy or ApprovalPolicy.current()
     rules = []
     threshold = policy.director_threshold
@@ -48,11 +52,10 @@ def director_rules(order, policy: ApprovalPolicy | None = None, *, others: Decim
     limit = order.customer.credit_limit
     if policy.credit_limit_needs_director and limit > 0:
         if others is None:
-            others = sum(order.customer.orders.filter(status__in=CREDIT_STATES).exclude(pk=order.pk)
-                         .values_list("total_amount", flat=True), Decimal("0"))
+            others = credit_exposures([order], CREDIT_STATES)[order.pk]
         exposure = others + order.total_amount
         if exposure > limit:
-            rules.append(("credit", _("客户未结订单 %(exposure)s 元超出信用额度 %(limit)s 元") % {
+            rules.append(("credit", _("客户未收应收款与未结订单合计 %(exposure)s 元超出信用额度 %(limit)s 元") % {
                 "exposure": money(exposure), "limit": money(limit)}))
     return rules
 

@@ -49,7 +49,7 @@ def test_a_customer_over_the_credit_limit_needs_the_director(orders, users, cust
     second = manager_approves(reviewed(orders, users, lines=small), users)  # 10,000 open, each under the threshold
     assert second.status == "pending_director"
     assert second.events.get(type="approved").payload["director_reasons"] == [
-        "客户未结订单 10,000.00 元超出信用额度 8,000.00 元"]
+        "客户未收应收款与未结订单合计 10,000.00 元超出信用额度 8,000.00 元"]
 
 
 def test_approving_a_version_that_changed_since_it_was_read_is_refused(orders, users, product):
