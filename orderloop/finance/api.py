@@ -20,7 +20,7 @@ from orderloop.core.exceptions import NotFound
 from orderloop.core.ids import MAX_ID
 from orderloop.core.schemas import errors
 from orderloop.finance import invoices as service
-from orderloop.finance.bank_statements import statement_import, statement_suggestions
+from orderloop.finance.bank_statements import MAX_BYTES, statement_import, statement_suggestions
 from orderloop.finance.gates import holds
 from orderloop.finance.invoices import InvoiceRequestIn
 from orderloop.finance.models import Invoice, InvoiceStatus
@@ -457,7 +457,7 @@ def customer_balance_read(request: HttpRequest, customer_id: Id):
              "A malformed line is reported by row and column (`errors`, keyed 第N行「列」) and nothing is imported. "
              "Each receipt comes with its suggested exact matches.")
 def statement_create(request: HttpRequest, file: File[UploadedFile]):
-    result = statement_import(actor=request.auth, content=file.read(), filename=file.name or "")
+    result = statement_import(actor=request.auth, content=file.read(MAX_BYTES + 1), filename=file.name or "")
     suggestions = {s.receipt.pk: s for s in statement_suggestions(result.statement)}
     receipts = []
     for receipt in result.receipts:

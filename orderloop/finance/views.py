@@ -30,8 +30,8 @@ from orderloop.core.ids import id_or_none
 from orderloop.core.money import amount_text
 from orderloop.finance import invoices as service
 from orderloop.finance import receivables_export as ledger
-from orderloop.finance.bank_statements import (statement_columns, statement_confirm, statement_get, statement_import,
-                                               statement_suggestions)
+from orderloop.finance.bank_statements import (MAX_BYTES, statement_columns, statement_confirm, statement_get,
+                                               statement_import, statement_suggestions)
 from orderloop.finance.models import Instalment, InvoiceKind, InvoiceStatus
 from orderloop.finance.queue import (collection_queue, customer_money, customer_open_items, instalments_visible,
                                      open_items, receipt_allocations, receipt_list, receipts_visible)
@@ -559,7 +559,8 @@ def statement_upload(request):
             error = _("请选择要导入的银行流水文件（.xlsx 或 .csv）")
         else:
             try:
-                result = statement_import(actor=request.user, content=upload.read(), filename=upload.name or "")
+                content = upload.read(MAX_BYTES + 1)  # beyond the limit: refused, never read whole
+                result = statement_import(actor=request.user, content=content, filename=upload.name or "")
             except DomainError as exc:
                 error, errors = exc.message, exc.errors
             else:
