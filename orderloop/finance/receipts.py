@@ -174,14 +174,17 @@ def receipt_record(*, customer_id: int, received_on: date, payer: str, amount, b
         if reference and Receipt.objects.filter(bank_reference=reference).exists():
             raise _reference_taken(reference)
         now = clock.now()
-        try:
-            with transaction.atomic():  # two recordings of one bank line at once: the second meets the constraint
-                receipt = Receipt.objects.create(customer=customer, received_on=received_on, payer=payer.strip(),
-                                                 amount=Decimal(str(amount)), bank_reference=reference,
-                                                 remark=remark or "", source=source, statement=statement,
-                                                 recorded_by=actor, recorded_at=now)
-        except IntegrityError as exc:
-            raise _reference_taken(reference) from exc
+        fields = dict(customer=customer, received_on=received_on, payer=payer.strip(), amount=Decimal(str(amount)),
+                      bank_reference=reference, remark=remark or "", source=source, statement=statement,
+                      recorded_by=actor, recorded_at=now)
+        if not reference:
+            receipt = Receipt.objects.create(**fields)
+        else:
+            try:
+                with transaction.atomic():  # the same bank line recorded twice at once: the second meets the constraint
+                    receipt = Receipt.objects.create(**fields)
+            except IntegrityError as exc:
+                raise _reference_taken(reference) from exc
         audit_record(actor=actor, obj=receipt, operation="receipt_recorded", object_type="finance.receipt", changes={
             "customer": [None, customer.pk], "amount": [None, str(receipt.amount)], "received_on": [None, str(received_on)],
             "payer": [None, receipt.payer], "bank_reference": [None, receipt.bank_reference]})
