@@ -45,11 +45,6 @@ def collection_queue(user, *, customer_id: int | None = None, q: str = "", open_
     return rows.order_by("-holds", F("due_date").asc(nulls_last=True), "order__number", "number")
 
 
-def holding_items(user, limit: int = 20) -> list["OpenItem"]:
-    """The open instalments holding an order (for 今日), the earliest due first."""
-    return open_items(collection_queue(user).filter(holds=True)[:limit])
-
-
 def condition_of(row: Instalment) -> str:
     """The instalment's trigger in words: 确认订单时, 到货后60天 …"""
     return condition_text({"trigger": row.trigger, "days": row.days, "working_days": row.working_days,

@@ -20,9 +20,8 @@ from django.utils.translation import gettext_noop as N_
 from django.views.decorators.http import require_POST
 from pydantic import ValidationError
 
-from orderloop.accounts.permissions import (ADMINISTRATORS, AUDIT_READERS, INVOICE_REQUESTERS, MONEY_READERS,
-                                             MONEY_RECORDERS, ORDER_ENTRY, ORDER_OWNERS, RATING_LINK_SENDERS,
-                                             PHONE_NOTICE_RECORDERS, RECEIPT_LINK_SENDERS,
+from orderloop.accounts.permissions import (ADMINISTRATORS, AUDIT_READERS, INVOICE_REQUESTERS, MONEY_READERS, ORDER_ENTRY,
+                                             ORDER_OWNERS, RATING_LINK_SENDERS, PHONE_NOTICE_RECORDERS, RECEIPT_LINK_SENDERS,
                                              TICKET_OPENERS)
 from orderloop.accounts.services import first_admin_needed
 from orderloop.core import clock
@@ -33,7 +32,6 @@ from orderloop.core.ids import id_or_none
 from orderloop.core.money import amount_text, rmb_capitals, yuan
 from orderloop.core.prepared import server_prepared
 from orderloop.core.validation import pydantic_errors
-from orderloop.finance.queue import holding_items
 from orderloop.masterdata.models import Customer, Product
 from orderloop.masterdata.search import customer_search, product_search
 from orderloop.masterdata.services import customers_for_new_orders, customers_visible_to
@@ -569,8 +567,6 @@ def home(request):
 @login_required
 def today(request):
     context = {"today": user_today(request.user)}
-    if request.user.has_role(*MONEY_RECORDERS):  # finance: the orders waiting for money, with 登记回款
-        context["money_holds"] = holding_items(request.user)
     if request.user.has_role(*ADMINISTRATORS):
         from orderloop.setup.services import ready_for_first_order
 

@@ -114,11 +114,12 @@ def test_the_rest_of_a_receipt_is_allocated_later_from_the_receipts_list(finance
     assert rows_of(finance.get("/finance/receipts/?open=1").content.decode(), "receipts") == []
 
 
-def test_today_shows_finance_the_orders_waiting_for_money(finance, orders):
+def test_today_offers_finance_the_receipt_of_a_deposit_holding_production(finance, orders):
     order = orders.at("confirmed", deposit_paid=False)
+    deposit = Instalment.objects.get(order=order, number=1)
     page = finance.get("/today/").content.decode()
-    card = page.split('id="money-holds"', 1)[1].split("</section>", 1)[0]
-    assert order.ref in card and "第1期（确认订单时）未收 15,000.00 元" in card and "登记回款" in card
+    card = page.split('id="overdue-receivables"', 1)[1].split("</section>", 1)[0]
+    assert order.ref in card and f'href="/finance/receipts/new/?instalment={deposit.pk}">登记回款</a>' in card
 
 
 @pytest.mark.parametrize("role", ["sales_assistant", "account_manager", "sales_manager", "sales_director", "admin"])

@@ -9,7 +9,7 @@ from openpyxl import Workbook
 from playwright.sync_api import expect
 
 from orderloop.finance.models import Instalment, Receipt
-from tests.support.browser import PHONE, log_in
+from tests.support.browser import PHONE, log_in, open_menu
 from tests.support.phone import MEASURE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -32,8 +32,9 @@ def test_finance_records_a_deposit_from_its_queue_and_production_may_start(brows
     page.close()
 
     page = log_in(browser, web_server, "finance")
-    expect(page.locator("#money-holds")).to_contain_text(order.ref)  # 今日: the order waiting for its deposit
-    page.get_by_role("link", name="待收款").first.click()
+    expect(page.locator("#overdue-receivables")).to_contain_text(order.ref)  # 今日: the order waiting for its deposit
+    open_menu(page)
+    page.locator("#money-link").click()
     row = page.locator(f"#collection-queue tr[data-instalment='{deposit.pk}']")
     expect(row).to_contain_text("暂停备货/生产")
     row.get_by_role("link", name="登记回款").click()
