@@ -1,7 +1,8 @@
 """What the signed-in user may open, for the navigation (``may.enter_orders`` …): the sets of
 ``accounts/permissions.py``, so that templates never spell a role."""
 from orderloop.accounts.permissions import (
-    ADMINISTRATORS, AUDIT_READERS, CUSTOMER_READERS, MONEY_READERS, ORDER_ENTRY, PRODUCT_READERS, REVIEW_READERS, TICKET_OPENERS,
+    ADMINISTRATORS, AUDIT_READERS, CUSTOMER_READERS, MONEY_READERS, MONEY_RECORDERS, ORDER_ENTRY, PRODUCT_READERS,
+    REVIEW_READERS, TICKET_OPENERS,
 )
 from orderloop.orders.lifecycle.table import approval_states
 
@@ -12,4 +13,4 @@ def may(request) -> dict:
                     "read_audit": bool(roles & AUDIT_READERS), "administer": bool(roles & ADMINISTRATORS),
                     "open_tickets": bool(roles & TICKET_OPENERS), "read_customers": bool(roles & CUSTOMER_READERS),
                     "approve": bool(approval_states(roles)), "read_products": bool(roles & PRODUCT_READERS),
-                    "read_money": bool(roles & MONEY_READERS)}}
+                    "read_money": bool(roles & MONEY_READERS), "record_money": bool(roles & MONEY_RECORDERS)}}

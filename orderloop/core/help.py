@@ -76,6 +76,12 @@ SECTIONS = {
         N_("产品的规格型号、单位、单价和各仓库的库存（可用数量 = 在库数量 − 已预留数量）。成本价只有销售经理、销售总监和系统管理员能看到。"),
         N_("系统管理员新建、编辑和停用产品；停用的产品录入新订单时不能再选择。仓储和系统管理员在产品页「库存调整」中录入入库、出库或盘点的数量和原因，每次调整都有记录。"),
     ]),
+    "money": (N_("待收款与回款"), [
+        N_("待收款列出未结清的付款计划分期：订单、客户、第几期、付款条件、应收、已收、未收和到期日。因付款条件暂停的订单排在前面——已确认的订单等预付款才能开始备货/生产，待发货的订单等发货前应付款才能发货。"),
+        N_("财务点某一期的「登记回款」，填写到账日期、付款方、金额和银行流水号，并把金额核销到该客户的各期；多出的部分留作客户的预收余额，以后在回款页面「核销余额」。预付款全部到账后，系统立即通知仓储和生产可以开始备货/生产。"),
+        N_("「导入银行流水」：上传网银导出的 .xlsx 或 .csv。任何一行有误，整个文件都不导入，并列出行号和列名；付款方须是已知客户。导入后列出金额与某一期未收金额相同的核销建议，勾选确认后核销。"),
+        N_("同一个银行流水号只能登记一次。销售人员可以查看自己能看到的订单和客户的待收款与回款，只有财务可以登记和核销。"),
+    ]),
     "receivables": (N_("应收账款"), [
         N_("未结清的付款计划分期按账龄列出：未到期、逾期1–30天、31–60天、61–90天和90天以上（按到期日起算的自然日），可按客户、销售负责人或团队汇总；按客户时可展开每个客户的逾期明细，点订单编号进入订单。"),
         N_("财务、销售总监和系统管理员看全部；销售经理看本团队的订单；客户经理和销售助理看自己负责的订单和客户。可下载 .xlsx（账龄分析与《应收账款台账》）或 .csv（台账），每次下载都记入审计日志。"),
@@ -119,6 +125,9 @@ PAGE_SECTION = {
     "masterdata:customer_active": "customers",
     "products:list": "products", "products:new": "products", "products:detail": "products", "products:edit": "products",
     "products:active": "products", "products:stock": "products",
+    "finance:queue": "money", "finance:receipts": "money", "finance:receipt_new": "money", "finance:receipt": "money",
+    "finance:receipt_allocate": "money", "finance:statement_import": "money", "finance:statement": "money",
+    "finance:statement_confirm": "money",
     "finance:receivables": "receivables",
     "finance:invoices": "invoices", "finance:invoice_issue": "invoices", "finance:invoice_red_letter": "invoices",
     "finance:invoice_request": "invoices",

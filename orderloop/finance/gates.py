@@ -1,10 +1,30 @@
 """The payment terms the process obeys (SPEC section 9, Money): an instalment due on confirmation holds
 ``start_fulfillment`` until it is received, one due before shipment holds ``ship``, unless a sales manager
 released the order (付款放行). The guards say which instalment holds the order and what is missing."""
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from orderloop.finance.models import Instalment
 from orderloop.masterdata.models import Trigger
+from orderloop.orders.models import OrderStatus as S
+
+# The state in which an open instalment of each trigger holds its order, and what it holds there: a deposit holds
+# 开始备货/生产 while the order is 已确认, a payment before shipment holds 发货 while it is 待发货.
+HELD_IN = {Trigger.ON_CONFIRMATION: S.CONFIRMED, Trigger.BEFORE_SHIPMENT: S.READY_TO_SHIP}
+
+
+def holding_q(prefix: str = "") -> Q:
+    """Instalments (``prefix``: the path to them, e.g. ``"instalments__"``) that hold their order now."""
+    held = Q(pk__in=[])
+    for trigger, state in HELD_IN.items():
+        held |= Q(**{f"{prefix}trigger": trigger, f"{prefix}order__status": state})
+    return held & Q(**{f"{prefix}is_open": True, f"{prefix}waived_at__isnull": True})
+
+
+def holds(row: Instalment, order=None) -> bool:
+    """Whether ``row`` holds its order now (``order``: the row's order, already read)."""
+    order = order or row.order
+    return row.is_open and row.waived_at is None and HELD_IN.get(row.trigger) == order.status
 
 
 def holding(order, trigger: str) -> list[Instalment]:

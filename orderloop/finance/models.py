@@ -71,9 +71,29 @@ class ReceiptSource(models.TextChoices):
     STATEMENT = "statement", _("银行流水导入")
 
 
+class StatementImport(models.Model):
+    """One bank statement (银行流水) imported by finance: its lines became receipts (``Receipt.statement``) in one
+    transaction; the lines skipped because their 流水号 was recorded already are kept with their row number."""
+    filename = models.CharField(_("文件名"), max_length=200)
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("导入人"), on_delete=models.PROTECT,
+                                    related_name="+")
+    imported_at = models.DateTimeField(_("导入时间"))
+    lines = models.PositiveIntegerField(_("收款行数"), default=0)
+    skipped = models.JSONField(_("跳过的行"), default=list, blank=True)  # [{"row": 12, "bank_reference": "…"}]
+
+    class Meta:
+        ordering = ["-imported_at", "-id"]
+        verbose_name = _("银行流水导入")
+        verbose_name_plural = _("银行流水导入")
+
+    def __str__(self):
+        return f"{self.filename} ({self.imported_at:%Y-%m-%d %H:%M})"
+
+
 class Receipt(models.Model):
     """Money received from a customer (回款). What is not allocated to instalments stays the customer's balance
-    (预收余额); ``allocated`` is the sum of its allocations, kept in step under the row's lock."""
+    (预收余额); ``allocated`` is the sum of its allocations, kept in step under the row's lock. A bank reference
+    (银行流水号) names one bank line: it is recorded once (a statement's line already recorded is skipped)."""
     customer = models.ForeignKey("masterdata.Customer", verbose_name=_("客户"), on_delete=models.PROTECT,
                                  related_name="receipts")
     received_on = models.DateField(_("到账日期"), db_index=True)
@@ -83,6 +103,8 @@ class Receipt(models.Model):
     remark = models.CharField(_("备注"), max_length=500, blank=True)
     allocated = money(_("已核销金额(元)"), default=ZERO)
     source = models.CharField(_("来源"), max_length=20, choices=ReceiptSource.choices, default=ReceiptSource.MANUAL)
+    statement = models.ForeignKey(StatementImport, verbose_name=_("银行流水导入"), null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="receipts")
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT,
                                     related_name="+")
     recorded_at = models.DateTimeField(_("登记时间"))
@@ -95,6 +117,8 @@ class Receipt(models.Model):
             models.CheckConstraint(condition=Q(amount__gt=0), name="receipt_amount_positive"),
             models.CheckConstraint(condition=Q(allocated__gte=0) & Q(allocated__lte=F("amount")),
                                    name="receipt_not_over_allocated"),
+            models.UniqueConstraint(fields=["bank_reference"], condition=~Q(bank_reference=""),
+                                    name="receipt_unique_bank_reference"),
         ]
 
     def __str__(self):

@@ -127,6 +127,7 @@ AUDIT_OPERATIONS = {
     "invoice_requested": N_("开票申请"), "invoice_issued": N_("登记发票"), "invoice_reversed": N_("红冲发票"),
     "plan_changed": N_("付款计划变更"),
     "receipt_recorded": N_("登记回款"), "payment_allocated": N_("回款核销"),
+    "statement_imported": N_("导入银行流水"),
 }
 AUDIT_OBJECTS = {
     "orders.salesorder": N_("订单"), "masterdata.customer": N_("客户"), "masterdata.product": N_("产品"),
@@ -136,7 +137,7 @@ AUDIT_OBJECTS = {
     "notifications.chatrobot": N_("群机器人"), "accounts.apitoken": N_("接口令牌"),
     "accounts.loginfailure": N_("登录失败记录"),
     "finance.invoice": N_("发票"),
-    "finance.receipt": N_("回款"),
+    "finance.receipt": N_("回款"), "finance.statementimport": N_("银行流水导入"),
 }
 AUDIT_DETAILS = {"what": N_("内容"), "path": N_("地址与筛选"), "rows": N_("行数"), "roles": N_("角色"),
                  "confirmed": N_("确认"), "to": N_("收件人"), "result": N_("结果"), "api_tokens": N_("接口令牌数"),

@@ -72,7 +72,7 @@ def _url_names(patterns, namespace=""):
 
 def test_every_page_has_a_row():
     placeholders = {"{receipt}": "1", "{ticket}": "1", "{customer}": "1", "{product}": "1", "{received}": "R1", "{receipt_token}": "t",
-                    "{rating_token}": "t", "{item}": "1", "{token}": "1", "{invoice}": "1"}
+                    "{rating_token}": "t", "{item}": "1", "{token}": "1", "{invoice}": "1", "{payment}": "1", "{statement}": "1"}
     covered = {resolve(concrete(path, placeholders).split("?")[0]).view_name for _m, path, _r in matrix("Pages")}
     names = {name for name in _url_names(get_resolver().url_patterns)
              if not name.startswith(("admin:", "api:")) and name not in NOT_IN_MATRIX}
@@ -86,7 +86,7 @@ def test_every_api_operation_has_a_row():
     operations = {(method.upper(), path) for path, item in schema["paths"].items() for method in item}
     rows = set()
     for method, path, _roles in matrix("API"):
-        template = re.sub(r"\{(receipt|ticket|customer|received|item|token|invoice)\}|202405-00\d|(?<=/monthly/)\d{4}-\d{2}$", "{x}", path)
+        template = re.sub(r"\{(receipt|ticket|customer|received|item|token|invoice|payment|statement)\}|202405-00\d|(?<=/monthly/)\d{4}-\d{2}$", "{x}", path)
         rows.add((method, template))
     actions = re.compile(r"^/api/orders/\{ref\}/actions/\w+$")
     missing = []

@@ -32,6 +32,9 @@ def test_openapi_describes_every_operation(db):
         ("GET", "/api/finance/invoices"), ("POST", "/api/finance/invoices/{invoice_id}/issue"),
         ("POST", "/api/finance/invoices/{invoice_id}/red-letter"),
         ("GET", "/api/finance/receivables"),
+        ("GET", "/api/finance/instalments"), ("POST", "/api/finance/receipts"), ("GET", "/api/finance/receipts"),
+        ("POST", "/api/finance/receipts/{receipt_id}/allocations"), ("GET", "/api/finance/customers/{customer_id}/balance"),
+        ("POST", "/api/finance/statements"),
     }
     expected |= {("GET", f"/api/registers/{name}{suffix}") for name in ("orders", "progress", "feedback")
                  for suffix in ("", ".xlsx", ".csv")}

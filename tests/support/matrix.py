@@ -46,6 +46,8 @@ def subjects() -> dict[str, str]:
         "{item}": str(_action_item().pk),
         "{token}": str(_spare_token().pk),
         "{invoice}": str(_invoice(first).pk),
+        "{payment}": str(_payment().pk),
+        "{statement}": str(_statement().pk),
     }
 
 
@@ -70,6 +72,23 @@ def _action_item():
     manager = User.objects.get(username="sales_manager")
     return action_item_add(month=date(2024, 5, 1), actor=manager, description="缩短发货准备时间",
                            owner_id=str(User.objects.get(username="warehouse").pk), due_date="2099-01-31")
+
+
+def _payment():
+    """A receipt (回款) of 科技有限公司 that finance recorded and has not allocated: its page offers the rest."""
+    from orderloop.finance.receipts import receipt_record
+
+    return receipt_record(customer_id=Customer.objects.get(name="科技有限公司").pk, received_on=CRAWL_AT.date(),
+                          payer="科技有限公司", amount="1000.00", bank_reference="2026120200001", remark="预收款",
+                          actor=User.objects.get(username="finance"))
+
+
+def _statement():
+    """A bank statement finance imported (one line of 科技有限公司)."""
+    from orderloop.finance.bank_statements import statement_import
+
+    content = "交易日期,对方户名,贷方金额,交易流水号,摘要\n2026-12-01,科技有限公司,500.00,2026120100002,货款\n".encode()
+    return statement_import(actor=User.objects.get(username="finance"), content=content, filename="流水.csv").statement
 
 
 def concrete(path: str, values: dict[str, str]) -> str:

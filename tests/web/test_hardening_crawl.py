@@ -134,8 +134,23 @@ def world(orders, users, customer):
         "customer_id": [str(customer.pk)], "kind": ["licence", "credit"],
         "product_id": [str(delivered.lines.first().product_id)],
         "token_id": [str(_a_token(users["warehouse"]).pk)], "filter_id": ["1"], "invoice_id": [str(invoice.pk)],
+        "receipt_id": [str(_a_receipt(users, customer).pk)], "statement_id": [str(_a_statement(users).pk)],
     }
     return good
+
+
+def _a_receipt(users, customer):
+    from orderloop.finance.receipts import receipt_record
+
+    return receipt_record(customer_id=customer.pk, received_on=clock.today(), payer="=1+1 付款方\x0b", amount="100.00",
+                          bank_reference="CRAWL-1", actor=users["finance"])
+
+
+def _a_statement(users):
+    from orderloop.finance.bank_statements import statement_import
+
+    content = f"交易日期,付款方,金额,流水号\n{clock.today().isoformat()},科技,50.00,CRAWL-2\n".encode()
+    return statement_import(actor=users["finance"], content=content, filename="流水.csv").statement
 
 
 def _a_token(user):
