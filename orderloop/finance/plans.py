@@ -64,11 +64,13 @@ def _give_back(row: Instalment, excess: Decimal) -> None:
         if excess <= 0:
             break
         taken = min(excess, allocation.amount)
-        Receipt.objects.filter(pk=allocation.receipt_id).update(allocated=F("allocated") - taken)
+        # figures computed here under the receipt's lock, not in SQL (SQLite's arithmetic is floating point)
+        receipt = Receipt.objects.select_for_update().get(pk=allocation.receipt_id)
+        Receipt.objects.filter(pk=receipt.pk).update(allocated=receipt.allocated - taken)
         if taken == allocation.amount:
             allocation.delete()
         else:
-            Allocation.objects.filter(pk=allocation.pk).update(amount=F("amount") - taken)
+            Allocation.objects.filter(pk=allocation.pk).update(amount=allocation.amount - taken)
         row.received -= taken
         excess -= taken
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('finance', '0004_receivables'),
+        ('finance', '0003_receivables'),
         ('masterdata', '0008_payment_terms'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
