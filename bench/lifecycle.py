@@ -81,7 +81,7 @@ def configure(engine: str, fresh: bool = True) -> None:
 # --- master data and one lifecycle ----------------------------------------------------------
 
 ROLES = ["sales_assistant", "account_manager", "sales_manager", "sales_director", "warehouse", "production",
-         "logistics", "after_sales", "admin"]
+         "logistics", "after_sales", "admin", "finance"]
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
@@ -117,6 +117,8 @@ def master_data() -> dict:
 def lifecycle(world: dict) -> None:
     """One order from intake to closed, as conftest's PATH (plus its track and follow-up) drives it."""
     from orderloop.core import clock
+    from orderloop.finance.models import Instalment
+    from orderloop.finance.receipts import Share, receipt_record
     from orderloop.orders.models import OrderLine
     from orderloop.orders.schemas import OrderCreate
     from orderloop.orders.services import order_receive
@@ -133,11 +135,21 @@ def lifecycle(world: dict) -> None:
     def act(action, role, **data):
         return perform_action(order_id=pk, action_name=action, actor=u[role], data=data).order
 
+    def pay(order, *triggers):
+        rows = [row for row in Instalment.objects.filter(order_id=pk, is_open=True)
+                if not triggers or row.trigger in triggers]
+        receipt_record(customer_id=customer.pk, received_on=clock.today(), payer=customer.name,
+                       amount=sum(row.outstanding for row in rows), actor=u["finance"],
+                       allocations=[Share(row.pk, row.outstanding) for row in rows])
+
     order = act("review", "sales_assistant", verdict="pass")
     order = act("approve", "sales_manager", comment="同意", version=order.version)  # approvers approve what they read
+    if order.status == "pending_director":  # 50,000 yuan: over the director's threshold
+        order = act("approve", "sales_director", comment="同意", version=order.version)
     line_ids = OrderLine.objects.filter(order_id=pk).values_list("pk", flat=True)  # what the warehouse sees
     act("confirm_stock", "warehouse", lines=[{"line_id": line_id, "availability": "in_stock", "feasible_date": "2030-05-20",
                                                "date_reason": "按排产计划"} for line_id in line_ids])
+    pay(order, "on_confirmation")  # 30%预付: finance records the deposit first
     act("start_fulfillment", "production", stages=[{"name": "生产", "owner": "production", "planned_date": "2030-05-20"}])
     act("track", "production", stage="生产", record="生产完成", actual_date="2024-05-19")
     act("prepare_shipment", "warehouse", goods="服务器A型 × 10", quantity_checked=True, qc_passed=True, qc_report="合格")
@@ -146,6 +158,7 @@ def lifecycle(world: dict) -> None:
                                actor=None, now=clock.now())
     act("accept", "account_manager", quantity_ok=True, spec_ok=True, appearance_ok=True, signed_by="李*",
         receipt_attachment_id=receipt.pk)
+    pay(order)  # and the balance on arrival
     act("follow_up", "account_manager", channel="phone", usage="运行正常", satisfaction=5)
     order = act("close", "sales_manager", note="")
     assert order.status == "closed", order.status

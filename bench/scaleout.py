@@ -46,6 +46,7 @@ import tempfile
 import threading
 import time
 import uuid
+from decimal import Decimal
 from pathlib import Path
 
 import http.client  # noqa: E402  (after the path is fixed)
@@ -53,7 +54,7 @@ import http.client  # noqa: E402  (after the path is fixed)
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RESULTS = ROOT / "bench" / "results" / "scaleout.md"
 ROLES = ["sales_assistant", "account_manager", "sales_manager", "sales_director", "warehouse", "production",
-         "logistics", "after_sales"]
+         "logistics", "after_sales", "finance"]
 SALES_TEAM = {"sales_assistant", "account_manager", "sales_manager"}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64  # a signed receipt, scanned
 
@@ -203,6 +204,16 @@ def drive_order(http: Http, tokens: dict, client: int, index: int, customer_id: 
             raise StepFailed(f"{action} on {ref}: status {body.get('status')}, expected {expect_status}")
         return status, body
 
+    def pay(ref, *triggers):
+        """Finance records the customer's payment of the order's open instalments (of ``triggers``), allocated."""
+        _, body = call("finance", "GET", f"/api/orders/{ref}")
+        owed = [i for i in body["payment_plan"]["instalments"]
+                if Decimal(i["outstanding"]) > 0 and (not triggers or i["trigger"] in triggers)]
+        total = sum(Decimal(i["outstanding"]) for i in owed)
+        call("finance", "POST", "/api/finance/receipts", expect=(201,), body={
+            "customer_id": customer_id, "received_on": dt.date.today().isoformat(), "amount": str(total),
+            "allocations": [{"instalment_id": i["id"], "amount": i["outstanding"]} for i in owed]})
+
     order = {
         "customer_id": customer_id, "contact_name": "李*", "contact_phone": "13800001111", "order_date": "2024-05-10",
         "channel": "web", "payment_terms": "30%预付,余款到付", "delivery_address": "北京市海淀区路1号",
@@ -222,6 +233,7 @@ def drive_order(http: Http, tokens: dict, client: int, index: int, customer_id: 
     lines = [{"line_id": line["id"], "availability": "in_stock", "feasible_date": "2030-05-20", "date_reason": "按排产计划"}
              for line in body["lines"]]
     act("warehouse", ref, "confirm_stock", "confirmed", lines=lines)
+    pay(ref, "on_confirmation")  # 30%预付: production starts once the deposit is in
     act("production", ref, "start_fulfillment", "in_fulfillment",
         stages=[{"name": "生产", "owner": "production", "planned_date": "2030-05-20"}])
     act("production", ref, "track", "in_fulfillment", stage="生产", record="生产完成", actual_date="2024-05-19")
@@ -233,6 +245,7 @@ def drive_order(http: Http, tokens: dict, client: int, index: int, customer_id: 
                       multipart={"kind": "receipt", "file": ("签收单.png", "image/png", PNG)})
     act("account_manager", ref, "accept", "delivered", quantity_ok=True, spec_ok=True, appearance_ok=True, signed_by="李*",
         receipt_attachment_id=receipt["id"])
+    pay(ref)  # the balance, on arrival: the order closes once its plan is settled
     act("account_manager", ref, "follow_up", "delivered", channel="phone", usage="运行正常", satisfaction=5)
     if system_close:
         return {"number": ref, "closed_by": "system"}
@@ -737,7 +750,8 @@ def main(argv: list[str] | None = None) -> int:
                 raise RuntimeError(f"token for {role}: {status} {body}")
             return role, body["token"]
 
-        roles = ["sales_assistant", "account_manager", "sales_manager", "sales_director", "warehouse", "production", "logistics"]
+        roles = ["sales_assistant", "account_manager", "sales_manager", "sales_director", "warehouse", "production", "logistics",
+                 "finance"]
         with concurrent.futures.ThreadPoolExecutor(len(roles)) as pool:
             tokens = dict(pool.map(token, enumerate(roles)))
         setup_requests = stats.requests
