@@ -298,6 +298,8 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
         "risks": list(order.risks.all()),
         "timers": _labelled_timers(order, events),
         "top_actions": sorted(forms, key=lambda f: ACTIONS[f["name"]].incidental_in(order.status)),
+        # the button in blue is the step the order waits for; one taken in passing (a write-off) never is
+        "primary_action": next((f["name"] for f in forms if not ACTIONS[f["name"]].incidental_in(order.status)), None),
         "waiting_for": waiting_for(order, request.user),
         "steps": timeline_steps(events, order.status),
         "stages": list(order.stages.filter(superseded=False).select_related("owner")),

@@ -5,7 +5,7 @@ import pytest
 
 from tests.support.browser import PHONE
 from tests.support.receivables import at, delivered_in_two_teams
-from tests.web.test_phone_pages import MEASURE, measured
+from tests.support.phone import MEASURE, measured
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

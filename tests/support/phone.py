@@ -1,5 +1,8 @@
 """What a person would stumble on in a page on a phone, measured in the page by script (tests/web/test_phone_pages.py
 and every phone page test)."""
+import os
+
+from tests.support.browser import ARTIFACTS, PHONE
 
 # What a person would stumble on, measured in the page: [problem, …]. An element inside one that clips or
 # scrolls on purpose is judged by that element (which must not itself scroll sideways); an element that is not
@@ -63,3 +66,17 @@ MEASURE = """(width) => {
     }
     return problems;
 }"""
+
+
+def measured(page, url, problems, who, *, unfold=True):
+    page.goto(url)
+    if unfold:
+        page.evaluate("() => document.querySelectorAll('main details').forEach(d => { d.open = true; })")
+    found = page.evaluate(MEASURE, PHONE['viewport']['width'])
+    where = url.split('/', 3)[-1]
+    if found:
+        problems[f"{who} {where}"] = found
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    slug = "-".join(part for part in where.split("/") if part)[:40] or "home"
+    page.screenshot(path=os.path.join(ARTIFACTS, f"phone-{who}-{slug}.png"), full_page=True)
+    return page

@@ -17,7 +17,7 @@ from orderloop.orders.models import SalesOrder
 from tests.support.browser import ARTIFACTS, PHONE, open_menu
 from tests.support.matrix import CRAWL_AT
 from tests.support.orders import OrderBuilder, act
-from tests.support.phone import MEASURE
+from tests.support.phone import MEASURE, measured
 from tests.support.users import ROLES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -25,18 +25,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(trans
 
 
 
-def measured(page, url, problems, who, *, unfold=True):
-    page.goto(url)
-    if unfold:
-        page.evaluate("() => document.querySelectorAll('main details').forEach(d => { d.open = true; })")
-    found = page.evaluate(MEASURE, PHONE['viewport']['width'])
-    where = url.split('/', 3)[-1]
-    if found:
-        problems[f"{who} {where}"] = found
-    os.makedirs(ARTIFACTS, exist_ok=True)
-    slug = "-".join(part for part in where.split("/") if part)[:40] or "home"
-    page.screenshot(path=os.path.join(ARTIFACTS, f"phone-{who}-{slug}.png"), full_page=True)
-    return page
 
 
 def test_every_page_a_phone_role_uses_fits_the_phone(browser, web_server):
