@@ -15,7 +15,7 @@ from ninja.files import UploadedFile
 from pydantic import Field
 
 from orderloop.accounts.api import roles
-from orderloop.accounts.permissions import INVOICE_REQUESTERS, MONEY_READERS, MONEY_RECORDERS
+from orderloop.accounts.permissions import INVOICE_REQUESTERS, MONEY_READERS, MONEY_RECORDERS, ORDER_ENTRY
 from orderloop.core.exceptions import NotFound
 from orderloop.core.ids import MAX_ID
 from orderloop.core.schemas import errors
@@ -28,7 +28,9 @@ from orderloop.finance.receivables import BUCKETS, ageing
 from orderloop.finance.queue import (collection_queue, condition_of, customer_money, receipt_allocations,
                                      receipt_list, receipts_visible)
 from orderloop.finance.receipts import Share, receipt_allocate, receipt_record
+from orderloop.masterdata.models import PaymentTerm
 from orderloop.masterdata.services import customers_visible_to
+from orderloop.orders.payments import condition_text
 from orderloop.orders.schemas import LocalTime
 from orderloop.orders.selectors import order_get
 
@@ -397,6 +399,33 @@ def _receipt_read(request, receipt_id: int) -> dict:
 
 def _shares(items: list[ShareIn]) -> list[Share]:
     return [Share(item.instalment_id, item.amount) for item in items]
+
+
+class TermInstalmentOut(Schema):
+    percent: str | None = Field(None, description="The share of the order's total, e.g. \"30\"; null for a fixed amount.")
+    amount: str | None = Field(None, description="A fixed amount (decimal string); null for a percentage.")
+    trigger: str = Field(description="on_confirmation, before_shipment, on_delivery, days_after_delivery, days_after_invoice or fixed_date.")
+    days: int = Field(0, description="For the counted triggers: N days after delivery or the invoice.")
+    working_days: bool = Field(False, description="N counts working days of the business calendar.")
+    date: str | None = Field(None, description="For fixed_date: the day, ISO 8601.")
+    condition: str = Field(description="The trigger in words, e.g. 确认订单时, 开票后30天.")
+
+
+class PaymentTermOut(Schema):
+    id: int
+    name: str = Field(description="The term's name, e.g. 30%预付,余款到付 (an order's 付款方式 naming it follows it).")
+    instalments: list[TermInstalmentOut]
+
+
+@router.get("/payment-terms", auth=roles(*(MONEY_READERS | ORDER_ENTRY)), response={200: list[PaymentTermOut], **errors(401, 403)},
+            summary="The structured payment terms in use (付款条件): presets and the company's own")
+def payment_term_index(request: HttpRequest):
+    return [{"id": term.pk, "name": term.name, "instalments": [
+        {"percent": None if item.get("percent") in (None, "") else str(item["percent"]),
+         "amount": None if item.get("amount") in (None, "") else str(item["amount"]),
+         "trigger": item["trigger"], "days": int(item.get("days") or 0), "working_days": bool(item.get("working_days")),
+         "date": str(item["date"]) if item.get("date") else None, "condition": condition_text(item)}
+        for item in term.instalments]} for term in PaymentTerm.objects.filter(is_active=True).order_by("name")]
 
 
 @router.get("/instalments", auth=roles(*MONEY_READERS), response={200: InstalmentPage, **errors(401, 403, 422)},

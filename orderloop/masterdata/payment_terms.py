@@ -68,13 +68,29 @@ def deposit_and_rest(text: str) -> list[dict] | None:
     return [_percent(found["n"], Trigger.ON_CONFIRMATION), _percent(str(100 - Decimal(found["n"])), rest)]
 
 
+# "月结60天", "验收后90天", "货到30天付款" for any N: the whole amount N days after the invoice or the delivery.
+COUNTED_TERM = re.compile(r"^(?:(?P<invoice>月结|票到|开票后)|(?P<delivery>验收后|验收合格后|到货后|货到))"
+                          r"(?P<n>\d{1,3})(?P<unit>天|日|个工作日)(?:付款|付清|内付款|内付清)?$")
+
+
+def counted(text: str) -> list[dict] | None:
+    """The instalment of a "月结N天"- or "验收后N天"-style text that is no preset, or None."""
+    found = COUNTED_TERM.match(normalised(text))
+    if not found or not 0 < int(found["n"]) <= 365:
+        return None
+    trigger = Trigger.DAYS_AFTER_INVOICE if found["invoice"] else Trigger.DAYS_AFTER_DELIVERY
+    item = _percent("100", trigger, int(found["n"]))
+    item["working_days"] = found["unit"] == "个工作日"
+    return [item]
+
+
 def term_for_text(text: str) -> PaymentTerm | None:
     """The term a free-text 付款方式 names: the stored preset (one query), else an unsaved term read from a
-    "N%预付,余款到付"-style text; None when the text names no term."""
+    "N%预付,余款到付"- or "月结N天"-style text; None when the text names no term."""
     name = preset_name_for_text(text)
     if name is not None:
         return PaymentTerm.objects.filter(name=name, is_active=True).first()
-    instalments = deposit_and_rest(text)
+    instalments = deposit_and_rest(text) or counted(text)
     return PaymentTerm(name=normalised(text), instalments=instalments) if instalments else None
 
 

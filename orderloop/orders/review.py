@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.utils.translation import gettext as _
 
-from orderloop.orders.steps.intake import key_field_problems
+from orderloop.orders.steps.intake import key_field_problems, term_problems
 from orderloop.orders.models import SalesOrder
 
 DUPLICATE_WINDOW = timedelta(days=7)
@@ -13,7 +13,7 @@ DUPLICATE_WINDOW = timedelta(days=7)
 def review_checklist(order, *, phone: str) -> list[dict]:
     """The seed's key fields checked one by one; ``phone`` is the contact's number as the reader may see it
     (orders.selectors.shown_phone: masked for those who do not contact the customer)."""
-    problems = key_field_problems(order)
+    problems = key_field_problems(order) | term_problems(order)
     lines = list(order.lines.all())
     products = "；".join(f"{line.product_name} {line.model}" for line in lines)
     quantities = "；".join(f"{line.quantity.normalize():f} {line.unit}" for line in lines)

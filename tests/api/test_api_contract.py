@@ -32,7 +32,7 @@ def test_openapi_describes_every_operation(db):
         ("GET", "/api/finance/invoices"), ("POST", "/api/finance/invoices/{invoice_id}/issue"),
         ("POST", "/api/finance/invoices/{invoice_id}/red-letter"),
         ("GET", "/api/finance/receivables"),
-        ("GET", "/api/finance/instalments"), ("POST", "/api/finance/receipts"), ("GET", "/api/finance/receipts"),
+        ("GET", "/api/finance/payment-terms"), ("GET", "/api/finance/instalments"), ("POST", "/api/finance/receipts"), ("GET", "/api/finance/receipts"),
         ("POST", "/api/finance/receipts/{receipt_id}/allocations"), ("GET", "/api/finance/customers/{customer_id}/balance"),
         ("POST", "/api/finance/statements"),
     }

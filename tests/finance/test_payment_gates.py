@@ -13,6 +13,7 @@ from orderloop.core.exceptions import DomainError, InvalidInput, NotAllowed
 from orderloop.core.models import AuditEntry
 from orderloop.finance.models import Instalment, Receipt
 from orderloop.finance.receipts import Share, receipt_allocate, receipt_record
+from orderloop.orders.steps import ACTIONS
 from orderloop.orders.lifecycle.engine import available_actions
 from orderloop.orders.models import OrderEvent
 from tests.support.api_client import Api
@@ -133,3 +134,34 @@ def test_an_amendment_recomputes_the_plan_and_gives_back_what_no_longer_fits(ord
     assert (receipt.amount, receipt.allocated) == (Decimal("15000.00"), Decimal("6000.00"))
     event = OrderEvent.objects.filter(order=order, type="stock_confirmed").last()
     assert {"instalment": 1, "amount": ["15000.00", "6000.00"], "due_date": [None, None]}.keys() <= event.payload["payment_plan"][0].keys()
+
+
+def test_a_term_written_as_month_end_or_days_after_acceptance_is_read_for_any_number_of_days():
+    from orderloop.masterdata.payment_terms import term_for_text
+    assert term_for_text("月结60天").instalments == [
+        {"percent": "100", "trigger": "days_after_invoice", "days": 60, "working_days": False}]
+    assert term_for_text("验收合格后90日内付清").instalments == [
+        {"percent": "100", "trigger": "days_after_delivery", "days": 90, "working_days": False}]
+    assert term_for_text("货到10个工作日付款").instalments[0]["working_days"] is True
+    assert term_for_text("看心情付款") is None and term_for_text("月结0天") is None
+
+
+def test_an_unrecognised_payment_term_is_flagged_in_the_preliminary_review(orders, users, client):
+    order = orders.received(payment_terms="老规矩")
+    initial = ACTIONS["review"].initial(order)  # what the review form starts with
+    assert initial["verdict"] == "needs_info"
+    assert any("付款方式「老规矩」未能识别为付款条件" in item for item in initial["missing"])
+    client.force_login(users["sales_assistant"])
+    page = client.get(f"/orders/{order.ref}/").content.decode()
+    assert "付款方式「老规矩」未能识别为付款条件" in page
+    # the reviewer may still pass it, having confirmed it with the customer: no plan is made for it
+    order = act(order, "review", users["sales_assistant"], verdict="pass")
+    assert order.status == "pending_approval"
+
+
+def test_the_payment_terms_are_listed_in_the_api(db, users):
+    body = Api("sales_assistant").get("/finance/payment-terms").json()
+    deposit = next(term for term in body if term["name"] == "30%预付,余款到付")
+    assert [(i["percent"], i["trigger"], i["condition"]) for i in deposit["instalments"]] == [
+        ("30", "on_confirmation", "确认订单时"), ("70", "on_delivery", "到货/验收时")]
+    assert Api("warehouse").get("/finance/payment-terms").status_code == 403

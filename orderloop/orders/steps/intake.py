@@ -12,6 +12,7 @@ from orderloop.masterdata.services import customer_qualification_problems
 from orderloop.accounts.roles import Role
 from orderloop.notifications.services import users_with_role
 from orderloop.orders import payloads as p
+from orderloop.orders.payments import order_term
 from orderloop.orders.handoffs import handoff_notify, running_deadline
 from orderloop.orders.lifecycle.spec import Action
 from orderloop.orders.lifecycle.table import STAY
@@ -55,6 +56,15 @@ def key_field_problems(order) -> dict[str, list[str]]:
     if qualification:
         problems["customer_id"] = qualification
     return problems
+
+
+def term_problems(order) -> dict[str, list[str]]:
+    """A 付款方式 that names no payment term (SPEC section 9, Money): no plan, no deposit held, nothing in the
+    receivables. Flagged in the preliminary review, for the reviewer to confirm with the customer; not refused."""
+    if not order.payment_terms.strip() or order_term(order) is not None:
+        return {}
+    return {"payment_terms": [_("付款方式「%(text)s」未能识别为付款条件，将不生成付款计划：请与客户确认后改为可识别的写法"
+                                "（如 30%%预付,余款到付、款到发货、月结30天）") % {"text": order.payment_terms}]}
 
 
 def review(order, actor, payload: p.ReviewPayload):
@@ -164,8 +174,9 @@ def _tell_review(order, event, event_payload):
 
 
 def _review_initial(order) -> dict:
-    """通过 only when the checklist has nothing against it; otherwise 需补充, with what is missing listed."""
-    problems = key_field_problems(order)
+    """通过 only when the checklist has nothing against it; otherwise 需补充, with what is missing listed (an
+    unrecognised 付款方式 among it)."""
+    problems = key_field_problems(order) | term_problems(order)
     if not problems:
         return {"verdict": "pass"}
     return {"verdict": "needs_info", "missing": [m for msgs in problems.values() for m in msgs]}
