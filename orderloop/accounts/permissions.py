@@ -109,6 +109,11 @@ PRODUCT_READERS = frozenset({R.SALES_ASSISTANT, R.ACCOUNT_MANAGER, R.SALES_MANAG
                              R.WAREHOUSE, R.PRODUCTION})
 STOCK_KEEPERS = frozenset({R.ADMIN, R.WAREHOUSE})  # record stock movements
 ADMINISTRATORS = frozenset({R.ADMIN})  # system settings, the calendar, the year's holidays alert
+# Going live (数据导入, orderloop/golive): bring in the customers, products, opening stock and orders in flight from
+# the company's sheets, and see the data-quality page after it; the accountant's exports also finance.
+GO_LIVE_IMPORTERS = frozenset({R.ADMIN})
+DATA_QUALITY_READERS = frozenset({R.ADMIN, R.SALES_DIRECTOR})
+ACCOUNTING_EXPORTERS = frozenset({R.FINANCE, R.ADMIN})
 
 # --- sign-in and tokens -----------------------------------------------------------------------------------------
 ANY_USERS_TOKENS = frozenset({R.ADMIN})  # see and revoke anyone's API tokens (everyone else: their own)

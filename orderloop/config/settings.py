@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "orderloop.aftersales",
     "orderloop.reviews",
     "orderloop.setup",
+    "orderloop.golive",
 ]
 
 MIDDLEWARE = [

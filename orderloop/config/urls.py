@@ -20,6 +20,7 @@ urlpatterns = [
     path("reviews/", include("orderloop.reviews.urls")),
     path("finance/", include("orderloop.finance.urls")),
     path("setup/", include("orderloop.setup.urls")),
+    path("golive/", include("orderloop.golive.urls")),
     path("customers/", include("orderloop.masterdata.urls")),
     path("products/", include((product_patterns, "products"))),
     path("", include("orderloop.orders.urls")),

@@ -12,9 +12,6 @@ A receipt needs its customer: the payer is the customer whose name equals it, or
 contains it (names compared without spaces and with full-width brackets; docs/decisions.md). The confirmation page
 then suggests, per receipt, the customer's open instalments whose outstanding amount equals what is left of the
 receipt (an exact match); finance ticks the ones to allocate and ``statement_confirm`` allocates them."""
-import csv
-import io
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -32,7 +29,7 @@ from orderloop.finance.models import Instalment, Receipt, ReceiptSource, Stateme
 from orderloop.finance.queue import OpenItem, condition_of
 from orderloop.finance.receipts import FEN, MAX_PAYER, MAX_REFERENCE, MAX_REMARK, Share, receipt_allocate, receipt_record
 from orderloop.masterdata.services import customers_visible_to
-from orderloop.orders.sheets import MAX_COLUMNS, MAX_ROWS, UNREADABLE, sheet_rows
+from orderloop.orders.sheets import table_rows
 
 MAX_BYTES = 5 * 1024 * 1024
 HEADER_SEARCH = 20  # a bank's export starts with its account's details: the header is among the first rows
@@ -86,48 +83,10 @@ def _refusal(message: str) -> InvalidInput:
     return InvalidInput(message, errors={"file": [message]})
 
 
-def _csv_rows(content: bytes) -> list[tuple]:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = content.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise _refusal(_("无法识别文件的编码，请另存为 UTF-8 的 .csv 或 .xlsx"))
-    if "\x00" in text:
-        raise _refusal(_("不是有效的 .csv 文件"))
-    sample = text[:4096]
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",\t;")
-    except csv.Error:
-        dialect = csv.excel
-    rows = []
-    for row in csv.reader(io.StringIO(text), dialect):
-        if len(rows) > MAX_ROWS + HEADER_SEARCH:
-            raise _refusal(_("表格超过 %(rows)s 行（不含表头），未读取") % {"rows": MAX_ROWS})
-        if len(row) > MAX_COLUMNS:
-            raise _refusal(_("表格超过 %(cols)s 列，未读取") % {"cols": MAX_COLUMNS})
-        rows.append(tuple(row))
-    return rows
-
-
 def statement_rows(content: bytes, filename: str = "") -> list[tuple]:
-    """The statement's rows as values: an .xlsx's first sheet, or a .csv's lines."""
-    if len(content) > MAX_BYTES:
-        raise _refusal(_("文件过大（最大 5 MB）"))
-    if not content.strip():
-        raise _refusal(_("文件是空的"))
-    if content[:4] == b"\xd0\xcf\x11\xe0":  # the old binary .xls
-        raise _refusal(_("不支持 .xls 文件，请在 Excel 或 WPS 中另存为 .xlsx 或 .csv 后导入"))
-    if zipfile.is_zipfile(io.BytesIO(content)):
-        try:
-            return sheet_rows(content)
-        except UNREADABLE as exc:
-            raise _refusal(_("无法读取该 .xlsx 文件")) from exc
-    if filename.lower().endswith((".xlsx", ".xlsm")):
-        raise _refusal(_("不是有效的 .xlsx 文件"))
-    return _csv_rows(content)
+    """The statement's rows as values: an .xlsx's first sheet, or a .csv's lines (the account's details above
+    the header allowed)."""
+    return table_rows(content, filename, max_bytes=MAX_BYTES, lines_above=HEADER_SEARCH)
 
 
 def _find_header(rows: list[tuple]) -> tuple[int, dict[str, int], list[str]]:

@@ -11,6 +11,7 @@ a damaged file raises one of ``UNREADABLE``, as openpyxl would.
 
 The limits are far above a real order sheet: register 1 has 15 columns, and 10,000 rows of it unpack to about
 7 MB and read in about 2 seconds (docs/operations.md)."""
+import csv
 import io
 import zipfile
 import zlib
@@ -202,3 +203,48 @@ def sheet_rows(content: bytes) -> list[tuple]:
         finally:
             book.close()
     return rows
+
+
+def _csv_rows(content: bytes, max_lines: int) -> list[tuple]:
+    for encoding in ("utf-8-sig", "gb18030"):  # as Excel and WPS save a .csv: UTF-8 (with BOM or not), or GBK
+        try:
+            text = content.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise _refusal(_("无法识别文件的编码，请另存为 UTF-8 的 .csv 或 .xlsx"))
+    if "\x00" in text:
+        raise _refusal(_("不是有效的 .csv 文件"))
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
+    except csv.Error:
+        dialect = csv.excel
+    rows = []
+    for row in csv.reader(io.StringIO(text), dialect):
+        if len(rows) > max_lines:
+            raise _too_long()
+        if len(row) > MAX_COLUMNS:
+            raise _too_wide()
+        rows.append(tuple(row))
+    return rows
+
+
+def table_rows(content: bytes, filename: str = "", *, max_bytes: int, lines_above: int = 0) -> list[tuple]:
+    """The rows of an uploaded table: an .xlsx's first sheet (``sheet_rows``) or a .csv's lines, within the same
+    limits (``lines_above``: lines allowed above the header, e.g. a bank account's details); refused with
+    ``InvalidInput`` saying why when it is too big, empty, an old .xls, damaged or of an unknown encoding."""
+    if len(content) > max_bytes:
+        raise _refusal(_("文件过大（最大 %(mb)s MB）") % {"mb": max_bytes // (1024 * 1024)})
+    if not content.strip():
+        raise _refusal(_("文件是空的"))
+    if content[:4] == b"\xd0\xcf\x11\xe0":  # the old binary .xls
+        raise _refusal(_("不支持 .xls 文件，请在 Excel 或 WPS 中另存为 .xlsx 或 .csv 后导入"))
+    if zipfile.is_zipfile(io.BytesIO(content)):
+        try:
+            return sheet_rows(content)
+        except UNREADABLE as exc:
+            raise _refusal(_("无法读取该 .xlsx 文件")) from exc
+    if filename.lower().endswith((".xlsx", ".xlsm")):
+        raise _refusal(_("不是有效的 .xlsx 文件"))
+    return _csv_rows(content, MAX_ROWS + lines_above)

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from orderloop.golive import views
+
+app_name = "golive"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("<str:kind>/template.xlsx", views.template, name="template"),
+    path("<str:kind>/upload/", views.upload, name="upload"),
+    path("runs/<int:run_id>/", views.run_detail, name="run"),
+]
