@@ -209,3 +209,26 @@ def customer_balance(customer_id: int) -> Decimal:
     left = Receipt.objects.filter(customer_id=customer_id).aggregate(
         left=Sum(F("amount") - F("allocated")))["left"]
     return (left or Decimal("0.00")).quantize(FEN)  # SQLite sums decimals as floating point: to the fen
+
+
+def opening_receipt_record(*, order, amount: Decimal, received_on: date, actor, remark: str) -> Receipt:
+    """Money a customer paid on ``order`` before the company went live (the go-live import's 已收款): one receipt,
+    allocated to the order's open instalments in their order, what exceeds them (an order not yet confirmed has
+    no plan) left as the customer's balance (预收余额) for finance to allocate. Recorded by the go-live importer
+    (golive.services checks who may import) inside the import's transaction, and audited as every receipt."""
+    now = clock.now()
+    receipt = Receipt.objects.create(customer_id=order.customer_id, received_on=received_on,
+                                     payer=order.customer.name[:MAX_PAYER], amount=amount, remark=remark[:MAX_REMARK],
+                                     source=ReceiptSource.MANUAL, recorded_by=actor, recorded_at=now)
+    audit_record(actor=actor, obj=receipt, operation="receipt_recorded", object_type="finance.receipt", changes={
+        "customer": [None, order.customer_id], "amount": [None, str(amount)], "received_on": [None, str(received_on)],
+        "payer": [None, receipt.payer], "opening_for": [None, order.ref]})
+    shares, left = [], amount
+    for row in Instalment.objects.filter(order=order, is_open=True).order_by("number"):
+        taken = min(left, row.outstanding)
+        if taken > 0:
+            shares.append(Share(row.pk, taken))
+            left -= taken
+    if shares:
+        _allocate(Receipt.objects.select_for_update().get(pk=receipt.pk), shares, actor, now)
+    return receipt

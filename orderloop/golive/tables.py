@@ -57,6 +57,8 @@ class Table:
 
     columns: dict  # header -> index
     rows: list  # [(row number, [values])]
+    content: bytes = b""  # the file as uploaded: an importer may read its further sheets (orders.sheets.sheet_rows)
+    filename: str = ""
 
     def value(self, row: list, header: str):
         index = self.columns.get(header)
@@ -85,7 +87,7 @@ def table_read(content: bytes, filename: str, *, required: list[str], known: lis
         elif name in known:
             columns[name] = index
     table = Table(columns=columns, rows=[(number, row) for number, row in enumerate(rows[1:], 2)
-                                         if any(cell_text(v) for v in row)])
+                                         if any(cell_text(v) for v in row)], content=content, filename=filename)
     problems.table = table
     missing = [name for name in required if name not in columns]
     if missing:

@@ -50,6 +50,9 @@ class SalesOrder(models.Model):
     promised_date = models.DateField(_("承诺交付日期"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("交付时间"), null=True, blank=True)
     archived_at = models.DateTimeField(_("归档时间"), null=True, blank=True, db_index=True)
+    # brought in at its stage by the go-live import (上线导入, golive.orders): its history before is on paper,
+    # and no approval of it was given in orderloop (docs/decisions.md)
+    imported_at = models.DateTimeField(_("上线导入时间"), null=True, blank=True)
     special_requirements = models.TextField(_("特殊需求"), blank=True)
     special_terms = models.TextField(_("特殊条款"), blank=True)
     remarks = models.TextField(_("备注"), blank=True)
@@ -186,6 +189,7 @@ class EventType(models.TextChoices):
     TICKET_RESOLVED = "ticket_resolved", _("售后处理结果")
     TICKET_FOLLOWED_UP = "ticket_followed_up", _("售后回访客户")
     TICKET_CLOSED = "ticket_closed", _("客户反馈已关闭")
+    IMPORTED = "imported", _("上线导入")
 
 
 class OrderEvent(models.Model):

@@ -90,7 +90,7 @@ def progress_records(orders_queryset):
 def progress_row(event, user=None) -> list:
     payload = event.payload
     return [
-        event.order.ref, payload.get("stage", ""), str(event.actor) if event.actor else "",
+        event.order.ref, payload.get("stage", ""), str(event.actor) if event.actor else payload.get("owner", ""),
         payload.get("planned_date") or "", payload.get("actual_date") or "", payload.get("record", ""),
         payload.get("problem", ""), payload.get("measure", ""), payload.get("next_step", ""),
     ]

@@ -186,15 +186,18 @@ def sheet_check(content: bytes) -> None:
         package_check(content)
 
 
-def sheet_rows(content: bytes) -> list[tuple]:
-    """The first sheet's rows as values, ``MAX_COLUMNS`` each, at most ``MAX_SHEET_ROWS`` (the header too), read
-    streamed within ``READ_SECONDS``; a workbook beyond a limit is refused before openpyxl opens it."""
+def sheet_rows(content: bytes, sheet: str | None = None) -> list[tuple]:
+    """The rows of the first sheet (or of the sheet named ``sheet``: none when the workbook has no such sheet) as
+    values, ``MAX_COLUMNS`` each, at most ``MAX_SHEET_ROWS`` (the header too), read streamed within
+    ``READ_SECONDS``; a workbook beyond a limit is refused before openpyxl opens it."""
     with _reading():
         package_check(content)
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         try:
             rows = []
-            for row in book.worksheets[0].iter_rows(max_row=MAX_SHEET_ROWS + 1, max_col=MAX_COLUMNS,
+            if sheet is not None and sheet not in book.sheetnames:
+                return rows
+            for row in (book.worksheets[0] if sheet is None else book[sheet]).iter_rows(max_row=MAX_SHEET_ROWS + 1, max_col=MAX_COLUMNS,
                                                     values_only=True):
                 if len(rows) == MAX_SHEET_ROWS:
                     raise _too_long()

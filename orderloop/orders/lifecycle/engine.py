@@ -166,6 +166,19 @@ def _changed_columns(order, loaded: dict) -> list[str]:
     return [name for name, attname in _ORDER_COLUMNS if getattr(order, attname) != loaded[attname]]
 
 
+def state_entered(order, *, source: str, event_payload: dict, now, meets: frozenset = frozenset(),
+                  starts: frozenset = frozenset(), calendar=None) -> list:
+    """What the order's state sets going once it is reached, inside the caller's transaction: the deadlines met,
+    stopped and started (``timers.timers_after_action``) and the effects of entering the state (``ENTERING``: the
+    follow-up visit at 已交付). A lifecycle action calls it with the state it came from; the go-live import with
+    ``source`` "" (the order enters its stage from nowhere). Returns the deadlines started."""
+    started = timers_after_action(order=order, meets=meets, starts=starts, source=source, event_payload=event_payload,
+                                  now=now, calendar=calendar)
+    if order.status != source and order.status in ENTERING:
+        ENTERING[order.status](order, now, started)
+    return started
+
+
 def perform_action(*, order_id: int, action_name: str, actor, data) -> OrderEvent:
     """Take a lifecycle action: one transaction; refused actions change nothing."""
     with transaction.atomic(), server_prepared():
@@ -200,10 +213,8 @@ def perform_action(*, order_id: int, action_name: str, actor, data) -> OrderEven
         if plan_changes:  # stored on confirmation, recomputed after an amendment: on the timeline
             event_payload = {**event_payload, "payment_plan": plan_changes}
         event = event_record(order, action.event, event_payload, actor=actor, at=now, from_status=source)
-        started = timers_after_action(order=order, meets=action.meets, starts=action.starts, source=source,
-                                      event_payload=event_payload, now=now)
-        if order.status != source and order.status in ENTERING:
-            ENTERING[order.status](order, now, started)
+        state_entered(order, source=source, event_payload=event_payload, now=now, meets=action.meets,
+                      starts=action.starts)
         if action.notice is not None:
             action.notice(order, event, event_payload)
         audit_record(actor=actor, obj=order, operation=action.event, changes=diff(before, order_state(order)),
