@@ -1,11 +1,21 @@
 """Phone numbers of mainland China: validated with ``phonenumbers``, stored in E.164
 (+8613800138000), shown in the national format (138 0013 8000)."""
+import re
+
 import phonenumbers
 from django.utils.translation import gettext as _
 
 
+# Letters in a number are a typo here, not a vanity number (phonenumbers reads 138abc01111 as 13822201111);
+# only an extension may be written with them (010-12345678 ext 12)
+LETTERS = re.compile(r"[A-Za-z]")
+EXTENSION = re.compile(r"(?:ext\.?|x|转)\s*\d+\s*$", re.IGNORECASE)
+
+
 def phone_e164(text: str) -> str:
     """The number in E.164, or raise ValueError with a message for the user."""
+    if LETTERS.search(EXTENSION.sub("", text)):
+        raise ValueError(_("联系方式格式不正确：%(phone)s") % {"phone": text})
     try:
         number = phonenumbers.parse(text, "CN")
     except phonenumbers.NumberParseException as exc:

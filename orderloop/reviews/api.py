@@ -21,6 +21,8 @@ class OrdersFigures(Schema):
     amount: str = Field(description="订单金额 of those orders: a decimal string.")
     rejected: int
     cancelled: int
+    imported: int = Field(0, description="Of the counted orders, those brought in by the go-live import (上线导入): "
+                                         "counted as imported, not as approved.")
 
 
 class DeliveryFigures(Schema):
@@ -29,6 +31,7 @@ class DeliveryFigures(Schema):
     late: int
     no_date: int = Field(description="Delivered orders with neither a promised nor a requested date (not in the rate).")
     on_time_rate: float | None = Field(description="交付准时率, percent with one decimal; null when none was dated.")
+    imported: int = Field(0, description="Of the delivered orders, those brought in by the go-live import (上线导入).")
 
 
 class ScoreCount(Schema):

@@ -54,6 +54,7 @@ def summary_rows(month, review, figures) -> list[list]:
         ["订单金额(元)", Decimal(orders["amount"])],
         ["已驳回订单", orders["rejected"]],
         ["已取消订单", orders["cancelled"]],
+        ["上线导入订单", orders.get("imported", 0)],
         ["交付订单数", delivery["delivered"]],
         ["准时交付", delivery["on_time"]],
         ["延期交付", delivery["late"]],

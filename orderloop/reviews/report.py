@@ -3,7 +3,13 @@
 A month is a calendar month in Asia/Shanghai. Definitions:
 
 - 订单数量 / 订单金额: orders whose 下单日期 (``order_date``) falls in the month, rejected and cancelled
-  ones left out; how many were rejected (已驳回) and cancelled (已取消) is reported separately.
+  ones left out; how many were rejected (已驳回) and cancelled (已取消) is reported separately, and how many of
+  them came in by the go-live import (``imported``: 上线导入, ``SalesOrder.imported_at``) rather than through
+  intake, review and approval in orderloop.
+- 上线导入 (imported orders): an imported order is counted as imported, never as approved: it has no 审批通过
+  event (none is invented), the delivered ones are counted in ``delivery.imported``, and in 各阶段用时 the time
+  in the stage it was imported at is left out (it began before orderloop knew the order: measured from the
+  import it would shorten that phase, the 审批 one above all); its later stages are measured as any order's.
 - 交付准时率: the orders whose 交付时间 (``delivered_at``, as a Shanghai date) falls in the month. One is
   on time when delivered on or before its 承诺交付日期 (``promised_date``, else the requested 交付日期).
   An order with neither date is left out of the rate and counted as 无交付日期.
@@ -166,6 +172,7 @@ def _figures(month: date, teams=None) -> dict:
             "amount": _money(counts["amount"]),
             "rejected": counts["rejected"],
             "cancelled": counts["cancelled"],
+            "imported": counts["imported"],
         },
         "delivery": _delivery(counts),
         "satisfaction": _satisfaction(counts),
@@ -216,7 +223,9 @@ def _order_groups(start: datetime, end: datetime, scope: Q | None = None) -> lis
         .annotate(orders=Count("id", filter=counted), amount=Sum("total_amount", filter=counted),
                   rejected=Count("id", filter=ordered & Q(status=S.REJECTED)),
                   cancelled=Count("id", filter=ordered & Q(status=S.CANCELLED)),
+                  imported=Count("id", filter=counted & Q(imported_at__isnull=False)),
                   delivered=Count("id", filter=delivered), delivered_amount=Sum("total_amount", filter=delivered),
+                  delivered_imported=Count("id", filter=delivered & Q(imported_at__isnull=False)),
                   dated=Count("id", filter=dated),
                   on_time=Count("id", filter=on_time), rated=Count("id", filter=rated),
                   score_sum=Sum("visit__satisfaction", filter=rated),
@@ -240,7 +249,8 @@ def _money(value) -> str:
 def _delivery(counts: dict) -> dict:
     on_time, late = counts["on_time"], counts["dated"] - counts["on_time"]
     return {"delivered": counts["delivered"], "on_time": on_time, "late": late,
-            "no_date": counts["delivered"] - counts["dated"], "on_time_rate": _rate(on_time, on_time + late)}
+            "no_date": counts["delivered"] - counts["dated"], "on_time_rate": _rate(on_time, on_time + late),
+            "imported": counts["delivered_imported"]}
 
 
 def _satisfaction(counts: dict) -> dict:
@@ -296,7 +306,8 @@ SELECT {columns} FROM (
       SELECT e.order_id, {phase} AS phase, e.occurred_at,
              LEAD(e.occurred_at) OVER (PARTITION BY e.order_id ORDER BY e.occurred_at, e.id) AS left_at
       FROM {event} e JOIN {order} o ON o.id = e.order_id
-      WHERE o.delivered_at >= %s AND o.delivered_at < %s AND e.to_status <> e.from_status{scope}
+      WHERE o.delivered_at >= %s AND o.delivered_at < %s AND e.to_status <> e.from_status
+        AND e.type <> '{imported}'{scope}
     ) visits
     WHERE left_at IS NOT NULL AND phase IS NOT NULL
     GROUP BY order_id
@@ -319,7 +330,7 @@ def _phase_sql(vendor: str, scope_sql: str = "") -> str:
         phase="CASE e.to_status " + " ".join(f"WHEN '{status}' THEN {position[code]}"
                                              for status, code in PHASE_OF_STATUS.items()) + " END",
         event=quote(OrderEvent._meta.db_table), order=quote(SalesOrder._meta.db_table),
-        scope=scope_sql,
+        scope=scope_sql, imported=EventType.IMPORTED.value,
         wanted=" OR ".join(f"r{k} IN (n{k} / 2 - 1, n{k} / 2, (n{k} - 1) * 9 / 10, (n{k} - 1) * 9 / 10 + 1)"
                            for k in phases))
 

@@ -154,7 +154,7 @@ def test_a_filed_month_keeps_each_scopes_frozen_figures(two_teams, users, orders
     team_a, team_b = two_teams["team_a"], two_teams["team_b"]
     with clock.frozen_at(at(2, 16, month=4)):
         review = review_file(month=MARCH, actor=two_teams["manager_a"], summary="两个团队的三月")
-    assert review.figures["orders"] == {"count": 3, "amount": "75000.00", "rejected": 0, "cancelled": 0}
+    assert review.figures["orders"] == {"count": 3, "amount": "75000.00", "rejected": 0, "cancelled": 0, "imported": 0}
     assert set(review.team_figures) == {str(team_a.pk), str(team_b.pk)}  # each team's, keyed by its id
     assert [row["name"] for row in review.team_figures[str(team_b.pk)]["by_customer"]] == [THEIRS]
 

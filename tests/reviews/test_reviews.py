@@ -146,8 +146,8 @@ def test_every_figure_of_a_month_built_by_hand(march, django_assert_num_queries)
         figures = review_figures(MARCH)
 
     assert figures["month"] == "2025-03"
-    assert figures["orders"] == {"count": 11, "amount": "510000.00", "rejected": 1, "cancelled": 1}
-    assert figures["delivery"] == {"delivered": 10, "on_time": 7, "late": 3, "no_date": 0, "on_time_rate": 70.0}
+    assert figures["orders"] == {"count": 11, "amount": "510000.00", "rejected": 1, "cancelled": 1, "imported": 0}
+    assert figures["delivery"] == {"delivered": 10, "on_time": 7, "late": 3, "no_date": 0, "on_time_rate": 70.0, "imported": 0}
     assert figures["satisfaction"] == {"rated": 8, "average": 4.0, "distribution": [
         {"score": 1, "count": 0}, {"score": 2, "count": 1}, {"score": 3, "count": 1}, {"score": 4, "count": 3},
         {"score": 5, "count": 3}]}
@@ -218,7 +218,7 @@ def test_the_month_is_a_month_in_shanghai(march):
 def test_an_order_without_any_delivery_date_is_left_out_of_the_rate(orders, users):
     delivered = [deliver(orders, users, Plan(date(2025, 3, 3), 4)), deliver(orders, users, Plan(date(2025, 3, 4), 4, late=True))]
     SalesOrder.objects.filter(pk=delivered[0].pk).update(promised_date=None, requested_date=None)
-    assert review_figures(MARCH)["delivery"] == {"delivered": 2, "on_time": 0, "late": 1, "no_date": 1, "on_time_rate": 0.0}
+    assert review_figures(MARCH)["delivery"] == {"delivered": 2, "on_time": 0, "late": 1, "no_date": 1, "on_time_rate": 0.0, "imported": 0}
 
 
 def sales_manager_client(users):
