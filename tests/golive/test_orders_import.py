@@ -15,7 +15,7 @@ from orderloop.core.models import OrderNumberCounter
 from orderloop.finance.models import Instalment, Receipt
 from orderloop.golive.models import ImportRun
 from orderloop.golive.services import import_apply, import_preview, import_template
-from orderloop.masterdata.models import Customer, Product
+from orderloop.masterdata.models import Customer
 from orderloop.masterdata.uscc import uscc_check_char
 from orderloop.orders.models import EventType, OrderEvent, OrderTimer, SalesOrder
 from orderloop.orders.registers import order_line_rows, progress_rows
