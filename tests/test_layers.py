@@ -44,7 +44,7 @@ ROOMS = [
                                     "orderloop.orders.sheets", "orderloop.finance.bank_statements"]),
     ("going live", ["orderloop.golive.tables", "orderloop.golive.customers", "orderloop.golive.products",
                     "orderloop.golive.stock", "orderloop.golive.orders", "orderloop.golive.kinds",
-                    "orderloop.golive.services"]),
+                    "orderloop.golive.services", "orderloop.golive.quality", "orderloop.golive.accounting"]),
     ("setup", ["orderloop.setup.services", "orderloop.setup.forms"]),
     ("web, worker and wiring", ["*.views", "*.api", "*.urls", "*.forms", "*.admin", "*.apps", "*.tasks", "*.context",
                                 "*.management.commands.*", "orderloop.setup.demo", "orderloop.setup.checks",

@@ -14,6 +14,14 @@ REQUIRED = ["产品/服务名称", "规格型号", "单价(元)"]
 FIELDS = ("name", "model", "unit", "list_price", "cost_price", "is_active")
 YES, NO = {"", "是", "在售", "y", "yes", "1", "true"}, {"否", "停售", "停用", "n", "no", "0", "false"}
 PLACES = Decimal("0.01")
+HEADERS = {"name": "产品/服务名称", "model": "规格型号", "unit": "单位", "list_price": "单价(元)", "cost_price": "成本价(元)",
+           "is_active": "在售"}
+
+
+def _shown(value) -> str:
+    if isinstance(value, bool):
+        return _("是") if value else _("否")
+    return str(value)
 
 
 def template() -> bytes:
@@ -47,7 +55,9 @@ def _money(table, row, header, problems, number, *, required=False):
         problems.add(number, header, _("最多两位小数"))
     elif value >= Decimal("1e12"):
         problems.add(number, header, _("金额过大"))
-    return value
+    else:
+        return value.quantize(PLACES)
+    return None
 
 
 def preview(actor, table, problems) -> Preview:
@@ -79,7 +89,9 @@ def preview(actor, table, problems) -> Preview:
             result.skip.append(label)
             continue
         else:
-            result.update.append(label)
+            changes = [f"{HEADERS[f]} {_shown(getattr(product, f))} → {_shown(values[f])}" for f in FIELDS
+                       if getattr(product, f) != values[f]]
+            result.update.append(f"{label}：{'；'.join(changes)}")
         result.items.append((product, values))
     return result
 

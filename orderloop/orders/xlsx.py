@@ -21,7 +21,7 @@ from openpyxl.utils import get_column_letter
 from orderloop.core.exports import cell_text
 
 EPOCH = date(1899, 12, 30)
-BOLD, TEXT, DATE = 1, 2, 3  # cellXfs of STYLES
+BOLD, TEXT, DATE, MONEY = 1, 2, 3, 4  # cellXfs of STYLES (MONEY: #,##0.00, built-in format 4)
 CHUNK = 500  # rows joined before they are compressed
 
 CONTENT_TYPES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
@@ -61,10 +61,11 @@ STYLES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>\
 <borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>\
 <cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>\
-<cellXfs count="4"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>\
+<cellXfs count="5"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>\
 <xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>\
 <xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>\
-<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>\
+<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>\
+<xf numFmtId="4" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>\
 <cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>\
 </styleSheet>"""
 SHEET_HEAD = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
@@ -96,9 +97,10 @@ class Sheet:
     widths: list               # per column, in characters
     text_columns: tuple = (0,)  # columns that are text whatever their value (codes: order numbers, phones)
     filter: bool = True        # a filter over every row
+    money_columns: tuple = ()  # number columns shown as amounts (#,##0.00), the value kept to the fen
 
 
-def _cell(ref: str, value, text: bool) -> str:
+def _cell(ref: str, value, text: bool, money: bool = False) -> str:
     """One cell: None or "" nothing; bool a boolean; int, float and Decimal numbers; date and datetime Excel
     dates (yyyy-mm-dd); anything else, and everything in a text column, an explicit string."""
     if text:
@@ -106,7 +108,7 @@ def _cell(ref: str, value, text: bool) -> str:
     if isinstance(value, bool):
         return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
     if isinstance(value, (int, float, Decimal)):
-        return f'<c r="{ref}"><v>{value}</v></c>'
+        return f'<c r="{ref}" s="{MONEY}"><v>{value}</v></c>' if money else f'<c r="{ref}"><v>{value}</v></c>'
     if isinstance(value, date):
         day = value.date() if isinstance(value, datetime) else value
         return f'<c r="{ref}" s="{DATE}"><v>{(day - EPOCH).days}</v></c>'
@@ -115,7 +117,7 @@ def _cell(ref: str, value, text: bool) -> str:
 
 def _write_sheet(book, n: int, sheet: Sheet) -> int:
     letters = [get_column_letter(i) for i in range(1, len(sheet.headers) + 1)]
-    texts = set(sheet.text_columns)
+    texts, amounts = set(sheet.text_columns), set(sheet.money_columns)
     cols = "".join(f'<col min="{i}" max="{i}" width="{w:g}" customWidth="1"/>' for i, w in enumerate(sheet.widths, 1))
     count = 0
     with book.open(f"xl/worksheets/sheet{n}.xml", "w", force_zip64=True) as out:
@@ -125,7 +127,7 @@ def _write_sheet(book, n: int, sheet: Sheet) -> int:
         for row in sheet.rows:
             count += 1
             number = count + 1
-            cells = "".join(_cell(f"{letters[index]}{number}", value, index in texts)
+            cells = "".join(_cell(f"{letters[index]}{number}", value, index in texts, index in amounts)
                             for index, value in enumerate(row) if value is not None and value != "")
             chunk.append(f'<row r="{number}">{cells}</row>')
             if len(chunk) >= CHUNK:

@@ -48,6 +48,7 @@ def test_the_preview_writes_nothing_and_the_apply_creates_updates_and_skips(user
     run = import_apply(actor=admin, run_id=import_preview(actor=admin, kind="products", content=changed,
                                                           filename="产品.xlsx").pk)
     assert (run.summary["create"], run.summary["update"], run.summary["skip"]) == (0, 1, 0)
+    assert run.summary["update_rows"] == ["第2行 S-001 服务器A型：单价(元) 5000.00 → 5100.00"]
     product.refresh_from_db()
     assert product.list_price == Decimal("5100.00")
 
