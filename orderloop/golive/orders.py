@@ -60,6 +60,11 @@ PROGRESS_SHEET = "订单跟进进度表"  # register 2, a further sheet of the s
 # Every open stage may be brought in; a finished order (已完成, 已驳回, 已取消) is not in flight.
 IMPORTABLE = [S.RECEIVED, S.NEEDS_INFO, S.PENDING_APPROVAL, S.PENDING_DIRECTOR, S.PENDING_STOCK_CHECK,
               S.DATE_NEGOTIATION, S.CONFIRMED, S.IN_FULFILLMENT, S.READY_TO_SHIP, S.SHIPPED, S.DELIVERED]
+# 当前阶段 as the sheet says it: the stage's words in the UI (OrderStatus's labels, in Chinese)
+STAGES = {"已接收": S.RECEIVED, "待补充": S.NEEDS_INFO, "待审批": S.PENDING_APPROVAL, "待总监审批": S.PENDING_DIRECTOR,
+          "待确认库存": S.PENDING_STOCK_CHECK, "交期协商中": S.DATE_NEGOTIATION, "已确认": S.CONFIRMED,
+          "备货/生产中": S.IN_FULFILLMENT, "待发货": S.READY_TO_SHIP, "已发货": S.SHIPPED, "已交付": S.DELIVERED}
+assert list(STAGES.values()) == IMPORTABLE
 FINISHED = [S.CLOSED, S.REJECTED, S.CANCELLED]
 UNNUMBERED = frozenset({S.RECEIVED, S.NEEDS_INFO})  # the formal number is given when review passes
 AGREED = frozenset(IMPORTABLE) - UNNUMBERED - {S.PENDING_APPROVAL, S.PENDING_DIRECTOR, S.PENDING_STOCK_CHECK,
@@ -70,8 +75,8 @@ PLACES = Decimal("0.01")
 
 
 def _stages() -> dict[str, str]:
-    """What 当前阶段 may say: the stage as the UI shows it (or its code)."""
-    return {**{str(OrderStatus(s).label): s for s in IMPORTABLE}, **{s.value: s for s in IMPORTABLE}}
+    """What 当前阶段 may say: the stage in Chinese, as the UI shows it in the reader's language, or its code."""
+    return {**STAGES, **{str(OrderStatus(s).label): s for s in IMPORTABLE}, **{s.value: s for s in IMPORTABLE}}
 
 
 def template() -> bytes:

@@ -15,7 +15,6 @@ from orderloop.core.models import OrderNumberCounter
 from orderloop.finance.models import Instalment, Receipt
 from orderloop.golive.models import ImportRun
 from orderloop.golive.services import import_apply, import_preview, import_template
-from orderloop.masterdata.models import Customer
 from orderloop.masterdata.uscc import uscc_check_char
 from orderloop.orders.models import EventType, OrderEvent, OrderTimer, SalesOrder
 from orderloop.orders.registers import order_line_rows, progress_rows
@@ -56,20 +55,28 @@ def _import(admin, content, filename="在途订单.xlsx") -> ImportRun:
     return import_apply(actor=admin, run_id=run.pk) if run.state == ImportRun.State.PREVIEWED else run
 
 
-def _products_file(count: int) -> bytes:
+def _sheet(header: list, rows) -> bytes:
     book = Workbook()
-    book.active.append(["产品/服务名称", "规格型号", "单位", "单价(元)", "成本价(元)", "在售"])
-    for n in range(count):
-        book.active.append([f"产品{n}", f"P-{n:05d}", "台", 100 + n % 50, 60, "是"])
+    book.active.append(header)
+    for row in rows:
+        book.active.append(row)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
 
 
+def _products_file(count: int) -> bytes:
+    return _sheet(["产品/服务名称", "规格型号", "单位", "单价(元)", "成本价(元)", "在售"],
+                  [[f"产品{n}", f"P-{n:05d}", "台", 100 + n % 50, 60, "是"] for n in range(count)])
+
+
 def test_a_generated_workbook_brings_every_order_in_at_its_stage_with_owner_numbers_and_deadlines(users, orders):
     admin, manager = users["admin"], users["account_manager"]
-    Customer.objects.bulk_create([Customer(name=f"客户{n:04d}有限公司", uscc=_uscc(n), owner=manager, qualification="qualified")
-                                  for n in range(2000)])
+    customers = _sheet(["客户名称", "统一社会信用代码", "联系人", "联系方式", "客户经理"],
+                       [[f"客户{n:04d}有限公司", _uscc(n), "李*", "13800001111", manager.username] for n in range(2000)])
+    customers = import_apply(actor=admin, run_id=import_preview(actor=admin, kind="customers", content=customers,
+                                                                filename="客户.xlsx").pk)
+    assert customers.state == ImportRun.State.APPLIED and customers.summary["create"] == 2000, customers.summary["errors"]
     products = import_apply(actor=admin, run_id=import_preview(actor=admin, kind="products", content=_products_file(5000),
                                                                filename="产品.xlsx").pk)
     assert products.state == ImportRun.State.APPLIED and products.summary["create"] == 5000
