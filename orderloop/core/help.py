@@ -99,6 +99,12 @@ SECTIONS = {
         N_("脚本和其他系统用接口令牌调用本系统的接口。这里列出您的令牌（系统管理员可看到所有人的）：创建和到期时间、最近一次使用的时间（每分钟最多记录一次）。"),
         N_("不再使用或可能泄露的令牌请立即撤销。修改密码或停用账号后，该用户的所有令牌自动失效；撤销和失效都记入审计日志。"),
     ]),
+    "golive": (N_("数据导入"), [
+        N_("上线时把现有的客户、产品、期初库存和在途订单从表格导入：按页面上的顺序，每类先下载模板（含填写说明），也可直接用自己的表格，列按表头识别，顺序不限；支持 .xlsx 和 .csv。"),
+        N_("上传后先看预览：将新建、更新、跳过多少行，疑似重复的客户（名称只差“有限公司”等）请核对。确认导入后才写入；任何一处有误，整个文件都不导入，并列出行、列和原因。"),
+        N_("在途订单按「当前阶段」导入，保留表格中的订单编号，期限从导入时开始计算，不补记审批；导入后打开「数据质量」，补齐缺联系人、资质、成本价或负责人的数据。"),
+        N_("「导出到财务软件」按固定的列导出销售订单和收款单（.xlsx），供金蝶、用友等软件导入。"),
+    ]),
     "setup": (N_("首次设置向导"), [
         N_("系统管理员按步骤设置公司信息、销售团队、用户与角色、审批规则、客户与产品；完成标 * 的步骤后即可录入第一张订单。工作日历、群机器人和邮件可以稍后设置。"),
         N_("每年 12 月国务院办公厅发布下一年的放假通知后，在 工作日历 → 某年放假安排 中把通知里的放假和调休上班日逐行填入（可直接粘贴通知原文，如「国庆节：10月1日至7日」），预览全年日历后保存；已按估算计算的期限会重新计算并列出。"),
@@ -118,6 +124,7 @@ PAGE_SECTION = {
     "reviews:list": "reviews", "reviews:detail": "reviews", "reviews:my_actions": "reviews", "reviews:action": "reviews",
     "setup:guide": "setup", "setup:step": "setup",
     "setup:calendar_year": "setup", "accounts:tokens": "tokens",
+    "golive:index": "golive", "golive:run": "golive", "golive:quality": "golive", "golive:accounting": "golive",
     "orders:receipt": "customer_links", "orders:rating": "customer_links", "help": "today",
     "masterdata:customers": "customers", "masterdata:customer": "customers",
     "masterdata:qualification_upload": "customers", "masterdata:qualification_decision": "customers",
