@@ -493,7 +493,7 @@ def write(actor, preview: Preview, run) -> None:
     shipments = _consignments(orders, incoming, lines, now)
     payloads = []
     for order, item in zip(orders, incoming):
-        payload = {"file": run.filename, "import_run": run.pk, "stage": order.status, "sheet_number":
+        payload = {"file": run.filename, "import_run": run.pk, "imported_status": order.status, "sheet_number":
                    "" if item.key.startswith("__row") else item.key, "rows": item.rows,
                    "total_amount": str(order.total_amount)}
         if order.status in PLANNED:

@@ -41,6 +41,8 @@ LABELS = {
     "number": N_("订单编号"), "level": N_("审批级别"), "director_reasons": N_("需总监审批的原因"), "back_to": N_("退回至"),
     "changed": N_("变更内容"), "intake_channel": N_("接收渠道"), "customer_id": N_("客户资质"), "ticket_type": N_("反馈类型"),
     "solution_type": N_("处理措施"), "solution": N_("解决方案"), "promised_at": N_("承诺完成时间"), "result": N_("处理结果"), "confirmed": N_("客户确认已解决"), "fields": N_("修改字段"), "late_lines": N_("晚于要求日期的行"), "total_amount": N_("总金额(元)"),
+    "file": N_("导入文件"), "import_run": N_("导入记录"), "imported_status": N_("导入时的阶段"), "sheet_number": N_("表中订单编号"),
+    "rows": N_("表中行号"),
 }
 # A field of a row (e.g. one line of 确认交期) where the same name on the form itself means something else.
 # A form's hint, shown after the field's label on the action forms only (form_label): never in the timeline, the
@@ -65,6 +67,7 @@ CHOICES = {
     "issue_type": {"damaged": N_("破损"), "wrong_model": N_("型号不符"), "wrong_quantity": N_("数量不符"), "other": N_("其他")},
     "level": {"manager": N_("销售经理"), "director": N_("销售总监")},
     "back_to": dict(OrderStatus.choices),
+    "imported_status": dict(OrderStatus.choices),
     "intake_channel": dict(Channel.choices),
     "ticket_type": dict(TicketType.choices),
     "need_type": dict(TicketType.choices),
