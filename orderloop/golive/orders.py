@@ -17,17 +17,19 @@ Every cell is checked first (customers by 统一社会信用代码, then by name
 or name: each read once); any problem refuses the whole file, named by row and column."""
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
 from openpyxl.utils import get_column_letter
 
 from orderloop.accounts.models import User
-from orderloop.accounts.permissions import ORDER_OWNERS
+from orderloop.accounts.permissions import ORDER_OWNERS, TICKET_HANDLERS
+from orderloop.aftersales.models import Ticket, TicketState, TicketType
+from orderloop.aftersales.services import RESPONSE_HOURS
 from orderloop.core import clock
 from orderloop.core.audit import audit_entry, diff
-from orderloop.core.calendar import BusinessCalendar
+from orderloop.core.calendar import SHANGHAI, BusinessCalendar
 from orderloop.core.models import AuditEntry, OrderNumberCounter
 from orderloop.core.numbering import format_order_number
 from orderloop.core.phones import phone_e164
@@ -42,9 +44,10 @@ from orderloop.orders.lines import build_line, keep_lines, line_amount
 from orderloop.orders.models import (Channel, EventType, OrderEvent, OrderLine, OrderStatus, SalesOrder, Shipment, ShipmentLine,
                                      ShippingMethod, TimerKind)
 from orderloop.orders.models import OrderStatus as S
-from orderloop.orders.registers import REGISTER_1, REGISTER_2
+from orderloop.orders.registers import REGISTER_1, REGISTER_2, REGISTER_3
 from orderloop.orders.services import new_provisional_ref
 from orderloop.orders.sheets import UNREADABLE, sheet_rows
+from orderloop.orders.timers import timer_start
 
 STAGE = "当前阶段"
 USCC = "统一社会信用代码"
@@ -56,6 +59,8 @@ REQUIRED = ["订单编号", STAGE, "客户名称", "规格型号", "数量"]
 HEADER = [STAGE, "客户名称", USCC, "联系人", "联系方式", "下单日期", "付款方式", "交付地址", "交付日期", "销售负责人", "备注",
           PAID, *LOGISTICS]
 PROGRESS_SHEET = "订单跟进进度表"  # register 2, a further sheet of the same workbook
+FEEDBACK_SHEETS = ("客户反馈与售后记录表", "客户反馈处理表")  # register 3, likewise (its title, and the seed's words)
+SATISFACTION = REGISTER_3[8]  # 客户满意度评分(1-5分)
 
 # Every open stage may be brought in; a finished order (已完成, 已驳回, 已取消) is not in flight.
 IMPORTABLE = [S.RECEIVED, S.NEEDS_INFO, S.PENDING_APPROVAL, S.PENDING_DIRECTOR, S.PENDING_STOCK_CHECK,
@@ -113,7 +118,15 @@ def template() -> bytes:
                             "已交付的订单视为导入时已签收，进入客户回访。")),
             (PROGRESS_SHEET, _("可选：同一文件中名为“订单跟进进度表”的工作表（表头同《订单跟进进度表》），每行一条进度记录，"
                                "订单编号须为本文件中的订单；负责人填写用户名或姓名（可留空）。")),
+            (FEEDBACK_SHEETS[0], _("可选：同一文件中名为“客户反馈与售后记录表”的工作表（表头同该表），每行一条客户反馈，订单编号须为本文件中的订单，"
+                                   "反馈类型填写：%(types)s。未填处理措施的为待响应（24小时响应期限从导入时开始），填了处理措施的为已响应，"
+                                   "填了处理结果的待客户确认，另填了跟进日期的视为客户已确认并关闭；处理负责人须为售后工程师或客户经理。") % {
+                                       "types": "、".join(str(label) for label in TicketType.labels)}),
         ],
+        further=((PROGRESS_SHEET, REGISTER_2, [["202410-017", "生产备货", "", date(2024, 11, 20), "", "已排产，物料到齐", "",
+                                                "", "11月20日完工"]]),
+                 (FEEDBACK_SHEETS[0], REGISTER_3, [["202410-018", "科技有限公司", "安装指导", "需要上门安装",
+                                                    date(2024, 11, 12), "", "", "", "", ""]])),
         text_columns=("订单编号", USCC, "联系方式", "规格型号", "物流单号"),
         date_columns=("下单日期", "交付日期", "预计送达时间"), money_columns=("单价(元)", "总金额(元)", PAID))
 
@@ -144,6 +157,7 @@ class Incoming:
     paid: Decimal | None = None
     logistics: dict = field(default_factory=dict)
     progress: list = field(default_factory=list)  # register 2's records of it
+    feedback: list = field(default_factory=list)  # register 3's: the customer's feedback on it
 
     @property
     def rows(self) -> list[int]:
@@ -344,44 +358,62 @@ def _head(reader: _Reader, order: Incoming, number: int, row) -> None:
                    _("只有已发货、已交付的订单填写物流信息"))
 
 
-def _progress(reader: _Reader, orders: dict[str, Incoming]) -> None:
-    """Register 2's sheet, when the workbook has one: each row a progress record of an order of this file."""
-    try:
-        rows = sheet_rows(reader.table.content, PROGRESS_SHEET) if reader.table.filename.lower().endswith(".xlsx") else []
-    except UNREADABLE:
-        rows = []
+def _further_sheet(reader: _Reader, names: tuple, known: list, required: tuple):
+    """A further sheet of the workbook (the first of ``names`` it has): (its name, its rows below the header, a
+    cell reader, a problem writer naming the sheet, row and column), or None when there is none or it lacks a
+    required column (then a problem of its header)."""
+    rows, name = [], ""
+    if reader.table.filename.lower().endswith(".xlsx"):
+        for name in names:
+            try:
+                rows = sheet_rows(reader.table.content, name)
+            except UNREADABLE:
+                rows = []
+            if rows:
+                break
     if not rows:
-        return
+        return None
     header = [cell_text(v) for v in rows[0]]
-    columns = {name: index for index, name in enumerate(header) if name in REGISTER_2}
+    columns = {title: index for index, title in enumerate(header) if title in known}
 
     def bad(number, column, message):
         letter = get_column_letter(columns[column] + 1) if column in columns else ""
-        place = _("《%(sheet)s》第%(row)s行 %(col)s") % {"sheet": PROGRESS_SHEET, "row": number, "col": column}
+        place = _("《%(sheet)s》第%(row)s行 %(col)s") % {"sheet": name, "row": number, "col": column}
         reader.problems.errors.setdefault(place + (f"({letter})" if letter else ""), []).append(message)
 
-    missing = [name for name in ("订单编号", "当前阶段", "跟进记录") if name not in columns]
+    def value(row, title):
+        return row[columns[title]] if title in columns and columns[title] < len(row) else None
+
+    missing = [title for title in required if title not in columns]
     if missing:
         bad(1, _("表头"), _("缺少必填列：%(names)s") % {"names": "、".join(missing)})
+        return None
+    body = [(number, row) for number, row in enumerate(rows[1:], 2) if any(cell_text(v) for v in row)]
+    return name, body, value, bad
+
+
+def _progress(reader: _Reader, orders: dict[str, Incoming]) -> None:
+    """Register 2's sheet, when the workbook has one: each row a progress record of an order of this file."""
+    sheet = _further_sheet(reader, (PROGRESS_SHEET,), REGISTER_2, ("订单编号", "当前阶段", "跟进记录"))
+    if sheet is None:
         return
-    cell = lambda row, name: cell_text(row[columns[name]]) if name in columns and columns[name] < len(row) else ""  # noqa: E731
-    for number, row in enumerate(rows[1:], 2):
-        if not any(cell_text(v) for v in row):
-            continue
+    _name, body, value, bad = sheet
+    cell = lambda row, title: cell_text(value(row, title))  # noqa: E731
+    for number, row in body:
         key, stage, record = cell(row, "订单编号"), cell(row, "当前阶段"), cell(row, "跟进记录")
         order = orders.get(key)
         if order is None:
             bad(number, "订单编号", _("不是本文件中的订单：%(number)s") % {"number": key})
             continue
-        for name, value, limit in (("当前阶段", stage, 50), ("跟进记录", record, 2000)):
-            if not value:
+        for name, text, limit in (("当前阶段", stage, 50), ("跟进记录", record, 2000)):
+            if not text:
                 bad(number, name, _("必填"))
-            elif len(value) > limit:
+            elif len(text) > limit:
                 bad(number, name, _("最多 %(n)s 个字") % {"n": limit})
         dates = {}
         for name in ("计划完成时间", "实际完成时间"):
             try:
-                dates[name] = cell_date(row[columns[name]]) if name in columns and columns[name] < len(row) else None
+                dates[name] = cell_date(value(row, name))
             except (ValueError, TypeError):
                 bad(number, name, _("日期格式应为 YYYY-MM-DD"))
                 dates[name] = None
@@ -396,6 +428,64 @@ def _progress(reader: _Reader, orders: dict[str, Incoming]) -> None:
             "actual_date": dates["实际完成时间"] and dates["实际完成时间"].isoformat(), "record": record,
             "problem": cell(row, "存在问题")[:2000], "measure": cell(row, "解决措施")[:2000],
             "next_step": cell(row, "下一步计划")[:2000], "imported": True, "sheet_row": number}))
+
+
+def _feedback(reader: _Reader, orders: dict[str, Incoming]) -> None:
+    """Register 3's sheet, when the workbook has one: each row a customer's feedback on an order of this file, at
+    the point its handling has reached — 待响应 with nothing done yet, 已响应 with a 处理措施, 待客户确认 with a
+    处理结果, 已关闭 with a result the customer confirmed on a 跟进日期."""
+    sheet = _further_sheet(reader, FEEDBACK_SHEETS, REGISTER_3, ("订单编号", "反馈类型", "反馈内容"))
+    if sheet is None:
+        return
+    _name, body, value, bad = sheet
+    cell = lambda row, title: cell_text(value(row, title))  # noqa: E731
+    types = {str(label): code for code, label in TicketType.choices} | {code: code for code in TicketType.values}
+    for number, row in body:
+        key = cell(row, "订单编号")
+        order = orders.get(key)
+        if order is None:
+            bad(number, "订单编号", _("不是本文件中的订单：%(number)s") % {"number": key})
+            continue
+        customer = cell(row, "客户名称")
+        if customer and order.customer is not None and customer != order.customer.name:
+            bad(number, "客户名称", _("与订单的客户「%(name)s」不符") % {"name": order.customer.name})
+        kind = types.get(cell(row, "反馈类型"))
+        if kind is None:
+            bad(number, "反馈类型", _("无法识别的反馈类型：%(type)s（可填：%(types)s）") % {
+                "type": cell(row, "反馈类型"), "types": "、".join(str(label) for label in TicketType.labels)})
+        texts = {title: cell(row, title) for title in ("反馈内容", "处理措施", "处理结果")}
+        if not texts["反馈内容"]:
+            bad(number, "反馈内容", _("必填"))
+        for title, text in texts.items():
+            if len(text) > 2000:
+                bad(number, title, _("最多 %(n)s 个字") % {"n": 2000})
+        days = {}
+        for title in ("反馈时间", "跟进日期"):
+            try:
+                days[title] = cell_date(value(row, title))
+            except (ValueError, TypeError):
+                bad(number, title, _("日期格式应为 YYYY-MM-DD"))
+                days[title] = None
+            if days[title] and days[title] > reader.today:
+                bad(number, title, _("不能晚于今天"))
+        score = cell(row, SATISFACTION)
+        if score and score not in {"1", "2", "3", "4", "5"}:
+            bad(number, SATISFACTION, _("请填写 1-5 分"))
+        closed = bool(days["跟进日期"] and texts["处理结果"])
+        if days["跟进日期"] and not texts["处理结果"]:
+            bad(number, "跟进日期", _("有跟进日期的反馈须填写处理结果"))
+        person = cell(row, "处理负责人")
+        assignee = reader.users.get(person) if person else None
+        if person and assignee is None:
+            bad(number, "处理负责人", _("用户不存在：%(name)s") % {"name": person})
+        elif assignee is not None and not assignee.roles & TICKET_HANDLERS:
+            bad(number, "处理负责人", _("%(name)s 不能处理售后问题（须为售后工程师或客户经理）") % {"name": person})
+        state = (TicketState.CLOSED if closed else TicketState.RESOLVED if texts["处理结果"] else
+                 TicketState.RESPONDED if texts["处理措施"] else TicketState.OPEN)
+        order.feedback.append({"ticket_type": kind, "description": texts["反馈内容"], "state": state,
+                               "assignee": assignee, "opened_on": days["反馈时间"], "response_note": texts["处理措施"],
+                               "result": texts["处理结果"], "followed_up_on": days["跟进日期"] if closed else None,
+                               "satisfaction": int(score) if score and closed else None, "row": number})
 
 
 def preview(actor, table, problems) -> Preview:
@@ -426,6 +516,7 @@ def preview(actor, table, problems) -> Preview:
         if order.paid and order.paid > total:
             problems.add(order.first_row, PAID, _("超过订单总金额 %(total)s") % {"total": total})
     _progress(reader, orders)
+    _feedback(reader, orders)
     result = Preview(items=list(orders.values()))
     for order in orders.values():
         label = order.number[0] if order.number else (order.key if not order.key.startswith("__row") else "")
@@ -442,6 +533,9 @@ def preview(actor, table, problems) -> Preview:
     progress = sum(len(o.progress) for o in orders.values())
     if progress:
         result.notes.append(_("《订单跟进进度表》进度记录 %(n)s 条") % {"n": progress})
+    feedback = sum(len(o.feedback) for o in orders.values())
+    if feedback:
+        result.notes.append(_("《客户反馈与售后记录表》客户反馈 %(n)s 条") % {"n": feedback})
     return result
 
 
@@ -518,9 +612,35 @@ def write(actor, preview: Preview, run) -> None:
             opening_receipt_record(order=order, amount=item.paid, received_on=today, actor=actor,
                                    remark=_("上线导入期初回款：订单 %(ref)s，文件 %(file)s（导入记录 %(run)s）") % {
                                        "ref": order.ref, "file": run.filename, "run": run.pk})
+    _tickets_write(orders, incoming, actor=actor, now=now)
     AuditEntry.objects.bulk_create([
         audit_entry(actor=actor, obj=order, operation="imported", object_type="orders.salesorder",
                     changes=diff({}, order_state(order))) for order in orders], batch_size=500)
+
+
+def _tickets_write(orders, incoming, *, actor, now) -> None:
+    """Register 3's feedback as tickets at the point their handling reached; one still waiting for its first
+    response has its 24-hour deadline from the import, as a ticket opened now would."""
+    tickets = []
+    for order, item in zip(orders, incoming):
+        for entry in item.feedback:
+            state = entry["state"]
+            opened = datetime.combine(entry["opened_on"], time(9, 0), tzinfo=SHANGHAI) if entry["opened_on"] else now
+            followed = (datetime.combine(entry["followed_up_on"], time(9, 0), tzinfo=SHANGHAI)
+                        if entry["followed_up_on"] else None)
+            tickets.append(Ticket(
+                customer=order.customer, order=order, ticket_type=entry["ticket_type"], description=entry["description"],
+                state=state, opened_at=min(opened, now), opened_by=actor, assignee=entry["assignee"],
+                first_response_at=now if state != TicketState.OPEN else None, response_note=entry["response_note"],
+                solution=entry["response_note"], result=entry["result"],
+                resolved_at=now if state in (TicketState.RESOLVED, TicketState.CLOSED) else None,
+                followed_up_at=followed, customer_confirmed=state == TicketState.CLOSED,
+                customer_satisfaction=entry["satisfaction"], closed_at=now if state == TicketState.CLOSED else None))
+    Ticket.objects.bulk_create(tickets, batch_size=500)
+    for ticket in tickets:
+        if ticket.state == TicketState.OPEN:
+            timer_start(order=ticket.order, ticket=ticket, kind=TimerKind.AFTERSALES_RESPONSE, now=now,
+                        due=now + timedelta(hours=RESPONSE_HOURS))
 
 
 def _consignments(orders, incoming, lines, now) -> dict[int, Shipment]:

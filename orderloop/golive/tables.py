@@ -137,9 +137,11 @@ class Preview:
 
 
 def template_workbook(*, title: str, columns: list[str], examples: list[list], instructions: list[tuple[str, str]],
-                      text_columns: tuple = (), date_columns: tuple = (), money_columns: tuple = ()) -> bytes:
+                      text_columns: tuple = (), date_columns: tuple = (), money_columns: tuple = (),
+                      further: tuple = ()) -> bytes:
     """A template: the headers in bold on a frozen first row, an example row, text columns kept as text (credit
-    codes, phones and numbers keep their digits), and a 填写说明 sheet."""
+    codes, phones and numbers keep their digits), and a 填写说明 sheet; ``further``: (title, columns, examples) of
+    further sheets the importer reads from the same workbook."""
     book = Workbook()
     sheet = book.active
     sheet.title = title[:31]
@@ -157,6 +159,17 @@ def template_workbook(*, title: str, columns: list[str], examples: list[list], i
             for row in range(2, max(len(examples), 200) + 2):
                 sheet.cell(row=row, column=index).number_format = number_format
     sheet.freeze_panes = "A2"
+    for further_title, further_columns, further_examples in further:
+        extra = book.create_sheet(further_title)
+        extra.append(further_columns)
+        for example in further_examples:
+            extra.append(example)
+        for cell in extra[1]:
+            cell.font = Font(bold=True)
+            cell.fill = PatternFill("solid", fgColor="DDEBF7")
+        for index, name in enumerate(further_columns, 1):
+            extra.column_dimensions[get_column_letter(index)].width = max(12, len(name) * 2 + 4)
+        extra.freeze_panes = "A2"
     notes = book.create_sheet(_("填写说明"))
     notes.append([_("列"), _("说明")])
     for item in instructions:

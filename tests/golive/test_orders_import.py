@@ -3,12 +3,13 @@ the formal number kept, one 上线导入 event, the stage's deadlines started at
 and carry on in orderloop; a sheet with any problem is refused whole, each problem named by row and column."""
 import io
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from openpyxl import Workbook
 
+from orderloop.aftersales.models import Ticket
 from orderloop.core import clock
 from orderloop.core.calendar import SHANGHAI
 from orderloop.core.models import OrderNumberCounter
@@ -17,7 +18,7 @@ from orderloop.golive.models import ImportRun
 from orderloop.golive.services import import_apply, import_preview, import_template
 from orderloop.masterdata.uscc import uscc_check_char
 from orderloop.orders.models import EventType, OrderEvent, OrderTimer, SalesOrder
-from orderloop.orders.registers import order_line_rows, progress_rows
+from orderloop.orders.registers import feedback_rows, order_line_rows, progress_rows
 from orderloop.reviews.report import review_figures
 from tests.support.golive import order_row, orders_workbook
 from tests.support.orders import act, receipt_scan, stock_for
@@ -94,8 +95,14 @@ def test_a_generated_workbook_brings_every_order_in_at_its_stage_with_owner_numb
         expected[number] = (code, owner or "account_manager", customer, 1 + n % 2)
     progress = [["202410-024", "生产备货", "production", "2026-11-20", "", "已排产，物料到齐", "", "", "11月20日完工"],
                 ["202611-026", "客户验收", "", "2026-11-18", "", "货物在途", "", "", "协助验收"]]
+    feedback = [  # register 3: one waiting for its response, one answered, one resolved, one closed
+        ["202410-030", "", "产品质量", "2台开机报警", "2026-11-10", "", "", "", "", ""],
+        ["202508-031", "", "安装指导", "需要上门安装", "2026-11-12", "after_sales", "预约11月18日上门", "", "", ""],
+        ["202611-032", "", "交付时效", "催促发货", "", "account_manager", "协调物流", "已加急发出", "", ""],
+        ["202410-033", "", "建议", "希望提供电子发票", "2026-10-20", "account_manager", "改为数电发票", "已开数电发票", 5,
+         "2026-11-02"]]
     started = time.monotonic()
-    run = _import(admin, orders_workbook(rows, progress), filename="上线在途订单.xlsx")
+    run = _import(admin, orders_workbook(rows, progress, feedback=feedback), filename="上线在途订单.xlsx")
     took = time.monotonic() - started
     assert run.state == ImportRun.State.APPLIED, run.summary["errors"]
     assert run.summary["create"] == 300 and took < 60
@@ -109,7 +116,7 @@ def test_a_generated_workbook_brings_every_order_in_at_its_stage_with_owner_numb
         assert order.number == (None if code in ("received", "needs_info") else number)
         assert order.imported_at == NOW and order.manager_approved_by is None
         running = {t.kind: (t.started_at, t.due_at.astimezone(SHANGHAI).replace(tzinfo=None))
-                   for t in OrderTimer.objects.filter(order=order, state="running")}
+                   for t in OrderTimer.objects.filter(order=order, state="running", ticket__isnull=True)}
         assert running == {kind: (NOW, due) for kind, due in RUNNING[code].items()}, (number, code)
     assert not OrderEvent.objects.filter(type=EventType.APPROVED).exists()
 
@@ -125,6 +132,17 @@ def test_a_generated_workbook_brings_every_order_in_at_its_stage_with_owner_numb
     register_2 = list(progress_rows(SalesOrder.objects.all()))
     assert [row[:3] + row[5:6] for row in register_2] == [
         ["202410-024", "生产备货", "production", "已排产，物料到齐"], ["202611-026", "客户验收", "", "货物在途"]]
+    register_3 = list(feedback_rows(SalesOrder.objects.all()))
+    assert [row[:1] + row[2:] for row in register_3] == [
+        ["202410-033", "建议", "希望提供电子发票", "2026-10-20", "account_manager", "改为数电发票", "已开数电发票", 5, "2026-11-02"],
+        ["202410-030", "产品质量", "2台开机报警", "2026-11-10", "", "", "", "", ""],
+        ["202508-031", "安装指导", "需要上门安装", "2026-11-12", "after_sales", "预约11月18日上门", "", "", ""],
+        ["202611-032", "交付时效", "催促发货", "2026-11-16", "account_manager", "协调物流", "已加急发出", "", ""]]
+    tickets = {t.order.number: t for t in Ticket.objects.select_related("order")}
+    assert {number: t.state for number, t in tickets.items()} == {
+        "202410-030": "open", "202508-031": "responded", "202611-032": "resolved", "202410-033": "closed"}
+    response = OrderTimer.objects.get(ticket__isnull=False, state="running")  # only the unanswered one waits, 24 h
+    assert (response.ticket.order.number, response.started_at, response.due_at) == ("202410-030", NOW, NOW + timedelta(hours=24))
 
 
 def test_a_bad_credit_code_a_phone_with_letters_and_an_unknown_product_refuse_the_whole_sheet(users, customer, product):
@@ -213,13 +231,32 @@ def test_the_review_counts_an_imported_order_as_imported_not_as_approved(users, 
     assert phases["fulfilment"] == 1 and phases["transport"] == 1
 
 
+def test_a_feedback_row_that_cannot_be_read_is_named_by_sheet_row_and_column(users, customer, product):
+    rows = [order_row("202410-001", "已发货")]
+    feedback = [["202410-001", "科技有限公司", "抱怨", "包装破损", "", "", "", "", "", ""],
+                ["202410-009", "", "破损", "包装破损", "", "", "", "", 7, ""],
+                ["202410-001", "别的公司", "破损", "", "", "warehouse", "", "", "", "2026-11-10"]]
+    run = _import(users["admin"], orders_workbook(rows, feedback=feedback))
+    assert run.state == ImportRun.State.REFUSED
+    types = "、".join(["售前疑问", "产品质量", "安装指导", "交付时效", "破损", "型号不符", "数量不符", "投诉", "建议", "其他"])
+    assert run.summary["errors"] == {
+        "《客户反馈与售后记录表》第2行 反馈类型(C)": [f"无法识别的反馈类型：抱怨（可填：{types}）"],
+        "《客户反馈与售后记录表》第3行 订单编号(A)": ["不是本文件中的订单：202410-009"],
+        "《客户反馈与售后记录表》第4行 客户名称(B)": ["与订单的客户「科技有限公司」不符"],
+        "《客户反馈与售后记录表》第4行 反馈内容(D)": ["必填"],
+        "《客户反馈与售后记录表》第4行 跟进日期(J)": ["有跟进日期的反馈须填写处理结果"],
+        "《客户反馈与售后记录表》第4行 处理负责人(F)": ["warehouse 不能处理售后问题（须为售后工程师或客户经理）"]}
+    assert not Ticket.objects.exists() and not SalesOrder.objects.exists()
+
+
 def test_the_template_is_a_valid_file_with_its_instructions(users, customer, product):
     content = import_template("orders")
     run = import_preview(actor=users["admin"], kind="orders", content=content, filename="模板.xlsx")
     assert run.state == ImportRun.State.PREVIEWED, run.summary["errors"]
     assert run.summary["create_rows"] == ["第2行 202410-017 科技有限公司 待审批", "第3行 202410-018 科技有限公司 已发货"]
+    assert run.summary["notes"][1:] == ["《订单跟进进度表》进度记录 1 条", "《客户反馈与售后记录表》客户反馈 1 条"]
     from openpyxl import load_workbook
 
     book = load_workbook(io.BytesIO(content))
-    assert book.sheetnames == ["在途订单", "填写说明"]
+    assert book.sheetnames == ["在途订单", "订单跟进进度表", "客户反馈与售后记录表", "填写说明"]
     assert [c.value for c in book["在途订单"][1]][:3] == ["订单编号", "当前阶段", "客户名称"]

@@ -5,11 +5,12 @@ import io
 from openpyxl import Workbook
 
 from orderloop.golive.orders import COLUMNS
-from orderloop.orders.registers import REGISTER_2
+from orderloop.orders.registers import REGISTER_2, REGISTER_3
 
 
-def orders_workbook(rows: list[dict], progress: list[list] = (), header=COLUMNS) -> bytes:
-    """``rows``: one dict per line, by header (a header left out is an empty cell)."""
+def orders_workbook(rows: list[dict], progress: list[list] = (), header=COLUMNS, feedback: list[list] = ()) -> bytes:
+    """``rows``: one dict per line, by header (a header left out is an empty cell); ``progress`` and ``feedback``:
+    rows of registers 2 and 3, each on its own sheet."""
     book = Workbook()
     sheet = book.active
     sheet.title = "在途订单"
@@ -20,6 +21,11 @@ def orders_workbook(rows: list[dict], progress: list[list] = (), header=COLUMNS)
         records = book.create_sheet("订单跟进进度表")
         records.append(REGISTER_2)
         for record in progress:
+            records.append(record)
+    if feedback:
+        records = book.create_sheet("客户反馈与售后记录表")
+        records.append(REGISTER_3)
+        for record in feedback:
             records.append(record)
     buffer = io.BytesIO()
     book.save(buffer)
