@@ -31,3 +31,16 @@ def next_order_number(*, at: datetime) -> tuple[str, str, int]:
             [month, 1])
         serial = cursor.fetchone()[0]
     return format_order_number(month, serial), month, serial
+
+
+def counter_raise(month: str, serial: int) -> None:
+    """The month's counter at least ``serial`` (numbers brought in from elsewhere, e.g. a go-live import): the next
+    number of the month follows them. One upsert, so an entry taking the month's first number at the same moment
+    queues on it instead of colliding."""
+    connection = connections[router.db_for_write(OrderNumberCounter)]
+    table, qn = connection.ops.quote_name(OrderNumberCounter._meta.db_table), connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({qn('month')}, {qn('last')}) VALUES (%s, %s) ON CONFLICT ({qn('month')}) DO UPDATE "
+            f"SET {qn('last')} = CASE WHEN {table}.{qn('last')} < excluded.{qn('last')} THEN excluded.{qn('last')} "
+            f"ELSE {table}.{qn('last')} END", [month, serial])

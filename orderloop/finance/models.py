@@ -69,6 +69,7 @@ class Instalment(models.Model):
 class ReceiptSource(models.TextChoices):
     MANUAL = "manual", _("手工登记")
     STATEMENT = "statement", _("银行流水导入")
+    OPENING = "opening", _("上线期初回款")  # paid before going live (golive: 已收款), already in the accounts
 
 
 class StatementImport(models.Model):

@@ -219,7 +219,7 @@ def opening_receipt_record(*, order, amount: Decimal, received_on: date, actor, 
     now = clock.now()
     receipt = Receipt.objects.create(customer_id=order.customer_id, received_on=received_on,
                                      payer=order.customer.name[:MAX_PAYER], amount=amount, remark=remark[:MAX_REMARK],
-                                     source=ReceiptSource.MANUAL, recorded_by=actor, recorded_at=now)
+                                     source=ReceiptSource.OPENING, recorded_by=actor, recorded_at=now)
     audit_record(actor=actor, obj=receipt, operation="receipt_recorded", object_type="finance.receipt", changes={
         "customer": [None, order.customer_id], "amount": [None, str(amount)], "received_on": [None, str(received_on)],
         "payer": [None, receipt.payer], "opening_for": [None, order.ref]})

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
 from orderloop.finance.invoices import default_rate, tax_split
-from orderloop.finance.models import Allocation, Receipt
+from orderloop.finance.models import Allocation, Receipt, ReceiptSource
 from orderloop.finance.plans import PLANNED
 from orderloop.orders.models import OrderLine
 from orderloop.orders.registers import CHUNK, _width
@@ -98,9 +98,11 @@ def order_rows(date_from: date, date_to: date):
 
 def receipt_records(date_from: date, date_to: date):
     """The receipts with 到账日期 in [date_from, date_to], oldest first, each with its customer and its allocations
-    (with their orders), fetched a chunk at a time."""
+    (with their orders), fetched a chunk at a time. Money paid before going live (上线期初回款) is left out: it is in
+    the accounts already."""
     allocations = Allocation.objects.select_related("instalment__order").order_by("allocated_at", "id")
-    return (Receipt.objects.filter(received_on__gte=date_from, received_on__lte=date_to).select_related("customer")
+    return (Receipt.objects.filter(received_on__gte=date_from, received_on__lte=date_to)
+            .exclude(source=ReceiptSource.OPENING).select_related("customer")
             .prefetch_related(Prefetch("allocations", queryset=allocations)).order_by("received_on", "id"))
 
 

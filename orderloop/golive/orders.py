@@ -30,8 +30,8 @@ from orderloop.aftersales.services import RESPONSE_HOURS
 from orderloop.core import clock
 from orderloop.core.audit import audit_entry, diff
 from orderloop.core.calendar import SHANGHAI, BusinessCalendar
-from orderloop.core.models import AuditEntry, OrderNumberCounter
-from orderloop.core.numbering import format_order_number
+from orderloop.core.models import AuditEntry
+from orderloop.core.numbering import counter_raise, format_order_number
 from orderloop.core.phones import phone_e164
 from orderloop.finance.plans import PLANNED, plan_sync
 from orderloop.finance.receipts import opening_receipt_record
@@ -77,6 +77,9 @@ AGREED = frozenset(IMPORTABLE) - UNNUMBERED - {S.PENDING_APPROVAL, S.PENDING_DIR
 SHIPPED = frozenset({S.SHIPPED, S.DELIVERED})
 NUMBER = re.compile(r"^(\d{4})(\d{2})-(\d{3,})$")
 PLACES = Decimal("0.01")
+QUANTITY_PLACES = Decimal("0.001")
+MAX_QUANTITY = Decimal("1e9")  # OrderLine.quantity: 12 digits, 3 of them decimals
+MAX_AMOUNT = Decimal("1e12")  # an amount, a line's and the order's total: 14 digits, 2 of them decimals
 
 
 def _stages() -> dict[str, str]:
@@ -189,12 +192,24 @@ class _Reader:
             self.by_name.setdefault(customer.name, []).append(customer)
         self.products = {p.model: p for p in Product.objects.all()}
         active = list(User.objects.filter(is_active=True).prefetch_related("groups"))
-        self.users = {u.display_name: u for u in active if u.display_name}
+        named: dict[str, list] = {}
+        for user in active:
+            if user.display_name:
+                named.setdefault(user.display_name, []).append(user)
+        self.users = {name: users[0] for name, users in named.items() if len(users) == 1}
         self.users.update({u.username: u for u in active})
+        self.shared_names = {name for name, users in named.items() if len(users) > 1} - self.users.keys()
         self.stages = _stages()
 
     def bad(self, row: int, column: str, message: str) -> None:
         self.problems.add(row, column, message)
+
+    def person(self, name: str) -> tuple[User | None, str]:
+        """The active user of that user name or name, or why there is none."""
+        if name in self.shared_names:
+            return None, _("有多个用户名为「%(name)s」，请填写用户名") % {"name": name}
+        user = self.users.get(name)
+        return user, "" if user is not None else _("用户不存在：%(name)s") % {"name": name}
 
     def text(self, row, column) -> str:
         return self.table.text(row, column)
@@ -213,7 +228,9 @@ class _Reader:
             self.bad(number, column, _("不能小于 0"))
         elif column != "数量" and value != value.quantize(PLACES):
             self.bad(number, column, _("最多两位小数"))
-        elif value >= Decimal("1e11"):
+        elif column == "数量" and value != value.quantize(QUANTITY_PLACES):
+            self.bad(number, column, _("最多三位小数"))
+        elif value >= (MAX_QUANTITY if column == "数量" else MAX_AMOUNT):
             self.bad(number, column, _("数值过大"))
         else:
             return value
@@ -236,6 +253,10 @@ class _Reader:
             if code in self.by_uscc:
                 return self.by_uscc[code]
         found = self.by_name.get(name, [])
+        if len(found) == 1 and code and found[0].uscc and found[0].uscc.upper() != code:
+            self.bad(number, USCC, _("与系统中客户「%(name)s」的统一社会信用代码 %(there)s 不符") % {
+                "name": name, "there": found[0].uscc})
+            return None
         if len(found) == 1:
             return found[0]
         if len(found) > 1:
@@ -252,9 +273,9 @@ class _Reader:
             if customer is not None and customer.owner is None:
                 self.bad(number, "销售负责人", _("客户「%(name)s」没有客户经理：请填写销售负责人") % {"name": customer.name})
             return customer.owner if customer is not None else None
-        user = self.users.get(name)
+        user, problem = self.person(name)
         if user is None:
-            self.bad(number, "销售负责人", _("用户不存在：%(name)s") % {"name": name})
+            self.bad(number, "销售负责人", problem)
         elif not user.roles & ORDER_OWNERS:
             self.bad(number, "销售负责人", _("%(name)s 不是销售助理或客户经理，不能作为销售负责人") % {"name": name})
         else:
@@ -291,6 +312,9 @@ class _Reader:
         if price is None and product is not None and not self.text(row, "单价(元)"):
             price = product.list_price
         amount = line_amount(quantity, price) if quantity is not None and price is not None else None
+        if amount is not None and amount >= MAX_AMOUNT:
+            self.bad(number, "数量", _("金额过大：数量 × 单价 = %(amount)s") % {"amount": amount})
+            amount = None
         return Line(number, product, quantity, price, total, amount)
 
 
@@ -326,7 +350,8 @@ def _head(reader: _Reader, order: Incoming, number: int, row) -> None:
         reader.bad(number, "下单日期", _("下单日期晚于今天"))
     if requested and requested < order_date:
         reader.bad(number, "交付日期", _("交付日期早于下单日期"))
-    for column, limit in (("联系人", 50), ("付款方式", 200), ("交付地址", 300)):
+    for column, limit in (("联系人", 50), ("付款方式", 200), ("交付地址", 300), ("备注", 2000), ("承运商", 100),
+                          ("物流单号", 100)):
         if len(text(column)) > limit:
             reader.bad(number, column, _("最多 %(n)s 个字") % {"n": limit})
     order.fields = {"contact_name": text("联系人"), "contact_phone": phone, "order_date": order_date,
@@ -351,8 +376,8 @@ def _head(reader: _Reader, order: Incoming, number: int, row) -> None:
         eta = reader.day(number, row, "预计送达时间") or requested or reader.today
         if eta < order_date:
             reader.bad(number, "预计送达时间", _("预计送达时间早于下单日期"))
-        order.logistics = {"method": methods.get(method, ShippingMethod.OTHER), "carrier": text("承运商")[:100],
-                           "tracking_number": text("物流单号")[:100], "eta": eta}
+        order.logistics = {"method": methods.get(method, ShippingMethod.OTHER), "carrier": text("承运商"),
+                           "tracking_number": text("物流单号"), "eta": eta}
     elif any(text(column) for column in LOGISTICS):
         reader.bad(number, LOGISTICS[0] if text(LOGISTICS[0]) else next(c for c in LOGISTICS if text(c)),
                    _("只有已发货、已交付的订单填写物流信息"))
@@ -420,9 +445,9 @@ def _progress(reader: _Reader, orders: dict[str, Incoming]) -> None:
         if dates["实际完成时间"] and dates["实际完成时间"] > reader.today:
             bad(number, "实际完成时间", _("实际完成时间不能晚于今天"))
         person = cell(row, "负责人")
-        user = reader.users.get(person) if person else None
+        user, problem = reader.person(person) if person else (None, "")
         if person and user is None:
-            bad(number, "负责人", _("用户不存在：%(name)s") % {"name": person})
+            bad(number, "负责人", problem)
         order.progress.append((user, {
             "stage": stage, "owner": person, "planned_date": dates["计划完成时间"] and dates["计划完成时间"].isoformat(),
             "actual_date": dates["实际完成时间"] and dates["实际完成时间"].isoformat(), "record": record,
@@ -475,9 +500,9 @@ def _feedback(reader: _Reader, orders: dict[str, Incoming]) -> None:
         if days["跟进日期"] and not texts["处理结果"]:
             bad(number, "跟进日期", _("有跟进日期的反馈须填写处理结果"))
         person = cell(row, "处理负责人")
-        assignee = reader.users.get(person) if person else None
+        assignee, problem = reader.person(person) if person else (None, "")
         if person and assignee is None:
-            bad(number, "处理负责人", _("用户不存在：%(name)s") % {"name": person})
+            bad(number, "处理负责人", problem)
         elif assignee is not None and not assignee.roles & TICKET_HANDLERS:
             bad(number, "处理负责人", _("%(name)s 不能处理售后问题（须为售后工程师或客户经理）") % {"name": person})
         state = (TicketState.CLOSED if closed else TicketState.RESOLVED if texts["处理结果"] else
@@ -513,6 +538,8 @@ def preview(actor, table, problems) -> Preview:
     for order in orders.values():
         _check_total(reader, order)
         total = sum((line.amount or 0 for line in order.lines), Decimal("0.00"))
+        if total >= MAX_AMOUNT:
+            problems.add(order.first_row, "总金额(元)", _("订单总金额过大：%(total)s") % {"total": total})
         if order.paid and order.paid > total:
             problems.add(order.first_row, PAID, _("超过订单总金额 %(total)s") % {"total": total})
     _progress(reader, orders)
@@ -547,13 +574,8 @@ def _counters_raise(numbers: list[tuple]) -> None:
     highest: dict[str, int] = {}
     for _number_text, month, serial in numbers:
         highest[month] = max(highest.get(month, 0), serial)
-    existing = {c.month: c for c in OrderNumberCounter.objects.select_for_update().filter(month__in=list(highest))}
-    for month, serial in highest.items():
-        counter = existing.get(month)
-        if counter is None:
-            OrderNumberCounter.objects.create(month=month, last=serial)
-        elif counter.last < serial:
-            OrderNumberCounter.objects.filter(month=month).update(last=serial)
+    for month, serial in sorted(highest.items()):
+        counter_raise(month, serial)
 
 
 def write(actor, preview: Preview, run) -> None:

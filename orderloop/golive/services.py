@@ -1,15 +1,15 @@
 """Going live from spreadsheets: a file is uploaded and previewed (nothing written), then applied in one
 transaction — read again, checked again against the data as it is now, written whole or not at all."""
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import DataError, IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from orderloop.accounts.permissions import GO_LIVE_IMPORTERS
 from orderloop.core import clock
 from orderloop.core.audit import audit_record
-from orderloop.core.exceptions import InvalidTransition, NotAllowed, NotFound
+from orderloop.core.exceptions import DomainError, InvalidTransition, NotAllowed, NotFound
 from orderloop.golive.kinds import KINDS
-from orderloop.golive.models import ImportRun
+from orderloop.golive.models import ImportKind, ImportRun
 from orderloop.golive.tables import Preview, table_read
 
 
@@ -35,6 +35,9 @@ def _preview(actor, kind: str, content: bytes, filename: str) -> Preview:
         return Preview(errors=problems.errors)
     preview = importer.preview(actor, table, problems)
     preview.errors = problems.errors
+    if table.ignored:
+        preview.notes.insert(0, _("这些列未导入（不是%(kind)s导入的列，请核对表头）：%(names)s") % {
+            "kind": ImportKind(kind).label, "names": "、".join(table.ignored)})
     return preview
 
 
@@ -46,6 +49,13 @@ def import_preview(*, actor, kind: str, content: bytes, filename: str) -> Import
         kind=kind, filename=filename[:255], file=ContentFile(content, name=filename[-100:]), summary=preview.summary(),
         state=ImportRun.State.REFUSED if preview.errors else ImportRun.State.PREVIEWED,
         uploaded_by=actor, uploaded_at=clock.now())
+
+
+def _refused(run: ImportRun, errors: dict) -> ImportRun:
+    run.summary = {**run.summary, "errors": errors}
+    run.state = ImportRun.State.REFUSED
+    run.save(update_fields=["summary", "state"])
+    return run
 
 
 def import_apply(*, actor, run_id: int) -> ImportRun:
@@ -61,12 +71,23 @@ def import_apply(*, actor, run_id: int) -> ImportRun:
         with run.file.open("rb") as handle:
             content = handle.read()
         preview = _preview(actor, run.kind, content, run.filename)
+        seen = {key: run.summary.get(key) for key in ("create", "update", "skip")}
         run.summary = preview.summary()
         if preview.errors:
-            run.state = ImportRun.State.REFUSED
-            run.save(update_fields=["summary", "state"])
-            return run
-        KINDS[run.kind].write(actor, preview, run)
+            return _refused(run, preview.errors)
+        now_counts = {key: run.summary[key] for key in seen}
+        if now_counts != seen:  # not what the administrator confirmed: show them the new preview first
+            return _refused(run, {_("文件"): [_("预览之后系统中的数据有变化：预览时将新建 %(create)s、更新 %(update)s、跳过 %(skip)s，"
+                                              "现在将新建 %(c)s、更新 %(u)s、跳过 %(s)s。未导入任何内容，请重新上传查看新的预览") % {
+                **seen, "c": now_counts["create"], "u": now_counts["update"], "s": now_counts["skip"]}]})
+        try:
+            with transaction.atomic():  # a savepoint: whatever the write did is undone when it is refused
+                KINDS[run.kind].write(actor, preview, run)
+        except DomainError as exc:  # a check only the write can make, on locked rows (stock below what is reserved)
+            return _refused(run, exc.errors or {_("文件"): [exc.message]})
+        except (IntegrityError, DataError) as exc:  # the database refused a value, or a colleague just took a name
+            return _refused(run, {_("写入"): [_("数据库拒绝写入，未导入任何内容：%(reason)s。可能有同事刚刚录入了相同的客户、"
+                                               "产品或订单编号；请核对后重新上传") % {"reason": str(exc).splitlines()[0][:200]}]})
         run.state, run.applied_at = ImportRun.State.APPLIED, clock.now()
         run.save(update_fields=["summary", "state", "applied_at"])
         audit_record(actor=actor, obj=run, operation="import", object_type="golive.importrun", changes={

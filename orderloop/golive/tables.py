@@ -3,6 +3,8 @@ its columns are found by their Chinese headers in any order, every problem is na
 anything is written the user sees a ``Preview``: how many rows would be created, updated and skipped, and the
 duplicates that look alike. The templates are built here too, with the headers the users already use."""
 import io
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -27,7 +29,10 @@ def cell_text(value) -> str:
         value = int(value)
     if isinstance(value, datetime):
         value = value.date()
-    return str(value).strip()
+    text = str(value).strip()
+    if text.startswith('="') and text.endswith('"'):  # a .csv's way of keeping a long number as text
+        text = text[2:-1].strip()
+    return text
 
 
 def cell_decimal(value) -> Decimal | None:
@@ -59,6 +64,7 @@ class Table:
     rows: list  # [(row number, [values])]
     content: bytes = b""  # the file as uploaded: an importer may read its further sheets (orders.sheets.sheet_rows)
     filename: str = ""
+    ignored: list = field(default_factory=list)  # headers of columns no importer reads
 
     def value(self, row: list, header: str):
         index = self.columns.get(header)
@@ -72,28 +78,46 @@ class Table:
         return get_column_letter(index + 1) if index is not None else ""
 
 
+HEADER_SEARCH = 10  # a title row or two above the header (公司名称、制表日期…) is usual
+
+
+def header_key(text: str) -> str:
+    """A header as it is compared: full-width letters and brackets as half-width (NFKC), no spaces, no trailing colon,
+    so that 单价（元） and 单价(元) are one column."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or "")).rstrip(":")
+
+
 def table_read(content: bytes, filename: str, *, required: list[str], known: list[str]) -> tuple[Table, "Problems"]:
-    """The table of an uploaded .xlsx or .csv: refused whole (InvalidInput) when it cannot be read; a header
-    missing a required column, or repeating one, is a problem of row 1."""
+    """The table of an uploaded .xlsx or .csv: refused whole (InvalidInput) when it cannot be read. Its header is the
+    first of the first rows that has every required column (title rows above it are passed over); each row keeps
+    its number in the sheet. A header missing a required column, or repeating one, is a problem of the header's row;
+    columns that are not known are listed in ``Table.ignored``."""
     rows = [list(row) for row in table_rows(content, filename, max_bytes=MAX_BYTES)]
-    while rows and not any(cell_text(v) for v in rows[0]):  # blank lines above the header
-        rows.pop(0)
-    header = [cell_text(v) for v in rows[0]] if rows else []
+    canonical = {header_key(name): name for name in known}
+    numbered = [(number, row) for number, row in enumerate(rows, 1) if any(cell_text(v) for v in row)]
+    candidates = numbered[:HEADER_SEARCH]
+    start = next((i for i, (_n, row) in enumerate(candidates)
+                  if {canonical.get(header_key(cell_text(v))) for v in row} >= set(required)), 0)
+    header_number, header = numbered[start] if numbered else (1, [])
     columns: dict = {}
+    ignored: list[str] = []
     problems = Problems(None)
-    for index, name in enumerate(header):
-        if name and name in columns:
-            problems.add(1, name, _("表头重复：%(name)s") % {"name": name}, letter=get_column_letter(index + 1))
-        elif name in known:
+    for index, cell in enumerate(header):
+        title = cell_text(cell)
+        name = canonical.get(header_key(title))
+        if name is not None and name in columns:
+            problems.add(header_number, name, _("表头重复：%(name)s") % {"name": name}, letter=get_column_letter(index + 1))
+        elif name is not None:
             columns[name] = index
-    table = Table(columns=columns, rows=[(number, row) for number, row in enumerate(rows[1:], 2)
-                                         if any(cell_text(v) for v in row)], content=content, filename=filename)
+        elif title:
+            ignored.append(title)
+    table = Table(columns=columns, rows=numbered[start + 1:], content=content, filename=filename, ignored=ignored)
     problems.table = table
     missing = [name for name in required if name not in columns]
     if missing:
-        problems.add(1, _("表头"), _("缺少必填列：%(names)s（请使用导入模板）") % {"names": "、".join(missing)})
+        problems.add(header_number, _("表头"), _("缺少必填列：%(names)s（请使用导入模板）") % {"names": "、".join(missing)})
     elif not table.rows:
-        problems.add(1, _("表头"), _("表头下没有可导入的行"))
+        problems.add(header_number, _("表头"), _("表头下没有可导入的行"))
     return table, problems
 
 
