@@ -3,7 +3,9 @@ first, then by its exact name — against orderloop and within the file; several
 contact. Names that differ only by their legal form (科技 / 科技有限公司), spaces or bracket styles are look-alikes:
 with the same credit code they are one customer, otherwise they are only flagged (``Preview.notes``), never merged.
 An existing customer is updated where the sheet says otherwise (a blank cell leaves its value), skipped where it
-says the same; a contact already there (same name and phone) is not added twice."""
+says the same; a contact already there (same name and phone) is not added twice. Rows that reach one customer of
+orderloop by different keys (its credit code on one, its name on another) are that customer once: their values must
+agree and their contacts are added once. Every value is checked against the length of the field it fills."""
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -28,9 +30,20 @@ PERSON, PHONE, EMAIL = "联系人", "联系方式", "邮箱"
 CREDIT, OWNER, TERMS = "信用额度(元)", "客户经理", "付款方式"
 COLUMNS = [NAME, CODE, USCC, ADDRESS, PERSON, PHONE, EMAIL, CREDIT, OWNER, TERMS]
 REQUIRED = [NAME]
+
+
+def _longest(model, name: str) -> int:
+    """The most characters the model's field holds (PostgreSQL refuses more; SQLite would keep them)."""
+    return model._meta.get_field(name).max_length
+
+
 # the customer's own columns (a contact's are 联系人, 联系方式, 邮箱), with the field each fills and its length
-CUSTOMER_COLUMNS = {CODE: ("code", 30), USCC: ("uscc", 18), ADDRESS: ("address", 300), CREDIT: ("credit_limit", None),
-                    OWNER: ("owner", None), TERMS: ("payment_terms", 200)}
+CUSTOMER_COLUMNS = {CODE: ("code", _longest(Customer, "code")), USCC: ("uscc", _longest(Customer, "uscc")),
+                    ADDRESS: ("address", _longest(Customer, "address")), CREDIT: ("credit_limit", None),
+                    OWNER: ("owner", None), TERMS: ("payment_terms", _longest(Customer, "payment_terms"))}
+NAME_LONGEST = _longest(Customer, "name")
+PERSON_LONGEST, PHONE_LONGEST, EMAIL_LONGEST = (_longest(Contact, "name"), _longest(Contact, "phone"),
+                                                _longest(Contact, "email"))
 FIELDS = ("name", "code", "uscc", "address", "credit_limit", "owner", "payment_terms")
 PLACES = Decimal("0.01")
 # the legal forms taken off a name to find look-alikes, longest first; repeated (XX集团有限公司 → XX)
@@ -137,8 +150,8 @@ def _read_row(table, row, number, problems, owners) -> tuple[str, dict, dict | N
     name = table.text(row, NAME)
     if not name:
         problems.add(number, NAME, _("必填"))
-    elif len(name) > 200:
-        problems.add(number, NAME, _("最多 %(n)s 个字") % {"n": 200})
+    elif len(name) > NAME_LONGEST:
+        problems.add(number, NAME, _("最多 %(n)s 个字") % {"n": NAME_LONGEST})
     values = {}
     for header, (name_of_field, limit) in CUSTOMER_COLUMNS.items():
         text = table.text(row, header)
@@ -171,18 +184,24 @@ def _read_row(table, row, number, problems, owners) -> tuple[str, dict, dict | N
         contact = {"name": person, "phone": "", "email": email}
         if not person:
             problems.add(number, PERSON, _("填写联系方式或邮箱时，联系人必填"))
-        elif len(person) > 50:
-            problems.add(number, PERSON, _("最多 %(n)s 个字") % {"n": 50})
+        elif len(person) > PERSON_LONGEST:
+            problems.add(number, PERSON, _("最多 %(n)s 个字") % {"n": PERSON_LONGEST})
         if phone:
             try:
                 contact["phone"] = phone_e164(phone)
             except ValueError as exc:
                 problems.add(number, PHONE, str(exc))
+            else:
+                if len(contact["phone"]) > PHONE_LONGEST:  # E.164 has at most 16; kept in case the field shrinks
+                    problems.add(number, PHONE, _("最多 %(n)s 个字") % {"n": PHONE_LONGEST})
         if email:
             try:
-                validate_email(email)
+                validate_email(email)  # allows 320 characters, the field 254
             except DjangoValidationError:
                 problems.add(number, EMAIL, _("邮箱格式不正确"))
+            else:
+                if len(email) > EMAIL_LONGEST:
+                    problems.add(number, EMAIL, _("最多 %(n)s 个字") % {"n": EMAIL_LONGEST})
     return name, values, contact
 
 
@@ -196,7 +215,7 @@ def _label(number: int, name: str) -> str:
 
 def preview(actor, table, problems) -> Preview:
     owners = _Owners()
-    existing = list(Customer.objects.all())
+    existing = list(Customer.objects.select_related("owner"))
     by_uscc = {c.uscc.upper(): c for c in existing if c.uscc}
     by_name = {c.name: c for c in existing}
     by_key: dict[str, list[Customer]] = {}
@@ -241,6 +260,8 @@ def preview(actor, table, problems) -> Preview:
     for customer_id, person, phone in Contact.objects.values_list("customer_id", "name", "phone"):
         contacts_there.setdefault(customer_id, set()).add((person, _phone_key(phone)))
     file_keys: dict[str, list[Entry]] = {}
+    first_of: dict[int, Entry] = {}  # customer pk -> the first entry reaching it
+    planned: list[Entry] = []
     for entry in entries:
         uscc = entry.values.get("uscc", "")
         customer = by_uscc.get(uscc) if uscc else None
@@ -254,6 +275,11 @@ def preview(actor, table, problems) -> Preview:
                     "name": customer.name, "code": customer.uscc})
                 continue
         entry.customer = customer
+        if customer is not None and customer.pk in first_of:
+            _merge(first_of[customer.pk], entry, problems, result)
+            continue
+        if customer is not None:
+            first_of[customer.pk] = entry
         key = name_key(entry.name)
         if customer is None:
             for other in by_key.get(key, []):
@@ -262,8 +288,26 @@ def preview(actor, table, problems) -> Preview:
             result.notes.append(_look_alike(entry, uscc, other.name, other.values.get("uscc", ""),
                                             _("第%(row)s行的客户") % {"row": other.number}))
         file_keys.setdefault(key, []).append(entry)
-        _plan(entry, contacts_there.get(customer.pk, set()) if customer else set(), result)
+        planned.append(entry)
+    for entry in planned:
+        _plan(entry, contacts_there.get(entry.customer.pk, set()) if entry.customer else set(), result)
     return result
+
+
+def _merge(first: Entry, entry: Entry, problems, result: Preview) -> None:
+    """A later entry of the file reaching the customer an earlier one reached by another key: one customer, whose
+    values the two must agree on, and whose contacts are gathered (and then added once, by ``_plan``)."""
+    result.notes.append(_("第%(row)s行“%(name)s”与第%(first)s行“%(first_name)s”是系统中的同一客户“%(existing)s”，"
+                          "按同一客户更新") % {"row": entry.number, "name": entry.name, "first": first.number,
+                                           "first_name": first.name, "existing": entry.customer.name})
+    for name_of_field, value in entry.values.items():
+        if name_of_field not in first.values:
+            first.values[name_of_field], first.given_at[name_of_field] = value, entry.given_at[name_of_field]
+        elif first.values[name_of_field] != value:
+            header = _column_of(name_of_field)
+            problems.add(entry.given_at[name_of_field], header, _("与第%(row)s行同一客户的%(col)s不一致") % {
+                "row": first.given_at[name_of_field], "col": header})
+    first.contacts.extend(entry.contacts)
 
 
 def _look_alike(entry: Entry, uscc: str, other_name: str, other_uscc: str, where: str) -> str:
@@ -281,6 +325,15 @@ def _differs(customer: Customer, name: str, value) -> bool:
     if name == "uscc":
         return customer.uscc.upper() != value
     return getattr(customer, name) != value
+
+
+def _shown(customer: Customer, name: str, value=None) -> str:
+    """A value as the preview shows it: the customer's own (``value`` None) or the sheet's."""
+    if value is None:
+        value = customer.owner if name == "owner" else getattr(customer, name)
+    if value is None or value == "":
+        return _("（空）")
+    return str(value)  # a user is shown by their name
 
 
 def _plan(entry: Entry, there: set, result: Preview) -> None:
@@ -304,7 +357,10 @@ def _plan(entry: Entry, there: set, result: Preview) -> None:
         if not changes and not new_contacts:
             result.skip.append(label)
             return
-        result.update.append(label)
+        said = [f"{_column_of(f)} {_shown(customer, f)} → {_shown(customer, f, v)}" for f, v in changes.items()]
+        if new_contacts:
+            said.append(_("新增联系人 %(names)s") % {"names": "、".join(c["name"] for c in new_contacts)})
+        result.update.append(f"{label}：{'；'.join(said)}")
     result.items.append((entry, new_contacts))
 
 

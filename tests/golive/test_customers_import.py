@@ -13,6 +13,7 @@ from orderloop.golive.customers import COLUMNS, name_key
 from orderloop.golive.models import ImportRun
 from orderloop.golive.services import import_apply, import_preview, import_template
 from orderloop.masterdata.models import Contact, Customer
+from tests.support.users import make_user
 from tests.support.workbooks import workbook
 
 pytestmark = pytest.mark.django_db
@@ -118,7 +119,7 @@ def test_keji_and_keji_youxian_gongsi_with_the_same_credit_code_are_one_customer
     run = imported(users["admin"], sheet([["科技", "K-9", KEJI, "", "李*", "13800001111", "buyer@example.com"],
                                           ["科技", "", KEJI, "", "周*", "13800005555"]]))
     assert counts(run) == (0, 1, 0)
-    assert run.summary["update_rows"] == ["第2行 科技有限公司"]
+    assert run.summary["update_rows"] == ["第2行 科技有限公司：客户编码 （空） → K-9；新增联系人 周*"]
     assert run.summary["notes"] == ["第2行 “科技”与系统中的客户“科技有限公司”统一社会信用代码相同：按同一客户更新，保留系统中的名称"]
     assert list(Customer.objects.values_list("name", "code")) == [("科技有限公司", "K-9")]
     assert [c.name for c in customer.contacts.all()] == ["李*", "周*"]  # 李* was there already (same name and phone)
@@ -193,3 +194,48 @@ def test_the_command_line_imports_customers_and_lists_every_problem(users, custo
     assert "第2行 统一社会信用代码(C): 统一社会信用代码校验位不正确" in str(refused.value)
     assert "第2行 联系方式(F): 联系方式格式不正确：138abc" in str(refused.value)
     assert Customer.objects.count() == 2
+
+
+def test_rows_reaching_one_customer_by_its_credit_code_and_by_its_name_must_agree_and_add_a_contact_once(users, customer):
+    """科技有限公司 holds KEJI: the first row finds it by the code (under a new name), the second by its name."""
+    rows = [["新名字公司", "", KEJI, "上海市浦东新区1号", "王*", "13800002222"],
+            ["科技有限公司", "", "", "上海市徐汇区2号", "王*", "138 0000 2222"]]
+    run = imported(users["admin"], sheet(rows))
+    assert run.state == ImportRun.State.REFUSED
+    assert run.summary["errors"] == {"第3行 地址(D)": ["与第2行同一客户的地址不一致"]}
+    customer.refresh_from_db()
+    assert customer.address == "北京市海淀区路1号"
+
+    rows[1][3] = ""  # the second row leaves the address to the first
+    run = imported(users["admin"], sheet(rows))
+    assert (run.state, counts(run)) == (ImportRun.State.APPLIED, (0, 1, 0))
+    assert run.summary["notes"] == [
+        "第2行 “新名字公司”与系统中的客户“科技有限公司”统一社会信用代码相同：按同一客户更新，保留系统中的名称",
+        "第3行“科技有限公司”与第2行“新名字公司”是系统中的同一客户“科技有限公司”，按同一客户更新"]
+    customer.refresh_from_db()
+    assert (customer.name, customer.address) == ("科技有限公司", "上海市浦东新区1号")
+    assert [(c.name, c.phone) for c in customer.contacts.all()] == [("李*", "13800001111"), ("王*", "+8613800002222")]
+
+
+def test_no_value_longer_than_its_field_reaches_the_database(users):
+    email = "a" * 64 + "@" + ".".join(["b" * 63, "c" * 63, "d" * 63, "e" * 51]) + ".com"
+    assert len(email) == 312  # a valid address (validate_email allows 320), longer than the field's 254
+    fits = "qian@" + ".".join(["x" * 63, "y" * 63, "z" * 63, "w" * 53]) + ".com"
+    rows = [["名" * 201, "C" * 31, "", "地" * 301, "人" * 51, "13800002222", email, "", "", "付" * 201],
+            ["深圳海星电子", "", "", "", "钱*", "13900003333", fits]]  # 254: as long as may be
+    run = imported(users["admin"], sheet(rows))
+    assert run.state == ImportRun.State.REFUSED
+    assert run.summary["errors"] == {
+        "第2行 客户名称(A)": ["最多 200 个字"], "第2行 客户编码(B)": ["最多 30 个字"], "第2行 地址(D)": ["最多 300 个字"],
+        "第2行 联系人(E)": ["最多 50 个字"], "第2行 邮箱(G)": ["最多 254 个字"], "第2行 付款方式(J)": ["最多 200 个字"]}
+    assert Customer.objects.count() == 0
+
+
+def test_the_preview_says_what_an_update_changes_so_a_new_account_manager_is_seen_before_confirming(users, customer):
+    make_user("李四", "account_manager")
+    run = import_preview(actor=users["admin"], kind="customers", filename="客户.xlsx", content=sheet(
+        [["科技有限公司", "", KEJI, "上海市浦东新区1号", "周*", "13800005555", "", "", "李四"]]))
+    assert run.summary["update_rows"] == [
+        "第2行 科技有限公司：地址 北京市海淀区路1号 → 上海市浦东新区1号；客户经理 account_manager → 李四；新增联系人 周*"]
+    customer.refresh_from_db()
+    assert customer.owner == users["account_manager"]  # nothing written before the confirmation

@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 from openpyxl import Workbook
 
 from orderloop.core.exceptions import InvalidTransition, NotAllowed
+from orderloop.core.models import AuditEntry
 from orderloop.golive.models import ImportRun
 from orderloop.golive.services import import_apply, import_preview, import_template
 from orderloop.masterdata.models import Product
@@ -109,3 +110,33 @@ def test_the_command_line_dry_run_writes_nothing_and_the_import_does(users, tmp_
     path.write_bytes(workbook([["服务器B型", "S-002", "台", "x", 50, "是"]]))
     with pytest.raises(CommandError, match=r"第2行 单价\(元\)\(D\): 请输入金额（数字）"):
         call_command("import", "products", str(path))
+
+
+def test_a_blank_cell_keeps_what_an_existing_product_has(users, product):
+    product.unit, product.is_active = "套", False  # discontinued
+    product.save()
+    admin = users["admin"]
+    run = import_preview(actor=admin, kind="products", filename="产品.xlsx",
+                         content=workbook([["服务器A型", "S-001", "", 5000, "", ""]]))
+    assert (run.summary["create"], run.summary["update"], run.summary["skip"]) == (0, 0, 1)
+    run = import_apply(actor=admin, run_id=import_preview(
+        actor=admin, kind="products", filename="产品.xlsx", content=workbook([["服务器A型", "S-001", "", 5100, "", ""],
+                                                                            ["服务器B型", "S-002", "", 800, "", ""]])).pk)
+    assert run.summary["update_rows"] == ["第2行 S-001 服务器A型：单价(元) 5000.00 → 5100.00"]
+    product.refresh_from_db()
+    assert (product.unit, product.list_price, product.cost_price, product.is_active) == (
+        "套", Decimal("5100.00"), Decimal("4000.00"), False)
+    new = Product.objects.get(model="S-002")  # a new product takes the defaults
+    assert (new.unit, new.cost_price, new.is_active) == ("台", Decimal("0.00"), True)
+
+
+def test_created_products_are_audited_as_updated_ones_are(users, product):
+    admin = users["admin"]
+    import_apply(actor=admin, run_id=import_preview(
+        actor=admin, kind="products", filename="产品.xlsx", content=workbook([["服务器A型", "S-001", "台", 5100, 4000, "是"],
+                                                                            ["服务器B型", "S-002", "套", 800, 600, "否"]])).pk)
+    entries = AuditEntry.objects.filter(object_type="masterdata.product", operation="imported", actor=admin)
+    assert {entry.object_repr: entry.changes for entry in entries} == {
+        "服务器A型 S-001": {"list_price": ["5000.00", "5100.00"]},
+        "服务器B型 S-002": {"name": [None, "服务器B型"], "model": [None, "S-002"], "unit": [None, "套"],
+                         "list_price": [None, "800.00"], "cost_price": [None, "600.00"], "is_active": [None, False]}}
