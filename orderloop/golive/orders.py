@@ -41,7 +41,7 @@ from orderloop.masterdata.uscc import uscc_problem
 from orderloop.orders.events import events_record
 from orderloop.orders.lifecycle.engine import order_state, state_entered
 from orderloop.orders.lines import build_line, keep_lines, line_amount
-from orderloop.orders.models import (Channel, EventType, OrderEvent, OrderLine, OrderStatus, SalesOrder, Shipment, ShipmentLine,
+from orderloop.orders.models import (Channel, EventType, OrderLine, OrderStatus, SalesOrder, Shipment, ShipmentLine,
                                      ShippingMethod, TimerKind)
 from orderloop.orders.models import OrderStatus as S
 from orderloop.orders.registers import REGISTER_1, REGISTER_2, REGISTER_3
@@ -619,10 +619,8 @@ def write(actor, preview: Preview, run) -> None:
             payload.update(shipment_id=shipment.pk, batch=shipment.position, eta=shipment.eta.isoformat())
         payloads.append(payload)
     events_record(EventType.IMPORTED, list(zip(orders, payloads)), actor=actor, at=now, from_status="")
-    OrderEvent.objects.bulk_create([  # register 2's records, after the import on the timeline
-        OrderEvent(order=order, type=EventType.PROGRESS_TRACKED, actor=user, occurred_at=now, from_status=order.status,
-                   to_status=order.status, payload=record)
-        for order, item in zip(orders, incoming) for user, record in item.progress], batch_size=1000)
+    events_record(EventType.PROGRESS_TRACKED, [  # register 2's records, after the import on the timeline
+        (order, record, user) for order, item in zip(orders, incoming) for user, record in item.progress], actor=None, at=now)
     calendar = BusinessCalendar.load()
     for order, payload in zip(orders, payloads):
         shipment = shipments.get(order.pk)

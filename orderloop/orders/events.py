@@ -15,15 +15,16 @@ def event_label(code: str) -> str:
 def events_record(type: EventType, entries: list[tuple], *, actor, at: datetime, from_status: str | None = None,
                   to_status: str | None = None) -> list[OrderEvent]:
     """One ``type`` event for each ``(order, payload)`` of ``entries``, by ``actor`` (None: the system or the
-    customer) at ``at``; the statuses default to the order's status now (an event that moves nothing)."""
-    events = [OrderEvent(order=order, type=EventType(type), actor=actor, occurred_at=at,
-                         from_status=order.status if from_status is None else from_status,
-                         to_status=order.status if to_status is None else to_status, payload=payload)
-              for order, payload in entries]
+    customer) at ``at``; the statuses default to the order's status now (an event that moves nothing). An entry
+    ``(order, payload, by)`` names its own actor (records brought in from a sheet, each by its 负责人)."""
+    events = [OrderEvent(order=entry[0], type=EventType(type), actor=entry[2] if len(entry) > 2 else actor,
+                         occurred_at=at, from_status=entry[0].status if from_status is None else from_status,
+                         to_status=entry[0].status if to_status is None else to_status, payload=entry[1])
+              for entry in entries]
     if len(events) == 1:  # the common case, by the prepared INSERT
         insert(events[0])
     else:
-        OrderEvent.objects.bulk_create(events)
+        OrderEvent.objects.bulk_create(events, batch_size=1000)
     return events
 
 

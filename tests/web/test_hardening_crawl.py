@@ -129,14 +129,23 @@ def world(orders, users, customer):
         "ref": [delivered.ref, received.ref], "action": sorted(ACTIONS), "batch": ["1"],
         "attachment_id": [str(delivered.attachments.first().pk)], "ticket_id": [str(ticket.pk)],
         "item_id": [str(item.pk)], "month": [month, "2025-03"], "code": sorted(STEP_TITLES),
-        "year": [str(today.year), "1", "9999"], "name": ["orders", "progress", "feedback", "logistics", "list"],
+        "year": [str(today.year), "1", "9999"],
+        "name": ["orders", "progress", "feedback", "logistics", "list", "receipts"],
         "token": [url.rstrip("/").rsplit("/", 1)[-1] for url in (receipt_url(shipment), rating_url(visit))],
-        "customer_id": [str(customer.pk)], "kind": ["licence", "credit"],
+        "customer_id": [str(customer.pk)], "kind": ["licence", "credit", "customers", "orders"],
         "product_id": [str(delivered.lines.first().product_id)],
         "token_id": [str(_a_token(users["warehouse"]).pk)], "filter_id": ["1"], "invoice_id": [str(invoice.pk)],
         "receipt_id": [str(_a_receipt(users, customer).pk)], "statement_id": [str(_a_statement(users).pk)],
+        "run_id": [str(_an_import_run(users).pk)],
     }
     return good
+
+
+def _an_import_run(users):
+    from orderloop.golive.services import import_preview
+
+    content = "客户名称,联系方式\n=1+1 客户\x0b,13800001111\n".encode()
+    return import_preview(actor=users["admin"], kind="customers", content=content, filename="客户.csv")
 
 
 def _a_receipt(users, customer):
