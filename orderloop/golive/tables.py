@@ -160,6 +160,19 @@ class Preview:
                 "skip_rows": self.skip[:SAMPLE_ROWS], "notes": self.notes[:500], "errors": self.errors}
 
 
+def _filled(sheet, columns: list[str], examples: list[list]) -> None:
+    """A template's sheet: its headers in bold on a frozen first row, wide enough to read, then the examples."""
+    sheet.append(columns)
+    for example in examples:
+        sheet.append(example)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+    for index, name in enumerate(columns, 1):
+        sheet.column_dimensions[get_column_letter(index)].width = max(12, len(name) * 2 + 4)
+    sheet.freeze_panes = "A2"
+
+
 def template_workbook(*, title: str, columns: list[str], examples: list[list], instructions: list[tuple[str, str]],
                       text_columns: tuple = (), date_columns: tuple = (), money_columns: tuple = (),
                       further: tuple = ()) -> bytes:
@@ -169,31 +182,15 @@ def template_workbook(*, title: str, columns: list[str], examples: list[list], i
     book = Workbook()
     sheet = book.active
     sheet.title = title[:31]
-    sheet.append(columns)
-    for example in examples:
-        sheet.append(example)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+    _filled(sheet, columns, examples)
     for index, name in enumerate(columns, 1):
-        sheet.column_dimensions[get_column_letter(index)].width = max(12, len(name) * 2 + 4)
         formats = (("@", text_columns), ("yyyy-mm-dd", date_columns), ("#,##0.00", money_columns))
         number_format = next((f for f, names in formats if name in names), None)
         if number_format:
             for row in range(2, max(len(examples), 200) + 2):
                 sheet.cell(row=row, column=index).number_format = number_format
-    sheet.freeze_panes = "A2"
     for further_title, further_columns, further_examples in further:
-        extra = book.create_sheet(further_title)
-        extra.append(further_columns)
-        for example in further_examples:
-            extra.append(example)
-        for cell in extra[1]:
-            cell.font = Font(bold=True)
-            cell.fill = PatternFill("solid", fgColor="DDEBF7")
-        for index, name in enumerate(further_columns, 1):
-            extra.column_dimensions[get_column_letter(index)].width = max(12, len(name) * 2 + 4)
-        extra.freeze_panes = "A2"
+        _filled(book.create_sheet(further_title), further_columns, further_examples)
     notes = book.create_sheet(_("填写说明"))
     notes.append([_("列"), _("说明")])
     for item in instructions:

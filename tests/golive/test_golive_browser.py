@@ -2,26 +2,19 @@
 customer list and reads the preview — what will be created, the look-alike customer to check, nothing written yet
 — and confirms; then the product list: a file with a mistake shows it by row and column and imports nothing, the
 corrected one is previewed (created, skipped) and imported."""
-import io
 
 import pytest
-from openpyxl import Workbook
 from playwright.sync_api import expect
 
 from orderloop.masterdata.models import Customer, Product
 from tests.support.browser import log_in, open_menu
+from tests.support.workbooks import workbook
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def sheet(rows, header=("产品/服务名称", "规格型号", "单位", "单价(元)", "成本价(元)")) -> bytes:
-    book = Workbook()
-    book.active.append(list(header))
-    for row in rows:
-        book.active.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return workbook(rows, header=list(header))
 
 
 def test_the_administrator_uploads_previews_and_imports_customers_and_products(browser, web_server, users, customer,

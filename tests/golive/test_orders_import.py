@@ -7,7 +7,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from openpyxl import Workbook
 
 from orderloop.aftersales.models import Ticket
 from orderloop.core import clock
@@ -23,6 +22,7 @@ from orderloop.orders.registers import feedback_rows, order_line_rows, progress_
 from orderloop.reviews.report import review_figures
 from tests.support.golive import order_row, orders_workbook
 from tests.support.orders import act, receipt_scan, stock_for
+from tests.support.workbooks import workbook
 
 pytestmark = pytest.mark.django_db
 
@@ -58,13 +58,7 @@ def _import(admin, content, filename="在途订单.xlsx") -> ImportRun:
 
 
 def _sheet(header: list, rows) -> bytes:
-    book = Workbook()
-    book.active.append(header)
-    for row in rows:
-        book.active.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return workbook(rows, header=header)
 
 
 def _products_file(count: int) -> bytes:

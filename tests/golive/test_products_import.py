@@ -1,30 +1,26 @@
 """Products from the company's product list (issue #25): the preview says what would be created, updated and
 skipped and writes nothing; the apply writes it in one go; a file with any problem is refused whole, each problem
 named by row and column."""
-import io
 from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
-from openpyxl import Workbook
 
 from orderloop.core.exceptions import InvalidTransition, NotAllowed
 from orderloop.core.models import AuditEntry
 from orderloop.golive.models import ImportRun
 from orderloop.golive.services import import_apply, import_preview, import_template
 from orderloop.masterdata.models import Product
+from tests.support.workbooks import workbook as rows_workbook
 
 pytestmark = pytest.mark.django_db
 
 
-def workbook(rows, header=("产品/服务名称", "规格型号", "单位", "单价(元)", "成本价(元)", "在售")) -> bytes:
-    book = Workbook()
-    book.active.append(list(header))
-    for row in rows:
-        book.active.append(list(row))
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+PRODUCT_COLUMNS = ["产品/服务名称", "规格型号", "单位", "单价(元)", "成本价(元)", "在售"]
+
+
+def workbook(rows, header=PRODUCT_COLUMNS) -> bytes:
+    return rows_workbook([list(row) for row in rows], header=list(header))
 
 
 def test_the_preview_writes_nothing_and_the_apply_creates_updates_and_skips(users, product):
