@@ -29,7 +29,7 @@ from orderloop.finance.models import Instalment, Receipt, ReceiptSource, Stateme
 from orderloop.finance.queue import OpenItem, condition_of
 from orderloop.finance.receipts import FEN, MAX_PAYER, MAX_REFERENCE, MAX_REMARK, Share, receipt_allocate, receipt_record
 from orderloop.masterdata.services import customers_visible_to
-from orderloop.orders.sheets import table_rows
+from orderloop.orders.sheets import cell_text, header_key, table_rows
 
 MAX_BYTES = 5 * 1024 * 1024
 HEADER_SEARCH = 20  # a bank's export starts with its account's details: the header is among the first rows
@@ -55,20 +55,9 @@ def statement_columns() -> list[tuple[str, str, bool]]:
 
 
 def _heading(value) -> str:
-    text = _text(value)
-    for unit in ("(元)", "（元）", "(人民币)", "（人民币）"):
+    text = header_key(cell_text(value))
+    for unit in ("(元)", "(人民币)"):
         text = text.replace(unit, "")
-    return text.replace(" ", "").replace("\u3000", "").rstrip(":：")
-
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = str(value).strip().strip("\t").strip()
-    if text.startswith('="') and text.endswith('"'):  # a CSV's way of keeping a long number as text
-        text = text[2:-1].strip()
     return text
 
 
@@ -102,7 +91,7 @@ def _find_header(rows: list[tuple]) -> tuple[int, dict[str, int], list[str]]:
                     found[key] = headings.index(name)
                     break
         if len(found) > len(best[1]):
-            best = (index, found, [_text(value) for value in row])
+            best = (index, found, [cell_text(value) for value in row])
         if all(key in found for key in REQUIRED):
             break
     index, found, headings = best
@@ -141,7 +130,7 @@ def _date(value) -> date:
         return value.date()
     if isinstance(value, date):
         return value
-    text = _text(value)
+    text = cell_text(value)
     for separator in (" ", "T"):  # 2024-05-10 10:23:11
         if separator in text and len(text) > 10:
             text = text.split(separator, 1)[0]
@@ -156,7 +145,7 @@ def _amount(value) -> Decimal | None:
         raise InvalidOperation
     if isinstance(value, (int, float, Decimal)):
         return Decimal(str(value))
-    text = _text(value)
+    text = cell_text(value)
     for mark in (",", "，", "¥", "￥", "元", " ", "\u3000"):
         text = text.replace(mark, "")
     if text in ("", "-", "--"):
@@ -202,7 +191,7 @@ def _check(rows: list[tuple], actor) -> tuple[list[Line], list[dict], dict[str, 
     today = clock.today()
     for offset, row in enumerate(rows[header_index + 1:], start=header_index + 2):
         cells = {key: (row[index] if index < len(row) else None) for key, index in columns.items()}
-        if not any(_text(value) for value in row):
+        if not any(cell_text(value) for value in row):
             continue
         raw_amount = cells["amount"]
         try:
@@ -214,7 +203,7 @@ def _check(rows: list[tuple], actor) -> tuple[list[Line], list[dict], dict[str, 
             if amount is None and not credit_only:
                 bad(offset, "amount", _("为空"))
             elif amount is None or amount <= 0:  # a payment out, or nothing in: no receipt
-                skipped.append({"row": offset, "bank_reference": _text(cells["bank_reference"]),
+                skipped.append({"row": offset, "bank_reference": cell_text(cells["bank_reference"]),
                                 "reason": _("不是收款（金额为空、为零或为支出）")})
                 continue
             elif amount != amount.quantize(FEN):
@@ -222,7 +211,7 @@ def _check(rows: list[tuple], actor) -> tuple[list[Line], list[dict], dict[str, 
             elif amount >= Decimal("1e12"):
                 bad(offset, "amount", _("金额过大"))
         try:
-            received_on = _date(cells["received_on"]) if _text(cells["received_on"]) else None
+            received_on = _date(cells["received_on"]) if cell_text(cells["received_on"]) else None
         except (ValueError, TypeError):
             bad(offset, "received_on", _("不是日期（应为 YYYY-MM-DD）"))
             received_on = None
@@ -231,7 +220,7 @@ def _check(rows: list[tuple], actor) -> tuple[list[Line], list[dict], dict[str, 
                 bad(offset, "received_on", _("为空"))
             elif received_on > today:
                 bad(offset, "received_on", _("晚于今天"))
-        payer = _text(cells["payer"])
+        payer = cell_text(cells["payer"])
         customer = None
         if not payer:
             bad(offset, "payer", _("为空"))
@@ -247,7 +236,7 @@ def _check(rows: list[tuple], actor) -> tuple[list[Line], list[dict], dict[str, 
                 else:
                     message = _("第%(row)s行付款方「%(payer)s」不是已知客户") % {"row": offset, "payer": payer}
                 errors.setdefault(key, []).append(message)
-        reference = _text(cells["bank_reference"])
+        reference = cell_text(cells["bank_reference"])
         if not reference:
             bad(offset, "bank_reference", _("为空"))
         elif len(reference) > MAX_REFERENCE:
@@ -256,7 +245,7 @@ def _check(rows: list[tuple], actor) -> tuple[list[Line], list[dict], dict[str, 
             bad(offset, "bank_reference", _("与第%(row)s行重复") % {"row": seen[reference]})
         else:
             seen[reference] = offset
-        remark = _text(cells.get("remark"))[:MAX_REMARK]
+        remark = cell_text(cells.get("remark"))[:MAX_REMARK]
         if amount is not None and received_on is not None and customer is not None and reference:
             lines.append(Line(offset, received_on, payer, amount, reference, remark, customer))
     if not lines and not skipped and not errors:

@@ -35,7 +35,8 @@ from orderloop.core.numbering import counter_raise, format_order_number
 from orderloop.core.phones import phone_e164
 from orderloop.finance.plans import PLANNED, plan_sync
 from orderloop.finance.receipts import opening_receipt_record
-from orderloop.golive.tables import Preview, cell_date, cell_decimal, cell_text, template_workbook
+from orderloop.golive.tables import Preview, cell_date, cell_decimal, template_workbook
+from orderloop.orders.sheets import cell_text
 from orderloop.masterdata.models import Customer, Product
 from orderloop.masterdata.uscc import uscc_problem
 from orderloop.orders.events import events_record

@@ -3,10 +3,8 @@ its columns are found by their Chinese headers in any order, every problem is na
 anything is written the user sees a ``Preview``: how many rows would be created, updated and skipped, and the
 duplicates that look alike. The templates are built here too, with the headers the users already use."""
 import io
-import re
-import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
@@ -15,24 +13,10 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from orderloop.core.dates import parse_date
-from orderloop.orders.sheets import MAX_ROWS, table_rows
+from orderloop.orders.sheets import MAX_ROWS, cell_text, header_key, table_rows
 
 MAX_BYTES = 20 * 1024 * 1024
 SAMPLE_ROWS = 50  # rows of each action the preview lists
-
-
-def cell_text(value) -> str:
-    """A cell as the user sees it: 13800001111 typed as a number is "13800001111", not "13800001111.0"."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, datetime):
-        value = value.date()
-    text = str(value).strip()
-    if text.startswith('="') and text.endswith('"'):  # a .csv's way of keeping a long number as text
-        text = text[2:-1].strip()
-    return text
 
 
 def cell_decimal(value) -> Decimal | None:
@@ -79,12 +63,6 @@ class Table:
 
 
 HEADER_SEARCH = 10  # a title row or two above the header (公司名称、制表日期…) is usual
-
-
-def header_key(text: str) -> str:
-    """A header as it is compared: full-width letters and brackets as half-width (NFKC), no spaces, no trailing colon,
-    so that 单价（元） and 单价(元) are one column."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or "")).rstrip(":")
 
 
 def table_read(content: bytes, filename: str, *, required: list[str], known: list[str]) -> tuple[Table, "Problems"]:

@@ -13,8 +13,11 @@ The limits are far above a real order sheet: register 1 has 15 columns, and 10,0
 7 MB and read in about 2 seconds (docs/operations.md)."""
 import csv
 import io
+import re
+import unicodedata
 import zipfile
 import zlib
+from datetime import datetime
 from xml.etree.ElementTree import ParseError
 from xml.parsers import expat
 
@@ -251,3 +254,24 @@ def table_rows(content: bytes, filename: str = "", *, max_bytes: int, lines_abov
     if filename.lower().endswith((".xlsx", ".xlsm")):
         raise _refusal(_("不是有效的 .xlsx 文件"))
     return _csv_rows(content, MAX_ROWS + lines_above)
+
+
+def cell_text(value) -> str:
+    """A cell as the user sees it: 13800001111 typed as a number is "13800001111", not "13800001111.0"; a date
+    cell is its date; a .csv's ="…" (its way of keeping a long number as text) is what is inside."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime):
+        value = value.date()
+    text = str(value).strip()
+    if text.startswith('="') and text.endswith('"'):
+        text = text[2:-1].strip()
+    return text
+
+
+def header_key(text: str) -> str:
+    """A column heading as it is compared: full-width letters, brackets and colons as half-width (NFKC), no spaces,
+    no trailing colon, so that 单价（元） and 单价(元) are one column."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or "")).rstrip(":")

@@ -159,6 +159,13 @@ def test_a_csv_in_gbk_with_a_signed_amount_column(users, customer):
     assert [s["row"] for s in result.skipped] == [3]
 
 
+def test_full_width_headings_with_units_and_colons_are_the_usual_columns(users, customer):
+    header = ["交易日期：", "对方户名\u3000", "贷方金额（元）", "交易流水号", "摘要"]
+    result = statement_import(actor=users["finance"], content=workbook(lines(2), header=header), filename="流水.xlsx")
+    assert [(r.payer, r.amount, r.bank_reference) for r in result.receipts] == [
+        ("科技有限公司", Decimal("100.01"), "SN000000"), ("科技有限公司", Decimal("101.01"), "SN000001")]
+
+
 def test_files_that_are_no_statement_are_refused(users, customer):
     for content, message in ((b"\xd0\xcf\x11\xe0rest", "不支持 .xls 文件"), (b"", "文件是空的"),
                              (b"PK\x03\x04broken", "不是有效的 .xlsx 文件")):
