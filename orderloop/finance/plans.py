@@ -80,6 +80,11 @@ def _state(row: Instalment) -> tuple:
             row.is_open)
 
 
+def _moved_later(before: date | None, after: date | None) -> bool:
+    """The due date moved later or fell away (an invoice reversed): no longer overdue since the old date."""
+    return before != after and (before is None or after is None or after > before)
+
+
 def _set_open(row: Instalment) -> None:
     row.is_open = row.outstanding > 0
 
@@ -115,6 +120,8 @@ def plan_sync(order, *, now) -> list[dict]:
         row.days, row.working_days = int(item.get("days") or 0), bool(item.get("working_days"))
         row.fixed_date = date.fromisoformat(str(item["date"])) if item.get("date") else None
         row.due_date = _due(row, order, today, invoiced_on() if row.trigger == Trigger.DAYS_AFTER_INVOICE else None)
+        if before is not None and _moved_later(before[1], row.due_date):
+            row.escalation_level = 0  # a new due date: who was told of the old one is told again once it passes
         if row.received + row.written_off > row.amount:
             _give_back(row, row.received + row.written_off - row.amount)
         _set_open(row)

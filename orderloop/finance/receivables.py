@@ -376,7 +376,7 @@ def _tell(row: Instalment, step: int, event: str, day: date, calendar: BusinessC
     subject = (_("订单 %(ref)s 第%(n)d期应收款逾期 %(working)d 个工作日：%(customer)s 尚欠 %(open)s 元") if step == 1 else
                _("订单 %(ref)s 第%(n)d期应收款逾期 %(working)d 个工作日未收回，已上报：%(customer)s 尚欠 %(open)s 元")) % values
     body = _("到期日 %(due)s，已逾期 %(days)d 天（%(working)d 个工作日）。请联系客户催收，收到后由财务登记回款。") % values
-    notify(event=event, key=f"instalment:{row.pk}:overdue:{step}", order=order, subject=subject, body=body,
+    notify(event=event, key=f"instalment:{row.pk}:overdue:{step}:{row.due_date.isoformat()}", order=order, subject=subject, body=body,
            url=reverse("orders:detail", args=[order.ref]))
 
 

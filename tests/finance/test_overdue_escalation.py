@@ -8,6 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from orderloop.core import clock
 from orderloop.core.calendar import BusinessCalendar
+from orderloop.finance.invoices import invoice_issue, invoice_red_letter, invoice_request
 from orderloop.finance.models import Instalment
 from orderloop.finance.receivables import receivables_escalate, working_days_overdue
 from orderloop.notifications.models import Notification
@@ -62,6 +63,27 @@ def test_the_director_at_thirty_working_days_and_nobody_twice(delivered):
     assert told("receivable_overdue:director") == ["sales_director"]
     assert run(at(day.year, day.month, day.day + 1 if day.day < 28 else 1, 12)) == 0
     assert [len(told(e)) for e in ("receivable_overdue", "receivable_overdue:manager", "receivable_overdue:director")] == [1, 1, 1]
+
+
+def test_a_due_date_moved_later_is_escalated_again_from_the_new_date(orders, users):
+    with clock.frozen_at(at(2026, 3, 2, 10)):
+        order = orders.at("confirmed", payment_terms="月结30天")
+        first = invoice_request(order_id=order.pk, actor=users["account_manager"], data={"kind": "special"})
+        invoice_issue(invoice_id=first.pk, number="24110000000000000001", issued_on=date(2026, 2, 2), actor=users["finance"])
+    assert Instalment.objects.get(order=order).due_date == date(2026, 3, 4)
+    assert run(at(2026, 3, 5, 10)) == 1
+    assert told("receivable_overdue") == ["account_manager"]
+    with clock.frozen_at(at(2026, 3, 9, 10)):  # the invoice was wrong: reversed and issued again, counting from today
+        invoice_red_letter(invoice_id=first.pk, number="24110000000000000002", issued_on=date(2026, 3, 9), reason="税率有误",
+                           actor=users["finance"])
+        again = invoice_request(order_id=order.pk, actor=users["account_manager"], data={"kind": "special"})
+        invoice_issue(invoice_id=again.pk, number="24110000000000000003", issued_on=date(2026, 3, 9), actor=users["finance"])
+    row = Instalment.objects.get(order=order)
+    assert (row.due_date, row.escalation_level) == (date(2026, 4, 8), 0)
+    assert run(at(2026, 3, 12, 10)) == 0                  # five working days after the old date: nobody is told
+    assert told("receivable_overdue:manager") == []
+    assert run(at(2026, 4, 9, 10)) == 1                   # one working day after the new one
+    assert told("receivable_overdue") == ["account_manager", "account_manager"]
 
 
 def test_a_paid_balance_tells_nobody(delivered, users):
