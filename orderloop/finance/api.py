@@ -98,8 +98,12 @@ class RedLetterIn(Schema):
     reason: str = Field(max_length=500, description="红冲原因.")
 
 
+class WithdrawIn(Schema):
+    reason: str = Field(max_length=500, description="Why the request is withdrawn (撤回) or returned (退回).")
+
+
 class InvoiceFilters(Schema):
-    status: InvoiceStatus | None = Field(None, description="requested, issued or reversed; none: all.")
+    status: InvoiceStatus | None = Field(None, description="requested, issued, reversed or withdrawn; none: all.")
     page: int = Field(1, ge=1, le=1_000_000)
     page_size: int = Field(50, ge=1, le=200)
 
@@ -175,6 +179,17 @@ def invoice_reverse(request: HttpRequest, invoice_id: InvoiceId, data: RedLetter
     red = service.invoice_red_letter(invoice_id=invoice_id, number=data.number, issued_on=data.issued_on,
                                      reason=data.reason, actor=request.auth)
     return Status(201, _one(red.pk))
+
+
+@router.post("/invoices/{invoice_id}/withdraw", auth=roles(*(INVOICE_REQUESTERS | MONEY_RECORDERS)),
+             response={200: InvoiceOut, **errors(400, 401, 403, 404, 409, 422)},
+             summary="Withdraw an invoice request (撤回 / 退回)",
+             description="An invoice request not yet issued is withdrawn by an account manager or sales assistant who sees "
+             "its order, or returned by finance (the requester is told), with a reason; its amount may be requested "
+             "again. Anything but a request is refused (409).")
+def invoice_withdraw(request: HttpRequest, invoice_id: InvoiceId, data: WithdrawIn):
+    invoice = service.invoice_withdraw(invoice_id=invoice_id, reason=data.reason, actor=request.auth)
+    return _one(invoice.pk)
 
 
 # --- receivables (应收账款) ------------------------------------------------------------------------------------

@@ -8,8 +8,10 @@ Prices are tax-inclusive, as Chinese B2B quotes are. The tax is split out per li
 invoice's lines are the blue one's, negated: its totals are exactly the blue one's, negated.
 
 What an order may still be invoiced for is its total less every invoice of it — requested, issued, or reversed
-(a reversed one's red-letter invoice brings it back to nothing) — and each line's the same on the line; the order
-is locked while a request is checked, so two requests at the same moment cannot both take the same rest."""
+(a reversed one's red-letter invoice brings it back to nothing), not a withdrawn request — and each line's the same
+on the line; the order is locked while a request is checked, so two requests at the same moment cannot both take the
+same rest. A request not yet issued may be withdrawn (撤回) by the side that requests invoices, or returned (退回) by
+finance, with a reason; finance returning it tells the requester."""
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -22,6 +24,7 @@ from django.utils.translation import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from orderloop.accounts.permissions import INVOICE_REQUESTERS, MONEY_RECORDERS
+from orderloop.accounts.roles import Role as R
 from orderloop.core import clock
 from orderloop.core.audit import audit_record
 from orderloop.core.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound
@@ -121,7 +124,8 @@ class LineDefault:
 
 def invoiced_amount(order) -> Decimal:
     """What of ``order`` is requested or invoiced, net of red-letter invoices."""
-    return Invoice.objects.filter(order=order).aggregate(total=Sum("amount"))["total"] or ZERO
+    return Invoice.objects.filter(order=order).exclude(status=InvoiceStatus.WITHDRAWN).aggregate(
+        total=Sum("amount"))["total"] or ZERO
 
 
 def open_amount(order) -> Decimal:
@@ -131,7 +135,8 @@ def open_amount(order) -> Decimal:
 
 def _invoiced_by_line(order) -> dict[int, tuple[Decimal, Decimal]]:
     """{order line id: (amount, quantity)} requested or invoiced, net of red-letter lines."""
-    rows = (InvoiceLine.objects.filter(invoice__order=order, order_line__isnull=False).values("order_line_id")
+    rows = (InvoiceLine.objects.filter(invoice__order=order, order_line__isnull=False)
+            .exclude(invoice__status=InvoiceStatus.WITHDRAWN).values("order_line_id")
             .annotate(amount=Sum("amount"), quantity=Sum("quantity")))
     return {row["order_line_id"]: (row["amount"] or ZERO, row["quantity"] or ZERO) for row in rows}
 
@@ -139,7 +144,7 @@ def _invoiced_by_line(order) -> dict[int, tuple[Decimal, Decimal]]:
 def last_buyer(customer_id: int) -> Invoice | None:
     """The customer's latest invoice request (not a red-letter one): its buyer information is the default."""
     return (Invoice.objects.filter(order__customer_id=customer_id, red_of__isnull=True)
-            .order_by("-requested_at", "-id").first())
+            .exclude(status=InvoiceStatus.WITHDRAWN).order_by("-requested_at", "-id").first())
 
 
 def _state_problem(order) -> str | None:
@@ -440,6 +445,39 @@ def invoice_red_letter(*, invoice_id: int, number, issued_on, reason: str, actor
     except IntegrityError as exc:
         raise _duplicate_number(number) from exc
     return red
+
+
+def invoice_withdraw(*, invoice_id: int, reason: str, actor) -> Invoice:
+    """A request not yet issued taken back, with a reason: withdrawn (撤回) by an account manager or sales assistant
+    who sees its order, or returned (退回) by finance, which tells the requester. Its amount may be requested again.
+    One transaction, audited on the invoice."""
+    recorder = actor is not None and bool(actor.roles & MONEY_RECORDERS)
+    if actor is None or not (recorder or actor.roles & INVOICE_REQUESTERS):
+        raise NotAllowed(_("只有财务、客户经理和销售助理可以撤回开票申请"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("请填写原因"), errors={"reason": [_("请填写原因")]})
+    if len(reason) > 500:
+        raise InvalidInput(_("原因最多 %(n)s 个字符") % {"n": 500}, errors={"reason": [_("最多 %(n)s 个字符") % {"n": 500}]})
+    with transaction.atomic():
+        invoice = _locked(invoice_id)
+        order = SalesOrder.objects.select_related("customer").get(pk=invoice.order_id)
+        if not recorder and not order_visible_to(order, actor):
+            raise NotFound(_("发票不存在"))
+        if invoice.status != InvoiceStatus.REQUESTED or invoice.red_of_id:
+            raise InvalidTransition(_("发票%(state)s，只有待开票的申请可以撤回") % {"state": invoice.get_status_display()})
+        invoice.status, invoice.reason = InvoiceStatus.WITHDRAWN, reason
+        invoice.save(update_fields=["status", "reason"])
+        audit_record(actor=actor, obj=invoice, operation="invoice_withdrawn", object_type="finance.invoice", changes={
+            "status": [InvoiceStatus.REQUESTED, InvoiceStatus.WITHDRAWN], "reason": [None, reason]})
+        if recorder and invoice.requested_by_id and invoice.requested_by_id != actor.pk:
+            detail = _("价税合计 %(amount)s 元，购买方：%(buyer)s；退回原因：%(reason)s") % {
+                "amount": yuan_text(invoice.amount), "buyer": invoice.buyer_name, "reason": reason}
+            handoff_notify(order, event="invoice_returned", key=f"invoice:{invoice.pk}:returned", step=_("开票申请被退回"),
+                           asked=_("按退回原因核对后，重新提交开票申请"), actor=actor, detail=detail,
+                           roles={R.ACCOUNT_MANAGER: [invoice.requested_by]},
+                           url=reverse("finance:invoice_request", args=[order.ref]))
+    return invoice
 
 
 def _plan_after_invoice(invoice: Invoice, actor, now) -> None:

@@ -155,6 +155,7 @@ class InvoiceStatus(models.TextChoices):
     REQUESTED = "requested", _("待开票")
     ISSUED = "issued", _("已开票")
     REVERSED = "reversed", _("已红冲")
+    WITHDRAWN = "withdrawn", _("已撤回")
 
 
 class Invoice(models.Model):

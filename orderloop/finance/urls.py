@@ -20,6 +20,7 @@ urlpatterns = [
     path("invoices/", views.invoice_list, name="invoices"),
     path("invoices/<int:invoice_id>/issue/", views.invoice_issue, name="invoice_issue"),
     path("invoices/<int:invoice_id>/red-letter/", views.invoice_red_letter, name="invoice_red_letter"),
+    path("invoices/<int:invoice_id>/withdraw/", views.invoice_withdraw, name="invoice_withdraw"),
     path("orders/<str:ref>/invoice/", views.invoice_request, name="invoice_request"),
     path("receipts/register/", views.receipt_register, name="receipt_register"),
     path("receipts/register.xlsx", views.receipt_register, {"fmt": "xlsx"}, name="receipt_register_xlsx"),

@@ -49,7 +49,7 @@ from orderloop.orders.selectors import order_get
 from orderloop.orders.sheets import MAX_ROWS
 from orderloop.setup.models import CompanyProfile
 
-STATUS_FILTERS = ("requested", "issued", "reversed", "all")
+STATUS_FILTERS = ("requested", "issued", "reversed", "withdrawn", "all")
 
 
 def _order(request, ref):
@@ -161,6 +161,7 @@ def _list_context(request, *, failed=None, error="", errors=None) -> dict:
         rows = rows.order_by("requested_at", "id")
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     return {"page": page, "status": status, "statuses": InvoiceStatus.choices, "recorder": recorder,
+            "withdrawer": recorder or request.user.has_role(*INVOICE_REQUESTERS),
             "failed": failed, "error": error, "errors": errors or {}, "post": request.POST}
 
 
@@ -172,9 +173,7 @@ def invoice_list(request):
     return render(request, "finance/invoice_list.html", _list_context(request))
 
 
-def _finance_post(request, invoice_id, take, done):
-    if not request.user.has_role(*MONEY_RECORDERS):
-        raise PermissionDenied(_("只有财务可以登记发票"))
+def _invoice_post(request, invoice_id, take, done):
     invoice_id = id_or_none(invoice_id)
     try:
         invoice = take(invoice_id)
@@ -186,6 +185,8 @@ def _finance_post(request, invoice_id, take, done):
         context = _list_context(request, failed=invoice_id, error=exc.message, errors=exc.errors)
         return render(request, "finance/invoice_list.html", context, status=exc.http_status)
     messages.success(request, done(invoice))
+    if request.POST.get("back") == "order":
+        return redirect(reverse("orders:detail", args=[invoice.order.ref]) + "#invoices")
     status = request.POST.get("status", "")
     return redirect(reverse("finance:invoices") + (f"?status={status}" if status in STATUS_FILTERS else ""))
 
@@ -194,7 +195,9 @@ def _finance_post(request, invoice_id, take, done):
 @require_POST
 def invoice_issue(request, invoice_id):
     """登记发票: the issued invoice's 20-digit number and its date."""
-    return _finance_post(request, invoice_id, lambda pk: service.invoice_issue(
+    if not request.user.has_role(*MONEY_RECORDERS):
+        raise PermissionDenied(_("只有财务可以登记发票"))
+    return _invoice_post(request, invoice_id, lambda pk: service.invoice_issue(
         invoice_id=pk, number=request.POST.get("number", ""), issued_on=request.POST.get("issued_on", ""),
         actor=request.user), lambda invoice: _("已登记发票 %(number)s（订单 %(ref)s，价税合计 %(amount)s 元）") % {
         "number": invoice.number, "ref": invoice.order.ref, "amount": service.yuan_text(invoice.amount)})
@@ -204,10 +207,24 @@ def invoice_issue(request, invoice_id):
 @require_POST
 def invoice_red_letter(request, invoice_id):
     """红冲: a red-letter invoice reversing an issued one."""
-    return _finance_post(request, invoice_id, lambda pk: service.invoice_red_letter(
+    if not request.user.has_role(*MONEY_RECORDERS):
+        raise PermissionDenied(_("只有财务可以登记发票"))
+    return _invoice_post(request, invoice_id, lambda pk: service.invoice_red_letter(
         invoice_id=pk, number=request.POST.get("number", ""), issued_on=request.POST.get("issued_on", ""),
         reason=request.POST.get("reason", ""), actor=request.user),
         lambda red: _("已登记红字发票 %(number)s，发票 %(blue)s 已红冲") % {"number": red.number, "blue": red.red_of.number})
+
+
+@login_required
+@require_POST
+def invoice_withdraw(request, invoice_id):
+    """撤回 (the requesting side) or 退回 (finance): a request not yet issued taken back, with a reason."""
+    if not request.user.has_role(*(INVOICE_REQUESTERS | MONEY_RECORDERS)):
+        raise PermissionDenied(_("只有财务、客户经理和销售助理可以撤回开票申请"))
+    return _invoice_post(request, invoice_id, lambda pk: service.invoice_withdraw(
+        invoice_id=pk, reason=request.POST.get("reason", ""), actor=request.user),
+        lambda invoice: _("订单 %(ref)s 的开票申请（价税合计 %(amount)s 元）已撤回") % {
+            "ref": invoice.order.ref, "amount": service.yuan_text(invoice.amount)})
 
 
 REGISTER_PAGE = 100  # rows on screen; the files hold them all

@@ -44,6 +44,7 @@ KINDS = {
     "receivable_overdue:manager": _("应收款逾期上报：销售经理"),
     "receivable_overdue:director": _("应收款逾期上报：销售总监"),
     "invoice_requested": _("开票申请：开具发票"),
+    "invoice_returned": _("开票申请被财务退回"),
     "qualification_submitted": _("客户资质待审核"),
     "qualification_decided": _("客户资质审核结果"),
     "review_overdue": _("月度复盘逾期"),

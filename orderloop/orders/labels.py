@@ -128,6 +128,7 @@ AUDIT_OPERATIONS = {
     "revoked": N_("撤销"), "api_tokens_revoked": N_("接口令牌失效"), "unlocked": N_("解除登录锁定"),
     "qualification_submitted": N_("上传资质资料"), "qualification_decided": N_("审核客户资质"),
     "invoice_requested": N_("开票申请"), "invoice_issued": N_("登记发票"), "invoice_reversed": N_("红冲发票"),
+    "invoice_withdrawn": N_("撤回开票申请"),
     "plan_changed": N_("付款计划变更"),
     "receipt_recorded": N_("登记回款"), "payment_allocated": N_("回款核销"),
     "statement_imported": N_("导入银行流水"),

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_noop as N_
 from django.views.decorators.http import require_POST
 from pydantic import ValidationError
 
-from orderloop.accounts.permissions import (ADMINISTRATORS, AUDIT_READERS, INVOICE_REQUESTERS, MONEY_READERS, ORDER_ENTRY,
+from orderloop.accounts.permissions import (ADMINISTRATORS, AUDIT_READERS, INVOICE_REQUESTERS, MONEY_RECORDERS, MONEY_READERS, ORDER_ENTRY,
                                              ORDER_OWNERS, RATING_LINK_SENDERS, PHONE_NOTICE_RECORDERS, RECEIPT_LINK_SENDERS,
                                              TICKET_OPENERS)
 from orderloop.accounts.services import first_admin_needed
@@ -320,7 +320,8 @@ def _invoice_context(request, order) -> dict:
         return {"sees_invoices": False}
     requester = request.user.has_role(*INVOICE_REQUESTERS)
     return {"sees_invoices": True, "invoices": invoices_of(order), "invoice_open_amount": open_amount(order),
-            "can_request_invoice": requester and request_problem(order) is None}
+            "can_request_invoice": requester and request_problem(order) is None,
+            "can_withdraw_invoice": requester or request.user.has_role(*MONEY_RECORDERS)}
 
 
 def _labelled_timers(order, events):

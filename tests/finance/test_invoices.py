@@ -11,8 +11,8 @@ from django.test import Client
 from orderloop.core import clock
 from orderloop.core.exceptions import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from orderloop.core.models import AuditEntry
-from orderloop.finance.invoices import (default_rate, invoice_issue, invoice_red_letter, invoice_request, open_amount,
-                                        tax_split)
+from orderloop.finance.invoices import (default_rate, invoice_issue, invoice_red_letter, invoice_request, invoice_withdraw,
+                                        open_amount, tax_split)
 from orderloop.finance.models import Instalment, Invoice, InvoiceLine, InvoiceStatus
 from orderloop.masterdata.models import Product
 from orderloop.notifications.models import Notification
@@ -344,3 +344,88 @@ def test_finance_records_and_reverses_on_the_queue_page(orders, users, frozen):
     assert _client(users["account_manager"]).get("/finance/invoices/").status_code == 200
     assert _client(users["account_manager"]).post(f"/finance/invoices/{invoice.pk}/issue/", {}).status_code == 403
     assert _client(users["warehouse"]).get("/finance/invoices/").status_code == 403
+
+
+# --- withdrawing a request ---------------------------------------------------------------------------------------
+
+def test_a_request_withdrawn_with_a_reason_frees_its_amount_and_is_audited(orders, users, frozen):
+    order = orders.at("confirmed")
+    invoice = invoice_request(order_id=order.pk, actor=users["account_manager"], data={"kind": "special"})
+    assert open_amount(order) == Decimal("0.00")
+    with pytest.raises(InvalidInput) as refused:
+        invoice_withdraw(invoice_id=invoice.pk, reason="  ", actor=users["account_manager"])
+    assert refused.value.errors == {"reason": ["请填写原因"]}
+    assert Invoice.objects.get(pk=invoice.pk).status == InvoiceStatus.REQUESTED
+    invoice_withdraw(invoice_id=invoice.pk, reason="客户要改开普通发票", actor=users["account_manager"])
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.reason) == (InvoiceStatus.WITHDRAWN, "客户要改开普通发票")
+    assert open_amount(order) == order.total_amount
+    entry = AuditEntry.objects.get(object_type="finance.invoice", object_id=str(invoice.pk), operation="invoice_withdrawn")
+    assert entry.actor == users["account_manager"] and entry.changes["reason"] == [None, "客户要改开普通发票"]
+    again = invoice_request(order_id=order.pk, actor=users["account_manager"], data={"kind": "ordinary"})
+    assert again.amount == order.total_amount
+    assert Notification.objects.filter(event="invoice_returned").count() == 0  # withdrawn by its requester: nobody told
+    with pytest.raises(InvalidTransition, match="只有待开票的申请可以撤回"):
+        invoice_withdraw(invoice_id=invoice.pk, reason="再撤", actor=users["account_manager"])
+    invoice_issue(invoice_id=again.pk, number=BLUE, issued_on=date(2026, 12, 1), actor=users["finance"])
+    with pytest.raises(InvalidTransition, match="发票已开票"):
+        invoice_withdraw(invoice_id=again.pk, reason="开错了", actor=users["finance"])
+
+
+def test_finance_returning_a_request_tells_the_requester(orders, users, frozen):
+    order = orders.at("confirmed")
+    invoice = invoice_request(order_id=order.pk, actor=users["account_manager"], data={"kind": "special"})
+    invoice_withdraw(invoice_id=invoice.pk, reason="纳税人识别号与营业执照不符", actor=users["finance"])
+    notice = Notification.objects.get(event="invoice_returned", channel="inapp")
+    assert notice.recipient == users["account_manager"]
+    assert "开票申请被退回" in notice.subject and "纳税人识别号与营业执照不符" in notice.body
+    assert notice.url == f"/finance/orders/{order.ref}/invoice/"
+
+
+def test_who_may_withdraw(orders, users, frozen):
+    from tests.support.users import make_user
+
+    order = orders.at("confirmed")
+    invoice = invoice_request(order_id=order.pk, actor=users["account_manager"], data={"kind": "special"})
+    for role in ("warehouse", "sales_director"):
+        with pytest.raises(NotAllowed):
+            invoice_withdraw(invoice_id=invoice.pk, reason="不要了", actor=users[role])
+    with pytest.raises(NotFound):
+        invoice_withdraw(invoice_id=invoice.pk, reason="不要了", actor=make_user("am2", "account_manager"))
+    with pytest.raises(NotFound):
+        invoice_withdraw(invoice_id=999999, reason="不要了", actor=users["finance"])
+    assert Invoice.objects.get(pk=invoice.pk).status == InvoiceStatus.REQUESTED
+
+
+def test_withdrawing_through_the_api(orders, users, frozen):
+    order = orders.at("confirmed")
+    invoice = invoice_request(order_id=order.pk, actor=users["account_manager"], data={"kind": "special"})
+    assert Api("warehouse").post(f"/finance/invoices/{invoice.pk}/withdraw", {"reason": "x"}).status_code == 403
+    done = Api("account_manager").post(f"/finance/invoices/{invoice.pk}/withdraw", {"reason": "开错类型"})
+    assert done.status_code == 200 and (done.json()["status"], done.json()["reason"]) == ("withdrawn", "开错类型")
+    again = Api("finance").post(f"/finance/invoices/{invoice.pk}/withdraw", {"reason": "开错类型"})
+    assert again.status_code == 409
+
+
+def test_withdrawing_from_the_order_page_and_returning_from_the_queue(orders, users, frozen):
+    order = orders.at("confirmed")
+    first = invoice_request(order_id=order.pk, actor=users["account_manager"], data={"kind": "special"})
+    manager = _client(users["account_manager"])
+    page = manager.get(f"/orders/{order.ref}/").content.decode()
+    assert f'id="withdraw-{first.pk}"' in page and "撤回开票申请" in page
+    refused = manager.post(f"/finance/invoices/{first.pk}/withdraw/", {"reason": "", "back": "order"})
+    assert refused.status_code == 422 and "请填写原因" in refused.content.decode()
+    done = manager.post(f"/finance/invoices/{first.pk}/withdraw/", {"reason": "客户要改开普通发票", "back": "order"})
+    assert done.status_code == 302 and done["Location"] == f"/orders/{order.ref}/#invoices"
+    page = manager.get(f"/orders/{order.ref}/").content.decode()
+    assert "已撤回" in page and "撤回原因：客户要改开普通发票" in page and 'id="invoice-request-link"' in page
+    second = invoice_request(order_id=order.pk, actor=users["account_manager"], data={"kind": "ordinary"})
+    finance = _client(users["finance"])
+    queue = finance.get("/finance/invoices/?status=requested").content.decode()
+    assert f'id="withdraw-{second.pk}"' in queue and "退回申请" in queue
+    done = finance.post(f"/finance/invoices/{second.pk}/withdraw/", {"reason": "购买方名称有误", "status": "requested"})
+    assert done.status_code == 302 and done["Location"] == "/finance/invoices/?status=requested"
+    assert Invoice.objects.get(pk=second.pk).status == InvoiceStatus.WITHDRAWN
+    withdrawn = finance.get("/finance/invoices/?status=withdrawn").content.decode()
+    assert "购买方名称有误" in withdrawn
+    assert _client(users["warehouse"]).post(f"/finance/invoices/{second.pk}/withdraw/", {"reason": "x"}).status_code == 403
