@@ -13,8 +13,9 @@ SQL and parameters, in order, and where each transaction began and committed. Tw
 
 Per replayed lifecycle the ids are remapped — a parameter naming a row inserted earlier in the lifecycle (a foreign
 key, a primary key in a WHERE, a read by id) names the floor's new row, read from INSERT … RETURNING — and unique
-strings (provisional reference, order number, notification key) are made unique, the same new value wherever the
-lifecycle used the old one (a read by order number reads the floor's new order). PostgreSQL statements run through
+strings the lifecycle writes (provisional reference, order number, notification key) are made unique, the same new
+value wherever the lifecycle used the old one (a read by order number reads the floor's new order; a read by a
+value the lifecycle did not write, such as a user name, reads it as it was). PostgreSQL statements run through
 psycopg's default cursor, which prepares a statement on the server from its fifth run.
 """
 import os
@@ -169,21 +170,23 @@ class Replayer:
         self.rows = Counter()
         self.statements = 0
 
-    def _unique(self, value, length, uniques):
+    def _unique(self, value, length, uniques, verb):
         if value not in uniques:
+            if verb == "SELECT":  # a value the lifecycle did not write (a user name, a product code): as it was
+                return value
             self.seq += 1
             tag = f"F{self.seq:x}-{os.getpid():x}"
             uniques[value] = (tag + ":" + str(value))[:length] if length > len(tag) + 4 else tag[:length]
         return uniques[value]
 
-    def _remap(self, value, action, ids, uniques):
+    def _remap(self, value, action, ids, uniques, verb):
         if value is None:
             return None
         if isinstance(value, (list, tuple)):  # PostgreSQL bulk inserts: UNNEST of one array per column
-            return [self._remap(v, action, ids, uniques) for v in value]
+            return [self._remap(v, action, ids, uniques, verb) for v in value]
         if action[0] == "id":
             return ids.get((action[1], value), value)
-        return self._unique(value, action[1], uniques)
+        return self._unique(value, action[1], uniques, verb)
 
     def lifecycle(self, plan: list[dict]) -> None:
         ids: dict[tuple[str, int], int] = {}
@@ -198,7 +201,7 @@ class Replayer:
             if kind in ("commit", "rollback"):
                 cursor.execute(kind.upper())
                 continue
-            params = [value if action is None else self._remap(value, action, ids, uniques)
+            params = [value if action is None else self._remap(value, action, ids, uniques, st["verb"])
                       for value, action in zip(st["params"], st["actions"])]
             cursor.execute(st["sqlite_sql"] if sqlite else st["sql"], params)
             if st["returning"]:

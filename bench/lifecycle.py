@@ -428,12 +428,15 @@ def floor_worker(args) -> None:
 class Worker:
     def __init__(self, name: str, command: list[str]):
         self.name = name
-        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        # a session of its own: a worker that fails is ended with what it started (Tryton's trytond-admin)
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
+                                        start_new_session=True)
 
     def answer(self) -> dict:
         line = self.process.stdout.readline()
         if not line:
             raise RuntimeError(f"the {self.name} worker ended (exit {self.process.wait()}); see its stderr above")
+        self.ready = True
         return json.loads(line)
 
     def ask(self, command: dict) -> dict:
@@ -442,9 +445,13 @@ class Worker:
         return self.answer()
 
     def quit(self) -> None:
-        if self.process.poll() is None:
+        if self.process.poll() is not None:
+            return
+        if self.ready:
             self.process.stdin.write(json.dumps({"op": "quit"}) + "\n")
             self.process.stdin.flush()
+        else:  # still setting up while another failed
+            os.killpg(self.process.pid, 15)
         self.process.wait(timeout=60)
 
 
@@ -484,13 +491,12 @@ def drive(args) -> dict:
                                    engine, "--warmup", str(args.warmup), "--workdir", str(WORK / "tryton")])
     orderloop = Worker("orderloop", [*me, "--worker", "orderloop", "--trace-orders", str(args.trace_orders),
                                      "--profile-orders", str(args.profile_orders)])
-    workers = {"orderloop": orderloop}
+    workers = {"orderloop": orderloop, **({"tryton": tryton} if tryton else {})}
     try:
         report: dict = {"orderloop": orderloop.answer()}
         workers["floor"] = Worker("floor", [*me, "--worker", "floor"])
         report["floor"] = workers["floor"].answer()
         if tryton:
-            workers["tryton"] = tryton
             report["tryton"] = tryton.answer()
         chunks = [c for c in CHUNKS if c[1] in workers]
         load_before = os.getloadavg()
@@ -517,7 +523,7 @@ def drive(args) -> dict:
             try:
                 worker.quit()
             except Exception:  # noqa: BLE001 — a worker that failed already said why on stderr
-                worker.process.kill()
+                os.killpg(worker.process.pid, 9)
     return summarise(report)
 
 

@@ -12,7 +12,7 @@ then the master data (CNY, a company with an employee linked to the selling user
 with two fiscal years, their periods and invoice sequences, a cash journal's payment method, a stocked warehouse,
 a goods product, a customer) — as PostgreSQL database ``bench_lc_tryton_template`` at ``TRYTON_PG_URI`` (default
 postgresql://postgres@127.0.0.1:5432/) or a SQLite file under ``--workdir``; each run clones it
-(``CREATE DATABASE … TEMPLATE …``, a file copy) into ``bench_lc_tryton``. A database that keeps earlier runs'
+(``CREATE DATABASE … TEMPLATE …``, a file copy) into ``bench_lc_tryton`` (``TRYTON_TEMPLATE``, ``TRYTON_DB``). A database that keeps earlier runs'
 orders grows its stock-move history, and ``assign_try`` sums that history: the peer would slow down run by run.
 
 Per order, in one transaction committed at its end, as a user's buttons would run it:
@@ -47,8 +47,8 @@ from pathlib import Path
 PINS = ["trytond[postgresql]==8.2.1", "trytond-sale==8.2.0"]
 VENV = Path(os.environ.get("TRYTON_VENV", "/tmp/tryton-venv"))
 PG_URI = os.environ.get("TRYTON_PG_URI", "postgresql://postgres@127.0.0.1:5432/")
-DB_NAME = "bench_lc_tryton"
-TEMPLATE = "bench_lc_tryton_template"
+DB_NAME = os.environ.get("TRYTON_DB", "bench_lc_tryton")
+TEMPLATE = os.environ.get("TRYTON_TEMPLATE", "bench_lc_tryton_template")
 
 
 def _in_venv() -> bool:
@@ -144,10 +144,12 @@ def activate(conf: Path, name: str) -> None:
     # A new database asks for the admin's e-mail and password: give both, never a prompt.
     password = conf.with_name("admin-password")
     password.write_text("bench-admin\n")
-    subprocess.run([str(Path(sys.executable).with_name("trytond-admin")), "-c", str(conf), "-d", name,
-                    "--all", "-u", "sale", "--activate-dependencies", "--email", "admin@example.com"],
-                   check=True, capture_output=True, stdin=subprocess.DEVNULL,
-                   env={**os.environ, "TRYTONPASSFILE": str(password)})
+    done = subprocess.run([str(Path(sys.executable).with_name("trytond-admin")), "-c", str(conf), "-d", name,
+                           "--all", "-u", "sale", "--activate-dependencies", "--email", "admin@example.com"],
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                          env={**os.environ, "TRYTONPASSFILE": str(password)})
+    if done.returncode:
+        raise RuntimeError(f"trytond-admin failed:\n{done.stderr[-3000:]}")
     print(f"trytond-admin -u sale: {time.perf_counter() - started:.0f} s", file=sys.stderr)
 
 
