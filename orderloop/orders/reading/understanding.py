@@ -231,16 +231,54 @@ class Cell:
     y: float
 
 
+HEADER_WORDS = sorted({word for words in COLUMNS.values() for word in words} | {"序号", "单位"}, key=len, reverse=True)
+
+
+def _header_split(token: str) -> list[str]:
+    """A header run together by the engine (``规格型号数量``) as its words; any other token as itself."""
+    words, rest = [], re.sub(r"[（(]元[)）]", "", token)
+    while rest:
+        word = next((word for word in HEADER_WORDS if rest.startswith(word)), None)
+        if word is None:
+            return [token]
+        words.append(word)
+        rest = rest[len(word):]
+    return words if len(words) > 1 else [token]
+
+
+def _pieces(text: str) -> list[tuple[str, float, float]]:
+    """The parts of a piece of text the engine read as one (``S-001 10 5,000.00``), split at spaces, each with
+    where it starts and ends along the text (0–1, a CJK character counted twice as wide as a Latin one)."""
+    widths = [2 if ord(ch) > 0x2e80 else 1 for ch in text]
+    total = sum(widths) or 1
+    parts = []
+    for match in re.finditer(r"\S+", text):
+        start = sum(widths[:match.start()])
+        for word in _header_split(match.group(0)):
+            at = text.index(word, match.start()) if word in text[match.start():] else match.start()
+            begin = sum(widths[:at])
+            end = begin + sum(2 if ord(ch) > 0x2e80 else 1 for ch in word)
+            parts.append((word, max(begin, start) / total, end / total))
+    return parts
+
+
+def _between(box, begin: float, end: float) -> list:
+    """The part of a four-corner box from ``begin`` to ``end`` (0–1) along its width."""
+    def at(a, b, t):
+        return [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t]
+    return [at(box[0], box[1], begin), at(box[0], box[1], end), at(box[3], box[2], end), at(box[3], box[2], begin)]
+
+
 def _rows(lines: list[TextLine]) -> list[list[Cell]]:
-    """Pieces of text grouped into rows, left to right. Boxes are turned by the page's skew (the median slope of
-    their top edges) first, so a table photographed at 5° still has its rows; typed lines are one row each,
-    their cells split at tabs or runs of spaces."""
+    """Pieces of text grouped into rows, left to right, each split at spaces into cells. Boxes are turned by the
+    page's skew (the median slope of their top edges) first, so a table photographed at 5° still has its rows;
+    typed lines are one row each, their cells split at tabs or runs of spaces."""
     rows: list[list[Cell]] = []
     typed = [line for line in lines if line.box is None]
     for number, line in enumerate(typed):
-        parts = [part for part in re.split(r"\t|\s{2,}|\|", line.text) if part.strip()]
-        rows.append([Cell(part.strip(), line.confidence, None, line.page, index, number) for index, part in enumerate(parts)])
-    boxed = [line for line in lines if line.box is not None]
+        parts = [word for part in re.split(r"\t|\s{2,}|\|", line.text) if part.strip() for word in _header_split(part.strip())]
+        rows.append([Cell(part, line.confidence, None, line.page, index, number) for index, part in enumerate(parts)])
+    boxed = [line for line in lines if line.box is not None and line.text.strip()]
     for page in sorted({line.page for line in boxed}):
         on_page = [line for line in boxed if line.page == page]
         slopes = sorted((line.box[1][1] - line.box[0][1]) / (line.box[1][0] - line.box[0][0])
@@ -248,15 +286,17 @@ def _rows(lines: list[TextLine]) -> list[list[Cell]]:
         slope = slopes[len(slopes) // 2] if slopes else 0.0
         cells = []
         for line in on_page:
-            x = sum(point[0] for point in line.box) / 4
-            y = sum(point[1] for point in line.box) / 4
-            cells.append((Cell(line.text.strip(), line.confidence, line.box, page, x + y * slope, y - x * slope),
-                          abs(line.box[3][1] - line.box[0][1]) or 1))
+            height = abs(line.box[3][1] - line.box[0][1]) or 1
+            for word, begin, end in _pieces(line.text):
+                box = _between(line.box, begin, end)
+                x = sum(point[0] for point in box) / 4
+                y = sum(point[1] for point in box) / 4
+                cells.append((Cell(word, line.confidence, box, page, x + y * slope, y - x * slope), height))
         heights = sorted(height for _cell, height in cells)
         tolerance = (heights[len(heights) // 2] if heights else 10) * 0.5
         page_rows: list[list[Cell]] = []
         for cell, _height in sorted(cells, key=lambda item: item[0].y):
-            if page_rows and abs(page_rows[-1][-1].y - cell.y) <= tolerance:
+            if page_rows and abs(sum(c.y for c in page_rows[-1]) / len(page_rows[-1]) - cell.y) <= tolerance:
                 page_rows[-1].append(cell)
             else:
                 page_rows.append([cell])
@@ -444,9 +484,10 @@ def _customer(rows, catalogue: Catalogue) -> Read | None:
 def _phone(rows) -> Read | None:
     labelled = [row for row in rows if re.search(r"电话|手机|联系方式|Tel|TEL|联系人", _row_text(row))]
     for row in labelled + rows:
-        for cell in row:
+        for cell in row + [Cell(_row_text(row), min(c.confidence for c in row), None, row[0].page, 0, 0)]:
             match = PHONE.search(cell.text)
             if match:
+                cell = cell if cell.box else row[0]
                 digits = re.sub(r"[\s-]", "", match.group(1))
                 try:
                     value = phone_e164(digits)
