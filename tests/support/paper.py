@@ -181,3 +181,79 @@ def terms_page(*, dpi=200) -> Image.Image:
     for index, text in enumerate(("采购通用条款", "一、供方应按约定时间交货。", "二、货物验收合格后付款。", "三、争议协商解决。")):
         draw.text((int(110 * scale), int((150 + index * 70) * scale)), text, font=_font(int(30 * scale)), fill="black")
     return page
+
+
+# ---- the test set: 30 purchase orders, 5 layouts, photographed in as many ways ---------------------------------
+
+CUSTOMERS = [  # (name, contact, phone, USCC)
+    ("科技有限公司", "李*", "13800001111", ""), ("星河贸易有限公司", "王*", "13912345678", ""),
+    ("远航机械制造有限公司", "赵*", "13700002222", ""), ("东方电子科技有限公司", "陈*", "02155667788", ""),
+    ("青松建材有限公司", "刘*", "13566667777", ""), ("蓝海物流有限公司", "孙*", "13811112222", ""),
+]
+PRODUCTS = [  # (name, model, unit, list price)
+    ("服务器A型", "S-001", "台", "5000.00"), ("服务器B型", "S-002", "台", "8000.00"), ("交换机", "N-100", "台", "1200.00"),
+    ("安装服务", "SV-01", "次", "800.00"), ("机柜", "C-200", "个", "3000.00"), ("光模块", "OM-10G", "个", "350.00"),
+]
+
+
+@dataclass
+class Case:
+    """One order of the test set: what is printed, how it was photographed, and the file it arrives as."""
+    number: int
+    order: PaperOrder
+    photo: Photo
+    kind: str  # "jpeg", "png", "jpeg-exif" or "pdf"
+
+    def file(self) -> tuple[bytes, str]:
+        page = photographed(page_drawn(self.order, dpi=self.photo.dpi), self.photo)
+        if self.kind == "pdf":
+            return pdf_bytes([page] + [terms_page(dpi=self.photo.dpi)] * self.order.extra_pages, dpi=self.photo.dpi), "application/pdf"
+        if self.kind == "png":
+            return image_bytes(page, kind="PNG", dpi=self.photo.dpi), "image/png"
+        return image_bytes(page, dpi=self.photo.dpi, exif_rotated=self.kind == "jpeg-exif"), "image/jpeg"
+
+
+def purchase_orders(count: int = 30) -> list[Case]:
+    """``count`` orders (the first ``count`` of the same 30), each layout in turn; 150–300 dpi, turned up to 5°
+    either way, blurred, noisy and shaded in turn; every sixth a two-page PDF, some phone photos stored on their side."""
+    cases = []
+    for number in range(count):
+        rng = random.Random(1000 + number)
+        name, contact, phone, uscc = CUSTOMERS[number % len(CUSTOMERS)]
+        lines = []
+        for product_name, model, unit, price in rng.sample(PRODUCTS, 1 + number % 3):
+            quantity = rng.choice((1, 2, 3, 5, 8, 10, 12, 20, 50))
+            unit_price = (Decimal(price) * Decimal(rng.choice(("1", "1", "0.95", "0.9", "1.05")))).quantize(Decimal("0.01"))
+            lines.append((product_name, model, unit, quantity, str(unit_price)))
+        order = PaperOrder(customer=name, contact=contact, phone=phone, uscc=uscc,
+                           order_date=date(2024, 1 + number % 12, 1 + (number * 7) % 28), lines=lines,
+                           requested_date=date(2024, 1 + number % 12, 1 + (number * 7) % 28).replace(year=2025),
+                           layout=LAYOUTS[number % len(LAYOUTS)], extra_pages=1 if number % 6 == 5 else 0)
+        photo = Photo(dpi=(150, 200, 250, 300)[number % 4], angle=round(rng.uniform(-5, 5), 1),
+                      blur=(0, 0.8, 1.2)[number % 3], noise=(0, 20, 35)[(number // 3) % 3], shade=number % 4 == 3,
+                      seed=number)
+        kind = "pdf" if number % 6 == 5 else ("jpeg-exif" if number % 6 == 2 else ("png" if number % 6 == 4 else "jpeg"))
+        cases.append(Case(number + 1, order, photo, kind))
+    return cases
+
+
+def key_fields_checked(case: Case, read) -> list[tuple[str, object, object, bool]]:
+    """(field, printed, read, flagged) for each key field of ``case``: customer, phone, order date, total, and each
+    line's model, quantity and unit price. Flagged: the read field is uncertain or takes part in a disagreement."""
+    from orderloop.core.phones import phone_e164
+
+    order = case.order
+    checked = [("customer", order.customer, read.customer.value.name if read.customer.found else None,
+                read.customer.uncertain or not read.customer.found),
+               ("phone", phone_e164(order.phone), read.contact_phone.value, read.contact_phone.uncertain or not read.contact_phone.found),
+               ("date", order.order_date, read.order_date.value, read.order_date.uncertain or not read.order_date.found),
+               ("total", order.total, read.total.value, read.total.uncertain or not read.total.found)]
+    any_line_flag = any(f.flags for line in read.lines for f in line.fields().values()) or len(read.lines) != len(order.lines)
+    for index, (_name, model, _unit, quantity, price) in enumerate(order.lines):
+        line = read.lines[index] if index < len(read.lines) else None
+        for attribute, printed in (("model", model), ("quantity", Decimal(quantity)), ("unit_price", Decimal(price))):
+            field_read = getattr(line, attribute) if line else None
+            value = field_read.value if field_read is not None else None
+            flagged = field_read is None or not field_read.found or field_read.uncertain or any_line_flag or bool(read.total.flags)
+            checked.append((f"line {index + 1} {attribute}", printed, value, flagged))
+    return checked

@@ -17,6 +17,7 @@ from orderloop.orders.reading.understanding import TextLine
 
 PDF_DPI = 200  # PDF pages are rendered at this resolution before reading
 MAX_SIDE = 1600  # the detector's longest side: ~600 MB at most, the same fields read as at 2000
+PREPARED_SIDE = 2400  # a page is read at most this many pixels long (an A4 page at about 200 dpi)
 MAX_PAGES = 10  # a scan of more pages is read up to this one
 _engine = None
 _lock = threading.Lock()
@@ -75,6 +76,9 @@ def page_prepared(image):
     """The page as the engine reads it best: the red channel as grey (a red stamp gone), the lighting evened."""
     import numpy
     from PIL import Image, ImageFilter
+    longest = max(image.size)
+    if longest > PREPARED_SIDE:  # 300 dpi is more than reading needs: the work grows with the pixels
+        image = image.resize((image.width * PREPARED_SIDE // longest, image.height * PREPARED_SIDE // longest), Image.LANCZOS)
     red = image.getchannel("R")
     radius = max(8, min(red.size) // 40)
     background = red.filter(ImageFilter.MaxFilter(5)).filter(ImageFilter.GaussianBlur(radius))
