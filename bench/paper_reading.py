@@ -18,9 +18,7 @@ import statistics
 import sys
 import time
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from pathlib import Path
-from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orderloop.config.settings")
@@ -32,23 +30,11 @@ django.setup()
 
 from bench.common import machine, write_section  # noqa: E402
 from orderloop.orders.reading.engine import MAX_SIDE, document_read  # noqa: E402
-from orderloop.orders.reading.understanding import Catalogue, order_understand  # noqa: E402
-from tests.support.paper import CUSTOMERS, PRODUCTS, key_fields_checked, purchase_orders  # noqa: E402
+from orderloop.orders.reading.understanding import order_understand  # noqa: E402
+from tests.support.paper import key_fields_checked, purchase_orders, set_catalogue  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "paper.md"
-
-
-def catalogue() -> Catalogue:
-    """The set's customers and products as master data, without a database."""
-    class Contacts(list):
-        def all(self):
-            return self
-    customers = [SimpleNamespace(pk=i, name=name, uscc=uscc, contacts=Contacts([SimpleNamespace(name=contact, phone=phone)]))
-                 for i, (name, contact, phone, uscc) in enumerate(CUSTOMERS, 1)]
-    products = [SimpleNamespace(pk=i, name=name, model=model, unit=unit, list_price=Decimal(price))
-                for i, (name, model, unit, price) in enumerate(PRODUCTS, 1)]
-    return Catalogue(products, customers)
 
 
 def main():
@@ -56,7 +42,7 @@ def main():
     parser.add_argument("--count", type=int, default=30)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
-    known = catalogue()
+    known = set_catalogue()
     walls, cpus, right, total, unflagged, wrong_list = [], [], 0, 0, 0, []
     started = datetime.now(UTC)
     load = os.getloadavg()[0]

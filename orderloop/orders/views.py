@@ -449,6 +449,8 @@ def order_new(request):
         "customers": customers, "products": products, "values": values, "channels": Channel.choices,
         "reading": reading, "reading_uncertain": uncertain, "can_read": engine_available(),
         "reading_flags": reading.result.get("flags", []) if reading is not None and reading.state == reading.State.READ else [],
+        "reading_pages": paper.reading_pages(reading) if reading is not None and reading.state == reading.State.READ
+        and not reading.order_id else [],
         **_intake_errors(errors, values, rows), **_intake_totals(values, products),
     }, status=422 if errors else 200)
 

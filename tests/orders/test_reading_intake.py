@@ -67,6 +67,8 @@ def test_a_photo_is_read_into_the_form_and_becomes_an_order_only_when_submitted(
     assert (reading.state, reading.pages_done, reading.pages_total) == ("read", 1, 1)
     page = assistant.get(response.url).content.decode()
     assert "已识别「采购订单.jpg」" in page and SalesOrder.objects.count() == 0  # nothing saved as read
+    assert '<image href="data:image/png;base64,' in page  # the page beside the fields, each field's box on it
+    assert 'data-field="lines.0.quantity"' in page and 'data-field="customer_id"' in page
     form = _form(page)
     assert (form["customer_id"], form["lines.0.product_id"], form["lines.0.quantity"], form["lines.0.unit_price"]) == (
         str(customer.pk), str(product.pk), "10", "5000.00")

@@ -257,3 +257,20 @@ def key_fields_checked(case: Case, read) -> list[tuple[str, object, object, bool
             flagged = field_read is None or not field_read.found or field_read.uncertain or any_line_flag or bool(read.total.flags)
             checked.append((f"line {index + 1} {attribute}", printed, value, flagged))
     return checked
+
+
+def set_catalogue():
+    """The set's customers and products as master data (``understanding.Catalogue``), without a database."""
+    from types import SimpleNamespace
+
+    from orderloop.orders.reading.understanding import Catalogue
+
+    class Contacts(list):
+        def all(self):
+            return self
+
+    customers = [SimpleNamespace(pk=i, name=name, uscc=uscc, contacts=Contacts([SimpleNamespace(name=contact, phone=phone)]))
+                 for i, (name, contact, phone, uscc) in enumerate(CUSTOMERS, 1)]
+    products = [SimpleNamespace(pk=i, name=name, model=model, unit=unit, list_price=Decimal(price))
+                for i, (name, model, unit, price) in enumerate(PRODUCTS, 1)]
+    return Catalogue(products, customers)

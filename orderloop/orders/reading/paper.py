@@ -2,6 +2,7 @@
 (``paper_read``, its progress saved after each page), and what was read turned into the values of the intake
 form with its uncertain fields named. Nothing becomes an order until the user who uploaded it confirms the form;
 the scan is then kept with the order (``reading_scan``)."""
+import base64
 import json
 import logging
 from datetime import date
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_noop as N_
 
 from orderloop.accounts.permissions import ORDER_ENTRY
 from orderloop.core import clock
+from orderloop.core.ids import id_or_none
 from orderloop.core.exceptions import InvalidInput, NotAllowed
 from orderloop.orders.models import Attachment, PaperReading
 from orderloop.orders.reading.engine import document_read, engine_available
@@ -93,10 +95,8 @@ def paper_read(reading_id: int) -> str:
 
 def reading_of(user, reading_id) -> PaperReading | None:
     """The reading ``user`` uploaded, or None (another user's is not theirs to see)."""
-    try:
-        return PaperReading.objects.filter(pk=int(reading_id), created_by=user).first()
-    except (TypeError, ValueError):
-        return None
+    pk = id_or_none(reading_id)
+    return PaperReading.objects.filter(pk=pk, created_by=user).first() if pk else None
 
 
 def reading_form_values(reading: PaperReading) -> tuple[dict, list[tuple[str, str]], list[str]]:
@@ -112,9 +112,11 @@ def reading_form_values(reading: PaperReading) -> tuple[dict, list[tuple[str, st
         if name in FORM_FIELDS:
             target = FORM_FIELDS[name]
             pair = (target, _(LABELS[target]))
+        elif name.startswith("lines."):
+            _lines, position, _column = name.split(".")
+            pair = (_form_field(name), _("第%(n)s行") % {"n": position})
         else:
-            _lines, position, column = name.split(".")
-            pair = (f"lines.{int(position) - 1}.{LINE_FIELDS[column]}", _("第%(n)s行") % {"n": position})
+            pair = ("intake-total", _("合计"))
         if pair not in uncertain:
             uncertain.append(pair)
     flags = reading.result.get("flags", [])
@@ -122,6 +124,38 @@ def reading_form_values(reading: PaperReading) -> tuple[dict, list[tuple[str, st
     if flags:
         values["remarks"] = _("识别提示：%(flags)s") % {"flags": "；".join(flags)}
     return values, uncertain, flags
+
+
+def _form_field(name: str) -> str:
+    """The intake form's field (its element is ``f-`` and this) that a read field fills."""
+    if name in FORM_FIELDS:
+        return FORM_FIELDS[name]
+    if not name.startswith("lines."):
+        return name  # the total and the amount in capitals: the form computes them, they have no field of their own
+    _lines, position, column = name.split(".")
+    return f"lines.{int(position) - 1}.{LINE_FIELDS[column]}"
+
+
+def reading_pages(reading: PaperReading) -> list[dict]:
+    """The read pages as the confirming page shows them: the image (a data: URL, so it needs no address of its own
+    and is shown only inside the uploader's page) and the box of every field found on it, uncertain ones marked."""
+    fields = reading.result.get("fields", {})
+    pages = []
+    for page in reading.result.get("pages", []):
+        with default_storage.open(page["image"], "rb") as stored:
+            image = "data:image/png;base64," + base64.b64encode(stored.read()).decode()
+        boxes = []
+        for name, field in fields.items():
+            box = field.get("box")
+            if not box or field.get("page") != page["number"]:
+                continue
+            xs, ys = [point[0] for point in box], [point[1] for point in box]
+            boxes.append({"field": _form_field(name), "x": round(min(xs)), "y": round(min(ys)),
+                          "width": round(max(xs) - min(xs)), "height": round(max(ys) - min(ys)),
+                          "uncertain": field.get("uncertain", False)})
+        pages.append({"number": page["number"], "width": page["width"], "height": page["height"], "image": image,
+                      "boxes": boxes})
+    return pages
 
 
 def reading_scan(reading: PaperReading) -> tuple:
