@@ -220,14 +220,16 @@ def _make_order(incoming, parsed: ParsedMail, raw: bytes, *, customer, contact, 
     return order
 
 
+MAIL_TEXT_LINES = 200  # a mail's body is read for its order up to this line (a long thread below is not the order)
 MAIL_FIELDS = ("payment_terms", "delivery_address", "requested_date", "special_requirements")
 
 
 def text_read(text: str, *, customer) -> dict:
     """What a mail's body says of the order (``reading/understanding.py``): the fields of a draft it gives, its
     lines, and ``flags``, what the reviewer should check (an unknown model, a price far off, sums that disagree).
-    A delivery date before today is left out (and flagged): the order would be refused for it."""
-    read = order_understand(text_lines(text), today=clock.today(), customer=customer)
+    A delivery date before today is left out (and flagged): the order would be refused for it. Only the first
+    ``MAIL_TEXT_LINES`` lines are read, so that a long mail stays well within ``MAIL_SECONDS``."""
+    read = order_understand(text_lines(text)[:MAIL_TEXT_LINES], today=clock.today(), customer=customer)
     draft = read.draft()
     flags = read.flags()
     draft.pop("customer_id", None)
