@@ -264,6 +264,9 @@ ORDERLOOP_SLA = {
 # An overdue instalment (SPEC section 9) tells the account manager, the sales manager and the director once each,
 # after this many working days past its due date (finance.receivables.escalation_thresholds checks the value).
 ORDERLOOP_OVERDUE_ESCALATION = os.environ.get("ORDERLOOP_OVERDUE_ESCALATION", "1,5,30")
+# Reading paper orders (orders/reading/engine.py): ORDERLOOP_OCR=0 turns the OCR engine off (intake as without it).
+ORDERLOOP_OCR = env_bool("ORDERLOOP_OCR", True)
+ORDERLOOP_OCR_THREADS = int(os.environ.get("ORDERLOOP_OCR_THREADS", "1"))  # per reading; 1 is cheapest on 2 cores
 ORDERLOOP_ORDER_MAILBOX = os.environ.get("ORDERLOOP_ORDER_MAILBOX", "")  # imaps://user:password@host:993/INBOX
 ORDERLOOP_LOGISTICS_NOTICE_DAYS = int(os.environ.get("ORDERLOOP_LOGISTICS_NOTICE_DAYS", "1"))  # days before the ETA
 ORDERLOOP_RECEIPT_LINK_DAYS = int(os.environ.get("ORDERLOOP_RECEIPT_LINK_DAYS", "7"))  # the customer's receipt link

@@ -31,6 +31,7 @@ from orderloop.core.time_limit import time_check, time_limit
 from orderloop.masterdata.services import customers_visible_to
 from orderloop.masterdata.models import Contact, Customer, Product
 from orderloop.orders.models import Attachment, IncomingMail
+from orderloop.orders.reading.understanding import order_understand, text_lines
 from orderloop.orders.registers import REGISTER_1
 from orderloop.orders.schemas import DraftCreate
 from orderloop.orders.services import order_receive
@@ -202,10 +203,14 @@ def _make_order(incoming, parsed: ParsedMail, raw: bytes, *, customer, contact, 
             lines = lines_from_spreadsheet(content)
             if lines:
                 break
+    read = text_read(parsed.text, customer=customer)
     remarks = _("邮件「%(subject)s」：%(text)s") % {"subject": parsed.subject, "text": parsed.text}
+    if read["flags"]:
+        remarks = _("识别提示：%(flags)s") % {"flags": "；".join(read["flags"])} + "\n" + remarks
     data = DraftCreate(
-        customer_id=customer.pk, contact_name=(contact.name if contact else parsed.sender_name)[:50],
-        contact_phone=contact.phone if contact else "", channel="email", remarks=remarks[:2000], lines=lines,
+        customer_id=customer.pk, contact_name=(contact.name if contact else read.get("contact_name") or parsed.sender_name)[:50],
+        contact_phone=contact.phone if contact else read.get("contact_phone", ""), channel="email", remarks=remarks[:2000],
+        lines=lines or read["lines"], **{name: read[name] for name in MAIL_FIELDS if name in read},
     )
     attachments = [(Attachment.Kind.SOURCE_MAIL, "mail.eml", "message/rfc822", raw)]
     attachments += [(Attachment.Kind.MAIL_ATTACHMENT, name, ctype, content) for name, ctype, content in parsed.attachments]
@@ -213,6 +218,29 @@ def _make_order(incoming, parsed: ParsedMail, raw: bytes, *, customer, contact, 
     incoming.order, incoming.customer, incoming.state, incoming.reason = order, customer, IncomingMail.State.CONVERTED, ""
     incoming.save(update_fields=["order", "customer", "state", "reason"])
     return order
+
+
+MAIL_TEXT_LINES = 200  # a mail's body is read for its order up to this line (a long thread below is not the order)
+MAIL_FIELDS = ("payment_terms", "delivery_address", "requested_date", "special_requirements")
+
+
+def text_read(text: str, *, customer) -> dict:
+    """What a mail's body says of the order (``reading/understanding.py``): the fields of a draft it gives, its
+    lines, and ``flags``, what the reviewer should check (an unknown model, a price far off, sums that disagree).
+    A delivery date before today is left out (and flagged): the order would be refused for it. Only the first
+    ``MAIL_TEXT_LINES`` lines are read, so that a long mail stays well within ``MAIL_SECONDS``."""
+    read = order_understand(text_lines(text)[:MAIL_TEXT_LINES], today=clock.today(), customer=customer)
+    draft = read.draft()
+    flags = read.flags()
+    draft.pop("customer_id", None)
+    draft.pop("order_date", None)  # the order is received today; the date a mail names is the reviewer's to see
+    if draft.get("requested_date") and draft["requested_date"] < clock.today():
+        flags.append(_("交付日期 %(date)s 早于今天，未填入") % {"date": draft.pop("requested_date").isoformat()})
+    draft["flags"] = [flag for flag in flags if flag != _("没有识别出客户")]
+    for name, limit in (("payment_terms", 200), ("delivery_address", 300), ("special_requirements", 2000), ("contact_name", 50)):
+        if name in draft:
+            draft[name] = draft[name][:limit]
+    return draft
 
 
 def refusal_text(exc: DomainError) -> str:

@@ -601,3 +601,31 @@ class SavedFilter(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class PaperReading(models.Model):
+    """A scan or photo of a paper order being read into a draft (orders/reading/): the file, the worker's progress
+    page by page, and what was read (``result``: the pages' images and sizes, every field with its confidence,
+    box and flags, the draft). Only the user who uploaded it sees it; it becomes an order only when they confirm."""
+
+    class State(models.TextChoices):
+        WAITING = "waiting", _("排队中")
+        READING = "reading", _("识别中")
+        READ = "read", _("已识别")
+        FAILED = "failed", _("识别失败")
+
+    file = models.FileField(_("文件"), upload_to="paper/%Y/%m/")
+    filename = models.CharField(_("文件名"), max_length=255)
+    content_type = models.CharField(max_length=100)
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.WAITING)
+    pages_done = models.PositiveSmallIntegerField(default=0)
+    pages_total = models.PositiveSmallIntegerField(default=0)
+    result = models.JSONField(default=dict, blank=True)
+    reason = models.CharField(_("原因"), max_length=500, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField()
+    order = models.ForeignKey(SalesOrder, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("纸质订单识别")
+        verbose_name_plural = _("纸质订单识别")

@@ -1,9 +1,10 @@
 """Background work. Tasks load ids and call services; running one twice is harmless."""
 from django.conf import settings
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 from orderloop.orders.mail import mailbox_poll
+from orderloop.orders.reading.paper import paper_read
 from orderloop.orders.services import orders_archive_finished, orders_close_completed
 from orderloop.orders.timers import logistics_notices_send, timers_flag_breaches
 from orderloop.orders.today import calendar_alert_send, daily_digest_send, daily_rollup_send
@@ -51,3 +52,9 @@ def calendar_coverage_check():
 def poll_order_mailbox():
     """Every minute: new mail in the order mailbox becomes orders (when ORDERLOOP_ORDER_MAILBOX is set)."""
     return mailbox_poll()
+
+
+@db_task()
+def read_paper_order(reading_id: int):
+    """A scan or photo uploaded at 录入订单 read into the intake form, page by page (its progress saved)."""
+    return paper_read(reading_id)

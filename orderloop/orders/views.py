@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -53,6 +54,9 @@ from orderloop.orders.forms import action_form, parse_post
 from orderloop.orders.labels import AUDIT_OBJECTS, LABELS, audit_display, timer_labels
 from orderloop.orders.importing import import_template, orders_import
 from orderloop.orders.sheets import MAX_COLUMNS, MAX_ROWS
+from orderloop.orders.reading import paper
+from orderloop.orders.tasks import read_paper_order
+from orderloop.orders.reading.engine import engine_available
 from orderloop.orders.mail import OPEN_STATES, mail_convert, mail_receive, mails_visible_to, refusal_text
 from orderloop.orders.models import AcceptanceItem, Attachment, Channel, FollowUpVisit, IncomingMail, OrderStatus, SalesOrder, ShipmentLine
 from orderloop.orders.registers import (CONTENT_TYPES, LONG_TEXT, REGISTER_2, REGISTER_3, REGISTERS, feedback_rows,
@@ -401,7 +405,22 @@ def order_new(request):
     errors: dict = {}
     rows: list[int] = []
     values: dict = {"order_date": clock.today().isoformat(), "lines": [{} for _ in range(INTAKE_LINE_ROWS)]}
-    if request.method == "POST" and "add_line" in request.POST:  # 添加一行 without JavaScript: nothing saved yet
+    reading = paper.reading_of(request.user, request.POST.get("reading") or request.GET.get("reading"))
+    uncertain: list = []
+    if reading is not None and reading.state == reading.State.READ and request.method == "GET":
+        read_values, uncertain, _flags = paper.reading_form_values(reading)
+        values |= read_values
+        values["lines"] = read_values["lines"] + [{} for _ in range(max(1, INTAKE_LINE_ROWS - len(read_values["lines"])))]
+    if request.method == "POST" and "read_scan" in request.POST:  # 识别扫描件: the worker reads it, the page shows how far
+        try:
+            reading = paper.paper_reading_start(actor=request.user, upload=request.FILES.get("scan"))
+        except DomainError as exc:
+            errors = exc.errors or {"__all__": [exc.message]}
+            values = _intake_values(request.POST)
+        else:
+            transaction.on_commit(lambda: read_paper_order(reading.pk))
+            return redirect(f"{reverse('orders:new')}?reading={reading.pk}")
+    elif request.method == "POST" and "add_line" in request.POST:  # 添加一行 without JavaScript: nothing saved yet
         values = _intake_values(request.POST, add_line=True)
     elif request.method == "POST":
         values = _intake_values(request.POST)
@@ -410,7 +429,12 @@ def order_new(request):
             data = OrderCreate.model_validate(payload)
             scan = request.FILES.get("scan")
             attachments = [checked_upload(scan, field="scan")] if scan else []
+            if not scan and reading is not None and reading.order_id is None:
+                attachments = [paper.reading_scan(reading)]
             order = services.order_receive(actor=request.user, data=data, attachments=attachments)
+            if reading is not None and reading.order_id is None:
+                reading.order = order
+                reading.save(update_fields=["order"])
         except ValidationError as exc:
             errors = pydantic_errors(exc)
         except DomainError as exc:
@@ -424,6 +448,10 @@ def order_new(request):
         customers += list(customers_visible_to(request.user).filter(pk=chosen))
     return render(request, "orders/order_new.html", {
         "customers": customers, "products": products, "values": values, "channels": Channel.choices,
+        "reading": reading, "reading_uncertain": uncertain, "can_read": engine_available(),
+        "reading_flags": reading.result.get("flags", []) if reading is not None and reading.state == reading.State.READ else [],
+        "reading_pages": paper.reading_pages(reading) if reading is not None and reading.state == reading.State.READ
+        and not reading.order_id else [],
         **_intake_errors(errors, values, rows), **_intake_totals(values, products),
     }, status=422 if errors else 200)
 

@@ -92,3 +92,14 @@ def test_a_mail_delivered_to_the_order_mailbox_becomes_an_order(imap_server, use
     assert IncomingMail.objects.filter(state="waiting").count() == 1
     assert imap_server.unseen() == 0
     assert mailbox_poll() == 0  # nothing new
+
+
+def test_a_mail_with_its_order_in_the_text_becomes_a_draft_with_its_lines(users, customer, product):
+    customer.contacts.update(email="li@keji.example")
+    body = ("您好，本次采购：\n服务器A型 S-001 10台 单价5000\nX-999 2台 单价100\n"
+            "付款方式：月结30天\n交货地址：上海市浦东新区张江路88号")
+    order = mail_receive(raw=order_mail(with_sheet=False, body=body), actor=users["sales_assistant"]).order
+    assert [(l.model, l.quantity, l.unit_price) for l in order.lines.all()] == [("S-001", 10, 5000)]
+    assert order.total_amount == 50000
+    assert (order.payment_terms, order.delivery_address) == ("月结30天", "上海市浦东新区张江路88号")
+    assert order.remarks.startswith("识别提示：未知型号「X-999」")  # the reviewer sees what was not taken in

@@ -5,13 +5,14 @@ from tests.support.workbooks import row, workbook
 
 
 def order_mail(sender="李* <li@keji.example>", subject="采购订单：服务器A型 10台", with_sheet=True,
-               message_id="<order-1@keji.example>") -> bytes:
+               message_id="<order-1@keji.example>",
+               body="您好，附件是本次采购订单，请于5月25日前交付到北京市海淀区路1号。需定制logo。") -> bytes:
     message = EmailMessage()
     message["From"] = sender
     message["To"] = "orders@seller.example"
     message["Subject"] = subject
     message["Message-ID"] = message_id
-    message.set_content("您好，附件是本次采购订单，请于5月25日前交付到北京市海淀区路1号。需定制logo。")
+    message.set_content(body)
     if with_sheet:
         message.add_attachment(workbook([row("PO-1", quantity=10, price=5000)]), maintype="application",
                                subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet", filename="采购订单.xlsx")

@@ -399,4 +399,37 @@
       first.focus({ preventScroll: true });  // the page stays at the top, where the banner lists every problem
     }
   }
+
+  // --- a paper order read: uncertain fields marked and visited first, a field's box shown on the page image ------
+
+  var boxes = document.querySelectorAll(".paper-page rect[data-field]");
+  if (boxes.length) {
+    var showBox = function (field) {
+      boxes.forEach(function (box) {
+        var on = box.getAttribute("data-field") === field;
+        box.classList.toggle("shown", on);
+        if (on) { box.scrollIntoView({ block: "nearest" }); }
+      });
+    };
+    var uncertain = [];
+    boxes.forEach(function (box) {
+      var input = document.getElementById("f-" + box.getAttribute("data-field"));
+      if (input && box.classList.contains("uncertain")) {
+        input.classList.add("uncertain");
+        if (uncertain.indexOf(input) < 0) { uncertain.push(input); }
+      }
+    });
+    form.addEventListener("focusin", function (event) {
+      if (event.target.id && event.target.id.indexOf("f-") === 0) { showBox(event.target.id.slice(2)); }
+    });
+    var links = document.getElementById("paper-reading");
+    links.addEventListener("click", function (event) {
+      var link = event.target.closest("a[href^='#f-']");
+      var target = link && document.getElementById(link.getAttribute("href").slice(1));
+      if (target) { event.preventDefault(); target.focus(); }
+    });
+    if (uncertain.length && !form.querySelector("[aria-invalid=true]")) {
+      uncertain[0].focus({ preventScroll: true });  // the uncertain fields first
+    }
+  }
 })();
