@@ -3,7 +3,7 @@ import re
 from decimal import Decimal
 
 from django.core.paginator import Paginator
-from django.db.models import F, Field, Lookup, Q
+from django.db.models import Exists, F, Field, Lookup, OuterRef, Q
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
@@ -13,7 +13,7 @@ from orderloop.core.exceptions import NotFound
 from orderloop.core.phones import phone_display, phone_masked
 from orderloop.orders.access import filter_visible
 from orderloop.orders.models import Attachment, OrderLine, OrderStatus, SalesOrder
-from orderloop.orders.labels import event_details
+from orderloop.orders.labels import event_details, payload_owners, user_names
 from orderloop.orders.events import event_label
 from orderloop.orders.lifecycle.engine import available_actions
 from orderloop.orders.lifecycle.table import status_label
@@ -142,6 +142,21 @@ class CappedPaginator(Paginator):
         return self._capped[1]
 
 
+# Relations most orders have none of (or not yet): order_get says in its one statement whether each has rows
+# (``has_<name>``), and the order's page and API skip the statement fetching them when it has none.
+KNOWN_EMPTY = ("shipments", "visit", "stages", "tickets", "attachments", "invoices")
+
+
+def _exists(name: str) -> Exists:
+    related = SalesOrder._meta.get_field(name).related_model  # the apps above orders (finance, aftersales) unnamed
+    return Exists(related.objects.filter(order=OuterRef("pk")))
+
+
+def has_rows(order, name: str) -> bool:
+    """Whether ``order`` may have rows of relation ``name`` (True unless order_get found none)."""
+    return getattr(order, f"has_{name}", True)
+
+
 def order_get(*, user, ref: str) -> SalesOrder:
     """One order by its number or provisional reference, if ``user`` may see it; 404 otherwise."""
     ref = (ref or "").strip()
@@ -150,6 +165,7 @@ def order_get(*, user, ref: str) -> SalesOrder:
         filter_visible(SalesOrder.objects.filter(**{field: ref}), user)
         .select_related("customer", "customer__payment_term", "owner", "entered_by", "manager_approved_by")
         .prefetch_related("lines", "risks", "timers")
+        .annotate(**{f"has_{name}": _exists(name) for name in KNOWN_EMPTY})
         .first()
     )
     if order is None:
@@ -264,14 +280,21 @@ def order_summary(order) -> dict:
     }
 
 
-def event_data(event, user=None) -> dict:
+def timeline_data(events, user=None) -> list[dict]:
+    """event_data of each of ``events``, the owners their payloads name read in one statement for them all."""
+    events = list(events)
+    names = user_names(owner for event in events for owner in payload_owners(event.payload))
+    return [event_data(event, user, names) for event in events]
+
+
+def event_data(event, user=None, names: dict[str, str] | None = None) -> dict:
     """An event of the timeline as ``user`` may read it (shown_payload); without a user, the strictest rules."""
     payload = shown_payload(event.payload, user)
     return {
         "id": event.pk, "type": event.type, "label": event_label(event.type),
         "from_label": status_label(event.from_status) if event.from_status else "",
         "to_label": status_label(event.to_status) if event.to_status else "",
-        "details": event_details(payload),
+        "details": event_details(payload, names),
         "actor": event.actor.username if event.actor else None, "actor_name": str(event.actor) if event.actor else "",
         "occurred_at": event.occurred_at,
         "from_status": event.from_status, "to_status": event.to_status, "payload": payload,
