@@ -45,6 +45,7 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated scenario name prefixes")
     parser.add_argument("--top", type=int, default=0, help="print the N costliest functions (own time) per scenario")
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--sql-chars", type=int, default=600, help="how much of the slowest statement to print")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orderloop.config.settings")
     os.environ.setdefault("DJANGO_DEBUG", "0")
@@ -79,8 +80,9 @@ def main() -> None:
         with CaptureQueriesContext(connection) as captured:
             for user, path in chosen:
                 get(user, path)
-        statements = len(captured) / len(chosen)
-        db_ms = sum(float(q["time"]) for q in captured.captured_queries) * 1000 / len(chosen)
+        queries = list(captured.captured_queries)  # connection.queries is a ring: read it before more queries
+        statements = len(queries) / len(chosen)
+        db_ms = sum(float(q["time"]) for q in queries) * 1000 / len(chosen)
         profile = cProfile.Profile()
         t0 = time.perf_counter()
         profile.enable()
@@ -100,10 +102,10 @@ def main() -> None:
         if args.top:
             stats.sort_stats("tottime").print_stats(args.top)
         if args.explain:
-            slowest = max(captured.captured_queries, key=lambda q: float(q["time"]))
+            slowest = max((q for q in queries if q["sql"]), key=lambda q: float(q["time"]))  # (prepared: no text)
             with connection.cursor() as cursor:
                 cursor.execute("EXPLAIN ANALYZE " + slowest["sql"])
-                print(f"  slowest statement {float(slowest['time']) * 1000:.1f} ms:\n    " + slowest["sql"][:600])
+                print(f"  slowest statement {float(slowest['time']) * 1000:.1f} ms:\n    " + slowest["sql"][:args.sql_chars])
                 print("\n".join("    " + row[0] for row in cursor.fetchall()))
 
 
