@@ -1,12 +1,24 @@
 """HTTP benchmark: the order list (filtered, 50 a page), search and the order detail, as pages and through the
-API, served by the real server (gunicorn, several worker processes, DEBUG off) and driven by ``wrk`` with 8 and 32
-concurrent clients, authenticated as a sales manager and as the sales director (alternating requests).
+API, served by the real server (gunicorn, 4 sync worker processes, DEBUG off) and driven by ``wrk`` on the same
+machine with 1 and 8 concurrent clients, authenticated as a sales manager and as the sales director (alternating
+requests); the sign-in page (no session, no query) is the floor every scenario is compared with.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_http_1m ORDERLOOP_VAR_DIR=/tmp/http-var \\
-        .venv/bin/python bench/http_load.py --web-workers 4 --label after
+    .venv/bin/python bench/http_load.py --database-url postgres://postgres@127.0.0.1:5432/bench_pages_1m \\
+        --compare-database-url postgres://postgres@127.0.0.1:5432/bench_pages_10k --label "1,000,000 orders"
 
-Seed the database first (``.venv/bin/python bench/seed.py --orders 1000000`` with the same ``DATABASE_URL``). Writes bench/results/http.md (the section
-for ``--label`` is replaced, other sections are kept) and prints each result. Needs ``wrk`` (apt-get install wrk).
+Seed the databases first (``bench/seed.py --orders 1000000`` and ``--orders 10000``, each with its
+``DATABASE_URL``). Scenarios run in ``--rounds`` rounds (every scenario once per round, the floor included), so a
+change of the shared machine's speed touches them all; each figure is pooled over the rounds (requests/s) or
+their median (percentiles), with the spread of the rounds. "× floor" is the sign-in page's requests/s divided by
+the scenario's at the same number of clients, round by round (the bound: ≤ 4).
+
+With ``--compare-database-url`` (flatness): a second server on that database (e.g. 10,000 orders) beside the
+first, both warmed, driven in short alternating rounds (``--flat-seconds`` each, the order of the two swapped
+every round) at ``--flat-clients``; each scenario's throughput on the first database divided by that on the
+second, round by round: the median and the spread (bounds: lists and detail ≥ 0.8, search ≥ 0.6).
+
+Writes bench/results/http.md (the section ``--label``, other sections kept) and docs/benchmarks.md
+(bench/report.py) unless ``--no-write``. Needs ``wrk`` (apt-get install wrk).
 """
 from __future__ import annotations
 
@@ -216,26 +228,20 @@ def check(base: str, sets, creds) -> None:
                     raise RuntimeError(f"{name}: {path} answered {resp.status} {resp.geturl()}")
 
 
-def settle(timeout: float = 120) -> None:
-    """Wait until the database has no query of the previous scenario left running (a slow request goes on in its
+def settle(database_url: str, timeout: float = 120) -> None:
+    """Wait until the database has no query of the previous run left running (a slow request goes on in its
     worker after wrk has stopped waiting), cancelling what is still there after ``timeout`` seconds."""
-    from django.db import connection
+    import psycopg
 
     sql = ("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' "
            "AND pid <> pg_backend_pid() AND backend_type = 'client backend'")
-    if connection.vendor != "postgresql":
-        return
     deadline = time.monotonic() + timeout
-    with connection.cursor() as cursor:
-        while True:
-            cursor.execute(sql)
-            if cursor.fetchone()[0] == 0:
-                return
+    with psycopg.connect(database_url.replace("postgres://", "postgresql://", 1), autocommit=True) as db:
+        while db.execute(sql).fetchone()[0]:
             if time.monotonic() > deadline:
-                cursor.execute(sql.replace("SELECT count(*)", "SELECT pg_cancel_backend(pid)"))
-                time.sleep(2)
+                db.execute(sql.replace("SELECT count(*)", "SELECT pg_cancel_backend(pid)"))
                 return
-            time.sleep(0.5)
+            time.sleep(0.2)
 
 
 def machine() -> dict:
@@ -249,125 +255,261 @@ def machine() -> dict:
     from django.db import connection
 
     with connection.cursor() as c:
-        c.execute("SHOW server_version") if connection.vendor == "postgresql" else c.execute("select sqlite_version()")
-        versions[connection.vendor] = c.fetchone()[0]
-        c.execute("SELECT count(*) FROM orders_salesorder")
-        orders = c.fetchone()[0]
+        c.execute("SHOW server_version")
+        versions["postgresql"] = c.fetchone()[0].split()[0]
     versions["gunicorn"] = subprocess.run([sys.executable, "-m", "gunicorn", "--version"], capture_output=True,
                                           text=True).stdout.strip().split()[-1].strip(")")
     wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
     wrk_version = re.search(r"wrk (?:debian/)?(\S+)", wrk.stdout + wrk.stderr)
     versions["wrk"] = wrk_version.group(1) if wrk_version else "?"
     return {"cpu": model.group(1).strip() if model else platform.processor(), "cores": os.cpu_count(),
-            "ram_gib": round(mem / 1024 / 1024, 1), "versions": versions, "orders": orders,
-            "load": open("/proc/loadavg").read().split()[:3]}
+            "ram_gib": round(mem / 1024 / 1024, 1), "versions": versions}
 
 
-def write_results(label: str, info: dict, rows: list, args, command: str) -> None:
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    text = RESULTS.read_text() if RESULTS.exists() else ""
-    sections = dict(re.findall(r"^## (.+?)\n(.*?)(?=^## |\Z)", text, re.MULTILINE | re.DOTALL))
-    head = ("# HTTP benchmark: order list, search and detail\n\n"
-            "Driven by `wrk` against the real server (`orderloop run --no-worker --web-workers N`: gunicorn, sync workers,\n"
-            "DEBUG off) on PostgreSQL; every request alternates between a sales manager (sees their team's orders) and\n"
-            "the sales director (sees every order); pages with a session cookie, the API with a Bearer token.\n"
-            "List: filters by status / customer / owner / archived+sort, some on pages 2-5, 50 a page. Search: `q` =\n"
-            "an order number, a number or reference prefix, part of a customer name, a product model. Detail: orders\n"
-            "drawn from the whole history. Floor: the sign-in page without a session (one small template, no\n"
-            "query): what the server and the framework cost before any work. Latencies in milliseconds.\n\n"
-            "Reproduce (after `.venv/bin/python bench/seed.py --orders 1000000` into that database):\n\n"
-            f"    {command}\n\n")
-    body = [f"{info['when']} · {info['orders']:,} orders · {info['cpu']}, {info['cores']} cores, {info['ram_gib']} GiB RAM · "
-            f"{', '.join(f'{k} {v}' for k, v in info['versions'].items())} · {args.web_workers} gunicorn workers · "
-            f"{args.duration}s per run · load average before: {' '.join(info['load'])}, after: {' '.join(info['load_after'])}",
-            "", "| scenario | clients | req/s | p50 | p95 | p99 | max | errors |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for name, clients, r in rows:
-        errors = r["status_errors"] + r["socket_errors"] + r["timeouts"]
-        if not r["requests"]:
-            body.append(f"| {name} | {clients} | 0 | none completed within the {args.duration}s run | | | | |")
-            continue
-        body.append(f"| {name} | {clients} | {r['rps']:.1f} | {r['p50'] / 1000:.1f} | {r['p95'] / 1000:.1f} | "
-                    f"{r['p99'] / 1000:.1f} | {r['max'] / 1000:.0f} | {errors} |")
+def prepare(out: str) -> None:
+    """In its own process (``--prepare``), on ``DATABASE_URL``: credentials, request sets, the orders' count."""
+    from orderloop.orders.models import SalesOrder
+
+    data = {"creds": credentials(), "sets": request_sets(), "orders": SalesOrder.objects.count(), "machine": machine()}
+    Path(out).write_text(json.dumps(data, ensure_ascii=False))
+
+
+class Server:
+    """gunicorn on one database (``orderloop run --no-worker``), with the files wrk reads for each scenario."""
+
+    def __init__(self, database_url: str, args, tmp: Path, tag: str):
+        self.database_url = database_url
+        out = tmp / f"prepared-{tag}.json"
+        env = {**os.environ, "DATABASE_URL": database_url, "ORDERLOOP_VAR_DIR": args.var_dir, "DJANGO_DEBUG": "0",
+               "DJANGO_SETTINGS_MODULE": "orderloop.config.settings"}
+        subprocess.run([sys.executable, __file__, "--prepare", str(out), "--database-url", database_url],
+                       env=env, check=True)
+        data = json.loads(out.read_text())
+        self.creds, self.sets, self.orders, self.machine = data["creds"], data["sets"], data["orders"], data["machine"]
+        if args.only:
+            prefixes = [p.strip() for p in args.only.split(",")] + ["floor"]
+            self.sets = {k: v for k, v in self.sets.items() if any(k.startswith(p) for p in prefixes)}
+        self.script = tmp / "bench.lua"
+        self.script.write_text(LUA)
+        self.auth, self.paths = {}, {}
+        for surface in ("page", "api", "none"):
+            self.auth[surface] = tmp / f"auth-{tag}-{surface}.txt"
+            self.auth[surface].write_text("".join(f"{u} {c[surface][0]} {c[surface][1]}\n" for u, c in self.creds.items()))
+        for i, (name, items) in enumerate(self.sets.items()):
+            items = list(items)
+            random.Random(1).shuffle(items)
+            self.paths[name] = tmp / f"paths-{tag}-{i}.txt"
+            self.paths[name].write_text("".join(f"{u} {p}\n" for u, p in items))
+        port = free_port()
+        self.base = f"http://127.0.0.1:{port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "orderloop.cli", "run", "--no-worker", "--web-workers", str(args.web_workers),
+             "--bind", f"127.0.0.1:{port}"], env={**env, "PYTHONUNBUFFERED": "1"},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        wait_for(self.base + "/login/")
+        check(self.base, self.sets, self.creds)
+
+    def wrk(self, name: str, clients: int, seconds: int) -> dict:
+        settle(self.database_url)
+        return run_wrk(self.base, str(self.paths[name]), str(self.auth[surface_of(name)]), str(self.script), clients,
+                       seconds)
+
+    def stop(self) -> None:
+        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(timeout=30)
+
+
+FLOOR = "floor: sign-in page"
+
+
+def quartiles(values: list[float]) -> tuple[float, float, float]:
+    import statistics
+
+    if len(values) < 2:
+        return values[0], values[0], values[0]
+    q = statistics.quantiles(values, n=4, method="inclusive")
+    return q[0], statistics.median(values), q[2]
+
+
+def measure(server: Server, args) -> dict:
+    """Each scenario at each number of clients, once per round, in the same order every round (floor first)."""
+    names = [FLOOR] + [n for n in server.sets if n != FLOOR]
+    clients = [int(c) for c in args.clients.split(",")]
+    for name in names:  # warm every worker on every scenario
+        server.wrk(name, max(clients), args.warmup)
+    runs = {(n, c): [] for n in names for c in clients}
+    for r in range(args.rounds):
+        for c in clients:
+            for name in names:
+                result = server.wrk(name, c, args.duration)
+                runs[name, c].append(result)
+                print(f"round {r + 1} {name:20} c={c:<2} {result['rps']:7.1f} req/s  p50 {result['p50'] / 1000:6.1f}  "
+                      f"p95 {result['p95'] / 1000:6.1f} ms", flush=True)
+    return runs
+
+
+def flatness(big: Server, small: Server, args) -> dict:
+    """Throughput on ``big`` ÷ on ``small`` per scenario, round by round, the two alternating in short runs."""
+    names = [n for n in big.sets if n != FLOOR and n in small.sets]
+    for name in names:
+        small.wrk(name, args.flat_clients, args.warmup)
+    ratios = {n: [] for n in names}
+    rps = {n: ([], []) for n in names}
+    for r in range(args.flat_rounds):
+        for name in names:
+            pair = (big, small) if r % 2 == 0 else (small, big)
+            got = {id(s): s.wrk(name, args.flat_clients, args.flat_seconds)["rps"] for s in pair}
+            if not got[id(small)]:  # nothing completed in the round: no ratio from it
+                continue
+            ratios[name].append(got[id(big)] / got[id(small)])
+            rps[name][0].append(got[id(big)])
+            rps[name][1].append(got[id(small)])
+        print(f"flat round {r + 1}: " + ", ".join(f"{n} {ratios[n][-1]:.2f}" for n in names), flush=True)
+    return {"ratios": ratios, "rps": rps}
+
+
+def bound_of(name: str) -> tuple[float, float, float]:
+    """(p95 bound at 1 client, at 8 clients, flatness bound) of the issue, in ms."""
+    return (100, 200, 0.6) if name.startswith("search") else (50, 100, 0.8)
+
+
+def section(info: dict, runs: dict, flat: dict | None, args, command: str) -> tuple[str, dict]:
+    import statistics
+
+    clients = [int(c) for c in args.clients.split(",")]
+    names = list(dict.fromkeys(n for n, _c in runs))
+    out = [f"{info['when']} · {info['orders']:,} orders (flatness against {info['compare_orders']:,})" if flat else
+           f"{info['when']} · {info['orders']:,} orders",
+           f"· {info['cpu']}, {info['cores']} cores, {info['ram_gib']} GiB RAM · "
+           + ", ".join(f"{k} {v}" for k, v in info["versions"].items())
+           + f" · {args.web_workers} gunicorn workers, wrk on the same machine · {args.rounds} rounds of {args.duration} s "
+           f"per scenario and number of clients · load average before: {' '.join(info['load'])}, after: "
+           f"{' '.join(info['load_after'])}", "",
+           "    " + command, "",
+           "| scenario | clients | req/s (pooled) | p50 | p95 (median of rounds) | p95 range | × floor (median, range) | errors |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    verdict = {}
+    for c in clients:
+        floor_rps = [r["rps"] for r in runs[FLOOR, c]]
+        for name in names:
+            rs = runs[name, c]
+            requests = sum(r["requests"] for r in rs)
+            seconds = sum(r["duration_us"] for r in rs) / 1e6
+            p95 = [r["p95"] / 1000 for r in rs]
+            p50 = statistics.median(r["p50"] / 1000 for r in rs)
+            errors = sum(r["status_errors"] + r["socket_errors"] + r["timeouts"] for r in rs)
+            times = [f / r["rps"] if r["rps"] else float("inf") for f, r in zip(floor_rps, rs)]
+            cost = "" if name == FLOOR else f"{statistics.median(times):.1f} ({min(times):.1f}–{max(times):.1f})"
+            out.append(f"| {name} | {c} | {requests / seconds:.1f} | {p50:.1f} | {statistics.median(p95):.1f} | "
+                       f"{min(p95):.1f}–{max(p95):.1f} | {cost} | {errors} |")
+            if name != FLOOR:
+                bound = bound_of(name)[0 if c == 1 else 1]
+                verdict.setdefault(name, []).append((c, statistics.median(p95), bound, statistics.median(times)))
+    out += ["", "Against the bounds (p95 < 50 ms at 1 client and < 100 ms at 8, search < 100 and < 200; ≤ 4× the "
+            "sign-in page's cost):", ""]
+    for name, items in verdict.items():
+        parts = [f"{c} client{'s' if c > 1 else ''}: p95 {p:.0f} ms {'met' if p < b else 'NOT met'} (< {b}), "
+                 f"{t:.1f}× floor {'met' if t <= 4 else 'NOT met'}" for c, p, b, t in items]
+        out.append(f"- {name}: " + "; ".join(parts))
+    if flat:
+        out += ["", f"Flatness: {info['orders']:,} against {info['compare_orders']:,} orders, two servers of "
+                f"{args.web_workers} workers each, {args.flat_rounds} alternating rounds of {args.flat_seconds} s per "
+                f"scenario and server (the order swapped every round), {args.flat_clients} clients:", "",
+                "| scenario | req/s large | req/s small | ratio (median) | interquartile range | range | bound |",
+                "|---|---:|---:|---:|---:|---:|---:|"]
+        for name, ratios in flat["ratios"].items():
+            lo, med, hi = quartiles(ratios)
+            big_rps, small_rps = flat["rps"][name]
+            bound = bound_of(name)[2]
+            out.append(f"| {name} | {statistics.median(big_rps):.1f} | {statistics.median(small_rps):.1f} | {med:.2f} | "
+                       f"{lo:.2f}–{hi:.2f} | {min(ratios):.2f}–{max(ratios):.2f} | ≥ {bound} "
+                       f"{'met' if med >= bound else 'NOT met'} |")
     if args.note:
-        body += ["", args.note]
-    sections[label] = "\n".join(body) + "\n\n"
-    order = sorted(sections, key=lambda k: (0 if k.startswith("before") else 1, k))
-    RESULTS.write_text(head + "".join(f"## {k}\n{sections[k]}" for k in order))
+        out += ["", args.note]
+    return "\n".join(out) + "\n\n", verdict
+
+
+HEAD = """# HTTP benchmark: order list, search and detail
+
+Driven by `wrk` against the real server (`orderloop run --no-worker --web-workers 4`: gunicorn, sync workers,
+DEBUG off, production settings) on PostgreSQL, wrk and PostgreSQL on the same 2-core machine; every request
+alternates between a sales manager (sees their team's orders) and the sales director (sees every order); pages
+with a session cookie, the API with a Bearer token. List: filters by status / customer / owner / archived+sort,
+some on pages 2–5, 50 a page. Search: `q` = an order number, a number or reference prefix, part of a customer
+name, a product model. Detail: orders drawn from the whole history. Floor: the sign-in page without a session
+(one small template, no query): what the server and the framework cost before any work. Latencies in
+milliseconds. The data: `bench/seed.py` (orders with lines, timelines, progress records, shipments, tickets,
+payment plans, receipts and allocations). How the runs are paired and pooled: bench/http_load.py's docstring.
+
+"""
+
+
+def write_results(label: str, text: str) -> None:
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    old = RESULTS.read_text() if RESULTS.exists() else ""
+    sections = dict(re.findall(r"^## (.+?)\n(.*?)(?=^## |\Z)", old, re.MULTILINE | re.DOTALL))
+    sections[label] = text
+    RESULTS.write_text(HEAD + "".join(f"## {k}\n{v}" for k, v in sections.items()))
+    subprocess.run([sys.executable, str(ROOT / "bench" / "report.py")], check=True)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    parser.add_argument("--compare-database-url", help="flatness: a second database (e.g. 10,000 orders)")
     parser.add_argument("--var-dir", default=os.environ.get("ORDERLOOP_VAR_DIR", "/tmp/http-var"))
     parser.add_argument("--web-workers", type=int, default=4)
-    parser.add_argument("--clients", default="8,32")
-    parser.add_argument("--duration", type=int, default=15, help="seconds per run")
-    parser.add_argument("--warmup", type=int, default=3, help="seconds of untimed load before each scenario")
+    parser.add_argument("--clients", default="1,8")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=8, help="seconds per scenario, number of clients and round")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of untimed load per scenario and server first")
+    parser.add_argument("--flat-rounds", type=int, default=8)
+    parser.add_argument("--flat-seconds", type=int, default=4)
+    parser.add_argument("--flat-clients", type=int, default=8)
     parser.add_argument("--only", default="", help="comma-separated scenario name prefixes (e.g. list,detail)")
     parser.add_argument("--label", default="after", help="section of http.md to (re)write")
     parser.add_argument("--note", default="")
-    parser.add_argument("--url", help="use a server already running there instead of starting one")
+    parser.add_argument("--no-write", dest="write", action="store_false")
+    parser.add_argument("--prepare", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not args.database_url:
         parser.error("--database-url or DATABASE_URL is needed")
+    if args.prepare:
+        django_setup({"DATABASE_URL": args.database_url})
+        prepare(args.prepare)
+        return
     if not shutil.which("wrk"):
         parser.error("wrk is not installed (apt-get install -y wrk)")
-    env = {"DATABASE_URL": args.database_url, "ORDERLOOP_VAR_DIR": args.var_dir, "DJANGO_DEBUG": "0",
-           "DJANGO_SETTINGS_MODULE": "orderloop.config.settings"}
-    django_setup(env)
-    command = (f"DATABASE_URL={args.database_url} ORDERLOOP_VAR_DIR={args.var_dir} .venv/bin/python bench/http_load.py "
-               f"--web-workers {args.web_workers} --clients {args.clients} --duration {args.duration} --label {shlex.quote(args.label)}")
-    creds = credentials()
-    sets = request_sets()
-    if args.only:
-        prefixes = [p.strip() for p in args.only.split(",")]
-        sets = {k: v for k, v in sets.items() if any(k.startswith(p) for p in prefixes)}
-    server = None
-    base = args.url
-    if not base:
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
-            [sys.executable, "-m", "orderloop.cli", "run", "--no-worker", "--web-workers", str(args.web_workers),
-             "--bind", f"127.0.0.1:{port}"], env={**os.environ, **env, "PYTHONUNBUFFERED": "1"},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop wrk and the server on the way out
-    rows = []
-    info = machine()
-    info["when"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    command = (f".venv/bin/python bench/http_load.py --database-url {args.database_url}"
+               + (f" --compare-database-url {args.compare_database_url}" if args.compare_database_url else "")
+               + f" --web-workers {args.web_workers} --clients {args.clients} --rounds {args.rounds} --duration "
+               f"{args.duration} --flat-rounds {args.flat_rounds} --flat-seconds {args.flat_seconds} "
+               f"--label {shlex.quote(args.label)}")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop wrk and the servers on the way out
+    servers = []
+    info = {"when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "load": open("/proc/loadavg").read().split()[:3]}
+    flat = None
     try:
-        wait_for(base + "/login/")
-        check(base, sets, creds)
         with tempfile.TemporaryDirectory() as tmp:
-            script = Path(tmp, "bench.lua")
-            script.write_text(LUA)
-            auth_files = {}
-            for surface in ("page", "api", "none"):
-                auth_files[surface] = Path(tmp, f"auth-{surface}.txt")
-                auth_files[surface].write_text("".join(f"{u} {c[surface][0]}: {c[surface][1]}\n".replace(": ", " ", 1)
-                                                       for u, c in creds.items()))
-            for name, items in sets.items():
-                paths = Path(tmp, "paths.txt")
-                random.Random(1).shuffle(items)
-                paths.write_text("".join(f"{u} {p}\n" for u, p in items))
-                surface = surface_of(name)
-                if args.warmup:
-                    settle()
-                    run_wrk(base, str(paths), str(auth_files[surface]), str(script), 8, args.warmup)
-                for clients in [int(c) for c in args.clients.split(",")]:
-                    settle()
-                    r = run_wrk(base, str(paths), str(auth_files[surface]), str(script), clients, args.duration)
-                    rows.append((name, clients, r))
-                    print(f"{name:15} c={clients:<3} {r['rps']:7.1f} req/s  p50 {r['p50'] / 1000:7.1f}  p95 "
-                          f"{r['p95'] / 1000:7.1f}  p99 {r['p99'] / 1000:7.1f} ms  errors "
-                          f"{r['status_errors'] + r['socket_errors'] + r['timeouts']}", flush=True)
+            big = Server(args.database_url, args, Path(tmp), "a")
+            servers.append(big)
+            info.update(big.machine, orders=big.orders)
+            if args.compare_database_url:
+                small = Server(args.compare_database_url, args, Path(tmp), "b")
+                servers.append(small)
+                info["compare_orders"] = small.orders
+            runs = measure(big, args)
+            if args.compare_database_url:
+                flat = flatness(big, small, args)
     finally:
-        if server is not None:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
+        for server in servers:
+            server.stop()
     info["load_after"] = open("/proc/loadavg").read().split()[:3]
-    write_results(args.label, info, rows, args, command)
-    print(f"written to {RESULTS.relative_to(ROOT)}")
+    text, _verdict = section(info, runs, flat, args, command)
+    print(text)
+    if args.write:
+        write_results(args.label, text)
+        print(f"written to {RESULTS.relative_to(ROOT)} and docs/benchmarks.md")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from orderloop.finance.invoices import InvoiceRequestIn
 from orderloop.finance.models import Invoice, InvoiceStatus
 from orderloop.finance.receivables import BUCKETS, ageing
 from orderloop.finance.queue import (collection_queue, condition_of, customer_money, receipt_allocations,
-                                     receipt_list, receipts_visible)
+                                     receipt_list, receipts_visible, with_allocations)
 from orderloop.finance.receipts import Share, receipt_allocate, receipt_record
 from orderloop.masterdata.models import PaymentTerm
 from orderloop.masterdata.services import customers_visible_to
@@ -471,7 +471,7 @@ def receipt_index(request: HttpRequest, query: Query[ReceiptQuery]):
     rows = receipt_list(request.auth, customer_id=query.customer_id, q=(query.q or "").strip(),
                         unallocated_only=query.open, date_from=query.date_from, date_to=query.date_to)
     count = rows.count()
-    items = rows[(query.page - 1) * query.page_size: query.page * query.page_size]
+    items = with_allocations(rows[(query.page - 1) * query.page_size: query.page * query.page_size])
     return {"count": count, "page": query.page, "page_size": query.page_size, "items": [_receipt(r) for r in items]}
 
 

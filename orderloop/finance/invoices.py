@@ -124,6 +124,8 @@ class LineDefault:
 
 def invoiced_amount(order) -> Decimal:
     """What of ``order`` is requested or invoiced, net of red-letter invoices."""
+    if not getattr(order, "has_invoices", True):  # read by orders.selectors.order_get, which found none
+        return ZERO
     return Invoice.objects.filter(order=order).exclude(status=InvoiceStatus.WITHDRAWN).aggregate(
         total=Sum("amount"))["total"] or ZERO
 
@@ -496,6 +498,8 @@ def _plan_after_invoice(invoice: Invoice, actor, now) -> None:
 # --- reads ------------------------------------------------------------------------------------------------------
 
 def invoices_of(order) -> list[Invoice]:
+    if not getattr(order, "has_invoices", True):  # read by orders.selectors.order_get, which found none
+        return []
     return list(Invoice.objects.filter(order=order).select_related("shipment", "red_of").prefetch_related("lines")
                 .order_by("requested_at", "id"))
 

@@ -141,6 +141,8 @@ def plan_sync(order, *, now) -> list[dict]:
 def plan_outstanding(order) -> Decimal:
     """What is still owed on ``order``'s plan (neither received nor written off)."""
     from django.db.models import Sum
+    if hasattr(order, "open_instalments"):  # fetched with a list of orders (orders.steps.guards)
+        return sum((row.amount - row.received - row.written_off for row in order.open_instalments), Decimal("0.00"))
     owed = Instalment.objects.filter(order=order, is_open=True).aggregate(
         owed=Sum(F("amount") - F("received") - F("written_off")))["owed"]
     return owed or Decimal("0.00")

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import BooleanField, Case, F, Q, Sum, Value, When
+from django.db.models import BooleanField, Case, F, Prefetch, Q, Sum, Value, When
 
 from orderloop.core.money import yuan
 from orderloop.finance.gates import holding_q
-from orderloop.finance.models import Instalment, Receipt
+from orderloop.finance.models import Allocation, Instalment, Receipt
 from orderloop.masterdata.services import customers_visible_to
 from orderloop.orders.access import visible_orders_q
 from orderloop.orders.payments import condition_text
@@ -113,9 +113,18 @@ def receipt_list(user, *, customer_id: int | None = None, q: str = "", unallocat
     return rows.order_by("-received_on", "-id")
 
 
+def _allocations():
+    return Allocation.objects.select_related("instalment", "instalment__order", "allocated_by").order_by("allocated_at", "id")
+
+
+def with_allocations(receipts):
+    """``receipts`` with their allocations fetched in one statement for the lot (``receipt_allocations``)."""
+    return receipts.prefetch_related(Prefetch("allocations", queryset=_allocations(), to_attr="allocation_rows"))
+
+
 def receipt_allocations(receipt) -> list:
-    return list(receipt.allocations.select_related("instalment", "instalment__order", "allocated_by")
-                .order_by("allocated_at", "id"))
+    rows = getattr(receipt, "allocation_rows", None)  # fetched with the page's receipts (with_allocations)
+    return rows if rows is not None else list(_allocations().filter(receipt=receipt))
 
 
 @dataclass(frozen=True)

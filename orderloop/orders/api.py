@@ -23,7 +23,7 @@ from orderloop.orders.registers import (CONTENT_TYPES, DATE, MONEY, NUMBER, QUAN
                                        RegisterFilters, json_row, register_export)
 from orderloop.orders.uploads import attachment_upload, files_kept_on_commit
 from orderloop.orders.schemas import EventOut, OrderCreate, OrderOut, OrderPage, OrderPatch
-from orderloop.orders.selectors import capped_count, event_data, order_detail, order_get, order_list, order_summary, order_timeline
+from orderloop.orders.selectors import capped_count, order_detail, order_get, order_list, order_summary, order_timeline, timeline_data
 from orderloop.orders.lifecycle.engine import perform_action
 from orderloop.orders.lifecycle.table import TRANSITIONS
 from orderloop.orders.steps import ACTIONS
@@ -128,7 +128,7 @@ def attachment_index(request: HttpRequest, ref: Ref):
 
 @router.get("/{ref}/events", response={200: list[EventOut], **READ_ERRORS}, summary="The order's timeline")
 def order_events(request: HttpRequest, ref: Ref):
-    return [event_data(e, request.auth) for e in order_timeline(order_get(user=request.auth, ref=ref))]
+    return timeline_data(order_timeline(order_get(user=request.auth, ref=ref)), request.auth)
 
 
 def _action_route(action_name: str, payload_type: type[Payload]):

@@ -90,23 +90,37 @@ HIDDEN_IN_TIMELINE = {"id", "verdict", "risk_id", "line_id", "ticket_id", "qc_re
                       "ticket_ids"}
 
 
-def display_value(name: str, value) -> str:
-    """A payload value as text for the timeline."""
+def user_names(usernames) -> dict[str, str]:
+    """{username: the name shown} of those users, in one statement (none when there is nobody to name)."""
+    from orderloop.accounts.models import User
+
+    usernames = set(usernames)
+    return {u.username: str(u) for u in User.objects.filter(username__in=usernames)} if usernames else {}
+
+
+def payload_owners(value) -> set[str]:
+    """The usernames a payload records as owners (a stage's owner), at any depth."""
+    if isinstance(value, dict):
+        return set().union(*(({v} if k == "owner" and isinstance(v, str) else payload_owners(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return set().union(*(payload_owners(item) for item in value))
+    return set()
+
+
+def display_value(name: str, value, names: dict[str, str] | None = None) -> str:
+    """A payload value as text for the timeline; ``names``: user_names of the payload's owners, read beforehand."""
     if isinstance(value, bool):
         return _("是") if value else _("否")
     if isinstance(value, list):
-        return "；".join(display_value(name, item) for item in value)
+        return "；".join(display_value(name, item, names) for item in value)
     if isinstance(value, dict):
         labels = INSTALMENT_LABELS if name == "instalments" else LABELS  # 付款放行/尾款核销: the plan's instalments
-        return "，".join(f"{_(labels.get(k) or LABELS.get(k, k))} {display_value(k, v)}" for k, v in value.items()
+        return "，".join(f"{_(labels.get(k) or LABELS.get(k, k))} {display_value(k, v, names)}" for k, v in value.items()
                         if k not in HIDDEN_IN_TIMELINE and v not in ("", None, []))
     if name == "roles" and value in Role.values:
         return str(Role(value).label)
     if name == "owner" and isinstance(value, str):  # a stage's owner, recorded by username: shown by name
-        from orderloop.accounts.models import User
-
-        user = User.objects.filter(username=value).first()
-        return str(user) if user else value
+        return (user_names([value]) if names is None else names).get(value, value)
     if name.endswith("_at") and isinstance(value, str):  # a moment, stored as ISO 8601
         try:
             return local_text(datetime.fromisoformat(value))
@@ -115,8 +129,8 @@ def display_value(name: str, value) -> str:
     return str(_(CHOICES.get(name, {}).get(value, str(value))))
 
 
-def event_details(payload: dict) -> list[tuple[str, str]]:
-    return [(_(LABELS.get(k, k)), display_value(k, v)) for k, v in payload.items()
+def event_details(payload: dict, names: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    return [(_(LABELS.get(k, k)), display_value(k, v, names)) for k, v in payload.items()
             if k not in HIDDEN_IN_TIMELINE and v not in ("", None, [], {})]
 
 

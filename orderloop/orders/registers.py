@@ -439,12 +439,12 @@ def _id(value) -> int | None:
 def listed_orders(user, filters: RegisterFilters):
     """The order list (订单列表): the orders ``user`` may see, filtered, the date range on 下单日期, sorted by a
     column of the list (selectors.SORTS; newest first without one)."""
-    from orderloop.orders.selectors import SORTS
+    from orderloop.orders.selectors import ordering, sorted_after_fetch
 
     orders = filters.orders(user)
     if filters.date_from or filters.date_to:
         orders = orders.filter(**_date_range(orders.model, "order_date", filters.date_from, filters.date_to))
-    return orders.order_by(*SORTS.get(filters.sort, SORTS["-created_at"]))
+    return orders.order_by(*ordering(filters.sort, few_matches=sorted_after_fetch(orders)))
 
 
 def _date_range(model, field: str, start: date | None, end: date | None) -> dict:

@@ -4,7 +4,7 @@ page, the morning digest and the evening roll-up all read it from here."""
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
-from django.db.models import Max, Q
+from django.db.models import Max, Prefetch, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -17,8 +17,9 @@ from orderloop.core.calendar import SHANGHAI, BusinessCalendar, calendar_alerts,
 from orderloop.finance.receivables import OverdueSummary, today_receivables
 from orderloop.notifications.services import notify
 from orderloop.orders.access import filter_visible
-from orderloop.orders.models import OrderTimer, Risk, SalesOrder, TimerState
+from orderloop.orders.models import OrderTimer, Risk, SalesOrder, Shipment, TimerState
 from orderloop.orders.lifecycle.engine import available_actions
+from orderloop.orders.steps.guards import guard_prefetches
 from orderloop.orders.lifecycle.table import TERMINAL, TRANSITIONS
 from orderloop.orders.steps import ACTIONS
 from orderloop.orders.timers import notices_not_sent
@@ -62,8 +63,12 @@ def user_today(user, *, now: datetime | None = None, calendar: BusinessCalendar 
     next_due = {}
     for t in timers:
         next_due.setdefault(t.order_id, t)
-    candidates = visible.filter(status__in=_states_with_work(user.roles)).select_related("customer", "owner")
+    # what the actions' guards read of each order, fetched for them all (lines, risks, consignments, the visit)
+    candidates = (visible.filter(status__in=_states_with_work(user.roles)).select_related("customer", "owner", "visit")
+                  .prefetch_related("lines", "risks", Prefetch("shipments", queryset=Shipment.objects.prefetch_related("lines")),
+                                    *guard_prefetches()))
     for order in candidates.order_by("created_at"):
+        order.visible_to_user_id = user.pk  # read through the visibility filter: order_visible_to need not ask
         actions = [a for a in available_actions(order, user) if not ACTIONS[a].incidental_in(order.status)]
         if actions:
             today.waiting.append((order, [_(ACTIONS[a].label) for a in actions], next_due.get(order.pk)))

@@ -70,7 +70,7 @@ from orderloop.orders.schemas import OrderCreate, OrderPatch
 from orderloop.orders.today import user_today
 from orderloop.orders.work import (DECISIONS, approvals_for, decision_data, decision_result, queues_for, timeline_steps,
                                    waiting_for)
-from orderloop.orders.selectors import CappedPaginator, acceptance_items, audit_entries, customer_history, event_data, order_get, sees_cost, shown_phone
+from orderloop.orders.selectors import CappedPaginator, acceptance_items, audit_entries, customer_history, has_rows, order_get, sees_cost, timeline_data, shown_phone
 from orderloop.setup.models import CompanyProfile
 from orderloop.orders.lifecycle.engine import available_actions, blocked_actions, perform_action
 from orderloop.orders.lines import last_part
@@ -265,10 +265,10 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
         for name in actions
     ]
     reviewing = "review" in actions
-    events = [event_data(e, request.user) for e in order.events.select_related("actor").order_by("occurred_at", "id")]
+    events = timeline_data(order.events.select_related("actor").order_by("occurred_at", "id"), request.user)
     shipments = list(order.shipments.prefetch_related(
-        Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line"))))
-    visit = FollowUpVisit.objects.filter(order=order).first()
+        Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line")))) if has_rows(order, "shipments") else []
+    visit = FollowUpVisit.objects.filter(order=order).first() if has_rows(order, "visit") else None
     phone_notice = request.user.has_role(*PHONE_NOTICE_RECORDERS)
     for shipment in shipments:  # a consignment whose customer is not told yet: 已电话通知
         shipment.phone_notice = phone_notice and not shipment.notice_sent_at and not shipment.received_at
@@ -306,14 +306,14 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
         "primary_action": next((f["name"] for f in forms if not ACTIONS[f["name"]].incidental_in(order.status)), None),
         "waiting_for": waiting_for(order, request.user),
         "steps": timeline_steps(events, order.status),
-        "stages": list(order.stages.filter(superseded=False).select_related("owner")),
-        "tickets": list(order.tickets.all()),
+        "stages": list(order.stages.filter(superseded=False).select_related("owner")) if has_rows(order, "stages") else [],
+        "tickets": list(order.tickets.all()) if has_rows(order, "tickets") else [],
         "can_open_ticket": not order.archived_at and request.user.has_role(*TICKET_OPENERS),  # any state: principle 3
         "ticket_types": TicketType.choices,
         "visit": visit,
         "rating_link": rating_url(visit) if visit and not visit.done_at and request.user.has_role(*RATING_LINK_SENDERS) else "",
         "shipments": shipments,
-        "attachments": list(order.attachments.all()),
+        "attachments": list(order.attachments.all()) if has_rows(order, "attachments") else [],
         **_invoice_context(request, order),
     }
 
@@ -703,7 +703,7 @@ INLINE_TYPES = {"image/png", "image/jpeg"}  # as recognised from the content whe
 def review_form(request, ref):
     """《订单初步审核表》, printable."""
     order = _get_order(request, ref)
-    events = [event_data(e, request.user) for e in order.events.select_related("actor").filter(type__in=["reviewed", "contact_logged", "supplemented"])]
+    events = timeline_data(order.events.select_related("actor").filter(type__in=["reviewed", "contact_logged", "supplemented"]), request.user)
     return render(request, "orders/documents/review_form.html", {
         "order": order, "checklist": review_checklist(order, phone=shown_phone(order, request.user)), "events": events,
         "verdict": next((e for e in reversed(events) if e["type"] == "reviewed"), None),
@@ -775,7 +775,7 @@ def confirmation_pdf(request, ref):
 def internal_slip(request, ref):
     """《订单内部流转单》, printable."""
     order = _get_order(request, ref)
-    events = [event_data(e, request.user) for e in order.events.select_related("actor").order_by("occurred_at", "id")]
+    events = timeline_data(order.events.select_related("actor").order_by("occurred_at", "id"), request.user)
     return render(request, "orders/documents/internal_slip.html", {"order": order, "events": events,
                                                                      "lines": list(order.lines.all())})
 
@@ -796,7 +796,7 @@ def acceptance(request, ref):
 def acceptance_record(request, ref):
     """《验收问题记录表》, printable: each consignment's checks, the issues found, their photos and tickets."""
     order = _get_order(request, ref)
-    events = [event_data(e, request.user) for e in order.events.select_related("actor").filter(type="accepted").order_by("occurred_at", "id")]
+    events = timeline_data(order.events.select_related("actor").filter(type="accepted").order_by("occurred_at", "id"), request.user)
     tickets = {t.pk: t for t in order.tickets.prefetch_related("photos")}
     items = dict(AcceptanceItem.Item.choices)
     for event in events:
@@ -1080,7 +1080,7 @@ def order_summary(request, ref):
     order = _get_order(request, ref)
     if not request.htmx:
         return redirect("orders:detail", ref=order.ref)
-    events = [event_data(e, request.user) for e in order.events.select_related("actor").order_by("-occurred_at", "-id")[:5]]
+    events = timeline_data(order.events.select_related("actor").order_by("-occurred_at", "-id")[:5], request.user)
     return render(request, "orders/partials/_order_summary.html", {
         "order": order, "lines": list(order.lines.all()), "events": events, "sees_cost": sees_cost(request.user),
         "margin_percent": percent(order.margin) if order.margin is not None else "—",

@@ -27,6 +27,11 @@ from orderloop.orders.models import OrderStatus as S
 
 
 def shipped_quantities(order) -> dict[int, Decimal]:
+    if "shipments" in getattr(order, "_prefetched_objects_cache", {}):  # a list read them with their lines (today)
+        shipped: dict[int, Decimal] = {}
+        for line in (line for shipment in order.shipments.all() for line in shipment.lines.all()):
+            shipped[line.order_line_id] = shipped.get(line.order_line_id, Decimal(0)) + line.quantity
+        return shipped
     rows = ShipmentLine.objects.filter(shipment__order=order).values("order_line_id").annotate(total=Sum("quantity"))
     return {row["order_line_id"]: row["total"] for row in rows}
 
@@ -200,11 +205,11 @@ def _prepared_to_ship_guard(order, user):
 
 
 def _shipment_to_accept_guard(order, user):
-    return None if order.shipments.filter(accepted_at__isnull=True).exists() else _("没有待验收的发货批次")
+    return None if any(s.accepted_at is None for s in order.shipments.all()) else _("没有待验收的发货批次")
 
 
 def _shipment_to_receive_guard(order, user):
-    return None if order.shipments.filter(received_at__isnull=True).exists() else _("没有待签收的发货批次")
+    return None if any(s.received_at is None for s in order.shipments.all()) else _("没有待签收的发货批次")
 
 
 def _tell_shipped(order, event, event_payload):

@@ -114,9 +114,11 @@ def _visit_due_guard(order, user):
 def _close_guard(order, user):
     """An order closes when its visit is done and no feedback is open; every reason is given at once."""
     reasons = []
-    if not FollowUpVisit.objects.filter(order=order, done_at__isnull=False).exists():
+    visit = visit_of(order)
+    if visit is None or visit.done_at is None:
         reasons.append(_("尚未完成客户回访"))
-    open_tickets = order.tickets.filter(closed_at__isnull=True).count()
+    open_tickets = (len(order.open_tickets) if hasattr(order, "open_tickets")  # fetched with a list (steps.guards)
+                    else order.tickets.filter(closed_at__isnull=True).count())
     if open_tickets:
         reasons.append(_("还有 %(n)s 个客户反馈/售后问题未关闭") % {"n": open_tickets})
     if owed := plan_outstanding(order):

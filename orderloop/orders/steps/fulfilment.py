@@ -230,11 +230,14 @@ def prepare_shipment(order, actor, payload: p.PrepareShipmentPayload):
 # --- guards ------------------------------------------------------------------------------------------------------
 
 def _open_risk_guard(order, user):
-    return None if order.risks.filter(resolved_at__isnull=True).exists() else _("没有未解决的风险")
+    return None if any(risk.resolved_at is None for risk in order.risks.all()) else _("没有未解决的风险")
 
 
 def _stages_done_guard(order, user):
-    open_stages = list(order.stages.filter(superseded=False, actual_date__isnull=True).values_list("name", flat=True))
+    if hasattr(order, "open_stages"):  # fetched with a list of orders (steps.guards)
+        open_stages = [stage.name for stage in order.open_stages]
+    else:
+        open_stages = list(order.stages.filter(superseded=False, actual_date__isnull=True).values_list("name", flat=True))
     if open_stages:
         return _("以下环节尚未完成：%(stages)s") % {"stages": "、".join(open_stages)}
     return None

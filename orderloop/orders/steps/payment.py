@@ -48,6 +48,8 @@ def waive_payment(order, actor, payload: p.WaivePaymentPayload):
 
 
 def _open_rows(order) -> list[Instalment]:
+    if hasattr(order, "open_instalments"):  # fetched with a list of orders (steps.guards)
+        return order.open_instalments
     return list(Instalment.objects.filter(order=order, is_open=True).order_by("number"))
 
 
