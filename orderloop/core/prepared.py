@@ -173,6 +173,7 @@ def insert(obj):
     if not plain:  # database defaults, no automatic id: the ORM knows how
         obj.save(force_insert=True)
         return obj
+    obj._prepare_related_fields_for_save(operation_name="save")  # as save(): a parent saved since takes its new id
     values = [f.get_db_prep_save(f.pre_save(obj, True), connection=connection) for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
