@@ -23,11 +23,17 @@ from functools import cache
 from django.conf import settings
 from django.db import DatabaseError, connections, router
 from django.db.models import NOT_PROVIDED, Model, QuerySet
+from django.db.models.constants import OnConflict
 from django.db.models.query import get_related_populators
 from django.db.models.signals import post_save, pre_save
 from django.db.transaction import TransactionManagementError
 
 MARKER = 7_919_000_000_000_017  # never an id: it only marks where the parameter goes
+
+
+def _markers(count: int) -> tuple[int, ...]:
+    """One marker per parameter: MARKER, MARKER + 1, …"""
+    return tuple(MARKER + i for i in range(count))
 
 
 def enabled() -> bool:
@@ -40,15 +46,23 @@ def _refuse_unsupported(queryset: QuerySet) -> None:
         raise ValueError(f"not a query PreparedQuery can run: {queryset.query}")
 
 
+def _marked(value, marker: int) -> bool:
+    """A compiled parameter that is ``marker``: a text field's lookup (``groups__name=marker``) holds it as text."""
+    return value == marker or value == str(marker)
+
+
 class _Compiled:
-    def __init__(self, queryset: QuerySet, alias: str):
+    def __init__(self, queryset: QuerySet, alias: str, count: int):
         _refuse_unsupported(queryset)
         compiler = queryset.query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
-        positions = [i for i, value in enumerate(params) if value == MARKER]
-        if len(positions) != 1:
-            raise ValueError(f"not a query PreparedQuery can run: {sql}")
-        self.sql, self.params, self.position = sql, list(params), positions[0]
+        self.positions = []
+        for marker in _markers(count):
+            positions = [i for i, value in enumerate(params) if _marked(value, marker)]
+            if len(positions) != 1:
+                raise ValueError(f"not a query PreparedQuery can run: {sql}")
+            self.positions.append(positions[0])
+        self.sql, self.params = sql, list(params)
         self.for_update = bool(queryset.query.select_for_update)
         select, klass_info = compiler.select, compiler.klass_info
         self.model = klass_info["model"]
@@ -62,18 +76,22 @@ class _Compiled:
 
 
 class PreparedQuery:
-    """``PreparedQuery(Model, lambda value: Model.objects.filter(pk=value))``, then ``.all(value)``: the instances."""
+    """``PreparedQuery(Model, lambda value: Model.objects.filter(pk=value))``, then ``.all(value)``: the instances.
+    A query of several values takes as many: ``PreparedQuery(Model, lambda a, b: …, params=2)``, ``.all(a, b)``;
+    each value must appear once among the compiled SQL's parameters (an ``__in`` of two values is two)."""
 
-    def __init__(self, model, build: Callable[[object], QuerySet], *, for_write: bool = False,
-                 prep: Callable | None = None):
-        """``prep`` turns the value into what the query's field takes (e.g. a field's ``get_prep_value``), as
+    def __init__(self, model, build: Callable[..., QuerySet], *, for_write: bool = False,
+                 prep: Callable | None = None, params: int = 1):
+        """``prep`` turns each value into what the query's field takes (e.g. a field's ``get_prep_value``), as
         ``filter()`` would; ``for_write``: the database to read from is the one written to (select_for_update)."""
-        self.model, self.build, self.for_write, self.prep = model, build, for_write, prep
+        self.model, self.build, self.for_write, self.prep, self.count = model, build, for_write, prep, params
         self.compiled: dict[str, _Compiled] = {}
 
-    def all(self, value) -> list:
+    def all(self, *values) -> list:
+        if len(values) != self.count:
+            raise TypeError(f"this query takes {self.count} values, not {len(values)}")
         if not enabled():  # the QuerySet itself; what the prepared query could not run is refused alike
-            queryset = self.build(value)
+            queryset = self.build(*values)
             _refuse_unsupported(queryset)
             if self.for_write:
                 queryset = queryset.using(router.db_for_write(self.model))
@@ -81,12 +99,13 @@ class PreparedQuery:
         using = router.db_for_write(self.model) if self.for_write else router.db_for_read(self.model)
         compiled = self.compiled.get(using)
         if compiled is None:
-            compiled = self.compiled[using] = _Compiled(self.build(MARKER), using)
+            compiled = self.compiled[using] = _Compiled(self.build(*_markers(self.count)), using, self.count)
         connection = connections[using]
         if compiled.for_update and connection.features.has_select_for_update and connection.get_autocommit():
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         params = list(compiled.params)
-        params[compiled.position] = self.prep(value) if self.prep is not None else value
+        for position, value in zip(compiled.positions, values):
+            params[position] = self.prep(value) if self.prep is not None else value
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
@@ -154,6 +173,7 @@ def insert(obj):
     if not plain:  # database defaults, no automatic id: the ORM knows how
         obj.save(force_insert=True)
         return obj
+    obj._prepare_related_fields_for_save(operation_name="save")  # as save(): a parent saved since takes its new id
     values = [f.get_db_prep_save(f.pre_save(obj, True), connection=connection) for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
@@ -164,6 +184,50 @@ def insert(obj):
     obj.pk = pk
     obj._state.adding, obj._state.db = False, using
     return obj
+
+
+_INSERTS_IGNORING: dict[tuple, tuple] = {}
+
+
+def insert_ignoring_conflicts(objs: list) -> None:
+    """``Model.objects.bulk_create(objs, ignore_conflicts=True)`` (rows that would break a unique constraint are
+    skipped; no ids are read back), with the multi-row INSERT written once per model, database and number of rows
+    instead of being built by the ORM each time. Like bulk_create it sends no save signals and calls no
+    ``save()``, so any model qualifies; the rows go in batches the database's parameter limit allows."""
+    if not objs:
+        return
+    model = type(objs[0])
+    if not enabled():
+        model.objects.bulk_create(objs, ignore_conflicts=True)
+        return
+    using = router.db_for_write(model, instance=objs[0])
+    connection = connections[using]
+    meta = model._meta
+    fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field and not f.generated]
+    if meta.auto_field is None or any(f.db_default is not NOT_PROVIDED for f in fields):
+        model.objects.bulk_create(objs, ignore_conflicts=True)  # database defaults: the ORM knows how
+        return
+    for obj in objs:
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")
+    size = max(connection.ops.bulk_batch_size(fields, objs), 1)
+    with connection.cursor() as cursor:
+        for start in range(0, len(objs), size):
+            batch = objs[start:start + size]
+            key = (model, using, len(batch))
+            sql = _INSERTS_IGNORING.get(key)
+            if sql is None:
+                qn = connection.ops.quote_name
+                row = f"({', '.join(['%s'] * len(fields))})"
+                sql = " ".join(part for part in (
+                    connection.ops.insert_statement(on_conflict=OnConflict.IGNORE),
+                    f"{qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) VALUES",
+                    ", ".join([row] * len(batch)),
+                    connection.ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None)) if part)
+                sql = _INSERTS_IGNORING[key] = sql
+            cursor.execute(sql, [f.get_db_prep_save(f.pre_save(obj, True), connection=connection)
+                                 for obj in batch for f in fields])
+    for obj in objs:
+        obj._state.adding, obj._state.db = False, using
 
 
 _UPDATES: dict[tuple, tuple] = {}

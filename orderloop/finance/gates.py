@@ -4,6 +4,7 @@ released the order (付款放行). The guards say which instalment holds the ord
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from orderloop.core.prepared import PreparedQuery
 from orderloop.finance.models import Instalment
 from orderloop.masterdata.models import Trigger
 from orderloop.orders.models import OrderStatus as S
@@ -27,10 +28,14 @@ def holds(row: Instalment, order=None) -> bool:
     return row.is_open and row.waived_at is None and HELD_IN.get(row.trigger) == order.status
 
 
+# Asked by the guards of start_fulfillment and ship and after each allocation: compiled once (core.prepared).
+_HOLDING = PreparedQuery(Instalment, lambda order_id, trigger: Instalment.objects.filter(
+    order_id=order_id, trigger=trigger, is_open=True, waived_at__isnull=True).order_by("number"), params=2)
+
+
 def holding(order, trigger: str) -> list[Instalment]:
     """The instalments of ``trigger`` not yet received in full nor released."""
-    return [row for row in Instalment.objects.filter(order=order, trigger=trigger, is_open=True, waived_at__isnull=True)
-            .order_by("number")]
+    return _HOLDING.all(order.pk, trigger)
 
 
 def _why(rows: list[Instalment], what: str) -> str | None:

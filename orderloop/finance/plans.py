@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.db.models import F
 
 from orderloop.core.calendar import BusinessCalendar, local
+from orderloop.core.prepared import PreparedQuery, insert, update
 from orderloop.finance.gates import deposit_hold, shipment_hold
 from orderloop.finance.models import Allocation, Instalment, Invoice, InvoiceStatus, Receipt
 from orderloop.masterdata.models import Trigger
@@ -26,8 +27,14 @@ DROPPED = frozenset({S.REJECTED, S.CANCELLED})
 DATED = frozenset({S.CONFIRMED, S.READY_TO_SHIP, S.DELIVERED})
 
 
+# Read by every action that stores or dates the plan, and by the order's page: compiled once (core.prepared).
+_INSTALMENTS = PreparedQuery(Instalment, lambda order_id: Instalment.objects.filter(order_id=order_id).order_by("number"))
+# What plan_sync sets on a row (save() would write every column; these are the ones it may have changed).
+_SYNCED = ["trigger", "share", "amount", "days", "working_days", "fixed_date", "due_date", "received", "is_open"]
+
+
 def instalments_of(order) -> list[Instalment]:
-    return list(Instalment.objects.filter(order=order).order_by("number"))
+    return _INSTALMENTS.all(order.pk)
 
 
 def _counted(start: date, days: int, working: bool) -> date:
@@ -125,8 +132,10 @@ def plan_sync(order, *, now) -> list[dict]:
         if row.received + row.written_off > row.amount:
             _give_back(row, row.received + row.written_off - row.amount)
         _set_open(row)
-        if before != _state(row):
-            row.save()
+        if before is None:
+            insert(row)
+        elif before != _state(row):
+            update(row, _SYNCED)
         if before is None or before[:2] != (row.amount, row.due_date):
             changes.append({"instalment": row.number, "amount": [before and str(before[0]), str(row.amount)],
                             "due_date": [before and before[1] and before[1].isoformat(),

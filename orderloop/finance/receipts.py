@@ -19,6 +19,7 @@ from orderloop.accounts.permissions import MONEY_RECORDERS
 from orderloop.core import clock
 from orderloop.core.audit import audit_record
 from orderloop.core.exceptions import InvalidInput, NotAllowed, NotFound
+from orderloop.core.prepared import PreparedQuery, insert, update
 from orderloop.finance.gates import HELD_IN, holding, holds
 from orderloop.finance.models import Allocation, Instalment, Receipt, ReceiptSource
 from orderloop.masterdata.models import Customer, Trigger
@@ -79,6 +80,18 @@ def _tell_released(released: list[tuple[Instalment, Allocation]], actor) -> None
                        actor=actor, detail=detail)
 
 
+def _locked_instalments(pks: list):
+    """The instalments, locked in id order, with their orders."""
+    return Instalment.objects.select_for_update().filter(pk__in=pks).order_by("pk").select_related("order")
+
+
+_ONE_INSTALMENT = PreparedQuery(Instalment, lambda pk: _locked_instalments([pk]), for_write=True,
+                                prep=Instalment._meta.pk.get_prep_value)
+_CUSTOMER = PreparedQuery(Customer, lambda pk: Customer.objects.filter(pk=pk), prep=Customer._meta.pk.get_prep_value)
+_LOCKED_RECEIPT = PreparedQuery(Receipt, lambda pk: Receipt.objects.select_for_update().filter(pk=pk).order_by(),
+                                for_write=True)
+
+
 def _allocate(receipt: Receipt, shares: list[Share], actor, now) -> list[Allocation]:
     """Apply ``shares`` of the locked ``receipt``; every problem at once, by position, and nothing applied."""
     errors: dict[str, list[str]] = {}
@@ -88,8 +101,9 @@ def _allocate(receipt: Receipt, shares: list[Share], actor, now) -> list[Allocat
             errors[f"allocations.{index}.amount"] = [problem]
         else:
             wanted[share.instalment_id] = wanted.get(share.instalment_id, Decimal(0)) + Decimal(str(share.amount))
-    rows = {row.pk: row for row in Instalment.objects.select_for_update().filter(pk__in=wanted).order_by("pk")
-            .select_related("order")}
+    # nearly every receipt pays one instalment: that read is compiled once (core.prepared)
+    locked = _ONE_INSTALMENT.all(next(iter(wanted))) if len(wanted) == 1 else _locked_instalments(list(wanted))
+    rows = {row.pk: row for row in locked}
     for index, share in enumerate(shares):
         row = rows.get(share.instalment_id)
         if row is None or row.order.customer_id != receipt.customer_id:
@@ -112,13 +126,13 @@ def _allocate(receipt: Receipt, shares: list[Share], actor, now) -> list[Allocat
         row.is_open = row.outstanding > 0
         # the value read under the row's lock, plus the share: written as a figure, not as received + share in SQL,
         # which SQLite computes in binary floating point (1082.92 + 550.40 > 1633.32 there, and the check refuses)
-        Instalment.objects.filter(pk=pk).update(received=row.received, is_open=row.is_open)
-        made.append(Allocation.objects.create(receipt=receipt, instalment=row, amount=amount, allocated_by=actor,
-                                              allocated_at=now))
+        update(row, ["received", "is_open"])
+        made.append(insert(Allocation(receipt=receipt, instalment=row, amount=amount, allocated_by=actor,
+                                      allocated_at=now)))
         if was_holding and not row.is_open and row.trigger in HELD_IN:
             released.append((row, made[-1]))
     receipt.allocated += total
-    Receipt.objects.filter(pk=receipt.pk).update(allocated=receipt.allocated)  # as above: a figure, under the lock
+    update(receipt, ["allocated"])  # as above: a figure, under the lock
     for allocation in made:
         audit_record(actor=actor, obj=allocation.instalment.order, operation="payment_allocated",
                      object_type="orders.salesorder", changes={
@@ -168,9 +182,10 @@ def receipt_record(*, customer_id: int, received_on: date, payer: str, amount, b
                            errors=errors)
     reference = (bank_reference or "").strip()
     with transaction.atomic():
-        customer = Customer.objects.filter(pk=customer_id).first()
-        if customer is None:
+        found = _CUSTOMER.all(customer_id)
+        if not found:
             raise NotFound(_("客户不存在"))
+        customer = found[0]
         if reference and Receipt.objects.filter(bank_reference=reference).exists():
             raise _reference_taken(reference)
         now = clock.now()
@@ -178,18 +193,18 @@ def receipt_record(*, customer_id: int, received_on: date, payer: str, amount, b
                       bank_reference=reference, remark=remark or "", source=source, statement=statement,
                       recorded_by=actor, recorded_at=now)
         if not reference:
-            receipt = Receipt.objects.create(**fields)
+            receipt = insert(Receipt(**fields))
         else:
             try:
                 with transaction.atomic():  # the same bank line recorded twice at once: the second meets the constraint
-                    receipt = Receipt.objects.create(**fields)
+                    receipt = insert(Receipt(**fields))
             except IntegrityError as exc:
                 raise _reference_taken(reference) from exc
         audit_record(actor=actor, obj=receipt, operation="receipt_recorded", object_type="finance.receipt", changes={
             "customer": [None, customer.pk], "amount": [None, str(receipt.amount)], "received_on": [None, str(received_on)],
             "payer": [None, receipt.payer], "bank_reference": [None, receipt.bank_reference]})
         if allocations:
-            receipt = Receipt.objects.select_for_update().get(pk=receipt.pk)
+            receipt = _LOCKED_RECEIPT.all(receipt.pk)[0]
             _allocate(receipt, list(allocations), actor, now)
     return receipt
 

@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
+from orderloop.core.prepared import PreparedQuery
 from orderloop.masterdata.models import PaymentTerm, Trigger
 
 # Triggers that count N days from an event.
@@ -84,12 +85,17 @@ def counted(text: str) -> list[dict] | None:
     return [item]
 
 
+# Read by every action that stores or dates an order's plan: compiled once (core.prepared).
+_ACTIVE_PRESET = PreparedQuery(PaymentTerm, lambda name: PaymentTerm.objects.filter(name=name, is_active=True).order_by("pk")[:1])
+
+
 def term_for_text(text: str) -> PaymentTerm | None:
     """The term a free-text 付款方式 names: the stored preset (one query), else an unsaved term read from a
     "N%预付,余款到付"- or "月结N天"-style text; None when the text names no term."""
     name = preset_name_for_text(text)
     if name is not None:
-        return PaymentTerm.objects.filter(name=name, is_active=True).first()
+        found = _ACTIVE_PRESET.all(name)
+        return found[0] if found else None
     instalments = deposit_and_rest(text) or counted(text)
     return PaymentTerm(name=normalised(text), instalments=instalments) if instalments else None
 

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from orderloop.core import clock
+from orderloop.core.prepared import insert, update
 from orderloop.masterdata.models import StockAdjustment, StockLevel, StockReservation
 
 ZERO = Decimal("0")
@@ -45,9 +46,9 @@ def _locked_levels(*, product_ids=(), line_ids=()) -> dict[int, StockLevel]:
 def _record(level: StockLevel, *, on_hand_change=ZERO, reserved_change=ZERO, reason: str, actor, now) -> None:
     level.on_hand += on_hand_change
     level.reserved += reserved_change
-    level.save(update_fields=["on_hand", "reserved"])
-    StockAdjustment.objects.create(stock=level, on_hand_change=on_hand_change, reserved_change=reserved_change,
-                                   reason=reason[:300], actor=actor, at=now)
+    update(level, ["on_hand", "reserved"])
+    insert(StockAdjustment(stock=level, on_hand_change=on_hand_change, reserved_change=reserved_change,
+                           reason=reason[:300], actor=actor, at=now))
 
 
 def stock_reserved_for(line_ids) -> dict[int, Decimal]:
@@ -97,7 +98,7 @@ def stock_reserve(*, line_ids, wants: list[Want], actor, reason: str) -> list[Sh
         row.delete()
     for want, level, take in plan:
         _record(level, reserved_change=take, reason=reason, actor=actor, now=now)
-        StockReservation.objects.create(stock=level, order_line_id=want.line_id, quantity=take, reserved_at=now)
+        insert(StockReservation(stock=level, order_line_id=want.line_id, quantity=take, reserved_at=now))
     return []
 
 

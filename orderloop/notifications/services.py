@@ -16,6 +16,7 @@ from orderloop.accounts.roles import Role
 from orderloop.core import clock
 from orderloop.core.calendar import SHANGHAI
 from orderloop.core.ids import db_ids
+from orderloop.core.prepared import PreparedQuery, insert_ignoring_conflicts
 from orderloop.core.process_cache import ProcessCache
 from orderloop.masterdata.models import NoticeChannel
 from orderloop.notifications.models import (
@@ -31,20 +32,35 @@ def users_with_role(role: str):
     return User.objects.filter(is_active=True, groups__name=role).distinct()
 
 
+# The recipients of a notice are read on nearly every lifecycle action: their queries are compiled once
+# (core.prepared) instead of being built by the ORM each time, and read by the order's keys, so that the people
+# the order names (its owner, who entered it, its customer's owner) are not loaded one by one first.
+_ROLE_HOLDERS = PreparedQuery(User, users_with_role)
+_TEAM_MANAGERS = PreparedQuery(  # of the teams the two people given belong to
+    User, lambda role, person, other: users_with_role(role).filter(managed_teams__members__in=[person, other]).distinct(),
+    params=3)
+_AMONG = PreparedQuery(  # those of the two people given who play the role
+    User, lambda role, person, other: users_with_role(role).filter(pk__in=[person, other]), params=3)
+_ACTIVE = PreparedQuery(User, lambda pk: User.objects.filter(pk=pk, is_active=True))
+
+
 def recipients(order, role: str) -> list[User]:
     """The people who play ``role`` for ``order``."""
     if order is None:
-        return list(users_with_role(role))
-    if role == Role.SALES_MANAGER:
-        teams = [t for t in (order.owner.team_id, order.entered_by.team_id if order.entered_by else None) if t]
-        managers = list(users_with_role(role).filter(managed_teams__in=teams).distinct())
-        return managers or list(users_with_role(role))
-    if role == Role.ACCOUNT_MANAGER:
-        people = [order.owner, order.customer.owner]
-        return list({u.pk: u for u in people if u and u.is_active and u.has_role(role)}.values())
+        return _ROLE_HOLDERS.all(role)
+    if role == Role.SALES_MANAGER:  # the managers of the teams of the owner and of who entered it, else every one
+        return _TEAM_MANAGERS.all(role, order.owner_id, order.entered_by_id) or _ROLE_HOLDERS.all(role)
+    if role == Role.ACCOUNT_MANAGER:  # the order's owner and its customer's, in that order, once each
+        owner, customer_owner = order.owner_id, order.customer.owner_id
+        found = {person.pk: person for person in _AMONG.all(role, owner, customer_owner)}
+        return [found[pk] for pk in dict.fromkeys((owner, customer_owner)) if pk in found]
     if role == Role.SALES_ASSISTANT:
-        return [order.entered_by] if order.entered_by and order.entered_by.is_active else []
-    return list(users_with_role(role))
+        if order.entered_by_id is None:
+            return []
+        if type(order).entered_by.is_cached(order):
+            return [order.entered_by] if order.entered_by.is_active else []
+        return _ACTIVE.all(order.entered_by_id)
+    return _ROLE_HOLDERS.all(role)
 
 
 @dataclass(frozen=True)
@@ -224,7 +240,7 @@ def notify(*, event: str, key: str, subject: str, body: str = "", order=None, ur
         team_robots = ChatRobot.objects.filter(is_active=True).filter(Q(team__isnull=True) | Q(team_id__in=robot_teams - {None}))
         for robot in team_robots.only("pk"):
             add(Channel.ROBOT, f"robot:{robot.pk}", robot=robot, address=str(robot.pk))
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    insert_ignoring_conflicts(rows)
     if any(row.channel != Channel.INAPP for row in rows):
         transaction.on_commit(_deliver_soon)
     return len(rows)

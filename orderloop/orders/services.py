@@ -89,7 +89,7 @@ def orders_receive(*, actor, batch: list[tuple[OrderCreate, object]], attachment
         lines += order_lines
     with files_kept_on_commit():
         _insert_all(SalesOrder, orders)
-        OrderLine.objects.bulk_create(lines)  # each line takes its order's new id
+        _insert_all(OrderLine, lines)  # each line takes its order's new id
         prefetch_related_objects(orders, "lines")  # for the audit snapshots: one read, not one per order
         for order in orders:
             for kind, filename, _content_type, content in attachments:

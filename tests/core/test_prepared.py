@@ -62,6 +62,46 @@ def test_insert_saves_what_save_saves(orders, users):
         insert(entry)
 
 
+def test_a_query_of_several_values_and_of_text_gives_what_its_queryset_gives(orders, users):
+    """Recipients are read by a role (text) and two people, either of whom may be missing."""
+    from orderloop.accounts.models import User
+
+    among = PreparedQuery(User, lambda role, a, b: User.objects.filter(groups__name=role, pk__in=[a, b]).order_by("pk"),
+                          params=3)
+    manager, assistant = users["sales_manager"], users["sales_assistant"]
+    for role, a, b in (("sales_manager", manager.pk, assistant.pk), ("sales_assistant", manager.pk, assistant.pk),
+                       ("sales_manager", manager.pk, None), ("sales_manager", None, None), ("nobody", manager.pk, manager.pk)):
+        expected = list(User.objects.filter(groups__name=role, pk__in=[a, b]).order_by("pk"))
+        with CaptureQueriesContext(connection) as ctx:
+            found = among.all(role, a, b)
+        assert [values(user) for user in found] == [values(user) for user in expected]
+        assert len(ctx) == 1 or not prepared.enabled()  # the ORM asks nothing of pk__in=[None, None]
+    with pytest.raises(TypeError):
+        among.all("sales_manager", manager.pk)
+
+
+def test_insert_ignoring_conflicts_writes_what_bulk_create_writes(orders, users, prepared_sql):
+    from orderloop.core.prepared import insert_ignoring_conflicts
+    from orderloop.notifications.models import Notification
+
+    order, now = orders.received(), clock.now()
+
+    def rows(prefix):
+        return [Notification(key=f"{prefix}:{n}", event="x", channel="inapp", recipient=users["warehouse"], order=order,
+                             subject="标题", body="内容", created_at=now, next_attempt_at=now) for n in range(3)]
+    Notification.objects.bulk_create(rows("orm"), ignore_conflicts=True)
+    with CaptureQueriesContext(connection) as ctx:
+        insert_ignoring_conflicts(rows("new"))
+        insert_ignoring_conflicts(rows("new")[1:])  # already there: skipped, no error
+    assert len(ctx) == 2
+    stored = {row.key: values(row) for row in Notification.objects.filter(order=order)}
+    assert len(stored) == 6
+    for n in range(3):
+        written, expected = stored[f"new:{n}"], stored[f"orm:{n}"]
+        assert {k: v for k, v in written.items() if k not in ("id", "key")} == {
+            k: v for k, v in expected.items() if k not in ("id", "key")}
+
+
 def test_update_writes_the_fields_named_and_refuses_a_missing_row(orders, users):
     from django.db import DatabaseError
 

@@ -6,7 +6,6 @@ consignment is received."""
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
@@ -14,6 +13,7 @@ from orderloop.finance.gates import shipment_hold
 from orderloop.aftersales.services import ticket_open
 from orderloop.core import clock
 from orderloop.core.exceptions import InvalidInput
+from orderloop.core.prepared import PreparedQuery, insert, update
 from orderloop.core.ids import id_or_none
 from orderloop.masterdata.stock import stock_consume
 from orderloop.orders import payloads as p
@@ -26,14 +26,21 @@ from orderloop.orders.models import AcceptanceItem, Attachment, EventType, Shipm
 from orderloop.orders.models import OrderStatus as S
 
 
+# Asked by confirm_stock, by ship's guard and by ship: the consignments' lines, compiled once (core.prepared), added
+# up here (exact decimals, as PostgreSQL's SUM; SQLite's is floating point, rounded back to the field's places).
+_SHIPPED_LINES = PreparedQuery(ShipmentLine, lambda order_id: ShipmentLine.objects.filter(
+    shipment__order_id=order_id).order_by().only("order_line_id", "quantity"))
+
+
 def shipped_quantities(order) -> dict[int, Decimal]:
+    shipped: dict[int, Decimal] = {}
     if "shipments" in getattr(order, "_prefetched_objects_cache", {}):  # a list read them with their lines (today)
-        shipped: dict[int, Decimal] = {}
-        for line in (line for shipment in order.shipments.all() for line in shipment.lines.all()):
-            shipped[line.order_line_id] = shipped.get(line.order_line_id, Decimal(0)) + line.quantity
-        return shipped
-    rows = ShipmentLine.objects.filter(shipment__order=order).values("order_line_id").annotate(total=Sum("quantity"))
-    return {row["order_line_id"]: row["total"] for row in rows}
+        rows = (line for shipment in order.shipments.all() for line in shipment.lines.all())
+    else:
+        rows = _SHIPPED_LINES.all(order.pk)
+    for row in rows:
+        shipped[row.order_line_id] = shipped.get(row.order_line_id, Decimal(0)) + row.quantity
+    return shipped
 
 
 def ship(order, actor, payload: p.ShipPayload):
@@ -61,9 +68,9 @@ def ship(order, actor, payload: p.ShipPayload):
             raise InvalidInput(_("发货明细有误"), errors=errors)
     if not wanted:
         raise InvalidInput(_("没有未发的货物"), errors={"lines": [_("没有未发的货物")]})
-    shipment = Shipment.objects.create(
+    shipment = insert(Shipment(
         order=order, position=order.shipments.count() + 1, method=payload.method, carrier=payload.carrier,
-        tracking_number=payload.tracking_number, eta=payload.eta, shipped_at=clock.now(), shipped_by=actor)
+        tracking_number=payload.tracking_number, eta=payload.eta, shipped_at=clock.now(), shipped_by=actor))
     ShipmentLine.objects.bulk_create(
         ShipmentLine(shipment=shipment, order_line=lines[pk], quantity=quantity) for pk, quantity in wanted.items())
     stock_consume(shipped=wanted, actor=actor,
@@ -139,7 +146,7 @@ def accept(order, actor, payload: p.AcceptPayload):
         raise InvalidInput(_("验收记录有误：%(problem)s") % {"problem": next(iter(errors.values()))[0]}, errors=errors)
     now = clock.now()
     shipment.accepted_at = now
-    shipment.save(update_fields=["accepted_at"])
+    update(shipment, ["accepted_at"])
     tickets = []
     for answer in answers:
         ticket = None
@@ -151,8 +158,8 @@ def accept(order, actor, payload: p.AcceptPayload):
                 photo.ticket, photo.shipment = ticket, shipment
                 photo.save(update_fields=["ticket", "shipment"])
             tickets.append(ticket.pk)
-        AcceptanceItem.objects.create(shipment=shipment, item=answer["item"], passed=answer["ok"], note=answer["note"],
-                                      ticket=ticket)
+        insert(AcceptanceItem(shipment=shipment, item=answer["item"], passed=answer["ok"], note=answer["note"],
+                              ticket=ticket))
     event = {"batch": shipment.position, "shipment_id": shipment.pk,
              "answers": [{"item": a["item"], "answer": "pass" if a["ok"] else "fail", "note": a["note"],
                           "photos": [photo.filename for photo in a["photos"]]} for a in answers],
@@ -166,10 +173,10 @@ def accept(order, actor, payload: p.AcceptPayload):
 def _receive(shipment, *, signed_by, via, now, scan=None, address=None, remark=""):
     shipment.received_at, shipment.received_by_name, shipment.receipt_via = now, signed_by, via
     shipment.receipt_address, shipment.receipt_remark = address, remark
-    shipment.save(update_fields=["received_at", "received_by_name", "receipt_via", "receipt_address", "receipt_remark"])
+    update(shipment, ["received_at", "received_by_name", "receipt_via", "receipt_address", "receipt_remark"])
     if scan is not None:
         scan.shipment = shipment
-        scan.save(update_fields=["shipment"])
+        update(scan, ["shipment"])
 
 
 def _delivered_or_stay(order):
@@ -204,8 +211,17 @@ def _prepared_to_ship_guard(order, user):
     return _("没有已备好待发的货物")
 
 
+# The guard of 验收, asked on the order's page too: compiled once (core.prepared).
+_NOT_ACCEPTED = PreparedQuery(Shipment, lambda order_id: Shipment.objects.filter(
+    order_id=order_id, accepted_at__isnull=True).order_by().only("pk")[:1])
+
+
 def _shipment_to_accept_guard(order, user):
-    return None if any(s.accepted_at is None for s in order.shipments.all()) else _("没有待验收的发货批次")
+    if "shipments" in getattr(order, "_prefetched_objects_cache", {}):  # a list read them (today)
+        waiting = any(s.accepted_at is None for s in order.shipments.all())
+    else:
+        waiting = bool(_NOT_ACCEPTED.all(order.pk))
+    return None if waiting else _("没有待验收的发货批次")
 
 
 def _shipment_to_receive_guard(order, user):

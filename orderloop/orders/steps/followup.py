@@ -10,6 +10,7 @@ from orderloop.aftersales.services import ticket_open
 from orderloop.core import clock
 from orderloop.core.calendar import local_text
 from orderloop.core.exceptions import InvalidInput
+from orderloop.core.prepared import PreparedQuery, insert, update
 from orderloop.notifications.services import notify
 from orderloop.orders import payloads as p
 from orderloop.orders.handoffs import handoff_notify
@@ -29,6 +30,10 @@ def visit_of(order) -> FollowUpVisit | None:
         return None
 
 
+# Read when an order is delivered: compiled once (core.prepared).
+_VISIT = PreparedQuery(FollowUpVisit, lambda order_id: FollowUpVisit.objects.filter(order_id=order_id).order_by("pk")[:1])
+
+
 def visit_open(order, now, started: list) -> FollowUpVisit:
     """On entering 已交付, inside the delivering action: the visit, due when the follow-up deadline just started
     (``started``: the deadlines the action started) is, and the customer's rating link by e-mail. The caller
@@ -36,12 +41,13 @@ def visit_open(order, now, started: list) -> FollowUpVisit:
     timer = next((t for t in reversed(started) if t.kind == TimerKind.FOLLOW_UP), None)
     timer = timer or order.timers.filter(kind=TimerKind.FOLLOW_UP).order_by("-started_at", "-id").first()
     due_at = timer.due_at
-    visit = FollowUpVisit.objects.filter(order=order).first()
-    if visit is None:
-        visit = FollowUpVisit.objects.create(order=order, due_at=due_at)
+    found = _VISIT.all(order.pk)
+    if not found:
+        visit = insert(FollowUpVisit(order=order, due_at=due_at))
     else:
+        visit = found[0]
         visit.due_at = due_at
-        visit.save(update_fields=["due_at"])
+        update(visit, ["due_at"])
     message = rating_request(visit)
     notify(event="visit_opened", key=f"visit:{visit.pk}:opened", order=order, url=message.link,
            subject=message.subject, body=message.body, customer=message)
@@ -75,7 +81,10 @@ def follow_up(order, actor, payload: p.FollowUpPayload):
     visit.done_at, visit.visited_by = clock.now(), actor
     visit.channel, visit.usage, visit.satisfaction = payload.channel, payload.usage.strip(), payload.satisfaction
     visit.aftersales_need, visit.rated_by_name = payload.need.strip(), payload.rated_by.strip()
-    visit.save()
+    if visit.pk is None:
+        insert(visit)
+    else:  # what save() would write: the other columns are as read, under the order's lock
+        update(visit, ["done_at", "visited_by", "channel", "usage", "satisfaction", "aftersales_need", "rated_by_name"])
     event = payload.model_dump(mode="json", exclude={"version"})
     if payload.need_type:
         ticket = ticket_open(order_id=order.pk, actor=actor, ticket_type=payload.need_type, description=visit.aftersales_need)
@@ -111,14 +120,25 @@ def _visit_due_guard(order, user):
     return None
 
 
+# The guard of 完成订单, asked on the order's page and by the automatic close too: compiled once (core.prepared).
+_VISIT_DONE = PreparedQuery(FollowUpVisit, lambda order_id: FollowUpVisit.objects.filter(
+    order_id=order_id, done_at__isnull=False).order_by().only("pk")[:1])
+_OPEN_TICKETS = PreparedQuery(Ticket, lambda order_id: Ticket.objects.filter(
+    order_id=order_id, closed_at__isnull=True).order_by().only("pk"))
+
+
 def _close_guard(order, user):
     """An order closes when its visit is done and no feedback is open; every reason is given at once."""
     reasons = []
-    visit = visit_of(order)
-    if visit is None or visit.done_at is None:
+    if hasattr(order, "open_tickets"):  # a list fetched its visit and open tickets (steps.guards)
+        visit = visit_of(order)
+        visit_done = visit is not None and visit.done_at is not None
+        open_tickets = len(order.open_tickets)
+    else:
+        visit_done = bool(_VISIT_DONE.all(order.pk))
+        open_tickets = len(_OPEN_TICKETS.all(order.pk))
+    if not visit_done:
         reasons.append(_("尚未完成客户回访"))
-    open_tickets = (len(order.open_tickets) if hasattr(order, "open_tickets")  # fetched with a list (steps.guards)
-                    else order.tickets.filter(closed_at__isnull=True).count())
     if open_tickets:
         reasons.append(_("还有 %(n)s 个客户反馈/售后问题未关闭") % {"n": open_tickets})
     if owed := plan_outstanding(order):
