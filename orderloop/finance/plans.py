@@ -127,7 +127,8 @@ def plan_sync(order, *, now) -> list[dict]:
         row.days, row.working_days = int(item.get("days") or 0), bool(item.get("working_days"))
         row.fixed_date = date.fromisoformat(str(item["date"])) if item.get("date") else None
         row.due_date = _due(row, order, today, invoiced_on() if row.trigger == Trigger.DAYS_AFTER_INVOICE else None)
-        if before is not None and _moved_later(before[1], row.due_date):
+        restarted = before is not None and _moved_later(before[1], row.due_date) and row.escalation_level > 0
+        if restarted:
             row.escalation_level = 0  # a new due date: who was told of the old one is told again once it passes
         if row.received + row.written_off > row.amount:
             _give_back(row, row.received + row.written_off - row.amount)
@@ -135,7 +136,7 @@ def plan_sync(order, *, now) -> list[dict]:
         if before is None:
             insert(row)
         elif before != _state(row):
-            update(row, _SYNCED)
+            update(row, _SYNCED + ["escalation_level"] if restarted else _SYNCED)
         if before is None or before[:2] != (row.amount, row.due_date):
             changes.append({"instalment": row.number, "amount": [before and str(before[0]), str(row.amount)],
                             "due_date": [before and before[1] and before[1].isoformat(),

@@ -39,6 +39,14 @@ def test_an_unknown_model_and_a_price_far_off_are_flagged(customer, catalogue):
     assert [line["product_id"] for line in read.draft()["lines"]] == [catalogue.pk]  # the unknown one is for a person
 
 
+def test_a_delivery_date_before_the_order_date_is_flagged_and_left_for_a_person(customer, catalogue):
+    read = order_understand(text_lines("科技有限公司\n下单日期：2024年5月10日\n交货日期：2024年5月5日\nS-001 10台 单价5000"),
+                            today=TODAY)
+    assert read.requested_date.uncertain
+    assert read.requested_date.flags == ["交付日期 2024-05-05 早于下单日期 2024-05-10，请与客户核对"]
+    assert "requested_date" not in read.draft()
+
+
 def _box(x, y, width=120, height=30):
     return [[x, y], [x + width, y], [x + width, y + height], [x, y + height]]
 

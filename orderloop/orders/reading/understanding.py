@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from orderloop.core.money import amount_text, yuan
 from orderloop.core.phones import phone_e164
+from orderloop.masterdata.payment_terms import term_for_text
 
 CONFIDENT = 0.90  # an engine's confidence below this makes a field uncertain
 PRICE_GAP = Decimal("0.20")  # a unit price more than 20 % from the list price is flagged
@@ -128,6 +129,8 @@ class ReadOrder:
         for name in ("contact_name", "payment_terms", "delivery_address", "special_requirements"):
             if getattr(self, name).found:
                 data[name] = str(getattr(self, name).value)
+        if "payment_terms" in data and (term := term_for_text(data["payment_terms"])) is not None:
+            data["payment_terms"] = term.name  # 30%预付，余款到付 as printed: the company's term of that name
         if self.contact_phone.found:
             data["contact_phone"] = self.contact_phone.value
         if self.order_date.found:
@@ -692,5 +695,9 @@ def _check(order: ReadOrder) -> None:
             "capitals": amount_text(order.total_capitals.value), "total": amount_text(order.total.value)}
         order.total.flags.append(message)
         order.total_capitals.flags.append(message)
+    if (order.requested_date.found and order.order_date.found
+            and order.requested_date.value < order.order_date.value):  # left out of the draft: the person enters it
+        order.requested_date.flags.append(_("交付日期 %(requested)s 早于下单日期 %(ordered)s，请与客户核对") % {
+            "requested": order.requested_date.value.isoformat(), "ordered": order.order_date.value.isoformat()})
     if not order.customer.found:
         order.problems.append(_("没有识别出客户"))
