@@ -12,10 +12,13 @@ wrong how many were left unflagged.
 Targets: < 10 s and < 1 GB per page on the 2-core machine; ≥ 95 % of key fields right, none wrong unflagged.
 """
 import argparse
+import json
 import os
 import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -41,7 +44,15 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=30)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--alone", type=int, default=3, help="the largest documents read again, each by a process of "
+                        "its own, for the memory of reading alone (what the worker holds)")
+    parser.add_argument("--memory-only", action="store_true", help="only the memory of reading alone (its own section)")
+    parser.add_argument("--read-one", nargs=2, metavar=("FILE", "CONTENT_TYPE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.read_one:
+        return read_one(*args.read_one)
+    if args.memory_only:
+        return memory_only(args)
     known = set_catalogue()
     walls, cpus, right, total, unflagged, wrong_list = [], [], 0, 0, 0, []
     started = datetime.now(UTC)
@@ -76,7 +87,7 @@ def main():
         f"| pages read | {len(walls)} ({args.count} orders) |",
         f"| wall clock per page: median, max | {statistics.median(walls):.1f} s, {max(walls):.1f} s |",
         f"| CPU per page: median, max | {statistics.median(cpus):.1f} s, {max(cpus):.1f} s |",
-        f"| peak memory of the process | {peak_mb:.0f} MB |",
+        f"| peak memory of the process (drawing the pages too) | {peak_mb:.0f} MB |",
         f"| key fields read right | {right} of {total} ({100 * right / total:.1f} %) |",
         f"| wrong and not flagged | {unflagged} |",
         "",
@@ -85,6 +96,38 @@ def main():
     if not args.no_write:
         write_section(RESULTS, "paper", "ocr", "\n".join(rows) + "\n",
                       new_file="## Reading paper orders (issue 27)\n\nWritten by `bench/paper_reading.py`.\n")
+
+
+def memory_only(args) -> None:
+    started, load = datetime.now(UTC), os.getloadavg()[0]
+    alone = read_alone(purchase_orders(args.count), args.alone)
+    rows = [f"Run {started:%Y-%m-%d %H:%M} UTC, `.venv/bin/python bench/paper_reading.py --memory-only`; load average "
+            f"{load:.1f} at the start. Each of the {len(alone)} largest documents of the set read by a fresh process "
+            "(Django, the engine and its models loaded, the document read: what the worker holds), its peak resident "
+            f"memory: {', '.join(f'{mb:.0f}' for mb in alone)} MB; **the largest {max(alone):.0f} MB**.", ""]
+    print("\n".join(rows))
+    if not args.no_write:
+        write_section(RESULTS, "paper", "memory", "\n".join(rows) + "\n", new_file="")
+
+
+def read_alone(cases, count: int) -> list[float]:
+    """The peak memory (MB) of a fresh process (Django, the engine and its models) reading each of the ``count``
+    largest documents, as the worker does: what reading a page holds, without this process's drawing."""
+    files = sorted((case.file() for case in cases), key=lambda item: -len(item[0]))[:count]
+    peaks = []
+    with tempfile.TemporaryDirectory() as folder:
+        for number, (content, content_type) in enumerate(files):
+            path = Path(folder) / f"{number}.bin"
+            path.write_bytes(content)
+            done = subprocess.run([sys.executable, __file__, "--read-one", str(path), content_type],
+                                  capture_output=True, text=True, check=True)
+            peaks.append(json.loads(done.stdout.strip().splitlines()[-1])["peak_mb"])
+    return peaks
+
+
+def read_one(path: str, content_type: str) -> None:
+    pages = document_read(Path(path).read_bytes(), content_type)
+    print(json.dumps({"pages": len(pages), "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
 if __name__ == "__main__":
