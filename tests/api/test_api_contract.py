@@ -30,7 +30,7 @@ def test_openapi_describes_every_operation(db):
         ("GET", "/api/reports/monthly/{month}"),
         ("POST", "/api/finance/orders/{ref}/invoices"), ("GET", "/api/finance/orders/{ref}/invoices"),
         ("GET", "/api/finance/invoices"), ("POST", "/api/finance/invoices/{invoice_id}/issue"),
-        ("POST", "/api/finance/invoices/{invoice_id}/red-letter"),
+        ("POST", "/api/finance/invoices/{invoice_id}/red-letter"), ("POST", "/api/finance/invoices/{invoice_id}/withdraw"),
         ("GET", "/api/finance/receivables"),
         ("GET", "/api/finance/payment-terms"), ("GET", "/api/finance/instalments"), ("POST", "/api/finance/receipts"), ("GET", "/api/finance/receipts"),
         ("POST", "/api/finance/receipts/{receipt_id}/allocations"), ("GET", "/api/finance/customers/{customer_id}/balance"),
