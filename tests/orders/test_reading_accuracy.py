@@ -8,14 +8,15 @@ import pytest
 
 from orderloop.orders.reading.engine import document_read, engine_available
 from orderloop.orders.reading.understanding import order_understand
+from tests.support.ci import IN_CI
 from tests.support.paper import key_fields_checked, purchase_orders, set_catalogue
 
 pytestmark = pytest.mark.slow
 
 
 def test_key_fields_are_read_right_and_none_is_silently_wrong(settings):
-    if not engine_available():
-        pytest.skip("the OCR engine is not installed")
+    if not engine_available() and not IN_CI:  # in CI a missing engine fails the test
+        pytest.skip("the OCR engine (rapidocr, onnxruntime) is not installed: make install brings it")
     catalogue, checked = set_catalogue(), []
     for case in purchase_orders(6):
         content, content_type = case.file()

@@ -12,6 +12,7 @@ from django.test import Client
 from orderloop.orders.models import PaperReading, SalesOrder
 from orderloop.orders.reading.engine import engine_available
 from orderloop.orders.tasks import read_paper_order
+from tests.support.ci import IN_CI
 from tests.support.paper import PaperOrder, Photo, image_bytes, page_drawn, photographed
 
 
@@ -51,8 +52,8 @@ def _form(page: str) -> dict:
 
 @pytest.mark.slow
 def test_a_photo_is_read_into_the_form_and_becomes_an_order_only_when_submitted(users, customer, product):
-    if not engine_available():
-        pytest.skip("the OCR engine is not installed")
+    if not engine_available() and not IN_CI:  # in CI a missing engine fails the test
+        pytest.skip("the OCR engine (rapidocr, onnxruntime) is not installed: make install brings it")
     printed = PaperOrder(customer="科技有限公司", phone="13800001111", contact="李*", order_date=date(2024, 5, 8),
                          lines=[("服务器A型", "S-001", "台", 10, "5000.00")], requested_date=date(2099, 5, 25), layout="stamped")
     photo = image_bytes(photographed(page_drawn(printed, dpi=150), Photo(angle=2, blur=0.8, noise=20, seed=3)), dpi=150)

@@ -9,6 +9,7 @@ import pytest
 from orderloop.masterdata.models import Product
 from orderloop.orders.reading.engine import document_read, engine_available
 from orderloop.orders.reading.understanding import order_understand
+from tests.support.ci import IN_CI
 from tests.support.paper import PaperOrder, Photo, image_bytes, page_drawn, pdf_bytes, photographed, terms_page
 
 pytestmark = pytest.mark.slow
@@ -35,8 +36,8 @@ EXPECTED = ("科技有限公司", "+8613800001111", date(2024, 5, 8), [("S-001",
 
 
 def test_a_phone_photo_with_a_stamp_over_the_prices_is_read(settings, customer, catalogue):
-    if not engine_available():
-        pytest.skip("the OCR engine is not installed")
+    if not engine_available() and not IN_CI:  # in CI a missing engine fails the test
+        pytest.skip("the OCR engine (rapidocr, onnxruntime) is not installed: make install brings it")
     photo = photographed(page_drawn(_order("stamped"), dpi=200), Photo(angle=3, blur=1.0, noise=30, shade=True, seed=1))
     progress = []
     pages = document_read(image_bytes(photo, exif_rotated=True), "image/jpeg", progress=lambda done, of: progress.append((done, of)))
@@ -48,8 +49,8 @@ def test_a_phone_photo_with_a_stamp_over_the_prices_is_read(settings, customer, 
 
 
 def test_a_two_page_pdf_scan_is_read_page_by_page(settings, customer, catalogue):
-    if not engine_available():
-        pytest.skip("the OCR engine is not installed")
+    if not engine_available() and not IN_CI:  # in CI a missing engine fails the test
+        pytest.skip("the OCR engine (rapidocr, onnxruntime) is not installed: make install brings it")
     scan = pdf_bytes([photographed(page_drawn(_order("borderless"), dpi=150), Photo(angle=-2, seed=2)),
                       terms_page(dpi=150)], dpi=150)
     pages = document_read(scan, "application/pdf")
