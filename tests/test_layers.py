@@ -47,7 +47,7 @@ ROOMS = [
                     "orderloop.golive.stock", "orderloop.golive.orders", "orderloop.golive.kinds",
                     "orderloop.golive.services", "orderloop.golive.quality", "orderloop.golive.accounting"]),
     ("setup", ["orderloop.setup.services", "orderloop.setup.forms"]),
-    ("web, worker and wiring", ["*.views", "*.api", "*.urls", "*.forms", "*.admin", "*.apps", "*.tasks", "*.context",
+    ("web, worker and wiring", ["*.views", "*.api", "*.urls", "*.forms", "*.admin", "*.apps", "*.tasks", "*.context", "*.templatetags.*",
                                 "*.management.commands.*", "orderloop.setup.demo", "orderloop.setup.checks",
                                 "orderloop.config.*", "orderloop.cli"]),
 ]

@@ -13,6 +13,11 @@ from orderloop.core.calendar import local_text
 from orderloop.masterdata.models import Qualification
 from orderloop.orders.models import Channel, Mitigation, OrderStatus, RiskType
 
+# The order list's columns (its headings sort, its rows: templatetags/order_rows.py): (selectors.SORTS key, heading)
+ORDER_LIST_COLUMNS = [("number", N_("订单编号")), ("customer_name", N_("客户名称")), ("order_date", N_("下单日期")),
+                      ("requested_date", N_("交付日期")), ("total_amount", N_("总金额(元)")),
+                      ("owner", N_("销售负责人")), ("status", N_("订单状态"))]
+
 LABELS = {
     "payment_plan": N_("付款计划"), "instalments": N_("分期"), "instalment": N_("期数"), "outstanding": N_("未收金额(元)"), "due_date": N_("到期日"),
     "verdict": N_("审核结论"), "missing": N_("需补充/澄清的内容"), "reason": N_("原因"), "comment": N_("意见"),

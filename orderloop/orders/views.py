@@ -14,7 +14,7 @@ from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
@@ -28,6 +28,7 @@ from orderloop.accounts.services import first_admin_needed
 from orderloop.core import clock
 from orderloop.core.audit import download_record
 from orderloop.core.calendar import SHANGHAI
+from orderloop.core.html import rows_html
 from orderloop.core.exceptions import DomainError, InvalidInput, NotFound
 from orderloop.core.ids import id_or_none
 from orderloop.core.money import amount_text, rmb_capitals, yuan
@@ -51,7 +52,7 @@ from orderloop.orders.outcomes import action_outcome, order_saved_text
 from orderloop.orders.customer import visit_rate_by_link
 from orderloop.orders.links import rating_url, visit_for_token
 from orderloop.orders.forms import action_form, parse_post
-from orderloop.orders.labels import AUDIT_OBJECTS, LABELS, audit_display, timer_labels
+from orderloop.orders.labels import AUDIT_OBJECTS, LABELS, ORDER_LIST_COLUMNS, audit_display, timer_labels
 from orderloop.orders.importing import import_template, orders_import
 from orderloop.orders.sheets import MAX_COLUMNS, MAX_ROWS
 from orderloop.orders.reading import paper
@@ -70,7 +71,7 @@ from orderloop.orders.schemas import OrderCreate, OrderPatch
 from orderloop.orders.today import user_today
 from orderloop.orders.work import (DECISIONS, approvals_for, decision_data, decision_result, queues_for, timeline_steps,
                                    waiting_for)
-from orderloop.orders.selectors import CappedPaginator, acceptance_items, audit_entries, customer_history, has_rows, order_get, sees_cost, timeline_data, shown_phone
+from orderloop.orders.selectors import CappedPaginator, acceptance_items, listed, audit_entries, customer_history, has_rows, order_get, sees_cost, timeline_data, shown_phone
 from orderloop.setup.models import CompanyProfile
 from orderloop.orders.lifecycle.engine import available_actions, blocked_actions, perform_action
 from orderloop.orders.lines import last_part
@@ -83,24 +84,13 @@ APPROVAL_STATES = {OrderStatus.PENDING_APPROVAL, OrderStatus.PENDING_DIRECTOR}
 @login_required
 def order_index(request):
     filters, errors = parse_filters(request.GET, archived=False)
-    rows = listed_orders(request.user, filters)
+    rows = listed(listed_orders(request.user, filters))
     page = CappedPaginator(rows, 50).get_page(request.GET.get("page"))
-    labels = dict(OrderStatus.choices)
-    detail = reverse("orders:detail", args=["REF"]).replace("REF", "{}")
-    for order in page.object_list:  # once per page, not a lookup per row in the template
-        order.status_label = labels.get(order.status, order.status)
-        order.url = detail.format(quote(order.ref, safe=""))
     sort = filters.sort if filters.sort.lstrip("-") in {key for key, _label in ORDER_LIST_COLUMNS if key} else ""
     return _list_page(request, "orders/order_list.html", "orders/_order_list_results.html", {
         "page": page, "headers": _sort_headers(request.GET, ORDER_LIST_COLUMNS, sort),
         "ff": _filter_form(request, "list", filters, errors, sort=sort, date_label=N_("下单日期"), archived=True),
     })
-
-
-# The order list's columns: (selectors.SORTS key, heading)
-ORDER_LIST_COLUMNS = [("number", N_("订单编号")), ("customer_name", N_("客户名称")), ("order_date", N_("下单日期")),
-                      ("requested_date", N_("交付日期")), ("total_amount", N_("总金额(元)")),
-                      ("owner", N_("销售负责人")), ("status", N_("订单状态"))]
 
 
 def _list_page(request, template, results_template, context):
@@ -144,15 +134,17 @@ def _filter_form(request, page_key, filters, errors, *, sort, date_label, archiv
     }
 
 
+SELECTED = mark_safe(" selected")
+
+
 def _owner_options(selected: str | None):
     """销售负责人: the people who may own an order (ORDER_OWNERS), by name; the value is the username."""
     from orderloop.accounts.models import User
 
     people = (User.objects.filter(is_active=True, groups__name__in=ORDER_OWNERS).distinct()
               .order_by("username").values_list("username", "display_name"))
-    return format_html_join("", '<option value="{}"{}>{}</option>',
-                            ((name, mark_safe(" selected") if name == selected else "", shown or name)
-                             for name, shown in people))
+    return rows_html('<option value="{}"{}>{}</option>',
+                     ((name, SELECTED if name == selected else "", shown or name) for name, shown in people))
 
 
 def _product_options(selected: int | None):
@@ -160,9 +152,8 @@ def _product_options(selected: int | None):
     rows = list(products[:CUSTOMER_PICKER_MAX + 1])
     if len(rows) > CUSTOMER_PICKER_MAX:  # as for customers: the search box finds a product by model or name
         rows = list(Product.objects.filter(pk=selected).values_list("id", "model", "name")) if selected else []
-    return format_html_join("", '<option value="{}"{}>{} {}</option>',
-                            ((pk, mark_safe(" selected") if pk == selected else "", model, name)
-                             for pk, model, name in rows))
+    return rows_html('<option value="{}"{}>{} {}</option>',
+                     ((pk, SELECTED if pk == selected else "", model, name) for pk, model, name in rows))
 
 
 def _customer_options(user, selected):
@@ -174,8 +165,8 @@ def _customer_options(user, selected):
     if len(rows) > CUSTOMER_PICKER_MAX:  # thousands of options help nobody: the search box finds a customer by name
         rows = list(customers.filter(pk=selected)) if selected else []
         note = format_html('<option value="" disabled>{}</option>', _("客户较多：请在搜索框输入客户名称"))
-    options = format_html_join("", '<option value="{}"{}>{}</option>',
-                               ((pk, mark_safe(" selected") if pk == selected else "", name) for pk, name in rows))
+    options = rows_html('<option value="{}"{}>{}</option>',
+                        ((pk, SELECTED if pk == selected else "", name) for pk, name in rows))
     return format_html("{}{}", options, note)
 
 
