@@ -7,6 +7,10 @@ class CoreConfig(AppConfig):
     verbose_name = "核心"
 
     def ready(self):
+        from django.apps import apps
+
         from orderloop.core.calendar import connect_signals
+        from orderloop.core.choices import choice_labels_tabled
 
         connect_signals()
+        choice_labels_tabled(model for model in apps.get_models() if model.__module__.startswith("orderloop."))
