@@ -155,6 +155,13 @@ class ThrottledModelBackend(ModelBackend):
             raise PermissionDenied
         return super().authenticate(request, username=username, password=password, **kwargs)
 
+    def get_user(self, user_id):
+        """The signed-in user of a request, with their roles in the same statement (accounts.models.with_group_names)."""
+        from orderloop.accounts.models import with_group_names
+
+        user = with_group_names(get_user_model()._default_manager.filter(pk=user_id)).first()
+        return user if user is not None and self.user_can_authenticate(user) else None
+
 
 class TooManyAttempts(DomainError):
     code = "too_many_attempts"

@@ -3,7 +3,7 @@ import re
 from decimal import Decimal
 
 from django.core.paginator import Paginator
-from django.db.models import Exists, F, Field, Lookup, OuterRef, Q
+from django.db.models import Exists, F, Field, Lookup, OuterRef, Q, prefetch_related_objects
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
@@ -183,7 +183,9 @@ class CappedPaginator(Paginator):
 
 # Relations most orders have none of (or not yet): order_get says in its one statement whether each has rows
 # (``has_<name>``), and the order's page and API skip the statement fetching them when it has none.
-KNOWN_EMPTY = ("shipments", "visit", "stages", "tickets", "attachments", "invoices")
+KNOWN_EMPTY = ("shipments", "visit", "stages", "tickets", "attachments", "invoices", "risks")
+# Read with the order for its page, the API and the guards (order.<name>.all()); risks only when it has any.
+PREFETCHED = ("lines", "risks", "timers")
 
 
 def _exists(name: str) -> Exists:
@@ -203,12 +205,17 @@ def order_get(*, user, ref: str) -> SalesOrder:
     order = (
         filter_visible(SalesOrder.objects.filter(**{field: ref}), user)
         .select_related("customer", "customer__payment_term", "owner", "entered_by", "manager_approved_by")
-        .prefetch_related("lines", "risks", "timers")
         .annotate(**{f"has_{name}": _exists(name) for name in KNOWN_EMPTY})
         .first()
     )
     if order is None:
         raise NotFound(_("订单不存在：%(ref)s") % {"ref": ref})
+    empty = [name for name in PREFETCHED if not has_rows(order, name)]
+    prefetch_related_objects([order], *(name for name in PREFETCHED if name not in empty))
+    for name in empty:  # known empty: stored as a prefetch of no rows, as prefetch_related would store it
+        rows = getattr(order, name).all()
+        rows._result_cache, rows._prefetch_done = [], True
+        order.__dict__.setdefault("_prefetched_objects_cache", {})[name] = rows
     order.visible_to_user_id = user.pk  # it passed the visibility filter: order_visible_to need not ask again
     return order
 
