@@ -25,6 +25,9 @@ class Team(models.Model):
         return self.name
 
 
+ROLE_CODES = frozenset(Role.values)
+
+
 def with_group_names(users, table: str = "accounts_user"):
     """``users`` (a query of users, or of rows joined to their user as ``table``) with ``group_names``: the names
     of the user's groups, comma-separated, read in the same statement — what ``User.roles`` would ask for in a
@@ -58,7 +61,7 @@ class User(AbstractUser):
             names = (self.group_names or "").split(",")
         else:
             names = self.groups.values_list("name", flat=True)
-        roles = {name for name in names if name in Role.values}
+        roles = {name for name in names if name in ROLE_CODES}
         if self.is_superuser:  # `orderloop createsuperuser` makes a system administrator
             roles.add(Role.ADMIN)
         return frozenset(roles)

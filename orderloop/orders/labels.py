@@ -100,7 +100,10 @@ def user_names(usernames) -> dict[str, str]:
     from orderloop.accounts.models import User
 
     usernames = set(usernames)
-    return {u.username: str(u) for u in User.objects.filter(username__in=usernames)} if usernames else {}
+    if not usernames:
+        return {}
+    rows = User.objects.filter(username__in=usernames).values_list("username", "display_name")
+    return {username: shown or username for username, shown in rows}  # as str(user)
 
 
 def payload_owners(value) -> set[str]:

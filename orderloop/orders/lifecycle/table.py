@@ -95,8 +95,11 @@ def rows_for(action: str, status: str) -> list[Transition]:
     return [t for t in TRANSITIONS if t.action == action and status in t.sources]
 
 
+_STATUS_LABELS = dict(OrderStatus.choices)  # read per event of a timeline: not the enum's lists rebuilt each time
+
+
 def status_label(code: str) -> str:
-    return OrderStatus(code).label if code in OrderStatus.values else code
+    return _STATUS_LABELS.get(code, code)
 
 
 def approval_states(roles) -> set[str]:
