@@ -103,6 +103,9 @@ SEARCH_ID_LIST_MAX = 20_000
 SORT_AFTER_FETCH_MAX = 5_000  # a search's matches up to this many are fetched by primary key, then sorted
 
 
+NUMBER_PREFIX = re.compile(r"\d{6}-\d*")
+
+
 def search_q(q: str) -> Q:
     """Orders whose number, provisional reference, contact, customer name or a line's model or product name
     contains ``q`` (any case): the UNION of what each branch finds through its own index (on PostgreSQL the
@@ -112,7 +115,11 @@ def search_q(q: str) -> Q:
     can serve, match lines through their product only."""
     from orderloop.masterdata.models import Customer, Product
 
-    found = [SalesOrder.objects.filter(Q(number__icontains=q) | Q(provisional_ref__icontains=q)
+    # A formal number is YYYYMM-NNN…, with one dash: a term of six digits and the dash (and digits) is contained in a
+    # number only at its start, which the number's prefix index finds at once (its trigrams, digits, are in every
+    # number: the trigram index reads most of them).
+    number = Q(number__startswith=q) if NUMBER_PREFIX.fullmatch(q) else Q(number__icontains=q)
+    found = [SalesOrder.objects.filter(number | Q(provisional_ref__icontains=q)
                                        | Q(contact_name__icontains=q)).order_by().values("pk")]
     customer_ids = list(Customer.objects.filter(name__icontains=q).values_list("pk", flat=True))
     if customer_ids:

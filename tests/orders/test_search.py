@@ -91,3 +91,22 @@ def test_the_list_page_searches(found, users, client):
     page = client.get("/orders/", {"q": "欧阳"}).content.decode()
     assert found["contact"].ref in page
     assert found["far"].ref not in page
+
+
+def test_a_number_or_its_start_finds_the_numbers_that_begin_so_and_nothing_else(found, users, id_list_limit):
+    """A term of six digits and the dash is looked up by the number's start (its index): the same orders as
+    "contains", since a number has its one dash after its six-digit month."""
+    from orderloop.orders.models import SalesOrder
+
+    director = users["sales_director"]
+    formal = found["formal"]
+    formal.refresh_from_db()
+    month = formal.number[:6]
+    later = found["contact"]  # given the 1,000th number of the month: 202x-1000 begins with 202x-100
+    SalesOrder.objects.filter(pk=later.pk).update(number=f"{month}-1000", number_month=month, number_seq=1000)
+    SalesOrder.objects.filter(pk=formal.pk).update(number=f"{month}-100", number_seq=100)
+    assert refs(director, f"{month}-100") == {f"{month}-100", f"{month}-1000"}
+    assert refs(director, f"{month}-1000") == {f"{month}-1000"}
+    assert refs(director, f"{month}-") == {f"{month}-100", f"{month}-1000"}
+    assert refs(director, f"{month[2:]}-100") == {f"{month}-100", f"{month}-1000"}  # not six digits: contains
+    assert refs(director, f"{month}-2") == set()
