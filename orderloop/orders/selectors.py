@@ -52,7 +52,10 @@ def order_list(*, user, status: list[str] | None = None, owner: str | None = Non
     if owner:
         from orderloop.accounts.models import User
 
-        orders = orders.filter(owner_id__in=User.objects.filter(username=owner).values("pk"))
+        # the owner's id first: as a subquery, PostgreSQL cannot use the owner's index and walked every order by
+        # date to find a rare owner's few (0.5 s at 1,000,000 orders)
+        owner_id = User.objects.filter(username=owner).values_list("pk", flat=True).first()
+        orders = orders.filter(owner_id=owner_id) if owner_id is not None else orders.none()
     if customer_id:
         orders = orders.filter(customer_id=customer_id)
     few = False
@@ -169,6 +172,20 @@ def capped_count(queryset, cap: int = COUNT_CAP) -> tuple[int, bool]:
     return min(n, cap), n > cap
 
 
+def counted(queryset, count: int, capped: bool):
+    """``queryset``, its matches counted (capped_count): none when there are none (no statement at all); when there
+    are at most the cap, sorted after they are fetched (``_unindexed``: the same order) — with LIMIT and an index on
+    the sort column, PostgreSQL walks that index from the newest order testing each against the filters, every one
+    of them when few or none pass (a rare owner's orders: 0.3–0.5 s at 1,000,000 orders); as it is when there are
+    more, whose first pages that walk finds at once."""
+    keys = queryset.query.order_by
+    if count == 0:
+        return queryset.none()
+    if capped or not keys or sorted_after_fetch(queryset):
+        return queryset
+    return queryset.order_by(*(_unindexed(key) for key in keys))
+
+
 class CappedPaginator(Paginator):
     """A paginator whose count stops at ``COUNT_CAP`` (the pages shown stop there too: filter or search to
     narrow a longer list). ``count_capped`` says there are more."""
@@ -186,6 +203,10 @@ class CappedPaginator(Paginator):
     @property
     def count_capped(self) -> bool:
         return self._capped[1]
+
+    def page(self, number):
+        self.object_list = counted(self.object_list, self.count, self.count_capped)  # counted first (cached)
+        return super().page(number)
 
 
 # Relations most orders have none of (or not yet): order_get says in its one statement whether each has rows
