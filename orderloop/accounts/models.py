@@ -28,17 +28,17 @@ class Team(models.Model):
 ROLE_CODES = frozenset(Role.values)
 
 
-def with_group_names(users, table: str = "accounts_user"):
-    """``users`` (a query of users, or of rows joined to their user as ``table``) with ``group_names``: the names
-    of the user's groups, comma-separated, read in the same statement — what ``User.roles`` would ask for in a
-    statement of its own on every signed-in request."""
+def with_group_names(users):
+    """``users`` (a query of users, or of rows joined to their user, whose table keeps its name) with
+    ``group_names``: the names of the user's groups, comma-separated, read in the same statement — what
+    ``User.roles`` would ask for in a statement of its own on every signed-in request."""
     from django.db import connection
     from django.db.models.expressions import RawSQL
 
     joined = "string_agg(g.name, ',')" if connection.vendor == "postgresql" else "group_concat(g.name, ',')"
     return users.annotate(group_names=RawSQL(
         f'SELECT {joined} FROM auth_group g JOIN accounts_user_groups ug ON ug.group_id = g.id '
-        f'WHERE ug.user_id = "{table}"."id"', ()))
+        'WHERE ug.user_id = "accounts_user"."id"', ()))
 
 
 class User(AbstractUser):
