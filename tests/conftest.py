@@ -10,6 +10,7 @@ import pytest
 pytest.register_assert_rewrite("tests.support")  # the helpers' asserts explain themselves, as the tests' do
 
 from orderloop.accounts.models import Team  # noqa: E402
+from orderloop.core.process_cache import ProcessCache  # noqa: E402
 from orderloop.masterdata.models import Product  # noqa: E402
 from tests.support.ci import IN_CI  # noqa: E402
 from tests.support.customers import make_customer  # noqa: E402
@@ -51,6 +52,14 @@ def _static_files_listed_once():
     WhiteNoiseMiddleware.add_files_from_finders = add_files_from_finders
     yield
     WhiteNoiseMiddleware.add_files_from_finders = listing
+
+
+@pytest.fixture(autouse=True)
+def _nothing_kept_from_an_earlier_test():
+    """Each test starts as a process just started: the per-process caches (calendar, routes, deadlines) are
+    filled within it, so a statement count never depends on whether an earlier test's value aged past its TTL
+    while this one ran."""
+    ProcessCache.forget_all()
 
 
 @pytest.fixture

@@ -15,9 +15,19 @@ class ProcessCache:
     commit callbacks, and with them the wait: nothing stale stays behind and the cache works again at once.
     ``forget`` empties it after a flush or migrate (tests, restores)."""
 
+    every: list["ProcessCache"] = []  # for ``forget_all``
+
     def __init__(self, load: Callable, ttl: float):
         self.load, self.ttl = load, ttl
         self.value, self.at = None, 0.0
+        ProcessCache.every.append(self)
+
+    @classmethod
+    def forget_all(cls) -> None:
+        """As in a process just started: what a test counts does not hang on what an earlier test left, and
+        how old it is."""
+        for cache in cls.every:
+            cache.forget()
 
     def get(self):
         if self.value is not None and not self._changing() and monotonic() - self.at < self.ttl:

@@ -8,7 +8,6 @@ from datetime import date
 import pytest
 from django.db import transaction
 
-from orderloop.core import calendar
 from orderloop.core.calendar import BusinessCalendar
 from orderloop.core.models import CalendarOverride
 from orderloop.notifications import services
@@ -19,13 +18,6 @@ DAY = date(2031, 1, 3)
 
 class SaveFailed(Exception):
     """What an admin's save meets after the row is written: the transaction rolls back."""
-
-
-@pytest.fixture(autouse=True)
-def fresh_process():
-    """As in a process just started: nothing kept from an earlier test."""
-    calendar._ENTRIES.forget()
-    services._ROUTES.forget()
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
