@@ -7,22 +7,27 @@ database takes to answer. ``PreparedQuery`` makes the QuerySet once per database
 the parameter, keeps the compiled SQL, and on each run puts the value where the marker was, executes it through
 Django's cursor (so it is logged, traced and counted like any query) and turns the rows into model instances as
 ``QuerySet`` iteration does (``ModelIterable``): from_db, the converters of the fields, ``select_related``
-instances and annotations. Model querysets without prefetching or known related objects qualify.
+instances and annotations. Model querysets without prefetching or known related objects qualify; a list given
+for an ``__in`` is compiled once for each length met (up to ``LONGEST_LIST``). ``PreparedUpdate`` does the same
+for ``queryset.update()`` on one table, ``delete`` for a row nothing refers to.
 
 All of it leans on Django's internals (the compiler's select list, ``get_related_populators``, the fields' database
 preparation), which a Django upgrade may change without a word. ``ORDERLOOP_PREPARED_SQL=0`` turns it off, read
-at each call: ``PreparedQuery`` runs its QuerySet, ``insert`` and ``update`` call ``save()``, ``server_prepared``
-does nothing. ``insert`` and ``update`` write without calling the model's ``save()``, so in either mode they
-refuse a model that overrides it, unless the class that defines that ``save()`` names the operation in
-``prepared_sql_skips_save`` (a reviewed promise that the override does nothing the operation leaves out).
+at each call: ``PreparedQuery`` runs its QuerySet, ``PreparedUpdate`` its ``update()``, ``insert`` and ``update``
+call ``save()``, ``delete`` calls ``delete()``, ``server_prepared`` does nothing. ``insert`` and ``update`` write
+without calling the model's ``save()`` (``delete`` without its ``delete()``), so in either mode they refuse a
+model that overrides it, unless the class that defines it names the operation in ``prepared_sql_skips_save``
+(``prepared_sql_skips_delete``): a reviewed promise that the override does nothing the operation leaves out.
 """
 from collections.abc import Callable
 from contextlib import contextmanager
 from functools import cache
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import DatabaseError, connections, router
 from django.db.models import NOT_PROVIDED, Model, QuerySet
+from django.db.models.deletion import Collector
 from django.db.models.constants import OnConflict
 from django.db.models.query import get_related_populators
 from django.db.models.signals import post_save, pre_save
@@ -36,6 +41,29 @@ def _markers(count: int) -> tuple[int, ...]:
     return tuple(MARKER + i for i in range(count))
 
 
+_LISTS = (list, tuple, set, frozenset)
+LONGEST_LIST = 64  # an ``__in`` of more values is built by the ORM each time
+
+
+def _shape(values) -> tuple:
+    """Each value's place in the compiled SQL: None for one parameter, a list's length for an ``__in`` of it."""
+    return tuple(len(value) if isinstance(value, _LISTS) else None for value in values)
+
+
+def _marked(shape: tuple) -> tuple[list, int]:
+    """What the query is built from for ``shape``: a marker for each value, a list of markers for each list; and
+    how many markers that is."""
+    built, count = [], 0
+    for length in shape:
+        if length is None:
+            built.append(MARKER + count)
+            count += 1
+        else:
+            built.append([MARKER + count + i for i in range(length)])
+            count += length
+    return built, count
+
+
 def enabled() -> bool:
     """``ORDERLOOP_PREPARED_SQL``: off, the ORM builds every statement as usual."""
     return settings.ORDERLOOP_PREPARED_SQL
@@ -46,7 +74,7 @@ def _refuse_unsupported(queryset: QuerySet) -> None:
         raise ValueError(f"not a query PreparedQuery can run: {queryset.query}")
 
 
-def _marked(value, marker: int) -> bool:
+def _is_marker(value, marker: int) -> bool:
     """A compiled parameter that is ``marker``: a text field's lookup (``groups__name=marker``) holds it as text."""
     return value == marker or value == str(marker)
 
@@ -54,16 +82,21 @@ def _marked(value, marker: int) -> bool:
 class _Compiled:
     def __init__(self, queryset: QuerySet, alias: str, count: int):
         _refuse_unsupported(queryset)
+        self.for_update = bool(queryset.query.select_for_update)
         compiler = queryset.query.get_compiler(using=alias)
-        sql, params = compiler.as_sql()
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:  # an ``__in`` of no values that leaves nothing to find: no statement, as the ORM
+            self.empty = True
+            return
+        self.empty = False
         self.positions = []
         for marker in _markers(count):
-            positions = [i for i, value in enumerate(params) if _marked(value, marker)]
+            positions = [i for i, value in enumerate(params) if _is_marker(value, marker)]
             if len(positions) != 1:
                 raise ValueError(f"not a query PreparedQuery can run: {sql}")
             self.positions.append(positions[0])
         self.sql, self.params = sql, list(params)
-        self.for_update = bool(queryset.query.select_for_update)
         select, klass_info = compiler.select, compiler.klass_info
         self.model = klass_info["model"]
         fields = klass_info["select_fields"]
@@ -78,33 +111,41 @@ class _Compiled:
 class PreparedQuery:
     """``PreparedQuery(Model, lambda value: Model.objects.filter(pk=value))``, then ``.all(value)``: the instances.
     A query of several values takes as many: ``PreparedQuery(Model, lambda a, b: …, params=2)``, ``.all(a, b)``;
-    each value must appear once among the compiled SQL's parameters (an ``__in`` of two values is two)."""
+    each value must appear once among the compiled SQL's parameters. A list (tuple, set) given as a value is an
+    ``__in`` of its items: the SQL is compiled once for each length met (an empty list as the ORM treats it)."""
 
     def __init__(self, model, build: Callable[..., QuerySet], *, for_write: bool = False,
                  prep: Callable | None = None, params: int = 1):
         """``prep`` turns each value into what the query's field takes (e.g. a field's ``get_prep_value``), as
         ``filter()`` would; ``for_write``: the database to read from is the one written to (select_for_update)."""
         self.model, self.build, self.for_write, self.prep, self.count = model, build, for_write, prep, params
-        self.compiled: dict[str, _Compiled] = {}
+        self.compiled: dict[tuple, _Compiled] = {}  # by database and shape
 
     def all(self, *values) -> list:
         if len(values) != self.count:
             raise TypeError(f"this query takes {self.count} values, not {len(values)}")
-        if not enabled():  # the QuerySet itself; what the prepared query could not run is refused alike
+        shape = _shape(values)
+        if not enabled() or any(length is not None and length > LONGEST_LIST for length in shape):
+            # the QuerySet itself (what the prepared query could not run is refused alike); a long list is rare
+            # (an import's products) and its SQL is not kept, one per length
             queryset = self.build(*values)
             _refuse_unsupported(queryset)
             if self.for_write:
                 queryset = queryset.using(router.db_for_write(self.model))
             return list(queryset)
         using = router.db_for_write(self.model) if self.for_write else router.db_for_read(self.model)
-        compiled = self.compiled.get(using)
+        compiled = self.compiled.get((using, shape))
         if compiled is None:
-            compiled = self.compiled[using] = _Compiled(self.build(*_markers(self.count)), using, self.count)
+            built, count = _marked(shape)
+            compiled = self.compiled[(using, shape)] = _Compiled(self.build(*built), using, count)
         connection = connections[using]
         if compiled.for_update and connection.features.has_select_for_update and connection.get_autocommit():
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+        if compiled.empty:
+            return []
         params = list(compiled.params)
-        for position, value in zip(compiled.positions, values):
+        flat = [item for value in values for item in (value if isinstance(value, _LISTS) else (value,))]
+        for position, value in zip(compiled.positions, flat):
             params[position] = self.prep(value) if self.prep is not None else value
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
@@ -122,21 +163,23 @@ class PreparedQuery:
         return objects
 
 
-# --- a model's own save() -------------------------------------------------------------------------
+# --- a model's own save() and delete() ----------------------------------------------------------------
 
 @cache
-def _skipped_save(model: type, operation: str) -> str | None:
-    """Why ``operation`` ("insert" or "update") may not write ``model`` without its ``save()``, or None."""
-    owner = next(klass for klass in model.__mro__ if "save" in vars(klass))  # whose save() the model uses
-    if owner is Model or operation in vars(owner).get("prepared_sql_skips_save", ()):
+def _skipped_method(model: type, operation: str) -> str | None:
+    """Why ``operation`` ("insert", "update" or "delete") may not write ``model`` without its ``save()`` (its
+    ``delete()``), or None."""
+    method = "delete" if operation == "delete" else "save"
+    owner = next(klass for klass in model.__mro__ if method in vars(klass))  # whose method the model uses
+    if owner is Model or operation in vars(owner).get(f"prepared_sql_skips_{method}", ()):
         return None
-    return (f"{model._meta.label} overrides save() ({owner.__name__}.save in {owner.__module__}), which "
-            f"core.prepared.{operation}() does not call: save it with save(), or, once that save() is checked to do "
-            f"nothing {operation}() leaves out, name {operation!r} in {owner.__name__}.prepared_sql_skips_save")
+    return (f"{model._meta.label} overrides {method}() ({owner.__name__}.{method} in {owner.__module__}), which "
+            f"core.prepared.{operation}() does not call: use {method}(), or, once that {method}() is checked to do "
+            f"nothing {operation}() leaves out, name {operation!r} in {owner.__name__}.prepared_sql_skips_{method}")
 
 
-def _check_save(model: type, operation: str) -> None:
-    problem = _skipped_save(model, operation)
+def _check_own(model: type, operation: str) -> None:
+    problem = _skipped_method(model, operation)
     if problem is not None:
         raise TypeError(problem)
 
@@ -152,7 +195,7 @@ def insert(obj):
     instead of being built by the ORM each time. Models with save signals listened to, or objects that already
     have an id, are saved by ``save()``; a model that overrides ``save()`` is refused (see the module)."""
     model = type(obj)
-    _check_save(model, "insert")
+    _check_own(model, "insert")
     if not enabled() or obj.pk is not None or pre_save.has_listeners(model) or post_save.has_listeners(model):
         obj.save(force_insert=True)
         return obj
@@ -238,7 +281,7 @@ def update(obj, fields: list[str]) -> None:
     being built by the ORM each time; like save(), an UPDATE that finds no row is an error. Models with save
     signals listened to are saved by ``save()``; a model that overrides ``save()`` is refused (see the module)."""
     model = type(obj)
-    _check_save(model, "update")
+    _check_own(model, "update")
     if not enabled() or not fields or pre_save.has_listeners(model) or post_save.has_listeners(model):
         obj.save(update_fields=fields)
         return
@@ -261,6 +304,79 @@ def update(obj, fields: list[str]) -> None:
         cursor.execute(sql, values)
         if cursor.rowcount == 0:
             raise DatabaseError("Save with update_fields did not affect any rows.")
+
+
+class PreparedUpdate:
+    """``queryset.update(**changes)`` of a query on one table (no joins), with the UPDATE compiled once per
+    database: ``PreparedUpdate(Model, lambda order_id: Model.objects.filter(order_id=order_id), ["done_on"])``,
+    then ``.run(order_id, done_on=day)``: the number of rows changed. The values are prepared for their fields as
+    ``update()`` prepares them; like ``update()`` it sends no signals and calls no ``save()``."""
+
+    def __init__(self, model, build: Callable[..., QuerySet], fields: list[str], *, params: int = 1):
+        self.model, self.build, self.count = model, build, params
+        self.fields = [model._meta.get_field(name) for name in fields]
+        if any(not f.concrete or f.primary_key for f in self.fields):
+            raise ValueError(f"not fields PreparedUpdate can write: {fields}")
+        self.compiled: dict[str, tuple] = {}
+
+    def run(self, *values, **changes) -> int:
+        if len(values) != self.count or set(changes) != {f.name for f in self.fields}:
+            raise TypeError(f"this update takes {self.count} values and {[f.name for f in self.fields]}")
+        if not enabled():
+            return self.build(*values).update(**changes)
+        using = router.db_for_write(self.model)
+        connection = connections[using]
+        entry = self.compiled.get(using)
+        if entry is None:
+            entry = self.compiled[using] = self._compile(using)
+        sql, params, positions = entry
+        params = [f.get_db_prep_save(changes[f.name], connection=connection) for f in self.fields] + list(params)
+        for position, value in zip(positions, values):
+            params[len(self.fields) + position] = value
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.rowcount
+
+    def _compile(self, using: str) -> tuple:
+        query = self.build(*_markers(self.count)).query
+        compiler = query.get_compiler(using=using)
+        compiler.pre_sql_setup()
+        if len([alias for alias, count in query.alias_refcount.items() if count]) > 1:
+            raise ValueError(f"not a query PreparedUpdate can run (it joins): {query}")
+        where, params = compiler.compile(query.where)
+        positions = []
+        for marker in _markers(self.count):
+            found = [i for i, value in enumerate(params) if _is_marker(value, marker)]
+            if len(found) != 1:
+                raise ValueError(f"not a query PreparedUpdate can run: {where}")
+            positions.append(found[0])
+        qn = connections[using].ops.quote_name
+        table = qn(self.model._meta.db_table)
+        sql = f"UPDATE {table} SET {', '.join(f'{qn(f.column)} = %s' for f in self.fields)} WHERE {where}"
+        return sql, list(params), positions
+
+
+_DELETES: dict[tuple, str] = {}
+
+
+def delete(obj) -> None:
+    """``obj.delete()`` of a row nothing refers to (no cascade, no delete signals listened to: Django's own "fast
+    delete"), with the DELETE written once per model and database instead of being built by the ORM each time.
+    Any other row is deleted by ``delete()``; a model that overrides ``delete()`` is refused (see the module)."""
+    model = type(obj)
+    _check_own(model, "delete")
+    using = obj._state.db or router.db_for_write(model, instance=obj)
+    if not enabled() or not Collector(using=using, origin=obj).can_fast_delete(obj):
+        obj.delete()
+        return
+    connection = connections[using]
+    sql = _DELETES.get((model, using))
+    if sql is None:
+        meta, qn = model._meta, connection.ops.quote_name
+        sql = _DELETES[(model, using)] = f"DELETE FROM {qn(meta.db_table)} WHERE {qn(meta.db_table)}.{qn(meta.pk.column)} = %s"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [model._meta.pk.get_db_prep_value(obj.pk, connection)])
+    obj.pk = None
 
 
 @contextmanager

@@ -29,6 +29,8 @@ DATED = frozenset({S.CONFIRMED, S.READY_TO_SHIP, S.DELIVERED})
 
 # Read by every action that stores or dates the plan, and by the order's page: compiled once (core.prepared).
 _INSTALMENTS = PreparedQuery(Instalment, lambda order_id: Instalment.objects.filter(order_id=order_id).order_by("number"))
+_OPEN_INSTALMENTS = PreparedQuery(Instalment, lambda order_id: Instalment.objects.filter(order_id=order_id, is_open=True)
+                                  .order_by().only("amount", "received", "written_off"))
 # What plan_sync sets on a row (save() would write every column; these are the ones it may have changed).
 _SYNCED = ["trigger", "share", "amount", "days", "working_days", "fixed_date", "due_date", "received", "is_open"]
 
@@ -150,12 +152,8 @@ def plan_sync(order, *, now) -> list[dict]:
 
 def plan_outstanding(order) -> Decimal:
     """What is still owed on ``order``'s plan (neither received nor written off)."""
-    from django.db.models import Sum
-    if hasattr(order, "open_instalments"):  # fetched with a list of orders (orders.steps.guards)
-        return sum((row.amount - row.received - row.written_off for row in order.open_instalments), Decimal("0.00"))
-    owed = Instalment.objects.filter(order=order, is_open=True).aggregate(
-        owed=Sum(F("amount") - F("received") - F("written_off")))["owed"]
-    return owed or Decimal("0.00")
+    rows = order.open_instalments if hasattr(order, "open_instalments") else _OPEN_INSTALMENTS.all(order.pk)
+    return sum((row.amount - row.received - row.written_off for row in rows), Decimal("0.00"))
 
 
 def first_invoice_date(order) -> date | None:

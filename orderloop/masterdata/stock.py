@@ -13,10 +13,18 @@ from django.db import transaction
 from django.db.models import Q
 
 from orderloop.core import clock
-from orderloop.core.prepared import insert, update
+from orderloop.core.prepared import PreparedQuery, delete, insert, update
 from orderloop.masterdata.models import StockAdjustment, StockLevel, StockReservation
 
 ZERO = Decimal("0")
+
+# Compiled once for each number of products and lines (core.prepared): the order's lines are few.
+_LOCKED_LEVELS = PreparedQuery(StockLevel, lambda product_ids, line_ids: StockLevel.objects.select_for_update().filter(
+    Q(product_id__in=product_ids)
+    | Q(pk__in=StockReservation.objects.filter(order_line_id__in=line_ids).values("stock_id"))).order_by("pk"),
+    for_write=True, params=2)
+_RESERVATIONS = PreparedQuery(StockReservation, lambda line_ids: StockReservation.objects.filter(
+    order_line_id__in=line_ids).order_by("stock_id", "pk"))
 
 
 @dataclass(frozen=True)
@@ -37,10 +45,7 @@ class Shortage:
 
 def _locked_levels(*, product_ids=(), line_ids=()) -> dict[int, StockLevel]:
     """The stock rows of these products and those holding these lines' reservations, locked, by primary key."""
-    holding = StockReservation.objects.filter(order_line_id__in=list(line_ids)).values("stock_id")
-    rows = (StockLevel.objects.select_for_update()
-            .filter(Q(product_id__in=list(product_ids)) | Q(pk__in=holding)).order_by("pk"))
-    return {level.pk: level for level in rows}
+    return {level.pk: level for level in _LOCKED_LEVELS.all(sorted(product_ids), sorted(line_ids))}
 
 
 def _record(level: StockLevel, *, on_hand_change=ZERO, reserved_change=ZERO, reason: str, actor, now) -> None:
@@ -54,7 +59,7 @@ def _record(level: StockLevel, *, on_hand_change=ZERO, reserved_change=ZERO, rea
 def stock_reserved_for(line_ids) -> dict[int, Decimal]:
     """What is held for each of these order lines."""
     held: dict[int, Decimal] = {}
-    for row in StockReservation.objects.filter(order_line_id__in=list(line_ids)):
+    for row in _RESERVATIONS.all(sorted(line_ids)):
         held[row.order_line_id] = held.get(row.order_line_id, ZERO) + row.quantity
     return held
 
@@ -66,7 +71,7 @@ def stock_reserve(*, line_ids, wants: list[Want], actor, reason: str) -> list[Sh
     over every warehouse — and then writes nothing."""
     line_ids = set(line_ids) | {want.line_id for want in wants}
     levels = _locked_levels(product_ids={want.product_id for want in wants}, line_ids=line_ids)
-    held = list(StockReservation.objects.filter(order_line_id__in=line_ids))
+    held = _RESERVATIONS.all(sorted(line_ids))
     free = {pk: level.available for pk, level in levels.items()}
     for row in held:  # what these lines hold is theirs to take again
         free[row.stock_id] += row.quantity
@@ -95,7 +100,7 @@ def stock_reserve(*, line_ids, wants: list[Want], actor, reason: str) -> list[Sh
     now = clock.now()
     for row in held:
         _record(levels[row.stock_id], reserved_change=-row.quantity, reason=reason, actor=actor, now=now)
-        row.delete()
+        delete(row)
     for want, level, take in plan:
         _record(level, reserved_change=take, reason=reason, actor=actor, now=now)
         insert(StockReservation(stock=level, order_line_id=want.line_id, quantity=take, reserved_at=now))
@@ -109,7 +114,7 @@ def stock_release(*, line_ids, actor, reason: str, keep: dict[int, Decimal] | No
     levels = _locked_levels(line_ids=line_ids)
     now = clock.now()
     released = ZERO
-    for row in StockReservation.objects.filter(order_line_id__in=list(line_ids)).order_by("stock_id", "pk"):
+    for row in _RESERVATIONS.all(sorted(line_ids)):
         kept = min(row.quantity, keep.get(row.order_line_id, ZERO))
         keep[row.order_line_id] = keep.get(row.order_line_id, ZERO) - kept
         give = row.quantity - kept
@@ -121,7 +126,7 @@ def stock_release(*, line_ids, actor, reason: str, keep: dict[int, Decimal] | No
             row.quantity = kept
             row.save(update_fields=["quantity"])
         else:
-            row.delete()
+            delete(row)
     return released
 
 
@@ -134,7 +139,7 @@ def stock_consume(*, shipped: dict[int, Decimal], actor, reason: str) -> Decimal
     now = clock.now()
     consumed = ZERO
     left = dict(shipped)
-    for row in StockReservation.objects.filter(order_line_id__in=list(shipped)).order_by("stock_id", "pk"):
+    for row in _RESERVATIONS.all(sorted(shipped)):
         take = min(row.quantity, left[row.order_line_id])
         if take <= 0:
             continue
@@ -145,5 +150,5 @@ def stock_consume(*, shipped: dict[int, Decimal], actor, reason: str) -> Decimal
             row.quantity -= take
             row.save(update_fields=["quantity"])
         else:
-            row.delete()
+            delete(row)
     return consumed

@@ -18,7 +18,7 @@ from orderloop.core.calendar import SHANGHAI
 from orderloop.core.ids import db_ids
 from orderloop.core.prepared import PreparedQuery, insert_ignoring_conflicts
 from orderloop.core.process_cache import ProcessCache
-from orderloop.masterdata.models import NoticeChannel
+from orderloop.masterdata.models import Contact, NoticeChannel
 from orderloop.notifications.models import (
     KINDS, SMS, ChatRobot, Channel, MailDigest, Notification, NotificationPreference, NotificationRoute,
 )
@@ -42,6 +42,8 @@ _TEAM_MANAGERS = PreparedQuery(  # of the teams the two people given belong to
 _AMONG = PreparedQuery(  # those of the two people given who play the role
     User, lambda role, person, other: users_with_role(role).filter(pk__in=[person, other]), params=3)
 _ACTIVE = PreparedQuery(User, lambda pk: User.objects.filter(pk=pk, is_active=True))
+_CONTACTS = PreparedQuery(Contact, lambda customer_id: Contact.objects.filter(customer_id=customer_id).order_by(
+    "-is_primary", "id"))
 
 
 def recipients(order, role: str) -> list[User]:
@@ -95,7 +97,7 @@ class CustomerAddress:
 def customer_address(customer, kind: str) -> CustomerAddress:
     """How a customer message of ``kind`` reaches ``customer``: by SMS when they prefer it or have no e-mail (and
     have a mobile number, and SMS is set up for this kind in 系统设置), by e-mail otherwise; or why it cannot."""
-    contacts = list(customer.contacts.order_by("-is_primary", "id")) if customer is not None else []
+    contacts = _CONTACTS.all(customer.pk) if customer is not None else []
     email = next((c.email for c in contacts if c.email), "")
     mobile = next((mobile_number(c.phone) for c in contacts if mobile_number(c.phone)), "")
     sms = SmsSettings.current()

@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from orderloop.core.exceptions import InvalidInput
 from orderloop.core.ids import db_ids
+from orderloop.core.prepared import LONGEST_LIST, PreparedQuery
 from orderloop.masterdata.models import Product
 from orderloop.orders.models import OrderLine, OrderStatus, SalesOrder
 
@@ -15,10 +16,14 @@ def line_amount(quantity: Decimal, unit_price: Decimal) -> Decimal:
     return (quantity * unit_price).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+_PRODUCTS = PreparedQuery(Product, lambda ids: Product.objects.filter(pk__in=ids).order_by())
+
+
 def products_for(lines, *, field_prefix: str = "lines") -> dict[int, Product]:
     """Load the products that ``lines`` name, or raise with the line that names an unknown one."""
-    ids = {line.product_id for line in lines if line.product_id is not None}
-    products = Product.objects.in_bulk(db_ids(ids))  # an id beyond 64 bits names no product
+    ids = sorted(db_ids({line.product_id for line in lines if line.product_id is not None}))  # beyond 64 bits: none
+    products = {product.pk: product for product in _PRODUCTS.all(ids)} if len(ids) <= LONGEST_LIST else (
+        Product.objects.in_bulk(ids))  # an import's many products: in batches the database's parameter limit allows
     errors = {}
     for index, line in enumerate(lines):
         if line.product_id is not None and (line.product_id not in products or not products[line.product_id].is_active):

@@ -5,6 +5,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from orderloop.core.prepared import PreparedQuery
+
 
 class OrderStatus(models.TextChoices):
     RECEIVED = "received", _("已接收")
@@ -513,7 +515,10 @@ class ApprovalPolicy(models.Model):
 
     @classmethod
     def current(cls) -> "ApprovalPolicy":
-        return cls.objects.order_by("pk").first() or cls()
+        return next(iter(_APPROVAL_POLICY.all()), None) or cls()
+
+
+_APPROVAL_POLICY = PreparedQuery(ApprovalPolicy, lambda: ApprovalPolicy.objects.order_by("pk")[:1], params=0)
 
 
 class DeadlineSetting(models.Model):

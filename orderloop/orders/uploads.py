@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from orderloop.accounts.permissions import ATTACHMENT_UPLOADERS
 from orderloop.core import clock
 from orderloop.core.exceptions import InvalidInput, InvalidTransition, NotAllowed
+from orderloop.core.prepared import insert
 from orderloop.orders.models import Attachment
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -97,8 +98,7 @@ def attachment_store(*, order, kind, filename, content: bytes, actor, now) -> At
                             size=len(content), uploaded_by=actor, uploaded_at=now)
     attachment.file.save(filename_stored(shown), ContentFile(content), save=False)
     file_stored(attachment.file)
-    attachment.save()
-    return attachment
+    return insert(attachment)
 
 
 def file_stored(fieldfile) -> None:

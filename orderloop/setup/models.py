@@ -1,6 +1,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from orderloop.core.prepared import PreparedQuery
 from orderloop.masterdata.models import validate_uscc
 
 
@@ -67,7 +68,7 @@ class SmsSettings(models.Model):
 
     @classmethod
     def current(cls) -> "SmsSettings | None":
-        return cls.objects.order_by("pk").first()
+        return next(iter(_SMS_SETTINGS.all()), None)
 
     def template_for(self, kind: str) -> str:
         """The template CODE of a kind of customer message ("" when none is set)."""
@@ -77,3 +78,6 @@ class SmsSettings(models.Model):
     def ready_for(self, kind: str) -> bool:
         return bool(self.enabled and self.endpoint and self.access_key_id and self.access_key_secret and self.sign_name
                     and self.template_for(kind))
+
+
+_SMS_SETTINGS = PreparedQuery(SmsSettings, lambda: SmsSettings.objects.order_by("pk")[:1], params=0)

@@ -19,6 +19,7 @@ from django.core.exceptions import DisallowedHost
 from django.db import DatabaseError
 
 from orderloop.core import clock
+from orderloop.core.prepared import PreparedQuery
 from orderloop.setup.models import SiteAddress
 
 DEFAULT = "http://127.0.0.1:8000"
@@ -39,12 +40,15 @@ def operator_address() -> str:
     return (getattr(settings, "ORDERLOOP_BASE_URL", "") or "").strip()
 
 
+_SITE_ADDRESS = PreparedQuery(SiteAddress, lambda: SiteAddress.objects.order_by("pk")[:1], params=0)  # every link
+
+
 def site_address() -> tuple[str, str]:
     """``(address, source)``: source is "operator", "setting", "seen" or "default"."""
     if operator_address():
         return operator_address().rstrip("/"), "operator"
     try:
-        row = SiteAddress.objects.order_by("pk").first()
+        row = next(iter(_SITE_ADDRESS.all()), None)
     except DatabaseError:  # no table yet (before migrate): the default
         row = None
     if row and row.url:

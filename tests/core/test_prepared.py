@@ -6,6 +6,7 @@ from datetime import datetime
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext, isolate_apps
 
 from orderloop.core import clock, prepared
@@ -249,3 +250,88 @@ def test_with_prepared_sql_off_nothing_is_kept_prepared_on_the_server(db, settin
     kept = (getattr(raw, "cursor_factory", None), getattr(raw, "prepare_threshold", None))
     with server_prepared():
         assert (getattr(raw, "cursor_factory", None), getattr(raw, "prepare_threshold", None)) == kept
+
+
+BY_IDS = PreparedQuery(OrderLine, lambda ids: OrderLine.objects.filter(pk__in=ids).order_by("pk"))
+BY_IDS_OR_ORDERS = PreparedQuery(OrderLine, lambda ids, order_ids: OrderLine.objects.filter(
+    Q(pk__in=ids) | Q(order_id__in=order_ids)).order_by("pk"), params=2)
+
+
+def test_a_list_is_an_in_of_its_items_whatever_its_length(orders, prepared_sql):
+    made = [orders.at("confirmed", lines=[{"product_id": orders.product.pk, "quantity": "1", "unit_price": "10"}] * 3)
+            for _ in range(2)]
+    ids = [line.pk for order in made for line in order.lines.order_by("pk")]
+    for wanted in ([], ids[:1], ids[:2], ids[3:6], ids + [10**9], set(ids[1:4]), (ids[-1],)):
+        with CaptureQueriesContext(connection) as ctx:
+            found = BY_IDS.all(wanted)
+        assert [line.pk for line in found] == sorted(pk for pk in wanted if pk in ids)
+        assert len(ctx) == (1 if wanted else 0)  # nothing asked of an empty list, as the ORM
+    # the longest lists are built by the ORM each time, with the same result
+    many = ids * 12
+    assert len(many) > prepared.LONGEST_LIST and [line.pk for line in BY_IDS.all(many)] == ids
+    # an empty list in one branch of an OR leaves the other
+    assert [line.pk for line in BY_IDS_OR_ORDERS.all([], [made[1].pk])] == ids[3:]
+    assert [line.pk for line in BY_IDS_OR_ORDERS.all(ids[:1], [made[1].pk])] == ids[:1] + ids[3:]
+    assert BY_IDS_OR_ORDERS.all([], []) == []
+
+
+def test_a_query_of_no_values_reads_what_is_stored_now(db, prepared_sql):
+    from orderloop.orders.models import ApprovalPolicy
+
+    assert ApprovalPolicy.current().director_threshold == ApprovalPolicy.objects.get().director_threshold
+    ApprovalPolicy.objects.update(director_threshold=123)
+    with CaptureQueriesContext(connection) as ctx:
+        assert ApprovalPolicy.current().director_threshold == 123
+    assert len(ctx) == 1
+    ApprovalPolicy.objects.all().delete()
+    assert ApprovalPolicy.current().pk is None  # none stored: the defaults
+
+
+def test_prepared_update_changes_the_rows_its_queryset_names(orders, prepared_sql):
+    from orderloop.core.prepared import PreparedUpdate
+
+    late = PreparedUpdate(OrderLine, lambda order_id, position: OrderLine.objects.filter(
+        order_id=order_id, position__gte=position), ["agreed_date", "short_close_reason"], params=2)
+    two = [{"product_id": orders.product.pk, "quantity": "1", "unit_price": "10"}] * 2
+    order, other = orders.at("confirmed", lines=two), orders.at("confirmed", lines=two)
+    day = datetime(2031, 3, 4).date()
+    with CaptureQueriesContext(connection) as ctx:
+        assert late.run(order.pk, 2, agreed_date=day, short_close_reason="客户改期") == 1
+    assert len(ctx) == 1
+    assert [(line.position, line.agreed_date, line.short_close_reason) for line in order.lines.order_by("position")] == [
+        (1, datetime(2030, 5, 25).date(), ""), (2, day, "客户改期")]
+    assert {line.agreed_date for line in other.lines.all()} == {datetime(2030, 5, 25).date()}  # not its rows
+    assert late.run(order.pk, 3, agreed_date=day, short_close_reason="") == 0
+    with pytest.raises(TypeError):  # every field it writes, and only those
+        late.run(order.pk, 2, agreed_date=day)
+
+
+def test_prepared_update_refuses_a_query_that_joins(orders, settings):
+    from orderloop.core.prepared import PreparedUpdate
+
+    settings.ORDERLOOP_PREPARED_SQL = True
+    joined = PreparedUpdate(OrderLine, lambda customer_id: OrderLine.objects.filter(order__customer_id=customer_id),
+                            ["agreed_date"])
+    with pytest.raises(ValueError, match="joins"):
+        joined.run(1, agreed_date=None)
+
+
+def test_delete_removes_a_row_nothing_refers_to_and_leaves_cascades_to_the_orm(orders, prepared_sql):
+    from orderloop.core.prepared import delete
+    from orderloop.masterdata.models import StockReservation
+
+    order = orders.at("confirmed")  # its line confirmed as 现货: held in stock
+    line = order.lines.get()
+    reservation = StockReservation.objects.get(order_line=line)
+    with CaptureQueriesContext(connection) as ctx:
+        delete(reservation)
+    assert (len(ctx) if prepared_sql else 1) == 1 and reservation.pk is None
+    assert not StockReservation.objects.filter(order_line=line).exists()
+    other = orders.at("confirmed")
+    other_line = other.lines.get()
+    delete(other_line)  # its reservation goes with it (CASCADE): the ORM's delete
+    assert not OrderLine.objects.filter(pk=other_line.pk).exists()
+    assert not StockReservation.objects.filter(order_line_id=other_line.pk).exists() and other_line.pk is None
+    entry = AuditEntry.objects.filter(object_id=str(order.pk)).first()
+    with pytest.raises(TypeError, match=r"core\.AuditEntry overrides delete\(\)"):
+        delete(entry)

@@ -30,6 +30,15 @@ from orderloop.orders.models import OrderStatus as S
 # up here (exact decimals, as PostgreSQL's SUM; SQLite's is floating point, rounded back to the field's places).
 _SHIPPED_LINES = PreparedQuery(ShipmentLine, lambda order_id: ShipmentLine.objects.filter(
     shipment__order_id=order_id).order_by().only("order_line_id", "quantity"))
+_SHIPMENTS = PreparedQuery(Shipment, lambda order_id: Shipment.objects.filter(order_id=order_id).order_by().only("pk"))
+_EARLIEST_WAITING = PreparedQuery(Shipment, lambda order_id: Shipment.objects.filter(
+    order_id=order_id, accepted_at__isnull=True).order_by("position")[:1])
+_WAITING = PreparedQuery(Shipment, lambda order_id, pk: Shipment.objects.filter(
+    order_id=order_id, pk=pk, accepted_at__isnull=True).order_by()[:1], params=2)
+_NOT_RECEIVED = PreparedQuery(Shipment, lambda order_id: Shipment.objects.filter(
+    order_id=order_id, received_at__isnull=True).order_by().only("pk")[:1])
+_UNUSED_ATTACHMENT = PreparedQuery(Attachment, lambda order_id, pk, kind: Attachment.objects.filter(
+    order_id=order_id, pk=pk, kind=kind, ticket__isnull=True).order_by()[:1], params=3)
 
 
 def shipped_quantities(order) -> dict[int, Decimal]:
@@ -69,10 +78,10 @@ def ship(order, actor, payload: p.ShipPayload):
     if not wanted:
         raise InvalidInput(_("没有未发的货物"), errors={"lines": [_("没有未发的货物")]})
     shipment = insert(Shipment(
-        order=order, position=order.shipments.count() + 1, method=payload.method, carrier=payload.carrier,
+        order=order, position=len(_SHIPMENTS.all(order.pk)) + 1, method=payload.method, carrier=payload.carrier,
         tracking_number=payload.tracking_number, eta=payload.eta, shipped_at=clock.now(), shipped_by=actor))
-    ShipmentLine.objects.bulk_create(
-        ShipmentLine(shipment=shipment, order_line=lines[pk], quantity=quantity) for pk, quantity in wanted.items())
+    for pk, quantity in wanted.items():
+        insert(ShipmentLine(shipment=shipment, order_line=lines[pk], quantity=quantity))
     stock_consume(shipped=wanted, actor=actor,
                   reason=_("订单 %(ref)s 第 %(batch)s 批发货出库") % {"ref": order.ref, "batch": shipment.position})
     complete = all(line.open_quantity - shipped.get(line.pk, Decimal(0)) - wanted.get(line.pk, Decimal(0)) <= 0
@@ -89,7 +98,8 @@ ITEM_TICKET_TYPE = {"quantity": "wrong_quantity", "spec": "wrong_model", "appear
 
 
 def _attachment(order, attachment_id, kind, field):
-    found = order.attachments.filter(pk=attachment_id, kind=kind, ticket__isnull=True).first()
+    pk = id_or_none(attachment_id)
+    found = next(iter(_UNUSED_ATTACHMENT.all(order.pk, pk, str(kind))), None) if pk is not None else None
     if found is None:
         raise InvalidInput(_("附件不存在"), errors={field: [_("不是本订单的「%(kind)s」") % {"kind": Attachment.Kind(kind).label}]})
     return found
@@ -127,8 +137,12 @@ def accept(order, actor, payload: p.AcceptPayload):
     """验收 of one consignment: 数量, 规格 and 外观 each answered 合格 or 不合格 (none is assumed); a 不合格 item,
     with its note and photos, becomes an after-sales ticket; with a signed receipt, its receipt too. The order is
     已交付 once everything shipped is received."""
-    waiting = order.shipments.filter(accepted_at__isnull=True)
-    shipment = (waiting.filter(pk=payload.shipment_id) if payload.shipment_id else waiting).order_by("position").first()
+    if payload.shipment_id:
+        pk = id_or_none(payload.shipment_id)
+        waiting = _WAITING.all(order.pk, pk) if pk is not None else []
+    else:
+        waiting = _EARLIEST_WAITING.all(order.pk)
+    shipment = next(iter(waiting), None)
     if shipment is None:
         raise InvalidInput(_("没有这个待验收的发货批次"), errors={"shipment_id": [_("批次不存在或已验收")]})
     answers, errors, unanswered = _answers(order, payload)
@@ -181,7 +195,7 @@ def _receive(shipment, *, signed_by, via, now, scan=None, address=None, remark="
 
 def _delivered_or_stay(order):
     everything_shipped = order.status == S.SHIPPED
-    if everything_shipped and not order.shipments.filter(received_at__isnull=True).exists():
+    if everything_shipped and not _NOT_RECEIVED.all(order.pk):
         return S.DELIVERED
     return STAY
 

@@ -24,10 +24,13 @@ from orderloop.orders.models import OrderStatus as S
 def visit_of(order) -> FollowUpVisit | None:
     """The order's follow-up visit, or None; kept on the order (``order.visit``), so that the follow-up's guard
     and its handler read it once."""
-    try:
-        return order.visit
-    except FollowUpVisit.DoesNotExist:
-        return None
+    related = type(order).visit.related
+    if not related.is_cached(order):
+        visit = next(iter(_VISIT.all(order.pk)), None)
+        related.set_cached_value(order, visit)  # as ``order.visit`` keeps it
+        if visit is not None:
+            related.field.set_cached_value(visit, order)
+    return related.get_cached_value(order)
 
 
 # Read when an order is delivered: compiled once (core.prepared).

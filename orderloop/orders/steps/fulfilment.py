@@ -12,6 +12,7 @@ from orderloop.accounts.models import User
 from orderloop.core import clock
 from orderloop.core.calendar import BusinessCalendar
 from orderloop.core.exceptions import DomainError, InvalidInput
+from orderloop.core.prepared import PreparedQuery, PreparedUpdate, insert, update
 from orderloop.masterdata.services import stock_available
 from orderloop.masterdata.stock import Want, stock_reserve
 from orderloop.notifications.services import notify
@@ -25,6 +26,15 @@ from orderloop.orders.models import Attachment, EventType, FulfillmentStage, Mit
 from orderloop.orders.models import OrderStatus as S
 from orderloop.orders.steps.delivery import shipped_quantities
 from orderloop.orders.timers import order_url
+
+# Compiled once (core.prepared): the plan's stages, as start_fulfillment, track and the guard of 待发货 ask for them.
+_OWNERS = PreparedQuery(User, lambda usernames: User.objects.filter(username__in=usernames).order_by())
+_SUPERSEDE = PreparedUpdate(FulfillmentStage, lambda order_id: FulfillmentStage.objects.filter(
+    order_id=order_id, superseded=False), ["superseded"])
+_FINISH = PreparedUpdate(FulfillmentStage, lambda order_id, name: FulfillmentStage.objects.filter(
+    order_id=order_id, superseded=False, name=name, actual_date__isnull=True), ["actual_date"], params=2)
+_OPEN_STAGES = PreparedQuery(FulfillmentStage, lambda order_id: FulfillmentStage.objects.filter(
+    order_id=order_id, superseded=False, actual_date__isnull=True).order_by("position", "id").only("name"))
 
 
 def confirm_stock(order, actor, payload: p.ConfirmStockPayload):
@@ -72,7 +82,7 @@ def confirm_stock(order, actor, payload: p.ConfirmStockPayload):
             line.agreed_date = None
         else:
             line.agreed_date = wanted
-        line.save(update_fields=["availability", "lead_time_days", "feasible_date", "agreed_date"])
+        update(line, ["availability", "lead_time_days", "feasible_date", "agreed_date"])
         recorded.append({"line_id": line_id, "availability": item.availability.value, "lead_time_days": item.lead_time_days,
                          "feasible_date": line.feasible_date.isoformat(), "computed": computed[line_id].explanation,
                          "date_reason": item.date_reason})
@@ -149,7 +159,7 @@ def _back_from_negotiation(order):
 
 def start_fulfillment(order, actor, payload: p.StartFulfillmentPayload):
     owners = {stage.owner for stage in payload.stages if stage.owner}
-    people = {u.username: u for u in User.objects.filter(username__in=owners)} if owners else {}
+    people = {u.username: u for u in _OWNERS.all(sorted(owners))}
     known = {name for name, user in people.items() if user.is_active}
     errors = {f"stages.{i}.owner": [_("用户不存在：%(name)s") % {"name": s.owner}]
               for i, s in enumerate(payload.stages) if s.owner and s.owner not in known}
@@ -160,12 +170,10 @@ def start_fulfillment(order, actor, payload: p.StartFulfillmentPayload):
         raise InvalidInput(_("备货计划有误：%(problems)s") % {"problems": "；".join(
             _("第 %(n)s 个环节 %(problem)s") % {"n": int(path.split(".")[1]) + 1, "problem": m}
             for path, msgs in errors.items() for m in msgs)}, errors=errors)
-    order.stages.filter(superseded=False).update(superseded=True)  # a restart after an amendment replaces the plan
-    FulfillmentStage.objects.bulk_create([
-        FulfillmentStage(order=order, position=i + 1, name=stage.name, owner=people.get(stage.owner),
-                         planned_date=stage.planned_date)
-        for i, stage in enumerate(payload.stages)
-    ])
+    _SUPERSEDE.run(order.pk, superseded=True)  # a restart after an amendment replaces the plan
+    for i, stage in enumerate(payload.stages):
+        insert(FulfillmentStage(order=order, position=i + 1, name=stage.name, owner=people.get(stage.owner),
+                                planned_date=stage.planned_date))
     return S.IN_FULFILLMENT, {"stages": [stage.model_dump(mode="json") for stage in payload.stages]}
 
 
@@ -180,8 +188,7 @@ def track(order, actor, payload: p.TrackPayload):
         raise InvalidInput(_("进度记录有误（环节「%(stage)s」）：%(problems)s") % {
             "stage": payload.stage, "problems": "；".join(m for msgs in errors.values() for m in msgs)}, errors=errors)
     if payload.actual_date:
-        order.stages.filter(superseded=False, name=payload.stage, actual_date__isnull=True).update(
-            actual_date=payload.actual_date)
+        _FINISH.run(order.pk, payload.stage, actual_date=payload.actual_date)
     return STAY, payload.model_dump(mode="json", exclude={"version"})
 
 
@@ -237,7 +244,7 @@ def _stages_done_guard(order, user):
     if hasattr(order, "open_stages"):  # fetched with a list of orders (steps.guards)
         open_stages = [stage.name for stage in order.open_stages]
     else:
-        open_stages = list(order.stages.filter(superseded=False, actual_date__isnull=True).values_list("name", flat=True))
+        open_stages = [stage.name for stage in _OPEN_STAGES.all(order.pk)]
     if open_stages:
         return _("以下环节尚未完成：%(stages)s") % {"stages": "、".join(open_stages)}
     return None
