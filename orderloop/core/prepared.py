@@ -25,7 +25,7 @@ from functools import cache
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
-from django.db import DatabaseError, connections, router
+from django.db import DatabaseError, connections, models, router
 from django.db.models import NOT_PROVIDED, Model, QuerySet
 from django.db.models.deletion import Collector
 from django.db.models.constants import OnConflict
@@ -184,6 +184,42 @@ def _check_own(model: type, operation: str) -> None:
         raise TypeError(problem)
 
 
+# --- the values written ------------------------------------------------------------------------------------
+
+_WRITTEN_AS_THEY_ARE = {  # a field of exactly this class, given a value of exactly this type (or None), writes it
+    models.CharField: str, models.TextField: str, models.BooleanField: bool, models.IntegerField: int,
+    models.BigIntegerField: int, models.SmallIntegerField: int, models.PositiveIntegerField: int,
+    models.PositiveSmallIntegerField: int, models.PositiveBigIntegerField: int}
+_INTEGER_KEYS = (models.AutoField, models.BigAutoField, models.IntegerField, models.BigIntegerField)
+
+
+def _as_it_is(field) -> type | None:
+    """The type whose values ``field`` writes unchanged — its ``pre_save`` reads the attribute and Django's
+    preparation returns an ``int``, ``str`` or ``bool`` as it is — or None when the field prepares its values
+    (dates, decimals, JSON, files, anything else)."""
+    if type(field) in (models.ForeignKey, models.OneToOneField):
+        return int if type(field.target_field) in _INTEGER_KEYS else None
+    return _WRITTEN_AS_THEY_ARE.get(type(field))
+
+
+def _writers(fields) -> list[tuple]:
+    return [(f, f.attname, _as_it_is(f)) for f in fields]
+
+
+def _written(obj, writers, connection, add: bool) -> list:
+    """What ``save()`` sends for these fields of ``obj``: each field's ``pre_save`` and database preparation,
+    skipped for a plain value the field would write unchanged (the common case, and the costly part of a row)."""
+    values = []
+    for field, attname, plain in writers:
+        if plain is not None:
+            value = getattr(obj, attname)
+            if value is None or type(value) is plain:
+                values.append(value)
+                continue
+        values.append(field.get_db_prep_save(field.pre_save(obj, add), connection=connection))
+    return values
+
+
 # --- inserts ------------------------------------------------------------------------------------
 
 _INSERTS: dict[tuple, tuple] = {}
@@ -211,13 +247,13 @@ def insert(obj):
         if returning:
             sql += f" RETURNING {qn(meta.db_table)}.{qn(meta.pk.column)}"
         plain = all(f.db_default is NOT_PROVIDED for f in fields) and meta.auto_field is not None
-        entry = _INSERTS[(model, using)] = (sql, fields, returning, plain)
-    sql, fields, returning, plain = entry
+        entry = _INSERTS[(model, using)] = (sql, _writers(fields), returning, plain)
+    sql, writers, returning, plain = entry
     if not plain:  # database defaults, no automatic id: the ORM knows how
         obj.save(force_insert=True)
         return obj
     obj._prepare_related_fields_for_save(operation_name="save")  # as save(): a parent saved since takes its new id
-    values = [f.get_db_prep_save(f.pre_save(obj, True), connection=connection) for f in fields]
+    values = _written(obj, writers, connection, True)
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
         if returning:
@@ -253,6 +289,7 @@ def insert_ignoring_conflicts(objs: list) -> None:
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="bulk_create")
     size = max(connection.ops.bulk_batch_size(fields, objs), 1)
+    writers = _writers(fields)
     with connection.cursor() as cursor:
         for start in range(0, len(objs), size):
             batch = objs[start:start + size]
@@ -267,8 +304,7 @@ def insert_ignoring_conflicts(objs: list) -> None:
                     ", ".join([row] * len(batch)),
                     connection.ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None)) if part)
                 sql = _INSERTS_IGNORING[key] = sql
-            cursor.execute(sql, [f.get_db_prep_save(f.pre_save(obj, True), connection=connection)
-                                 for obj in batch for f in fields])
+            cursor.execute(sql, [value for obj in batch for value in _written(obj, writers, connection, True)])
     for obj in objs:
         obj._state.adding, obj._state.db = False, using
 
@@ -296,9 +332,9 @@ def update(obj, fields: list[str]) -> None:
             raise ValueError(f"not fields update() can write: {fields}")
         sql = (f"UPDATE {qn(meta.db_table)} SET {', '.join(f'{qn(f.column)} = %s' for f in columns)} "
                f"WHERE {qn(meta.db_table)}.{qn(meta.pk.column)} = %s")
-        entry = _UPDATES[key] = (sql, columns)
-    sql, columns = entry
-    values = [f.get_db_prep_save(f.pre_save(obj, False), connection=connection) for f in columns]
+        entry = _UPDATES[key] = (sql, _writers(columns))
+    sql, writers = entry
+    values = _written(obj, writers, connection, False)
     values.append(model._meta.pk.get_db_prep_value(obj.pk, connection))
     with connection.cursor() as cursor:
         cursor.execute(sql, values)

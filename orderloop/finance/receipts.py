@@ -68,6 +68,8 @@ def _tell_released(released: list[tuple[Instalment, Allocation]], actor) -> None
         if (order.pk, row.trigger) in told or holding(order, row.trigger):
             continue
         told.add((order.pk, row.trigger))
+        if not type(order).customer.is_cached(order):  # the notice names it: read by its compiled query
+            order.customer = _CUSTOMER.all(order.customer_id)[0]
         if row.trigger == Trigger.ON_CONFIRMATION:
             event, step = "order_confirmed", _("预付款已到账")
             asked = _("预付款已到账，订单可以开始备货/生产：请按确认订单安排备货或生产")

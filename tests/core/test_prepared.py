@@ -335,3 +335,24 @@ def test_delete_removes_a_row_nothing_refers_to_and_leaves_cascades_to_the_orm(o
     entry = AuditEntry.objects.filter(object_id=str(order.pk)).first()
     with pytest.raises(TypeError, match=r"core\.AuditEntry overrides delete\(\)"):
         delete(entry)
+
+
+def test_a_plain_value_is_written_as_djangos_preparation_writes_it(db):
+    """insert() and update() send a str, int or bool (or None) of the fields that take them as they are: for
+    every such field of every model, Django's own preparation gives back that very value on this database."""
+    from django.apps import apps
+
+    from orderloop.core.prepared import _as_it_is
+
+    samples = {str: "文本", int: 7, bool: True}
+    checked = 0
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            plain = _as_it_is(field)
+            if plain is None:
+                continue
+            for value in (samples[plain], None):
+                prepared_value = field.get_db_prep_save(field.pre_save(model(**{field.attname: value}), True), connection)
+                assert prepared_value == value and type(prepared_value) is type(value), (field, value)
+            checked += 1
+    assert checked > 200  # ids, names, flags and keys of every model
