@@ -268,6 +268,14 @@ def insert(obj):
 _INSERTS_IGNORING: dict[tuple, tuple] = {}
 
 
+@cache
+def _bulk_fields(model: type) -> tuple[list, list]:
+    """The fields a row of ``model`` is inserted with (all but the automatic id), and their writers."""
+    meta = model._meta
+    fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field and not f.generated]
+    return fields, _writers(fields)
+
+
 def insert_ignoring_conflicts(objs: list) -> None:
     """``Model.objects.bulk_create(objs, ignore_conflicts=True)`` (rows that would break a unique constraint are
     skipped; no ids are read back), with the multi-row INSERT written once per model, database and number of rows
@@ -282,14 +290,13 @@ def insert_ignoring_conflicts(objs: list) -> None:
     using = router.db_for_write(model, instance=objs[0])
     connection = connections[using]
     meta = model._meta
-    fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field and not f.generated]
+    fields, writers = _bulk_fields(model)
     if meta.auto_field is None or any(f.db_default is not NOT_PROVIDED for f in fields):
         model.objects.bulk_create(objs, ignore_conflicts=True)  # database defaults: the ORM knows how
         return
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="bulk_create")
     size = max(connection.ops.bulk_batch_size(fields, objs), 1)
-    writers = _writers(fields)
     with connection.cursor() as cursor:
         for start in range(0, len(objs), size):
             batch = objs[start:start + size]
