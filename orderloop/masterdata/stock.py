@@ -5,7 +5,8 @@ Race-safe: every function locks the stock rows it reads (``SELECT … FOR UPDATE
 callers never wait on each other crosswise; on SQLite the write transaction itself serializes), so two orders
 cannot both reserve the last unit — the second reads what the first reserved and is refused. Each change of a
 level is kept as a ``StockAdjustment`` with its reason. Callers run inside their own transaction (a lifecycle
-action's); a refusal raises before anything is written."""
+action's); a refusal raises before anything is written. No savepoint of their own (two statements each on the
+lifecycle's path): nobody goes on after one of them fails, the caller's whole transaction rolls back."""
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -64,7 +65,7 @@ def stock_reserved_for(line_ids) -> dict[int, Decimal]:
     return held
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside an action: its transaction, no savepoint of its own
 def stock_reserve(*, line_ids, wants: list[Want], actor, reason: str) -> list[Shortage]:
     """Hold exactly ``wants`` for the lines ``line_ids`` (what they held before is given back first, so confirming
     stock again replaces the reservation). Returns the lines that cannot be held — available is on hand − reserved
@@ -107,7 +108,7 @@ def stock_reserve(*, line_ids, wants: list[Want], actor, reason: str) -> list[Sh
     return []
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def stock_release(*, line_ids, actor, reason: str, keep: dict[int, Decimal] | None = None) -> Decimal:
     """Give back what the lines hold beyond ``keep`` (per line; nothing kept by default). Returns the quantity given back."""
     keep = dict(keep or {})
@@ -130,7 +131,7 @@ def stock_release(*, line_ids, actor, reason: str, keep: dict[int, Decimal] | No
     return released
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def stock_consume(*, shipped: dict[int, Decimal], actor, reason: str) -> Decimal:
     """Goods held for order lines leave the warehouse: for each line, up to the quantity shipped, on hand and
     reserved go down together and the reservation goes away. A line holding nothing (produced to order) changes no

@@ -42,6 +42,10 @@ _UNUSED_ATTACHMENT = PreparedQuery(Attachment, lambda order_id, pk, kind: Attach
 
 
 def shipped_quantities(order) -> dict[int, Decimal]:
+    """What has shipped of each of the order's lines; read once per order object (ship's guard and ship ask
+    alike), until ship adds a consignment."""
+    if "_shipped" in vars(order):
+        return dict(order._shipped)
     shipped: dict[int, Decimal] = {}
     if "shipments" in getattr(order, "_prefetched_objects_cache", {}):  # a list read them with their lines (today)
         rows = (line for shipment in order.shipments.all() for line in shipment.lines.all())
@@ -49,7 +53,8 @@ def shipped_quantities(order) -> dict[int, Decimal]:
         rows = _SHIPPED_LINES.all(order.pk)
     for row in rows:
         shipped[row.order_line_id] = shipped.get(row.order_line_id, Decimal(0)) + row.quantity
-    return shipped
+    order._shipped = shipped
+    return dict(shipped)
 
 
 def ship(order, actor, payload: p.ShipPayload):
@@ -82,6 +87,7 @@ def ship(order, actor, payload: p.ShipPayload):
         tracking_number=payload.tracking_number, eta=payload.eta, shipped_at=clock.now(), shipped_by=actor))
     for pk, quantity in wanted.items():
         insert(ShipmentLine(shipment=shipment, order_line=lines[pk], quantity=quantity))
+    del order._shipped  # read again by whoever asks next
     stock_consume(shipped=wanted, actor=actor,
                   reason=_("订单 %(ref)s 第 %(batch)s 批发货出库") % {"ref": order.ref, "batch": shipment.position})
     complete = all(line.open_quantity - shipped.get(line.pk, Decimal(0)) - wanted.get(line.pk, Decimal(0)) <= 0
