@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -243,9 +243,14 @@ def notify(*, event: str, key: str, subject: str, body: str = "", order=None, ur
         for robot in team_robots.only("pk"):
             add(Channel.ROBOT, f"robot:{robot.pk}", robot=robot, address=str(robot.pk))
     insert_ignoring_conflicts(rows)
-    if any(row.channel != Channel.INAPP for row in rows):
+    if any(row.channel != Channel.INAPP for row in rows) and not _delivery_asked():
         transaction.on_commit(_deliver_soon)
     return len(rows)
+
+
+def _delivery_asked() -> bool:
+    """This transaction already asks the worker to deliver once it commits: one task delivers every row."""
+    return any(func is _deliver_soon for _savepoints, func, *_robust in connection.run_on_commit)
 
 
 def _deliver_soon():

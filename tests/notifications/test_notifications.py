@@ -58,6 +58,16 @@ def test_inapp_email_and_robot_rows_once_per_key(orders, users, team, robot_serv
     assert inbox_mark_read(user=users["sales_manager"]) == 1 and unread_count(users["sales_manager"]) == 0
 
 
+def test_a_transaction_of_several_notices_asks_the_worker_once(orders, django_capture_on_commit_callbacks):
+    """Each notice with an e-mail asks the worker to deliver when its transaction commits; one task delivers
+    every row, so a transaction asks once however many notices it writes."""
+    order = orders.received()
+    with django_capture_on_commit_callbacks() as callbacks:
+        raise_risk_notice(order, n=3)
+    assert Notification.objects.filter(order=order, channel="email").count() == 3
+    assert len(callbacks) == 1
+
+
 def test_email_is_sent_once_with_a_stable_message_id(orders, users):
     order = orders.received()
     raise_risk_notice(order)
