@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from functools import cache
 
 from django.conf import settings
-from django.core.exceptions import EmptyResultSet
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import DatabaseError, connections, models, router
 from django.db.models import NOT_PROVIDED, Model, QuerySet
 from django.db.models.deletion import Collector
@@ -80,14 +80,17 @@ def _is_marker(value, marker: int) -> bool:
 
 
 class _Compiled:
-    def __init__(self, queryset: QuerySet, alias: str, count: int):
+    def __init__(self, queryset: QuerySet, alias: str, count: int, shape: tuple = ()):
         _refuse_unsupported(queryset)
         self.for_update = bool(queryset.query.select_for_update)
         compiler = queryset.query.get_compiler(using=alias)
         try:
             sql, params = compiler.as_sql()
-        except EmptyResultSet:  # an ``__in`` of no values that leaves nothing to find: no statement, as the ORM
-            self.empty = True
+        except EmptyResultSet as exc:
+            if 0 not in shape:  # a marker out of its column's range (an integer field on PostgreSQL), not a list
+                raise ValueError(f"not a query PreparedQuery can run (compare a bigint key or text): a query of "
+                                 f"{queryset.model._meta.label} compares a value to a column too small for it") from exc
+            self.empty = True  # an ``__in`` of no values that leaves nothing to find: no statement, as the ORM
             return
         self.empty = False
         self.positions = []
@@ -137,12 +140,12 @@ class PreparedQuery:
         compiled = self.compiled.get((using, shape))
         if compiled is None:
             built, count = _marked(shape)
-            compiled = self.compiled[(using, shape)] = _Compiled(self.build(*built), using, count)
+            compiled = self.compiled[(using, shape)] = _Compiled(self.build(*built), using, count, shape)
+        if compiled.empty:  # as the ORM: nothing asked, not even whether a lock could be taken
+            return []
         connection = connections[using]
         if compiled.for_update and connection.features.has_select_for_update and connection.get_autocommit():
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
-        if compiled.empty:
-            return []
         params = list(compiled.params)
         flat = [item for value in values for item in (value if isinstance(value, _LISTS) else (value,))]
         for position, value in zip(compiled.positions, flat):
@@ -194,27 +197,40 @@ _INTEGER_KEYS = (models.AutoField, models.BigAutoField, models.IntegerField, mod
 
 
 def _as_it_is(field) -> type | None:
-    """The type whose values ``field`` writes unchanged — its ``pre_save`` reads the attribute and Django's
-    preparation returns an ``int``, ``str`` or ``bool`` as it is — or None when the field prepares its values
-    (dates, decimals, JSON, files, anything else)."""
+    """The type whose values ``field`` writes as they are — its ``pre_save`` reads the attribute and Django's
+    preparation returns a ``str`` or ``bool`` unchanged, an ``int`` only adapted to its column's integer type
+    (PostgreSQL) — or None when the field prepares its values (dates, decimals, JSON, files, anything else)."""
     if type(field) in (models.ForeignKey, models.OneToOneField):
         return int if type(field.target_field) in _INTEGER_KEYS else None
     return _WRITTEN_AS_THEY_ARE.get(type(field))
 
 
 def _writers(fields) -> list[tuple]:
-    return [(f, f.attname, _as_it_is(f)) for f in fields]
+    """For each field: the field, its attribute, the plain type it writes as it is, and its integer column type."""
+    writers = []
+    for f in fields:
+        plain = _as_it_is(f)
+        column = f.target_field if f.is_relation else f
+        automatic = isinstance(column, (models.AutoField, models.BigAutoField, models.SmallAutoField))
+        integer = column.get_internal_type() if plain is int and not automatic else None  # an id goes as it is
+        writers.append((f, f.attname, plain, integer))
+    return writers
 
 
 def _written(obj, writers, connection, add: bool) -> list:
     """What ``save()`` sends for these fields of ``obj``: each field's ``pre_save`` and database preparation,
-    skipped for a plain value the field would write unchanged (the common case, and the costly part of a row)."""
+    shortened for a plain value (the common case, and the costly part of a row): a str or bool as it is, an int as
+    the database's ``adapt_integerfield_value`` gives it (PostgreSQL: its column's Int2/Int4/Int8, as Django)."""
+    adapt = connection.ops.adapt_integerfield_value
     values = []
-    for field, attname, plain in writers:
+    for field, attname, plain, integer in writers:
         if plain is not None:
             value = getattr(obj, attname)
-            if value is None or type(value) is plain:
-                values.append(value)
+            if value is None:
+                values.append(None)
+                continue
+            if type(value) is plain:
+                values.append(adapt(value, integer) if integer else value)
                 continue
         values.append(field.get_db_prep_save(field.pre_save(obj, add), connection=connection))
     return values
@@ -386,7 +402,11 @@ class PreparedUpdate:
         compiler.pre_sql_setup()
         if len([alias for alias, count in query.alias_refcount.items() if count]) > 1:
             raise ValueError(f"not a query PreparedUpdate can run (it joins): {query}")
-        where, params = compiler.compile(query.where)
+        try:
+            where, params = compiler.compile(query.where)
+        except (EmptyResultSet, FullResultSet) as exc:  # a marker out of its column's range, or no condition at all
+            raise ValueError(f"not a query PreparedUpdate can run (compare a bigint key or text): an update of "
+                             f"{self.model._meta.label} compares a value to a column too small for it") from exc
         positions = []
         for marker in _markers(self.count):
             found = [i for i, value in enumerate(params) if _is_marker(value, marker)]
@@ -408,6 +428,8 @@ def delete(obj) -> None:
     Any other row is deleted by ``delete()``; a model that overrides ``delete()`` is refused (see the module)."""
     model = type(obj)
     _check_own(model, "delete")
+    if obj.pk is None:  # as delete()
+        raise ValueError(f"{model._meta.object_name} object can't be deleted because its id attribute is set to None.")
     using = obj._state.db or router.db_for_write(model, instance=obj)
     if not enabled() or not Collector(using=using, origin=obj).can_fast_delete(obj):
         obj.delete()

@@ -290,20 +290,40 @@ def test_a_query_of_no_values_reads_what_is_stored_now(db, prepared_sql):
 def test_prepared_update_changes_the_rows_its_queryset_names(orders, prepared_sql):
     from orderloop.core.prepared import PreparedUpdate
 
-    late = PreparedUpdate(OrderLine, lambda order_id, position: OrderLine.objects.filter(
-        order_id=order_id, position__gte=position), ["agreed_date", "short_close_reason"], params=2)
+    late = PreparedUpdate(OrderLine, lambda order_id, from_id: OrderLine.objects.filter(
+        order_id=order_id, pk__gte=from_id), ["agreed_date", "short_close_reason"], params=2)
     two = [{"product_id": orders.product.pk, "quantity": "1", "unit_price": "10"}] * 2
     order, other = orders.at("confirmed", lines=two), orders.at("confirmed", lines=two)
+    first, second = order.lines.order_by("position")
     day = datetime(2031, 3, 4).date()
     with CaptureQueriesContext(connection) as ctx:
-        assert late.run(order.pk, 2, agreed_date=day, short_close_reason="客户改期") == 1
+        assert late.run(order.pk, second.pk, agreed_date=day, short_close_reason="客户改期") == 1
     assert len(ctx) == 1
     assert [(line.position, line.agreed_date, line.short_close_reason) for line in order.lines.order_by("position")] == [
         (1, datetime(2030, 5, 25).date(), ""), (2, day, "客户改期")]
     assert {line.agreed_date for line in other.lines.all()} == {datetime(2030, 5, 25).date()}  # not its rows
-    assert late.run(order.pk, 3, agreed_date=day, short_close_reason="") == 0
+    assert late.run(order.pk, 10**12, agreed_date=day, short_close_reason="") == 0
     with pytest.raises(TypeError):  # every field it writes, and only those
-        late.run(order.pk, 2, agreed_date=day)
+        late.run(order.pk, second.pk, agreed_date=day)
+
+
+def test_a_value_compared_to_a_small_integer_is_refused_not_read_as_nothing(orders, settings):
+    """The marker that stands for a value is a 64-bit number: compared to a smaller integer column, PostgreSQL's
+    range check would make the ORM answer "nothing" for every value. Refused on every database instead."""
+    from orderloop.core.prepared import PreparedUpdate
+
+    settings.ORDERLOOP_PREPARED_SQL = True
+    by_position = PreparedQuery(OrderLine, lambda order_id, position: OrderLine.objects.filter(
+        order_id=order_id, position=position), params=2)
+    order = orders.at("confirmed")
+    if connection.vendor == "postgresql":
+        with pytest.raises(ValueError, match="bigint key or text"):
+            by_position.all(order.pk, 1)
+        with pytest.raises(ValueError, match="bigint key or text"):
+            PreparedUpdate(OrderLine, lambda position: OrderLine.objects.filter(position=position),
+                           ["agreed_date"]).run(1, agreed_date=None)
+    else:  # SQLite's integers are all 64 bits: the marker is in range
+        assert [line.pk for line in by_position.all(order.pk, 1)] == [order.lines.get().pk]
 
 
 def test_prepared_update_refuses_a_query_that_joins(orders, settings):
@@ -338,11 +358,12 @@ def test_delete_removes_a_row_nothing_refers_to_and_leaves_cascades_to_the_orm(o
 
 
 def test_a_plain_value_is_written_as_djangos_preparation_writes_it(db):
-    """insert() and update() send a str, int or bool (or None) of the fields that take them as they are: for
-    every such field of every model, Django's own preparation gives back that very value on this database."""
+    """insert() and update() shorten Django's preparation for a str, int or bool (or None) of the fields that take
+    them: for every such field of every model, what they send is what Django's own preparation sends on this
+    database, the same value of the same type (on PostgreSQL an int goes as its column's Int2/Int4/Int8)."""
     from django.apps import apps
 
-    from orderloop.core.prepared import _as_it_is
+    from orderloop.core.prepared import _as_it_is, _writers, _written
 
     samples = {str: "文本", int: 7, bool: True}
     checked = 0
@@ -352,7 +373,9 @@ def test_a_plain_value_is_written_as_djangos_preparation_writes_it(db):
             if plain is None:
                 continue
             for value in (samples[plain], None):
-                prepared_value = field.get_db_prep_save(field.pre_save(model(**{field.attname: value}), True), connection)
-                assert prepared_value == value and type(prepared_value) is type(value), (field, value)
+                obj = model(**{field.attname: value})
+                ours = _written(obj, _writers([field]), connection, True)[0]
+                djangos = field.get_db_prep_save(field.pre_save(obj, True), connection)
+                assert ours == djangos and type(ours) is type(djangos), (field, value, ours, djangos)
             checked += 1
     assert checked > 200  # ids, names, flags and keys of every model
