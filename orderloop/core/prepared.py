@@ -404,7 +404,9 @@ class PreparedUpdate:
             raise ValueError(f"not a query PreparedUpdate can run (it joins): {query}")
         try:
             where, params = compiler.compile(query.where)
-        except (EmptyResultSet, FullResultSet) as exc:  # a marker out of its column's range, or no condition at all
+        except FullResultSet as exc:
+            raise ValueError(f"not a query PreparedUpdate can run: an update of every {self.model._meta.label}") from exc
+        except EmptyResultSet as exc:  # a marker out of its column's range (an integer field on PostgreSQL)
             raise ValueError(f"not a query PreparedUpdate can run (compare a bigint key or text): an update of "
                              f"{self.model._meta.label} compares a value to a column too small for it") from exc
         positions = []

@@ -10,7 +10,6 @@ cancelled order's plan goes, its receipts back to the customer's balance."""
 from datetime import date, timedelta
 from decimal import Decimal
 
-
 from orderloop.core.calendar import BusinessCalendar, local
 from orderloop.core.prepared import PreparedQuery, insert, update
 from orderloop.finance.gates import deposit_hold, shipment_hold

@@ -334,6 +334,9 @@ def test_prepared_update_refuses_a_query_that_joins(orders, settings):
                             ["agreed_date"])
     with pytest.raises(ValueError, match="joins"):
         joined.run(1, agreed_date=None)
+    every = PreparedUpdate(OrderLine, lambda _unused: OrderLine.objects.all(), ["agreed_date"])
+    with pytest.raises(ValueError):  # no condition: neither the marker's place nor a WHERE to write
+        every.run(1, agreed_date=None)
 
 
 def test_delete_removes_a_row_nothing_refers_to_and_leaves_cascades_to_the_orm(orders, prepared_sql):
