@@ -150,7 +150,7 @@ class PreparedQuery:
         flat = [item for value in values for item in (value if isinstance(value, _LISTS) else (value,))]
         for position, value in zip(compiled.positions, flat):
             params[position] = self.prep(value) if self.prep is not None else value
-        with connection.cursor() as cursor:
+        with _cursor(connection) as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
         if compiled.converters:
@@ -164,6 +164,37 @@ class PreparedQuery:
                 setattr(obj, name, row[position])
             objects.append(obj)
         return objects
+
+
+# --- the cursor ----------------------------------------------------------------------------------------
+
+@contextmanager
+def _cursor(connection):
+    """Django's cursor for a statement of this module. On PostgreSQL making one (psycopg's cursor with its own
+    adapters, Django's wrapper) costs about as much CPU as running a short prepared statement, so the one made for
+    the connection is kept and used again while the connection and its cursor class (``server_prepared`` changes
+    it) stay the same; it is a cursor as ``connection.cursor()`` makes it, so every statement still goes through
+    the connection's execute wrappers. Elsewhere, while statements are logged (a debug cursor records each), or
+    after a statement failed, a new cursor is made and closed as usual. SQLite's are cheap, and one left open
+    after ``INSERT … RETURNING`` could keep its statement running past the commit."""
+    if connection.vendor != "postgresql" or connection.queries_logged:
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    connection.close_if_health_check_failed()
+    raw, kept = connection.connection, getattr(connection, "_prepared_sql_cursor", None)
+    if raw is None or kept is None or kept[0] is not raw or kept[1] is not raw.cursor_factory:
+        cursor = connection.cursor()
+        raw = connection.connection
+        kept = connection._prepared_sql_cursor = (raw, raw.cursor_factory, cursor)
+    else:
+        connection.validate_thread_sharing()
+    try:
+        yield kept[2]
+    except BaseException:
+        connection._prepared_sql_cursor = None
+        kept[2].close()
+        raise
 
 
 # --- a model's own save() and delete() ----------------------------------------------------------------
@@ -270,7 +301,7 @@ def insert(obj):
         return obj
     obj._prepare_related_fields_for_save(operation_name="save")  # as save(): a parent saved since takes its new id
     values = _written(obj, writers, connection, True)
-    with connection.cursor() as cursor:
+    with _cursor(connection) as cursor:
         cursor.execute(sql, values)
         if returning:
             pk = cursor.fetchone()[0]
@@ -313,7 +344,7 @@ def insert_ignoring_conflicts(objs: list) -> None:
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="bulk_create")
     size = max(connection.ops.bulk_batch_size(fields, objs), 1)
-    with connection.cursor() as cursor:
+    with _cursor(connection) as cursor:
         for start in range(0, len(objs), size):
             batch = objs[start:start + size]
             key = (model, using, len(batch))
@@ -359,7 +390,7 @@ def update(obj, fields: list[str]) -> None:
     sql, writers = entry
     values = _written(obj, writers, connection, False)
     values.append(model._meta.pk.get_db_prep_value(obj.pk, connection))
-    with connection.cursor() as cursor:
+    with _cursor(connection) as cursor:
         cursor.execute(sql, values)
         if cursor.rowcount == 0:
             raise DatabaseError("Save with update_fields did not affect any rows.")
@@ -392,7 +423,7 @@ class PreparedUpdate:
         params = [f.get_db_prep_save(changes[f.name], connection=connection) for f in self.fields] + list(params)
         for position, value in zip(positions, values):
             params[len(self.fields) + position] = value
-        with connection.cursor() as cursor:
+        with _cursor(connection) as cursor:
             cursor.execute(sql, params)
             return cursor.rowcount
 
@@ -441,7 +472,7 @@ def delete(obj) -> None:
     if sql is None:
         meta, qn = model._meta, connection.ops.quote_name
         sql = _DELETES[(model, using)] = f"DELETE FROM {qn(meta.db_table)} WHERE {qn(meta.db_table)}.{qn(meta.pk.column)} = %s"
-    with connection.cursor() as cursor:
+    with _cursor(connection) as cursor:
         cursor.execute(sql, [model._meta.pk.get_db_prep_value(obj.pk, connection)])
     obj.pk = None
 

@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from orderloop.accounts.models import User
@@ -46,9 +46,16 @@ _CONTACTS = PreparedQuery(Contact, lambda customer_id: Contact.objects.filter(cu
     "-is_primary", "id"))
 
 
+_HOLDERS = PreparedQuery(  # the people who play any of the roles given, once for each of them they play
+    User, lambda roles: User.objects.filter(is_active=True, groups__name__in=roles).annotate(role=F("groups__name"))
+    .order_by("pk"))
+# The roles whose people depend on the order (see recipients); any other is everyone who plays it.
+_THE_ORDERS = frozenset({Role.SALES_MANAGER, Role.ACCOUNT_MANAGER, Role.SALES_ASSISTANT})
+
+
 def recipients(order, role: str) -> list[User]:
     """The people who play ``role`` for ``order``."""
-    if order is None:
+    if order is None or role not in _THE_ORDERS:
         return _ROLE_HOLDERS.all(role)
     if role == Role.SALES_MANAGER:  # the managers of the teams of the owner and of who entered it, else every one
         return _TEAM_MANAGERS.all(role, order.owner_id, order.entered_by_id) or _ROLE_HOLDERS.all(role)
@@ -56,13 +63,25 @@ def recipients(order, role: str) -> list[User]:
         owner, customer_owner = order.owner_id, order.customer.owner_id
         found = {person.pk: person for person in _AMONG.all(role, owner, customer_owner)}
         return [found[pk] for pk in dict.fromkeys((owner, customer_owner)) if pk in found]
-    if role == Role.SALES_ASSISTANT:
-        if order.entered_by_id is None:
-            return []
-        if type(order).entered_by.is_cached(order):
-            return [order.entered_by] if order.entered_by.is_active else []
-        return _ACTIVE.all(order.entered_by_id)
-    return _ROLE_HOLDERS.all(role)
+    if order.entered_by_id is None:  # the sales assistant: who entered it
+        return []
+    if type(order).entered_by.is_cached(order):
+        return [order.entered_by] if order.entered_by.is_active else []
+    return _ACTIVE.all(order.entered_by_id)
+
+
+def recipients_of(order, roles) -> dict[str, list[User]]:
+    """``recipients`` of each of ``roles``; the roles everyone who plays them gets are read in one statement."""
+    everyone = sorted({role for role in roles if order is None or role not in _THE_ORDERS})
+    found: dict[str, list[User]] = {}
+    if len(everyone) > 1:
+        found = {role: [] for role in everyone}
+        for person in _HOLDERS.all(everyone):
+            found[person.role].append(person)
+    for role in roles:
+        if role not in found:
+            found[role] = recipients(order, role)
+    return found
 
 
 @dataclass(frozen=True)
@@ -197,7 +216,10 @@ def notify(*, event: str, key: str, subject: str, body: str = "", order=None, ur
             sent_at=now if channel == Channel.INAPP else None, **fields))
 
     routed = []
-    for route in routes_for(event):
+    routes = routes_for(event)
+    found = recipients_of(order, [route.role for route in routes
+                                  if route.role != "customer" and (roles or {}).get(route.role) is None])
+    for route in routes:
         channels = route.channel_list
         if route.role == "customer":
             if customer is None:
@@ -218,7 +240,7 @@ def notify(*, event: str, key: str, subject: str, body: str = "", order=None, ur
                 logger.info("customer message %s not sent: %s", key, reach.problem)
             continue
         people = (roles or {}).get(route.role)
-        people = recipients(order, route.role) if people is None else people
+        people = found[route.role] if people is None else people
         routed.append((channels, [p for p in people if exclude is None or p.pk != exclude.pk]))
         wants_robot |= Channel.ROBOT in channels
     everyone = {p.pk: p for _channels, people in routed for p in people}

@@ -5,7 +5,7 @@ work and the lifecycle writes the same rows."""
 from datetime import datetime
 
 import pytest
-from django.db import connection, transaction
+from django.db import DataError, connection, transaction
 from django.db.models import Q
 from django.test.utils import CaptureQueriesContext, isolate_apps
 
@@ -139,6 +139,33 @@ def test_actions_keep_their_statements_prepared_on_postgresql_and_lists_do_not(o
     assert any('FROM "orders_salesorder"' in sql and "FOR UPDATE" in sql for sql in prepared), prepared
     assert not any('"orders_salesorder"."archived_at" IS NULL' in sql for sql in prepared), prepared
     assert connection.connection.prepare_threshold is None  # restored after each action
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_one_cursor_runs_the_statements_of_a_connection_on_postgresql_and_a_failure_or_reconnection_is_survived(
+        orders, settings):
+    """Making a cursor costs PostgreSQL's driver about what a short prepared statement costs: the connection's is
+    kept for these statements, and neither a statement that failed nor a connection opened again stops the next."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's cursors are cheap: each statement makes its own")
+    settings.ORDERLOOP_PREPARED_SQL = True
+    order = orders.at("confirmed")
+    cursors = []
+
+    def spy(execute, sql, params, many, context):
+        cursors.append(context["cursor"])
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(spy):
+        with server_prepared():
+            assert [line.pk for line in LINES.all(order.pk)] == [line.pk for line in order.lines.all()]
+            assert [line.pk for line in LINES.all(order.pk)] == [line.pk for line in order.lines.all()]
+        assert cursors[-1] is cursors[-2]
+        with pytest.raises(DataError), transaction.atomic():
+            LINES.all("不是编号")
+        assert [line.pk for line in LINES.all(order.pk)] == [line.pk for line in order.lines.all()]
+        connection.close()
+        assert [line.pk for line in LINES.all(order.pk)] == [line.pk for line in order.lines.all()]
 
 
 # --- a model's own save() -----------------------------------------------------------------------

@@ -13,15 +13,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
-from django.db import connections
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 
 from orderloop.core import clock
 from orderloop.notifications import robots
 from orderloop.notifications.delivery import LEASE, outbox_deliver
-from orderloop.notifications.models import ChatRobot, Notification
+from orderloop.notifications.models import ChatRobot, Notification, NotificationRoute
 from orderloop.notifications.services import inbox_mark_read, notify, unread_count
 from orderloop.orders.models import SalesOrder
 from tests.support.robot_server import RobotServer
+from tests.support.users import make_user
 
 SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=SH)
@@ -66,6 +68,21 @@ def test_a_transaction_of_several_notices_asks_the_worker_once(orders, django_ca
         raise_risk_notice(order, n=3)
     assert Notification.objects.filter(order=order, channel="email").count() == 3
     assert len(callbacks) == 1
+
+
+def test_a_notice_to_several_roles_tells_each_active_person_once(orders, users):
+    """The people of the roles a notice goes to are read together: someone who plays two of them is told once,
+    someone deactivated not at all."""
+    order = orders.received()
+    for role in ("warehouse", "production", "logistics"):
+        NotificationRoute.objects.create(event="test_stock_short", role=role, channels="inapp")
+    make_user("both", "warehouse", "production")
+    make_user("gone", "logistics").__class__.objects.filter(username="gone").update(is_active=False)
+    with CaptureQueriesContext(connection) as statements:
+        notify(event="test_stock_short", key=f"short:{order.pk}", order=order, subject="缺货", url="/")
+    assert len([s for s in statements.captured_queries if 'FROM "accounts_user"' in s["sql"]]) == 1
+    told = Notification.objects.filter(key__startswith=f"short:{order.pk}:")
+    assert sorted(row.recipient.username for row in told) == ["both", "logistics", "production", "warehouse"]
 
 
 def test_email_is_sent_once_with_a_stable_message_id(orders, users):
