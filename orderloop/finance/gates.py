@@ -33,9 +33,17 @@ _HOLDING = PreparedQuery(Instalment, lambda order_id, trigger: Instalment.object
     order_id=order_id, trigger=trigger, is_open=True, waived_at__isnull=True).order_by("number"), params=2)
 
 
+def instalments_stored(order) -> bool:
+    """Whether ``order`` may have stored instalments. A lifecycle action reads its order with whether it has any
+    (``has_instalments``; ``plans.plan_sync`` keeps it up to date when it stores or removes them), so that an order
+    without a plan (its terms name none) is not asked for them by every guard and step that could; an order read
+    otherwise is asked."""
+    return getattr(order, "has_instalments", True)
+
+
 def holding(order, trigger: str) -> list[Instalment]:
     """The instalments of ``trigger`` not yet received in full nor released."""
-    return _HOLDING.all(order.pk, trigger)
+    return _HOLDING.all(order.pk, trigger) if instalments_stored(order) else []
 
 
 def _why(rows: list[Instalment], what: str) -> str | None:

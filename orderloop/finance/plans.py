@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from orderloop.core.calendar import BusinessCalendar, local
 from orderloop.core.prepared import PreparedQuery, insert, update
-from orderloop.finance.gates import deposit_hold, shipment_hold
+from orderloop.finance.gates import deposit_hold, instalments_stored, shipment_hold
 from orderloop.finance.models import Allocation, Instalment, Invoice, InvoiceStatus, Receipt
 from orderloop.masterdata.models import Trigger
 from orderloop.orders.models import OrderStatus as S
@@ -34,7 +34,7 @@ _SYNCED = ["trigger", "share", "amount", "days", "working_days", "fixed_date", "
 
 
 def instalments_of(order) -> list[Instalment]:
-    return _INSTALMENTS.all(order.pk)
+    return _INSTALMENTS.all(order.pk) if instalments_stored(order) else []
 
 
 def _counted(start: date, days: int, working: bool) -> date:
@@ -106,6 +106,7 @@ def plan_sync(order, *, now) -> list[dict]:
             _give_back(row, row.received)
             changes.append({"instalment": row.number, "amount": [str(row.amount), None]})
             row.delete()
+        order.has_instalments = False
         return changes
     term = order_term(order)
     items = term.instalments if term is not None else []
@@ -145,12 +146,16 @@ def plan_sync(order, *, now) -> list[dict]:
         _give_back(row, row.received)
         changes.append({"instalment": row.number, "amount": [str(row.amount), None]})
         row.delete()
+    order.has_instalments = bool(wanted)
     return changes
 
 
 def plan_outstanding(order) -> Decimal:
     """What is still owed on ``order``'s plan (neither received nor written off)."""
-    rows = order.open_instalments if hasattr(order, "open_instalments") else _OPEN_INSTALMENTS.all(order.pk)
+    if hasattr(order, "open_instalments"):  # fetched with a list of orders (steps.guards)
+        rows = order.open_instalments
+    else:
+        rows = _OPEN_INSTALMENTS.all(order.pk) if instalments_stored(order) else []
     return sum((row.amount - row.received - row.written_off for row in rows), Decimal("0.00"))
 
 

@@ -6,6 +6,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from orderloop.core import clock
 from orderloop.core.calendar import SHANGHAI
@@ -18,7 +20,7 @@ from orderloop.orders.lifecycle.engine import available_actions
 from orderloop.orders.models import OrderEvent
 from tests.support.api_client import Api
 from tests.support.finance import pay
-from tests.support.orders import act
+from tests.support.orders import act, stock_for, stock_lines
 
 PLAN = [{"name": "生产", "owner": "production", "planned_date": "2030-05-20"}]
 
@@ -134,6 +136,30 @@ def test_an_amendment_recomputes_the_plan_and_gives_back_what_no_longer_fits(ord
     assert (receipt.amount, receipt.allocated) == (Decimal("15000.00"), Decimal("6000.00"))
     event = OrderEvent.objects.filter(order=order, type="stock_confirmed").last()
     assert {"instalment": 1, "amount": ["15000.00", "6000.00"], "due_date": [None, None]}.keys() <= event.payload["payment_plan"][0].keys()
+
+
+def test_an_order_without_a_plan_is_not_asked_for_instalments_until_a_late_change_gives_it_one(orders, users):
+    """Each action reads with its order whether it has a stored plan: an order whose terms name none (按合同约定) goes
+    from intake to closed without a read of instalments; once a late change gives it the seed's terms, its deposit
+    holds production as any other order's does."""
+    with CaptureQueriesContext(connection) as statements:
+        order = orders.at("delivered", deposit_paid=False, payment_terms="按合同约定")  # nobody pays
+        act(order, "follow_up", users["account_manager"], channel="phone", usage="运行正常", satisfaction=5)
+        order = act(order, "close", users["sales_manager"], note="")
+    assert order.status == "closed" and plan(order) == []
+    assert not [s for s in statements.captured_queries if s["sql"].startswith('SELECT "finance_instalment".')]
+
+    order = orders.at("confirmed", deposit_paid=False, payment_terms="按合同约定")
+    order = act(order, "amend", users["sales_assistant"], reason="客户改为预付", payment_terms="30%预付,余款到付")
+    order = act(order, "approve", users["sales_manager"], comment="同意")
+    order = act(order, "approve", users["sales_director"], comment="同意")  # 50,000.00: over the threshold
+    stock_for(order)
+    order = act(order, "confirm_stock", users["warehouse"], lines=stock_lines(order))
+    assert order.status == "confirmed"
+    assert [row[:3] for row in plan(order)] == [(1, "on_confirmation", Decimal("15000.00")),
+                                               (2, "on_delivery", Decimal("35000.00"))]
+    with pytest.raises(DomainError, match="预付款未到账"):
+        act(order, "start_fulfillment", users["production"], stages=PLAN)
 
 
 def test_a_term_written_as_month_end_or_days_after_acceptance_is_read_for_any_number_of_days():

@@ -52,14 +52,14 @@ def act(order, action, user, **data):
 
 # The happy path, one step per state: (state reached, action, role, payload builder). The default order (10 ×
 # 5,000.00 = 50,000.00, the seed's 202405-001) is a large order: the director approves it after the manager.
-def _stock_lines(order, feasible="2030-05-20"):
+def stock_lines(order, feasible="2030-05-20"):
     return [{"line_id": line.pk, "availability": "in_stock", "feasible_date": feasible, "date_reason": "按排产计划"} for line in order.lines.all()]
 
 
 PATH = [
     ("pending_approval", "review", "sales_assistant", lambda o: {"verdict": "pass"}),
     ("pending_stock_check", "approve", "sales_manager", lambda o: {"comment": "同意"}),
-    ("confirmed", "confirm_stock", "warehouse", lambda o: {"lines": _stock_lines(o)}),
+    ("confirmed", "confirm_stock", "warehouse", lambda o: {"lines": stock_lines(o)}),
     ("in_fulfillment", "start_fulfillment", "production",
      lambda o: {"stages": [{"name": "生产", "owner": "production", "planned_date": "2030-05-20"}]}),
     ("ready_to_ship", "prepare_shipment", "warehouse",
@@ -108,7 +108,7 @@ class OrderBuilder:
             for action, role, payload in special[state]:
                 if payload is None:
                     stock_for(order)
-                    payload = {"lines": _stock_lines(order, feasible="2031-01-31")}
+                    payload = {"lines": stock_lines(order, feasible="2031-01-31")}
                 order = act(order, action, self.users[role], **payload)
                 if action == "approve" and order.status == "pending_director" != state:
                     order = act(order, "approve", self.users["sales_director"], comment="同意")

@@ -4,7 +4,7 @@ run its handler, then write the status, the event, the deadlines, the notices an
 transaction. It knows no step: what an action does and its conditions come from its ``Action`` in
 ``orders.steps``."""
 from django.db import transaction
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, ValidationError
 
@@ -16,6 +16,7 @@ from orderloop.core.audit import audit_record, diff, snapshot
 from orderloop.core.exceptions import DomainError, InvalidInput, InvalidTransition, NotAllowed, NotFound, StaleVersion
 from orderloop.core.prepared import PreparedQuery, server_prepared, update
 from orderloop.core.validation import pydantic_errors
+from orderloop.finance.models import Instalment
 from orderloop.finance.plans import plan_after_action
 from orderloop.orders.access import STAGE_VISIBILITY, order_visible_to
 from orderloop.orders.events import event_record
@@ -121,14 +122,16 @@ def _visible_at_a_glance(order, user) -> bool:
 
 
 def _locked_order(pk) -> QuerySet:
-    """The order, locked, with its customer and the teams (and their managers) of the people who own it and
-    entered it, for ``_visible_at_a_glance``."""
+    """The order, locked, with its customer, the teams (and their managers) of the people who own it and entered
+    it, for ``_visible_at_a_glance``, and whether it has a stored payment plan (``finance.gates.instalments_stored``:
+    an order without one is not asked for its instalments by each action that could date or hold them)."""
     owner, entered_by = User.objects.filter(pk=OuterRef("owner_id")), User.objects.filter(pk=OuterRef("entered_by_id"))
     return (SalesOrder.objects.select_for_update().select_related("customer").filter(pk=pk).order_by()
             .annotate(owner_team_id=Subquery(owner.values("team_id")),
                       owner_team_manager_id=Subquery(owner.values("team__manager_id")),
                       entered_by_team_id=Subquery(entered_by.values("team_id")),
-                      entered_by_team_manager_id=Subquery(entered_by.values("team__manager_id"))))
+                      entered_by_team_manager_id=Subquery(entered_by.values("team__manager_id")),
+                      has_instalments=Exists(Instalment.objects.filter(order_id=OuterRef("pk")))))
 
 
 # The locked order with its customer, and its lines: read at the start of every action, compiled once.
