@@ -8,6 +8,7 @@ from orderloop.core.prepared import PreparedQuery
 from orderloop.finance.models import Instalment
 from orderloop.masterdata.models import Trigger
 from orderloop.orders.models import OrderStatus as S
+from orderloop.orders.models import has_rows
 
 # The state in which an open instalment of each trigger holds its order, and what it holds there: a deposit holds
 # 开始备货/生产 while the order is 已确认, a payment before shipment holds 发货 while it is 待发货.
@@ -33,17 +34,9 @@ _HOLDING = PreparedQuery(Instalment, lambda order_id, trigger: Instalment.object
     order_id=order_id, trigger=trigger, is_open=True, waived_at__isnull=True).order_by("number"), params=2)
 
 
-def instalments_stored(order) -> bool:
-    """Whether ``order`` may have stored instalments. A lifecycle action reads its order with whether it has any
-    (``has_instalments``; ``plans.plan_sync`` keeps it up to date when it stores or removes them), so that an order
-    without a plan (its terms name none) is not asked for them by every guard and step that could; an order read
-    otherwise is asked."""
-    return getattr(order, "has_instalments", True)
-
-
 def holding(order, trigger: str) -> list[Instalment]:
     """The instalments of ``trigger`` not yet received in full nor released."""
-    return _HOLDING.all(order.pk, trigger) if instalments_stored(order) else []
+    return _HOLDING.all(order.pk, trigger) if has_rows(order, "instalments") else []
 
 
 def _why(rows: list[Instalment], what: str) -> str | None:

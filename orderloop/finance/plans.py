@@ -12,10 +12,11 @@ from decimal import Decimal
 
 from orderloop.core.calendar import BusinessCalendar, local
 from orderloop.core.prepared import PreparedQuery, insert, update
-from orderloop.finance.gates import deposit_hold, instalments_stored, shipment_hold
+from orderloop.finance.gates import deposit_hold, shipment_hold
 from orderloop.finance.models import Allocation, Instalment, Invoice, InvoiceStatus, Receipt
 from orderloop.masterdata.models import Trigger
 from orderloop.orders.models import OrderStatus as S
+from orderloop.orders.models import has_rows
 from orderloop.orders.payments import Instalment as PlannedInstalment
 from orderloop.orders.payments import PaymentPlan, condition_text, order_term, payment_plan, plan_for
 
@@ -34,7 +35,7 @@ _SYNCED = ["trigger", "share", "amount", "days", "working_days", "fixed_date", "
 
 
 def instalments_of(order) -> list[Instalment]:
-    return _INSTALMENTS.all(order.pk) if instalments_stored(order) else []
+    return _INSTALMENTS.all(order.pk) if has_rows(order, "instalments") else []
 
 
 def _counted(start: date, days: int, working: bool) -> date:
@@ -106,7 +107,7 @@ def plan_sync(order, *, now) -> list[dict]:
             _give_back(row, row.received)
             changes.append({"instalment": row.number, "amount": [str(row.amount), None]})
             row.delete()
-        order.has_instalments = False
+        order.has_instalments = False  # has_rows
         return changes
     term = order_term(order)
     items = term.instalments if term is not None else []
@@ -146,7 +147,7 @@ def plan_sync(order, *, now) -> list[dict]:
         _give_back(row, row.received)
         changes.append({"instalment": row.number, "amount": [str(row.amount), None]})
         row.delete()
-    order.has_instalments = bool(wanted)
+    order.has_instalments = bool(wanted)  # has_rows: what an order read with it finds from now on
     return changes
 
 
@@ -155,7 +156,7 @@ def plan_outstanding(order) -> Decimal:
     if hasattr(order, "open_instalments"):  # fetched with a list of orders (steps.guards)
         rows = order.open_instalments
     else:
-        rows = _OPEN_INSTALMENTS.all(order.pk) if instalments_stored(order) else []
+        rows = _OPEN_INSTALMENTS.all(order.pk) if has_rows(order, "instalments") else []
     return sum((row.amount - row.received - row.written_off for row in rows), Decimal("0.00"))
 
 

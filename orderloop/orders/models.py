@@ -634,3 +634,18 @@ class PaperReading(models.Model):
     class Meta:
         verbose_name = _("纸质订单识别")
         verbose_name_plural = _("纸质订单识别")
+
+
+# --- whether an order has rows of a relation, read with the order ---------------------------------------------
+
+def rows_exist(name: str) -> models.Exists:
+    """``EXISTS`` of the order's rows of relation ``name`` (its ``related_name``: "shipments", "instalments"…), to
+    annotate an order read as ``has_<name>``: the statement that would fetch them is skipped when there are none."""
+    related = SalesOrder._meta.get_field(name).related_model  # the apps above orders (finance, aftersales) unnamed
+    return models.Exists(related.objects.filter(order=models.OuterRef("pk")))
+
+
+def has_rows(order, name: str) -> bool:
+    """Whether ``order`` may have rows of relation ``name``: False only when it was read with ``has_<name>`` and
+    there were none (whoever adds the first row in the same transaction sets it)."""
+    return getattr(order, f"has_{name}", True)

@@ -3,7 +3,7 @@ import re
 from decimal import Decimal
 
 from django.core.paginator import Paginator
-from django.db.models import Exists, F, Field, Lookup, OuterRef, Q, prefetch_related_objects
+from django.db.models import F, Field, Lookup, Q, prefetch_related_objects
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
@@ -12,7 +12,7 @@ from orderloop.core.calendar import date_estimated
 from orderloop.core.exceptions import NotFound
 from orderloop.core.phones import phone_display, phone_masked
 from orderloop.orders.access import filter_visible
-from orderloop.orders.models import Attachment, OrderLine, OrderStatus, SalesOrder
+from orderloop.orders.models import Attachment, OrderLine, OrderStatus, SalesOrder, has_rows, rows_exist
 from orderloop.orders.labels import event_details, payload_owners, user_names
 from orderloop.orders.events import event_label
 from orderloop.orders.lifecycle.engine import available_actions
@@ -216,16 +216,6 @@ KNOWN_EMPTY = ("shipments", "visit", "stages", "tickets", "attachments", "invoic
 PREFETCHED = ("lines", "risks", "timers")
 
 
-def _exists(name: str) -> Exists:
-    related = SalesOrder._meta.get_field(name).related_model  # the apps above orders (finance, aftersales) unnamed
-    return Exists(related.objects.filter(order=OuterRef("pk")))
-
-
-def has_rows(order, name: str) -> bool:
-    """Whether ``order`` may have rows of relation ``name`` (True unless order_get found none)."""
-    return getattr(order, f"has_{name}", True)
-
-
 def order_get(*, user, ref: str) -> SalesOrder:
     """One order by its number or provisional reference, if ``user`` may see it; 404 otherwise."""
     ref = (ref or "").strip()
@@ -233,7 +223,7 @@ def order_get(*, user, ref: str) -> SalesOrder:
     order = (
         filter_visible(SalesOrder.objects.filter(**{field: ref}), user)
         .select_related("customer", "customer__payment_term", "owner", "entered_by", "manager_approved_by")
-        .annotate(**{f"has_{name}": _exists(name) for name in KNOWN_EMPTY})
+        .annotate(**{f"has_{name}": rows_exist(name) for name in KNOWN_EMPTY})
         .first()
     )
     if order is None:

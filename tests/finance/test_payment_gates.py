@@ -6,8 +6,6 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from orderloop.core import clock
 from orderloop.core.calendar import SHANGHAI
@@ -21,6 +19,7 @@ from orderloop.orders.models import OrderEvent
 from tests.support.api_client import Api
 from tests.support.finance import pay
 from tests.support.orders import act, stock_for, stock_lines
+from tests.support.statements import statements_run
 
 PLAN = [{"name": "生产", "owner": "production", "planned_date": "2030-05-20"}]
 
@@ -142,12 +141,12 @@ def test_an_order_without_a_plan_is_not_asked_for_instalments_until_a_late_chang
     """Each action reads with its order whether it has a stored plan: an order whose terms name none (按合同约定) goes
     from intake to closed without a read of instalments; once a late change gives it the seed's terms, its deposit
     holds production as any other order's does."""
-    with CaptureQueriesContext(connection) as statements:
+    with statements_run() as statements:
         order = orders.at("delivered", deposit_paid=False, payment_terms="按合同约定")  # nobody pays
         act(order, "follow_up", users["account_manager"], channel="phone", usage="运行正常", satisfaction=5)
         order = act(order, "close", users["sales_manager"], note="")
     assert order.status == "closed" and plan(order) == []
-    assert not [s for s in statements.captured_queries if s["sql"].startswith('SELECT "finance_instalment".')]
+    assert not [sql for sql in statements if sql.startswith('SELECT "finance_instalment".')]
 
     order = orders.at("confirmed", deposit_paid=False, payment_terms="按合同约定")
     order = act(order, "amend", users["sales_assistant"], reason="客户改为预付", payment_terms="30%预付,余款到付")

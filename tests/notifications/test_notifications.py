@@ -13,8 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
-from django.db import connection, connections
-from django.test.utils import CaptureQueriesContext
+from django.db import connections
 
 from orderloop.core import clock
 from orderloop.notifications import robots
@@ -23,6 +22,7 @@ from orderloop.notifications.models import ChatRobot, Notification, Notification
 from orderloop.notifications.services import inbox_mark_read, notify, unread_count
 from orderloop.orders.models import SalesOrder
 from tests.support.robot_server import RobotServer
+from tests.support.statements import statements_run
 from tests.support.users import make_user
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -78,9 +78,9 @@ def test_a_notice_to_several_roles_tells_each_active_person_once(orders, users):
         NotificationRoute.objects.create(event="test_stock_short", role=role, channels="inapp")
     make_user("both", "warehouse", "production")
     make_user("gone", "logistics").__class__.objects.filter(username="gone").update(is_active=False)
-    with CaptureQueriesContext(connection) as statements:
+    with statements_run() as statements:
         notify(event="test_stock_short", key=f"short:{order.pk}", order=order, subject="缺货", url="/")
-    assert len([s for s in statements.captured_queries if 'FROM "accounts_user"' in s["sql"]]) == 1
+    assert len([sql for sql in statements if 'FROM "accounts_user"' in sql]) == 1
     told = Notification.objects.filter(key__startswith=f"short:{order.pk}:")
     assert sorted(row.recipient.username for row in told) == ["both", "logistics", "production", "warehouse"]
 

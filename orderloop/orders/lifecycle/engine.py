@@ -4,7 +4,7 @@ run its handler, then write the status, the event, the deadlines, the notices an
 transaction. It knows no step: what an action does and its conditions come from its ``Action`` in
 ``orders.steps``."""
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, ValidationError
 
@@ -16,13 +16,12 @@ from orderloop.core.audit import audit_record, diff, snapshot
 from orderloop.core.exceptions import DomainError, InvalidInput, InvalidTransition, NotAllowed, NotFound, StaleVersion
 from orderloop.core.prepared import PreparedQuery, server_prepared, update
 from orderloop.core.validation import pydantic_errors
-from orderloop.finance.models import Instalment
 from orderloop.finance.plans import plan_after_action
 from orderloop.orders.access import STAGE_VISIBILITY, order_visible_to
 from orderloop.orders.events import event_record
 from orderloop.orders.lifecycle.table import STAY, TRANSITIONS, actor_roles, rows_for
 from orderloop.orders.lines import keep_lines, lines_snapshot
-from orderloop.orders.models import OrderEvent, OrderLine, SalesOrder
+from orderloop.orders.models import OrderEvent, OrderLine, SalesOrder, rows_exist
 from orderloop.orders.models import OrderStatus as S
 from orderloop.orders.steps import ACTIONS, ENTERING
 from orderloop.orders.timers import timers_after_action
@@ -123,15 +122,15 @@ def _visible_at_a_glance(order, user) -> bool:
 
 def _locked_order(pk) -> QuerySet:
     """The order, locked, with its customer, the teams (and their managers) of the people who own it and entered
-    it, for ``_visible_at_a_glance``, and whether it has a stored payment plan (``finance.gates.instalments_stored``:
-    an order without one is not asked for its instalments by each action that could date or hold them)."""
+    it, for ``_visible_at_a_glance``, and whether it has a stored payment plan and consignments (``has_rows``: an
+    order without them is not asked for them by each guard and step that could read them)."""
     owner, entered_by = User.objects.filter(pk=OuterRef("owner_id")), User.objects.filter(pk=OuterRef("entered_by_id"))
     return (SalesOrder.objects.select_for_update().select_related("customer").filter(pk=pk).order_by()
             .annotate(owner_team_id=Subquery(owner.values("team_id")),
                       owner_team_manager_id=Subquery(owner.values("team__manager_id")),
                       entered_by_team_id=Subquery(entered_by.values("team_id")),
                       entered_by_team_manager_id=Subquery(entered_by.values("team__manager_id")),
-                      has_instalments=Exists(Instalment.objects.filter(order_id=OuterRef("pk")))))
+                      has_instalments=rows_exist("instalments"), has_shipments=rows_exist("shipments")))
 
 
 # The locked order with its customer, and its lines: read at the start of every action, compiled once.

@@ -24,6 +24,7 @@ from orderloop.orders.lifecycle.table import STAY
 from orderloop.orders.lines import prepared_lines
 from orderloop.orders.models import AcceptanceItem, Attachment, EventType, Shipment, ShipmentLine, TimerKind
 from orderloop.orders.models import OrderStatus as S
+from orderloop.orders.models import has_rows
 
 
 # Asked by confirm_stock, by ship's guard and by ship: the consignments' lines, compiled once (core.prepared), added
@@ -49,6 +50,8 @@ def shipped_quantities(order) -> dict[int, Decimal]:
     shipped: dict[int, Decimal] = {}
     if "shipments" in getattr(order, "_prefetched_objects_cache", {}):  # a list read them with their lines (today)
         rows = (line for shipment in order.shipments.all() for line in shipment.lines.all())
+    elif not has_rows(order, "shipments"):  # read with the order: none yet
+        rows = ()
     else:
         rows = _SHIPPED_LINES.all(order.pk)
     for row in rows:
@@ -82,12 +85,14 @@ def ship(order, actor, payload: p.ShipPayload):
             raise InvalidInput(_("发货明细有误"), errors=errors)
     if not wanted:
         raise InvalidInput(_("没有未发的货物"), errors={"lines": [_("没有未发的货物")]})
+    earlier = _SHIPMENTS.all(order.pk) if has_rows(order, "shipments") else []
     shipment = insert(Shipment(
-        order=order, position=len(_SHIPMENTS.all(order.pk)) + 1, method=payload.method, carrier=payload.carrier,
+        order=order, position=len(earlier) + 1, method=payload.method, carrier=payload.carrier,
         tracking_number=payload.tracking_number, eta=payload.eta, shipped_at=clock.now(), shipped_by=actor))
     for pk, quantity in wanted.items():
         insert(ShipmentLine(shipment=shipment, order_line=lines[pk], quantity=quantity))
     del order._shipped  # read again by whoever asks next
+    order.has_shipments = True  # has_rows
     stock_consume(shipped=wanted, actor=actor,
                   reason=_("订单 %(ref)s 第 %(batch)s 批发货出库") % {"ref": order.ref, "batch": shipment.position})
     complete = all(line.open_quantity - shipped.get(line.pk, Decimal(0)) - wanted.get(line.pk, Decimal(0)) <= 0
@@ -166,7 +171,10 @@ def accept(order, actor, payload: p.AcceptPayload):
         raise InvalidInput(_("验收记录有误：%(problem)s") % {"problem": next(iter(errors.values()))[0]}, errors=errors)
     now = clock.now()
     shipment.accepted_at = now
-    update(shipment, ["accepted_at"])
+    if receipt is None:
+        update(shipment, ["accepted_at"])
+    else:  # accepted and received: one UPDATE
+        _receive(shipment, signed_by=payload.signed_by, via="scan", scan=receipt, now=now, also=("accepted_at",))
     tickets = []
     for answer in answers:
         ticket = None
@@ -185,15 +193,15 @@ def accept(order, actor, payload: p.AcceptPayload):
                           "photos": [photo.filename for photo in a["photos"]]} for a in answers],
              "ticket_ids": tickets}
     if receipt is not None:
-        _receive(shipment, signed_by=payload.signed_by, via="scan", scan=receipt, now=now)
         event["signed_by"] = payload.signed_by
     return _delivered_or_stay(order), event
 
 
-def _receive(shipment, *, signed_by, via, now, scan=None, address=None, remark=""):
+def _receive(shipment, *, signed_by, via, now, scan=None, address=None, remark="", also=()):
+    """The consignment received (签收), written with the fields named in ``also`` the caller set on it."""
     shipment.received_at, shipment.received_by_name, shipment.receipt_via = now, signed_by, via
     shipment.receipt_address, shipment.receipt_remark = address, remark
-    update(shipment, ["received_at", "received_by_name", "receipt_via", "receipt_address", "receipt_remark"])
+    update(shipment, [*also, "received_at", "received_by_name", "receipt_via", "receipt_address", "receipt_remark"])
     if scan is not None:
         scan.shipment = shipment
         update(scan, ["shipment"])
