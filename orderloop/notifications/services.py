@@ -72,6 +72,7 @@ def recipients(order, role: str) -> list[User]:
 
 def recipients_of(order, roles) -> dict[str, list[User]]:
     """``recipients`` of each of ``roles``; the roles everyone who plays them gets are read in one statement."""
+    roles = list(roles)
     everyone = sorted({role for role in roles if order is None or role not in _THE_ORDERS})
     found: dict[str, list[User]] = {}
     if len(everyone) > 1:

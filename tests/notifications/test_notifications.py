@@ -74,15 +74,17 @@ def test_a_notice_to_several_roles_tells_each_active_person_once(orders, users):
     """The people of the roles a notice goes to are read together: someone who plays two of them is told once,
     someone deactivated not at all."""
     order = orders.received()
-    for role in ("warehouse", "production", "logistics"):
-        NotificationRoute.objects.create(event="test_stock_short", role=role, channels="inapp")
+    for role, channels in (("warehouse", "inapp,email"), ("production", "inapp"), ("logistics", "inapp")):
+        NotificationRoute.objects.create(event="test_stock_short", role=role, channels=channels)
     make_user("both", "warehouse", "production")
     make_user("gone", "logistics").__class__.objects.filter(username="gone").update(is_active=False)
     with statements_run() as statements:
         notify(event="test_stock_short", key=f"short:{order.pk}", order=order, subject="缺货", url="/")
     assert len([sql for sql in statements if 'FROM "accounts_user"' in sql]) == 1
     told = Notification.objects.filter(key__startswith=f"short:{order.pk}:")
-    assert sorted(row.recipient.username for row in told) == ["both", "logistics", "production", "warehouse"]
+    assert sorted((row.recipient.username, row.channel) for row in told) == [  # e-mail: the warehouse's people only
+        ("both", "email"), ("both", "inapp"), ("logistics", "inapp"), ("production", "inapp"), ("warehouse", "email"),
+        ("warehouse", "inapp")]
 
 
 def test_email_is_sent_once_with_a_stable_message_id(orders, users):

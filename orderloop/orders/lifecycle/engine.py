@@ -130,7 +130,14 @@ def _locked_order(pk) -> QuerySet:
                       owner_team_manager_id=Subquery(owner.values("team__manager_id")),
                       entered_by_team_id=Subquery(entered_by.values("team_id")),
                       entered_by_team_manager_id=Subquery(entered_by.values("team__manager_id")),
-                      has_instalments=rows_exist("instalments"), has_shipments=rows_exist("shipments")))
+                      has_instalments=rows_exist("instalments"), has_shipments=rows_exist("shipments"),
+                      version_seen=Subquery(SalesOrder.objects.filter(pk=OuterRef("pk")).values("version"))))
+
+
+# What the locked read says of the order's relations. On PostgreSQL a read that waited for the lock returns the row
+# as the transaction it waited for left it, but answers its subqueries as they were when it began: the order's
+# version then differs from the one its subquery saw, and these are asked again instead (has_rows).
+_KNOWN_WITH_THE_LOCK = ("has_instalments", "has_shipments")
 
 
 # The locked order with its customer, and its lines: read at the start of every action, compiled once.
@@ -149,6 +156,9 @@ def _locked_visible_order(order_id: int, actor) -> SalesOrder | None:
     that what follows reads them again. Visibility is ``order_visible_to``, asked only when the order itself
     does not already show it."""
     found = _LOCKED_ORDER.all(order_id)
+    if found and found[0].version_seen != found[0].version:  # changed while this action waited for it
+        for name in _KNOWN_WITH_THE_LOCK:
+            delattr(found[0], name)
     order = _with_lines(found[0]) if found else None
     if order is None or actor is None or _visible_at_a_glance(order, actor) or order_visible_to(order, actor):
         return order
