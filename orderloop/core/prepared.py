@@ -312,7 +312,7 @@ def insert(obj):
     return obj
 
 
-_INSERTS_IGNORING: dict[tuple, tuple] = {}
+_MULTI_ROW_INSERTS: dict[tuple, str] = {}
 
 
 @cache
@@ -323,23 +323,24 @@ def _bulk_fields(model: type) -> tuple[list, list]:
     return fields, _writers(fields)
 
 
-def insert_ignoring_conflicts(objs: list) -> None:
-    """``Model.objects.bulk_create(objs, ignore_conflicts=True)`` (rows that would break a unique constraint are
-    skipped; no ids are read back), with the multi-row INSERT written once per model, database and number of rows
-    instead of being built by the ORM each time. Like bulk_create it sends no save signals and calls no
-    ``save()``, so any model qualifies; the rows go in batches the database's parameter limit allows."""
+def insert_rows(objs: list, *, ignore_conflicts: bool = False) -> None:
+    """``Model.objects.bulk_create(objs, ignore_conflicts=…)`` of new rows nobody refers to afterwards: no ids are
+    read back (with ``ignore_conflicts``, rows that would break a unique constraint are skipped), and the
+    multi-row INSERT is written once per model, database, number of rows and choice instead of being built by the
+    ORM each time. Like bulk_create it sends no save signals and calls no ``save()``, so any model qualifies; the
+    rows go in batches the database's parameter limit allows."""
     if not objs:
         return
     model = type(objs[0])
     if not enabled():
-        model.objects.bulk_create(objs, ignore_conflicts=True)
+        model.objects.bulk_create(objs, ignore_conflicts=ignore_conflicts)
         return
     using = router.db_for_write(model, instance=objs[0])
     connection = connections[using]
     meta = model._meta
     fields, writers = _bulk_fields(model)
     if meta.auto_field is None or any(f.db_default is not NOT_PROVIDED for f in fields):
-        model.objects.bulk_create(objs, ignore_conflicts=True)  # database defaults: the ORM knows how
+        model.objects.bulk_create(objs, ignore_conflicts=ignore_conflicts)  # database defaults: the ORM knows how
         return
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="bulk_create")
@@ -347,17 +348,18 @@ def insert_ignoring_conflicts(objs: list) -> None:
     with _cursor(connection) as cursor:
         for start in range(0, len(objs), size):
             batch = objs[start:start + size]
-            key = (model, using, len(batch))
-            sql = _INSERTS_IGNORING.get(key)
+            key = (model, using, len(batch), ignore_conflicts)
+            sql = _MULTI_ROW_INSERTS.get(key)
             if sql is None:
                 qn = connection.ops.quote_name
                 row = f"({', '.join(['%s'] * len(fields))})"
+                on_conflict = OnConflict.IGNORE if ignore_conflicts else None
                 sql = " ".join(part for part in (
-                    connection.ops.insert_statement(on_conflict=OnConflict.IGNORE),
+                    connection.ops.insert_statement(on_conflict=on_conflict),
                     f"{qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) VALUES",
                     ", ".join([row] * len(batch)),
-                    connection.ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None)) if part)
-                sql = _INSERTS_IGNORING[key] = sql
+                    connection.ops.on_conflict_suffix_sql(fields, on_conflict, None, None)) if part)
+                sql = _MULTI_ROW_INSERTS[key] = sql
             cursor.execute(sql, [value for obj in batch for value in _written(obj, writers, connection, True)])
     for obj in objs:
         obj._state.adding, obj._state.db = False, using

@@ -16,7 +16,7 @@ from orderloop.accounts.roles import Role
 from orderloop.core import clock
 from orderloop.core.calendar import SHANGHAI
 from orderloop.core.ids import db_ids
-from orderloop.core.prepared import PreparedQuery, insert_ignoring_conflicts
+from orderloop.core.prepared import PreparedQuery, insert_rows
 from orderloop.core.process_cache import ProcessCache
 from orderloop.masterdata.models import Contact, NoticeChannel
 from orderloop.notifications.models import (
@@ -265,7 +265,7 @@ def notify(*, event: str, key: str, subject: str, body: str = "", order=None, ur
         team_robots = ChatRobot.objects.filter(is_active=True).filter(Q(team__isnull=True) | Q(team_id__in=robot_teams - {None}))
         for robot in team_robots.only("pk"):
             add(Channel.ROBOT, f"robot:{robot.pk}", robot=robot, address=str(robot.pk))
-    insert_ignoring_conflicts(rows)
+    insert_rows(rows, ignore_conflicts=True)
     if any(row.channel != Channel.INAPP for row in rows) and not _delivery_asked():
         transaction.on_commit(_deliver_soon)
     return len(rows)

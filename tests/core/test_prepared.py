@@ -5,7 +5,7 @@ work and the lifecycle writes the same rows."""
 from datetime import datetime
 
 import pytest
-from django.db import DataError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import Q
 from django.test.utils import CaptureQueriesContext, isolate_apps
 
@@ -81,8 +81,8 @@ def test_a_query_of_several_values_and_of_text_gives_what_its_queryset_gives(ord
         among.all("sales_manager", manager.pk)
 
 
-def test_insert_ignoring_conflicts_writes_what_bulk_create_writes(orders, users, prepared_sql):
-    from orderloop.core.prepared import insert_ignoring_conflicts
+def test_insert_rows_writes_what_bulk_create_writes_and_may_skip_conflicts(orders, users, prepared_sql):
+    from orderloop.core.prepared import insert_rows
     from orderloop.notifications.models import Notification
 
     order, now = orders.received(), clock.now()
@@ -92,8 +92,8 @@ def test_insert_ignoring_conflicts_writes_what_bulk_create_writes(orders, users,
                              subject="标题", body="内容", created_at=now, next_attempt_at=now) for n in range(3)]
     Notification.objects.bulk_create(rows("orm"), ignore_conflicts=True)
     with CaptureQueriesContext(connection) as ctx:
-        insert_ignoring_conflicts(rows("new"))
-        insert_ignoring_conflicts(rows("new")[1:])  # already there: skipped, no error
+        insert_rows(rows("new"), ignore_conflicts=True)
+        insert_rows(rows("new")[1:], ignore_conflicts=True)  # already there: skipped, no error
     assert len(ctx) == 2
     stored = {row.key: values(row) for row in Notification.objects.filter(order=order)}
     assert len(stored) == 6
@@ -101,6 +101,9 @@ def test_insert_ignoring_conflicts_writes_what_bulk_create_writes(orders, users,
         written, expected = stored[f"new:{n}"], stored[f"orm:{n}"]
         assert {k: v for k, v in written.items() if k not in ("id", "key")} == {
             k: v for k, v in expected.items() if k not in ("id", "key")}
+    with pytest.raises(IntegrityError), transaction.atomic():  # without ignore_conflicts a conflict is an error
+        insert_rows(rows("new")[:1] + rows("other"))
+    assert Notification.objects.filter(order=order).count() == 6  # and nothing of that INSERT stays
 
 
 def test_update_writes_the_fields_named_and_refuses_a_missing_row(orders, users):

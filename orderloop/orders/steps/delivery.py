@@ -13,7 +13,7 @@ from orderloop.finance.gates import shipment_hold
 from orderloop.aftersales.services import ticket_open
 from orderloop.core import clock
 from orderloop.core.exceptions import InvalidInput
-from orderloop.core.prepared import PreparedQuery, insert, update
+from orderloop.core.prepared import PreparedQuery, insert, insert_rows, update
 from orderloop.core.ids import id_or_none
 from orderloop.masterdata.stock import stock_consume
 from orderloop.orders import payloads as p
@@ -175,7 +175,7 @@ def accept(order, actor, payload: p.AcceptPayload):
         update(shipment, ["accepted_at"])
     else:  # accepted and received: one UPDATE
         _receive(shipment, signed_by=payload.signed_by, via="scan", scan=receipt, now=now, also=("accepted_at",))
-    tickets = []
+    tickets, items = [], []
     for answer in answers:
         ticket = None
         if not answer["ok"]:
@@ -186,8 +186,9 @@ def accept(order, actor, payload: p.AcceptPayload):
                 photo.ticket, photo.shipment = ticket, shipment
                 photo.save(update_fields=["ticket", "shipment"])
             tickets.append(ticket.pk)
-        insert(AcceptanceItem(shipment=shipment, item=answer["item"], passed=answer["ok"], note=answer["note"],
-                              ticket=ticket))
+        items.append(AcceptanceItem(shipment=shipment, item=answer["item"], passed=answer["ok"], note=answer["note"],
+                                    ticket=ticket))
+    insert_rows(items)  # one INSERT of the three
     event = {"batch": shipment.position, "shipment_id": shipment.pk,
              "answers": [{"item": a["item"], "answer": "pass" if a["ok"] else "fail", "note": a["note"],
                           "photos": [photo.filename for photo in a["photos"]]} for a in answers],
