@@ -16,6 +16,7 @@ from orderloop.core.exceptions import InvalidInput
 from orderloop.finance.models import Allocation, Instalment, Receipt
 from orderloop.finance.receipts import Share, receipt_allocate, receipt_record
 from tests.support.ci import IN_CI
+from tests.support.races import hold_until_another_waits
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the later tests find the seeded rows
 
@@ -27,13 +28,6 @@ def _postgresql_or_skip():
         pytest.fail("the allocation race must run on PostgreSQL in CI")
     pytest.skip("SQLite serializes every write transaction (IMMEDIATE), so two allocations never overlap; the row "
                 "lock that keeps an instalment from being over-allocated is checked on PostgreSQL (DATABASE_URL=postgres://…)")
-
-
-def _waiting_on_a_lock() -> bool:
-    with connections["default"].cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                       "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()")
-        return cursor.fetchone()[0] > 0
 
 
 def _balances(users, customer, *amounts):
@@ -67,10 +61,7 @@ def test_two_receipts_cannot_both_pay_the_same_deposit(orders, users, customer):
                 except InvalidInput as refusal:
                     results[name] = refusal.errors
                 if hold:  # keep the row locked until the other allocation is seen waiting for it
-                    second_started.wait(30)
-                    deadline = time.monotonic() + 30
-                    while not _waiting_on_a_lock() and time.monotonic() < deadline:
-                        time.sleep(0.01)
+                    hold_until_another_waits(second_started)
         finally:
             connections.close_all()
 

@@ -13,6 +13,7 @@ from orderloop.core.exceptions import InvalidInput
 from orderloop.masterdata.models import StockAdjustment, StockLevel, StockReservation
 from orderloop.orders.lifecycle.engine import perform_action
 from tests.support.ci import IN_CI
+from tests.support.races import hold_until_another_waits
 from tests.support.orders import act, stock_up
 
 
@@ -134,13 +135,6 @@ def _postgresql_or_skip():
                 "the row lock that makes the reservation race-safe is checked on PostgreSQL (DATABASE_URL=postgres://…)")
 
 
-def _waiting_on_a_lock() -> bool:
-    with connections["default"].cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                       "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()")
-        return cursor.fetchone()[0] > 0
-
-
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the tests after it find the data migrations' rows
 def test_two_orders_cannot_reserve_the_last_unit(orders, users, product):
     """The first confirmation holds the stock row until it commits; the second, started meanwhile on another
@@ -162,10 +156,7 @@ def test_two_orders_cannot_reserve_the_last_unit(orders, users, product):
                 except InvalidInput as refusal:
                     results[name] = refusal.errors
                 if hold:  # keep the lock until the other confirmation is seen waiting for it
-                    second_started.wait(30)
-                    deadline = time.monotonic() + 30
-                    while not _waiting_on_a_lock() and time.monotonic() < deadline:
-                        time.sleep(0.01)
+                    hold_until_another_waits(second_started)
         finally:
             connections.close_all()
 

@@ -12,16 +12,10 @@ from django.db import connection, connections, transaction
 from orderloop.orders.lifecycle.engine import perform_action
 from orderloop.orders.models import Shipment
 from tests.support.ci import IN_CI
+from tests.support.races import hold_until_another_waits
 from tests.support.orders import _eta
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the later tests find the seeded rows
-
-
-def _waiting_on_a_lock() -> bool:
-    with connections["default"].cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                       "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()")
-        return cursor.fetchone()[0] > 0
 
 
 def test_a_consignment_shipped_while_another_waits_makes_that_one_the_second(orders, users):
@@ -45,10 +39,7 @@ def test_a_consignment_shipped_while_another_waits_makes_that_one_the_second(ord
                 except Exception as problem:  # what the second one meets is the point of the test
                     results[name] = repr(problem)
                 if hold:  # the order stays locked until the other action is seen waiting for it
-                    second_started.wait(30)
-                    deadline = time.monotonic() + 30
-                    while not _waiting_on_a_lock() and time.monotonic() < deadline:
-                        time.sleep(0.01)
+                    hold_until_another_waits(second_started)
         finally:
             connections.close_all()
 
