@@ -20,7 +20,7 @@ from orderloop.orders.labels import CHOICES, LABELS, ROW_LABELS, form_label
 from orderloop.orders.lines import prepared_lines
 from orderloop.orders.steps import ACTIONS
 from orderloop.orders.models import AcceptanceItem
-from orderloop.orders.steps.delivery import ACCEPTANCE_ITEMS, shipped_quantities
+from orderloop.orders.steps.delivery import ACCEPTANCE_ITEMS, open_shipments, shipped_quantities
 
 LONG_TEXT = {"missing", "reason", "comment", "summary", "outcome", "note", "talk", "record", "problem", "measure",
              "next_step", "description", "usage", "need", "mitigation", "goods", "qc_report", "special_requirements", "special_terms", "remarks",
@@ -102,9 +102,10 @@ def action_form(action: str, order, *, data: dict | None = None, errors: dict | 
     fields = _fields(spec.payload, action=action, values=values, errors=errors or {})
     extra = {}
     if action in ("accept", "confirm_receipt"):
-        waiting = {"accept": {"accepted_at__isnull": True}, "confirm_receipt": {"received_at__isnull": True}}[action]
+        waiting = {"accept": "accepted_at", "confirm_receipt": "received_at"}[action]
         extra["shipments"] = {sh.pk: _("第 %(n)s 批（%(carrier)s %(number)s）") % {
-            "n": sh.position, "carrier": sh.carrier, "number": sh.tracking_number} for sh in order.shipments.filter(**waiting)}
+            "n": sh.position, "carrier": sh.carrier, "number": sh.tracking_number}
+            for sh in open_shipments(order) if getattr(sh, waiting) is None}
     if action in ("confirm_stock", "agree_date", "amend", "short_close", "ship", "accept"):
         lines = list(order.lines.all())
         shipped = shipped_quantities(order)

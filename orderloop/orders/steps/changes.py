@@ -19,7 +19,7 @@ from orderloop.orders.handoffs import handoff_notify, running_deadline
 from orderloop.orders.models import EventType, TimerKind
 from orderloop.orders.models import OrderStatus as S
 from orderloop.orders.steps.approval import director_rules
-from orderloop.orders.steps.delivery import shipped_quantities
+from orderloop.orders.steps.delivery import open_shipments, shipped_quantities
 
 
 AMENDABLE_FIELDS = ("payment_terms", "special_terms", "delivery_address", "requested_date")
@@ -300,7 +300,7 @@ def short_close(order, actor, payload: p.ShortClosePayload):
     target = STAY
     everything_shipped = all(other.open_quantity <= shipped.get(pk, Decimal(0)) for pk, other in lines.items())
     if shipped and everything_shipped:  # the rest was never going to ship (the part in hand, or what was prepared)
-        target = S.SHIPPED if order.shipments.filter(received_at__isnull=True).exists() else S.DELIVERED
+        target = S.SHIPPED if any(s.received_at is None for s in open_shipments(order)) else S.DELIVERED
     return target, {"line": f"{line.product_name} {line.model}", "diff": [
         f"{line.product_name} {line.model} 数量：{before.normalize():f} → {payload.keep_quantity.normalize():f}"],
         "reason": payload.reason}

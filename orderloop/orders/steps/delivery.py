@@ -5,7 +5,9 @@ receipt link, with their remark). The order is 已发货 once everything is ship
 consignment is received."""
 from datetime import date
 from decimal import Decimal
+from operator import attrgetter
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
@@ -32,12 +34,8 @@ from orderloop.orders.models import has_rows
 _SHIPPED_LINES = PreparedQuery(ShipmentLine, lambda order_id: ShipmentLine.objects.filter(
     shipment__order_id=order_id).order_by().only("order_line_id", "quantity"))
 _SHIPMENTS = PreparedQuery(Shipment, lambda order_id: Shipment.objects.filter(order_id=order_id).order_by().only("pk"))
-_EARLIEST_WAITING = PreparedQuery(Shipment, lambda order_id: Shipment.objects.filter(
-    order_id=order_id, accepted_at__isnull=True).order_by("position")[:1])
-_WAITING = PreparedQuery(Shipment, lambda order_id, pk: Shipment.objects.filter(
-    order_id=order_id, pk=pk, accepted_at__isnull=True).order_by()[:1], params=2)
-_NOT_RECEIVED = PreparedQuery(Shipment, lambda order_id: Shipment.objects.filter(
-    order_id=order_id, received_at__isnull=True).order_by().only("pk")[:1])
+_OPEN = PreparedQuery(Shipment, lambda order_id: Shipment.objects.filter(
+    Q(accepted_at__isnull=True) | Q(received_at__isnull=True), order_id=order_id).order_by("position"))
 _UNUSED_ATTACHMENT = PreparedQuery(Attachment, lambda order_id, pk, kind: Attachment.objects.filter(
     order_id=order_id, pk=pk, kind=kind, ticket__isnull=True).order_by()[:1], params=3)
 
@@ -58,6 +56,22 @@ def shipped_quantities(order) -> dict[int, Decimal]:
         shipped[row.order_line_id] = shipped.get(row.order_line_id, Decimal(0)) + row.quantity
     order._shipped = shipped
     return dict(shipped)
+
+
+def open_shipments(order) -> list[Shipment]:
+    """The order's consignments not yet accepted (验收) or not yet received (签收), earliest first: what 验收's and
+    签收's guards, forms and handlers choose from and whether the order is 已交付, read once per order object
+    (until ship adds a consignment); a handler that accepts or receives one sets it on the instance found here."""
+    if "_open_shipments" not in vars(order):
+        if "shipments" in getattr(order, "_prefetched_objects_cache", {}):  # a list read them (today)
+            found = sorted((s for s in order.shipments.all() if s.accepted_at is None or s.received_at is None),
+                           key=attrgetter("position"))
+        elif not has_rows(order, "shipments"):  # read with the order: none yet
+            found = []
+        else:
+            found = _OPEN.all(order.pk)
+        order._open_shipments = found
+    return order._open_shipments
 
 
 def ship(order, actor, payload: p.ShipPayload):
@@ -92,6 +106,7 @@ def ship(order, actor, payload: p.ShipPayload):
     for pk, quantity in wanted.items():
         insert(ShipmentLine(shipment=shipment, order_line=lines[pk], quantity=quantity))
     del order._shipped  # read again by whoever asks next
+    vars(order).pop("_open_shipments", None)
     order.has_shipments = True  # has_rows
     stock_consume(shipped=wanted, actor=actor,
                   reason=_("订单 %(ref)s 第 %(batch)s 批发货出库") % {"ref": order.ref, "batch": shipment.position})
@@ -148,11 +163,10 @@ def accept(order, actor, payload: p.AcceptPayload):
     """验收 of one consignment: 数量, 规格 and 外观 each answered 合格 or 不合格 (none is assumed); a 不合格 item,
     with its note and photos, becomes an after-sales ticket; with a signed receipt, its receipt too. The order is
     已交付 once everything shipped is received."""
+    waiting = [s for s in open_shipments(order) if s.accepted_at is None]
     if payload.shipment_id:
         pk = id_or_none(payload.shipment_id)
-        waiting = _WAITING.all(order.pk, pk) if pk is not None else []
-    else:
-        waiting = _EARLIEST_WAITING.all(order.pk)
+        waiting = [s for s in waiting if s.pk == pk]
     shipment = next(iter(waiting), None)
     if shipment is None:
         raise InvalidInput(_("没有这个待验收的发货批次"), errors={"shipment_id": [_("批次不存在或已验收")]})
@@ -210,14 +224,14 @@ def _receive(shipment, *, signed_by, via, now, scan=None, address=None, remark="
 
 def _delivered_or_stay(order):
     everything_shipped = order.status == S.SHIPPED
-    if everything_shipped and not _NOT_RECEIVED.all(order.pk):
+    if everything_shipped and all(s.received_at is not None for s in open_shipments(order)):
         return S.DELIVERED
     return STAY
 
 
 def confirm_receipt(order, actor, payload: p.ConfirmReceiptPayload):
     """签收: a signed receipt uploaded by staff, or the customer's confirmation through the receipt link (系统回执)."""
-    shipment = order.shipments.filter(pk=payload.shipment_id, received_at__isnull=True).first()
+    shipment = next((s for s in open_shipments(order) if s.pk == payload.shipment_id and s.received_at is None), None)
     if shipment is None:
         raise InvalidInput(_("没有这个待签收的发货批次"), errors={"shipment_id": [_("批次不存在或已签收")]})
     scan = None
@@ -240,21 +254,12 @@ def _prepared_to_ship_guard(order, user):
     return _("没有已备好待发的货物")
 
 
-# The guard of 验收, asked on the order's page too: compiled once (core.prepared).
-_NOT_ACCEPTED = PreparedQuery(Shipment, lambda order_id: Shipment.objects.filter(
-    order_id=order_id, accepted_at__isnull=True).order_by().only("pk")[:1])
-
-
 def _shipment_to_accept_guard(order, user):
-    if "shipments" in getattr(order, "_prefetched_objects_cache", {}):  # a list read them (today)
-        waiting = any(s.accepted_at is None for s in order.shipments.all())
-    else:
-        waiting = bool(_NOT_ACCEPTED.all(order.pk))
-    return None if waiting else _("没有待验收的发货批次")
+    return None if any(s.accepted_at is None for s in open_shipments(order)) else _("没有待验收的发货批次")
 
 
 def _shipment_to_receive_guard(order, user):
-    return None if any(s.received_at is None for s in order.shipments.all()) else _("没有待签收的发货批次")
+    return None if any(s.received_at is None for s in open_shipments(order)) else _("没有待签收的发货批次")
 
 
 def _tell_shipped(order, event, event_payload):
@@ -282,12 +287,12 @@ def _ship_initial(order) -> dict:
 def _accept_initial(order) -> dict:
     """The earliest consignment not yet accepted; no item answered: each is checked and answered by the person
     at the door, never assumed 合格."""
-    shipment = order.shipments.filter(accepted_at__isnull=True).order_by("position").first()
+    shipment = next((s for s in open_shipments(order) if s.accepted_at is None), None)
     return {"shipment_id": shipment.pk if shipment else "", "signed_by": order.contact_name}
 
 
 def _confirm_receipt_initial(order) -> dict:
-    shipment = order.shipments.filter(received_at__isnull=True).order_by("position").first()
+    shipment = next((s for s in open_shipments(order) if s.received_at is None), None)
     return {"shipment_id": shipment.pk if shipment else "", "signed_by": order.contact_name}
 
 
