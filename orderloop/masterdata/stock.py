@@ -6,7 +6,8 @@ callers never wait on each other crosswise; on SQLite the write transaction itse
 cannot both reserve the last unit — the second reads what the first reserved and is refused. Each change of a
 level is kept as a ``StockAdjustment`` with its reason. Callers run inside their own transaction (a lifecycle
 action's); a refusal raises before anything is written. No savepoint of their own (two statements each on the
-lifecycle's path): nobody goes on after one of them fails, the caller's whole transaction rolls back."""
+lifecycle's path): nobody goes on after one of them fails, the caller's whole transaction rolls back. Releasing and
+consuming read the reservations and lock their stock rows in one statement (``_held_and_levels``)."""
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -26,6 +27,9 @@ _LOCKED_LEVELS = PreparedQuery(StockLevel, lambda product_ids, line_ids: StockLe
     for_write=True, params=2)
 _RESERVATIONS = PreparedQuery(StockReservation, lambda line_ids: StockReservation.objects.filter(
     order_line_id__in=line_ids).order_by("stock_id", "pk"))
+_HELD = PreparedQuery(StockReservation, lambda line_ids: StockReservation.objects.filter(order_line_id__in=line_ids)
+                      .select_related("stock").select_for_update(of=("stock",)).order_by("stock_id", "pk"),
+                      for_write=True)
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,17 @@ class Shortage:
 def _locked_levels(*, product_ids=(), line_ids=()) -> dict[int, StockLevel]:
     """The stock rows of these products and those holding these lines' reservations, locked, by primary key."""
     return {level.pk: level for level in _LOCKED_LEVELS.all(sorted(product_ids), sorted(line_ids))}
+
+
+def _held_and_levels(line_ids) -> tuple[list[StockReservation], dict[int, StockLevel]]:
+    """What these lines hold, with the stock rows that hold it locked (in primary-key order), in one statement;
+    a stock row holding several of them is one instance. Only an action on a line's order changes what the line
+    holds, and it holds the order's lock: what PostgreSQL joined before waiting for a stock row is still so."""
+    held = _HELD.all(sorted(line_ids))
+    levels: dict[int, StockLevel] = {}
+    for row in held:
+        row.stock = levels.setdefault(row.stock_id, row.stock)
+    return held, levels
 
 
 def _record(level: StockLevel, *, on_hand_change=ZERO, reserved_change=ZERO, reason: str, actor, now) -> None:
@@ -112,10 +127,10 @@ def stock_reserve(*, line_ids, wants: list[Want], actor, reason: str) -> list[Sh
 def stock_release(*, line_ids, actor, reason: str, keep: dict[int, Decimal] | None = None) -> Decimal:
     """Give back what the lines hold beyond ``keep`` (per line; nothing kept by default). Returns the quantity given back."""
     keep = dict(keep or {})
-    levels = _locked_levels(line_ids=line_ids)
+    held, levels = _held_and_levels(line_ids)
     now = clock.now()
     released = ZERO
-    for row in _RESERVATIONS.all(sorted(line_ids)):
+    for row in held:
         kept = min(row.quantity, keep.get(row.order_line_id, ZERO))
         keep[row.order_line_id] = keep.get(row.order_line_id, ZERO) - kept
         give = row.quantity - kept
@@ -136,11 +151,11 @@ def stock_consume(*, shipped: dict[int, Decimal], actor, reason: str) -> Decimal
     """Goods held for order lines leave the warehouse: for each line, up to the quantity shipped, on hand and
     reserved go down together and the reservation goes away. A line holding nothing (produced to order) changes no
     level. Returns the quantity taken from stock."""
-    levels = _locked_levels(line_ids=shipped)
+    held, levels = _held_and_levels(shipped)
     now = clock.now()
     consumed = ZERO
     left = dict(shipped)
-    for row in _RESERVATIONS.all(sorted(shipped)):
+    for row in held:
         take = min(row.quantity, left[row.order_line_id])
         if take <= 0:
             continue

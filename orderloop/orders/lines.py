@@ -1,6 +1,8 @@
 """Order lines and totals: amounts are computed from quantity × price, never typed."""
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import models
+from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext as _
 
 from orderloop.core.exceptions import InvalidInput
@@ -107,6 +109,26 @@ def keep_lines(order: SalesOrder, lines: list) -> SalesOrder:
         order._prefetched_objects_cache = {}
     order._prefetched_objects_cache["lines"] = queryset
     return order
+
+
+_DECIMALS = [(f.attname, Decimal(1).scaleb(-f.decimal_places)) for f in OrderLine._meta.concrete_fields
+             if isinstance(f, models.DecimalField)]
+
+
+def keep_written_lines(orders: list[SalesOrder], lines: list[OrderLine]) -> None:
+    """After the INSERT of new orders' ``lines`` (each order's in position order): let each ``order.lines.all()``
+    answer them as a read would return them (their decimals to their columns' places), without the read. Lines
+    without their ids read back (a database that cannot return them) are read instead."""
+    if any(line.pk is None for line in lines):
+        prefetch_related_objects(orders, "lines")
+        return
+    by_order: dict[int, list] = {id(order): [] for order in orders}
+    for line in lines:
+        for attname, places in _DECIMALS:
+            setattr(line, attname, getattr(line, attname).quantize(places))
+        by_order[id(line.order)].append(line)
+    for order in orders:
+        keep_lines(order, by_order[id(order)])
 
 
 def lines_changed(order) -> None:

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, prefetch_related_objects
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
 from orderloop.accounts.permissions import ORDER_ENTRY
@@ -21,7 +21,7 @@ from orderloop.masterdata.models import Customer
 from orderloop.orders.access import order_visible_to
 from orderloop.core.phones import phone_e164
 from orderloop.orders.steps.intake import apply_order_fields, field_value_problems, tell_received
-from orderloop.orders.lines import build_line, products_for
+from orderloop.orders.lines import build_line, keep_written_lines, products_for
 from orderloop.orders.events import event_record, events_record
 from orderloop.orders.models import Channel, EventType, IdempotencyKey, OrderLine, SalesOrder
 from orderloop.orders.models import OrderStatus as S
@@ -90,7 +90,7 @@ def orders_receive(*, actor, batch: list[tuple[OrderCreate, object]], attachment
     with files_kept_on_commit():
         _insert_all(SalesOrder, orders)
         _insert_all(OrderLine, lines)  # each line takes its order's new id
-        prefetch_related_objects(orders, "lines")  # for the audit snapshots: one read, not one per order
+        keep_written_lines(orders, lines)  # for the audit snapshots: the lines as written, not read back
         for order in orders:
             for kind, filename, _content_type, content in attachments:
                 attachment_store(order=order, kind=kind, filename=filename, content=content,

@@ -86,6 +86,22 @@ def test_shipping_consumes_per_consignment(orders, users, product):
     assert StockAdjustment.objects.filter(on_hand_change=-6).get().reason == f"订单 {order.number} 第 2 批发货出库"
 
 
+def test_two_lines_held_by_one_stock_row_ship_and_cancel_together(orders, users, product):
+    """Each line's reservation is taken from the same stock row: both changes reach it, not the last one alone."""
+    two = [{"product_id": product.pk, "quantity": "3", "unit_price": "5000"},
+           {"product_id": product.pk, "quantity": "7", "unit_price": "5000"}]
+    order = orders.at("ready_to_ship", lines=two)
+    start = level(product)
+    assert held(order) == {1: 3, 2: 7}
+    act(order, "ship", users["logistics"], method="express", carrier="顺丰速运", tracking_number="SF1", eta="2030-05-23")
+    assert level(product) == (start[0] - 10, start[1] - 10) and held(order) == {1: 0, 2: 0}
+    assert sorted(StockAdjustment.objects.filter(on_hand_change__lt=0).values_list("on_hand_change", flat=True)) == [-7, -3]
+    other = orders.at("confirmed", lines=two)
+    before = level(product)
+    act(other, "cancel", users["sales_manager"], reason="客户取消")
+    assert level(product) == (before[0], before[1] - 10) and held(other) == {1: 0, 2: 0}
+
+
 def test_a_line_to_be_produced_holds_nothing_and_ships_without_touching_stock(orders, users, product):
     stock_up(product, "3")
     order = orders.at("pending_stock_check")

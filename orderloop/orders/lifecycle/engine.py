@@ -3,8 +3,14 @@ the one place that changes an order's status — lock the order, check the table
 run its handler, then write the status, the event, the deadlines, the notices and the audit in one
 transaction. It knows no step: what an action does and its conditions come from its ``Action`` in
 ``orders.steps``."""
+import json
+from datetime import date
+from decimal import Decimal
+
 from django.db import transaction
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models import (Aggregate, AutoField, BigAutoField, CharField, DateField, DecimalField, ForeignKey,
+                              IntegerField, OuterRef, QuerySet, Subquery, TextField)
+from django.db.models.functions import Cast, JSONArray
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, ValidationError
 
@@ -120,32 +126,75 @@ def _visible_at_a_glance(order, user) -> bool:
     return any(role in roles and order.status in states for role, states in STAGE_VISIBILITY.items())
 
 
-# Each of the order's lines comes with the locked read as a row of its own (the order's columns repeated), its
-# columns named ``line_<column>``: one statement instead of two at the start of every action.
-_LINE_COLUMNS = [f.attname for f in OrderLine._meta.concrete_fields]
+# The order's lines come with the locked read as one JSON array (one row per line, each column as text), read once:
+# one statement instead of two at the start of every action, and no repetition of the order's columns per line.
+_LINE_FIELDS = OrderLine._meta.concrete_fields
+
+
+class _JSONArrayAgg(Aggregate):
+    """The rows' values as one JSON array (PostgreSQL's ``JSON_AGG``, SQLite's ``JSON_GROUP_ARRAY``)."""
+
+    function = "JSON_AGG"
+    output_field = TextField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, function="JSON_GROUP_ARRAY", **extra)
+
+
+def _lines_json() -> Subquery:
+    rows = JSONArray(*[Cast(field.attname, TextField()) for field in _LINE_FIELDS])
+    return Cast(Subquery(OrderLine.objects.filter(order=OuterRef("pk")).order_by().values("order")
+                         .annotate(rows=_JSONArrayAgg(rows)).values("rows")), TextField())
+
+
+def _reader(field):
+    """How a column's text in the JSON becomes what a read of the column returns."""
+    if isinstance(field, DecimalField):
+        places = Decimal(1).scaleb(-field.decimal_places)
+        return lambda text: Decimal(text).quantize(places)
+    if isinstance(field, (CharField, TextField)):
+        return str
+    if isinstance(field, (IntegerField, AutoField, BigAutoField, ForeignKey)):
+        return int
+    if type(field) is DateField:
+        return date.fromisoformat
+    return field.to_python
+
+
+_LINE_READERS = [_reader(field) for field in _LINE_FIELDS]
+_LINE_ATTNAMES = [field.attname for field in _LINE_FIELDS]
+
+
+def _lines_of(order, text: str | None) -> list[OrderLine]:
+    """The order's lines from the locked read's JSON, as a read of them returns them, in position order."""
+    db = order._state.db
+    lines = [OrderLine.from_db(db, _LINE_ATTNAMES, [None if value is None else read(value)
+                                                    for read, value in zip(_LINE_READERS, row, strict=True)])
+             for row in json.loads(text or "[]")]
+    return sorted(lines, key=lambda line: (line.position, line.pk))
 
 
 def _locked_order(pk) -> QuerySet:
-    """The order, locked (and its customer, as before), once for each of its lines with that line's columns; with
-    the teams (and their managers) of the people who own it and entered it, for ``_visible_at_a_glance``, and
-    whether it has a stored payment plan and consignments (``has_rows``: an order without them is not asked for
-    them by each guard and step that could read them)."""
+    """The order, locked, with its customer and its lines (``lines_json``); the teams (and their managers) of the
+    people who own it and entered it, for ``_visible_at_a_glance``; and whether it has a stored payment plan,
+    consignments and a follow-up visit (``has_rows``: an order without them is not asked for them by each guard and
+    step that could read them)."""
     owner, entered_by = User.objects.filter(pk=OuterRef("owner_id")), User.objects.filter(pk=OuterRef("entered_by_id"))
-    return (SalesOrder.objects.select_for_update(of=("self", "customer")).select_related("customer").filter(pk=pk)
+    return (SalesOrder.objects.select_for_update().select_related("customer").filter(pk=pk).order_by()
             .annotate(owner_team_id=Subquery(owner.values("team_id")),
                       owner_team_manager_id=Subquery(owner.values("team__manager_id")),
                       entered_by_team_id=Subquery(entered_by.values("team_id")),
                       entered_by_team_manager_id=Subquery(entered_by.values("team__manager_id")),
                       has_instalments=rows_exist("instalments"), has_shipments=rows_exist("shipments"),
+                      has_visit=rows_exist("visit"),
                       version_seen=Subquery(SalesOrder.objects.filter(pk=OuterRef("pk")).order_by().values("version")),
-                      **{f"line_{column}": F(f"lines__{column}") for column in _LINE_COLUMNS})
-            .order_by("lines__position", "lines__id"))
+                      lines_json=_lines_json()))
 
 
 # What the locked read says of the order's relations. On PostgreSQL a read that waited for the lock returns the row
-# as the transaction it waited for left it, but answers its subqueries and joins as they were when it began: the
-# order's version then differs from the one its subquery saw, and these (and the lines) are asked again instead.
-_KNOWN_WITH_THE_LOCK = ("has_instalments", "has_shipments")
+# as the transaction it waited for left it, but answers its subqueries as they were when it began: the order's
+# version then differs from the one its subquery saw, and these (and the lines) are asked again instead.
+_KNOWN_WITH_THE_LOCK = ("has_instalments", "has_shipments", "has_visit")
 
 
 # The locked order with its customer and its lines: read at the start of every action, compiled once.
@@ -153,22 +202,16 @@ _LOCKED_ORDER = PreparedQuery(SalesOrder, _locked_order, for_write=True, prep=Sa
 _ORDER_LINES = PreparedQuery(OrderLine, lambda order_id: OrderLine.objects.filter(order_id=order_id))
 
 
-def _order_and_lines(rows: list) -> SalesOrder:
-    """The order of the locked read's rows, its lines kept so that ``order.lines.all()`` answers them (as
+def _order_and_lines(order: SalesOrder) -> SalesOrder:
+    """The order of the locked read, its lines kept so that ``order.lines.all()`` answers them (as
     ``prefetch_related("lines")`` would)."""
-    order = rows[0]
+    text = order.lines_json
+    del order.lines_json
     if order.version_seen != order.version:  # changed while this action waited for it
         for name in _KNOWN_WITH_THE_LOCK:
             delattr(order, name)
         return keep_lines(order, _ORDER_LINES.all(order.pk))
-    lines = []
-    for row in rows:
-        values = [getattr(row, f"line_{column}") for column in _LINE_COLUMNS]
-        if values[0] is not None:  # an order without lines has one row, of NULLs
-            lines.append(OrderLine.from_db(order._state.db, _LINE_COLUMNS, values))
-    for column in _LINE_COLUMNS:
-        delattr(order, f"line_{column}")
-    return keep_lines(order, lines)
+    return keep_lines(order, _lines_of(order, text))
 
 
 def _locked_visible_order(order_id: int, actor) -> SalesOrder | None:
@@ -177,7 +220,7 @@ def _locked_visible_order(order_id: int, actor) -> SalesOrder | None:
     that what follows reads them again. Visibility is ``order_visible_to``, asked only when the order itself
     does not already show it."""
     found = _LOCKED_ORDER.all(order_id)
-    order = _order_and_lines(found) if found else None
+    order = _order_and_lines(found[0]) if found else None
     if order is None or actor is None or _visible_at_a_glance(order, actor) or order_visible_to(order, actor):
         return order
     return None

@@ -21,6 +21,7 @@ from orderloop.orders.lifecycle.table import STAY
 from orderloop.orders.customer_messages import rating_request
 from orderloop.orders.models import EventType, FollowUpVisit, SalesOrder, TimerKind, VisitChannel
 from orderloop.orders.models import OrderStatus as S
+from orderloop.orders.models import has_rows
 
 
 def visit_of(order) -> FollowUpVisit | None:
@@ -28,7 +29,7 @@ def visit_of(order) -> FollowUpVisit | None:
     and its handler read it once."""
     related = type(order).visit.related
     if not related.is_cached(order):
-        visit = next(iter(_VISIT.all(order.pk)), None)
+        visit = next(iter(_VISIT.all(order.pk)), None) if has_rows(order, "visit") else None
         related.set_cached_value(order, visit)  # as ``order.visit`` keeps it
         if visit is not None:
             related.field.set_cached_value(visit, order)
@@ -46,9 +47,10 @@ def visit_open(order, now, started: list) -> FollowUpVisit:
     timer = next((t for t in reversed(started) if t.kind == TimerKind.FOLLOW_UP), None)
     timer = timer or order.timers.filter(kind=TimerKind.FOLLOW_UP).order_by("-started_at", "-id").first()
     due_at = timer.due_at
-    found = _VISIT.all(order.pk)
+    found = _VISIT.all(order.pk) if has_rows(order, "visit") else []
     if not found:
         visit = insert(FollowUpVisit(order=order, due_at=due_at))
+        order.has_visit = True  # has_rows
     else:
         visit = found[0]
         visit.due_at = due_at

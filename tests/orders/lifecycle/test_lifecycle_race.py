@@ -1,6 +1,6 @@
 """Two actions on one order at the same moment (PostgreSQL, two connections): the second waits for the order's lock
 and then acts on the order as the first left it — its lines and what the locked read says of its consignments
-included, though PostgreSQL answers that read's joins and subqueries as they were before it waited
+included, though PostgreSQL answers that read's subqueries as they were before it waited
 (engine._KNOWN_WITH_THE_LOCK)."""
 import os
 import threading

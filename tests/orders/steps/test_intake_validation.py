@@ -96,3 +96,23 @@ def test_dates_as_chinese_users_type_them(users, customer, product, typed):
 def test_a_date_that_does_not_exist_is_named(users, customer, product):
     response = Api("sales_assistant").post("/orders", order_data(customer, product, requested_date="2030年2月30日"))
     assert response.status_code == 422 and response.json()["errors"] == {"requested_date": ["日期格式应为 YYYY-MM-DD"]}
+
+
+def test_the_intake_audit_records_the_lines_as_stored_without_reading_them_back(orders):
+    """The intake's audit snapshot is taken from the lines just written, their decimals as their columns keep them:
+    the same as a read of the order afterwards gives, and no statement reads the lines."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from orderloop.orders.lines import lines_snapshot
+
+    lines = [{"product_id": orders.product.pk, "quantity": "2.5", "unit_price": "1999.9"},
+             {"product_id": orders.product.pk, "quantity": "10", "unit_price": "5000"}]
+    with CaptureQueriesContext(connection) as ctx:
+        order = orders.received(lines=lines)
+    assert not [q["sql"] for q in ctx if q["sql"].startswith("SELECT") and '"orders_orderline"' in q["sql"]]
+    recorded = AuditEntry.objects.get(object_id=str(order.pk), operation="received").changes["lines"][1]
+    fresh = SalesOrder.objects.get(pk=order.pk)
+    assert recorded == lines_snapshot(fresh)
+    assert [(line["quantity"], line["unit_price"], line["amount"]) for line in recorded] == [
+        ("2.500", "1999.90", "4999.75"), ("10.000", "5000.00", "50000.00")]
