@@ -126,7 +126,7 @@ def _visible_at_a_glance(order, user) -> bool:
     return any(role in roles and order.status in states for role, states in STAGE_VISIBILITY.items())
 
 
-# The order's lines come with the locked read as one JSON array (one row per line, each column as text), read once:
+# The order's lines come with the locked read as one JSON array (one array of texts per line, a text per column), read once:
 # one statement instead of two at the start of every action, and no repetition of the order's columns per line.
 _LINE_FIELDS = OrderLine._meta.concrete_fields
 

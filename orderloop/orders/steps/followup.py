@@ -90,6 +90,7 @@ def follow_up(order, actor, payload: p.FollowUpPayload):
     visit.aftersales_need, visit.rated_by_name = payload.need.strip(), payload.rated_by.strip()
     if visit.pk is None:
         insert(visit)
+        order.has_visit = True
     else:  # what save() would write: the other columns are as read, under the order's lock
         update(visit, ["done_at", "visited_by", "channel", "usage", "satisfaction", "aftersales_need", "rated_by_name"])
     event = payload.model_dump(mode="json", exclude={"version"})

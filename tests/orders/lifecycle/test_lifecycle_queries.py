@@ -141,8 +141,9 @@ def test_the_lines_read_with_the_locked_order_are_the_lines_as_stored(orders):
     def values(lines):
         return [[repr(getattr(line, f.attname)) for f in OrderLine._meta.concrete_fields] for line in lines]
 
-    with transaction.atomic():
+    with transaction.atomic(), CaptureQueriesContext(connection) as statements:
         locked = _locked_visible_order(order.pk, None)
         read_with_the_lock = values(locked.lines.all())
+    assert not [q["sql"] for q in statements if q["sql"].startswith('SELECT "orders_orderline"')]  # not read apart
     assert read_with_the_lock == values(OrderLine.objects.filter(order=order).order_by("position"))
     assert "Decimal('2.500')" in read_with_the_lock[0] and "datetime.date(2030, 5, 20)" in read_with_the_lock[0]
