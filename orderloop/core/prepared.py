@@ -80,7 +80,7 @@ def _is_marker(value, marker: int) -> bool:
 
 
 class _Compiled:
-    def __init__(self, queryset: QuerySet, alias: str, count: int, shape: tuple = ()):
+    def __init__(self, queryset: QuerySet, alias: str, count: int, shape: tuple = (), may_omit: bool = False):
         _refuse_unsupported(queryset)
         self.for_update = bool(queryset.query.select_for_update)
         compiler = queryset.query.get_compiler(using=alias)
@@ -93,12 +93,12 @@ class _Compiled:
             self.empty = True  # an ``__in`` of no values that leaves nothing to find: no statement, as the ORM
             return
         self.empty = False
-        self.positions = []
+        self.positions = []  # of each value: where it goes (a user's id may be asked in several subqueries)
         for marker in _markers(count):
             positions = [i for i, value in enumerate(params) if _is_marker(value, marker)]
-            if len(positions) != 1:
-                raise ValueError(f"not a query PreparedQuery can run: {sql}")
-            self.positions.append(positions[0])
+            if not positions and (not may_omit or any(str(marker) in str(value) for value in params)):
+                raise ValueError(f"not a query PreparedQuery can run: {sql}")  # e.g. made into '%marker%'
+            self.positions.append(positions)
         self.sql, self.params = sql, list(params)
         select, klass_info = compiler.select, compiler.klass_info
         self.model = klass_info["model"]
@@ -114,14 +114,18 @@ class _Compiled:
 class PreparedQuery:
     """``PreparedQuery(Model, lambda value: Model.objects.filter(pk=value))``, then ``.all(value)``: the instances.
     A query of several values takes as many: ``PreparedQuery(Model, lambda a, b: …, params=2)``, ``.all(a, b)``;
-    each value must appear once among the compiled SQL's parameters. A list (tuple, set) given as a value is an
-    ``__in`` of its items: the SQL is compiled once for each length met (an empty list as the ORM treats it)."""
+    each value must appear among the compiled SQL's parameters as it was given (once or more). A list (tuple, set)
+    given as a value is an ``__in`` of its items: the SQL is compiled once for each length met (an empty list as
+    the ORM treats it)."""
 
     def __init__(self, model, build: Callable[..., QuerySet], *, for_write: bool = False,
-                 prep: Callable | None = None, params: int = 1):
+                 prep: Callable | None = None, params: int = 1, may_omit: bool = False):
         """``prep`` turns each value into what the query's field takes (e.g. a field's ``get_prep_value``), as
-        ``filter()`` would; ``for_write``: the database to read from is the one written to (select_for_update)."""
+        ``filter()`` would; ``for_write``: the database to read from is the one written to (select_for_update);
+        ``may_omit``: a value the built query does not ask for is left out (a visibility filter that names neither
+        the user nor their team) instead of refusing the query."""
         self.model, self.build, self.for_write, self.prep, self.count = model, build, for_write, prep, params
+        self.may_omit = may_omit
         self.compiled: dict[tuple, _Compiled] = {}  # by database and shape
 
     def all(self, *values) -> list:
@@ -140,7 +144,7 @@ class PreparedQuery:
         compiled = self.compiled.get((using, shape))
         if compiled is None:
             built, count = _marked(shape)
-            compiled = self.compiled[(using, shape)] = _Compiled(self.build(*built), using, count, shape)
+            compiled = self.compiled[(using, shape)] = _Compiled(self.build(*built), using, count, shape, self.may_omit)
         if compiled.empty:  # as the ORM: nothing asked, not even whether a lock could be taken
             return []
         connection = connections[using]
@@ -148,8 +152,9 @@ class PreparedQuery:
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         params = list(compiled.params)
         flat = [item for value in values for item in (value if isinstance(value, _LISTS) else (value,))]
-        for position, value in zip(compiled.positions, flat):
-            params[position] = self.prep(value) if self.prep is not None else value
+        for positions, value in zip(compiled.positions, flat):
+            for position in positions:
+                params[position] = self.prep(value) if self.prep is not None else value
         with _cursor(connection) as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()

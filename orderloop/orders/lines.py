@@ -9,7 +9,7 @@ from orderloop.core.exceptions import InvalidInput
 from orderloop.core.ids import db_ids
 from orderloop.core.prepared import LONGEST_LIST, PreparedQuery
 from orderloop.masterdata.models import Product
-from orderloop.orders.models import OrderLine, OrderStatus, SalesOrder
+from orderloop.orders.models import OrderLine, OrderStatus, SalesOrder, keep_rows
 
 CENT = Decimal("0.01")
 
@@ -101,14 +101,7 @@ def lines_snapshot(order) -> list[dict]:
 def keep_lines(order: SalesOrder, lines: list) -> SalesOrder:
     """Let ``order.lines.all()`` answer ``lines`` (all of the order's lines, in their order) without a query, as
     ``prefetch_related("lines")`` would."""
-    for line in lines:
-        OrderLine.order.field.set_cached_value(line, order)
-    queryset = order.lines.get_queryset()
-    queryset._result_cache, queryset._prefetch_done = lines, True
-    if not hasattr(order, "_prefetched_objects_cache"):
-        order._prefetched_objects_cache = {}
-    order._prefetched_objects_cache["lines"] = queryset
-    return order
+    return keep_rows(order, "lines", lines)
 
 
 _DECIMALS = [(f.attname, Decimal(1).scaleb(-f.decimal_places)) for f in OrderLine._meta.concrete_fields

@@ -649,3 +649,17 @@ def has_rows(order, name: str) -> bool:
     """Whether ``order`` may have rows of relation ``name``: False only when it was read with ``has_<name>`` and
     there were none (whoever adds the first row in the same transaction sets it)."""
     return getattr(order, f"has_{name}", True)
+
+
+def keep_rows(order, name: str, rows: list):
+    """Let ``order.<name>.all()`` answer ``rows`` (all of the order's rows of relation ``name``, in their order)
+    without a query, each row knowing its order, as ``prefetch_related(name)`` would."""
+    field = getattr(type(order), name).field
+    for row in rows:
+        field.set_cached_value(row, order)
+    queryset = getattr(order, name).get_queryset()
+    queryset._result_cache, queryset._prefetch_done = rows, True
+    if not hasattr(order, "_prefetched_objects_cache"):
+        order._prefetched_objects_cache = {}
+    order._prefetched_objects_cache[name] = queryset
+    return order

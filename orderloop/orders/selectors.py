@@ -1,9 +1,10 @@
 """Reads of orders: lists, one order by its reference, its timeline."""
 import re
+from typing import NamedTuple
 from decimal import Decimal
 
 from django.core.paginator import Paginator
-from django.db.models import F, Field, Lookup, Q, prefetch_related_objects
+from django.db.models import F, Field, Lookup, Q
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
@@ -11,8 +12,9 @@ from orderloop.accounts.permissions import CONTACT_READERS, COST_READERS, SEE_EV
 from orderloop.core.calendar import date_estimated
 from orderloop.core.exceptions import NotFound
 from orderloop.core.phones import phone_display, phone_masked
+from orderloop.core.prepared import PreparedQuery
 from orderloop.orders.access import filter_visible
-from orderloop.orders.models import Attachment, OrderLine, OrderStatus, SalesOrder, has_rows, rows_exist
+from orderloop.orders.models import Attachment, OrderLine, OrderStatus, SalesOrder, has_rows, keep_rows, rows_exist
 from orderloop.orders.labels import event_details, payload_owners, user_names
 from orderloop.orders.events import event_label
 from orderloop.orders.lifecycle.engine import available_actions
@@ -216,24 +218,51 @@ KNOWN_EMPTY = ("shipments", "visit", "stages", "tickets", "attachments", "invoic
 PREFETCHED = ("lines", "risks", "timers")
 
 
+class _Viewer(NamedTuple):
+    """What ``visible_orders_q`` reads of a user: a query is built once from markers in their place."""
+    pk: int
+    team_id: int | None
+    roles: frozenset
+
+
+def _order_by_ref(field: str, user) -> PreparedQuery:
+    """The read of one order by ``field`` for users with ``user``'s roles (and a team or none): its customer, the
+    people named on it, whether it has rows of each of ``KNOWN_EMPTY``; the statement compiled once per kind of
+    user (the visibility filter names the user's id and team; a director's names neither)."""
+    roles, has_team = frozenset(user.roles), user.team_id is not None
+    key = (field, roles, has_team)
+    if key not in _ORDER_BY_REF:
+        def build(ref, user_id, team_id):
+            viewer = _Viewer(pk=user_id, team_id=team_id if has_team else None, roles=roles)
+            return (filter_visible(SalesOrder.objects.filter(**{field: ref}), viewer)
+                    .select_related("customer", "customer__payment_term", "owner", "entered_by", "manager_approved_by")
+                    .annotate(**{f"has_{name}": rows_exist(name) for name in KNOWN_EMPTY})[:1])
+
+        _ORDER_BY_REF[key] = PreparedQuery(SalesOrder, build, params=3, may_omit=True)
+    return _ORDER_BY_REF[key]
+
+
+_ORDER_BY_REF: dict[tuple, PreparedQuery] = {}
+
+
+def _rows_of_order(name: str) -> PreparedQuery:
+    model = SalesOrder._meta.get_field(name).related_model
+    return PreparedQuery(model, lambda order_id: model._default_manager.filter(order_id=order_id))
+
+
+_ROWS_OF_ORDER = {name: _rows_of_order(name) for name in PREFETCHED}
+
+
 def order_get(*, user, ref: str) -> SalesOrder:
     """One order by its number or provisional reference, if ``user`` may see it; 404 otherwise."""
     ref = (ref or "").strip()
     field = "number" if re.fullmatch(r"\d{6}-\d{3,}", ref) else "provisional_ref"
-    order = (
-        filter_visible(SalesOrder.objects.filter(**{field: ref}), user)
-        .select_related("customer", "customer__payment_term", "owner", "entered_by", "manager_approved_by")
-        .annotate(**{f"has_{name}": rows_exist(name) for name in KNOWN_EMPTY})
-        .first()
-    )
-    if order is None:
+    found = _order_by_ref(field, user).all(ref, user.pk, user.team_id)
+    if not found:
         raise NotFound(_("订单不存在：%(ref)s") % {"ref": ref})
-    empty = [name for name in PREFETCHED if not has_rows(order, name)]
-    prefetch_related_objects([order], *(name for name in PREFETCHED if name not in empty))
-    for name in empty:  # known empty: stored as a prefetch of no rows, as prefetch_related would store it
-        rows = getattr(order, name).all()
-        rows._result_cache, rows._prefetch_done = [], True
-        order.__dict__.setdefault("_prefetched_objects_cache", {})[name] = rows
+    order = found[0]
+    for name in PREFETCHED:  # as prefetch_related would; known empty: no statement
+        keep_rows(order, name, _ROWS_OF_ORDER[name].all(order.pk) if has_rows(order, name) else [])
     order.visible_to_user_id = user.pk  # it passed the visibility filter: order_visible_to need not ask again
     return order
 

@@ -44,6 +44,21 @@ def test_a_query_it_cannot_run_is_refused(orders):
         PreparedQuery(SalesOrder, lambda pk: SalesOrder.objects.filter(pk=pk).prefetch_related("lines")).all(1)
 
 
+def test_a_value_goes_wherever_the_query_asks_for_it_and_may_be_left_out_only_when_allowed(orders, users):
+    first, second = orders.received(), orders.received()
+    SalesOrder.objects.filter(pk=second.pk).update(owner=users["sales_manager"])
+    mine = PreparedQuery(SalesOrder, lambda user_id, other: SalesOrder.objects.filter(
+        Q(owner_id=user_id) | Q(entered_by_id=user_id)).order_by("pk"), params=2, may_omit=True)
+    assert [o.pk for o in mine.all(users["sales_manager"].pk, 0)] == [second.pk]  # asked twice, ``other`` never
+    for user_id in (first.owner_id, first.entered_by_id):
+        assert [o.pk for o in mine.all(user_id, 0)] == list(SalesOrder.objects.filter(
+            Q(owner_id=user_id) | Q(entered_by_id=user_id)).order_by("pk").values_list("pk", flat=True))
+    with pytest.raises(ValueError):  # not allowed to leave it out
+        PreparedQuery(SalesOrder, lambda user_id, other: SalesOrder.objects.filter(owner_id=user_id), params=2).all(1, 2)
+    with pytest.raises(ValueError):  # made into a pattern: the value would not be where the marker is
+        PreparedQuery(SalesOrder, lambda ref: SalesOrder.objects.filter(provisional_ref__contains=ref), may_omit=True).all("x")
+
+
 def test_insert_saves_what_save_saves(orders, users):
     from orderloop.core.models import AuditEntry
     from orderloop.core.prepared import insert

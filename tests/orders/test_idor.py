@@ -116,3 +116,28 @@ def test_the_api_hides_another_teams_objects(demo, username):
 def test_exports_leave_another_teams_orders_out(demo, path):
     assert "202405-001" not in page("account_manager2").get(path).getvalue().decode("utf-8-sig")
     assert "202405-00" in page("account_manager").get(path).getvalue().decode("utf-8-sig")
+
+
+def test_an_order_is_found_by_its_reference_exactly_when_the_lists_show_it(demo):
+    """The order page's read (compiled once per kind of user, the user's id and team put in) finds an order for
+    exactly the users whose lists show it: every user of the demo, every order, by number and by reference."""
+    from orderloop.core.exceptions import NotFound
+    from orderloop.orders.access import filter_visible
+    from orderloop.orders.selectors import order_get
+
+    orders = list(SalesOrder.objects.all())
+    users = list(User.objects.filter(is_active=True).order_by("username"))
+    assert len({frozenset(user.roles) for user in users}) >= 6 and len({u.team_id for u in users}) >= 3
+    shown_to_someone = hidden_from_someone = 0
+    for user in users:
+        listed = set(filter_visible(SalesOrder.objects.all(), user).values_list("pk", flat=True))
+        for order in orders:
+            for ref in {order.ref, order.provisional_ref} - {""}:
+                try:
+                    found = order_get(user=user, ref=ref).pk
+                except NotFound:
+                    found = None
+                assert found == (order.pk if order.pk in listed else None), (user.username, ref)
+            shown_to_someone += order.pk in listed
+            hidden_from_someone += order.pk not in listed
+    assert shown_to_someone and hidden_from_someone
