@@ -70,7 +70,7 @@ def configure(orders: int, fresh: bool) -> str:
 
 # --- the data ----------------------------------------------------------------------------------------------------
 
-from bench.seed import PLANNED, finance_data, finance_user  # noqa: E402,F401  (the money is the seeder's)
+# The money is the seeder's (bench/seed.py: finance_data, finance_user), imported once Django is set up.
 
 
 def ensure_data(orders: int) -> dict:
@@ -93,6 +93,8 @@ def ensure_data(orders: int) -> dict:
             cursor.execute("VACUUM ANALYZE")
         data = {"seeded": True, "orders": orders, "seed_seconds": result["seconds"]}
     print("payment plans, receipts and allocations …", flush=True)
+    from bench.seed import finance_data
+
     data["finance"] = finance_data()
     return data
 
@@ -207,6 +209,8 @@ def measure(args, name: str, data: dict) -> dict:
     from orderloop.finance.receivables import BUCKET_KEYS, ageing
 
     today = date.fromisoformat(args.today) if args.today else clock.today()
+    from bench.seed import finance_user
+
     finance = finance_user()
     manager = User.objects.filter(groups__name="sales_manager", managed_teams__isnull=False).order_by("pk").first()
     size = counts()

@@ -386,10 +386,15 @@ def run(args) -> dict:
         hand_ms, hand_runs, theirs = timed(lambda: hand_figures(month), args.runs)
         print(f"hand-written SQL: {hand_ms:.0f} ms (runs {', '.join(f'{t:.0f}' for t in hand_runs)})", flush=True)
         found = differences(comparable(ours), comparable(theirs))
+        # figures added to the review after the statement was written (回款, 反馈, the imported orders): named, not compared
+        only_ours = [line.rsplit(":", 1)[0] for line in found if line.endswith(": only in orderloop")]
+        found = [line for line in found if not line.endswith(": only in orderloop")]
+        report["not_compared"] = only_ours
         if found:
             print("\n".join(["THE FIGURES DIFFER:"] + found[:40]), file=sys.stderr)
             raise SystemExit(1)
-        print("same figures: every one compared", flush=True)
+        print("same figures: every one the hand-written statement computes"
+              + (f" (not compared, it has none: {', '.join(only_ours)})" if only_ours else ""), flush=True)
         defaults_ms, defaults_runs, _same = timed(lambda: hand_figures(month, settings=False), 3)
         print(f"hand-written SQL with the server's default settings: {defaults_ms:.0f} ms", flush=True)
         report.update(hand_ms=hand_ms, hand_runs=hand_runs, ratio=ours_ms / hand_ms, plan=hand_plan(month),
@@ -419,7 +424,10 @@ def section(r: dict, command: str) -> str:
     if "hand_ms" in r:
         out += [f"| one hand-written SQL statement | {r['hand_ms']:.0f} | {', '.join(f'{t:.0f}' for t in r['hand_runs'])} |",
                 "", f"**Ratio orderloop / hand-written: {r['ratio']:.2f}×** (target: under 1 s and within 2×). "
-                "Every figure was compared and is the same.", "",
+                "Every figure the hand-written statement computes was compared and is the same"
+                + (f"; it computes none of {', '.join(f'`{p}`' for p in r['not_compared'])} (added to the review "
+                   "after it was written: orderloop's time includes them, its does not)." if r.get("not_compared")
+                   else "."), "",
                 "Both run with the settings `review_figures` sets for its transaction on PostgreSQL "
                 f"(`REPORT_SETTINGS`: {', '.join(f'{k}={v}' for k, v in REPORT_SETTINGS.items())}). With the "
                 f"server's defaults (random_page_cost=4, JIT on) the hand-written statement takes "

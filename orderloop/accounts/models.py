@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from orderloop.accounts.roles import Role
 from orderloop.core import clock
 from orderloop.core.audit import audit_record
+from orderloop.core.prepared import PreparedQuery
 
 
 class Team(models.Model):
@@ -180,3 +181,11 @@ class LoginFailure(models.Model):
 
     def __str__(self):
         return f"{self.username} {self.ip_address or ''} {self.at:%Y-%m-%d %H:%M}"
+
+
+# Read on every signed-in request, each with the user's roles (with_group_names), compiled once (core.prepared):
+# the user of a session, and the token of an API request with its user.
+SIGNED_IN_USER = PreparedQuery(User, lambda pk: with_group_names(User._default_manager.filter(pk=pk))[:1],
+                               prep=User._meta.pk.get_prep_value)
+TOKEN_AND_USER = PreparedQuery(ApiToken, lambda key_hash: with_group_names(
+    ApiToken.objects.select_related("user").filter(key_hash=key_hash))[:1])

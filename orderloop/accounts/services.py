@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from orderloop.accounts.models import ApiToken, User, password_fingerprint, with_group_names
+from orderloop.accounts.models import TOKEN_AND_USER, ApiToken, User, password_fingerprint
 from orderloop.accounts.permissions import ANY_USERS_TOKENS
 from orderloop.accounts.throttle import client_ip, record_success
 from orderloop.core import clock
@@ -56,8 +56,8 @@ def api_token_user(key: str) -> User | None:
     was issued under. Notes when it was used, at most once a minute (an UPDATE only when a minute has passed, and
     its WHERE lets only one of several processes write)."""
     now = clock.now()
-    token = (with_group_names(ApiToken.objects.select_related("user"))
-             .filter(key_hash=token_hash(key), revoked_at__isnull=True, expires_at__gt=now).first())
+    found = TOKEN_AND_USER.all(token_hash(key))
+    token = found[0] if found and found[0].revoked_at is None and found[0].expires_at > now else None
     if token is None or not token.user.is_active or token.password_fingerprint != password_fingerprint(token.user.password):
         return None
     token.user.group_names = token.group_names  # the user's roles, read in the same statement

@@ -157,10 +157,10 @@ class ThrottledModelBackend(ModelBackend):
 
     def get_user(self, user_id):
         """The signed-in user of a request, with their roles in the same statement (accounts.models.with_group_names)."""
-        from orderloop.accounts.models import with_group_names
+        from orderloop.accounts.models import SIGNED_IN_USER
 
-        user = with_group_names(get_user_model()._default_manager.filter(pk=user_id)).first()
-        return user if user is not None and self.user_can_authenticate(user) else None
+        found = SIGNED_IN_USER.all(user_id)
+        return found[0] if found and self.user_can_authenticate(found[0]) else None
 
 
 class TooManyAttempts(DomainError):

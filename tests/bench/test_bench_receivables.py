@@ -10,8 +10,8 @@ import pytest
 from django.db import connection
 from django.db.models import F, Sum
 
-from bench.receivables import finance_data, hand_ageing
-from bench.seed import seed
+from bench.receivables import hand_ageing
+from bench.seed import finance_data, seed
 from orderloop.finance.models import Allocation, Instalment, Receipt
 from orderloop.finance.receivables import BUCKET_KEYS, ageing
 from orderloop.orders.models import SalesOrder
@@ -36,7 +36,7 @@ def test_the_generated_money_is_consistent_and_the_ageing_is_the_hand_written_st
     assert Receipt.objects.count() == Allocation.objects.count() == Instalment.objects.filter(received__gt=0).count()
     assert not Receipt.objects.exclude(allocated=F("amount")).exists()
     assert finance_data()["generated"] is False  # a second run keeps what is there
-    from bench.receivables import finance_user
+    from bench.seed import finance_user
 
     today = date.today()
     ours = ageing(finance_user(), today=today)
