@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.core.paginator import Paginator
 from django.db.models import F, Field, Lookup, Q
+from django.utils.encoding import force_str
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
@@ -14,7 +15,7 @@ from orderloop.core.exceptions import NotFound
 from orderloop.core.phones import phone_display, phone_masked
 from orderloop.core.prepared import PreparedQuery
 from orderloop.orders.access import filter_visible
-from orderloop.orders.models import Attachment, OrderLine, OrderStatus, SalesOrder, has_rows, keep_rows, rows_exist
+from orderloop.orders.models import Attachment, OrderEvent, OrderLine, OrderStatus, SalesOrder, has_rows, keep_rows, rows_exist
 from orderloop.orders.labels import event_details, payload_owners, user_names
 from orderloop.orders.events import event_label
 from orderloop.orders.lifecycle.engine import available_actions
@@ -267,8 +268,16 @@ def order_get(*, user, ref: str) -> SalesOrder:
     return order
 
 
-def order_timeline(order):
-    return order.events.select_related("actor").order_by("occurred_at", "id")
+_TIMELINE = PreparedQuery(OrderEvent, lambda order_id: OrderEvent.objects.filter(order_id=order_id)
+                          .select_related("actor").order_by("occurred_at", "id"))
+
+
+def order_timeline(order) -> list:
+    """The order's events, oldest first, each with who took it (a statement compiled once)."""
+    events = _TIMELINE.all(order.pk)
+    for event in events:
+        OrderEvent.order.field.set_cached_value(event, order)
+    return events
 
 
 # The field rules (SPEC section 6, fields), one definition for the pages, the API and every document and PDF.
@@ -364,7 +373,7 @@ def order_detail(order, user) -> dict:
     return data
 
 
-# What a list row shows (the order list's columns, order_summary): a list reads only these, not the whole order,
+# What a list row shows (the order list's columns, order_summaries): a list reads only these, not the whole order,
 # its customer and its owner — three wide rows per order otherwise, most of a list page's model building.
 LISTED_FIELDS = ("number", "provisional_ref", "status", "customer_id", "customer__name", "order_date",
                  "requested_date", "owner_id", "owner__username", "owner__display_name", "total_amount", "version",
@@ -376,13 +385,16 @@ def listed(orders):
     return orders.only(*LISTED_FIELDS)
 
 
-def order_summary(order) -> dict:
-    return {
-        "ref": order.ref, "number": order.number, "status": order.status, "status_label": order.get_status_display(),
-        "customer_id": order.customer_id, "customer_name": order.customer.name, "order_date": order.order_date,
-        "requested_date": order.requested_date, "owner": order.owner.username, "total_amount": order.total_amount,
-        "version": order.version, "created_at": order.created_at, "archived": order.archived_at is not None,
-    }
+def order_summaries(orders) -> list[dict]:
+    """The API's list rows of ``orders`` (a list's query, sliced to its page), read as values of the listed columns:
+    no model instances (three a row otherwise: the order, its customer, its owner)."""
+    return [{
+        "ref": row["number"] or row["provisional_ref"], "number": row["number"], "status": row["status"],
+        "status_label": force_str(status_label(row["status"])), "customer_id": row["customer_id"],
+        "customer_name": row["customer__name"], "order_date": row["order_date"], "requested_date": row["requested_date"],
+        "owner": row["owner__username"], "total_amount": row["total_amount"], "version": row["version"],
+        "created_at": row["created_at"], "archived": row["archived_at"] is not None,
+    } for row in orders.values(*LISTED_FIELDS)]
 
 
 def timeline_data(events, user=None) -> list[dict]:

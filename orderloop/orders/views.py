@@ -71,7 +71,7 @@ from orderloop.orders.schemas import OrderCreate, OrderPatch
 from orderloop.orders.today import user_today
 from orderloop.orders.work import (DECISIONS, approvals_for, decision_data, decision_result, queues_for, timeline_steps,
                                    waiting_for)
-from orderloop.orders.selectors import CappedPaginator, acceptance_items, listed, audit_entries, customer_history, has_rows, order_get, sees_cost, timeline_data, shown_phone
+from orderloop.orders.selectors import CappedPaginator, acceptance_items, listed, audit_entries, customer_history, has_rows, order_get, order_timeline, sees_cost, timeline_data, shown_phone
 from orderloop.setup.models import CompanyProfile
 from orderloop.orders.lifecycle.engine import available_actions, blocked_actions, perform_action
 from orderloop.orders.lines import last_part
@@ -256,7 +256,7 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
         for name in actions
     ]
     reviewing = "review" in actions
-    events = timeline_data(order.events.select_related("actor").order_by("occurred_at", "id"), request.user)
+    events = timeline_data(order_timeline(order), request.user)
     shipments = list(order.shipments.prefetch_related(
         Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line")))) if has_rows(order, "shipments") else []
     visit = FollowUpVisit.objects.filter(order=order).first() if has_rows(order, "visit") else None
@@ -766,7 +766,7 @@ def confirmation_pdf(request, ref):
 def internal_slip(request, ref):
     """《订单内部流转单》, printable."""
     order = _get_order(request, ref)
-    events = timeline_data(order.events.select_related("actor").order_by("occurred_at", "id"), request.user)
+    events = timeline_data(order_timeline(order), request.user)
     return render(request, "orders/documents/internal_slip.html", {"order": order, "events": events,
                                                                      "lines": list(order.lines.all())})
 

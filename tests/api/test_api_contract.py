@@ -155,6 +155,15 @@ def test_list_filters_and_pages(assistant, customer, product):
     assert assistant.get("/orders", owner="account_manager").json()["count"] == 3
 
 
+def test_a_list_row_says_what_the_order_says(assistant, customer, product):
+    ref = assistant.post("/orders", order_data(customer, product)).json()["ref"]
+    [row] = assistant.get("/orders").json()["items"]
+    order = assistant.get(f"/orders/{ref}").json()
+    assert set(row) == {"ref", "number", "status", "status_label", "customer_id", "customer_name", "order_date",
+                        "requested_date", "owner", "total_amount", "version", "created_at", "archived"}
+    assert row == {key: order[key] for key in row} and row["status_label"] == "已接收" and row["archived"] is False
+
+
 def test_idempotency_key_makes_retries_safe(assistant, customer, product):
     data = order_data(customer, product)
     first = assistant.post("/orders", data, headers={"HTTP_IDEMPOTENCY_KEY": "abc-1"})
