@@ -17,6 +17,9 @@ STAGE_VISIBILITY = {
 }
 
 
+NO_ORDERS = Q(pk__in=[])  # the filter of a user no role lets see any order
+
+
 def visible_orders_q(user) -> Q | None:
     """A filter for the orders ``user`` may see; None means all of them.
 
@@ -30,7 +33,7 @@ def visible_orders_q(user) -> Q | None:
     roles = user.roles
     if roles & (SEE_EVERYTHING | SEE_EVERY_ORDER_READ_ONLY):
         return None
-    q = Q(pk__in=[])
+    q = NO_ORDERS
     if roles & SEE_OWN_ORDERS:
         q |= (Q(entered_by_id=user.pk) | Q(owner_id=user.pk)
               | Q(customer_id__in=Customer.objects.filter(owner_id=user.pk).values("pk")))

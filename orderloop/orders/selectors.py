@@ -14,7 +14,7 @@ from orderloop.core.calendar import date_estimated
 from orderloop.core.exceptions import NotFound
 from orderloop.core.phones import phone_display, phone_masked
 from orderloop.core.prepared import PreparedQuery
-from orderloop.orders.access import filter_visible
+from orderloop.orders.access import NO_ORDERS, filter_visible, visible_orders_q
 from orderloop.orders.models import Attachment, OrderEvent, OrderLine, OrderStatus, SalesOrder, has_rows, keep_rows, rows_exist
 from orderloop.orders.labels import event_details, payload_owners, user_names
 from orderloop.orders.events import event_label
@@ -226,10 +226,11 @@ class _Viewer(NamedTuple):
     roles: frozenset
 
 
-def _order_by_ref(field: str, user) -> PreparedQuery:
+def _order_by_ref(field: str, user) -> PreparedQuery | None:
     """The read of one order by ``field`` for users with ``user``'s roles (and a team or none): its customer, the
     people named on it, whether it has rows of each of ``KNOWN_EMPTY``; the statement compiled once per kind of
-    user (the visibility filter names the user's id and team; a director's names neither)."""
+    user (the visibility filter names the user's id and team; a director's names neither). None for users who may
+    see no order (no role): there is nothing to ask."""
     roles, has_team = frozenset(user.roles), user.team_id is not None
     key = (field, roles, has_team)
     if key not in _ORDER_BY_REF:
@@ -239,11 +240,12 @@ def _order_by_ref(field: str, user) -> PreparedQuery:
                     .select_related("customer", "customer__payment_term", "owner", "entered_by", "manager_approved_by")
                     .annotate(**{f"has_{name}": rows_exist(name) for name in KNOWN_EMPTY})[:1])
 
-        _ORDER_BY_REF[key] = PreparedQuery(SalesOrder, build, params=3, may_omit=True)
+        sees_none = visible_orders_q(user) == NO_ORDERS
+        _ORDER_BY_REF[key] = None if sees_none else PreparedQuery(SalesOrder, build, params=3, may_omit=True)
     return _ORDER_BY_REF[key]
 
 
-_ORDER_BY_REF: dict[tuple, PreparedQuery] = {}
+_ORDER_BY_REF: dict[tuple, PreparedQuery | None] = {}
 
 
 def _rows_of_order(name: str) -> PreparedQuery:
@@ -258,7 +260,8 @@ def order_get(*, user, ref: str) -> SalesOrder:
     """One order by its number or provisional reference, if ``user`` may see it; 404 otherwise."""
     ref = (ref or "").strip()
     field = "number" if re.fullmatch(r"\d{6}-\d{3,}", ref) else "provisional_ref"
-    found = _order_by_ref(field, user).all(ref, user.pk, user.team_id)
+    query = _order_by_ref(field, user)
+    found = query.all(ref, user.pk, user.team_id) if query is not None else []
     if not found:
         raise NotFound(_("订单不存在：%(ref)s") % {"ref": ref})
     order = found[0]

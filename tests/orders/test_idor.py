@@ -141,3 +141,14 @@ def test_an_order_is_found_by_its_reference_exactly_when_the_lists_show_it(demo)
             shown_to_someone += order.pk in listed
             hidden_from_someone += order.pk not in listed
     assert shown_to_someone and hidden_from_someone
+
+
+def test_a_user_with_no_role_finds_no_order(demo):
+    """No role, no order: the order page and the API answer 404, as for an order that does not exist."""
+    user = User.objects.get(username="account_manager")
+    user.groups.clear()
+    client = Client()
+    client.force_login(user)
+    assert client.get(f"/orders/{demo['ref']}/").status_code == 404
+    token = api_token_issue(username="account_manager", password="orderloop")
+    assert Client().get(f"/api/orders/{demo['ref']}", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 404
