@@ -673,9 +673,11 @@ PLANNED = ("confirmed", "in_fulfillment", "ready_to_ship", "shipped", "delivered
 INSTALMENTS_SQL = """
 INSERT INTO finance_instalment (id, order_id, number, trigger, days, working_days, fixed_date, share, amount, due_date,
                                 received, written_off, write_off_reason, waive_reason, escalation_level, is_open,
-                                created_at)
+                                settled_on, created_at)
 SELECT o.id * 2 - 2 + k.n, o.id, k.n, p.trigger, p.days, false, NULL, p.share, p.amount, p.due, r.received, 0, '', '',
-       0, r.received < p.amount, o.created_at
+       0, r.received < p.amount,
+       CASE WHEN r.received < p.amount THEN NULL ELSE COALESCE(p.due, o.order_date) + ((o.id * 2 - 2 + k.n) %% 7)::int END,
+       o.created_at
 FROM orders_salesorder o
 CROSS JOIN (VALUES (1), (2)) AS k (n)
 CROSS JOIN LATERAL (SELECT ((o.id * 2654435761) %% 1000) AS h, round(o.total_amount * 0.3, 2) AS deposit,

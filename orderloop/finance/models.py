@@ -1,5 +1,6 @@
 """Order to cash (SPEC section 9, Money): each order's payment plan as stored instalments, the receipts (回款)
 finance records and their allocations to instalments, and the invoices (开票申请 → 数电发票, 红字)."""
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -19,7 +20,11 @@ def money(label, **kwargs):
 class Instalment(models.Model):
     """One instalment of an order's payment plan (付款计划): its share of the total, when it falls due, what has been
     received against it (the sum of its allocations, kept in step under the row's lock) and what a manager wrote
-    off. ``is_open`` is true while something is outstanding: the receivables read only the open rows."""
+    off. ``is_open`` is true while something is outstanding: the receivables read only the open rows.
+    ``settled_on`` (结清日期) is empty while the row is open; once it is settled, a day no earlier than any of its
+    receipts' 到账日期 and its write-off (the day it was closed, or a receipt's 到账日期 if that is later): nothing
+    of it was outstanding at the end of any day from then on, so the monthly review (reviews.report) reads only the
+    rows settled after the month it looks at, or not at all, instead of the whole history."""
     order = models.ForeignKey("orders.SalesOrder", on_delete=models.CASCADE, related_name="instalments")
     number = models.PositiveSmallIntegerField(_("期数"))
     trigger = models.CharField(_("付款条件"), max_length=30, choices=Trigger.choices)
@@ -42,6 +47,7 @@ class Instalment(models.Model):
     # 0: nobody told yet; 1: the account manager, 2: the sales manager, 3: the director (each once)
     escalation_level = models.PositiveSmallIntegerField(_("逾期提醒级别"), default=0)
     is_open = models.BooleanField(_("未结清"), default=True)
+    settled_on = models.DateField(_("结清日期"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"))
 
     class Meta:
@@ -56,7 +62,10 @@ class Instalment(models.Model):
             models.CheckConstraint(condition=Q(received__lte=F("amount") - F("written_off")),
                                    name="instalment_not_over_allocated"),
         ]
-        indexes = [models.Index(fields=["due_date"], condition=Q(is_open=True), name="instalment_open_due_idx")]
+        indexes = [models.Index(fields=["due_date"], condition=Q(is_open=True), name="instalment_open_due_idx"),
+                   # the monthly review: the instalments due in its month, and those not settled by its end
+                   models.Index(fields=["due_date"], name="instalment_due_idx"),
+                   models.Index(fields=["settled_on", "created_at"], name="instalment_settled_idx")]
 
     def __str__(self):
         return f"{self.order_id}/{self.number}"
@@ -64,6 +73,16 @@ class Instalment(models.Model):
     @property
     def outstanding(self) -> Decimal:
         return self.amount - self.received - self.written_off
+
+    def settle(self, today: date, received_on: date | None = None) -> None:
+        """Open while something is outstanding. A row that closes is settled ``today``, or on ``received_on`` (the
+        到账日期 of the receipt that paid it off) if that is later; a row that reopens is not settled; a row that
+        stays closed keeps its day (what it received can only have shrunk)."""
+        was_open, self.is_open = self.is_open, self.outstanding > 0
+        if self.is_open:
+            self.settled_on = None
+        elif was_open or self.settled_on is None:
+            self.settled_on = max(today, received_on or today)
 
 
 class ReceiptSource(models.TextChoices):

@@ -31,7 +31,8 @@ _INSTALMENTS = PreparedQuery(Instalment, lambda order_id: Instalment.objects.fil
 _OPEN_INSTALMENTS = PreparedQuery(Instalment, lambda order_id: Instalment.objects.filter(order_id=order_id, is_open=True)
                                   .order_by().only("amount", "received", "written_off"))
 # What plan_sync sets on a row (save() would write every column; these are the ones it may have changed).
-_SYNCED = ["trigger", "share", "amount", "days", "working_days", "fixed_date", "due_date", "received", "is_open"]
+_SYNCED = ["trigger", "share", "amount", "days", "working_days", "fixed_date", "due_date", "received", "is_open",
+           "settled_on"]
 
 
 def instalments_of(order) -> list[Instalment]:
@@ -85,16 +86,12 @@ def _give_back(row: Instalment, excess: Decimal) -> None:
 
 def _state(row: Instalment) -> tuple:
     return (row.amount, row.due_date, row.trigger, row.share, row.days, row.working_days, row.fixed_date, row.received,
-            row.is_open)
+            row.is_open, row.settled_on)
 
 
 def _moved_later(before: date | None, after: date | None) -> bool:
     """The due date moved later or fell away (an invoice reversed): no longer overdue since the old date."""
     return before != after and (before is None or after is None or after > before)
-
-
-def _set_open(row: Instalment) -> None:
-    row.is_open = row.outstanding > 0
 
 
 def plan_sync(order, *, now) -> list[dict]:
@@ -134,7 +131,7 @@ def plan_sync(order, *, now) -> list[dict]:
             row.escalation_level = 0  # a new due date: who was told of the old one is told again once it passes
         if row.received + row.written_off > row.amount:
             _give_back(row, row.received + row.written_off - row.amount)
-        _set_open(row)
+        row.settle(today)
         if before is None:
             insert(row)
         elif before != _state(row):

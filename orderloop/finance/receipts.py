@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from orderloop.accounts.permissions import MONEY_RECORDERS
 from orderloop.core import clock
 from orderloop.core.audit import audit_record
+from orderloop.core.calendar import local
 from orderloop.core.exceptions import InvalidInput, NotAllowed, NotFound
 from orderloop.core.prepared import PreparedQuery, insert, update
 from orderloop.finance.gates import HELD_IN, holding, holds
@@ -125,10 +126,10 @@ def _allocate(receipt: Receipt, shares: list[Share], actor, now) -> list[Allocat
         row = rows[pk]
         was_holding = holds(row, row.order)
         row.received += amount
-        row.is_open = row.outstanding > 0
+        row.settle(local(now).date(), receipt.received_on)
         # the value read under the row's lock, plus the share: written as a figure, not as received + share in SQL,
         # which SQLite computes in binary floating point (1082.92 + 550.40 > 1633.32 there, and the check refuses)
-        update(row, ["received", "is_open"])
+        update(row, ["received", "is_open", "settled_on"])
         made.append(insert(Allocation(receipt=receipt, instalment=row, amount=amount, allocated_by=actor,
                                       allocated_at=now)))
         if was_holding and not row.is_open and row.trigger in HELD_IN:

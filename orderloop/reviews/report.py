@@ -448,11 +448,15 @@ MONEY_COUNTS = ("waived", "written_off")
 def _money_figures(start: datetime, end: datetime, scope: Q | None, groups: list[dict]) -> dict:
     """回款 (see the module docstring): three queries — the instalments, the allocations to them from receipts in by
     the month's end, the 付款放行 and 尾款核销 events — each grouped by the order's owner and customer; the delivered
-    sales come from the order groups (``groups``)."""
+    sales come from the order groups (``groups``). An instalment settled by the month's end (its 结清日期 before
+    the following month) adds as much to what was owed as to what was received and written off: only those due in
+    the month are read of them, so the queries read the month's rows and those still owed at its end, not the
+    whole history."""
     first, following = start.date(), end.date()
     in_month = Q(due_date__gte=first, due_date__lt=following)
     past_due = Q(due_date__lt=following)
-    receivable = (past_due | Q(order__delivered_at__lt=end)) & Q(created_at__lt=end)
+    owed = Q(settled_on__isnull=True) | Q(settled_on__gte=following)  # at the month's end
+    receivable = (past_due | Q(order__delivered_at__lt=end)) & Q(created_at__lt=end) & (in_month | owed)
     written_off = Q(written_off_at__lt=end)
     names = ("owner__display_name", "owner__username", "customer__name")
     rows: dict[tuple, dict] = {}
@@ -475,7 +479,9 @@ def _money_figures(start: datetime, end: datetime, scope: Q | None, groups: list
             found[name] += row[name] or 0
     through = "instalment__order__"
     allocations = Allocation.objects.filter(receipt__received_on__lt=following, instalment__created_at__lt=end).filter(
-        Q(instalment__due_date__lt=following) | Q(instalment__order__delivered_at__lt=end))
+        Q(instalment__due_date__lt=following) | Q(instalment__order__delivered_at__lt=end)).filter(
+        Q(instalment__due_date__gte=first, instalment__due_date__lt=following) | Q(instalment__settled_on__isnull=True)
+        | Q(instalment__settled_on__gte=following))
     for row in (_scoped(allocations, scope, path="instalment__order").order_by()
                 .values(*(f"{through}{name}" for name in ("owner_id", "customer_id", *names)))
                 .annotate(received=Sum("amount", filter=Q(instalment__due_date__gte=first, instalment__due_date__lt=following)),

@@ -1,7 +1,7 @@
 """The monthly review's 回款 figures (回款率, overdue receivables and receivables at the month's end, DSO, 付款放行 and
 尾款核销), in total and by owner and customer, on a March built by hand with known numbers; and where they show."""
 import io
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -131,3 +131,43 @@ def test_the_api_answers_them_as_the_page_does(march, users):
     assert (money["collection_rate"], money["overdue"], money["dso"], money["waived"], money["written_off"]) == (
         53.8, "30000.00", 24.8, 1, 1)
     assert [row["name"] for row in money["by_customer"]] == ["华东制造有限公司", "科技有限公司"]
+
+
+def owed_by_hand(last_day: date, *, due_only: bool) -> Decimal:
+    """What was owed at the end of ``last_day``, from every instalment and allocation there is: of the instalments
+    due by then (``due_only``), or also of those of orders delivered by then (the receivables)."""
+    end = datetime.combine(last_day, datetime.min.time(), tzinfo=SH) + timedelta(days=1)
+    total = Decimal("0")
+    for row in Instalment.objects.select_related("order").prefetch_related("allocations__receipt"):
+        due = row.due_date is not None and row.due_date <= last_day
+        delivered = row.order.delivered_at is not None and row.order.delivered_at < end
+        if row.created_at >= end or not (due or (delivered and not due_only)):
+            continue
+        received = sum((a.amount for a in row.allocations.all() if a.receipt.received_on <= last_day), Decimal("0"))
+        written_off = row.written_off if row.written_off_at and row.written_off_at < end else Decimal("0")
+        total += row.amount - received - written_off
+    return total
+
+
+def test_a_back_dated_receipt_that_pays_an_instalment_off_leaves_what_was_owed_at_the_month_end(march, orders, users):
+    """V's balance of 35,000.00 falls due on 2月26日: 20,000.00 come in on 4月2日, and on 4月3日 finance records a
+    receipt of 15,000.00 that came in on 3月28日 and pays it off. At March's end 20,000.00 of it was owed, though
+    the receipt that paid it off is dated in March."""
+    with clock.frozen_at(at("2025-02-20")):
+        v = orders.at("confirmed", order_date="2025-02-20")
+    v = deliver(v, users, "2025-02-26")
+    pay(v, users, "2025-04-02", 2, "20000.00")
+    with clock.frozen_at(at("2025-04-03")):
+        row = Instalment.objects.get(order=v, number=2)
+        receipt_record(customer_id=v.customer_id, received_on=date(2025, 3, 28), payer=v.customer.name,
+                       amount="15000.00", actor=users["finance"], allocations=[Share(row.pk, Decimal("15000.00"))])
+        row.refresh_from_db()
+        assert (row.is_open, row.settled_on) == (False, date(2025, 4, 3))  # the day it was recorded, not 3月28日
+        figures = {month: review_figures(date(2025, month, 1))["money"] for month in (2, 3, 4)}
+    # February: Z's 35,000 as before and V's; March: X's 15,000 and Y's 15,000 as before, and V's 20,000
+    assert figures[2]["overdue"] == "70000.00"
+    assert (figures[3]["overdue"], figures[3]["receivables"]) == ("50000.00", "100000.00")
+    for month, money in figures.items():
+        last_day = date(2025, month + 1, 1) - timedelta(days=1)
+        assert Decimal(money["overdue"]) == owed_by_hand(last_day, due_only=True), month
+        assert Decimal(money["receivables"]) == owed_by_hand(last_day, due_only=False), month

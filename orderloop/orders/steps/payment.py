@@ -8,6 +8,7 @@ from django.utils.translation import gettext_noop as N_
 
 from orderloop.core import clock
 from orderloop.core.audit import audit_record
+from orderloop.core.calendar import local
 from orderloop.finance.gates import holding
 from orderloop.finance.models import Instalment
 from orderloop.masterdata.models import Trigger
@@ -62,6 +63,7 @@ def write_off(order, actor, payload: p.WriteOffPayload):
     rows = _open_rows(order)
     for row in rows:
         Instalment.objects.filter(pk=row.pk).update(written_off=row.amount - row.received, is_open=False,
+                                                    settled_on=local(now).date(),
                                                     write_off_reason=payload.reason, written_off_by=actor,
                                                     written_off_at=now)
     _audit(order, actor, EventType.WRITTEN_OFF, rows, payload.reason)
