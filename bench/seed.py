@@ -673,11 +673,12 @@ PLANNED = ("confirmed", "in_fulfillment", "ready_to_ship", "shipped", "delivered
 INSTALMENTS_SQL = """
 INSERT INTO finance_instalment (id, order_id, number, trigger, days, working_days, fixed_date, share, amount, due_date,
                                 received, written_off, write_off_reason, waive_reason, escalation_level, is_open,
-                                settled_on, created_at)
+                                settled_on, last_received_on, owner_id, customer_id, created_at)
 SELECT o.id * 2 - 2 + k.n, o.id, k.n, p.trigger, p.days, false, NULL, p.share, p.amount, p.due, r.received, 0, '', '',
        0, r.received < p.amount,
        CASE WHEN r.received < p.amount THEN NULL ELSE COALESCE(p.due, o.order_date) + ((o.id * 2 - 2 + k.n) %% 7)::int END,
-       o.created_at
+       CASE WHEN r.received > 0 THEN COALESCE(p.due, o.order_date) + ((o.id * 2 - 2 + k.n) %% 7)::int END,
+       o.owner_id, o.customer_id, o.created_at
 FROM orders_salesorder o
 CROSS JOIN (VALUES (1), (2)) AS k (n)
 CROSS JOIN LATERAL (SELECT ((o.id * 2654435761) %% 1000) AS h, round(o.total_amount * 0.3, 2) AS deposit,

@@ -26,6 +26,12 @@ class Instalment(models.Model):
     of it was outstanding at the end of any day from then on, so the monthly review (reviews.report) reads only the
     rows settled after the month it looks at, or not at all, instead of the whole history."""
     order = models.ForeignKey("orders.SalesOrder", on_delete=models.CASCADE, related_name="instalments")
+    # the order's 销售负责人 and customer (neither changes once an order has a plan), kept on the row so that the
+    # monthly review groups what was owed without reading the orders (reviews.report)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("销售负责人"), on_delete=models.PROTECT,
+                              related_name="+", db_index=False)
+    customer = models.ForeignKey("masterdata.Customer", verbose_name=_("客户"), on_delete=models.PROTECT,
+                                 related_name="+", db_index=False)
     number = models.PositiveSmallIntegerField(_("期数"))
     trigger = models.CharField(_("付款条件"), max_length=30, choices=Trigger.choices)
     days = models.PositiveIntegerField(_("天数"), default=0)
@@ -48,6 +54,9 @@ class Instalment(models.Model):
     escalation_level = models.PositiveSmallIntegerField(_("逾期提醒级别"), default=0)
     is_open = models.BooleanField(_("未结清"), default=True)
     settled_on = models.DateField(_("结清日期"), null=True, blank=True)
+    # no earlier than the latest 到账日期 of its allocations (raised with each, never lowered): what it had received
+    # by a day before it is all it has received
+    last_received_on = models.DateField(_("最近到账日期"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"))
 
     class Meta:

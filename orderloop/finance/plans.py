@@ -121,7 +121,8 @@ def plan_sync(order, *, now) -> list[dict]:
         row = rows.pop(planned.number, None)
         before = None if row is None else _state(row)
         if row is None:
-            row = Instalment(order=order, number=planned.number, created_at=now)
+            row = Instalment(order=order, number=planned.number, owner_id=order.owner_id, customer_id=order.customer_id,
+                             created_at=now)
         row.trigger, row.share, row.amount = planned.trigger, planned.share, planned.amount
         row.days, row.working_days = int(item.get("days") or 0), bool(item.get("working_days"))
         row.fixed_date = date.fromisoformat(str(item["date"])) if item.get("date") else None

@@ -126,10 +126,11 @@ def _allocate(receipt: Receipt, shares: list[Share], actor, now) -> list[Allocat
         row = rows[pk]
         was_holding = holds(row, row.order)
         row.received += amount
+        row.last_received_on = max(filter(None, (row.last_received_on, receipt.received_on)))
         row.settle(local(now).date(), receipt.received_on)
         # the value read under the row's lock, plus the share: written as a figure, not as received + share in SQL,
         # which SQLite computes in binary floating point (1082.92 + 550.40 > 1633.32 there, and the check refuses)
-        update(row, ["received", "is_open", "settled_on"])
+        update(row, ["received", "is_open", "settled_on", "last_received_on"])
         made.append(insert(Allocation(receipt=receipt, instalment=row, amount=amount, allocated_by=actor,
                                       allocated_at=now)))
         if was_holding and not row.is_open and row.trigger in HELD_IN:

@@ -61,6 +61,7 @@ the same queries, so the number of queries does not change.
 Amounts are strings with two decimals, rates and days are numbers with one decimal (None when there is
 nothing to divide by); rounding is half up.
 """
+import re
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -78,7 +79,8 @@ from orderloop.aftersales.models import Ticket, TicketType
 from orderloop.aftersales.services import RESPONSE_HOURS
 from orderloop.core import clock
 from orderloop.core.calendar import SHANGHAI
-from orderloop.finance.models import Allocation, Instalment
+from orderloop.finance.models import Allocation, Instalment, Receipt
+from orderloop.masterdata.models import Customer
 from orderloop.orders.models import EventType, OrderEvent, OrderLine, OrderTimer, Risk, RiskType, SalesOrder, TimerKind
 from orderloop.orders.models import OrderStatus as S
 
@@ -123,10 +125,10 @@ def review_figures(month: date, teams=None) -> dict:
     """All figures of the month's review, JSON-serialisable (see the module docstring for what each means);
     ``teams`` (team ids) limits every figure to those teams' orders, None is the whole company.
 
-    Nine queries, each aggregating in the database, whatever the number of orders: the month's orders grouped by
+    Eight queries, each aggregating in the database, whatever the number of orders: the month's orders grouped by
     owner and customer (every count and amount, summed up here), the order lines by product, the time in each
     phase (only the ranks the median and 90th percentile need), tickets, risks and deadlines by type, and for
-    回款 the instalments, their allocations and the payment events, each by owner and customer; on PostgreSQL one
+    回款 the instalments with what they had received, and the payment events, each by owner and customer; on PostgreSQL one
     more before them that sets REPORT_SETTINGS for the transaction."""
     if connection.vendor != "postgresql":
         return _figures(month, teams)
@@ -345,13 +347,7 @@ def _phases(start: datetime, end: datetime, scope: Q | None = None) -> list[dict
     interpolation is done here as statistics.median and _percentile do it on the whole sorted list."""
     sizes = [0] * len(PHASES)
     ranked: list[dict[int, float]] = [{} for _phase in PHASES]
-    scope_sql, scope_params = "", ()
-    if scope is not None:  # the scope's orders as a subquery of the same statement
-        try:
-            scope_sql, scope_params = SalesOrder.objects.filter(scope).values("pk").query.sql_with_params()
-            scope_sql = f" AND o.id IN ({scope_sql})"
-        except EmptyResultSet:  # no teams (a manager of none): no order is in the scope
-            scope_sql = " AND 1 = 0"
+    scope_sql, scope_params = _scope_sql(scope, "o.id")
     with connection.cursor() as cursor:
         cursor.execute(_phase_sql(connection.vendor, scope_sql),
                        [connection.ops.adapt_datetimefield_value(start), connection.ops.adapt_datetimefield_value(end),
@@ -445,19 +441,98 @@ MONEY_SUMS = ("due", "received", "past_due", "past_due_received", "past_due_writ
 MONEY_COUNTS = ("waived", "written_off")
 
 
+# 回款's instalments, one row per owner and customer (the order's, kept on each instalment). The inner query reads
+# the instalments due in the month and those not settled by its end (settled_on, see finance.Instalment), of
+# orders delivered by then unless due by then (the order read for those rows alone: a value, not an EXISTS, which
+# PostgreSQL would answer by hashing every order delivered by then), each with what it had received by the
+# month's end: all it has when
+# its latest 到账日期 (last_received_on) is before the following month, else the sum of its allocations from the
+# receipts in by then; the fence (OFFSET 0) keeps that sum from being computed once per figure. The names are
+# joined to the groups.
+MONEY_SQL = """
+SELECT g.owner_id, g.customer_id, u.display_name, u.username, c.name, {sums}
+FROM (
+  SELECT i.owner_id, i.customer_id, {inner_sums}
+  FROM (
+    SELECT i.owner_id, i.customer_id, i.amount, i.due_date,
+           CASE WHEN i.written_off_at < %(end)s THEN i.written_off ELSE 0 END AS off,
+           CASE WHEN i.received = 0 OR i.last_received_on < %(following)s THEN i.received
+                ELSE COALESCE((SELECT SUM(a.amount) FROM {allocation} a JOIN {receipt} r ON r.id = a.receipt_id
+                               WHERE a.instalment_id = i.id AND r.received_on < %(following)s), 0) END AS got
+    FROM {instalment} i
+    WHERE i.created_at < %(end)s
+      AND ((i.due_date >= %(first)s AND i.due_date < %(following)s) OR i.settled_on IS NULL OR i.settled_on >= %(following)s)
+      AND (i.due_date < %(following)s OR (SELECT o.delivered_at FROM {order} o WHERE o.id = i.order_id) < %(end)s){scope}
+    {fence}
+  ) i
+  GROUP BY i.owner_id, i.customer_id
+) g
+LEFT JOIN {user} u ON u.id = g.owner_id
+LEFT JOIN {customer} c ON c.id = g.customer_id
+"""
+# what each figure sums, of the instalment ``i`` (see the module docstring)
+MONEY_TERMS = {
+    "due": "CASE WHEN i.due_date >= %(first)s AND i.due_date < %(following)s THEN i.amount ELSE 0 END",
+    "received": "CASE WHEN i.due_date >= %(first)s AND i.due_date < %(following)s THEN i.got ELSE 0 END",
+    "past_due": "CASE WHEN i.due_date < %(following)s THEN i.amount ELSE 0 END",
+    "past_due_received": "CASE WHEN i.due_date < %(following)s THEN i.got ELSE 0 END",
+    "past_due_written_off": "CASE WHEN i.due_date < %(following)s THEN i.off ELSE 0 END",
+    "receivable": "i.amount",
+    "receivable_received": "i.got",
+    "receivable_written_off": "i.off",
+}
+
+
+def _money_sql(vendor: str, scope_sql: str) -> str:
+    quote = connection.ops.quote_name
+    return MONEY_SQL.format(
+        sums=", ".join(f"g.{name}" for name in MONEY_TERMS),
+        inner_sums=", ".join(f"SUM({term}) AS {name}" for name, term in MONEY_TERMS.items()),
+        fence="OFFSET 0" if vendor == "postgresql" else "LIMIT -1 OFFSET 0",
+        scope=scope_sql,
+        instalment=quote(Instalment._meta.db_table), allocation=quote(Allocation._meta.db_table),
+        receipt=quote(Receipt._meta.db_table), order=quote(SalesOrder._meta.db_table),
+        user=quote(User._meta.db_table), customer=quote(Customer._meta.db_table))
+
+
+def _scope_sql(scope: Q | None, order_id: str) -> tuple[str, tuple]:
+    """The scope as a condition on the order id ``order_id`` of a hand-written statement (the scope's orders as a
+    subquery of the same statement), and its parameters."""
+    if scope is None:
+        return "", ()
+    try:
+        sql, params = SalesOrder.objects.filter(scope).values("pk").query.sql_with_params()
+    except EmptyResultSet:  # no teams (a manager of none): no order is in the scope
+        return " AND 1 = 0", ()
+    return f" AND {order_id} IN ({sql})", params
+
+
+def _named_to_positional(sql: str, values: dict, positional) -> tuple[str, list]:
+    """``sql`` with its %(name)s markers made %s, and the parameters in the order of the markers: the named ones
+    from ``values``, the plain %s ones (a scope's subquery) from ``positional`` in turn."""
+    params, rest = [], iter(positional)
+
+    def marker(match):
+        if match.group(0) == "%%":
+            return "%%"
+        params.append(values[match.group(1)] if match.group(1) else next(rest))
+        return "%s"
+
+    return re.sub(r"%\((\w+)\)s|%s|%%", marker, sql), params
+
+
+def _fen(value) -> Decimal:
+    """A sum as the database gives it, to the fen (SQLite sums decimals as floating point)."""
+    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
+
+
 def _money_figures(start: datetime, end: datetime, scope: Q | None, groups: list[dict]) -> dict:
-    """回款 (see the module docstring): three queries — the instalments, the allocations to them from receipts in by
-    the month's end, the 付款放行 and 尾款核销 events — each grouped by the order's owner and customer; the delivered
-    sales come from the order groups (``groups``). An instalment settled by the month's end (its 结清日期 before
-    the following month) adds as much to what was owed as to what was received and written off: only those due in
-    the month are read of them, so the queries read the month's rows and those still owed at its end, not the
-    whole history."""
+    """回款 (see the module docstring): two queries — the instalments due in the month or owed at its end, with
+    what they had received by then (``MONEY_SQL``), and the month's 付款放行 and 尾款核销 events — each grouped by
+    owner and customer; the delivered sales come from the order groups (``groups``). An instalment settled before
+    the following month added as much to what was owed as to what was received and written off by then: of those
+    only the ones due in the month are read, not the whole history."""
     first, following = start.date(), end.date()
-    in_month = Q(due_date__gte=first, due_date__lt=following)
-    past_due = Q(due_date__lt=following)
-    owed = Q(settled_on__isnull=True) | Q(settled_on__gte=following)  # at the month's end
-    receivable = (past_due | Q(order__delivered_at__lt=end)) & Q(created_at__lt=end) & (in_month | owed)
-    written_off = Q(written_off_at__lt=end)
     names = ("owner__display_name", "owner__username", "customer__name")
     rows: dict[tuple, dict] = {}
 
@@ -468,28 +543,19 @@ def _money_figures(start: datetime, end: datetime, scope: Q | None, groups: list
                                       **{name: Decimal("0") for name in MONEY_SUMS}, **{name: 0 for name in MONEY_COUNTS}})
         return found
 
+    scope_sql, scope_params = _scope_sql(scope, "i.order_id")
+    ops = connection.ops
+    values = {"first": ops.adapt_datefield_value(first), "following": ops.adapt_datefield_value(following),
+              "end": ops.adapt_datetimefield_value(end)}
+    sql, params = _named_to_positional(_money_sql(connection.vendor, scope_sql), values, scope_params)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for owner_id, customer_id, display_name, username, customer_name, *sums in cursor.fetchall():
+            found = entry({"owner_id": owner_id, "customer_id": customer_id, "owner__display_name": display_name,
+                           "owner__username": username, "customer__name": customer_name}, "")
+            for name, value in zip(MONEY_TERMS, sums, strict=True):
+                found[name] += _fen(value)
     order = "order__"
-    for row in (_scoped(Instalment.objects.filter(receivable), scope).order_by()
-                .values(*(f"{order}{name}" for name in ("owner_id", "customer_id", *names)))
-                .annotate(due=Sum("amount", filter=in_month), past_due=Sum("amount", filter=past_due),
-                          past_due_written_off=Sum("written_off", filter=past_due & written_off),
-                          receivable=Sum("amount"), receivable_written_off=Sum("written_off", filter=written_off))):
-        found = entry(row, order)
-        for name in ("due", "past_due", "past_due_written_off", "receivable", "receivable_written_off"):
-            found[name] += row[name] or 0
-    through = "instalment__order__"
-    allocations = Allocation.objects.filter(receipt__received_on__lt=following, instalment__created_at__lt=end).filter(
-        Q(instalment__due_date__lt=following) | Q(instalment__order__delivered_at__lt=end)).filter(
-        Q(instalment__due_date__gte=first, instalment__due_date__lt=following) | Q(instalment__settled_on__isnull=True)
-        | Q(instalment__settled_on__gte=following))
-    for row in (_scoped(allocations, scope, path="instalment__order").order_by()
-                .values(*(f"{through}{name}" for name in ("owner_id", "customer_id", *names)))
-                .annotate(received=Sum("amount", filter=Q(instalment__due_date__gte=first, instalment__due_date__lt=following)),
-                          past_due_received=Sum("amount", filter=Q(instalment__due_date__lt=following)),
-                          receivable_received=Sum("amount"))):
-        found = entry(row, through)
-        for name in ("received", "past_due_received", "receivable_received"):
-            found[name] += row[name] or 0
     events = OrderEvent.objects.filter(type__in=[EventType.PAYMENT_WAIVED, EventType.WRITTEN_OFF],
                                        occurred_at__gte=start, occurred_at__lt=end)
     for row in (_scoped(events, scope).order_by().values(*(f"{order}{name}" for name in ("owner_id", "customer_id", *names)))

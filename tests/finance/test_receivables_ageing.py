@@ -39,7 +39,8 @@ def test_each_open_instalment_is_in_its_bucket_of_calendar_days_past_due(orders,
     now = clock.now()
 
     def instalment(number, due, amount, **fields):
-        Instalment.objects.create(order=order, number=number, trigger="fixed_date", fixed_date=due, share=amount,
+        Instalment.objects.create(order=order, owner_id=order.owner_id, customer_id=order.customer_id, number=number,
+                                  trigger="fixed_date", fixed_date=due, share=amount,
                                   amount=Decimal(amount), due_date=due, created_at=now, **fields)
 
     # at each boundary: due today is not overdue; 1 and 30 days, 31 and 60, 61 and 90, then 91

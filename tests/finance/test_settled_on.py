@@ -1,7 +1,8 @@
 """结清日期 (``Instalment.settled_on``): empty while something is outstanding; once nothing is, a day no earlier than
 any of its receipts' 到账日期 or its write-off, kept while the row stays settled and dropped when it reopens. The
 monthly review leaves out the rows settled before a month's end (tests/reviews/test_review_money.py shows its
-figures stay those of the whole history); existing rows get theirs from the migration."""
+figures stay those of the whole history); existing rows get theirs from the migration. Each row also keeps its
+order's owner and customer and the latest 到账日期 of its receipts, which the review groups and reads by."""
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -62,12 +63,13 @@ def test_a_plan_cut_below_what_was_received_keeps_the_day_it_was_settled(orders,
 
 
 BEFORE = [("finance", "0006_invoice_withdrawn")]
-AFTER = [("finance", "0007_instalment_settled_on")]
 
 
 # serialized_rollback: the database is restored as the migrations left it (the tests after this one find it whole).
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_the_migration_settles_the_closed_rows_on_their_last_receipt_or_write_off(orders, users):
+def test_the_migrations_settle_the_closed_rows_and_copy_their_orders_people(orders, users):
+    """Settled on the last receipt's 到账日期 or the write-off's day; the order's owner and customer and the
+    latest 到账日期 kept on each row."""
     with on("2030-05-13"):
         paid = orders.at("delivered")  # the deposit paid on the 13th
         written_off = orders.at("delivered")
@@ -81,9 +83,25 @@ def test_the_migration_settles_the_closed_rows_on_their_last_receipt_or_write_of
         written_off=Decimal("35000.00"), is_open=False, written_off_at=datetime(2030, 6, 3, 15, 30, tzinfo=SHANGHAI))
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
-    executor.migrate(AFTER)
-    settled = {(row.order_id, row.number): (row.is_open, row.settled_on) for row in Instalment.objects.all()}
-    assert settled == {(paid.pk, 1): (False, date(2030, 5, 13)), (paid.pk, 2): (False, date(2030, 5, 15)),
-                       (written_off.pk, 1): (False, date(2030, 5, 13)), (written_off.pk, 2): (False, date(2030, 6, 3))}
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())  # every migration that depends on it, applied again
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    settled = {(row.order_id, row.number): (row.is_open, row.settled_on, row.last_received_on)
+               for row in Instalment.objects.all()}
+    assert settled == {(paid.pk, 1): (False, date(2030, 5, 13), date(2030, 5, 13)),
+                       (paid.pk, 2): (False, date(2030, 5, 15), date(2030, 5, 15)),
+                       (written_off.pk, 1): (False, date(2030, 5, 13), date(2030, 5, 13)),
+                       (written_off.pk, 2): (False, date(2030, 6, 3), None)}
+    for row in Instalment.objects.select_related("order"):
+        assert (row.owner_id, row.customer_id) == (row.order.owner_id, row.order.customer_id)
+
+
+def test_a_plans_rows_carry_the_orders_owner_and_customer_and_the_latest_day_money_came_in(orders, users):
+    with on("2030-05-13"):
+        order = orders.at("confirmed", deposit_paid=False)
+        receive(order, users, 1, "5000.00", date(2030, 5, 12))
+    with on("2030-05-16"):  # recorded after a later one, dated before it: the latest day stays
+        receive(order, users, 1, "4000.00", date(2030, 5, 14))
+        receive(order, users, 1, "6000.00", date(2030, 5, 13))
+    rows = list(Instalment.objects.filter(order=order).order_by("number"))
+    assert [(row.owner_id, row.customer_id) for row in rows] == [(order.owner_id, order.customer_id)] * 2
+    assert [(row.last_received_on, row.settled_on) for row in rows] == [
+        (date(2030, 5, 14), date(2030, 5, 16)), (None, None)]

@@ -180,7 +180,7 @@ def test_a_filed_month_keeps_each_scopes_frozen_figures(two_teams, users, orders
 
 
 def test_a_teams_figures_take_as_many_queries_as_the_companys(two_teams, django_assert_num_queries):
-    queries = 10 if connection.vendor == "postgresql" else 9  # on PostgreSQL the report's settings first
+    queries = 9 if connection.vendor == "postgresql" else 8  # on PostgreSQL the report's settings first
     with django_assert_num_queries(queries):
         company = review_figures(MARCH)
     with django_assert_num_queries(queries):

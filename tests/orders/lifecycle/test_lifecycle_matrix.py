@@ -91,8 +91,8 @@ def payment_held(order, trigger):
     shipment), whatever its term: the instalment's money taken back off it."""
     Allocation.objects.filter(instalment__order=order).delete()
     Instalment.objects.filter(order=order).delete()
-    Instalment.objects.create(order=order, number=1, trigger=trigger, share="100%", amount=order.total_amount,
-                              created_at=clock.now())
+    Instalment.objects.create(order=order, owner_id=order.owner_id, customer_id=order.customer_id, number=1,
+                              trigger=trigger, share="100%", amount=order.total_amount, created_at=clock.now())
 
 
 def trace(order_id):
