@@ -533,14 +533,14 @@ def _money_figures(start: datetime, end: datetime, scope: Q | None, groups: list
     the following month added as much to what was owed as to what was received and written off by then: of those
     only the ones due in the month are read, not the whole history."""
     first, following = start.date(), end.date()
-    names = ("owner__display_name", "owner__username", "customer__name")
     rows: dict[tuple, dict] = {}
 
-    def entry(row: dict, prefix: str) -> dict:
-        key = (row[f"{prefix}owner_id"], row[f"{prefix}customer_id"])
-        found = rows.setdefault(key, {"owner_id": key[0], "customer_id": key[1],
-                                      **{name: row[f"{prefix}{name}"] for name in names},
-                                      **{name: Decimal("0") for name in MONEY_SUMS}, **{name: 0 for name in MONEY_COUNTS}})
+    def entry(owner_id, customer_id, display_name, username, customer_name) -> dict:
+        found = rows.get((owner_id, customer_id))
+        if found is None:
+            found = rows[owner_id, customer_id] = {"owner_id": owner_id, "customer_id": customer_id,
+                                                   "owner": display_name or username, "customer": customer_name,
+                                                   **_MONEY_ZERO}
         return found
 
     scope_sql, scope_params = _scope_sql(scope, "i.order_id")
@@ -548,55 +548,78 @@ def _money_figures(start: datetime, end: datetime, scope: Q | None, groups: list
     values = {"first": ops.adapt_datefield_value(first), "following": ops.adapt_datefield_value(following),
               "end": ops.adapt_datetimefield_value(end)}
     sql, params = _named_to_positional(_money_sql(connection.vendor, scope_sql), values, scope_params)
+    # PostgreSQL sums the numeric amounts exactly, as Decimal: only SQLite's floating-point sums are converted
+    exact = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for owner_id, customer_id, display_name, username, customer_name, *sums in cursor.fetchall():
-            found = entry({"owner_id": owner_id, "customer_id": customer_id, "owner__display_name": display_name,
-                           "owner__username": username, "customer__name": customer_name}, "")
+            found = entry(owner_id, customer_id, display_name, username, customer_name)
             for name, value in zip(MONEY_TERMS, sums, strict=True):
-                found[name] += _fen(value)
+                found[name] += value if exact else _fen(value)
     order = "order__"
     events = OrderEvent.objects.filter(type__in=[EventType.PAYMENT_WAIVED, EventType.WRITTEN_OFF],
                                        occurred_at__gte=start, occurred_at__lt=end)
-    for row in (_scoped(events, scope).order_by().values(*(f"{order}{name}" for name in ("owner_id", "customer_id", *names)))
+    for row in (_scoped(events, scope).order_by()
+                .values_list(*(f"{order}{name}" for name in ("owner_id", "customer_id", "owner__display_name",
+                                                              "owner__username", "customer__name")))
                 .annotate(waived=Count("id", filter=Q(type=EventType.PAYMENT_WAIVED)),
                           written_off=Count("id", filter=Q(type=EventType.WRITTEN_OFF)))):
-        found = entry(row, order)
-        found["waived"] += row["waived"]
-        found["written_off"] += row["written_off"]
+        found = entry(*row[:5])
+        found["waived"] += row[5]
+        found["written_off"] += row[6]
     for group in groups:
         if group["delivered_amount"]:
-            found = entry(group, "")
+            found = entry(group["owner_id"], group["customer_id"], group["owner__display_name"],
+                          group["owner__username"], group["customer__name"])
             found["sales"] += group["delivered_amount"]
     days = (following - first).days
-    everything = _money_row(list(rows.values()), days)
+    whole = _money_total(rows.values(), lambda row: "", lambda row: "").get("", {"name": "", **_MONEY_ZERO})
+    everything = _money_row(whole, days)
     return {**{key: value for key, value in everything.items() if key != "name"}, "days": days,
-            "by_owner": _money_breakdown(rows.values(), "owner_id", lambda r: r["owner__display_name"] or r["owner__username"], days),
-            "by_customer": _money_breakdown(rows.values(), "customer_id", lambda r: r["customer__name"], days)}
+            "by_owner": _money_breakdown(rows.values(), "owner_id", "owner", days),
+            "by_customer": _money_breakdown(rows.values(), "customer_id", "customer", days)}
 
 
-def _money_row(rows: list[dict], days: int, name: str = "") -> dict:
-    total = {key: sum((row[key] for row in rows), Decimal("0")) for key in MONEY_SUMS}
+_MONEY_ZERO = {**dict.fromkeys(MONEY_SUMS, Decimal("0")), **dict.fromkeys(MONEY_COUNTS, 0)}
+
+
+def _money_total(rows, key, name) -> dict:
+    """The rows' 回款 sums and counts added up per ``key(row)``, each total named ``name`` of its first row."""
+    totals: dict = {}
+    for row in rows:
+        total = totals.get(key(row))
+        if total is None:
+            total = totals[key(row)] = {"name": name(row), **_MONEY_ZERO}
+        for figure in _MONEY_ZERO:
+            total[figure] += row[figure]
+    return totals
+
+
+def _money_row(total: dict, days: int) -> dict:
+    """The 回款 figures of one total of _money_total."""
     receivables = total["receivable"] - total["receivable_received"] - total["receivable_written_off"]
     return {
-        "name": name, "due": _money(total["due"]), "received": _money(total["received"]),
+        "name": total["name"], "due": _money(total["due"]), "received": _money(total["received"]),
         "collection_rate": _rate(total["received"], total["due"]) if total["due"] else None,
         "overdue": _money(total["past_due"] - total["past_due_received"] - total["past_due_written_off"]),
         "receivables": _money(receivables), "sales": _money(total["sales"]),
         "dso": _one_decimal(receivables * days / total["sales"]) if total["sales"] else None,
-        "waived": sum(row["waived"] for row in rows), "written_off": sum(row["written_off"] for row in rows),
+        "waived": total["waived"], "written_off": total["written_off"],
     }
 
 
-def _money_breakdown(rows, key: str, name, days: int) -> list[dict]:
-    """The 回款 figures per owner or per customer: only those with something due, owed, sold or released."""
-    grouped: dict = defaultdict(list)
-    for row in rows:
-        grouped[row[key]].append(row)
-    result = [_money_row(members, days, name(members[0])) for members in grouped.values()]
-    result = [row for row in result if any(Decimal(row[k]) for k in ("due", "received", "overdue", "receivables", "sales"))
-              or row["waived"] or row["written_off"]]
-    return sorted(result, key=lambda r: (-Decimal(r["overdue"]), -Decimal(r["receivables"]), -Decimal(r["due"]), r["name"]))
+def _money_breakdown(rows, key: str, name: str, days: int) -> list[dict]:
+    """The 回款 figures per owner or per customer: only those with something due, owed, sold or released, the
+    most overdue first (every amount is to the fen: compared as it is shown)."""
+    ranked = []
+    for total in _money_total(rows, lambda row: row[key], lambda row: row[name]).values():
+        overdue = total["past_due"] - total["past_due_received"] - total["past_due_written_off"]
+        receivables = total["receivable"] - total["receivable_received"] - total["receivable_written_off"]
+        if (total["due"] or total["received"] or overdue or receivables or total["sales"] or total["waived"]
+                or total["written_off"]):
+            ranked.append(((-overdue, -receivables, -total["due"], total["name"]), total))
+    ranked.sort(key=lambda item: item[0])
+    return [_money_row(total, days) for _rank, total in ranked]
 
 
 def relabel(figures: dict) -> dict:
