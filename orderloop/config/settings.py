@@ -112,6 +112,7 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'orderloop.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["ENGINE"] = "orderloop.core.sqlite3"  # Django's, each statement converted once (see there)
     # IMMEDIATE transactions serialize writers (select_for_update is a no-op on
     # SQLite); WAL lets readers go on while one writes.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
