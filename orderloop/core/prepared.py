@@ -173,33 +173,44 @@ class PreparedQuery:
 
 # --- the cursor ----------------------------------------------------------------------------------------
 
-@contextmanager
 def _cursor(connection):
-    """Django's cursor for a statement of this module. On PostgreSQL making one (psycopg's cursor with its own
-    adapters, Django's wrapper) costs about as much CPU as running a short prepared statement, so the one made for
-    the connection is kept and used again while the connection and its cursor class (``server_prepared`` changes
-    it) stay the same; it is a cursor as ``connection.cursor()`` makes it, so every statement still goes through
-    the connection's execute wrappers. Elsewhere, while statements are logged (a debug cursor records each), or
-    after a statement failed, a new cursor is made and closed as usual. SQLite's are cheap, and one left open
-    after ``INSERT … RETURNING`` could keep its statement running past the commit."""
+    """Django's cursor for a statement of this module, as a context. On PostgreSQL making one (psycopg's cursor
+    with its own adapters, Django's wrapper) costs about as much CPU as running a short prepared statement, so the
+    one made for the connection is kept and used again while the connection and its cursor class
+    (``server_prepared`` changes it) stay the same; it is a cursor as ``connection.cursor()`` makes it, so every
+    statement still goes through the connection's execute wrappers. Elsewhere, while statements are logged (a
+    debug cursor records each), or after a statement failed, a new cursor is made and closed as usual. SQLite's are
+    cheap, and one left open after ``INSERT … RETURNING`` could keep its statement running past the commit. (A
+    class, not a generator: this runs for every statement, and contextlib's machinery costs more than the rest.)"""
     if connection.vendor != "postgresql" or connection.queries_logged:
-        with connection.cursor() as cursor:
-            yield cursor
-        return
-    connection.close_if_health_check_failed()
-    raw, kept = connection.connection, getattr(connection, "_prepared_sql_cursor", None)
-    if raw is None or kept is None or kept[0] is not raw or kept[1] is not raw.cursor_factory:
-        cursor = connection.cursor()
-        raw = connection.connection
-        kept = connection._prepared_sql_cursor = (raw, raw.cursor_factory, cursor)
-    else:
-        connection.validate_thread_sharing()
-    try:
-        yield kept[2]
-    except BaseException:
-        connection._prepared_sql_cursor = None
-        kept[2].close()
-        raise
+        return connection.cursor()
+    return _KeptCursor(connection)
+
+
+class _KeptCursor:
+    __slots__ = ("connection", "kept")
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    def __enter__(self):
+        connection = self.connection
+        connection.close_if_health_check_failed()
+        raw, kept = connection.connection, getattr(connection, "_prepared_sql_cursor", None)
+        if raw is None or kept is None or kept[0] is not raw or kept[1] is not raw.cursor_factory:
+            cursor = connection.cursor()
+            raw = connection.connection
+            kept = connection._prepared_sql_cursor = (raw, raw.cursor_factory, cursor)
+        else:
+            connection.validate_thread_sharing()
+        self.kept = kept
+        return kept[2]
+
+    def __exit__(self, exc_type, exc, traceback):
+        if exc_type is not None:  # the next statement gets a new cursor
+            self.connection._prepared_sql_cursor = None
+            self.kept[2].close()
+        return False
 
 
 # --- a model's own save() and delete() ----------------------------------------------------------------
