@@ -171,6 +171,37 @@ class PreparedQuery:
         return objects
 
 
+class PreparedRows:
+    """``PreparedRows(Model, lambda: Model.objects.filter(…).values_list(…))``, then ``.all()``: the rows as tuples,
+    of a query that takes no value from its caller (a picker's options: the active products, the people who may
+    own an order). The ORM builds and compiles it once per database; each run executes the kept SQL with the kept
+    parameters and applies the columns' converters, as ``values_list()`` iteration does."""
+
+    def __init__(self, model, build: Callable[[], QuerySet]):
+        self.model, self.build = model, build
+        self.compiled: dict[str, tuple] = {}
+
+    def all(self) -> list[tuple]:
+        if not enabled():
+            return [tuple(row) for row in self.build()]
+        using = router.db_for_read(self.model)
+        entry = self.compiled.get(using)
+        if entry is None:
+            queryset = self.build()
+            _refuse_unsupported(queryset)
+            compiler = queryset.query.get_compiler(using=using)
+            sql, params = compiler.as_sql()
+            converters = compiler.get_converters([column[0] for column in compiler.select[0:compiler.col_count]])
+            entry = self.compiled[using] = (sql, tuple(params), compiler, converters)
+        sql, params, compiler, converters = entry
+        with _cursor(connections[using]) as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        if converters:
+            rows = compiler.apply_converters(rows, converters)
+        return [tuple(row) for row in rows]
+
+
 # --- the cursor ----------------------------------------------------------------------------------------
 
 def _cursor(connection):

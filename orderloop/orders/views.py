@@ -32,8 +32,9 @@ from orderloop.core.html import rows_html
 from orderloop.core.exceptions import DomainError, InvalidInput, NotFound
 from orderloop.core.ids import id_or_none
 from orderloop.core.money import amount_text, rmb_capitals, yuan
-from orderloop.core.prepared import server_prepared
+from orderloop.core.prepared import PreparedRows, server_prepared
 from orderloop.core.validation import pydantic_errors
+from orderloop.accounts.models import User
 from orderloop.masterdata.models import Customer, Product
 from orderloop.masterdata.search import customer_search, product_search
 from orderloop.masterdata.services import customers_for_new_orders, customers_visible_to
@@ -137,19 +138,24 @@ def _filter_form(request, page_key, filters, errors, *, sort, date_label, archiv
 SELECTED = mark_safe(" selected")
 
 
+def _order_owners():
+    return (User.objects.filter(is_active=True, groups__name__in=ORDER_OWNERS).distinct()
+            .order_by("username").values_list("username", "display_name"))
+
+
+ORDER_OWNERS_OPTIONS = PreparedRows(User, _order_owners)
+ACTIVE_PRODUCTS = PreparedRows(Product, lambda: Product.objects.filter(is_active=True).order_by("model")
+                               .values_list("id", "model", "name")[:CUSTOMER_PICKER_MAX + 1])
+
+
 def _owner_options(selected: str | None):
     """销售负责人: the people who may own an order (ORDER_OWNERS), by name; the value is the username."""
-    from orderloop.accounts.models import User
-
-    people = (User.objects.filter(is_active=True, groups__name__in=ORDER_OWNERS).distinct()
-              .order_by("username").values_list("username", "display_name"))
     return rows_html('<option value="{}"{}>{}</option>',
-                     ((name, SELECTED if name == selected else "", shown or name) for name, shown in people))
+                     ((name, SELECTED if name == selected else "", shown or name) for name, shown in ORDER_OWNERS_OPTIONS.all()))
 
 
 def _product_options(selected: int | None):
-    products = Product.objects.filter(is_active=True).order_by("model").values_list("id", "model", "name")
-    rows = list(products[:CUSTOMER_PICKER_MAX + 1])
+    rows = ACTIVE_PRODUCTS.all()
     if len(rows) > CUSTOMER_PICKER_MAX:  # as for customers: the search box finds a product by model or name
         rows = list(Product.objects.filter(pk=selected).values_list("id", "model", "name")) if selected else []
     return rows_html('<option value="{}"{}>{} {}</option>',

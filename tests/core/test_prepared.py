@@ -429,3 +429,25 @@ def test_a_plain_value_is_written_as_djangos_preparation_writes_it(db):
                 assert ours == djangos and type(ours) is type(djangos), (field, value, ours, djangos)
             checked += 1
     assert checked > 200  # ids, names, flags and keys of every model
+
+
+def test_prepared_rows_are_the_rows_of_their_values_list_and_read_what_is_stored_now(db, prepared_sql):
+    """A picker's options (PreparedRows): the rows its values_list gives, in its order and with its types, one
+    statement each time; a product added or switched off is seen on the next read (the SQL is kept, not the rows)."""
+    from decimal import Decimal
+
+    from orderloop.core.prepared import PreparedRows
+    from orderloop.masterdata.models import Product
+
+    active = PreparedRows(Product, lambda: Product.objects.filter(is_active=True).order_by("model")
+                          .values_list("id", "model", "name", "list_price")[:3])
+    Product.objects.create(name="服务器B型", model="S-002", unit="台", list_price=Decimal("6000.00"))
+    first = Product.objects.create(name="服务器A型", model="S-001", unit="台", list_price=Decimal("5000.00"))
+    expected = list(Product.objects.filter(is_active=True).order_by("model").values_list("id", "model", "name", "list_price")[:3])
+    with CaptureQueriesContext(connection) as ctx:
+        assert active.all() == expected
+    assert len(ctx) == 1
+    assert isinstance(active.all()[0][3], Decimal)
+    Product.objects.filter(pk=first.pk).update(is_active=False)
+    Product.objects.create(name="交换机", model="N-100", unit="台", list_price=Decimal("900.00"))
+    assert [row[1] for row in active.all()] == ["N-100", "S-002"]
