@@ -172,28 +172,40 @@ class PreparedQuery:
 
 
 class PreparedRows:
-    """``PreparedRows(Model, lambda: Model.objects.filter(…).values_list(…))``, then ``.all()``: the rows as tuples,
-    of a query that takes no value from its caller (a picker's options: the active products, the people who may
-    own an order). The ORM builds and compiles it once per database; each run executes the kept SQL with the kept
-    parameters and applies the columns' converters, as ``values_list()`` iteration does."""
+    """``PreparedRows(Model, lambda: Model.objects.filter(…).values_list(…))``, then ``.all()``: the rows as tuples
+    (a picker's options: the active products, the people who may own an order). The ORM builds and compiles the
+    query once per database; each run executes the kept SQL and applies the columns' converters, as
+    ``values_list()`` iteration does. A query of values takes them as ``PreparedQuery`` does (``params=1``:
+    ``.all(user_id)``), each put wherever the compiled SQL holds it."""
 
-    def __init__(self, model, build: Callable[[], QuerySet]):
-        self.model, self.build = model, build
+    def __init__(self, model, build: Callable[..., QuerySet], *, params: int = 0):
+        self.model, self.build, self.count = model, build, params
         self.compiled: dict[str, tuple] = {}
 
-    def all(self) -> list[tuple]:
+    def all(self, *values) -> list[tuple]:
+        if len(values) != self.count:
+            raise TypeError(f"this query takes {self.count} values, not {len(values)}")
         if not enabled():
-            return [tuple(row) for row in self.build()]
+            return [tuple(row) for row in self.build(*values)]
         using = router.db_for_read(self.model)
         entry = self.compiled.get(using)
         if entry is None:
-            queryset = self.build()
+            markers = _markers(self.count)
+            queryset = self.build(*markers)
             _refuse_unsupported(queryset)
             compiler = queryset.query.get_compiler(using=using)
             sql, params = compiler.as_sql()
+            positions = [[i for i, value in enumerate(params) if _is_marker(value, marker)] for marker in markers]
+            if not all(positions):
+                raise ValueError(f"not a query PreparedRows can run: {sql}")
             converters = compiler.get_converters([column[0] for column in compiler.select[0:compiler.col_count]])
-            entry = self.compiled[using] = (sql, tuple(params), compiler, converters)
-        sql, params, compiler, converters = entry
+            entry = self.compiled[using] = (sql, list(params), positions, compiler, converters)
+        sql, params, positions, compiler, converters = entry
+        if values:
+            params = list(params)
+            for places, value in zip(positions, values):
+                for place in places:
+                    params[place] = value
         with _cursor(connections[using]) as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()

@@ -451,3 +451,18 @@ def test_prepared_rows_are_the_rows_of_their_values_list_and_read_what_is_stored
     Product.objects.filter(pk=first.pk).update(is_active=False)
     Product.objects.create(name="交换机", model="N-100", unit="台", list_price=Decimal("900.00"))
     assert [row[1] for row in active.all()] == ["N-100", "S-002"]
+
+
+def test_prepared_rows_of_a_value_put_it_where_the_query_asks_for_it(orders, users, prepared_sql):
+    """The menu's unread count (notifications.services.UNREAD, a PreparedRows of the user's id): each user's own
+    count, 0 for none, as the inbox's ORM count gives it."""
+    from orderloop.notifications.models import Notification
+    from orderloop.notifications.services import inbox, unread_count
+
+    orders.at("pending_approval")  # tells the sales manager
+    Notification.objects.filter(recipient=users["sales_director"]).update(read_at=None)
+    for user in users.values():
+        assert unread_count(user) == inbox(user).filter(read_at__isnull=True).count()
+    assert unread_count(users["sales_manager"]) > 0
+    inbox(users["sales_manager"]).update(read_at=clock.now())
+    assert unread_count(users["sales_manager"]) == 0
