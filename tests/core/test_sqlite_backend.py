@@ -1,34 +1,39 @@
 """The SQLite backend (core/sqlite3): Django's, with each statement's placeholders converted once per process. The
 rows are those Django's own conversion gives, a literal %% stays a percent sign, and a statement run again is not
-converted again."""
-import pytest
-from django.db import connection
+converted again. The cursor is tried on a SQLite database of its own, so this runs whatever DATABASE_URL names."""
+import sqlite3
 
-from orderloop.core.sqlite3.base import _qmark
+from django.db import connection, connections
 
-
-@pytest.fixture(autouse=True)
-def sqlite_only():
-    if connection.vendor != "sqlite":
-        pytest.skip("the backend is SQLite's: PostgreSQL's driver converts and caches its statements itself")
+from orderloop.core.sqlite3.base import DatabaseWrapper, SQLiteCursorWrapper, _qmark
 
 
-@pytest.mark.django_db
-def test_a_statement_is_converted_once_and_gives_what_django_gives(orders):
-    order = orders.at("confirmed")
-    sql = "SELECT number, 'a%%b' FROM orders_salesorder WHERE id = %s AND number LIKE %s"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [order.pk, "%"])  # a first run may fill the cache
-        converted = _qmark.cache_info()
-        cursor.execute(sql, [order.pk, "%"])
-        assert cursor.fetchall() == [(order.number, "a%b")]
+def _database():
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT)")
+    db.execute("INSERT INTO item VALUES (1, 'a%b'), (2, 'c')")
+    return db
+
+
+def test_a_statement_is_converted_once_and_gives_what_django_gives():
+    cursor = _database().cursor(factory=SQLiteCursorWrapper)
+    sql = "SELECT id, name, '100%%' FROM item WHERE id = %s AND name LIKE %s"
+    cursor.execute(sql, [1, "a%"])  # a first run may fill the cache
+    converted = _qmark.cache_info()
+    cursor.execute(sql, [1, "a%"])
+    assert cursor.fetchall() == [(1, "a%b", "100%")]
     again = _qmark.cache_info()
     assert (again.hits, again.misses) == (converted.hits + 1, converted.misses)
 
 
-@pytest.mark.django_db
-def test_named_placeholders_are_djangos_as_before(orders):
-    order = orders.at("confirmed")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT number FROM orders_salesorder WHERE id = %(id)s", {"id": order.pk})
-        assert cursor.fetchall() == [(order.number,)]
+def test_named_placeholders_are_djangos_as_before():
+    cursor = _database().cursor(factory=SQLiteCursorWrapper)
+    cursor.execute("SELECT name FROM item WHERE id = %(id)s", {"id": 2})
+    assert cursor.fetchall() == [("c",)]
+
+
+def test_a_sqlite_database_url_is_served_by_this_backend():
+    if connection.vendor == "sqlite":
+        assert isinstance(connections["default"], DatabaseWrapper)
+    else:  # PostgreSQL's own backend, untouched
+        assert type(connections["default"]).__module__ == "django.db.backends.postgresql.base"
