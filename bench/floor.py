@@ -49,7 +49,13 @@ def max_ids() -> dict[str, int]:
 
 def _param_columns(sql: str, verb: str, table: str | None, count: int) -> list[tuple[str, str]]:
     """(table, column) for each ``%s`` of the statement, in order: an INSERT's columns, else the identifier
-    written before the placeholder (``"t"."c" = %s``, ``"c" IN (%s, %s)``)."""
+    written before the placeholder (``"t"."c" = %s``, ``"c" IN (%s, %s)``); a held write's first
+    (``split_held``)."""
+    held, sql = split_held(sql)
+    if held is not None:
+        held_verb, held_table = verb_and_table(held)
+        first = len(QMARK.findall(held))
+        return _param_columns(held, held_verb, held_table, first) + _param_columns(sql, verb, table, count - first)
     if verb == "INSERT":
         columns = [name for _, name in IDENT.findall(re.match(r'^\s*INSERT\b[^(]*\(([^)]*)\)', sql, re.I).group(1))]
         return [(table, columns[i % len(columns)]) for i in range(count)]
@@ -218,7 +224,31 @@ class Replayer:
         self.db.close()
 
 
+HELD = re.compile(r"^\s*WITH held AS \(")
+
+
+def split_held(sql: str) -> tuple[str | None, str]:
+    """(the held write, the statement it went out with) of core.prepared's ``WITH held AS (UPDATE …) INSERT …``
+    (one statement: replayed as one); (None, sql) for any other statement."""
+    if not HELD.match(sql):
+        return None, sql
+    start, depth = sql.index("("), 0
+    for i in range(start, len(sql)):
+        depth += {"(": 1, ")": -1}.get(sql[i], 0)
+        if depth == 0:
+            return sql[start + 1:i], sql[i + 1:].strip()
+    raise ValueError(f"unbalanced: {sql}")
+
+
+def held_params(sql: str) -> int:
+    """How many of the statement's parameters are its held write's."""
+    held, _ = split_held(sql)
+    return 0 if held is None else len(QMARK.findall(held))
+
+
 def verb_and_table(sql: str) -> tuple[str, str | None]:
+    """The statement's verb and the table it writes (a held write's statement: the INSERT's)."""
+    sql = split_held(sql)[1]
     match = WRITE.match(sql)
     if match:
         return match.group(1).upper(), match.group(2)

@@ -190,14 +190,14 @@ class Tracer:
         self.events: list[dict] = []
 
     def __call__(self, execute, sql, params, many, context):
-        from bench.floor import INSERT_COLUMNS, verb_and_table
+        from bench.floor import INSERT_COLUMNS, held_params, split_held, verb_and_table
         in_atomic = self.connection.in_atomic_block
         result = execute(sql, params, many, context)
         verb, table = verb_and_table(sql)
         rowcount = context["cursor"].rowcount
-        if verb == "INSERT" and "RETURNING" in sql.upper():
-            columns = INSERT_COLUMNS.match(sql).group(1).count('"') // 2
-            rowcount = len(params or ()) // max(columns, 1)
+        if verb == "INSERT" and "RETURNING" in sql.upper():  # the rows inserted (a held write's are not counted)
+            columns = INSERT_COLUMNS.match(split_held(sql)[1]).group(1).count('"') // 2
+            rowcount = (len(params or ()) - held_params(sql)) // max(columns, 1)
         self.events.append({"kind": "statement", "sql": sql, "params": list(params or ()), "many": many, "verb": verb,
                             "table": table, "rowcount": rowcount, "in_atomic": in_atomic})
         return result

@@ -1,5 +1,7 @@
 """The roles of SPEC section 1. A user may hold several; each is a Django group
 named by its code."""
+from typing import NamedTuple
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -18,3 +20,11 @@ class Role(models.TextChoices):
 
 
 ALL_ROLES = frozenset(Role.values)
+
+
+class Viewer(NamedTuple):
+    """What the visibility rules (``orders.access.visible_orders_q``, ``masterdata.services.customers_visible_to``)
+    read of a user, so that a query can be built once from markers in their place (``core.prepared``)."""
+    pk: int
+    team_id: int | None
+    roles: frozenset

@@ -9,7 +9,9 @@ Django's cursor (so it is logged, traced and counted like any query) and turns t
 ``QuerySet`` iteration does (``ModelIterable``): from_db, the converters of the fields, ``select_related``
 instances and annotations. Model querysets without prefetching or known related objects qualify; a list given
 for an ``__in`` is compiled once for each length met (up to ``LONGEST_LIST``). ``PreparedUpdate`` does the same
-for ``queryset.update()`` on one table, ``delete`` for a row nothing refers to.
+for ``queryset.update()`` on one table, ``delete`` for a row nothing refers to. ``update(…, hold=True)`` keeps an
+UPDATE back (``Held``) to go out with the next ``insert(…, after=…)``: on PostgreSQL one statement, one round trip
+(the lifecycle's actions send about an eighth fewer statements).
 
 All of it leans on Django's internals (the compiler's select list, ``get_related_populators``, the fields' database
 preparation), which a Django upgrade may change without a word. ``ORDERLOOP_PREPARED_SQL=0`` turns it off, read
@@ -22,6 +24,7 @@ model that overrides it, unless the class that defines it names the operation in
 from collections.abc import Callable
 from contextlib import contextmanager
 from functools import cache
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet, FullResultSet
@@ -331,14 +334,46 @@ def _written(obj, writers, connection, add: bool) -> list:
 _INSERTS: dict[tuple, tuple] = {}
 
 
-def insert(obj):
+# --- a write held for the next INSERT ------------------------------------------------------------------
+
+class Held(NamedTuple):
+    """A write not sent yet (``update(…, hold=True)``, a ``Held`` of one's own): it goes out with the next
+    ``insert(obj, after=held)`` — on PostgreSQL in the same statement, as a data-modifying WITH (one round trip
+    instead of two), elsewhere just before it. On PostgreSQL both run on one snapshot: the held write must not need
+    the inserted row nor the insert what the held write changes (the order's UPDATE and its event's INSERT; the
+    order's open deadlines stopped and a new one started, which the stopping must not touch)."""
+    using: str
+    sql: str
+    params: list
+    must_change: bool  # as save(update_fields=…): an error when it finds no row
+
+
+_UNCHANGED = "Save with update_fields did not affect any rows."
+
+
+def held_run(held: Held | None) -> None:
+    """Send ``held`` on its own (nothing to go out with)."""
+    if held is None:
+        return
+    with _cursor(connections[held.using]) as cursor:
+        cursor.execute(held.sql, held.params)
+        if held.must_change and cursor.rowcount == 0:
+            raise DatabaseError(_UNCHANGED)
+
+
+_WITH_HELD: dict[tuple[str, str], str] = {}
+
+
+def insert(obj, *, after: Held | None = None):
     """Save the new ``obj`` as ``obj.save()`` would (every concrete field but the automatic id, the fields'
     ``pre_save`` and database preparation, the id read back), with the INSERT written once per model and database
-    instead of being built by the ORM each time. Models with save signals listened to, or objects that already
-    have an id, are saved by ``save()``; a model that overrides ``save()`` is refused (see the module)."""
+    instead of being built by the ORM each time; ``after``: a write held until now goes out with it (``Held``).
+    Models with save signals listened to, or objects that already have an id, are saved by ``save()``; a model that
+    overrides ``save()`` is refused (see the module)."""
     model = type(obj)
     _check_own(model, "insert")
     if not enabled() or obj.pk is not None or pre_save.has_listeners(model) or post_save.has_listeners(model):
+        held_run(after)
         obj.save(force_insert=True)
         return obj
     using = router.db_for_write(model, instance=obj)
@@ -356,14 +391,28 @@ def insert(obj):
         entry = _INSERTS[(model, using)] = (sql, _writers(fields), returning, plain)
     sql, writers, returning, plain = entry
     if not plain:  # database defaults, no automatic id: the ORM knows how
+        held_run(after)
         obj.save(force_insert=True)
         return obj
     obj._prepare_related_fields_for_save(operation_name="save")  # as save(): a parent saved since takes its new id
     values = _written(obj, writers, connection, True)
+    if after is not None and (after.using != using or connection.vendor != "postgresql"):
+        held_run(after)
+        after = None
     with _cursor(connection) as cursor:
-        cursor.execute(sql, values)
+        if after is None:
+            cursor.execute(sql, values)
+        else:  # WITH held AS (UPDATE … RETURNING 1) INSERT … RETURNING id, (SELECT count(*) FROM held)
+            key = (after.sql, sql)
+            joined = _WITH_HELD.get(key)
+            if joined is None:
+                joined = _WITH_HELD[key] = f"WITH held AS ({after.sql} RETURNING 1) {sql}, (SELECT count(*) FROM held)"
+            cursor.execute(joined, [*after.params, *values])
         if returning:
-            pk = cursor.fetchone()[0]
+            row = cursor.fetchone()
+            pk = row[0]
+            if after is not None and after.must_change and row[1] == 0:
+                raise DatabaseError(_UNCHANGED)
         else:
             pk = connection.ops.last_insert_id(cursor, model._meta.db_table, model._meta.pk.column)
     obj.pk = pk
@@ -427,15 +476,17 @@ def insert_rows(objs: list, *, ignore_conflicts: bool = False) -> None:
 _UPDATES: dict[tuple, tuple] = {}
 
 
-def update(obj, fields: list[str]) -> None:
+def update(obj, fields: list[str], *, hold: bool = False) -> Held | None:
     """``obj.save(update_fields=fields)``, with the UPDATE written once per model, fields and database instead of
-    being built by the ORM each time; like save(), an UPDATE that finds no row is an error. Models with save
-    signals listened to are saved by ``save()``; a model that overrides ``save()`` is refused (see the module)."""
+    being built by the ORM each time; like save(), an UPDATE that finds no row is an error. ``hold``: not sent
+    yet but returned, to go out with the next INSERT (``Held``; None when it was written at once: saved by the
+    ORM). Models with save signals listened to are saved by ``save()``; a model that overrides ``save()`` is
+    refused (see the module)."""
     model = type(obj)
     _check_own(model, "update")
     if not enabled() or not fields or pre_save.has_listeners(model) or post_save.has_listeners(model):
         obj.save(update_fields=fields)
-        return
+        return None
     using = obj._state.db or router.db_for_write(model, instance=obj)
     connection = connections[using]
     key = (model, tuple(fields), using)
@@ -451,10 +502,11 @@ def update(obj, fields: list[str]) -> None:
     sql, writers = entry
     values = _written(obj, writers, connection, False)
     values.append(model._meta.pk.get_db_prep_value(obj.pk, connection))
-    with _cursor(connection) as cursor:
-        cursor.execute(sql, values)
-        if cursor.rowcount == 0:
-            raise DatabaseError("Save with update_fields did not affect any rows.")
+    held = Held(using, sql, values, True)
+    if hold:
+        return held
+    held_run(held)
+    return None
 
 
 class PreparedUpdate:

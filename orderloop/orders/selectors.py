@@ -1,6 +1,5 @@
 """Reads of orders: lists, one order by its reference, its timeline."""
 import re
-from typing import NamedTuple
 from decimal import Decimal
 
 from django.core.paginator import Paginator
@@ -10,6 +9,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from orderloop.accounts.permissions import CONTACT_READERS, COST_READERS, SEE_EVERYTHING
+from orderloop.accounts.roles import Viewer
 from orderloop.core.calendar import date_estimated
 from orderloop.core.exceptions import NotFound
 from orderloop.core.phones import phone_display, phone_masked
@@ -219,13 +219,6 @@ KNOWN_EMPTY = ("shipments", "visit", "stages", "tickets", "attachments", "invoic
 PREFETCHED = ("lines", "risks", "timers")
 
 
-class _Viewer(NamedTuple):
-    """What ``visible_orders_q`` reads of a user: a query is built once from markers in their place."""
-    pk: int
-    team_id: int | None
-    roles: frozenset
-
-
 def _order_by_ref(field: str, user) -> PreparedQuery | None:
     """The read of one order by ``field`` for users with ``user``'s roles (and a team or none): its customer, the
     people named on it, whether it has rows of each of ``KNOWN_EMPTY``; the statement compiled once per kind of
@@ -235,7 +228,7 @@ def _order_by_ref(field: str, user) -> PreparedQuery | None:
     key = (field, roles, has_team)
     if key not in _ORDER_BY_REF:
         def build(ref, user_id, team_id):
-            viewer = _Viewer(pk=user_id, team_id=team_id if has_team else None, roles=roles)
+            viewer = Viewer(pk=user_id, team_id=team_id if has_team else None, roles=roles)
             return (filter_visible(SalesOrder.objects.filter(**{field: ref}), viewer)
                     .select_related("customer", "customer__payment_term", "owner", "entered_by", "manager_approved_by")
                     .annotate(**{f"has_{name}": rows_exist(name) for name in KNOWN_EMPTY})[:1])

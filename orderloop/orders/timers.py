@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from orderloop.accounts.permissions import ESCALATE_TO_DIRECTOR, ESCALATE_TO_MANAGER, PHONE_NOTICE_RECORDERS
 from orderloop.core import clock
 from orderloop.core.calendar import SHANGHAI, BusinessCalendar, local, local_text
-from orderloop.core.prepared import insert
+from orderloop.core.prepared import Held, held_run, insert
 from orderloop.core.exceptions import InvalidInput, NotAllowed
 from orderloop.core.ids import id_or_none
 from orderloop.core.process_cache import ProcessCache
@@ -90,17 +90,20 @@ def _logistics_due(eta_iso: str, now: datetime) -> datetime:
     return max(datetime.combine(eve, time(18, 0), tzinfo=SHANGHAI), now + timedelta(hours=1))
 
 
-def _meet_or_stop_open_timers(*, order, meets: frozenset, now: datetime) -> int:
+def _meet_or_stop_open_timers(*, order, meets: frozenset, now: datetime) -> Held | None:
     """Meet the order's open timers of the kinds ``meets`` names and stop those that do not run in the order's new state,
     as the timer rules say: one UPDATE and no read (after-sales deadlines follow their ticket, not the order's
-    state, and are left alone). A breached timer stays breached and gets its ``met_at`` or ``stopped_at`` all the
-    same. The statement is written out rather than built by the ORM: it runs in every action, and its CASE
-    expressions cost the ORM more than the rest of the action's statements."""
+    state, and are left alone), held to go out with the first deadline started (``core.prepared.Held``: the new
+    one is not among those it touches); None when there is nothing to meet or stop. A breached timer stays
+    breached and gets its ``met_at`` or ``stopped_at`` all the same. The statement is written out rather than
+    built by the ORM: it runs in every action, and its CASE expressions cost the ORM more than the rest of the
+    action's statements."""
     met = tuple(rule.kind for rule in RULES if rule.kind in meets)
     stopped = tuple(rule.kind for rule in RULES if rule.kind not in meets and order.status not in rule.runs_in)
     if not (met or stopped):
-        return 0
-    connection = connections[router.db_for_write(OrderTimer)]
+        return None
+    using = router.db_for_write(OrderTimer)
+    connection = connections[using]
     at = connection.ops.adapt_datetimefield_value(now)
     sql = _OPEN_TIMERS_UPDATE.get((met, stopped))
     if sql is None:
@@ -117,9 +120,7 @@ def _meet_or_stop_open_timers(*, order, meets: frozenset, now: datetime) -> int:
             f"AND {qn('stopped_at')} IS NULL AND {qn('state')} IN (%s, %s)")
     params = [*met, at, *met, at, TimerState.RUNNING, *met, TimerState.MET, TimerState.STOPPED, order.pk, *met, *stopped,
               TimerState.RUNNING, TimerState.BREACHED]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
+    return Held(using, sql, params, must_change=False)
 
 
 _OPEN_TIMERS_UPDATE: dict[tuple, str] = {}
@@ -130,7 +131,7 @@ def timers_after_action(*, order, meets: frozenset, starts: frozenset, source: s
     """Meet the open timers the action meets, stop those that do not run in the order's new state, and start the
     ones the action starts or its new state starts; returns those started."""
     started = []
-    _meet_or_stop_open_timers(order=order, meets=meets, now=now)
+    held = _meet_or_stop_open_timers(order=order, meets=meets, now=now)
     for rule in RULES:
         entered = order.status != source and order.status in rule.starts_on_entering
         if not (entered or (rule.kind in starts and order.status in rule.runs_in)):  # started only where it runs
@@ -144,7 +145,10 @@ def timers_after_action(*, order, meets: frozenset, starts: frozenset, source: s
         started.append(insert(OrderTimer(
             order=order, kind=rule.kind, started_at=now, due_at=due, escalate_to=rule.escalate_to,
             estimated=rule.kind != TimerKind.LOGISTICS_NOTICE and calendar.estimated_between(local(now).date(), local(due).date()),
-            shipment_id=shipment_id, note=_tracked_stage(event_payload) if rule.kind == TimerKind.TRACKING else "")))
+            shipment_id=shipment_id, note=_tracked_stage(event_payload) if rule.kind == TimerKind.TRACKING else ""),
+            after=held))
+        held = None
+    held_run(held)  # no deadline started: the open ones met or stopped on their own
     order.started_deadlines = started  # for the action's notice: the deadline a hand-off names, without a read
     return started
 

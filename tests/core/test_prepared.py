@@ -466,3 +466,62 @@ def test_prepared_rows_of_a_value_put_it_where_the_query_asks_for_it(orders, use
     assert unread_count(users["sales_manager"]) > 0
     inbox(users["sales_manager"]).update(read_at=clock.now())
     assert unread_count(users["sales_manager"]) == 0
+
+
+# --- a write held for the next INSERT ---------------------------------------------------------------------
+
+def test_a_held_update_goes_out_with_the_next_insert_in_one_statement_on_postgresql(orders, users, prepared_sql):
+    """The order's UPDATE held (``update(…, hold=True)``) is written with its event's INSERT: both rows as the two
+    statements would write them, in one statement on PostgreSQL (two on SQLite; with prepared SQL off, the ORM's
+    save() at once and then the INSERT)."""
+    from orderloop.orders.models import EventType
+
+    order = orders.received()
+    order.remarks, order.version = "改过的备注", order.version + 1
+    event = OrderEvent(order=order, type=EventType.UPDATED, actor=users["sales_assistant"], occurred_at=clock.now(),
+                       from_status="received", to_status="received", payload={"fields": ["remarks"]})
+    with CaptureQueriesContext(connection) as ctx:
+        held = update(order, ["remarks", "version"], hold=True)
+        assert (held is None) == (not prepared_sql)  # the ORM path writes at once
+        insert(event, after=held)
+    one = prepared_sql and connection.vendor == "postgresql"
+    assert len(ctx) == (1 if one else 2)
+    stored = SalesOrder.objects.get(pk=order.pk)
+    assert (stored.remarks, stored.version) == ("改过的备注", order.version)
+    assert OrderEvent.objects.get(pk=event.pk).payload == {"fields": ["remarks"]}
+
+
+def test_a_held_update_that_finds_no_row_fails_its_insert_too(orders, users, prepared_sql):
+    from django.db import DatabaseError
+
+    from orderloop.orders.models import EventType
+
+    order = orders.received()
+    before = OrderEvent.objects.count()
+    gone = SalesOrder.objects.get(pk=order.pk)
+    gone.pk, gone.remarks = 10**9, "不存在的订单"
+    event = OrderEvent(order=order, type=EventType.UPDATED, actor=None, occurred_at=clock.now(), from_status="received",
+                       to_status="received", payload={})
+    with pytest.raises(DatabaseError), transaction.atomic():
+        insert(event, after=update(gone, ["remarks"], hold=True))
+    assert OrderEvent.objects.count() == before  # nothing of it stays
+    assert not SalesOrder.objects.filter(remarks="不存在的订单").exists()
+
+
+def test_a_held_write_that_may_change_nothing_goes_out_alone_or_with_an_insert(orders, prepared_sql):
+    """The order's open deadlines stopped (a held write that may find none) and a new one started: the one started
+    is not among those stopped, as when the UPDATE ran first."""
+    from orderloop.core.prepared import held_run
+    from orderloop.orders.timers import _meet_or_stop_open_timers
+
+    order = orders.at("pending_approval")
+    running = list(OrderTimer.objects.filter(order=order, met_at__isnull=True, stopped_at__isnull=True))
+    assert running
+    order.status = "confirmed"  # where the approval deadline does not run
+    now = clock.now()
+    held = _meet_or_stop_open_timers(order=order, meets=frozenset(), now=now)
+    started = insert(OrderTimer(order=order, kind=running[0].kind, started_at=now, due_at=now), after=held)
+    assert OrderTimer.objects.get(pk=started.pk).stopped_at is None
+    assert all(OrderTimer.objects.get(pk=t.pk).stopped_at == now for t in running)
+    held_run(_meet_or_stop_open_timers(order=order, meets=frozenset(), now=now))  # none left to stop: no error
+    assert OrderTimer.objects.get(pk=started.pk).stopped_at == now

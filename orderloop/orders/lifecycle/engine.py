@@ -280,12 +280,13 @@ def perform_action(*, order_id: int, action_name: str, actor, data) -> OrderEven
             order.delivered_at = now
         order.version += 1
         order.updated_at = now
-        update(order, _changed_columns(order, loaded))
         plan_changes = plan_after_action(order, source=source, now=now, money_changed=(
             order.total_amount != loaded["total_amount"] or order.payment_terms != loaded["payment_terms"]))
         if plan_changes:  # stored on confirmation, recomputed after an amendment: on the timeline
             event_payload = {**event_payload, "payment_plan": plan_changes}
-        event = event_record(order, action.event, event_payload, actor=actor, at=now, from_status=source)
+        # the order's UPDATE goes out with its event's INSERT: one statement on PostgreSQL
+        changed = update(order, _changed_columns(order, loaded), hold=True)
+        event = event_record(order, action.event, event_payload, actor=actor, at=now, from_status=source, after=changed)
         state_entered(order, source=source, event_payload=event_payload, now=now, meets=action.meets,
                       starts=action.starts)
         if action.notice is not None:
