@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.core.paginator import Paginator
 from django.db.models import F, Field, Lookup, Q
+from django.db.models.sql.where import WhereNode
 from django.utils.encoding import force_str
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
@@ -106,7 +107,7 @@ def _unindexed(key):
 
 # Up to this many matches, the search filters by a list of order ids rather than by a subquery.
 SEARCH_ID_LIST_MAX = 20_000
-SORT_AFTER_FETCH_MAX = 5_000  # a search's matches up to this many are fetched by primary key, then sorted
+SORT_AFTER_FETCH_MAX = 20_000  # a search's matches up to this many are fetched by primary key, then sorted
 
 
 NUMBER_PREFIX = re.compile(r"\d{6}-\d*")
@@ -168,10 +169,42 @@ class AnyOf(Lookup):
 COUNT_CAP = 1000  # 20 pages of 50: beyond, one filters or searches
 
 
-def capped_count(queryset, cap: int = COUNT_CAP) -> tuple[int, bool]:
+class FoundInOrder:
+    """A search's few matches (``sorted_after_fetch``) as the ids of those the user sees, in the list's order, read
+    in one statement: counted from them and sliced into pages, each page its orders read by id (in the same order).
+    Counting them and then reading a page would each read every match's row to test it against the visibility."""
+
+    def __init__(self, queryset, cap: int | None = None):
+        self.queryset = queryset
+        cap = COUNT_CAP if cap is None else cap
+        self.ids = list(queryset.values_list("pk", flat=True)[:cap + 1])  # the count and the pages stop at the cap
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, part: slice):
+        ids = self.ids[part]
+        if not ids:
+            return self.queryset.none()
+        page = self.queryset.all()
+        page.query.where = WhereNode()  # the ids are those its filters found: the page is read by id alone
+        return page.filter(pk__any_of=ids)
+
+
+def found_orders(queryset, cap: int | None = None):
+    """``queryset`` to count and page: a search's few matches as ``FoundInOrder``, any other list as it is."""
+    return FoundInOrder(queryset, cap) if sorted_after_fetch(queryset) else queryset
+
+
+def capped_count(queryset, cap: int | None = None) -> tuple[int, bool]:
     """(how many rows, up to ``cap``; whether there are more). Counting stops at the cap, so a list of a
-    million orders costs as little as one of ten thousand."""
-    n = queryset.order_by().select_related(None).values("pk")[: cap + 1].count()
+    million orders costs as little as one of ten thousand (``cap``: COUNT_CAP). A ``FoundInOrder`` is counted
+    already."""
+    cap = COUNT_CAP if cap is None else cap
+    if isinstance(queryset, FoundInOrder):
+        n = len(queryset)
+    else:
+        n = queryset.order_by().select_related(None).values("pk")[: cap + 1].count()
     return min(n, cap), n > cap
 
 
@@ -181,6 +214,8 @@ def counted(queryset, count: int, capped: bool):
     the sort column, PostgreSQL walks that index from the newest order testing each against the filters, every one
     of them when few or none pass (a rare owner's orders: 0.3–0.5 s at 1,000,000 orders); as it is when there are
     more, whose first pages that walk finds at once."""
+    if isinstance(queryset, FoundInOrder):
+        return queryset
     keys = queryset.query.order_by
     if count == 0:
         return queryset.none()
@@ -193,11 +228,10 @@ class CappedPaginator(Paginator):
     """A paginator whose count stops at ``COUNT_CAP`` (the pages shown stop there too: filter or search to
     narrow a longer list). ``count_capped`` says there are more."""
 
-    cap = COUNT_CAP
-
     @cached_property
     def _capped(self):
-        return capped_count(self.object_list, self.cap)
+        self.object_list = found_orders(self.object_list)
+        return capped_count(self.object_list)
 
     @cached_property
     def count(self):
@@ -208,7 +242,8 @@ class CappedPaginator(Paginator):
         return self._capped[1]
 
     def page(self, number):
-        self.object_list = counted(self.object_list, self.count, self.count_capped)  # counted first (cached)
+        count, capped = self._capped  # counted first (cached): a search's few matches become their ids
+        self.object_list = counted(self.object_list, count, capped)
         return super().page(number)
 
 

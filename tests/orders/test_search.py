@@ -110,3 +110,31 @@ def test_a_number_or_its_start_finds_the_numbers_that_begin_so_and_nothing_else(
     assert refs(director, f"{month}-") == {f"{month}-100", f"{month}-1000"}
     assert refs(director, f"{month[2:]}-100") == {f"{month}-100", f"{month}-1000"}  # not six digits: contains
     assert refs(director, f"{month}-2") == set()
+
+
+@pytest.mark.parametrize("sort", ["-created_at", "customer_name", "-total_amount", "number"])
+def test_a_search_is_counted_and_paged_in_the_order_of_the_list(found, orders, users, sort, id_list_limit, monkeypatch):
+    """A search's matches are read once, as the ids of those the user sees in the list's order (FoundInOrder),
+    counted from them and each page read by id: the pages of the API, one after the other, are the whole list in
+    its order, the count is theirs, and the list page shows the same first orders; the cap still stops the count."""
+    from tests.support.api_client import Api
+
+    more = [orders.received(contact_name="司马光", lines=[{"product_id": found["router_product"].pk, "quantity": str(n),
+                                                          "unit_price": "900"}]) for n in range(1, 7)]
+    expected = [order.ref for order in order_list(user=users["sales_manager"], q="rt-77", sort=sort)]
+    assert len(expected) == 8 and {o.ref for o in more} <= set(expected)
+    api = Api("sales_manager")
+    pages = [api.get("/orders", q="rt-77", sort=sort, page_size=3, page=n).json() for n in (1, 2, 3, 4)]
+    assert [p["count"] for p in pages] == [8] * 4 and not any(p["count_capped"] for p in pages)
+    assert [item["ref"] for p in pages for item in p["items"]] == expected
+    assert pages[3]["items"] == []
+
+    client = Api("sales_manager").client
+    client.force_login(users["sales_manager"])
+    page = client.get("/orders/", {"q": "rt-77", "sort": sort}).content.decode()
+    positions = [page.index(ref) for ref in expected]
+    assert positions == sorted(positions)  # the list page shows them in the same order
+
+    monkeypatch.setattr(selectors, "COUNT_CAP", 5)  # more than the cap: counted up to it, its pages shown
+    first = api.get("/orders", q="rt-77", sort=sort, page_size=3, page=1).json()
+    assert first["count_capped"] and [item["ref"] for item in first["items"]] == expected[:3]
