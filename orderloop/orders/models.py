@@ -79,6 +79,14 @@ class SalesOrder(models.Model):
             # "-number" sort (NULLS LAST, which SQLite's indexes do not take) and the search: migration 0018
             models.Index(fields=["customer", "created_at"], name="order_customer_created_idx"),
             models.Index(fields=["owner", "created_at"], name="order_owner_created_idx"),
+            # the working list (not archived) by status, or by owner and status: only its orders, with the columns
+            # the visibility tests (PostgreSQL: INCLUDE), so that its count reads the index alone and its page walks
+            # it newest first; the whole table's indexes walked every working order to find a rare status's few
+            # (at 1,000,000 orders 46 ms, and 172 ms for an owner none of whose orders the user sees)
+            models.Index(fields=["status", "created_at"], include=["id", "owner", "entered_by", "customer"],
+                         condition=models.Q(archived_at__isnull=True), name="order_working_status_idx"),
+            models.Index(fields=["owner", "status", "created_at"], include=["id", "entered_by", "customer"],
+                         condition=models.Q(archived_at__isnull=True), name="order_working_owner_idx"),
             models.Index(fields=["total_amount"], name="order_total_amount_idx"),
             models.Index(fields=["requested_date"], name="order_requested_date_idx"),
             # the monthly review: the month's orders and the ones delivered in it (bench/review.py)

@@ -186,13 +186,35 @@ class FoundInOrder:
         ids = self.ids[part]
         if not ids:
             return self.queryset.none()
-        # by id alone, the list's columns, related rows and order kept: the ids are those its filters found, and
-        # testing them again against the search's thousands of ids costs 15 times the page
-        query = self.queryset.query
-        page = self.queryset.model._default_manager.filter(pk__any_of=ids).order_by(*query.order_by)
-        page.query.select_related = copy.deepcopy(query.select_related)
-        page.query.deferred_loading = query.deferred_loading
-        return page
+        # by id alone: the ids are those its filters found, and testing them again against the search's thousands
+        # of ids costs 15 times the page
+        return _read_by_ids(self.queryset, pk__any_of=ids)
+
+
+class FewInOrder:
+    """A list of at most the count's cap (``counted``), sorted after it is fetched: each page's ids chosen in the
+    list's order by a subquery on the orders alone (the working list's indexes hold what it tests and sorts by),
+    then only that page's orders read with their customer and owner. Sorting all of them joined to their customers
+    and owners first cost 11 ms at 1,000,000 orders for a status's 900 orders."""
+
+    def __init__(self, queryset, count: int):
+        self.queryset, self.count = queryset, count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, part: slice):
+        return _read_by_ids(self.queryset, pk__in=self.queryset.select_related(None).values("pk")[part])
+
+
+def _read_by_ids(queryset, **ids):
+    """The orders ``ids`` names (``pk__any_of``: a list; ``pk__in``: a subquery), read by primary key with
+    ``queryset``'s columns, related rows and order."""
+    query = queryset.query
+    rows = queryset.model._default_manager.filter(**ids).order_by(*query.order_by)
+    rows.query.select_related = copy.deepcopy(query.select_related)
+    rows.query.deferred_loading = query.deferred_loading
+    return rows
 
 
 def found_orders(queryset, cap: int | None = None):
@@ -225,7 +247,7 @@ def counted(queryset, count: int, capped: bool):
         return queryset.none()
     if capped or not keys or sorted_after_fetch(queryset):
         return queryset
-    return queryset.order_by(*(_unindexed(key) for key in keys))
+    return FewInOrder(queryset.order_by(*(_unindexed(key) for key in keys)), count)
 
 
 class CappedPaginator(Paginator):

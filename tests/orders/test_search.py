@@ -138,3 +138,27 @@ def test_a_search_is_counted_and_paged_in_the_order_of_the_list(found, orders, u
     monkeypatch.setattr(selectors, "COUNT_CAP", 5)  # more than the cap: counted up to it, its pages shown
     first = api.get("/orders", q="rt-77", sort=sort, page_size=3, page=1).json()
     assert first["count_capped"] and [item["ref"] for item in first["items"]] == expected[:3]
+
+
+@pytest.mark.parametrize("sort", ["-created_at", "customer_name", "-total_amount", "number"])
+def test_a_filtered_list_is_paged_in_its_order(found, orders, users, sort):
+    """A list of at most the count's cap (FewInOrder) picks each page's ids in the list's order first and reads
+    only those orders: the API's pages, one after the other, are the whole list in the order the list's own query
+    gives, with its count; the list page shows the same first orders in that order."""
+    from tests.support.api_client import Api
+
+    for n in range(1, 6):
+        orders.received(lines=[{"product_id": found["router_product"].pk, "quantity": str(n), "unit_price": "900"}])
+    manager = users["sales_manager"]
+    expected = [order.ref for order in order_list(user=manager, status=["received"], sort=sort)]  # its plain ORDER BY
+    assert len(expected) >= 8
+    api = Api("sales_manager")
+    pages = [api.get("/orders", status="received", sort=sort, page_size=3, page=n).json() for n in range(1, 5)]
+    assert {p["count"] for p in pages} == {len(expected)} and not any(p["count_capped"] for p in pages)
+    assert [item["ref"] for p in pages for item in p["items"]] == expected[:12]
+
+    client = Api("sales_manager").client
+    client.force_login(manager)
+    page = client.get("/orders/", {"status": "received", "sort": sort}).content.decode()
+    positions = [page.index(ref) for ref in expected]
+    assert positions == sorted(positions)
