@@ -16,6 +16,7 @@ from orderloop.core.exceptions import NotFound
 from orderloop.core.phones import phone_display, phone_masked
 from orderloop.core.prepared import PreparedQuery
 from orderloop.orders.access import NO_ORDERS, filter_visible, visible_orders_q
+from orderloop.orders.services import REF_ALPHABET
 from orderloop.orders.models import Attachment, OrderEvent, OrderLine, OrderStatus, SalesOrder, has_rows, keep_rows, rows_exist
 from orderloop.orders.labels import event_details, payload_owners, user_names
 from orderloop.orders.events import event_label
@@ -111,6 +112,8 @@ SORT_AFTER_FETCH_MAX = 20_000  # a search's matches up to this many are fetched 
 
 
 NUMBER_PREFIX = re.compile(r"\d{6}-\d*")
+NUMBER_CHARS = frozenset("0123456789-")  # core.numbering: YYYYMM-NNN
+REF_CHARS = frozenset("TMP-" + REF_ALPHABET)  # services.new_provisional_ref
 
 
 def search_q(q: str) -> Q:
@@ -125,9 +128,15 @@ def search_q(q: str) -> Q:
     # A formal number is YYYYMM-NNN…, with one dash: a term of six digits and the dash (and digits) is contained in a
     # number only at its start, which the number's prefix index finds at once (its trigrams, digits, are in every
     # number: the trigram index reads most of them).
-    number = Q(number__startswith=q) if NUMBER_PREFIX.fullmatch(q) else Q(number__icontains=q)
-    found = [SalesOrder.objects.filter(number | Q(provisional_ref__icontains=q)
-                                       | Q(contact_name__icontains=q)).order_by().values("pk")]
+    # A number holds only digits and a dash, a provisional reference only TMP- and its alphabet: a term with anything
+    # else (a model, a customer's name) is in neither, and their trigram indexes are not read for it (at 1,000,000
+    # orders "R-1093" read 529 numbers that share its digits' trigrams, 4 ms).
+    own = Q(contact_name__icontains=q)
+    if set(q) <= NUMBER_CHARS:
+        own |= Q(number__startswith=q) if NUMBER_PREFIX.fullmatch(q) else Q(number__icontains=q)
+    if set(q.upper()) <= REF_CHARS:
+        own |= Q(provisional_ref__icontains=q)
+    found = [SalesOrder.objects.filter(own).order_by().values("pk")]
     customer_ids = list(Customer.objects.filter(name__icontains=q).values_list("pk", flat=True))
     if customer_ids:
         found.append(SalesOrder.objects.filter(customer_id__in=customer_ids).order_by().values("pk"))
