@@ -164,3 +164,15 @@ def test_a_filtered_list_is_paged_in_its_order(found, orders, users, sort):
     page = client.get("/orders/", {"status": "received", "sort": sort}).content.decode()
     positions = [page.index(ref) for ref in expected]
     assert positions == sorted(positions)
+
+
+def test_ids_from_the_database_are_taken_as_they_are(found):
+    """``pk__any_of=Ids(…)``: the ids a search read, passed on without preparing each (on PostgreSQL as the array's
+    text): the same orders as a plain list names, none for no ids."""
+    from orderloop.orders.models import SalesOrder
+    from orderloop.orders.selectors import Ids
+
+    chosen = [found["contact"].pk, found["far"].pk]
+    assert set(SalesOrder.objects.filter(pk__any_of=Ids(chosen)).values_list("pk", flat=True)) == set(chosen)
+    assert set(SalesOrder.objects.filter(pk__any_of=chosen).values_list("pk", flat=True)) == set(chosen)
+    assert not SalesOrder.objects.filter(pk__any_of=Ids([])).exists()
