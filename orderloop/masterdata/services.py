@@ -35,24 +35,27 @@ def customers_visible_to(user, queryset=None):
     they work on. One definition for the customer register, the pickers and intake."""
     queryset = Customer.objects.all() if queryset is None else queryset
     q = visible_customers_q(user)
-    return queryset if q is None else queryset.filter(q).distinct()
+    return queryset if q is None else queryset.filter(q)
 
 
 NO_CUSTOMERS = Q(pk__in=[])
 
 
 def visible_customers_q(user) -> Q | None:
-    """The filter of ``customers_visible_to``: None for all customers, ``NO_CUSTOMERS`` for none."""
+    """The filter of ``customers_visible_to``: None for all customers, ``NO_CUSTOMERS`` for none. On the customer's
+    own columns and subqueries, no joins: it never repeats a customer (no DISTINCT), and a list sorted by name is
+    read along the name's index and stops after what it shows — with the joins and DISTINCT, a sales manager's
+    customer picker read, joined and sorted all 6,000 customers on every order list page (10 ms)."""
     roles = user.roles
     if roles & (SEE_EVERYTHING | SEE_EVERY_ORDER_READ_ONLY):
         return None
     q = NO_CUSTOMERS
     if roles & SEE_OWN_ORDERS:
-        q |= Q(owner_id=user.pk) | Q(owner__isnull=True)
+        q |= Q(owner_id=user.pk) | Q(owner_id__isnull=True)
     if Role.SALES_ASSISTANT in roles and user.team_id:
-        q |= Q(owner__team_id=user.team_id)
+        q |= Q(owner_id__in=User.objects.filter(team_id=user.team_id).values("pk"))
     if Role.SALES_MANAGER in roles:
-        q |= Q(owner__team__manager_id=user.pk)
+        q |= Q(owner_id__in=User.objects.filter(team__manager_id=user.pk).values("pk"))
     return q
 
 

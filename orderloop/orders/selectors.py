@@ -271,7 +271,7 @@ def counted(queryset, count: int, capped: bool):
     the sort column, PostgreSQL walks that index from the newest order testing each against the filters, every one
     of them when few or none pass (a rare owner's orders: 0.3–0.5 s at 1,000,000 orders); as it is when there are
     more, whose first pages that walk finds at once."""
-    if isinstance(queryset, FoundInOrder):
+    if isinstance(queryset, (FoundInOrder, FewInOrder)):  # read by ids already (a paginator asks again for its last page)
         return queryset
     keys = queryset.query.order_by
     if count == 0:

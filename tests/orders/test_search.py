@@ -164,6 +164,8 @@ def test_a_filtered_list_is_paged_in_its_order(found, orders, users, sort):
     page = client.get("/orders/", {"status": "received", "sort": sort}).content.decode()
     positions = [page.index(ref) for ref in expected]
     assert positions == sorted(positions)
+    beyond = client.get("/orders/", {"status": "received", "sort": sort, "page": 99})  # the last page instead
+    assert beyond.status_code == 200 and all(ref in beyond.content.decode() for ref in expected)
 
 
 def test_ids_from_the_database_are_taken_as_they_are(found):
