@@ -155,9 +155,9 @@ def search_q(q: str) -> Q:
 
 
 class Ids:
-    """Primary keys as the database gave them (integers), for ``__any_of``: taken as they are. As a list, Django
-    resolved and prepared each of a search's thousands of ids one by one and the driver wrote each into the array
-    (about 10 ms for 5,000 ids)."""
+    """Integer primary keys as the database gave them, for ``__any_of``: taken as they are (on PostgreSQL written as
+    a bigint array's text, so integers only). As a list, Django resolved and prepared each of a search's thousands
+    of ids one by one and the driver wrote each into the array (about 10 ms for 5,000 ids)."""
 
     __slots__ = ("values",)
 
@@ -224,9 +224,10 @@ class FoundInOrder:
 
 class FewInOrder:
     """A list of at most the count's cap (``counted``), sorted after it is fetched: each page's ids chosen in the
-    list's order by a subquery on the orders alone (the working list's indexes hold what it tests and sorts by),
-    then only that page's orders read with their customer and owner. Sorting all of them joined to their customers
-    and owners first cost 11 ms at 1,000,000 orders for a status's 900 orders."""
+    list's order by a subquery on the orders alone (for the usual filters and sort, the working list's indexes hold
+    every column it reads), then only that page's orders read with their customer and owner. Sorting all of them
+    joined to their customers and owners first cost 11 ms at 1,000,000 orders for a status's 900 orders.
+    Only slices of pages (the paginator's and the API's)."""
 
     def __init__(self, queryset, count: int):
         self.queryset, self.count = queryset, count
@@ -235,12 +236,15 @@ class FewInOrder:
         return self.count
 
     def __getitem__(self, part: slice):
+        if (part.start or 0) >= self.count:  # past the last page: nothing to read
+            return self.queryset.none()
         return _read_by_ids(self.queryset, pk__in=self.queryset.select_related(None).values("pk")[part])
 
 
 def _read_by_ids(queryset, **ids):
-    """The orders ``ids`` names (``pk__any_of``: a list; ``pk__in``: a subquery), read by primary key with
-    ``queryset``'s columns, related rows and order."""
+    """The orders ``ids`` names (``pk__any_of``: ``Ids``; ``pk__in``: a subquery), read by primary key with
+    ``queryset``'s columns, related rows and order — only those: the order lists' queries have no annotations or
+    prefetches, which this would leave out."""
     query = queryset.query
     rows = queryset.model._default_manager.filter(**ids).order_by(*query.order_by)
     rows.query.select_related = copy.deepcopy(query.select_related)

@@ -54,7 +54,7 @@ def test_each_field_finds_its_order_and_nothing_else(found, users, id_list_limit
     assert refs(director, formal.number[:6]) >= {formal.ref}  # a prefix of the number
     assert refs(director, found["contact"].provisional_ref) == {found["contact"].ref}
     assert refs(director, found["contact"].provisional_ref[2:9].lower()) == {found["contact"].ref}  # any case, any part
-    assert refs(director, formal.number[-5:]) >= {formal.ref}  # the end of the number, from its dash
+    assert refs(director, formal.number[-5:]) >= {formal.ref}  # the number's last five characters
     assert refs(director, "欧阳修") == {found["contact"].ref}
     assert refs(director, "远方贸易") == {found["far"].ref}  # part of the customer's name
     assert refs(director, "rt-77") == {found["router"].ref, found["renamed"].ref}  # a line's model, any case
