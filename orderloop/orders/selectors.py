@@ -271,7 +271,8 @@ def capped_count(queryset, cap: int | None = None) -> tuple[int, bool]:
 
 def counted(queryset, count: int, capped: bool):
     """``queryset``, its matches counted (capped_count): none when there are none (no statement at all); when there
-    are at most the cap, sorted after they are fetched (``_unindexed``: the same order) — with LIMIT and an index on
+    are at most the cap, sorted after they are fetched (``_unindexed``: the same order) and paged by ids
+    (``FewInOrder``) — with LIMIT and an index on
     the sort column, PostgreSQL walks that index from the newest order testing each against the filters, every one
     of them when few or none pass (a rare owner's orders: 0.3–0.5 s at 1,000,000 orders); as it is when there are
     more, whose first pages that walk finds at once."""
