@@ -146,6 +146,10 @@ class OrderLine(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
+        indexes = [  # the search's lines by the name they were ordered under (LineName), index-only
+            models.Index(fields=["model", "order"], name="orderline_model_idx"),
+            models.Index(fields=["product_name", "order"], name="orderline_product_name_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["order", "position"], name="orderline_unique_position"),
             models.CheckConstraint(condition=models.Q(quantity__gt=0), name="orderline_quantity_positive"),
@@ -160,6 +164,18 @@ class OrderLine(models.Model):
     @property
     def open_quantity(self) -> Decimal:
         return self.quantity - self.short_closed_quantity
+
+
+class LineName(models.Model):
+    """Each text a line was ordered under — its model, its product name — once. The order search matches a term
+    against these (hundreds, where the lines are millions) and then finds the lines by the names it matched
+    (selectors.search_q). The database keeps them as lines are written, whichever code writes them (a trigger of
+    migration 0034); a name no line has any more stays and finds nothing."""
+
+    name = models.CharField(max_length=200, primary_key=True)
+
+    def __str__(self):
+        return self.name
 
 
 class EventType(models.TextChoices):

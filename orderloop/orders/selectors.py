@@ -17,7 +17,9 @@ from orderloop.core.phones import phone_display, phone_masked
 from orderloop.core.prepared import PreparedQuery
 from orderloop.orders.access import NO_ORDERS, filter_visible, visible_orders_q
 from orderloop.orders.services import REF_ALPHABET
-from orderloop.orders.models import Attachment, OrderEvent, OrderLine, OrderStatus, SalesOrder, has_rows, keep_rows, rows_exist
+from orderloop.orders.models import (
+    Attachment, LineName, OrderEvent, OrderLine, OrderStatus, SalesOrder, has_rows, keep_rows, rows_exist,
+)
 from orderloop.orders.labels import event_details, payload_owners, user_names
 from orderloop.orders.events import event_label
 from orderloop.orders.lifecycle.engine import available_actions
@@ -119,11 +121,10 @@ REF_CHARS = frozenset("TMP-" + REF_ALPHABET)  # services.new_provisional_ref
 def search_q(q: str) -> Q:
     """Orders whose number, provisional reference, contact, customer name or a line's model or product name
     contains ``q`` (any case): the UNION of what each branch finds through its own index (on PostgreSQL the
-    trigram indexes on the orders' and lines' columns, the customer index), read as a list of order ids, so
-    the list and its count start from the matches instead of walking every visible order. Customers and
-    products (small tables) are looked up first. Terms shorter than three characters, which no trigram index
-    can serve, match lines through their product only."""
-    from orderloop.masterdata.models import Customer, Product
+    trigram indexes on the orders' columns, the customers' names, the lines' names), read as a list of order ids,
+    so the list and its count start from the matches instead of walking every visible order. Customers and the
+    names lines were ordered under (LineName; small tables) are looked up first."""
+    from orderloop.masterdata.models import Customer
 
     # A formal number is YYYYMM-NNN…, with one dash: a term of six digits and the dash (and digits) is contained in a
     # number only at its start, which the number's prefix index finds at once (its trigrams, digits, are in every
@@ -140,13 +141,12 @@ def search_q(q: str) -> Q:
     customer_ids = list(Customer.objects.filter(name__icontains=q).values_list("pk", flat=True))
     if customer_ids:
         found.append(SalesOrder.objects.filter(customer_id__in=customer_ids).order_by().values_list("pk", flat=True))
-    if len(q) >= 3:  # a line keeps the name and model it was ordered under (trigram indexes)
-        found.append(OrderLine.objects.filter(Q(model__icontains=q) | Q(product_name__icontains=q)).order_by()
-                     .values_list("order_id", flat=True))
-    else:
-        product_ids = list(Product.objects.filter(Q(model__icontains=q) | Q(name__icontains=q)).values_list("pk", flat=True))
-        if product_ids:
-            found.append(OrderLine.objects.filter(product_id__in=product_ids).order_by().values_list("order_id", flat=True))
+    # a line keeps the model and product name it was ordered under: the few names that contain the term, then the
+    # lines ordered under them (each column's index with the order: index-only)
+    names = list(LineName.objects.filter(name__icontains=q).values_list("name", flat=True))
+    if names:
+        found += [OrderLine.objects.filter(model__in=names).order_by().values_list("order_id", flat=True),
+                  OrderLine.objects.filter(product_name__in=names).order_by().values_list("order_id", flat=True)]
     matches = found[0].union(*found[1:]) if len(found) > 1 else found[0]
     ids = list(matches[:SEARCH_ID_LIST_MAX + 1])
     if len(ids) <= SEARCH_ID_LIST_MAX:  # the usual case: one list of ids, which the database reads by primary key

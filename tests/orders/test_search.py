@@ -7,6 +7,7 @@ import pytest
 
 from orderloop.masterdata.models import Customer, Product, Qualification
 from orderloop.orders import selectors
+from orderloop.orders.models import LineName, OrderLine
 from orderloop.orders.selectors import order_list
 from orderloop.orders.schemas import OrderCreate
 from orderloop.orders.services import order_receive
@@ -70,8 +71,26 @@ def test_a_line_keeps_the_model_it_was_ordered_under(found, users, id_list_limit
     assert refs(users["sales_director"], "RT-9000") == set()
 
 
-def test_a_short_term_finds_lines_through_their_product(found, users, id_list_limit):
+def test_a_short_term_finds_lines_by_their_names(found, users, id_list_limit):
     assert refs(users["sales_director"], "路由") == {found["router"].ref, found["renamed"].ref}
+
+
+def test_a_line_is_found_by_the_names_it_has_whoever_wrote_them(found, users, id_list_limit):
+    """The names the search matches are kept by the database as lines are written, by any code: a line whose
+    model is changed in place is found by its new model, and still by its product name."""
+    line = found["router"].lines.get()
+    OrderLine.objects.filter(pk=line.pk).update(model="ZX-4242")
+    director = users["sales_director"]
+    assert refs(director, "zx-42") == {found["router"].ref}
+    assert refs(director, "RT-7788") == {found["renamed"].ref}
+    assert refs(director, "路由器") == {found["router"].ref, found["renamed"].ref}
+
+
+def test_each_name_is_kept_once(found, orders):
+    before = LineName.objects.count()
+    orders.received(lines=[{"product_id": found["router_product"].pk, "quantity": "3", "unit_price": "900"}])
+    assert LineName.objects.count() == before
+    assert set(LineName.objects.filter(name__in=["RT-7788", "路由器"]).values_list("name", flat=True)) == {"RT-7788", "路由器"}
 
 
 def test_search_finds_only_what_the_user_may_see(found, users, id_list_limit):
