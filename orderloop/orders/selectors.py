@@ -473,11 +473,6 @@ LISTED_FIELDS = ("number", "provisional_ref", "status", "customer_id", "customer
                  "created_at", "archived_at")
 
 
-def listed(orders):
-    """``orders`` (order_list's) reading only what a list row shows (LISTED_FIELDS)."""
-    return orders.only(*LISTED_FIELDS)
-
-
 def order_summaries(orders) -> list[dict]:
     """The API's list rows of ``orders`` (a list's query, sliced to its page), read as values of the listed columns:
     no model instances (three a row otherwise: the order, its customer, its owner)."""

@@ -72,7 +72,7 @@ from orderloop.orders.schemas import OrderCreate, OrderPatch
 from orderloop.orders.today import user_today
 from orderloop.orders.work import (DECISIONS, approvals_for, decision_data, decision_result, queues_for, timeline_steps,
                                    waiting_for)
-from orderloop.orders.selectors import CappedPaginator, acceptance_items, listed, audit_entries, customer_history, has_rows, order_get, order_timeline, sees_cost, timeline_data, shown_phone
+from orderloop.orders.selectors import CappedPaginator, acceptance_items, audit_entries, customer_history, has_rows, order_get, order_timeline, sees_cost, timeline_data, shown_phone
 from orderloop.setup.models import CompanyProfile
 from orderloop.orders.lifecycle.engine import available_actions, blocked_actions, perform_action
 from orderloop.orders.lines import last_part
@@ -85,8 +85,7 @@ APPROVAL_STATES = {OrderStatus.PENDING_APPROVAL, OrderStatus.PENDING_DIRECTOR}
 @login_required
 def order_index(request):
     filters, errors = parse_filters(request.GET, archived=False)
-    rows = listed(listed_orders(request.user, filters))
-    page = CappedPaginator(rows, 50).get_page(request.GET.get("page"))
+    page = CappedPaginator(listed_orders(request.user, filters), 50).get_page(request.GET.get("page"))
     sort = filters.sort if filters.sort.lstrip("-") in {key for key, _label in ORDER_LIST_COLUMNS if key} else ""
     return _list_page(request, "orders/order_list.html", "orders/_order_list_results.html", {
         "page": page, "headers": _sort_headers(request.GET, ORDER_LIST_COLUMNS, sort),

@@ -114,6 +114,23 @@ def test_the_list_page_searches(found, users, client):
     assert found["far"].ref not in page
 
 
+def test_a_row_of_the_list_shows_the_order_as_a_person_reads_it(found, users, client):
+    """The row: the reference linking to the order, the customer, the dates, the amount, the owner by the
+    name people know, the status in words."""
+    order = found["router"]
+    order.owner.display_name = "王经理"
+    order.owner.save(update_fields=["display_name"])
+    client.force_login(users["sales_director"])
+    page = client.get("/orders/", {"q": "RT-7788", "sort": "total_amount"}).content.decode()
+    row = page[page.index(f'<a href="/orders/{order.ref}/">{order.ref}</a>'):]
+    row = row[:row.index("</tr>")]
+    assert f'title="{order.customer.name}">{order.customer.name}</td>' in row
+    assert f'class="k-date">{order.order_date.isoformat()}</td>' in row
+    assert 'class="k-money">¥1,800.00</td>' in row
+    assert 'class="k-text">王经理</td>' in row
+    assert '<span class="status status-received">已接收</span>' in row
+
+
 def test_a_number_or_its_start_finds_the_numbers_that_begin_so_and_nothing_else(found, users, id_list_limit):
     """A term of six digits and the dash is looked up by the number's start (its index): the same orders as
     "contains", since a number has its one dash after its six-digit month."""

@@ -15,6 +15,7 @@ from orderloop.core.html import rows_html
 from orderloop.core.money import money_text
 from orderloop.orders.labels import ORDER_LIST_COLUMNS
 from orderloop.orders.models import OrderStatus
+from orderloop.orders.selectors import LISTED_FIELDS
 
 register = template.Library()
 
@@ -26,22 +27,23 @@ ROW = ('<tr><td data-label="{}" class="k-text"><a href="{}">{}</a></td>'
 
 
 @register.simple_tag
-def order_rows(orders):
-    """The rows of ``orders`` (read with selectors.LISTED_FIELDS), or the row that says none matched."""
-    orders = list(orders)
+def order_rows(page):
+    """The rows of ``page`` (of an order list's query), read as values of the listed columns
+    (selectors.LISTED_FIELDS: no model instances, three a row otherwise), or the row that says none matched."""
+    orders = list(page.object_list.values(*LISTED_FIELDS))
     if not orders:
         return format_html('<tr><td colspan="{}" class="empty">{}</td></tr>', len(ORDER_LIST_COLUMNS),
                            _("没有符合条件的订单"))
     ref, customer, ordered, requested, amount, owner, status = (_(label) for _key, label in ORDER_LIST_COLUMNS)
     statuses = dict(OrderStatus.choices)
-    page = reverse("orders:detail", args=["REF"]).replace("REF", "{}")  # once per page, not per row
+    link = reverse("orders:detail", args=["REF"]).replace("REF", "{}")  # once per page, not per row
     return rows_html(ROW, (
-        (ref, page.format(quote(order.ref, safe="")), order.ref,
-         customer, order.customer.name, order.customer.name,
-         ordered, _date(order.order_date), requested, _date(order.requested_date),
-         amount, money_text(order.total_amount), owner, order.owner,
-         status, order.status, statuses.get(order.status, order.status))
-        for order in orders))
+        (ref, link.format(quote(order_ref, safe="")), order_ref,
+         customer, order["customer__name"], order["customer__name"],
+         ordered, _date(order["order_date"]), requested, _date(order["requested_date"]),
+         amount, money_text(order["total_amount"]), owner, order["owner__display_name"] or order["owner__username"],
+         status, order["status"], statuses.get(order["status"], order["status"]))
+        for order in orders for order_ref in [order["number"] or order["provisional_ref"]]))
 
 
 def _date(day) -> str:
