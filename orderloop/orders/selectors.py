@@ -143,10 +143,9 @@ def search_q(q: str) -> Q:
         found.append(SalesOrder.objects.filter(customer_id__in=customer_ids).order_by().values_list("pk", flat=True))
     # a line keeps the model and product name it was ordered under: the few names that contain the term, then the
     # lines ordered under them (each column's index with the order: index-only)
-    names = list(LineName.objects.filter(name__icontains=q).values_list("name", flat=True))
-    if names:
-        found += [OrderLine.objects.filter(model__in=names).order_by().values_list("order_id", flat=True),
-                  OrderLine.objects.filter(product_name__in=names).order_by().values_list("order_id", flat=True)]
+    names = LineName.objects.filter(name__icontains=q).values("name")
+    found += [OrderLine.objects.filter(model__in=names).order_by().values_list("order_id", flat=True),
+              OrderLine.objects.filter(product_name__in=names).order_by().values_list("order_id", flat=True)]
     matches = found[0].union(*found[1:]) if len(found) > 1 else found[0]
     ids = list(matches[:SEARCH_ID_LIST_MAX + 1])
     if len(ids) <= SEARCH_ID_LIST_MAX:  # the usual case: one list of ids, which the database reads by primary key
