@@ -214,3 +214,23 @@ def test_ids_from_the_database_are_taken_as_they_are(found):
     assert set(SalesOrder.objects.filter(pk__any_of=Ids(chosen)).values_list("pk", flat=True)) == set(chosen)
     assert set(SalesOrder.objects.filter(pk__any_of=chosen).values_list("pk", flat=True)) == set(chosen)
     assert not SalesOrder.objects.filter(pk__any_of=Ids([])).exists()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_upgrading_collects_the_names_of_the_lines_there_are(found, users):
+    """Orders migration 0034 fills the names from the lines written before it (and its trigger keeps them after)."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("orders", "0033_working_list_indexes")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    old.get_model("orders", "OrderLine").objects.filter(order_id=found["router"].pk).update(model="旧型号-1")
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    assert {"旧型号-1", "RT-7788", "路由器"} <= set(LineName.objects.values_list("name", flat=True))
+    assert refs(users["sales_director"], "旧型号") == {found["router"].ref}
+    OrderLine.objects.filter(order_id=found["renamed"].pk).update(model="新型号-2")  # the trigger is back
+    assert refs(users["sales_director"], "新型号") == {found["renamed"].ref}
