@@ -146,6 +146,8 @@ class OrderLine(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
+        # A trigger keeps LineName as lines are written (orders migration 0034); on SQLite a migration that rebuilds
+        # this table drops it with the old table and must create it again.
         indexes = [  # the search's lines by the name they were ordered under (LineName), index-only
             models.Index(fields=["model", "order"], name="orderline_model_idx"),
             models.Index(fields=["product_name", "order"], name="orderline_product_name_idx"),

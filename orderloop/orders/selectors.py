@@ -1,5 +1,4 @@
 """Reads of orders: lists, one order by its reference, its timeline."""
-import copy
 import re
 from decimal import Decimal
 
@@ -122,8 +121,9 @@ def search_q(q: str) -> Q:
     """Orders whose number, provisional reference, contact, customer name or a line's model or product name
     contains ``q`` (any case): the UNION of what each branch finds through its own index (on PostgreSQL the
     trigram indexes on the orders' columns, the customers' names, the lines' names), read as a list of order ids,
-    so the list and its count start from the matches instead of walking every visible order. Customers and the
-    names lines were ordered under (LineName; small tables) are looked up first."""
+    so the list and its count start from the matches instead of walking every visible order. The customers (a small
+    table) are looked up first; the names lines were ordered under (LineName, as small) are a subquery of the
+    UNION, whose lines are then read by those names."""
     from orderloop.masterdata.models import Customer
 
     # A formal number is YYYYMM-NNN…, with one dash: a term of six digits and the dash (and digits) is contained in a
@@ -241,14 +241,9 @@ class FewInOrder:
 
 
 def _read_by_ids(queryset, **ids):
-    """The orders ``ids`` names (``pk__any_of``: ``Ids``; ``pk__in``: a subquery), read by primary key with
-    ``queryset``'s columns, related rows and order — only those: the order lists' queries have no annotations or
-    prefetches, which this would leave out."""
-    query = queryset.query
-    rows = queryset.model._default_manager.filter(**ids).order_by(*query.order_by)
-    rows.query.select_related = copy.deepcopy(query.select_related)
-    rows.query.deferred_loading = query.deferred_loading
-    return rows
+    """The orders ``ids`` names (``pk__any_of``: ``Ids``; ``pk__in``: a subquery), read by primary key in
+    ``queryset``'s order. The lists read a page as values of their columns (order_rows, order_summaries)."""
+    return queryset.model._default_manager.filter(**ids).order_by(*queryset.query.order_by)
 
 
 def found_orders(queryset, cap: int | None = None):

@@ -71,8 +71,12 @@ def test_a_line_keeps_the_model_it_was_ordered_under(found, users, id_list_limit
     assert refs(users["sales_director"], "RT-9000") == set()
 
 
-def test_a_short_term_finds_lines_by_their_names(found, users, id_list_limit):
+def test_a_short_term_finds_lines_by_the_names_they_were_ordered_under(found, users, id_list_limit):
+    router = found["router_product"]
+    router.model, router.name = "SW-1", "交换机"  # the catalogue moves on; the lines keep what was ordered
+    router.save()
     assert refs(users["sales_director"], "路由") == {found["router"].ref, found["renamed"].ref}
+    assert refs(users["sales_director"], "交换") == set()
 
 
 def test_a_line_is_found_by_the_names_it_has_whoever_wrote_them(found, users, id_list_limit):
@@ -129,6 +133,12 @@ def test_a_row_of_the_list_shows_the_order_as_a_person_reads_it(found, users, cl
     assert 'class="k-money">¥1,800.00</td>' in row
     assert 'class="k-text">王经理</td>' in row
     assert '<span class="status status-received">已接收</span>' in row
+    order.owner.display_name = ""
+    order.owner.save(update_fields=["display_name"])
+    page = client.get("/orders/", {"q": "RT-7788"}).content.decode()
+    assert f'class="k-text">{order.owner.username}</td>' in page  # no name given: the username
+    page = client.get("/orders/", {"q": "无此订单"}).content.decode()
+    assert '<td colspan="7" class="empty">没有符合条件的订单</td>' in page
 
 
 def test_a_number_or_its_start_finds_the_numbers_that_begin_so_and_nothing_else(found, users, id_list_limit):

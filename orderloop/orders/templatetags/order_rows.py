@@ -29,7 +29,8 @@ ROW = ('<tr><td data-label="{}" class="k-text"><a href="{}">{}</a></td>'
 @register.simple_tag
 def order_rows(page):
     """The rows of ``page`` (of an order list's query), read as values of the listed columns
-    (selectors.LISTED_FIELDS: no model instances, three a row otherwise), or the row that says none matched."""
+    (selectors.LISTED_FIELDS: no model instances, three a row otherwise), or the row that says none matched.
+    ``page.object_list`` is the list's query, as the paginator left it: nothing before this tag reads the page."""
     orders = list(page.object_list.values(*LISTED_FIELDS))
     if not orders:
         return format_html('<tr><td colspan="{}" class="empty">{}</td></tr>', len(ORDER_LIST_COLUMNS),
