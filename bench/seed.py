@@ -555,7 +555,7 @@ class Seeder:
                         amount=_money(amount), cost_price=_money(product["cost"]), requested_date=None,
                         availability="in_stock" if confirmed else "", lead_time_days=None,
                         feasible_date=requested if confirmed else None, agreed_date=None,
-                        short_closed_quantity="0.000", short_close_reason="")
+                        short_closed_quantity="0.000", short_close_reason="", order_created_at=created)
         if stage_plan:
             _started, stages = stage_plan
             finished = status not in (S.IN_FULFILLMENT,) and not (status == S.CANCELLED and path[-2][2] == S.IN_FULFILLMENT)

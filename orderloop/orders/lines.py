@@ -40,7 +40,7 @@ def build_line(*, order, position: int, product: Product, quantity: Decimal, uni
     return OrderLine(
         order=order, position=position, product=product, product_name=product.name, model=product.model, unit=product.unit,
         quantity=quantity, unit_price=price, amount=line_amount(quantity, price), cost_price=product.cost_price,
-        requested_date=requested_date,
+        requested_date=requested_date, order_created_at=order.created_at,
     )
 
 

@@ -143,14 +143,17 @@ class OrderLine(models.Model):
     # 1: what was ordered; 2, 3, …: quantity added after the goods were prepared (待发货 or later), each part
     # confirmed, prepared, shipped and accepted on its own (orders.lines.open_lines)
     part = models.PositiveSmallIntegerField(_("部分"), default=1)
+    # The order's created_at (which never changes), copied when the line is built (lines.build_line): the search
+    # reads a line's order and its place in the newest-first list from the line's index alone (selectors.search_q).
+    order_created_at = models.DateTimeField(editable=False)
 
     class Meta:
         ordering = ["position", "id"]
         # A trigger keeps LineName as lines are written (orders migration 0034); on SQLite a migration that rebuilds
-        # this table drops it with the old table and must create it again.
-        indexes = [  # the search's lines by the name they were ordered under (LineName), index-only
-            models.Index(fields=["model", "order"], name="orderline_model_idx"),
-            models.Index(fields=["product_name", "order"], name="orderline_product_name_idx"),
+        # this table drops it with the old table and must create it again (as 0035 does).
+        indexes = [  # the search's lines by the name they were ordered under (LineName), index-only on PostgreSQL
+            models.Index(fields=["model", "order"], include=["order_created_at"], name="orderline_model_idx"),
+            models.Index(fields=["product_name", "order"], include=["order_created_at"], name="orderline_product_name_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["order", "position"], name="orderline_unique_position"),

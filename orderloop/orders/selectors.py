@@ -3,6 +3,7 @@ import re
 from decimal import Decimal
 
 from django.core.paginator import Paginator
+from django.db import connection
 from django.db.models import F, Field, Lookup, Q
 from django.utils.encoding import force_str
 from django.utils.functional import cached_property
@@ -121,9 +122,10 @@ def search_q(q: str) -> Q:
     """Orders whose number, provisional reference, contact, customer name or a line's model or product name
     contains ``q`` (any case): the UNION of what each branch finds through its own index (on PostgreSQL the
     trigram indexes on the orders' columns, the customers' names, the lines' names), read as a list of order ids,
-    so the list and its count start from the matches instead of walking every visible order. The customers (a small
-    table) are looked up first; the names lines were ordered under (LineName, as small) are a subquery of the
-    UNION, whose lines are then read by those names."""
+    newest first, so the list and its count start from the matches instead of walking every visible order. The
+    customers (a small table) are looked up first; the names lines were ordered under (LineName, as small) are a
+    subquery of the UNION, whose lines are then read by those names with their order's created_at (the lines'
+    index holds both)."""
     from orderloop.masterdata.models import Customer
 
     # A formal number is YYYYMM-NNN…, with one dash: a term of six digits and the dash (and digits) is contained in a
@@ -137,31 +139,37 @@ def search_q(q: str) -> Q:
         own |= Q(number__startswith=q) if NUMBER_PREFIX.fullmatch(q) else Q(number__icontains=q)
     if set(q.upper()) <= REF_CHARS:
         own |= Q(provisional_ref__icontains=q)
-    found = [SalesOrder.objects.filter(own).order_by().values_list("pk", flat=True)]
+    # (the order's id, its created_at) from each branch: the first names the UNION's columns
+    found = [SalesOrder.objects.filter(own).order_by().values_list("pk", "created_at")]
     customer_ids = list(Customer.objects.filter(name__icontains=q).values_list("pk", flat=True))
     if customer_ids:
-        found.append(SalesOrder.objects.filter(customer_id__in=customer_ids).order_by().values_list("pk", flat=True))
+        found.append(SalesOrder.objects.filter(customer_id__in=customer_ids).order_by().values_list("pk", "created_at"))
     # a line keeps the model and product name it was ordered under: the few names that contain the term, then the
-    # lines ordered under them (each column's index with the order: index-only)
+    # lines ordered under them (each column's index with the order and its created_at: index-only)
     names = LineName.objects.filter(name__icontains=q).values("name")
-    found += [OrderLine.objects.filter(model__in=names).order_by().values_list("order_id", flat=True),
-              OrderLine.objects.filter(product_name__in=names).order_by().values_list("order_id", flat=True)]
-    matches = found[0].union(*found[1:]) if len(found) > 1 else found[0]
-    ids = list(matches[:SEARCH_ID_LIST_MAX + 1])
+    found += [OrderLine.objects.filter(**{f"{column}__in": names}).order_by().values_list("order_id", "order_created_at")
+              for column in ("model", "product_name")]
+    sql, params = found[0].union(*found[1:]).query.sql_with_params()
+    with connection.cursor() as cursor:  # only the ids, newest first (the list's default order)
+        cursor.execute(f'SELECT "pk" FROM ({sql}) AS "matches" ORDER BY "created_at" DESC, "pk" DESC LIMIT %s',
+                       [*params, SEARCH_ID_LIST_MAX + 1])
+        ids = [pk for (pk,) in cursor.fetchall()]
     if len(ids) <= SEARCH_ID_LIST_MAX:  # the usual case: one list of ids, which the database reads by primary key
-        return Q(pk__any_of=Ids(ids))
-    return Q(pk__in=matches)  # a term found almost everywhere: the same UNION, as a subquery
+        return Q(pk__any_of=Ids(ids, newest_first=True))
+    ids_only = [branch.values_list(branch.query.values_select[0], flat=True) for branch in found]
+    return Q(pk__in=ids_only[0].union(*ids_only[1:]))  # a term found almost everywhere: the UNION, as a subquery
 
 
 class Ids:
     """Integer primary keys as the database gave them, for ``__any_of``: taken as they are (on PostgreSQL written as
     a bigint array's text, so integers only). As a list, Django resolved and prepared each of a search's thousands
-    of ids one by one and the driver wrote each into the array (about 10 ms for 5,000 ids)."""
+    of ids one by one and the driver wrote each into the array (about 10 ms for 5,000 ids). ``newest_first``: the
+    ids are in the list's default order (created_at, then id, descending)."""
 
-    __slots__ = ("values",)
+    __slots__ = ("values", "newest_first")
 
-    def __init__(self, values: list[int]):
-        self.values = values
+    def __init__(self, values: list[int], *, newest_first: bool = False):
+        self.values, self.newest_first = values, newest_first
 
     def __len__(self) -> int:
         return len(self.values)
@@ -196,18 +204,25 @@ class AnyOf(Lookup):
         return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
 
 
+NEWEST_FIRST = ordering("-created_at", few_matches=True)
 COUNT_CAP = 1000  # 20 pages of 50: beyond, one filters or searches
 
 
 class FoundInOrder:
     """A search's few matches (``sorted_after_fetch``) as the ids of those the user sees, in the list's order, read
     in one statement: counted from them and sliced into pages, each page its orders read by id (in the same order).
-    Counting them and then reading a page would each read every match's row to test it against the visibility."""
+    Counting them and then reading a page would each read every match's row to test it against the visibility.
+    When the list is the search's matches and nothing else, newest first (``_newest_first``), they are its ids as the
+    search gave them, with no statement."""
 
     def __init__(self, queryset, cap: int | None = None):
         self.queryset = queryset
         cap = COUNT_CAP if cap is None else cap
-        self.ids = list(queryset.values_list("pk", flat=True)[:cap + 1])  # the count and the pages stop at the cap
+        newest_first = _newest_first(queryset)
+        if newest_first is not None:  # nothing but the matches, in their order: no statement
+            self.ids = newest_first.values[:cap + 1]
+        else:
+            self.ids = list(queryset.values_list("pk", flat=True)[:cap + 1])  # the count and the pages stop at the cap
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -219,6 +234,19 @@ class FoundInOrder:
         # by id alone: the ids are those its filters found, and testing them again against the search's thousands
         # of ids costs 15 times the page
         return _read_by_ids(self.queryset, pk__any_of=Ids(ids))
+
+
+def _newest_first(queryset) -> Ids | None:
+    """The search's ids (``Ids``, newest first) when ``queryset`` is those orders and nothing else, in that order: for
+    a user who sees every order, with no other filter, sorted newest first (the default). The order's own created_at
+    and the lines' copy of it are the same, so the search's order is the list's."""
+    where = queryset.query.where
+    if where.negated or len(where.children) != 1 or queryset.query.order_by != NEWEST_FIRST:
+        return None
+    (lookup,) = where.children
+    if isinstance(lookup, AnyOf) and isinstance(lookup.rhs, Ids) and lookup.rhs.newest_first and lookup.lhs.target.primary_key:
+        return lookup.rhs
+    return None
 
 
 class FewInOrder:

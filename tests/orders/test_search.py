@@ -214,6 +214,42 @@ def test_a_filtered_list_is_paged_in_its_order(found, orders, users, sort):
     assert beyond.status_code == 200 and all(ref in beyond.content.decode() for ref in expected)
 
 
+def test_a_search_lists_its_matches_newest_first_whoever_searches(found, orders, users, id_list_limit):
+    """The search gives its matches newest first (the orders' created_at, a line's copy of it), whichever branch
+    found them: an order entered later but earlier in time comes where its time says. For the director (who sees
+    every order) that list is the list itself — the API's pages, one after the other, are it, counted — and it is the
+    order a manager's list of the same orders has."""
+    from datetime import datetime, timedelta
+
+    from orderloop.core import clock
+    from orderloop.orders.models import SalesOrder
+    from tests.support.api_client import Api
+
+    router = found["router_product"]
+    start = datetime(2031, 3, 2, 9, 0)
+    entered = []
+    for hours in (5, 1, 9, 3):  # entered in this sequence, created at these hours after the start
+        with clock.frozen_at(start + timedelta(hours=hours)):
+            entered.append(orders.received(contact_name="RT-77 联系人" if hours == 9 else "司马光",
+                                           lines=[{"product_id": router.pk, "quantity": "1", "unit_price": "900"}]))
+    for order in entered:
+        order.refresh_from_db()
+        assert set(order.lines.values_list("order_created_at", flat=True)) == {order.created_at}
+    newest_first = [order.ref for order in sorted(entered, key=lambda order: order.created_at, reverse=True)]
+    director = users["sales_director"]
+    expected = [order.ref for order in order_list(user=director, q="rt-77")]  # the list's own ORDER BY
+    assert expected[:4] == newest_first
+    assert expected == [order.ref for order in SalesOrder.objects.filter(
+        pk__in=[order.pk for order in order_list(user=director, q="rt-77")]).order_by("-created_at", "-id")]
+
+    api = Api("sales_director")
+    pages = [api.get("/orders", q="rt-77", page_size=2, page=n).json() for n in range(1, 5)]
+    assert {p["count"] for p in pages} == {len(expected)}
+    assert [item["ref"] for p in pages for item in p["items"]] == expected
+    manager_sees = [item["ref"] for item in Api("sales_manager").get("/orders", q="rt-77", page_size=50).json()["items"]]
+    assert manager_sees == [ref for ref in expected if ref in set(manager_sees)] and set(newest_first) <= set(manager_sees)
+
+
 def test_ids_from_the_database_are_taken_as_they_are(found):
     """``pk__any_of=Ids(…)``: the ids a search read, passed on without preparing each (on PostgreSQL as the array's
     text): the same orders as a plain list names, none for no ids."""
@@ -228,7 +264,8 @@ def test_ids_from_the_database_are_taken_as_they_are(found):
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_upgrading_collects_the_names_of_the_lines_there_are(found, users):
-    """Orders migration 0034 fills the names from the lines written before it (and its trigger keeps them after)."""
+    """Orders migration 0034 fills the names from the lines written before it (and its trigger keeps them after, on
+    SQLite also after 0035 rebuilt the table); 0035 gives the lines there are their order's created_at."""
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
@@ -242,5 +279,7 @@ def test_upgrading_collects_the_names_of_the_lines_there_are(found, users):
     executor.migrate(executor.loader.graph.leaf_nodes())
     assert {"旧型号-1", "RT-7788", "路由器"} <= set(LineName.objects.values_list("name", flat=True))
     assert refs(users["sales_director"], "旧型号") == {found["router"].ref}
+    for line in OrderLine.objects.select_related("order"):  # 0035: each line has its order's created_at
+        assert line.order_created_at == line.order.created_at
     OrderLine.objects.filter(order_id=found["renamed"].pk).update(model="新型号-2")  # the trigger is back
     assert refs(users["sales_director"], "新型号") == {found["renamed"].ref}

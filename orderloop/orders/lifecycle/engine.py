@@ -4,11 +4,11 @@ run its handler, then write the status, the event, the deadlines, the notices an
 transaction. It knows no step: what an action does and its conditions come from its ``Action`` in
 ``orders.steps``."""
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import (Aggregate, AutoField, BigAutoField, CharField, DateField, DecimalField, ForeignKey,
+from django.db.models import (Aggregate, AutoField, BigAutoField, CharField, DateField, DateTimeField, DecimalField, ForeignKey,
                               IntegerField, OuterRef, QuerySet, Subquery, TextField)
 from django.db.models.functions import Cast, JSONArray
 from django.utils.translation import gettext as _
@@ -158,7 +158,16 @@ def _reader(field):
         return int
     if type(field) is DateField:
         return date.fromisoformat
+    if isinstance(field, DateTimeField):
+        return _moment
     return field.to_python
+
+
+def _moment(text: str) -> datetime:
+    """A timestamp's text in the JSON as a read returns it, in UTC: SQLite's has no offset (it keeps UTC),
+    PostgreSQL's has the session's (UTC)."""
+    value = datetime.fromisoformat(text)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 _LINE_READERS = [_reader(field) for field in _LINE_FIELDS]
