@@ -68,6 +68,8 @@ class SalesOrder(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("经理审批人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+",
     )
     version = models.PositiveIntegerField(_("版本"), default=1)
+    # Never changed once the order exists: each line keeps a copy (OrderLine.order_created_at), by which the search
+    # sorts its matches and tells one order from another (selectors.search_q); a change here would have to change it there.
     created_at = models.DateTimeField(_("创建时间"), db_index=True)
     updated_at = models.DateTimeField(_("更新时间"))
 
