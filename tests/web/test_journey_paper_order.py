@@ -40,8 +40,8 @@ def test_a_photo_of_the_seeds_order_is_read_corrected_where_uncertain_and_passes
         page.get_by_role("button", name="识别扫描件").click()
         expect(page.locator("#paper-reading")).to_contain_text("正在识别「采购订单.jpg」")
         read_paper_order.call_local(PaperReading.objects.get().pk)  # what the worker runs
-        page.reload()
-        expect(page.locator("#paper-reading")).to_contain_text("已识别「采购订单.jpg」")
+        # the waiting page reloads itself every 3 s (no reload of our own: it would race the page's own navigation)
+        expect(page.locator("#paper-reading")).to_contain_text("已识别「采购订单.jpg」", timeout=15_000)
         assert SalesOrder.objects.count() == 0  # nothing is saved as read
 
         # one field is uncertain, named with the reason, outlined, and it has the focus
