@@ -18,7 +18,8 @@ from orderloop.core.prepared import PreparedQuery
 from orderloop.orders.access import NO_ORDERS, filter_visible, visible_orders_q
 from orderloop.orders.services import REF_ALPHABET
 from orderloop.orders.models import (
-    Attachment, LineName, OrderEvent, OrderLine, OrderStatus, SalesOrder, has_rows, keep_rows, rows_exist,
+    Attachment, FollowUpVisit, FulfillmentStage, LineName, OrderEvent, OrderLine, OrderStatus, SalesOrder, Shipment,
+    ShipmentLine, has_rows, keep_rows, rows_exist,
 )
 from orderloop.orders.labels import event_details, payload_owners, user_names
 from orderloop.orders.events import event_label
@@ -393,6 +394,48 @@ def order_timeline(order) -> list:
     for event in events:
         OrderEvent.order.field.set_cached_value(event, order)
     return events
+
+
+_SHIPMENTS = PreparedQuery(Shipment, lambda order_id: Shipment.objects.filter(order_id=order_id))
+_SHIPMENT_LINES = PreparedQuery(ShipmentLine, lambda order_id: ShipmentLine.objects.filter(shipment__order_id=order_id))
+_VISIT = PreparedQuery(FollowUpVisit, lambda order_id: FollowUpVisit.objects.filter(order_id=order_id))
+_STAGES = PreparedQuery(FulfillmentStage, lambda order_id: FulfillmentStage.objects.filter(
+    order_id=order_id, superseded=False).select_related("owner"))
+
+
+def order_shipments(order) -> list:
+    """The order's consignments in their order, each with its lines (``shipment.lines.all()``), each line with
+    its order line taken from the order's (``order.lines``): two statements compiled once, none for the order
+    lines. An order known to have none (has_rows): no statement."""
+    if not has_rows(order, "shipments"):
+        return []
+    shipments = _SHIPMENTS.all(order.pk)
+    order_lines = {line.pk: line for line in order.lines.all()}
+    items: dict[int, list] = {shipment.pk: [] for shipment in shipments}
+    for item in _SHIPMENT_LINES.all(order.pk):
+        if item.order_line_id in order_lines:
+            ShipmentLine.order_line.field.set_cached_value(item, order_lines[item.order_line_id])
+        items[item.shipment_id].append(item)
+    for shipment in shipments:
+        Shipment.order.field.set_cached_value(shipment, order)
+        keep_rows(shipment, "lines", items[shipment.pk])
+    return shipments
+
+
+def order_visit(order):
+    """The order's 客户满意度回访 (one at most), or None; no statement for an order known to have none."""
+    found = _VISIT.all(order.pk) if has_rows(order, "visit") else []
+    for visit in found:
+        FollowUpVisit.order.field.set_cached_value(visit, order)
+    return found[0] if found else None
+
+
+def order_stages(order) -> list:
+    """The order's 备货/生产 stages in force (not superseded by a later plan), each with its owner."""
+    stages = _STAGES.all(order.pk) if has_rows(order, "stages") else []
+    for stage in stages:
+        FulfillmentStage.order.field.set_cached_value(stage, order)
+    return stages
 
 
 # The field rules (SPEC section 6, fields), one definition for the pages, the API and every document and PDF.

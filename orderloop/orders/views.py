@@ -10,7 +10,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -60,7 +59,7 @@ from orderloop.orders.reading import paper
 from orderloop.orders.tasks import read_paper_order
 from orderloop.orders.reading.engine import engine_available
 from orderloop.orders.mail import OPEN_STATES, mail_convert, mail_receive, mails_visible_to, refusal_text
-from orderloop.orders.models import AcceptanceItem, Attachment, Channel, FollowUpVisit, IncomingMail, OrderStatus, SalesOrder, ShipmentLine
+from orderloop.orders.models import AcceptanceItem, Attachment, Channel, FollowUpVisit, IncomingMail, OrderStatus, SalesOrder
 from orderloop.orders.registers import (CONTENT_TYPES, LONG_TEXT, REGISTER_2, REGISTER_3, REGISTERS, feedback_rows,
                                        listed_orders, parse_filters, progress_rows, register_export)
 from orderloop.orders.saved_filters import delete_saved_filter, filter_query, save_filter, saved_filters
@@ -72,7 +71,9 @@ from orderloop.orders.schemas import OrderCreate, OrderPatch
 from orderloop.orders.today import user_today
 from orderloop.orders.work import (DECISIONS, approvals_for, decision_data, decision_result, queues_for, timeline_steps,
                                    waiting_for)
-from orderloop.orders.selectors import CappedPaginator, acceptance_items, audit_entries, customer_history, has_rows, order_get, order_timeline, sees_cost, timeline_data, shown_phone
+from orderloop.orders.selectors import (CappedPaginator, acceptance_items, audit_entries, customer_history, has_rows, order_get,
+                                       order_shipments, order_stages, order_timeline, order_visit, sees_cost, shown_phone,
+                                       timeline_data)
 from orderloop.setup.models import CompanyProfile
 from orderloop.orders.lifecycle.engine import available_actions, blocked_actions, perform_action
 from orderloop.orders.lines import last_part
@@ -262,9 +263,8 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
     ]
     reviewing = "review" in actions
     events = timeline_data(order_timeline(order), request.user)
-    shipments = list(order.shipments.prefetch_related(
-        Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line")))) if has_rows(order, "shipments") else []
-    visit = FollowUpVisit.objects.filter(order=order).first() if has_rows(order, "visit") else None
+    shipments = order_shipments(order)
+    visit = order_visit(order)
     phone_notice = request.user.has_role(*PHONE_NOTICE_RECORDERS)
     for shipment in shipments:  # a consignment whose customer is not told yet: 已电话通知
         shipment.phone_notice = phone_notice and not shipment.notice_sent_at and not shipment.received_at
@@ -302,7 +302,7 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
         "primary_action": next((f["name"] for f in forms if not ACTIONS[f["name"]].incidental_in(order.status)), None),
         "waiting_for": waiting_for(order, request.user),
         "steps": timeline_steps(events, order.status),
-        "stages": list(order.stages.filter(superseded=False).select_related("owner")) if has_rows(order, "stages") else [],
+        "stages": order_stages(order),
         "tickets": list(order.tickets.all()) if has_rows(order, "tickets") else [],
         "can_open_ticket": not order.archived_at and request.user.has_role(*TICKET_OPENERS),  # any state: principle 3
         "ticket_types": TicketType.choices,

@@ -4,6 +4,7 @@ Each row is one format string filled with its escaped values (core.html.rows_htm
 nodes: fifty rows of seven cells were three quarters of the list page's template nodes and most of its time
 (bench/profile_pages.py).
 The cells are those of ORDER_LIST_COLUMNS, each with its heading as ``data-label`` (the phone's stacked rows)."""
+from html import escape
 from urllib.parse import quote
 
 from django import template
@@ -19,11 +20,12 @@ from orderloop.orders.selectors import LISTED_FIELDS
 
 register = template.Library()
 
-ROW = ('<tr><td data-label="{}" class="k-text"><a href="{}">{}</a></td>'
-       '<td data-label="{}" class="k-text long" title="{}">{}</td>'
-       '<td data-label="{}" class="k-date">{}</td><td data-label="{}" class="k-date">{}</td>'
-       '<td data-label="{}" class="k-money">{}</td><td data-label="{}" class="k-text">{}</td>'
-       '<td data-label="{}" class="k-text"><span class="status status-{}">{}</span></td></tr>\n')
+ROW = ('<tr><td data-label="{ref}" class="k-text"><a href="{{}}">{{}}</a></td>'
+       '<td data-label="{customer}" class="k-text long" title="{{}}">{{}}</td>'
+       '<td data-label="{ordered}" class="k-date">{{}}</td><td data-label="{requested}" class="k-date">{{}}</td>'
+       '<td data-label="{amount}" class="k-money">{{}}</td><td data-label="{owner}" class="k-text">{{}}</td>'
+       '<td data-label="{status}" class="k-text"><span class="status status-{{}}">{{}}</span></td></tr>\n')
+HEADINGS = ("ref", "customer", "ordered", "requested", "amount", "owner", "status")  # ORDER_LIST_COLUMNS, in order
 
 
 @register.simple_tag
@@ -35,15 +37,16 @@ def order_rows(page):
     if not orders:
         return format_html('<tr><td colspan="{}" class="empty">{}</td></tr>', len(ORDER_LIST_COLUMNS),
                            _("没有符合条件的订单"))
-    ref, customer, ordered, requested, amount, owner, status = (_(label) for _key, label in ORDER_LIST_COLUMNS)
+    # the headings (each cell's data-label) are the same in every row: written into the row's format once a page
+    row = ROW.format(**{name: escape(_(label)).replace("{", "{{").replace("}", "}}")
+                        for name, (_key, label) in zip(HEADINGS, ORDER_LIST_COLUMNS, strict=True)})
     statuses = dict(OrderStatus.choices)
     link = reverse("orders:detail", args=["REF"]).replace("REF", "{}")  # once per page, not per row
-    return rows_html(ROW, (
-        (ref, link.format(quote(order_ref, safe="")), order_ref,
-         customer, order["customer__name"], order["customer__name"],
-         ordered, _date(order["order_date"]), requested, _date(order["requested_date"]),
-         amount, money_text(order["total_amount"]), owner, order["owner__display_name"] or order["owner__username"],
-         status, order["status"], statuses.get(order["status"], order["status"]))
+    return rows_html(row, (
+        (link.format(quote(order_ref, safe="")), order_ref, order["customer__name"], order["customer__name"],
+         _date(order["order_date"]), _date(order["requested_date"]), money_text(order["total_amount"]),
+         order["owner__display_name"] or order["owner__username"],
+         order["status"], statuses.get(order["status"], order["status"]))
         for order in orders for order_ref in [order["number"] or order["provisional_ref"]]))
 
 
