@@ -1,9 +1,10 @@
-"""``{% order_timeline steps %}``: the order page's 订单动态, folded by step (work.timeline_steps).
+"""The order page's two longest lists, drawn without a loop of template nodes (orders/order_detail.html):
+``{% order_timeline steps %}``, its 订单动态 folded by step (work.timeline_steps), and ``{% order_timers timers %}``,
+its 期限 (timers.deadline_rows).
 
-Each event is one format string filled with its escaped values (core.html.rows_html) rather than a loop of template
-nodes: an order that has been through its whole process has a dozen events or more, and their nodes were a third
-of its page's template time (bench/profile_pages.py). The moments are shown in local time, as the ``|date``
-filter shows them."""
+Each event or deadline is one format string filled with its escaped values (core.html.rows_html): an order that
+has been through its whole process has a dozen events and as many deadlines, and their nodes were half of its
+page's template time (bench/profile_pages.py). Moments are shown in local time, as the ``|date`` filter shows them."""
 from django import template
 from django.utils.html import format_html
 from django.utils.timezone import localtime
@@ -59,3 +60,39 @@ def _move(event):
 def _minute(moment) -> str:
     moment = localtime(moment)
     return f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d} {moment.hour:02d}:{moment.minute:02d}"
+
+
+TIMER = ('      <tr class="timer timer-{}" data-kind="{}">\n'
+         '        <td>{}{}{}</td><td>{}</td>\n'
+         '        <td>{}{}</td>\n'
+         '        <td><span class="status timer-state-{}">{}</span>{}</td>\n'
+         '        <td>{}</td>\n'
+         '      </tr>\n')
+RECORDS = ' <span class="hint" data-records="{}">{}</span>'
+HINT = ' <span class="hint">{}</span>'
+
+
+@register.simple_tag
+def order_timers(timers):
+    """One row a deadline: its name (a progress deadline's stage and how many records it had), start, due time
+    (estimated on a calendar not published yet), state (who was told when it breached) and when it was met."""
+    estimated = format_html(HINT, _("（按估算日历）"))
+    told = _("已通知")
+    return rows_html(TIMER, (
+        (timer.state, timer.kind, timer.label,
+         f"（{timer.note}）" if timer.kind == "tracking" and timer.note else "",
+         _records(timer), _minute(timer.started_at) if timer.started_at else "",
+         _minute(timer.due_at) if timer.due_at else "",
+         estimated if timer.estimated and not timer.met_at and not timer.stopped_at else "",
+         timer.state, timer.get_state_display(),
+         format_html(HINT, told + str(timer.escalate_to_label)) if timer.breached_at else "",
+         _minute(timer.met_at) if timer.met_at else "—")
+        for timer in timers))
+
+
+def _records(timer):
+    """共 n 次跟进，超时 m 次: a progress deadline that stands for more than one record (deadline_rows)."""
+    records = getattr(timer, "records", 0)
+    if records <= 1:
+        return ""
+    return format_html(RECORDS, records, _("共 %(n)s 次跟进，超时 %(m)s 次") % {"n": records, "m": timer.breaches})
