@@ -14,6 +14,7 @@ import argparse
 import cProfile
 import os
 import pstats
+import re
 import sys
 import time
 from pathlib import Path
@@ -106,7 +107,13 @@ def main() -> None:
         if args.top:
             stats.sort_stats("tottime").print_stats(args.top)
         if args.explain:
-            slowest = max((q for q in queries if q["sql"]), key=lambda q: float(q["time"]))  # (prepared: no text)
+            # a statement run server-side prepared (core/prepared.py) is logged without its text or with $1 for
+            # its values: EXPLAIN the slowest of those logged with their values
+            explainable = [q for q in queries if q["sql"] and not re.search(r"\$\d", q["sql"])]
+            if not explainable:
+                print("  no statement logged with its values to EXPLAIN (all prepared server-side)")
+                continue
+            slowest = max(explainable, key=lambda q: float(q["time"]))
             with connection.cursor() as cursor:
                 cursor.execute("EXPLAIN ANALYZE " + slowest["sql"])
                 print(f"  slowest statement {float(slowest['time']) * 1000:.1f} ms:\n    " + slowest["sql"][:args.sql_chars])
