@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Exists
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -144,8 +145,16 @@ def _order_owners():
 
 
 ORDER_OWNERS_OPTIONS = PreparedRows(User, _order_owners)
-ACTIVE_PRODUCTS = PreparedRows(Product, lambda: Product.objects.filter(is_active=True).order_by("model")
-                               .values_list("id", "model", "name")[:CUSTOMER_PICKER_MAX + 1])
+
+
+def _at_most(queryset, most: int):
+    """``queryset``'s rows if there are at most ``most`` of them, none otherwise: one statement, which reads none
+    of them when there are more (a picker of 400 products read 301 of them to show none)."""
+    return queryset.filter(~Exists(queryset.values("pk")[most:most + 1]))
+
+
+ACTIVE_PRODUCTS = PreparedRows(Product, lambda: _at_most(Product.objects.filter(is_active=True), CUSTOMER_PICKER_MAX)
+                               .order_by("model").values_list("id", "model", "name"))
 
 
 def _owner_options(selected: str | None):
@@ -155,9 +164,11 @@ def _owner_options(selected: str | None):
 
 
 def _product_options(selected: int | None):
+    """产品: the active products by model, unless there are more than a picker should list (the search box finds a
+    product by model or name); the one chosen is offered whatever."""
     rows = ACTIVE_PRODUCTS.all()
-    if len(rows) > CUSTOMER_PICKER_MAX:  # as for customers: the search box finds a product by model or name
-        rows = list(Product.objects.filter(pk=selected).values_list("id", "model", "name")) if selected else []
+    if not rows and selected:
+        rows = list(Product.objects.filter(pk=selected).values_list("id", "model", "name"))
     return rows_html('<option value="{}"{}>{} {}</option>',
                      ((pk, SELECTED if pk == selected else "", model, name) for pk, model, name in rows))
 

@@ -82,3 +82,23 @@ def test_the_customer_filter_offers_the_customers_or_points_to_search(client, us
     page = client.get(f"/orders/?customer={customer.pk}").content.decode()
     assert f'<option value="{customer.pk}" selected>科技有限公司</option>' in page
     assert '<option value="" disabled>客户较多：请在搜索框输入客户名称</option>' in page
+
+
+def test_the_product_filter_offers_the_active_products_or_only_the_one_chosen(client, users, product):
+    from decimal import Decimal
+
+    from orderloop.masterdata.models import Product
+    from orderloop.orders.views import CUSTOMER_PICKER_MAX
+
+    client.force_login(users["sales_director"])
+    Product.objects.create(name="旧型号", model="S-000", list_price=Decimal("1.00"), is_active=False)
+    page = client.get("/orders/").content.decode()
+    assert f'<option value="{product.pk}">S-001 服务器A型</option>' in page
+    assert "S-000" not in page  # no longer sold
+    Product.objects.bulk_create(Product(name="配件", model=f"P-{i:04d}", list_price=Decimal("1.00"))
+                                for i in range(CUSTOMER_PICKER_MAX))  # one more than a picker lists
+    page = client.get("/orders/").content.decode()
+    assert "S-001" not in page and "P-0000" not in page  # the search box finds a product by model or name
+    page = client.get(f"/orders/?product={product.pk}").content.decode()
+    assert f'<option value="{product.pk}" selected>S-001 服务器A型</option>' in page
+    assert "P-0000" not in page
