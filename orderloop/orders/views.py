@@ -127,8 +127,9 @@ def _filter_form(request, page_key, filters, errors, *, sort, date_label, archiv
     the saved filters and, for a register, its files with the same filters."""
     current = filter_query(request.GET)
     return {
-        "action": request.path, "raw": request.GET, "statuses": OrderStatus.choices, "selected_status": filters.status,
+        "action": request.path, "raw": request.GET,
         # called by the template only where the form is drawn (not for an htmx request's results)
+        "status_options": partial(_status_options, filters.status),
         "customer_options": partial(_customer_options, request.user, filters.customer_id),
         "owner_options": partial(_owner_options, filters.owner), "product_options": partial(_product_options, filters.product_id),
         "date_label": _(date_label), "archived": archived, "errors": errors, "sort": sort, "page_key": page_key,
@@ -155,6 +156,12 @@ def _at_most(queryset, most: int):
 
 ACTIVE_PRODUCTS = PreparedRows(Product, lambda: _at_most(Product.objects.filter(is_active=True), CUSTOMER_PICKER_MAX)
                                .order_by("model").values_list("id", "model", "name"))
+
+
+def _status_options(selected) -> str:
+    """订单状态: every state of the process, those chosen selected."""
+    return rows_html('<option value="{}"{}>{}</option>',
+                     ((code, SELECTED if code in selected else "", label) for code, label in OrderStatus.choices))
 
 
 def _owner_options(selected: str | None):
