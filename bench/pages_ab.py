@@ -81,6 +81,8 @@ def main():
                                    args.after, "--scenarios", args.scenarios], check=True, capture_output=True,
                                   text=True)
             for line in done.stdout.splitlines():
+                if "\t" not in line:  # anything else the code printed
+                    continue
                 name, ms = line.split("\t")
                 results.setdefault((name, side), []).append(float(ms))
                 print(f"round {round_} {side:6} {name:20} {float(ms):7.2f} ms", flush=True)

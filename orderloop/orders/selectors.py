@@ -397,7 +397,7 @@ def order_timeline(order) -> list:
 
 
 _SHIPMENTS = PreparedQuery(Shipment, lambda order_id: Shipment.objects.filter(order_id=order_id))
-_SHIPMENT_LINES = PreparedQuery(ShipmentLine, lambda order_id: ShipmentLine.objects.filter(shipment__order_id=order_id))
+_SHIPMENT_LINES = PreparedQuery(ShipmentLine, lambda shipment_ids: ShipmentLine.objects.filter(shipment_id__in=shipment_ids))
 _VISIT = PreparedQuery(FollowUpVisit, lambda order_id: FollowUpVisit.objects.filter(order_id=order_id))
 _STAGES = PreparedQuery(FulfillmentStage, lambda order_id: FulfillmentStage.objects.filter(
     order_id=order_id, superseded=False).select_related("owner"))
@@ -406,13 +406,14 @@ _STAGES = PreparedQuery(FulfillmentStage, lambda order_id: FulfillmentStage.obje
 def order_shipments(order) -> list:
     """The order's consignments in their order, each with its lines (``shipment.lines.all()``), each line with
     its order line taken from the order's (``order.lines``): two statements compiled once, none for the order
-    lines. An order known to have none (has_rows): no statement."""
+    lines; the lines are those of the consignments read (one added in between is not half there). An order known
+    to have none (has_rows): no statement."""
     if not has_rows(order, "shipments"):
         return []
     shipments = _SHIPMENTS.all(order.pk)
     order_lines = {line.pk: line for line in order.lines.all()}
     items: dict[int, list] = {shipment.pk: [] for shipment in shipments}
-    for item in _SHIPMENT_LINES.all(order.pk):
+    for item in _SHIPMENT_LINES.all(list(items)) if items else []:  # of these consignments, as prefetch would
         if item.order_line_id in order_lines:
             ShipmentLine.order_line.field.set_cached_value(item, order_lines[item.order_line_id])
         items[item.shipment_id].append(item)
