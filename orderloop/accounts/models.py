@@ -186,6 +186,6 @@ class LoginFailure(models.Model):
 # Read on every signed-in request, each with the user's roles (with_group_names), compiled once (core.prepared):
 # the user of a session, and the token of an API request with its user.
 SIGNED_IN_USER = PreparedQuery(User, lambda pk: with_group_names(User._default_manager.filter(pk=pk))[:1],
-                               prep=User._meta.pk.get_prep_value)
+                               prep=User._meta.pk.get_prep_value, plan_once=True)
 TOKEN_AND_USER = PreparedQuery(ApiToken, lambda key_hash: with_group_names(
-    ApiToken.objects.select_related("user").filter(key_hash=key_hash))[:1])
+    ApiToken.objects.select_related("user").filter(key_hash=key_hash))[:1], plan_once=True)

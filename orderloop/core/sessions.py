@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from orderloop.core.prepared import PreparedQuery
 
-_BY_KEY = PreparedQuery(Session, lambda key: Session.objects.filter(session_key=key))
+_BY_KEY = PreparedQuery(Session, lambda key: Session.objects.filter(session_key=key), plan_once=True)
 
 
 class SessionStore(db.SessionStore):

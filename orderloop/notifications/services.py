@@ -291,7 +291,8 @@ def inbox(user):
 
 # what unread_count reads on every page (the menu's badge), compiled once: a count as the one row of its group
 UNREAD = PreparedRows(Notification, lambda user_id: inbox(user_id).filter(read_at__isnull=True).order_by()
-                      .values("recipient_id").annotate(n=Count("id")).values_list("n"), params=1)
+                      .values("recipient_id").annotate(n=Count("id")).values_list("n"), params=1,
+                      plan_once=True)
 
 
 def unread_count(user) -> int:

@@ -20,7 +20,7 @@ def filter_query(query) -> str:
 
 
 _SAVED = PreparedQuery(SavedFilter, lambda user_id, page: SavedFilter.objects.filter(user_id=user_id, page=page),
-                       params=2)
+                       params=2, plan_once=True)
 
 
 def saved_filters(user, page: str) -> list[SavedFilter]:

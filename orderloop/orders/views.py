@@ -10,7 +10,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Exists
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -37,7 +36,7 @@ from orderloop.core.validation import pydantic_errors
 from orderloop.accounts.models import User
 from orderloop.masterdata.models import Customer, Product
 from orderloop.masterdata.search import customer_search, product_search
-from orderloop.masterdata.services import customers_for_new_orders, customers_visible_to
+from orderloop.masterdata.services import at_most, customer_choices, customers_for_new_orders, customers_visible_to
 from orderloop.aftersales.models import TicketType
 from orderloop.finance.plans import payment_hold, plan_of
 from orderloop.finance.invoices import invoices_of, open_amount, request_problem
@@ -145,17 +144,11 @@ def _order_owners():
             .order_by("username").values_list("username", "display_name"))
 
 
-ORDER_OWNERS_OPTIONS = PreparedRows(User, _order_owners)
+ORDER_OWNERS_OPTIONS = PreparedRows(User, _order_owners, plan_once=True)
 
 
-def _at_most(queryset, most: int):
-    """``queryset``'s rows if there are at most ``most`` of them, none otherwise: one statement, which reads none
-    of them when there are more (a picker of 400 products read 301 of them to show none)."""
-    return queryset.filter(~Exists(queryset.values("pk")[most:most + 1]))
-
-
-ACTIVE_PRODUCTS = PreparedRows(Product, lambda: _at_most(Product.objects.filter(is_active=True), CUSTOMER_PICKER_MAX)
-                               .order_by("model").values_list("id", "model", "name"))
+ACTIVE_PRODUCTS = PreparedRows(Product, lambda: at_most(Product.objects.filter(is_active=True), CUSTOMER_PICKER_MAX)
+                               .order_by("model").values_list("id", "model", "name"), plan_once=True)
 
 
 def _status_options(selected) -> str:
@@ -183,11 +176,10 @@ def _product_options(selected: int | None):
 def _customer_options(user, selected):
     """The customer filter's <option>s, built without a template loop: the director picks from every customer
     (thousands), and the template engine would take longer over them than the database over the orders."""
-    customers = customers_visible_to(user, Customer.objects.all()).values_list("id", "name")
-    rows = list(customers[:CUSTOMER_PICKER_MAX + 1])
+    rows, more = customer_choices(user, CUSTOMER_PICKER_MAX)
     note = ""
-    if len(rows) > CUSTOMER_PICKER_MAX:  # thousands of options help nobody: the search box finds a customer by name
-        rows = list(customers.filter(pk=selected)) if selected else []
+    if more:  # thousands of options help nobody: the search box finds a customer by name
+        rows = list(customers_visible_to(user, Customer.objects.filter(pk=selected)).values_list("id", "name")) if selected else []
         note = format_html('<option value="" disabled>{}</option>', _("客户较多：请在搜索框输入客户名称"))
     options = rows_html('<option value="{}"{}>{}</option>',
                         ((pk, SELECTED if pk == selected else "", name) for pk, name in rows))

@@ -161,6 +161,26 @@ def test_actions_keep_their_statements_prepared_on_postgresql_and_lists_do_not(o
     assert connection.connection.prepare_threshold is None  # restored after each action
 
 
+def test_what_every_page_reads_is_kept_prepared_on_postgresql_and_the_list_is_not(client, users, customer, settings):
+    """The session, the user with their roles, the menu's unread count and the pickers' options are the same
+    statements on every page: planned once on a connection (``plan_once``). The list itself is planned for its
+    filter each time."""
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements on the server are PostgreSQL's; SQLite keeps its own statement cache")
+    settings.ORDERLOOP_PREPARED_SQL = True
+    client.force_login(users["sales_manager"])
+    for _ in range(6):
+        assert client.get("/orders/?status=received").status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    for table in ("django_session", "accounts_user", "notifications_notification", "orders_savedfilter",
+                  "masterdata_product", "masterdata_customer"):
+        assert any(f'FROM "{table}"' in sql for sql in prepared), (table, prepared)
+    assert not any('FROM "orders_salesorder"' in sql for sql in prepared), prepared
+    assert connection.connection.prepare_threshold is None  # restored after each statement
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_one_cursor_runs_the_statements_of_a_connection_on_postgresql_and_a_failure_or_reconnection_is_survived(
         orders, settings):

@@ -84,6 +84,33 @@ def test_the_customer_filter_offers_the_customers_or_points_to_search(client, us
     assert '<option value="" disabled>客户较多：请在搜索框输入客户名称</option>' in page
 
 
+def test_the_customer_filter_offers_only_the_customers_the_user_sees(client, users, customer, monkeypatch):
+    """A sales manager's picker lists their team's customers, not another team's; a user who sees no customer gets
+    no options and no pointer to the search (there is nothing to find); the director's picker tells a long list
+    from an empty one."""
+    from orderloop.accounts.models import Team
+    from orderloop.orders import views
+    from tests.support.customers import make_customer
+    from tests.support.users import make_user
+
+    other_team = Team.objects.create(name="华南销售组")
+    stranger = make_customer("远方贸易公司", owner=make_user("south_am", "account_manager", team=other_team),
+                             uscc="91440300MA5FXXXX1X")
+    client.force_login(users["sales_manager"])
+    page = client.get("/orders/").content.decode()
+    assert f'<option value="{customer.pk}">科技有限公司</option>' in page
+    assert "远方贸易公司" not in page and "客户较多" not in page
+    client.force_login(users["warehouse"])
+    page = client.get("/orders/").content.decode()
+    assert "科技有限公司" not in page and "客户较多" not in page
+    monkeypatch.setattr(views, "CUSTOMER_PICKER_MAX", 1)  # the director sees two customers: more than a picker lists
+    client.force_login(users["sales_director"])
+    page = client.get("/orders/").content.decode()
+    assert "客户较多：请在搜索框输入客户名称" in page and "远方贸易公司" not in page
+    page = client.get(f"/orders/?customer={stranger.pk}").content.decode()
+    assert f'<option value="{stranger.pk}" selected>远方贸易公司</option>' in page
+
+
 def test_the_product_filter_offers_the_active_products_or_only_the_one_chosen(client, users, product):
     from decimal import Decimal
 
