@@ -181,16 +181,18 @@ class PreparedRows:
     ``.all(user_id)``), each put wherever the compiled SQL holds it."""
 
     def __init__(self, model, build: Callable[..., QuerySet], *, params: int = 0, may_omit: bool = False,
-                 plan_once: bool = False):
-        """``may_omit``, ``plan_once``: as ``PreparedQuery``'s."""
+                 plan_once: bool = False, count_rows: bool = False):
+        """``may_omit``, ``plan_once``: as ``PreparedQuery``'s; ``count_rows``: the one row is the number of the
+        query's rows, ``[(n,)]`` (``SELECT COUNT(*) FROM (…)``, as ``count()`` of a sliced QuerySet writes it)."""
         self.model, self.build, self.count, self.may_omit, self.plan_once = model, build, params, may_omit, plan_once
+        self.count_rows = count_rows
         self.compiled: dict[str, tuple] = {}
 
     def all(self, *values) -> list[tuple]:
         if len(values) != self.count:
             raise TypeError(f"this query takes {self.count} values, not {len(values)}")
         if not enabled():
-            return [tuple(row) for row in self.build(*values)]
+            return [(self.build(*values).count(),)] if self.count_rows else [tuple(row) for row in self.build(*values)]
         using = router.db_for_read(self.model)
         entry = self.compiled.get(using)
         if entry is None:
@@ -204,6 +206,8 @@ class PreparedRows:
                 if not places and (not self.may_omit or any(str(marker) in str(value) for value in params)):
                     raise ValueError(f"not a query PreparedRows can run: {sql}")
             converters = compiler.get_converters([column[0] for column in compiler.select[0:compiler.col_count]])
+            if self.count_rows:
+                sql, converters = f"SELECT COUNT(*) FROM ({sql}) subquery", {}
             entry = self.compiled[using] = (sql, list(params), positions, compiler, converters)
         sql, params, positions, compiler, converters = entry
         if values:

@@ -438,9 +438,15 @@ def _id(value) -> int | None:
 
 def listed_orders(user, filters: RegisterFilters):
     """The order list (订单列表): the orders ``user`` may see, filtered, the date range on 下单日期, sorted by a
-    column of the list (selectors.SORTS; newest first without one)."""
-    from orderloop.orders.selectors import ordering, sorted_after_fetch
+    column of the list (selectors.SORTS; newest first without one). Without a search, a product or dates, its
+    statements are compiled once (selectors.order_listing)."""
+    from orderloop.orders.selectors import order_listing, ordering, sorted_after_fetch
 
+    if not (filters.q or filters.product_id is not None or filters.date_from or filters.date_to):
+        listing = order_listing(user=user, status=list(filters.status) or None, owner=filters.owner,
+                                customer_id=filters.customer_id, sort=filters.sort, archived=filters.archived)
+        if listing is not None:
+            return listing
     orders = filters.orders(user)
     if filters.date_from or filters.date_to:
         orders = orders.filter(**_date_range(orders.model, "order_date", filters.date_from, filters.date_to))

@@ -9,12 +9,13 @@ from django.utils.encoding import force_str
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
+from orderloop.accounts.models import User
 from orderloop.accounts.permissions import CONTACT_READERS, COST_READERS, SEE_EVERYTHING
 from orderloop.accounts.roles import Viewer
 from orderloop.core.calendar import date_estimated
 from orderloop.core.exceptions import NotFound
 from orderloop.core.phones import phone_display, phone_masked
-from orderloop.core.prepared import PreparedQuery
+from orderloop.core.prepared import PreparedQuery, PreparedRows
 from orderloop.orders.access import NO_ORDERS, filter_visible, visible_orders_q
 from orderloop.orders.services import REF_ALPHABET
 from orderloop.orders.models import (
@@ -52,26 +53,46 @@ def order_list(*, user, status: list[str] | None = None, owner: str | None = Non
                q: str | None = None, sort: str = "-created_at", archived: bool = False):
     """The orders ``user`` may see, filtered. Archived orders are out of the working list unless asked for
     (``archived``) or searched for (``q``)."""
-    orders = filter_visible(SalesOrder.objects.all(), user).select_related("customer", "owner")
-    if not (archived or q):
-        orders = orders.filter(archived_at__isnull=True)
-    if status:
-        orders = orders.filter(status__in=[s for s in status if s in OrderStatus.values])
-    if owner:
-        from orderloop.accounts.models import User
-
-        # the owner's id first: as a subquery, PostgreSQL cannot use the owner's index and walked every order by
-        # date to find a rare owner's few (0.5 s at 1,000,000 orders)
-        owner_id = User.objects.filter(username=owner).values_list("pk", flat=True).first()
-        orders = orders.filter(owner_id=owner_id) if owner_id is not None else orders.none()
-    if customer_id:
-        orders = orders.filter(customer_id=customer_id)
+    owner_id = _owner_id(owner) if owner else None
+    if owner and owner_id is None:
+        return SalesOrder.objects.none()
+    orders = _filtered(user, statuses=_known(status) if status else None, owner_id=owner_id, customer_id=customer_id,
+                       archived=archived or bool(q))
     few = False
     if q and q.strip():
         condition = search_q(q.strip())
         few = len(condition.children[0][1]) <= SORT_AFTER_FETCH_MAX if condition.children[0][0] == "pk__any_of" else False
         orders = orders.filter(condition)
     return orders.order_by(*ordering(sort, few_matches=few))
+
+
+def _filtered(user, *, statuses: list[str] | None, owner_id: int | None, customer_id: int | None, archived: bool):
+    """order_list's filters but the search: what ``user`` may see, by state, 销售负责人 (by id), customer, archived or not."""
+    orders = filter_visible(SalesOrder.objects.all(), user).select_related("customer", "owner")
+    if not archived:
+        orders = orders.filter(archived_at__isnull=True)
+    if statuses is not None:
+        orders = orders.filter(status__in=statuses)
+    if owner_id is not None:
+        orders = orders.filter(owner_id=owner_id)
+    if customer_id:
+        orders = orders.filter(customer_id=customer_id)
+    return orders
+
+
+def _known(statuses: list[str]) -> list[str]:
+    return [s for s in statuses if s in OrderStatus.values]
+
+
+def _owner_id(username: str) -> int | None:
+    """The 销售负责人's id first: as a subquery, PostgreSQL cannot use the owner's index and walked every order by
+    date to find a rare owner's few (0.5 s at 1,000,000 orders)."""
+    found = _USER_ID.all(username)
+    return found[0][0] if found else None
+
+
+_USER_ID = PreparedRows(User, lambda username: User.objects.filter(username=username).values_list("pk")[:1], params=1,
+                        plan_once=True)
 
 
 def ordering(sort: str, *, few_matches: bool = False) -> tuple:
@@ -277,6 +298,8 @@ def _read_by_ids(queryset, **ids):
 
 def found_orders(queryset, cap: int | None = None):
     """``queryset`` to count and page: a search's few matches as ``FoundInOrder``, any other list as it is."""
+    if isinstance(queryset, PreparedListing):
+        return queryset
     return FoundInOrder(queryset, cap) if sorted_after_fetch(queryset) else queryset
 
 
@@ -287,6 +310,8 @@ def capped_count(queryset, cap: int | None = None) -> tuple[int, bool]:
     cap = COUNT_CAP if cap is None else cap
     if isinstance(queryset, FoundInOrder):
         n = len(queryset)
+    elif isinstance(queryset, PreparedListing):
+        n = queryset.count(cap)
     else:
         n = queryset.order_by().select_related(None).values("pk")[: cap + 1].count()
     return min(n, cap), n > cap
@@ -299,8 +324,10 @@ def counted(queryset, count: int, capped: bool):
     the sort column, PostgreSQL walks that index from the newest order testing each against the filters, every one
     of them when few or none pass (a rare owner's orders: 0.3–0.5 s at 1,000,000 orders); as it is when there are
     more, whose first pages that walk finds at once."""
-    if isinstance(queryset, (FoundInOrder, FewInOrder)):  # read by ids already (a paginator asks again for its last page)
+    if isinstance(queryset, (FoundInOrder, FewInOrder, ListedPages)):  # read by ids already (a paginator asks again for its last page)
         return queryset
+    if isinstance(queryset, PreparedListing):
+        return ListedPages(queryset, count, capped)
     keys = queryset.query.order_by
     if count == 0:
         return queryset.none()
@@ -326,10 +353,111 @@ class CappedPaginator(Paginator):
     def count_capped(self) -> bool:
         return self._capped[1]
 
+    @property
+    def cap(self) -> int:
+        """Where the count stops (the pager says so when it did)."""
+        return COUNT_CAP
+
     def page(self, number):
         count, capped = self._capped  # counted first (cached): a search's few matches become their ids
         self.object_list = counted(self.object_list, count, capped)
         return super().page(number)
+
+
+# --- the order list without a search: its statements compiled once per shape -------------------------------------
+
+def order_listing(*, user, status: list[str] | None = None, owner: str | None = None, customer_id: int | None = None,
+                  sort: str = "-created_at", archived: bool = False) -> "PreparedListing | None":
+    """``order_list`` without a search (the order list's usual filters: state, 销售负责人, customer, archived, a
+    column's sort), counted and paged by statements compiled once per shape (``PreparedListing``); None where
+    order_list answers without a statement (a 销售负责人 nobody is, states none of which exist).
+    Building the list's count and page with the ORM cost a list page about as much as the database took to answer."""
+    statuses = _known(status) if status else None
+    owner_id = _owner_id(owner) if owner else None
+    if statuses == [] or (owner and owner_id is None):
+        return None
+    shape = (frozenset(user.roles), user.team_id is not None, None if statuses is None else len(statuses),
+             owner_id is not None, bool(customer_id), sort if sort in SORTS else "-created_at", archived)
+    values = (user.pk, user.team_id, *(statuses or ()), *(() if owner_id is None else (owner_id,)),
+              *((customer_id,) if customer_id else ()))
+    return PreparedListing(shape, values)
+
+
+class PreparedListing:
+    """An order list (``order_listing``): its count up to a cap (``capped_count``) and its pages (``counted``:
+    ``ListedPages``), each a statement compiled once for the list's shape — the kind of user, how many states, whether
+    a 销售负责人 and a customer are chosen, the sort, archived or not — and the page's place, the values put in."""
+
+    def __init__(self, shape: tuple, values: tuple):
+        self.shape, self.values = shape, values
+
+    def count(self, cap: int) -> int:
+        """How many orders, counting stops after ``cap`` + 1."""
+        ((n,),) = _listing_statement(self.shape, ("count", cap)).all(*self.values)
+        return n
+
+
+class ListedPages:
+    """The pages of a ``PreparedListing`` of ``count`` orders (capped_count), as ``counted`` pages a QuerySet: a
+    page of a list longer than the cap walks the sort's index; of a shorter one, its ids are chosen in the list's
+    order on the orders alone and only those orders read (``FewInOrder``). A page is its rows as dicts of
+    ``LISTED_FIELDS``."""
+
+    def __init__(self, listing: PreparedListing, count: int, capped: bool):
+        self.listing, self.count, self.capped = listing, count, capped
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, part: slice) -> list[dict]:
+        bottom = part.start or 0
+        if self.count == 0 or (bottom >= self.count and not self.capped):  # past the last page: nothing to read
+            return []
+        what = ("capped" if self.capped else "few", bottom, part.stop - bottom)
+        rows = _listing_statement(self.listing.shape, what).all(*self.listing.values)
+        return [dict(zip(LISTED_FIELDS, row)) for row in rows]
+
+
+def _listing_statement(shape: tuple, what: tuple) -> PreparedRows:
+    """The statement of ``what`` (a count up to a cap; a page's rows at an offset) for lists of ``shape``, compiled
+    once; at most LISTINGS_KEPT are kept (a list's shapes and pages are few; a client's own page sizes are not)."""
+    key = (shape, what)
+    statement = _LISTINGS.get(key)
+    if statement is None:
+        if len(_LISTINGS) >= LISTINGS_KEPT:
+            _LISTINGS.clear()
+        n_status, has_owner, has_customer = shape[2] or 0, shape[3], shape[4]
+        statement = _LISTINGS[key] = PreparedRows(
+            SalesOrder, lambda *values: _listing_query(shape, what, *values), params=2 + n_status + has_owner + has_customer,
+            may_omit=True, count_rows=what[0] == "count")
+    return statement
+
+
+_LISTINGS: dict[tuple, PreparedRows] = {}
+LISTINGS_KEPT = 512
+
+
+def _listing_query(shape: tuple, what: tuple, user_id, team_id, *rest):
+    """The QuerySet of ``_listing_statement``: order_list's, counted or paged as ``capped_count`` and ``counted`` do."""
+    roles, has_team, n_status, has_owner, has_customer, sort, archived = shape
+    statuses, rest = (None, rest) if n_status is None else (list(rest[:n_status]), rest[n_status:])
+    owner_id, rest = (rest[0], rest[1:]) if has_owner else (None, rest)
+    customer_id = rest[0] if has_customer else None
+    viewer = Viewer(pk=user_id, team_id=team_id if has_team else None, roles=roles)
+    orders = _filtered(viewer, statuses=statuses, owner_id=owner_id, customer_id=customer_id, archived=archived)
+    kind, at = what[0], what[1]
+    if kind == "count":
+        return orders.order_by().select_related(None).values("pk")[:at + 1]
+    part = slice(at, at + what[2])
+    if kind == "capped":
+        return orders.order_by(*SORTS[sort]).values_list(*LISTED_FIELDS)[part]
+    few = orders.order_by(*(_unindexed(key) for key in SORTS[sort]))
+    return _read_by_ids(few, pk__in=few.select_related(None).values("pk")[part]).values_list(*LISTED_FIELDS)
+
+
+def listed_rows(page) -> list[dict]:
+    """A list page's rows as dicts of LISTED_FIELDS: a ``ListedPages`` page is already; a QuerySet's page is read."""
+    return page if isinstance(page, list) else list(page.values(*LISTED_FIELDS))
 
 
 # Relations most orders have none of (or not yet): order_get says in its one statement whether each has rows
@@ -548,7 +676,7 @@ def order_summaries(orders) -> list[dict]:
         "customer_name": row["customer__name"], "order_date": row["order_date"], "requested_date": row["requested_date"],
         "owner": row["owner__username"], "total_amount": row["total_amount"], "version": row["version"],
         "created_at": row["created_at"], "archived": row["archived_at"] is not None,
-    } for row in orders.values(*LISTED_FIELDS)]
+    } for row in listed_rows(orders)]
 
 
 def timeline_data(events, user=None) -> list[dict]:

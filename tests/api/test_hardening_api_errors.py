@@ -52,11 +52,11 @@ def test_errors_speak_the_chosen_language(db):
 
 
 def test_a_server_error_is_a_json_500(users, monkeypatch):
-    def broken(**kwargs):
+    def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
     api = Api("sales_manager")
-    monkeypatch.setattr("orderloop.orders.api.order_list", broken)
+    monkeypatch.setattr("orderloop.orders.api.order_summaries", broken)
     client = Client(raise_request_exception=False)
     response = client.get("/api/orders", HTTP_AUTHORIZATION=f"Bearer {api.token}")
     assert error(response, 500, "server_error")["detail"] == "服务器内部错误"

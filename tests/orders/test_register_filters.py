@@ -76,8 +76,8 @@ def test_sorting_follows_the_whitelist_and_ignores_anything_else(client, users, 
         assert response.status_code == 200 and [r[0] for r in response.context["rows"]] == [small.ref, large.ref]
         assert "aria-sort" not in response.content.decode()
     assert REGISTERS["orders"].ordering("order__customer__owner__password") == REGISTERS["orders"].default_order
-    listed = client.get("/orders/", {"sort": "total_amount"})
-    assert [o.ref for o in listed.context["page"]] == [small.ref, large.ref]
+    listed = client.get("/orders/", {"sort": "total_amount"}).content.decode()
+    assert listed.index(f">{small.ref}</a>") < listed.index(f">{large.ref}</a>")  # newest first without the sort
     assert client.get("/orders/", {"sort": "customer__owner__password"}).status_code == 200
 
 

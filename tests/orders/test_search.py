@@ -214,6 +214,34 @@ def test_a_filtered_list_is_paged_in_its_order(found, orders, users, sort):
     assert beyond.status_code == 200 and all(ref in beyond.content.decode() for ref in expected)
 
 
+@pytest.mark.parametrize("sort", ["-created_at", "owner", "-total_amount"])
+def test_a_list_longer_than_the_cap_is_counted_up_to_it_and_paged_in_its_order(found, orders, users, monkeypatch,
+                                                                                 settings, sort):
+    """Past the count's cap the list is read page by page along its order (no ids first): the API's pages are the
+    list's own order, its count the cap and count_capped set; the list page says how many it shows and why."""
+    from orderloop.orders import selectors
+    from tests.support.api_client import Api
+
+    for n in range(1, 6):
+        orders.received(lines=[{"product_id": found["router_product"].pk, "quantity": str(n), "unit_price": "900"}])
+    manager = users["sales_manager"]
+    expected = [order.ref for order in order_list(user=manager, status=["received"], sort=sort)]
+    assert len(expected) >= 8
+    monkeypatch.setattr(selectors, "COUNT_CAP", 4)
+    for prepared in (True, False):  # the statements compiled once, and the ORM building them
+        settings.ORDERLOOP_PREPARED_SQL = prepared
+        api = Api("sales_manager")
+        pages = [api.get("/orders", status="received", sort=sort, page_size=3, page=n).json() for n in (1, 2, 3)]
+        assert [(p["count"], p["count_capped"]) for p in pages] == [(4, True)] * 3
+        assert [item["ref"] for p in pages for item in p["items"]] == expected[:9]
+        client = api.client
+        client.force_login(manager)
+        page = client.get("/orders/", {"status": "received", "sort": sort}).content.decode()
+        assert "第 1 / 1 页，共 4 条" in page and "（超过 4 条，仅显示前 4 条，请筛选或搜索）" in page
+        shown = [ref for ref in expected if f">{ref}</a>" in page]
+        assert shown == expected[:4] and sorted(shown, key=page.index) == shown
+
+
 def test_a_search_lists_its_matches_newest_first_whoever_searches(found, orders, users, id_list_limit):
     """The search gives its matches newest first (the orders' created_at, a line's copy of it), whichever branch
     found them: an order entered later but earlier in time comes where its time says. For the director (who sees

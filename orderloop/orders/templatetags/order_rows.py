@@ -16,7 +16,7 @@ from orderloop.core.html import rows_html
 from orderloop.core.money import money_text
 from orderloop.orders.labels import ORDER_LIST_COLUMNS
 from orderloop.orders.models import OrderStatus
-from orderloop.orders.selectors import LISTED_FIELDS
+from orderloop.orders.selectors import listed_rows
 
 register = template.Library()
 
@@ -30,10 +30,10 @@ HEADINGS = ("ref", "customer", "ordered", "requested", "amount", "owner", "statu
 
 @register.simple_tag
 def order_rows(page):
-    """The rows of ``page`` (of an order list's query), read as values of the listed columns
-    (selectors.LISTED_FIELDS: no model instances, three a row otherwise), or the row that says none matched.
-    ``page.object_list`` is the list's query, as the paginator left it: nothing before this tag reads the page."""
-    orders = list(page.object_list.values(*LISTED_FIELDS))
+    """The rows of ``page`` (of an order list), as values of the listed columns (selectors.listed_rows: no model
+    instances, three a row otherwise), or the row that says none matched. ``page.object_list`` is the list's
+    query as the paginator left it (nothing before this tag reads the page), or its rows read already."""
+    orders = listed_rows(page.object_list)
     if not orders:
         return format_html('<tr><td colspan="{}" class="empty">{}</td></tr>', len(ORDER_LIST_COLUMNS),
                            _("没有符合条件的订单"))
