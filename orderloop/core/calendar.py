@@ -99,7 +99,7 @@ class BusinessCalendar:
     def add_working_days(self, start: datetime, days: int) -> datetime:
         """The end (23:59:59 local) of the ``days``-th working day after ``start``'s local date."""
         day = local(start).date()
-        for _ in range(days):
+        for _day in range(days):
             day = self.next_working_day(day)
         return datetime.combine(day, time(23, 59, 59), tzinfo=SHANGHAI)
 

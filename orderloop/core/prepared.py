@@ -33,7 +33,9 @@ from django.db.models import NOT_PROVIDED, Model, QuerySet
 from django.db.models.deletion import Collector
 from django.db.models.constants import OnConflict
 from django.db.models.query import get_related_populators
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_save, pre_save
+from django.dispatch import receiver
 from django.db.transaction import TransactionManagementError
 
 MARKER = 7_919_000_000_000_017  # never an id: it only marks where the parameter goes
@@ -607,6 +609,17 @@ def delete(obj) -> None:
     with _cursor(connection) as cursor:
         cursor.execute(sql, [model._meta.pk.get_db_prep_value(obj.pk, connection)])
     obj.pk = None
+
+
+@receiver(connection_created)
+def _generic_plans(sender, connection, **kwargs):
+    """On PostgreSQL, a statement kept prepared (``server_prepared``, ``plan_once``) is planned once, for any values:
+    left to choose, PostgreSQL planned some for each run anyway (an order read with the visibility filter: 1.3 ms
+    of planning for 0.2 ms of work, on every order page) because their generic plan looked dearer on paper. Only
+    named prepared statements follow ``plan_cache_mode``: the lists, sent with their values, are planned for them.
+    Not with ``ORDERLOOP_PG_PREPARED_STATEMENTS=0``: a pooler in transaction mode would hand the setting on."""
+    if connection.vendor == "postgresql" and settings.ORDERLOOP_PG_PREPARED_STATEMENTS:
+        connection.connection.execute("SET plan_cache_mode = force_generic_plan")
 
 
 @contextmanager

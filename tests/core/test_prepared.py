@@ -181,6 +181,24 @@ def test_what_every_page_reads_is_kept_prepared_on_postgresql_and_the_list_is_no
     assert connection.connection.prepare_threshold is None  # restored after each statement
 
 
+def test_statements_kept_prepared_are_planned_once_for_any_values_on_postgresql(db, settings):
+    """A statement kept prepared on the server runs its generic plan (PostgreSQL planned some of them on every run
+    otherwise); with prepared statements off (a pooler in transaction mode), the connection is left as it is."""
+    if connection.vendor != "postgresql":
+        pytest.skip("plan_cache_mode is PostgreSQL's")
+    from django.db import connections
+
+    for on, mode in ((True, "force_generic_plan"), (False, "auto")):
+        settings.ORDERLOOP_PG_PREPARED_STATEMENTS = on
+        opened = connections.create_connection("default")  # a connection opened under the setting
+        try:
+            with opened.cursor() as cursor:
+                cursor.execute("SHOW plan_cache_mode")
+                assert cursor.fetchone()[0] == mode
+        finally:
+            opened.close()
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_one_cursor_runs_the_statements_of_a_connection_on_postgresql_and_a_failure_or_reconnection_is_survived(
         orders, settings):
