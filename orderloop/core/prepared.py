@@ -183,44 +183,72 @@ class PreparedRows:
     ``.all(user_id)``), each put wherever the compiled SQL holds it."""
 
     def __init__(self, model, build: Callable[..., QuerySet], *, params: int = 0, may_omit: bool = False,
-                 plan_once: bool = False, count_rows: bool = False):
+                 plan_once: bool = False, count_rows: bool = False, like: bool = False, outer: str | None = None):
         """``may_omit``, ``plan_once``: as ``PreparedQuery``'s; ``count_rows``: the one row is the number of the
-        query's rows, ``[(n,)]`` (``SELECT COUNT(*) FROM (…)``, as ``count()`` of a sliced QuerySet writes it)."""
+        query's rows, ``[(n,)]`` (``SELECT COUNT(*) FROM (…)``, as ``count()`` of a sliced QuerySet writes it);
+        ``like``: a value may be the term of a LIKE pattern (``name__icontains=value``, ``number__startswith=value``),
+        put into the pattern and escaped as the ORM escapes it; ``outer``: the statement run is this text with the
+        query's SQL in place of ``{}`` (``SELECT "pk" FROM ({}) AS "m" ORDER BY …``), its rows as the database gives
+        them."""
         self.model, self.build, self.count, self.may_omit, self.plan_once = model, build, params, may_omit, plan_once
-        self.count_rows = count_rows
+        self.like = like
+        self.outer = "SELECT COUNT(*) FROM ({}) subquery" if count_rows else outer
         self.compiled: dict[str, tuple] = {}
 
     def all(self, *values) -> list[tuple]:
         if len(values) != self.count:
             raise TypeError(f"this query takes {self.count} values, not {len(values)}")
         if not enabled():
-            return [(self.build(*values).count(),)] if self.count_rows else [tuple(row) for row in self.build(*values)]
+            queryset = self.build(*values)
+            if self.outer is None:
+                return [tuple(row) for row in queryset]
+            sql, params = queryset.query.sql_with_params()
+            with _cursor(connections[queryset.db]) as cursor:
+                cursor.execute(self.outer.format(sql), params)
+                return [tuple(row) for row in cursor.fetchall()]
         using = router.db_for_read(self.model)
         entry = self.compiled.get(using)
         if entry is None:
-            markers = _markers(self.count)
-            queryset = self.build(*markers)
-            _refuse_unsupported(queryset)
-            compiler = queryset.query.get_compiler(using=using)
-            sql, params = compiler.as_sql()
-            positions = [[i for i, value in enumerate(params) if _is_marker(value, marker)] for marker in markers]
-            for marker, places in zip(markers, positions):
-                if not places and (not self.may_omit or any(str(marker) in str(value) for value in params)):
-                    raise ValueError(f"not a query PreparedRows can run: {sql}")
-            converters = compiler.get_converters([column[0] for column in compiler.select[0:compiler.col_count]])
-            if self.count_rows:
-                sql, converters = f"SELECT COUNT(*) FROM ({sql}) subquery", {}
-            entry = self.compiled[using] = (sql, list(params), positions, compiler, converters)
+            entry = self.compiled[using] = self._compile(using)
         sql, params, positions, compiler, converters = entry
+        connection = connections[using]
         if values:
             params = list(params)
             for places, value in zip(positions, values):
-                for place in places:
-                    params[place] = value
-        rows = _run(connections[using], sql, params, self.plan_once)
+                for place, pattern in places:
+                    params[place] = value if pattern is None else pattern % connection.ops.prep_for_like_query(value)
+        rows = _run(connection, sql, params, self.plan_once)
         if converters:
             rows = compiler.apply_converters(rows, converters)
         return [tuple(row) for row in rows]
+
+    def _compile(self, using: str) -> tuple:
+        markers = _markers(self.count)
+        queryset = self.build(*markers)
+        _refuse_unsupported(queryset)
+        compiler = queryset.query.get_compiler(using=using)
+        sql, params = compiler.as_sql()
+        positions = []  # of each value: (where, None) or, a LIKE pattern's term, (where, the pattern with %s for it)
+        for marker in markers:
+            places = [(i, None) for i, value in enumerate(params) if _is_marker(value, marker)]
+            if self.like:
+                places += [(i, _pattern_of(value, marker)) for i, value in enumerate(params)
+                           if isinstance(value, str) and str(marker) in value and not _is_marker(value, marker)]
+            if not places and (not self.may_omit or any(str(marker) in str(value) for value in params)):
+                raise ValueError(f"not a query PreparedRows can run: {sql}")
+            positions.append(places)
+        converters = compiler.get_converters([column[0] for column in compiler.select[0:compiler.col_count]])
+        if self.outer is not None:
+            sql, converters = self.outer.format(sql), {}
+        return sql, list(params), positions, compiler, converters
+
+
+def _pattern_of(value: str, marker: int) -> str:
+    """A LIKE pattern the ORM made of ``marker`` (``%marker%``, ``marker%``) as a format for the escaped term."""
+    rest = value.split(str(marker))
+    if len(rest) != 2 or any(part.strip("%") for part in rest):
+        raise ValueError(f"not a LIKE pattern of one value: {value}")
+    return rest[0].replace("%", "%%") + "%s" + rest[1].replace("%", "%%")
 
 
 # --- the cursor ----------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from orderloop.orders.registers import (CONTENT_TYPES, DATE, MONEY, NUMBER, QUAN
                                        RegisterFilters, json_row, register_export)
 from orderloop.orders.uploads import attachment_upload, files_kept_on_commit
 from orderloop.orders.schemas import EventOut, OrderCreate, OrderOut, OrderPage, OrderPatch
-from orderloop.orders.selectors import capped_count, counted, found_orders, order_detail, order_get, order_list, order_listing, order_summaries, order_timeline, timeline_data
+from orderloop.orders.selectors import capped_count, counted, found_orders, order_detail, order_get, order_list, order_listing, order_search, order_summaries, order_timeline, timeline_data
 from orderloop.orders.lifecycle.engine import perform_action
 from orderloop.orders.lifecycle.table import TRANSITIONS
 from orderloop.orders.steps import ACTIONS
@@ -69,9 +69,12 @@ def order_create(request: HttpRequest, data: OrderCreate,
 def order_index(request: HttpRequest, filters: Query[OrderFilters]):
     page_size = max(1, min(filters.page_size, 200))
     page = max(1, filters.page)
-    listing = None if filters.q else order_listing(user=request.auth, status=filters.status, owner=filters.owner,
-                                                   customer_id=filters.customer_id, sort=filters.sort,
-                                                   archived=filters.archived)
+    if filters.q:
+        listing = order_search(user=request.auth, q=filters.q, status=filters.status, owner=filters.owner,
+                               customer_id=filters.customer_id, sort=filters.sort)
+    else:
+        listing = order_listing(user=request.auth, status=filters.status, owner=filters.owner,
+                                customer_id=filters.customer_id, sort=filters.sort, archived=filters.archived)
     rows = listing if listing is not None else order_list(
         user=request.auth, status=filters.status, owner=filters.owner, customer_id=filters.customer_id, q=filters.q,
         sort=filters.sort, archived=filters.archived)

@@ -438,13 +438,16 @@ def _id(value) -> int | None:
 
 def listed_orders(user, filters: RegisterFilters):
     """The order list (订单列表): the orders ``user`` may see, filtered, the date range on 下单日期, sorted by a
-    column of the list (selectors.SORTS; newest first without one). Without a search, a product or dates, its
-    statements are compiled once (selectors.order_listing)."""
-    from orderloop.orders.selectors import order_listing, ordering, sorted_after_fetch
+    column of the list (selectors.SORTS; newest first without one). Without a product or dates, its statements
+    are compiled once (selectors.order_listing, a search's selectors.order_search)."""
+    from orderloop.orders.selectors import order_listing, order_search, ordering, sorted_after_fetch
 
-    if not (filters.q or filters.product_id is not None or filters.date_from or filters.date_to):
-        listing = order_listing(user=user, status=list(filters.status) or None, owner=filters.owner,
-                                customer_id=filters.customer_id, sort=filters.sort, archived=filters.archived)
+    if not (filters.product_id is not None or filters.date_from or filters.date_to):
+        status = list(filters.status) or None
+        listing = order_search(user=user, q=filters.q, status=status, owner=filters.owner,
+                               customer_id=filters.customer_id, sort=filters.sort) if filters.q else \
+            order_listing(user=user, status=status, owner=filters.owner, customer_id=filters.customer_id,
+                          sort=filters.sort, archived=filters.archived)
         if listing is not None:
             return listing
     orders = filters.orders(user)

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import F, Field, Lookup, Q
+from django.db.models import F, Field, ForeignKey, Lookup, Q
 from django.utils.encoding import force_str
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
@@ -16,6 +16,7 @@ from orderloop.core.calendar import date_estimated
 from orderloop.core.exceptions import NotFound
 from orderloop.core.phones import phone_display, phone_masked
 from orderloop.core.prepared import PreparedQuery, PreparedRows
+from orderloop.masterdata.models import Customer
 from orderloop.orders.access import NO_ORDERS, filter_visible, visible_orders_q
 from orderloop.orders.services import REF_ALPHABET
 from orderloop.orders.models import (
@@ -142,51 +143,97 @@ REF_CHARS = frozenset("TMP-" + REF_ALPHABET)  # services.new_provisional_ref
 
 def search_q(q: str) -> Q:
     """Orders whose number, provisional reference, contact, customer name or a line's model or product name
-    contains ``q`` (any case): the UNION of what each branch finds through its own index (on PostgreSQL the
-    trigram indexes on the orders' columns, the customers' names, the lines' names), read as a list of order ids,
-    newest first, so the list and its count start from the matches instead of walking every visible order. The
-    customers (a small table) are looked up first; the names lines were ordered under (LineName, as small) are a
-    subquery of the UNION, whose lines are then read by those names with their order's created_at (the lines'
-    index holds both)."""
-    from orderloop.masterdata.models import Customer
+    contains ``q`` (any case): their ids (``search_ids``) or, a term found almost everywhere, the UNION of the
+    branches as a subquery."""
+    ids, customers = _searched(q)
+    return Q(pk__any_of=ids) if ids is not None else _matching_subquery(q, customers)
 
-    # A formal number is YYYYMM-NNN…, with one dash: a term of six digits and the dash (and digits) is contained in a
-    # number only at its start, which the number's prefix index finds at once (its trigrams, digits, are in every
-    # number: the trigram index reads most of them).
-    # A number holds only digits and a dash, a provisional reference only TMP- and its alphabet: a term with anything
-    # else (a model, a customer's name) is in neither, and their trigram indexes are not read for it (at 1,000,000
-    # orders "R-1093" read 529 numbers that share its digits' trigrams, 4 ms).
+
+def search_ids(q: str) -> "Ids | None":
+    """The ids of the orders ``q`` finds (search_q), newest first, or None when there are more than
+    SEARCH_ID_LIST_MAX: the UNION of what each branch finds through its own index (on PostgreSQL the trigram
+    indexes on the orders' columns, the customers' names, the lines' names), so the list and its count start from
+    the matches instead of walking every visible order. The customers (a small table) are looked up first; the
+    names lines were ordered under (LineName, as small) are a subquery of the UNION, whose lines are then read by
+    those names with their order's created_at (the lines' index holds both). Both statements are compiled once for
+    each kind of term (``_term_kind``) and whether customers were found."""
+    return _searched(q)[0]
+
+
+def _searched(q: str) -> tuple["Ids | None", list[int]]:
+    """search_ids and the ids of the customers whose name contains ``q``."""
+    customers = [pk for (pk,) in _CUSTOMERS_NAMED.all(q)]
+    values = (q, Ids(customers).param()) if customers else (q,)
+    ids = [pk for (pk,) in _matches_statement(_term_kind(q), bool(customers)).all(*values)]
+    return (Ids(ids, newest_first=True) if len(ids) <= SEARCH_ID_LIST_MAX else None), customers
+
+
+def _term_kind(q: str) -> tuple[str, bool]:
+    """Which of the orders' own columns can hold ``q``: (the number: "prefix", "contains" or "", the provisional
+    reference: whether). A formal number is YYYYMM-NNN…, with one dash: a term of six digits and the dash (and
+    digits) is contained in a number only at its start, which the number's prefix index finds at once (its
+    trigrams, digits, are in every number: the trigram index reads most of them). A number holds only digits and a
+    dash, a provisional reference only TMP- and its alphabet: a term with anything else (a model, a customer's
+    name) is in neither, and their trigram indexes are not read for it (at 1,000,000 orders "R-1093" read 529
+    numbers that share its digits' trigrams, 4 ms)."""
+    number = ("prefix" if NUMBER_PREFIX.fullmatch(q) else "contains") if set(q) <= NUMBER_CHARS else ""
+    return number, set(q.upper()) <= REF_CHARS
+
+
+def _branches(q, kind: tuple[str, bool], customers) -> list:
+    """The (order id, created_at) each branch of the search finds: the orders' own columns, the customers' orders
+    (``customers``: their ids, as ``Ids`` or ``IdsParam``; None for none), the lines ordered under a name that
+    contains ``q``. The first names the UNION's columns."""
+    number, ref = kind
     own = Q(contact_name__icontains=q)
-    if set(q) <= NUMBER_CHARS:
-        own |= Q(number__startswith=q) if NUMBER_PREFIX.fullmatch(q) else Q(number__icontains=q)
-    if set(q.upper()) <= REF_CHARS:
+    if number:
+        own |= Q(number__startswith=q) if number == "prefix" else Q(number__icontains=q)
+    if ref:
         own |= Q(provisional_ref__icontains=q)
-    # (the order's id, its created_at) from each branch: the first names the UNION's columns
     found = [SalesOrder.objects.filter(own).order_by().values_list("pk", "created_at")]
-    customer_ids = list(Customer.objects.filter(name__icontains=q).values_list("pk", flat=True))
-    if customer_ids:
-        found.append(SalesOrder.objects.filter(customer_id__in=customer_ids).order_by().values_list("pk", "created_at"))
+    if customers is not None:
+        found.append(SalesOrder.objects.filter(customer_id__any_of=customers).order_by().values_list("pk", "created_at"))
     # a line keeps the model and product name it was ordered under: the few names that contain the term, then the
     # lines ordered under them (each column's index with the order and its created_at: index-only)
     names = LineName.objects.filter(name__icontains=q).values("name")
     found += [OrderLine.objects.filter(**{f"{column}__in": names}).order_by().values_list("order_id", "order_created_at")
               for column in ("model", "product_name")]
-    sql, params = found[0].union(*found[1:]).query.sql_with_params()
-    with connection.cursor() as cursor:  # only the ids, newest first (the list's default order)
-        cursor.execute(f'SELECT "pk" FROM ({sql}) AS "matches" ORDER BY "created_at" DESC, "pk" DESC LIMIT %s',
-                       [*params, SEARCH_ID_LIST_MAX + 1])
-        ids = [pk for (pk,) in cursor.fetchall()]
-    if len(ids) <= SEARCH_ID_LIST_MAX:  # the usual case: one list of ids, which the database reads by primary key
-        return Q(pk__any_of=Ids(ids, newest_first=True))
-    ids_only = [branch.values_list(branch.query.values_select[0], flat=True) for branch in found]
-    return Q(pk__in=ids_only[0].union(*ids_only[1:]))  # a term found almost everywhere: the UNION, as a subquery
+    return found
+
+
+_CUSTOMERS_NAMED = PreparedRows(Customer, lambda q: Customer.objects.filter(name__icontains=q).order_by().values_list("pk"),
+                                params=1, like=True)
+_MATCHES: dict[tuple, PreparedRows] = {}
+
+
+def _matches_statement(kind: tuple[str, bool], customers: bool) -> PreparedRows:
+    """The search's UNION for a kind of term, with or without customers' orders, as the ids only, newest first (the
+    list's default order), up to one more than SEARCH_ID_LIST_MAX."""
+    statement = _MATCHES.get((kind, customers))
+    if statement is None:
+        def build(q, customer_ids=None):
+            branches = _branches(q, kind, IdsParam(customer_ids) if customers else None)
+            return branches[0].union(*branches[1:])
+
+        statement = _MATCHES[(kind, customers)] = PreparedRows(
+            SalesOrder, build, params=2 if customers else 1, like=True,
+            outer=f'SELECT "pk" FROM ({{}}) AS "matches" ORDER BY "created_at" DESC, "pk" DESC LIMIT {SEARCH_ID_LIST_MAX + 1}')
+    return statement
+
+
+def _matching_subquery(q: str, customers: list[int]) -> Q:
+    """A term found almost everywhere: the search's UNION as a subquery of the list (its ids only)."""
+    branches = _branches(q, _term_kind(q), Ids(customers) if customers else None)
+    ids_only = [branch.values_list(branch.query.values_select[0], flat=True) for branch in branches]
+    return Q(pk__in=ids_only[0].union(*ids_only[1:]))
 
 
 class Ids:
-    """Integer primary keys as the database gave them, for ``__any_of``: taken as they are (on PostgreSQL written as
-    a bigint array's text, so integers only). As a list, Django resolved and prepared each of a search's thousands
-    of ids one by one and the driver wrote each into the array (about 10 ms for 5,000 ids). ``newest_first``: the
-    ids are in the list's default order (created_at, then id, descending)."""
+    """Integer primary keys as the database gave them, for ``__any_of``: taken as they are, written as one
+    parameter (``param``: on PostgreSQL a bigint array's text, on SQLite a JSON array), so integers only. As a list,
+    Django resolved and prepared each of a search's thousands of ids one by one and the driver wrote each into the
+    array (about 10 ms for 5,000 ids). ``newest_first``: the ids are in the list's default order (created_at, then
+    id, descending)."""
 
     __slots__ = ("values", "newest_first")
 
@@ -199,31 +246,53 @@ class Ids:
     def __iter__(self):
         return iter(self.values)
 
+    def param(self, vendor: str | None = None) -> str:
+        """The ids as ``__any_of``'s one parameter on ``vendor``'s database (the default database's)."""
+        text = ",".join(map(str, self.values))
+        return "{" + text + "}" if (vendor or connection.vendor) == "postgresql" else "[" + text + "]"
+
+
+class IdsParam:
+    """Ids written as ``__any_of``'s one parameter already (``Ids.param``), or a compiled statement's marker in
+    their place (``PreparedRows``): a statement compiled once takes any number of ids as one value."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
 
 @Field.register_lookup
 class AnyOf(Lookup):
     """``field__any_of=[…]``: ``field = ANY(%s)`` with the list as one array parameter on PostgreSQL (a list of
-    thousands of ids costs one parameter, not thousands); ``IN (…)`` elsewhere. ``Ids`` are passed as they are, on
-    PostgreSQL as the array's text."""
+    thousands of ids costs one parameter, not thousands); ``IN (…)`` elsewhere. ``Ids`` and ``IdsParam`` are one
+    parameter on either database: PostgreSQL's array text, SQLite's JSON array (``IN (SELECT value FROM
+    json_each(…))``)."""
 
     lookup_name = "any_of"
     prepare_rhs = False
 
     def get_prep_lookup(self):
-        if isinstance(self.rhs, Ids):
+        if isinstance(self.rhs, (Ids, IdsParam)):
             return self.rhs
         return [self.lhs.output_field.get_prep_value(v) for v in self.rhs]
 
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
+        if isinstance(self.rhs, (Ids, IdsParam)):
+            param = self.rhs.value if isinstance(self.rhs, IdsParam) else self.rhs.param(connection.vendor)
+            if connection.vendor == "postgresql":
+                return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, param]
+            return f"{lhs} IN (SELECT value FROM json_each(%s))", [*lhs_params, param]
         values = list(self.rhs)
         if connection.vendor == "postgresql":
-            if isinstance(self.rhs, Ids):
-                return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, "{" + ",".join(map(str, values)) + "}"]
             return f"{lhs} = ANY(%s)", [*lhs_params, values]
         if not values:
             return "1 = 0", list(lhs_params)
         return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
+
+
+ForeignKey.register_lookup(AnyOf)  # customer_id__any_of: a relation's column is looked up by its own class
 
 
 NEWEST_FIRST = ordering("-created_at", few_matches=True)
@@ -298,7 +367,7 @@ def _read_by_ids(queryset, **ids):
 
 def found_orders(queryset, cap: int | None = None):
     """``queryset`` to count and page: a search's few matches as ``FoundInOrder``, any other list as it is."""
-    if isinstance(queryset, PreparedListing):
+    if isinstance(queryset, (PreparedListing, FoundIds)):
         return queryset
     return FoundInOrder(queryset, cap) if sorted_after_fetch(queryset) else queryset
 
@@ -308,7 +377,7 @@ def capped_count(queryset, cap: int | None = None) -> tuple[int, bool]:
     million orders costs as little as one of ten thousand (``cap``: COUNT_CAP). A ``FoundInOrder`` is counted
     already."""
     cap = COUNT_CAP if cap is None else cap
-    if isinstance(queryset, FoundInOrder):
+    if isinstance(queryset, (FoundInOrder, FoundIds)):
         n = len(queryset)
     elif isinstance(queryset, PreparedListing):
         n = queryset.count(cap)
@@ -324,7 +393,7 @@ def counted(queryset, count: int, capped: bool):
     the sort column, PostgreSQL walks that index from the newest order testing each against the filters, every one
     of them when few or none pass (a rare owner's orders: 0.3–0.5 s at 1,000,000 orders); as it is when there are
     more, whose first pages that walk finds at once."""
-    if isinstance(queryset, (FoundInOrder, FewInOrder, ListedPages)):  # read by ids already (a paginator asks again for its last page)
+    if isinstance(queryset, (FoundInOrder, FoundIds, FewInOrder, ListedPages)):  # read by ids already (a paginator asks again for its last page)
         return queryset
     if isinstance(queryset, PreparedListing):
         return ListedPages(queryset, count, capped)
@@ -376,11 +445,74 @@ def order_listing(*, user, status: list[str] | None = None, owner: str | None = 
     owner_id = _owner_id(owner) if owner else None
     if statuses == [] or (owner and owner_id is None):
         return None
+    return PreparedListing(*_listing_shape(user, statuses, owner_id, customer_id, sort, archived))
+
+
+def _listing_shape(user, statuses: list[str] | None, owner_id: int | None, customer_id: int | None, sort: str,
+                   archived: bool) -> tuple[tuple, tuple]:
+    """(the shape of a list's statements, the values put into them): the kind of user, how many states, whether a
+    销售负责人 and a customer are chosen, the sort, archived or not; the user's id and team, the states, …"""
     shape = (frozenset(user.roles), user.team_id is not None, None if statuses is None else len(statuses),
              owner_id is not None, bool(customer_id), sort if sort in SORTS else "-created_at", archived)
     values = (user.pk, user.team_id, *(statuses or ()), *(() if owner_id is None else (owner_id,)),
               *((customer_id,) if customer_id else ()))
-    return PreparedListing(shape, values)
+    return shape, values
+
+
+def order_search(*, user, q: str, status: list[str] | None = None, owner: str | None = None,
+                 customer_id: int | None = None, sort: str = "-created_at"):
+    """``order_list`` with a search: the matches (``search_ids``) ``user`` sees and the other filters keep, in the
+    list's order, read once as their ids and paged by them (``FoundIds``, as ``FoundInOrder``), each statement
+    compiled once for its shape (``order_listing``'s); a search finds archived orders too. A term found almost
+    everywhere, with no list of ids, is order_list's QuerySet; None when ``q`` is blank (order_list)."""
+    term = q.strip()
+    if not term:
+        return None
+    statuses = _known(status) if status else None
+    owner_id = _owner_id(owner) if owner else None
+    if statuses == [] or (owner and owner_id is None):
+        return SalesOrder.objects.none()
+    ids, customers = _searched(term)
+    if ids is None:
+        orders = _filtered(user, statuses=statuses, owner_id=owner_id, customer_id=customer_id, archived=True)
+        return orders.filter(_matching_subquery(term, customers)).order_by(*ordering(sort))
+    shape, values = _listing_shape(user, statuses, owner_id, customer_id, sort, True)
+    if shape[2:6] == (None, False, False, "-created_at") and visible_orders_q(user) is None:
+        return FoundIds(ids.values[:COUNT_CAP + 1], shape[5])  # the matches themselves, in their order: no statement
+    found = _listing_statement(shape, ("found", COUNT_CAP)).all(*values, ids.param())
+    return FoundIds([pk for (pk,) in found], shape[5])
+
+
+class FoundIds:
+    """A search's matches ``user`` sees (order_search), as their ids in the list's order, up to one more than the
+    count's cap: counted from them (capped_count) and paged by them (counted), a page its rows read by id as dicts of
+    LISTED_FIELDS, by a statement compiled once for the sort."""
+
+    def __init__(self, ids: list[int], sort: str):
+        self.ids, self.sort = ids, sort
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, part: slice) -> list[dict]:
+        ids = self.ids[part]
+        if not ids:
+            return []
+        return [dict(zip(LISTED_FIELDS, row)) for row in _found_page(self.sort).all(Ids(ids).param())]
+
+
+def _found_page(sort: str) -> PreparedRows:
+    """The rows of the orders whose ids are given, in the list's order of ``sort`` (their few, sorted after they
+    are read: ``ordering(…, few_matches=True)``)."""
+    statement = _FOUND_PAGES.get(sort)
+    if statement is None:
+        statement = _FOUND_PAGES[sort] = PreparedRows(
+            SalesOrder, lambda ids: SalesOrder.objects.filter(pk__any_of=IdsParam(ids))
+            .order_by(*ordering(sort, few_matches=True)).values_list(*LISTED_FIELDS), params=1, plan_once=True)
+    return statement
+
+
+_FOUND_PAGES: dict[str, PreparedRows] = {}
 
 
 class PreparedListing:
@@ -428,8 +560,9 @@ def _listing_statement(shape: tuple, what: tuple) -> PreparedRows:
             _LISTINGS.clear()
         n_status, has_owner, has_customer = shape[2] or 0, shape[3], shape[4]
         statement = _LISTINGS[key] = PreparedRows(
-            SalesOrder, lambda *values: _listing_query(shape, what, *values), params=2 + n_status + has_owner + has_customer,
-            may_omit=True, count_rows=what[0] == "count")
+            SalesOrder, lambda *values: _listing_query(shape, what, *values),
+            params=2 + n_status + has_owner + has_customer + (what[0] == "found"), may_omit=True,
+            count_rows=what[0] == "count")
     return statement
 
 
@@ -440,12 +573,16 @@ LISTINGS_KEPT = 512
 def _listing_query(shape: tuple, what: tuple, user_id, team_id, *rest):
     """The QuerySet of ``_listing_statement``: order_list's, counted or paged as ``capped_count`` and ``counted`` do."""
     roles, has_team, n_status, has_owner, has_customer, sort, archived = shape
+    kind, at = what[0], what[1]
+    if kind == "found":  # order_search: the ids of the search's matches, the last value
+        *rest, ids = rest
     statuses, rest = (None, rest) if n_status is None else (list(rest[:n_status]), rest[n_status:])
     owner_id, rest = (rest[0], rest[1:]) if has_owner else (None, rest)
     customer_id = rest[0] if has_customer else None
     viewer = Viewer(pk=user_id, team_id=team_id if has_team else None, roles=roles)
     orders = _filtered(viewer, statuses=statuses, owner_id=owner_id, customer_id=customer_id, archived=archived)
-    kind, at = what[0], what[1]
+    if kind == "found":  # their ids, up to one more than the cap (as FoundInOrder)
+        return orders.filter(pk__any_of=IdsParam(ids)).order_by(*(_unindexed(key) for key in SORTS[sort])).values_list("pk")[:at + 1]
     if kind == "count":
         return orders.order_by().select_related(None).values("pk")[:at + 1]
     part = slice(at, at + what[2])

@@ -491,6 +491,31 @@ def test_prepared_rows_are_the_rows_of_their_values_list_and_read_what_is_stored
     assert [row[1] for row in active.all()] == ["N-100", "S-002"]
 
 
+def test_a_term_put_into_a_like_pattern_matches_itself_and_an_outer_statement_wraps_the_query(db, prepared_sql):
+    """``like``: a value searched for (``__icontains``, ``__startswith``) goes into its pattern escaped as the ORM
+    escapes it — a percent sign, an underscore, a backslash match themselves, not anything — and gives what the
+    QuerySet gives; ``outer``: the statement run is the query inside the text given (here its ids, newest first)."""
+    from decimal import Decimal
+
+    from orderloop.core.prepared import PreparedRows
+    from orderloop.masterdata.models import Product
+
+    named = PreparedRows(Product, lambda term: Product.objects.filter(Q(name__icontains=term) | Q(model__startswith=term))
+                         .order_by("pk").values_list("model"), params=1, like=True)
+    for model, name in [("P-1", "满50%减"), ("P-2", "满50元减"), ("P_3", "a_b"), ("PX3", "axb"), ("P-4", "反\\斜杠")]:
+        Product.objects.create(name=name, model=model, unit="个", list_price=Decimal("1.00"))
+    for term in ("50%", "%", "a_b", "_", "\\", "p_", "P", "无"):
+        expected = list(Product.objects.filter(Q(name__icontains=term) | Q(model__startswith=term)).order_by("pk")
+                        .values_list("model"))
+        assert named.all(term) == expected, term
+    assert named.all("50%") == [("P-1",)] and named.all("P_") == [("P_3",)] and named.all("\\") == [("P-4",)]
+    newest = PreparedRows(Product, lambda term: Product.objects.filter(name__icontains=term).values_list("pk", "model"),
+                          params=1, like=True, outer='SELECT "pk" FROM ({}) AS "m" ORDER BY "pk" DESC')
+    assert newest.all("b") == [(pk,) for pk in Product.objects.filter(name__icontains="b").order_by("-pk")
+                               .values_list("pk", flat=True)]
+    assert len(newest.all("b")) == 2 and newest.all("无") == []
+
+
 def test_prepared_rows_of_a_value_put_it_where_the_query_asks_for_it(orders, users, prepared_sql):
     """The menu's unread count (notifications.services.UNREAD, a PreparedRows of the user's id): each user's own
     count, 0 for none, as the inbox's ORM count gives it."""

@@ -111,6 +111,39 @@ def test_search_combines_with_the_filters(found, users, id_list_limit):
     assert {o.ref for o in order_list(user=director, q="rt-77", status=["closed"])} == set()
 
 
+@pytest.mark.parametrize("prepared", [True, False])
+def test_the_api_and_the_list_page_search_as_order_list_does_with_any_filter(found, orders, users, settings, prepared,
+                                                                              id_list_limit):
+    """The API and the list page answer a search with statements compiled once for the kind of term and filters
+    (selectors.order_search): the same orders, in the same order, as order_list gives — with a state, a
+    销售负责人, a customer, a sort, for a manager and the director; a state or 销售负责人 nobody has finds nothing;
+    a term's percent sign and underscore match themselves."""
+    from tests.support.api_client import Api
+
+    settings.ORDERLOOP_PREPARED_SQL = prepared
+    odd = orders.received(contact_name="张三 100%_满意")
+    customer = found["far"].customer_id
+    asked = [{"q": "rt-77"}, {"q": "欧阳"}, {"q": "欧阳", "customer_id": customer}, {"q": "rt-77", "status": "received"},
+             {"q": "rt-77", "status": "closed"}, {"q": "欧阳", "owner": "far_account_manager"}, {"q": "RT", "sort": "-total_amount"},
+             {"q": "欧阳", "owner": "nobody"}, {"q": "rt-77", "status": "bogus"}, {"q": "0%_"}, {"q": "0_%"}, {"q": "%"}]
+    for username in ("sales_manager", "sales_director"):
+        api = Api(username)
+        client = api.client
+        client.force_login(users[username])
+        for params in asked:
+            expected = [order.ref for order in order_list(
+                user=users[username], q=params["q"], status=[params["status"]] if "status" in params else None,
+                owner=params.get("owner"), customer_id=params.get("customer_id"), sort=params.get("sort", "-created_at"))]
+            answer = api.get("/orders", page_size=50, **params).json()
+            assert [item["ref"] for item in answer["items"]] == expected and answer["count"] == len(expected), params
+            page = client.get("/orders/", {("customer" if k == "customer_id" else k): v for k, v in params.items()})
+            shown = [ref for ref in expected if f">{ref}</a>" in page.content.decode()]
+            assert shown == expected and sorted(shown, key=page.content.decode().index) == shown, params
+    director = users["sales_director"]
+    assert [o.ref for o in order_list(user=director, q="0%_")] == [odd.ref]
+    assert [o.ref for o in order_list(user=director, q="0_%")] == []
+
+
 def test_the_list_page_searches(found, users, client):
     client.force_login(users["sales_manager"])
     page = client.get("/orders/", {"q": "欧阳"}).content.decode()
