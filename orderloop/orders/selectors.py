@@ -145,23 +145,18 @@ def search_q(q: str) -> Q:
     """Orders whose number, provisional reference, contact, customer name or a line's model or product name
     contains ``q`` (any case): their ids (``search_ids``) or, a term found almost everywhere, the UNION of the
     branches as a subquery."""
-    ids, customers = _searched(q)
+    ids, customers = search_ids(q)
     return Q(pk__any_of=ids) if ids is not None else _matching_subquery(q, customers)
 
 
-def search_ids(q: str) -> "Ids | None":
-    """The ids of the orders ``q`` finds (search_q), newest first, or None when there are more than
-    SEARCH_ID_LIST_MAX: the UNION of what each branch finds through its own index (on PostgreSQL the trigram
-    indexes on the orders' columns, the customers' names, the lines' names), so the list and its count start from
-    the matches instead of walking every visible order. The customers (a small table) are looked up first; the
-    names lines were ordered under (LineName, as small) are a subquery of the UNION, whose lines are then read by
-    those names with their order's created_at (the lines' index holds both). Both statements are compiled once for
-    each kind of term (``_term_kind``) and whether customers were found."""
-    return _searched(q)[0]
-
-
-def _searched(q: str) -> tuple["Ids | None", list[int]]:
-    """search_ids and the ids of the customers whose name contains ``q``."""
+def search_ids(q: str) -> tuple["Ids | None", list[int]]:
+    """The ids of the orders ``q`` finds (search_q), newest first — None when there are more than
+    SEARCH_ID_LIST_MAX — and of the customers whose name holds it: the UNION of what each branch finds through its
+    own index (on PostgreSQL the trigram indexes on the orders' columns, the customers' names, the lines' names), so
+    the list and its count start from the matches instead of walking every visible order. The customers (a small
+    table) are looked up first; the names lines were ordered under (LineName, as small) are a subquery of the UNION,
+    whose lines are then read by those names with their order's created_at (the lines' index holds both). Both
+    statements are compiled once for each kind of term (``_term_kind``) and whether customers were found."""
     customers = [pk for (pk,) in _CUSTOMERS_NAMED.all(q)]
     values = (q, Ids(customers).param()) if customers else (q,)
     ids = [pk for (pk,) in _matches_statement(_term_kind(q), bool(customers)).all(*values)]
@@ -472,7 +467,7 @@ def order_search(*, user, q: str, status: list[str] | None = None, owner: str | 
     owner_id = _owner_id(owner) if owner else None
     if statuses == [] or (owner and owner_id is None):
         return SalesOrder.objects.none()
-    ids, customers = _searched(term)
+    ids, customers = search_ids(term)
     if ids is None:
         orders = _filtered(user, statuses=statuses, owner_id=owner_id, customer_id=customer_id, archived=True)
         return orders.filter(_matching_subquery(term, customers)).order_by(*ordering(sort))

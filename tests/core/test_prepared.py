@@ -183,13 +183,14 @@ def test_what_every_page_reads_is_kept_prepared_on_postgresql_and_the_list_is_no
 
 def test_statements_kept_prepared_are_planned_once_for_any_values_on_postgresql(db, settings):
     """A statement kept prepared on the server runs its generic plan (PostgreSQL planned some of them on every run
-    otherwise); with prepared statements off (a pooler in transaction mode), the connection is left as it is."""
+    otherwise); with prepared statements off (a pooler in transaction mode) or no SQL kept at all, the connection
+    is left as it is."""
     if connection.vendor != "postgresql":
         pytest.skip("plan_cache_mode is PostgreSQL's")
     from django.db import connections
 
-    for on, mode in ((True, "force_generic_plan"), (False, "auto")):
-        settings.ORDERLOOP_PG_PREPARED_STATEMENTS = on
+    for on, kept, mode in ((True, True, "force_generic_plan"), (False, True, "auto"), (True, False, "auto")):
+        settings.ORDERLOOP_PG_PREPARED_STATEMENTS, settings.ORDERLOOP_PREPARED_SQL = on, kept
         opened = connections.create_connection("default")  # a connection opened under the setting
         try:
             with opened.cursor() as cursor:
