@@ -189,11 +189,13 @@ class PreparedRows:
         ``like``: a value may be the term of a LIKE pattern (``name__icontains=value``, ``number__startswith=value``),
         put into the pattern and escaped as the ORM escapes it; ``outer``: the statement run is this text with the
         query's SQL in place of ``{}`` (``SELECT "pk" FROM ({}) AS "m" ORDER BY …``), its rows as the database gives
-        them."""
+        them. A query that finds nothing whatever its values (an empty ``__in``: the orders of a user no role lets see
+        any) runs no statement and gives no rows, or a count of 0, as the ORM does."""
         self.model, self.build, self.count, self.may_omit, self.plan_once = model, build, params, may_omit, plan_once
         self.like = like
         self.outer = "SELECT COUNT(*) FROM ({}) subquery" if count_rows else outer
-        self.compiled: dict[str, tuple] = {}
+        self.nothing = [(0,)] if count_rows else []
+        self.compiled: dict[str, tuple | None] = {}
 
     def all(self, *values) -> list[tuple]:
         if len(values) != self.count:
@@ -202,14 +204,19 @@ class PreparedRows:
             queryset = self.build(*values)
             if self.outer is None:
                 return [tuple(row) for row in queryset]
-            sql, params = queryset.query.sql_with_params()
+            try:
+                sql, params = queryset.query.sql_with_params()
+            except EmptyResultSet:
+                return list(self.nothing)
             with _cursor(connections[queryset.db]) as cursor:
                 cursor.execute(self.outer.format(sql), params)
                 return [tuple(row) for row in cursor.fetchall()]
         using = router.db_for_read(self.model)
-        entry = self.compiled.get(using)
-        if entry is None:
-            entry = self.compiled[using] = self._compile(using)
+        if using not in self.compiled:
+            self.compiled[using] = self._compile(using)
+        entry = self.compiled[using]
+        if entry is None:  # it finds nothing, whatever the values
+            return list(self.nothing)
         sql, params, positions, compiler, converters = entry
         connection = connections[using]
         if values:
@@ -222,12 +229,20 @@ class PreparedRows:
             rows = compiler.apply_converters(rows, converters)
         return [tuple(row) for row in rows]
 
-    def _compile(self, using: str) -> tuple:
+    def _compile(self, using: str) -> tuple | None:
         markers = _markers(self.count)
         queryset = self.build(*markers)
         _refuse_unsupported(queryset)
         compiler = queryset.query.get_compiler(using=using)
-        sql, params = compiler.as_sql()
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet as exc:
+            try:  # the same query of small values: nothing to find whatever they are, or the markers out of range
+                self.build(*(1,) * self.count).query.get_compiler(using=using).as_sql()
+            except EmptyResultSet:
+                return None
+            raise ValueError(f"not a query PreparedRows can run (compare a bigint key or text): a query of "
+                             f"{self.model._meta.label} compares a value to a column too small for it") from exc
         positions = []  # of each value: (where, None) or, a LIKE pattern's term, (where, the pattern with %s for it)
         for marker in markers:
             places = [(i, None) for i, value in enumerate(params) if _is_marker(value, marker)]

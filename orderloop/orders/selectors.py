@@ -155,8 +155,9 @@ def search_ids(q: str) -> tuple["Ids | None", list[int]]:
     own index (on PostgreSQL the trigram indexes on the orders' columns, the customers' names, the lines' names), so
     the list and its count start from the matches instead of walking every visible order. The customers (a small
     table) are looked up first; the names lines were ordered under (LineName, as small) are a subquery of the UNION,
-    whose lines are then read by those names with their order's created_at (the lines' index holds both). Both
-    statements are compiled once for each kind of term (``_term_kind``) and whether customers were found."""
+    whose lines are then read by those names with their order's created_at (the lines' index holds both). The
+    customers' statement is compiled once, the UNION once for each kind of term (``_term_kind``) and whether
+    customers were found."""
     customers = [pk for (pk,) in _CUSTOMERS_NAMED.all(q)]
     values = (q, Ids(customers).param()) if customers else (q,)
     ids = [pk for (pk,) in _matches_statement(_term_kind(q), bool(customers)).all(*values)]

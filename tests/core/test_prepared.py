@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext, isolate_apps
 
 from orderloop.core import clock, prepared
 from orderloop.core.models import AuditEntry
-from orderloop.core.prepared import PreparedQuery, insert, server_prepared, update
+from orderloop.core.prepared import PreparedQuery, PreparedRows, insert, server_prepared, update
 from orderloop.orders.models import OrderEvent, OrderLine, OrderTimer, SalesOrder
 
 LOCKED = PreparedQuery(SalesOrder, lambda pk: SalesOrder.objects.select_for_update().select_related("customer").filter(pk=pk)
@@ -410,6 +410,30 @@ def test_a_value_compared_to_a_small_integer_is_refused_not_read_as_nothing(orde
                            ["agreed_date"]).run(1, agreed_date=None)
     else:  # SQLite's integers are all 64 bits: the marker is in range
         assert [line.pk for line in by_position.all(order.pk, 1)] == [order.lines.get().pk]
+    rows_by_position = PreparedRows(OrderLine, lambda position: OrderLine.objects.filter(position=position)
+                                    .values_list("pk"), params=1)
+    if connection.vendor == "postgresql":
+        with pytest.raises(ValueError, match="bigint key or text"):
+            rows_by_position.all(1)
+    else:
+        assert rows_by_position.all(1) == [(order.lines.get().pk,)]
+
+
+def test_prepared_rows_that_can_find_nothing_give_nothing_without_a_statement(orders, prepared_sql):
+    """A query whose filter finds nothing whatever its values (an empty ``__in``, the visibility of a user no role
+    lets see an order) gives no rows, and a count of 0, as the ORM does — with no statement when it is compiled."""
+    order = orders.received()
+    never = PreparedRows(SalesOrder, lambda pk: SalesOrder.objects.filter(pk=pk).filter(pk__in=[]).values_list("pk"),
+                         params=1)
+    counted = PreparedRows(SalesOrder, lambda pk: SalesOrder.objects.filter(pk=pk).filter(pk__in=[]).values("pk")[:10],
+                           params=1, count_rows=True)
+    outer = PreparedRows(SalesOrder, lambda pk: SalesOrder.objects.filter(pk=pk).filter(pk__in=[]).values_list("pk"),
+                         params=1, outer='SELECT "pk" FROM ({}) AS "m"')
+    with CaptureQueriesContext(connection) as ctx:
+        assert never.all(order.pk) == [] and counted.all(order.pk) == [(0,)] and outer.all(order.pk) == []
+    assert len(ctx) == 0
+    assert PreparedRows(SalesOrder, lambda pk: SalesOrder.objects.filter(pk=pk).values_list("pk"), params=1).all(
+        order.pk) == [(order.pk,)]
 
 
 def test_prepared_update_refuses_a_query_that_joins(orders, settings):
