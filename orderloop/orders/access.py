@@ -20,6 +20,11 @@ STAGE_VISIBILITY = {
 NO_ORDERS = Q(pk__in=[])  # the filter of a user no role lets see any order
 
 
+def sees_every_order(user) -> bool:
+    """Whether ``user`` may see every order (visible_orders_q is None)."""
+    return bool(user.roles & (SEE_EVERYTHING | SEE_EVERY_ORDER_READ_ONLY))
+
+
 def visible_orders_q(user) -> Q | None:
     """A filter for the orders ``user`` may see; None means all of them.
 
@@ -30,9 +35,9 @@ def visible_orders_q(user) -> Q | None:
     from orderloop.aftersales.models import Ticket
     from orderloop.masterdata.models import Customer
 
-    roles = user.roles
-    if roles & (SEE_EVERYTHING | SEE_EVERY_ORDER_READ_ONLY):
+    if sees_every_order(user):
         return None
+    roles = user.roles
     q = NO_ORDERS
     if roles & SEE_OWN_ORDERS:
         q |= (Q(entered_by_id=user.pk) | Q(owner_id=user.pk)
