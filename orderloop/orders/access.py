@@ -31,23 +31,12 @@ def visible_orders_q(user) -> Q | None:
     Every condition is on the order's own columns or a subquery (no joins), so the filter never multiplies rows
     and needs no DISTINCT: on a million orders the database can walk an index in the order asked for and stop
     after a page."""
-    from orderloop.accounts.models import User
     from orderloop.aftersales.models import Ticket
-    from orderloop.masterdata.models import Customer
 
     if sees_every_order(user):
         return None
     roles = user.roles
-    q = NO_ORDERS
-    if roles & SEE_OWN_ORDERS:
-        q |= (Q(entered_by_id=user.pk) | Q(owner_id=user.pk)
-              | Q(customer_id__in=Customer.objects.filter(owner_id=user.pk).values("pk")))
-    if Role.SALES_ASSISTANT in roles and user.team_id:
-        team = User.objects.filter(team_id=user.team_id).values("pk")
-        q |= Q(owner_id__in=team) | Q(entered_by_id__in=team)
-    if Role.SALES_MANAGER in roles:
-        managed = User.objects.filter(team__manager_id=user.pk).values("pk")
-        q |= Q(owner_id__in=managed) | Q(entered_by_id__in=managed)
+    q = _seen_through_people(user)
     for role, states in STAGE_VISIBILITY.items():
         if role in roles:
             q |= Q(status__in=states)
@@ -55,6 +44,40 @@ def visible_orders_q(user) -> Q | None:
         q |= Q(status__in=AGAIN_FOR_A_PART) & Q(Exists(OrderLine.objects.filter(order_id=OuterRef("pk"), part__gt=1)))
     if Role.AFTER_SALES in roles:
         q |= Q(Exists(Ticket.objects.filter(order_id=OuterRef("pk"))))
+    return q
+
+
+def visible_lines_q(user) -> Q | None:
+    """The lines of the orders ``user`` may see, said on the copies each line keeps of its order's owner, enterer
+    and customer (``OrderLine.order_owner`` …): the search reads a product's lines and their visibility from the
+    lines' index alone. None where the lines cannot say it — a user with any role but the sales roles (who sees
+    every order, or orders by their state), someone without a role — and visible_orders_q must be asked instead."""
+    return _seen_through_people(user, "order_") if sees_by_people(user) else None
+
+
+def sees_by_people(user) -> bool:
+    """Whether ``user`` sees orders only by who they are to them (visible_lines_q): the sales roles alone."""
+    return bool(user.roles) and user.roles <= SEE_OWN_ORDERS
+
+
+def _seen_through_people(user, prefix: str = "") -> Q:
+    """The orders ``user`` sees by who they are to them — owner, enterer, owner of the customer, in the team, its
+    manager: conditions on the order's owner, enterer and customer (``prefix`` "order_": a line's copies of them)."""
+    from orderloop.accounts.models import User
+    from orderloop.masterdata.models import Customer
+
+    roles = user.roles
+    owner, entered_by, customer = f"{prefix}owner_id", f"{prefix}entered_by_id", f"{prefix}customer_id"
+    q = NO_ORDERS
+    if roles & SEE_OWN_ORDERS:
+        q |= (Q(**{entered_by: user.pk}) | Q(**{owner: user.pk})
+              | Q(**{f"{customer}__in": Customer.objects.filter(owner_id=user.pk).values("pk")}))
+    if Role.SALES_ASSISTANT in roles and user.team_id:
+        team = User.objects.filter(team_id=user.team_id).values("pk")
+        q |= Q(**{f"{owner}__in": team}) | Q(**{f"{entered_by}__in": team})
+    if Role.SALES_MANAGER in roles:
+        managed = User.objects.filter(team__manager_id=user.pk).values("pk")
+        q |= Q(**{f"{owner}__in": managed}) | Q(**{f"{entered_by}__in": managed})
     return q
 
 

@@ -60,6 +60,8 @@ class SalesOrder(models.Model):
     remarks = models.TextField(_("备注"), blank=True)
     total_amount = models.DecimalField(_("总金额(元)"), max_digits=14, decimal_places=2, default=Decimal("0.00"))
 
+    # Its lines keep copies of its owner, enterer and customer (OrderLine.order_owner …), which the database gives
+    # them when these change here, whichever code changes them (orders migration 0036).
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("销售负责人"), on_delete=models.PROTECT, related_name="owned_orders")
     entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("录入人"), null=True, blank=True,
                                    on_delete=models.PROTECT, related_name="entered_orders",
@@ -124,6 +126,10 @@ class Availability(models.TextChoices):
     NEEDS_PRODUCTION = "needs_production", _("需生产")
 
 
+# What a line keeps of its order for the search, carried by the lines' name indexes (index-only on PostgreSQL).
+LINE_COPIES = ["order_created_at", "order_owner", "order_entered_by", "order_customer"]
+
+
 class OrderLine(models.Model):
     order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveSmallIntegerField(_("行号"))
@@ -148,14 +154,24 @@ class OrderLine(models.Model):
     # The order's created_at (which never changes), copied when the line is built (lines.build_line): the search
     # reads a line's order and its place in the newest-first list from the line's index alone (selectors.search_q).
     order_created_at = models.DateTimeField(editable=False)
+    # The order's owner, enterer and customer, which can change: the database copies them whenever a line is
+    # written or they change on the order (triggers of orders migration 0036), whichever code writes. The search
+    # tells which of a name's lines a salesperson may see from the lines' index alone (access.visible_lines_q).
+    order_owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, editable=False, on_delete=models.DO_NOTHING,
+                                    db_constraint=False, db_index=False, related_name="+")
+    order_entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, editable=False, on_delete=models.DO_NOTHING,
+                                         db_constraint=False, db_index=False, related_name="+")
+    order_customer = models.ForeignKey("masterdata.Customer", null=True, editable=False, on_delete=models.DO_NOTHING,
+                                       db_constraint=False, db_index=False, related_name="+")
 
     class Meta:
         ordering = ["position", "id"]
-        # A trigger keeps LineName as lines are written (orders migration 0034); on SQLite a migration that rebuilds
-        # this table drops it with the old table and must create it again (as 0035 does).
+        # Triggers keep LineName as lines are written (orders migration 0034) and the order's copies above (0036);
+        # on SQLite a migration that rebuilds this table or the orders' drops them with the old table and must
+        # create them again (as 0035 does).
         indexes = [  # the search's lines by the name they were ordered under (LineName), index-only on PostgreSQL
-            models.Index(fields=["model", "order"], include=["order_created_at"], name="orderline_model_idx"),
-            models.Index(fields=["product_name", "order"], include=["order_created_at"], name="orderline_product_name_idx"),
+            models.Index(fields=["model", "order"], include=LINE_COPIES, name="orderline_model_idx"),
+            models.Index(fields=["product_name", "order"], include=LINE_COPIES, name="orderline_product_name_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["order", "position"], name="orderline_unique_position"),

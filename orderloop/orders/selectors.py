@@ -17,7 +17,8 @@ from orderloop.core.exceptions import NotFound
 from orderloop.core.phones import phone_display, phone_masked
 from orderloop.core.prepared import PreparedQuery, PreparedRows
 from orderloop.masterdata.models import Customer
-from orderloop.orders.access import NO_ORDERS, filter_visible, sees_every_order, visible_orders_q
+from orderloop.orders.access import (NO_ORDERS, filter_visible, sees_by_people, sees_every_order, visible_lines_q,
+                                    visible_orders_q)
 from orderloop.orders.services import REF_ALPHABET
 from orderloop.orders.models import (
     Attachment, FollowUpVisit, FulfillmentStage, LineName, OrderEvent, OrderLine, OrderStatus, SalesOrder, Shipment,
@@ -145,23 +146,28 @@ def search_q(q: str) -> Q:
     """Orders whose number, provisional reference, contact, customer name or a line's model or product name
     contains ``q`` (any case): their ids (``search_ids``) or, a term found almost everywhere, the UNION of the
     branches as a subquery."""
-    ids, customers = search_ids(q)
+    ids, customers, _seen = search_ids(q)
     return Q(pk__any_of=ids) if ids is not None else _matching_subquery(q, customers)
 
 
-def search_ids(q: str) -> tuple["Ids | None", list[int]]:
+def search_ids(q: str, user=None) -> tuple["Ids | None", list[int], bool]:
     """The ids of the orders ``q`` finds (search_q), newest first — None when there are more than
     SEARCH_ID_LIST_MAX — and of the customers whose name holds it: the UNION of what each branch finds through its
     own index (on PostgreSQL the trigram indexes on the orders' columns, the customers' names, the lines' names), so
     the list and its count start from the matches instead of walking every visible order. The customers (a small
     table) are looked up first; the names lines were ordered under (LineName, as small) are a subquery of the UNION,
     whose lines are then read by those names with their order's created_at (the lines' index holds both). The
-    customers' statement is compiled once, the UNION once for each kind of term (``_term_kind``) and whether
-    customers were found."""
+    customers' statement is compiled once, the UNION once for each kind of term (``_term_kind``), whether
+    customers were found and, for a salesperson (``user`` whose orders the lines can tell: access.visible_lines_q),
+    the kind of user: then each branch keeps only the orders they see — a line by the copies it keeps of its order's
+    owner, enterer and customer, from the same index — and the third value says so (True)."""
     customers = [pk for (pk,) in _CUSTOMERS_NAMED.all(q)]
     values = (q, Ids(customers).param()) if customers else (q,)
-    ids = [pk for (pk,) in _matches_statement(_term_kind(q), bool(customers)).all(*values)]
-    return (Ids(ids, newest_first=True) if len(ids) <= SEARCH_ID_LIST_MAX else None), customers
+    seer = (frozenset(user.roles), user.team_id is not None) if user is not None and sees_by_people(user) else None
+    if seer:
+        values += (user.pk, user.team_id)
+    ids = [pk for (pk,) in _matches_statement(_term_kind(q), bool(customers), seer).all(*values)]
+    return (Ids(ids, newest_first=True) if len(ids) <= SEARCH_ID_LIST_MAX else None), customers, seer is not None
 
 
 def _term_kind(q: str) -> tuple[str, bool]:
@@ -176,23 +182,27 @@ def _term_kind(q: str) -> tuple[str, bool]:
     return number, set(q.upper()) <= REF_CHARS
 
 
-def _branches(q, kind: tuple[str, bool], customers) -> list:
+def _branches(q, kind: tuple[str, bool], customers, viewer=None) -> list:
     """The (order id, created_at) each branch of the search finds: the orders' own columns, the customers' orders
     (``customers``: their ids, as ``Ids`` or ``IdsParam``; None for none), the lines ordered under a name that
-    contains ``q``. The first names the UNION's columns."""
+    contains ``q``; with ``viewer``, a salesperson, only those of the orders they see. The first names the UNION's
+    columns."""
     number, ref = kind
     own = Q(contact_name__icontains=q)
     if number:
         own |= Q(number__startswith=q) if number == "prefix" else Q(number__icontains=q)
     if ref:
         own |= Q(provisional_ref__icontains=q)
-    found = [SalesOrder.objects.filter(own).order_by().values_list("pk", "created_at")]
+    orders, lines = SalesOrder.objects.all(), OrderLine.objects.all()
+    if viewer is not None:
+        orders, lines = orders.filter(visible_orders_q(viewer)), lines.filter(visible_lines_q(viewer))
+    found = [orders.filter(own).order_by().values_list("pk", "created_at")]
     if customers is not None:
-        found.append(SalesOrder.objects.filter(customer_id__any_of=customers).order_by().values_list("pk", "created_at"))
+        found.append(orders.filter(customer_id__any_of=customers).order_by().values_list("pk", "created_at"))
     # a line keeps the model and product name it was ordered under: the few names that contain the term, then the
-    # lines ordered under them (each column's index with the order and its created_at: index-only)
+    # lines ordered under them (each column's index with the order, its created_at and people: index-only)
     names = LineName.objects.filter(name__icontains=q).values("name")
-    found += [OrderLine.objects.filter(**{f"{column}__in": names}).order_by().values_list("order_id", "order_created_at")
+    found += [lines.filter(**{f"{column}__in": names}).order_by().values_list("order_id", "order_created_at")
               for column in ("model", "product_name")]
     return found
 
@@ -202,17 +212,20 @@ _CUSTOMERS_NAMED = PreparedRows(Customer, lambda q: Customer.objects.filter(name
 _MATCHES: dict[tuple, PreparedRows] = {}
 
 
-def _matches_statement(kind: tuple[str, bool], customers: bool) -> PreparedRows:
-    """The search's UNION for a kind of term, with or without customers' orders, as the ids only, newest first (the
-    list's default order), up to one more than SEARCH_ID_LIST_MAX."""
-    statement = _MATCHES.get((kind, customers))
+def _matches_statement(kind: tuple[str, bool], customers: bool, seer: tuple | None = None) -> PreparedRows:
+    """The search's UNION for a kind of term, with or without customers' orders, for everyone or (``seer``: roles,
+    whether in a team) a kind of salesperson, as the ids only, newest first (the list's default order), up to one
+    more than SEARCH_ID_LIST_MAX."""
+    statement = _MATCHES.get((kind, customers, seer))
     if statement is None:
-        def build(q, customer_ids=None):
-            branches = _branches(q, kind, IdsParam(customer_ids) if customers else None)
+        def build(q, *rest):
+            customer_ids, rest = (rest[0], rest[1:]) if customers else (None, rest)
+            viewer = Viewer(pk=rest[0], team_id=rest[1] if seer[1] else None, roles=seer[0]) if seer else None
+            branches = _branches(q, kind, IdsParam(customer_ids) if customers else None, viewer)
             return branches[0].union(*branches[1:])
 
-        statement = _MATCHES[(kind, customers)] = PreparedRows(
-            SalesOrder, build, params=2 if customers else 1, like=True,
+        statement = _MATCHES[(kind, customers, seer)] = PreparedRows(
+            SalesOrder, build, params=1 + customers + 2 * bool(seer), like=True, may_omit=bool(seer),
             outer=f'SELECT "pk" FROM ({{}}) AS "matches" ORDER BY "created_at" DESC, "pk" DESC LIMIT {SEARCH_ID_LIST_MAX + 1}')
     return statement
 
@@ -468,13 +481,13 @@ def order_search(*, user, q: str, status: list[str] | None = None, owner: str | 
     owner_id = _owner_id(owner) if owner else None
     if statuses == [] or (owner and owner_id is None):
         return SalesOrder.objects.none()
-    ids, customers = search_ids(term)
+    ids, customers, seen = search_ids(term, user)
     if ids is None:
         orders = _filtered(user, statuses=statuses, owner_id=owner_id, customer_id=customer_id, archived=True)
         return orders.filter(_matching_subquery(term, customers)).order_by(*ordering(sort))
     shape, values = _listing_shape(user, statuses, owner_id, customer_id, sort, True)
     unfiltered = statuses is None and owner_id is None and not customer_id
-    if unfiltered and shape[5] == "-created_at" and sees_every_order(user):
+    if unfiltered and shape[5] == "-created_at" and (seen or sees_every_order(user)):
         return FoundIds(ids.values[:COUNT_CAP + 1], shape[5])  # the matches themselves, in their order: no statement
     found = _listing_statement(shape, ("found", COUNT_CAP)).all(*values, ids.param())
     return FoundIds([pk for (pk,) in found], shape[5])

@@ -117,7 +117,8 @@ def test_the_api_and_the_list_page_search_as_order_list_does_with_any_filter(fou
                                                                               id_list_limit):
     """The API and the list page answer a search with statements compiled once for the kind of term and filters
     (selectors.order_search): the same orders, in the same order, as order_list gives — with a state, a
-    销售负责人, a customer, a sort, for a manager and the director; a state or 销售负责人 nobody has finds nothing;
+    销售负责人, a customer, a sort, for each sales role (whose matches the lines tell), a department and the
+    director; a state or 销售负责人 nobody has finds nothing;
     a term's percent sign and underscore match themselves."""
     from tests.support.api_client import Api
 
@@ -127,13 +128,17 @@ def test_the_api_and_the_list_page_search_as_order_list_does_with_any_filter(fou
     asked = [{"q": "rt-77"}, {"q": "欧阳"}, {"q": "欧阳", "customer_id": customer}, {"q": "rt-77", "status": "received"},
              {"q": "rt-77", "status": "closed"}, {"q": "欧阳", "owner": "far_account_manager"}, {"q": "RT", "sort": "-total_amount"},
              {"q": "欧阳", "owner": "nobody"}, {"q": "rt-77", "status": "bogus"}, {"q": "0%_"}, {"q": "0_%"}, {"q": "%"}]
-    for username in ("sales_manager", "sales_director"):
+    from orderloop.accounts.models import User
+
+    for username in ("sales_manager", "sales_assistant", "account_manager", "far_account_manager", "warehouse",
+                     "sales_director"):
+        user = User.objects.get(username=username)
         api = Api(username)
         client = api.client
-        client.force_login(users[username])
+        client.force_login(user)
         for params in asked:
             expected = [order.ref for order in order_list(
-                user=users[username], q=params["q"], status=[params["status"]] if "status" in params else None,
+                user=user, q=params["q"], status=[params["status"]] if "status" in params else None,
                 owner=params.get("owner"), customer_id=params.get("customer_id"), sort=params.get("sort", "-created_at"))]
             answer = api.get("/orders", page_size=50, **params).json()
             assert [item["ref"] for item in answer["items"]] == expected and answer["count"] == len(expected), params
@@ -345,7 +350,8 @@ def test_ids_from_the_database_are_taken_as_they_are(found):
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_upgrading_collects_the_names_of_the_lines_there_are(found, users):
     """Orders migration 0034 fills the names from the lines written before it (and its trigger keeps them after, on
-    SQLite also after 0035 rebuilt the table); 0035 gives the lines there are their order's created_at."""
+    SQLite also after 0035 rebuilt the table); 0035 gives the lines there are their order's created_at, 0036 their
+    order's owner, enterer and customer."""
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
@@ -359,7 +365,47 @@ def test_upgrading_collects_the_names_of_the_lines_there_are(found, users):
     executor.migrate(executor.loader.graph.leaf_nodes())
     assert {"旧型号-1", "RT-7788", "路由器"} <= set(LineName.objects.values_list("name", flat=True))
     assert refs(users["sales_director"], "旧型号") == {found["router"].ref}
-    for line in OrderLine.objects.select_related("order"):  # 0035: each line has its order's created_at
+    for line in OrderLine.objects.select_related("order"):  # 0035, 0036: each line has its order's created_at, people
         assert line.order_created_at == line.order.created_at
+        assert (line.order_owner_id, line.order_entered_by_id, line.order_customer_id) == (
+            line.order.owner_id, line.order.entered_by_id, line.order.customer_id)
     OrderLine.objects.filter(order_id=found["renamed"].pk).update(model="新型号-2")  # the trigger is back
     assert refs(users["sales_director"], "新型号") == {found["renamed"].ref}
+
+
+def test_lines_keep_their_order_s_people_whatever_changes_them(found, orders, users, id_list_limit):
+    """A line keeps its order's owner, enterer and customer, kept by the database: written with the line, given to
+    the lines when the order changes hands or customer, taken again if a line's copy is written. A salesperson's
+    search, which reads them from the lines, follows: an order handed to another team's account manager leaves the
+    manager's matches and enters theirs, as order_list says from the orders."""
+    from orderloop.orders.models import SalesOrder
+
+    def copies(order):
+        return set(OrderLine.objects.filter(order=order).values_list(
+            "order_owner_id", "order_entered_by_id", "order_customer_id"))
+
+    router, far = found["router"], found["far"]
+    router.refresh_from_db()
+    assert copies(router) == {(router.owner_id, router.entered_by_id, router.customer_id)}
+    manager, far_manager = users["sales_manager"], far.owner
+    assert router.ref in refs(manager, "rt-77")
+
+    SalesOrder.objects.filter(pk=router.pk).update(owner=far_manager, entered_by=far_manager, customer=far.customer)
+    assert copies(router) == {(far_manager.pk, far_manager.pk, far.customer_id)}
+    for user in (manager, far_manager, users["account_manager"]):
+        searched = [row["number"] or row["provisional_ref"] for row in _searched(user, "rt-77")]
+        assert searched == [o.ref for o in order_list(user=user, q="rt-77")], user.username
+    assert router.ref in refs(far_manager, "rt-77") and router.ref not in refs(manager, "rt-77")
+
+    OrderLine.objects.filter(order=router).update(order_owner=manager, order_customer=None)  # a stray write
+    assert copies(router) == {(far_manager.pk, far_manager.pk, far.customer_id)}
+    added = OrderLine.objects.create(order=router, position=9, product=found["router_product"], product_name="路由器",
+                                     model="RT-7788", unit="台",
+                                     quantity=1, unit_price=900, amount=900, order_created_at=router.created_at)
+    assert copies(router) == {(far_manager.pk, far_manager.pk, far.customer_id)} and added.pk
+
+
+def _searched(user, q):
+    """What the list page and the API list for ``user``'s search ``q``: order_search's rows, first page."""
+    found = selectors.order_search(user=user, q=q)
+    return found[0:50] if isinstance(found, selectors.FoundIds) else list(found.values("number", "provisional_ref")[:50])
