@@ -47,12 +47,14 @@ def visible_orders_q(user) -> Q | None:
     return q
 
 
-def visible_lines_q(user) -> Q | None:
-    """The lines of the orders ``user`` may see, said on the copies each line keeps of its order's owner, enterer
-    and customer (``OrderLine.order_owner`` …): the search reads a product's lines and their visibility from the
-    lines' index alone. None where the lines cannot say it — a user with any role but the sales roles (who sees
-    every order, or orders by their state), someone without a role — and visible_orders_q must be asked instead."""
-    return _seen_through_people(user, "order_") if sees_by_people(user) else None
+def visible_lines_q(user) -> Q:
+    """The lines of the orders ``user``, a salesperson (``sees_by_people``), may see, said on the copies each line
+    keeps of its order's owner, enterer and customer (``OrderLine.order_owner`` …): the search reads a product's
+    lines and their visibility from the lines' index alone. The lines cannot say it for anyone else (who sees every
+    order, or orders by their state): ask visible_orders_q of the orders."""
+    if not sees_by_people(user):
+        raise ValueError("a line tells only which salespeople see its order")
+    return _seen_through_people(user, "order_")
 
 
 def sees_by_people(user) -> bool:

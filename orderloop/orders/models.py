@@ -167,8 +167,7 @@ class OrderLine(models.Model):
     class Meta:
         ordering = ["position", "id"]
         # Triggers keep LineName as lines are written (orders migration 0034) and the order's copies above (0036);
-        # on SQLite a migration that rebuilds this table or the orders' drops them with the old table and must
-        # create them again (as 0035 does).
+        # on SQLite a table's rebuild keeps them (core.sqlite3.schema).
         indexes = [  # the search's lines by the name they were ordered under (LineName), index-only on PostgreSQL
             models.Index(fields=["model", "order"], include=LINE_COPIES, name="orderline_model_idx"),
             models.Index(fields=["product_name", "order"], include=LINE_COPIES, name="orderline_product_name_idx"),

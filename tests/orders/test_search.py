@@ -409,3 +409,35 @@ def _searched(user, q):
     """What the list page and the API list for ``user``'s search ``q``: order_search's rows, first page."""
     found = selectors.order_search(user=user, q=q)
     return found[0:50] if isinstance(found, selectors.FoundIds) else list(found.values("number", "provisional_ref")[:50])
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_rebuilt_table_keeps_the_triggers_that_keep_the_search_s_data(found, users):
+    """SQLite changes most columns by rebuilding the table (a migration's AlterField): the triggers on the orders
+    and on the lines — which keep the names lines were ordered under and the lines' copies of their order's people —
+    go with the old table, and those naming it stopped the rebuild. They are set aside and made again
+    (core.sqlite3.schema), and keep doing their work."""
+    from django.db import connection
+
+    from orderloop.orders.models import SalesOrder
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL changes a column in place: its triggers stay")
+
+    def triggers():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
+            return cursor.fetchall()
+
+    before = triggers()
+    assert {"orders_orderline_names_insert", "orders_orderline_order_people_insert",
+            "orders_salesorder_line_people"} <= {name for name, _sql in before}
+    with connection.schema_editor() as editor:
+        editor._remake_table(SalesOrder)  # what an AlterField of most columns does
+        editor._remake_table(OrderLine)
+    assert triggers() == before
+    router, far = found["router"], found["far"]
+    SalesOrder.objects.filter(pk=router.pk).update(owner=far.owner)
+    assert set(OrderLine.objects.filter(order=router).values_list("order_owner_id", flat=True)) == {far.owner_id}
+    OrderLine.objects.filter(order=router).update(model="改后型号-3")
+    assert refs(users["sales_director"], "改后型号") == {router.ref}

@@ -5,17 +5,18 @@ to ask (a sales manager's search for a product model at 1,000,000 orders: 5,000 
 
 The database keeps the copies, whichever code writes: a line written (inserted, or its copies or order written)
 takes them from its order; an order inserted (a restore writes the tables in any order) or whose owner, enterer or
-customer changes gives them to its lines. The lines
-there are take them here (about a minute at 1,000,000 orders; the table is locked meanwhile). On SQLite a
-migration that rebuilds orders_orderline or orders_salesorder drops these triggers with the old table and must
-create them again (``keep_line_copies``), as LineName's (migration 0034)."""
-import importlib
+customer changes gives them to its lines. The lines there are take them here (about a minute and a half at
+1,000,000 orders; the lines' table is locked meanwhile). On SQLite a table's rebuild (most column changes) keeps
+them (the schema editor of core.sqlite3). On PostgreSQL the triggers name the id columns they watch, which ties
+those columns' types to them (a change of type must drop and make them again; they are bigint keys).
 
+Two transactions may write at once on PostgreSQL: the copies stay right because the product changes an order's
+people only with the order's row locked (``select_for_update``: order_update, the lifecycle engine) and writes
+lines with a new order or under that lock; code that did neither while another changed the owner could leave a
+line with the old one."""
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
-
-LINE_NAMES = importlib.import_module("orderloop.orders.migrations.0034_line_names")
 
 COPIES = "order_owner_id, order_entered_by_id, order_customer_id"
 OF_ORDER = "owner_id, entered_by_id, customer_id"
@@ -61,14 +62,6 @@ SQLITE_TRIGGER_NAMES = ["orders_orderline_order_people_insert", "orders_orderlin
                         "orders_salesorder_line_people", "orders_salesorder_line_people_insert"]
 
 
-def keep_line_copies(schema_editor):
-    """SQLite: (again) the triggers of this migration and LineName's, after a rebuild of either table."""
-    for name in SQLITE_TRIGGER_NAMES + ["orders_orderline_names_insert", "orders_orderline_names_update"]:
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
-    for statement in SQLITE_TRIGGERS + LINE_NAMES.SQLITE_TRIGGERS:
-        schema_editor.execute(statement)
-
-
 def copy_people(apps, schema_editor):
     execute = schema_editor.execute
     if schema_editor.connection.vendor == "postgresql":
@@ -80,10 +73,11 @@ def copy_people(apps, schema_editor):
                 "FROM orders_salesorder AS o WHERE o.id = line.order_id")
         execute("ALTER TABLE orders_orderline ENABLE TRIGGER orders_orderline_order_people")
         execute("ALTER TABLE orders_orderline ENABLE TRIGGER orders_orderline_names")
-    else:
-        keep_line_copies(schema_editor)
+    else:  # the migration holds SQLite's one write lock: no line is written before the triggers are there
         execute(f"UPDATE orders_orderline SET ({COPIES}) = (SELECT {OF_ORDER} FROM orders_salesorder AS o "
                 "WHERE o.id = orders_orderline.order_id)")
+        for statement in SQLITE_TRIGGERS:
+            execute(statement)
 
 
 def forget_people(apps, schema_editor):
