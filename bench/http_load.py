@@ -93,7 +93,7 @@ def credentials() -> dict[str, dict[str, tuple[str, str]]]:
     """A session cookie (pages) and a bearer token (API) for each user."""
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from orderloop.core.sessions import SessionStore
+    from orderloop.accounts.sessions import SessionStore
 
     from orderloop.accounts.models import User
     from orderloop.accounts.services import api_token_issue

@@ -156,11 +156,16 @@ class ThrottledModelBackend(ModelBackend):
         return super().authenticate(request, username=username, password=password, **kwargs)
 
     def get_user(self, user_id):
-        """The signed-in user of a request, with their roles in the same statement (accounts.models.with_group_names)."""
+        """The signed-in user of a request: the one read with the session (accounts.sessions), or read with their
+        roles in a statement of its own (accounts.models.with_group_names)."""
         from orderloop.accounts.models import SIGNED_IN_USER
+        from orderloop.accounts.sessions import user_read_with_session
 
-        found = SIGNED_IN_USER.all(user_id)
-        return found[0] if found and self.user_can_authenticate(found[0]) else None
+        user = user_read_with_session(user_id)
+        if user is None:
+            found = SIGNED_IN_USER.all(user_id)
+            user = found[0] if found else None
+        return user if user is not None and self.user_can_authenticate(user) else None
 
 
 class TooManyAttempts(DomainError):

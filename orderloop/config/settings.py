@@ -79,7 +79,7 @@ MIDDLEWARE = [
     "orderloop.core.middleware.NulRefusedMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "orderloop.accounts.sessions.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -173,8 +173,8 @@ ORDERLOOP_LOGIN_LOCKOUT_MINUTES = int(os.environ.get("ORDERLOOP_LOGIN_LOCKOUT_MI
 # How many reverse proxies in front append to X-Forwarded-For; 0 (the embedded default): REMOTE_ADDR is the client.
 ORDERLOOP_PROXY_COUNT = int(os.environ.get("ORDERLOOP_PROXY_COUNT", "0"))
 
-# Django's database sessions, each request's read by a statement compiled once (core/sessions.py)
-SESSION_ENGINE = "orderloop.core.sessions"
+# Django's database sessions, each request's read with its user in one statement compiled once (accounts/sessions.py)
+SESSION_ENGINE = "orderloop.accounts.sessions"
 # Sessions end when the browser closes, and at the latest 12 hours after login (a working day and then some).
 SESSION_COOKIE_AGE = int(float(os.environ.get("ORDERLOOP_SESSION_HOURS", "12")) * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("ORDERLOOP_SESSION_EXPIRE_AT_BROWSER_CLOSE", True)

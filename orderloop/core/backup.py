@@ -47,7 +47,7 @@ CHUNK = 1 << 20
 NATURAL_KEY_MODELS = {"contenttypes.contenttype", "auth.permission"}
 # Not data: recreated by ``migrate`` (above), logins that must not survive a restore (sessions), or rows the database
 # writes itself from others as they are restored (the names order lines were ordered under: a trigger of the lines).
-SKIPPED_MODELS = NATURAL_KEY_MODELS | {"sessions.session", "orders.linename"}
+SKIPPED_MODELS = NATURAL_KEY_MODELS | {"accounts.session", "sessions.session", "orders.linename"}
 # Rows that ``migrate`` itself writes (data migrations): a database holding only these counts as empty.
 SEEDED_MODELS = {"auth.group", "orders.approvalpolicy", "orders.stagetemplate", "orders.stagetemplatestep",
                  "notifications.notificationroute", "masterdata.paymentterm"}
@@ -315,7 +315,8 @@ def _load_rows(manifest: dict, staging: Path) -> int:
         # replaces the append-only audit log and order timeline wholesale, which only a restore (--force) may.
         for model in known.values():
             cursor.execute(f"DELETE FROM {quote(model._meta.db_table)}")
-        cursor.execute(f"DELETE FROM {quote(apps.get_model('sessions', 'Session')._meta.db_table)}")
+        for sessions in (apps.get_model("accounts", "Session"), apps.get_model("sessions", "Session")):
+            cursor.execute(f"DELETE FROM {quote(sessions._meta.db_table)}")
     total = 0
     for entry in manifest["models"]:
         count = 0

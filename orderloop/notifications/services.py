@@ -289,8 +289,14 @@ def inbox(user):
     return Notification.objects.filter(recipient=user, channel=Channel.INAPP)
 
 
-# what unread_count reads on every page (the menu's badge), compiled once: a count as the one row of its group
-UNREAD = PreparedRows(Notification, lambda user_id: inbox(user_id).filter(read_at__isnull=True).order_by()
+def unread_of(recipient):
+    """The unread notices of the in-app inbox of ``recipient`` (a user, their id, or an OuterRef to one)."""
+    return inbox(recipient).filter(read_at__isnull=True)
+
+
+# the menu's badge where the session did not read it (accounts.sessions), compiled once: a count as the one row of
+# its group
+UNREAD = PreparedRows(Notification, lambda user_id: unread_of(user_id).order_by()
                       .values("recipient_id").annotate(n=Count("id")).values_list("n"), params=1,
                       plan_once=True)
 
@@ -301,7 +307,7 @@ def unread_count(user) -> int:
 
 
 def inbox_mark_read(*, user, ids=None) -> int:
-    rows = inbox(user).filter(read_at__isnull=True)
+    rows = unread_of(user)
     if ids is not None:
         rows = rows.filter(pk__in=db_ids(ids))
     return rows.update(read_at=clock.now())

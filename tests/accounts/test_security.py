@@ -9,12 +9,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from orderloop.accounts.models import ApiToken, LoginFailure, User
+from orderloop.accounts.models import ApiToken, LoginFailure, Session, User
 from orderloop.accounts.services import token_hash
 from orderloop.core import clock
 from orderloop.orders.uploads import attachment_store

@@ -174,7 +174,7 @@ def test_what_every_page_reads_is_kept_prepared_on_postgresql_and_the_list_is_no
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         prepared = [row[0] for row in cursor.fetchall()]
-    for table in ("django_session", "accounts_user", "notifications_notification", "orders_savedfilter",
+    for table in ("accounts_session", "accounts_user", "notifications_notification", "orders_savedfilter",
                   "masterdata_product", "masterdata_customer"):
         assert any(f'FROM "{table}"' in sql for sql in prepared), (table, prepared)
     assert not any('FROM "orders_salesorder"' in sql for sql in prepared), prepared

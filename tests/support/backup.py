@@ -9,7 +9,7 @@ from django.conf import settings
 
 # Created by migrate with keys of their own in each database, so compared by natural key; sessions are not data.
 NATURAL = {"contenttypes.contenttype", "auth.permission"}
-NOT_DATA = NATURAL | {"sessions.session"}
+NOT_DATA = NATURAL | {"accounts.session", "sessions.session"}
 
 
 def canonical_state() -> dict:

@@ -1,0 +1,54 @@
+"""Sessions move to accounts.Session, which keeps the signed-in user as a column (accounts.sessions): the
+sessions still open are copied from Django's django_session (their user read from their data) and removed there,
+so nobody is signed out by the upgrade."""
+import django.db.models.deletion
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from django.db import migrations, models
+from django.utils import timezone
+
+BATCH = 1000
+
+
+def move_open_sessions(apps, schema_editor):
+    Old, New = apps.get_model("sessions", "Session"), apps.get_model("accounts", "Session")
+    User = apps.get_model(*settings.AUTH_USER_MODEL.split("."))
+    store = SessionStore()  # decodes as the new store does: the same signing salt
+    open_sessions = Old.objects.filter(expire_date__gt=timezone.now()).order_by("session_key")
+    last = ""
+    while batch := list(open_sessions.filter(session_key__gt=last)[:BATCH]):
+        users = {str(pk) for pk in User.objects.filter(
+            pk__in=[v for v in (store.decode(s.session_data).get(SESSION_KEY) for s in batch)
+                    if isinstance(v, str) and v.isdigit()]).values_list("pk", flat=True)}
+        New.objects.bulk_create([New(session_key=s.session_key, session_data=s.session_data, expire_date=s.expire_date,
+                                     user_id=int(u) if (u := store.decode(s.session_data).get(SESSION_KEY)) in users else None)
+                                 for s in batch])
+        last = batch[-1].session_key
+    Old.objects.all().delete()
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('accounts', '0005_finance_role'),
+        ('sessions', '0001_initial'),
+    ]
+
+    operations = [
+        migrations.CreateModel(
+            name='Session',
+            fields=[
+                ('session_key', models.CharField(max_length=40, primary_key=True, serialize=False, verbose_name='session key')),
+                ('session_data', models.TextField(verbose_name='session data')),
+                ('expire_date', models.DateTimeField(db_index=True, verbose_name='expire date')),
+                ('user', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='用户')),
+            ],
+            options={
+                'verbose_name': '登录会话',
+                'verbose_name_plural': '登录会话',
+                'abstract': False,
+            },
+        ),
+        migrations.RunPython(move_open_sessions, migrations.RunPython.noop),
+    ]

@@ -1,0 +1,93 @@
+"""Sign-ins: Django's database sessions (``settings.SESSION_ENGINE``) in ``accounts.Session``, which keeps the
+signed-in user as a column, and Django's authentication middleware taking the user from the session's statement.
+
+Every signed-in page asked the database three things before its own: the session by its key, its user with their
+roles, and the menu's unread count. One statement compiled once (core.prepared) reads them together: the session,
+its user (their roles as ``with_group_names`` reads them) and their unread in-app notices. Django still decides
+who is signed in (``auth.get_user``: the session's user id and backend, the password hash check); the backend
+(``ThrottledModelBackend.get_user``) takes the user read with the session when it is the one asked for, and reads
+them itself otherwise. Writing, expiry and ``clearsessions`` are Django's."""
+from contextvars import ContextVar
+
+from django.contrib import auth
+from django.contrib.auth import SESSION_KEY
+from django.contrib.auth import middleware as auth_middleware
+from django.contrib.sessions.backends import db
+from django.core.exceptions import ValidationError
+from django.db.models import Count, OuterRef, Subquery
+from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
+
+from orderloop.accounts.models import Session, with_group_names
+from orderloop.core.prepared import PreparedQuery
+
+
+def _session_with_user(key):
+    from orderloop.notifications.services import unread_of
+
+    unread = unread_of(OuterRef("user_id")).order_by().values("recipient_id").annotate(n=Count("id")).values("n")
+    return with_group_names(Session.objects.select_related("user").filter(session_key=key)).annotate(
+        unread=Subquery(unread))
+
+
+_BY_KEY = PreparedQuery(Session, _session_with_user, plan_once=True)
+
+# The session store of the request whose user auth.get_user is looking for (signed_in_user), for the backend.
+_ASKING: ContextVar["SessionStore | None"] = ContextVar("the session store asking for its user", default=None)
+
+
+class SessionStore(db.SessionStore):
+    user_read = None  # the user read with the session, with their roles and unread count; None before or without
+
+    @classmethod
+    def get_model_class(cls):
+        return Session
+
+    def create_model_instance(self, data):
+        """The session's row, with the user it signed in (none before a sign-in, or for an id that is none)."""
+        session = super().create_model_instance(data)
+        try:
+            session.user_id = auth.get_user_model()._meta.pk.to_python(data.get(SESSION_KEY))
+        except ValidationError:
+            session.user_id = None
+        return session
+
+    def _get_session_from_db(self):
+        """The session by its key if it has not expired (as Django's: an expired one is as good as none, and
+        ``clearsessions`` removes it), with its user; otherwise the key is forgotten and a new session will start."""
+        found = _BY_KEY.all(self.session_key) if self.session_key else []
+        if found and found[0].expire_date > timezone.now():
+            session = found[0]
+            if session.user is not None:
+                session.user.group_names = session.group_names  # User.roles reads them from there
+                session.user.unread_with_session = session.unread or 0
+            self.user_read = session.user
+            return session
+        self._session_key = None
+        return None
+
+
+def user_read_with_session(user_id):
+    """The user the session being asked (signed_in_user) read with itself, if it is ``user_id``; else None."""
+    store = _ASKING.get()
+    user = store.user_read if store is not None else None
+    return user if user is not None and user.pk == user_id else None
+
+
+def signed_in_user(request):
+    """auth.get_user(request), once a request, its backend able to take the user read with the session."""
+    if not hasattr(request, "_cached_user"):
+        asking = _ASKING.set(request.session)
+        try:
+            request._cached_user = auth.get_user(request)
+        finally:
+            _ASKING.reset(asking)
+    return request._cached_user
+
+
+class AuthenticationMiddleware(auth_middleware.AuthenticationMiddleware):
+    """Django's (``request.user``, ``request.auser``), the user found by signed_in_user."""
+
+    def process_request(self, request):
+        super().process_request(request)
+        request.user = SimpleLazyObject(lambda: signed_in_user(request))
