@@ -11,6 +11,10 @@ from django.utils import timezone
 BATCH = 1000
 
 
+def _user_id(value):
+    return int(value) if isinstance(value, str) and value.isdigit() else None
+
+
 def move_open_sessions(apps, schema_editor):
     Old, New = apps.get_model("sessions", "Session"), apps.get_model("accounts", "Session")
     User = apps.get_model(*settings.AUTH_USER_MODEL.split("."))
@@ -18,12 +22,13 @@ def move_open_sessions(apps, schema_editor):
     open_sessions = Old.objects.filter(expire_date__gt=timezone.now()).order_by("session_key")
     last = ""
     while batch := list(open_sessions.filter(session_key__gt=last)[:BATCH]):
-        users = {str(pk) for pk in User.objects.filter(
-            pk__in=[v for v in (store.decode(s.session_data).get(SESSION_KEY) for s in batch)
-                    if isinstance(v, str) and v.isdigit()]).values_list("pk", flat=True)}
-        New.objects.bulk_create([New(session_key=s.session_key, session_data=s.session_data, expire_date=s.expire_date,
-                                     user_id=int(u) if (u := store.decode(s.session_data).get(SESSION_KEY)) in users else None)
-                                 for s in batch])
+        named = {s.session_key: _user_id(store.decode(s.session_data).get(SESSION_KEY)) for s in batch}
+        users = set(User.objects.filter(pk__in={pk for pk in named.values() if pk is not None})
+                    .values_list("pk", flat=True))
+        New.objects.bulk_create([
+            New(session_key=s.session_key, session_data=s.session_data, expire_date=s.expire_date,
+                user_id=named[s.session_key] if named[s.session_key] in users else None)
+            for s in batch])
         last = batch[-1].session_key
     Old.objects.all().delete()
 
