@@ -18,7 +18,7 @@ from orderloop.masterdata.models import Trigger
 from orderloop.orders.models import OrderStatus as S
 from orderloop.orders.models import has_rows
 from orderloop.orders.payments import Instalment as PlannedInstalment
-from orderloop.orders.payments import PaymentPlan, condition_text, order_term, payment_plan, plan_for
+from orderloop.orders.payments import PaymentPlan, condition_text, order_term, order_term_name, payment_plan, plan_for
 
 PLANNED = frozenset({S.CONFIRMED, S.IN_FULFILLMENT, S.READY_TO_SHIP, S.SHIPPED, S.DELIVERED, S.CLOSED})
 DROPPED = frozenset({S.REJECTED, S.CANCELLED})
@@ -179,8 +179,7 @@ def plan_of(order) -> PaymentPlan | None:
     rows = instalments_of(order)
     if not rows:
         return payment_plan(order)
-    term = order_term(order)
-    return PaymentPlan(term=term.name if term is not None else order.payment_terms, stored=True, instalments=[
+    return PaymentPlan(term=order_term_name(order), stored=True, instalments=[
         PlannedInstalment(number=row.number, trigger=row.trigger, share=row.share, amount=row.amount, due=row.due_date,
                           condition=condition_text({"trigger": row.trigger, "days": row.days,
                                                     "working_days": row.working_days, "date": row.fixed_date}),

@@ -100,6 +100,15 @@ def term_for_text(text: str) -> PaymentTerm | None:
     return PaymentTerm(name=normalised(text), instalments=instalments) if instalments else None
 
 
+def term_name_for_text(text: str) -> str | None:
+    """The name of the term term_for_text finds for ``text``, without reading it: the preset's name, or the text
+    itself (normalised) when it reads as a term; None when it names none."""
+    name = preset_name_for_text(text)
+    if name is not None:
+        return name
+    return normalised(text) if deposit_and_rest(text) or counted(text) else None
+
+
 def instalment_problems(instalments) -> list[str]:
     """What is wrong with a list of instalments, in words for the person who typed it; [] when it is right.
     Each is a percentage or a fixed amount (not both), a known trigger, a day count for the counted triggers and a

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from orderloop.core.calendar import BusinessCalendar, local
 from orderloop.masterdata.models import Trigger
-from orderloop.masterdata.payment_terms import term_for_text
+from orderloop.masterdata.payment_terms import term_for_text, term_name_for_text
 
 FEN = Decimal("0.01")
 
@@ -110,6 +110,15 @@ def order_term(order):
     if (order.payment_terms or "").strip():
         return term_for_text(order.payment_terms)
     return order.customer.payment_term if order.customer.payment_term_id else None
+
+
+def order_term_name(order) -> str:
+    """The name of the term ``order`` follows (order_term's), as its stored plan is headed: no statement for an
+    order's own 付款方式, which names the preset its plan was made from (whether it is still offered or not)."""
+    if (order.payment_terms or "").strip():
+        return term_name_for_text(order.payment_terms) or order.payment_terms
+    term = order_term(order)
+    return term.name if term is not None else order.payment_terms
 
 
 def payment_plan(order) -> PaymentPlan | None:

@@ -1,4 +1,5 @@
-"""{% url %} and |date in every template are core.templatetags.faster's: the same output as Django's."""
+"""{% url %} and |date in every template are core.templatetags.faster's, {% translate %} core.templatetags.translated's:
+the same output as Django's."""
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -61,3 +62,28 @@ def _local(value):
     from django.utils import timezone
 
     return timezone.localtime(value) if isinstance(value, datetime) and value.tzinfo else value
+
+
+def test_a_fixed_translate_text_is_rendered_once_per_language_and_every_other_form_as_django_s():
+    """core.templatetags.translated is the ``i18n`` every template loads: a fixed {% translate %} text follows the
+    language of each render (Chinese, English, Chinese again on the same template); a variable, a filter, ``as``,
+    ``noop`` and ``context`` are Django's tag as it was."""
+    from django.templatetags.i18n import TranslateNode
+    from django.utils import translation
+
+    from orderloop.core.templatetags.translated import RememberedTranslateNode
+
+    template = engines["django"].from_string('{% load i18n %}{% translate "订单列表" %}|{% translate "<b>100%</b>" %}')
+    assert isinstance(template.template.nodelist[1], RememberedTranslateNode)
+    shown = []
+    for language in ("zh-hans", "en", "zh-hans", "en"):
+        with translation.override(language):
+            shown.append(template.render({}))
+    assert shown == ["订单列表|<b>100%</b>", "Order list|<b>100%</b>"] * 2
+    others = engines["django"].from_string(
+        '{% load i18n %}{% translate label %}|{% translate "订单列表"|upper %}|{% translate "订单列表" as t %}{{ t }}|'
+        '{% translate "订单列表" noop %}|{% translate "订单列表" context "菜单" %}')
+    tags = [node for node in others.template.nodelist if isinstance(node, (TranslateNode, RememberedTranslateNode))]
+    assert len(tags) == 5 and all(type(node) is TranslateNode for node in tags)
+    with translation.override("en"):
+        assert others.render({"label": "订单列表"}) == "Order list|ORDER LIST|Order list|订单列表|订单列表"  # no entry in that context
