@@ -10,9 +10,10 @@ from orderloop.orders.models import EventType, OrderEvent
 _EVENT_LABELS = dict(EventType.choices)
 
 
-def event_label(code: str) -> str:
-    """The label of an event type, in the user's language; an unknown code shows as itself."""
-    return str(_EVENT_LABELS[code]) if code in _EVENT_LABELS else code
+def event_label(code: str, texts=str) -> str:
+    """The label of an event type, in the user's language (``texts``: a labels.Texts); an unknown code shows as
+    itself."""
+    return texts(_EVENT_LABELS[code]) if code in _EVENT_LABELS else code
 
 
 def events_record(type: EventType, entries: list[tuple], *, actor, at: datetime, from_status: str | None = None,

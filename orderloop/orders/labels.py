@@ -58,6 +58,23 @@ ROW_LABELS = {"agreed_date": N_("本行约定交期（留空按上面的日期�
 
 
 
+class Texts:
+    """Labels as text in the active language, each translated once for the length of one piece of work: an
+    order's timeline names the same dozen fields, choices and states dozens of times, and each translation asks the
+    catalog of the request's language again. ``texts(label)``: a message id (gettext) or a lazy label (a model's
+    choice, kept while the Texts lives so that it is the same one each time it is asked)."""
+
+    def __init__(self):
+        self._known: dict = {}
+
+    def __call__(self, label) -> str:
+        key = label if type(label) is str else id(label)
+        found = self._known.get(key)
+        if found is None:
+            found = self._known[key] = (label, _(label) if type(label) is str else str(label))
+        return found[1]
+
+
 def form_label(name: str) -> str:
     """A field's label on a form: its name, and its hint in brackets when it has one."""
     label = _(LABELS.get(name, name))
@@ -115,16 +132,17 @@ def payload_owners(value) -> set[str]:
     return set()
 
 
-def display_value(name: str, value, names: dict[str, str] | None = None) -> str:
-    """A payload value as text for the timeline; ``names``: user_names of the payload's owners, read beforehand."""
+def display_value(name: str, value, names: dict[str, str] | None = None, texts=_) -> str:
+    """A payload value as text for the timeline; ``names``: user_names of the payload's owners, read beforehand;
+    ``texts``: how a label becomes text (a Texts for many values)."""
     if isinstance(value, bool):
-        return _("是") if value else _("否")
+        return texts("是") if value else texts("否")
     if isinstance(value, list):
-        return "；".join(display_value(name, item, names) for item in value)
+        return "；".join(display_value(name, item, names, texts) for item in value)
     if isinstance(value, dict):
         labels = INSTALMENT_LABELS if name == "instalments" else LABELS  # 付款放行/尾款核销: the plan's instalments
-        return "，".join(f"{_(labels.get(k) or LABELS.get(k, k))} {display_value(k, v, names)}" for k, v in value.items()
-                        if k not in HIDDEN_IN_TIMELINE and v not in ("", None, []))
+        return "，".join(f"{texts(labels.get(k) or LABELS.get(k, k))} {display_value(k, v, names, texts)}"
+                        for k, v in value.items() if k not in HIDDEN_IN_TIMELINE and v not in ("", None, []))
     if name == "roles" and value in Role.values:
         return str(Role(value).label)
     if name == "owner" and isinstance(value, str):  # a stage's owner, recorded by username: shown by name
@@ -134,11 +152,11 @@ def display_value(name: str, value, names: dict[str, str] | None = None) -> str:
             return local_text(datetime.fromisoformat(value))
         except ValueError:
             return value
-    return str(_(CHOICES.get(name, {}).get(value, str(value))))
+    return str(texts(CHOICES.get(name, {}).get(value, str(value))))
 
 
-def event_details(payload: dict, names: dict[str, str] | None = None) -> list[tuple[str, str]]:
-    return [(_(LABELS.get(k, k)), display_value(k, v, names)) for k, v in payload.items()
+def event_details(payload: dict, names: dict[str, str] | None = None, texts=_) -> list[tuple[str, str]]:
+    return [(texts(LABELS.get(k, k)), display_value(k, v, names, texts)) for k, v in payload.items()
             if k not in HIDDEN_IN_TIMELINE and v not in ("", None, [], {})]
 
 

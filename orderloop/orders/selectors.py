@@ -24,7 +24,7 @@ from orderloop.orders.models import (
     Attachment, FollowUpVisit, FulfillmentStage, LineName, OrderEvent, OrderLine, OrderStatus, SalesOrder, Shipment,
     ShipmentLine, has_rows, keep_rows, rows_exist,
 )
-from orderloop.orders.labels import event_details, payload_owners, user_names
+from orderloop.orders.labels import Texts, event_details, payload_owners, user_names
 from orderloop.orders.events import event_label
 from orderloop.orders.lifecycle.engine import available_actions
 from orderloop.orders.lifecycle.table import status_label
@@ -830,20 +830,24 @@ def order_summaries(orders) -> list[dict]:
 
 
 def timeline_data(events, user=None) -> list[dict]:
-    """event_data of each of ``events``, the owners their payloads name read in one statement for them all."""
+    """event_data of each of ``events``, the owners their payloads name read in one statement for them all, each
+    label translated once for them all (labels.Texts)."""
     events = list(events)
     names = user_names(owner for event in events for owner in payload_owners(event.payload))
-    return [event_data(event, user, names) for event in events]
+    texts = Texts()
+    return [event_data(event, user, names, texts) for event in events]
 
 
-def event_data(event, user=None, names: dict[str, str] | None = None) -> dict:
-    """An event of the timeline as ``user`` may read it (shown_payload); without a user, the strictest rules."""
+def event_data(event, user=None, names: dict[str, str] | None = None, texts: Texts | None = None) -> dict:
+    """An event of the timeline as ``user`` may read it (shown_payload); without a user, the strictest rules.
+    Its labels are text (``texts``: shared by the events of one timeline)."""
     payload = shown_payload(event.payload, user)
+    texts = texts or Texts()
     return {
-        "id": event.pk, "type": event.type, "label": event_label(event.type),
-        "from_label": status_label(event.from_status) if event.from_status else "",
-        "to_label": status_label(event.to_status) if event.to_status else "",
-        "details": event_details(payload, names),
+        "id": event.pk, "type": event.type, "label": event_label(event.type, texts),
+        "from_label": texts(status_label(event.from_status)) if event.from_status else "",
+        "to_label": texts(status_label(event.to_status)) if event.to_status else "",
+        "details": event_details(payload, names, texts),
         "actor": event.actor.username if event.actor else None, "actor_name": str(event.actor) if event.actor else "",
         "occurred_at": event.occurred_at,
         "from_status": event.from_status, "to_status": event.to_status, "payload": payload,

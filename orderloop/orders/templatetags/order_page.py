@@ -5,8 +5,11 @@ its 期限 (timers.deadline_rows).
 Each event or deadline is one format string filled with its escaped values (core.html.rows_html): an order that
 has been through its whole process has a dozen events and as many deadlines, and their nodes were half of its
 page's template time (bench/profile_pages.py). Moments are shown in local time, as the ``|date`` filter shows them."""
+from html import escape
+
 from django import template
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
@@ -50,11 +53,12 @@ def _events(events, verdicts, system):
 
 
 def _move(event):
-    """from → to, where the event moved the order (from left out where it started the order)."""
+    """from → to, where the event moved the order (from left out where it started the order); the labels are text
+    (selectors.event_data)."""
     if event["from_status"] == event["to_status"]:
         return ""
-    moved = format_html("{} → {}", event["from_label"], event["to_label"]) if event["from_label"] else event["to_label"]
-    return format_html(MOVE, moved)
+    moved = f"{escape(event['from_label'])} → {escape(event['to_label'])}" if event["from_label"] else escape(event["to_label"])
+    return mark_safe(MOVE.format(moved))
 
 
 def _minute(moment) -> str:
