@@ -65,33 +65,25 @@ def at_most(queryset, most: int):
     return queryset.filter(~Exists(queryset.values("pk")[most:most + 1]))
 
 
-def customer_choices(user, most: int) -> tuple[list[tuple[int, str]], bool]:
-    """A picker's customers: (id, name) of those ``user`` may see, by name, when there are at most ``most`` of them;
-    and whether there are more (then none are listed: the search box finds a customer by name). Two statements
-    compiled once per kind of user (roles, a team or none), the second only when the first lists none: at 6,000
-    customers the picker read the first 301 by name on every list page to show none (2 ms for a sales manager,
-    most of it building the query and PostgreSQL planning the team's subquery)."""
+def sees_any_customer(user) -> bool:
+    """Whether ``user`` may see any customer at all: what tells a picker that lists none (more than it should
+    list, orders.pickers) from one with nothing to list. A statement compiled once per kind of user."""
     if visible_customers_q(user) == NO_CUSTOMERS:
-        return [], False
-    key = (frozenset(user.roles), user.team_id is not None, most)
-    queries = _CUSTOMER_CHOICES.get(key)
-    if queries is None:
-        roles, has_team = key[0], key[1]
+        return False
+    key = (frozenset(user.roles), user.team_id is not None)
+    query = _ANY_CUSTOMER.get(key)
+    if query is None:
+        roles, has_team = key
 
-        def visible(user_id, team_id):
-            return customers_visible_to(Viewer(pk=user_id, team_id=team_id if has_team else None, roles=roles))
+        def any_visible(user_id, team_id):
+            viewer = Viewer(pk=user_id, team_id=team_id if has_team else None, roles=roles)
+            return customers_visible_to(viewer).order_by().values_list("pk")[:1]
 
-        queries = _CUSTOMER_CHOICES[key] = (
-            PreparedRows(Customer, lambda user_id, team_id: at_most(visible(user_id, team_id), most)
-                         .order_by("name").values_list("id", "name"), params=2, may_omit=True, plan_once=True),
-            PreparedRows(Customer, lambda user_id, team_id: visible(user_id, team_id).order_by().values_list("pk")[:1],
-                         params=2, may_omit=True, plan_once=True))
-    listed, anyone = queries
-    rows = listed.all(user.pk, user.team_id)
-    return rows, not rows and bool(anyone.all(user.pk, user.team_id))
+        query = _ANY_CUSTOMER[key] = PreparedRows(Customer, any_visible, params=2, may_omit=True, plan_once=True)
+    return bool(query.all(user.pk, user.team_id))
 
 
-_CUSTOMER_CHOICES: dict[tuple, tuple[PreparedRows, PreparedRows]] = {}
+_ANY_CUSTOMER: dict[tuple, PreparedRows] = {}
 
 
 def customer_visible_to(user, customer_id) -> Customer | None:

@@ -2,7 +2,7 @@
 import re
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from functools import partial, wraps
+from functools import cached_property, partial, wraps
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -31,12 +31,11 @@ from orderloop.core.html import rows_html
 from orderloop.core.exceptions import DomainError, InvalidInput, NotFound
 from orderloop.core.ids import id_or_none
 from orderloop.core.money import amount_text, rmb_capitals, yuan
-from orderloop.core.prepared import PreparedRows, server_prepared
+from orderloop.core.prepared import server_prepared
 from orderloop.core.validation import pydantic_errors
-from orderloop.accounts.models import User
 from orderloop.masterdata.models import Customer, Product
 from orderloop.masterdata.search import customer_search, product_search
-from orderloop.masterdata.services import at_most, customer_choices, customers_for_new_orders, customers_visible_to
+from orderloop.masterdata.services import customers_for_new_orders, customers_visible_to, sees_any_customer
 from orderloop.aftersales.models import TicketType
 from orderloop.finance.plans import payment_hold, plan_of
 from orderloop.finance.invoices import invoices_of, open_amount, request_problem
@@ -58,6 +57,7 @@ from orderloop.orders.sheets import MAX_COLUMNS, MAX_ROWS
 from orderloop.orders.reading import paper
 from orderloop.orders.tasks import read_paper_order
 from orderloop.orders.reading.engine import engine_available
+from orderloop.orders.pickers import CUSTOMER, OWNER, PRODUCT, picker_lists
 from orderloop.orders.mail import OPEN_STATES, mail_convert, mail_receive, mails_visible_to, refusal_text
 from orderloop.orders.models import AcceptanceItem, Attachment, Channel, FollowUpVisit, IncomingMail, OrderStatus, SalesOrder
 from orderloop.orders.registers import (CONTENT_TYPES, LONG_TEXT, REGISTER_2, REGISTER_3, REGISTERS, feedback_rows,
@@ -125,30 +125,32 @@ def _filter_form(request, page_key, filters, errors, *, sort, date_label, archiv
     """The shared filter form's context (orders/_filters.html): what the user typed, the options, the messages,
     the saved filters and, for a register, its files with the same filters."""
     current = filter_query(request.GET)
+    pickers = _Pickers(request.user)
     return {
         "action": request.path, "raw": request.GET,
         # called by the template only where the form is drawn (not for an htmx request's results)
         "status_options": partial(_status_options, filters.status),
-        "customer_options": partial(_customer_options, request.user, filters.customer_id),
-        "owner_options": partial(_owner_options, filters.owner), "product_options": partial(_product_options, filters.product_id),
+        "customer_options": partial(_customer_options, pickers, filters.customer_id),
+        "owner_options": partial(_owner_options, pickers, filters.owner),
+        "product_options": partial(_product_options, pickers, filters.product_id),
         "date_label": _(date_label), "archived": archived, "errors": errors, "sort": sort, "page_key": page_key,
         "query": current, "files": files or [], "saved": saved_filters(request.user, page_key),
     }
 
 
 SELECTED = mark_safe(" selected")
+PICKER_MAX = 300  # a picker lists at most this many options; the search box finds the rest
 
 
-def _order_owners():
-    return (User.objects.filter(is_active=True, groups__name__in=ORDER_OWNERS).distinct()
-            .order_by("username").values_list("username", "display_name"))
+class _Pickers:
+    """The filter form's three lists for ``user``, read together (orders.pickers) when the form is first drawn."""
 
+    def __init__(self, user):
+        self.user = user
 
-ORDER_OWNERS_OPTIONS = PreparedRows(User, _order_owners, plan_once=True)
-
-
-ACTIVE_PRODUCTS = PreparedRows(Product, lambda: at_most(Product.objects.filter(is_active=True), CUSTOMER_PICKER_MAX)
-                               .order_by("model").values_list("id", "model", "name"), plan_once=True)
+    @cached_property
+    def lists(self) -> dict[int, list[tuple]]:
+        return picker_lists(self.user, PICKER_MAX)
 
 
 def _status_options(selected) -> str:
@@ -157,36 +159,35 @@ def _status_options(selected) -> str:
                      ((code, SELECTED if code in selected else "", label) for code, label in OrderStatus.choices))
 
 
-def _owner_options(selected: str | None):
+def _owner_options(pickers, selected: str | None):
     """销售负责人: the people who may own an order (ORDER_OWNERS), by name; the value is the username."""
     return rows_html('<option value="{}"{}>{}</option>',
-                     ((name, SELECTED if name == selected else "", shown or name) for name, shown in ORDER_OWNERS_OPTIONS.all()))
+                     ((name, SELECTED if name == selected else "", shown or name) for name, shown in pickers.lists[OWNER]))
 
 
-def _product_options(selected: int | None):
+def _product_options(pickers, selected: int | None):
     """产品: the active products by model, unless there are more than a picker should list (the search box finds a
     product by model or name); the one chosen is offered whatever."""
-    rows = ACTIVE_PRODUCTS.all()
+    rows = pickers.lists[PRODUCT]
     if not rows and selected:
         rows = list(Product.objects.filter(pk=selected).values_list("id", "model", "name"))
     return rows_html('<option value="{}"{}>{} {}</option>',
                      ((pk, SELECTED if pk == selected else "", model, name) for pk, model, name in rows))
 
 
-def _customer_options(user, selected):
+def _customer_options(pickers, selected):
     """The customer filter's <option>s, built without a template loop: the director picks from every customer
-    (thousands), and the template engine would take longer over them than the database over the orders."""
-    rows, more = customer_choices(user, CUSTOMER_PICKER_MAX)
+    (thousands), and the template engine would take longer over them than the database over the orders. With more
+    than a picker lists, only the one chosen and a pointer to the search box (a user who sees none gets neither)."""
+    user, rows = pickers.user, pickers.lists[CUSTOMER]
     note = ""
-    if more:  # thousands of options help nobody: the search box finds a customer by name
-        rows = list(customers_visible_to(user, Customer.objects.filter(pk=selected)).values_list("id", "name")) if selected else []
-        note = format_html('<option value="" disabled>{}</option>', _("客户较多：请在搜索框输入客户名称"))
+    if not rows:
+        chosen = list(customers_visible_to(user, Customer.objects.filter(pk=selected)).values_list("id", "name")) if selected else []
+        if chosen or sees_any_customer(user):  # someone to find, yet none listed: more than a picker lists
+            rows, note = chosen, format_html('<option value="" disabled>{}</option>', _("客户较多：请在搜索框输入客户名称"))
     options = rows_html('<option value="{}"{}>{}</option>',
                         ((pk, SELECTED if pk == selected else "", name) for pk, name in rows))
     return format_html("{}{}", options, note)
-
-
-CUSTOMER_PICKER_MAX = 300
 
 
 @login_required

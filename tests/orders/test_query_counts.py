@@ -78,7 +78,7 @@ def test_the_customer_filter_offers_the_customers_or_points_to_search(client, us
     client.force_login(users["sales_director"])
     page = client.get("/orders/").content.decode()
     assert f'<option value="{customer.pk}">科技有限公司</option>' in page
-    monkeypatch.setattr(views, "CUSTOMER_PICKER_MAX", 0)  # more customers than a picker should list
+    monkeypatch.setattr(views, "PICKER_MAX", 0)  # more customers than a picker should list
     page = client.get(f"/orders/?customer={customer.pk}").content.decode()
     assert f'<option value="{customer.pk}" selected>科技有限公司</option>' in page
     assert '<option value="" disabled>客户较多：请在搜索框输入客户名称</option>' in page
@@ -103,7 +103,7 @@ def test_the_customer_filter_offers_only_the_customers_the_user_sees(client, use
     client.force_login(users["warehouse"])
     page = client.get("/orders/").content.decode()
     assert "科技有限公司" not in page and "客户较多" not in page
-    monkeypatch.setattr(views, "CUSTOMER_PICKER_MAX", 1)  # the director sees two customers: more than a picker lists
+    monkeypatch.setattr(views, "PICKER_MAX", 1)  # the director sees two customers: more than a picker lists
     client.force_login(users["sales_director"])
     page = client.get("/orders/").content.decode()
     assert "客户较多：请在搜索框输入客户名称" in page and "远方贸易公司" not in page
@@ -115,7 +115,7 @@ def test_the_product_filter_offers_the_active_products_or_only_the_one_chosen(cl
     from decimal import Decimal
 
     from orderloop.masterdata.models import Product
-    from orderloop.orders.views import CUSTOMER_PICKER_MAX
+    from orderloop.orders.views import PICKER_MAX
 
     client.force_login(users["sales_director"])
     Product.objects.create(name="旧型号", model="S-000", list_price=Decimal("1.00"), is_active=False)
@@ -123,9 +123,24 @@ def test_the_product_filter_offers_the_active_products_or_only_the_one_chosen(cl
     assert f'<option value="{product.pk}">S-001 服务器A型</option>' in page
     assert "S-000" not in page  # no longer sold
     Product.objects.bulk_create(Product(name="配件", model=f"P-{i:04d}", list_price=Decimal("1.00"))
-                                for i in range(CUSTOMER_PICKER_MAX))  # one more than a picker lists
+                                for i in range(PICKER_MAX))  # one more than a picker lists
     page = client.get("/orders/").content.decode()
     assert "S-001" not in page and "P-0000" not in page  # the search box finds a product by model or name
     page = client.get(f"/orders/?product={product.pk}").content.decode()
     assert f'<option value="{product.pk}" selected>S-001 服务器A型</option>' in page
     assert "P-0000" not in page
+
+
+def test_the_filter_form_reads_its_three_lists_in_one_statement(client, users, customer, product):
+    """销售负责人, 客户名称 and 产品 (orders.pickers): one statement for the three, each list in its order."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(users["sales_manager"])
+    with CaptureQueriesContext(connection) as read:
+        page = client.get("/orders/").content.decode()
+    lists = [q["sql"] for q in read.captured_queries if 'FROM "masterdata_product"' in q["sql"]]
+    assert len(lists) == 1 and 'FROM "masterdata_customer"' in lists[0] and 'FROM "accounts_user"' in lists[0], lists
+    assert f'<option value="{customer.pk}">科技有限公司</option>' in page
+    assert f'<option value="{product.pk}">S-001 服务器A型</option>' in page
+    assert f'<option value="{users["account_manager"].username}">' in page
