@@ -1,6 +1,6 @@
-"""The order page's two longest lists, drawn without a loop of template nodes (orders/order_detail.html):
-``{% order_timeline steps %}``, its 订单动态 folded by step (work.timeline_steps), and ``{% order_timers timers %}``,
-its 期限 (timers.deadline_rows).
+"""The order page's longest lists, drawn without a loop of template nodes (orders/order_detail.html):
+``{% order_timeline steps %}``, its 订单动态 folded by step (work.timeline_steps), ``{% order_timers timers %}``,
+its 期限 (timers.deadline_rows), and ``{% order_lines lines %}``, its 产品/服务.
 
 Each event or deadline is one format string filled with its escaped values (core.html.rows_html): an order that
 has been through its whole process has a dozen events and as many deadlines, and their nodes were half of its
@@ -9,12 +9,15 @@ from html import escape
 
 from django import template
 from django.utils.html import format_html
+from django.utils.formats import localize
 from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
 from orderloop.core.html import rows_html
+from orderloop.core.templatetags.calendar_marks import estimated_mark
+from orderloop.core.templatetags.money import amount
 
 register = template.Library()
 
@@ -64,6 +67,35 @@ def _move(event):
 def _minute(moment) -> str:
     moment = localtime(moment)
     return f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d} {moment.hour:02d}:{moment.minute:02d}"
+
+
+LINE = ('\n      <tr{}><td>{}</td><td>{}{}</td><td>{}</td>\n'
+        '        <td class="num">{} {}{}</td><td class="num">{}</td><td class="num">{}</td>\n'
+        '        <td>{}</td><td>{}{}</td><td>{}</td></tr>\n    ')
+PART = ' <span class="part-mark">{}</span>'
+SHORT_CLOSED = '<br><span class="hint">{} {}：{}</span>'
+
+
+@register.simple_tag
+def order_lines(lines):
+    """One row a line: 行号, name (a part added later marked 第 n 部分（追加）), model, quantity and unit (what was
+    short-closed, why), unit price, amount, 库存状态, 可交付日期 (an estimate marked so) and 约定交付日期 — as the
+    template's nodes drew them: quantities localized, amounts as ``|amount``, dates as ``|date:"Y-m-d"``, "—" for
+    none."""
+    short_closed = _("短交关闭")
+    return rows_html(LINE, (
+        (format_html(' data-part="{}"', line.part) if line.part > 1 else "", line.position, line.product_name,
+         format_html(PART, mark_safe(_("第 %(n)s 部分（追加）") % {"n": line.part})) if line.part > 1 else "",
+         line.model, localize(line.quantity.normalize()), line.unit,
+         format_html(SHORT_CLOSED, short_closed, localize(line.short_closed_quantity.normalize()),
+                     line.short_close_reason) if line.short_closed_quantity else "",
+         amount(line.unit_price), amount(line.amount), line.get_availability_display() or "—",
+         _day(line.feasible_date), estimated_mark(line.feasible_date), _day(line.agreed_date))
+        for line in lines))
+
+
+def _day(day) -> str:
+    return f"{day.year:04d}-{day.month:02d}-{day.day:02d}" if day else "—"
 
 
 TIMER = ('      <tr class="timer timer-{}" data-kind="{}">\n'
