@@ -17,7 +17,7 @@ from orderloop.core import clock
 from orderloop.core.audit import audit_record, diff, snapshot
 from orderloop.core.exceptions import InvalidInput, NotAllowed, NotFound
 from orderloop.core.ids import id_or_none
-from orderloop.core.prepared import PreparedQuery, PreparedRows
+from orderloop.core.prepared import PreparedQuery
 from orderloop.masterdata.models import (Contact, Customer, PaymentTerm, Product, Qualification, StockAdjustment,
                                          StockLevel)
 from orderloop.masterdata.schemas import CustomerIn, CustomerPatch, ProductIn, ProductPatch
@@ -63,27 +63,6 @@ def at_most(queryset, most: int):
     """``queryset``'s rows if there are at most ``most`` of them, none otherwise: one statement, which reads none
     of them when there are more (a picker of 400 products read 301 of them to show none)."""
     return queryset.filter(~Exists(queryset.values("pk")[most:most + 1]))
-
-
-def sees_any_customer(user) -> bool:
-    """Whether ``user`` may see any customer at all: what tells a picker that lists none (more than it should
-    list, orders.pickers) from one with nothing to list. A statement compiled once per kind of user."""
-    if visible_customers_q(user) == NO_CUSTOMERS:
-        return False
-    key = (frozenset(user.roles), user.team_id is not None)
-    query = _ANY_CUSTOMER.get(key)
-    if query is None:
-        roles, has_team = key
-
-        def any_visible(user_id, team_id):
-            viewer = Viewer(pk=user_id, team_id=team_id if has_team else None, roles=roles)
-            return customers_visible_to(viewer).order_by().values_list("pk")[:1]
-
-        query = _ANY_CUSTOMER[key] = PreparedRows(Customer, any_visible, params=2, may_omit=True, plan_once=True)
-    return bool(query.all(user.pk, user.team_id))
-
-
-_ANY_CUSTOMER: dict[tuple, PreparedRows] = {}
 
 
 def customer_visible_to(user, customer_id) -> Customer | None:

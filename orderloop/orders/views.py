@@ -2,7 +2,7 @@
 import re
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from functools import cached_property, partial, wraps
+from functools import cached_property, lru_cache, partial, wraps
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 from django.views.decorators.http import require_POST
@@ -35,7 +36,7 @@ from orderloop.core.prepared import server_prepared
 from orderloop.core.validation import pydantic_errors
 from orderloop.masterdata.models import Customer, Product
 from orderloop.masterdata.search import customer_search, product_search
-from orderloop.masterdata.services import customers_for_new_orders, customers_visible_to, sees_any_customer
+from orderloop.masterdata.services import customers_for_new_orders, customers_visible_to
 from orderloop.aftersales.models import TicketType
 from orderloop.finance.plans import payment_hold, plan_of
 from orderloop.finance.invoices import invoices_of, open_amount, request_problem
@@ -57,7 +58,7 @@ from orderloop.orders.sheets import MAX_COLUMNS, MAX_ROWS
 from orderloop.orders.reading import paper
 from orderloop.orders.tasks import read_paper_order
 from orderloop.orders.reading.engine import engine_available
-from orderloop.orders.pickers import CUSTOMER, OWNER, PRODUCT, picker_lists
+from orderloop.orders.pickers import CUSTOMER, OWNER, PRODUCT, SOME_CUSTOMER, picker_lists
 from orderloop.orders.mail import OPEN_STATES, mail_convert, mail_receive, mails_visible_to, refusal_text
 from orderloop.orders.models import AcceptanceItem, Attachment, Channel, FollowUpVisit, IncomingMail, OrderStatus, SalesOrder
 from orderloop.orders.registers import (CONTENT_TYPES, LONG_TEXT, REGISTER_2, REGISTER_3, REGISTERS, feedback_rows,
@@ -156,7 +157,13 @@ class _Pickers:
 def _status_options(selected) -> str:
     """订单状态: every state of the process, those chosen selected."""
     return rows_html('<option value="{}"{}>{}</option>',
-                     ((code, SELECTED if code in selected else "", label) for code, label in OrderStatus.choices))
+                     ((code, SELECTED if code in selected else "", label) for code, label in _status_labels(get_language())))
+
+
+@lru_cache(maxsize=8)
+def _status_labels(language: str) -> tuple[tuple[str, str], ...]:
+    """Each state and its name in ``language`` (the active one: asked with get_language())."""
+    return tuple((code, str(label)) for code, label in OrderStatus.choices)
 
 
 def _owner_options(pickers, selected: str | None):
@@ -183,7 +190,7 @@ def _customer_options(pickers, selected):
     note = ""
     if not rows:
         chosen = list(customers_visible_to(user, Customer.objects.filter(pk=selected)).values_list("id", "name")) if selected else []
-        if chosen or sees_any_customer(user):  # someone to find, yet none listed: more than a picker lists
+        if chosen or pickers.lists[SOME_CUSTOMER]:  # someone to find, yet none listed: more than a picker lists
             rows, note = chosen, format_html('<option value="" disabled>{}</option>', _("客户较多：请在搜索框输入客户名称"))
     options = rows_html('<option value="{}"{}>{}</option>',
                         ((pk, SELECTED if pk == selected else "", name) for pk, name in rows))
