@@ -105,8 +105,6 @@ TEMPLATES = [
             ],
             # Django's {% url %} and |date, the same output for less work (core/templatetags/faster.py)
             "builtins": ["orderloop.core.templatetags.faster"],
-            # Django's i18n library, a fixed {% translate %} text rendered once per language (core/templatetags/translated.py)
-            "libraries": {"i18n": "orderloop.core.templatetags.translated"},
         },
     },
 ]

@@ -1,4 +1,4 @@
-"""{% url %} and |date in every template are core.templatetags.faster's, {% translate %} core.templatetags.translated's:
+"""{% url %} and |date in every template are core.templatetags.faster's, {% translate %} core.fixed_texts':
 the same output as Django's."""
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -65,13 +65,13 @@ def _local(value):
 
 
 def test_a_fixed_translate_text_is_rendered_once_per_language_and_every_other_form_as_django_s():
-    """core.templatetags.translated is the ``i18n`` every template loads: a fixed {% translate %} text follows the
+    """core.fixed_texts' tag is the ``translate`` of the ``i18n`` every template loads: a fixed text follows the
     language of each render (Chinese, English, Chinese again on the same template); a variable, a filter, ``as``,
     ``noop`` and ``context`` are Django's tag as it was."""
     from django.templatetags.i18n import TranslateNode
     from django.utils import translation
 
-    from orderloop.core.templatetags.translated import RememberedTranslateNode
+    from orderloop.core.fixed_texts import RememberedTranslateNode
 
     template = engines["django"].from_string('{% load i18n %}{% translate "订单列表" %}|{% translate "<b>100%</b>" %}')
     assert isinstance(template.template.nodelist[1], RememberedTranslateNode)

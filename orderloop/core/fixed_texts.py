@@ -1,18 +1,16 @@
-"""Django's ``i18n`` template library (settings.TEMPLATES' ``libraries`` loads it as ``i18n``), its
-``{% translate "…" %}`` of a fixed text remembered per language.
+"""``{% translate "…" %}`` of a fixed text rendered once per language: Django's ``i18n`` tag library, whose
+``translate`` (and ``trans``) tag is made this module's when the app starts (CoreConfig.ready), so every template's
+``{% load i18n %}`` gets it. (Registered under another library name, the tag would have needed every template to
+load that name, and loading it in Django's place is what the system check templates.W003 warns of.)
 
 A page holds dozens of fixed texts (the order page about eighty), and Django's tag looks each one up in the active
 catalog on every render (its language, its catalog, the fallback, the escaping: a tenth of the order page's
 template time). A fixed text with no filter, no ``as``, no ``noop`` and no ``context`` renders to the same string
-for a language whatever the page, so each tag keeps what it rendered per language; every other form, and every other
-tag of the library, is Django's own."""
+for a language whatever the page, so each tag keeps what it rendered per language; every other form is parsed and
+rendered by Django's own tag."""
 from django import template
 from django.templatetags import i18n
 from django.utils import translation
-
-register = template.Library()
-register.tags.update(i18n.register.tags)
-register.filters.update(i18n.register.filters)
 
 
 class RememberedTranslateNode(template.Node):
@@ -31,11 +29,15 @@ class RememberedTranslateNode(template.Node):
             return self.by_language.setdefault(language, self.node.render(context))
 
 
-@register.tag("translate")
-@register.tag("trans")
 def do_translate(parser, token):
     node = i18n.do_translate(parser, token)
     expression = node.filter_expression
     if node.noop or node.asvar or node.message_context or expression.filters or expression.var.literal is None:
         return node
     return RememberedTranslateNode(node)
+
+
+def remember_fixed_texts() -> None:
+    """Django's ``i18n`` library's ``translate`` and ``trans`` tags become ``do_translate`` (once, at start-up)."""
+    i18n.register.tag("translate", do_translate)
+    i18n.register.tag("trans", do_translate)
