@@ -39,7 +39,7 @@ ROOMS = [
                              "orderloop.reviews.template_changes", "orderloop.reviews.documents",
                              "orderloop.finance.registers", "orderloop.finance.statements",
                              "orderloop.finance.receivables_export",
-                             "orderloop.finance.queue"]),
+                             "orderloop.finance.queue", "orderloop.orders.pickers"]),
     ("intake from files and mail", ["orderloop.orders.reading", "orderloop.orders.reading.*",
                                     "orderloop.orders.importing", "orderloop.orders.mail",
                                     "orderloop.orders.sheets", "orderloop.finance.bank_statements"]),
@@ -49,6 +49,7 @@ ROOMS = [
     ("setup", ["orderloop.setup.services", "orderloop.setup.forms"]),
     ("web, worker and wiring", ["*.views", "*.api", "*.urls", "*.forms", "*.admin", "*.apps", "*.tasks", "*.context", "*.templatetags.*",
                                 "*.management.commands.*", "orderloop.setup.demo", "orderloop.setup.checks",
+                                "orderloop.accounts.sessions",
                                 "orderloop.config.*", "orderloop.cli"]),
 ]
 

@@ -203,9 +203,3 @@ class Session(AbstractBaseSession):
     class Meta(AbstractBaseSession.Meta):
         verbose_name = _("登录会话")
         verbose_name_plural = _("登录会话")
-
-    @classmethod
-    def get_session_store_class(cls):
-        from orderloop.accounts.sessions import SessionStore
-
-        return SessionStore

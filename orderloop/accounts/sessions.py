@@ -5,10 +5,8 @@ Every signed-in page asked the database three things before its own: the session
 roles, and the menu's unread count. One statement compiled once (core.prepared) reads them together: the session,
 its user (their roles as ``with_group_names`` reads them) and their unread in-app notices. Django still decides
 who is signed in (``auth.get_user``: the session's user id and backend, the password hash check); the backend
-(``ThrottledModelBackend.get_user``) takes the user read with the session when it is the one asked for, and reads
-them itself otherwise. Writing, expiry and ``clearsessions`` are Django's."""
-from contextvars import ContextVar
-
+(``ThrottledModelBackend.get_user``, through ``throttle.SESSION_ASKING``) takes the user read with the session when
+it is the one asked for, and reads them itself otherwise. Writing, expiry and ``clearsessions`` are Django's."""
 from django.contrib import auth
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth import middleware as auth_middleware
@@ -19,6 +17,7 @@ from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
 from orderloop.accounts.models import Session, with_group_names
+from orderloop.accounts.throttle import SESSION_ASKING
 from orderloop.core.prepared import PreparedQuery
 
 
@@ -31,10 +30,6 @@ def _session_with_user(key):
 
 
 _BY_KEY = PreparedQuery(Session, _session_with_user, plan_once=True)
-
-# The session store of the request whose user auth.get_user is looking for (signed_in_user), for the backend.
-_ASKING: ContextVar["SessionStore | None"] = ContextVar("the session store asking for its user", default=None)
-
 
 class SessionStore(db.SessionStore):
     user_read = None  # the user read with the session, with their roles and unread count; None before or without
@@ -67,21 +62,14 @@ class SessionStore(db.SessionStore):
         return None
 
 
-def user_read_with_session(user_id):
-    """The user the session being asked (signed_in_user) read with itself, if it is ``user_id``; else None."""
-    store = _ASKING.get()
-    user = store.user_read if store is not None else None
-    return user if user is not None and user.pk == user_id else None
-
-
 def signed_in_user(request):
     """auth.get_user(request), once a request, its backend able to take the user read with the session."""
     if not hasattr(request, "_cached_user"):
-        asking = _ASKING.set(request.session)
+        asking = SESSION_ASKING.set(request.session)
         try:
             request._cached_user = auth.get_user(request)
         finally:
-            _ASKING.reset(asking)
+            SESSION_ASKING.reset(asking)
     return request._cached_user
 
 

@@ -14,6 +14,7 @@ attempts are not counted (the lockout runs its 15 minutes from the failure that 
 successful login clears its username's failures from its address; an administrator can lift a lockout early
 (``lockout_lift``, audited). Times come from ``orderloop.core.clock``."""
 import ipaddress
+from contextvars import ContextVar
 import logging
 import math
 from datetime import datetime, timedelta
@@ -145,6 +146,11 @@ def _logged_in(sender, request, user, **kwargs):
     record_success(user.get_username(), client_ip(request))
 
 
+# The session store of the request whose user auth.get_user is looking for, while it looks (set by
+# accounts.sessions.signed_in_user): the backend takes the user the session read with itself when it is the one asked.
+SESSION_ASKING: ContextVar = ContextVar("the session store asking for its user", default=None)
+
+
 class ThrottledModelBackend(ModelBackend):
     """Django's ModelBackend, refusing (``authenticate()`` returns None) while the username is locked at the client's
     address, or the address is."""
@@ -159,10 +165,10 @@ class ThrottledModelBackend(ModelBackend):
         """The signed-in user of a request: the one read with the session (accounts.sessions), or read with their
         roles in a statement of its own (accounts.models.with_group_names)."""
         from orderloop.accounts.models import SIGNED_IN_USER
-        from orderloop.accounts.sessions import user_read_with_session
 
-        user = user_read_with_session(user_id)
-        if user is None:
+        store = SESSION_ASKING.get()
+        user = getattr(store, "user_read", None)
+        if user is None or user.pk != user_id:
             found = SIGNED_IN_USER.all(user_id)
             user = found[0] if found else None
         return user if user is not None and self.user_can_authenticate(user) else None
