@@ -41,10 +41,13 @@ class SessionStore(db.SessionStore):
     def create_model_instance(self, data):
         """The session's row, with the user it signed in (none before a sign-in, or for an id that is none)."""
         session = super().create_model_instance(data)
-        try:
-            session.user_id = auth.get_user_model()._meta.pk.to_python(data.get(SESSION_KEY))
-        except ValidationError:
-            session.user_id = None
+        session.user_id = _signed_in_id(data)
+        return session
+
+    async def acreate_model_instance(self, data):
+        """As create_model_instance, for Django's async saves (``asave``, ``alogin``, ``acycle_key``)."""
+        session = await super().acreate_model_instance(data)
+        session.user_id = _signed_in_id(data)
         return session
 
     def _get_session_from_db(self):
@@ -59,6 +62,13 @@ class SessionStore(db.SessionStore):
             self.user_read = session.user
             return session
         self._session_key = None
+        return None
+
+
+def _signed_in_id(data: dict):
+    try:
+        return auth.get_user_model()._meta.pk.to_python(data.get(SESSION_KEY))
+    except ValidationError:
         return None
 
 

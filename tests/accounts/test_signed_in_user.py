@@ -143,3 +143,23 @@ def test_the_upgrade_keeps_everyone_signed_in(client):
     assert not DjangoSession.objects.exists()
     client.cookies[settings.SESSION_COOKIE_NAME] = signed_in.session_key
     assert client.get("/orders/").status_code == 200
+    executor = MigrationExecutor(connection)  # and back: the open sessions return to Django's table
+    executor.migrate([("accounts", "0005_finance_role")])
+    assert set(DjangoSession.objects.values_list("session_key", flat=True)) == {signed_in.session_key,
+                                                                               anonymous.session_key}
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def test_an_async_save_keeps_who_signed_in(db):
+    """Django's async session saves (asave, alogin, acycle_key) write the row's user as the sync ones do."""
+    from asgiref.sync import async_to_sync
+
+    from orderloop.accounts.sessions import SessionStore
+
+    user = make_user("async_holder", "account_manager")
+    store = SessionStore()
+    store._session_key = "k" * 32  # a key already made: no statement to make one
+    assert async_to_sync(store.acreate_model_instance)({SESSION_KEY: str(user.pk)}).user_id == user.pk
+    assert async_to_sync(store.acreate_model_instance)({SESSION_KEY: "not a number"}).user_id is None

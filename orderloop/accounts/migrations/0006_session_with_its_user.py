@@ -1,6 +1,6 @@
 """Sessions move to accounts.Session, which keeps the signed-in user as a column (accounts.sessions): the
 sessions still open are copied from Django's django_session (their user read from their data) and removed there,
-so nobody is signed out by the upgrade."""
+so nobody is signed out by the upgrade (nor, going back, by a downgrade)."""
 import django.db.models.deletion
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
@@ -12,7 +12,7 @@ BATCH = 1000
 
 
 def _user_id(value):
-    return int(value) if isinstance(value, str) and value.isdigit() else None
+    return int(value) if isinstance(value, str) and value.isdecimal() else None
 
 
 def move_open_sessions(apps, schema_editor):
@@ -31,6 +31,17 @@ def move_open_sessions(apps, schema_editor):
             for s in batch])
         last = batch[-1].session_key
     Old.objects.all().delete()
+
+
+def move_open_sessions_back(apps, schema_editor):
+    """Unapplied: the open sessions go back to Django's table, so nobody is signed out by a downgrade either."""
+    Old, New = apps.get_model("sessions", "Session"), apps.get_model("accounts", "Session")
+    open_sessions = New.objects.filter(expire_date__gt=timezone.now()).order_by("session_key")
+    last = ""
+    while batch := list(open_sessions.filter(session_key__gt=last)[:BATCH]):
+        Old.objects.bulk_create([Old(session_key=s.session_key, session_data=s.session_data, expire_date=s.expire_date)
+                                 for s in batch], ignore_conflicts=True)
+        last = batch[-1].session_key
 
 
 class Migration(migrations.Migration):
@@ -55,5 +66,5 @@ class Migration(migrations.Migration):
                 'abstract': False,
             },
         ),
-        migrations.RunPython(move_open_sessions, migrations.RunPython.noop),
+        migrations.RunPython(move_open_sessions, move_open_sessions_back),
     ]
