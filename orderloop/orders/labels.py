@@ -1,8 +1,10 @@
 """Names of fields and choices as the UI shows them, in the seed's wording."""
 from datetime import datetime
+from functools import lru_cache
 
 from django.core.exceptions import FieldDoesNotExist
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
@@ -59,20 +61,30 @@ ROW_LABELS = {"agreed_date": N_("本行约定交期（留空按上面的日期�
 
 
 class Texts:
-    """Labels as text in the active language, each translated once for the length of one piece of work: an
-    order's timeline names the same dozen fields, choices and states dozens of times, and each translation asks the
-    catalog of the request's language again. ``texts(label)``: a message id (gettext) or a lazy label (a model's
-    choice, kept while the Texts lives so that it is the same one each time it is asked)."""
+    """Labels as text in the active language, each translated once: an order's timeline names the same dozen
+    fields, choices and states dozens of times, and each translation asks the catalog of the request's language
+    again. ``texts(label)``: a message id (gettext; kept per language for the process, as the catalogs are, see
+    _translated) or a lazy label (a model's choice, kept while the Texts lives so that it is the same one each time
+    it is asked)."""
 
     def __init__(self):
+        self._language = get_language()
         self._known: dict = {}
 
     def __call__(self, label) -> str:
-        key = label if type(label) is str else id(label)
-        found = self._known.get(key)
+        if type(label) is str:
+            return _translated(self._language, label)
+        found = self._known.get(id(label))
         if found is None:
-            found = self._known[key] = (label, _(label) if type(label) is str else str(label))
+            found = self._known[id(label)] = (label, str(label))
         return found[1]
+
+
+@lru_cache(maxsize=4096)
+def _translated(language: str | None, message: str) -> str:
+    """gettext of ``message`` in ``language``, the active one when asked (Texts): a catalog does not change while
+    the process runs. Bounded: a payload's free text is looked up too (display_value)."""
+    return _(message)
 
 
 def form_label(name: str) -> str:
@@ -112,15 +124,18 @@ HIDDEN_IN_TIMELINE = {"id", "verdict", "risk_id", "line_id", "ticket_id", "qc_re
                       "ticket_ids"}
 
 
-def user_names(usernames) -> dict[str, str]:
-    """{username: the name shown} of those users, in one statement (none when there is nobody to name)."""
+def user_names(usernames, known_users=()) -> dict[str, str]:
+    """{username: the name shown} of those users: of those among ``known_users`` (users already read, e.g. the
+    actors of the events that name them), as str(user); the others in one statement (none when there are none)."""
     from orderloop.accounts.models import User
 
+    known = {user.username: str(user) for user in known_users if user is not None}
     usernames = set(usernames)
-    if not usernames:
-        return {}
-    rows = User.objects.filter(username__in=usernames).values_list("username", "display_name")
-    return {username: shown or username for username, shown in rows}  # as str(user)
+    names = {username: known[username] for username in usernames if username in known}
+    if len(names) < len(usernames):
+        rows = User.objects.filter(username__in=usernames - names.keys()).values_list("username", "display_name")
+        names.update((username, shown or username) for username, shown in rows)  # as str(user)
+    return names
 
 
 def payload_owners(value) -> set[str]:

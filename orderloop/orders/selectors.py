@@ -829,11 +829,13 @@ def order_summaries(orders) -> list[dict]:
     } for row in listed_rows(orders)]
 
 
-def timeline_data(events, user=None) -> list[dict]:
-    """event_data of each of ``events``, the owners their payloads name read in one statement for them all, each
-    label translated once for them all (labels.Texts)."""
+def timeline_data(events, user=None, known_users=()) -> list[dict]:
+    """event_data of each of ``events``, each label translated once for them all (labels.Texts). The owners their
+    payloads name are named as the users already read name them (the events' actors, ``known_users``: e.g. the
+    order's stage owners), any other in one statement for them all."""
     events = list(events)
-    names = user_names(owner for event in events for owner in payload_owners(event.payload))
+    names = user_names((owner for event in events for owner in payload_owners(event.payload)),
+                       known_users=(*known_users, *(event.actor for event in events)))
     texts = Texts()
     return [event_data(event, user, names, texts) for event in events]
 

@@ -280,7 +280,8 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
         for name in actions
     ]
     reviewing = "review" in actions
-    events = timeline_data(order_timeline(order), request.user)
+    stages = order_stages(order)
+    events = timeline_data(order_timeline(order), request.user, known_users=[stage.owner for stage in stages])
     shipments = order_shipments(order)
     visit = order_visit(order)
     phone_notice = request.user.has_role(*PHONE_NOTICE_RECORDERS)
@@ -320,7 +321,7 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
         "primary_action": next((f["name"] for f in forms if not ACTIONS[f["name"]].incidental_in(order.status)), None),
         "waiting_for": waiting_for(order, request.user),
         "steps": timeline_steps(events, order.status),
-        "stages": order_stages(order),
+        "stages": stages,
         "tickets": list(order.tickets.all()) if has_rows(order, "tickets") else [],
         "can_open_ticket": not order.archived_at and request.user.has_role(*TICKET_OPENERS),  # any state: principle 3
         "ticket_types": TicketType.choices,

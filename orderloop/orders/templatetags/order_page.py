@@ -48,7 +48,7 @@ def order_timeline(steps):
 
 def _events(events, verdicts, system):
     return rows_html(EVENT, (
-        (event["type"], moment.isoformat(), _minute(moment), event["label"],
+        (event["type"], moment.isoformat(), _shown_minute(moment), event["label"],
          verdicts.get((event["payload"] or {}).get("verdict"), ""),
          _move(event), event["actor_name"] or system,
          format_html(DETAILS, rows_html(DETAIL, event["details"])) if event["details"] else "")
@@ -65,7 +65,11 @@ def _move(event):
 
 
 def _minute(moment) -> str:
-    moment = localtime(moment)
+    return _shown_minute(localtime(moment))
+
+
+def _shown_minute(moment) -> str:
+    """A moment already in local time, to the minute."""
     return f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d} {moment.hour:02d}:{moment.minute:02d}"
 
 

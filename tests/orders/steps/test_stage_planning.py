@@ -4,12 +4,15 @@ import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from orderloop.accounts.models import User
 from orderloop.core import clock
 from orderloop.orders.forms import action_form
 from orderloop.orders.models import FulfillmentStage
+from orderloop.orders.selectors import order_timeline, timeline_data
 from tests.support.finance import pay
 from tests.support.orders import act, stock_for
 from tests.support.users import make_user
@@ -82,3 +85,29 @@ def test_a_stage_the_template_does_not_name_is_owned_by_warehouse_or_production(
     form = action_form("start_fulfillment", order, data={"stages": [{"name": "外协加工", "owner": "", "planned_date": ""}]})
     owner = next(f for f in form["fields"] if f["name"] == "stages")["rows"][0][1]
     assert owner["choices"] == {"production": "production（生产计划员）", "warehouse": "warehouse（仓储）"}
+
+
+def test_the_timeline_names_each_stage_owner_as_they_are_called_now_without_asking_for_them_again(orders, users):
+    """The 开始备货/生产 event records each stage's owner by username; the order page shows their name, taken from
+    the stages it reads anyway (no statement of its own for them), and still the name they have today."""
+    User.objects.filter(pk=make_user("wang_wh", "warehouse").pk).update(display_name="王仓管")
+    plan = [{"name": "备货", "owner": "wang_wh", "planned_date": "2030-05-14"},
+            {"name": "生产", "owner": "production", "planned_date": "2030-05-15"}]
+    order = act(orders.at("confirmed"), "start_fulfillment", users["production"], stages=plan)
+    client = Client()
+    client.force_login(users["sales_manager"])
+    client.get(f"/orders/{order.ref}/")  # caches filled on a first request do not count
+    with CaptureQueriesContext(connection) as page_statements:
+        page = client.get(f"/orders/{order.ref}/").content.decode()
+    assert "环节 备货，负责人(用户名) 王仓管，计划完成时间 2030-05-14；环节 生产，负责人(用户名) production" in page
+    assert not [q for q in page_statements if q["sql"].startswith('SELECT "accounts_user"')]
+
+    User.objects.filter(username="wang_wh").update(display_name="王二")
+    assert "负责人(用户名) 王二，" in client.get(f"/orders/{order.ref}/").content.decode()
+    # read without the stages (the events API): the owners nobody read yet are read, in one statement
+    with CaptureQueriesContext(connection) as read:
+        events = timeline_data(order_timeline(order), users["sales_manager"])
+    assert [q for q in read if q["sql"].startswith('SELECT "accounts_user"')] == read[-1:]
+    started = next(e for e in events if e["type"] == "fulfillment_started")
+    assert ("备货/生产环节", "环节 备货，负责人(用户名) 王二，计划完成时间 2030-05-14；环节 生产，负责人(用户名) production，"
+            "计划完成时间 2030-05-15") in started["details"]
