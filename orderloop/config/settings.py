@@ -123,6 +123,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file, not memory, so that tests can run several processes against it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "orderloop.core.postgresql"  # Django's, moments read by psycopg's C loader
 
 # PostgreSQL: the lifecycle's statements are kept prepared on the server (core.prepared.server_prepared).
 # A pooler in transaction mode that cannot keep prepared statements (PgBouncer before 1.21, or without

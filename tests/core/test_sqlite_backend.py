@@ -35,5 +35,5 @@ def test_named_placeholders_are_djangos_as_before():
 def test_a_sqlite_database_url_is_served_by_this_backend():
     if connection.vendor == "sqlite":
         assert isinstance(connections["default"], DatabaseWrapper)
-    else:  # PostgreSQL's own backend, untouched
-        assert type(connections["default"]).__module__ == "django.db.backends.postgresql.base"
+    else:  # PostgreSQL's: tests/core/test_postgresql_backend.py
+        assert type(connections["default"]).__module__ == "orderloop.core.postgresql.base"
