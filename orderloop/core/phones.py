@@ -1,6 +1,7 @@
 """Phone numbers of mainland China: validated with ``phonenumbers``, stored in E.164
 (+8613800138000), shown in the national format (138 0013 8000)."""
 import re
+from functools import lru_cache
 
 import phonenumbers
 from django.utils.translation import gettext as _
@@ -25,7 +26,10 @@ def phone_e164(text: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=4096)
 def phone_display(e164: str) -> str:
+    """The stored number as shown (national format for China), kept per number: parsing and formatting it is about
+    a tenth of a millisecond, and an order page shows its customer's on every view."""
     if not e164:
         return ""
     try:
