@@ -1,7 +1,10 @@
 """The API's contract: OpenAPI describes every operation; errors come as
 {"detail": …, "errors": {field: [messages]}} and change nothing."""
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from orderloop.core.models import AuditEntry
 from orderloop.orders.models import SalesOrder
@@ -163,6 +166,19 @@ def test_a_list_row_says_what_the_order_says(assistant, customer, product):
                         "requested_date", "owner", "total_amount", "version", "created_at", "archived"}
     assert row == {key: order[key] for key in row} and row["status_label"] == "已接收" and row["archived"] is False
 
+
+
+def test_a_list_gives_each_moment_in_the_time_zone_of_its_answer(assistant, customer, product):
+    """The zone is read once for an answer (orders.schemas._local), not kept from one answer to the next."""
+    for _ in range(2):
+        assistant.post("/orders", order_data(customer, product))
+    stored = {order.ref: order.created_at for order in SalesOrder.objects.all()}
+    for zone, offset in (("Asia/Shanghai", "+08:00"), ("Europe/Berlin", None), ("Asia/Shanghai", "+08:00")):
+        with timezone.override(zone):
+            rows = assistant.get("/orders").json()["items"]
+        expected = {ref: moment.astimezone(ZoneInfo(zone)).isoformat(timespec="milliseconds") for ref, moment in stored.items()}
+        assert {row["ref"]: row["created_at"] for row in rows} == expected
+        assert offset is None or all(row["created_at"].endswith(offset) for row in rows)
 
 def test_idempotency_key_makes_retries_safe(assistant, customer, product):
     data = order_data(customer, product)
