@@ -1,7 +1,6 @@
 """API shapes for orders. Field names follow the registers (SPEC section 7)."""
 from datetime import date, datetime
 from decimal import Decimal
-
 from typing import Annotated
 
 from django.utils import timezone
