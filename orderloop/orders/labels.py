@@ -154,6 +154,9 @@ def display_value(name: str, value, names: dict[str, str] | None = None, texts=_
         return texts("是") if value else texts("否")
     if isinstance(value, list):
         return "；".join(display_value(name, item, names, texts) for item in value)
+    if isinstance(value, dict) and name == "payment_plan":  # an instalment's change (finance.plans.plan_sync)
+        return "，".join(f"{texts(LABELS.get(k, k))} {_change_text(k, v, names, texts)}" for k, v in value.items()
+                        if k not in HIDDEN_IN_TIMELINE and v not in ("", None, [], [None, None]))
     if isinstance(value, dict):
         labels = INSTALMENT_LABELS if name == "instalments" else LABELS  # 付款放行/尾款核销: the plan's instalments
         return "，".join(f"{texts(labels.get(k) or LABELS.get(k, k))} {display_value(k, v, names, texts)}"
@@ -168,6 +171,15 @@ def display_value(name: str, value, names: dict[str, str] | None = None, texts=_
         except ValueError:
             return value
     return str(texts(CHOICES.get(name, {}).get(value, str(value))))
+
+
+def _change_text(name: str, value, names, texts) -> str:
+    """A value recorded as [before, after] as the audit log shows a change, 旧 → 新 (— where there was none or is
+    none now: an instalment dropped); a new or unchanged one's value alone. Any other as display_value shows it."""
+    if not (isinstance(value, list) and len(value) == 2):
+        return display_value(name, value, names, texts)
+    before, after = ("—" if item in ("", None) else display_value(name, item, names, texts) for item in value)
+    return after if value[0] in ("", None) or value[0] == value[1] else f"{before} → {after}"
 
 
 def event_details(payload: dict, names: dict[str, str] | None = None, texts=_) -> list[tuple[str, str]]:

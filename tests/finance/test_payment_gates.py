@@ -14,6 +14,7 @@ from orderloop.core.models import AuditEntry
 from orderloop.finance.models import Instalment, Receipt
 from orderloop.finance.receipts import Share, receipt_allocate, receipt_record
 from orderloop.orders.steps import ACTIONS
+from orderloop.orders.labels import event_details
 from orderloop.orders.lifecycle.engine import available_actions
 from orderloop.orders.models import OrderEvent
 from tests.support.api_client import Api
@@ -135,6 +136,10 @@ def test_an_amendment_recomputes_the_plan_and_gives_back_what_no_longer_fits(ord
     assert (receipt.amount, receipt.allocated) == (Decimal("15000.00"), Decimal("6000.00"))
     event = OrderEvent.objects.filter(order=order, type="stock_confirmed").last()
     assert {"instalment": 1, "amount": ["15000.00", "6000.00"], "due_date": [None, None]}.keys() <= event.payload["payment_plan"][0].keys()
+    # the timeline reads the change as the audit log does, 旧 → 新
+    due = Instalment.objects.get(order=order, number=1).due_date.isoformat()  # unchanged: shown as it is
+    assert dict(event_details(event.payload))["付款计划"] == (
+        f"期数 1，金额(元) 15000.00 → 6000.00，到期日 {due}；期数 2，金额(元) 35000.00 → 14000.00")
 
 
 def test_an_order_without_a_plan_is_not_asked_for_instalments_until_a_late_change_gives_it_one(orders, users):
