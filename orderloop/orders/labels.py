@@ -3,7 +3,6 @@ from datetime import datetime
 from functools import lru_cache
 
 from django.core.exceptions import FieldDoesNotExist
-
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_

@@ -13,10 +13,10 @@ from orderloop.core.exceptions import DomainError, InvalidInput, NotAllowed
 from orderloop.core.models import AuditEntry
 from orderloop.finance.models import Instalment, Receipt
 from orderloop.finance.receipts import Share, receipt_allocate, receipt_record
-from orderloop.orders.steps import ACTIONS
 from orderloop.orders.labels import event_details
 from orderloop.orders.lifecycle.engine import available_actions
 from orderloop.orders.models import OrderEvent
+from orderloop.orders.steps import ACTIONS
 from tests.support.api_client import Api
 from tests.support.finance import pay
 from tests.support.orders import act, stock_for, stock_lines
