@@ -2,10 +2,12 @@
 35,000.00 due on delivery; production waits for the deposit (409 with the reason) until finance records it, or a
 sales manager releases the order with a reason (audited); an order closes only once its plan is settled or the rest
 written off."""
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 
 from orderloop.core import clock
 from orderloop.core.calendar import SHANGHAI
@@ -23,6 +25,16 @@ from tests.support.orders import act, stock_for, stock_lines
 from tests.support.statements import statements_run
 
 PLAN = [{"name": "生产", "owner": "production", "planned_date": "2030-05-20"}]
+
+
+def plan_table(order, user) -> list[list[str]]:
+    """The order page's 付款计划 as ``user`` reads it: each instalment's cells (期次, 条件, 比例/金额, 金额, 到期日 and a
+    stored plan's 已收, 未收, where it stands)."""
+    browser = Client()
+    browser.force_login(user)
+    section = browser.get(f"/orders/{order.ref}/").content.decode().split('id="payment-plan"')[1].split("</table>")[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", section.split("<tbody>")[1], re.DOTALL)
+    return [re.findall(r"<td[^>]*>(.*?)</td>", row, re.DOTALL) for row in rows]
 
 
 def plan(order):
@@ -79,6 +91,7 @@ def test_a_sales_manager_releases_the_order_with_a_reason_and_it_is_audited(orde
     assert order.status == "in_fulfillment"
     # released is not paid: the deposit is still owed
     assert plan(order)[0][3:] == (Decimal("0.00"), True)
+    assert plan_table(order, users["sales_manager"])[0][5:] == ["0.00", "15,000.00", "已放行"]
 
 
 def test_payment_before_shipment_holds_the_shipment(orders, users):
@@ -99,6 +112,8 @@ def test_an_order_closes_only_when_its_plan_is_settled_or_written_off(orders, us
     act(order, "write_off", users["sales_manager"], reason="客户以质量问题为由拒付尾款，协商后放弃")
     assert plan(order)[1] == (2, "on_delivery", Decimal("35000.00"), Decimal("0.00"), False)
     assert Instalment.objects.get(order=order, number=2).written_off == Decimal("35000.00")
+    assert [row[5:] for row in plan_table(order, users["sales_manager"])] == [  # 已收, 未收, where each stands
+        ["15,000.00", "0.00", "已收齐"], ["0.00", "0.00", "已核销"]]
     assert act(order, "close", users["sales_manager"], note="").status == "closed"
 
 

@@ -1,6 +1,7 @@
 """The order page's longest lists, drawn without a loop of template nodes (orders/order_detail.html):
 ``{% order_timeline steps %}``, its 订单动态 folded by step (work.timeline_steps), ``{% order_timers timers %}``,
-its 期限 (timers.deadline_rows), and ``{% order_lines lines %}``, its 产品/服务.
+its 期限 (timers.deadline_rows), ``{% order_lines lines %}``, its 产品/服务, and ``{% order_instalments plan %}``, its
+付款计划.
 
 Each event or deadline is one format string filled with its escaped values (core.html.rows_html): an order that
 has been through its whole process has a dozen events and as many deadlines, and their nodes were half of its
@@ -8,8 +9,8 @@ page's template time (bench/profile_pages.py). Moments are shown in local time, 
 from html import escape
 
 from django import template
-from django.utils.html import format_html
 from django.utils.formats import localize
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
@@ -96,6 +97,29 @@ def order_lines(lines):
          amount(line.unit_price), amount(line.amount), line.get_availability_display() or "—",
          _day(line.feasible_date), estimated_mark(line.feasible_date), _day(line.agreed_date))
         for line in lines))
+
+
+INSTALMENT = ('\n      <tr><td>{}</td><td>{}</td><td class="num">{}</td><td class="num">{}</td>\n'
+              '        <td>{}</td>\n'
+              '        {}</tr>\n    ')
+COLLECTED = ('<td class="num">{}</td><td class="num">{}</td>\n'
+             '        <td>{}</td>')
+
+
+@register.simple_tag
+def order_instalments(plan):
+    """One row an instalment of the payment plan: 期次, 条件, 比例/金额, 金额, 到期日 and, once the plan is stored
+    (the order confirmed), 已收, 未收 and where it stands (已核销, 已收齐, 已放行, 待收款)."""
+    return rows_html(INSTALMENT, (
+        (localize(item.number), item.condition, item.share, amount(item.amount), _day(item.due),
+         format_html(COLLECTED, amount(item.received), amount(item.outstanding), _collected(item)) if plan.stored else "")
+        for item in plan.instalments))
+
+
+def _collected(item) -> str:
+    if item.outstanding <= 0:
+        return _("已核销") if item.written_off else _("已收齐")
+    return _("已放行") if item.waived else _("待收款")
 
 
 def _day(day) -> str:
