@@ -154,12 +154,12 @@ def display_value(name: str, value, names: dict[str, str] | None = None, texts=_
     if isinstance(value, list):
         return "；".join(display_value(name, item, names, texts) for item in value)
     if isinstance(value, dict) and name == "payment_plan":  # an instalment's change (finance.plans.plan_sync)
-        return "，".join(f"{texts(LABELS.get(k, k))} {_change_text(k, v, names, texts)}" for k, v in value.items()
+        return "，".join(f"{texts(LABELS.get(k, k))} {_change_text(k, v, names, texts)}" for k, v in _numbered(value)
                         if k not in HIDDEN_IN_TIMELINE and v not in ("", None, [], [None, None]))
     if isinstance(value, dict):
         labels = INSTALMENT_LABELS if name == "instalments" else LABELS  # 付款放行/尾款核销: the plan's instalments
         return "，".join(f"{texts(labels.get(k) or LABELS.get(k, k))} {display_value(k, v, names, texts)}"
-                        for k, v in value.items() if k not in HIDDEN_IN_TIMELINE and v not in ("", None, []))
+                        for k, v in _numbered(value) if k not in HIDDEN_IN_TIMELINE and v not in ("", None, []))
     if name == "roles" and value in Role.values:
         return str(Role(value).label)
     if name == "owner" and isinstance(value, str):  # a stage's owner, recorded by username: shown by name
@@ -170,6 +170,12 @@ def display_value(name: str, value, names: dict[str, str] | None = None, texts=_
         except ValueError:
             return value
     return str(texts(CHOICES.get(name, {}).get(value, str(value))))
+
+
+def _numbered(value: dict) -> list[tuple]:
+    """A payload's part with its instalment's number first (期数 1，金额(元) …): PostgreSQL's JSON keeps a part's
+    keys in an order of its own (shortest first), SQLite's as written."""
+    return sorted(value.items(), key=lambda item: item[0] != "instalment")
 
 
 def _change_text(name: str, value, names, texts) -> str:

@@ -84,7 +84,9 @@ def test_the_customer_signs_a_receipt_that_shows_the_damage_recorded_at_acceptan
     expect(receipt.locator("#receipt-issues")).to_contain_text("验收时记录了 1 项问题")
     thumbnail = issue.get_by_role("img", name="dent.png")
     expect(thumbnail).to_be_visible()
-    assert thumbnail.evaluate("img => img.complete && img.naturalWidth") == 8  # the photo opens with the same link
+    loaded_width = ("img => img.complete ? img.naturalWidth : new Promise(done => {"  # visible is not yet loaded
+                    " img.onload = () => done(img.naturalWidth); img.onerror = () => done(0); })")
+    assert thumbnail.evaluate(loaded_width) == 8  # the photo opens with the same link
     assert receipt.evaluate(NO_HORIZONTAL_OVERFLOW)
     receipt.get_by_label("备注（可选）").fill("凹陷一台，请尽快换货")
     receipt.get_by_label("签收人姓名").fill("李四")
