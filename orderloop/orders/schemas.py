@@ -24,7 +24,7 @@ def _local(value: datetime, info: ValidationInfo) -> datetime:
     return value.astimezone(zone)
 
 
-# Times go out in Asia/Shanghai with their offset: 2026-03-03T10:00:00.123456+08:00.
+# Times go out in Asia/Shanghai with their offset, to the millisecond (Django's JSON): 2026-03-03T10:00:00.123+08:00.
 LocalTime = Annotated[datetime, AfterValidator(_local)]
 
 

@@ -167,7 +167,6 @@ def test_a_list_row_says_what_the_order_says(assistant, customer, product):
     assert row == {key: order[key] for key in row} and row["status_label"] == "已接收" and row["archived"] is False
 
 
-
 def test_a_list_gives_each_moment_in_the_time_zone_of_its_answer(assistant, customer, product):
     """The zone is read once for an answer (orders.schemas._local), not kept from one answer to the next."""
     for _ in range(2):
@@ -179,6 +178,7 @@ def test_a_list_gives_each_moment_in_the_time_zone_of_its_answer(assistant, cust
         expected = {ref: moment.astimezone(ZoneInfo(zone)).isoformat(timespec="milliseconds") for ref, moment in stored.items()}
         assert {row["ref"]: row["created_at"] for row in rows} == expected
         assert offset is None or all(row["created_at"].endswith(offset) for row in rows)
+
 
 def test_idempotency_key_makes_retries_safe(assistant, customer, product):
     data = order_data(customer, product)
