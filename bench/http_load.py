@@ -450,8 +450,8 @@ DEBUG off, production settings) on PostgreSQL, wrk and PostgreSQL on the same 2-
 alternates between a sales manager (sees their team's orders) and the sales director (sees every order); pages
 with a session cookie, the API with a Bearer token. List: filters by status / customer / owner / archived+sort,
 50 a page, some on pages 2–5 that the list has on that database (as its pager offers them; runs before
-2026-12-06 05:00 UTC asked pages 2–5 of every list, so that the smaller database answered many pages past its
-last with no rows). Search: `q` = an order number, a number or reference prefix, part of a customer
+2026-12-06 05:00 UTC asked pages 2–5 of every list: on the smaller database many were past the last page,
+which the API answers with no rows and the list page with its last page). Search: `q` = an order number, a number or reference prefix, part of a customer
 name, a product model. Detail: orders drawn from the whole history. Floor: the sign-in page without a session
 (one small template, no query): what the server and the framework cost before any work. Latencies in
 milliseconds. The data: `bench/seed.py` (orders with lines, timelines, progress records, shipments, tickets,
