@@ -48,6 +48,9 @@ class User(AbstractUser):
     phone = models.CharField(_("手机号"), max_length=20, blank=True)
     team = models.ForeignKey(Team, verbose_name=_("所属团队"), null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
 
+    # The master data's stamp, read with the signed-in user's session (accounts.sessions); None otherwise.
+    master_data_stamp = None
+
     class Meta:
         verbose_name = _("用户")
         verbose_name_plural = _("用户")

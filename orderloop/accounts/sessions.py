@@ -3,7 +3,8 @@ signed-in user as a column, and Django's authentication middleware taking the us
 
 Every signed-in page asked the database three things before its own: the session by its key, its user with their
 roles, and the menu's unread count. One statement compiled once (core.prepared) reads them together: the session,
-its user (their roles as ``with_group_names`` reads them) and their unread in-app notices. Django still decides
+its user (their roles as ``with_group_names`` reads them), their unread in-app notices and the master data's stamp
+(core.models.MasterDataStamp: what the order filters' pickers are kept under). Django still decides
 who is signed in (``auth.get_user``: the session's user id and backend, the password hash check); the backend
 (``ThrottledModelBackend.get_user``, through ``throttle.SESSION_ASKING``) takes the user read with the session when
 it is the one asked for, and reads them itself otherwise. Writing, expiry and ``clearsessions`` are Django's."""
@@ -12,7 +13,8 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.auth import middleware as auth_middleware
 from django.contrib.sessions.backends import db
 from django.core.exceptions import ValidationError
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import BigIntegerField, Count, OuterRef, Subquery
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
@@ -26,7 +28,8 @@ def _session_with_user(key):
 
     unread = unread_of(OuterRef("user_id")).order_by().values("recipient_id").annotate(n=Count("id")).values("n")
     return with_group_names(Session.objects.select_related("user").filter(session_key=key)).annotate(
-        unread=Subquery(unread))
+        unread=Subquery(unread),
+        master_data_stamp=RawSQL("SELECT stamp FROM core_masterdatastamp WHERE id = 1", (), BigIntegerField()))
 
 
 _BY_KEY = PreparedQuery(Session, _session_with_user, plan_once=True)
@@ -59,6 +62,7 @@ class SessionStore(db.SessionStore):
             if session.user is not None:
                 session.user.group_names = session.group_names  # User.roles reads them from there
                 session.user.unread_with_session = session.unread or 0
+                session.user.master_data_stamp = session.master_data_stamp
             self.user_read = session.user
             return session
         self._session_key = None

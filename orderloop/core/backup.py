@@ -46,8 +46,9 @@ CHUNK = 1 << 20
 # Created by ``migrate`` with keys of their own in each database; referred to by natural key instead.
 NATURAL_KEY_MODELS = {"contenttypes.contenttype", "auth.permission"}
 # Not data: recreated by ``migrate`` (above), logins that must not survive a restore (sessions), or rows the database
-# writes itself from others as they are restored (the names order lines were ordered under: a trigger of the lines).
-SKIPPED_MODELS = NATURAL_KEY_MODELS | {"accounts.session", "sessions.session", "orders.linename"}
+# writes itself from others as they are restored (the names order lines were ordered under, the master data's stamp:
+# triggers).
+SKIPPED_MODELS = NATURAL_KEY_MODELS | {"accounts.session", "sessions.session", "orders.linename", "core.masterdatastamp"}
 # Rows that ``migrate`` itself writes (data migrations): a database holding only these counts as empty.
 SEEDED_MODELS = {"auth.group", "orders.approvalpolicy", "orders.stagetemplate", "orders.stagetemplatestep",
                  "notifications.notificationroute", "masterdata.paymentterm"}

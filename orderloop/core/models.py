@@ -82,3 +82,17 @@ class CalendarYear(models.Model):
 
     def __str__(self):
         return f"{self.year}"
+
+
+class MasterDataStamp(models.Model):
+    """One row whose ``stamp`` the database renews in every transaction that changes what the order filters'
+    pickers list (triggers of core migration 0004): people (their name, team, activity, roles), teams' managers,
+    customers and products, whichever code writes them (pages, imports, the admin, a restore, plain SQL). A value
+    kept per process under the stamp read with the session (``core.process_cache.StampedCache``) is therefore never
+    older than what the database holds."""
+
+    stamp = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("基础数据版本")
+        verbose_name_plural = _("基础数据版本")

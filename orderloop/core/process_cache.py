@@ -1,5 +1,7 @@
-"""A value read from the database and kept per process: the business calendar's entries and the notification
-routes, read on nearly every action and changed by an admin now and then."""
+"""Values read from the database and kept per process: the business calendar's entries and the notification
+routes, read on nearly every action and changed by an admin now and then (ProcessCache, for a few seconds at
+most); the order filters' pickers, kept under the master data's stamp (StampedCache, exact)."""
+from collections import OrderedDict
 from time import monotonic
 from typing import Callable
 
@@ -51,3 +53,31 @@ class ProcessCache:
     def _changing(self) -> bool:
         """This thread's transaction changed the table and has not committed yet."""
         return any(getattr(func, "cache", None) is self for _savepoints, func, *_robust in connection.run_on_commit)
+
+
+class StampedCache:
+    """Values kept per process under the master data's stamp (core.models.MasterDataStamp, read with the session:
+    ``User.master_data_stamp``), at most ``size`` of them, the least recently used forgotten first. The database
+    renews the stamp in the transaction of every change of what they show, so a value kept under the stamp read at
+    the start of a request is never older than the data that request sees; with no stamp (a request that may
+    write, a database emptied by a test's flush) the value is loaded each time."""
+
+    def __init__(self, size: int):
+        self.size, self.kept = size, OrderedDict()
+        ProcessCache.every.append(self)
+
+    def get(self, key, stamp, load: Callable):
+        if stamp is None:
+            return load()
+        key = (key, stamp)
+        try:
+            self.kept.move_to_end(key)
+            return self.kept[key]
+        except KeyError:
+            value = self.kept[key] = load()
+            if len(self.kept) > self.size:
+                self.kept.popitem(last=False)
+            return value
+
+    def forget(self, **_kwargs) -> None:
+        self.kept.clear()

@@ -7,9 +7,10 @@ from pathlib import Path
 from django.apps import apps
 from django.conf import settings
 
-# Created by migrate with keys of their own in each database, so compared by natural key; sessions are not data.
+# Created by migrate with keys of their own in each database, so compared by natural key; sessions are not data, nor
+# is the master data's stamp (renewed by the restore's own writes).
 NATURAL = {"contenttypes.contenttype", "auth.permission"}
-NOT_DATA = NATURAL | {"accounts.session", "sessions.session"}
+NOT_DATA = NATURAL | {"accounts.session", "sessions.session", "core.masterdatastamp"}
 
 
 def canonical_state() -> dict:
