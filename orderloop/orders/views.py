@@ -70,7 +70,7 @@ from orderloop.orders.steps.followup import close_ready_notice
 from orderloop.orders.timers import deadline_rows
 from orderloop.orders.schemas import OrderCreate, OrderPatch
 from orderloop.orders.today import user_today
-from orderloop.orders.work import (DECISIONS, approvals_for, decision_data, decision_result, queues_for, timeline_steps,
+from orderloop.orders.work import (DECISIONS, approvals_for, decision_data, decision_result, order_page_timeline, queues_for,
                                    waiting_for)
 from orderloop.orders.selectors import (CappedPaginator, acceptance_items, audit_entries, customer_history, has_rows, order_get,
                                        order_shipments, order_stages, order_timeline, order_visit, sees_cost, shown_phone,
@@ -129,8 +129,7 @@ def _filter_form(request, page_key, filters, errors, *, sort, date_label, archiv
     """The shared filter form's context (orders/_filters.html): what the user typed, the options, the messages,
     the saved filters and, for a register, its files with the same filters."""
     current = filter_query(request.GET)
-    # a request that may write reads the lists each time: one it changed must not be kept under the stamp it read
-    pickers = _Pickers(request.user, request.user.master_data_stamp if request.method in ("GET", "HEAD") else None)
+    pickers = _Pickers(request.user, _read_only_stamp(request))
     return {
         # what was typed in the form's own fields, "" for those left out (no failed lookup in the template)
         "action": request.path, "raw": {key: request.GET.get(key, "") for key in ("q", "date_from", "date_to", "archived")},
@@ -142,6 +141,12 @@ def _filter_form(request, page_key, filters, errors, *, sort, date_label, archiv
         "date_label": _(date_label), "archived": archived, "errors": errors, "sort": sort, "page_key": page_key,
         "query": current, "files": files or [], "saved": saved_filters(request.user, page_key),
     }
+
+
+def _read_only_stamp(request) -> int | None:
+    """The master data's stamp read with the session, for a request that only reads (GET, HEAD); otherwise None:
+    what a request that writes draws must not be kept under the stamp it read before writing."""
+    return request.user.master_data_stamp if request.method in ("GET", "HEAD") else None
 
 
 SELECTED = mark_safe(" selected")
@@ -285,7 +290,9 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
     ]
     reviewing = "review" in actions
     stages = order_stages(order)
-    events = timeline_data(order_timeline(order), request.user, known_users=[stage.owner for stage in stages])
+    timeline = order_page_timeline(order, request.user, known_users=[stage.owner for stage in stages],
+                                   stamp=_read_only_stamp(request))
+    events = timeline.events
     shipments = order_shipments(order)
     visit = order_visit(order)
     phone_notice = request.user.has_role(*PHONE_NOTICE_RECORDERS)
@@ -324,7 +331,7 @@ def _detail_context(request, order, *, failed_action=None, data=None, errors=Non
         # the button in blue is the step the order waits for; one taken in passing (a write-off) never is
         "primary_action": next((f["name"] for f in forms if not ACTIONS[f["name"]].incidental_in(order.status)), None),
         "waiting_for": waiting_for(order, request.user),
-        "steps": timeline_steps(events, order.status),
+        "timeline": timeline,
         "stages": stages,
         "tickets": list(order.tickets.all()) if has_rows(order, "tickets") else [],
         "can_open_ticket": not order.archived_at and request.user.has_role(*TICKET_OPENERS),  # any state: principle 3

@@ -3,18 +3,22 @@
 user may see; what an order page's actions wait for; what an approval decided and what happens next."""
 from dataclasses import dataclass, field
 
+from django.utils import timezone
+
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
 from orderloop.accounts.roles import Role
 from orderloop.core import clock
+from orderloop.core.process_cache import StampedCache
 from orderloop.finance.receivables import credit_exposures
 from orderloop.orders.access import filter_visible
 from orderloop.orders.lifecycle.engine import refusal
 from orderloop.orders.lifecycle.table import STAY, TRANSITIONS, actor_roles, approval_states
 from orderloop.orders.models import ApprovalPolicy, OrderTimer, SalesOrder, TimerKind, TimerState
 from orderloop.orders.models import OrderStatus as S
-from orderloop.orders.selectors import sees_cost
+from orderloop.orders.selectors import order_timeline, sees_contact, sees_cost, timeline_data
 from orderloop.orders.steps import ACTIONS
 from orderloop.orders.steps.approval import CREDIT_STATES, director_rules, money, percent
 from orderloop.orders.today import user_today
@@ -140,6 +144,35 @@ def waiting_for(order, user) -> list[str]:
                 found[roles].append(label)
     return [_("待%(roles)s%(actions)s") % {"roles": "/".join(str(Role(r).label) for r in roles), "actions": "、".join(labels)}
             for roles, labels in found.items()]
+
+
+class Timeline:
+    """An order's timeline as one kind of reader reads it: its events (selectors.event_data), folded by step
+    (``timeline_steps``), and the HTML the order page draws of them, once (``html``, set by {% order_timeline %})."""
+
+    def __init__(self, events: list[dict], steps: list[dict]):
+        self.events, self.steps, self.html = events, steps, None
+
+
+# An order page's timeline is a quarter of its Python (its events' labels, names and moments, drawn). Events are
+# never changed once written, so the timeline of the same events read the same way is the same: kept per process
+# for the events' ids, the order's state (which step is open), what the reader may see of a payload (cost,
+# contact), the language and the time zone, under the master data's stamp (the people it names).
+_TIMELINES = StampedCache(size=500)  # about 35 kB each (its events, their payloads, the HTML): 17 MB a worker
+
+
+def order_page_timeline(order, user, known_users=(), stamp: int | None = None) -> Timeline:
+    """The order's timeline for ``user`` (``timeline_data``: the owners payloads name as ``known_users`` name them),
+    kept under the master data's ``stamp`` when there is one (a request that only reads)."""
+    events = order_timeline(order)
+    key = (order.pk, tuple(event.pk for event in events), order.status, sees_cost(user), sees_contact(user),
+           get_language(), timezone.get_current_timezone_name())
+
+    def read() -> Timeline:
+        data = timeline_data(events, user, known_users=known_users)
+        return Timeline(data, timeline_steps(data, order.status))
+
+    return _TIMELINES.get(key, stamp, read)
 
 
 TIMELINE_UNFOLDED = 20  # a timeline up to this long shows every step open; a longer one only the current step

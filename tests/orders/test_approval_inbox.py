@@ -157,7 +157,7 @@ def test_the_two_approval_deadlines_are_told_apart(orders, users):
     labels = [t.label for t in response.context["timers"] if t.kind == "approval"]
     assert labels == ["经理审批", "总监审批"]
     # the timeline folded by step: intake and review, then the manager's approval; short, so all open
-    steps = response.context["steps"]
+    steps = response.context["timeline"].steps
     assert [(s["label"], [e["type"] for e in s["events"]], s["open"]) for s in steps] == [
         ("已接收", ["received", "reviewed"], True), ("待审批", ["approved"], True)]
 
@@ -167,7 +167,7 @@ def test_a_long_timeline_folds_the_earlier_steps(orders, users):
     for day in range(1, 22):
         act(order, "track", users["production"], stage="生产", record=f"第 {day} 天：装配中")
     response = client_for(users["sales_assistant"]).get(f"/orders/{order.ref}/")
-    steps = response.context["steps"]
+    steps = response.context["timeline"].steps
     assert [s["open"] for s in steps] == [False] * (len(steps) - 1) + [True]
     assert steps[-1]["label"] == "备货/生产中" and len(steps[-1]["events"]) == 21
     body = response.content.decode()

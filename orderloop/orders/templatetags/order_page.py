@@ -1,5 +1,5 @@
 """The order page's longest lists, drawn without a loop of template nodes (orders/order_detail.html):
-``{% order_timeline steps %}``, its 订单动态 folded by step (work.timeline_steps), ``{% order_timers timers %}``,
+``{% order_timeline timeline %}``, its 订单动态 folded by step (work.timeline_steps, kept: work.Timeline), ``{% order_timers timers %}``,
 its 期限 (timers.deadline_rows), ``{% order_lines lines %}``, its 产品/服务, and ``{% order_instalments plan %}``, its
 付款计划.
 
@@ -37,8 +37,15 @@ VERDICTS = {"pass": N_("通过"), "needs_info": N_("需补充"), "reject": N_("�
 
 
 @register.simple_tag
-def order_timeline(steps):
-    """The steps, each a <details> of its events (open as timeline_steps decided), the newest step last."""
+def order_timeline(timeline):
+    """The timeline's steps (work.Timeline), each a <details> of its events (open as timeline_steps decided), the
+    newest step last; drawn once for a timeline kept."""
+    if timeline.html is None:
+        timeline.html = _drawn_timeline(timeline.steps)
+    return timeline.html
+
+
+def _drawn_timeline(steps):
     verdicts = {code: "：" + _(label) for code, label in VERDICTS.items()}
     system = _("系统")
     return rows_html(STEP, (
