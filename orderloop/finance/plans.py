@@ -16,7 +16,7 @@ from orderloop.finance.gates import deposit_hold, shipment_hold
 from orderloop.finance.models import Allocation, Instalment, Invoice, InvoiceStatus, Receipt
 from orderloop.masterdata.models import Trigger
 from orderloop.orders.models import OrderStatus as S
-from orderloop.orders.models import has_rows
+from orderloop.orders.models import has_rows, rows_read
 from orderloop.orders.payments import Instalment as PlannedInstalment
 from orderloop.orders.payments import PaymentPlan, condition_text, order_term, order_term_name, payment_plan, plan_for
 
@@ -27,7 +27,7 @@ DATED = frozenset({S.CONFIRMED, S.READY_TO_SHIP, S.DELIVERED})
 
 
 # Read by every action that stores or dates the plan, and by the order's page: compiled once (core.prepared).
-_INSTALMENTS = PreparedQuery(Instalment, lambda order_id: Instalment.objects.filter(order_id=order_id).order_by("number"))
+INSTALMENTS = PreparedQuery(Instalment, lambda order_id: Instalment.objects.filter(order_id=order_id).order_by("number"))
 _OPEN_INSTALMENTS = PreparedQuery(Instalment, lambda order_id: Instalment.objects.filter(order_id=order_id, is_open=True)
                                   .order_by().only("amount", "received", "written_off"))
 # What plan_sync sets on a row (save() would write every column; these are the ones it may have changed).
@@ -36,7 +36,7 @@ _SYNCED = ["trigger", "share", "amount", "days", "working_days", "fixed_date", "
 
 
 def instalments_of(order) -> list[Instalment]:
-    return _INSTALMENTS.all(order.pk) if has_rows(order, "instalments") else []
+    return rows_read(order, "instalments", INSTALMENTS)
 
 
 def _counted(start: date, days: int, working: bool) -> date:

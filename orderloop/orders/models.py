@@ -704,6 +704,16 @@ def has_rows(order, name: str) -> bool:
     return getattr(order, f"has_{name}", True)
 
 
+def rows_read(order, name: str, query) -> list:
+    """The order's rows of relation ``name``: those read with it for its page (``order.page_rows``, order_get's
+    ``for_page``), or else by ``query`` (a PreparedQuery of the order's id); none, and no statement, when it is known
+    to have none (has_rows)."""
+    page_rows = getattr(order, "page_rows", None)
+    if page_rows is not None and name in page_rows:
+        return page_rows[name]
+    return query.all(order.pk) if has_rows(order, name) else []
+
+
 def keep_rows(order, name: str, rows: list):
     """Let ``order.<name>.all()`` answer ``rows`` (all of the order's rows of relation ``name``, in their order)
     without a query, each row knowing its order, as ``prefetch_related(name)`` would."""

@@ -15,14 +15,14 @@ from orderloop.accounts.roles import Viewer
 from orderloop.core.calendar import date_estimated
 from orderloop.core.exceptions import NotFound
 from orderloop.core.phones import phone_display, phone_masked
-from orderloop.core.prepared import PreparedQuery, PreparedRows
+from orderloop.core.prepared import PreparedQuery, PreparedRows, read_together
 from orderloop.masterdata.models import Customer
 from orderloop.orders.access import (NO_ORDERS, filter_visible, sees_by_people, sees_every_order, visible_lines_q,
                                     visible_orders_q)
 from orderloop.orders.services import REF_ALPHABET
 from orderloop.orders.models import (
     Attachment, FollowUpVisit, FulfillmentStage, LineName, OrderEvent, OrderLine, OrderStatus, SalesOrder, Shipment,
-    ShipmentLine, has_rows, keep_rows, rows_exist,
+    ShipmentLine, has_rows, keep_rows, rows_exist, rows_read,
 )
 from orderloop.orders.labels import Texts, event_details, payload_owners, user_names
 from orderloop.orders.events import event_label
@@ -644,8 +644,10 @@ def _rows_of_order(name: str) -> PreparedQuery:
 _ROWS_OF_ORDER = {name: _rows_of_order(name) for name in PREFETCHED}
 
 
-def order_get(*, user, ref: str) -> SalesOrder:
-    """One order by its number or provisional reference, if ``user`` may see it; 404 otherwise."""
+def order_get(*, user, ref: str, for_page: bool = False) -> SalesOrder:
+    """One order by its number or provisional reference, if ``user`` may see it; 404 otherwise. Its PREFETCHED
+    rows are read with it and, ``for_page``, what its page shows of it (PAGE_ROWS, kept as ``order.page_rows``):
+    all of them in one round trip (read_together)."""
     ref = (ref or "").strip()
     field = "number" if re.fullmatch(r"\d{6}-\d{3,}", ref) else "provisional_ref"
     query = _order_by_ref(field, user)
@@ -653,8 +655,13 @@ def order_get(*, user, ref: str) -> SalesOrder:
     if not found:
         raise NotFound(_("订单不存在：%(ref)s") % {"ref": ref})
     order = found[0]
-    for name in PREFETCHED:  # as prefetch_related would; known empty: no statement
-        keep_rows(order, name, _ROWS_OF_ORDER[name].all(order.pk) if has_rows(order, name) else [])
+    reads = {**_ROWS_OF_ORDER, **(_page_reads() if for_page else {})}
+    wanted = [name for name in reads if has_rows(order, _ROWS_OF.get(name, name))]  # known empty: no statement
+    rows = dict(zip(wanted, read_together(*((reads[name], (order.pk,)) for name in wanted))))
+    for name in PREFETCHED:  # as prefetch_related would
+        keep_rows(order, name, rows.get(name, []))
+    if for_page:
+        order.page_rows = {name: rows.get(name, []) for name in PAGE_ROWS}
     order.visible_to_user_id = user.pk  # it passed the visibility filter: order_visible_to need not ask again
     return order
 
@@ -665,7 +672,7 @@ _TIMELINE = PreparedQuery(OrderEvent, lambda order_id: OrderEvent.objects.filter
 
 def order_timeline(order) -> list:
     """The order's events, oldest first, each with who took it (a statement compiled once)."""
-    events = _TIMELINE.all(order.pk)
+    events = rows_read(order, "events", _TIMELINE)
     for event in events:
         OrderEvent.order.field.set_cached_value(event, order)
     return events
@@ -673,22 +680,39 @@ def order_timeline(order) -> list:
 
 _SHIPMENTS = PreparedQuery(Shipment, lambda order_id: Shipment.objects.filter(order_id=order_id))
 _SHIPMENT_LINES = PreparedQuery(ShipmentLine, lambda shipment_ids: ShipmentLine.objects.filter(shipment_id__in=shipment_ids))
+_ORDER_SHIPMENT_LINES = PreparedQuery(ShipmentLine, lambda order_id: ShipmentLine.objects.filter(shipment__order_id=order_id))
 _VISIT = PreparedQuery(FollowUpVisit, lambda order_id: FollowUpVisit.objects.filter(order_id=order_id))
 _STAGES = PreparedQuery(FulfillmentStage, lambda order_id: FulfillmentStage.objects.filter(
     order_id=order_id, superseded=False).select_related("owner"))
 
+# What the order's page shows of it besides PREFETCHED, read with the order (order_get's ``for_page``); each is
+# skipped when the order is known to have none of the relation named in _ROWS_OF (or of its own name).
+PAGE_ROWS = ("events", "shipments", "shipment_lines", "visit", "stages", "instalments")
+_ROWS_OF = {"shipment_lines": "shipments"}
+
+
+def _page_reads() -> dict[str, PreparedQuery]:
+    from orderloop.finance.plans import INSTALMENTS  # finance builds on orders
+
+    return {"events": _TIMELINE, "shipments": _SHIPMENTS, "shipment_lines": _ORDER_SHIPMENT_LINES, "visit": _VISIT,
+            "stages": _STAGES, "instalments": INSTALMENTS}
+
 
 def order_shipments(order) -> list:
     """The order's consignments in their order, each with its lines (``shipment.lines.all()``), each line with
-    its order line taken from the order's (``order.lines``): two statements compiled once, none for the order
-    lines; the lines are those of the consignments read (one added in between is not half there). An order known
-    to have none (has_rows): no statement."""
-    if not has_rows(order, "shipments"):
+    its order line taken from the order's (``order.lines``): two statements compiled once (none when read for the
+    order's page), none for the order lines; the lines are those of the consignments read (one added in between is
+    not half there). An order known to have none (has_rows): no statement."""
+    shipments = rows_read(order, "shipments", _SHIPMENTS)
+    if not shipments:
         return []
-    shipments = _SHIPMENTS.all(order.pk)
     order_lines = {line.pk: line for line in order.lines.all()}
     items: dict[int, list] = {shipment.pk: [] for shipment in shipments}
-    for item in _SHIPMENT_LINES.all(list(items)) if items else []:  # of these consignments, as prefetch would
+    page_rows = getattr(order, "page_rows", None)
+    lines = page_rows["shipment_lines"] if page_rows is not None else _SHIPMENT_LINES.all(list(items))
+    for item in lines:  # of these consignments, as prefetch would
+        if item.shipment_id not in items:
+            continue
         if item.order_line_id in order_lines:
             ShipmentLine.order_line.field.set_cached_value(item, order_lines[item.order_line_id])
         items[item.shipment_id].append(item)
@@ -700,7 +724,7 @@ def order_shipments(order) -> list:
 
 def order_visit(order):
     """The order's 客户满意度回访 (one at most), or None; no statement for an order known to have none."""
-    found = _VISIT.all(order.pk) if has_rows(order, "visit") else []
+    found = rows_read(order, "visit", _VISIT)
     for visit in found:
         FollowUpVisit.order.field.set_cached_value(visit, order)
     return found[0] if found else None
@@ -708,7 +732,7 @@ def order_visit(order):
 
 def order_stages(order) -> list:
     """The order's 备货/生产 stages in force (not superseded by a later plan), each with its owner."""
-    stages = _STAGES.all(order.pk) if has_rows(order, "stages") else []
+    stages = rows_read(order, "stages", _STAGES)
     for stage in stages:
         FulfillmentStage.order.field.set_cached_value(stage, order)
     return stages

@@ -274,9 +274,9 @@ def logged_download(what: str):
     return decorate
 
 
-def _get_order(request, ref):
+def _get_order(request, ref, *, for_page=False):
     try:
-        return order_get(user=request.user, ref=ref)
+        return order_get(user=request.user, ref=ref, for_page=for_page)
     except NotFound as exc:
         raise Http404(exc.message) from exc
 
@@ -363,7 +363,7 @@ def _labelled_timers(order, events):
 @login_required
 def order_detail(request, ref):
     with server_prepared():  # one order's rows, by its keys: the same plan for every order
-        order = _get_order(request, ref)
+        order = _get_order(request, ref, for_page=True)
         return render(request, "orders/order_detail.html", _detail_context(request, order))
 
 
@@ -382,7 +382,7 @@ def order_action(request, ref, action):
         errors = exc.errors if isinstance(exc, InvalidInput) else {"__all__": [exc.message]}
         if isinstance(exc, InvalidInput) and exc.message and not errors.get("__all__"):
             errors = {**errors, "__all__": [exc.message]}
-        order = _get_order(request, order.ref)
+        order = _get_order(request, order.ref, for_page=True)
         context = _detail_context(request, order, failed_action=action, data=data, errors=errors)
         if not any(f["name"] == action for f in context["forms"]):
             messages.error(request, exc.message)

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext, isolate_apps
 
 from orderloop.core import clock, prepared
 from orderloop.core.models import AuditEntry
-from orderloop.core.prepared import PreparedQuery, PreparedRows, insert, server_prepared, update
+from orderloop.core.prepared import PreparedQuery, PreparedRows, insert, read_together, server_prepared, update
 from orderloop.orders.models import OrderEvent, OrderLine, OrderTimer, SalesOrder
 
 LOCKED = PreparedQuery(SalesOrder, lambda pk: SalesOrder.objects.select_for_update().select_related("customer").filter(pk=pk)
@@ -228,6 +228,53 @@ def test_one_cursor_runs_the_statements_of_a_connection_on_postgresql_and_a_fail
         assert [line.pk for line in LINES.all(order.pk)] == [line.pk for line in order.lines.all()]
         connection.close()
         assert [line.pk for line in LINES.all(order.pk)] == [line.pk for line in order.lines.all()]
+
+
+EVENTS = PreparedQuery(OrderEvent, lambda order_id: OrderEvent.objects.filter(order_id=order_id)
+                       .select_related("actor").order_by("occurred_at", "id"))
+TIMERS_OF = PreparedQuery(OrderTimer, lambda order_ids: OrderTimer.objects.filter(order_id__in=order_ids).order_by("id"))
+
+
+@pytest.mark.parametrize("kept", [True, False], ids=["prepared", "orm"])
+def test_reads_together_give_what_each_gives_alone_each_a_statement_in_one_round_trip_on_postgresql(orders, settings, kept):
+    """read_together answers each read as its .all() would, in the order asked, each read a statement of its own
+    (logged and counted) except one that can find nothing; on PostgreSQL with the prepared SQL on, all of them sent
+    in one pipeline: the server answers them in order, the process waits for it once."""
+    settings.ORDERLOOP_PREPARED_SQL = kept
+    first, second = orders.at("shipped"), orders.at("confirmed")
+    reads = [(LINES, (first.pk,)), (EVENTS, (second.pk,)), (TIMERS_OF, ([],)), (EVENTS, (first.pk,)),
+             (TIMERS_OF, ([first.pk, second.pk],)), (LINES, (10**9,))]
+    alone = [[values(row) for row in query.all(*args)] for query, args in reads]
+    piped = []
+
+    def spy(execute, sql, params, many, context):
+        piped.append(bool(context["connection"].connection.pgconn.pipeline_status)
+                     if connection.vendor == "postgresql" else False)
+        return execute(sql, params, many, context)
+
+    with CaptureQueriesContext(connection) as ctx, connection.execute_wrapper(spy):
+        together = read_together(*reads)
+    assert [[values(row) for row in rows] for rows in together] == alone
+    assert [event.actor for event in together[1]] == [event.actor for event in second.events.order_by("occurred_at", "id")]
+    assert len(ctx) == 5  # the empty list of orders asks nothing
+    assert piped == [connection.vendor == "postgresql" and kept] * 5
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_failed_read_together_raises_as_the_read_alone_and_the_next_goes_on(orders, settings):
+    """A statement that fails inside the pipeline fails as it does alone (Django's DataError), and the reads after it
+    run as before: new cursors for the next pipeline."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the pipeline is PostgreSQL's (SQLite runs the reads one after another), and SQLite takes text for a key")
+    settings.ORDERLOOP_PREPARED_SQL = True
+    order = orders.at("shipped")
+    with pytest.raises(DataError):
+        LINES.all("不是编号")
+    with pytest.raises(DataError):
+        read_together((EVENTS, (order.pk,)), (LINES, ("不是编号",)))
+    lines, events = read_together((LINES, (order.pk,)), (EVENTS, (order.pk,)))
+    assert [line.pk for line in lines] == [line.pk for line in order.lines.all()]
+    assert [event.pk for event in events] == list(order.events.order_by("occurred_at", "id").values_list("pk", flat=True))
 
 
 # --- a model's own save() -----------------------------------------------------------------------

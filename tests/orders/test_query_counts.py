@@ -1,6 +1,8 @@
 """The order list, search and detail, as pages and through the API, make as many queries for 50 orders as for
 one: nothing is fetched per order shown (select_related / prefetch_related), so a page of a million-order
 database costs a fixed number of round trips."""
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -144,3 +146,30 @@ def test_the_filter_form_reads_its_three_lists_in_one_statement(client, users, c
     assert f'<option value="{customer.pk}">科技有限公司</option>' in page
     assert f'<option value="{product.pk}">S-001 服务器A型</option>' in page
     assert f'<option value="{users["account_manager"].username}">' in page
+
+
+def test_the_order_page_reads_the_rows_it_shows_with_the_order_in_one_round_trip_on_postgresql(client, users, orders):
+    """The order page's lines, deadlines, events, consignments and their lines, 回访, stages and payment plan are read
+    by the order's key right after it: on PostgreSQL sent together in one pipeline, one wait for the server instead
+    of eight; and the page shows them."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the pipeline is PostgreSQL's: SQLite, in the process, has no round trip to save")
+    order = orders.at("closed")
+    client.force_login(users["sales_manager"])
+    client.get(f"/orders/{order.ref}/")
+    piped, alone = [], []
+
+    def spy(execute, sql, params, many, context):
+        table = re.match(r'SELECT (?:DISTINCT )?"(\w+)"\.', sql)  # of the first column read
+        (piped if context["connection"].connection.pgconn.pipeline_status else alone).append(table and table[1])
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(spy):
+        page = client.get(f"/orders/{order.ref}/")
+    assert sorted(piped) == ["finance_instalment", "orders_followupvisit", "orders_fulfillmentstage", "orders_orderevent",
+                             "orders_orderline", "orders_ordertimer", "orders_shipment", "orders_shipmentline"], alone
+    assert "orders_salesorder" in alone and not set(piped) & set(alone), alone
+    html = page.content.decode()
+    shipment, stage = order.shipments.get(), order.stages.first()
+    assert shipment.tracking_number in html and stage.name in html and 'id="visit"' in html
+    assert html.count("<tr data-batch=") == 1 and ("已收齐" in html or "待收款" in html)  # a stored plan's 状态
