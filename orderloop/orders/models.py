@@ -51,7 +51,7 @@ class SalesOrder(models.Model):
     requested_date = models.DateField(_("交付日期"), null=True, blank=True)
     promised_date = models.DateField(_("承诺交付日期"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("交付时间"), null=True, blank=True)
-    archived_at = models.DateTimeField(_("归档时间"), null=True, blank=True, db_index=True)
+    archived_at = models.DateTimeField(_("归档时间"), null=True, blank=True)
     # brought in at its stage by the go-live import (上线导入, golive.orders): its history before is on paper,
     # and no approval of it was given in orderloop (docs/decisions.md)
     imported_at = models.DateTimeField(_("上线导入时间"), null=True, blank=True)
