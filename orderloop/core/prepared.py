@@ -202,7 +202,7 @@ def read_together(*reads: tuple[PreparedQuery, tuple]) -> list[list]:
     list), one after another. A read that finds nothing whatever its values sends no statement, as ``.all()``.
     Reads of different databases, or that differ in ``plan_once``, go one after another too."""
     results: list = [None] * len(reads)
-    sent = []  # (index, query, compiled, params) of the statements to send
+    sent = []  # (index, query, compiled, connection, params) of the statements to send
     for index, (query, values) in enumerate(reads):
         statement = query._statement(tuple(values))
         if statement is None:

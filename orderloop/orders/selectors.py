@@ -647,7 +647,7 @@ _ROWS_OF_ORDER = {name: _rows_of_order(name) for name in PREFETCHED}
 def order_get(*, user, ref: str, for_page: bool = False) -> SalesOrder:
     """One order by its number or provisional reference, if ``user`` may see it; 404 otherwise. Its PREFETCHED
     rows are read with it and, ``for_page``, what its page shows of it (PAGE_ROWS, kept as ``order.page_rows``):
-    all of them in one round trip (read_together)."""
+    all of them at once (read_together: on PostgreSQL one round trip)."""
     ref = (ref or "").strip()
     field = "number" if re.fullmatch(r"\d{6}-\d{3,}", ref) else "provisional_ref"
     query = _order_by_ref(field, user)

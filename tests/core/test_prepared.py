@@ -265,7 +265,8 @@ def test_a_failed_read_together_raises_as_the_read_alone_and_the_next_goes_on(or
     """A statement that fails inside the pipeline fails as it does alone (Django's DataError), and the reads after it
     run as before: new cursors for the next pipeline."""
     if connection.vendor != "postgresql":
-        pytest.skip("the pipeline is PostgreSQL's (SQLite runs the reads one after another), and SQLite takes text for a key")
+        pytest.skip("a failure inside a pipeline is PostgreSQL's (SQLite runs the reads one by one, as .all() does, and "
+                    "takes any text for a key, so this read cannot fail there)")
     settings.ORDERLOOP_PREPARED_SQL = True
     order = orders.at("shipped")
     with pytest.raises(DataError):
