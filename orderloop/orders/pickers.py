@@ -9,7 +9,8 @@ and the registers drew them with a statement each, and a fourth to tell an empty
 What the statement reads changes only with the master data, so its rows are kept per process under the master
 data's stamp (core.models.MasterDataStamp, read with the session), for the user and ``most``: the user's next list,
 search or register page reads none of them (a tenth of an order list page's time), and each list's <option>s are
-drawn once for the rows kept (a sales manager's few hundred customers: 400 values escaped a page)."""
+drawn once for the rows kept (a sales manager's few hundred customers: 400 values escaped a page). A customer list
+left empty offers only the customer chosen, whose name is kept the same way (``chosen_customer``)."""
 from html import escape
 
 from django.db.models import CharField, F, IntegerField, Subquery, Value
@@ -100,3 +101,12 @@ def _read(user, most: int) -> PickerLists:
         else:
             lists[PRODUCT].append((int(picked), text, more))
     return PickerLists((kind, tuple(rows)) for kind, rows in lists.items())
+
+
+def chosen_customer(user, customer_id: int, stamp: int | None = None) -> tuple[tuple[int, str], ...]:
+    """((id, name),) of the customer ``customer_id`` if ``user`` may see it, else (): the one option of a customer
+    picker with more customers than it lists, kept under the master data's ``stamp`` as the lists are (the
+    customer's name and owner and the user's team are master data)."""
+    def read():
+        return tuple(customers_visible_to(user, Customer.objects.filter(pk=customer_id)).values_list("id", "name"))
+    return _KEPT.get(("chosen", user.pk, user.team_id, frozenset(user.roles), customer_id), stamp, read)

@@ -58,7 +58,8 @@ from orderloop.orders.sheets import MAX_COLUMNS, MAX_ROWS
 from orderloop.orders.reading import paper
 from orderloop.orders.tasks import read_paper_order
 from orderloop.orders.reading.engine import engine_available
-from orderloop.orders.pickers import CUSTOMER, OWNER, PRODUCT, SOME_CUSTOMER, PickerLists, picker_lists
+from orderloop.orders.pickers import (CUSTOMER, OWNER, PRODUCT, SOME_CUSTOMER, PickerLists, chosen_customer,
+                                      picker_lists)
 from orderloop.orders.mail import OPEN_STATES, mail_convert, mail_receive, mails_visible_to, refusal_text
 from orderloop.orders.models import AcceptanceItem, Attachment, Channel, FollowUpVisit, IncomingMail, OrderStatus, SalesOrder
 from orderloop.orders.registers import (CONTENT_TYPES, LONG_TEXT, REGISTER_2, REGISTER_3, REGISTERS, feedback_rows,
@@ -198,8 +199,7 @@ def _customer_options(pickers, selected):
     none gets neither)."""
     if pickers.lists[CUSTOMER]:
         return pickers.lists.options(CUSTOMER, selected)
-    chosen = customers_visible_to(pickers.user, Customer.objects.filter(pk=selected)).values_list("id", "name") \
-        if selected else []
+    chosen = chosen_customer(pickers.user, selected, pickers.stamp) if selected else ()
     options = rows_html('<option value="{}" selected>{}</option>', chosen)
     if options or pickers.lists[SOME_CUSTOMER]:  # someone to find, yet none listed: more than a picker lists
         return format_html('{}<option value="" disabled>{}</option>', options, _("客户较多：请在搜索框输入客户名称"))

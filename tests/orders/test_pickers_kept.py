@@ -78,6 +78,35 @@ def test_every_change_of_what_a_picker_lists_shows_on_the_next_page(client, user
     assert "科技有限公司" not in page
 
 
+def test_the_customer_chosen_from_a_long_list_is_kept_too_and_follows_its_changes(client, users, customer, team,
+                                                                                   monkeypatch):
+    """With more customers than a picker lists, the list filtered by one offers only that one, selected: drawn
+    again, its name is not read again; renamed, or moved out of the user's sight, it shows so on the next page."""
+    from orderloop.orders import views
+
+    monkeypatch.setattr(views, "PICKER_MAX", 1)
+    make_customer("第二家客户公司", owner=users["account_manager"], uscc="91110108MA00000002")
+    _stamp()
+    client.force_login(users["sales_manager"])
+    url = f"/orders/?customer={customer.pk}"
+    chosen = f'<option value="{customer.pk}" selected>科技有限公司</option>'
+    with CaptureQueriesContext(connection) as first:
+        page = _drawn(client, url)[0]
+    assert chosen in page and "客户较多：请在搜索框输入客户名称" in page and "第二家客户公司" not in page
+    with CaptureQueriesContext(connection) as again:
+        assert chosen in _drawn(client, url)[0]
+    def names_read(read):
+        return sum('"masterdata_customer"."name"' in (q["sql"] or "") and "picker_kind" not in (q["sql"] or "")
+                   for q in read.captured_queries)
+    assert names_read(first) == 1 and names_read(again) == 0
+
+    Customer.objects.filter(pk=customer.pk).update(name="科技股份有限公司")  # a bulk update: no save(), no signal
+    assert f'<option value="{customer.pk}" selected>科技股份有限公司</option>' in _drawn(client, url)[0]
+    south = Team.objects.create(name="华南销售组")
+    Customer.objects.filter(pk=customer.pk).update(owner=make_user("south_am", "account_manager", team=south))
+    assert "科技股份有限公司" not in _drawn(client, url)[0]  # another team's now: not offered
+
+
 def test_a_sign_in_leaves_the_lists_kept(client, users, customer):
     """A user's last sign-in is not what a picker shows: signing in renews nothing (many sign-ins a day)."""
     before = _stamp()
