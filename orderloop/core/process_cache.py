@@ -1,6 +1,7 @@
 """Values read from the database and kept per process: the business calendar's entries and the notification
 routes, read on nearly every action and changed by an admin now and then (ProcessCache, for a few seconds at
-most); the order filters' pickers, kept under the master data's stamp (StampedCache, exact)."""
+most); the order filters' pickers, kept under the master data's stamp (StampedCache, exact); which orders' timelines
+were drawn last (RecentKeys, a hint)."""
 from collections import OrderedDict
 from time import monotonic
 from typing import Callable
@@ -81,3 +82,25 @@ class StampedCache:
 
     def forget(self, **_kwargs) -> None:
         self.kept.clear()
+
+
+class RecentKeys:
+    """The last ``size`` keys noted (``note``), the least recent forgotten first: what a cache of as many values
+    likely holds, asked before what it is kept under is known (``key in recent``). Only a hint: a wrong one costs a
+    read, never a stale value."""
+
+    def __init__(self, size: int):
+        self.size, self.keys = size, OrderedDict()
+        ProcessCache.every.append(self)
+
+    def note(self, key) -> None:
+        self.keys[key] = None
+        self.keys.move_to_end(key)
+        if len(self.keys) > self.size:
+            self.keys.popitem(last=False)
+
+    def __contains__(self, key) -> bool:
+        return key in self.keys
+
+    def forget(self, **_kwargs) -> None:
+        self.keys.clear()

@@ -648,10 +648,12 @@ def _rows_of_order(name: str) -> PreparedQuery:
 _ROWS_OF_ORDER = {name: _rows_of_order(name) for name in PREFETCHED}
 
 
-def order_get(*, user, ref: str, for_page: bool = False) -> SalesOrder:
+def order_get(*, user, ref: str, for_page: bool = False, timeline_kept=None) -> SalesOrder:
     """One order by its number or provisional reference, if ``user`` may see it; 404 otherwise. Its PREFETCHED
     rows are read with it and, ``for_page``, what its page shows of it (PAGE_ROWS, kept as ``order.page_rows``):
-    all of them at once (read_together: on PostgreSQL one round trip)."""
+    all of them at once (read_together: on PostgreSQL one round trip). When ``timeline_kept(order_id)`` says its
+    drawn timeline is likely kept (work.order_page_timeline), only its events' ids are read (``event_ids``): what
+    the kept timeline is known by, without the events and their actors (their full read: order_timeline)."""
     ref = (ref or "").strip()
     field = "number" if re.fullmatch(r"\d{6}-\d{3,}", ref) else "provisional_ref"
     query = _order_by_ref(field, user)
@@ -660,18 +662,34 @@ def order_get(*, user, ref: str, for_page: bool = False) -> SalesOrder:
         raise NotFound(_("订单不存在：%(ref)s") % {"ref": ref})
     order = found[0]
     reads = {**_ROWS_OF_ORDER, **(_page_reads() if for_page else {})}
+    if for_page and timeline_kept is not None and timeline_kept(order.pk):
+        reads = {("event_ids" if name == "events" else name): (_EVENT_IDS if name == "events" else query)
+                 for name, query in reads.items()}
     wanted = [name for name in reads if has_rows(order, _ROWS_OF.get(name, name))]  # known empty: no statement
     rows = dict(zip(wanted, read_together(*((reads[name], (order.pk,)) for name in wanted))))
     for name in PREFETCHED:  # as prefetch_related would
         keep_rows(order, name, rows.get(name, []))
     if for_page:
-        order.page_rows = {name: rows.get(name, []) for name in PAGE_ROWS}
+        order.page_rows = {name: rows.get(name, []) for name in (*PAGE_ROWS, "event_ids") if name in reads}
     order.visible_to_user_id = user.pk  # it passed the visibility filter: order_visible_to need not ask again
     return order
 
 
 _TIMELINE = PreparedQuery(OrderEvent, lambda order_id: OrderEvent.objects.filter(order_id=order_id)
                           .select_related("actor").order_by("occurred_at", "id"))
+
+
+_EVENT_IDS = PreparedQuery(OrderEvent, lambda order_id: OrderEvent.objects.filter(order_id=order_id).only("id")
+                           .order_by("occurred_at", "id"))
+
+
+def page_event_ids(order) -> tuple[int, ...] | None:
+    """The ids of the order's events, oldest first, when its page read only those (order_get's ``timeline_kept``);
+    otherwise None (order_timeline reads the events)."""
+    page_rows = getattr(order, "page_rows", None)
+    if page_rows is None or "event_ids" not in page_rows:
+        return None
+    return tuple(event.pk for event in page_rows["event_ids"])
 
 
 def order_timeline(order) -> list:
@@ -692,7 +710,7 @@ _STAGES = PreparedQuery(FulfillmentStage, lambda order_id: FulfillmentStage.obje
 # What the order's page shows of it besides PREFETCHED, read with the order (order_get's ``for_page``); each is
 # skipped when the order is known to have none of the relation named in _ROWS_OF (or of its own name).
 PAGE_ROWS = ("events", "shipments", "shipment_lines", "visit", "stages", "instalments")
-_ROWS_OF = {"shipment_lines": "shipments"}
+_ROWS_OF = {"shipment_lines": "shipments", "event_ids": "events"}
 
 
 def _page_reads() -> dict[str, PreparedQuery]:

@@ -72,7 +72,7 @@ from orderloop.orders.timers import deadline_rows
 from orderloop.orders.schemas import OrderCreate, OrderPatch
 from orderloop.orders.today import user_today
 from orderloop.orders.work import (DECISIONS, approvals_for, decision_data, decision_result, order_page_timeline, queues_for,
-                                   waiting_for)
+                                   timeline_kept, waiting_for)
 from orderloop.orders.selectors import (CappedPaginator, acceptance_items, audit_entries, customer_history, has_rows, order_get,
                                        order_shipments, order_stages, order_timeline, order_visit, sees_cost, shown_phone,
                                        timeline_data)
@@ -276,7 +276,7 @@ def logged_download(what: str):
 
 def _get_order(request, ref, *, for_page=False):
     try:
-        return order_get(user=request.user, ref=ref, for_page=for_page)
+        return order_get(user=request.user, ref=ref, for_page=for_page, timeline_kept=timeline_kept)
     except NotFound as exc:
         raise Http404(exc.message) from exc
 

@@ -11,14 +11,14 @@ from django.utils.translation import gettext_noop as N_
 
 from orderloop.accounts.roles import Role
 from orderloop.core import clock
-from orderloop.core.process_cache import StampedCache
+from orderloop.core.process_cache import RecentKeys, StampedCache
 from orderloop.finance.receivables import credit_exposures
 from orderloop.orders.access import filter_visible
 from orderloop.orders.lifecycle.engine import refusal
 from orderloop.orders.lifecycle.table import STAY, TRANSITIONS, actor_roles, approval_states
 from orderloop.orders.models import ApprovalPolicy, OrderTimer, SalesOrder, TimerKind, TimerState
 from orderloop.orders.models import OrderStatus as S
-from orderloop.orders.selectors import order_timeline, sees_contact, sees_cost, timeline_data
+from orderloop.orders.selectors import order_timeline, page_event_ids, sees_contact, sees_cost, timeline_data
 from orderloop.orders.steps import ACTIONS
 from orderloop.orders.steps.approval import CREDIT_STATES, director_rules, money, percent
 from orderloop.orders.today import user_today
@@ -157,19 +157,30 @@ class Timeline:
 # An order page's timeline is a quarter of its Python (its events' labels, names and moments, drawn). Events are
 # never changed once written, so the timeline of the same events read the same way is the same: kept per process
 # for the events' ids, the order's state (which step is open), what the reader may see of a payload (cost,
-# contact), the language and the time zone, under the master data's stamp (the people it names).
+# contact), the language and the time zone, under the master data's stamp (the people it names). The orders whose
+# timeline was drawn last (``timeline_kept``) have their page read only their events' ids (order_get): the events
+# themselves, each with its actor, are read only when the timeline is drawn again (a new event: one more statement).
 _TIMELINES = StampedCache(size=500)  # about 35 kB each (its events, their payloads, the HTML): 17 MB a worker
+_TIMELINE_ORDERS = RecentKeys(size=500)  # the orders of the timelines drawn last, as many
+
+
+def timeline_kept(order_id: int) -> bool:
+    """Whether a timeline of the order was drawn lately in this process (one is likely kept): its page need read
+    only its events' ids (order_get's ``timeline_kept``)."""
+    return order_id in _TIMELINE_ORDERS
 
 
 def order_page_timeline(order, user, known_users=(), stamp: int | None = None) -> Timeline:
     """The order's timeline for ``user`` (``timeline_data``: the owners payloads name as ``known_users`` name them),
     kept under the master data's ``stamp`` when there is one (a request that only reads)."""
-    events = order_timeline(order)
-    key = (order.pk, tuple(event.pk for event in events), order.status, sees_cost(user), sees_contact(user),
-           get_language(), timezone.get_current_timezone_name())
+    ids = page_event_ids(order)
+    events = order_timeline(order) if ids is None else None
+    key = (order.pk, ids if ids is not None else tuple(event.pk for event in events), order.status, sees_cost(user),
+           sees_contact(user), get_language(), timezone.get_current_timezone_name())
 
     def read() -> Timeline:
-        data = timeline_data(events, user, known_users=known_users)
+        data = timeline_data(order_timeline(order) if events is None else events, user, known_users=known_users)
+        _TIMELINE_ORDERS.note(order.pk)
         return Timeline(data, timeline_steps(data, order.status))
 
     return _TIMELINES.get(key, stamp, read)

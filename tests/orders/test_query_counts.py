@@ -148,6 +148,40 @@ def test_the_filter_form_reads_its_three_lists_in_one_statement(client, users, c
     assert f'<option value="{users["account_manager"].username}">' in page
 
 
+def test_an_order_page_opened_again_reads_its_events_ids_only_and_a_new_event_in_full(client, users, orders):
+    """The first look at an order's page reads its events in full, each with who took it, and draws the timeline;
+    the next looks read only the events' ids (the timeline drawn is kept for them) and show the same timeline; after
+    a new event the page reads the events in full once more and shows it."""
+    from tests.support.orders import act
+
+    order = orders.at("pending_approval")
+    client.force_login(users["sales_manager"])
+    read = []
+
+    def spy(execute, sql, params, many, context):
+        if 'FROM "orders_orderevent"' in sql:
+            read.append("full" if '"orders_orderevent"."payload"' in sql and '"accounts_user"' in sql else
+                        "ids" if sql.startswith('SELECT "orders_orderevent"."id" FROM') else sql)
+        return execute(sql, params, many, context)
+
+    def look() -> tuple[list, str]:
+        read.clear()
+        with connection.execute_wrapper(spy):
+            response = client.get(f"/orders/{order.ref}/")
+        assert response.status_code == 200
+        html = response.content.decode()
+        return list(read), html[html.index('id="timeline"'):]
+
+    first, timeline = look()
+    assert first == ["full"] and "初步审核" in timeline
+    again, same = look()
+    assert again == ["ids"] and same == timeline
+    act(order, "approve", users["sales_manager"], comment="同意，尽快安排")
+    after, changed = look()
+    assert after == ["ids", "full"] and "同意，尽快安排" in changed
+    assert look()[0] == ["ids"]
+
+
 def test_the_order_page_reads_each_set_of_rows_it_shows_once_after_the_order_in_one_round_trip_on_postgresql(
         client, users, orders):
     """The order page's lines, deadlines, events, consignments and their lines, 回访, stages and payment plan are each
