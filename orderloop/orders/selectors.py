@@ -150,9 +150,10 @@ def search_q(q: str) -> Q:
     return Q(pk__any_of=ids) if ids is not None else _matching_subquery(q, customers)
 
 
-def search_ids(q: str, user=None) -> tuple["Ids | None", list[int], bool]:
+def search_ids(q: str, user=None, first: int | None = None) -> tuple["Ids | None", list[int], bool]:
     """The ids of the orders ``q`` finds (search_q), newest first — None when there are more than
-    SEARCH_ID_LIST_MAX — and of the customers whose name holds it: the UNION of what each branch finds through its
+    SEARCH_ID_LIST_MAX; only the ``first`` newest when no more are wanted (never None then) — and of the customers
+    whose name holds it: the UNION of what each branch finds through its
     own index (on PostgreSQL the trigram indexes on the orders' columns, the customers' names, the lines' names), so
     the list and its count start from the matches instead of walking every visible order. The customers (a small
     table) are looked up first; the names lines were ordered under (LineName, as small) are a subquery of the UNION,
@@ -166,8 +167,11 @@ def search_ids(q: str, user=None) -> tuple["Ids | None", list[int], bool]:
     seer = (frozenset(user.roles), user.team_id is not None) if user is not None and sees_by_people(user) else None
     if seer:
         values += (user.pk, user.team_id)
-    ids = [pk for (pk,) in _matches_statement(_term_kind(q), bool(customers), seer).all(*values)]
-    return (Ids(ids, newest_first=True) if len(ids) <= SEARCH_ID_LIST_MAX else None), customers, seer is not None
+    limit = SEARCH_ID_LIST_MAX + 1 if first is None else first
+    ids = [pk for (pk,) in _matches_statement(_term_kind(q), bool(customers), seer, limit).all(*values)]
+    if first is None and len(ids) > SEARCH_ID_LIST_MAX:
+        return None, customers, seer is not None
+    return Ids(ids, newest_first=True), customers, seer is not None
 
 
 def _term_kind(q: str) -> tuple[str, bool]:
@@ -212,11 +216,11 @@ _CUSTOMERS_NAMED = PreparedRows(Customer, lambda q: Customer.objects.filter(name
 _MATCHES: dict[tuple, PreparedRows] = {}
 
 
-def _matches_statement(kind: tuple[str, bool], customers: bool, seer: tuple | None = None) -> PreparedRows:
+def _matches_statement(kind: tuple[str, bool], customers: bool, seer: tuple | None, limit: int) -> PreparedRows:
     """The search's UNION for a kind of term, with or without customers' orders, for everyone or (``seer``: roles,
-    whether in a team) a kind of salesperson, as the ids only, newest first (the list's default order), up to one
-    more than SEARCH_ID_LIST_MAX."""
-    statement = _MATCHES.get((kind, customers, seer))
+    whether in a team) a kind of salesperson, as the ids only, newest first (the list's default order), at most
+    ``limit`` of them."""
+    statement = _MATCHES.get((kind, customers, seer, limit))
     if statement is None:
         def build(q, *rest):
             customer_ids, rest = (rest[0], rest[1:]) if customers else (None, rest)
@@ -224,9 +228,9 @@ def _matches_statement(kind: tuple[str, bool], customers: bool, seer: tuple | No
             branches = _branches(q, kind, IdsParam(customer_ids) if customers else None, viewer)
             return branches[0].union(*branches[1:])
 
-        statement = _MATCHES[(kind, customers, seer)] = PreparedRows(
+        statement = _MATCHES[(kind, customers, seer, limit)] = PreparedRows(
             SalesOrder, build, params=1 + customers + 2 * bool(seer), like=True, may_omit=bool(seer),
-            outer=f'SELECT "pk" FROM ({{}}) AS "matches" ORDER BY "created_at" DESC, "pk" DESC LIMIT {SEARCH_ID_LIST_MAX + 1}')
+            outer=f'SELECT "pk" FROM ({{}}) AS "matches" ORDER BY "created_at" DESC, "pk" DESC LIMIT {int(limit)}')
     return statement
 
 
@@ -481,14 +485,17 @@ def order_search(*, user, q: str, status: list[str] | None = None, owner: str | 
     owner_id = _owner_id(owner) if owner else None
     if statuses == [] or (owner and owner_id is None):
         return SalesOrder.objects.none()
-    ids, customers, seen = search_ids(term, user)
+    shape, values = _listing_shape(user, statuses, owner_id, customer_id, sort, True)
+    # the matches themselves, newest first, are the list when nothing else filters them and the search keeps only
+    # what the user sees (or they see every order): its first page and count need only the first of them
+    as_found = (statuses is None and owner_id is None and not customer_id and shape[5] == "-created_at"
+                and (sees_by_people(user) or sees_every_order(user)))
+    ids, customers, _seen = search_ids(term, user, first=COUNT_CAP + 1 if as_found else None)
     if ids is None:
         orders = _filtered(user, statuses=statuses, owner_id=owner_id, customer_id=customer_id, archived=True)
         return orders.filter(_matching_subquery(term, customers)).order_by(*ordering(sort))
-    shape, values = _listing_shape(user, statuses, owner_id, customer_id, sort, True)
-    unfiltered = statuses is None and owner_id is None and not customer_id
-    if unfiltered and shape[5] == "-created_at" and (seen or sees_every_order(user)):
-        return FoundIds(ids.values[:COUNT_CAP + 1], shape[5])  # the matches themselves, in their order: no statement
+    if as_found:
+        return FoundIds(ids.values, shape[5])  # the matches as they are, in their order: no statement
     found = _listing_statement(shape, ("found", COUNT_CAP)).all(*values, ids.param())
     return FoundIds([pk for (pk,) in found], shape[5])
 

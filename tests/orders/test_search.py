@@ -245,6 +245,35 @@ def test_a_search_is_counted_and_paged_in_the_order_of_the_list(found, orders, u
     assert first["count_capped"] and [item["ref"] for item in first["items"]] == expected[:3]
 
 
+@pytest.mark.parametrize("username", ["sales_director", "sales_manager"])
+def test_a_search_shown_as_found_reads_no_more_matches_than_its_count_needs(found, orders, users, monkeypatch, username):
+    """A search nothing else filters, newest first, is its matches as they are: it reads only one more than the
+    count's cap of them (the rest would never be shown or counted), and gives the same count and pages as the list;
+    a search with another filter still reads them all, the filter applied to them afterwards."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.support.api_client import Api
+
+    for n in range(1, 7):
+        orders.received(lines=[{"product_id": found["router_product"].pk, "quantity": str(n), "unit_price": "900"}])
+    expected = [order.ref for order in order_list(user=users[username], q="rt-77")]
+    assert len(expected) == 8
+    monkeypatch.setattr(selectors, "COUNT_CAP", 5)
+    api = Api(username)
+    with CaptureQueriesContext(connection) as read:
+        pages = [api.get("/orders", q="rt-77", page_size=3, page=n).json() for n in (1, 2)]
+    assert [(p["count"], p["count_capped"]) for p in pages] == [(5, True)] * 2
+    assert [item["ref"] for p in pages for item in p["items"]] == expected[:6]
+    limits = {q["sql"].rsplit("LIMIT", 1)[1].strip() for q in read.captured_queries if 'AS "matches"' in q["sql"]}
+    assert limits == {"6"}
+    with CaptureQueriesContext(connection) as read:
+        filtered = api.get("/orders", q="rt-77", status="received", page_size=3).json()
+    assert filtered["count"] == 5 and filtered["count_capped"]
+    limits = {q["sql"].rsplit("LIMIT", 1)[1].strip() for q in read.captured_queries if 'AS "matches"' in q["sql"]}
+    assert limits == {str(selectors.SEARCH_ID_LIST_MAX + 1)}
+
+
 @pytest.mark.parametrize("sort", ["-created_at", "customer_name", "-total_amount", "number"])
 def test_a_filtered_list_is_paged_in_its_order(found, orders, users, sort):
     """A list of at most the count's cap (FewInOrder) picks each page's ids in the list's order first and reads
