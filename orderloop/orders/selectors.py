@@ -669,9 +669,9 @@ def order_get(*, user, ref: str, for_page: bool = False, timeline_kept=None) -> 
         raise NotFound(_("订单不存在：%(ref)s") % {"ref": ref})
     order = found[0]
     reads = {**_ROWS_OF_ORDER, **(_page_reads() if for_page else {})}
-    if for_page and timeline_kept is not None and timeline_kept(order.pk):
-        reads = {("event_ids" if name == "events" else name): (_EVENT_IDS if name == "events" else query)
-                 for name, query in reads.items()}
+    if for_page and timeline_kept is not None and timeline_kept(order.pk):  # the events' ids, not the events
+        del reads["events"]
+        reads["event_ids"] = _EVENT_IDS
     wanted = [name for name in reads if has_rows(order, _ROWS_OF.get(name, name))]  # known empty: no statement
     rows = dict(zip(wanted, read_together(*((reads[name], (order.pk,)) for name in wanted))))
     for name in PREFETCHED:  # as prefetch_related would
